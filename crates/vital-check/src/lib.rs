@@ -1,1 +1,88 @@
+//! Vital's checker: name resolution across every file of a rule set, type
+//! checking, constant evaluation. It turns parsed files into a typed,
+//! resolved [`RuleSet`] — the only thing the evaluator ever sees — plus
+//! diagnostics, and an [`Index`] of every name occurrence for the language
+//! server.
 
+mod checker;
+pub mod index;
+pub mod ir;
+mod suggest;
+pub mod value;
+
+pub use index::{Index, Occurrence, Symbol};
+pub use ir::{RuleSet, Type};
+pub use suggest::did_you_mean;
+
+use vital_syntax::{Diagnostic, ParsedFile, SourceMap};
+
+/// The names of the built-in functions, with their signatures for people.
+pub const FUNCTIONS: &[(&str, &str, &str)] = &[
+    ("count", "count(EVENT [where COND] [within DURATION]) -> int", "Occurrences matching the event query."),
+    ("sum", "sum(EVENT.FIELD [where COND] [within DURATION]) -> field type", "Sum of a numeric field; missing when no occurrence has it."),
+    ("avg", "avg(EVENT.FIELD [where COND] [within DURATION]) -> number", "Average of a numeric field; missing when no occurrence has it."),
+    ("min", "min(a, b, ...) -> numeric | min(EVENT.FIELD …) -> field type", "Smallest of two or more values, or of an event field."),
+    ("max", "max(a, b, ...) -> numeric | max(EVENT.FIELD …) -> field type", "Largest of two or more values, or of an event field."),
+    ("last", "last(EVENT [where COND] [within DURATION]) -> date", "Date of the newest matching occurrence; missing when none."),
+    ("first", "first(EVENT [where COND] [within DURATION]) -> date", "Date of the oldest matching occurrence; missing when none."),
+    ("days_since", "days_since(date) -> int", "Whole days from the date to as_of (signed)."),
+    ("days_until", "days_until(date) -> int", "Whole days from as_of to the date (signed)."),
+    ("clamp", "clamp(x, lo, hi) -> numeric", "x limited to lo..hi."),
+    ("abs", "abs(x) -> numeric", "Absolute value."),
+    ("round", "round(x) -> int", "Nearest whole number, half away from zero."),
+    ("linear", "linear(x, lo, hi) -> number", "0 at lo, 100 at hi, straight in between, clamped to 0..100; lo > hi inverts."),
+    ("previous", "previous(X, DURATION) -> X's type", "X (a signal, score or health) in the latest snapshot dated on or before as_of − DURATION."),
+    ("change", "change(X, DURATION) -> X's type", "X − previous(X, DURATION)."),
+];
+
+/// A checked rule set.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub rules: RuleSet,
+    /// Every diagnostic of the set, parse errors included, sorted by file and
+    /// position.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The parsed files, in the order of the source map.
+    pub parsed: Vec<ParsedFile>,
+    pub index: Index,
+}
+
+impl Checked {
+    pub fn error_count(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.is_error()).count()
+    }
+
+    pub fn warning_count(&self) -> usize {
+        self.diagnostics.len() - self.error_count()
+    }
+
+    /// The rule set, when it has no errors. The evaluator takes nothing else.
+    pub fn valid(&self) -> Option<&RuleSet> {
+        (self.error_count() == 0).then_some(&self.rules)
+    }
+}
+
+/// Parse and check every file of `sources` as one rule set. Files are taken in
+/// the map's order, which callers make path order.
+pub fn check(sources: &SourceMap) -> Checked {
+    let parsed: Vec<ParsedFile> = sources.files().map(|(id, f)| vital_syntax::parse(id, &f.text)).collect();
+    check_parsed(parsed)
+}
+
+/// Check files that are already parsed (the language server keeps parses of
+/// unchanged files).
+pub fn check_parsed(parsed: Vec<ParsedFile>) -> Checked {
+    // expression trees are bounded (vital_syntax::MAX_NESTING) but walked
+    // recursively: guarantee the room whatever thread calls us
+    let (rules, mut diagnostics, index) = stacker::maybe_grow(1 << 20, 8 << 20, || checker::run(&parsed));
+    for p in &parsed {
+        diagnostics.extend(p.diagnostics.iter().cloned());
+    }
+    vital_syntax::diagnostic::sort_diagnostics(&mut diagnostics);
+    Checked {
+        rules,
+        diagnostics,
+        parsed,
+        index,
+    }
+}

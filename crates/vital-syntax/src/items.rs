@@ -75,8 +75,11 @@ pub fn cut(source: &str, tokens: &[Token], max_nesting: usize) -> Vec<ItemCut> {
                 !cont
             }
             TokenKind::Trigger if depth == 0 => {
+                // continues `rule "x" when …`; anything else starts a new
+                // (conditionless, so reported) trigger rule
+                let cont = matches!(phase, Phase::RuleHead | Phase::RuleCond);
                 phase = Phase::RuleAction;
-                false
+                !cont
             }
             _ => current.is_none(),
         };

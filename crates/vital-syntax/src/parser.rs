@@ -20,6 +20,11 @@ pub const MAX_NESTING: usize = 48;
 /// trees, and so every recursive walk over them).
 pub const MAX_OPERATORS: usize = 256;
 
+/// Stack that must be left before parsing an item, and the size of the
+/// segment allocated when less is left.
+pub(crate) const STACK_RED_ZONE: usize = 4 << 20;
+pub(crate) const STACK_SEGMENT: usize = 16 << 20;
+
 /// The result of parsing one file: never a failure.
 #[derive(Debug, Clone)]
 pub struct ParsedFile {
@@ -79,26 +84,31 @@ pub fn parse(file_id: FileId, source: &str) -> ParsedFile {
             continue;
         }
         let text = &source[cut.span.start..cut.span.end];
-        let mut builder = Builder {
-            base: cut.span.start,
-            file: file_id,
-            diagnostics: &mut diagnostics,
-        };
-        match VitalParser::parse(Rule::item, text) {
-            Ok(pairs) => {
-                let doc = cut.doc.as_ref().map(|d| d.0.clone());
-                match builder.item(pairs, doc) {
-                    Some(item) => file.items.push(item),
-                    None => builder.diagnostics.push(Diagnostic::new(
-                        Code::Syntax,
-                        file_id,
-                        cut.span,
-                        "this declaration could not be read",
-                    )),
+        // pest and the tree builder recurse once per grammar rule: make sure
+        // a deeply nested (but allowed) item has room, whatever thread we
+        // are called on.
+        stacker::maybe_grow(STACK_RED_ZONE, STACK_SEGMENT, || {
+            let mut builder = Builder {
+                base: cut.span.start,
+                file: file_id,
+                diagnostics: &mut diagnostics,
+            };
+            match VitalParser::parse(Rule::item, text) {
+                Ok(pairs) => {
+                    let doc = cut.doc.as_ref().map(|d| d.0.clone());
+                    match builder.item(pairs, doc) {
+                        Some(item) => file.items.push(item),
+                        None => builder.diagnostics.push(Diagnostic::new(
+                            Code::Syntax,
+                            file_id,
+                            cut.span,
+                            "this declaration could not be read",
+                        )),
+                    }
                 }
+                Err(err) => diagnostics.push(syntax_error(file_id, source, &tokens, cut, &err)),
             }
-            Err(err) => diagnostics.push(syntax_error(file_id, source, &tokens, cut, &err)),
-        }
+        });
     }
     ParsedFile {
         file,
@@ -292,9 +302,7 @@ fn syntax_error(file: FileId, source: &str, tokens: &[Token], cut: &ItemCut, err
             ));
         }
     }
-    if !unexpected.is_empty() {
-        diag.message.push_str(&format!(" (not {})", unexpected.join(", ")));
-    }
+    let _ = unexpected;
     diag
 }
 
@@ -972,6 +980,14 @@ impl Builder<'_> {
                         _ => return None,
                     }
                 }
+                // `E where x == y within 30 days`: the `within` ends the
+                // condition and belongs to `E` (LANGUAGE.md §5), though the
+                // grammar first attaches it to the condition's last name.
+                if q.within.is_none() {
+                    if let Some(filter) = q.filter.as_mut() {
+                        q.within = hoist_within(filter);
+                    }
+                }
                 if plain {
                     Some(Expr {
                         kind: ExprKind::Name(q.event),
@@ -986,6 +1002,36 @@ impl Builder<'_> {
             }
             _ => None,
         }
+    }
+}
+
+/// Take the `within` off the rightmost name of a `where` condition.
+fn hoist_within(e: &mut Expr) -> Option<Expr> {
+    match &mut e.kind {
+        ExprKind::Or(_, rhs)
+        | ExprKind::And(_, rhs)
+        | ExprKind::Compare(_, _, rhs)
+        | ExprKind::Coalesce(_, rhs)
+        | ExprKind::Arith(_, _, rhs)
+        | ExprKind::Not(rhs)
+        | ExprKind::Neg(rhs) => {
+            let w = hoist_within(rhs)?;
+            e.span.end = rhs.span.end;
+            Some(w)
+        }
+        ExprKind::Query(q) if q.filter.is_none() && q.within.is_some() => {
+            let w = q.within.take();
+            if q.field.is_none() {
+                let name = q.event.clone();
+                e.span = name.span;
+                e.kind = ExprKind::Name(name);
+            } else {
+                let end = q.field.as_ref().map_or(e.span.end, |f| f.span.end);
+                e.span.end = end;
+            }
+            w
+        }
+        _ => None,
     }
 }
 
@@ -1065,6 +1111,18 @@ status { a when health >= 80 b otherwise }
         let p = parse(FileId(0), "signal a int\nscore s weight\nsignal b: int\nwhen a > trigger \"x\"");
         assert_eq!(p.diagnostics.len(), 3, "{:#?}", p.diagnostics);
         assert_eq!(p.file.items.len(), 1);
+    }
+
+    #[test]
+    fn within_after_where_belongs_to_the_query() {
+        let f = ok("when count(ticket_opened where severity == critical within 30 days) > 2 trigger \"x\"");
+        let ItemKind::Rule(r) = &f.items[0].kind else { panic!() };
+        let Some(Expr { kind: ExprKind::Compare(_, lhs, _), .. }) = &r.cond else { panic!() };
+        let ExprKind::Call { args, .. } = &lhs.kind else { panic!() };
+        let ExprKind::Query(q) = &args[0].kind else { panic!() };
+        assert!(q.within.is_some());
+        let Some(Expr { kind: ExprKind::Compare(_, _, rhs), .. }) = &q.filter else { panic!() };
+        assert!(matches!(rhs.kind, ExprKind::Name(_)));
     }
 
     #[test]

@@ -1,0 +1,351 @@
+//! The checked, typed, resolved rule set: the only thing the evaluator sees.
+//!
+//! Names are resolved to indices, constants are folded to values, enum
+//! variants and status names are indices, parentheses are gone. Spans are
+//! kept (with the file of the item) so results can say where a rule is.
+
+use crate::value::{Duration, Value};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use vital_syntax::ast::{ArithOp, CmpOp};
+use vital_syntax::{FileId, Span};
+
+pub type SignalId = u32;
+pub type EventId = u32;
+pub type FieldId = u32;
+pub type ConstId = u32;
+pub type ScoreId = u32;
+pub type EnumId = u32;
+pub type ArmId = u32;
+
+/// A static type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Type {
+    Bool,
+    Int,
+    Number,
+    Percent,
+    Money,
+    Text,
+    Date,
+    Duration,
+    Enum(EnumId),
+    /// The status arms.
+    Status,
+    /// An event query (`E`, `E where …`, `E.f …`): only a condition or a
+    /// function argument.
+    Events(EventId),
+    /// A type error was already reported; suppresses follow-up errors.
+    Error,
+}
+
+impl Type {
+    pub fn is_numeric(self) -> bool {
+        matches!(self, Type::Int | Type::Number | Type::Percent | Type::Money)
+    }
+}
+
+/// Where something is written: the file and the byte span.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Loc {
+    pub file: FileId,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnumDef {
+    pub variants: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Signal {
+    pub name: String,
+    pub ty: Type,
+    pub optional: bool,
+    pub loc: Loc,
+    pub doc: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    pub name: String,
+    pub ty: Type,
+    pub optional: bool,
+    pub loc: Loc,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub name: String,
+    pub fields: Vec<Field>,
+    pub loc: Loc,
+    pub doc: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Const {
+    pub name: String,
+    pub ty: Type,
+    pub value: Value,
+    pub loc: Loc,
+    pub doc: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Score {
+    pub name: String,
+    pub weight: Decimal,
+    /// `None`: the default base of 50.
+    pub base: Option<Expr>,
+    pub loc: Loc,
+    pub doc: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusArm {
+    pub name: String,
+    /// `None` for `otherwise`.
+    pub cond: Option<Expr>,
+    pub loc: Loc,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Add,
+    Subtract,
+}
+
+/// `[rule "NAME"] [when COND] add|subtract AMOUNT to|from SCORE`
+#[derive(Debug, Clone, PartialEq)]
+pub struct Adjustment {
+    pub name: Option<String>,
+    pub cond: Option<Expr>,
+    pub direction: Direction,
+    pub amount: Expr,
+    pub score: ScoreId,
+    pub loc: Loc,
+    /// Signals the rule reads (condition and amount), in first-read order.
+    pub reads: Vec<SignalId>,
+    pub doc: Option<String>,
+}
+
+/// `[rule "NAME"] when COND trigger "PLAYBOOK"`
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trigger {
+    pub name: Option<String>,
+    pub cond: Expr,
+    pub playbook: String,
+    pub loc: Loc,
+    pub reads: Vec<SignalId>,
+    pub doc: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Test {
+    pub name: String,
+    pub as_of: NaiveDate,
+    pub given: Vec<(SignalId, Value)>,
+    pub events: Vec<TestEvent>,
+    pub history: Vec<(NaiveDate, Vec<(SignalId, Value)>)>,
+    pub expects: Vec<Expectation>,
+    pub loc: Loc,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TestEvent {
+    pub event: EventId,
+    pub date: NaiveDate,
+    pub fields: Vec<(FieldId, Value)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expectation {
+    Cond { cond: Expr, loc: Loc },
+    Triggered { negated: bool, playbook: String, loc: Loc },
+}
+
+/// The whole checked rule set.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RuleSet {
+    pub signals: Vec<Signal>,
+    pub events: Vec<Event>,
+    pub consts: Vec<Const>,
+    pub scores: Vec<Score>,
+    pub enums: Vec<EnumDef>,
+    pub status: Vec<StatusArm>,
+    pub adjustments: Vec<Adjustment>,
+    pub triggers: Vec<Trigger>,
+    pub tests: Vec<Test>,
+}
+
+impl RuleSet {
+    pub fn signal(&self, name: &str) -> Option<SignalId> {
+        self.signals.iter().position(|s| s.name == name).map(|i| i as u32)
+    }
+
+    pub fn score(&self, name: &str) -> Option<ScoreId> {
+        self.scores.iter().position(|s| s.name == name).map(|i| i as u32)
+    }
+
+    pub fn event(&self, name: &str) -> Option<EventId> {
+        self.events.iter().position(|s| s.name == name).map(|i| i as u32)
+    }
+
+    pub fn status_arm(&self, name: &str) -> Option<ArmId> {
+        self.status.iter().position(|s| s.name == name).map(|i| i as u32)
+    }
+
+    /// Every playbook some trigger names, in declaration order, once each.
+    pub fn playbooks(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for t in &self.triggers {
+            if !out.contains(&t.playbook.as_str()) {
+                out.push(&t.playbook);
+            }
+        }
+        out
+    }
+
+    /// A type for people: `percent`, `enum(low, high)`.
+    pub fn type_name(&self, ty: Type) -> String {
+        match ty {
+            Type::Bool => "bool".into(),
+            Type::Int => "int".into(),
+            Type::Number => "number".into(),
+            Type::Percent => "percent".into(),
+            Type::Money => "money".into(),
+            Type::Text => "text".into(),
+            Type::Date => "date".into(),
+            Type::Duration => "duration".into(),
+            Type::Enum(id) => match self.enums.get(id as usize) {
+                Some(e) => format!("enum({})", e.variants.join(", ")),
+                None => "enum".into(),
+            },
+            Type::Status => "status".into(),
+            Type::Events(id) => match self.events.get(id as usize) {
+                Some(e) => format!("event query `{}`", e.name),
+                None => "event query".into(),
+            },
+            Type::Error => "unknown".into(),
+        }
+    }
+
+    /// A value for people, with its type: `72%`, `enterprise`, `"dana"`.
+    pub fn show_value(&self, v: &Value, ty: Type) -> String {
+        match (v, ty) {
+            (Value::Num(d), Type::Percent) => format!("{}%", d.normalize()),
+            (Value::Enum(i), Type::Enum(e)) => self
+                .enums
+                .get(e as usize)
+                .and_then(|e| e.variants.get(*i as usize))
+                .cloned()
+                .unwrap_or_else(|| format!("variant {i}")),
+            (Value::Status(i), _) => self
+                .status
+                .get(*i as usize)
+                .map(|a| a.name.clone())
+                .unwrap_or_else(|| format!("status {i}")),
+            _ => crate::value::display_plain(v),
+        }
+    }
+}
+
+// ------------------------------------------------------------------ expressions
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub ty: Type,
+    /// In the file of the enclosing declaration.
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AggKind {
+    Sum,
+    Avg,
+    Min,
+    Max,
+}
+
+impl AggKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            AggKind::Sum => "sum",
+            AggKind::Avg => "avg",
+            AggKind::Min => "min",
+            AggKind::Max => "max",
+        }
+    }
+}
+
+/// What `previous`/`change` look back at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Signal(SignalId),
+    Score(ScoreId),
+    Health,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Query {
+    pub event: EventId,
+    pub field: Option<FieldId>,
+    pub filter: Option<Box<Expr>>,
+    pub within: Option<Duration>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BandArm {
+    pub op: CmpOp,
+    pub value: Expr,
+    pub result: Expr,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExprKind {
+    Lit(Value),
+    Signal(SignalId),
+    /// A field of the event whose `where` this is.
+    Field(FieldId),
+    Score(ScoreId),
+    Health,
+    Status,
+    Neg(Box<Expr>),
+    Not(Box<Expr>),
+    Arith(ArithOp, Box<Expr>, Box<Expr>),
+    Compare(CmpOp, Box<Expr>, Box<Expr>),
+    And(Box<Expr>, Box<Expr>),
+    Or(Box<Expr>, Box<Expr>),
+    Coalesce(Box<Expr>, Box<Expr>),
+    In {
+        value: Box<Expr>,
+        list: Vec<Expr>,
+        negated: bool,
+    },
+    IsMissing {
+        value: Box<Expr>,
+        negated: bool,
+    },
+    /// An event query used as a condition: at least one occurrence.
+    Exists(Query),
+    Count(Query),
+    Aggregate(AggKind, Query),
+    Last(Query),
+    First(Query),
+    DaysSince(Box<Expr>),
+    DaysUntil(Box<Expr>),
+    Min(Vec<Expr>),
+    Max(Vec<Expr>),
+    Clamp(Box<Expr>, Box<Expr>, Box<Expr>),
+    Abs(Box<Expr>),
+    Round(Box<Expr>),
+    Linear(Box<Expr>, Box<Expr>, Box<Expr>),
+    Previous(Target, Duration),
+    Change(Target, Duration),
+    Band {
+        input: Box<Expr>,
+        arms: Vec<BandArm>,
+        otherwise: Box<Expr>,
+    },
+}

@@ -1,0 +1,361 @@
+//! Runtime values and their operations: exact decimal arithmetic, dates and
+//! calendar durations, rounding. Shared by constant evaluation (here) and the
+//! evaluator (`vital-eval`), so both compute the same thing.
+
+use chrono::{Datelike, Months, NaiveDate};
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::{Decimal, RoundingStrategy};
+use std::cmp::Ordering;
+use std::fmt;
+use std::sync::Arc;
+use vital_syntax::ast::{ArithOp, CmpOp, DurationUnit};
+
+/// A calendar duration: `30 days`, `3 months`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Duration {
+    pub amount: i64,
+    pub unit: DurationUnit,
+}
+
+impl Duration {
+    /// `date − self`, months and years clamped to the month's end.
+    pub fn before(self, date: NaiveDate) -> Option<NaiveDate> {
+        self.shift(date, -1)
+    }
+
+    /// `date + self`.
+    pub fn after(self, date: NaiveDate) -> Option<NaiveDate> {
+        self.shift(date, 1)
+    }
+
+    fn shift(self, date: NaiveDate, sign: i64) -> Option<NaiveDate> {
+        let amount = self.amount.checked_mul(sign)?;
+        match self.unit {
+            DurationUnit::Day => date.checked_add_signed(chrono::TimeDelta::try_days(amount)?),
+            DurationUnit::Week => date.checked_add_signed(chrono::TimeDelta::try_days(amount.checked_mul(7)?)?),
+            DurationUnit::Month => add_months(date, amount),
+            DurationUnit::Year => add_months(date, amount.checked_mul(12)?),
+        }
+    }
+
+    /// Comparable length in days (months as 30.44 days) — only used to order
+    /// durations of different units.
+    fn approx_days(self) -> f64 {
+        let a = self.amount as f64;
+        match self.unit {
+            DurationUnit::Day => a,
+            DurationUnit::Week => a * 7.0,
+            DurationUnit::Month => a * 30.436875,
+            DurationUnit::Year => a * 365.2425,
+        }
+    }
+}
+
+fn add_months(date: NaiveDate, months: i64) -> Option<NaiveDate> {
+    let m = u32::try_from(months.unsigned_abs()).ok()?;
+    if months >= 0 {
+        date.checked_add_months(Months::new(m))
+    } else {
+        date.checked_sub_months(Months::new(m))
+    }
+}
+
+impl fmt::Display for Duration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let unit = match (self.unit, self.amount == 1) {
+            (DurationUnit::Day, true) => "day",
+            (DurationUnit::Day, false) => "days",
+            (DurationUnit::Week, true) => "week",
+            (DurationUnit::Week, false) => "weeks",
+            (DurationUnit::Month, true) => "month",
+            (DurationUnit::Month, false) => "months",
+            (DurationUnit::Year, true) => "year",
+            (DurationUnit::Year, false) => "years",
+        };
+        write!(f, "{} {}", self.amount, unit)
+    }
+}
+
+/// A value. `Missing` propagates through arithmetic, comparison and calls.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Missing,
+    Bool(bool),
+    /// int, number, money and percent (in percentage points).
+    Num(Decimal),
+    Text(Arc<str>),
+    Date(NaiveDate),
+    Duration(Duration),
+    /// A variant of an enum, by index (the type says which enum).
+    Enum(u32),
+    /// A status arm, by index.
+    Status(u32),
+}
+
+impl Value {
+    pub fn is_missing(&self) -> bool {
+        matches!(self, Value::Missing)
+    }
+
+    pub fn as_num(&self) -> Option<Decimal> {
+        match self {
+            Value::Num(d) => Some(*d),
+            _ => None,
+        }
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    pub fn as_date(&self) -> Option<NaiveDate> {
+        match self {
+            Value::Date(d) => Some(*d),
+            _ => None,
+        }
+    }
+}
+
+/// Round to one decimal, half away from zero (scores and health).
+pub fn round1(d: Decimal) -> Decimal {
+    d.round_dp_with_strategy(1, RoundingStrategy::MidpointAwayFromZero)
+}
+
+/// Round to a whole number, half away from zero (`round`).
+pub fn round0(d: Decimal) -> Decimal {
+    d.round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero)
+}
+
+/// Arithmetic on two values; missing in, missing out. Division by zero and
+/// overflow are missing.
+pub fn arith(op: ArithOp, a: &Value, b: &Value) -> Value {
+    match (a, b) {
+        (Value::Num(x), Value::Num(y)) => {
+            let r = match op {
+                ArithOp::Add => x.checked_add(*y),
+                ArithOp::Sub => x.checked_sub(*y),
+                ArithOp::Mul => x.checked_mul(*y),
+                ArithOp::Div => {
+                    if y.is_zero() {
+                        None
+                    } else {
+                        x.checked_div(*y)
+                    }
+                }
+            };
+            r.map_or(Value::Missing, Value::Num)
+        }
+        (Value::Date(d), Value::Duration(u)) => {
+            let r = match op {
+                ArithOp::Add => u.after(*d),
+                ArithOp::Sub => u.before(*d),
+                _ => None,
+            };
+            r.map_or(Value::Missing, Value::Date)
+        }
+        (Value::Duration(u), Value::Date(d)) if op == ArithOp::Add => u.after(*d).map_or(Value::Missing, Value::Date),
+        (Value::Duration(x), Value::Duration(y)) if x.unit == y.unit => {
+            let amount = match op {
+                ArithOp::Add => x.amount.checked_add(y.amount),
+                ArithOp::Sub => x.amount.checked_sub(y.amount),
+                _ => None,
+            };
+            amount.map_or(Value::Missing, |amount| Value::Duration(Duration { amount, unit: x.unit }))
+        }
+        _ => Value::Missing,
+    }
+}
+
+pub fn neg(a: &Value) -> Value {
+    match a {
+        Value::Num(x) => Value::Num(-*x),
+        Value::Duration(d) => Value::Duration(Duration {
+            amount: -d.amount,
+            unit: d.unit,
+        }),
+        _ => Value::Missing,
+    }
+}
+
+/// Order two values of one type; `None` when either is missing.
+pub fn order(a: &Value, b: &Value) -> Option<Ordering> {
+    match (a, b) {
+        (Value::Num(x), Value::Num(y)) => Some(x.cmp(y)),
+        (Value::Date(x), Value::Date(y)) => Some(x.cmp(y)),
+        (Value::Duration(x), Value::Duration(y)) => {
+            if x.unit == y.unit {
+                Some(x.amount.cmp(&y.amount))
+            } else {
+                x.approx_days().partial_cmp(&y.approx_days())
+            }
+        }
+        (Value::Text(x), Value::Text(y)) => Some(x.cmp(y)),
+        (Value::Bool(x), Value::Bool(y)) => Some(x.cmp(y)),
+        (Value::Enum(x), Value::Enum(y)) | (Value::Status(x), Value::Status(y)) => Some(x.cmp(y)),
+        _ => None,
+    }
+}
+
+/// A comparison; missing when either side is missing.
+pub fn compare(op: CmpOp, a: &Value, b: &Value) -> Value {
+    match order(a, b) {
+        None => Value::Missing,
+        Some(o) => Value::Bool(match op {
+            CmpOp::Eq => o == Ordering::Equal,
+            CmpOp::Ne => o != Ordering::Equal,
+            CmpOp::Lt => o == Ordering::Less,
+            CmpOp::Le => o != Ordering::Greater,
+            CmpOp::Gt => o == Ordering::Greater,
+            CmpOp::Ge => o != Ordering::Less,
+        }),
+    }
+}
+
+/// `linear(x, lo, hi)`: 0 at lo, 100 at hi, clamped; `lo > hi` inverts;
+/// `lo == hi`: 100 when `x >= hi`, else 0.
+pub fn linear(x: Decimal, lo: Decimal, hi: Decimal) -> Option<Decimal> {
+    let hundred = Decimal::ONE_HUNDRED;
+    if lo == hi {
+        return Some(if x >= hi { hundred } else { Decimal::ZERO });
+    }
+    let r = x.checked_sub(lo)?.checked_div(hi.checked_sub(lo)?)?.checked_mul(hundred)?;
+    Some(r.clamp(Decimal::ZERO, hundred))
+}
+
+/// Three-valued `and`: false wins over missing.
+pub fn and(a: Option<bool>, b: Option<bool>) -> Value {
+    match (a, b) {
+        (Some(false), _) | (_, Some(false)) => Value::Bool(false),
+        (Some(true), Some(true)) => Value::Bool(true),
+        _ => Value::Missing,
+    }
+}
+
+/// Three-valued `or`: true wins over missing.
+pub fn or(a: Option<bool>, b: Option<bool>) -> Value {
+    match (a, b) {
+        (Some(true), _) | (_, Some(true)) => Value::Bool(true),
+        (Some(false), Some(false)) => Value::Bool(false),
+        _ => Value::Missing,
+    }
+}
+
+/// `v in (items)`: missing when `v` is missing; a missing item never matches
+/// but makes a non-match missing.
+pub fn in_list(v: &Value, items: &[Value], negated: bool) -> Value {
+    if v.is_missing() {
+        return Value::Missing;
+    }
+    let mut any_missing = false;
+    for it in items {
+        match compare(CmpOp::Eq, v, it) {
+            Value::Bool(true) => return Value::Bool(!negated),
+            Value::Missing => any_missing = true,
+            _ => {}
+        }
+    }
+    if any_missing {
+        Value::Missing
+    } else {
+        Value::Bool(negated)
+    }
+}
+
+/// `min(a, b, …)` / `max(…)`: missing when any argument is missing.
+pub fn min_max(vals: &[Option<Decimal>], max: bool) -> Value {
+    let mut acc: Option<Decimal> = None;
+    for v in vals {
+        let Some(v) = *v else { return Value::Missing };
+        acc = Some(match acc {
+            None => v,
+            Some(a) if max => a.max(v),
+            Some(a) => a.min(v),
+        });
+    }
+    acc.map_or(Value::Missing, Value::Num)
+}
+
+/// `clamp(x, lo, hi)`.
+pub fn clamp(x: Option<Decimal>, lo: Option<Decimal>, hi: Option<Decimal>) -> Value {
+    match (x, lo, hi) {
+        (Some(x), Some(lo), Some(hi)) => Value::Num(x.max(lo).min(hi)),
+        _ => Value::Missing,
+    }
+}
+
+/// Whole days from `from` to `to` (signed).
+pub fn days_between(from: NaiveDate, to: NaiveDate) -> Decimal {
+    Decimal::from((to - from).num_days())
+}
+
+/// Render a value for people (explain, test failures): `72%` needs the type,
+/// so percents are rendered by the caller; this renders the number.
+pub fn display_plain(v: &Value) -> String {
+    match v {
+        Value::Missing => "missing".to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Num(d) => d.normalize().to_string(),
+        Value::Text(t) => format!("{t:?}"),
+        Value::Date(d) => d.format("%Y-%m-%d").to_string(),
+        Value::Duration(d) => d.to_string(),
+        Value::Enum(i) => format!("variant {i}"),
+        Value::Status(i) => format!("status {i}"),
+    }
+}
+
+/// A decimal as a JSON-friendly f64 (results); exact for one-decimal scores.
+pub fn to_f64(d: Decimal) -> f64 {
+    d.to_f64().unwrap_or(f64::NAN)
+}
+
+/// The year of a date (used by the date literal check).
+pub fn year(d: NaiveDate) -> i32 {
+    d.year()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    fn d(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn exact_decimal_and_rounding() {
+        let sum = arith(ArithOp::Add, &Value::Num(d("78.1")), &Value::Num(d("3.6")));
+        let avg = arith(ArithOp::Div, &sum, &Value::Num(d("2")));
+        assert_eq!(avg, Value::Num(d("40.85")));
+        assert_eq!(round1(d("40.85")), d("40.9"));
+        assert_eq!(round1(d("-40.85")), d("-40.9"));
+        assert_eq!(round0(d("2.5")), d("3"));
+    }
+
+    #[test]
+    fn division_by_zero_is_missing() {
+        assert_eq!(arith(ArithOp::Div, &Value::Num(d("1")), &Value::Num(d("0"))), Value::Missing);
+    }
+
+    #[test]
+    fn months_clamp() {
+        let m = Duration {
+            amount: 1,
+            unit: DurationUnit::Month,
+        };
+        let date = NaiveDate::from_ymd_opt(2026, 3, 31).unwrap();
+        assert_eq!(m.before(date), NaiveDate::from_ymd_opt(2026, 2, 28));
+    }
+
+    #[test]
+    fn linear_edges() {
+        assert_eq!(linear(d("5"), d("0"), d("10")), Some(d("50")));
+        assert_eq!(linear(d("15"), d("0"), d("10")), Some(d("100")));
+        assert_eq!(linear(d("2"), d("10"), d("0")), Some(d("80")));
+        assert_eq!(linear(d("3"), d("3"), d("3")), Some(d("100")));
+        assert_eq!(linear(d("2"), d("3"), d("3")), Some(d("0")));
+    }
+}

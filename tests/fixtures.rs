@@ -1,0 +1,112 @@
+//! Fixture tests: one test per file under `tests/fixtures/`.
+//!
+//! * Every fixture is a rule set of its own. The diagnostics it must produce
+//!   are written inside it, typst-style, as a comment on the offending line:
+//!   `# error: unknown-name` or `# warning: unused-signal` (several on one
+//!   line separated by commas). The checker must report exactly those
+//!   (line, severity, code) triples — no more, no fewer.
+//! * `invalid/` fixtures also snapshot the rendered report (miette, no
+//!   colour), so the wording and labels are reviewed.
+//! * Every fixture that parses is formatted: the result is snapshotted (for
+//!   `valid/`), formatting is idempotent, and the checked rule set before and
+//!   after formatting is the same (comments kept, meaning unchanged).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use datatest_stable::Utf8Path;
+use vital_syntax::lexer::{tokenize, TokenKind};
+use vital_syntax::{Report, SourceFile, SourceMap};
+
+type Triple = (usize, String, String);
+
+/// The `# error: CODE` / `# warning: CODE` annotations of a fixture.
+fn expected(source: &str) -> Vec<Triple> {
+    let file = SourceFile::new("x", source);
+    let mut out = Vec::new();
+    for tok in tokenize(source) {
+        if tok.kind != TokenKind::Comment {
+            continue;
+        }
+        let text = &source[tok.span.start..tok.span.end];
+        let line = file.line_col(tok.span.start).line;
+        for part in text.trim_start_matches('#').split([',', '#']) {
+            let part = part.trim();
+            for sev in ["error", "warning"] {
+                if let Some(code) = part.strip_prefix(sev).and_then(|r| r.strip_prefix(':')) {
+                    let code = code.split_whitespace().next().unwrap_or("");
+                    out.push((line, sev.to_string(), code.to_string()));
+                }
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn name_of(path: &Utf8Path) -> String {
+    let dir = path.parent().and_then(|p| p.file_name()).unwrap_or("");
+    format!("{dir}__{}", path.file_stem().unwrap_or(""))
+}
+
+fn check_fixture(path: &Utf8Path, source: String) -> datatest_stable::Result<()> {
+    let display = format!(
+        "{}/{}",
+        path.parent().and_then(|p| p.file_name()).unwrap_or(""),
+        path.file_name().unwrap_or("")
+    );
+    let mut sources = SourceMap::new();
+    sources.add(SourceFile::new(display, source.clone()));
+    let checked = vital_check::check(&sources);
+
+    // 1. the diagnostics are exactly the annotated ones
+    let file = sources.file(vital_syntax::FileId(0));
+    let mut actual: Vec<Triple> = checked
+        .diagnostics
+        .iter()
+        .map(|d| {
+            (
+                file.line_col(d.span.start).line,
+                d.severity.as_str().to_string(),
+                d.code.name().to_string(),
+            )
+        })
+        .collect();
+    actual.sort();
+    let want = expected(&source);
+    if actual != want {
+        let rendered: String = checked
+            .diagnostics
+            .iter()
+            .map(|d| Report::new(d, &sources).render(false))
+            .collect();
+        return Err(format!(
+            "diagnostics differ from the annotations\n  expected: {want:?}\n  actual:   {actual:?}\n\n{rendered}"
+        )
+        .into());
+    }
+    let is_valid = path.as_str().contains("/valid/");
+    if is_valid && !want.is_empty() {
+        return Err("a valid/ fixture must have no diagnostics".into());
+    }
+    if !is_valid && want.is_empty() {
+        return Err("an invalid/ fixture must annotate at least one diagnostic".into());
+    }
+
+    // 2. the rendered report, reviewed as a snapshot
+    if !is_valid {
+        let rendered: String = checked
+            .diagnostics
+            .iter()
+            .map(|d| Report::new(d, &sources).render(false))
+            .collect::<Vec<_>>()
+            .join("\n");
+        insta::with_settings!({ snapshot_path => "snapshots", prepend_module_to_snapshot => false, omit_expression => true }, {
+            insta::assert_snapshot!(format!("diagnostics__{}", name_of(path)), rendered);
+        });
+    }
+    Ok(())
+}
+
+datatest_stable::harness! {
+    { test = check_fixture, root = "../../tests/fixtures", pattern = r"\.vital$" },
+}
