@@ -104,7 +104,66 @@ fn check_fixture(path: &Utf8Path, source: String) -> datatest_stable::Result<()>
             insta::assert_snapshot!(format!("diagnostics__{}", name_of(path)), rendered);
         });
     }
+
+    // 3. formatting: snapshot, idempotent, meaning kept
+    match vital_syntax::format::format_source(vital_syntax::FileId(0), &source) {
+        Ok(formatted) => {
+            let again = vital_syntax::format::format_source(vital_syntax::FileId(0), &formatted)
+                .map_err(|d| format!("the formatted text does not parse: {d:#?}\n{formatted}"))?;
+            if again != formatted {
+                return Err(format!(
+                    "formatting is not idempotent\n--- once\n{formatted}\n--- twice\n{again}"
+                )
+                .into());
+            }
+            let mut after = SourceMap::new();
+            after.add(SourceFile::new(file.path.clone(), formatted.clone()));
+            let rechecked = vital_check::check(&after);
+            let before_ir = meaning(&checked.rules);
+            let after_ir = meaning(&rechecked.rules);
+            if before_ir != after_ir {
+                return Err(format!("formatting changed the checked rule set\n{formatted}").into());
+            }
+            let codes = |c: &vital_check::Checked| {
+                c.diagnostics
+                    .iter()
+                    .map(|d| (d.code, d.message.clone()))
+                    .collect::<Vec<_>>()
+            };
+            if codes(&checked) != codes(&rechecked) {
+                return Err(format!("formatting changed the diagnostics\n{formatted}").into());
+            }
+            if is_valid {
+                insta::with_settings!({ snapshot_path => "snapshots", prepend_module_to_snapshot => false, omit_expression => true }, {
+                    insta::assert_snapshot!(format!("fmt__{}", name_of(path)), formatted);
+                });
+            }
+        }
+        Err(_) => {
+            if is_valid {
+                return Err("a valid fixture failed to format".into());
+            }
+        }
+    }
     Ok(())
+}
+
+/// The checked rule set without source positions: what a rule set means.
+fn meaning(rules: &vital_check::RuleSet) -> String {
+    let dump = format!("{rules:#?}");
+    let mut out = String::with_capacity(dump.len());
+    let mut rest = dump.as_str();
+    // spans print as `@START..END`; positions are not meaning
+    while let Some(i) = rest.find('@') {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i + 1..];
+        let skip = tail
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(tail.len());
+        rest = &tail[skip..];
+    }
+    out.push_str(rest);
+    out
 }
 
 datatest_stable::harness! {

@@ -96,16 +96,24 @@ pub(crate) fn run(parsed: &[ParsedFile]) -> (RuleSet, Vec<Diagnostic>, Index) {
     c.check_tests(&items);
     // a broken item may be what reads a declaration: no unused warnings
     // while any item fails to parse
-    if parsed
-        .iter()
-        .all(|p| p.diagnostics.iter().all(|d| !matches!(d.code, Code::Syntax | Code::TooDeep)))
-    {
+    if parsed.iter().all(|p| {
+        p.diagnostics
+            .iter()
+            .all(|d| !matches!(d.code, Code::Syntax | Code::TooDeep))
+    }) {
         c.unused();
     }
     if !c.has_status && !parsed.is_empty() {
         c.diags.push(
-            Diagnostic::new(Code::MissingStatus, FileId(0), Span::new(0, 0), "this rule set has no `status` block")
-                .with_help("add a block such as `status { healthy when health >= 70  at_risk otherwise }`"),
+            Diagnostic::new(
+                Code::MissingStatus,
+                FileId(0),
+                Span::new(0, 0),
+                "this rule set has no `status` block",
+            )
+            .with_help(
+                "add a block such as `status { healthy when health >= 70  at_risk otherwise }`",
+            ),
         );
     }
     (c.rules, c.diags, c.index)
@@ -234,7 +242,10 @@ impl<'a> Checker<'a> {
     fn declare(&mut self, items: &[(FileId, &'a ast::Item)]) {
         for &(file, item) in items {
             let Some(name) = item.name() else { continue };
-            let loc = Loc { file, span: name.span };
+            let loc = Loc {
+                file,
+                span: name.span,
+            };
             if let Some((sym, first)) = self.names.get(&name.name).copied() {
                 self.push(
                     Diagnostic::new(
@@ -329,7 +340,10 @@ impl<'a> Checker<'a> {
                     Code::NonPositiveWeight,
                     file,
                     s.weight.span,
-                    format!("the weight of `{name}` must be positive, found {}", s.weight.text),
+                    format!(
+                        "the weight of `{name}` must be positive, found {}",
+                        s.weight.text
+                    ),
                 )
                 .with_label("not above 0")
                 .with_help("a weight is the score's share of health; use a number above 0"),
@@ -355,13 +369,20 @@ impl<'a> Checker<'a> {
                 );
                 continue;
             }
-            self.index
-                .add(file, f.name.span, Symbol::Field(event, fields.len() as u32), true);
+            self.index.add(
+                file,
+                f.name.span,
+                Symbol::Field(event, fields.len() as u32),
+                true,
+            );
             fields.push(ir::Field {
                 name: f.name.name.clone(),
                 ty,
                 optional: f.optional,
-                loc: Loc { file, span: f.name.span },
+                loc: Loc {
+                    file,
+                    span: f.name.span,
+                },
             });
         }
         fields
@@ -392,11 +413,16 @@ impl<'a> Checker<'a> {
                                 format!("the variant `{}` is listed twice", v.name),
                             )
                             .with_label("second time")
-                            .with_related(file, first, "first listed here"),
+                            .with_related(
+                                file,
+                                first,
+                                "first listed here",
+                            ),
                         );
                         continue;
                     }
-                    self.index.add(file, v.span, Symbol::Variant(id, names.len() as u32), true);
+                    self.index
+                        .add(file, v.span, Symbol::Variant(id, names.len() as u32), true);
                     names.push(v.name.clone());
                     spans.push(v.span);
                 }
@@ -432,21 +458,26 @@ impl<'a> Checker<'a> {
         self.const_stack.pop();
         // a cycle may already have marked this const
         if matches!(self.consts[id as usize], ConstState::InProgress) {
-            let (ty, value) = if e.ty == Type::Error {
-                (Type::Error, Value::Missing)
-            } else if e.ty == Type::Events(0) || matches!(e.ty, Type::Events(_)) {
+            let (ty, value) = if matches!(e.ty, Type::Error | Type::Events(_)) {
                 (Type::Error, Value::Missing)
             } else {
                 (e.ty, const_eval(&e))
             };
-            let (ty, value) = if self.error_count() > errors { (Type::Error, Value::Missing) } else { (ty, value) };
+            let (ty, value) = if self.error_count() > errors {
+                (Type::Error, Value::Missing)
+            } else {
+                (ty, value)
+            };
             if value.is_missing() && ty != Type::Error {
                 self.push(
                     Diagnostic::new(
                         Code::NotConstant,
                         file,
                         decl.value.span,
-                        format!("the constant `{}` has no value (a division by zero or an overflow)", decl.name.name),
+                        format!(
+                            "the constant `{}` has no value (a division by zero or an overflow)",
+                            decl.name.name
+                        ),
                     )
                     .with_label("evaluates to missing"),
                 );
@@ -464,7 +495,10 @@ impl<'a> Checker<'a> {
             // a cycle: report once, at its first const in declaration order
             let cycle: Vec<ConstId> = self.const_stack[pos..].to_vec();
             let first = cycle.iter().copied().min().unwrap_or(id);
-            let names: Vec<String> = cycle.iter().map(|c| self.rules.consts[*c as usize].name.clone()).collect();
+            let names: Vec<String> = cycle
+                .iter()
+                .map(|c| self.rules.consts[*c as usize].name.clone())
+                .collect();
             let floc = self.rules.consts[first as usize].loc;
             let mut d = Diagnostic::new(
                 Code::ConstCycle,
@@ -472,7 +506,11 @@ impl<'a> Checker<'a> {
                 floc.span,
                 format!(
                     "the constants {} depend on each other",
-                    names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(" → ")
+                    names
+                        .iter()
+                        .map(|n| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(" → ")
                 ),
             )
             .with_label("part of a cycle")
@@ -480,7 +518,14 @@ impl<'a> Checker<'a> {
             for c in &cycle {
                 if *c != first {
                     let l = self.rules.consts[*c as usize].loc;
-                    d = d.with_related(l.file, l.span, format!("`{}` is part of the cycle", self.rules.consts[*c as usize].name));
+                    d = d.with_related(
+                        l.file,
+                        l.span,
+                        format!(
+                            "`{}` is part of the cycle",
+                            self.rules.consts[*c as usize].name
+                        ),
+                    );
                 }
             }
             self.push(d);
@@ -510,14 +555,21 @@ impl<'a> Checker<'a> {
                 _ => None,
             })
             .collect();
-        let Some(&(file, block)) = blocks.first() else { return };
+        let Some(&(file, block)) = blocks.first() else {
+            return;
+        };
         self.has_status = true;
         for (f, other) in &blocks[1..] {
             self.push(
-                Diagnostic::new(Code::DuplicateStatus, *f, other.keyword, "a rule set has exactly one `status` block")
-                    .with_label("second status block")
-                    .with_related(file, block.keyword, "the first status block is here")
-                    .with_help("merge the arms into the first block"),
+                Diagnostic::new(
+                    Code::DuplicateStatus,
+                    *f,
+                    other.keyword,
+                    "a rule set has exactly one `status` block",
+                )
+                .with_label("second status block")
+                .with_related(file, block.keyword, "the first status block is here")
+                .with_help("merge the arms into the first block"),
             );
         }
         // arms first: conditions of triggers and later arms may name them
@@ -533,7 +585,11 @@ impl<'a> Checker<'a> {
                         format!("the status arm `{}` can never be chosen", arm.name.name),
                     )
                     .with_label("after `otherwise`")
-                    .with_related(file, ow, "every account that reaches here takes this arm"),
+                    .with_related(
+                        file,
+                        ow,
+                        "every account that reaches here takes this arm",
+                    ),
                 );
                 continue;
             }
@@ -581,7 +637,11 @@ impl<'a> Checker<'a> {
                 )
                 .with_label("some accounts would get no status")
                 .with_help("add a last arm such as `at_risk otherwise`")
-                .with_fix("add an `otherwise` arm", Span::new(at.start, at.start), "otherwise_status otherwise\n"),
+                .with_fix(
+                    "add an `otherwise` arm",
+                    Span::new(at.start, at.start),
+                    "otherwise_status otherwise\n",
+                ),
             );
         }
         let cx = Cx {
@@ -601,8 +661,12 @@ impl<'a> Checker<'a> {
 
     fn check_scores(&mut self, items: &[(FileId, &'a ast::Item)]) {
         for &(file, item) in items {
-            let ItemKind::Score(s) = &item.kind else { continue };
-            let Some(Some((Sym::Score(id), loc))) = item.name().map(|n| self.names.get(&n.name).copied()) else {
+            let ItemKind::Score(s) = &item.kind else {
+                continue;
+            };
+            let Some(Some((Sym::Score(id), loc))) =
+                item.name().map(|n| self.names.get(&n.name).copied())
+            else {
                 continue;
             };
             let Some(base) = &s.base else { continue };
@@ -622,14 +686,21 @@ impl<'a> Checker<'a> {
     fn check_rules(&mut self, items: &[(FileId, &'a ast::Item)]) {
         let mut rule_names: HashMap<String, Loc> = HashMap::new();
         for &(file, item) in items {
-            let ItemKind::Rule(r) = &item.kind else { continue };
+            let ItemKind::Rule(r) = &item.kind else {
+                continue;
+            };
             if let Some(n) = &r.name {
                 if let Some(first) = rule_names.get(&n.value) {
                     self.push(
-                        Diagnostic::new(Code::DuplicateName, file, n.span, format!("two rules are named {}", n.raw))
-                            .with_label("second rule with this name")
-                            .with_related(first.file, first.span, "first rule with this name")
-                            .with_help("rule names appear in explanations; make each one unique"),
+                        Diagnostic::new(
+                            Code::DuplicateName,
+                            file,
+                            n.span,
+                            format!("two rules are named {}", n.raw),
+                        )
+                        .with_label("second rule with this name")
+                        .with_related(first.file, first.span, "first rule with this name")
+                        .with_help("rule names appear in explanations; make each one unique"),
                     );
                 } else {
                     rule_names.insert(n.value.clone(), Loc { file, span: n.span });
@@ -637,13 +708,20 @@ impl<'a> Checker<'a> {
             }
             let loc = Loc {
                 file,
-                span: r.header.unwrap_or(r.when_span.unwrap_or(r.action_span)).to(r.action_span),
+                span: r
+                    .header
+                    .unwrap_or(r.when_span.unwrap_or(r.action_span))
+                    .to(r.action_span),
             };
             self.reads.clear();
             let is_trigger = matches!(r.action, ast::Action::Trigger { .. });
             let cx = Cx {
                 file,
-                place: if is_trigger { Place::Trigger } else { Place::Adjustment },
+                place: if is_trigger {
+                    Place::Trigger
+                } else {
+                    Place::Adjustment
+                },
                 event: None,
             };
             let cond = r.cond.as_ref().map(|c| {
@@ -659,7 +737,9 @@ impl<'a> Checker<'a> {
                             "this condition is the same for every account",
                         )
                         .with_label("reads no signal, event, score, health or status")
-                        .with_help("the rule always or never applies; remove the condition or the rule"),
+                        .with_help(
+                            "the rule always or never applies; remove the condition or the rule",
+                        ),
                     );
                 }
                 e
@@ -735,7 +815,8 @@ impl<'a> Checker<'a> {
                 None
             }
             None => {
-                let scores: Vec<String> = self.rules.scores.iter().map(|s| s.name.clone()).collect();
+                let scores: Vec<String> =
+                    self.rules.scores.iter().map(|s| s.name.clone()).collect();
                 let mut d = Diagnostic::new(
                     Code::UnknownName,
                     file,
@@ -744,9 +825,11 @@ impl<'a> Checker<'a> {
                 )
                 .with_label("unknown score");
                 if let Some(s) = did_you_mean(&name.name, scores.iter().map(|s| s.as_str())) {
-                    d = d
-                        .with_help(format!("did you mean `{s}`?"))
-                        .with_fix(format!("change to `{s}`"), name.span, s);
+                    d = d.with_help(format!("did you mean `{s}`?")).with_fix(
+                        format!("change to `{s}`"),
+                        name.span,
+                        s,
+                    );
                 } else if !scores.is_empty() {
                     d = d.with_help(format!("the scores are {}", quote_list(&scores)));
                 }
@@ -760,17 +843,39 @@ impl<'a> Checker<'a> {
 
     fn check_tests(&mut self, items: &[(FileId, &'a ast::Item)]) {
         let mut test_names: HashMap<String, Loc> = HashMap::new();
-        let playbooks: Vec<String> = self.rules.playbooks().into_iter().map(String::from).collect();
+        let playbooks: Vec<String> = self
+            .rules
+            .playbooks()
+            .into_iter()
+            .map(String::from)
+            .collect();
         for &(file, item) in items {
-            let ItemKind::Test(t) = &item.kind else { continue };
+            let ItemKind::Test(t) = &item.kind else {
+                continue;
+            };
             if let Some(first) = test_names.get(&t.name.value) {
                 self.push(
-                    Diagnostic::new(Code::DuplicateName, file, t.name.span, format!("two tests are named {}", t.name.raw))
-                        .with_label("second test with this name")
-                        .with_related(first.file, first.span, "first test with this name"),
+                    Diagnostic::new(
+                        Code::DuplicateName,
+                        file,
+                        t.name.span,
+                        format!("two tests are named {}", t.name.raw),
+                    )
+                    .with_label("second test with this name")
+                    .with_related(
+                        first.file,
+                        first.span,
+                        "first test with this name",
+                    ),
                 );
             } else {
-                test_names.insert(t.name.value.clone(), Loc { file, span: t.name.span });
+                test_names.insert(
+                    t.name.value.clone(),
+                    Loc {
+                        file,
+                        span: t.name.span,
+                    },
+                );
             }
             let given = t
                 .given
@@ -797,7 +902,10 @@ impl<'a> Checker<'a> {
             };
             let mut expects = Vec::new();
             for ex in &t.expects {
-                let loc = Loc { file, span: ex.span };
+                let loc = Loc {
+                    file,
+                    span: ex.span,
+                };
                 match &ex.kind {
                     ast::ExpectKind::Cond(c) => {
                         let cond = self.cond(c, cx);
@@ -812,12 +920,19 @@ impl<'a> Checker<'a> {
                                 format!("no rule triggers the playbook {}", playbook.raw),
                             )
                             .with_label("unknown playbook");
-                            if let Some(s) = did_you_mean(&playbook.value, playbooks.iter().map(|p| p.as_str())) {
-                                d = d
-                                    .with_help(format!("did you mean \"{s}\"?"))
-                                    .with_fix(format!("change to \"{s}\""), playbook.span, format!("\"{s}\""));
+                            if let Some(s) =
+                                did_you_mean(&playbook.value, playbooks.iter().map(|p| p.as_str()))
+                            {
+                                d = d.with_help(format!("did you mean \"{s}\"?")).with_fix(
+                                    format!("change to \"{s}\""),
+                                    playbook.span,
+                                    format!("\"{s}\""),
+                                );
                             } else if !playbooks.is_empty() {
-                                d = d.with_help(format!("the playbooks are {}", quote_list(&playbooks)));
+                                d = d.with_help(format!(
+                                    "the playbooks are {}",
+                                    quote_list(&playbooks)
+                                ));
                             }
                             self.push(d);
                         }
@@ -837,13 +952,20 @@ impl<'a> Checker<'a> {
                     events,
                     history,
                     expects,
-                    loc: Loc { file, span: t.name.span },
+                    loc: Loc {
+                        file,
+                        span: t.name.span,
+                    },
                 });
             }
         }
     }
 
-    fn assignments(&mut self, file: FileId, entries: &[ast::Assignment]) -> Vec<(ir::SignalId, Value)> {
+    fn assignments(
+        &mut self,
+        file: FileId,
+        entries: &[ast::Assignment],
+    ) -> Vec<(ir::SignalId, Value)> {
         let mut out: Vec<(ir::SignalId, Value)> = Vec::new();
         let mut seen: HashMap<&str, Span> = HashMap::new();
         for a in entries {
@@ -905,19 +1027,22 @@ impl<'a> Checker<'a> {
                 return None;
             }
             None => {
-                let events: Vec<String> = self.rules.events.iter().map(|s| s.name.clone()).collect();
+                let events: Vec<String> =
+                    self.rules.events.iter().map(|s| s.name.clone()).collect();
                 self.unknown(file, &ev.event, "event", &events);
                 return None;
             }
         };
-        self.index.add(file, ev.event.span, Symbol::Event(id), false);
+        self.index
+            .add(file, ev.event.span, Symbol::Event(id), false);
         let mut fields = Vec::new();
         for a in ev.fields.iter().flatten() {
             let event = &self.rules.events[id as usize];
             match event.fields.iter().position(|f| f.name == a.name.name) {
                 Some(fid) => {
                     let ty = event.fields[fid].ty;
-                    self.index.add(file, a.name.span, Symbol::Field(id, fid as u32), false);
+                    self.index
+                        .add(file, a.name.span, Symbol::Field(id, fid as u32), false);
                     if let Some(v) = self.test_value(file, &a.value, ty) {
                         fields.push((fid as u32, v));
                     }
@@ -943,12 +1068,20 @@ impl<'a> Checker<'a> {
             K::Number(n) => {
                 let d = n.value?;
                 let d = if v.negative { -d } else { d };
-                let t = if d.fract().is_zero() { Type::Int } else { Type::Number };
+                let t = if d.fract().is_zero() {
+                    Type::Int
+                } else {
+                    Type::Number
+                };
                 (Value::Num(d), t, Some(n.text.clone()))
             }
             K::Percent(n) => {
                 let d = n.value?;
-                (Value::Num(if v.negative { -d } else { d }), Type::Percent, None)
+                (
+                    Value::Num(if v.negative { -d } else { d }),
+                    Type::Percent,
+                    None,
+                )
             }
             K::Str(s) => (Value::Text(Arc::from(s.value.as_str())), Type::Text, None),
             K::Bool(b) => (Value::Bool(*b), Type::Bool, None),
@@ -963,8 +1096,13 @@ impl<'a> Checker<'a> {
             ),
             K::Name(id) => {
                 if let Type::Enum(e) = ty {
-                    if let Some(i) = self.rules.enums[e as usize].variants.iter().position(|x| *x == id.name) {
-                        self.index.add(file, id.span, Symbol::Variant(e, i as u32), false);
+                    if let Some(i) = self.rules.enums[e as usize]
+                        .variants
+                        .iter()
+                        .position(|x| *x == id.name)
+                    {
+                        self.index
+                            .add(file, id.span, Symbol::Variant(e, i as u32), false);
                         return Some(Value::Enum(i as u32));
                     }
                 }
@@ -979,7 +1117,8 @@ impl<'a> Checker<'a> {
                         if let Type::Enum(e) = ty {
                             self.unknown_variant(file, id, e);
                         } else {
-                            let consts: Vec<String> = self.rules.consts.iter().map(|c| c.name.clone()).collect();
+                            let consts: Vec<String> =
+                                self.rules.consts.iter().map(|c| c.name.clone()).collect();
                             self.unknown(file, id, "constant", &consts);
                         }
                         return None;
@@ -1000,7 +1139,11 @@ impl<'a> Checker<'a> {
                 .with_label("not a percent");
                 if let (Type::Percent, Some(t)) = (ty, number_text) {
                     let t = if v.negative { format!("-{t}") } else { t };
-                    d = d.with_help(format!("write {t}%")).with_fix(format!("write {t}%"), v.span, format!("{t}%"));
+                    d = d.with_help(format!("write {t}%")).with_fix(
+                        format!("write {t}%"),
+                        v.span,
+                        format!("{t}%"),
+                    );
                 }
                 self.push(d);
                 return None;
@@ -1074,12 +1217,19 @@ impl<'a> Checker<'a> {
     // ---------------------------------------------------------------- diagnostics helpers
 
     fn unknown(&mut self, file: FileId, id: &ast::Ident, what: &str, candidates: &[String]) {
-        let mut d = Diagnostic::new(Code::UnknownName, file, id.span, format!("there is no {what} named `{}`", id.name))
-            .with_label(format!("unknown {what}"));
+        let mut d = Diagnostic::new(
+            Code::UnknownName,
+            file,
+            id.span,
+            format!("there is no {what} named `{}`", id.name),
+        )
+        .with_label(format!("unknown {what}"));
         if let Some(s) = did_you_mean(&id.name, candidates.iter().map(|s| s.as_str())) {
-            d = d
-                .with_help(format!("did you mean `{s}`?"))
-                .with_fix(format!("change to `{s}`"), id.span, s);
+            d = d.with_help(format!("did you mean `{s}`?")).with_fix(
+                format!("change to `{s}`"),
+                id.span,
+                s,
+            );
         }
         self.push(d);
     }
@@ -1093,9 +1243,11 @@ impl<'a> Checker<'a> {
         )
         .with_label("unknown field");
         if let Some(s) = did_you_mean(&id.name, fields.iter().map(|s| s.as_str())) {
-            d = d
-                .with_help(format!("did you mean `{s}`?"))
-                .with_fix(format!("change to `{s}`"), id.span, s);
+            d = d.with_help(format!("did you mean `{s}`?")).with_fix(
+                format!("change to `{s}`"),
+                id.span,
+                s,
+            );
         } else if fields.is_empty() {
             d = d.with_help(format!("`{event}` is declared without fields"));
         } else {
@@ -1110,14 +1262,20 @@ impl<'a> Checker<'a> {
             Code::UnknownVariant,
             file,
             id.span,
-            format!("`{}` is not a variant of {}", id.name, self.ty(Type::Enum(e))),
+            format!(
+                "`{}` is not a variant of {}",
+                id.name,
+                self.ty(Type::Enum(e))
+            ),
         )
         .with_label("unknown variant");
         let list = format!("the variants are {}", quote_list(&variants));
         if let Some(s) = did_you_mean(&id.name, variants.iter().map(|s| s.as_str())) {
-            d = d
-                .with_help(format!("did you mean `{s}`? {list}"))
-                .with_fix(format!("change to `{s}`"), id.span, s);
+            d = d.with_help(format!("did you mean `{s}`? {list}")).with_fix(
+                format!("change to `{s}`"),
+                id.span,
+                s,
+            );
         } else {
             d = d.with_help(list);
         }
@@ -1135,16 +1293,25 @@ impl<'a> Checker<'a> {
         .with_label("unknown status");
         let list = format!("the statuses are {}", quote_list(&arms));
         if let Some(s) = did_you_mean(&id.name, arms.iter().map(|s| s.as_str())) {
-            d = d
-                .with_help(format!("did you mean `{s}`? {list}"))
-                .with_fix(format!("change to `{s}`"), id.span, s);
+            d = d.with_help(format!("did you mean `{s}`? {list}")).with_fix(
+                format!("change to `{s}`"),
+                id.span,
+                s,
+            );
         } else {
             d = d.with_help(list);
         }
         self.push(d);
     }
 
-    fn mismatch(&mut self, m: Mismatch, cx: Cx, span: Span, message: String, other: Option<&ast::Expr>) {
+    fn mismatch(
+        &mut self,
+        m: Mismatch,
+        cx: Cx,
+        span: Span,
+        message: String,
+        other: Option<&ast::Expr>,
+    ) {
         match m {
             Mismatch::Percent => {
                 let mut d = Diagnostic::new(Code::PercentMismatch, cx.file, span, message)
@@ -1199,7 +1366,10 @@ impl<'a> Checker<'a> {
                 out.ty = Type::Bool;
             }
             other => {
-                let msg = format!("a condition must be bool (true or false), found {}", self.ty(other));
+                let msg = format!(
+                    "a condition must be bool (true or false), found {}",
+                    self.ty(other)
+                );
                 self.push(
                     Diagnostic::new(Code::TypeMismatch, cx.file, e.span, msg)
                         .with_label("not bool")
@@ -1260,7 +1430,14 @@ impl<'a> Checker<'a> {
         };
         match &e.kind {
             ExprKind::Number(n) => match n.value {
-                Some(d) => lit(Value::Num(d), if d.fract().is_zero() { Type::Int } else { Type::Number }),
+                Some(d) => lit(
+                    Value::Num(d),
+                    if d.fract().is_zero() {
+                        Type::Int
+                    } else {
+                        Type::Number
+                    },
+                ),
                 None => error_expr(span),
             },
             ExprKind::Percent(n) => match n.value {
@@ -1293,9 +1470,14 @@ impl<'a> Checker<'a> {
             ExprKind::Status => {
                 if cx.place == Place::StatusArm {
                     self.push(
-                        Diagnostic::new(Code::StatusReadsStatus, cx.file, span, "a status arm cannot read `status`")
-                            .with_label("the status is being decided here")
-                            .with_help("status arms may read signals, events, scores and health"),
+                        Diagnostic::new(
+                            Code::StatusReadsStatus,
+                            cx.file,
+                            span,
+                            "a status arm cannot read `status`",
+                        )
+                        .with_label("the status is being decided here")
+                        .with_help("status arms may read signals, events, scores and health"),
                     );
                 } else {
                     // reported when not allowed; the type is kept so the other
@@ -1317,7 +1499,10 @@ impl<'a> Checker<'a> {
                 let v = self.value(inner, cx, None);
                 if !(v.ty.is_numeric() || v.ty == Type::Duration || v.ty == Type::Error) {
                     let msg = format!("cannot negate {}", self.ty(v.ty));
-                    self.push(Diagnostic::new(Code::TypeMismatch, cx.file, span, msg).with_label("not a number"));
+                    self.push(
+                        Diagnostic::new(Code::TypeMismatch, cx.file, span, msg)
+                            .with_label("not a number"),
+                    );
                     return error_expr(span);
                 }
                 ir::Expr {
@@ -1400,21 +1585,30 @@ impl<'a> Checker<'a> {
                         span,
                     },
                     Err(m) => {
-                        let msg = format!("both sides of `??` must have one type, found {} and {}", self.ty(x.ty), self.ty(y.ty));
+                        let msg = format!(
+                            "both sides of `??` must have one type, found {} and {}",
+                            self.ty(x.ty),
+                            self.ty(y.ty)
+                        );
                         let other = if x.ty == Type::Percent { b } else { a };
                         self.mismatch(m, cx, span, msg, Some(other));
                         error_expr(span)
                     }
                 }
             }
-            ExprKind::In { value, list, negated } => {
+            ExprKind::In {
+                value,
+                list,
+                negated,
+            } => {
                 let v = self.value(value, cx, None);
                 let mut items = Vec::new();
                 let mut failed = false;
                 for item in list {
                     let it = self.value(item, cx, Some(v.ty));
                     if let Err(m) = comparable(CmpOp::Eq, v.ty, it.ty) {
-                        let msg = format!("cannot compare {} with {}", self.ty(v.ty), self.ty(it.ty));
+                        let msg =
+                            format!("cannot compare {} with {}", self.ty(v.ty), self.ty(it.ty));
                         self.mismatch(m, cx, item.span, msg, Some(item));
                         failed = true;
                     }
@@ -1509,8 +1703,13 @@ impl<'a> Checker<'a> {
         // 1. a variant or status first, where the other side says so
         match hint {
             Some(Type::Enum(e)) => {
-                if let Some(i) = self.rules.enums[e as usize].variants.iter().position(|v| *v == id.name) {
-                    self.index.add(cx.file, span, Symbol::Variant(e, i as u32), false);
+                if let Some(i) = self.rules.enums[e as usize]
+                    .variants
+                    .iter()
+                    .position(|v| *v == id.name)
+                {
+                    self.index
+                        .add(cx.file, span, Symbol::Variant(e, i as u32), false);
                     return ir::Expr {
                         kind: K::Lit(Value::Enum(i as u32)),
                         ty: Type::Enum(e),
@@ -1521,9 +1720,12 @@ impl<'a> Checker<'a> {
                 // compared (and type-checked) as that; anything else is a
                 // misspelt variant
                 let resolves = self.names.contains_key(&id.name)
-                    || cx
-                        .event
-                        .is_some_and(|ev| self.rules.events[ev as usize].fields.iter().any(|f| f.name == id.name));
+                    || cx.event.is_some_and(|ev| {
+                        self.rules.events[ev as usize]
+                            .fields
+                            .iter()
+                            .any(|f| f.name == id.name)
+                    });
                 if !resolves {
                     self.unknown_variant(cx.file, id, e);
                     return error_expr(span);
@@ -1531,7 +1733,8 @@ impl<'a> Checker<'a> {
             }
             Some(Type::Status) => {
                 if let Some(i) = self.rules.status.iter().position(|a| a.name == id.name) {
-                    self.index.add(cx.file, span, Symbol::StatusArm(i as u32), false);
+                    self.index
+                        .add(cx.file, span, Symbol::StatusArm(i as u32), false);
                     return ir::Expr {
                         kind: K::Lit(Value::Status(i as u32)),
                         ty: Type::Status,
@@ -1547,8 +1750,13 @@ impl<'a> Checker<'a> {
         }
         // 2. fields of the event being filtered
         if let Some(ev) = cx.event {
-            if let Some(f) = self.rules.events[ev as usize].fields.iter().position(|f| f.name == id.name) {
-                self.index.add(cx.file, span, Symbol::Field(ev, f as u32), false);
+            if let Some(f) = self.rules.events[ev as usize]
+                .fields
+                .iter()
+                .position(|f| f.name == id.name)
+            {
+                self.index
+                    .add(cx.file, span, Symbol::Field(ev, f as u32), false);
                 self.dependent = true;
                 return ir::Expr {
                     kind: K::Field(f as u32),
@@ -1641,7 +1849,12 @@ impl<'a> Checker<'a> {
                 let mut candidates: Vec<String> = self.names.keys().cloned().collect();
                 candidates.sort();
                 if let Some(ev) = cx.event {
-                    candidates.extend(self.rules.events[ev as usize].fields.iter().map(|f| f.name.clone()));
+                    candidates.extend(
+                        self.rules.events[ev as usize]
+                            .fields
+                            .iter()
+                            .map(|f| f.name.clone()),
+                    );
                 }
                 if FUNCTIONS.iter().any(|f| f.0 == id.name) {
                     self.push(
@@ -1705,12 +1918,14 @@ impl<'a> Checker<'a> {
                 return error_expr(span);
             }
             None => {
-                let events: Vec<String> = self.rules.events.iter().map(|e| e.name.clone()).collect();
+                let events: Vec<String> =
+                    self.rules.events.iter().map(|e| e.name.clone()).collect();
                 self.unknown(cx.file, &q.event, "event", &events);
                 return error_expr(span);
             }
         };
-        self.index.add(cx.file, q.event.span, Symbol::Event(ev), false);
+        self.index
+            .add(cx.file, q.event.span, Symbol::Event(ev), false);
         self.event_uses[ev as usize] += 1;
         self.dependent = true;
         if cx.place == Place::Const {
@@ -1730,7 +1945,8 @@ impl<'a> Checker<'a> {
             let event = &self.rules.events[ev as usize];
             match event.fields.iter().position(|x| x.name == f.name) {
                 Some(i) => {
-                    self.index.add(cx.file, f.span, Symbol::Field(ev, i as u32), false);
+                    self.index
+                        .add(cx.file, f.span, Symbol::Field(ev, i as u32), false);
                     field = Some(i as u32);
                 }
                 None => {
@@ -1766,9 +1982,11 @@ impl<'a> Checker<'a> {
                     )
                     .with_label(found);
                     if let ExprKind::Number(n) = &w.kind {
-                        d = d
-                            .with_help(format!("write `{} days`", n.text))
-                            .with_fix(format!("write `{} days`", n.text), w.span, format!("{} days", n.text));
+                        d = d.with_help(format!("write `{} days`", n.text)).with_fix(
+                            format!("write `{} days`", n.text),
+                            w.span,
+                            format!("{} days", n.text),
+                        );
                     }
                     self.push(d);
                 }
@@ -1786,7 +2004,13 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn band(&mut self, whole: &ast::Expr, input: &ast::Expr, arms: &[ast::BandArm], cx: Cx) -> ir::Expr {
+    fn band(
+        &mut self,
+        whole: &ast::Expr,
+        input: &ast::Expr,
+        arms: &[ast::BandArm],
+        cx: Cx,
+    ) -> ir::Expr {
         let span = whole.span;
         let inp = self.value(input, cx, None);
         let mut out_arms = Vec::new();
@@ -1796,8 +2020,13 @@ impl<'a> Checker<'a> {
         for arm in arms {
             if otherwise.is_some() {
                 self.push(
-                    Diagnostic::new(Code::UnreachableArm, cx.file, arm.span, "this band arm can never be taken")
-                        .with_label("after `otherwise`"),
+                    Diagnostic::new(
+                        Code::UnreachableArm,
+                        cx.file,
+                        arm.span,
+                        "this band arm can never be taken",
+                    )
+                    .with_label("after `otherwise`"),
                 );
                 continue;
             }
@@ -1836,7 +2065,11 @@ impl<'a> Checker<'a> {
                 },
             };
             match test {
-                Some((op, value)) => out_arms.push(ir::BandArm { op, value, result: res }),
+                Some((op, value)) => out_arms.push(ir::BandArm {
+                    op,
+                    value,
+                    result: res,
+                }),
                 None => otherwise = Some(res),
             }
         }
@@ -1847,10 +2080,19 @@ impl<'a> Checker<'a> {
                 _ => span,
             };
             self.push(
-                Diagnostic::new(Code::MissingOtherwise, cx.file, kw, "this `band` has no `otherwise` arm")
-                    .with_label("some inputs would match no arm")
-                    .with_help("add a last arm `otherwise => VALUE`")
-                    .with_fix("add `otherwise => 0`", Span::new(close.start, close.start), "otherwise => 0 "),
+                Diagnostic::new(
+                    Code::MissingOtherwise,
+                    cx.file,
+                    kw,
+                    "this `band` has no `otherwise` arm",
+                )
+                .with_label("some inputs would match no arm")
+                .with_help("add a last arm `otherwise => VALUE`")
+                .with_fix(
+                    "add `otherwise => 0`",
+                    Span::new(close.start, close.start),
+                    "otherwise => 0 ",
+                ),
             );
             return error_expr(span);
         };
@@ -1880,9 +2122,11 @@ impl<'a> Checker<'a> {
             )
             .with_label("unknown function");
             if let Some(s) = did_you_mean(f, FUNCTIONS.iter().map(|x| x.0)) {
-                d = d
-                    .with_help(format!("did you mean `{s}`?"))
-                    .with_fix(format!("change to `{s}`"), name.span, s);
+                d = d.with_help(format!("did you mean `{s}`?")).with_fix(
+                    format!("change to `{s}`"),
+                    name.span,
+                    s,
+                );
             } else {
                 d = d.with_help(format!(
                     "the functions are {}",
@@ -1899,7 +2143,11 @@ impl<'a> Checker<'a> {
                         Code::WrongArity,
                         cx.file,
                         name.span,
-                        format!("`{f}` takes {n}, found {} argument{}", args.len(), if args.len() == 1 { "" } else { "s" }),
+                        format!(
+                            "`{f}` takes {n}, found {} argument{}",
+                            args.len(),
+                            if args.len() == 1 { "" } else { "s" }
+                        ),
                     )
                     .with_label("wrong number of arguments")
                     .with_help(format!("usage: {sig}")),
@@ -1936,7 +2184,9 @@ impl<'a> Checker<'a> {
                 };
                 ir::Expr { kind, ty, span }
             }
-            "sum" | "avg" | "min" | "max" if args.len() == 1 && is_field_query(&args[0]) || matches!(f, "sum" | "avg") => {
+            "sum" | "avg" | "min" | "max"
+                if args.len() == 1 && is_field_query(&args[0]) || matches!(f, "sum" | "avg") =>
+            {
                 if !arity(1, args.len() == 1, self) {
                     return error_expr(span);
                 }
@@ -1950,7 +2200,8 @@ impl<'a> Checker<'a> {
                 if !fty.is_numeric() && fty != Type::Error {
                     let msg = format!("`{f}` needs a numeric field, found {}", self.ty(fty));
                     self.push(
-                        Diagnostic::new(Code::InvalidArgument, cx.file, args[0].span, msg).with_label("not numeric"),
+                        Diagnostic::new(Code::InvalidArgument, cx.file, args[0].span, msg)
+                            .with_label("not numeric"),
                     );
                     return error_expr(span);
                 }
@@ -1978,7 +2229,11 @@ impl<'a> Checker<'a> {
                 let Some((vals, ty)) = self.numeric_args(f, args, cx) else {
                     return error_expr(span);
                 };
-                let kind = if f == "min" { K::Min(vals) } else { K::Max(vals) };
+                let kind = if f == "min" {
+                    K::Min(vals)
+                } else {
+                    K::Max(vals)
+                };
                 ir::Expr { kind, ty, span }
             }
             "clamp" | "linear" => {
@@ -2022,12 +2277,18 @@ impl<'a> Checker<'a> {
                 } else {
                     ir::Expr {
                         kind: K::Round(a),
-                        ty: if ty == Type::Error { Type::Error } else { Type::Int },
+                        ty: if ty == Type::Error {
+                            Type::Error
+                        } else {
+                            Type::Int
+                        },
                         span,
                     }
                 }
             }
             "days_since" | "days_until" => {
+                // measured from the account's as_of: never constant
+                self.dependent = true;
                 if !arity(1, args.len() == 1, self) {
                     return error_expr(span);
                 }
@@ -2066,7 +2327,9 @@ impl<'a> Checker<'a> {
                             Code::InvalidArgument,
                             cx.file,
                             args[1].span,
-                            format!("the second argument of `{f}` must be a duration such as `30 days`"),
+                            format!(
+                                "the second argument of `{f}` must be a duration such as `30 days`"
+                            ),
                         )
                         .with_label("not a duration")
                         .with_help(format!("usage: {sig}")),
@@ -2123,10 +2386,18 @@ impl<'a> Checker<'a> {
                             Code::WrongKind,
                             cx.file,
                             id.span,
-                            format!("`{f}` looks back at a signal, a score or health; `{}` is {}", id.name, kind_name(sym)),
+                            format!(
+                                "`{f}` looks back at a signal, a score or health; `{}` is {}",
+                                id.name,
+                                kind_name(sym)
+                            ),
                         )
                         .with_label("cannot look back at this")
-                        .with_related(decl.file, decl.span, "declared here"),
+                        .with_related(
+                            decl.file,
+                            decl.span,
+                            "declared here",
+                        ),
                     );
                     None
                 }
@@ -2143,17 +2414,26 @@ impl<'a> Checker<'a> {
                         Code::InvalidArgument,
                         cx.file,
                         e.span,
-                        format!("`{f}` looks back at a signal, a score or health, not an expression"),
+                        format!(
+                            "`{f}` looks back at a signal, a score or health, not an expression"
+                        ),
                     )
                     .with_label("not a signal, score or health")
-                    .with_help(format!("write `{f}(NAME, 30 days)` and compute with the result")),
+                    .with_help(format!(
+                        "write `{f}(NAME, 30 days)` and compute with the result"
+                    )),
                 );
                 None
             }
         }
     }
 
-    fn numeric_args(&mut self, f: &str, args: &[ast::Expr], cx: Cx) -> Option<(Vec<ir::Expr>, Type)> {
+    fn numeric_args(
+        &mut self,
+        f: &str,
+        args: &[ast::Expr],
+        cx: Cx,
+    ) -> Option<(Vec<ir::Expr>, Type)> {
         let mut vals = Vec::new();
         let mut ty: Option<Type> = None;
         let mut ok = true;
@@ -2161,7 +2441,10 @@ impl<'a> Checker<'a> {
             let v = self.value(a, cx, None);
             if !v.ty.is_numeric() && v.ty != Type::Error {
                 let msg = format!("`{f}` needs numbers, found {}", self.ty(v.ty));
-                self.push(Diagnostic::new(Code::TypeMismatch, cx.file, a.span, msg).with_label("not a number"));
+                self.push(
+                    Diagnostic::new(Code::TypeMismatch, cx.file, a.span, msg)
+                        .with_label("not a number"),
+                );
                 ok = false;
             } else {
                 ty = match ty {
@@ -2169,7 +2452,11 @@ impl<'a> Checker<'a> {
                     Some(t) => match num_join(t, v.ty) {
                         Ok(t) => Some(t),
                         Err(m) => {
-                            let msg = format!("the arguments of `{f}` mix {} and {}", self.ty(t), self.ty(v.ty));
+                            let msg = format!(
+                                "the arguments of `{f}` mix {} and {}",
+                                self.ty(t),
+                                self.ty(v.ty)
+                            );
                             self.mismatch(m, cx, a.span, msg, Some(a));
                             ok = false;
                             Some(Type::Error)
@@ -2182,7 +2469,13 @@ impl<'a> Checker<'a> {
         ok.then(|| (vals, ty.unwrap_or(Type::Error)))
     }
 
-    fn query_arg(&mut self, f: &str, e: &ast::Expr, cx: Cx, wants_field: bool) -> Option<ir::Query> {
+    fn query_arg(
+        &mut self,
+        f: &str,
+        e: &ast::Expr,
+        cx: Cx,
+        wants_field: bool,
+    ) -> Option<ir::Query> {
         let v = self.expr(e, cx, None);
         match (v.kind, v.ty) {
             (_, Type::Error) => None,
@@ -2271,7 +2564,11 @@ fn const_eval(e: &ir::Expr) -> Value {
             Value::Missing => const_eval(b),
             v => v,
         },
-        K::In { value, list, negated } => {
+        K::In {
+            value,
+            list,
+            negated,
+        } => {
             let v = const_eval(value);
             let items: Vec<Value> = list.iter().map(const_eval).collect();
             value::in_list(&v, &items, *negated)
@@ -2281,14 +2578,32 @@ fn const_eval(e: &ir::Expr) -> Value {
             let vals: Vec<Option<Decimal>> = xs.iter().map(|x| const_eval(x).as_num()).collect();
             value::min_max(&vals, matches!(e.kind, K::Max(_)))
         }
-        K::Clamp(x, lo, hi) => value::clamp(const_eval(x).as_num(), const_eval(lo).as_num(), const_eval(hi).as_num()),
-        K::Abs(x) => const_eval(x).as_num().map_or(Value::Missing, |d| Value::Num(d.abs())),
-        K::Round(x) => const_eval(x).as_num().map_or(Value::Missing, |d| Value::Num(value::round0(d))),
-        K::Linear(x, lo, hi) => match (const_eval(x).as_num(), const_eval(lo).as_num(), const_eval(hi).as_num()) {
-            (Some(x), Some(lo), Some(hi)) => value::linear(x, lo, hi).map_or(Value::Missing, Value::Num),
+        K::Clamp(x, lo, hi) => value::clamp(
+            const_eval(x).as_num(),
+            const_eval(lo).as_num(),
+            const_eval(hi).as_num(),
+        ),
+        K::Abs(x) => const_eval(x)
+            .as_num()
+            .map_or(Value::Missing, |d| Value::Num(d.abs())),
+        K::Round(x) => const_eval(x)
+            .as_num()
+            .map_or(Value::Missing, |d| Value::Num(value::round0(d))),
+        K::Linear(x, lo, hi) => match (
+            const_eval(x).as_num(),
+            const_eval(lo).as_num(),
+            const_eval(hi).as_num(),
+        ) {
+            (Some(x), Some(lo), Some(hi)) => {
+                value::linear(x, lo, hi).map_or(Value::Missing, Value::Num)
+            }
             _ => Value::Missing,
         },
-        K::Band { input, arms, otherwise } => {
+        K::Band {
+            input,
+            arms,
+            otherwise,
+        } => {
             let v = const_eval(input);
             if v.is_missing() {
                 return Value::Missing;

@@ -41,12 +41,16 @@ impl Index {
 
     /// The occurrence under a cursor.
     pub fn at(&self, file: FileId, offset: usize) -> Option<&Occurrence> {
-        self.occurrences.iter().find(|o| o.file == file && o.span.touches(offset))
+        self.occurrences
+            .iter()
+            .find(|o| o.file == file && o.span.touches(offset))
     }
 
     /// Where a symbol is declared.
     pub fn declaration(&self, symbol: Symbol) -> Option<&Occurrence> {
-        self.occurrences.iter().find(|o| o.symbol == symbol && o.decl)
+        self.occurrences
+            .iter()
+            .find(|o| o.symbol == symbol && o.decl)
     }
 
     /// Every occurrence of a symbol, declaration included.

@@ -160,8 +160,15 @@ pub struct TestEvent {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Expectation {
-    Cond { cond: Expr, loc: Loc },
-    Triggered { negated: bool, playbook: String, loc: Loc },
+    Cond {
+        cond: Expr,
+        loc: Loc,
+    },
+    Triggered {
+        negated: bool,
+        playbook: String,
+        loc: Loc,
+    },
 }
 
 /// The whole checked rule set.
@@ -180,19 +187,31 @@ pub struct RuleSet {
 
 impl RuleSet {
     pub fn signal(&self, name: &str) -> Option<SignalId> {
-        self.signals.iter().position(|s| s.name == name).map(|i| i as u32)
+        self.signals
+            .iter()
+            .position(|s| s.name == name)
+            .map(|i| i as u32)
     }
 
     pub fn score(&self, name: &str) -> Option<ScoreId> {
-        self.scores.iter().position(|s| s.name == name).map(|i| i as u32)
+        self.scores
+            .iter()
+            .position(|s| s.name == name)
+            .map(|i| i as u32)
     }
 
     pub fn event(&self, name: &str) -> Option<EventId> {
-        self.events.iter().position(|s| s.name == name).map(|i| i as u32)
+        self.events
+            .iter()
+            .position(|s| s.name == name)
+            .map(|i| i as u32)
     }
 
     pub fn status_arm(&self, name: &str) -> Option<ArmId> {
-        self.status.iter().position(|s| s.name == name).map(|i| i as u32)
+        self.status
+            .iter()
+            .position(|s| s.name == name)
+            .map(|i| i as u32)
     }
 
     /// Every playbook some trigger names, in declaration order, once each.

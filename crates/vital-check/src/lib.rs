@@ -18,21 +18,77 @@ use vital_syntax::{Diagnostic, ParsedFile, SourceMap};
 
 /// The names of the built-in functions, with their signatures for people.
 pub const FUNCTIONS: &[(&str, &str, &str)] = &[
-    ("count", "count(EVENT [where COND] [within DURATION]) -> int", "Occurrences matching the event query."),
-    ("sum", "sum(EVENT.FIELD [where COND] [within DURATION]) -> field type", "Sum of a numeric field; missing when no occurrence has it."),
-    ("avg", "avg(EVENT.FIELD [where COND] [within DURATION]) -> number", "Average of a numeric field; missing when no occurrence has it."),
-    ("min", "min(a, b, ...) -> numeric | min(EVENT.FIELD …) -> field type", "Smallest of two or more values, or of an event field."),
-    ("max", "max(a, b, ...) -> numeric | max(EVENT.FIELD …) -> field type", "Largest of two or more values, or of an event field."),
-    ("last", "last(EVENT [where COND] [within DURATION]) -> date", "Date of the newest matching occurrence; missing when none."),
-    ("first", "first(EVENT [where COND] [within DURATION]) -> date", "Date of the oldest matching occurrence; missing when none."),
-    ("days_since", "days_since(date) -> int", "Whole days from the date to as_of (signed)."),
-    ("days_until", "days_until(date) -> int", "Whole days from as_of to the date (signed)."),
-    ("clamp", "clamp(x, lo, hi) -> numeric", "x limited to lo..hi."),
+    (
+        "count",
+        "count(EVENT [where COND] [within DURATION]) -> int",
+        "Occurrences matching the event query.",
+    ),
+    (
+        "sum",
+        "sum(EVENT.FIELD [where COND] [within DURATION]) -> field type",
+        "Sum of a numeric field; missing when no occurrence has it.",
+    ),
+    (
+        "avg",
+        "avg(EVENT.FIELD [where COND] [within DURATION]) -> number",
+        "Average of a numeric field; missing when no occurrence has it.",
+    ),
+    (
+        "min",
+        "min(a, b, ...) -> numeric | min(EVENT.FIELD …) -> field type",
+        "Smallest of two or more values, or of an event field.",
+    ),
+    (
+        "max",
+        "max(a, b, ...) -> numeric | max(EVENT.FIELD …) -> field type",
+        "Largest of two or more values, or of an event field.",
+    ),
+    (
+        "last",
+        "last(EVENT [where COND] [within DURATION]) -> date",
+        "Date of the newest matching occurrence; missing when none.",
+    ),
+    (
+        "first",
+        "first(EVENT [where COND] [within DURATION]) -> date",
+        "Date of the oldest matching occurrence; missing when none.",
+    ),
+    (
+        "days_since",
+        "days_since(date) -> int",
+        "Whole days from the date to as_of (signed).",
+    ),
+    (
+        "days_until",
+        "days_until(date) -> int",
+        "Whole days from as_of to the date (signed).",
+    ),
+    (
+        "clamp",
+        "clamp(x, lo, hi) -> numeric",
+        "x limited to lo..hi.",
+    ),
     ("abs", "abs(x) -> numeric", "Absolute value."),
-    ("round", "round(x) -> int", "Nearest whole number, half away from zero."),
-    ("linear", "linear(x, lo, hi) -> number", "0 at lo, 100 at hi, straight in between, clamped to 0..100; lo > hi inverts."),
-    ("previous", "previous(X, DURATION) -> X's type", "X (a signal, score or health) in the latest snapshot dated on or before as_of − DURATION."),
-    ("change", "change(X, DURATION) -> X's type", "X − previous(X, DURATION)."),
+    (
+        "round",
+        "round(x) -> int",
+        "Nearest whole number, half away from zero.",
+    ),
+    (
+        "linear",
+        "linear(x, lo, hi) -> number",
+        "0 at lo, 100 at hi, straight in between, clamped to 0..100; lo > hi inverts.",
+    ),
+    (
+        "previous",
+        "previous(X, DURATION) -> X's type",
+        "X (a signal, score or health) in the latest snapshot dated on or before as_of − DURATION.",
+    ),
+    (
+        "change",
+        "change(X, DURATION) -> X's type",
+        "X − previous(X, DURATION).",
+    ),
 ];
 
 /// A checked rule set.
@@ -65,7 +121,10 @@ impl Checked {
 /// Parse and check every file of `sources` as one rule set. Files are taken in
 /// the map's order, which callers make path order.
 pub fn check(sources: &SourceMap) -> Checked {
-    let parsed: Vec<ParsedFile> = sources.files().map(|(id, f)| vital_syntax::parse(id, &f.text)).collect();
+    let parsed: Vec<ParsedFile> = sources
+        .files()
+        .map(|(id, f)| vital_syntax::parse(id, &f.text))
+        .collect();
     check_parsed(parsed)
 }
 
@@ -74,7 +133,8 @@ pub fn check(sources: &SourceMap) -> Checked {
 pub fn check_parsed(parsed: Vec<ParsedFile>) -> Checked {
     // expression trees are bounded (vital_syntax::MAX_NESTING) but walked
     // recursively: guarantee the room whatever thread calls us
-    let (rules, mut diagnostics, index) = stacker::maybe_grow(1 << 20, 8 << 20, || checker::run(&parsed));
+    let (rules, mut diagnostics, index) =
+        stacker::maybe_grow(1 << 20, 8 << 20, || checker::run(&parsed));
     for p in &parsed {
         diagnostics.extend(p.diagnostics.iter().cloned());
     }

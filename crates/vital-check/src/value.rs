@@ -32,7 +32,9 @@ impl Duration {
         let amount = self.amount.checked_mul(sign)?;
         match self.unit {
             DurationUnit::Day => date.checked_add_signed(chrono::TimeDelta::try_days(amount)?),
-            DurationUnit::Week => date.checked_add_signed(chrono::TimeDelta::try_days(amount.checked_mul(7)?)?),
+            DurationUnit::Week => {
+                date.checked_add_signed(chrono::TimeDelta::try_days(amount.checked_mul(7)?)?)
+            }
             DurationUnit::Month => add_months(date, amount),
             DurationUnit::Year => add_months(date, amount.checked_mul(12)?),
         }
@@ -156,14 +158,21 @@ pub fn arith(op: ArithOp, a: &Value, b: &Value) -> Value {
             };
             r.map_or(Value::Missing, Value::Date)
         }
-        (Value::Duration(u), Value::Date(d)) if op == ArithOp::Add => u.after(*d).map_or(Value::Missing, Value::Date),
+        (Value::Duration(u), Value::Date(d)) if op == ArithOp::Add => {
+            u.after(*d).map_or(Value::Missing, Value::Date)
+        }
         (Value::Duration(x), Value::Duration(y)) if x.unit == y.unit => {
             let amount = match op {
                 ArithOp::Add => x.amount.checked_add(y.amount),
                 ArithOp::Sub => x.amount.checked_sub(y.amount),
                 _ => None,
             };
-            amount.map_or(Value::Missing, |amount| Value::Duration(Duration { amount, unit: x.unit }))
+            amount.map_or(Value::Missing, |amount| {
+                Value::Duration(Duration {
+                    amount,
+                    unit: x.unit,
+                })
+            })
         }
         _ => Value::Missing,
     }
@@ -221,7 +230,10 @@ pub fn linear(x: Decimal, lo: Decimal, hi: Decimal) -> Option<Decimal> {
     if lo == hi {
         return Some(if x >= hi { hundred } else { Decimal::ZERO });
     }
-    let r = x.checked_sub(lo)?.checked_div(hi.checked_sub(lo)?)?.checked_mul(hundred)?;
+    let r = x
+        .checked_sub(lo)?
+        .checked_div(hi.checked_sub(lo)?)?
+        .checked_mul(hundred)?;
     Some(r.clamp(Decimal::ZERO, hundred))
 }
 
@@ -337,7 +349,10 @@ mod tests {
 
     #[test]
     fn division_by_zero_is_missing() {
-        assert_eq!(arith(ArithOp::Div, &Value::Num(d("1")), &Value::Num(d("0"))), Value::Missing);
+        assert_eq!(
+            arith(ArithOp::Div, &Value::Num(d("1")), &Value::Num(d("0"))),
+            Value::Missing
+        );
     }
 
     #[test]

@@ -40,7 +40,10 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, PathError> {
                 })?;
                 let path = entry.path();
                 if entry.file_type().is_file() && path.extension().is_some_and(|x| x == "vital") {
-                    let rel = path.strip_prefix(p).map(display).unwrap_or_else(|_| display(path));
+                    let rel = path
+                        .strip_prefix(p)
+                        .map(display)
+                        .unwrap_or_else(|_| display(path));
                     found.push((rel, path.to_path_buf()));
                 }
             }
@@ -77,14 +80,24 @@ pub fn load(files: &[PathBuf]) -> (SourceMap, Vec<Diagnostic>) {
                     let valid = e.utf8_error().valid_up_to();
                     let id = map.add(SourceFile::new(name.clone(), String::new()));
                     diags.push(
-                        Diagnostic::new(Code::Io, id, Span::new(0, 0), format!("`{name}` is not valid UTF-8 (byte {valid})"))
-                            .with_help("save the file as UTF-8"),
+                        Diagnostic::new(
+                            Code::Io,
+                            id,
+                            Span::new(0, 0),
+                            format!("`{name}` is not valid UTF-8 (byte {valid})"),
+                        )
+                        .with_help("save the file as UTF-8"),
                     );
                 }
             },
             Err(e) => {
                 let id: FileId = map.add(SourceFile::new(name.clone(), String::new()));
-                diags.push(Diagnostic::new(Code::Io, id, Span::new(0, 0), format!("cannot read `{name}`: {}", io_reason(&e))));
+                diags.push(Diagnostic::new(
+                    Code::Io,
+                    id,
+                    Span::new(0, 0),
+                    format!("cannot read `{name}`: {}", io_reason(&e)),
+                ));
             }
         }
     }

@@ -9,7 +9,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "vital", version, about = "Customer-health scoring rules: check, format, test, run")]
+#[command(
+    name = "vital",
+    version,
+    about = "Customer-health scoring rules: check, format, test, run"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -92,6 +96,59 @@ fn cmd_check(paths: Vec<PathBuf>, format: report::Format, deny_warnings: bool) -
 }
 
 fn cmd_fmt(paths: Vec<PathBuf>, check: bool) -> ExitCode {
-    let _ = (paths, check);
-    fail("`vital fmt` is not built yet")
+    let paths = default_paths(paths);
+    let list = match files::collect(&paths) {
+        Ok(l) => l,
+        Err(e) => return fail(e),
+    };
+    let (sources, io_diags) = files::load(&list);
+    let mut failed = !io_diags.is_empty();
+    let stdout = std::io::stdout();
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let mut changed = 0usize;
+    for d in &io_diags {
+        eprint!("{}", vital_syntax::Report::new(d, &sources).render(color));
+    }
+    for (id, file) in sources.files() {
+        if io_diags.iter().any(|d| d.file == id) {
+            continue;
+        }
+        match vital_syntax::format::format_source(id, &file.text) {
+            Ok(formatted) => {
+                if formatted == file.text {
+                    continue;
+                }
+                changed += 1;
+                if check {
+                    let _ = writeln!(stdout.lock(), "{}", file.path);
+                } else if let Err(e) = std::fs::write(&list[id.index()], formatted) {
+                    eprintln!("error: cannot write `{}`: {e}", file.path);
+                    failed = true;
+                } else {
+                    let _ = writeln!(stdout.lock(), "formatted {}", file.path);
+                }
+            }
+            Err(diags) => {
+                failed = true;
+                eprintln!(
+                    "error: `{}` does not parse; it was left unchanged",
+                    file.path
+                );
+                for d in &diags {
+                    eprint!("{}", vital_syntax::Report::new(d, &sources).render(color));
+                }
+            }
+        }
+    }
+    if check && changed > 0 {
+        eprintln!(
+            "{changed} file{} would be reformatted; run `vital fmt` to fix",
+            if changed == 1 { "" } else { "s" }
+        );
+    }
+    if failed || (check && changed > 0) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }

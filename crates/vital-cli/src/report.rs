@@ -61,7 +61,9 @@ pub fn to_json(sources: &SourceMap, d: &Diagnostic) -> Json {
 }
 
 fn gh_escape_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 fn gh_escape_prop(s: &str) -> String {
@@ -72,7 +74,9 @@ fn sarif_uri(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
     for b in path.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                out.push(b as char)
+            }
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -152,14 +156,24 @@ pub fn sarif(sources: &SourceMap, diags: &[Diagnostic]) -> Json {
 }
 
 /// Write the diagnostics of a check in the chosen format.
-pub fn write(out: &mut dyn Write, format: Format, color: bool, sources: &SourceMap, diags: &[Diagnostic], files: usize) -> std::io::Result<()> {
+pub fn write(
+    out: &mut dyn Write,
+    format: Format,
+    color: bool,
+    sources: &SourceMap,
+    diags: &[Diagnostic],
+    files: usize,
+) -> std::io::Result<()> {
     match format {
         Format::Human => {
             for d in diags {
                 write!(out, "{}", Report::new(d, sources).render(color))?;
                 writeln!(out)?;
             }
-            let errors = diags.iter().filter(|d| d.severity == Severity::Error).count();
+            let errors = diags
+                .iter()
+                .filter(|d| d.severity == Severity::Error)
+                .count();
             let warnings = diags.len() - errors;
             let files = format!("{files} file{}", if files == 1 { "" } else { "s" });
             if diags.is_empty() {
@@ -204,7 +218,11 @@ pub fn write(out: &mut dyn Write, format: Format, color: bool, sources: &SourceM
         }
         Format::Sarif => {
             let doc = sarif(sources, diags);
-            writeln!(out, "{}", serde_json::to_string_pretty(&doc).unwrap_or_default())?;
+            writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&doc).unwrap_or_default()
+            )?;
         }
     }
     Ok(())

@@ -184,7 +184,12 @@ impl Diagnostic {
         self
     }
 
-    pub fn with_fix(mut self, title: impl Into<String>, span: Span, replacement: impl Into<String>) -> Self {
+    pub fn with_fix(
+        mut self,
+        title: impl Into<String>,
+        span: Span,
+        replacement: impl Into<String>,
+    ) -> Self {
         let file = self.file;
         self.fixes.push(Fix {
             title: title.into(),
@@ -204,7 +209,13 @@ impl Diagnostic {
 /// position, then code.
 pub fn sort_diagnostics(diags: &mut [Diagnostic]) {
     diags.sort_by(|a, b| {
-        (a.file, a.span.start, a.span.end, a.code, &a.message).cmp(&(b.file, b.span.start, b.span.end, b.code, &b.message))
+        (a.file, a.span.start, a.span.end, a.code, &a.message).cmp(&(
+            b.file,
+            b.span.start,
+            b.span.end,
+            b.code,
+            &b.message,
+        ))
     });
 }
 
@@ -305,7 +316,9 @@ impl miette::Diagnostic for Report {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
@@ -320,7 +333,9 @@ impl miette::Diagnostic for Report {
         if self.related.is_empty() {
             None
         } else {
-            Some(Box::new(self.related.iter().map(|r| r as &dyn miette::Diagnostic)))
+            Some(Box::new(
+                self.related.iter().map(|r| r as &dyn miette::Diagnostic),
+            ))
         }
     }
 }

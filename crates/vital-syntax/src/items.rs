@@ -45,14 +45,23 @@ pub fn cut(source: &str, tokens: &[Token], max_nesting: usize) -> Vec<ItemCut> {
     let mut depth = 0usize;
     let mut current: Option<ItemCut> = None;
 
-    let next_significant = |i: usize| tokens[i + 1..].iter().find(|t| t.kind != TokenKind::Comment).map(|t| t.kind);
+    let next_significant = |i: usize| {
+        tokens[i + 1..]
+            .iter()
+            .find(|t| t.kind != TokenKind::Comment)
+            .map(|t| t.kind)
+    };
 
     for (i, tok) in tokens.iter().enumerate() {
         if tok.kind == TokenKind::Comment {
             continue;
         }
         let starts = match tok.kind {
-            TokenKind::Signal | TokenKind::Event | TokenKind::Const | TokenKind::Score | TokenKind::Test => {
+            TokenKind::Signal
+            | TokenKind::Event
+            | TokenKind::Const
+            | TokenKind::Score
+            | TokenKind::Test => {
                 phase = Phase::Other;
                 true
             }
@@ -156,7 +165,10 @@ mod tests {
 
     fn cuts(src: &str) -> Vec<&str> {
         let toks = tokenize(src);
-        cut(src, &toks, 48).into_iter().map(|c| &src[c.span.start..c.span.end]).collect()
+        cut(src, &toks, 48)
+            .into_iter()
+            .map(|c| &src[c.span.start..c.span.end])
+            .collect()
     }
 
     #[test]
@@ -184,7 +196,14 @@ mod tests {
     #[test]
     fn unclosed_brace_does_not_swallow_the_file() {
         let src = "status { a when health > 1\nsignal x: int\nscore s weight 1";
-        assert_eq!(cuts(src), vec!["status { a when health > 1", "signal x: int", "score s weight 1"]);
+        assert_eq!(
+            cuts(src),
+            vec![
+                "status { a when health > 1",
+                "signal x: int",
+                "score s weight 1"
+            ]
+        );
     }
 
     #[test]
@@ -192,7 +211,10 @@ mod tests {
         let src = "# plain\n## The ARR.\n## In dollars.\nsignal arr: money\n\n## detached\n\nsignal b: int";
         let toks = tokenize(src);
         let c = cut(src, &toks, 48);
-        assert_eq!(c[0].doc.as_ref().map(|d| d.0.as_str()), Some("The ARR.\nIn dollars."));
+        assert_eq!(
+            c[0].doc.as_ref().map(|d| d.0.as_str()),
+            Some("The ARR.\nIn dollars.")
+        );
         assert_eq!(c[1].doc, None);
     }
 

@@ -236,7 +236,10 @@ mod tests {
     #[test]
     fn keywords_are_not_identifiers_but_prefixes_are() {
         use TokenKind::*;
-        assert_eq!(kinds("in int inbound signal_x"), vec![In, TypeName, Ident, Ident]);
+        assert_eq!(
+            kinds("in int inbound signal_x"),
+            vec![In, TypeName, Ident, Ident]
+        );
     }
 
     #[test]
@@ -244,7 +247,10 @@ mod tests {
         let toks = tokenize("@@ \"open\n} ## doc\n# c");
         let k: Vec<_> = toks.iter().map(|t| t.kind).collect();
         use TokenKind::*;
-        assert_eq!(k, vec![Error, Error, UnterminatedString, RBrace, Comment, Comment]);
+        assert_eq!(
+            k,
+            vec![Error, Error, UnterminatedString, RBrace, Comment, Comment]
+        );
         assert!(toks[4].is_doc_comment("@@ \"open\n} ## doc\n# c"));
     }
 

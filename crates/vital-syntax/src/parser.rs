@@ -92,6 +92,7 @@ pub fn parse(file_id: FileId, source: &str) -> ParsedFile {
                 base: cut.span.start,
                 file: file_id,
                 diagnostics: &mut diagnostics,
+                tokens: &tokens[cut.tokens.clone()],
             };
             match VitalParser::parse(Rule::item, text) {
                 Ok(pairs) => {
@@ -230,7 +231,13 @@ fn describe(rule: Rule) -> Option<&'static str> {
     })
 }
 
-fn syntax_error(file: FileId, source: &str, tokens: &[Token], cut: &ItemCut, err: &pest::error::Error<Rule>) -> Diagnostic {
+fn syntax_error(
+    file: FileId,
+    source: &str,
+    tokens: &[Token],
+    cut: &ItemCut,
+    err: &pest::error::Error<Rule>,
+) -> Diagnostic {
     let rel = match err.location {
         pest::error::InputLocation::Pos(p) => p,
         pest::error::InputLocation::Span((s, _)) => s,
@@ -239,7 +246,10 @@ fn syntax_error(file: FileId, source: &str, tokens: &[Token], cut: &ItemCut, err
     let mut expected: Vec<&'static str> = Vec::new();
     let mut unexpected: Vec<&'static str> = Vec::new();
     match &err.variant {
-        pest::error::ErrorVariant::ParsingError { positives, negatives } => {
+        pest::error::ErrorVariant::ParsingError {
+            positives,
+            negatives,
+        } => {
             for r in positives {
                 if let Some(d) = describe(*r) {
                     if !expected.contains(&d) {
@@ -269,10 +279,16 @@ fn syntax_error(file: FileId, source: &str, tokens: &[Token], cut: &ItemCut, err
             .map_or(cut.span, |t| t.span);
         (last, None)
     } else {
-        match item_tokens.iter().find(|t| t.span.start <= offset && offset < t.span.end.max(t.span.start + 1)) {
+        match item_tokens
+            .iter()
+            .find(|t| t.span.start <= offset && offset < t.span.end.max(t.span.start + 1))
+        {
             Some(t) => (t.span, Some(&source[t.span.start..t.span.end])),
             None => {
-                let end = source[offset..].chars().next().map_or(offset, |c| offset + c.len_utf8());
+                let end = source[offset..]
+                    .chars()
+                    .next()
+                    .map_or(offset, |c| offset + c.len_utf8());
                 (Span::new(offset, end), Some(&source[offset..end]))
             }
         }
@@ -288,13 +304,24 @@ fn syntax_error(file: FileId, source: &str, tokens: &[Token], cut: &ItemCut, err
         (None, false) => format!("this declaration ends too early: expected {what} after this"),
         (None, true) => "this declaration ends too early".to_string(),
     };
-    let label = if found.is_some() { "unexpected here" } else { "expected more after this" };
+    let label = if found.is_some() {
+        "unexpected here"
+    } else {
+        "expected more after this"
+    };
     let mut diag = Diagnostic::new(Code::Syntax, file, span, message).with_label(label);
     if let Some(tok) = item_tokens.iter().find(|t| t.span.start == span.start) {
         if tok.kind == TokenKind::UnterminatedString {
             diag = diag.with_help("close the string with `\"` on the same line");
         } else if tok.kind == TokenKind::Error {
             diag = diag.with_help("this character is not part of the language");
+        } else if tok.kind == TokenKind::Ident && expected == ["a string"] {
+            let word = &source[tok.span.start..tok.span.end];
+            diag = diag
+                .with_help(format!(
+                    "names of rules and playbooks are strings: write \"{word}\""
+                ))
+                .with_fix(format!("write \"{word}\""), tok.span, format!("\"{word}\""));
         } else if tok.kind.is_keyword() && expected.contains(&"a name") {
             diag = diag.with_help(format!(
                 "`{}` is a keyword and cannot be used as a name",
@@ -340,22 +367,38 @@ fn kids(pair: Pair<'_, Rule>) -> impl Iterator<Item = Pair<'_, Rule>> {
 }
 
 fn find(pair: &Pair<'_, Rule>, rule: Rule) -> Option<Span> {
-    pair.clone().into_inner().find(|p| p.as_rule() == rule).map(|p| {
-        let s = p.as_span();
-        Span::new(s.start(), s.end())
-    })
+    pair.clone()
+        .into_inner()
+        .find(|p| p.as_rule() == rule)
+        .map(|p| {
+            let s = p.as_span();
+            Span::new(s.start(), s.end())
+        })
 }
 
 struct Builder<'d> {
     base: usize,
     file: FileId,
     diagnostics: &'d mut Vec<Diagnostic>,
+    /// The item's tokens, to trim spans.
+    tokens: &'d [Token],
 }
 
 impl Builder<'_> {
+    /// A pair's span in the file, without trailing blanks and comments (pest
+    /// keeps the white space it skipped before an optional part that then
+    /// did not match).
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
         let s = pair.as_span();
-        Span::new(s.start() + self.base, s.end() + self.base)
+        let start = s.start() + self.base;
+        let end = s.end() + self.base;
+        let upto = self.tokens.partition_point(|t| t.span.end <= end);
+        let trimmed = self.tokens[..upto]
+            .iter()
+            .rev()
+            .find(|t| t.kind != TokenKind::Comment)
+            .map_or(end, |t| t.span.end);
+        Span::new(start, trimmed.max(start).min(end))
     }
 
     fn rel(&self, s: Span) -> Span {
@@ -470,7 +513,11 @@ impl Builder<'_> {
             };
             arms.push(StatusArm { name, cond, span });
         }
-        Some(StatusDecl { keyword, arms, close })
+        Some(StatusDecl {
+            keyword,
+            arms,
+            close,
+        })
     }
 
     fn rule(&mut self, decl: Pair<'_, Rule>) -> Option<RuleDecl> {
@@ -547,8 +594,15 @@ impl Builder<'_> {
             match part.as_rule() {
                 Rule::test_given => {
                     let (open, close) = self.block_braces(&part)?;
-                    let entries = kids(part).skip(1).map(|a| self.assignment(a)).collect::<Option<Vec<_>>>()?;
-                    test.given = Some(Block { open, entries, close });
+                    let entries = kids(part)
+                        .skip(1)
+                        .map(|a| self.assignment(a))
+                        .collect::<Option<Vec<_>>>()?;
+                    test.given = Some(Block {
+                        open,
+                        entries,
+                        close,
+                    });
                 }
                 Rule::test_events => {
                     let (open, close) = self.block_braces(&part)?;
@@ -560,7 +614,11 @@ impl Builder<'_> {
                         ek.next()?; // on
                         let date = self.date(ek.next()?);
                         let fields = match ek.next() {
-                            Some(vals) => Some(kids(vals).map(|a| self.assignment(a)).collect::<Option<Vec<_>>>()?),
+                            Some(vals) => Some(
+                                kids(vals)
+                                    .map(|a| self.assignment(a))
+                                    .collect::<Option<Vec<_>>>()?,
+                            ),
                             None => None,
                         };
                         entries.push(TestEvent {
@@ -570,7 +628,11 @@ impl Builder<'_> {
                             span,
                         });
                     }
-                    test.events = Some(Block { open, entries, close });
+                    test.events = Some(Block {
+                        open,
+                        entries,
+                        close,
+                    });
                 }
                 Rule::test_history => {
                     let (open, close) = self.block_braces(&part)?;
@@ -589,7 +651,11 @@ impl Builder<'_> {
                             span,
                         });
                     }
-                    test.history = Some(Block { open, entries, close });
+                    test.history = Some(Block {
+                        open,
+                        entries,
+                        close,
+                    });
                 }
                 Rule::test_expect => {
                     let span = self.span(&part);
@@ -620,7 +686,10 @@ impl Builder<'_> {
     }
 
     fn block_braces(&self, pair: &Pair<'_, Rule>) -> Option<(Span, Span)> {
-        Some((self.rel(find(pair, Rule::lbrace)?), self.rel(find(pair, Rule::rbrace)?)))
+        Some((
+            self.rel(find(pair, Rule::lbrace)?),
+            self.rel(find(pair, Rule::rbrace)?),
+        ))
     }
 
     fn assignment(&mut self, pair: Pair<'_, Rule>) -> Option<Assignment> {
@@ -725,9 +794,14 @@ impl Builder<'_> {
         let value = NaiveDate::parse_from_str(&text, "%Y-%m-%d").ok();
         if value.is_none() {
             self.diagnostics.push(
-                Diagnostic::new(Code::InvalidDate, self.file, span, format!("`{text}` is not a date in the calendar"))
-                    .with_label("no such day")
-                    .with_help("dates are written YYYY-MM-DD with a real month and day"),
+                Diagnostic::new(
+                    Code::InvalidDate,
+                    self.file,
+                    span,
+                    format!("`{text}` is not a date in the calendar"),
+                )
+                .with_label("no such day")
+                .with_help("dates are written YYYY-MM-DD with a real month and day"),
             );
         }
         DateLit { text, value, span }
@@ -774,7 +848,8 @@ impl Builder<'_> {
             Rule::expr => self.expr(pair.into_inner().next()?),
             Rule::or_expr | Rule::and_expr => {
                 let is_or = pair.as_rule() == Rule::or_expr;
-                let mut k = kids(pair).filter(|p| !matches!(p.as_rule(), Rule::kw_or | Rule::kw_and));
+                let mut k =
+                    kids(pair).filter(|p| !matches!(p.as_rule(), Rule::kw_or | Rule::kw_and));
                 let mut acc = self.expr(k.next()?)?;
                 for rhs in k {
                     let rhs = self.expr(rhs)?;
@@ -1056,9 +1131,15 @@ pub fn parse_number(text: &str) -> Option<Decimal> {
     } else {
         (text, Decimal::ONE)
     };
-    let v = Decimal::from_str_exact(digits).or_else(|_| Decimal::from_str(digits)).ok()?;
+    let v = Decimal::from_str_exact(digits)
+        .or_else(|_| Decimal::from_str(digits))
+        .ok()?;
     // reject values that lost digits
-    let significant = digits.trim_start_matches('-').chars().filter(|c| c.is_ascii_digit()).count();
+    let significant = digits
+        .trim_start_matches('-')
+        .chars()
+        .filter(|c| c.is_ascii_digit())
+        .count();
     if significant > 28 {
         return None;
     }
@@ -1080,7 +1161,10 @@ mod tests {
     fn numbers() {
         assert_eq!(parse_number("250k"), Some(Decimal::from(250_000)));
         assert_eq!(parse_number("1.5m"), Some(Decimal::from(1_500_000)));
-        assert_eq!(parse_number("3.50").map(|d| d.to_string()), Some("3.5".to_string()));
+        assert_eq!(
+            parse_number("3.50").map(|d| d.to_string()),
+            Some("3.5".to_string())
+        );
         assert_eq!(parse_number("12345678901234567890123456789012"), None);
     }
 
@@ -1101,27 +1185,61 @@ status { a when health >= 80 b otherwise }
     #[test]
     fn where_extends_right() {
         let f = ok("when ticket_opened where severity == high and arr > 5 add 1 to s");
-        let ItemKind::Rule(r) = &f.items[0].kind else { panic!() };
-        let Some(Expr { kind: ExprKind::Query(q), .. }) = &r.cond else { panic!() };
-        assert!(matches!(q.filter.as_ref().map(|e| &e.kind), Some(ExprKind::And(..))));
+        let ItemKind::Rule(r) = &f.items[0].kind else {
+            panic!()
+        };
+        let Some(Expr {
+            kind: ExprKind::Query(q),
+            ..
+        }) = &r.cond
+        else {
+            panic!()
+        };
+        assert!(matches!(
+            q.filter.as_ref().map(|e| &e.kind),
+            Some(ExprKind::And(..))
+        ));
     }
 
     #[test]
     fn several_errors_are_all_reported() {
-        let p = parse(FileId(0), "signal a int\nscore s weight\nsignal b: int\nwhen a > trigger \"x\"");
+        let p = parse(
+            FileId(0),
+            "signal a int\nscore s weight\nsignal b: int\nwhen a > trigger \"x\"",
+        );
         assert_eq!(p.diagnostics.len(), 3, "{:#?}", p.diagnostics);
         assert_eq!(p.file.items.len(), 1);
     }
 
     #[test]
     fn within_after_where_belongs_to_the_query() {
-        let f = ok("when count(ticket_opened where severity == critical within 30 days) > 2 trigger \"x\"");
-        let ItemKind::Rule(r) = &f.items[0].kind else { panic!() };
-        let Some(Expr { kind: ExprKind::Compare(_, lhs, _), .. }) = &r.cond else { panic!() };
-        let ExprKind::Call { args, .. } = &lhs.kind else { panic!() };
-        let ExprKind::Query(q) = &args[0].kind else { panic!() };
+        let f = ok(
+            "when count(ticket_opened where severity == critical within 30 days) > 2 trigger \"x\"",
+        );
+        let ItemKind::Rule(r) = &f.items[0].kind else {
+            panic!()
+        };
+        let Some(Expr {
+            kind: ExprKind::Compare(_, lhs, _),
+            ..
+        }) = &r.cond
+        else {
+            panic!()
+        };
+        let ExprKind::Call { args, .. } = &lhs.kind else {
+            panic!()
+        };
+        let ExprKind::Query(q) = &args[0].kind else {
+            panic!()
+        };
         assert!(q.within.is_some());
-        let Some(Expr { kind: ExprKind::Compare(_, _, rhs), .. }) = &q.filter else { panic!() };
+        let Some(Expr {
+            kind: ExprKind::Compare(_, _, rhs),
+            ..
+        }) = &q.filter
+        else {
+            panic!()
+        };
         assert!(matches!(rhs.kind, ExprKind::Name(_)));
     }
 
