@@ -187,7 +187,12 @@ fn place(source: &str, segs: &[Seg], comments: &[Token]) -> Option<Vec<String>> 
                 lines.push(String::new());
             }
         }
-        let mut line = format!("{pad}{}", s.text);
+        let mut line = s
+            .text
+            .lines()
+            .map(|l| format!("{pad}{l}"))
+            .collect::<Vec<_>>()
+            .join("\n");
         if let Some(c) = trailing[i] {
             line.push_str("  ");
             line.push_str(source[c.span.start..c.span.end].trim_end());
@@ -313,7 +318,11 @@ fn score_layout(s: &ScoreDecl, whole: Span) -> Vec<Seg> {
             segs.push(seg(0, "}", *close));
             segs
         }
-        Some(base) => vec![seg(0, format!("{head} = {}", expr(base)), whole)],
+        Some(base) => vec![seg(
+            0,
+            format!("{head} = {}", pretty(base, head.len() + 3, 0)),
+            whole,
+        )],
     }
 }
 
@@ -344,9 +353,9 @@ fn status_layout(s: &StatusDecl) -> Vec<Seg> {
 
 fn action_text(a: &Action) -> String {
     match a {
-        Action::Add { amount, score } => format!("add {} to {}", expr(amount), score.name),
+        Action::Add { amount, score } => format!("add {} to {}", pretty(amount, 4, 0), score.name),
         Action::Subtract { amount, score } => {
-            format!("subtract {} from {}", expr(amount), score.name)
+            format!("subtract {} from {}", pretty(amount, 9, 0), score.name)
         }
         Action::Trigger { playbook } => format!("trigger {}", playbook.raw),
     }
@@ -358,7 +367,7 @@ fn rule_layout(r: &RuleDecl, whole: Span) -> Vec<Vec<Seg>> {
         parts.push((format!("rule {}", n.raw), h));
     }
     if let (Some(c), Some(w)) = (&r.cond, r.when_span) {
-        parts.push((format!("when {}", expr(c)), w));
+        parts.push((when_text(c), w));
     }
     parts.push((action_text(&r.action), r.action_span));
     let one = parts
@@ -371,6 +380,96 @@ fn rule_layout(r: &RuleDecl, whole: Span) -> Vec<Vec<Seg>> {
         vec![vec![seg(0, one, whole)], multi]
     } else {
         vec![multi]
+    }
+}
+
+/// `when COND`; a condition too long for one line is broken before each
+/// top-level `and` (or `or`), continuation lines indented.
+fn when_text(c: &Expr) -> String {
+    let one = format!("when {}", expr(c));
+    if one.chars().count() <= WIDTH {
+        return one;
+    }
+    let (word, parts) = match &c.kind {
+        ExprKind::And(..) => ("and", chain(c, true)),
+        ExprKind::Or(..) => ("or", chain(c, false)),
+        _ => return one,
+    };
+    let mut out = format!("when {}", pretty(parts[0], 5, 0));
+    for p in &parts[1..] {
+        let lead = format!("  {word} ");
+        out.push_str(&format!("\n{lead}{}", pretty(p, lead.len(), 2)));
+    }
+    out
+}
+
+/// An expression laid out to fit [`WIDTH`]: flat when it fits from column
+/// `col`, otherwise calls put one argument per line (indented from
+/// `indent`) and binary operators break their operands the same way.
+pub fn pretty(e: &Expr, col: usize, indent: usize) -> String {
+    let flat = expr(e);
+    if col + flat.chars().count() <= WIDTH {
+        return flat;
+    }
+    let end_col = |text: &str, start: usize| match text.rfind('\n') {
+        Some(i) => text[i + 1..].chars().count(),
+        None => start + text.chars().count(),
+    };
+    // the right operand stays on the line when it fits there, else it goes
+    // on the next line, operator first
+    let binary = |a: &Expr, op: &str, b: &Expr| {
+        let l = pretty(a, col, indent);
+        let c = end_col(&l, col) + op.len() + 2;
+        if c + expr(b).chars().count() <= WIDTH {
+            return format!("{l} {op} {}", expr(b));
+        }
+        let next = indent + 2;
+        format!(
+            "{l}\n{}{op} {}",
+            " ".repeat(next),
+            pretty(b, next + op.len() + 1, next)
+        )
+    };
+    match &e.kind {
+        ExprKind::Call { name, args } if !args.is_empty() => {
+            let inner = " ".repeat(indent + 2);
+            let mut out = format!("{}(\n", name.name);
+            for (i, a) in args.iter().enumerate() {
+                out.push_str(&inner);
+                out.push_str(&pretty(a, indent + 2, indent + 2));
+                if i + 1 < args.len() {
+                    out.push(',');
+                }
+                out.push('\n');
+            }
+            out.push_str(&" ".repeat(indent));
+            out.push(')');
+            out
+        }
+        ExprKind::Arith(op, a, b) => binary(a, op.as_str(), b),
+        ExprKind::Compare(op, a, b) => {
+            let l = pretty(a, col, indent);
+            let c = end_col(&l, col) + op.as_str().len() + 2;
+            format!("{l} {} {}", op.as_str(), pretty(b, c, indent))
+        }
+        ExprKind::And(a, b) => binary(a, "and", b),
+        ExprKind::Or(a, b) => binary(a, "or", b),
+        ExprKind::Coalesce(a, b) => binary(a, "??", b),
+        ExprKind::Paren(inner) => format!("({})", pretty(inner, col + 1, indent)),
+        ExprKind::Not(inner) => format!("not {}", pretty(inner, col + 4, indent)),
+        _ => flat,
+    }
+}
+
+/// The operands of a left-nested `and` (or `or`) chain, in order.
+fn chain(e: &Expr, and: bool) -> Vec<&Expr> {
+    match (&e.kind, and) {
+        (ExprKind::And(a, b), true) | (ExprKind::Or(a, b), false) => {
+            let mut v = chain(a, and);
+            v.push(b);
+            v
+        }
+        _ => vec![e],
     }
 }
 
@@ -429,6 +528,13 @@ fn test_layout(t: &TestDecl, whole: Span) -> Vec<Seg> {
     if let Some(b) = &t.history {
         segs.push(seg(2, "history {", b.open));
         for h in &b.entries {
+            if let [only] = h.values.as_slice() {
+                let one = format!("on {} {{ {} }}", h.date.text, assignment(only));
+                if one.chars().count() + 4 <= WIDTH {
+                    segs.push(seg(4, one, h.span));
+                    continue;
+                }
+            }
             segs.push(seg(
                 4,
                 format!("on {} {{", h.date.text),
