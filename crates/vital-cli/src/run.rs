@@ -1,0 +1,730 @@
+//! `vital run` and `vital explain`: reading snapshot files, grouping the
+//! records of each account, evaluating in parallel, writing results in input
+//! order.
+//!
+//! Memory: JSON Lines and CSV files are first scanned once to learn whether
+//! each account's records are consecutive ("grouped"). Grouped input is then
+//! streamed: only one batch of records (and the records of the accounts in
+//! it) is held at a time, whatever the number of accounts. Input that is not
+//! grouped is held whole, grouped by account, before it is evaluated. A JSON
+//! array is always read whole. Standard input is streamed as grouped input;
+//! an account whose records come back after other accounts' is rejected with
+//! a message saying so.
+
+use chrono::NaiveDate;
+use rayon::prelude::*;
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+use vital_eval::reader::{fast_account, Column};
+use vital_eval::{Engine, Ignored, Origin, Outcome, Rejection, Schema, Snapshot};
+use vital_syntax::SourceMap;
+
+/// Records parsed per batch (and evaluated per parallel step).
+const BATCH: usize = 8192;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutFormat {
+    Jsonl,
+    Csv,
+    Table,
+}
+
+/// Which snapshots of an account are reported.
+#[derive(Debug, Clone, Copy)]
+pub enum Pick {
+    Latest,
+    All,
+    AsOf(NaiveDate),
+}
+
+pub struct Options {
+    pub format: OutFormat,
+    pub explain: bool,
+    pub pick: Pick,
+    pub color: bool,
+    pub progress: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Jsonl,
+    Json,
+    Csv,
+}
+
+pub struct Input {
+    path: Option<PathBuf>,
+    kind: Kind,
+    name: Arc<str>,
+}
+
+/// The inputs named on the command line (`-` is standard input, JSON Lines).
+pub fn inputs(files: &[PathBuf]) -> Result<Vec<Input>, String> {
+    files
+        .iter()
+        .map(|f| {
+            if f.as_os_str() == "-" {
+                return Ok(Input {
+                    path: None,
+                    kind: Kind::Jsonl,
+                    name: Arc::from("-"),
+                });
+            }
+            let name = crate::files::display(f);
+            let kind = match f.extension().and_then(|e| e.to_str()) {
+                Some("jsonl" | "ndjson") => Kind::Jsonl,
+                Some("json") => Kind::Json,
+                Some("csv") => Kind::Csv,
+                _ => {
+                    return Err(format!(
+                        "cannot tell the format of `{name}`: name it .jsonl (JSON Lines), .json (a JSON array) or .csv"
+                    ))
+                }
+            };
+            std::fs::metadata(f).map_err(|e| format!("cannot read `{name}`: {}", io_reason(&e)))?;
+            Ok(Input {
+                path: Some(f.clone()),
+                kind,
+                name: Arc::from(name.as_str()),
+            })
+        })
+        .collect()
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// What a run found besides results.
+#[derive(Default)]
+pub struct Tally {
+    pub rejected: usize,
+    pub evaluated: usize,
+    pub records: usize,
+}
+
+/// Accounts and their records, as the reader groups them.
+struct Grouper {
+    current: Vec<Snapshot>,
+    /// Hashes of accounts whose run of records is finished (stdin only:
+    /// detects records that come back later).
+    finished: Option<HashSet<u64>>,
+    stdin_name: Arc<str>,
+}
+
+fn hash_account(a: &str) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    a.hash(&mut h);
+    h.finish()
+}
+
+fn duplicate(group: &[Snapshot], s: &Snapshot) -> Option<Rejection> {
+    group
+        .iter()
+        .find(|g| g.as_of == s.as_of)
+        .map(|first| Rejection {
+            origin: s.origin.clone(),
+            account: s.account.to_string(),
+            reason: format!(
+                "duplicate snapshot for {}, first at {}",
+                s.as_of.format("%Y-%m-%d"),
+                first.origin
+            ),
+        })
+}
+
+impl Grouper {
+    /// Add a record; returns the group it completes, if any.
+    fn push(&mut self, s: Snapshot, rejections: &mut Vec<Rejection>) -> Option<Vec<Snapshot>> {
+        let same = self.current.first().is_some_and(|c| c.account == s.account);
+        if same {
+            match duplicate(&self.current, &s) {
+                Some(r) => rejections.push(r),
+                None => self.current.push(s),
+            }
+            return None;
+        }
+        if let Some(seen) = &self.finished {
+            if seen.contains(&hash_account(&s.account)) {
+                rejections.push(Rejection {
+                    origin: s.origin.clone(),
+                    account: s.account.to_string(),
+                    reason: format!(
+                        "the records of this account in {} are not consecutive; standard input is read as a stream, so sort it by account (or pass a file)",
+                        self.stdin_name
+                    ),
+                });
+                return None;
+            }
+        }
+        let done = std::mem::replace(&mut self.current, vec![s]);
+        if done.is_empty() {
+            return None;
+        }
+        if let Some(seen) = &mut self.finished {
+            seen.insert(hash_account(&done[0].account));
+        }
+        Some(done)
+    }
+
+    fn finish(&mut self) -> Option<Vec<Snapshot>> {
+        let done = std::mem::take(&mut self.current);
+        (!done.is_empty()).then_some(done)
+    }
+}
+
+/// A sink for evaluated groups: picks the reported snapshots and writes them.
+pub struct Writer<'a> {
+    engine: &'a Engine<'a>,
+    sources: &'a SourceMap,
+    opts: &'a Options,
+    out: Box<dyn Write + 'a>,
+    /// Rows kept for the table format.
+    table: Vec<(Snapshot, Outcome)>,
+    pub tally: Tally,
+    buf: String,
+}
+
+impl<'a> Writer<'a> {
+    pub fn new(
+        engine: &'a Engine<'a>,
+        sources: &'a SourceMap,
+        opts: &'a Options,
+        out: Box<dyn Write + 'a>,
+    ) -> std::io::Result<Writer<'a>> {
+        let mut w = Writer {
+            engine,
+            sources,
+            opts,
+            out,
+            table: Vec::new(),
+            tally: Tally::default(),
+            buf: String::new(),
+        };
+        if opts.format == OutFormat::Csv {
+            writeln!(w.out, "{}", vital_eval::results::csv_header(engine))?;
+        }
+        Ok(w)
+    }
+
+    /// Evaluate groups (in parallel) and write their reported snapshots in
+    /// input order.
+    fn groups(&mut self, groups: Vec<Vec<Snapshot>>) -> std::io::Result<()> {
+        let engine = self.engine;
+        let pick = self.opts.pick;
+        let explain = self.opts.explain;
+        let results: Vec<Vec<(Snapshot, Outcome)>> = groups
+            .into_par_iter()
+            .map(|group| {
+                let chosen = chosen(&group, pick);
+                if chosen.is_empty() {
+                    return Vec::new();
+                }
+                let outcomes = engine.evaluate_group(&group, explain);
+                let mut picked: Vec<(Snapshot, Outcome)> = Vec::with_capacity(chosen.len());
+                let mut outcomes: Vec<Option<Outcome>> = outcomes.into_iter().map(Some).collect();
+                let mut group: Vec<Option<Snapshot>> = group.into_iter().map(Some).collect();
+                for i in chosen {
+                    if let (Some(s), Some(o)) = (group[i].take(), outcomes[i].take()) {
+                        picked.push((s, o));
+                    }
+                }
+                picked
+            })
+            .collect();
+        let mut rows: Vec<(Snapshot, Outcome)> = results.into_iter().flatten().collect();
+        rows.sort_by(|a, b| {
+            (&a.0.origin.file, a.0.origin.line)
+                .cmp(&(&b.0.origin.file, b.0.origin.line))
+                .then(std::cmp::Ordering::Equal)
+        });
+        self.write_rows(rows)
+    }
+
+    fn write_rows(&mut self, rows: Vec<(Snapshot, Outcome)>) -> std::io::Result<()> {
+        self.tally.evaluated += rows.len();
+        match self.opts.format {
+            OutFormat::Table => self.table.extend(rows),
+            OutFormat::Jsonl => {
+                self.buf.clear();
+                for (s, o) in &rows {
+                    vital_eval::results::jsonl(&mut self.buf, self.engine, self.sources, s, o);
+                    self.buf.push('\n');
+                }
+                self.out.write_all(self.buf.as_bytes())?;
+            }
+            OutFormat::Csv => {
+                self.buf.clear();
+                for (s, o) in &rows {
+                    vital_eval::results::csv_row(&mut self.buf, self.engine, s, o);
+                    self.buf.push('\n');
+                }
+                self.out.write_all(self.buf.as_bytes())?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn finish(mut self) -> std::io::Result<Tally> {
+        if self.opts.format == OutFormat::Table {
+            let rows: Vec<(&Snapshot, &Outcome)> = self.table.iter().map(|(s, o)| (s, o)).collect();
+            let text = vital_eval::results::table(self.engine, &rows, self.opts.color);
+            self.out.write_all(text.as_bytes())?;
+        }
+        self.out.flush()?;
+        Ok(self.tally)
+    }
+}
+
+/// Indices of the snapshots of a group that are reported.
+fn chosen(group: &[Snapshot], pick: Pick) -> Vec<usize> {
+    match pick {
+        Pick::All => (0..group.len()).collect(),
+        Pick::Latest => group
+            .iter()
+            .enumerate()
+            .max_by_key(|(_, s)| s.as_of)
+            .map(|(i, _)| vec![i])
+            .unwrap_or_default(),
+        Pick::AsOf(d) => group
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.as_of <= d)
+            .max_by_key(|(_, s)| s.as_of)
+            .map(|(i, _)| vec![i])
+            .unwrap_or_default(),
+    }
+}
+
+/// Lines of a JSON Lines source, in batches, with their line numbers.
+struct Lines<R: BufRead> {
+    reader: R,
+    line: usize,
+    done: bool,
+}
+
+impl<R: BufRead> Lines<R> {
+    fn batch(&mut self, max: usize) -> std::io::Result<Vec<(usize, String)>> {
+        let mut out = Vec::with_capacity(max.min(1024));
+        while out.len() < max && !self.done {
+            let mut buf = Vec::new();
+            let n = self.reader.read_until(b'\n', &mut buf)?;
+            if n == 0 {
+                self.done = true;
+                break;
+            }
+            self.line += 1;
+            let text = match String::from_utf8(buf) {
+                Ok(t) => t,
+                Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+            };
+            if text.trim().is_empty() {
+                continue;
+            }
+            out.push((self.line, text));
+        }
+        Ok(out)
+    }
+}
+
+fn open(input: &Input) -> std::io::Result<Box<dyn BufRead>> {
+    Ok(match &input.path {
+        Some(p) => Box::new(BufReader::with_capacity(1 << 20, std::fs::File::open(p)?)),
+        None => Box::new(BufReader::with_capacity(1 << 20, std::io::stdin())),
+    })
+}
+
+/// Are the records of each account consecutive in this file? One cheap pass
+/// that reads only the `account` of each record.
+fn grouped(input: &Input) -> std::io::Result<bool> {
+    let Some(path) = &input.path else {
+        return Ok(true);
+    };
+    let mut seen: HashSet<u64> = HashSet::new();
+    let mut last: Option<u64> = None;
+    let mut check = |acc: &str| {
+        let h = hash_account(acc);
+        if last != Some(h) {
+            if !seen.insert(h) {
+                return false;
+            }
+            last = Some(h);
+        }
+        true
+    };
+    match input.kind {
+        Kind::Json => Ok(false),
+        Kind::Jsonl => {
+            let mut r = BufReader::with_capacity(1 << 20, std::fs::File::open(path)?);
+            let mut buf = Vec::new();
+            loop {
+                buf.clear();
+                if r.read_until(b'\n', &mut buf)? == 0 {
+                    return Ok(true);
+                }
+                let text = String::from_utf8_lossy(&buf);
+                if text.trim().is_empty() {
+                    continue;
+                }
+                if let Some(acc) = fast_account(&text) {
+                    if !check(&acc) {
+                        return Ok(false);
+                    }
+                }
+            }
+        }
+        Kind::Csv => {
+            let mut r = csv::ReaderBuilder::new()
+                .flexible(true)
+                .has_headers(true)
+                .from_path(path)
+                .map_err(std::io::Error::other)?;
+            let mut rec = csv::StringRecord::new();
+            while r.read_record(&mut rec).map_err(std::io::Error::other)? {
+                if let Some(acc) = rec.get(0) {
+                    if !check(acc) {
+                        return Ok(false);
+                    }
+                }
+            }
+            Ok(true)
+        }
+    }
+}
+
+/// The message for a failed write of results; a closed pipe (`| head`) is
+/// not an error and is reported as [`CLOSED`].
+pub fn write_error(e: std::io::Error) -> String {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        CLOSED.to_string()
+    } else {
+        format!("cannot write results: {e}")
+    }
+}
+
+/// The reader of the results went away.
+pub const CLOSED: &str = "the output was closed";
+
+/// Run every input through the rules. Rejections go to `errors` as they
+/// are found; results go to the writer.
+pub fn run(
+    schema: &Schema<'_>,
+    inputs: &[Input],
+    writer: &mut Writer<'_>,
+    errors: &mut dyn Write,
+    progress: Option<&indicatif::ProgressBar>,
+) -> Result<(), String> {
+    for input in inputs {
+        let mut ignored = Ignored::default();
+        let stream = grouped(input)
+            .map_err(|e| format!("cannot read `{}`: {}", input.name, io_reason(&e)))?;
+        let mut grouper = Grouper {
+            current: Vec::new(),
+            finished: input.path.is_none().then(HashSet::new),
+            stdin_name: Arc::from("standard input"),
+        };
+        let mut buffered: HashMap<Arc<str>, Vec<Snapshot>> = HashMap::new();
+        let mut order: Vec<Arc<str>> = Vec::new();
+        let mut report = |recs: Vec<Result<Snapshot, Rejection>>,
+                          writer: &mut Writer<'_>,
+                          last: bool,
+                          errors: &mut dyn Write|
+         -> Result<(), String> {
+            let mut rejections = Vec::new();
+            let mut groups = Vec::new();
+            let n = recs.len();
+            for r in recs {
+                match r {
+                    Err(rej) => rejections.push(rej),
+                    Ok(s) if stream => {
+                        if let Some(g) = grouper.push(s, &mut rejections) {
+                            groups.push(g);
+                        }
+                    }
+                    Ok(s) => match buffered.get_mut(&s.account) {
+                        Some(g) => match duplicate(g, &s) {
+                            Some(r) => rejections.push(r),
+                            None => g.push(s),
+                        },
+                        None => {
+                            order.push(s.account.clone());
+                            buffered.insert(s.account.clone(), vec![s]);
+                        }
+                    },
+                }
+            }
+            if last {
+                if stream {
+                    groups.extend(grouper.finish());
+                } else {
+                    for a in order.drain(..) {
+                        if let Some(g) = buffered.remove(&a) {
+                            groups.push(g);
+                        }
+                    }
+                }
+            }
+            writer.tally.records += n;
+            writer.tally.rejected += rejections.len();
+            for r in &rejections {
+                let _ = writeln!(errors, "{r}");
+            }
+            writer.groups(groups).map_err(write_error)?;
+            if let Some(p) = progress {
+                p.set_position(writer.tally.records as u64);
+            }
+            Ok(())
+        };
+        match input.kind {
+            Kind::Jsonl => {
+                let reader = open(input)
+                    .map_err(|e| format!("cannot read `{}`: {}", input.name, io_reason(&e)))?;
+                let mut lines = Lines {
+                    reader,
+                    line: 0,
+                    done: false,
+                };
+                loop {
+                    let batch = lines
+                        .batch(BATCH)
+                        .map_err(|e| format!("cannot read `{}`: {}", input.name, io_reason(&e)))?;
+                    let parsed: Vec<(Result<Snapshot, Rejection>, Ignored)> = batch
+                        .par_iter()
+                        .map(|(line, text)| {
+                            let mut ig = Ignored::default();
+                            let origin = Origin {
+                                file: input.name.clone(),
+                                line: *line,
+                            };
+                            (schema.json_record(text, origin, &mut ig), ig)
+                        })
+                        .collect();
+                    let mut recs = Vec::with_capacity(parsed.len());
+                    for (r, ig) in parsed {
+                        if !ig.is_empty() {
+                            ignored.merge(ig);
+                        }
+                        recs.push(r);
+                    }
+                    let last = lines.done;
+                    report(recs, writer, last, errors)?;
+                    if last {
+                        break;
+                    }
+                }
+            }
+            Kind::Json => {
+                let mut text = String::new();
+                open(input)
+                    .and_then(|mut r| r.read_to_string(&mut text))
+                    .map_err(|e| format!("cannot read `{}`: {}", input.name, io_reason(&e)))?;
+                let items: Vec<&serde_json::value::RawValue> = serde_json::from_str(&text)
+                    .map_err(|e| {
+                        format!(
+                            "`{}` is not a JSON array of records: {e} (line {}, column {})",
+                            input.name,
+                            e.line(),
+                            e.column()
+                        )
+                    })?;
+                let base = text.as_ptr() as usize;
+                let line_of = |raw: &serde_json::value::RawValue| {
+                    let off = (raw.get().as_ptr() as usize)
+                        .saturating_sub(base)
+                        .min(text.len());
+                    text.as_bytes()[..off]
+                        .iter()
+                        .filter(|b| **b == b'\n')
+                        .count()
+                        + 1
+                };
+                let parsed: Vec<(Result<Snapshot, Rejection>, Ignored)> = items
+                    .par_iter()
+                    .map(|raw| {
+                        let mut ig = Ignored::default();
+                        let origin = Origin {
+                            file: input.name.clone(),
+                            line: line_of(raw),
+                        };
+                        (schema.json_record(raw.get(), origin, &mut ig), ig)
+                    })
+                    .collect();
+                let mut recs = Vec::with_capacity(parsed.len());
+                for (r, ig) in parsed {
+                    ignored.merge(ig);
+                    recs.push(r);
+                }
+                report(recs, writer, true, errors)?;
+            }
+            Kind::Csv => {
+                let reader = open(input)
+                    .map_err(|e| format!("cannot read `{}`: {}", input.name, io_reason(&e)))?;
+                let mut r = csv::ReaderBuilder::new()
+                    .flexible(true)
+                    .has_headers(false)
+                    .from_reader(reader);
+                let mut rec = csv::StringRecord::new();
+                let mut columns: Option<Vec<Column>> = None;
+                let mut recs = Vec::new();
+                loop {
+                    let more = match r.read_record(&mut rec) {
+                        Ok(m) => m,
+                        Err(e) => {
+                            let line = e.position().map_or(0, |p| p.line() as usize);
+                            recs.push(Err(Rejection {
+                                origin: Origin {
+                                    file: input.name.clone(),
+                                    line,
+                                },
+                                account: "?".into(),
+                                reason: format!("malformed CSV ({e})"),
+                            }));
+                            continue;
+                        }
+                    };
+                    if !more {
+                        break;
+                    }
+                    let line = rec.position().map_or(0, |p| p.line() as usize);
+                    let cells: Vec<&str> = rec.iter().collect();
+                    if cells.iter().all(|c| c.trim().is_empty()) {
+                        continue;
+                    }
+                    let Some(cols) = &columns else {
+                        columns = Some(
+                            schema
+                                .csv_header(&cells)
+                                .map_err(|e| format!("{}:{line}: {e}", input.name))?,
+                        );
+                        continue;
+                    };
+                    let origin = Origin {
+                        file: input.name.clone(),
+                        line,
+                    };
+                    recs.push(schema.csv_record(&cells, cols, origin, &mut ignored));
+                    if recs.len() >= BATCH {
+                        report(std::mem::take(&mut recs), writer, false, errors)?;
+                    }
+                }
+                report(recs, writer, true, errors)?;
+            }
+        }
+        for line in ignored.lines() {
+            let _ = writeln!(errors, "warning: {}: {line}", input.name);
+        }
+    }
+    Ok(())
+}
+
+/// Every accepted snapshot of one account, in input order, for `explain`.
+pub fn account_group(
+    schema: &Schema<'_>,
+    inputs: &[Input],
+    account: &str,
+    errors: &mut dyn Write,
+) -> Result<(Vec<Snapshot>, usize), String> {
+    let mut group: Vec<Snapshot> = Vec::new();
+    let mut rejected = 0;
+    for input in inputs {
+        let mut ignored = Ignored::default();
+        let mut keep = |r: Result<Snapshot, Rejection>, errors: &mut dyn Write| match r {
+            Ok(s) => match duplicate(&group, &s) {
+                Some(rej) => {
+                    rejected += 1;
+                    let _ = writeln!(errors, "{rej}");
+                }
+                None => group.push(s),
+            },
+            Err(rej) => {
+                rejected += 1;
+                let _ = writeln!(errors, "{rej}");
+            }
+        };
+        match input.kind {
+            Kind::Jsonl | Kind::Json => {
+                let mut text = String::new();
+                open(input)
+                    .and_then(|mut r| r.read_to_string(&mut text))
+                    .map_err(|e| format!("cannot read `{}`: {}", input.name, io_reason(&e)))?;
+                if input.kind == Kind::Json {
+                    let items: Vec<&serde_json::value::RawValue> = serde_json::from_str(&text)
+                        .map_err(|e| {
+                            format!("`{}` is not a JSON array of records: {e}", input.name)
+                        })?;
+                    let base = text.as_ptr() as usize;
+                    for raw in items {
+                        if fast_account(raw.get()).as_deref() != Some(account) {
+                            continue;
+                        }
+                        let off = (raw.get().as_ptr() as usize)
+                            .saturating_sub(base)
+                            .min(text.len());
+                        let line = text.as_bytes()[..off]
+                            .iter()
+                            .filter(|b| **b == b'\n')
+                            .count()
+                            + 1;
+                        let origin = Origin {
+                            file: input.name.clone(),
+                            line,
+                        };
+                        keep(schema.json_record(raw.get(), origin, &mut ignored), errors);
+                    }
+                } else {
+                    for (i, line) in text.lines().enumerate() {
+                        if fast_account(line).as_deref() != Some(account) {
+                            continue;
+                        }
+                        let origin = Origin {
+                            file: input.name.clone(),
+                            line: i + 1,
+                        };
+                        keep(schema.json_record(line, origin, &mut ignored), errors);
+                    }
+                }
+            }
+            Kind::Csv => {
+                let reader = open(input)
+                    .map_err(|e| format!("cannot read `{}`: {}", input.name, io_reason(&e)))?;
+                let mut r = csv::ReaderBuilder::new()
+                    .flexible(true)
+                    .has_headers(false)
+                    .from_reader(reader);
+                let mut columns: Option<Vec<Column>> = None;
+                for rec in r.records() {
+                    let Ok(rec) = rec else { continue };
+                    let line = rec.position().map_or(0, |p| p.line() as usize);
+                    let cells: Vec<&str> = rec.iter().collect();
+                    let Some(cols) = &columns else {
+                        columns = Some(
+                            schema
+                                .csv_header(&cells)
+                                .map_err(|e| format!("{}:{line}: {e}", input.name))?,
+                        );
+                        continue;
+                    };
+                    if cells.first() != Some(&account) {
+                        continue;
+                    }
+                    let origin = Origin {
+                        file: input.name.clone(),
+                        line,
+                    };
+                    keep(
+                        schema.csv_record(&cells, cols, origin, &mut ignored),
+                        errors,
+                    );
+                }
+            }
+        }
+    }
+    Ok((group, rejected))
+}

@@ -1,0 +1,17 @@
+//! Vital's evaluator: reads snapshot records against a checked rule set and
+//! computes every account's scores, health, status and playbooks (LANGUAGE.md
+//! §6–§9).
+//!
+//! It takes only the checked, typed [`vital_check::RuleSet`] — never the
+//! syntax tree. Evaluation is a pure function of the rules and the snapshots:
+//! no clock, no I/O (the command line reads files and writes results).
+
+pub mod engine;
+pub mod reader;
+pub mod results;
+pub mod snapshot;
+pub mod testing;
+
+pub use engine::{Engine, Outcome, Scored};
+pub use reader::{Ignored, Rejection, Schema};
+pub use snapshot::{Occurrence, Origin, Override, Snapshot};

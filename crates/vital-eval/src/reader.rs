@@ -1,0 +1,700 @@
+//! Snapshot records (§7) → validated [`Snapshot`]s, or a rejection that
+//! says which field, what was expected and what was found.
+//!
+//! Pure functions of the text of one record; the command line does the I/O.
+
+use crate::snapshot::{Occurrence, Origin, Override, Snapshot};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::de::{Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
+use std::str::FromStr;
+use std::sync::Arc;
+use vital_check::ir::{RuleSet, Type};
+use vital_check::value::{Duration, Value};
+
+/// A record that is not scored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rejection {
+    pub origin: Origin,
+    /// `?` when the record has no readable account.
+    pub account: String,
+    pub reason: String,
+}
+
+impl std::fmt::Display for Rejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: account {}: {}",
+            self.origin, self.account, self.reason
+        )
+    }
+}
+
+/// Parts of records that were ignored (reported once per name, with a count).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Ignored {
+    pub signals: BTreeMap<String, usize>,
+    pub events: BTreeMap<String, usize>,
+    /// `event.field`
+    pub fields: BTreeMap<String, usize>,
+}
+
+impl Ignored {
+    pub fn merge(&mut self, other: Ignored) {
+        for (k, v) in other.signals {
+            *self.signals.entry(k).or_default() += v;
+        }
+        for (k, v) in other.events {
+            *self.events.entry(k).or_default() += v;
+        }
+        for (k, v) in other.fields {
+            *self.fields.entry(k).or_default() += v;
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.signals.is_empty() && self.events.is_empty() && self.fields.is_empty()
+    }
+
+    /// One line per ignored name, e.g. `unknown signal "region" ignored in 12 records`.
+    pub fn lines(&self) -> Vec<String> {
+        let plural = |n: usize| if n == 1 { "record" } else { "records" };
+        let mut out = Vec::new();
+        for (k, n) in &self.signals {
+            out.push(format!(
+                "unknown signal {k:?} ignored in {n} {}",
+                plural(*n)
+            ));
+        }
+        for (k, n) in &self.events {
+            out.push(format!(
+                "unknown event type {k:?} ignored in {n} {}",
+                plural(*n)
+            ));
+        }
+        for (k, n) in &self.fields {
+            out.push(format!(
+                "unknown event field {k:?} ignored in {n} {}",
+                plural(*n)
+            ));
+        }
+        out
+    }
+}
+
+/// The rule set's schema, indexed for reading records.
+#[derive(Debug)]
+pub struct Schema<'r> {
+    rules: &'r RuleSet,
+    signals: HashMap<&'r str, u32>,
+    events: HashMap<&'r str, u32>,
+    fields: Vec<HashMap<&'r str, u32>>,
+}
+
+/// A JSON object as its keys and raw values, in order.
+struct Pairs<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Pairs<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Pairs<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<M: MapAccess<'de>>(self, mut m: M) -> Result<Self::Value, M::Error> {
+                let mut v = Vec::with_capacity(m.size_hint().unwrap_or(8));
+                while let Some(k) = m.next_key::<Cow<'de, str>>()? {
+                    let val: &'de RawValue = m.next_value()?;
+                    v.push((k, val));
+                }
+                Ok(Pairs(v))
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData))
+    }
+}
+
+#[derive(Deserialize)]
+struct RawRecord<'a> {
+    #[serde(borrow, default)]
+    account: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    as_of: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    signals: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    events: Option<&'a RawValue>,
+    #[serde(borrow, default, rename = "override")]
+    override_: Option<&'a RawValue>,
+}
+
+/// A short rendering of a raw JSON value for messages.
+fn found(raw: &str) -> String {
+    let t = raw.trim();
+    if t.chars().count() > 40 {
+        format!("{}…", t.chars().take(40).collect::<String>())
+    } else {
+        t.to_string()
+    }
+}
+
+fn describe(rules: &RuleSet, ty: Type) -> String {
+    match ty {
+        Type::Int => "int (a whole number)".into(),
+        Type::Number | Type::Money => format!("{} (a number)", rules.type_name(ty)),
+        Type::Percent => "percent (a number of percentage points)".into(),
+        Type::Date => "date (\"YYYY-MM-DD\")".into(),
+        Type::Duration => "duration (\"30 days\")".into(),
+        Type::Bool => "bool (true or false)".into(),
+        Type::Text => "text (a string)".into(),
+        Type::Enum(_) => format!("one of {}", rules.type_name(ty).trim_start_matches("enum")),
+        _ => rules.type_name(ty),
+    }
+}
+
+pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    if s.len() != 10 {
+        return None;
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
+}
+
+fn parse_decimal(text: &str) -> Option<Decimal> {
+    if text.contains(['e', 'E']) {
+        Decimal::from_scientific(text).ok()
+    } else {
+        Decimal::from_str_exact(text)
+            .or_else(|_| Decimal::from_str(text))
+            .ok()
+    }
+}
+
+fn parse_duration(s: &str) -> Option<Duration> {
+    let mut parts = s.split_whitespace();
+    let amount: i64 = parts.next()?.parse().ok()?;
+    let unit = match parts.next()? {
+        "day" | "days" => vital_syntax::ast::DurationUnit::Day,
+        "week" | "weeks" => vital_syntax::ast::DurationUnit::Week,
+        "month" | "months" => vital_syntax::ast::DurationUnit::Month,
+        "year" | "years" => vital_syntax::ast::DurationUnit::Year,
+        _ => return None,
+    };
+    if parts.next().is_some() {
+        return None;
+    }
+    Some(Duration { amount, unit })
+}
+
+impl<'r> Schema<'r> {
+    pub fn new(rules: &'r RuleSet) -> Schema<'r> {
+        Schema {
+            rules,
+            signals: rules
+                .signals
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (s.name.as_str(), i as u32))
+                .collect(),
+            events: rules
+                .events
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (e.name.as_str(), i as u32))
+                .collect(),
+            fields: rules
+                .events
+                .iter()
+                .map(|e| {
+                    e.fields
+                        .iter()
+                        .enumerate()
+                        .map(|(i, f)| (f.name.as_str(), i as u32))
+                        .collect()
+                })
+                .collect(),
+        }
+    }
+
+    pub fn rules(&self) -> &'r RuleSet {
+        self.rules
+    }
+
+    /// The signal columns, in declaration order (CSV output, headers).
+    pub fn signal_index(&self, name: &str) -> Option<u32> {
+        self.signals.get(name).copied()
+    }
+
+    /// A JSON value for a slot of type `ty`. `Err` says what was found.
+    fn json_value(&self, raw: &RawValue, ty: Type) -> Result<Value, String> {
+        let text = raw.get();
+        let first = text.as_bytes().first().copied().unwrap_or(b' ');
+        let bad = || {
+            Err(format!(
+                "expected {}, found {}",
+                describe(self.rules, ty),
+                found(text)
+            ))
+        };
+        if text == "null" {
+            return Ok(Value::Missing);
+        }
+        match ty {
+            Type::Int | Type::Number | Type::Money | Type::Percent => {
+                if !(first == b'-' || first.is_ascii_digit()) {
+                    return bad();
+                }
+                let Some(d) = parse_decimal(text) else {
+                    return bad();
+                };
+                if ty == Type::Int && !d.fract().is_zero() {
+                    return bad();
+                }
+                Ok(Value::Num(d.normalize()))
+            }
+            Type::Bool => match text {
+                "true" => Ok(Value::Bool(true)),
+                "false" => Ok(Value::Bool(false)),
+                _ => bad(),
+            },
+            Type::Text | Type::Date | Type::Duration | Type::Enum(_) => {
+                if first != b'"' {
+                    return bad();
+                }
+                let Ok(s) = serde_json::from_str::<Cow<'_, str>>(text) else {
+                    return bad();
+                };
+                self.text_value(&s, ty).ok_or_else(|| {
+                    format!(
+                        "expected {}, found {}",
+                        describe(self.rules, ty),
+                        found(text)
+                    )
+                })
+            }
+            _ => bad(),
+        }
+    }
+
+    /// A value written as text (CSV cells, JSON strings) for a slot of type `ty`.
+    fn text_value(&self, s: &str, ty: Type) -> Option<Value> {
+        match ty {
+            Type::Text => Some(Value::Text(Arc::from(s))),
+            Type::Date => parse_date(s).map(Value::Date),
+            Type::Duration => parse_duration(s).map(Value::Duration),
+            Type::Enum(e) => self
+                .rules
+                .enums
+                .get(e as usize)?
+                .variants
+                .iter()
+                .position(|v| v == s)
+                .map(|i| Value::Enum(i as u32)),
+            Type::Bool => match s {
+                "true" => Some(Value::Bool(true)),
+                "false" => Some(Value::Bool(false)),
+                _ => None,
+            },
+            Type::Int | Type::Number | Type::Money | Type::Percent => {
+                let d = parse_decimal(s.trim())?;
+                if ty == Type::Int && !d.fract().is_zero() {
+                    return None;
+                }
+                Some(Value::Num(d.normalize()))
+            }
+            _ => None,
+        }
+    }
+
+    /// One JSON record (a line of JSON Lines, or an element of an array).
+    pub fn json_record(
+        &self,
+        text: &str,
+        origin: Origin,
+        ignored: &mut Ignored,
+    ) -> Result<Snapshot, Rejection> {
+        let reject = |account: &str, reason: String| Rejection {
+            origin: origin.clone(),
+            account: account.to_string(),
+            reason,
+        };
+        let rec: RawRecord<'_> = match serde_json::from_str(text) {
+            Ok(r) => r,
+            Err(e) => {
+                let what = if e.is_data() {
+                    "the record is not a JSON object".to_string()
+                } else {
+                    format!("malformed JSON ({e})")
+                };
+                return Err(reject(&guess_account(text), what));
+            }
+        };
+        // account
+        let account: Arc<str> = match rec
+            .account
+            .map(|r| serde_json::from_str::<Cow<'_, str>>(r.get()))
+        {
+            Some(Ok(a)) if !a.is_empty() => Arc::from(a.as_ref()),
+            Some(_) => {
+                return Err(reject(
+                    "?",
+                    format!(
+                        "`account`: expected a non-empty string, found {}",
+                        found(rec.account.map_or("", |r| r.get()))
+                    ),
+                ))
+            }
+            None => return Err(reject("?", "`account` is missing".into())),
+        };
+        let acc = account.as_ref();
+        // as_of
+        let as_of = match rec.as_of {
+            None => return Err(reject(acc, "`as_of` is missing".into())),
+            Some(r) => match serde_json::from_str::<Cow<'_, str>>(r.get())
+                .ok()
+                .and_then(|s| parse_date(&s))
+            {
+                Some(d) => d,
+                None => {
+                    return Err(reject(
+                        acc,
+                        format!(
+                            "`as_of`: expected a date (\"YYYY-MM-DD\"), found {}",
+                            found(r.get())
+                        ),
+                    ))
+                }
+            },
+        };
+        // signals
+        let mut signals = vec![Value::Missing; self.rules.signals.len()];
+        if let Some(raw) = rec.signals {
+            let pairs: Pairs<'_> = serde_json::from_str(raw.get()).map_err(|_| {
+                reject(
+                    acc,
+                    format!("`signals`: expected an object, found {}", found(raw.get())),
+                )
+            })?;
+            for (k, v) in pairs.0 {
+                match self.signals.get(k.as_ref()) {
+                    Some(&i) => {
+                        let ty = self.rules.signals[i as usize].ty;
+                        signals[i as usize] = self
+                            .json_value(v, ty)
+                            .map_err(|why| reject(acc, format!("signal `{k}`: {why}")))?;
+                    }
+                    None => *ignored.signals.entry(k.into_owned()).or_default() += 1,
+                }
+            }
+        }
+        self.require_signals(&signals)
+            .map_err(|why| reject(acc, why))?;
+        // events
+        let mut events: Vec<Vec<Occurrence>> = vec![Vec::new(); self.rules.events.len()];
+        if let Some(raw) = rec.events {
+            if raw.get() != "null" {
+                let list: Vec<&RawValue> = serde_json::from_str(raw.get()).map_err(|_| {
+                    reject(
+                        acc,
+                        format!("`events`: expected a list, found {}", found(raw.get())),
+                    )
+                })?;
+                for (n, ev) in list.into_iter().enumerate() {
+                    self.json_event(ev, n, as_of, &mut events, ignored)
+                        .map_err(|why| reject(acc, why))?;
+                }
+            }
+        }
+        // override
+        let override_ = match rec.override_ {
+            None => None,
+            Some(raw) => self.json_override(raw).map_err(|why| reject(acc, why))?,
+        };
+        Ok(Snapshot {
+            account,
+            as_of,
+            signals: signals.into_boxed_slice(),
+            events: events.into_boxed_slice(),
+            override_,
+            origin,
+        })
+    }
+
+    fn require_signals(&self, signals: &[Value]) -> Result<(), String> {
+        for (i, s) in self.rules.signals.iter().enumerate() {
+            if !s.optional && signals[i].is_missing() {
+                return Err(format!(
+                    "signal `{}` is missing: expected {} (it is not optional)",
+                    s.name,
+                    describe(self.rules, s.ty)
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn json_event(
+        &self,
+        raw: &RawValue,
+        n: usize,
+        as_of: NaiveDate,
+        events: &mut [Vec<Occurrence>],
+        ignored: &mut Ignored,
+    ) -> Result<(), String> {
+        let pairs: Pairs<'_> = serde_json::from_str(raw.get()).map_err(|_| {
+            format!(
+                "event #{}: expected an object, found {}",
+                n + 1,
+                found(raw.get())
+            )
+        })?;
+        let mut kind: Option<Cow<'_, str>> = None;
+        let mut at: Option<&RawValue> = None;
+        for (k, v) in &pairs.0 {
+            match k.as_ref() {
+                "type" => kind = serde_json::from_str::<Cow<'_, str>>(v.get()).ok(),
+                "at" => at = Some(v),
+                _ => {}
+            }
+        }
+        let Some(kind) = kind else {
+            return Err(format!(
+                "event #{}: `type` is missing or not a string",
+                n + 1
+            ));
+        };
+        let Some(&e) = self.events.get(kind.as_ref()) else {
+            *ignored.events.entry(kind.into_owned()).or_default() += 1;
+            return Ok(());
+        };
+        let date = match at
+            .and_then(|r| serde_json::from_str::<Cow<'_, str>>(r.get()).ok())
+            .and_then(|s| parse_date(&s))
+        {
+            Some(d) => d,
+            None => {
+                return Err(format!(
+                    "event #{} ({kind}): `at`: expected a date (\"YYYY-MM-DD\"), found {}",
+                    n + 1,
+                    at.map_or("nothing".to_string(), |r| found(r.get()))
+                ))
+            }
+        };
+        let decl = &self.rules.events[e as usize];
+        let mut fields = vec![Value::Missing; decl.fields.len()];
+        for (k, v) in &pairs.0 {
+            if k == "type" || k == "at" {
+                continue;
+            }
+            match self.fields[e as usize].get(k.as_ref()) {
+                Some(&f) => {
+                    fields[f as usize] = self
+                        .json_value(v, decl.fields[f as usize].ty)
+                        .map_err(|why| format!("event #{} ({kind}) field `{k}`: {why}", n + 1))?;
+                }
+                None => *ignored.fields.entry(format!("{kind}.{k}")).or_default() += 1,
+            }
+        }
+        for (i, f) in decl.fields.iter().enumerate() {
+            if !f.optional && fields[i].is_missing() {
+                return Err(format!(
+                    "event #{} ({kind}) field `{}` is missing: expected {} (it is not optional)",
+                    n + 1,
+                    f.name,
+                    describe(self.rules, f.ty)
+                ));
+            }
+        }
+        // events after as_of are not part of this snapshot (§6.8)
+        if date <= as_of {
+            events[e as usize].push(Occurrence {
+                date,
+                fields: fields.into_boxed_slice(),
+            });
+        }
+        Ok(())
+    }
+
+    fn json_override(&self, raw: &RawValue) -> Result<Option<Override>, String> {
+        if raw.get() == "null" {
+            return Ok(None);
+        }
+        let pairs: Pairs<'_> = serde_json::from_str(raw.get())
+            .map_err(|_| format!("`override`: expected an object, found {}", found(raw.get())))?;
+        let mut status = None;
+        let mut until = None;
+        let mut reason = None;
+        for (k, v) in &pairs.0 {
+            let s = serde_json::from_str::<Option<Cow<'_, str>>>(v.get()).map_err(|_| {
+                format!(
+                    "`override.{k}`: expected a string, found {}",
+                    found(v.get())
+                )
+            })?;
+            match (k.as_ref(), s) {
+                ("status", Some(s)) => {
+                    let arms: Vec<&str> =
+                        self.rules.status.iter().map(|a| a.name.as_str()).collect();
+                    match arms.iter().position(|a| *a == s) {
+                        Some(i) => status = Some(i as u32),
+                        None => {
+                            return Err(format!(
+                                "`override.status`: {:?} is not a status of the rules (expected one of {})",
+                                s.as_ref(),
+                                arms.join(", ")
+                            ))
+                        }
+                    }
+                }
+                ("until", Some(s)) => {
+                    until = Some(parse_date(&s).ok_or_else(|| {
+                        format!(
+                            "`override.until`: expected a date (\"YYYY-MM-DD\"), found {:?}",
+                            s.as_ref()
+                        )
+                    })?)
+                }
+                ("reason", s) => reason = s.map(|s| s.into_owned()),
+                _ => {}
+            }
+        }
+        let Some(status) = status else {
+            return Err("`override.status` is missing".into());
+        };
+        Ok(Some(Override {
+            status,
+            until,
+            reason,
+        }))
+    }
+
+    /// The columns of a CSV header: `account`, `as_of`, then signals. Each
+    /// further column is a signal slot, or the name of an unknown column.
+    pub fn csv_header(&self, header: &[&str]) -> Result<Vec<Column>, String> {
+        if header.first() != Some(&"account") || header.get(1) != Some(&"as_of") {
+            return Err(format!(
+                "the CSV header must start with `account,as_of`, found `{}`",
+                header.iter().take(2).copied().collect::<Vec<_>>().join(",")
+            ));
+        }
+        Ok(header
+            .iter()
+            .skip(2)
+            .map(|h| match self.signals.get(h) {
+                Some(i) => Column::Signal(*i),
+                None => Column::Unknown((*h).to_string()),
+            })
+            .collect())
+    }
+
+    /// One CSV row (no events; an empty cell is missing).
+    pub fn csv_record(
+        &self,
+        cells: &[&str],
+        columns: &[Column],
+        origin: Origin,
+        ignored: &mut Ignored,
+    ) -> Result<Snapshot, Rejection> {
+        let account = cells.first().copied().unwrap_or("");
+        let reject = |reason: String| Rejection {
+            origin: origin.clone(),
+            account: if account.is_empty() {
+                "?".into()
+            } else {
+                account.to_string()
+            },
+            reason,
+        };
+        if account.is_empty() {
+            return Err(reject("`account` is empty".into()));
+        }
+        if cells.len() != columns.len() + 2 {
+            return Err(reject(format!(
+                "expected {} cells as in the header, found {}",
+                columns.len() + 2,
+                cells.len()
+            )));
+        }
+        let as_of_text = cells.get(1).copied().unwrap_or("");
+        let as_of = parse_date(as_of_text).ok_or_else(|| {
+            reject(format!(
+                "`as_of`: expected a date (YYYY-MM-DD), found {as_of_text:?}"
+            ))
+        })?;
+        let mut signals = vec![Value::Missing; self.rules.signals.len()];
+        for (col, cell) in columns.iter().zip(cells.iter().skip(2)) {
+            match col {
+                Column::Unknown(name) => {
+                    if !cell.is_empty() {
+                        *ignored.signals.entry(name.clone()).or_default() += 1;
+                    }
+                }
+                Column::Signal(i) => {
+                    if cell.is_empty() {
+                        continue;
+                    }
+                    let s = &self.rules.signals[*i as usize];
+                    signals[*i as usize] = self.text_value(cell, s.ty).ok_or_else(|| {
+                        reject(format!(
+                            "signal `{}`: expected {}, found {cell:?}",
+                            s.name,
+                            describe(self.rules, s.ty)
+                        ))
+                    })?;
+                }
+            }
+        }
+        self.require_signals(&signals).map_err(reject)?;
+        Ok(Snapshot {
+            account: Arc::from(account),
+            as_of,
+            signals: signals.into_boxed_slice(),
+            events: vec![Vec::new(); self.rules.events.len()].into_boxed_slice(),
+            override_: None,
+            origin,
+        })
+    }
+}
+
+/// A CSV column after the header was read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Column {
+    Signal(u32),
+    Unknown(String),
+}
+
+/// The account of a record that could not be parsed, when it can be seen.
+pub fn guess_account(text: &str) -> String {
+    fast_account(text).map_or_else(|| "?".to_string(), |a| a.into_owned())
+}
+
+/// The `account` of a JSON Lines record, cheaply: the fast path reads a
+/// record that starts `{"account": "…"`; anything else is parsed.
+pub fn fast_account(text: &str) -> Option<Cow<'_, str>> {
+    let t = text.trim_start();
+    if let Some(rest) = t.strip_prefix('{') {
+        let rest = rest.trim_start();
+        if let Some(rest) = rest.strip_prefix("\"account\"") {
+            let rest = rest.trim_start().strip_prefix(':')?.trim_start();
+            let body = rest.strip_prefix('"')?;
+            if let Some(end) = body.find(['"', '\\']) {
+                if body.as_bytes()[end] == b'"' {
+                    return Some(Cow::Borrowed(&body[..end]));
+                }
+            }
+        }
+    }
+    #[derive(Deserialize)]
+    struct Only<'a> {
+        #[serde(borrow)]
+        account: Option<Cow<'a, str>>,
+    }
+    serde_json::from_str::<Only<'_>>(text)
+        .ok()
+        .and_then(|o| o.account)
+}
