@@ -381,12 +381,14 @@ pub fn explain_text(
         });
         let _ = writeln!(
             out,
-            "  status overridden until {until}{}; the rules say {}",
-            ov.reason
-                .as_ref()
-                .map_or(String::new(), |r| format!(" ({r})")),
+            "  set by an override until {until}; the rules say {}",
             status_name(engine, o.computed_status).unwrap_or("-")
         );
+        if let Some(r) = &ov.reason {
+            for line in wrap(&format!("reason: {r}"), 76) {
+                let _ = writeln!(out, "  {line}");
+            }
+        }
     }
     let Some(ex) = &o.explain else { return out };
     for i in 0..rules.scores.len() {
@@ -400,19 +402,18 @@ pub fn explain_text(
         out.push_str("playbooks\n");
         for t in &ex.triggers {
             let tr = &rules.triggers[*t];
-            let _ = writeln!(
-                out,
-                "  {:?}  {}{}",
-                tr.playbook,
-                tr.name
-                    .as_ref()
-                    .map_or(String::new(), |n| format!("rule {n:?}  ")),
-                locate(sources, tr.loc)
-            );
+            let name = tr
+                .name
+                .as_ref()
+                .map_or(String::new(), |n| format!("  (rule {n:?})"));
+            let _ = writeln!(out, "  {:?}{name}", tr.playbook);
+            let _ = writeln!(out, "      at {}", locate(sources, tr.loc));
             let text = &sources.file(tr.loc.file).text;
             let cond = &text[tr.cond.span.start.min(text.len())..tr.cond.span.end.min(text.len())];
             let cond: String = cond.split_whitespace().collect::<Vec<_>>().join(" ");
-            let _ = writeln!(out, "      when {}", shorten(&cond, 66));
+            for (k, line) in wrap(&format!("when {cond}"), 72).into_iter().enumerate() {
+                let _ = writeln!(out, "      {}{line}", if k == 0 { "" } else { "  " });
+            }
         }
     }
     let _ = group;
@@ -420,7 +421,7 @@ pub fn explain_text(
 }
 
 /// One score's waterfall: base, each rule's amount with its name, source
-/// and the signal values it saw, then the clamp.
+/// and the signal values it saw, then the clamp. At most 80 columns.
 pub fn waterfall(
     engine: &Engine<'_>,
     sources: &SourceMap,
@@ -449,101 +450,121 @@ pub fn waterfall(
                 (score.weight * Decimal::ONE_HUNDRED / total_weight).round_dp(0)
             )
         }
-        _ => "not counted".to_string(),
+        _ => "not counted in health".to_string(),
     };
     let _ = writeln!(
         out,
-        "{}  {}  (weight {}, {share})",
+        "{}  {}   weight {}, {share}",
         score.name,
         value.map_or("n/a".to_string(), one_decimal),
         score.weight.normalize()
     );
+    // `  LABEL  AMOUNT  text`, continuation lines under the text
+    let mut step = |out: &mut String, label: &str, amount: String, lines: Vec<String>| {
+        let mut first = true;
+        for text in lines {
+            for w in wrap(&text, 58) {
+                if first {
+                    let _ = writeln!(out, "  {label:<4}{amount:>10}   {w}");
+                    first = false;
+                } else {
+                    let _ = writeln!(out, "  {:<4}{:>10}     {w}", "", "");
+                }
+            }
+        }
+        if first {
+            let _ = writeln!(out, "  {label:<4}{amount:>10}");
+        }
+    };
+    let base_at = |b: &vital_check::ir::Expr| {
+        locate(
+            sources,
+            Loc {
+                file: score.loc.file,
+                span: b.span,
+            },
+        )
+    };
     match (&score.base, se.base) {
-        (None, _) => {
-            let _ = writeln!(out, "  base {:>7}  default", "50");
-        }
-        (Some(b), Some(v)) => {
-            let _ = writeln!(
-                out,
-                "  base {:>7}  {}",
-                v.normalize(),
-                locate(
-                    sources,
-                    Loc {
-                        file: score.loc.file,
-                        span: b.span
-                    }
-                )
-            );
-        }
-        (Some(b), None) => {
-            let _ = writeln!(
-                out,
-                "  base {:>7}  {}  (a value it reads is missing, so the score is n/a)",
-                "missing",
-                locate(
-                    sources,
-                    Loc {
-                        file: score.loc.file,
-                        span: b.span
-                    }
-                )
-            );
-        }
+        (None, _) => step(
+            &mut out,
+            "base",
+            "50".into(),
+            vec!["the default base".into()],
+        ),
+        (Some(b), Some(v)) => step(
+            &mut out,
+            "base",
+            v.normalize().to_string(),
+            vec![format!("at {}", base_at(b))],
+        ),
+        (Some(b), None) => step(
+            &mut out,
+            "base",
+            "missing".into(),
+            vec![
+                format!("at {}", base_at(b)),
+                "a value it reads is missing, so the score is n/a".into(),
+            ],
+        ),
     }
     for (a, amount) in &se.applied {
         let adj = &rules.adjustments[*a];
         let sign = if *amount < Decimal::ZERO { "-" } else { "+" };
-        let name = adj.name.clone().unwrap_or_else(|| match adj.direction {
-            Direction::Add => "(unnamed rule)".into(),
-            Direction::Subtract => "(unnamed rule)".into(),
-        });
-        let _ = writeln!(
-            out,
-            "  {sign}{:>8}  {name}  {}",
-            amount.abs().normalize(),
-            locate(sources, adj.loc)
-        );
+        let mut lines = vec![
+            adj.name.clone().unwrap_or_else(|| "(unnamed rule)".into()),
+            format!("at {}", locate(sources, adj.loc)),
+        ];
         if !adj.reads.is_empty() {
             let seen: Vec<String> = adj
                 .reads
                 .iter()
                 .map(|s| {
                     let sig = &rules.signals[*s as usize];
-                    format!(
-                        "{} = {}",
-                        sig.name,
-                        rules.show_value(
-                            snap.signals.get(*s as usize).unwrap_or(&Value::Missing),
-                            sig.ty
-                        )
-                    )
+                    let v = snap.signals.get(*s as usize).unwrap_or(&Value::Missing);
+                    format!("{} = {}", sig.name, rules.show_value(v, sig.ty))
                 })
                 .collect();
-            let _ = writeln!(out, "             saw {}", seen.join(", "));
+            lines.push(format!("saw {}", seen.join(", ")));
         }
+        step(&mut out, sign, amount.abs().normalize().to_string(), lines);
     }
     if let (Some(raw), Some(v)) = (se.raw, value) {
-        if raw != v {
-            let note = if raw > Decimal::ONE_HUNDRED {
-                "clamped to 100"
-            } else if raw < Decimal::ZERO {
-                "clamped to 0"
-            } else {
-                "rounded"
-            };
-            let _ = writeln!(
-                out,
-                "  = {:>7}  {} → {}",
-                raw.normalize(),
-                note,
-                one_decimal(v)
-            );
+        let note = if raw > Decimal::ONE_HUNDRED {
+            format!("{} clamped to 100", raw.normalize())
+        } else if raw < Decimal::ZERO {
+            format!("{} clamped to 0", raw.normalize())
+        } else if raw != v {
+            format!("{} rounded to one decimal", raw.normalize())
         } else {
-            let _ = writeln!(out, "  = {:>7}", one_decimal(v));
-        }
+            String::new()
+        };
+        let lines = if note.is_empty() {
+            Vec::new()
+        } else {
+            vec![note]
+        };
+        step(&mut out, "=", one_decimal(v), lines);
     }
     out
+}
+
+/// Words of `s` in lines of at most `width` characters.
+fn wrap(s: &str, width: usize) -> Vec<String> {
+    let mut lines = vec![String::new()];
+    for word in s.split_whitespace() {
+        let last = lines.last_mut().map_or(0, |l| l.chars().count());
+        if last > 0 && last + 1 + word.chars().count() > width {
+            lines.push(String::new());
+        }
+        if let Some(l) = lines.last_mut() {
+            if !l.is_empty() {
+                l.push(' ');
+            }
+            l.push_str(word);
+        }
+    }
+    lines
 }
 
 fn shorten(s: &str, n: usize) -> String {
