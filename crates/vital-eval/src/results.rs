@@ -5,7 +5,7 @@ use crate::engine::{Engine, Outcome};
 use crate::snapshot::Snapshot;
 use rust_decimal::Decimal;
 use std::fmt::Write as _;
-use vital_check::ir::{Direction, Loc, Type};
+use vital_check::ir::{Loc, Type};
 use vital_check::value::Value;
 use vital_syntax::SourceMap;
 
@@ -460,7 +460,7 @@ pub fn waterfall(
         score.weight.normalize()
     );
     // `  LABEL  AMOUNT  text`, continuation lines under the text
-    let mut step = |out: &mut String, label: &str, amount: String, lines: Vec<String>| {
+    let step = |out: &mut String, label: &str, amount: String, lines: Vec<String>| {
         let mut first = true;
         for text in lines {
             for w in wrap(&text, 58) {
@@ -565,12 +565,4 @@ fn wrap(s: &str, width: usize) -> Vec<String> {
         }
     }
     lines
-}
-
-fn shorten(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        format!("{}…", s.chars().take(n - 1).collect::<String>())
-    }
 }
