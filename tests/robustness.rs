@@ -204,6 +204,29 @@ fn deep_nesting_is_a_diagnostic_not_a_stack_overflow() {
 }
 
 #[test]
+fn a_long_chain_of_constants_is_a_diagnostic() {
+    // declared in order, each constant is evaluated from finished ones: fine
+    let mut text = String::from("const c0 = 1\n");
+    for i in 1..5000 {
+        text.push_str(&format!("const c{i} = c{} + 1\n", i - 1));
+    }
+    text.push_str("signal x: int\nstatus { a when x > c4999  b otherwise }\n");
+    let mut map = SourceMap::new();
+    map.add(SourceFile::new("chain.vital", text));
+    assert_eq!(vital_check::check(&map).error_count(), 0);
+    // declared backwards, evaluating the first needs the whole chain
+    let mut text = String::new();
+    for i in 0..5000 {
+        text.push_str(&format!("const c{i} = c{} + 1\n", i + 1));
+    }
+    text.push_str("const c5000 = 1\nsignal x: int\nstatus { a when x > c0  b otherwise }\n");
+    let mut map = SourceMap::new();
+    map.add(SourceFile::new("chain.vital", text));
+    let checked = vital_check::check(&map);
+    assert!(checked.diagnostics.iter().any(|d| d.code == Code::TooDeep));
+}
+
+#[test]
 fn a_huge_file_is_checked() {
     let mut text = String::from(
         "signal x: int\nscore s weight 1 = 50\nstatus { a when health > 50  b otherwise }\n",

@@ -11,6 +11,10 @@ use std::sync::Arc;
 use vital_syntax::ast::{self, ArithOp, CmpOp, ExprKind, ItemKind};
 use vital_syntax::{Code, Diagnostic, FileId, ParsedFile, Span};
 
+/// How deep constants may refer to constants (bounds the recursion of
+/// constant evaluation).
+const MAX_CONST_DEPTH: usize = 64;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Sym {
     Signal(u32),
@@ -535,8 +539,23 @@ impl<'a> Checker<'a> {
             }
             return error_expr(name.span);
         }
+        if self.const_stack.len() >= MAX_CONST_DEPTH {
+            let c = &self.rules.consts[id as usize];
+            self.push(
+                Diagnostic::new(
+                    Code::TooDeep,
+                    cx.file,
+                    name.span,
+                    format!(
+                        "constants refer to constants more than {MAX_CONST_DEPTH} levels deep here"
+                    ),
+                )
+                .with_label(format!("`{}` is too far down the chain", c.name))
+                .with_help("write some of the constants as literals"),
+            );
+            return error_expr(name.span);
+        }
         self.eval_const(id);
-        let _ = cx;
         let c = &self.rules.consts[id as usize];
         ir::Expr {
             kind: ir::ExprKind::Lit(c.value.clone()),

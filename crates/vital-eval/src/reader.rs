@@ -120,20 +120,6 @@ impl<'de: 'a, 'a> Deserialize<'de> for Pairs<'a> {
     }
 }
 
-#[derive(Deserialize)]
-struct RawRecord<'a> {
-    #[serde(borrow, default)]
-    account: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    as_of: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    signals: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    events: Option<&'a RawValue>,
-    #[serde(borrow, default, rename = "override")]
-    override_: Option<&'a RawValue>,
-}
-
 /// A short rendering of a raw JSON value for messages.
 fn found(raw: &str) -> String {
     let t = raw.trim();
@@ -158,11 +144,18 @@ fn describe(rules: &RuleSet, ty: Type) -> String {
     }
 }
 
+/// `YYYY-MM-DD`, an existing day.
 pub fn parse_date(s: &str) -> Option<NaiveDate> {
-    if s.len() != 10 {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
     }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0u32, |acc, c| {
+            c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+        })
+    };
+    NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)
 }
 
 fn parse_decimal(text: &str) -> Option<Decimal> {
@@ -312,6 +305,11 @@ impl<'r> Schema<'r> {
     }
 
     /// One JSON record (a line of JSON Lines, or an element of an array).
+    ///
+    /// One pass over the text: the record's object is visited with the
+    /// schema at hand, each value is captured as its raw JSON text and
+    /// converted by the slot's type (so numbers keep the decimal they are
+    /// written as).
     pub fn json_record(
         &self,
         text: &str,
@@ -323,102 +321,68 @@ impl<'r> Schema<'r> {
             account: account.to_string(),
             reason,
         };
-        let rec: RawRecord<'_> = match serde_json::from_str(text) {
-            Ok(r) => r,
-            Err(e) => {
-                let what = if e.is_data() {
-                    "the record is not a JSON object".to_string()
-                } else {
-                    format!("malformed JSON ({e})")
-                };
-                return Err(reject(&guess_account(text), what));
-            }
+        let mut st = State {
+            schema: self,
+            account: None,
+            as_of: None,
+            signals: vec![Value::Missing; self.rules.signals.len()],
+            events: vec![Vec::new(); self.rules.events.len()],
+            override_: None,
+            error: None,
+            ignored,
+            event_no: 0,
         };
+        let mut de = serde_json::Deserializer::from_str(text);
+        let parsed =
+            serde::de::DeserializeSeed::deserialize(Top(&mut st), &mut de).and_then(|()| de.end());
+        if let Err(e) = parsed {
+            let what = if e.is_data() {
+                "the record is not a JSON object".to_string()
+            } else {
+                format!("malformed JSON ({e})")
+            };
+            return Err(reject(&guess_account(text), what));
+        }
         // account
-        let account: Arc<str> = match rec
-            .account
-            .map(|r| serde_json::from_str::<Cow<'_, str>>(r.get()))
-        {
-            Some(Ok(a)) if !a.is_empty() => Arc::from(a.as_ref()),
-            Some(_) => {
+        let account: Arc<str> = match st.account.take() {
+            Some(Ok(a)) => a,
+            Some(Err(found)) => {
                 return Err(reject(
                     "?",
-                    format!(
-                        "`account`: expected a non-empty string, found {}",
-                        found(rec.account.map_or("", |r| r.get()))
-                    ),
+                    format!("`account`: expected a non-empty string, found {found}"),
                 ))
             }
             None => return Err(reject("?", "`account` is missing".into())),
         };
         let acc = account.as_ref();
-        // as_of
-        let as_of = match rec.as_of {
+        let as_of = match st.as_of.take() {
             None => return Err(reject(acc, "`as_of` is missing".into())),
-            Some(r) => match serde_json::from_str::<Cow<'_, str>>(r.get())
-                .ok()
-                .and_then(|s| parse_date(&s))
-            {
-                Some(d) => d,
-                None => {
-                    return Err(reject(
-                        acc,
-                        format!(
-                            "`as_of`: expected a date (\"YYYY-MM-DD\"), found {}",
-                            found(r.get())
-                        ),
-                    ))
-                }
-            },
-        };
-        // signals
-        let mut signals = vec![Value::Missing; self.rules.signals.len()];
-        if let Some(raw) = rec.signals {
-            let pairs: Pairs<'_> = serde_json::from_str(raw.get()).map_err(|_| {
-                reject(
+            Some(Ok(d)) => d,
+            Some(Err(found)) => {
+                return Err(reject(
                     acc,
-                    format!("`signals`: expected an object, found {}", found(raw.get())),
-                )
-            })?;
-            for (k, v) in pairs.0 {
-                match self.signals.get(k.as_ref()) {
-                    Some(&i) => {
-                        let ty = self.rules.signals[i as usize].ty;
-                        signals[i as usize] = self
-                            .json_value(v, ty)
-                            .map_err(|why| reject(acc, format!("signal `{k}`: {why}")))?;
-                    }
-                    None => *ignored.signals.entry(k.into_owned()).or_default() += 1,
-                }
+                    format!("`as_of`: expected a date (\"YYYY-MM-DD\"), found {found}"),
+                ))
             }
+        };
+        if let Some(e) = st.error.take() {
+            return Err(reject(acc, e));
         }
-        self.require_signals(&signals)
+        self.require_signals(&st.signals)
             .map_err(|why| reject(acc, why))?;
-        // events
-        let mut events: Vec<Vec<Occurrence>> = vec![Vec::new(); self.rules.events.len()];
-        if let Some(raw) = rec.events {
-            if raw.get() != "null" {
-                let list: Vec<&RawValue> = serde_json::from_str(raw.get()).map_err(|_| {
-                    reject(
-                        acc,
-                        format!("`events`: expected a list, found {}", found(raw.get())),
-                    )
-                })?;
-                for (n, ev) in list.into_iter().enumerate() {
-                    self.json_event(ev, n, as_of, &mut events, ignored)
-                        .map_err(|why| reject(acc, why))?;
-                }
-            }
-        }
-        // override
-        let override_ = match rec.override_ {
+        let override_ = match st.override_.take() {
             None => None,
             Some(raw) => self.json_override(raw).map_err(|why| reject(acc, why))?,
         };
+        // events after as_of are not part of this snapshot (§6.8)
+        let mut events = std::mem::take(&mut st.events);
+        for list in &mut events {
+            list.retain(|o| o.date <= as_of);
+        }
         Ok(Snapshot {
             account,
             as_of,
-            signals: signals.into_boxed_slice(),
+            signals: std::mem::take(&mut st.signals).into_boxed_slice(),
             events: events.into_boxed_slice(),
             override_,
             origin,
@@ -440,24 +404,16 @@ impl<'r> Schema<'r> {
 
     fn json_event(
         &self,
-        raw: &RawValue,
+        pairs: &Pairs<'_>,
         n: usize,
-        as_of: NaiveDate,
         events: &mut [Vec<Occurrence>],
         ignored: &mut Ignored,
     ) -> Result<(), String> {
-        let pairs: Pairs<'_> = serde_json::from_str(raw.get()).map_err(|_| {
-            format!(
-                "event #{}: expected an object, found {}",
-                n + 1,
-                found(raw.get())
-            )
-        })?;
         let mut kind: Option<Cow<'_, str>> = None;
         let mut at: Option<&RawValue> = None;
         for (k, v) in &pairs.0 {
             match k.as_ref() {
-                "type" => kind = serde_json::from_str::<Cow<'_, str>>(v.get()).ok(),
+                "type" => kind = raw_str(v.get()),
                 "at" => at = Some(v),
                 _ => {}
             }
@@ -473,7 +429,7 @@ impl<'r> Schema<'r> {
             return Ok(());
         };
         let date = match at
-            .and_then(|r| serde_json::from_str::<Cow<'_, str>>(r.get()).ok())
+            .and_then(|r| raw_str(r.get()))
             .and_then(|s| parse_date(&s))
         {
             Some(d) => d,
@@ -510,13 +466,10 @@ impl<'r> Schema<'r> {
                 ));
             }
         }
-        // events after as_of are not part of this snapshot (§6.8)
-        if date <= as_of {
-            events[e as usize].push(Occurrence {
-                date,
-                fields: fields.into_boxed_slice(),
-            });
-        }
+        events[e as usize].push(Occurrence {
+            date,
+            fields: fields.into_boxed_slice(),
+        });
         Ok(())
     }
 
@@ -615,7 +568,7 @@ impl<'r> Schema<'r> {
         }
         if cells.len() != columns.len() + 2 {
             return Err(reject(format!(
-                "expected {} cells as in the header, found {}",
+                "expected {} columns as in the header, found {}",
                 columns.len() + 2,
                 cells.len()
             )));
@@ -658,6 +611,268 @@ impl<'r> Schema<'r> {
             override_: None,
             origin,
         })
+    }
+}
+
+/// What one record is read into.
+struct State<'a, 'r> {
+    schema: &'a Schema<'r>,
+    /// The account, or the raw text found instead.
+    account: Option<Result<Arc<str>, String>>,
+    as_of: Option<Result<NaiveDate, String>>,
+    signals: Vec<Value>,
+    events: Vec<Vec<Occurrence>>,
+    override_: Option<&'a RawValue>,
+    /// The first thing wrong with the record's contents.
+    error: Option<String>,
+    ignored: &'a mut Ignored,
+    event_no: usize,
+}
+
+/// The text of a JSON string value without copying when it has no escapes.
+fn raw_str(raw: &str) -> Option<Cow<'_, str>> {
+    let inner = raw.strip_prefix('"')?.strip_suffix('"')?;
+    if inner.contains('\\') {
+        serde_json::from_str::<String>(raw).ok().map(Cow::Owned)
+    } else {
+        Some(Cow::Borrowed(inner))
+    }
+}
+
+struct Top<'s, 'a, 'r>(&'s mut State<'a, 'r>);
+
+impl<'de: 'a, 's, 'a, 'r> serde::de::DeserializeSeed<'de> for Top<'s, 'a, 'r> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de: 'a, 's, 'a, 'r> Visitor<'de> for Top<'s, 'a, 'r> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a record object")
+    }
+    fn visit_map<M: MapAccess<'de>>(self, mut m: M) -> Result<(), M::Error> {
+        let st = self.0;
+        while let Some(key) = m.next_key::<Cow<'de, str>>()? {
+            match key.as_ref() {
+                "account" => {
+                    let raw: &'de RawValue = m.next_value()?;
+                    st.account = Some(match raw_str(raw.get()) {
+                        Some(a) if !a.is_empty() => Ok(Arc::from(a.as_ref())),
+                        _ => Err(found(raw.get())),
+                    });
+                }
+                "as_of" => {
+                    let raw: &'de RawValue = m.next_value()?;
+                    st.as_of = Some(
+                        raw_str(raw.get())
+                            .and_then(|s| parse_date(&s))
+                            .ok_or_else(|| found(raw.get())),
+                    );
+                }
+                "signals" => m.next_value_seed(Signals(&mut *st))?,
+                "events" => m.next_value_seed(Events(&mut *st))?,
+                "override" => {
+                    let raw: &'de RawValue = m.next_value()?;
+                    st.override_ = Some(raw);
+                }
+                _ => {
+                    m.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+struct Signals<'s, 'a, 'r>(&'s mut State<'a, 'r>);
+
+impl<'de: 'a, 's, 'a, 'r> serde::de::DeserializeSeed<'de> for Signals<'s, 'a, 'r> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de: 'a, 's, 'a, 'r> Visitor<'de> for Signals<'s, 'a, 'r> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an object of signals")
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_map<M: MapAccess<'de>>(self, mut m: M) -> Result<(), M::Error> {
+        let st = self.0;
+        while let Some(key) = m.next_key::<Cow<'de, str>>()? {
+            let raw: &'de RawValue = m.next_value()?;
+            match st.schema.signals.get(key.as_ref()) {
+                Some(&i) => {
+                    if st.error.is_some() {
+                        continue;
+                    }
+                    let ty = st.schema.rules.signals[i as usize].ty;
+                    match st.schema.json_value(raw, ty) {
+                        Ok(v) => st.signals[i as usize] = v,
+                        Err(why) => st.error = Some(format!("signal `{key}`: {why}")),
+                    }
+                }
+                None => *st.ignored.signals.entry(key.into_owned()).or_default() += 1,
+            }
+        }
+        Ok(())
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<(), E> {
+        self.wrong(&format!("{v:?}"))
+    }
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<(), E> {
+        self.wrong(&v.to_string())
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<(), E> {
+        self.wrong(&v.to_string())
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<(), E> {
+        self.wrong(&v.to_string())
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<(), E> {
+        self.wrong(&v.to_string())
+    }
+    fn visit_seq<S: serde::de::SeqAccess<'de>>(self, mut s: S) -> Result<(), S::Error> {
+        while s.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        self.wrong("a list")
+    }
+}
+
+impl Signals<'_, '_, '_> {
+    fn wrong<E>(self, what: &str) -> Result<(), E> {
+        if self.0.error.is_none() {
+            self.0.error = Some(format!("`signals`: expected an object, found {what}"));
+        }
+        Ok(())
+    }
+}
+
+struct Events<'s, 'a, 'r>(&'s mut State<'a, 'r>);
+
+impl<'de: 'a, 's, 'a, 'r> serde::de::DeserializeSeed<'de> for Events<'s, 'a, 'r> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de: 'a, 's, 'a, 'r> Visitor<'de> for Events<'s, 'a, 'r> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a list of events")
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_seq<S: serde::de::SeqAccess<'de>>(self, mut s: S) -> Result<(), S::Error> {
+        let st = self.0;
+        while let Some(item) = s.next_element_seed(EventItem)? {
+            let n = st.event_no;
+            st.event_no += 1;
+            if st.error.is_some() {
+                continue;
+            }
+            let pairs = match item {
+                Ok(p) => p,
+                Err(what) => {
+                    st.error = Some(format!(
+                        "event #{}: expected an object, found {what}",
+                        n + 1
+                    ));
+                    continue;
+                }
+            };
+            if let Err(why) = st.schema.json_event(&pairs, n, &mut st.events, st.ignored) {
+                st.error = Some(why);
+            }
+        }
+        Ok(())
+    }
+    fn visit_map<M: MapAccess<'de>>(self, mut m: M) -> Result<(), M::Error> {
+        while m
+            .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+            .is_some()
+        {}
+        self.wrong("an object")
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<(), E> {
+        self.wrong(&format!("{v:?}"))
+    }
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<(), E> {
+        self.wrong(&v.to_string())
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<(), E> {
+        self.wrong(&v.to_string())
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<(), E> {
+        self.wrong(&v.to_string())
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<(), E> {
+        self.wrong(&v.to_string())
+    }
+}
+
+/// One element of `events`: its keys and raw values, or what it was instead
+/// of an object.
+struct EventItem;
+
+impl<'de> serde::de::DeserializeSeed<'de> for EventItem {
+    type Value = Result<Pairs<'de>, String>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for EventItem {
+    type Value = Result<Pairs<'de>, String>;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an event object")
+    }
+    fn visit_map<M: MapAccess<'de>>(self, mut m: M) -> Result<Self::Value, M::Error> {
+        let mut v = Vec::with_capacity(m.size_hint().unwrap_or(4));
+        while let Some(k) = m.next_key::<Cow<'de, str>>()? {
+            let val: &'de RawValue = m.next_value()?;
+            v.push((k, val));
+        }
+        Ok(Ok(Pairs(v)))
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Err("null".into()))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Err(format!("{v:?}")))
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(Err(v.to_string()))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Err(v.to_string()))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Err(v.to_string()))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(Err(v.to_string()))
+    }
+    fn visit_seq<S: serde::de::SeqAccess<'de>>(self, mut s: S) -> Result<Self::Value, S::Error> {
+        while s.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok(Err("a list".into()))
+    }
+}
+
+impl Events<'_, '_, '_> {
+    fn wrong<E>(self, what: &str) -> Result<(), E> {
+        if self.0.error.is_none() {
+            self.0.error = Some(format!("`events`: expected a list, found {what}"));
+        }
+        Ok(())
     }
 }
 

@@ -1,0 +1,118 @@
+//! Throughput of the evaluator's two halves, without the command line:
+//! parsing+validating JSON Lines records, and evaluating parsed snapshots.
+//!
+//!     python3 bench/gen.py 100000 > /tmp/bench-100k.jsonl
+//!     cargo bench -p vital-eval --bench throughput -- examples/digital-signals/rules /tmp/bench-100k.jsonl
+//!
+//! Prints records/s and MB/s for parsing, accounts/s for evaluation, each
+//! on one thread and on all cores (rayon). A benchmark, not a test: it
+//! asserts nothing about time.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout
+)]
+
+use rayon::prelude::*;
+use std::sync::Arc;
+use std::time::Instant;
+use vital_eval::{Engine, Ignored, Origin, Schema, Snapshot};
+use vital_syntax::{SourceFile, SourceMap};
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let rules_dir = args
+        .first()
+        .map_or("examples/digital-signals/rules", |s| s.as_str());
+    let data = args.get(1).map_or("/tmp/bench-100k.jsonl", |s| s.as_str());
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let rules_dir = root.join(rules_dir);
+    let mut files: Vec<_> = std::fs::read_dir(&rules_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "vital"))
+        .collect();
+    files.sort();
+    let mut map = SourceMap::new();
+    for f in &files {
+        map.add(SourceFile::new(
+            f.display().to_string(),
+            std::fs::read_to_string(f).unwrap(),
+        ));
+    }
+    let checked = vital_check::check(&map);
+    let rules = checked.valid().expect("the rules check clean");
+    let text = std::fs::read_to_string(root.join(data))
+        .or_else(|_| std::fs::read_to_string(data))
+        .unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let mb = text.len() as f64 / 1e6;
+    let schema = Schema::new(rules);
+    let engine = Engine::new(rules);
+    let file: Arc<str> = Arc::from("bench");
+    let parse = |(i, l): (usize, &&str)| {
+        let mut ig = Ignored::default();
+        schema
+            .json_record(
+                l,
+                Origin {
+                    file: file.clone(),
+                    line: i + 1,
+                },
+                &mut ig,
+            )
+            .unwrap()
+    };
+    println!(
+        "{} records, {:.1} MB, {} scores, {} rules, {} triggers",
+        lines.len(),
+        mb,
+        rules.scores.len(),
+        rules.adjustments.len(),
+        rules.triggers.len()
+    );
+
+    let t = Instant::now();
+    let snaps: Vec<Snapshot> = lines.iter().enumerate().map(parse).collect();
+    let s = t.elapsed().as_secs_f64();
+    println!(
+        "parse, 1 thread:     {:>10.0} records/s  {:>7.1} MB/s",
+        lines.len() as f64 / s,
+        mb / s
+    );
+    let t = Instant::now();
+    let again: Vec<Snapshot> = lines.par_iter().enumerate().map(parse).collect();
+    let s = t.elapsed().as_secs_f64();
+    println!(
+        "parse, {} threads:    {:>10.0} records/s  {:>7.1} MB/s",
+        rayon::current_num_threads(),
+        lines.len() as f64 / s,
+        mb / s
+    );
+    drop(again);
+
+    let groups: Vec<Vec<Snapshot>> = snaps.into_iter().map(|s| vec![s]).collect();
+    let t = Instant::now();
+    let mut n = 0usize;
+    for g in &groups {
+        n += engine.evaluate_group(g, false).len();
+    }
+    let s = t.elapsed().as_secs_f64();
+    println!("evaluate, 1 thread:  {:>10.0} accounts/s", n as f64 / s);
+    let t = Instant::now();
+    let n: usize = groups
+        .par_iter()
+        .map(|g| engine.evaluate_group(g, false).len())
+        .sum();
+    let s = t.elapsed().as_secs_f64();
+    println!(
+        "evaluate, {} threads: {:>10.0} accounts/s",
+        rayon::current_num_threads(),
+        n as f64 / s
+    );
+}
