@@ -5,6 +5,11 @@ mod report;
 mod run;
 
 use clap::{Parser, Subcommand};
+
+/// The nightly run allocates many small values per record; mimalloc is
+/// markedly faster at that than the system allocator.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -14,11 +14,10 @@
 use chrono::NaiveDate;
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
-use std::hash::{Hash, Hasher};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
-use vital_eval::reader::{fast_account, Column};
+use vital_eval::reader::{fast_account, guess_account, Column};
 use vital_eval::{Engine, Ignored, Origin, Outcome, Rejection, Schema, Snapshot};
 use vital_syntax::SourceMap;
 
@@ -119,10 +118,13 @@ struct Grouper {
     stdin_name: Arc<str>,
 }
 
+/// FNV-1a: accounts are only compared for "seen before?", so a fast hash
+/// is enough (a collision could only make input look ungrouped, which is
+/// handled correctly, just with more memory).
 fn hash_account(a: &str) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    a.hash(&mut h);
-    h.finish()
+    a.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
 fn duplicate(group: &[Snapshot], s: &Snapshot) -> Option<Rejection> {
@@ -180,16 +182,20 @@ impl Grouper {
     }
 }
 
-/// A sink for evaluated groups: picks the reported snapshots and writes them.
-pub struct Writer<'a> {
+/// Evaluates and renders groups; shared by the worker threads.
+pub struct Renderer<'a> {
     engine: &'a Engine<'a>,
     sources: &'a SourceMap,
     opts: &'a Options,
+}
+
+/// A sink for evaluated groups: picks the reported snapshots and writes them.
+pub struct Writer<'a> {
+    r: Renderer<'a>,
     out: Box<dyn Write + 'a>,
     /// Rows kept for the table format.
     table: Vec<(Snapshot, Outcome)>,
     pub tally: Tally,
-    buf: String,
 }
 
 impl<'a> Writer<'a> {
@@ -200,13 +206,14 @@ impl<'a> Writer<'a> {
         out: Box<dyn Write + 'a>,
     ) -> std::io::Result<Writer<'a>> {
         let mut w = Writer {
-            engine,
-            sources,
-            opts,
+            r: Renderer {
+                engine,
+                sources,
+                opts,
+            },
             out,
             table: Vec::new(),
             tally: Tally::default(),
-            buf: String::new(),
         };
         if opts.format == OutFormat::Csv {
             writeln!(w.out, "{}", vital_eval::results::csv_header(engine))?;
@@ -214,73 +221,139 @@ impl<'a> Writer<'a> {
         Ok(w)
     }
 
-    /// Evaluate groups (in parallel) and write their reported snapshots in
-    /// input order.
-    fn groups(&mut self, groups: Vec<Vec<Snapshot>>) -> std::io::Result<()> {
-        let engine = self.engine;
-        let pick = self.opts.pick;
-        let explain = self.opts.explain;
-        let results: Vec<Vec<(Snapshot, Outcome)>> = groups
-            .into_par_iter()
-            .map(|group| {
-                let chosen = chosen(&group, pick);
-                if chosen.is_empty() {
-                    return Vec::new();
-                }
-                let outcomes = engine.evaluate_group(&group, explain);
-                let mut picked: Vec<(Snapshot, Outcome)> = Vec::with_capacity(chosen.len());
-                let mut outcomes: Vec<Option<Outcome>> = outcomes.into_iter().map(Some).collect();
-                let mut group: Vec<Option<Snapshot>> = group.into_iter().map(Some).collect();
-                for i in chosen {
-                    if let (Some(s), Some(o)) = (group[i].take(), outcomes[i].take()) {
-                        picked.push((s, o));
-                    }
-                }
-                picked
-            })
-            .collect();
-        let mut rows: Vec<(Snapshot, Outcome)> = results.into_iter().flatten().collect();
-        rows.sort_by(|a, b| {
-            (&a.0.origin.file, a.0.origin.line)
-                .cmp(&(&b.0.origin.file, b.0.origin.line))
-                .then(std::cmp::Ordering::Equal)
-        });
-        self.write_rows(rows)
-    }
-
-    fn write_rows(&mut self, rows: Vec<(Snapshot, Outcome)>) -> std::io::Result<()> {
-        self.tally.evaluated += rows.len();
-        match self.opts.format {
-            OutFormat::Table => self.table.extend(rows),
-            OutFormat::Jsonl => {
-                self.buf.clear();
-                for (s, o) in &rows {
-                    vital_eval::results::jsonl(&mut self.buf, self.engine, self.sources, s, o);
-                    self.buf.push('\n');
-                }
-                self.out.write_all(self.buf.as_bytes())?;
+    fn emit(&mut self, r: Rendered) -> std::io::Result<()> {
+        match r {
+            Rendered::Text(t, n) => {
+                self.tally.evaluated += n;
+                self.out.write_all(t.as_bytes())
             }
-            OutFormat::Csv => {
-                self.buf.clear();
-                for (s, o) in &rows {
-                    vital_eval::results::csv_row(&mut self.buf, self.engine, s, o);
-                    self.buf.push('\n');
+            Rendered::Rows(rows) => {
+                self.tally.evaluated += rows.len();
+                self.table.extend(rows);
+                Ok(())
+            }
+            Rendered::Lines(lines) => {
+                self.tally.evaluated += lines.len();
+                for (_, t) in lines {
+                    self.out.write_all(t.as_bytes())?;
                 }
-                self.out.write_all(self.buf.as_bytes())?;
+                Ok(())
             }
         }
+    }
+
+    /// Evaluate groups (in parallel) and write their reported snapshots in
+    /// input order.
+    fn groups(&mut self, groups: Vec<Vec<Snapshot>>, stream: bool) -> std::io::Result<()> {
+        let r = &self.r;
+        let rendered: Vec<Rendered> = groups
+            .into_par_iter()
+            .map(|g| r.render(g, !stream))
+            .collect();
+        if stream {
+            // grouped input: groups, and the rows within, are in input order
+            for x in rendered {
+                self.emit(x)?;
+            }
+            return Ok(());
+        }
+        // buffered input: put every result back in input order
+        let mut lines: Vec<(usize, String)> = Vec::new();
+        let mut rows: Vec<(Snapshot, Outcome)> = Vec::new();
+        for x in rendered {
+            match x {
+                Rendered::Lines(l) => lines.extend(l),
+                Rendered::Rows(r) => rows.extend(r),
+                Rendered::Text(..) => {}
+            }
+        }
+        lines.sort_by_key(|l| l.0);
+        rows.sort_by_key(|r| r.0.origin.line);
+        self.tally.evaluated += lines.len() + rows.len();
+        for (_, t) in lines {
+            self.out.write_all(t.as_bytes())?;
+        }
+        self.table.extend(rows);
         Ok(())
     }
 
     pub fn finish(mut self) -> std::io::Result<Tally> {
-        if self.opts.format == OutFormat::Table {
+        if self.r.opts.format == OutFormat::Table {
             let rows: Vec<(&Snapshot, &Outcome)> = self.table.iter().map(|(s, o)| (s, o)).collect();
-            let text = vital_eval::results::table(self.engine, &rows, self.opts.color);
+            let text = vital_eval::results::table(self.r.engine, &rows, self.r.opts.color);
             self.out.write_all(text.as_bytes())?;
         }
         self.out.flush()?;
         Ok(self.tally)
     }
+}
+
+impl Renderer<'_> {
+    /// Evaluate one account's group and render its reported snapshots.
+    /// Pure: called in parallel.
+    fn render(&self, group: Vec<Snapshot>, per_row: bool) -> Rendered {
+        let chosen = chosen(&group, self.opts.pick);
+        if chosen.is_empty() {
+            return Rendered::Text(String::new(), 0);
+        }
+        let outcomes = self.engine.evaluate_group(&group, self.opts.explain);
+        let mut outcomes: Vec<Option<Outcome>> = outcomes.into_iter().map(Some).collect();
+        let mut group: Vec<Option<Snapshot>> = group.into_iter().map(Some).collect();
+        let mut rows: Vec<(Snapshot, Outcome)> = Vec::with_capacity(chosen.len());
+        for i in chosen {
+            if let (Some(s), Some(o)) = (group[i].take(), outcomes[i].take()) {
+                rows.push((s, o));
+            }
+        }
+        rows.sort_by(|a, b| {
+            (&a.0.origin.file, a.0.origin.line).cmp(&(&b.0.origin.file, b.0.origin.line))
+        });
+        let n = rows.len();
+        let mut buf = String::new();
+        if per_row && self.opts.format != OutFormat::Table {
+            let lines = rows
+                .iter()
+                .map(|(s, o)| {
+                    let mut t = String::new();
+                    if self.opts.format == OutFormat::Jsonl {
+                        vital_eval::results::jsonl(&mut t, self.engine, self.sources, s, o);
+                    } else {
+                        vital_eval::results::csv_row(&mut t, self.engine, s, o);
+                    }
+                    t.push('\n');
+                    (s.origin.line, t)
+                })
+                .collect();
+            return Rendered::Lines(lines);
+        }
+        match self.opts.format {
+            OutFormat::Table => return Rendered::Rows(rows),
+            OutFormat::Jsonl => {
+                for (s, o) in &rows {
+                    vital_eval::results::jsonl(&mut buf, self.engine, self.sources, s, o);
+                    buf.push('\n');
+                }
+            }
+            OutFormat::Csv => {
+                for (s, o) in &rows {
+                    vital_eval::results::csv_row(&mut buf, self.engine, s, o);
+                    buf.push('\n');
+                }
+            }
+        }
+        Rendered::Text(buf, n)
+    }
+}
+
+/// A group's rendered results.
+enum Rendered {
+    /// JSON Lines or CSV text, and how many results it holds.
+    Text(String, usize),
+    /// Rows for the table, printed at the end.
+    Rows(Vec<(Snapshot, Outcome)>),
+    /// Each result's text with its input line (buffered input, where the
+    /// results of different accounts interleave).
+    Lines(Vec<(usize, String)>),
 }
 
 /// Indices of the snapshots of a group that are reported.
@@ -334,7 +407,7 @@ impl<R: BufRead> Lines<R> {
     }
 }
 
-fn open(input: &Input) -> std::io::Result<Box<dyn BufRead>> {
+fn open(input: &Input) -> std::io::Result<Box<dyn BufRead + Send>> {
     Ok(match &input.path {
         Some(p) => Box::new(BufReader::with_capacity(1 << 20, std::fs::File::open(p)?)),
         None => Box::new(BufReader::with_capacity(1 << 20, std::io::stdin())),
@@ -369,11 +442,14 @@ fn grouped(input: &Input) -> std::io::Result<bool> {
                 if r.read_until(b'\n', &mut buf)? == 0 {
                     return Ok(true);
                 }
-                let text = String::from_utf8_lossy(&buf);
+                // not UTF-8: the record is rejected later; it does not group
+                let Ok(text) = std::str::from_utf8(&buf) else {
+                    continue;
+                };
                 if text.trim().is_empty() {
                     continue;
                 }
-                if let Some(acc) = fast_account(&text) {
+                if let Some(acc) = fast_account(text) {
                     if !check(&acc) {
                         return Ok(false);
                     }
@@ -476,13 +552,16 @@ pub fn run(
             for r in &rejections {
                 let _ = writeln!(errors, "{r}");
             }
-            writer.groups(groups).map_err(write_error)?;
+            writer.groups(groups, stream).map_err(write_error)?;
             if let Some(p) = progress {
                 p.set_position(writer.tally.records as u64);
             }
             Ok(())
         };
         match input.kind {
+            Kind::Jsonl if stream => {
+                stream_jsonl(schema, input, writer, errors, progress, &mut ignored)?;
+            }
             Kind::Jsonl => {
                 let reader = open(input)
                     .map_err(|e| format!("cannot read `{}`: {}", input.name, io_reason(&e)))?;
@@ -622,6 +701,142 @@ pub fn run(
         }
     }
     Ok(())
+}
+
+/// One account's run of consecutive JSON Lines records.
+struct Run {
+    lines: Vec<(usize, String)>,
+    /// Its account came before, separated by other accounts (stdin).
+    repeated: bool,
+}
+
+/// What a worker made of one run.
+struct Done {
+    rejections: Vec<Rejection>,
+    ignored: Ignored,
+    rendered: Option<Rendered>,
+    records: usize,
+}
+
+/// Parse, validate, evaluate and render one account's run (in a worker).
+fn process_run(schema: &Schema<'_>, r: &Renderer<'_>, name: &Arc<str>, run: Run) -> Done {
+    let records = run.lines.len();
+    let mut ignored = Ignored::default();
+    let mut rejections = Vec::new();
+    let mut group: Vec<Snapshot> = Vec::with_capacity(run.lines.len());
+    for (line, text) in run.lines {
+        let origin = Origin {
+            file: name.clone(),
+            line,
+        };
+        if run.repeated {
+            rejections.push(Rejection {
+                origin,
+                account: guess_account(&text),
+                reason: "the records of this account in standard input are not consecutive; standard input is read as a stream, so sort it by account (or pass a file)".into(),
+            });
+            continue;
+        }
+        match schema.json_record(&text, origin, &mut ignored) {
+            Ok(s) => match duplicate(&group, &s) {
+                Some(rej) => rejections.push(rej),
+                None => group.push(s),
+            },
+            Err(rej) => rejections.push(rej),
+        }
+    }
+    let rendered = (!group.is_empty()).then(|| r.render(group, false));
+    Done {
+        rejections,
+        ignored,
+        rendered,
+        records,
+    }
+}
+
+/// Grouped JSON Lines: batches of lines are cut into runs of one account
+/// each; every run is parsed, evaluated and rendered by a worker; results go
+/// out in input order. Memory holds one batch.
+fn stream_jsonl(
+    schema: &Schema<'_>,
+    input: &Input,
+    writer: &mut Writer<'_>,
+    errors: &mut dyn Write,
+    progress: Option<&indicatif::ProgressBar>,
+    ignored: &mut Ignored,
+) -> Result<(), String> {
+    let reader =
+        open(input).map_err(|e| format!("cannot read `{}`: {}", input.name, io_reason(&e)))?;
+    let mut lines = Lines {
+        reader,
+        line: 0,
+        done: false,
+    };
+    let mut finished: Option<HashSet<u64>> = input.path.is_none().then(HashSet::new);
+    let mut cur: Vec<(usize, String)> = Vec::new();
+    let mut cur_acc: Option<String> = None;
+    let mut next = Some(lines.batch(BATCH));
+    loop {
+        let batch = next
+            .take()
+            .unwrap_or_else(|| Ok(Vec::new()))
+            .map_err(|e| format!("cannot read `{}`: {}", input.name, io_reason(&e)))?;
+        let last = lines.done;
+        let mut runs: Vec<Run> = Vec::new();
+        let mut close = |lines: Vec<(usize, String)>, acc: Option<String>, runs: &mut Vec<Run>| {
+            if lines.is_empty() {
+                return;
+            }
+            let repeated = match (&mut finished, &acc) {
+                (Some(seen), Some(a)) => !seen.insert(hash_account(a)),
+                _ => false,
+            };
+            runs.push(Run { lines, repeated });
+        };
+        for (line, text) in batch {
+            match (fast_account(&text), &cur_acc) {
+                (Some(a), Some(c)) if !cur.is_empty() && a == c.as_str() => {}
+                (acc, _) => {
+                    close(std::mem::take(&mut cur), cur_acc.take(), &mut runs);
+                    cur_acc = acc.map(|a| a.into_owned());
+                }
+            }
+            cur.push((line, text));
+        }
+        if last {
+            close(std::mem::take(&mut cur), cur_acc.take(), &mut runs);
+        }
+        let r = &writer.r;
+        // read the next batch while the workers process this one
+        let (done, read): (Vec<Done>, Option<std::io::Result<Vec<(usize, String)>>>) = rayon::join(
+            || {
+                runs.into_par_iter()
+                    .map(|run| process_run(schema, r, &input.name, run))
+                    .collect()
+            },
+            || (!last).then(|| lines.batch(BATCH)),
+        );
+        next = read;
+        for d in done {
+            writer.tally.records += d.records;
+            writer.tally.rejected += d.rejections.len();
+            for rej in &d.rejections {
+                let _ = writeln!(errors, "{rej}");
+            }
+            if !d.ignored.is_empty() {
+                ignored.merge(d.ignored);
+            }
+            if let Some(x) = d.rendered {
+                writer.emit(x).map_err(write_error)?;
+            }
+        }
+        if let Some(p) = progress {
+            p.set_position(writer.tally.records as u64);
+        }
+        if last {
+            return Ok(());
+        }
+    }
 }
 
 /// Every accepted snapshot of one account, in input order, for `explain`.

@@ -16,6 +16,10 @@
 )]
 
 use rayon::prelude::*;
+
+/// As in the `vital` binary.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::sync::Arc;
 use std::time::Instant;
 use vital_eval::{Engine, Ignored, Origin, Schema, Snapshot};

@@ -92,25 +92,28 @@ impl<'r> Engine<'r> {
     /// in the same order.
     pub fn evaluate_group(&self, group: &[Snapshot], explain: bool) -> Vec<Outcome> {
         // history is looked up by date
-        let mut by_date: Vec<usize> = (0..group.len()).collect();
-        by_date.sort_by_key(|&i| group[i].as_of);
-        let hist = History {
-            group,
-            by_date: &by_date,
+        let sorted: Vec<usize>;
+        let by_date: &[usize] = if group.len() == 1 {
+            &[0]
+        } else {
+            let mut v: Vec<usize> = (0..group.len()).collect();
+            v.sort_by_key(|&i| group[i].as_of);
+            sorted = v;
+            &sorted
         };
+        let hist = History { group, by_date };
         // phase 1: scores and health of every snapshot (they read no scores)
-        let mut explains: Vec<Option<Explain>> = Vec::with_capacity(group.len());
-        let scored: Vec<Scored> = group
-            .iter()
-            .enumerate()
-            .map(|(i, _)| {
-                let (s, e) = self.score(&hist, i, explain);
+        let mut explains: Vec<Option<Explain>> = Vec::new();
+        let mut scored: Vec<Scored> = Vec::with_capacity(group.len());
+        for i in 0..group.len() {
+            let (s, e) = self.score(&hist, i, explain);
+            scored.push(s);
+            if explain {
                 explains.push(e);
-                s
-            })
-            .collect();
+            }
+        }
         // phase 2: status and triggers, which may look back at scores/health
-        group
+        let decided: Vec<(Option<u32>, Option<u32>, bool, Vec<u32>, Vec<usize>)> = group
             .iter()
             .enumerate()
             .map(|(i, snap)| {
@@ -139,19 +142,29 @@ impl<'r> Engine<'r> {
                         }
                     }
                 }
-                let explain = explains[i].take().map(|mut e| {
-                    e.triggers = fired;
-                    e
-                });
-                Outcome {
-                    scored: scored[i].clone(),
-                    computed_status: computed,
-                    status,
-                    override_in_force: over.is_some(),
-                    triggered,
-                    explain,
-                }
+                (computed, status, over.is_some(), triggered, fired)
             })
+            .collect();
+        let mut explains = explains.into_iter();
+        scored
+            .into_iter()
+            .zip(decided)
+            .map(
+                |(scored, (computed_status, status, override_in_force, triggered, fired))| {
+                    let explain = explains.next().flatten().map(|mut e| {
+                        e.triggers = fired;
+                        e
+                    });
+                    Outcome {
+                        scored,
+                        computed_status,
+                        status,
+                        override_in_force,
+                        triggered,
+                        explain,
+                    }
+                },
+            )
             .collect()
     }
 
@@ -353,18 +366,18 @@ impl Cx<'_> {
                 _ => Value::Missing,
             },
             K::Arith(op, a, b) => {
-                let x = self.eval(a);
+                let x = self.leaf(a);
                 if x.is_missing() {
                     return Value::Missing;
                 }
-                value::arith(*op, &x, &self.eval(b))
+                value::arith(*op, &x, &self.leaf(b))
             }
             K::Compare(op, a, b) => {
-                let x = self.eval(a);
+                let x = self.leaf(a);
                 if x.is_missing() {
                     return Value::Missing;
                 }
-                value::compare(*op, &x, &self.eval(b))
+                value::compare(*op, &x, &self.leaf(b))
             }
             K::And(a, b) => {
                 let x = self.eval(a).as_bool();
@@ -480,12 +493,31 @@ impl Cx<'_> {
                     return Value::Missing;
                 }
                 for arm in arms {
-                    if value::compare(arm.op, &v, &self.eval(&arm.value)) == Value::Bool(true) {
+                    if value::compare(arm.op, &v, &self.leaf(&arm.value)) == Value::Bool(true) {
                         return self.eval(&arm.result);
                     }
                 }
                 self.eval(otherwise)
             }
+        }
+    }
+
+    /// Like [`Cx::eval`], but literals, signals and fields are borrowed
+    /// rather than cloned (the common operands of comparisons and
+    /// arithmetic).
+    fn leaf<'e>(&'e self, e: &'e Expr) -> std::borrow::Cow<'e, Value> {
+        use std::borrow::Cow;
+        match &e.kind {
+            ExprKind::Lit(v) => Cow::Borrowed(v),
+            ExprKind::Signal(s) => self.hist.group[self.idx]
+                .signals
+                .get(*s as usize)
+                .map_or(Cow::Owned(Value::Missing), Cow::Borrowed),
+            ExprKind::Field(f) => self
+                .fields
+                .and_then(|fs| fs.get(*f as usize))
+                .map_or(Cow::Owned(Value::Missing), Cow::Borrowed),
+            _ => Cow::Owned(self.eval(e)),
         }
     }
 

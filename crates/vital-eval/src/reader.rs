@@ -87,13 +87,36 @@ impl Ignored {
     }
 }
 
+/// Name → slot. Schemas are small, so a scan over short names beats
+/// hashing; large ones use a map.
+#[derive(Debug)]
+struct Names<'r> {
+    list: Vec<(&'r str, u32)>,
+    map: Option<HashMap<&'r str, u32>>,
+}
+
+impl<'r> Names<'r> {
+    fn new(names: impl Iterator<Item = &'r str>) -> Names<'r> {
+        let list: Vec<(&str, u32)> = names.enumerate().map(|(i, n)| (n, i as u32)).collect();
+        let map = (list.len() > 24).then(|| list.iter().copied().collect());
+        Names { list, map }
+    }
+
+    fn get(&self, name: &str) -> Option<&u32> {
+        match &self.map {
+            Some(m) => m.get(name),
+            None => self.list.iter().find(|(n, _)| *n == name).map(|(_, i)| i),
+        }
+    }
+}
+
 /// The rule set's schema, indexed for reading records.
 #[derive(Debug)]
 pub struct Schema<'r> {
     rules: &'r RuleSet,
-    signals: HashMap<&'r str, u32>,
-    events: HashMap<&'r str, u32>,
-    fields: Vec<HashMap<&'r str, u32>>,
+    signals: Names<'r>,
+    events: Names<'r>,
+    fields: Vec<Names<'r>>,
 }
 
 /// A JSON object as its keys and raw values, in order.
@@ -188,28 +211,12 @@ impl<'r> Schema<'r> {
     pub fn new(rules: &'r RuleSet) -> Schema<'r> {
         Schema {
             rules,
-            signals: rules
-                .signals
-                .iter()
-                .enumerate()
-                .map(|(i, s)| (s.name.as_str(), i as u32))
-                .collect(),
-            events: rules
-                .events
-                .iter()
-                .enumerate()
-                .map(|(i, e)| (e.name.as_str(), i as u32))
-                .collect(),
+            signals: Names::new(rules.signals.iter().map(|s| s.name.as_str())),
+            events: Names::new(rules.events.iter().map(|e| e.name.as_str())),
             fields: rules
                 .events
                 .iter()
-                .map(|e| {
-                    e.fields
-                        .iter()
-                        .enumerate()
-                        .map(|(i, f)| (f.name.as_str(), i as u32))
-                        .collect()
-                })
+                .map(|e| Names::new(e.fields.iter().map(|f| f.name.as_str())))
                 .collect(),
         }
     }
