@@ -24,6 +24,10 @@ pub struct Engine<'r> {
     trigger_playbook: Vec<u32>,
 }
 
+/// Phase 2's verdict on one snapshot: computed status, reported status,
+/// whether an override is in force, playbooks, trigger rules that fired.
+type Decided = (Option<u32>, Option<u32>, bool, Vec<u32>, Vec<usize>);
+
 /// What the scores of one snapshot came to (phase 1).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scored {
@@ -113,7 +117,7 @@ impl<'r> Engine<'r> {
             }
         }
         // phase 2: status and triggers, which may look back at scores/health
-        let decided: Vec<(Option<u32>, Option<u32>, bool, Vec<u32>, Vec<usize>)> = group
+        let decided: Vec<Decided> = group
             .iter()
             .enumerate()
             .map(|(i, snap)| {
