@@ -703,6 +703,9 @@ pub fn run(
     Ok(())
 }
 
+/// Lines read, with their line numbers.
+type Batch = Vec<(usize, String)>;
+
 /// One account's run of consecutive JSON Lines records.
 struct Run {
     lines: Vec<(usize, String)>,
@@ -808,7 +811,7 @@ fn stream_jsonl(
         }
         let r = &writer.r;
         // read the next batch while the workers process this one
-        let (done, read): (Vec<Done>, Option<std::io::Result<Vec<(usize, String)>>>) = rayon::join(
+        let (done, read): (Vec<Done>, Option<std::io::Result<Batch>>) = rayon::join(
             || {
                 runs.into_par_iter()
                     .map(|run| process_run(schema, r, &input.name, run))
