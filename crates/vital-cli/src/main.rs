@@ -76,6 +76,8 @@ enum Command {
         #[arg(long)]
         filter: Option<String>,
     },
+    /// The language server, on stdin/stdout.
+    Lsp,
     /// Format rule files in place (canonical layout, comments kept).
     Fmt {
         paths: Vec<PathBuf>,
@@ -109,6 +111,10 @@ fn main() -> ExitCode {
             as_of,
         } => cmd_explain(rules, files, account, as_of),
         Command::Test { path, filter } => cmd_test(path, filter),
+        Command::Lsp => match vital_lsp::run_stdio() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(format!("the language server stopped: {e}")),
+        },
     }
 }
 

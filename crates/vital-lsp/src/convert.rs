@@ -1,0 +1,100 @@
+//! Byte offsets ↔ LSP positions, in the encoding negotiated with the client
+//! (UTF-16 by default, UTF-8 when the client offers it). This is the one
+//! place where byte offsets become lines and columns for the editor.
+
+use tower_lsp_server::ls_types::{Position, Range};
+use vital_syntax::Span;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    Utf8,
+    Utf16,
+}
+
+fn line_start(text: &str, line: usize) -> Option<usize> {
+    if line == 0 {
+        return Some(0);
+    }
+    text.match_indices('\n').nth(line - 1).map(|(i, _)| i + 1)
+}
+
+/// The position of a byte offset.
+pub fn position(text: &str, offset: usize, enc: Encoding) -> Position {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
+    let line = before.matches('\n').count();
+    let start = before.rfind('\n').map_or(0, |i| i + 1);
+    let col_text = &text[start..offset];
+    let character = match enc {
+        Encoding::Utf8 => col_text.len(),
+        Encoding::Utf16 => col_text.encode_utf16().count(),
+    };
+    Position::new(line as u32, character as u32)
+}
+
+pub fn range(text: &str, span: Span, enc: Encoding) -> Range {
+    Range::new(
+        position(text, span.start, enc),
+        position(text, span.end, enc),
+    )
+}
+
+/// The byte offset of a position (clamped to the line and the text).
+pub fn offset(text: &str, pos: Position, enc: Encoding) -> usize {
+    let Some(start) = line_start(text, pos.line as usize) else {
+        return text.len();
+    };
+    let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+    let line = &text[start..line_end];
+    let want = pos.character as usize;
+    match enc {
+        Encoding::Utf8 => {
+            let mut o = want.min(line.len());
+            while !line.is_char_boundary(o) {
+                o -= 1;
+            }
+            start + o
+        }
+        Encoding::Utf16 => {
+            let mut units = 0;
+            for (i, c) in line.char_indices() {
+                if units >= want {
+                    return start + i;
+                }
+                units += c.len_utf16();
+            }
+            line_end
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn non_ascii_does_not_shift_positions() {
+        // "é" is 2 bytes, 1 UTF-16 unit; "𝄞" is 4 bytes, 2 units
+        let text = "a \"é𝄞\" b\nx";
+        let b = text.find(" b").unwrap() + 1;
+        assert_eq!(position(text, b, Encoding::Utf16), Position::new(0, 8));
+        assert_eq!(position(text, b, Encoding::Utf8), Position::new(0, 11));
+        assert_eq!(offset(text, Position::new(0, 8), Encoding::Utf16), b);
+        assert_eq!(offset(text, Position::new(0, 11), Encoding::Utf8), b);
+        assert_eq!(
+            offset(text, Position::new(1, 0), Encoding::Utf16),
+            text.len() - 1
+        );
+        assert_eq!(
+            offset(text, Position::new(9, 0), Encoding::Utf16),
+            text.len()
+        );
+        assert_eq!(
+            offset(text, Position::new(0, 99), Encoding::Utf16),
+            text.find('\n').unwrap()
+        );
+    }
+}

@@ -1,0 +1,43 @@
+//! The Vital language server. The only crate that knows LSP.
+//!
+//! It speaks JSON-RPC on stdin/stdout; it never prints anything else to
+//! stdout (logs go to stderr). Every request is answered from the checker's
+//! results ([`vital_check::Checked`]): the same diagnostics and codes as
+//! `vital check`, plus the name index for navigation.
+
+#![deny(clippy::print_stdout)]
+
+mod complete;
+pub mod convert;
+mod server;
+pub mod state;
+
+pub use server::Backend;
+pub use state::State;
+
+use tower_lsp_server::{ClientSocket, LspService, Server};
+
+/// The service and its client socket, for tests that drive the server over
+/// an in-memory duplex.
+pub fn service() -> (LspService<Backend>, ClientSocket) {
+    LspService::new(Backend::new)
+}
+
+/// Serve on any reader/writer pair (a duplex in tests, stdio for `vital lsp`).
+pub async fn serve<I, O>(input: I, output: O)
+where
+    I: tokio::io::AsyncRead + Unpin,
+    O: tokio::io::AsyncWrite,
+{
+    let (service, socket) = service();
+    Server::new(input, output, socket).serve(service).await;
+}
+
+/// `vital lsp`: serve on stdin/stdout until the client says exit.
+pub fn run_stdio() -> std::io::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(serve(tokio::io::stdin(), tokio::io::stdout()));
+    Ok(())
+}

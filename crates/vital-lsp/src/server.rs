@@ -1,0 +1,447 @@
+//! tower-lsp-server glue: every request goes to [`State`] under one lock;
+//! document edits are applied before any `.await`, in the order they come;
+//! diagnostics are debounced and version-gated (a result computed for an
+//! older edit is never published).
+
+use crate::convert::Encoding;
+use crate::state::{self, State};
+use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tower_lsp_server::jsonrpc::{Error, Result};
+use tower_lsp_server::ls_types::*;
+use tower_lsp_server::{Client, LanguageServer};
+
+/// How long to wait after an edit before checking.
+const DEBOUNCE: Duration = Duration::from_millis(40);
+
+pub struct Backend {
+    client: Client,
+    state: Arc<Mutex<State>>,
+    /// Bumped by every edit; a diagnostics run publishes only if no edit
+    /// came after it started.
+    generation: Arc<AtomicU64>,
+    /// Last `vital test` verdicts for code lenses: (rule-set root, test) → passed.
+    tests: Arc<Mutex<HashMap<(PathBuf, String), bool>>>,
+}
+
+impl Backend {
+    pub fn new(client: Client) -> Backend {
+        Backend {
+            client,
+            state: Arc::new(Mutex::new(State::new())),
+            generation: Arc::new(AtomicU64::new(0)),
+            tests: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+
+    /// Run `f` on the state; a panic inside becomes an error response
+    /// instead of killing the server.
+    fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> Result<T> {
+        let mut guard = match self.state.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        std::panic::catch_unwind(AssertUnwindSafe(|| f(&mut guard))).map_err(|_| {
+            let mut e = Error::internal_error();
+            e.message = "the Vital language server hit an internal error on this request".into();
+            e
+        })
+    }
+
+    /// Check the rule set of `path` after a pause, then publish its
+    /// diagnostics for every file — unless another edit came meanwhile.
+    fn schedule_diagnostics(&self, path: PathBuf) {
+        let generation = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
+        let current = self.generation.clone();
+        let state = self.state.clone();
+        let client = self.client.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(DEBOUNCE).await;
+            if current.load(Ordering::SeqCst) != generation {
+                return;
+            }
+            let batch = {
+                let mut g = match state.lock() {
+                    Ok(g) => g,
+                    Err(p) => p.into_inner(),
+                };
+                std::panic::catch_unwind(AssertUnwindSafe(|| g.diagnostics(&path)))
+                    .unwrap_or_default()
+            };
+            if current.load(Ordering::SeqCst) != generation {
+                return;
+            }
+            for (uri, version, diags) in batch {
+                client.publish_diagnostics(uri, diags, version).await;
+            }
+        });
+    }
+}
+
+fn enc_of(params: &InitializeParams) -> Encoding {
+    let offers_utf8 = params
+        .capabilities
+        .general
+        .as_ref()
+        .and_then(|g| g.position_encodings.as_ref())
+        .is_some_and(|encs| encs.contains(&PositionEncodingKind::UTF8));
+    if offers_utf8 {
+        Encoding::Utf8
+    } else {
+        Encoding::Utf16
+    }
+}
+
+impl LanguageServer for Backend {
+    async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
+        let enc = enc_of(&params);
+        let mut folders: Vec<PathBuf> = params
+            .workspace_folders
+            .iter()
+            .flatten()
+            .filter_map(|f| state::path_of(&f.uri))
+            .collect();
+        #[allow(deprecated)]
+        if folders.is_empty() {
+            if let Some(p) = params.root_uri.as_ref().and_then(state::path_of) {
+                folders.push(p);
+            }
+        }
+        self.with(|s| {
+            s.encoding = enc;
+            s.folders = folders;
+        })?;
+        Ok(InitializeResult {
+            server_info: Some(ServerInfo {
+                name: "vital".into(),
+                version: Some(env!("CARGO_PKG_VERSION").into()),
+            }),
+            capabilities: ServerCapabilities {
+                position_encoding: Some(match enc {
+                    Encoding::Utf8 => PositionEncodingKind::UTF8,
+                    Encoding::Utf16 => PositionEncodingKind::UTF16,
+                }),
+                text_document_sync: Some(TextDocumentSyncCapability::Kind(
+                    TextDocumentSyncKind::INCREMENTAL,
+                )),
+                hover_provider: Some(HoverProviderCapability::Simple(true)),
+                completion_provider: Some(CompletionOptions {
+                    trigger_characters: Some(vec![" ".into(), "(".into(), ".".into(), ",".into()]),
+                    ..Default::default()
+                }),
+                signature_help_provider: Some(SignatureHelpOptions {
+                    trigger_characters: Some(vec!["(".into(), ",".into()]),
+                    ..Default::default()
+                }),
+                definition_provider: Some(OneOf::Left(true)),
+                references_provider: Some(OneOf::Left(true)),
+                document_highlight_provider: Some(OneOf::Left(true)),
+                document_symbol_provider: Some(OneOf::Left(true)),
+                workspace_symbol_provider: Some(OneOf::Left(true)),
+                document_formatting_provider: Some(OneOf::Left(true)),
+                rename_provider: Some(OneOf::Right(RenameOptions {
+                    prepare_provider: Some(true),
+                    work_done_progress_options: Default::default(),
+                })),
+                code_action_provider: Some(CodeActionProviderCapability::Options(
+                    CodeActionOptions {
+                        code_action_kinds: Some(vec![CodeActionKind::QUICKFIX]),
+                        ..Default::default()
+                    },
+                )),
+                code_lens_provider: Some(CodeLensOptions {
+                    resolve_provider: Some(false),
+                }),
+                inlay_hint_provider: Some(OneOf::Left(true)),
+                execute_command_provider: Some(ExecuteCommandOptions {
+                    commands: vec!["vital.runTest".into()],
+                    ..Default::default()
+                }),
+                semantic_tokens_provider: Some(
+                    SemanticTokensServerCapabilities::SemanticTokensOptions(
+                        SemanticTokensOptions {
+                            legend: SemanticTokensLegend {
+                                token_types: state::TOKEN_TYPES
+                                    .iter()
+                                    .map(|t| SemanticTokenType::new(t))
+                                    .collect(),
+                                token_modifiers: vec![],
+                            },
+                            full: Some(SemanticTokensFullOptions::Bool(true)),
+                            range: None,
+                            ..Default::default()
+                        },
+                    ),
+                ),
+                workspace: Some(WorkspaceServerCapabilities {
+                    workspace_folders: Some(WorkspaceFoldersServerCapabilities {
+                        supported: Some(true),
+                        change_notifications: Some(OneOf::Left(true)),
+                    }),
+                    file_operations: None,
+                }),
+                ..Default::default()
+            },
+            offset_encoding: None,
+        })
+    }
+
+    async fn initialized(&self, _: InitializedParams) {
+        // watch every rule file for changes made outside the editor
+        let watch = Registration {
+            id: "vital-watch".into(),
+            method: "workspace/didChangeWatchedFiles".into(),
+            register_options: serde_json::to_value(DidChangeWatchedFilesRegistrationOptions {
+                watchers: vec![FileSystemWatcher {
+                    glob_pattern: GlobPattern::String("**/*.vital".into()),
+                    kind: None,
+                }],
+            })
+            .ok(),
+        };
+        let _ = self.client.register_capability(vec![watch]).await;
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        Ok(())
+    }
+
+    async fn did_open(&self, params: DidOpenTextDocumentParams) {
+        let Some(path) = state::path_of(&params.text_document.uri) else {
+            return;
+        };
+        let doc = params.text_document;
+        let _ = self.with(|s| s.open(path.clone(), doc.text, doc.version));
+        self.schedule_diagnostics(path);
+    }
+
+    async fn did_change(&self, params: DidChangeTextDocumentParams) {
+        let Some(path) = state::path_of(&params.text_document.uri) else {
+            return;
+        };
+        let version = params.text_document.version;
+        let _ = self.with(|s| s.change(&path, version, params.content_changes));
+        self.schedule_diagnostics(path);
+    }
+
+    async fn did_close(&self, params: DidCloseTextDocumentParams) {
+        let Some(path) = state::path_of(&params.text_document.uri) else {
+            return;
+        };
+        let _ = self.with(|s| s.close(&path));
+        self.schedule_diagnostics(path);
+    }
+
+    async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
+        let paths: Vec<PathBuf> = params
+            .changes
+            .iter()
+            .filter_map(|c| state::path_of(&c.uri))
+            .collect();
+        let _ = self.with(|s| s.invalidate_all());
+        for p in paths {
+            self.schedule_diagnostics(p);
+        }
+    }
+
+    async fn did_change_workspace_folders(&self, params: DidChangeWorkspaceFoldersParams) {
+        let added: Vec<PathBuf> = params
+            .event
+            .added
+            .iter()
+            .filter_map(|f| state::path_of(&f.uri))
+            .collect();
+        let removed: Vec<PathBuf> = params
+            .event
+            .removed
+            .iter()
+            .filter_map(|f| state::path_of(&f.uri))
+            .collect();
+        let _ = self.with(|s| {
+            s.folders.retain(|f| !removed.contains(f));
+            s.folders.extend(added);
+            s.invalidate_all();
+        });
+    }
+
+    async fn hover(&self, p: HoverParams) -> Result<Option<Hover>> {
+        let tp = p.text_document_position_params;
+        self.with(|s| s.hover(&tp.text_document.uri, tp.position))
+    }
+
+    async fn completion(&self, p: CompletionParams) -> Result<Option<CompletionResponse>> {
+        let tp = p.text_document_position;
+        self.with(|s| {
+            Some(CompletionResponse::Array(
+                s.completion(&tp.text_document.uri, tp.position),
+            ))
+        })
+    }
+
+    async fn signature_help(&self, p: SignatureHelpParams) -> Result<Option<SignatureHelp>> {
+        let tp = p.text_document_position_params;
+        self.with(|s| s.signature_help(&tp.text_document.uri, tp.position))
+    }
+
+    async fn goto_definition(
+        &self,
+        p: GotoDefinitionParams,
+    ) -> Result<Option<GotoDefinitionResponse>> {
+        let tp = p.text_document_position_params;
+        self.with(|s| {
+            s.definition(&tp.text_document.uri, tp.position)
+                .map(GotoDefinitionResponse::Scalar)
+        })
+    }
+
+    async fn references(&self, p: ReferenceParams) -> Result<Option<Vec<Location>>> {
+        let tp = p.text_document_position;
+        self.with(|s| {
+            Some(s.references(
+                &tp.text_document.uri,
+                tp.position,
+                p.context.include_declaration,
+            ))
+        })
+    }
+
+    async fn document_highlight(
+        &self,
+        p: DocumentHighlightParams,
+    ) -> Result<Option<Vec<DocumentHighlight>>> {
+        let tp = p.text_document_position_params;
+        self.with(|s| Some(s.highlight(&tp.text_document.uri, tp.position)))
+    }
+
+    async fn document_symbol(
+        &self,
+        p: DocumentSymbolParams,
+    ) -> Result<Option<DocumentSymbolResponse>> {
+        self.with(|s| {
+            Some(DocumentSymbolResponse::Nested(
+                s.document_symbols(&p.text_document.uri),
+            ))
+        })
+    }
+
+    async fn symbol(&self, p: WorkspaceSymbolParams) -> Result<Option<WorkspaceSymbolResponse>> {
+        self.with(|s| {
+            Some(WorkspaceSymbolResponse::Nested(
+                s.workspace_symbols(&p.query),
+            ))
+        })
+    }
+
+    async fn formatting(&self, p: DocumentFormattingParams) -> Result<Option<Vec<TextEdit>>> {
+        self.with(|s| s.format(&p.text_document.uri))
+    }
+
+    async fn prepare_rename(
+        &self,
+        p: TextDocumentPositionParams,
+    ) -> Result<Option<PrepareRenameResponse>> {
+        self.with(|s| s.prepare_rename(&p.text_document.uri, p.position))?
+            .map_err(Error::invalid_params)
+    }
+
+    async fn rename(&self, p: RenameParams) -> Result<Option<WorkspaceEdit>> {
+        let tp = p.text_document_position;
+        self.with(|s| s.rename(&tp.text_document.uri, tp.position, &p.new_name))?
+            .map_err(Error::invalid_params)
+    }
+
+    async fn semantic_tokens_full(
+        &self,
+        p: SemanticTokensParams,
+    ) -> Result<Option<SemanticTokensResult>> {
+        self.with(|s| {
+            Some(SemanticTokensResult::Tokens(SemanticTokens {
+                result_id: None,
+                data: s.semantic_tokens(&p.text_document.uri),
+            }))
+        })
+    }
+
+    async fn code_action(&self, p: CodeActionParams) -> Result<Option<CodeActionResponse>> {
+        self.with(|s| Some(s.code_actions(&p.text_document.uri, p.range)))
+    }
+
+    async fn inlay_hint(&self, p: InlayHintParams) -> Result<Option<Vec<InlayHint>>> {
+        self.with(|s| Some(s.inlay_hints(&p.text_document.uri)))
+    }
+
+    async fn code_lens(&self, p: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
+        let results = match self.tests.lock() {
+            Ok(g) => g.clone(),
+            Err(p) => p.into_inner().clone(),
+        };
+        self.with(|s| Some(s.code_lenses(&p.text_document.uri, &results)))
+    }
+
+    /// `vital.runTest ROOT NAME`: runs the test with this very binary
+    /// (`vital test ROOT --filter NAME`), records the verdict for the code
+    /// lens and reports it.
+    async fn execute_command(&self, p: ExecuteCommandParams) -> Result<Option<LSPAny>> {
+        if p.command != "vital.runTest" {
+            return Err(Error::invalid_params(format!(
+                "unknown command {}",
+                p.command
+            )));
+        }
+        let arg = |i: usize| {
+            p.arguments
+                .get(i)
+                .and_then(|v| v.as_str())
+                .map(String::from)
+        };
+        let (Some(root), Some(name)) = (arg(0), arg(1)) else {
+            return Err(Error::invalid_params(
+                "vital.runTest takes the rule-set root and the test name",
+            ));
+        };
+        let verdict = run_test(&root, &name).await;
+        let (passed, summary) = match verdict {
+            Ok((passed, summary)) => (passed, summary),
+            Err(e) => {
+                self.client
+                    .show_message(
+                        MessageType::ERROR,
+                        format!("could not run test {name:?}: {e}"),
+                    )
+                    .await;
+                return Ok(None);
+            }
+        };
+        if let Ok(mut g) = self.tests.lock() {
+            g.insert((PathBuf::from(&root), name.clone()), passed);
+        }
+        let kind = if passed {
+            MessageType::INFO
+        } else {
+            MessageType::WARNING
+        };
+        self.client
+            .show_message(kind, format!("test {name:?}: {summary}"))
+            .await;
+        let _ = self.client.code_lens_refresh().await;
+        Ok(Some(
+            serde_json::json!({"passed": passed, "summary": summary}),
+        ))
+    }
+}
+
+/// Run one test with the `vital` binary this server is part of.
+async fn run_test(root: &str, name: &str) -> std::io::Result<(bool, String)> {
+    let exe = std::env::current_exe()?;
+    let out = tokio::process::Command::new(exe)
+        .args(["test", root, "--filter", name])
+        .output()
+        .await?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let summary = stdout.lines().last().unwrap_or("no output").to_string();
+    Ok((out.status.success(), summary))
+}

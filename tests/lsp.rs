@@ -1,0 +1,556 @@
+//! The language server over real JSON-RPC framing, in process, on a
+//! `tokio::io::duplex` pipe: initialize → open a multi-file rule set → edit
+//! → diagnostics → completion → hover → definition → references → rename →
+//! formatting → semantic tokens → code action → … → shutdown/exit.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use serde_json::{json, Value};
+use std::path::Path;
+use std::time::Duration;
+use tokio::io::{
+    AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, DuplexStream, ReadHalf, WriteHalf,
+};
+use tower_lsp_server::ls_types::Uri;
+
+struct Client {
+    w: WriteHalf<DuplexStream>,
+    r: BufReader<ReadHalf<DuplexStream>>,
+    next_id: i64,
+    /// Notifications received while waiting for responses.
+    pending: Vec<Value>,
+}
+
+fn uri(p: &Path) -> String {
+    Uri::from_file_path(p).unwrap().to_string()
+}
+
+impl Client {
+    fn start() -> Client {
+        let (client, server) = tokio::io::duplex(1 << 20);
+        let (sr, sw) = tokio::io::split(server);
+        tokio::spawn(vital_lsp::serve(sr, sw));
+        let (r, w) = tokio::io::split(client);
+        Client {
+            w,
+            r: BufReader::new(r),
+            next_id: 0,
+            pending: Vec::new(),
+        }
+    }
+
+    async fn send(&mut self, msg: &Value) {
+        let body = serde_json::to_string(msg).unwrap();
+        let framed = format!("Content-Length: {}\r\n\r\n{body}", body.len());
+        self.w.write_all(framed.as_bytes()).await.unwrap();
+        self.w.flush().await.unwrap();
+    }
+
+    async fn recv(&mut self) -> Value {
+        let mut len = 0usize;
+        loop {
+            let mut line = String::new();
+            let n = self.r.read_line(&mut line).await.unwrap();
+            assert!(n > 0, "the server closed the connection");
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            if let Some(v) = line.strip_prefix("Content-Length: ") {
+                len = v.parse().unwrap();
+            }
+        }
+        let mut buf = vec![0u8; len];
+        self.r.read_exact(&mut buf).await.unwrap();
+        serde_json::from_slice(&buf).unwrap()
+    }
+
+    /// Read one message; answer the server's own requests (registrations,
+    /// refreshes) with an empty result.
+    async fn next(&mut self) -> Value {
+        loop {
+            let m = tokio::time::timeout(Duration::from_secs(20), self.recv())
+                .await
+                .expect("the server answers in time");
+            if m.get("method").is_some() && m.get("id").is_some() {
+                let id = m["id"].clone();
+                self.send(&json!({"jsonrpc": "2.0", "id": id, "result": null}))
+                    .await;
+                continue;
+            }
+            return m;
+        }
+    }
+
+    async fn request(&mut self, method: &str, params: Value) -> Value {
+        self.next_id += 1;
+        let id = self.next_id;
+        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))
+            .await;
+        loop {
+            let m = self.next().await;
+            if m.get("id") == Some(&json!(id)) {
+                return m;
+            }
+            self.pending.push(m);
+        }
+    }
+
+    async fn notify(&mut self, method: &str, params: Value) {
+        self.send(&json!({"jsonrpc": "2.0", "method": method, "params": params}))
+            .await;
+    }
+
+    /// The next diagnostics published for `file` that satisfy `pred`.
+    async fn diagnostics(&mut self, file: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        loop {
+            let m = match self
+                .pending
+                .iter()
+                .position(|m| m["method"] == "textDocument/publishDiagnostics")
+            {
+                Some(i) => self.pending.remove(i),
+                None => self.next().await,
+            };
+            if m["method"] == "textDocument/publishDiagnostics"
+                && m["params"]["uri"] == file
+                && pred(&m["params"])
+            {
+                return m["params"].clone();
+            }
+        }
+    }
+}
+
+const SCHEMA: &str = "## Annual recurring revenue.\nsignal arr: money\nsignal tier: enum(enterprise, smb)\nsignal feature_usage: percent\nevent ticket_opened { severity: enum(low, high) }\n";
+const SCORES: &str = "score adoption weight 40 = band feature_usage { < 20% => 10  otherwise => 90 }\nscore support weight 60 = 100 - 10 * count(ticket_opened within 30 days)\nstatus {\n  good when health >= 50\n  bad  otherwise\n}\n";
+const RULES: &str = "when tier == enterprise and arr >= 100k add 5 to support\nwhen feature_usage < 20 subtract 10 from adoption\nwhen logins > 3 add 1 to support\ntest \"big\" {\n  as_of 2026-11-01\n  given { tier = enterprise arr = 200k feature_usage = 50% }\n  expect support == 100\n}\n";
+
+fn workspace() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules");
+    std::fs::create_dir(&rules).unwrap();
+    std::fs::write(rules.join("a_schema.vital"), SCHEMA).unwrap();
+    std::fs::write(rules.join("b_scores.vital"), SCORES).unwrap();
+    std::fs::write(rules.join("c_rules.vital"), RULES).unwrap();
+    dir
+}
+
+fn pos(line: u32, character: u32) -> Value {
+    json!({"line": line, "character": character})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_whole_editing_session() {
+    let dir = workspace();
+    let root = dir.path().join("rules");
+    let schema = uri(&root.join("a_schema.vital"));
+    let scores = uri(&root.join("b_scores.vital"));
+    let rules = uri(&root.join("c_rules.vital"));
+    let mut c = Client::start();
+
+    // initialize
+    let init = c
+        .request(
+            "initialize",
+            json!({"processId": null, "rootUri": null, "capabilities": {},
+                   "workspaceFolders": [{"uri": uri(dir.path()), "name": "ws"}]}),
+        )
+        .await;
+    let caps = &init["result"]["capabilities"];
+    assert_eq!(caps["positionEncoding"], "utf-16");
+    assert_eq!(caps["textDocumentSync"], 2, "incremental sync");
+    for cap in [
+        "hoverProvider",
+        "completionProvider",
+        "definitionProvider",
+        "referencesProvider",
+        "renameProvider",
+        "documentFormattingProvider",
+        "semanticTokensProvider",
+        "codeActionProvider",
+        "inlayHintProvider",
+        "codeLensProvider",
+        "signatureHelpProvider",
+        "documentSymbolProvider",
+        "workspaceSymbolProvider",
+        "documentHighlightProvider",
+    ] {
+        assert!(!caps[cap].is_null(), "missing capability {cap}");
+    }
+    c.notify("initialized", json!({})).await;
+
+    // open the rules file only: the other files of the set come from disk
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": rules, "languageId": "vital", "version": 1, "text": RULES}}),
+    )
+    .await;
+    let d = c.diagnostics(&rules, |_| true).await;
+    assert_eq!(d["version"], 1);
+    let codes: Vec<&str> = d["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        vec!["vital::percent-mismatch", "vital::unknown-name"]
+    );
+    let unknown = &d["diagnostics"][1];
+    assert_eq!(
+        unknown["range"],
+        json!({"start": pos(2, 5), "end": pos(2, 11)})
+    );
+    assert_eq!(unknown["severity"], 1);
+
+    // code action: the quick fix for the percent
+    let actions = c
+        .request(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": rules}, "range": {"start": pos(1, 5), "end": pos(1, 10)},
+                   "context": {"diagnostics": []}}),
+        )
+        .await;
+    let action = &actions["result"][0];
+    assert_eq!(action["title"], "write 20%");
+    assert_eq!(action["kind"], "quickfix");
+    let edit = &action["edit"]["changes"][&rules][0];
+    assert_eq!(edit["newText"], "20%");
+    assert_eq!(
+        edit["range"],
+        json!({"start": pos(1, 21), "end": pos(1, 23)})
+    );
+
+    // edit: apply that fix with an incremental change; the percent error goes
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": rules, "version": 2},
+               "contentChanges": [{"range": {"start": pos(1, 21), "end": pos(1, 23)}, "text": "20%"}]}),
+    )
+    .await;
+    let d = c.diagnostics(&rules, |p| p["version"] == 2).await;
+    assert_eq!(d["diagnostics"].as_array().unwrap().len(), 1);
+
+    // an edit in the schema fixes the error in the rules file
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": schema, "languageId": "vital", "version": 1, "text": SCHEMA}}),
+    )
+    .await;
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": schema, "version": 2},
+               "contentChanges": [{"range": {"start": pos(5, 0), "end": pos(5, 0)}, "text": "signal logins: int\n"}]}),
+    )
+    .await;
+    let d = c
+        .diagnostics(&rules, |p| {
+            p["diagnostics"].as_array().is_some_and(|a| a.is_empty())
+        })
+        .await;
+    assert_eq!(d["version"], 2);
+
+    // completion after `to `: the scores
+    let comp = c
+        .request(
+            "textDocument/completion",
+            json!({"textDocument": {"uri": rules}, "position": pos(0, 51)}),
+        )
+        .await;
+    let labels: Vec<&str> = comp["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels, vec!["adoption", "support"]);
+    // after `tier == `: the variants
+    let comp = c
+        .request(
+            "textDocument/completion",
+            json!({"textDocument": {"uri": rules}, "position": pos(0, 13)}),
+        )
+        .await;
+    let labels: Vec<&str> = comp["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels, vec!["enterprise", "smb"]);
+
+    // hover on a signal: type, doc comment
+    let hover = c
+        .request(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": rules}, "position": pos(0, 29)}),
+        )
+        .await;
+    let md = hover["result"]["contents"]["value"].as_str().unwrap();
+    assert!(md.contains("signal arr: money"), "{md}");
+    assert!(md.contains("Annual recurring revenue."), "{md}");
+    // on a score: weight and share of health
+    let hover = c
+        .request(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": rules}, "position": pos(0, 52)}),
+        )
+        .await;
+    let md = hover["result"]["contents"]["value"].as_str().unwrap();
+    assert!(
+        md.contains("score support weight 60") && md.contains("60% of health"),
+        "{md}"
+    );
+
+    // definition of `arr` is in the schema file
+    let def = c
+        .request(
+            "textDocument/definition",
+            json!({"textDocument": {"uri": rules}, "position": pos(0, 29)}),
+        )
+        .await;
+    assert_eq!(def["result"]["uri"], schema);
+    assert_eq!(
+        def["result"]["range"],
+        json!({"start": pos(1, 7), "end": pos(1, 10)})
+    );
+
+    // references of `feature_usage` across files
+    let refs = c
+        .request(
+            "textDocument/references",
+            json!({"textDocument": {"uri": schema}, "position": pos(3, 10), "context": {"includeDeclaration": true}}),
+        )
+        .await;
+    let files: Vec<&str> = refs["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["uri"].as_str().unwrap())
+        .collect();
+    assert!(
+        files.contains(&schema.as_str())
+            && files.contains(&scores.as_str())
+            && files.contains(&rules.as_str()),
+        "{files:?}"
+    );
+
+    // rename: refused on a keyword and on a clash, done across files
+    let r = c
+        .request(
+            "textDocument/prepareRename",
+            json!({"textDocument": {"uri": rules}, "position": pos(0, 1)}),
+        )
+        .await;
+    assert!(
+        r["error"]["message"].as_str().unwrap().contains("keyword"),
+        "{r}"
+    );
+    let r = c
+        .request(
+            "textDocument/rename",
+            json!({"textDocument": {"uri": rules}, "position": pos(0, 29), "newName": "tier"}),
+        )
+        .await;
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("already declared"),
+        "{r}"
+    );
+    let r = c
+        .request(
+            "textDocument/prepareRename",
+            json!({"textDocument": {"uri": rules}, "position": pos(0, 29)}),
+        )
+        .await;
+    assert_eq!(r["result"], json!({"start": pos(0, 28), "end": pos(0, 31)}));
+    let r = c
+        .request(
+            "textDocument/rename",
+            json!({"textDocument": {"uri": rules}, "position": pos(0, 29), "newName": "revenue"}),
+        )
+        .await;
+    let changes = r["result"]["changes"].as_object().unwrap();
+    assert_eq!(changes[&schema][0]["newText"], "revenue");
+    assert_eq!(
+        changes[&rules].as_array().unwrap().len(),
+        2,
+        "the rule and the test"
+    );
+
+    // formatting
+    let f = c.request("textDocument/formatting", json!({"textDocument": {"uri": rules}, "options": {"tabSize": 2, "insertSpaces": true}})).await;
+    let new_text = f["result"][0]["newText"].as_str().unwrap();
+    assert!(
+        new_text.contains("  given {\n    tier = enterprise\n"),
+        "{new_text}"
+    );
+
+    // semantic tokens: `tier` is a signal, `enterprise` a variant
+    let legend: Vec<String> = caps["semanticTokensProvider"]["legend"]["tokenTypes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap().to_string())
+        .collect();
+    let st = c
+        .request(
+            "textDocument/semanticTokens/full",
+            json!({"textDocument": {"uri": rules}}),
+        )
+        .await;
+    let data: Vec<u64> = st["result"]["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    let mut line = 0;
+    let mut col = 0;
+    let mut found = Vec::new();
+    for t in data.chunks(5) {
+        if t[0] > 0 {
+            line += t[0];
+            col = t[1];
+        } else {
+            col += t[1];
+        }
+        if line == 0 {
+            found.push((col, t[2], legend[t[4 - 1] as usize].clone()));
+        }
+    }
+    assert_eq!(found[0], (0, 4, "keyword".to_string()));
+    assert_eq!(found[1], (5, 4, "signal".to_string()));
+    assert_eq!(found[3], (13, 10, "enumMember".to_string()));
+
+    // inlay hints: each score's share of health
+    let hints = c.request("textDocument/inlayHint", json!({"textDocument": {"uri": scores}, "range": {"start": pos(0, 0), "end": pos(9, 0)}})).await;
+    let labels: Vec<&str> = hints["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels, vec!["= 40%", "= 60%"]);
+
+    // code lens on the test block
+    let lens = c
+        .request(
+            "textDocument/codeLens",
+            json!({"textDocument": {"uri": rules}}),
+        )
+        .await;
+    assert_eq!(lens["result"][0]["command"]["title"], "▶ run test");
+    assert_eq!(lens["result"][0]["command"]["command"], "vital.runTest");
+    assert_eq!(lens["result"][0]["range"]["start"], pos(3, 0));
+
+    // signature help inside a call
+    let sh = c
+        .request(
+            "textDocument/signatureHelp",
+            json!({"textDocument": {"uri": scores}, "position": pos(1, 44)}),
+        )
+        .await;
+    assert!(
+        sh["result"]["signatures"][0]["label"]
+            .as_str()
+            .unwrap()
+            .starts_with("count("),
+        "{sh}"
+    );
+
+    // document and workspace symbols, highlights
+    let ds = c
+        .request(
+            "textDocument/documentSymbol",
+            json!({"textDocument": {"uri": scores}}),
+        )
+        .await;
+    let names: Vec<&str> = ds["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["adoption", "support", "status"]);
+    assert_eq!(ds["result"][2]["children"][1]["name"], "bad");
+    let ws = c
+        .request("workspace/symbol", json!({"query": "feat"}))
+        .await;
+    assert_eq!(ws["result"][0]["name"], "feature_usage");
+    let hl = c
+        .request(
+            "textDocument/documentHighlight",
+            json!({"textDocument": {"uri": rules}, "position": pos(0, 6)}),
+        )
+        .await;
+    assert_eq!(
+        hl["result"].as_array().unwrap().len(),
+        2,
+        "`tier` in the rule and in the test"
+    );
+
+    // a panic-free answer on nonsense positions
+    let h = c
+        .request(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": rules}, "position": pos(999, 999)}),
+        )
+        .await;
+    assert!(h["result"].is_null());
+
+    // shutdown, exit
+    let s = c.request("shutdown", json!(null)).await;
+    assert!(s["error"].is_null());
+    c.notify("exit", json!(null)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn utf8_positions_when_the_client_offers_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("u.vital");
+    // the unknown name `lbl` stands after a string holding "é𝄞": byte
+    // column 17, UTF-16 column 14
+    let text = "score s weight 1\nwhen \"é𝄞\" == lbl add 1 to s\nstatus { a otherwise }\n";
+    std::fs::write(&file, text).unwrap();
+    let u = uri(&file);
+    for (enc, col) in [("utf-8", 17), ("utf-16", 14)] {
+        let mut c = Client::start();
+        let init = c
+            .request("initialize", json!({"processId": null, "capabilities": {"general": {"positionEncodings": [enc]}}}))
+            .await;
+        assert_eq!(init["result"]["capabilities"]["positionEncoding"], enc);
+        c.notify("initialized", json!({})).await;
+        c.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": u, "languageId": "vital", "version": 1, "text": text}}),
+        )
+        .await;
+        let d = c.diagnostics(&u, |_| true).await;
+        let unknown = d["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["code"] == "vital::unknown-name")
+            .cloned()
+            .unwrap();
+        assert_eq!(
+            unknown["range"],
+            json!({"start": pos(1, col), "end": pos(1, col + 3)}),
+            "{enc}"
+        );
+        // and back: a hover request at that column finds nothing to crash on
+        let h = c
+            .request(
+                "textDocument/hover",
+                json!({"textDocument": {"uri": u}, "position": pos(1, col + 1)}),
+            )
+            .await;
+        assert!(h["error"].is_null());
+        c.request("shutdown", json!(null)).await;
+    }
+}

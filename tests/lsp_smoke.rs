@@ -1,0 +1,89 @@
+//! `vital lsp` as a real process on stdio: it answers initialize and
+//! shutdown, exits on `exit`, and writes nothing but JSON-RPC to stdout.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Command, Stdio};
+
+fn send(w: &mut impl Write, body: &str) {
+    write!(w, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+    w.flush().unwrap();
+}
+
+/// One framed message; panics on anything that is not a frame.
+fn recv(r: &mut impl BufRead) -> serde_json::Value {
+    let mut len = None;
+    loop {
+        let mut line = String::new();
+        assert!(r.read_line(&mut line).unwrap() > 0, "stdout closed early");
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        let v = line
+            .strip_prefix("Content-Length: ")
+            .expect("only framing headers on stdout");
+        len = Some(v.parse::<usize>().unwrap());
+    }
+    let mut buf = vec![0; len.expect("a Content-Length header")];
+    r.read_exact(&mut buf).unwrap();
+    serde_json::from_slice(&buf).unwrap()
+}
+
+#[test]
+fn the_binary_speaks_json_rpc_on_stdio() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vital"))
+        .arg("lsp")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    send(
+        &mut stdin,
+        r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"processId":null,"capabilities":{}}}"#,
+    );
+    let init = recv(&mut stdout);
+    assert_eq!(init["id"], 1);
+    assert_eq!(init["result"]["serverInfo"]["name"], "vital");
+    send(
+        &mut stdin,
+        r#"{"jsonrpc":"2.0","method":"initialized","params":{}}"#,
+    );
+    send(
+        &mut stdin,
+        r#"{"jsonrpc":"2.0","id":2,"method":"shutdown","params":null}"#,
+    );
+    // the server may first ask to register its file watcher
+    let mut reply = recv(&mut stdout);
+    while reply["id"] != 2 {
+        if reply["method"] == "client/registerCapability" {
+            let id = reply["id"].clone();
+            send(
+                &mut stdin,
+                &format!(r#"{{"jsonrpc":"2.0","id":{id},"result":null}}"#),
+            );
+        }
+        reply = recv(&mut stdout);
+    }
+    assert!(
+        reply["result"].is_null() && reply["error"].is_null(),
+        "{reply}"
+    );
+    send(
+        &mut stdin,
+        r#"{"jsonrpc":"2.0","method":"exit","params":null}"#,
+    );
+    drop(stdin);
+    let mut rest = Vec::new();
+    stdout.read_to_end(&mut rest).unwrap();
+    assert!(
+        rest.is_empty(),
+        "nothing after exit: {}",
+        String::from_utf8_lossy(&rest)
+    );
+    assert!(child.wait().unwrap().success());
+}
