@@ -203,7 +203,12 @@ impl LanguageServer for Backend {
             })
             .ok(),
         };
-        let _ = self.client.register_capability(vec![watch]).await;
+        // in a task of its own: the notification returns at once, and a
+        // client that never answers cannot hold up `exit`
+        let client = self.client.clone();
+        tokio::spawn(async move {
+            let _ = client.register_capability(vec![watch]).await;
+        });
     }
 
     async fn shutdown(&self) -> Result<()> {
