@@ -3,7 +3,7 @@
 //! place where byte offsets become lines and columns for the editor.
 
 use tower_lsp_server::ls_types::{Position, Range};
-use vital_syntax::Span;
+use vital_syntax::{SourceFile, Span};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Encoding {
@@ -69,6 +69,39 @@ pub fn offset(text: &str, pos: Position, enc: Encoding) -> usize {
             line_end
         }
     }
+}
+
+/// [`position`] with the file's line index (no scan from the start).
+pub fn position_in(file: &SourceFile, offset: usize, enc: Encoding) -> Position {
+    let offset = file.clamp(offset);
+    let line = file.line_index(offset);
+    let start = file.line_start(line);
+    let col_text = &file.text[start..offset];
+    let character = match enc {
+        Encoding::Utf8 => col_text.len(),
+        Encoding::Utf16 => col_text.encode_utf16().count(),
+    };
+    Position::new(line as u32, character as u32)
+}
+
+pub fn range_in(file: &SourceFile, span: Span, enc: Encoding) -> Range {
+    Range::new(
+        position_in(file, span.start, enc),
+        position_in(file, span.end, enc),
+    )
+}
+
+/// [`offset`] with the file's line index.
+pub fn offset_in(file: &SourceFile, pos: Position, enc: Encoding) -> usize {
+    let line = pos.line as usize;
+    if line >= file.line_count() {
+        return file.text.len();
+    }
+    let start = file.line_start(line);
+    let end = file.text[start..]
+        .find('\n')
+        .map_or(file.text.len(), |i| start + i);
+    start + offset(&file.text[start..end], Position::new(0, pos.character), enc)
 }
 
 #[cfg(test)]

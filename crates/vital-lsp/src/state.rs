@@ -5,7 +5,8 @@
 //! Rule sets: a file belongs to the rule set rooted at the highest directory
 //! of an unbroken chain of ancestors that hold `.vital` files (a file in
 //! `rules/scores/` joins `rules/` when `rules/` has `.vital` files too), never
-//! above a workspace folder. Every `.vital` file under that root is read from
+//! above its workspace folder; a file outside every workspace folder forms a
+//! rule set with its own directory. Every `.vital` file under that root is read from
 //! disk; open documents overlay the disk.
 
 use crate::convert::{self, Encoding};
@@ -109,18 +110,20 @@ impl State {
         let mut root = path
             .parent()
             .map_or_else(|| PathBuf::from("/"), Path::to_path_buf);
-        let ceiling = self
+        // outside every workspace folder, a file's rule set is its directory
+        let Some(ceiling) = self
             .folders
             .iter()
             .filter(|f| path.starts_with(f))
-            .max_by_key(|f| f.as_os_str().len());
+            .max_by_key(|f| f.as_os_str().len())
+        else {
+            return root;
+        };
         while let Some(parent) = root.parent() {
-            if ceiling.is_some_and(|c| root == *c)
-                || ceiling.is_some_and(|c| !parent.starts_with(c))
+            if root == *ceiling
+                || !parent.starts_with(ceiling)
+                || !has_vital_files(parent, &self.docs)
             {
-                break;
-            }
-            if !has_vital_files(parent, &self.docs) {
                 break;
             }
             root = parent.to_path_buf();
@@ -265,14 +268,17 @@ impl State {
         let enc = self.encoding;
         let mut per_file: Vec<Vec<Diagnostic>> = vec![Vec::new(); a.paths.len()];
         for d in a.checked.diagnostics.iter().chain(a.io.iter()) {
-            let text = a.text(d.file);
+            let file = a.sources.file(d.file);
             let related: Vec<DiagnosticRelatedInformation> = d
                 .related
                 .iter()
                 .filter_map(|r| {
                     let uri = uri_of(&a.paths[r.file.index()])?;
                     Some(DiagnosticRelatedInformation {
-                        location: Location::new(uri, convert::range(a.text(r.file), r.span, enc)),
+                        location: Location::new(
+                            uri,
+                            convert::range_in(a.sources.file(r.file), r.span, enc),
+                        ),
                         message: r.message.clone(),
                     })
                 })
@@ -282,7 +288,7 @@ impl State {
                 message.push_str(&format!("\nhelp: {h}"));
             }
             per_file[d.file.index()].push(Diagnostic {
-                range: convert::range(text, d.span, enc),
+                range: convert::range_in(file, d.span, enc),
                 severity: Some(match d.severity {
                     vital_syntax::Severity::Error => DiagnosticSeverity::ERROR,
                     vital_syntax::Severity::Warning => DiagnosticSeverity::WARNING,
@@ -314,14 +320,14 @@ impl State {
         let path = path_of(uri)?;
         let a = self.analysis(&path);
         let f = a.file_of(&path)?;
-        let off = convert::offset(a.text(f), pos, self.encoding);
+        let off = convert::offset_in(a.sources.file(f), pos, self.encoding);
         Some((a, f, off))
     }
 
     fn location(&self, a: &Analysis, f: FileId, span: Span) -> Option<Location> {
         Some(Location::new(
             uri_of(&a.paths[f.index()])?,
-            convert::range(a.text(f), span, self.encoding),
+            convert::range_in(a.sources.file(f), span, self.encoding),
         ))
     }
 
@@ -359,7 +365,7 @@ impl State {
             .references(occ.symbol)
             .filter(|o| o.file == f)
             .map(|o| DocumentHighlight {
-                range: convert::range(a.text(f), o.span, self.encoding),
+                range: convert::range_in(a.sources.file(f), o.span, self.encoding),
                 kind: Some(if o.decl {
                     DocumentHighlightKind::WRITE
                 } else {
@@ -374,6 +380,7 @@ impl State {
     pub fn hover(&mut self, uri: &Uri, pos: Position) -> Option<Hover> {
         let (a, f, off) = self.at(uri, pos)?;
         let text = a.text(f);
+        let file = a.sources.file(f);
         let (md, span) = match a.checked.index.at(f, off) {
             Some(occ) => (describe(&a, occ.symbol), occ.span),
             None => {
@@ -389,7 +396,7 @@ impl State {
                 kind: MarkupKind::Markdown,
                 value: md,
             }),
-            range: Some(convert::range(text, span, self.encoding)),
+            range: Some(convert::range_in(file, span, self.encoding)),
         })
     }
 
@@ -404,8 +411,8 @@ impl State {
             return Ok(None);
         };
         match a.checked.index.at(f, off) {
-            Some(occ) => Ok(Some(PrepareRenameResponse::Range(convert::range(
-                a.text(f),
+            Some(occ) => Ok(Some(PrepareRenameResponse::Range(convert::range_in(
+                a.sources.file(f),
                 occ.span,
                 self.encoding,
             )))),
@@ -474,7 +481,7 @@ impl State {
         for o in a.checked.index.references(occ.symbol) {
             if let Some(u) = uri_of(&a.paths[o.file.index()]) {
                 changes.entry(u).or_default().push(TextEdit {
-                    range: convert::range(a.text(o.file), o.span, self.encoding),
+                    range: convert::range_in(a.sources.file(o.file), o.span, self.encoding),
                     new_text: new_name.to_string(),
                 });
             }
@@ -495,9 +502,9 @@ impl State {
         let Some(f) = a.file_of(&path) else {
             return Vec::new();
         };
-        let text = a.text(f);
+        let file = a.sources.file(f);
         let enc = self.encoding;
-        let rg = |s: Span| convert::range(text, s, enc);
+        let rg = |s: Span| convert::range_in(file, s, enc);
         #[allow(deprecated)]
         let sym = |name: String,
                    detail: Option<String>,
@@ -703,6 +710,7 @@ impl State {
             return Vec::new();
         };
         let text = a.text(f);
+        let file = a.sources.file(f);
         let tokens = &a.checked.parsed[f.index()].tokens;
         let kinds: HashMap<usize, &'static str> = a
             .checked
@@ -749,8 +757,8 @@ impl State {
             };
             let Some(ty) = ty else { continue };
             // one token per line (comments and strings never span lines)
-            let start = convert::position(text, t.span.start, self.encoding);
-            let end = convert::position(text, t.span.end, self.encoding);
+            let start = convert::position_in(file, t.span.start, self.encoding);
+            let end = convert::position_in(file, t.span.end, self.encoding);
             let length = if end.line == start.line {
                 end.character - start.character
             } else {
@@ -785,9 +793,9 @@ impl State {
         let Some(f) = a.file_of(&path) else {
             return Vec::new();
         };
-        let text = a.text(f);
-        let lo = convert::offset(text, range.start, self.encoding);
-        let hi = convert::offset(text, range.end, self.encoding);
+        let file = a.sources.file(f);
+        let lo = convert::offset_in(file, range.start, self.encoding);
+        let hi = convert::offset_in(file, range.end, self.encoding);
         let mut out = Vec::new();
         for d in a.checked.diagnostics.iter().filter(|d| d.file == f) {
             if d.span.end < lo || d.span.start > hi {
@@ -798,14 +806,14 @@ impl State {
                     continue;
                 };
                 let edit = TextEdit {
-                    range: convert::range(a.text(fix.file), fix.span, self.encoding),
+                    range: convert::range_in(a.sources.file(fix.file), fix.span, self.encoding),
                     new_text: fix.replacement.clone(),
                 };
                 out.push(CodeActionOrCommand::CodeAction(CodeAction {
                     title: fix.title.clone(),
                     kind: Some(CodeActionKind::QUICKFIX),
                     diagnostics: Some(vec![Diagnostic {
-                        range: convert::range(text, d.span, self.encoding),
+                        range: convert::range_in(file, d.span, self.encoding),
                         message: d.message.clone(),
                         code: Some(NumberOrString::String(d.code.qualified())),
                         ..Default::default()
@@ -851,7 +859,7 @@ impl State {
             }
             let share = vital_check::value::to_f64(w) / total * 100.0;
             out.push(InlayHint {
-                position: convert::position(a.text(f), s.weight.span.end, self.encoding),
+                position: convert::position_in(a.sources.file(f), s.weight.span.end, self.encoding),
                 label: InlayHintLabel::String(format!("= {share:.0}%")),
                 kind: None,
                 text_edits: None,
@@ -891,7 +899,7 @@ impl State {
                 None => "",
             };
             out.push(CodeLens {
-                range: convert::range(a.text(f), item.span, self.encoding),
+                range: convert::range_in(a.sources.file(f), item.span, self.encoding),
                 command: Some(Command {
                     title: format!("▶ run test{status}"),
                     command: "vital.runTest".into(),
