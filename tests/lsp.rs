@@ -281,6 +281,67 @@ async fn a_whole_editing_session() {
         .collect();
     assert_eq!(labels, vec!["enterprise", "smb"]);
 
+    // in a status arm after `status ==`? statuses come after `status ==` in triggers
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": scores, "languageId": "vital", "version": 1, "text": SCORES}}),
+    )
+    .await;
+    let probe = format!("{SCORES}when status == \nwhen count(ticket_opened where sev) > 1 trigger \"x\"\nwhen ticket_opened within 3 \n");
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": scores, "version": 2}, "contentChanges": [{"text": probe}]}),
+    )
+    .await;
+    let labels = |v: &Value| -> Vec<String> {
+        v["result"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["label"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let comp = c
+        .request(
+            "textDocument/completion",
+            json!({"textDocument": {"uri": scores}, "position": pos(6, 15)}),
+        )
+        .await;
+    assert_eq!(labels(&comp), vec!["good", "bad"]);
+    let comp = c
+        .request(
+            "textDocument/completion",
+            json!({"textDocument": {"uri": scores}, "position": pos(7, 34)}),
+        )
+        .await;
+    let l = labels(&comp);
+    assert_eq!(l[0], "severity", "event fields first inside `where`: {l:?}");
+    let detail = comp["result"][0]["detail"].as_str().unwrap();
+    assert!(detail.contains("enum(low, high)"), "{detail}");
+    let comp = c
+        .request(
+            "textDocument/completion",
+            json!({"textDocument": {"uri": scores}, "position": pos(8, 28)}),
+        )
+        .await;
+    assert_eq!(labels(&comp), vec!["days", "weeks", "months", "years"]);
+    // a fresh line offers the declaration snippets
+    let comp = c
+        .request(
+            "textDocument/completion",
+            json!({"textDocument": {"uri": scores}, "position": pos(9, 0)}),
+        )
+        .await;
+    assert!(
+        labels(&comp).contains(&"signal".to_string())
+            && labels(&comp).contains(&"test".to_string())
+    );
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": scores, "version": 3}, "contentChanges": [{"text": SCORES}]}),
+    )
+    .await;
+
     // hover on a signal: type, doc comment
     let hover = c
         .request(

@@ -53,6 +53,29 @@ fn the_binary_speaks_json_rpc_on_stdio() {
         &mut stdin,
         r#"{"jsonrpc":"2.0","method":"initialized","params":{}}"#,
     );
+    // the code lens command runs a test with this very binary
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("t.vital"),
+        "signal x: int\nstatus { a when x > 1  b otherwise }\ntest \"big x\" {\n  as_of 2026-11-01\n  given { x = 5 }\n  expect status == a\n}\n",
+    )
+    .unwrap();
+    let cmd = serde_json::json!({"jsonrpc": "2.0", "id": 3, "method": "workspace/executeCommand",
+        "params": {"command": "vital.runTest", "arguments": [dir.path().to_str().unwrap(), "big x"]}});
+    send(&mut stdin, &cmd.to_string());
+    let mut reply = recv(&mut stdout);
+    while reply["id"] != 3 {
+        if reply.get("method").is_some() && reply.get("id").is_some() {
+            let id = reply["id"].clone();
+            send(
+                &mut stdin,
+                &format!(r#"{{"jsonrpc":"2.0","id":{id},"result":null}}"#),
+            );
+        }
+        reply = recv(&mut stdout);
+    }
+    assert_eq!(reply["result"]["passed"], true, "{reply}");
+    assert_eq!(reply["result"]["summary"], "1 passed, 0 failed");
     send(
         &mut stdin,
         r#"{"jsonrpc":"2.0","id":2,"method":"shutdown","params":null}"#,
@@ -60,7 +83,7 @@ fn the_binary_speaks_json_rpc_on_stdio() {
     // the server may first ask to register its file watcher
     let mut reply = recv(&mut stdout);
     while reply["id"] != 2 {
-        if reply["method"] == "client/registerCapability" {
+        if reply.get("method").is_some() && reply.get("id").is_some() {
             let id = reply["id"].clone();
             send(
                 &mut stdin,

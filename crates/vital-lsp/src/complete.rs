@@ -109,8 +109,9 @@ pub fn complete(a: &Analysis, f: FileId, off: usize) -> Vec<CompletionItem> {
             .collect();
     }
     // `within N`: a unit
-    if prev.is_some_and(|t| t.kind == TokenKind::Number)
-        && prev2.is_some_and(|t| t.kind == TokenKind::Within)
+    if prev.is_some_and(|t| {
+        t.kind == TokenKind::Number && !text[t.span.end..off.min(text.len())].contains('\n')
+    }) && prev2.is_some_and(|t| t.kind == TokenKind::Within)
     {
         return ["days", "weeks", "months", "years"]
             .iter()
