@@ -1189,47 +1189,37 @@ impl<'a> Checker<'a> {
     // ---------------------------------------------------------------- warnings
 
     fn unused(&mut self) {
-        for (i, n) in self.signal_uses.clone().into_iter().enumerate() {
-            if n == 0 {
-                let s = &self.rules.signals[i];
-                let d = Diagnostic::new(
-                    Code::UnusedSignal,
-                    s.loc.file,
-                    s.loc.span,
-                    format!("the signal `{}` is never read", s.name),
-                )
-                .with_label("unused")
-                .with_help("use it in a score, rule or status, or remove it");
-                self.push(d);
-            }
+        let mut unused: Vec<(Code, &str, Loc, String)> = Vec::new();
+        let never = |uses: &[usize]| {
+            uses.iter()
+                .enumerate()
+                .filter(|(_, n)| **n == 0)
+                .map(|(i, _)| i)
+                .collect::<Vec<_>>()
+        };
+        for i in never(&self.signal_uses) {
+            let s = &self.rules.signals[i];
+            unused.push((Code::UnusedSignal, "signal", s.loc, s.name.clone()));
         }
-        for (i, n) in self.event_uses.clone().into_iter().enumerate() {
-            if n == 0 {
-                let s = &self.rules.events[i];
-                let d = Diagnostic::new(
-                    Code::UnusedEvent,
-                    s.loc.file,
-                    s.loc.span,
-                    format!("the event `{}` is never read", s.name),
-                )
-                .with_label("unused")
-                .with_help("use it in a score, rule or status, or remove it");
-                self.push(d);
-            }
+        for i in never(&self.event_uses) {
+            let e = &self.rules.events[i];
+            unused.push((Code::UnusedEvent, "event", e.loc, e.name.clone()));
         }
-        for (i, n) in self.const_uses.clone().into_iter().enumerate() {
-            if n == 0 {
-                let s = &self.rules.consts[i];
-                let d = Diagnostic::new(
-                    Code::UnusedConst,
-                    s.loc.file,
-                    s.loc.span,
-                    format!("the constant `{}` is never read", s.name),
+        for i in never(&self.const_uses) {
+            let c = &self.rules.consts[i];
+            unused.push((Code::UnusedConst, "constant", c.loc, c.name.clone()));
+        }
+        for (code, what, loc, name) in unused {
+            self.push(
+                Diagnostic::new(
+                    code,
+                    loc.file,
+                    loc.span,
+                    format!("the {what} `{name}` is never read"),
                 )
                 .with_label("unused")
-                .with_help("use it or remove it");
-                self.push(d);
-            }
+                .with_help("use it in a score, rule, status or another constant, or remove it"),
+            );
         }
     }
 

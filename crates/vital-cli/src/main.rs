@@ -158,6 +158,23 @@ fn load_rules(
     Ok((sources, checked))
 }
 
+/// The checked rules and the snapshot inputs of `run` and `explain`.
+fn load_rules_and_inputs(
+    rules: &std::path::Path,
+    files: &[PathBuf],
+) -> Result<
+    (
+        vital_syntax::SourceMap,
+        vital_check::Checked,
+        Vec<run::Input>,
+    ),
+    ExitCode,
+> {
+    let (sources, checked) = load_rules(rules)?;
+    let inputs = run::inputs(files).map_err(fail)?;
+    Ok((sources, checked, inputs))
+}
+
 fn cmd_run(
     rules: PathBuf,
     files: Vec<PathBuf>,
@@ -166,16 +183,12 @@ fn cmd_run(
     all: bool,
     as_of: Option<chrono::NaiveDate>,
 ) -> ExitCode {
-    let (sources, checked) = match load_rules(&rules) {
+    let (sources, checked, inputs) = match load_rules_and_inputs(&rules, &files) {
         Ok(x) => x,
         Err(code) => return code,
     };
     let Some(ruleset) = checked.valid() else {
         return ExitCode::from(1);
-    };
-    let inputs = match run::inputs(&files) {
-        Ok(i) => i,
-        Err(e) => return fail(e),
     };
     let stdout_tty = std::io::stdout().is_terminal();
     let format = format.unwrap_or(if stdout_tty {
@@ -254,16 +267,12 @@ fn cmd_explain(
     account: String,
     as_of: Option<chrono::NaiveDate>,
 ) -> ExitCode {
-    let (sources, checked) = match load_rules(&rules) {
+    let (sources, checked, inputs) = match load_rules_and_inputs(&rules, &files) {
         Ok(x) => x,
         Err(code) => return code,
     };
     let Some(ruleset) = checked.valid() else {
         return ExitCode::from(1);
-    };
-    let inputs = match run::inputs(&files) {
-        Ok(i) => i,
-        Err(e) => return fail(e),
     };
     let engine = vital_eval::Engine::new(ruleset);
     let schema = vital_eval::Schema::new(ruleset);

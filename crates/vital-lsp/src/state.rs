@@ -331,6 +331,17 @@ impl State {
         ))
     }
 
+    /// The name under the cursor, resolved.
+    fn occurrence_at(
+        &mut self,
+        uri: &Uri,
+        pos: Position,
+    ) -> Option<(Arc<Analysis>, FileId, vital_check::Occurrence)> {
+        let (a, f, off) = self.at(uri, pos)?;
+        let occ = *a.checked.index.at(f, off)?;
+        Some((a, f, occ))
+    }
+
     pub fn definition(&mut self, uri: &Uri, pos: Position) -> Option<Location> {
         let (a, f, off) = self.at(uri, pos)?;
         let occ = a.checked.index.at(f, off)?;
@@ -339,10 +350,7 @@ impl State {
     }
 
     pub fn references(&mut self, uri: &Uri, pos: Position, include_decl: bool) -> Vec<Location> {
-        let Some((a, f, off)) = self.at(uri, pos) else {
-            return Vec::new();
-        };
-        let Some(occ) = a.checked.index.at(f, off).copied() else {
+        let Some((a, _, occ)) = self.occurrence_at(uri, pos) else {
             return Vec::new();
         };
         a.checked
@@ -354,10 +362,7 @@ impl State {
     }
 
     pub fn highlight(&mut self, uri: &Uri, pos: Position) -> Vec<DocumentHighlight> {
-        let Some((a, f, off)) = self.at(uri, pos) else {
-            return Vec::new();
-        };
-        let Some(occ) = a.checked.index.at(f, off).copied() else {
+        let Some((a, f, occ)) = self.occurrence_at(uri, pos) else {
             return Vec::new();
         };
         a.checked
