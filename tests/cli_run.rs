@@ -272,6 +272,44 @@ fn stdin_is_json_lines() {
 }
 
 #[test]
+fn stdin_records_of_an_account_must_be_consecutive() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = acme_history(dir.path());
+    let text = std::fs::read_to_string(&file).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.swap(1, 3); // acme, beta, acme, acme
+    let spec = root().join(SPEC);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vital"))
+        .args(["run", "--rules", spec.to_str().unwrap(), "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(lines.join("\n").as_bytes())
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains(
+            "-:3: account acme: the records of this account in standard input are not consecutive"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("-:4: account acme:"), "{err}");
+    let accounts: Vec<String> = jsonl(&o)
+        .iter()
+        .map(|r| r["account"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(accounts, vec!["acme", "beta"]);
+}
+
+#[test]
 fn bad_records_are_reported_and_the_rest_is_scored() {
     let dir = tempfile::tempdir().unwrap();
     let good = std::fs::read_to_string(root().join("tests/eval/spec/acme.jsonl")).unwrap();
