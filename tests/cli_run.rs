@@ -272,6 +272,88 @@ fn stdin_is_json_lines() {
 }
 
 #[test]
+fn several_files_are_one_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = acme_history(dir.path());
+    let text = std::fs::read_to_string(&file).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    // October in one file, November (and beta) in another, September repeated
+    std::fs::write(
+        dir.path().join("oct.jsonl"),
+        format!("{}\n{}\n", lines[2], lines[1]),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("nov.jsonl"),
+        format!("{}\n{}\n{}\n", lines[0], lines[3], lines[1]),
+    )
+    .unwrap();
+    let spec = root().join(SPEC);
+    let o = vital_in(
+        dir.path(),
+        &[
+            "run",
+            "--rules",
+            spec.to_str().unwrap(),
+            "oct.jsonl",
+            "nov.jsonl",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains(
+            "nov.jsonl:3: account acme: duplicate snapshot for 2026-09-01, first at oct.jsonl:2"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    let got = jsonl(&o);
+    // one result per account, with the history of both files (usage drop seen)
+    let ids: Vec<(&str, &str)> = got
+        .iter()
+        .map(|r| (r["account"].as_str().unwrap(), r["as_of"].as_str().unwrap()))
+        .collect();
+    assert_eq!(ids, vec![("acme", "2026-11-01"), ("beta", "2026-11-01")]);
+    assert_eq!(got[0]["scores"]["adoption"], 70.0);
+}
+
+#[test]
+fn a_broken_line_does_not_split_an_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = acme_history(dir.path());
+    let text = std::fs::read_to_string(&file).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut bytes = Vec::new();
+    bytes.extend_from_slice(format!("{}\nnot json at all\n", lines[1]).as_bytes());
+    bytes.extend_from_slice(
+        b"{\"account\": \"acme\", \"as_of\": \"2026-10-15\", \"signals\": {\"csm\": \"\xff\"}}\n",
+    );
+    bytes.extend_from_slice(format!("{}\n{}\n", lines[2], lines[0]).as_bytes());
+    std::fs::write(dir.path().join("in.jsonl"), bytes).unwrap();
+    let spec = root().join(SPEC);
+    let o = vital_in(
+        dir.path(),
+        &["run", "--rules", spec.to_str().unwrap(), "in.jsonl"],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains("in.jsonl:2: account ?: malformed JSON"),
+        "{err}"
+    );
+    assert!(
+        err.contains("in.jsonl:3: account acme: the line is not valid UTF-8"),
+        "{err}"
+    );
+    let got = jsonl(&o);
+    assert_eq!(got.len(), 1, "one account, one latest result");
+    assert_eq!(
+        got[0]["scores"]["adoption"], 70.0,
+        "history across the broken lines"
+    );
+}
+
+#[test]
 fn stdin_records_of_an_account_must_be_consecutive() {
     let dir = tempfile::tempdir().unwrap();
     let file = acme_history(dir.path());
@@ -335,6 +417,10 @@ fn bad_records_are_reported_and_the_rest_is_scored() {
         String::new(),
         good.replace("\"acme\"", "\"b8\"")
             .replace("\"logins_30d\": 31", "\"logins_30d\": 2.5"),
+        good.replace("\"acme\"", "\"b9\"")
+            .replace("\"arr\": 250000", "\"arr\": 1e40"),
+        good.replace("\"acme\"", "\"b10\"")
+            .replace("\"reason\": ", "\"set_at\": 20261101, \"reason\": "),
     ];
     let file = dir.path().join("in.jsonl");
     std::fs::write(&file, lines.join("\n")).unwrap();
@@ -355,8 +441,9 @@ fn bad_records_are_reported_and_the_rest_is_scored() {
         "in.jsonl:8: account acme: duplicate snapshot for 2026-11-01, first at in.jsonl:1",
         "in.jsonl:9: account b6: `override.status`: \"vip\" is not a status of the rules (expected one of champion, needs_attention, danger)",
         "in.jsonl:12: account b8: signal `logins_30d`: expected int (a whole number), found 2.5",
+        "in.jsonl:13: account b9: signal `arr`: expected money (a number), found 1e40 (outside the range of 28 significant digits)",
         "warning: in.jsonl: unknown signal \"region\" ignored in 1 record",
-        "error: 9 of 11 records were rejected; the others were evaluated",
+        "error: 10 of 13 records were rejected; the others were evaluated",
     ];
     for e in expected {
         assert!(err.contains(e), "missing {e:?} in\n{err}");
@@ -365,7 +452,7 @@ fn bad_records_are_reported_and_the_rest_is_scored() {
         .iter()
         .map(|r| r["account"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(accounts, vec!["acme", "b7"]);
+    assert_eq!(accounts, vec!["acme", "b7", "b10"]);
 }
 
 #[test]

@@ -359,6 +359,19 @@ impl<'a> Checker<'a> {
         let mut fields: Vec<ir::Field> = Vec::new();
         for f in e.fields.iter().flatten() {
             let ty = self.type_expr(file, &f.ty);
+            if matches!(f.name.name.as_str(), "type" | "at") {
+                self.push(
+                    Diagnostic::new(
+                        Code::ReservedField,
+                        file,
+                        f.name.span,
+                        format!("an event field cannot be named `{}`", f.name.name),
+                    )
+                    .with_label("reserved")
+                    .with_help("in snapshots, `type` and `at` are the event's kind and date; choose another name"),
+                );
+                continue;
+            }
             if let Some(prev) = fields.iter().find(|p| p.name == f.name.name) {
                 let first = prev.loc.span;
                 self.push(
@@ -907,12 +920,32 @@ impl<'a> Checker<'a> {
                     events.push(e);
                 }
             }
-            let mut history = Vec::new();
+            let mut history: Vec<(chrono::NaiveDate, Vec<(ir::SignalId, Value)>)> = Vec::new();
+            let mut dates: Vec<(chrono::NaiveDate, Span)> = Vec::new();
             for h in t.history.iter().flat_map(|b| b.entries.iter()) {
                 let values = self.assignments(file, &h.values);
-                if let Some(d) = h.date.value {
-                    history.push((d, values));
+                let Some(d) = h.date.value else { continue };
+                let clash = dates
+                    .iter()
+                    .find(|(x, _)| *x == d)
+                    .map(|(_, sp)| *sp)
+                    .or_else(|| (t.as_of.value == Some(d)).then_some(t.as_of_span));
+                if let Some(first) = clash {
+                    self.push(
+                        Diagnostic::new(
+                            Code::DuplicateName,
+                            file,
+                            h.date.span,
+                            format!("the test already has a snapshot on {}", h.date.text),
+                        )
+                        .with_label("second snapshot on this date")
+                        .with_related(file, first, "first snapshot on this date")
+                        .with_help("an account has one snapshot per date; change or remove one"),
+                    );
+                    continue;
                 }
+                dates.push((d, h.date.span));
+                history.push((d, values));
             }
             let cx = Cx {
                 file,
@@ -1545,6 +1578,37 @@ impl<'a> Checker<'a> {
             ExprKind::Arith(op, a, b) => {
                 let (x, y) = self.pair(a, b, cx);
                 match arith_type(*op, x.ty, y.ty) {
+                    Ok(Type::Duration) => {
+                        // written durations are added now; days and months do not mix
+                        if let (K::Lit(vx @ Value::Duration(_)), K::Lit(vy @ Value::Duration(_))) =
+                            (&x.kind, &y.kind)
+                        {
+                            let v = value::arith(*op, vx, vy);
+                            if v.is_missing() {
+                                self.push(
+                                    Diagnostic::new(
+                                        Code::TypeMismatch,
+                                        cx.file,
+                                        span,
+                                        "days (or weeks) and months (or years) cannot be added: a month has no fixed number of days",
+                                    )
+                                    .with_label("mixed units")
+                                    .with_help("write the duration in one unit, e.g. `45 days`"),
+                                );
+                                return error_expr(span);
+                            }
+                            return ir::Expr {
+                                kind: K::Lit(v),
+                                ty: Type::Duration,
+                                span,
+                            };
+                        }
+                        ir::Expr {
+                            kind: K::Arith(*op, Box::new(x), Box::new(y)),
+                            ty: Type::Duration,
+                            span,
+                        }
+                    }
                     Ok(ty) => ir::Expr {
                         kind: K::Arith(*op, Box::new(x), Box::new(y)),
                         ty,

@@ -40,6 +40,16 @@ impl Duration {
         }
     }
 
+    /// The amount in days (days, weeks) or months (months, years).
+    pub fn in_base_unit(self) -> Option<(i64, DurationUnit)> {
+        match self.unit {
+            DurationUnit::Day => Some((self.amount, DurationUnit::Day)),
+            DurationUnit::Week => Some((self.amount.checked_mul(7)?, DurationUnit::Day)),
+            DurationUnit::Month => Some((self.amount, DurationUnit::Month)),
+            DurationUnit::Year => Some((self.amount.checked_mul(12)?, DurationUnit::Month)),
+        }
+    }
+
     /// Comparable length in days (months as 30.44 days) — only used to order
     /// durations of different units.
     fn approx_days(self) -> f64 {
@@ -161,17 +171,22 @@ pub fn arith(op: ArithOp, a: &Value, b: &Value) -> Value {
         (Value::Duration(u), Value::Date(d)) if op == ArithOp::Add => {
             u.after(*d).map_or(Value::Missing, Value::Date)
         }
-        (Value::Duration(x), Value::Duration(y)) if x.unit == y.unit => {
+        (Value::Duration(x), Value::Duration(y)) => {
+            // days and weeks add as days, months and years as months; days
+            // and months do not mix (a month has no fixed length)
+            let (Some((a, unit)), Some((b, unit_b))) = (x.in_base_unit(), y.in_base_unit()) else {
+                return Value::Missing;
+            };
+            if unit != unit_b {
+                return Value::Missing;
+            }
             let amount = match op {
-                ArithOp::Add => x.amount.checked_add(y.amount),
-                ArithOp::Sub => x.amount.checked_sub(y.amount),
+                ArithOp::Add => a.checked_add(b),
+                ArithOp::Sub => a.checked_sub(b),
                 _ => None,
             };
             amount.map_or(Value::Missing, |amount| {
-                Value::Duration(Duration {
-                    amount,
-                    unit: x.unit,
-                })
+                Value::Duration(Duration { amount, unit })
             })
         }
         _ => Value::Missing,
@@ -181,9 +196,11 @@ pub fn arith(op: ArithOp, a: &Value, b: &Value) -> Value {
 pub fn neg(a: &Value) -> Value {
     match a {
         Value::Num(x) => Value::Num(-*x),
-        Value::Duration(d) => Value::Duration(Duration {
-            amount: -d.amount,
-            unit: d.unit,
+        Value::Duration(d) => d.amount.checked_neg().map_or(Value::Missing, |amount| {
+            Value::Duration(Duration {
+                amount,
+                unit: d.unit,
+            })
         }),
         _ => Value::Missing,
     }

@@ -192,6 +192,9 @@ pub struct Renderer<'a> {
 /// A sink for evaluated groups: picks the reported snapshots and writes them.
 pub struct Writer<'a> {
     r: Renderer<'a>,
+    /// Input files in command-line order (results of several files come out
+    /// file by file).
+    rank: HashMap<Arc<str>, usize>,
     out: Box<dyn Write + 'a>,
     /// Rows kept for the table format.
     table: Vec<(Snapshot, Outcome)>,
@@ -211,6 +214,7 @@ impl<'a> Writer<'a> {
                 sources,
                 opts,
             },
+            rank: HashMap::new(),
             out,
             table: Vec::new(),
             tally: Tally::default(),
@@ -258,7 +262,7 @@ impl<'a> Writer<'a> {
             return Ok(());
         }
         // buffered input: put every result back in input order
-        let mut lines: Vec<(usize, String)> = Vec::new();
+        let mut lines: Vec<((Arc<str>, usize), String)> = Vec::new();
         let mut rows: Vec<(Snapshot, Outcome)> = Vec::new();
         for x in rendered {
             match x {
@@ -267,8 +271,9 @@ impl<'a> Writer<'a> {
                 Rendered::Text(..) => {}
             }
         }
-        lines.sort_by_key(|l| l.0);
-        rows.sort_by_key(|r| r.0.origin.line);
+        let rank = |f: &Arc<str>| self.rank.get(f).copied().unwrap_or(0);
+        lines.sort_by_key(|l| (rank(&l.0 .0), l.0 .1));
+        rows.sort_by_key(|r| (rank(&r.0.origin.file), r.0.origin.line));
         self.tally.evaluated += lines.len() + rows.len();
         for (_, t) in lines {
             self.out.write_all(t.as_bytes())?;
@@ -321,7 +326,7 @@ impl Renderer<'_> {
                         vital_eval::results::csv_row(&mut t, self.engine, s, o);
                     }
                     t.push('\n');
-                    (s.origin.line, t)
+                    ((s.origin.file.clone(), s.origin.line), t)
                 })
                 .collect();
             return Rendered::Lines(lines);
@@ -353,7 +358,7 @@ enum Rendered {
     Rows(Vec<(Snapshot, Outcome)>),
     /// Each result's text with its input line (buffered input, where the
     /// results of different accounts interleave).
-    Lines(Vec<(usize, String)>),
+    Lines(Vec<((Arc<str>, usize), String)>),
 }
 
 /// Indices of the snapshots of a group that are reported.
@@ -396,7 +401,7 @@ impl<R: BufRead> Lines<R> {
             self.line += 1;
             let text = match String::from_utf8(buf) {
                 Ok(t) => t,
-                Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+                Err(e) => format!("{NOT_UTF8}{}", String::from_utf8_lossy(e.as_bytes())),
             };
             if text.trim().is_empty() {
                 continue;
@@ -462,8 +467,8 @@ fn grouped(input: &Input) -> std::io::Result<bool> {
                 .has_headers(true)
                 .from_path(path)
                 .map_err(std::io::Error::other)?;
-            let mut rec = csv::StringRecord::new();
-            while r.read_record(&mut rec).map_err(std::io::Error::other)? {
+            // a row that cannot be read is rejected by the main pass
+            for rec in r.records().flatten() {
                 if let Some(acc) = rec.get(0) {
                     if !check(acc) {
                         return Ok(false);
@@ -497,17 +502,28 @@ pub fn run(
     errors: &mut dyn Write,
     progress: Option<&indicatif::ProgressBar>,
 ) -> Result<(), String> {
-    for input in inputs {
+    // Several inputs are one rule set's history: an account's snapshots in
+    // different files meet, so they are held together (memory grows with
+    // the input, as for ungrouped files).
+    let multi = inputs.len() > 1;
+    writer.rank = inputs
+        .iter()
+        .enumerate()
+        .map(|(i, x)| (x.name.clone(), i))
+        .collect();
+    let mut buffered: HashMap<Arc<str>, Vec<Snapshot>> = HashMap::new();
+    let mut order: Vec<Arc<str>> = Vec::new();
+    for (k, input) in inputs.iter().enumerate() {
         let mut ignored = Ignored::default();
-        let stream = grouped(input)
-            .map_err(|e| format!("cannot read `{}`: {}", input.name, io_reason(&e)))?;
+        let stream = !multi
+            && grouped(input)
+                .map_err(|e| format!("cannot read `{}`: {}", input.name, io_reason(&e)))?;
+        let final_input = k + 1 == inputs.len();
         let mut grouper = Grouper {
             current: Vec::new(),
             finished: input.path.is_none().then(HashSet::new),
             stdin_name: Arc::from("standard input"),
         };
-        let mut buffered: HashMap<Arc<str>, Vec<Snapshot>> = HashMap::new();
-        let mut order: Vec<Arc<str>> = Vec::new();
         let mut report = |recs: Vec<Result<Snapshot, Rejection>>,
                           writer: &mut Writer<'_>,
                           last: bool,
@@ -539,7 +555,7 @@ pub fn run(
             if last {
                 if stream {
                     groups.extend(grouper.finish());
-                } else {
+                } else if final_input {
                     for a in order.drain(..) {
                         if let Some(g) = buffered.remove(&a) {
                             groups.push(g);
@@ -582,7 +598,10 @@ pub fn run(
                                 file: input.name.clone(),
                                 line: *line,
                             };
-                            (schema.json_record(text, origin, &mut ig), ig)
+                            match utf8_rejection(text, &origin) {
+                                Some(rej) => (Err(rej), ig),
+                                None => (schema.json_record(text, origin, &mut ig), ig),
+                            }
                         })
                         .collect();
                     let mut recs = Vec::with_capacity(parsed.len());
@@ -613,17 +632,7 @@ pub fn run(
                             e.column()
                         )
                     })?;
-                let base = text.as_ptr() as usize;
-                let line_of = |raw: &serde_json::value::RawValue| {
-                    let off = (raw.get().as_ptr() as usize)
-                        .saturating_sub(base)
-                        .min(text.len());
-                    text.as_bytes()[..off]
-                        .iter()
-                        .filter(|b| **b == b'\n')
-                        .count()
-                        + 1
-                };
+                let line_of = line_finder(&text);
                 let parsed: Vec<(Result<Snapshot, Rejection>, Ignored)> = items
                     .par_iter()
                     .map(|raw| {
@@ -703,6 +712,18 @@ pub fn run(
     Ok(())
 }
 
+/// Marks a line that was not UTF-8 (a noncharacter no JSON record starts with).
+const NOT_UTF8: char = '\u{FFFF}';
+
+/// The rejection of a line that is not UTF-8, if it is one.
+fn utf8_rejection(text: &str, origin: &Origin) -> Option<Rejection> {
+    text.starts_with(NOT_UTF8).then(|| Rejection {
+        origin: origin.clone(),
+        account: guess_account(text.trim_start_matches(NOT_UTF8)),
+        reason: "the line is not valid UTF-8".into(),
+    })
+}
+
 /// Lines read, with their line numbers.
 type Batch = Vec<(usize, String)>;
 
@@ -732,6 +753,10 @@ fn process_run(schema: &Schema<'_>, r: &Renderer<'_>, name: &Arc<str>, run: Run)
             file: name.clone(),
             line,
         };
+        if let Some(rej) = utf8_rejection(&text, &origin) {
+            rejections.push(rej);
+            continue;
+        }
         if run.repeated {
             rejections.push(Rejection {
                 origin,
@@ -799,6 +824,9 @@ fn stream_jsonl(
         for (line, text) in batch {
             match (fast_account(&text), &cur_acc) {
                 (Some(a), Some(c)) if !cur.is_empty() && a == c.as_str() => {}
+                // no readable account: rejected on its own later, and it
+                // does not end the account around it
+                (None, _) if !cur.is_empty() => {}
                 (acc, _) => {
                     close(std::mem::take(&mut cur), cur_acc.take(), &mut runs);
                     cur_acc = acc.map(|a| a.into_owned());
@@ -842,6 +870,21 @@ fn stream_jsonl(
     }
 }
 
+/// The line of each element of a JSON array (the line its text starts on),
+/// through a line index of the whole text.
+fn line_finder(text: &str) -> impl Fn(&serde_json::value::RawValue) -> usize + Sync + '_ {
+    let starts: Vec<usize> = std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
+    let base = text.as_ptr() as usize;
+    move |raw| {
+        let off = (raw.get().as_ptr() as usize)
+            .saturating_sub(base)
+            .min(text.len());
+        starts.partition_point(|&s| s <= off)
+    }
+}
+
 /// Every accepted snapshot of one account, in input order, for `explain`.
 pub fn account_group(
     schema: &Schema<'_>,
@@ -877,19 +920,12 @@ pub fn account_group(
                         .map_err(|e| {
                             format!("`{}` is not a JSON array of records: {e}", input.name)
                         })?;
-                    let base = text.as_ptr() as usize;
+                    let line_of = line_finder(&text);
                     for raw in items {
                         if fast_account(raw.get()).as_deref() != Some(account) {
                             continue;
                         }
-                        let off = (raw.get().as_ptr() as usize)
-                            .saturating_sub(base)
-                            .min(text.len());
-                        let line = text.as_bytes()[..off]
-                            .iter()
-                            .filter(|b| **b == b'\n')
-                            .count()
-                            + 1;
+                        let line = line_of(raw);
                         let origin = Origin {
                             file: input.name.clone(),
                             line,
@@ -918,7 +954,24 @@ pub fn account_group(
                     .from_reader(reader);
                 let mut columns: Option<Vec<Column>> = None;
                 for rec in r.records() {
-                    let Ok(rec) = rec else { continue };
+                    let rec = match rec {
+                        Ok(rec) => rec,
+                        Err(e) => {
+                            let line = e.position().map_or(0, |p| p.line() as usize);
+                            keep(
+                                Err(Rejection {
+                                    origin: Origin {
+                                        file: input.name.clone(),
+                                        line,
+                                    },
+                                    account: "?".into(),
+                                    reason: format!("malformed CSV ({e})"),
+                                }),
+                                errors,
+                            );
+                            continue;
+                        }
+                    };
                     let line = rec.position().map_or(0, |p| p.line() as usize);
                     let cells: Vec<&str> = rec.iter().collect();
                     let Some(cols) = &columns else {

@@ -250,7 +250,11 @@ impl<'r> Schema<'r> {
                     return bad();
                 }
                 let Some(d) = parse_decimal(text) else {
-                    return bad();
+                    return Err(format!(
+                        "expected {}, found {} (outside the range of 28 significant digits)",
+                        describe(self.rules, ty),
+                        found(text)
+                    ));
                 };
                 if ty == Type::Int && !d.fract().is_zero() {
                     return bad();
@@ -337,6 +341,7 @@ impl<'r> Schema<'r> {
             override_: None,
             error: None,
             ignored,
+            seen: Ignored::default(),
             event_no: 0,
         };
         let mut de = serde_json::Deserializer::from_str(text);
@@ -381,6 +386,9 @@ impl<'r> Schema<'r> {
             None => None,
             Some(raw) => self.json_override(raw).map_err(|why| reject(acc, why))?,
         };
+        // unknown names of an accepted record are reported (once per record)
+        let seen = std::mem::take(&mut st.seen);
+        st.ignored.merge(seen);
         // events after as_of are not part of this snapshot (§6.8)
         let mut events = std::mem::take(&mut st.events);
         for list in &mut events {
@@ -432,7 +440,7 @@ impl<'r> Schema<'r> {
             ));
         };
         let Some(&e) = self.events.get(kind.as_ref()) else {
-            *ignored.events.entry(kind.into_owned()).or_default() += 1;
+            ignored.events.entry(kind.into_owned()).or_insert(1);
             return Ok(());
         };
         let date = match at
@@ -460,7 +468,9 @@ impl<'r> Schema<'r> {
                         .json_value(v, decl.fields[f as usize].ty)
                         .map_err(|why| format!("event #{} ({kind}) field `{k}`: {why}", n + 1))?;
                 }
-                None => *ignored.fields.entry(format!("{kind}.{k}")).or_default() += 1,
+                None => {
+                    ignored.fields.entry(format!("{kind}.{k}")).or_insert(1);
+                }
             }
         }
         for (i, f) in decl.fields.iter().enumerate() {
@@ -490,6 +500,10 @@ impl<'r> Schema<'r> {
         let mut until = None;
         let mut reason = None;
         for (k, v) in &pairs.0 {
+            // other keys (who set it, when) are the exporter's business
+            if !matches!(k.as_ref(), "status" | "until" | "reason") {
+                continue;
+            }
             let s = serde_json::from_str::<Option<Cow<'_, str>>>(v.get()).map_err(|_| {
                 format!(
                     "`override.{k}`: expected a string, found {}",
@@ -633,6 +647,8 @@ struct State<'a, 'r> {
     /// The first thing wrong with the record's contents.
     error: Option<String>,
     ignored: &'a mut Ignored,
+    /// Unknown names of this record, each counted once.
+    seen: Ignored,
     event_no: usize,
 }
 
@@ -726,7 +742,9 @@ impl<'de: 'a, 's, 'a, 'r> Visitor<'de> for Signals<'s, 'a, 'r> {
                         Err(why) => st.error = Some(format!("signal `{key}`: {why}")),
                     }
                 }
-                None => *st.ignored.signals.entry(key.into_owned()).or_default() += 1,
+                None => {
+                    st.seen.signals.entry(key.into_owned()).or_insert(1);
+                }
             }
         }
         Ok(())
@@ -796,7 +814,10 @@ impl<'de: 'a, 's, 'a, 'r> Visitor<'de> for Events<'s, 'a, 'r> {
                     continue;
                 }
             };
-            if let Err(why) = st.schema.json_event(&pairs, n, &mut st.events, st.ignored) {
+            if let Err(why) = st
+                .schema
+                .json_event(&pairs, n, &mut st.events, &mut st.seen)
+            {
                 st.error = Some(why);
             }
         }

@@ -93,6 +93,7 @@ codes! {
     WithinNotDuration = "within-not-duration", Error, "A within that is not a duration";
     NonPositiveWeight = "non-positive-weight", Error, "A score weight that is zero or negative";
     TriggerWithoutCondition = "trigger-without-condition", Error, "A trigger rule without a when condition";
+    ReservedField = "reserved-field", Error, "An event field named `type` or `at`, which snapshots use for the event itself";
     UnusedSignal = "unused-signal", Warning, "A signal that nothing reads";
     UnusedEvent = "unused-event", Warning, "An event that nothing reads";
     UnusedConst = "unused-const", Warning, "A constant that nothing reads";
