@@ -11,8 +11,6 @@ use vital_check::value::Value;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Failure {
     pub loc: Loc,
-    /// What was expected, as written.
-    pub expected: String,
     /// What the rules computed.
     pub actual: String,
 }
@@ -97,7 +95,6 @@ pub fn run_test(engine: &Engine<'_>, test: &Test) -> TestResult {
                 if v != Value::Bool(true) {
                     failures.push(Failure {
                         loc: *loc,
-                        expected: String::new(),
                         actual: describe_cond(engine, &snaps, &outcomes, me, cond, &v),
                     });
                 }
@@ -122,7 +119,6 @@ pub fn run_test(engine: &Engine<'_>, test: &Test) -> TestResult {
                         .collect();
                     failures.push(Failure {
                         loc: *loc,
-                        expected: String::new(),
                         actual: if list.is_empty() {
                             "no playbook was triggered".to_string()
                         } else {
