@@ -103,4 +103,40 @@ fn main() {
     }
     println!("hover:                     {}", stats(hovers));
     println!("completion:                {}", stats(completions));
+
+    // the same 6,000 lines as a rule set of six files, editing one
+    let dir = tempfile::tempdir().unwrap();
+    let all: Vec<&str> = text.lines().collect();
+    let (head, rules) = all.split_at(13);
+    std::fs::write(dir.path().join("a_schema.vital"), head.join("\n")).unwrap();
+    for (k, chunk) in rules.chunks(rules.len() / 5 + 1).enumerate() {
+        std::fs::write(
+            dir.path().join(format!("rules_{k}.vital")),
+            chunk.join("\n"),
+        )
+        .unwrap();
+    }
+    let edited = dir.path().join("rules_2.vital");
+    let mut state = State::new();
+    state.folders.push(dir.path().to_path_buf());
+    state.open(edited.clone(), std::fs::read_to_string(&edited).unwrap(), 1);
+    let _ = state.diagnostics(&edited);
+    let mut edits = Vec::new();
+    for v in 0..15 {
+        let change = TextDocumentContentChangeEvent {
+            range: Some(Range::new(Position::new(5, 0), Position::new(5, 0))),
+            range_length: None,
+            text: if v % 2 == 0 {
+                " ".into()
+            } else {
+                String::new()
+            },
+        };
+        let t = Instant::now();
+        state.change(&edited, v + 2, vec![change]);
+        let published = state.diagnostics(&edited);
+        edits.push(t.elapsed());
+        assert_eq!(published.len(), 6);
+    }
+    println!("same, six files, edit one: {}", stats(edits));
 }

@@ -54,6 +54,9 @@ pub struct State {
     pub folders: Vec<PathBuf>,
     pub docs: HashMap<PathBuf, Doc>,
     cache: HashMap<PathBuf, Arc<Analysis>>,
+    /// The last parse of each file (by path and place in its rule set),
+    /// with the text it was made from.
+    parses: std::sync::Mutex<HashMap<(PathBuf, FileId), (String, vital_syntax::ParsedFile)>>,
 }
 
 pub const TOKEN_TYPES: &[&str] = &[
@@ -102,6 +105,7 @@ impl State {
             folders: Vec::new(),
             docs: HashMap::new(),
             cache: HashMap::new(),
+            parses: std::sync::Mutex::new(HashMap::new()),
         }
     }
 
@@ -201,7 +205,28 @@ impl State {
             sources.add(SourceFile::new(rel, text));
             paths.push(p);
         }
-        let checked = vital_check::check(&sources);
+        // files whose text did not change keep their parse
+        let parsed: Vec<vital_syntax::ParsedFile> = sources
+            .files()
+            .map(|(id, f)| {
+                let key = (paths[id.index()].clone(), id);
+                match self.parses.lock().ok().and_then(|c| {
+                    c.get(&key)
+                        .filter(|(t, _)| *t == f.text)
+                        .map(|(_, p)| p.clone())
+                }) {
+                    Some(p) => p,
+                    None => {
+                        let p = vital_syntax::parse(id, &f.text);
+                        if let Ok(mut c) = self.parses.lock() {
+                            c.insert(key, (f.text.clone(), p.clone()));
+                        }
+                        p
+                    }
+                }
+            })
+            .collect();
+        let checked = vital_check::check_parsed(parsed);
         let io = io
             .into_iter()
             .map(|(i, msg)| {
