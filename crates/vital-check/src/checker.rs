@@ -233,6 +233,20 @@ impl<'a> Checker<'a> {
         self.diags.push(d);
     }
 
+    /// A constant that reads something per account.
+    fn not_constant(&mut self, cx: Cx, span: Span, what: &str) {
+        self.push(
+            Diagnostic::new(
+                Code::NotConstant,
+                cx.file,
+                span,
+                format!("a constant cannot read {what}"),
+            )
+            .with_label("differs per account")
+            .with_help("constants use literals and other constants only"),
+        );
+    }
+
     fn error_count(&self) -> usize {
         self.diags.iter().filter(|d| d.is_error()).count()
     }
@@ -1754,16 +1768,7 @@ impl<'a> Checker<'a> {
                 false
             }
             Place::Const => {
-                self.push(
-                    Diagnostic::new(
-                        Code::NotConstant,
-                        cx.file,
-                        span,
-                        format!("a constant cannot read {what}"),
-                    )
-                    .with_label("differs per account")
-                    .with_help("constants use literals and other constants only"),
-                );
+                self.not_constant(cx, span, what);
                 false
             }
             _ => true,
@@ -1845,16 +1850,7 @@ impl<'a> Checker<'a> {
                 self.signal_uses[s as usize] += 1;
                 self.dependent = true;
                 if cx.place == Place::Const {
-                    self.push(
-                        Diagnostic::new(
-                            Code::NotConstant,
-                            cx.file,
-                            span,
-                            format!("a constant cannot read the signal `{}`", id.name),
-                        )
-                        .with_label("differs per account")
-                        .with_help("constants use literals and other constants only"),
-                    );
+                    self.not_constant(cx, span, &format!("the signal `{}`", id.name));
                     return error_expr(span);
                 }
                 if !self.reads.contains(&s) {
@@ -1871,16 +1867,7 @@ impl<'a> Checker<'a> {
                 self.event_uses[ev as usize] += 1;
                 self.dependent = true;
                 if cx.place == Place::Const {
-                    self.push(
-                        Diagnostic::new(
-                            Code::NotConstant,
-                            cx.file,
-                            span,
-                            format!("a constant cannot read the event `{}`", id.name),
-                        )
-                        .with_label("differs per account")
-                        .with_help("constants use literals and other constants only"),
-                    );
+                    self.not_constant(cx, span, &format!("the event `{}`", id.name));
                     return error_expr(span);
                 }
                 ir::Expr {
@@ -2002,15 +1989,7 @@ impl<'a> Checker<'a> {
         self.event_uses[ev as usize] += 1;
         self.dependent = true;
         if cx.place == Place::Const {
-            self.push(
-                Diagnostic::new(
-                    Code::NotConstant,
-                    cx.file,
-                    q.event.span,
-                    format!("a constant cannot read the event `{}`", q.event.name),
-                )
-                .with_label("differs per account"),
-            );
+            self.not_constant(cx, q.event.span, &format!("the event `{}`", q.event.name));
             return error_expr(span);
         }
         let mut field = None;
