@@ -60,6 +60,8 @@ fn the_worked_example_of_the_language_reference() {
     );
     // the raw text keeps one decimal, as §8 shows it
     assert!(stdout(&o).contains("\"health\": 88.0,"));
+    // no progress bar (or anything else) on stderr when it is not a terminal
+    assert_eq!(stderr(&o), "");
 }
 
 #[test]
