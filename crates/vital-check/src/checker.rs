@@ -863,23 +863,16 @@ impl<'a> Checker<'a> {
             None => {
                 let scores: Vec<String> =
                     self.rules.scores.iter().map(|s| s.name.clone()).collect();
-                let mut d = Diagnostic::new(
+                let d = Diagnostic::new(
                     Code::UnknownName,
                     file,
                     name.span,
                     format!("there is no score named `{}`", name.name),
                 )
                 .with_label("unknown score");
-                if let Some(s) = did_you_mean(&name.name, scores.iter().map(|s| s.as_str())) {
-                    d = d.with_help(format!("did you mean `{s}`?")).with_fix(
-                        format!("change to `{s}`"),
-                        name.span,
-                        s,
-                    );
-                } else if !scores.is_empty() {
-                    d = d.with_help(format!("the scores are {}", quote_list(&scores)));
-                }
-                self.push(d);
+                let list =
+                    (!scores.is_empty()).then(|| format!("the scores are {}", quote_list(&scores)));
+                self.push(suggest(d, name, &scores, None, list));
                 None
             }
         }
@@ -1273,48 +1266,35 @@ impl<'a> Checker<'a> {
     // ---------------------------------------------------------------- diagnostics helpers
 
     fn unknown(&mut self, file: FileId, id: &ast::Ident, what: &str, candidates: &[String]) {
-        let mut d = Diagnostic::new(
+        let d = Diagnostic::new(
             Code::UnknownName,
             file,
             id.span,
             format!("there is no {what} named `{}`", id.name),
         )
         .with_label(format!("unknown {what}"));
-        if let Some(s) = did_you_mean(&id.name, candidates.iter().map(|s| s.as_str())) {
-            d = d.with_help(format!("did you mean `{s}`?")).with_fix(
-                format!("change to `{s}`"),
-                id.span,
-                s,
-            );
-        }
-        self.push(d);
+        self.push(suggest(d, id, candidates, None, None));
     }
 
     fn unknown_field(&mut self, file: FileId, id: &ast::Ident, event: &str, fields: &[String]) {
-        let mut d = Diagnostic::new(
+        let d = Diagnostic::new(
             Code::UnknownField,
             file,
             id.span,
             format!("the event `{event}` has no field `{}`", id.name),
         )
         .with_label("unknown field");
-        if let Some(s) = did_you_mean(&id.name, fields.iter().map(|s| s.as_str())) {
-            d = d.with_help(format!("did you mean `{s}`?")).with_fix(
-                format!("change to `{s}`"),
-                id.span,
-                s,
-            );
-        } else if fields.is_empty() {
-            d = d.with_help(format!("`{event}` is declared without fields"));
+        let otherwise = if fields.is_empty() {
+            format!("`{event}` is declared without fields")
         } else {
-            d = d.with_help(format!("its fields are {}", quote_list(fields)));
-        }
-        self.push(d);
+            format!("its fields are {}", quote_list(fields))
+        };
+        self.push(suggest(d, id, fields, None, Some(otherwise)));
     }
 
     fn unknown_variant(&mut self, file: FileId, id: &ast::Ident, e: EnumId) {
         let variants = self.rules.enums[e as usize].variants.clone();
-        let mut d = Diagnostic::new(
+        let d = Diagnostic::new(
             Code::UnknownVariant,
             file,
             id.span,
@@ -1326,21 +1306,12 @@ impl<'a> Checker<'a> {
         )
         .with_label("unknown variant");
         let list = format!("the variants are {}", quote_list(&variants));
-        if let Some(s) = did_you_mean(&id.name, variants.iter().map(|s| s.as_str())) {
-            d = d.with_help(format!("did you mean `{s}`? {list}")).with_fix(
-                format!("change to `{s}`"),
-                id.span,
-                s,
-            );
-        } else {
-            d = d.with_help(list);
-        }
-        self.push(d);
+        self.push(suggest(d, id, &variants, Some(&list), Some(list.clone())));
     }
 
     fn unknown_status(&mut self, file: FileId, id: &ast::Ident) {
         let arms: Vec<String> = self.rules.status.iter().map(|a| a.name.clone()).collect();
-        let mut d = Diagnostic::new(
+        let d = Diagnostic::new(
             Code::UnknownStatus,
             file,
             id.span,
@@ -1348,16 +1319,7 @@ impl<'a> Checker<'a> {
         )
         .with_label("unknown status");
         let list = format!("the statuses are {}", quote_list(&arms));
-        if let Some(s) = did_you_mean(&id.name, arms.iter().map(|s| s.as_str())) {
-            d = d.with_help(format!("did you mean `{s}`? {list}")).with_fix(
-                format!("change to `{s}`"),
-                id.span,
-                s,
-            );
-        } else {
-            d = d.with_help(list);
-        }
-        self.push(d);
+        self.push(suggest(d, id, &arms, Some(&list), Some(list.clone())));
     }
 
     fn mismatch(
@@ -2166,26 +2128,16 @@ impl<'a> Checker<'a> {
         use ir::ExprKind as K;
         let f = name.name.as_str();
         let Some(&(_, sig, _)) = FUNCTIONS.iter().find(|x| x.0 == f) else {
-            let mut d = Diagnostic::new(
+            let d = Diagnostic::new(
                 Code::UnknownFunction,
                 cx.file,
                 name.span,
                 format!("there is no function named `{f}`"),
             )
             .with_label("unknown function");
-            if let Some(s) = did_you_mean(f, FUNCTIONS.iter().map(|x| x.0)) {
-                d = d.with_help(format!("did you mean `{s}`?")).with_fix(
-                    format!("change to `{s}`"),
-                    name.span,
-                    s,
-                );
-            } else {
-                d = d.with_help(format!(
-                    "the functions are {}",
-                    FUNCTIONS.iter().map(|x| x.0).collect::<Vec<_>>().join(", ")
-                ));
-            }
-            self.push(d);
+            let names: Vec<String> = FUNCTIONS.iter().map(|x| x.0.to_string()).collect();
+            let list = format!("the functions are {}", names.join(", "));
+            self.push(suggest(d, name, &names, None, Some(list)));
             return error_expr(span);
         };
         let arity = |n: usize, ok: bool, this: &mut Self| -> bool {
@@ -2586,6 +2538,32 @@ fn is_field_query(e: &ast::Expr) -> bool {
         ExprKind::Query(q) => q.field.is_some(),
         ExprKind::Paren(inner) => is_field_query(inner),
         _ => false,
+    }
+}
+
+/// Did-you-mean for a misspelt name: with a close candidate, a help line
+/// (followed by `also`) and a fix replacing the name; without one, `otherwise`
+/// as the help.
+fn suggest(
+    d: Diagnostic,
+    id: &ast::Ident,
+    candidates: &[String],
+    also: Option<&str>,
+    otherwise: Option<String>,
+) -> Diagnostic {
+    match did_you_mean(&id.name, candidates.iter().map(|s| s.as_str())) {
+        Some(s) => {
+            let help = match also {
+                Some(a) => format!("did you mean `{s}`? {a}"),
+                None => format!("did you mean `{s}`?"),
+            };
+            d.with_help(help)
+                .with_fix(format!("change to `{s}`"), id.span, s)
+        }
+        None => match otherwise {
+            Some(h) => d.with_help(h),
+            None => d,
+        },
     }
 }
 

@@ -652,12 +652,7 @@ pub fn run(
                 report(recs, writer, true, errors)?;
             }
             Kind::Csv => {
-                let reader = open(input)
-                    .map_err(|e| format!("cannot read `{}`: {}", input.name, io_reason(&e)))?;
-                let mut r = csv::ReaderBuilder::new()
-                    .flexible(true)
-                    .has_headers(false)
-                    .from_reader(reader);
+                let mut r = csv_reader(input)?;
                 let mut rec = csv::StringRecord::new();
                 let mut columns: Option<Vec<Column>> = None;
                 let mut recs = Vec::new();
@@ -722,6 +717,16 @@ fn utf8_rejection(text: &str, origin: &Origin) -> Option<Rejection> {
         account: guess_account(text.trim_start_matches(NOT_UTF8)),
         reason: "the line is not valid UTF-8".into(),
     })
+}
+
+/// A CSV reader over an input; the header is read as the first record.
+fn csv_reader(input: &Input) -> Result<csv::Reader<Box<dyn BufRead + Send>>, String> {
+    let reader =
+        open(input).map_err(|e| format!("cannot read `{}`: {}", input.name, io_reason(&e)))?;
+    Ok(csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(false)
+        .from_reader(reader))
 }
 
 /// Lines read, with their line numbers.
@@ -946,12 +951,7 @@ pub fn account_group(
                 }
             }
             Kind::Csv => {
-                let reader = open(input)
-                    .map_err(|e| format!("cannot read `{}`: {}", input.name, io_reason(&e)))?;
-                let mut r = csv::ReaderBuilder::new()
-                    .flexible(true)
-                    .has_headers(false)
-                    .from_reader(reader);
+                let mut r = csv_reader(input)?;
                 let mut columns: Option<Vec<Column>> = None;
                 for rec in r.records() {
                     let rec = match rec {

@@ -18,28 +18,18 @@ fn line_start(text: &str, line: usize) -> Option<usize> {
     text.match_indices('\n').nth(line - 1).map(|(i, _)| i + 1)
 }
 
-/// The position of a byte offset.
-pub fn position(text: &str, offset: usize, enc: Encoding) -> Position {
-    let mut offset = offset.min(text.len());
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    let before = &text[..offset];
-    let line = before.matches('\n').count();
-    let start = before.rfind('\n').map_or(0, |i| i + 1);
-    let col_text = &text[start..offset];
-    let character = match enc {
+/// The column of the end of `col_text` (the line up to a point), in `enc` units.
+fn column(col_text: &str, enc: Encoding) -> u32 {
+    (match enc {
         Encoding::Utf8 => col_text.len(),
         Encoding::Utf16 => col_text.encode_utf16().count(),
-    };
-    Position::new(line as u32, character as u32)
+    }) as u32
 }
 
-pub fn range(text: &str, span: Span, enc: Encoding) -> Range {
-    Range::new(
-        position(text, span.start, enc),
-        position(text, span.end, enc),
-    )
+/// The position of a byte offset in a text without a line index (a document
+/// being edited).
+pub fn position(text: &str, offset: usize, enc: Encoding) -> Position {
+    position_in(&SourceFile::new("", text), offset, enc)
 }
 
 /// The byte offset of a position (clamped to the line and the text).
@@ -71,17 +61,14 @@ pub fn offset(text: &str, pos: Position, enc: Encoding) -> usize {
     }
 }
 
-/// [`position`] with the file's line index (no scan from the start).
+/// The position of a byte offset, through the file's line index.
 pub fn position_in(file: &SourceFile, offset: usize, enc: Encoding) -> Position {
     let offset = file.clamp(offset);
     let line = file.line_index(offset);
-    let start = file.line_start(line);
-    let col_text = &file.text[start..offset];
-    let character = match enc {
-        Encoding::Utf8 => col_text.len(),
-        Encoding::Utf16 => col_text.encode_utf16().count(),
-    };
-    Position::new(line as u32, character as u32)
+    Position::new(
+        line as u32,
+        column(&file.text[file.line_start(line)..offset], enc),
+    )
 }
 
 pub fn range_in(file: &SourceFile, span: Span, enc: Encoding) -> Range {
