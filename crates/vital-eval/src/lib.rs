@@ -7,6 +7,7 @@
 //! no clock, no I/O (the command line reads files and writes results).
 
 pub mod engine;
+pub mod explain;
 pub mod reader;
 pub mod results;
 pub mod snapshot;
