@@ -7,6 +7,7 @@
 mod checker;
 pub mod index;
 pub mod ir;
+pub mod load;
 mod suggest;
 pub mod value;
 
