@@ -53,7 +53,7 @@ fn the_binary_speaks_json_rpc_on_stdio() {
         &mut stdin,
         r#"{"jsonrpc":"2.0","method":"initialized","params":{}}"#,
     );
-    // the code lens command runs a test with this very binary
+    // the code lens command runs the test in process
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("t.vital"),
@@ -75,7 +75,7 @@ fn the_binary_speaks_json_rpc_on_stdio() {
         reply = recv(&mut stdout);
     }
     assert_eq!(reply["result"]["passed"], true, "{reply}");
-    assert_eq!(reply["result"]["summary"], "1 passed, 0 failed");
+    assert_eq!(reply["result"]["summary"], "test \"big x\" passed");
     send(
         &mut stdin,
         r#"{"jsonrpc":"2.0","id":2,"method":"shutdown","params":null}"#,

@@ -38,7 +38,7 @@ fn whole_file(state: &mut State, uri: &Uri, path: &std::path::Path) {
     let _ = state.document_symbols(uri);
     let _ = state.semantic_tokens(uri);
     let _ = state.inlay_hints(uri);
-    let _ = state.code_lenses(uri, &Default::default());
+    let _ = state.code_lenses(uri);
     let _ = state.format(uri);
     let _ = state.workspace_symbols("a");
 }

@@ -1,7 +1,7 @@
 //! Completion: what may come at the cursor, read off the token stream (which
 //! survives half-typed text) and the last checked rule set.
 
-use crate::state::Analysis;
+use crate::analysis::Analysis;
 use tower_lsp_server::ls_types::*;
 use vital_check::ir::Type;
 use vital_syntax::lexer::{Token, TokenKind};

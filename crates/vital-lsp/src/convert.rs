@@ -1,9 +1,20 @@
 //! Byte offsets ↔ LSP positions, in the encoding negotiated with the client
-//! (UTF-16 by default, UTF-8 when the client offers it). This is the one
-//! place where byte offsets become lines and columns for the editor.
+//! (UTF-16 by default, UTF-8 when the client offers it), and paths ↔ URIs.
+//! This is the one place where byte offsets become lines and columns for the
+//! editor.
 
-use tower_lsp_server::ls_types::{Position, Range};
+use std::path::{Path, PathBuf};
+use tower_lsp_server::ls_types::{Position, Range, Uri};
 use vital_syntax::{SourceFile, Span};
+
+/// The file a `file:` URI names.
+pub fn path_of(uri: &Uri) -> Option<PathBuf> {
+    uri.to_file_path().map(|p| p.into_owned())
+}
+
+pub fn uri_of(path: &Path) -> Option<Uri> {
+    Uri::from_file_path(path)
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Encoding {

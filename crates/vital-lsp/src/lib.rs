@@ -4,13 +4,33 @@
 //! stdout (logs go to stderr). Every request is answered from the checker's
 //! results ([`vital_check::Checked`]): the same diagnostics and codes as
 //! `vital check`, plus the name index for navigation.
+//!
+//! Layers, each using only those above it:
+//! - `convert`: offsets ↔ positions, paths ↔ URIs;
+//! - `analysis`: one checked rule set, as features see it;
+//! - one module per feature group, each a set of functions of an
+//!   `Analysis`: `diagnostics`, `navigation` (definition, references,
+//!   highlight, rename), `symbols`, `actions` (quick fixes, formatting),
+//!   `hover` (hover, signature help), `decorations` (semantic tokens, inlay
+//!   hints, code lenses), `complete`, `testing` (run one test in process);
+//! - `state`: the workspace model (documents, rule-set roots, the cache of
+//!   analyses) that resolves a request to an analysis and calls the feature;
+//! - `server`: the tower-lsp-server glue, holding the state under one lock.
 
 #![deny(clippy::print_stdout)]
 
+mod actions;
+pub mod analysis;
 mod complete;
 pub mod convert;
+mod decorations;
+mod diagnostics;
+mod hover;
+mod navigation;
 mod server;
 pub mod state;
+mod symbols;
+pub mod testing;
 
 pub use server::Backend;
 pub use state::State;

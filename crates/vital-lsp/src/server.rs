@@ -3,9 +3,9 @@
 //! diagnostics are debounced and version-gated (a result computed for an
 //! older edit is never published).
 
-use crate::convert::Encoding;
-use crate::state::{self, State};
-use std::collections::HashMap;
+use crate::convert::{path_of, Encoding};
+use crate::state::State;
+use crate::testing::Verdict;
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,8 +24,6 @@ pub struct Backend {
     /// Bumped by every edit; a diagnostics run publishes only if no edit
     /// came after it started.
     generation: Arc<AtomicU64>,
-    /// Last `vital test` verdicts for code lenses: (rule-set root, test) → passed.
-    tests: Arc<Mutex<HashMap<(PathBuf, String), bool>>>,
 }
 
 impl Backend {
@@ -34,7 +32,6 @@ impl Backend {
             client,
             state: Arc::new(Mutex::new(State::new())),
             generation: Arc::new(AtomicU64::new(0)),
-            tests: Arc::new(Mutex::new(HashMap::new())),
         }
     }
 
@@ -64,19 +61,27 @@ impl Backend {
             if current.load(Ordering::SeqCst) != generation {
                 return;
             }
-            let batch = {
+            let (batch, lenses_follow) = {
                 let mut g = match state.lock() {
                     Ok(g) => g,
                     Err(p) => p.into_inner(),
                 };
-                std::panic::catch_unwind(AssertUnwindSafe(|| g.diagnostics(&path)))
-                    .unwrap_or_default()
+                std::panic::catch_unwind(AssertUnwindSafe(|| {
+                    let root = g.root_of(&path);
+                    (g.diagnostics(&path), g.has_runs(&root))
+                }))
+                .unwrap_or_default()
             };
             if current.load(Ordering::SeqCst) != generation {
                 return;
             }
             for (uri, version, diags) in batch {
                 client.publish_diagnostics(uri, diags, version).await;
+            }
+            // a test run from a lens shows its verdict on the rules as they
+            // are now: have the client ask for the lenses again
+            if lenses_follow {
+                let _ = client.code_lens_refresh().await;
             }
         });
     }
@@ -103,11 +108,11 @@ impl LanguageServer for Backend {
             .workspace_folders
             .iter()
             .flatten()
-            .filter_map(|f| state::path_of(&f.uri))
+            .filter_map(|f| path_of(&f.uri))
             .collect();
         #[allow(deprecated)]
         if folders.is_empty() {
-            if let Some(p) = params.root_uri.as_ref().and_then(state::path_of) {
+            if let Some(p) = params.root_uri.as_ref().and_then(path_of) {
                 folders.push(p);
             }
         }
@@ -165,7 +170,7 @@ impl LanguageServer for Backend {
                     SemanticTokensServerCapabilities::SemanticTokensOptions(
                         SemanticTokensOptions {
                             legend: SemanticTokensLegend {
-                                token_types: state::TOKEN_TYPES
+                                token_types: crate::decorations::TOKEN_TYPES
                                     .iter()
                                     .map(|t| SemanticTokenType::new(t))
                                     .collect(),
@@ -216,7 +221,7 @@ impl LanguageServer for Backend {
     }
 
     async fn did_open(&self, params: DidOpenTextDocumentParams) {
-        let Some(path) = state::path_of(&params.text_document.uri) else {
+        let Some(path) = path_of(&params.text_document.uri) else {
             return;
         };
         let doc = params.text_document;
@@ -225,7 +230,7 @@ impl LanguageServer for Backend {
     }
 
     async fn did_change(&self, params: DidChangeTextDocumentParams) {
-        let Some(path) = state::path_of(&params.text_document.uri) else {
+        let Some(path) = path_of(&params.text_document.uri) else {
             return;
         };
         let version = params.text_document.version;
@@ -234,7 +239,7 @@ impl LanguageServer for Backend {
     }
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
-        let Some(path) = state::path_of(&params.text_document.uri) else {
+        let Some(path) = path_of(&params.text_document.uri) else {
             return;
         };
         let _ = self.with(|s| s.close(&path));
@@ -245,7 +250,7 @@ impl LanguageServer for Backend {
         let paths: Vec<PathBuf> = params
             .changes
             .iter()
-            .filter_map(|c| state::path_of(&c.uri))
+            .filter_map(|c| path_of(&c.uri))
             .collect();
         let _ = self.with(|s| s.invalidate_all());
         for p in paths {
@@ -258,13 +263,13 @@ impl LanguageServer for Backend {
             .event
             .added
             .iter()
-            .filter_map(|f| state::path_of(&f.uri))
+            .filter_map(|f| path_of(&f.uri))
             .collect();
         let removed: Vec<PathBuf> = params
             .event
             .removed
             .iter()
-            .filter_map(|f| state::path_of(&f.uri))
+            .filter_map(|f| path_of(&f.uri))
             .collect();
         let _ = self.with(|s| {
             s.folders.retain(|f| !removed.contains(f));
@@ -380,16 +385,13 @@ impl LanguageServer for Backend {
     }
 
     async fn code_lens(&self, p: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
-        let results = match self.tests.lock() {
-            Ok(g) => g.clone(),
-            Err(p) => p.into_inner().clone(),
-        };
-        self.with(|s| Some(s.code_lenses(&p.text_document.uri, &results)))
+        self.with(|s| Some(s.code_lenses(&p.text_document.uri)))
     }
 
-    /// `vital.runTest ROOT NAME`: runs the test with this very binary
-    /// (`vital test ROOT --filter NAME`), records the verdict for the code
-    /// lens and reports it.
+    /// `vital.runTest ROOT NAME`: runs exactly the test named NAME of the
+    /// rule set rooted at ROOT, in process, on the rule set as the editor
+    /// holds it; keeps the verdict for the lens and reports it in full
+    /// (the verdict first, then why).
     async fn execute_command(&self, p: ExecuteCommandParams) -> Result<Option<LSPAny>> {
         if p.command != "vital.runTest" {
             return Err(Error::invalid_params(format!(
@@ -408,45 +410,38 @@ impl LanguageServer for Backend {
                 "vital.runTest takes the rule-set root and the test name",
             ));
         };
-        let verdict = run_test(&root, &name).await;
-        let (passed, summary) = match verdict {
-            Ok((passed, summary)) => (passed, summary),
-            Err(e) => {
-                self.client
-                    .show_message(
-                        MessageType::ERROR,
-                        format!("could not run test {name:?}: {e}"),
-                    )
-                    .await;
-                return Ok(None);
+        let root = PathBuf::from(root);
+        // check under the lock (cached after the first time), run the test
+        // outside it
+        let analysis = self.with(|s| s.rule_set(&root))?;
+        let run_name = name.clone();
+        let verdict = tokio::task::spawn_blocking(move || {
+            std::panic::catch_unwind(AssertUnwindSafe(|| {
+                crate::testing::run(&analysis, &run_name)
+            }))
+        })
+        .await;
+        let verdict: Verdict = match verdict {
+            Ok(Ok(v)) => v,
+            _ => {
+                let mut e = Error::internal_error();
+                e.message = format!("the test {name:?} could not be run (internal error)").into();
+                return Err(e);
             }
         };
-        if let Ok(mut g) = self.tests.lock() {
-            g.insert((PathBuf::from(&root), name.clone()), passed);
-        }
-        let kind = if passed {
+        self.with(|s| s.record(&root, &name, verdict.clone()))?;
+        let kind = if verdict.passed {
             MessageType::INFO
         } else {
-            MessageType::WARNING
+            MessageType::ERROR
         };
-        self.client
-            .show_message(kind, format!("test {name:?}: {summary}"))
-            .await;
+        self.client.log_message(kind, &verdict.details).await;
+        self.client.show_message(kind, &verdict.summary).await;
         let _ = self.client.code_lens_refresh().await;
-        Ok(Some(
-            serde_json::json!({"passed": passed, "summary": summary}),
-        ))
+        Ok(Some(serde_json::json!({
+            "passed": verdict.passed,
+            "summary": verdict.summary,
+            "details": verdict.details,
+        })))
     }
-}
-
-/// Run one test with the `vital` binary this server is part of.
-async fn run_test(root: &str, name: &str) -> std::io::Result<(bool, String)> {
-    let exe = std::env::current_exe()?;
-    let out = tokio::process::Command::new(exe)
-        .args(["test", root, "--filter", name])
-        .output()
-        .await?;
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let summary = stdout.lines().last().unwrap_or("no output").to_string();
-    Ok((out.status.success(), summary))
 }

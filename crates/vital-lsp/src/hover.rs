@@ -1,0 +1,202 @@
+//! What the cursor is on: hover (a name's declaration, type, doc comment;
+//! a function's signature) and signature help inside a call.
+
+use crate::analysis::{token_at, Analysis};
+use crate::convert::Encoding;
+use tower_lsp_server::ls_types::*;
+use vital_check::ir::Type;
+use vital_check::Symbol;
+use vital_syntax::lexer::{Token, TokenKind};
+use vital_syntax::FileId;
+
+pub fn hover(a: &Analysis, f: FileId, off: usize, enc: Encoding) -> Option<Hover> {
+    let (md, span) = match a.checked.index.at(f, off) {
+        Some(occ) => (describe(a, occ.symbol), occ.span),
+        None => {
+            // a function name
+            let tok = token_at(a.tokens(f), off)?;
+            let name = a.text(f).get(tok.span.start..tok.span.end)?;
+            let (_, sig, doc) = vital_check::FUNCTIONS.iter().find(|x| x.0 == name)?;
+            (format!("```vital\n{sig}\n```\n{doc}"), tok.span)
+        }
+    };
+    Some(Hover {
+        contents: HoverContents::Markup(MarkupContent {
+            kind: MarkupKind::Markdown,
+            value: md,
+        }),
+        range: Some(a.range(f, span, enc)),
+    })
+}
+
+/// Inside a call of a built-in function: its signature, the argument the
+/// cursor is in.
+pub fn signature_help(a: &Analysis, f: FileId, off: usize) -> Option<SignatureHelp> {
+    let text = a.text(f);
+    let tokens = a.tokens(f);
+    let before: Vec<&Token> = tokens
+        .iter()
+        .filter(|t| t.span.end <= off && t.kind != TokenKind::Comment)
+        .collect();
+    let mut depth = 0i32;
+    let mut commas = 0u32;
+    for (i, t) in before.iter().enumerate().rev() {
+        match t.kind {
+            TokenKind::RParen => depth += 1,
+            TokenKind::LParen if depth > 0 => depth -= 1,
+            TokenKind::LParen => {
+                let name_tok = before.get(i.checked_sub(1)?)?;
+                let name = text.get(name_tok.span.start..name_tok.span.end)?;
+                let (_, sig, doc) = vital_check::FUNCTIONS.iter().find(|x| x.0 == name)?;
+                let params: Vec<ParameterInformation> = sig
+                    .split_once('(')
+                    .and_then(|(_, rest)| rest.split_once(')'))
+                    .map(|(inside, _)| {
+                        inside
+                            .split(", ")
+                            .map(|p| ParameterInformation {
+                                label: ParameterLabel::Simple(p.to_string()),
+                                documentation: None,
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                return Some(SignatureHelp {
+                    signatures: vec![SignatureInformation {
+                        label: sig.to_string(),
+                        documentation: Some(Documentation::String(doc.to_string())),
+                        parameters: Some(params),
+                        active_parameter: Some(commas),
+                    }],
+                    active_signature: Some(0),
+                    active_parameter: Some(commas),
+                });
+            }
+            TokenKind::Comma if depth == 0 => commas += 1,
+            TokenKind::LBrace | TokenKind::RBrace => return None,
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Markdown for a symbol: its declaration, type, doc comment and more.
+pub fn describe(a: &Analysis, sym: Symbol) -> String {
+    let r = &a.checked.rules;
+    let ty = |t: Type| r.type_name(t);
+    let loc = |l: vital_check::ir::Loc| {
+        let f = a.sources.file(l.file);
+        format!("{}:{}", f.path, f.line_col(l.span.start).line)
+    };
+    let doc = |d: &Option<String>| d.as_ref().map_or(String::new(), |d| format!("\n\n{d}"));
+    match sym {
+        Symbol::Signal(i) => {
+            let s = &r.signals[i as usize];
+            format!(
+                "```vital\nsignal {}: {}{}\n```\ndeclared at {}{}",
+                s.name,
+                ty(s.ty),
+                if s.optional { "?" } else { "" },
+                loc(s.loc),
+                doc(&s.doc)
+            )
+        }
+        Symbol::Event(i) => {
+            let e = &r.events[i as usize];
+            let fields: Vec<String> = e
+                .fields
+                .iter()
+                .map(|f| {
+                    format!(
+                        "{}: {}{}",
+                        f.name,
+                        ty(f.ty),
+                        if f.optional { "?" } else { "" }
+                    )
+                })
+                .collect();
+            let body = if fields.is_empty() {
+                String::new()
+            } else {
+                format!(" {{ {} }}", fields.join(", "))
+            };
+            format!(
+                "```vital\nevent {}{body}\n```\ndeclared at {}{}",
+                e.name,
+                loc(e.loc),
+                doc(&e.doc)
+            )
+        }
+        Symbol::Field(e, fi) => {
+            let ev = &r.events[e as usize];
+            let f = &ev.fields[fi as usize];
+            format!(
+                "```vital\n{}.{}: {}{}\n```\nfield of event `{}`",
+                ev.name,
+                f.name,
+                ty(f.ty),
+                if f.optional { "?" } else { "" },
+                ev.name
+            )
+        }
+        Symbol::Const(i) => {
+            let c = &r.consts[i as usize];
+            format!(
+                "```vital\nconst {}: {} = {}\n```\ndeclared at {}{}",
+                c.name,
+                ty(c.ty),
+                r.show_value(&c.value, c.ty),
+                loc(c.loc),
+                doc(&c.doc)
+            )
+        }
+        Symbol::Score(i) => {
+            let s = &r.scores[i as usize];
+            let total: f64 = r
+                .scores
+                .iter()
+                .map(|s| vital_check::value::to_f64(s.weight))
+                .sum();
+            let share = if total > 0.0 {
+                vital_check::value::to_f64(s.weight) / total * 100.0
+            } else {
+                0.0
+            };
+            let base = match &s.base {
+                None => "base 50 (the default)".to_string(),
+                Some(_) => "base computed from its expression".to_string(),
+            };
+            let rules = r.adjustments.iter().filter(|x| x.score == i).count();
+            format!(
+                "```vital\nscore {} weight {}\n```\n{share:.0}% of health · {base} · {rules} adjustment rule{}\n\ndeclared at {}{}",
+                s.name,
+                s.weight.normalize(),
+                if rules == 1 { "" } else { "s" },
+                loc(s.loc),
+                doc(&s.doc)
+            )
+        }
+        Symbol::Variant(e, v) => {
+            let en = &r.enums[e as usize];
+            format!(
+                "```vital\n{}\n```\nvariant of `{}`",
+                en.variants.get(v as usize).map_or("", |s| s.as_str()),
+                ty(Type::Enum(e))
+            )
+        }
+        Symbol::StatusArm(i) => {
+            let arm = &r.status[i as usize];
+            format!(
+                "```vital\n{}\n```\nstatus arm {} of {}{}",
+                arm.name,
+                i + 1,
+                r.status.len(),
+                if arm.cond.is_none() {
+                    " (otherwise)"
+                } else {
+                    ""
+                }
+            )
+        }
+    }
+}
