@@ -4,7 +4,7 @@ use crate::index::{Index, Symbol};
 use crate::ir::{self, ArmId, ConstId, EnumId, EventId, Loc, RuleSet, ScoreId, Type};
 use crate::suggest::did_you_mean;
 use crate::value::{self, Duration, Value};
-use crate::FUNCTIONS;
+use crate::Builtin;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -492,7 +492,7 @@ impl<'a> Checker<'a> {
             let (ty, value) = if matches!(e.ty, Type::Error | Type::Events(_)) {
                 (Type::Error, Value::Missing)
             } else {
-                (e.ty, const_eval(&e))
+                (e.ty, crate::eval::eval(&crate::eval::Constants, &e))
             };
             let (ty, value) = if self.error_count() > errors {
                 (Type::Error, Value::Missing)
@@ -1878,7 +1878,7 @@ impl<'a> Checker<'a> {
                             .map(|f| f.name.clone()),
                     );
                 }
-                if FUNCTIONS.iter().any(|f| f.0 == id.name) {
+                if Builtin::from_name(&id.name).is_some() {
                     self.push(
                         Diagnostic::new(
                             Code::UnknownName,
@@ -2127,7 +2127,7 @@ impl<'a> Checker<'a> {
     fn call(&mut self, name: &ast::Ident, args: &[ast::Expr], cx: Cx, span: Span) -> ir::Expr {
         use ir::ExprKind as K;
         let f = name.name.as_str();
-        let Some(&(_, sig, _)) = FUNCTIONS.iter().find(|x| x.0 == f) else {
+        let Some(builtin) = Builtin::from_name(f) else {
             let d = Diagnostic::new(
                 Code::UnknownFunction,
                 cx.file,
@@ -2135,11 +2135,12 @@ impl<'a> Checker<'a> {
                 format!("there is no function named `{f}`"),
             )
             .with_label("unknown function");
-            let names: Vec<String> = FUNCTIONS.iter().map(|x| x.0.to_string()).collect();
+            let names: Vec<String> = Builtin::ALL.iter().map(|b| b.name().to_string()).collect();
             let list = format!("the functions are {}", names.join(", "));
             self.push(suggest(d, name, &names, None, Some(list)));
             return error_expr(span);
         };
+        let sig = builtin.signature();
         let arity = |n: usize, ok: bool, this: &mut Self| -> bool {
             if !ok {
                 this.push(
@@ -2159,8 +2160,7 @@ impl<'a> Checker<'a> {
             }
             ok
         };
-        let pure = matches!(f, "min" | "max" | "clamp" | "abs" | "round" | "linear");
-        if cx.place == Place::Const && !pure {
+        if cx.place == Place::Const && !builtin.is_pure() {
             self.push(
                 Diagnostic::new(
                     Code::NotConstant,
@@ -2173,24 +2173,38 @@ impl<'a> Checker<'a> {
             );
             return error_expr(span);
         }
-        match f {
-            "count" | "last" | "first" => {
+        use Builtin as B;
+        match builtin {
+            B::Count | B::Last | B::First => {
                 if !arity(1, args.len() == 1, self) {
                     return error_expr(span);
                 }
                 let Some(q) = self.query_arg(f, &args[0], cx, false) else {
                     return error_expr(span);
                 };
-                let (kind, ty) = match f {
-                    "count" => (K::Count(q), Type::Int),
-                    "last" => (K::Last(q), Type::Date),
+                let (kind, ty) = match builtin {
+                    B::Count => (K::Count(q), Type::Int),
+                    B::Last => (K::Last(q), Type::Date),
                     _ => (K::First(q), Type::Date),
                 };
                 ir::Expr { kind, ty, span }
             }
-            "sum" | "avg" | "min" | "max"
-                if args.len() == 1 && is_field_query(&args[0]) || matches!(f, "sum" | "avg") =>
-            {
+            // min(a, b, …); min(EVENT.FIELD …) aggregates
+            B::Min | B::Max if !(args.len() == 1 && is_field_query(&args[0])) => {
+                if !arity(2, args.len() >= 2, self) {
+                    return error_expr(span);
+                }
+                let Some((vals, ty)) = self.numeric_args(f, args, cx) else {
+                    return error_expr(span);
+                };
+                let kind = if builtin == B::Min {
+                    K::Min(vals)
+                } else {
+                    K::Max(vals)
+                };
+                ir::Expr { kind, ty, span }
+            }
+            B::Sum | B::Avg | B::Min | B::Max => {
                 if !arity(1, args.len() == 1, self) {
                     return error_expr(span);
                 }
@@ -2209,10 +2223,10 @@ impl<'a> Checker<'a> {
                     );
                     return error_expr(span);
                 }
-                let agg = match f {
-                    "sum" => ir::AggKind::Sum,
-                    "avg" => ir::AggKind::Avg,
-                    "min" => ir::AggKind::Min,
+                let agg = match builtin {
+                    B::Sum => ir::AggKind::Sum,
+                    B::Avg => ir::AggKind::Avg,
+                    B::Min => ir::AggKind::Min,
                     _ => ir::AggKind::Max,
                 };
                 let ty = if agg == ir::AggKind::Avg && fty != Type::Percent && fty != Type::Money {
@@ -2226,21 +2240,7 @@ impl<'a> Checker<'a> {
                     span,
                 }
             }
-            "min" | "max" => {
-                if !arity(2, args.len() >= 2, self) {
-                    return error_expr(span);
-                }
-                let Some((vals, ty)) = self.numeric_args(f, args, cx) else {
-                    return error_expr(span);
-                };
-                let kind = if f == "min" {
-                    K::Min(vals)
-                } else {
-                    K::Max(vals)
-                };
-                ir::Expr { kind, ty, span }
-            }
-            "clamp" | "linear" => {
+            B::Clamp | B::Linear => {
                 if !arity(3, args.len() == 3, self) {
                     return error_expr(span);
                 }
@@ -2250,7 +2250,7 @@ impl<'a> Checker<'a> {
                 let c = Box::new(vals.pop().unwrap_or_else(|| error_expr(span)));
                 let b = Box::new(vals.pop().unwrap_or_else(|| error_expr(span)));
                 let a = Box::new(vals.pop().unwrap_or_else(|| error_expr(span)));
-                if f == "clamp" {
+                if builtin == B::Clamp {
                     ir::Expr {
                         kind: K::Clamp(a, b, c),
                         ty,
@@ -2264,7 +2264,7 @@ impl<'a> Checker<'a> {
                     }
                 }
             }
-            "abs" | "round" => {
+            B::Abs | B::Round => {
                 if !arity(1, args.len() == 1, self) {
                     return error_expr(span);
                 }
@@ -2272,7 +2272,7 @@ impl<'a> Checker<'a> {
                     return error_expr(span);
                 };
                 let a = Box::new(vals.pop().unwrap_or_else(|| error_expr(span)));
-                if f == "abs" {
+                if builtin == B::Abs {
                     ir::Expr {
                         kind: K::Abs(a),
                         ty,
@@ -2290,7 +2290,7 @@ impl<'a> Checker<'a> {
                     }
                 }
             }
-            "days_since" | "days_until" => {
+            B::DaysSince | B::DaysUntil => {
                 // measured from the account's as_of: never constant
                 self.dependent = true;
                 if !arity(1, args.len() == 1, self) {
@@ -2306,7 +2306,7 @@ impl<'a> Checker<'a> {
                     );
                     return error_expr(span);
                 }
-                let kind = if f == "days_since" {
+                let kind = if builtin == B::DaysSince {
                     K::DaysSince(Box::new(a))
                 } else {
                     K::DaysUntil(Box::new(a))
@@ -2317,8 +2317,7 @@ impl<'a> Checker<'a> {
                     span,
                 }
             }
-            _ => {
-                // previous / change
+            B::Previous | B::Change => {
                 if !arity(2, args.len() == 2, self) {
                     return error_expr(span);
                 }
@@ -2340,7 +2339,7 @@ impl<'a> Checker<'a> {
                     );
                     return error_expr(span);
                 };
-                if f == "change" && !ty.is_numeric() && ty != Type::Error {
+                if builtin == B::Change && !ty.is_numeric() && ty != Type::Error {
                     let msg = format!("`change` needs a numeric value, found {}", self.ty(ty));
                     self.push(
                         Diagnostic::new(Code::InvalidArgument, cx.file, args[0].span, msg)
@@ -2349,7 +2348,7 @@ impl<'a> Checker<'a> {
                     );
                     return error_expr(span);
                 }
-                let kind = if f == "previous" {
+                let kind = if builtin == B::Previous {
                     K::Previous(target, d)
                 } else {
                     K::Change(target, d)
@@ -2574,77 +2573,4 @@ fn quote_list(items: &[String]) -> String {
         out.push_str(&format!(" and {} more", items.len() - 12));
     }
     out
-}
-
-/// Evaluate a checked constant expression (literals and pure functions only).
-fn const_eval(e: &ir::Expr) -> Value {
-    use ir::ExprKind as K;
-    match &e.kind {
-        K::Lit(v) => v.clone(),
-        K::Neg(a) => value::neg(&const_eval(a)),
-        K::Not(a) => match const_eval(a) {
-            Value::Bool(b) => Value::Bool(!b),
-            _ => Value::Missing,
-        },
-        K::Arith(op, a, b) => value::arith(*op, &const_eval(a), &const_eval(b)),
-        K::Compare(op, a, b) => value::compare(*op, &const_eval(a), &const_eval(b)),
-        K::And(a, b) => value::and(const_eval(a).as_bool(), const_eval(b).as_bool()),
-        K::Or(a, b) => value::or(const_eval(a).as_bool(), const_eval(b).as_bool()),
-        K::Coalesce(a, b) => match const_eval(a) {
-            Value::Missing => const_eval(b),
-            v => v,
-        },
-        K::In {
-            value,
-            list,
-            negated,
-        } => {
-            let v = const_eval(value);
-            let items: Vec<Value> = list.iter().map(const_eval).collect();
-            value::in_list(&v, &items, *negated)
-        }
-        K::IsMissing { value, negated } => Value::Bool(const_eval(value).is_missing() != *negated),
-        K::Min(xs) | K::Max(xs) => {
-            let vals: Vec<Option<Decimal>> = xs.iter().map(|x| const_eval(x).as_num()).collect();
-            value::min_max(&vals, matches!(e.kind, K::Max(_)))
-        }
-        K::Clamp(x, lo, hi) => value::clamp(
-            const_eval(x).as_num(),
-            const_eval(lo).as_num(),
-            const_eval(hi).as_num(),
-        ),
-        K::Abs(x) => const_eval(x)
-            .as_num()
-            .map_or(Value::Missing, |d| Value::Num(d.abs())),
-        K::Round(x) => const_eval(x)
-            .as_num()
-            .map_or(Value::Missing, |d| Value::Num(value::round0(d))),
-        K::Linear(x, lo, hi) => match (
-            const_eval(x).as_num(),
-            const_eval(lo).as_num(),
-            const_eval(hi).as_num(),
-        ) {
-            (Some(x), Some(lo), Some(hi)) => {
-                value::linear(x, lo, hi).map_or(Value::Missing, Value::Num)
-            }
-            _ => Value::Missing,
-        },
-        K::Band {
-            input,
-            arms,
-            otherwise,
-        } => {
-            let v = const_eval(input);
-            if v.is_missing() {
-                return Value::Missing;
-            }
-            for arm in arms {
-                if value::compare(arm.op, &v, &const_eval(&arm.value)) == Value::Bool(true) {
-                    return const_eval(&arm.result);
-                }
-            }
-            const_eval(otherwise)
-        }
-        _ => Value::Missing,
-    }
 }

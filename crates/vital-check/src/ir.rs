@@ -368,3 +368,87 @@ pub enum ExprKind {
         otherwise: Box<Expr>,
     },
 }
+
+impl Expr {
+    /// The direct sub-expressions, in source order: operands, arguments,
+    /// a query's `where`, a band's bounds and results. Matched exhaustively,
+    /// so a new kind of expression must say what it contains.
+    pub fn children(&self) -> Vec<&Expr> {
+        use ExprKind as K;
+        match &self.kind {
+            K::Lit(_) | K::Signal(_) | K::Field(_) | K::Score(_) | K::Health | K::Status => {
+                Vec::new()
+            }
+            K::Previous(..) | K::Change(..) => Vec::new(),
+            K::Neg(a) | K::Not(a) | K::DaysSince(a) | K::DaysUntil(a) | K::Abs(a) | K::Round(a) => {
+                vec![a]
+            }
+            K::Arith(_, a, b)
+            | K::Compare(_, a, b)
+            | K::And(a, b)
+            | K::Or(a, b)
+            | K::Coalesce(a, b) => vec![a, b],
+            K::In { value, list, .. } => std::iter::once(&**value).chain(list).collect(),
+            K::IsMissing { value, .. } => vec![value],
+            K::Exists(q) | K::Count(q) | K::Aggregate(_, q) | K::Last(q) | K::First(q) => {
+                q.filter.iter().map(|f| &**f).collect()
+            }
+            K::Min(xs) | K::Max(xs) => xs.iter().collect(),
+            K::Clamp(a, b, c) | K::Linear(a, b, c) => vec![a, b, c],
+            K::Band {
+                input,
+                arms,
+                otherwise,
+            } => std::iter::once(&**input)
+                .chain(arms.iter().flat_map(|a| [&a.value, &a.result]))
+                .chain(std::iter::once(&**otherwise))
+                .collect(),
+        }
+    }
+
+    /// This expression and every expression inside it, parents first.
+    pub fn walk<'e>(&'e self, f: &mut impl FnMut(&'e Expr)) {
+        f(self);
+        for c in self.children() {
+            c.walk(f);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lit(n: i64) -> Expr {
+        Expr {
+            kind: ExprKind::Lit(Value::Num(Decimal::from(n))),
+            ty: Type::Int,
+            span: Span::new(n as usize, n as usize),
+        }
+    }
+
+    #[test]
+    fn children_cover_band_and_calls() {
+        let band = Expr {
+            kind: ExprKind::Band {
+                input: Box::new(lit(1)),
+                arms: vec![BandArm {
+                    op: CmpOp::Lt,
+                    value: lit(2),
+                    result: lit(3),
+                }],
+                otherwise: Box::new(lit(4)),
+            },
+            ty: Type::Int,
+            span: Span::new(0, 9),
+        };
+        let call = Expr {
+            kind: ExprKind::Min(vec![band, lit(5)]),
+            ty: Type::Int,
+            span: Span::new(0, 9),
+        };
+        let mut seen = Vec::new();
+        call.walk(&mut |e| seen.push(e.span.start));
+        assert_eq!(seen, vec![0, 0, 1, 2, 3, 4, 5]);
+    }
+}

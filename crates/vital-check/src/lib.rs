@@ -4,93 +4,25 @@
 //! diagnostics, and an [`Index`] of every name occurrence for the language
 //! server.
 
+mod builtin;
 mod checker;
+pub mod eval;
 pub mod index;
 pub mod ir;
 pub mod load;
 mod suggest;
 pub mod value;
 
+pub use builtin::Builtin;
 pub use index::{Index, Occurrence, Symbol};
 pub use ir::{RuleSet, Type};
 pub use suggest::did_you_mean;
 
 use vital_syntax::{Diagnostic, ParsedFile, SourceMap};
 
-/// The names of the built-in functions, with their signatures for people.
-pub const FUNCTIONS: &[(&str, &str, &str)] = &[
-    (
-        "count",
-        "count(EVENT [where COND] [within DURATION]) -> int",
-        "Occurrences matching the event query.",
-    ),
-    (
-        "sum",
-        "sum(EVENT.FIELD [where COND] [within DURATION]) -> field type",
-        "Sum of a numeric field; missing when no occurrence has it.",
-    ),
-    (
-        "avg",
-        "avg(EVENT.FIELD [where COND] [within DURATION]) -> number",
-        "Average of a numeric field; missing when no occurrence has it.",
-    ),
-    (
-        "min",
-        "min(a, b, ...) -> numeric | min(EVENT.FIELD …) -> field type",
-        "Smallest of two or more values, or of an event field.",
-    ),
-    (
-        "max",
-        "max(a, b, ...) -> numeric | max(EVENT.FIELD …) -> field type",
-        "Largest of two or more values, or of an event field.",
-    ),
-    (
-        "last",
-        "last(EVENT [where COND] [within DURATION]) -> date",
-        "Date of the newest matching occurrence; missing when none.",
-    ),
-    (
-        "first",
-        "first(EVENT [where COND] [within DURATION]) -> date",
-        "Date of the oldest matching occurrence; missing when none.",
-    ),
-    (
-        "days_since",
-        "days_since(date) -> int",
-        "Whole days from the date to as_of (signed).",
-    ),
-    (
-        "days_until",
-        "days_until(date) -> int",
-        "Whole days from as_of to the date (signed).",
-    ),
-    (
-        "clamp",
-        "clamp(x, lo, hi) -> numeric",
-        "x limited to lo..hi.",
-    ),
-    ("abs", "abs(x) -> numeric", "Absolute value."),
-    (
-        "round",
-        "round(x) -> int",
-        "Nearest whole number, half away from zero.",
-    ),
-    (
-        "linear",
-        "linear(x, lo, hi) -> number",
-        "0 at lo, 100 at hi, straight in between, clamped to 0..100; lo > hi inverts.",
-    ),
-    (
-        "previous",
-        "previous(X, DURATION) -> X's type",
-        "X (a signal, score or health) in the latest snapshot dated on or before as_of − DURATION.",
-    ),
-    (
-        "change",
-        "change(X, DURATION) -> X's type",
-        "X − previous(X, DURATION).",
-    ),
-];
+/// The names of the built-in functions, with their signatures for people
+/// (see [`Builtin`]).
+pub const FUNCTIONS: &[(&str, &str, &str)] = &Builtin::table();
 
 /// A checked rule set.
 #[derive(Debug, Clone)]

@@ -272,41 +272,6 @@ pub fn or(a: Option<bool>, b: Option<bool>) -> Value {
     }
 }
 
-/// `v in (items)`: missing when `v` is missing; a missing item never matches
-/// but makes a non-match missing.
-pub fn in_list(v: &Value, items: &[Value], negated: bool) -> Value {
-    if v.is_missing() {
-        return Value::Missing;
-    }
-    let mut any_missing = false;
-    for it in items {
-        match compare(CmpOp::Eq, v, it) {
-            Value::Bool(true) => return Value::Bool(!negated),
-            Value::Missing => any_missing = true,
-            _ => {}
-        }
-    }
-    if any_missing {
-        Value::Missing
-    } else {
-        Value::Bool(negated)
-    }
-}
-
-/// `min(a, b, …)` / `max(…)`: missing when any argument is missing.
-pub fn min_max(vals: &[Option<Decimal>], max: bool) -> Value {
-    let mut acc: Option<Decimal> = None;
-    for v in vals {
-        let Some(v) = *v else { return Value::Missing };
-        acc = Some(match acc {
-            None => v,
-            Some(a) if max => a.max(v),
-            Some(a) => a.min(v),
-        });
-    }
-    acc.map_or(Value::Missing, Value::Num)
-}
-
 /// `clamp(x, lo, hi)`.
 pub fn clamp(x: Option<Decimal>, lo: Option<Decimal>, hi: Option<Decimal>) -> Value {
     match (x, lo, hi) {

@@ -7,9 +7,11 @@
 //! function of the rule set and the snapshots: no clock, no I/O.
 
 use crate::snapshot::{Occurrence, Snapshot};
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use vital_check::ir::{AggKind, Direction, Expr, ExprKind, Query, RuleSet, ScoreId, Target};
-use vital_check::value::{self, Value};
+use vital_check::eval::{self, Env, EventOccurrence};
+use vital_check::ir::{ArmId, Direction, EventId, Expr, RuleSet, ScoreId, SignalId, Target};
+use vital_check::value::{self, Duration, Value};
 
 /// The rule set, ready to run.
 #[derive(Debug)]
@@ -122,12 +124,10 @@ impl<'r> Engine<'r> {
             .enumerate()
             .map(|(i, snap)| {
                 let cx = Cx {
-                    engine: self,
                     hist: &hist,
                     idx: i,
                     scored: Some(&scored),
                     status: None,
-                    fields: None,
                 };
                 let computed = self.status(&cx);
                 let over = snap.override_in_force();
@@ -174,12 +174,10 @@ impl<'r> Engine<'r> {
 
     fn score(&self, hist: &History<'_>, idx: usize, explain: bool) -> (Scored, Option<Explain>) {
         let cx = Cx {
-            engine: self,
             hist,
             idx,
             scored: None,
             status: None,
-            fields: None,
         };
         let fifty = Decimal::from(50);
         let mut scores = Vec::with_capacity(self.rules.scores.len());
@@ -278,12 +276,10 @@ impl<'r> Engine<'r> {
         };
         let scored: Vec<Scored> = outcomes.iter().map(|o| o.scored.clone()).collect();
         let cx = Cx {
-            engine: self,
             hist: &hist,
             idx,
             scored: Some(&scored),
             status: outcomes.get(idx).and_then(|o| o.status),
-            fields: None,
         };
         cx.eval(e)
     }
@@ -298,12 +294,10 @@ impl<'r> Engine<'r> {
             by_date: &by_date,
         };
         Cx {
-            engine: self,
             hist: &hist,
             idx,
             scored: None,
             status: None,
-            fields: None,
         }
         .eval(e)
     }
@@ -330,232 +324,54 @@ impl History<'_> {
 }
 
 struct Cx<'a> {
-    engine: &'a Engine<'a>,
     hist: &'a History<'a>,
     idx: usize,
     /// Scores and health of the whole group, once phase 1 is done.
     scored: Option<&'a [Scored]>,
     /// The reported status (triggers, expectations).
     status: Option<u32>,
-    /// The fields of the occurrence a `where` is looking at.
-    fields: Option<&'a [Value]>,
 }
 
-impl Cx<'_> {
-    fn snap(&self) -> &Snapshot {
-        &self.hist.group[self.idx]
+impl EventOccurrence for Occurrence {
+    fn date(&self) -> NaiveDate {
+        self.date
+    }
+    fn fields(&self) -> &[Value] {
+        &self.fields
+    }
+}
+
+impl Env for Cx<'_> {
+    type Occurrence = Occurrence;
+
+    fn signal(&self, s: SignalId) -> Option<&Value> {
+        self.snap().signals.get(s as usize)
     }
 
-    fn eval(&self, e: &Expr) -> Value {
-        use ExprKind as K;
-        match &e.kind {
-            K::Lit(v) => v.clone(),
-            K::Signal(s) => self
-                .snap()
-                .signals
-                .get(*s as usize)
-                .cloned()
-                .unwrap_or(Value::Missing),
-            K::Field(f) => self
-                .fields
-                .and_then(|fs| fs.get(*f as usize))
-                .cloned()
-                .unwrap_or(Value::Missing),
-            K::Score(s) => self.score_of(self.idx, *s),
-            K::Health => self.health_of(self.idx),
-            K::Status => self.status.map_or(Value::Missing, Value::Status),
-            K::Neg(a) => value::neg(&self.eval(a)),
-            K::Not(a) => match self.eval(a) {
-                Value::Bool(b) => Value::Bool(!b),
-                _ => Value::Missing,
-            },
-            K::Arith(op, a, b) => {
-                let x = self.leaf(a);
-                if x.is_missing() {
-                    return Value::Missing;
-                }
-                value::arith(*op, &x, &self.leaf(b))
-            }
-            K::Compare(op, a, b) => {
-                let x = self.leaf(a);
-                if x.is_missing() {
-                    return Value::Missing;
-                }
-                value::compare(*op, &x, &self.leaf(b))
-            }
-            K::And(a, b) => {
-                let x = self.eval(a).as_bool();
-                if x == Some(false) {
-                    return Value::Bool(false);
-                }
-                value::and(x, self.eval(b).as_bool())
-            }
-            K::Or(a, b) => {
-                let x = self.eval(a).as_bool();
-                if x == Some(true) {
-                    return Value::Bool(true);
-                }
-                value::or(x, self.eval(b).as_bool())
-            }
-            K::Coalesce(a, b) => match self.eval(a) {
-                Value::Missing => self.eval(b),
-                v => v,
-            },
-            K::In {
-                value,
-                list,
-                negated,
-            } => {
-                let v = self.eval(value);
-                if v.is_missing() {
-                    return Value::Missing;
-                }
-                let items: Vec<Value> = list.iter().map(|x| self.eval(x)).collect();
-                value::in_list(&v, &items, *negated)
-            }
-            K::IsMissing { value, negated } => {
-                Value::Bool(self.eval(value).is_missing() != *negated)
-            }
-            K::Exists(q) => Value::Bool(self.matching(q).next().is_some()),
-            K::Count(q) => Value::Num(Decimal::from(self.matching(q).count())),
-            K::Last(q) => self
-                .matching(q)
-                .map(|o| o.date)
-                .max()
-                .map_or(Value::Missing, Value::Date),
-            K::First(q) => self
-                .matching(q)
-                .map(|o| o.date)
-                .min()
-                .map_or(Value::Missing, Value::Date),
-            K::Aggregate(kind, q) => self.aggregate(*kind, q),
-            K::DaysSince(d) => match self.eval(d) {
-                Value::Date(d) => Value::Num(value::days_between(d, self.snap().as_of)),
-                _ => Value::Missing,
-            },
-            K::DaysUntil(d) => match self.eval(d) {
-                Value::Date(d) => Value::Num(value::days_between(self.snap().as_of, d)),
-                _ => Value::Missing,
-            },
-            K::Min(xs) | K::Max(xs) => {
-                let max = matches!(e.kind, K::Max(_));
-                let mut acc: Option<Decimal> = None;
-                for x in xs {
-                    let Some(v) = self.eval(x).as_num() else {
-                        return Value::Missing;
-                    };
-                    acc = Some(match acc {
-                        None => v,
-                        Some(a) if max => a.max(v),
-                        Some(a) => a.min(v),
-                    });
-                }
-                acc.map_or(Value::Missing, Value::Num)
-            }
-            K::Clamp(x, lo, hi) => value::clamp(
-                self.eval(x).as_num(),
-                self.eval(lo).as_num(),
-                self.eval(hi).as_num(),
-            ),
-            K::Abs(x) => self
-                .eval(x)
-                .as_num()
-                .map_or(Value::Missing, |d| Value::Num(d.abs())),
-            K::Round(x) => self
-                .eval(x)
-                .as_num()
-                .map_or(Value::Missing, |d| Value::Num(value::round0(d))),
-            K::Linear(x, lo, hi) => match (
-                self.eval(x).as_num(),
-                self.eval(lo).as_num(),
-                self.eval(hi).as_num(),
-            ) {
-                (Some(x), Some(lo), Some(hi)) => {
-                    value::linear(x, lo, hi).map_or(Value::Missing, Value::Num)
-                }
-                _ => Value::Missing,
-            },
-            K::Previous(t, d) => self.previous(*t, *d),
-            K::Change(t, d) => {
-                let now = self.current(*t);
-                if now.is_missing() {
-                    return Value::Missing;
-                }
-                value::arith(
-                    vital_syntax::ast::ArithOp::Sub,
-                    &now,
-                    &self.previous(*t, *d),
-                )
-            }
-            K::Band {
-                input,
-                arms,
-                otherwise,
-            } => {
-                let v = self.eval(input);
-                if v.is_missing() {
-                    return Value::Missing;
-                }
-                for arm in arms {
-                    if value::compare(arm.op, &v, &self.leaf(&arm.value)) == Value::Bool(true) {
-                        return self.eval(&arm.result);
-                    }
-                }
-                self.eval(otherwise)
-            }
-        }
+    fn score(&self, s: ScoreId) -> Option<Decimal> {
+        self.score_of(self.idx, s)
     }
 
-    /// Like [`Cx::eval`], but literals, signals and fields are borrowed
-    /// rather than cloned (the common operands of comparisons and
-    /// arithmetic).
-    fn leaf<'e>(&'e self, e: &'e Expr) -> std::borrow::Cow<'e, Value> {
-        use std::borrow::Cow;
-        match &e.kind {
-            ExprKind::Lit(v) => Cow::Borrowed(v),
-            ExprKind::Signal(s) => self.hist.group[self.idx]
-                .signals
-                .get(*s as usize)
-                .map_or(Cow::Owned(Value::Missing), Cow::Borrowed),
-            ExprKind::Field(f) => self
-                .fields
-                .and_then(|fs| fs.get(*f as usize))
-                .map_or(Cow::Owned(Value::Missing), Cow::Borrowed),
-            _ => Cow::Owned(self.eval(e)),
-        }
+    fn health(&self) -> Option<Decimal> {
+        self.health_of(self.idx)
     }
 
-    fn score_of(&self, idx: usize, s: ScoreId) -> Value {
-        self.scored
-            .and_then(|sc| sc.get(idx))
-            .and_then(|sc| sc.scores.get(s as usize).copied().flatten())
-            .map_or(Value::Missing, Value::Num)
+    fn status(&self) -> Option<ArmId> {
+        self.status
     }
 
-    fn health_of(&self, idx: usize) -> Value {
-        self.scored
-            .and_then(|sc| sc.get(idx))
-            .and_then(|sc| sc.health)
-            .map_or(Value::Missing, Value::Num)
+    fn as_of(&self) -> Option<NaiveDate> {
+        Some(self.snap().as_of)
     }
 
-    fn current(&self, t: Target) -> Value {
-        self.target_at(self.idx, t)
+    fn occurrences(&self, e: EventId) -> &[Occurrence] {
+        self.snap()
+            .events
+            .get(e as usize)
+            .map_or(&[], |v| v.as_slice())
     }
 
-    fn target_at(&self, idx: usize, t: Target) -> Value {
-        match t {
-            Target::Signal(s) => self.hist.group[idx]
-                .signals
-                .get(s as usize)
-                .cloned()
-                .unwrap_or(Value::Missing),
-            Target::Score(s) => self.score_of(idx, s),
-            Target::Health => self.health_of(idx),
-        }
-    }
-
-    fn previous(&self, t: Target, d: vital_check::value::Duration) -> Value {
+    fn previous(&self, t: Target, d: Duration) -> Value {
         let Some(date) = d.before(self.snap().as_of) else {
             return Value::Missing;
         };
@@ -564,69 +380,39 @@ impl Cx<'_> {
             None => Value::Missing,
         }
     }
+}
 
-    /// The occurrences an event query matches.
-    fn matching<'q>(&'q self, q: &'q Query) -> impl Iterator<Item = &'q Occurrence> + 'q {
-        let snap = self.snap();
-        let from = q.within.and_then(|d| d.before(snap.as_of));
-        let as_of = snap.as_of;
-        let occs: &[Occurrence] = snap
-            .events
-            .get(q.event as usize)
-            .map_or(&[], |v| v.as_slice());
-        occs.iter().filter(move |o| {
-            if o.date > as_of {
-                return false;
-            }
-            if let Some(f) = from {
-                if o.date < f {
-                    return false;
-                }
-            }
-            if let Some(c) = &q.filter {
-                let cx = Cx {
-                    engine: self.engine,
-                    hist: self.hist,
-                    idx: self.idx,
-                    scored: self.scored,
-                    status: self.status,
-                    fields: Some(&o.fields),
-                };
-                if cx.eval(c) != Value::Bool(true) {
-                    return false;
-                }
-            }
-            true
-        })
+impl Cx<'_> {
+    fn snap(&self) -> &Snapshot {
+        &self.hist.group[self.idx]
     }
 
-    fn aggregate(&self, kind: AggKind, q: &Query) -> Value {
-        let Some(f) = q.field else {
-            return Value::Missing;
-        };
-        let mut n = 0u32;
-        let mut acc: Option<Decimal> = None;
-        for o in self.matching(q) {
-            let Some(v) = o.fields.get(f as usize).and_then(Value::as_num) else {
-                continue;
-            };
-            n += 1;
-            acc = Some(match (acc, kind) {
-                (None, _) => v,
-                (Some(a), AggKind::Sum | AggKind::Avg) => match a.checked_add(v) {
-                    Some(s) => s,
-                    None => return Value::Missing,
-                },
-                (Some(a), AggKind::Min) => a.min(v),
-                (Some(a), AggKind::Max) => a.max(v),
-            });
-        }
-        match (acc, kind) {
-            (None, _) => Value::Missing,
-            (Some(s), AggKind::Avg) => s
-                .checked_div(Decimal::from(n))
-                .map_or(Value::Missing, Value::Num),
-            (Some(v), _) => Value::Num(v),
+    fn eval(&self, e: &Expr) -> Value {
+        eval::eval(self, e)
+    }
+
+    fn score_of(&self, idx: usize, s: ScoreId) -> Option<Decimal> {
+        self.scored
+            .and_then(|sc| sc.get(idx))
+            .and_then(|sc| sc.scores.get(s as usize).copied().flatten())
+    }
+
+    fn health_of(&self, idx: usize) -> Option<Decimal> {
+        self.scored
+            .and_then(|sc| sc.get(idx))
+            .and_then(|sc| sc.health)
+    }
+
+    fn target_at(&self, idx: usize, t: Target) -> Value {
+        let n = |d: Option<Decimal>| d.map_or(Value::Missing, Value::Num);
+        match t {
+            Target::Signal(s) => self.hist.group[idx]
+                .signals
+                .get(s as usize)
+                .cloned()
+                .unwrap_or(Value::Missing),
+            Target::Score(s) => n(self.score_of(idx, s)),
+            Target::Health => n(self.health_of(idx)),
         }
     }
 }
