@@ -5,123 +5,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "lsp_client.rs"]
+mod lsp_client;
+
+use lsp_client::{pos, uri, Client};
 use serde_json::{json, Value};
-use std::path::Path;
-use std::time::Duration;
-use tokio::io::{
-    AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, DuplexStream, ReadHalf, WriteHalf,
-};
-use tower_lsp_server::ls_types::Uri;
-
-struct Client {
-    w: WriteHalf<DuplexStream>,
-    r: BufReader<ReadHalf<DuplexStream>>,
-    next_id: i64,
-    /// Notifications received while waiting for responses.
-    pending: Vec<Value>,
-}
-
-fn uri(p: &Path) -> String {
-    Uri::from_file_path(p).unwrap().to_string()
-}
-
-impl Client {
-    fn start() -> Client {
-        let (client, server) = tokio::io::duplex(1 << 20);
-        let (sr, sw) = tokio::io::split(server);
-        tokio::spawn(vital_lsp::serve(sr, sw));
-        let (r, w) = tokio::io::split(client);
-        Client {
-            w,
-            r: BufReader::new(r),
-            next_id: 0,
-            pending: Vec::new(),
-        }
-    }
-
-    async fn send(&mut self, msg: &Value) {
-        let body = serde_json::to_string(msg).unwrap();
-        let framed = format!("Content-Length: {}\r\n\r\n{body}", body.len());
-        self.w.write_all(framed.as_bytes()).await.unwrap();
-        self.w.flush().await.unwrap();
-    }
-
-    async fn recv(&mut self) -> Value {
-        let mut len = 0usize;
-        loop {
-            let mut line = String::new();
-            let n = self.r.read_line(&mut line).await.unwrap();
-            assert!(n > 0, "the server closed the connection");
-            let line = line.trim_end();
-            if line.is_empty() {
-                break;
-            }
-            if let Some(v) = line.strip_prefix("Content-Length: ") {
-                len = v.parse().unwrap();
-            }
-        }
-        let mut buf = vec![0u8; len];
-        self.r.read_exact(&mut buf).await.unwrap();
-        serde_json::from_slice(&buf).unwrap()
-    }
-
-    /// Read one message; answer the server's own requests (registrations,
-    /// refreshes) with an empty result.
-    async fn next(&mut self) -> Value {
-        loop {
-            let m = tokio::time::timeout(Duration::from_secs(20), self.recv())
-                .await
-                .expect("the server answers in time");
-            if m.get("method").is_some() && m.get("id").is_some() {
-                let id = m["id"].clone();
-                self.send(&json!({"jsonrpc": "2.0", "id": id, "result": null}))
-                    .await;
-                continue;
-            }
-            return m;
-        }
-    }
-
-    async fn request(&mut self, method: &str, params: Value) -> Value {
-        self.next_id += 1;
-        let id = self.next_id;
-        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))
-            .await;
-        loop {
-            let m = self.next().await;
-            if m.get("id") == Some(&json!(id)) {
-                return m;
-            }
-            self.pending.push(m);
-        }
-    }
-
-    async fn notify(&mut self, method: &str, params: Value) {
-        self.send(&json!({"jsonrpc": "2.0", "method": method, "params": params}))
-            .await;
-    }
-
-    /// The next diagnostics published for `file` that satisfy `pred`.
-    async fn diagnostics(&mut self, file: &str, pred: impl Fn(&Value) -> bool) -> Value {
-        loop {
-            let m = match self
-                .pending
-                .iter()
-                .position(|m| m["method"] == "textDocument/publishDiagnostics")
-            {
-                Some(i) => self.pending.remove(i),
-                None => self.next().await,
-            };
-            if m["method"] == "textDocument/publishDiagnostics"
-                && m["params"]["uri"] == file
-                && pred(&m["params"])
-            {
-                return m["params"].clone();
-            }
-        }
-    }
-}
-
 const SCHEMA: &str = "## Annual recurring revenue.\nsignal arr: money\nsignal tier: enum(enterprise, smb)\nsignal feature_usage: percent\nevent ticket_opened { severity: enum(low, high) }\n";
 const SCORES: &str = "score adoption weight 40 = band feature_usage { < 20% => 10  otherwise => 90 }\nscore support weight 60 = 100 - 10 * count(ticket_opened within 30 days)\nstatus {\n  good when health >= 50\n  bad  otherwise\n}\n";
 const RULES: &str = "when tier == enterprise and arr >= 100k add 5 to support\nwhen feature_usage < 20 subtract 10 from adoption\nwhen logins > 3 add 1 to support\ntest \"big\" {\n  as_of 2026-11-01\n  given { tier = enterprise arr = 200k feature_usage = 50% }\n  expect support == 100\n}\n";
@@ -134,10 +22,6 @@ fn workspace() -> tempfile::TempDir {
     std::fs::write(rules.join("b_scores.vital"), SCORES).unwrap();
     std::fs::write(rules.join("c_rules.vital"), RULES).unwrap();
     dir
-}
-
-fn pos(line: u32, character: u32) -> Value {
-    json!({"line": line, "character": character})
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
