@@ -22,7 +22,65 @@ pub struct Rejection {
     pub origin: Origin,
     /// `?` when the record has no readable account.
     pub account: String,
+    /// What is wrong, for people: which field, what was expected, what was
+    /// found.
     pub reason: String,
+    /// The kind of mistake, for counting floods of the same one.
+    pub problem: Problem,
+}
+
+/// The kind of mistake behind a [`Rejection`]: two rejections with the same
+/// problem are "the same reason" when a flood of them is summarised.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Problem {
+    /// The line is not UTF-8.
+    NotUtf8,
+    /// The line or element is not JSON.
+    MalformedJson,
+    /// The JSON is not an object.
+    NotAnObject,
+    /// The CSV row cannot be read.
+    MalformedCsv,
+    /// The CSV row has another number of cells than the header.
+    Columns,
+    /// `account` is missing or not a non-empty string.
+    Account,
+    /// `as_of` is missing or not a date.
+    AsOf,
+    /// A signal is missing or of the wrong type.
+    Signal(String),
+    /// A declared signal was given at the top level of the record.
+    SignalAtTopLevel(String),
+    /// `signals` is not an object.
+    Signals,
+    /// `events` is not a list, or an event of this type (or an event
+    /// without a readable type) is wrong.
+    Event(String),
+    /// `override` is wrong.
+    Override,
+    /// A second snapshot of an account for one date.
+    Duplicate,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Problem::NotUtf8 => f.write_str("the line is not valid UTF-8"),
+            Problem::MalformedJson => f.write_str("malformed JSON"),
+            Problem::NotAnObject => f.write_str("the record is not a JSON object"),
+            Problem::MalformedCsv => f.write_str("malformed CSV"),
+            Problem::Columns => f.write_str("wrong number of CSV columns"),
+            Problem::Account => f.write_str("`account` missing or invalid"),
+            Problem::AsOf => f.write_str("`as_of` missing or invalid"),
+            Problem::Signal(s) => write!(f, "signal `{s}` missing or invalid"),
+            Problem::SignalAtTopLevel(s) => write!(f, "signal `{s}` outside `signals`"),
+            Problem::Signals => f.write_str("`signals` is not an object"),
+            Problem::Event(e) if e.is_empty() => f.write_str("invalid events"),
+            Problem::Event(e) => write!(f, "invalid `{e}` event"),
+            Problem::Override => f.write_str("invalid `override`"),
+            Problem::Duplicate => f.write_str("duplicate snapshot"),
+        }
+    }
 }
 
 impl std::fmt::Display for Rejection {
@@ -327,10 +385,11 @@ impl<'r> Schema<'r> {
         origin: Origin,
         ignored: &mut Ignored,
     ) -> Result<Snapshot, Rejection> {
-        let reject = |account: &str, reason: String| Rejection {
+        let reject = |account: &str, problem: Problem, reason: String| Rejection {
             origin: origin.clone(),
             account: account.to_string(),
             reason,
+            problem,
         };
         let mut st = State {
             schema: self,
@@ -343,17 +402,22 @@ impl<'r> Schema<'r> {
             ignored,
             seen: Ignored::default(),
             event_no: 0,
+            top_level: Vec::new(),
         };
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let mut de = serde_json::Deserializer::from_str(text);
         let parsed =
             serde::de::DeserializeSeed::deserialize(Top(&mut st), &mut de).and_then(|()| de.end());
         if let Err(e) = parsed {
-            let what = if e.is_data() {
-                "the record is not a JSON object".to_string()
+            let (problem, what) = if e.is_data() {
+                (
+                    Problem::NotAnObject,
+                    "the record is not a JSON object".to_string(),
+                )
             } else {
-                format!("malformed JSON ({e})")
+                (Problem::MalformedJson, format!("malformed JSON ({e})"))
             };
-            return Err(reject(&guess_account(text), what));
+            return Err(reject(&guess_account(text), problem, what));
         }
         // account
         let account: Arc<str> = match st.account.take() {
@@ -361,30 +425,50 @@ impl<'r> Schema<'r> {
             Some(Err(found)) => {
                 return Err(reject(
                     "?",
+                    Problem::Account,
                     format!("`account`: expected a non-empty string, found {found}"),
                 ))
             }
-            None => return Err(reject("?", "`account` is missing".into())),
+            None => return Err(reject("?", Problem::Account, "`account` is missing".into())),
         };
         let acc = account.as_ref();
         let as_of = match st.as_of.take() {
-            None => return Err(reject(acc, "`as_of` is missing".into())),
+            None => return Err(reject(acc, Problem::AsOf, "`as_of` is missing".into())),
             Some(Ok(d)) => d,
             Some(Err(found)) => {
                 return Err(reject(
                     acc,
+                    Problem::AsOf,
                     format!("`as_of`: expected a date (\"YYYY-MM-DD\"), found {found}"),
                 ))
             }
         };
-        if let Some(e) = st.error.take() {
-            return Err(reject(acc, e));
+        if let Some((problem, e)) = st.error.take() {
+            return Err(reject(acc, problem, e));
+        }
+        // a declared signal written beside `account` instead of under
+        // `signals` would be silently missing: reject it with the right place
+        if let Some(name) = st
+            .top_level
+            .iter()
+            .find(|&&i| st.signals[i as usize].is_missing())
+            .map(|&i| self.rules.signals[i as usize].name.clone())
+        {
+            return Err(reject(
+                acc,
+                Problem::SignalAtTopLevel(name.clone()),
+                format!(
+                    "signal `{name}` is at the top level of the record; signals go under \"signals\": {{\"{name}\": …}}"
+                ),
+            ));
         }
         self.require_signals(&st.signals)
-            .map_err(|why| reject(acc, why))?;
+            .map_err(|(problem, why)| reject(acc, problem, why))?;
         let override_ = match st.override_.take() {
             None => None,
-            Some(raw) => self.json_override(raw).map_err(|why| reject(acc, why))?,
+            Some(raw) => self
+                .json_override(raw)
+                .map_err(|why| reject(acc, Problem::Override, why))?,
         };
         // unknown names of an accepted record are reported (once per record)
         let seen = std::mem::take(&mut st.seen);
@@ -404,13 +488,16 @@ impl<'r> Schema<'r> {
         })
     }
 
-    fn require_signals(&self, signals: &[Value]) -> Result<(), String> {
+    fn require_signals(&self, signals: &[Value]) -> Result<(), (Problem, String)> {
         for (i, s) in self.rules.signals.iter().enumerate() {
             if !s.optional && signals[i].is_missing() {
-                return Err(format!(
-                    "signal `{}` is missing: expected {} (it is not optional)",
-                    s.name,
-                    describe(self.rules, s.ty)
+                return Err((
+                    Problem::Signal(s.name.clone()),
+                    format!(
+                        "signal `{}` is missing: expected {} (it is not optional)",
+                        s.name,
+                        describe(self.rules, s.ty)
+                    ),
                 ));
             }
         }
@@ -423,7 +510,7 @@ impl<'r> Schema<'r> {
         n: usize,
         events: &mut [Vec<Occurrence>],
         ignored: &mut Ignored,
-    ) -> Result<(), String> {
+    ) -> Result<(), (Problem, String)> {
         let mut kind: Option<Cow<'_, str>> = None;
         let mut at: Option<&RawValue> = None;
         for (k, v) in &pairs.0 {
@@ -434,11 +521,12 @@ impl<'r> Schema<'r> {
             }
         }
         let Some(kind) = kind else {
-            return Err(format!(
-                "event #{}: `type` is missing or not a string",
-                n + 1
+            return Err((
+                Problem::Event(String::new()),
+                format!("event #{}: `type` is missing or not a string", n + 1),
             ));
         };
+        let problem = || Problem::Event(kind.to_string());
         let Some(&e) = self.events.get(kind.as_ref()) else {
             ignored.events.entry(kind.into_owned()).or_insert(1);
             return Ok(());
@@ -449,11 +537,26 @@ impl<'r> Schema<'r> {
         {
             Some(d) => d,
             None => {
-                return Err(format!(
-                    "event #{} ({kind}): `at`: expected a date (\"YYYY-MM-DD\"), found {}",
-                    n + 1,
-                    at.map_or("nothing".to_string(), |r| found(r.get()))
-                ))
+                // a common exporter mistake: the date under another key
+                let hint = match pairs.0.iter().find(|(k, _)| {
+                    matches!(
+                        k.as_ref(),
+                        "date" | "on" | "timestamp" | "time" | "occurred_at"
+                    )
+                }) {
+                    Some((k, _)) if at.is_none() => {
+                        format!("; found `{k}`: an event's date goes in `at`")
+                    }
+                    _ => String::new(),
+                };
+                return Err((
+                    problem(),
+                    format!(
+                        "event #{} ({kind}): `at`: expected a date (\"YYYY-MM-DD\"), found {}{hint}",
+                        n + 1,
+                        at.map_or("nothing".to_string(), |r| found(r.get()))
+                    ),
+                ));
             }
         };
         let decl = &self.rules.events[e as usize];
@@ -464,9 +567,14 @@ impl<'r> Schema<'r> {
             }
             match self.fields[e as usize].get(k.as_ref()) {
                 Some(&f) => {
-                    fields[f as usize] = self
-                        .json_value(v, decl.fields[f as usize].ty)
-                        .map_err(|why| format!("event #{} ({kind}) field `{k}`: {why}", n + 1))?;
+                    fields[f as usize] =
+                        self.json_value(v, decl.fields[f as usize].ty)
+                            .map_err(|why| {
+                                (
+                                    problem(),
+                                    format!("event #{} ({kind}) field `{k}`: {why}", n + 1),
+                                )
+                            })?;
                 }
                 None => {
                     ignored.fields.entry(format!("{kind}.{k}")).or_insert(1);
@@ -475,11 +583,14 @@ impl<'r> Schema<'r> {
         }
         for (i, f) in decl.fields.iter().enumerate() {
             if !f.optional && fields[i].is_missing() {
-                return Err(format!(
-                    "event #{} ({kind}) field `{}` is missing: expected {} (it is not optional)",
-                    n + 1,
-                    f.name,
-                    describe(self.rules, f.ty)
+                return Err((
+                    problem(),
+                    format!(
+                        "event #{} ({kind}) field `{}` is missing: expected {} (it is not optional)",
+                        n + 1,
+                        f.name,
+                        describe(self.rules, f.ty)
+                    ),
                 ));
             }
         }
@@ -575,7 +686,7 @@ impl<'r> Schema<'r> {
         ignored: &mut Ignored,
     ) -> Result<Snapshot, Rejection> {
         let account = cells.first().copied().unwrap_or("");
-        let reject = |reason: String| Rejection {
+        let reject = |problem: Problem, reason: String| Rejection {
             origin: origin.clone(),
             account: if account.is_empty() {
                 "?".into()
@@ -583,22 +694,27 @@ impl<'r> Schema<'r> {
                 account.to_string()
             },
             reason,
+            problem,
         };
         if account.is_empty() {
-            return Err(reject("`account` is empty".into()));
+            return Err(reject(Problem::Account, "`account` is empty".into()));
         }
         if cells.len() != columns.len() + 2 {
-            return Err(reject(format!(
-                "expected {} columns as in the header, found {}",
-                columns.len() + 2,
-                cells.len()
-            )));
+            return Err(reject(
+                Problem::Columns,
+                format!(
+                    "expected {} columns as in the header, found {}",
+                    columns.len() + 2,
+                    cells.len()
+                ),
+            ));
         }
         let as_of_text = cells.get(1).copied().unwrap_or("");
         let as_of = parse_date(as_of_text).ok_or_else(|| {
-            reject(format!(
-                "`as_of`: expected a date (YYYY-MM-DD), found {as_of_text:?}"
-            ))
+            reject(
+                Problem::AsOf,
+                format!("`as_of`: expected a date (YYYY-MM-DD), found {as_of_text:?}"),
+            )
         })?;
         let mut signals = vec![Value::Missing; self.rules.signals.len()];
         for (col, cell) in columns.iter().zip(cells.iter().skip(2)) {
@@ -614,16 +730,20 @@ impl<'r> Schema<'r> {
                     }
                     let s = &self.rules.signals[*i as usize];
                     signals[*i as usize] = self.text_value(cell, s.ty).ok_or_else(|| {
-                        reject(format!(
-                            "signal `{}`: expected {}, found {cell:?}",
-                            s.name,
-                            describe(self.rules, s.ty)
-                        ))
+                        reject(
+                            Problem::Signal(s.name.clone()),
+                            format!(
+                                "signal `{}`: expected {}, found {cell:?}",
+                                s.name,
+                                describe(self.rules, s.ty)
+                            ),
+                        )
                     })?;
                 }
             }
         }
-        self.require_signals(&signals).map_err(reject)?;
+        self.require_signals(&signals)
+            .map_err(|(problem, why)| reject(problem, why))?;
         Ok(Snapshot {
             account: Arc::from(account),
             as_of,
@@ -645,11 +765,13 @@ struct State<'a, 'r> {
     events: Vec<Vec<Occurrence>>,
     override_: Option<&'a RawValue>,
     /// The first thing wrong with the record's contents.
-    error: Option<String>,
+    error: Option<(Problem, String)>,
     ignored: &'a mut Ignored,
     /// Unknown names of this record, each counted once.
     seen: Ignored,
     event_no: usize,
+    /// Declared signals found at the top level of the record.
+    top_level: Vec<u32>,
 }
 
 /// The text of a JSON string value without copying when it has no escapes.
@@ -701,7 +823,10 @@ impl<'de: 'a, 's, 'a, 'r> Visitor<'de> for Top<'s, 'a, 'r> {
                     let raw: &'de RawValue = m.next_value()?;
                     st.override_ = Some(raw);
                 }
-                _ => {
+                other => {
+                    if let Some(&i) = st.schema.signals.get(other) {
+                        st.top_level.push(i);
+                    }
                     m.next_value::<serde::de::IgnoredAny>()?;
                 }
             }
@@ -739,7 +864,12 @@ impl<'de: 'a, 's, 'a, 'r> Visitor<'de> for Signals<'s, 'a, 'r> {
                     let ty = st.schema.rules.signals[i as usize].ty;
                     match st.schema.json_value(raw, ty) {
                         Ok(v) => st.signals[i as usize] = v,
-                        Err(why) => st.error = Some(format!("signal `{key}`: {why}")),
+                        Err(why) => {
+                            st.error = Some((
+                                Problem::Signal(key.to_string()),
+                                format!("signal `{key}`: {why}"),
+                            ))
+                        }
                     }
                 }
                 None => {
@@ -773,7 +903,10 @@ impl<'de: 'a, 's, 'a, 'r> Visitor<'de> for Signals<'s, 'a, 'r> {
 impl Signals<'_, '_, '_> {
     fn wrong<E>(self, what: &str) -> Result<(), E> {
         if self.0.error.is_none() {
-            self.0.error = Some(format!("`signals`: expected an object, found {what}"));
+            self.0.error = Some((
+                Problem::Signals,
+                format!("`signals`: expected an object, found {what}"),
+            ));
         }
         Ok(())
     }
@@ -807,9 +940,9 @@ impl<'de: 'a, 's, 'a, 'r> Visitor<'de> for Events<'s, 'a, 'r> {
             let pairs = match item {
                 Ok(p) => p,
                 Err(what) => {
-                    st.error = Some(format!(
-                        "event #{}: expected an object, found {what}",
-                        n + 1
+                    st.error = Some((
+                        Problem::Event(String::new()),
+                        format!("event #{}: expected an object, found {what}", n + 1),
                     ));
                     continue;
                 }
@@ -898,7 +1031,10 @@ impl<'de> Visitor<'de> for EventItem {
 impl Events<'_, '_, '_> {
     fn wrong<E>(self, what: &str) -> Result<(), E> {
         if self.0.error.is_none() {
-            self.0.error = Some(format!("`events`: expected a list, found {what}"));
+            self.0.error = Some((
+                Problem::Event(String::new()),
+                format!("`events`: expected a list, found {what}"),
+            ));
         }
         Ok(())
     }

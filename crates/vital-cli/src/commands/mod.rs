@@ -1,0 +1,87 @@
+//! One file per subcommand, as ruff and taplo do; what they share is here.
+
+pub mod check;
+pub mod explain;
+pub mod fmt;
+pub mod lsp;
+pub mod run;
+pub mod test;
+
+use crate::files;
+use std::io::IsTerminal;
+use std::path::Path;
+use std::process::ExitCode;
+
+/// Print `error: MSG` on stderr; exit status 1.
+pub fn fail(msg: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {msg}");
+    ExitCode::from(1)
+}
+
+/// Colour on stderr: a terminal, and `NO_COLOR` unset.
+pub fn stderr_color() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+/// Colour on stdout: a terminal, and `NO_COLOR` unset.
+pub fn stdout_color() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+/// `--as-of` and other dates: `YYYY-MM-DD`.
+pub fn parse_date_arg(s: &str) -> Result<chrono::NaiveDate, String> {
+    vital_eval::reader::parse_date(s).ok_or_else(|| format!("`{s}` is not a date (YYYY-MM-DD)"))
+}
+
+/// A checked rule set ready to evaluate, and its sources for messages.
+pub struct Loaded {
+    pub sources: vital_syntax::SourceMap,
+    pub checked: vital_check::Checked,
+}
+
+/// Load and check a rule set; on errors, report them on stderr and give the
+/// exit status to return.
+pub fn load_rules(path: &Path) -> Result<Loaded, ExitCode> {
+    let list = match files::collect(&[path.to_path_buf()]) {
+        Ok(l) => l,
+        Err(e) => return Err(fail(e)),
+    };
+    if list.is_empty() {
+        return Err(fail(format!(
+            "no .vital files found in {}",
+            files::display(path)
+        )));
+    }
+    let (sources, io_diags) = files::load(&list);
+    let checked = vital_check::check(&sources);
+    let color = stderr_color();
+    let errors: Vec<&vital_syntax::Diagnostic> = io_diags
+        .iter()
+        .chain(checked.diagnostics.iter().filter(|d| d.is_error()))
+        .collect();
+    if !errors.is_empty() {
+        for d in &errors {
+            eprint!("{}", vital_syntax::Report::new(d, &sources).render(color));
+        }
+        eprintln!(
+            "error: the rules in `{}` have {} error{}; nothing was evaluated",
+            files::display(path),
+            errors.len(),
+            if errors.len() == 1 { "" } else { "s" }
+        );
+        return Err(ExitCode::from(1));
+    }
+    if checked.valid().is_none() {
+        return Err(ExitCode::from(1));
+    }
+    Ok(Loaded { sources, checked })
+}
+
+/// Paths given, or `.`.
+pub fn default_paths(paths: Vec<std::path::PathBuf>) -> Vec<std::path::PathBuf> {
+    if paths.is_empty() {
+        vec![std::path::PathBuf::from(".")]
+    } else {
+        paths
+    }
+}

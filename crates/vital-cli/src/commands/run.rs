@@ -1,0 +1,425 @@
+//! `vital run`: score snapshots and write the results (JSON Lines, CSV or a
+//! table for people). Reading is `vital_input`'s; this file evaluates each
+//! batch's account histories in parallel and writes the reported snapshots
+//! in input order.
+
+use super::{fail, load_rules, parse_date_arg};
+use chrono::NaiveDate;
+use rayon::prelude::*;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use vital_eval::{Engine, Outcome, Snapshot};
+use vital_input::{thousands, Input, Reader, RejectionLog, Select};
+use vital_syntax::SourceMap;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The rule set (a directory or files).
+    #[arg(long, default_value = ".")]
+    rules: PathBuf,
+    /// Snapshot files: `.jsonl`, `.json` (an array), `.csv`, or `-` for
+    /// JSON Lines on standard input.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Output format (default: table on a terminal, jsonl otherwise).
+    #[arg(long, value_enum)]
+    format: Option<OutFormat>,
+    /// Add each score's base, adjustments and triggers (jsonl only).
+    #[arg(long)]
+    explain: bool,
+    /// Report every snapshot, not only each account's latest.
+    #[arg(long, conflicts_with = "as_of")]
+    all: bool,
+    /// Report each account's latest snapshot on or before this date.
+    #[arg(long, value_name = "DATE", value_parser = parse_date_arg)]
+    as_of: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutFormat {
+    Jsonl,
+    Csv,
+    Table,
+}
+
+/// Which snapshots of an account are reported.
+#[derive(Debug, Clone, Copy)]
+enum Pick {
+    Latest,
+    All,
+    AsOf(NaiveDate),
+}
+
+/// Indices of the snapshots of a group that are reported.
+fn chosen(group: &[Snapshot], pick: Pick) -> Vec<usize> {
+    let latest = |cut: Option<NaiveDate>| {
+        group
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| cut.is_none_or(|d| s.as_of <= d))
+            .max_by_key(|(_, s)| s.as_of)
+            .map(|(i, _)| vec![i])
+            .unwrap_or_default()
+    };
+    match pick {
+        Pick::All => (0..group.len()).collect(),
+        Pick::Latest => latest(None),
+        Pick::AsOf(d) => latest(Some(d)),
+    }
+}
+
+pub fn run(args: Args) -> ExitCode {
+    let stdout_tty = std::io::stdout().is_terminal();
+    let format = match (args.format, args.explain) {
+        (Some(f @ (OutFormat::Table | OutFormat::Csv)), true) => {
+            eprintln!(
+                "error: `--explain` writes JSON Lines; use `--format jsonl`, or `vital explain --account ID` for one account in words (not `--format {}`)",
+                if f == OutFormat::Table { "table" } else { "csv" }
+            );
+            return ExitCode::from(2);
+        }
+        (Some(f), _) => f,
+        (None, true) => OutFormat::Jsonl,
+        (None, false) if stdout_tty => OutFormat::Table,
+        (None, false) => OutFormat::Jsonl,
+    };
+    let loaded = match load_rules(&args.rules) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let Some(ruleset) = loaded.checked.valid() else {
+        return ExitCode::from(1);
+    };
+    let inputs = match Input::open_all(&args.files) {
+        Ok(i) => i,
+        Err(e) => return fail(e),
+    };
+    let engine = Engine::new(ruleset);
+    let schema = vital_eval::Schema::new(ruleset);
+    let mut reader = match Reader::new(&schema, inputs, Select::All) {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    let stdout = std::io::stdout();
+    let mut out = Output {
+        r: Render {
+            engine: &engine,
+            sources: &loaded.sources,
+            format,
+            explain: args.explain,
+            pick: match (args.all, args.as_of) {
+                (true, _) => Pick::All,
+                (false, Some(d)) => Pick::AsOf(d),
+                (false, None) => Pick::Latest,
+            },
+        },
+        engine: &engine,
+        format,
+        color: stdout_tty && std::env::var_os("NO_COLOR").is_none(),
+        out: Box::new(std::io::BufWriter::with_capacity(1 << 20, stdout.lock())),
+        table: Vec::new(),
+        tally: Tally::new(&engine),
+    };
+    let progress = std::io::stderr().is_terminal().then(progress_bar);
+    let stderr = std::io::stderr();
+    let mut errors = stderr.lock();
+    let mut log = RejectionLog::default();
+    let mut records = 0usize;
+    let result = (|| -> Result<(), Failure> {
+        if format == OutFormat::Csv {
+            writeln!(out.out, "{}", vital_eval::results::csv_header(&engine))?;
+        }
+        while let Some(batch) = reader
+            .next_batch()
+            .map_err(|e| Failure::Input(e.to_string()))?
+        {
+            records += batch.records;
+            for r in &batch.rejections {
+                log.record(r, &mut errors);
+            }
+            out.batch(batch.groups, batch.in_order, &reader)?;
+            if let Some(p) = &progress {
+                p.set_position(records as u64);
+            }
+        }
+        Ok(())
+    })();
+    if let Some(p) = &progress {
+        p.finish_and_clear();
+    }
+    log.finish(&mut errors);
+    let result = result.and_then(|()| out.finish(log.total()));
+    match result {
+        Ok(()) => {}
+        Err(Failure::Closed) => return ExitCode::SUCCESS,
+        Err(Failure::Input(e)) => return fail(e),
+        Err(Failure::Write(e)) => return fail(format!("cannot write results: {e}")),
+    }
+    for line in reader.ignored().lines() {
+        let names: Vec<&str> = reader.names().map(|n| n.as_ref()).collect();
+        let _ = writeln!(errors, "warning: {}: {line}", names.join(", "));
+    }
+    if out.tally.reported == 0 {
+        let _ = writeln!(
+            errors,
+            "{}",
+            nothing_scored(records, log.total(), args.as_of)
+        );
+    }
+    if log.total() > 0 {
+        let _ = writeln!(
+            errors,
+            "error: {} of {} record{} rejected; the others were evaluated",
+            thousands(log.total()),
+            thousands(records),
+            if records == 1 { " was" } else { "s were" }
+        );
+        return ExitCode::from(1);
+    }
+    ExitCode::SUCCESS
+}
+
+/// The warning when no result was written.
+fn nothing_scored(records: usize, rejected: usize, as_of: Option<NaiveDate>) -> String {
+    if records == 0 {
+        "warning: nothing was scored: the input holds no records".into()
+    } else if rejected == records {
+        "warning: nothing was scored: every record was rejected".into()
+    } else if let Some(d) = as_of {
+        format!(
+            "warning: nothing was scored: no account has a snapshot on or before {}",
+            d.format("%Y-%m-%d")
+        )
+    } else {
+        "warning: nothing was scored".into()
+    }
+}
+
+fn progress_bar() -> indicatif::ProgressBar {
+    let p = indicatif::ProgressBar::new_spinner();
+    p.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {records} records, {rate} ({elapsed})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner())
+            .with_key(
+                "records",
+                |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(w, "{}", thousands(s.pos() as usize));
+                },
+            )
+            .with_key(
+                "rate",
+                |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(w, "{}/s", thousands(s.per_sec() as usize));
+                },
+            ),
+    );
+    p
+}
+
+/// Why a run stopped early.
+enum Failure {
+    /// The reader of the results went away (`| head`): not an error.
+    Closed,
+    Write(std::io::Error),
+    Input(String),
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Failure {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            Failure::Closed
+        } else {
+            Failure::Write(e)
+        }
+    }
+}
+
+/// Counts for the table's closing summary.
+struct Tally {
+    reported: usize,
+    /// Reported results per status arm; the last slot counts no status.
+    statuses: Vec<usize>,
+    playbooks: Vec<usize>,
+}
+
+impl Tally {
+    fn new(engine: &Engine<'_>) -> Tally {
+        Tally {
+            reported: 0,
+            statuses: vec![0; engine.rules.status.len() + 1],
+            playbooks: vec![0; engine.playbooks.len()],
+        }
+    }
+
+    fn add(&mut self, o: &Outcome) {
+        self.reported += 1;
+        let n = self.statuses.len() - 1;
+        let slot = o.status.map_or(n, |s| (s as usize).min(n));
+        self.statuses[slot] += 1;
+        for p in &o.triggered {
+            if let Some(c) = self.playbooks.get_mut(*p as usize) {
+                *c += 1;
+            }
+        }
+    }
+}
+
+/// One reported result, rendered (text formats) or kept (the table).
+struct Row {
+    snapshot: Snapshot,
+    outcome: Outcome,
+    text: String,
+}
+
+/// Evaluates and renders account histories; shared by the workers.
+struct Render<'a> {
+    engine: &'a Engine<'a>,
+    sources: &'a SourceMap,
+    format: OutFormat,
+    explain: bool,
+    pick: Pick,
+}
+
+/// Where results go.
+struct Output<'a> {
+    r: Render<'a>,
+    engine: &'a Engine<'a>,
+    format: OutFormat,
+    color: bool,
+    out: Box<dyn Write + 'a>,
+    /// Rows kept for the table, printed at the end.
+    table: Vec<(Snapshot, Outcome)>,
+    tally: Tally,
+}
+
+impl Render<'_> {
+    /// Evaluate one account's history and render its reported snapshots.
+    /// Pure: called in parallel.
+    fn render(&self, group: Vec<Snapshot>) -> Vec<Row> {
+        let chosen = chosen(&group, self.pick);
+        if chosen.is_empty() {
+            return Vec::new();
+        }
+        let outcomes = self.engine.evaluate_group(&group, self.explain);
+        let mut outcomes: Vec<Option<Outcome>> = outcomes.into_iter().map(Some).collect();
+        let mut group: Vec<Option<Snapshot>> = group.into_iter().map(Some).collect();
+        chosen
+            .into_iter()
+            .filter_map(|i| {
+                let (snapshot, outcome) = (group[i].take()?, outcomes[i].take()?);
+                let mut text = String::new();
+                match self.format {
+                    OutFormat::Table => {}
+                    OutFormat::Jsonl => {
+                        vital_eval::results::jsonl(
+                            &mut text,
+                            self.engine,
+                            self.sources,
+                            &snapshot,
+                            &outcome,
+                        );
+                        text.push('\n');
+                    }
+                    OutFormat::Csv => {
+                        vital_eval::results::csv_row(&mut text, self.engine, &snapshot, &outcome);
+                        text.push('\n');
+                    }
+                }
+                Some(Row {
+                    snapshot,
+                    outcome,
+                    text,
+                })
+            })
+            .collect()
+    }
+}
+
+impl Output<'_> {
+    /// Evaluate a batch's groups in parallel and write their results in input
+    /// order (`in_order`: the groups already are; otherwise sort them).
+    fn batch(
+        &mut self,
+        groups: Vec<Vec<Snapshot>>,
+        in_order: bool,
+        reader: &Reader<'_, '_>,
+    ) -> std::io::Result<()> {
+        let this = &self.r;
+        let mut rows: Vec<Row> = groups
+            .into_par_iter()
+            .flat_map_iter(|g| this.render(g))
+            .collect();
+        if !in_order {
+            rows.par_sort_by_key(|r| reader.position(&r.snapshot.origin));
+        }
+        for r in rows {
+            self.tally.add(&r.outcome);
+            if self.format == OutFormat::Table {
+                self.table.push((r.snapshot, r.outcome));
+            } else {
+                self.out.write_all(r.text.as_bytes())?;
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, rejected: usize) -> Result<(), Failure> {
+        if self.format == OutFormat::Table {
+            let rows: Vec<(&Snapshot, &Outcome)> = self.table.iter().map(|(s, o)| (s, o)).collect();
+            let text = vital_eval::results::table(self.engine, &rows, self.color);
+            self.out.write_all(text.as_bytes())?;
+            let summary = self.summary(rejected);
+            self.out.write_all(summary.as_bytes())?;
+        }
+        self.out.flush()?;
+        Ok(())
+    }
+
+    /// The table's closing lines: accounts per status, rejected records,
+    /// how often each playbook fired.
+    fn summary(&self, rejected: usize) -> String {
+        let rules = self.engine.rules;
+        let t = &self.tally;
+        let mut out = String::from("\n");
+        let mut parts: Vec<String> = rules
+            .status
+            .iter()
+            .zip(&t.statuses)
+            .map(|(arm, n)| format!("{} {}", thousands(*n), arm.name))
+            .collect();
+        if let Some(n) = t.statuses.last().filter(|n| **n > 0) {
+            parts.push(format!("{} without a status", thousands(*n)));
+        }
+        let _ = std::fmt::Write::write_fmt(
+            &mut out,
+            format_args!(
+                "{} result{}: {}\n",
+                thousands(t.reported),
+                if t.reported == 1 { "" } else { "s" },
+                parts.join(", ")
+            ),
+        );
+        let fired: Vec<String> = self
+            .engine
+            .playbooks
+            .iter()
+            .zip(&t.playbooks)
+            .filter(|(_, n)| **n > 0)
+            .map(|(p, n)| format!("{p} {}", thousands(*n)))
+            .collect();
+        out.push_str(&if fired.is_empty() {
+            "playbooks: none started\n".to_string()
+        } else {
+            format!("playbooks: {}\n", fired.join(", "))
+        });
+        if rejected > 0 {
+            out.push_str(&format!(
+                "rejected: {} record{} (see above)\n",
+                thousands(rejected),
+                if rejected == 1 { "" } else { "s" }
+            ));
+        }
+        out
+    }
+}

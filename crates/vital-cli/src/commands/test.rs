@@ -1,0 +1,202 @@
+//! `vital test`: run the `test` blocks of a rule set, report like cargo,
+//! end with `N passed, M failed`.
+
+use super::{load_rules, stdout_color};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use vital_eval::testing::TestResult;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The rule set (a directory or files; default `.`).
+    path: Option<PathBuf>,
+    /// Only tests whose name contains this text.
+    #[arg(long)]
+    filter: Option<String>,
+    /// With `--filter`: only the test named exactly so.
+    #[arg(long, requires = "filter")]
+    exact: bool,
+}
+
+const GREEN: &str = "\x1b[32m";
+const RED: &str = "\x1b[31m";
+const RESET: &str = "\x1b[0m";
+
+pub fn run(args: Args) -> ExitCode {
+    let path = args.path.unwrap_or_else(|| PathBuf::from("."));
+    let loaded = match load_rules(&path) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let Some(ruleset) = loaded.checked.valid() else {
+        return ExitCode::from(1);
+    };
+    let sources = &loaded.sources;
+    let engine = vital_eval::Engine::new(ruleset);
+    let wanted = |name: &str| match (&args.filter, args.exact) {
+        (None, _) => true,
+        (Some(f), false) => name.contains(f.as_str()),
+        (Some(f), true) => name == f,
+    };
+    let tests: Vec<&vital_check::ir::Test> =
+        ruleset.tests.iter().filter(|t| wanted(&t.name)).collect();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if ruleset.tests.is_empty() {
+        let _ = writeln!(
+            out,
+            "the rule set in `{}` has no tests (write `test \"…\" {{ … }}` blocks next to the rules)",
+            crate::files::display(&path)
+        );
+        let _ = writeln!(out, "0 passed, 0 failed");
+        return ExitCode::SUCCESS;
+    }
+    if tests.is_empty() {
+        let filter = args.filter.as_deref().unwrap_or("");
+        eprintln!(
+            "error: no test {} `{filter}` (the rule set has {} test{})",
+            if args.exact { "is named" } else { "matches" },
+            ruleset.tests.len(),
+            if ruleset.tests.len() == 1 { "" } else { "s" }
+        );
+        let _ = writeln!(out, "0 passed, 0 failed");
+        return ExitCode::from(1);
+    }
+    let results: Vec<TestResult> = {
+        use rayon::prelude::*;
+        tests
+            .par_iter()
+            .map(|t| vital_eval::testing::run_test(&engine, t))
+            .collect()
+    };
+    let color = stdout_color();
+    let paint = |ok: bool, text: &str| {
+        if !color {
+            text.to_string()
+        } else if ok {
+            format!("{GREEN}{text}{RESET}")
+        } else {
+            format!("{RED}{text}{RESET}")
+        }
+    };
+    let _ = writeln!(
+        out,
+        "running {} test{}",
+        results.len(),
+        if results.len() == 1 { "" } else { "s" }
+    );
+    for r in &results {
+        let _ = writeln!(
+            out,
+            "test {} ... {}",
+            r.name,
+            if r.passed() {
+                paint(true, "ok")
+            } else {
+                paint(false, "FAILED")
+            }
+        );
+    }
+    let failed: Vec<&TestResult> = results.iter().filter(|r| !r.passed()).collect();
+    if !failed.is_empty() {
+        let _ = writeln!(out, "\nfailures:");
+        for r in &failed {
+            let _ = writeln!(
+                out,
+                "\n---- {} ({}) ----",
+                r.name,
+                vital_eval::results::locate(sources, r.loc)
+            );
+            for f in &r.failures {
+                let file = sources.file(f.loc.file);
+                let text = file.text
+                    [f.loc.span.start.min(file.text.len())..f.loc.span.end.min(file.text.len())]
+                    .to_string();
+                let _ = writeln!(
+                    out,
+                    "  {}  at {}",
+                    text.split_whitespace().collect::<Vec<_>>().join(" "),
+                    vital_eval::results::locate(sources, f.loc)
+                );
+                let _ = writeln!(out, "    {}", f.actual);
+            }
+            let me = r.snapshots.len() - 1;
+            for i in failing_scores(ruleset, r) {
+                let _ = writeln!(out);
+                for line in vital_eval::explain::waterfall(
+                    &engine,
+                    sources,
+                    &r.snapshots[me],
+                    &r.outcome,
+                    i,
+                )
+                .lines()
+                {
+                    let _ = writeln!(out, "  {line}");
+                }
+            }
+        }
+        let _ = writeln!(out);
+    }
+    let summary = format!(
+        "{} passed, {} failed",
+        results.len() - failed.len(),
+        failed.len()
+    );
+    let _ = writeln!(out, "{}", paint(failed.is_empty(), &summary));
+    if failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+/// The scores a failing test's expectations read (every score when one
+/// reads health or status).
+fn failing_scores(rules: &vital_check::RuleSet, r: &TestResult) -> Vec<usize> {
+    use vital_check::ir::{Expectation, ExprKind};
+    let mut out: Vec<usize> = Vec::new();
+    let mut all = false;
+    fn walk(e: &vital_check::ir::Expr, out: &mut Vec<usize>, all: &mut bool) {
+        match &e.kind {
+            ExprKind::Score(s) if !out.contains(&(*s as usize)) => out.push(*s as usize),
+            ExprKind::Health | ExprKind::Status => *all = true,
+            ExprKind::Neg(a) | ExprKind::Not(a) | ExprKind::Abs(a) | ExprKind::Round(a) => {
+                walk(a, out, all)
+            }
+            ExprKind::Arith(_, a, b)
+            | ExprKind::Compare(_, a, b)
+            | ExprKind::And(a, b)
+            | ExprKind::Or(a, b)
+            | ExprKind::Coalesce(a, b) => {
+                walk(a, out, all);
+                walk(b, out, all);
+            }
+            ExprKind::IsMissing { value, .. } => walk(value, out, all),
+            _ => {}
+        }
+    }
+    let failing: Vec<vital_check::ir::Loc> = r.failures.iter().map(|f| f.loc).collect();
+    for t in &rules.tests {
+        if t.name != r.name {
+            continue;
+        }
+        for ex in &t.expects {
+            if let Expectation::Cond { cond, loc } = ex {
+                if failing.contains(loc) {
+                    walk(cond, &mut out, &mut all);
+                }
+            } else if let Expectation::Triggered { loc, .. } = ex {
+                if failing.contains(loc) {
+                    all = true;
+                }
+            }
+        }
+    }
+    if all {
+        (0..rules.scores.len()).collect()
+    } else {
+        out
+    }
+}

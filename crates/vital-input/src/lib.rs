@@ -1,0 +1,29 @@
+//! Reading snapshot inputs — the one implementation behind `vital run`,
+//! `vital explain` and every later command that reads snapshots.
+//!
+//! An [`Input`] is a file named on the command line (`.jsonl`, `.json`,
+//! `.csv`) or standard input (`-`, JSON Lines, spooled to a temporary file so
+//! it is read exactly as a file is). A [`Reader`] turns the inputs into
+//! [`Batch`]es: whole account histories (every accepted snapshot of an
+//! account, duplicates removed) plus the records it rejected, each naming
+//! file, line, account and reason.
+//!
+//! Memory: when there is one input and every account's records are
+//! consecutive in it (one cheap pre-scan tells), the input is streamed in
+//! batches of about [`BATCH`] records and memory stays flat; otherwise the
+//! inputs are read whole and grouped by account (several inputs are one
+//! history: an account's snapshots in different files meet). A JSON array is
+//! always read whole.
+//!
+//! Record parsing itself (one record's text → a validated
+//! [`vital_eval::Snapshot`] or a [`vital_eval::Rejection`]) is
+//! [`vital_eval::Schema`]'s; this crate does the I/O, the grouping and the
+//! batching around it.
+
+mod flood;
+mod reader;
+mod source;
+
+pub use flood::{thousands, RejectionLog};
+pub use reader::{Batch, Reader, Select, BATCH};
+pub use source::{Format, Input, InputError};

@@ -1,0 +1,671 @@
+//! Inputs → batches of account histories and rejections.
+
+use crate::source::{Format, Input, InputError};
+use rayon::prelude::*;
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+use std::io::{BufRead, Read};
+use std::sync::Arc;
+use vital_eval::reader::{fast_account, guess_account, Column, Problem};
+use vital_eval::{Ignored, Origin, Rejection, Schema, Snapshot};
+
+/// Records read per batch when streaming.
+pub const BATCH: usize = 8192;
+
+/// Which accounts are read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Select {
+    All,
+    /// One account (`vital explain`): other accounts' records are skipped
+    /// unread; a record whose account cannot be read is still reported (it
+    /// may be this account's).
+    Account(String),
+}
+
+/// Accepted snapshots grouped by account, and the records rejected.
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// Each account's accepted snapshots, in input order; an account is in
+    /// exactly one batch.
+    pub groups: Vec<Vec<Snapshot>>,
+    pub rejections: Vec<Rejection>,
+    /// Records read (accepted or not).
+    pub records: usize,
+    /// The groups, and the snapshots in them, are in input order (streamed
+    /// input), so results can be written as they come. Otherwise results
+    /// are put in input order with [`Reader::position`].
+    pub in_order: bool,
+}
+
+/// Reads the inputs of one command; see the crate documentation.
+pub struct Reader<'s, 'r> {
+    schema: &'s Schema<'r>,
+    inputs: Vec<Input>,
+    select: Select,
+    mode: Mode,
+    ignored: Ignored,
+}
+
+enum Mode {
+    Stream(Box<Stream>),
+    Whole,
+    Done,
+}
+
+/// A grouped input being streamed.
+struct Stream {
+    source: Source,
+    /// The run of the account at the end of the last batch: it may go on.
+    carry: Vec<Raw>,
+    carry_key: Option<String>,
+    /// The next batch, read while the last one was parsed.
+    ahead: Option<Result<Vec<Raw>, InputError>>,
+    /// A CSV input's columns.
+    columns: Option<Arc<[Column]>>,
+}
+
+/// One record as read, before parsing.
+enum Raw {
+    Json {
+        line: usize,
+        text: String,
+    },
+    NotUtf8 {
+        line: usize,
+        lossy: String,
+    },
+    Csv {
+        line: usize,
+        cells: csv::StringRecord,
+    },
+    /// A CSV row the CSV reader could not read.
+    Broken(Rejection),
+}
+
+impl Raw {
+    /// The account, when it can be seen without parsing the record.
+    fn key(&self) -> Option<Cow<'_, str>> {
+        match self {
+            Raw::Json { text, .. } => fast_account(text),
+            Raw::NotUtf8 { .. } | Raw::Broken(_) => None,
+            Raw::Csv { cells, .. } => cells.get(0).filter(|a| !a.is_empty()).map(Cow::Borrowed),
+        }
+    }
+
+    /// The account this record may belong to, for [`Select::Account`].
+    fn may_be(&self, account: &str) -> bool {
+        match self {
+            Raw::NotUtf8 { lossy, .. } => {
+                let g = guess_account(lossy);
+                g == "?" || g == account
+            }
+            Raw::Broken(_) => true,
+            _ => self.key().is_none_or(|k| k == account),
+        }
+    }
+}
+
+/// Lines of JSON Lines, or rows of CSV, read in batches.
+enum Source {
+    Lines {
+        reader: std::io::BufReader<std::fs::File>,
+        line: usize,
+        done: bool,
+    },
+    Csv {
+        reader: csv::Reader<std::io::BufReader<std::fs::File>>,
+        /// From the header.
+        columns: Arc<[Column]>,
+        done: bool,
+    },
+}
+
+impl Source {
+    fn done(&self) -> bool {
+        match self {
+            Source::Lines { done, .. } | Source::Csv { done, .. } => *done,
+        }
+    }
+
+    /// A CSV input's columns.
+    fn columns(&self) -> Option<Arc<[Column]>> {
+        match self {
+            Source::Lines { .. } => None,
+            Source::Csv { columns, .. } => Some(columns.clone()),
+        }
+    }
+
+    fn batch(&mut self, input: &Input, max: usize) -> Result<Vec<Raw>, InputError> {
+        let mut out = Vec::with_capacity(max.min(1024));
+        match self {
+            Source::Lines { reader, line, done } => {
+                while out.len() < max && !*done {
+                    let mut buf = Vec::new();
+                    if reader
+                        .read_until(b'\n', &mut buf)
+                        .map_err(|e| input.io(e))?
+                        == 0
+                    {
+                        *done = true;
+                        break;
+                    }
+                    *line += 1;
+                    if *line == 1 && buf.starts_with(b"\xEF\xBB\xBF") {
+                        buf.drain(..3);
+                    }
+                    if buf.iter().all(u8::is_ascii_whitespace) {
+                        continue;
+                    }
+                    out.push(match String::from_utf8(buf) {
+                        Ok(text) => Raw::Json { line: *line, text },
+                        Err(e) => Raw::NotUtf8 {
+                            line: *line,
+                            lossy: String::from_utf8_lossy(e.as_bytes()).into_owned(),
+                        },
+                    });
+                }
+            }
+            Source::Csv { reader, done, .. } => {
+                while out.len() < max && !*done {
+                    let mut rec = csv::StringRecord::new();
+                    match reader.read_record(&mut rec) {
+                        Ok(false) => *done = true,
+                        Ok(true) => {
+                            if rec.iter().all(|c| c.trim().is_empty()) {
+                                continue;
+                            }
+                            let line = rec.position().map_or(0, |p| p.line() as usize);
+                            out.push(Raw::Csv { line, cells: rec });
+                        }
+                        Err(e) => {
+                            let io = matches!(e.kind(), csv::ErrorKind::Io(_));
+                            let line = e.position().map_or(0, |p| p.line() as usize);
+                            if io {
+                                return Err(input.io(std::io::Error::other(e.to_string())));
+                            }
+                            out.push(Raw::Broken(Rejection {
+                                origin: Origin {
+                                    file: input.name.clone(),
+                                    line,
+                                },
+                                account: "?".into(),
+                                reason: format!("malformed CSV ({e})"),
+                                problem: Problem::MalformedCsv,
+                            }));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Opens an input for reading records: JSON Lines as lines, CSV with its
+/// header read (the columns). JSON arrays are read whole elsewhere.
+fn open_source(schema: &Schema<'_>, input: &Input) -> Result<Source, InputError> {
+    let reader = input.reader()?;
+    match input.format {
+        Format::Csv => {
+            let mut reader = csv::ReaderBuilder::new()
+                .flexible(true)
+                .has_headers(false)
+                .from_reader(reader);
+            let mut rec = csv::StringRecord::new();
+            loop {
+                let more = reader.read_record(&mut rec).map_err(|e| {
+                    let line = e.position().map_or(1, |p| p.line() as usize);
+                    InputError::CsvHeader {
+                        name: input.name.clone(),
+                        line,
+                        message: format!("the CSV header cannot be read ({e})"),
+                    }
+                })?;
+                if !more {
+                    // an empty file has no records, and no header is needed
+                    return Ok(Source::Csv {
+                        reader,
+                        columns: Arc::from([]),
+                        done: true,
+                    });
+                }
+                if rec.iter().all(|c| c.trim().is_empty()) {
+                    continue;
+                }
+                let line = rec.position().map_or(1, |p| p.line() as usize);
+                let cells: Vec<&str> = rec.iter().collect();
+                let columns =
+                    schema
+                        .csv_header(&cells)
+                        .map_err(|message| InputError::CsvHeader {
+                            name: input.name.clone(),
+                            line,
+                            message,
+                        })?;
+                return Ok(Source::Csv {
+                    reader,
+                    columns: Arc::from(columns),
+                    done: false,
+                });
+            }
+        }
+        Format::Jsonl | Format::Json => Ok(Source::Lines {
+            reader,
+            line: 0,
+            done: false,
+        }),
+    }
+}
+
+/// Parse one raw record.
+fn parse(
+    schema: &Schema<'_>,
+    name: &Arc<str>,
+    columns: Option<&[Column]>,
+    raw: Raw,
+    ignored: &mut Ignored,
+) -> Result<Snapshot, Rejection> {
+    let origin = |line| Origin {
+        file: name.clone(),
+        line,
+    };
+    match raw {
+        Raw::Json { line, text } => schema.json_record(&text, origin(line), ignored),
+        Raw::NotUtf8 { line, lossy } => Err(Rejection {
+            origin: origin(line),
+            account: guess_account(&lossy),
+            reason: "the line is not valid UTF-8".into(),
+            problem: Problem::NotUtf8,
+        }),
+        Raw::Csv { line, cells } => {
+            let cells: Vec<&str> = cells.iter().collect();
+            schema.csv_record(&cells, columns.unwrap_or(&[]), origin(line), ignored)
+        }
+        Raw::Broken(r) => Err(r),
+    }
+}
+
+/// The rejection of a second snapshot of an account for one date, if `s`
+/// is one (it is compared with the accepted snapshots only).
+fn duplicate(group: &[Snapshot], s: &Snapshot) -> Option<Rejection> {
+    group
+        .iter()
+        .find(|g| g.as_of == s.as_of)
+        .map(|first| Rejection {
+            origin: s.origin.clone(),
+            account: s.account.to_string(),
+            reason: format!(
+                "duplicate snapshot for {}, first at {}",
+                s.as_of.format("%Y-%m-%d"),
+                first.origin
+            ),
+            problem: Problem::Duplicate,
+        })
+}
+
+/// One account's run of records, parsed (in a worker).
+struct Parsed {
+    group: Vec<Snapshot>,
+    rejections: Vec<Rejection>,
+    ignored: Ignored,
+    records: usize,
+}
+
+fn parse_run(
+    schema: &Schema<'_>,
+    name: &Arc<str>,
+    columns: Option<&[Column]>,
+    run: Vec<Raw>,
+) -> Parsed {
+    let mut p = Parsed {
+        group: Vec::with_capacity(run.len()),
+        rejections: Vec::new(),
+        ignored: Ignored::default(),
+        records: run.len(),
+    };
+    for raw in run {
+        match parse(schema, name, columns, raw, &mut p.ignored) {
+            Ok(s) => match duplicate(&p.group, &s) {
+                Some(rej) => p.rejections.push(rej),
+                None => p.group.push(s),
+            },
+            Err(rej) => p.rejections.push(rej),
+        }
+    }
+    p
+}
+
+/// FNV-1a: accounts are only compared for "seen before?" in the pre-scan, so
+/// a fast hash is enough (a collision only makes input look ungrouped, which
+/// is read correctly, with more memory).
+fn hash_account(a: &str) -> u64 {
+    a.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// Are the records of each account consecutive in this input? One cheap
+/// pass that reads only the `account` of each record.
+fn grouped(input: &Input) -> Result<bool, InputError> {
+    let mut seen: HashSet<u64> = HashSet::new();
+    let mut last: Option<u64> = None;
+    let mut check = |acc: &str| {
+        let h = hash_account(acc);
+        if last != Some(h) {
+            if !seen.insert(h) {
+                return false;
+            }
+            last = Some(h);
+        }
+        true
+    };
+    let mut r = input.reader()?;
+    match input.format {
+        Format::Json => Ok(false),
+        Format::Jsonl => {
+            let mut buf = Vec::new();
+            loop {
+                buf.clear();
+                if r.read_until(b'\n', &mut buf).map_err(|e| input.io(e))? == 0 {
+                    return Ok(true);
+                }
+                // not UTF-8: the record is rejected later; it does not group
+                let Ok(text) = std::str::from_utf8(&buf) else {
+                    continue;
+                };
+                if let Some(acc) = fast_account(text.trim_start_matches('\u{feff}')) {
+                    if !check(&acc) {
+                        return Ok(false);
+                    }
+                }
+            }
+        }
+        Format::Csv => {
+            let mut r = csv::ReaderBuilder::new()
+                .flexible(true)
+                .has_headers(true)
+                .from_reader(r);
+            // a row that cannot be read is rejected by the main pass
+            for rec in r.records().flatten() {
+                if let Some(acc) = rec.get(0) {
+                    if !check(acc) {
+                        return Ok(false);
+                    }
+                }
+            }
+            Ok(true)
+        }
+    }
+}
+
+impl<'s, 'r> Reader<'s, 'r> {
+    /// Prepare to read: decides between streaming (one grouped input) and
+    /// reading whole.
+    pub fn new(
+        schema: &'s Schema<'r>,
+        inputs: Vec<Input>,
+        select: Select,
+    ) -> Result<Reader<'s, 'r>, InputError> {
+        let mode = match (&select, inputs.as_slice()) {
+            (Select::All, [one]) if one.format != Format::Json && grouped(one)? => {
+                let source = open_source(schema, one)?;
+                let columns = source.columns();
+                Mode::Stream(Box::new(Stream {
+                    source,
+                    carry: Vec::new(),
+                    carry_key: None,
+                    ahead: None,
+                    columns,
+                }))
+            }
+            _ => Mode::Whole,
+        };
+        Ok(Reader {
+            schema,
+            inputs,
+            select,
+            mode,
+            ignored: Ignored::default(),
+        })
+    }
+
+    /// Unknown signals, event types and event fields met in accepted
+    /// records so far, with counts.
+    pub fn ignored(&self) -> &Ignored {
+        &self.ignored
+    }
+
+    /// The names of the inputs, in command-line order.
+    pub fn names(&self) -> impl Iterator<Item = &Arc<str>> {
+        self.inputs.iter().map(|i| &i.name)
+    }
+
+    /// Where a record stands in the input: (input index, line). Results of
+    /// batches that are not [`Batch::in_order`] are sorted by it.
+    pub fn position(&self, origin: &Origin) -> (usize, usize) {
+        let file = self
+            .inputs
+            .iter()
+            .position(|i| i.name == origin.file)
+            .unwrap_or(0);
+        (file, origin.line)
+    }
+
+    /// The next batch; `None` when every input has been read.
+    pub fn next_batch(&mut self) -> Result<Option<Batch>, InputError> {
+        match std::mem::replace(&mut self.mode, Mode::Done) {
+            Mode::Done => Ok(None),
+            Mode::Whole => self.whole().map(Some),
+            Mode::Stream(mut s) => {
+                let batch = self.stream(&mut s)?;
+                if !(s.source.done() && s.carry.is_empty() && s.ahead.is_none()) {
+                    self.mode = Mode::Stream(s);
+                }
+                Ok(Some(batch))
+            }
+        }
+    }
+
+    /// One batch of a streamed input: the batch's records cut into runs of
+    /// one account; every complete run parsed by a worker while the next
+    /// batch is read.
+    fn stream(&mut self, s: &mut Stream) -> Result<Batch, InputError> {
+        let input = &self.inputs[0];
+        let schema = self.schema;
+        loop {
+            let raws = match s.ahead.take() {
+                Some(r) => r?,
+                None => s.source.batch(input, BATCH)?,
+            };
+            let eof = s.source.done();
+            let mut runs: Vec<Vec<Raw>> = Vec::new();
+            for raw in raws {
+                let key = raw.key();
+                let same = !s.carry.is_empty()
+                    && match &key {
+                        Some(k) => s.carry_key.as_deref() == Some(k.as_ref()),
+                        // no readable account: rejected on its own later,
+                        // and it does not end the account around it
+                        None => true,
+                    };
+                if !same {
+                    let key = key.map(Cow::into_owned);
+                    let run = std::mem::take(&mut s.carry);
+                    if !run.is_empty() {
+                        runs.push(run);
+                    }
+                    s.carry_key = key;
+                }
+                s.carry.push(raw);
+            }
+            if eof && !s.carry.is_empty() {
+                runs.push(std::mem::take(&mut s.carry));
+            }
+            let columns = s.columns.clone();
+            let source = &mut s.source;
+            let (parsed, ahead): (Vec<Parsed>, _) = rayon::join(
+                || {
+                    runs.into_par_iter()
+                        .map(|run| parse_run(schema, &input.name, columns.as_deref(), run))
+                        .collect()
+                },
+                || (!eof).then(|| source.batch(input, BATCH)),
+            );
+            s.ahead = ahead;
+            let mut batch = Batch {
+                in_order: true,
+                ..Batch::default()
+            };
+            for p in parsed {
+                batch.records += p.records;
+                batch.rejections.extend(p.rejections);
+                if !p.ignored.is_empty() {
+                    self.ignored.merge(p.ignored);
+                }
+                if !p.group.is_empty() {
+                    batch.groups.push(p.group);
+                }
+            }
+            if batch.records > 0 || eof {
+                return Ok(batch);
+            }
+        }
+    }
+
+    /// Every input read whole, grouped by account (accounts in order of
+    /// first appearance).
+    fn whole(&mut self) -> Result<Batch, InputError> {
+        let mut batch = Batch::default();
+        let mut at: HashMap<Arc<str>, usize> = HashMap::new();
+        for input in &self.inputs {
+            let Records { raws, columns } = self.read_whole(input)?;
+            let raws: Vec<Raw> = match &self.select {
+                Select::All => raws,
+                Select::Account(a) => raws.into_iter().filter(|r| r.may_be(a)).collect(),
+            };
+            batch.records += raws.len();
+            let schema = self.schema;
+            let parsed: Vec<(Result<Snapshot, Rejection>, Ignored)> = raws
+                .into_par_iter()
+                .map(|raw| {
+                    let mut ig = Ignored::default();
+                    let r = parse(schema, &input.name, columns.as_deref(), raw, &mut ig);
+                    (r, ig)
+                })
+                .collect();
+            for (r, ig) in parsed {
+                match r {
+                    Err(rej) => {
+                        let wanted = match &self.select {
+                            Select::All => true,
+                            Select::Account(a) => rej.account == *a || rej.account == "?",
+                        };
+                        if wanted {
+                            batch.rejections.push(rej);
+                        } else {
+                            batch.records -= 1;
+                        }
+                    }
+                    Ok(s) => {
+                        if let Select::Account(a) = &self.select {
+                            if *s.account != **a {
+                                batch.records -= 1;
+                                continue;
+                            }
+                        }
+                        if !ig.is_empty() {
+                            self.ignored.merge(ig);
+                        }
+                        match at.get(&s.account) {
+                            Some(&i) => match duplicate(&batch.groups[i], &s) {
+                                Some(rej) => batch.rejections.push(rej),
+                                None => batch.groups[i].push(s),
+                            },
+                            None => {
+                                at.insert(s.account.clone(), batch.groups.len());
+                                batch.groups.push(vec![s]);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Ok(batch)
+    }
+
+    /// Every record of one input.
+    fn read_whole(&self, input: &Input) -> Result<Records, InputError> {
+        if input.format == Format::Json {
+            return Ok(Records {
+                raws: json_array(input)?,
+                columns: None,
+            });
+        }
+        let mut source = open_source(self.schema, input)?;
+        let columns = source.columns();
+        let mut out = Vec::new();
+        while !source.done() {
+            out.extend(source.batch(input, usize::MAX)?);
+        }
+        Ok(Records { raws: out, columns })
+    }
+}
+
+/// Every record of one input, and its CSV columns.
+struct Records {
+    raws: Vec<Raw>,
+    columns: Option<Arc<[Column]>>,
+}
+
+/// The elements of a JSON array, each with the line it starts on.
+fn json_array(input: &Input) -> Result<Vec<Raw>, InputError> {
+    let mut bytes = Vec::new();
+    input
+        .reader()?
+        .read_to_end(&mut bytes)
+        .map_err(|e| input.io(e))?;
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let before = &e.as_bytes()[..at];
+            let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+            let column = at
+                - before
+                    .iter()
+                    .rposition(|b| *b == b'\n')
+                    .map_or(0, |p| p + 1)
+                + 1;
+            return Err(InputError::NotJsonArray {
+                name: input.name.clone(),
+                line,
+                column,
+                message: "the file is not valid UTF-8".into(),
+            });
+        }
+    };
+    let body = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let items: Vec<&serde_json::value::RawValue> =
+        serde_json::from_str(body).map_err(|e| InputError::NotJsonArray {
+            name: input.name.clone(),
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string(),
+        })?;
+    let starts: Vec<usize> = std::iter::once(0)
+        .chain(body.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
+    let base = body.as_ptr() as usize;
+    Ok(items
+        .into_iter()
+        .map(|raw| {
+            let off = (raw.get().as_ptr() as usize)
+                .saturating_sub(base)
+                .min(body.len());
+            Raw::Json {
+                line: starts.partition_point(|&s| s <= off),
+                text: raw.get().to_string(),
+            }
+        })
+        .collect())
+}

@@ -1,0 +1,174 @@
+//! The inputs named on the command line, and what can go wrong with one as
+//! a whole (a file that cannot be opened, a JSON file that is not an array,
+//! a CSV header without `account,as_of`). A problem with one record is a
+//! [`vital_eval::Rejection`] instead, and the other records are still read.
+
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// How an input is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// One JSON record per line (`.jsonl`, `.ndjson`, standard input).
+    Jsonl,
+    /// One JSON array of records (`.json`).
+    Json,
+    /// A header `account,as_of,SIGNAL…` and one row per snapshot (`.csv`).
+    Csv,
+}
+
+/// A snapshot input: a file, or standard input spooled to a temporary file.
+#[derive(Debug)]
+pub struct Input {
+    /// As the user named it (`-` for standard input), with `/` separators;
+    /// rejections and warnings cite it.
+    pub name: Arc<str>,
+    pub format: Format,
+    path: PathBuf,
+    /// Keeps standard input's spool file alive (deleted on drop).
+    _spool: Option<tempfile::NamedTempFile>,
+}
+
+/// An input that cannot be read at all.
+#[derive(Debug)]
+pub enum InputError {
+    /// The file name says nothing about its format.
+    UnknownFormat { name: String },
+    /// Opening or reading failed.
+    Io {
+        name: Arc<str>,
+        error: std::io::Error,
+    },
+    /// A `.json` file that is not an array of records.
+    NotJsonArray {
+        name: Arc<str>,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    /// A CSV header that does not start with `account,as_of`.
+    CsvHeader {
+        name: Arc<str>,
+        line: usize,
+        message: String,
+    },
+}
+
+impl std::fmt::Display for InputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            InputError::UnknownFormat { name } => write!(
+                f,
+                "cannot tell the format of `{name}`: name it .jsonl (JSON Lines), .json (a JSON array) or .csv"
+            ),
+            InputError::Io { name, error } => {
+                write!(f, "cannot read `{name}`: {}", io_reason(error))
+            }
+            InputError::NotJsonArray {
+                name,
+                line,
+                column,
+                message,
+            } => write!(
+                f,
+                "{name}:{line}:{column}: not a JSON array of records: {message}"
+            ),
+            InputError::CsvHeader {
+                name,
+                line,
+                message,
+            } => write!(f, "{name}:{line}: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for InputError {}
+
+/// A short reason for an I/O error, for people.
+pub fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        std::io::ErrorKind::IsADirectory => "it is a directory".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// Display form of a path: as given, with `/` separators, without `./`.
+fn display(path: &Path) -> String {
+    let s = path.to_string_lossy().replace('\\', "/");
+    s.strip_prefix("./").map(str::to_string).unwrap_or(s)
+}
+
+impl Input {
+    /// The input a command-line argument names: `-` is standard input (JSON
+    /// Lines), read to its end now; a file's format comes from its
+    /// extension.
+    pub fn open(arg: &Path) -> Result<Input, InputError> {
+        if arg.as_os_str() == "-" {
+            return Input::spool("-", Format::Jsonl, std::io::stdin().lock());
+        }
+        let name = display(arg);
+        let format = match arg.extension().and_then(|e| e.to_str()) {
+            Some("jsonl" | "ndjson") => Format::Jsonl,
+            Some("json") => Format::Json,
+            Some("csv") => Format::Csv,
+            _ => return Err(InputError::UnknownFormat { name }),
+        };
+        let name: Arc<str> = Arc::from(name.as_str());
+        let meta = std::fs::metadata(arg).map_err(|error| InputError::Io {
+            name: name.clone(),
+            error,
+        })?;
+        if meta.is_dir() {
+            return Err(InputError::Io {
+                name,
+                error: std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a directory"),
+            });
+        }
+        Ok(Input {
+            name,
+            format,
+            path: arg.to_path_buf(),
+            _spool: None,
+        })
+    }
+
+    /// Every input of a command line, in order.
+    pub fn open_all(args: &[PathBuf]) -> Result<Vec<Input>, InputError> {
+        args.iter().map(|a| Input::open(a)).collect()
+    }
+
+    /// An input read from a stream (standard input): copied to a temporary
+    /// file, so it is read — in any order of records — exactly as a file is,
+    /// and memory stays flat.
+    pub fn spool(name: &str, format: Format, mut from: impl Read) -> Result<Input, InputError> {
+        let name: Arc<str> = Arc::from(name);
+        let io = |error| InputError::Io {
+            name: name.clone(),
+            error,
+        };
+        let mut file = tempfile::NamedTempFile::new().map_err(io)?;
+        std::io::copy(&mut from, file.as_file_mut()).map_err(io)?;
+        Ok(Input {
+            path: file.path().to_path_buf(),
+            name: name.clone(),
+            format,
+            _spool: Some(file),
+        })
+    }
+
+    /// A buffered reader over the input from its start.
+    pub(crate) fn reader(&self) -> Result<BufReader<std::fs::File>, InputError> {
+        let f = std::fs::File::open(&self.path).map_err(|error| self.io(error))?;
+        Ok(BufReader::with_capacity(1 << 20, f))
+    }
+
+    pub(crate) fn io(&self, error: std::io::Error) -> InputError {
+        InputError::Io {
+            name: self.name.clone(),
+            error,
+        }
+    }
+}
