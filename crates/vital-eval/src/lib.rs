@@ -11,6 +11,7 @@ pub mod explain;
 pub mod reader;
 pub mod results;
 pub mod snapshot;
+pub mod table;
 pub mod testing;
 
 pub use engine::{Engine, Outcome, Scored};

@@ -3,9 +3,9 @@
 use crate::source::{Format, Input, InputError};
 use rayon::prelude::*;
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::io::{BufRead, Read};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use vital_eval::reader::{fast_account, guess_account, Column, Problem};
 use vital_eval::{Ignored, Origin, Rejection, Schema, Snapshot};
 
@@ -113,7 +113,10 @@ enum Source {
         done: bool,
     },
     Csv {
-        reader: csv::Reader<std::io::BufReader<std::fs::File>>,
+        reader: csv::Reader<Counting>,
+        /// Where the newlines are (the CSV reader's own line numbers skip
+        /// blank lines and count `\r\n` wrong).
+        lines: Lines,
         /// From the header.
         columns: Arc<[Column]>,
         done: bool,
@@ -165,7 +168,12 @@ impl Source {
                     });
                 }
             }
-            Source::Csv { reader, done, .. } => {
+            Source::Csv {
+                reader,
+                done,
+                lines,
+                ..
+            } => {
                 while out.len() < max && !*done {
                     let mut rec = csv::StringRecord::new();
                     match reader.read_record(&mut rec) {
@@ -174,12 +182,12 @@ impl Source {
                             if rec.iter().all(|c| c.trim().is_empty()) {
                                 continue;
                             }
-                            let line = rec.position().map_or(0, |p| p.line() as usize);
+                            let line = rec.position().map_or(0, |p| lines.line_at(p.byte()));
                             out.push(Raw::Csv { line, cells: rec });
                         }
                         Err(e) => {
                             let io = matches!(e.kind(), csv::ErrorKind::Io(_));
-                            let line = e.position().map_or(0, |p| p.line() as usize);
+                            let line = e.position().map_or(0, |p| lines.line_at(p.byte()));
                             if io {
                                 return Err(input.io(std::io::Error::other(e.to_string())));
                             }
@@ -201,20 +209,98 @@ impl Source {
     }
 }
 
+/// A reader that notes where its non-blank lines start, so that CSV records
+/// get their true line numbers (the CSV reader's own count skips blank lines
+/// and is one low on `\r\n` files).
+struct Counting {
+    inner: std::io::BufReader<std::fs::File>,
+    /// Bytes read so far.
+    read: u64,
+    /// The line being read: its number, and its start while it is still
+    /// blank (nothing but `\r` yet).
+    line: usize,
+    pending: Option<u64>,
+    starts: Arc<Mutex<VecDeque<(u64, usize)>>>,
+}
+
+/// The line numbers of records, asked in increasing order of offset.
+struct Lines {
+    starts: Arc<Mutex<VecDeque<(u64, usize)>>>,
+    last: usize,
+}
+
+impl Counting {
+    fn new(inner: std::io::BufReader<std::fs::File>) -> (Counting, Lines) {
+        let starts = Arc::new(Mutex::new(VecDeque::new()));
+        (
+            Counting {
+                inner,
+                read: 0,
+                line: 1,
+                pending: Some(0),
+                starts: starts.clone(),
+            },
+            Lines { starts, last: 1 },
+        )
+    }
+}
+
+impl Read for Counting {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Ok(mut starts) = self.starts.lock() {
+            for (i, b) in buf[..n].iter().enumerate() {
+                match b {
+                    b'\n' => {
+                        self.line += 1;
+                        self.pending = Some(self.read + i as u64 + 1);
+                    }
+                    b'\r' => {}
+                    _ => {
+                        if let Some(start) = self.pending.take() {
+                            starts.push_back((start, self.line));
+                        }
+                    }
+                }
+            }
+        }
+        self.read += n as u64;
+        Ok(n)
+    }
+}
+
+impl Lines {
+    /// The line of the record the CSV reader places at `offset`: the first
+    /// non-blank line starting at or after it (the reader may place a
+    /// record at the end of the line or the blank lines before it).
+    fn line_at(&mut self, offset: u64) -> usize {
+        if let Ok(mut starts) = self.starts.lock() {
+            while starts.front().is_some_and(|&(s, _)| s < offset) {
+                starts.pop_front();
+            }
+            if let Some(&(_, line)) = starts.front() {
+                self.last = line;
+            }
+        }
+        self.last
+    }
+}
+
 /// Opens an input for reading records: JSON Lines as lines, CSV with its
 /// header read (the columns). JSON arrays are read whole elsewhere.
 fn open_source(schema: &Schema<'_>, input: &Input) -> Result<Source, InputError> {
     let reader = input.reader()?;
     match input.format {
         Format::Csv => {
+            let (counting, mut lines) = Counting::new(reader);
             let mut reader = csv::ReaderBuilder::new()
                 .flexible(true)
                 .has_headers(false)
-                .from_reader(reader);
+                .from_reader(counting);
             let mut rec = csv::StringRecord::new();
             loop {
                 let more = reader.read_record(&mut rec).map_err(|e| {
-                    let line = e.position().map_or(1, |p| p.line() as usize);
+                    let line = e.position().map_or(1, |p| lines.line_at(p.byte()));
                     InputError::CsvHeader {
                         name: input.name.clone(),
                         line,
@@ -225,6 +311,7 @@ fn open_source(schema: &Schema<'_>, input: &Input) -> Result<Source, InputError>
                     // an empty file has no records, and no header is needed
                     return Ok(Source::Csv {
                         reader,
+                        lines,
                         columns: Arc::from([]),
                         done: true,
                     });
@@ -232,7 +319,7 @@ fn open_source(schema: &Schema<'_>, input: &Input) -> Result<Source, InputError>
                 if rec.iter().all(|c| c.trim().is_empty()) {
                     continue;
                 }
-                let line = rec.position().map_or(1, |p| p.line() as usize);
+                let line = rec.position().map_or(1, |p| lines.line_at(p.byte()));
                 let cells: Vec<&str> = rec.iter().collect();
                 let columns =
                     schema
@@ -244,6 +331,7 @@ fn open_source(schema: &Schema<'_>, input: &Input) -> Result<Source, InputError>
                         })?;
                 return Ok(Source::Csv {
                     reader,
+                    lines,
                     columns: Arc::from(columns),
                     done: false,
                 });
@@ -645,13 +733,23 @@ fn json_array(input: &Input) -> Result<Vec<Raw>, InputError> {
         }
     };
     let body = text.strip_prefix('\u{feff}').unwrap_or(&text);
-    let items: Vec<&serde_json::value::RawValue> =
-        serde_json::from_str(body).map_err(|e| InputError::NotJsonArray {
+    let items: Vec<&serde_json::value::RawValue> = serde_json::from_str(body).map_err(|e| {
+        // serde's message ends with the place, which is given already
+        let text = e.to_string();
+        let what = text
+            .rfind(" at line ")
+            .map_or(text.as_str(), |i| &text[..i]);
+        InputError::NotJsonArray {
             name: input.name.clone(),
             line: e.line(),
             column: e.column(),
-            message: e.to_string(),
-        })?;
+            message: if what == "trailing comma" {
+                "trailing comma (remove the `,` after the last record)".into()
+            } else {
+                what.to_string()
+            },
+        }
+    })?;
     let starts: Vec<usize> = std::iter::once(0)
         .chain(body.match_indices('\n').map(|(i, _)| i + 1))
         .collect();

@@ -2,7 +2,8 @@
 //! github or sarif form.
 
 use super::{default_paths, fail};
-use crate::{files, report};
+use crate::report;
+use vital_check::load as files;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -29,7 +30,11 @@ pub fn run(args: Args) -> ExitCode {
         let shown: Vec<String> = paths.iter().map(|p| files::display(p)).collect();
         return fail(format!("no .vital files found in {}", shown.join(", ")));
     }
-    let (sources, mut io_diags) = files::load(&list);
+    let files::Loaded {
+        sources,
+        diagnostics: mut io_diags,
+        ..
+    } = files::load(&list);
     let checked = vital_check::check(&sources);
     let mut diags = checked.diagnostics;
     diags.append(&mut io_diags);

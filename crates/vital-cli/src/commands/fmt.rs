@@ -1,7 +1,7 @@
 //! `vital fmt`: the canonical layout, in place or `--check`.
 
 use super::{default_paths, fail, stderr_color};
-use crate::files;
+use vital_check::load as files;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -22,7 +22,12 @@ pub fn run(args: Args) -> ExitCode {
         Ok(l) => l,
         Err(e) => return fail(e),
     };
-    let (sources, io_diags) = files::load(&list);
+    let files::Loaded {
+        sources,
+        diagnostics: io_diags,
+        bom,
+        ..
+    } = files::load(&list);
     let mut failed = !io_diags.is_empty();
     let stdout = std::io::stdout();
     let color = stderr_color();
@@ -42,7 +47,15 @@ pub fn run(args: Args) -> ExitCode {
                 changed += 1;
                 if check {
                     let _ = writeln!(stdout.lock(), "{}", file.path);
-                } else if let Err(e) = std::fs::write(&list[id.index()], formatted) {
+                } else if let Err(e) = std::fs::write(
+                    &list[id.index()],
+                    // a byte-order mark the file had stays
+                    if bom.get(id.index()) == Some(&true) {
+                        format!("\u{FEFF}{formatted}")
+                    } else {
+                        formatted
+                    },
+                ) {
                     eprintln!("error: cannot write `{}`: {e}", file.path);
                     failed = true;
                 } else {

@@ -7,7 +7,7 @@ pub mod lsp;
 pub mod run;
 pub mod test;
 
-use crate::files;
+use vital_check::load as files;
 use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
@@ -52,7 +52,11 @@ pub fn load_rules(path: &Path) -> Result<Loaded, ExitCode> {
             files::display(path)
         )));
     }
-    let (sources, io_diags) = files::load(&list);
+    let files::Loaded {
+        sources,
+        diagnostics: io_diags,
+        ..
+    } = files::load(&list);
     let checked = vital_check::check(&sources);
     let color = stderr_color();
     let errors: Vec<&vital_syntax::Diagnostic> = io_diags

@@ -367,7 +367,7 @@ impl Output<'_> {
     fn finish(&mut self, rejected: usize) -> Result<(), Failure> {
         if self.format == OutFormat::Table {
             let rows: Vec<(&Snapshot, &Outcome)> = self.table.iter().map(|(s, o)| (s, o)).collect();
-            let text = vital_eval::results::table(self.engine, &rows, self.color);
+            let text = vital_eval::table::table(self.engine, &rows, self.color);
             self.out.write_all(text.as_bytes())?;
             let summary = self.summary(rejected);
             self.out.write_all(summary.as_bytes())?;
@@ -408,11 +408,25 @@ impl Output<'_> {
             .filter(|(_, n)| **n > 0)
             .map(|(p, n)| format!("{p} {}", thousands(*n)))
             .collect();
-        out.push_str(&if fired.is_empty() {
-            "playbooks: none started\n".to_string()
+        if fired.is_empty() {
+            out.push_str("playbooks: none started\n");
         } else {
-            format!("playbooks: {}\n", fired.join(", "))
-        });
+            // whole items per line, within the table's width
+            let mut line = String::from("playbooks:");
+            for (i, item) in fired.iter().enumerate() {
+                let sep = if i + 1 < fired.len() { "," } else { "" };
+                if line.chars().count() + 1 + item.chars().count() + 1 > vital_eval::table::WIDTH {
+                    out.push_str(&line);
+                    out.push('\n');
+                    line = String::from("          ");
+                }
+                line.push(' ');
+                line.push_str(item);
+                line.push_str(sep);
+            }
+            out.push_str(&line);
+            out.push('\n');
+        }
         if rejected > 0 {
             out.push_str(&format!(
                 "rejected: {} record{} (see above)\n",

@@ -47,7 +47,7 @@ pub fn run(args: Args) -> ExitCode {
         let _ = writeln!(
             out,
             "the rule set in `{}` has no tests (write `test \"…\" {{ … }}` blocks next to the rules)",
-            crate::files::display(&path)
+            vital_check::load::display(&path)
         );
         let _ = writeln!(out, "0 passed, 0 failed");
         return ExitCode::SUCCESS;
@@ -121,17 +121,9 @@ pub fn run(args: Args) -> ExitCode {
                 );
                 let _ = writeln!(out, "    {}", f.actual);
             }
-            let me = r.snapshots.len() - 1;
             for i in failing_scores(ruleset, r) {
                 let _ = writeln!(out);
-                for line in vital_eval::explain::waterfall(
-                    &engine,
-                    sources,
-                    &r.snapshots[me],
-                    &r.outcome,
-                    i,
-                )
-                .lines()
+                for line in vital_eval::explain::waterfall(&engine, sources, &r.outcome, i).lines()
                 {
                     let _ = writeln!(out, "  {line}");
                 }
@@ -155,28 +147,25 @@ pub fn run(args: Args) -> ExitCode {
 /// The scores a failing test's expectations read (every score when one
 /// reads health or status).
 fn failing_scores(rules: &vital_check::RuleSet, r: &TestResult) -> Vec<usize> {
-    use vital_check::ir::{Expectation, ExprKind};
+    use vital_check::ir::{Expectation, ExprKind, Target};
     let mut out: Vec<usize> = Vec::new();
     let mut all = false;
-    fn walk(e: &vital_check::ir::Expr, out: &mut Vec<usize>, all: &mut bool) {
-        match &e.kind {
-            ExprKind::Score(s) if !out.contains(&(*s as usize)) => out.push(*s as usize),
-            ExprKind::Health | ExprKind::Status => *all = true,
-            ExprKind::Neg(a) | ExprKind::Not(a) | ExprKind::Abs(a) | ExprKind::Round(a) => {
-                walk(a, out, all)
+    let walk = |e: &vital_check::ir::Expr, out: &mut Vec<usize>, all: &mut bool| {
+        e.walk(&mut |e| match &e.kind {
+            ExprKind::Score(s)
+            | ExprKind::Previous(Target::Score(s), _)
+            | ExprKind::Change(Target::Score(s), _) => {
+                if !out.contains(&(*s as usize)) {
+                    out.push(*s as usize)
+                }
             }
-            ExprKind::Arith(_, a, b)
-            | ExprKind::Compare(_, a, b)
-            | ExprKind::And(a, b)
-            | ExprKind::Or(a, b)
-            | ExprKind::Coalesce(a, b) => {
-                walk(a, out, all);
-                walk(b, out, all);
-            }
-            ExprKind::IsMissing { value, .. } => walk(value, out, all),
+            ExprKind::Health
+            | ExprKind::Status
+            | ExprKind::Previous(Target::Health, _)
+            | ExprKind::Change(Target::Health, _) => *all = true,
             _ => {}
-        }
-    }
+        })
+    };
     let failing: Vec<vital_check::ir::Loc> = r.failures.iter().map(|f| f.loc).collect();
     for t in &rules.tests {
         if t.name != r.name {

@@ -1,0 +1,339 @@
+//! Input mistakes a new user makes, through the real binary: each must be
+//! reported clearly (file, line, what was expected) or accepted, never
+//! silently mis-scored.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+}
+
+/// The §2–§3 rules of the language reference (docs/language.md).
+fn spec() -> String {
+    root()
+        .join("tests/eval/spec/rules.vital")
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn vital_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vital"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The §7 example record of account `acme`, one line.
+fn acme() -> String {
+    std::fs::read_to_string(root().join("tests/eval/spec/acme.jsonl"))
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
+/// A record of `account` at `as_of` with the required signals.
+fn record(account: &str, as_of: &str) -> String {
+    format!(
+        r#"{{"account": "{account}", "as_of": "{as_of}", "signals": {{"arr": 1000, "tier": "smb", "feature_usage": 40, "logins_30d": 3, "renewal_date": "2027-01-01", "csm": "dana", "is_reference": false}}}}"#
+    )
+}
+
+const CSV_HEADER: &str =
+    "account,as_of,arr,tier,feature_usage,logins_30d,renewal_date,csm,is_reference";
+
+#[test]
+fn a_byte_order_mark_is_accepted_in_jsonl_json_and_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let bom = "\u{feff}";
+    std::fs::write(dir.path().join("a.jsonl"), format!("{bom}{}\n", acme())).unwrap();
+    std::fs::write(
+        dir.path().join("a.json"),
+        format!("{bom}[\n{}\n]\n", acme()),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("a.csv"),
+        format!(
+            "{bom}{CSV_HEADER}\nacme,2026-11-01,250000,enterprise,72,31,2027-01-15,dana,true\n"
+        ),
+    )
+    .unwrap();
+    for f in ["a.jsonl", "a.json", "a.csv"] {
+        let o = vital_in(dir.path(), &["run", "--rules", &spec(), f]);
+        assert_eq!(o.status.code(), Some(0), "{f}: {}", stderr(&o));
+        assert_eq!(stderr(&o), "", "{f}");
+        assert!(
+            stdout(&o).starts_with(r#"{"account": "acme", "as_of": "2026-11-01""#),
+            "{f}: {}",
+            stdout(&o)
+        );
+    }
+}
+
+#[test]
+fn csv_rows_keep_their_true_line_numbers_with_crlf_and_blank_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = [
+        CSV_HEADER,
+        "acme,2026-11-01,100,smb,50,3,2027-01-01,dana,true",
+        "beta,2026-11-01,100,smb,50,x,2027-01-01,dana,true",
+        "",
+        "gamma,2026-11-01,100,smb,50,y,2027-01-01,dana,true",
+        "\"delta\nwith a newline\",2026-11-01,100,smb,50,z,2027-01-01,dana,true",
+    ];
+    for (name, eol) in [("crlf.csv", "\r\n"), ("lf.csv", "\n")] {
+        std::fs::write(dir.path().join(name), rows.join(eol) + eol).unwrap();
+        let o = vital_in(dir.path(), &["run", "--rules", &spec(), name]);
+        assert_eq!(o.status.code(), Some(1));
+        let err = stderr(&o);
+        assert!(err.contains(&format!("{name}:3: account beta:")), "{err}");
+        assert!(err.contains(&format!("{name}:5: account gamma:")), "{err}");
+        assert!(err.contains(&format!("{name}:6: account delta")), "{err}");
+    }
+}
+
+#[test]
+fn empty_input_and_an_as_of_before_every_snapshot_warn_and_exit_0() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("empty.jsonl"), "").unwrap();
+    std::fs::write(dir.path().join("a.jsonl"), acme() + "\n").unwrap();
+    let o = vital_in(dir.path(), &["run", "--rules", &spec(), "empty.jsonl"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(stdout(&o), "");
+    assert_eq!(
+        stderr(&o),
+        "warning: nothing was scored: the input holds no records\n"
+    );
+    let o = vital_in(
+        dir.path(),
+        &[
+            "run",
+            "--rules",
+            &spec(),
+            "--as-of",
+            "2020-01-01",
+            "a.jsonl",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(stdout(&o), "");
+    assert_eq!(
+        stderr(&o),
+        "warning: nothing was scored: no account has a snapshot on or before 2020-01-01\n"
+    );
+}
+
+#[test]
+fn a_flood_of_one_mistake_prints_twenty_and_counts_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut lines = vec![record("acme", "2026-11-01")];
+    for i in 0..25 {
+        lines.push(record(&format!("bad-{i:02}"), "11/01/2026"));
+    }
+    lines.push(record("acme", "2026-11-01")); // a duplicate: another reason
+    std::fs::write(dir.path().join("in.jsonl"), lines.join("\n")).unwrap();
+    let o = vital_in(dir.path(), &["run", "--rules", &spec(), "in.jsonl"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    let printed = err.matches("`as_of`: expected a date").count();
+    assert_eq!(printed, 20, "{err}");
+    assert!(err.contains("in.jsonl:21: account bad-19:"), "{err}");
+    assert!(!err.contains("bad-20"), "{err}");
+    assert!(
+        err.contains(
+            "in.jsonl:27: account acme: duplicate snapshot for 2026-11-01, first at in.jsonl:1"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("… and 5 more records rejected: `as_of` missing or invalid\n"),
+        "{err}"
+    );
+    assert!(
+        err.ends_with("error: 26 of 27 records were rejected; the others were evaluated\n"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_json_array_with_a_trailing_comma_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.json"), format!("[\n{},\n]\n", acme())).unwrap();
+    let o = vital_in(dir.path(), &["run", "--rules", &spec(), "a.json"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        stderr(&o),
+        "error: a.json:3:1: not a JSON array of records: trailing comma (remove the `,` after the last record)\n"
+    );
+}
+
+#[test]
+fn signals_beside_account_and_an_event_date_under_date_get_a_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    let top = r#"{"account": "flat", "as_of": "2026-11-01", "arr": 1000, "tier": "smb", "feature_usage": 40, "logins_30d": 3, "renewal_date": "2027-01-01", "csm": "dana", "is_reference": false}"#;
+    // `nps` is optional: beside `account` it would be silently missing
+    let optional = record("opt", "2026-11-01").replace(r#""as_of""#, r#""nps": 40, "as_of""#);
+    let date = record("dated", "2026-11-01").replace(
+        "}}",
+        r#"}, "events": [{"type": "webinar_attended", "date": "2026-10-01"}]}"#,
+    );
+    std::fs::write(
+        dir.path().join("in.jsonl"),
+        [top, optional.as_str(), date.as_str()].join("\n"),
+    )
+    .unwrap();
+    let o = vital_in(dir.path(), &["run", "--rules", &spec(), "in.jsonl"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains(r#"in.jsonl:1: account flat: signal `arr` is at the top level of the record; signals go under "signals": {"arr": …}"#),
+        "{err}"
+    );
+    assert!(
+        err.contains("in.jsonl:2: account opt: signal `nps` is at the top level of the record"),
+        "{err}"
+    );
+    assert!(
+        err.contains("in.jsonl:3: account dated: event #1 (webinar_attended): `at`: expected a date (\"YYYY-MM-DD\"), found nothing; found `date`: an event's date goes in `at`"),
+        "{err}"
+    );
+    assert_eq!(stdout(&o), "");
+}
+
+#[test]
+fn explain_with_table_or_csv_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.jsonl"), acme() + "\n").unwrap();
+    for f in ["table", "csv"] {
+        let o = vital_in(
+            dir.path(),
+            &[
+                "run",
+                "--rules",
+                &spec(),
+                "--explain",
+                "--format",
+                f,
+                "a.jsonl",
+            ],
+        );
+        assert_eq!(o.status.code(), Some(2), "{f}");
+        assert!(
+            stderr(&o).contains("`--explain` writes JSON Lines; use `--format jsonl`, or `vital explain --account ID`"),
+            "{}",
+            stderr(&o)
+        );
+        assert_eq!(stdout(&o), "");
+    }
+}
+
+#[test]
+fn explain_reads_as_run_does_and_prints_its_warnings() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes = Vec::new();
+    bytes.extend_from_slice(
+        acme()
+            .replace(r#""csm""#, r#""region": "emea", "csm""#)
+            .as_bytes(),
+    );
+    bytes.extend_from_slice(
+        b"\n{\"account\": \"other\", \"as_of\": \"2026-11-01\", \"x\": \"\xff\"}\n",
+    );
+    std::fs::write(dir.path().join("in.jsonl"), &bytes).unwrap();
+    let o = vital_in(
+        dir.path(),
+        &[
+            "explain",
+            "--rules",
+            &spec(),
+            "--account",
+            "acme",
+            "in.jsonl",
+        ],
+    );
+    // the broken line is another account's: acme is explained, exit 0
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).starts_with("acme — as of 2026-11-01"),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(
+        stderr(&o),
+        "warning: in.jsonl: unknown signal \"region\" ignored in 1 record\n"
+    );
+    // run rejects that line alone and scores acme
+    let o = vital_in(dir.path(), &["run", "--rules", &spec(), "in.jsonl"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("in.jsonl:2: account other: the line is not valid UTF-8"));
+    assert_eq!(stdout(&o).lines().count(), 1);
+}
+
+#[test]
+fn test_filters_that_match_nothing_fail_and_rules_without_tests_say_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = vital_in(dir.path(), &["test", &spec(), "--filter", "no such test"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).starts_with("error: no test matches `no such test`"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::write(
+        dir.path().join("r.vital"),
+        "signal usage: percent\nscore adoption weight 1 = usage / 1%\nstatus {\n  ok when health >= 50\n  low otherwise\n}\n",
+    )
+    .unwrap();
+    let o = vital_in(dir.path(), &["test", "r.vital"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("has no tests"), "{}", stdout(&o));
+    assert!(stdout(&o).ends_with("0 passed, 0 failed\n"));
+}
+
+#[test]
+fn the_table_fits_100_columns_and_ends_with_a_summary() {
+    for example in ["advocacy", "digital-signals", "support-health"] {
+        let dir = root().join("examples").join(example);
+        let o = vital_in(
+            &dir,
+            &[
+                "run",
+                "--format",
+                "table",
+                "--rules",
+                "rules",
+                "snapshots.jsonl",
+            ],
+        );
+        let out = stdout(&o);
+        for line in out.lines() {
+            assert!(
+                line.chars().count() <= 100,
+                "{example}: {} columns: {line}",
+                line.chars().count()
+            );
+        }
+        let tail: Vec<&str> = out.lines().rev().take(3).collect();
+        assert!(
+            tail.iter().any(|l| l.starts_with("playbooks: ")),
+            "{example}: {tail:?}"
+        );
+        assert!(
+            tail.iter().any(|l| l.contains(" results: ")),
+            "{example}: {tail:?}"
+        );
+    }
+}
