@@ -14,7 +14,7 @@ The data is synthetic and deterministic: every example has its own fixed
 seed, and the script uses the Python 3.11 standard library only (no network),
 so running it again reproduces the files byte for byte.
 
-Format (LANGUAGE.md section 7): one JSON object per line,
+Format (docs/language.md section 7): one JSON object per line,
 {"account", "as_of", "signals", "events", "override"?}, grouped by account and
 in date order. Every snapshot carries all non-optional signals of its rule set
 (optional ones are sometimes null), and 0-15 events dated within the year
@@ -73,7 +73,7 @@ LAST_NAMES = [
 
 
 def minus_months(d: date, months: int) -> date:
-    """Calendar months back, clamped to the month's end (LANGUAGE.md section 1)."""
+    """Calendar months back, clamped to the month's end (docs/language.md section 1)."""
     y, m = divmod(d.year * 12 + d.month - 1 - months, 12)
     m += 1
     return date(y, m, min(d.day, calendar.monthrange(y, m)[1]))
