@@ -342,3 +342,38 @@ fn fmt_leaves_a_broken_file_untouched() {
         broken
     );
 }
+
+#[test]
+fn a_byte_order_mark_checks_clean_and_fmt_keeps_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "signal feature_usage: percent\nscore adoption weight 1 = 50\nwhen feature_usage < 20% subtract 10 from adoption\nstatus {\n  ok  when health >= 50\n  bad otherwise\n}\n";
+    let with_bom = format!("\u{FEFF}{text}");
+    std::fs::write(dir.path().join("rules.vital"), &with_bom).unwrap();
+    let o = vital(dir.path(), &["check", "rules.vital"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(stdout(&o), "No problems found in 1 file.\n");
+    // an error after the mark is reported at its true line and column
+    std::fs::write(
+        dir.path().join("rules.vital"),
+        with_bom.replace("< 20%", "< usage"),
+    )
+    .unwrap();
+    let o = vital(dir.path(), &["check", "rules.vital"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("rules.vital:3:22"), "{}", stdout(&o));
+    // fmt --check finds nothing to do; fmt writes the mark back
+    std::fs::write(dir.path().join("rules.vital"), &with_bom).unwrap();
+    let o = vital(dir.path(), &["fmt", "--check", "rules.vital"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    std::fs::write(
+        dir.path().join("rules.vital"),
+        with_bom.replace("ok  when", "ok when"),
+    )
+    .unwrap();
+    let o = vital(dir.path(), &["fmt", "rules.vital"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("rules.vital")).unwrap(),
+        with_bom
+    );
+}

@@ -645,3 +645,56 @@ fn the_examples_tests_pass() {
         assert!(jsonl(&o).len() >= 500);
     }
 }
+
+#[test]
+fn test_filter_matches_substrings_and_exact_names_one_test() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("t.vital"),
+        "signal x: int\nscore s weight 1 = x\nstatus {\n  good when health >= 50\n  bad  otherwise\n}\n\
+test \"health\" {\n  as_of 2026-11-01\n  given { x = 80 }\n  expect status == good\n}\n\
+test \"health drops\" {\n  as_of 2026-11-01\n  given { x = 10 }\n  expect status == good\n}\n\
+test \"low health\" {\n  as_of 2026-11-01\n  given { x = 10 }\n  expect status == bad\n}\n",
+    )
+    .unwrap();
+    // for people: a substring
+    let o = vital_in(dir.path(), &["test", ".", "--filter", "health"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(stdout(&o).contains("running 3 tests"), "{}", stdout(&o));
+    // `--exact`: that test only
+    let o = vital_in(dir.path(), &["test", ".", "--filter", "health", "--exact"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("running 1 test\n"), "{out}");
+    assert!(out.contains("test health ... ok"), "{out}");
+    assert!(!out.contains("health drops"), "{out}");
+    // an exact name that is no test is an error
+    let o = vital_in(dir.path(), &["test", ".", "--filter", "heal", "--exact"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+}
+
+#[test]
+fn a_failing_expect_on_a_function_of_scores_shows_their_waterfalls() {
+    // the scores an `expect` reads are found inside any expression: here
+    // inside min(…) and a band, which the failure report used to skip
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("rules.vital"),
+        "signal usage: int\n\nscore adoption weight 1 = usage\nscore reach weight 1 = 80\nscore spare weight 1 = 10\n\nstatus {\n  ok   when health >= 50\n  weak otherwise\n}\n\ntest \"min\" {\n  as_of 2026-11-01\n  given { usage = 40 }\n  expect min(adoption, reach) > 50\n}\n\ntest \"band\" {\n  as_of 2026-11-01\n  given { usage = 40 }\n  expect band reach { > 50 => adoption  otherwise => 0 } > 50\n}\n",
+    )
+    .unwrap();
+    let o = vital_in(dir.path(), &["test", "."]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    let report = |name: &str| {
+        let start = out.find(&format!("---- {name} ")).unwrap();
+        let rest = &out[start + 5..];
+        rest[..rest.find("---- ").unwrap_or(rest.len())].to_string()
+    };
+    for name in ["min", "band"] {
+        let r = report(name);
+        assert!(r.contains("adoption  40.0   weight 1"), "{name}:\n{r}");
+        assert!(r.contains("reach  80.0   weight 1"), "{name}:\n{r}");
+        assert!(!r.contains("spare"), "{name}:\n{r}");
+    }
+}

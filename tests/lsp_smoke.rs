@@ -33,8 +33,9 @@ fn recv(r: &mut impl BufRead) -> serde_json::Value {
 
 #[test]
 fn the_binary_speaks_json_rpc_on_stdio() {
+    // `--stdio` (what vscode-languageclient appends) is accepted and ignored
     let mut child = Command::new(env!("CARGO_BIN_EXE_vital"))
-        .arg("lsp")
+        .args(["lsp", "--stdio"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -2,7 +2,6 @@
 //! subcommand under `commands/`.
 
 mod commands;
-mod files;
 mod report;
 
 use clap::{Parser, Subcommand};
