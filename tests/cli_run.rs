@@ -647,6 +647,88 @@ fn the_examples_tests_pass() {
 }
 
 #[test]
+fn explain_shows_the_numbers_behind_each_rule() {
+    let explain = |account: &str| {
+        let o = vital(&[
+            "explain",
+            "--rules",
+            "examples/support-health/rules",
+            "examples/support-health/snapshots.jsonl",
+            "--account",
+            account,
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let out = stdout(&o);
+        assert!(
+            out.lines().all(|l| l.chars().count() <= 80),
+            "wider than 80 columns:\n{out}"
+        );
+        out
+    };
+    let out = explain("initech-logistics-0012");
+    // both values of a change(), for an adjustment and for a trigger
+    assert!(
+        out.contains("saw change(nps, 30 days) = -18 (36 now, 54 before)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("saw change(csat, 30 days) = -5% (87.9% now, 92.9% before)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("saw change(health, 30 days) = -16.7 (67.2 now, 83.9 before)"),
+        "{out}"
+    );
+    // the count behind an event query, and an adjustment that added nothing
+    assert!(
+        out.contains("saw count(ticket_opened within ticket_window) = 3"),
+        "{out}"
+    );
+    assert!(out.contains("escalations (added nothing)"), "{out}");
+    assert!(
+        out.contains("saw count(escalation within ticket_window) = 0"),
+        "{out}"
+    );
+    // the signal that made a score n/a
+    let out = explain("wayne-clinics-0002");
+    assert!(out.contains("loyalty  n/a"), "{out}");
+    assert!(out.contains("n/a: nps is missing"), "{out}");
+}
+
+#[test]
+fn explain_names_a_skipped_adjustment_and_a_missing_look_back() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("rules.vital"),
+        "signal usage: int\nsignal seats: int?\n\nscore adoption weight 1 = usage\nscore growth weight 1 = change(usage, 30 days)\n\nrule \"per seat\" add seats * 2 to adoption\n\nstatus {\n  ok   when health >= 50\n  weak otherwise\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("s.jsonl"),
+        "{\"account\": \"a\", \"as_of\": \"2026-11-01\", \"signals\": {\"usage\": 60}}\n",
+    )
+    .unwrap();
+    let o = vital_in(
+        dir.path(),
+        &["explain", "--rules", ".", "s.jsonl", "--account", "a"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("  skip   missing   per seat"), "{out}");
+    assert!(
+        out.contains("not applied: the amount is missing (seats is missing)"),
+        "{out}"
+    );
+    assert!(out.contains("growth  n/a"), "{out}");
+    // wrapped at 80 columns
+    let words = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.contains("n/a: change(usage, 30 days) has no earlier snapshot to look back at"),
+        "{out}"
+    );
+}
+
+#[test]
 fn test_filter_matches_substrings_and_exact_names_one_test() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(

@@ -26,9 +26,17 @@ pub struct Engine<'r> {
     trigger_playbook: Vec<u32>,
 }
 
-/// Phase 2's verdict on one snapshot: computed status, reported status,
-/// whether an override is in force, playbooks, trigger rules that fired.
-type Decided = (Option<u32>, Option<u32>, bool, Vec<u32>, Vec<usize>);
+/// Phase 2's verdict on one snapshot.
+struct Decided {
+    computed_status: Option<u32>,
+    /// The override's status while one is in force, else the computed one.
+    status: Option<u32>,
+    override_in_force: bool,
+    /// Playbook indices, in order.
+    triggered: Vec<u32>,
+    /// Trigger rules that fired, with what they read (explain only).
+    fired: Vec<RuleTrace>,
+}
 
 /// What the scores of one snapshot came to (phase 1).
 #[derive(Debug, Clone, PartialEq)]
@@ -58,16 +66,113 @@ pub struct Explain {
     pub scores: Vec<ScoreExplain>,
     /// Trigger rule indices that fired.
     pub triggers: Vec<usize>,
+    /// The trigger rules that fired, with what they read.
+    pub fired: Vec<RuleTrace>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScoreExplain {
     /// The base (50 when the score has none); `None` when missing (N/A).
     pub base: Option<Decimal>,
+    /// What the base read.
+    pub base_seen: Vec<Seen>,
     /// Adjustment rule index and the signed amount it applied.
     pub applied: Vec<(usize, Decimal)>,
+    /// Every adjustment whose condition held, in rule order: applied ones
+    /// with their signed amount, skipped ones (amount missing) with `None`,
+    /// each with what it read.
+    pub adjustments: Vec<RuleTrace>,
     /// Before clamping and rounding.
     pub raw: Option<Decimal>,
+}
+
+/// A rule that took part, and the numbers behind it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleTrace {
+    /// The adjustment or trigger index.
+    pub rule: usize,
+    /// An adjustment's signed amount; `None` when it was missing (skipped)
+    /// and for triggers.
+    pub amount: Option<Decimal>,
+    pub seen: Vec<Seen>,
+}
+
+/// One value a rule read, at the expression that read it (a span in the
+/// rule's file).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Seen {
+    pub span: vital_syntax::Span,
+    /// The type of the expression (values are shown with it: `72%`).
+    pub ty: vital_check::Type,
+    pub what: SeenKind,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SeenKind {
+    Signal {
+        signal: SignalId,
+        value: Value,
+    },
+    /// `change(X, D)`: X now and X at the snapshot it looked back at.
+    Change {
+        now: Value,
+        before: Value,
+    },
+    Previous {
+        value: Value,
+    },
+    /// An event query: how many occurrences matched, and the query's value
+    /// (a count, an aggregate, a date; `true`/`false` as a condition).
+    Query {
+        matched: usize,
+        value: Value,
+    },
+}
+
+/// The numbers behind an expression: its signals (once each), every
+/// `previous`/`change` and every event query, in source order.
+fn trace(cx: &Cx<'_>, e: &Expr, out: &mut Vec<Seen>) {
+    use vital_check::ir::ExprKind as K;
+    let ev = eval::Evaluator::new(cx);
+    let mut push = |what| {
+        out.push(Seen {
+            span: e.span,
+            ty: e.ty,
+            what,
+        })
+    };
+    match &e.kind {
+        K::Signal(s) => {
+            let value = ev.leaf(e).into_owned();
+            let known = out
+                .iter()
+                .any(|x| matches!(&x.what, SeenKind::Signal { signal, .. } if signal == s));
+            if !known {
+                out.push(Seen {
+                    span: e.span,
+                    ty: e.ty,
+                    what: SeenKind::Signal { signal: *s, value },
+                });
+            }
+        }
+        K::Change(t, d) => push(SeenKind::Change {
+            now: ev.now(*t),
+            before: cx.previous(*t, *d),
+        }),
+        K::Previous(..) => push(SeenKind::Previous { value: ev.eval(e) }),
+        // the query as a whole: its `where` reads each occurrence
+        K::Exists(q) | K::Count(q) | K::Aggregate(_, q) | K::Last(q) | K::First(q) => {
+            push(SeenKind::Query {
+                matched: ev.count(q),
+                value: ev.eval(e),
+            })
+        }
+        _ => {
+            for c in e.children() {
+                trace(cx, c, out);
+            }
+        }
+    }
 }
 
 impl<'r> Engine<'r> {
@@ -142,33 +247,44 @@ impl<'r> Engine<'r> {
                             triggered.push(p);
                         }
                         if explain {
-                            fired.push(t);
+                            let mut seen = Vec::new();
+                            trace(&cx, &rule.cond, &mut seen);
+                            fired.push(RuleTrace {
+                                rule: t,
+                                amount: None,
+                                seen,
+                            });
                         }
                     }
                 }
-                (computed, status, over.is_some(), triggered, fired)
+                Decided {
+                    computed_status: computed,
+                    status,
+                    override_in_force: over.is_some(),
+                    triggered,
+                    fired,
+                }
             })
             .collect();
         let mut explains = explains.into_iter();
         scored
             .into_iter()
             .zip(decided)
-            .map(
-                |(scored, (computed_status, status, override_in_force, triggered, fired))| {
-                    let explain = explains.next().flatten().map(|mut e| {
-                        e.triggers = fired;
-                        e
-                    });
-                    Outcome {
-                        scored,
-                        computed_status,
-                        status,
-                        override_in_force,
-                        triggered,
-                        explain,
-                    }
-                },
-            )
+            .map(|(scored, d)| {
+                let explain = explains.next().flatten().map(|mut e| {
+                    e.triggers = d.fired.iter().map(|f| f.rule).collect();
+                    e.fired = d.fired;
+                    e
+                });
+                Outcome {
+                    scored,
+                    computed_status: d.computed_status,
+                    status: d.status,
+                    override_in_force: d.override_in_force,
+                    triggered: d.triggered,
+                    explain,
+                }
+            })
             .collect()
     }
 
@@ -184,6 +300,7 @@ impl<'r> Engine<'r> {
         let mut ex = explain.then(|| Explain {
             scores: Vec::new(),
             triggers: Vec::new(),
+            fired: Vec::new(),
         });
         for (s, score) in self.rules.scores.iter().enumerate() {
             let base = match &score.base {
@@ -191,6 +308,7 @@ impl<'r> Engine<'r> {
                 Some(e) => cx.eval(e).as_num(),
             };
             let mut applied = Vec::new();
+            let mut adjustments = Vec::new();
             let value = base.map(|b| {
                 let mut total = b;
                 for &a in &self.by_score[s] {
@@ -200,12 +318,25 @@ impl<'r> Engine<'r> {
                             continue;
                         }
                     }
-                    let Some(amount) = cx.eval(&adj.amount).as_num() else {
-                        continue;
-                    };
-                    let signed = match adj.direction {
+                    let amount = cx.eval(&adj.amount).as_num();
+                    let signed = amount.map(|amount| match adj.direction {
                         Direction::Add => amount,
                         Direction::Subtract => -amount,
+                    });
+                    if explain {
+                        let mut seen = Vec::new();
+                        if let Some(c) = &adj.cond {
+                            trace(&cx, c, &mut seen);
+                        }
+                        trace(&cx, &adj.amount, &mut seen);
+                        adjustments.push(RuleTrace {
+                            rule: a,
+                            amount: signed,
+                            seen,
+                        });
+                    }
+                    let Some(signed) = signed else {
+                        continue;
                     };
                     total = total.checked_add(signed).unwrap_or(total);
                     if explain {
@@ -217,9 +348,15 @@ impl<'r> Engine<'r> {
             let rounded =
                 value.map(|v| value::round1(v.clamp(Decimal::ZERO, Decimal::ONE_HUNDRED)));
             if let Some(e) = ex.as_mut() {
+                let mut base_seen = Vec::new();
+                if let Some(b) = &score.base {
+                    trace(&cx, b, &mut base_seen);
+                }
                 e.scores.push(ScoreExplain {
                     base,
+                    base_seen,
                     applied,
+                    adjustments,
                     raw: value,
                 });
             }

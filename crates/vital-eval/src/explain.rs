@@ -1,7 +1,7 @@
 //! The explanation for people (`vital explain`): why an account scores what
 //! it does, one waterfall per score.
 
-use crate::engine::{Engine, Outcome};
+use crate::engine::{Engine, Outcome, Seen, SeenKind};
 use crate::results::{locate, one_decimal, status_name};
 use crate::snapshot::Snapshot;
 use rust_decimal::Decimal;
@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 use vital_check::ir::Loc;
 use vital_check::value::Value;
 use vital_syntax::SourceMap;
+use vital_syntax::{FileId, Span};
 
 /// Why an account scores what it does, for people (80 columns).
 pub fn explain_text(
@@ -48,15 +49,15 @@ pub fn explain_text(
     let Some(ex) = &o.explain else { return out };
     for i in 0..rules.scores.len() {
         out.push('\n');
-        out.push_str(&waterfall(engine, sources, snap, o, i));
+        out.push_str(&waterfall(engine, sources, o, i));
     }
     out.push('\n');
     if ex.triggers.is_empty() {
         out.push_str("no playbook triggered\n");
     } else {
         out.push_str("playbooks\n");
-        for t in &ex.triggers {
-            let tr = &rules.triggers[*t];
+        for fired in &ex.fired {
+            let tr = &rules.triggers[fired.rule];
             let name = tr
                 .name
                 .as_ref()
@@ -69,6 +70,11 @@ pub fn explain_text(
             for (k, line) in wrap(&format!("when {cond}"), 72).into_iter().enumerate() {
                 let _ = writeln!(out, "      {}{line}", if k == 0 { "" } else { "  " });
             }
+            for text in saw(engine, sources, tr.loc.file, &fired.seen) {
+                for (k, line) in wrap(&text, 72).into_iter().enumerate() {
+                    let _ = writeln!(out, "      {}{line}", if k == 0 { "" } else { "  " });
+                }
+            }
         }
     }
     let _ = group;
@@ -77,13 +83,7 @@ pub fn explain_text(
 
 /// One score's waterfall: base, each rule's amount with its name, source
 /// and the signal values it saw, then the clamp. At most 80 columns.
-pub fn waterfall(
-    engine: &Engine<'_>,
-    sources: &SourceMap,
-    snap: &Snapshot,
-    o: &Outcome,
-    i: usize,
-) -> String {
+pub fn waterfall(engine: &Engine<'_>, sources: &SourceMap, o: &Outcome, i: usize) -> String {
     let rules = engine.rules;
     let mut out = String::new();
     let Some(ex) = &o.explain else { return out };
@@ -140,6 +140,7 @@ pub fn waterfall(
             },
         )
     };
+    let file = score.loc.file;
     match (&score.base, se.base) {
         (None, _) => step(
             &mut out,
@@ -147,42 +148,38 @@ pub fn waterfall(
             "50".into(),
             vec!["the default base".into()],
         ),
-        (Some(b), Some(v)) => step(
-            &mut out,
-            "base",
-            v.normalize().to_string(),
-            vec![format!("at {}", base_at(b))],
-        ),
-        (Some(b), None) => step(
-            &mut out,
-            "base",
-            "missing".into(),
-            vec![
-                format!("at {}", base_at(b)),
-                "a value it reads is missing, so the score is n/a".into(),
-            ],
-        ),
-    }
-    for (a, amount) in &se.applied {
-        let adj = &rules.adjustments[*a];
-        let sign = if *amount < Decimal::ZERO { "-" } else { "+" };
-        let mut lines = vec![
-            adj.name.clone().unwrap_or_else(|| "(unnamed rule)".into()),
-            format!("at {}", locate(sources, adj.loc)),
-        ];
-        if !adj.reads.is_empty() {
-            let seen: Vec<String> = adj
-                .reads
-                .iter()
-                .map(|s| {
-                    let sig = &rules.signals[*s as usize];
-                    let v = snap.signals.get(*s as usize).unwrap_or(&Value::Missing);
-                    format!("{} = {}", sig.name, rules.show_value(v, sig.ty))
-                })
-                .collect();
-            lines.push(format!("saw {}", seen.join(", ")));
+        (Some(b), Some(v)) => {
+            let mut lines = vec![format!("at {}", base_at(b))];
+            lines.extend(saw(engine, sources, file, &se.base_seen));
+            step(&mut out, "base", v.normalize().to_string(), lines);
         }
-        step(&mut out, sign, amount.abs().normalize().to_string(), lines);
+        (Some(b), None) => {
+            let mut lines = vec![format!("at {}", base_at(b))];
+            lines.push(format!(
+                "n/a: {}",
+                why_missing(engine, sources, file, &se.base_seen)
+            ));
+            step(&mut out, "base", "missing".into(), lines);
+        }
+    }
+    for t in &se.adjustments {
+        let adj = &rules.adjustments[t.rule];
+        let name = adj.name.clone().unwrap_or_else(|| "(unnamed rule)".into());
+        let (label, amount, name) = match t.amount {
+            Some(a) if a.is_zero() => ("+", "0".to_string(), format!("{name} (added nothing)")),
+            Some(a) if a < Decimal::ZERO => ("-", a.abs().normalize().to_string(), name),
+            Some(a) => ("+", a.normalize().to_string(), name),
+            None => ("skip", "missing".to_string(), name),
+        };
+        let mut lines = vec![name, format!("at {}", locate(sources, adj.loc))];
+        if t.amount.is_none() {
+            lines.push(format!(
+                "not applied: the amount is missing ({})",
+                why_missing(engine, sources, adj.loc.file, &t.seen)
+            ));
+        }
+        lines.extend(saw(engine, sources, adj.loc.file, &t.seen));
+        step(&mut out, label, amount, lines);
     }
     if let (Some(raw), Some(v)) = (se.raw, value) {
         let note = if raw > Decimal::ONE_HUNDRED {
@@ -220,4 +217,102 @@ fn wrap(s: &str, width: usize) -> Vec<String> {
         }
     }
     lines
+}
+
+/// The source text of an expression, on one line.
+fn text_of(sources: &SourceMap, file: FileId, span: Span) -> String {
+    let text = &sources.file(file).text;
+    let t = text
+        .get(span.start.min(text.len())..span.end.min(text.len()))
+        .unwrap_or("");
+    t.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn occurrences(n: usize) -> String {
+    format!("{n} occurrence{}", if n == 1 { "" } else { "s" })
+}
+
+/// What one read came to, for people: `nps = 45`,
+/// `change(nps, 30 days) = 15 (45 now, 30 before)`,
+/// `count(escalation within 30 days) = 2`.
+fn show_seen(engine: &Engine<'_>, sources: &SourceMap, file: FileId, seen: &Seen) -> String {
+    let rules = engine.rules;
+    let text = text_of(sources, file, seen.span);
+    let show = |v: &Value| rules.show_value(v, seen.ty);
+    match &seen.what {
+        SeenKind::Signal { signal, value } => {
+            let name = rules
+                .signals
+                .get(*signal as usize)
+                .map_or(text.as_str(), |s| s.name.as_str());
+            format!("{name} = {}", show(value))
+        }
+        SeenKind::Change { now, before } => {
+            let change = vital_check::value::arith(vital_syntax::ast::ArithOp::Sub, now, before);
+            let before = if before.is_missing() {
+                "no earlier snapshot to look back at".to_string()
+            } else {
+                format!("{} before", show(before))
+            };
+            format!("{text} = {} ({} now, {before})", show(&change), show(now))
+        }
+        SeenKind::Previous { value } => format!("{text} = {}", show(value)),
+        SeenKind::Query { matched, value } => match value {
+            Value::Bool(_) => format!("{text}: {}", occurrences(*matched)),
+            Value::Num(n)
+                if *n == Decimal::from(*matched as u64) && seen.ty == vital_check::Type::Int =>
+            {
+                format!("{text} = {matched}")
+            }
+            v => format!("{text} = {} ({})", show(v), occurrences(*matched)),
+        },
+    }
+}
+
+/// `saw a = 1, b = 2` for the reads of a rule (nothing when it read none).
+fn saw(engine: &Engine<'_>, sources: &SourceMap, file: FileId, seen: &[Seen]) -> Vec<String> {
+    if seen.is_empty() {
+        return Vec::new();
+    }
+    let all: Vec<String> = seen
+        .iter()
+        .map(|s| show_seen(engine, sources, file, s))
+        .collect();
+    vec![format!("saw {}", all.join(", "))]
+}
+
+/// Why an expression came to missing: the reads that were missing.
+fn why_missing(engine: &Engine<'_>, sources: &SourceMap, file: FileId, seen: &[Seen]) -> String {
+    let rules = engine.rules;
+    let mut why: Vec<String> = Vec::new();
+    for s in seen {
+        let text = text_of(sources, file, s.span);
+        match &s.what {
+            SeenKind::Signal { signal, value } if value.is_missing() => {
+                let name = rules
+                    .signals
+                    .get(*signal as usize)
+                    .map_or(text, |s| s.name.clone());
+                why.push(format!("{name} is missing"));
+            }
+            SeenKind::Change { now, .. } if now.is_missing() => {
+                why.push(format!("{text} has no current value"))
+            }
+            SeenKind::Change { before, .. } if before.is_missing() => {
+                why.push(format!("{text} has no earlier snapshot to look back at"))
+            }
+            SeenKind::Previous { value } if value.is_missing() => {
+                why.push(format!("{text} is missing"))
+            }
+            SeenKind::Query { matched, value } if value.is_missing() => {
+                why.push(format!("{text} is missing ({})", occurrences(*matched)))
+            }
+            _ => {}
+        }
+    }
+    if why.is_empty() {
+        "it came to missing (a division by zero or an overflow)".to_string()
+    } else {
+        why.join(", ")
+    }
 }
