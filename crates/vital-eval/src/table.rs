@@ -3,8 +3,8 @@
 //! Cells are aligned by display width (so `Zürich` or `東京` line up). When
 //! the natural layout is wider than [`WIDTH`], it is narrowed step by step:
 //! the `AS OF` column goes into a title line when every row has the same
-//! date; score names are stacked over several header lines at `_`; header
-//! the playbooks of a row go on a line of their own under it (`↳ …`); score
+//! date; the playbooks of a row go on a line of their own under it (`↳ …`,
+//! separated by `·`, since a name may hold a comma); score
 //! names are stacked over several header lines at `_`; and header words
 //! longer than their numbers are abbreviated with `…`.
 
@@ -162,7 +162,7 @@ pub fn table(engine: &Engine<'_>, rows: &[(&Snapshot, &Outcome)], color: bool) -
     cols.push(Column {
         head: one("TRIGGERED".into()),
         right: false,
-        cells: playbooks.iter().map(|p| one(p.join(", "))).collect(),
+        cells: playbooks.iter().map(|p| one(p.join(" · "))).collect(),
     });
 
     // narrow step by step
@@ -267,7 +267,7 @@ pub fn table(engine: &Engine<'_>, rows: &[(&Snapshot, &Outcome)], color: bool) -
             finish(&mut out);
         }
         if below && !playbooks[r].is_empty() {
-            for line in wrap(&playbooks[r].join(", "), WIDTH - 6) {
+            for line in wrap(&playbooks[r].join(" · "), WIDTH - 6) {
                 out.push_str("    ↳ ");
                 out.push_str(&line);
                 out.push('\n');

@@ -413,8 +413,9 @@ impl Output<'_> {
         } else {
             // whole items per line, within the table's width
             let mut line = String::from("playbooks:");
+            // playbook names may hold commas: items are separated by `·`
             for (i, item) in fired.iter().enumerate() {
-                let sep = if i + 1 < fired.len() { "," } else { "" };
+                let sep = if i + 1 < fired.len() { " ·" } else { "" };
                 if line.chars().count() + 1 + item.chars().count() + 1 > vital_eval::table::WIDTH {
                     out.push_str(&line);
                     out.push('\n');
