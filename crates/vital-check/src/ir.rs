@@ -186,34 +186,6 @@ pub struct RuleSet {
 }
 
 impl RuleSet {
-    pub fn signal(&self, name: &str) -> Option<SignalId> {
-        self.signals
-            .iter()
-            .position(|s| s.name == name)
-            .map(|i| i as u32)
-    }
-
-    pub fn score(&self, name: &str) -> Option<ScoreId> {
-        self.scores
-            .iter()
-            .position(|s| s.name == name)
-            .map(|i| i as u32)
-    }
-
-    pub fn event(&self, name: &str) -> Option<EventId> {
-        self.events
-            .iter()
-            .position(|s| s.name == name)
-            .map(|i| i as u32)
-    }
-
-    pub fn status_arm(&self, name: &str) -> Option<ArmId> {
-        self.status
-            .iter()
-            .position(|s| s.name == name)
-            .map(|i| i as u32)
-    }
-
     /// Every playbook some trigger names, in declaration order, once each.
     pub fn playbooks(&self) -> Vec<&str> {
         let mut out: Vec<&str> = Vec::new();

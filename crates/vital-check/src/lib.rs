@@ -41,10 +41,6 @@ impl Checked {
         self.diagnostics.iter().filter(|d| d.is_error()).count()
     }
 
-    pub fn warning_count(&self) -> usize {
-        self.diagnostics.len() - self.error_count()
-    }
-
     /// The rule set, when it has no errors. The evaluator takes nothing else.
     pub fn valid(&self) -> Option<&RuleSet> {
         (self.error_count() == 0).then_some(&self.rules)

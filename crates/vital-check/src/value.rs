@@ -41,7 +41,7 @@ impl Duration {
     }
 
     /// The amount in days (days, weeks) or months (months, years).
-    pub fn in_base_unit(self) -> Option<(i64, DurationUnit)> {
+    fn in_base_unit(self) -> Option<(i64, DurationUnit)> {
         match self.unit {
             DurationUnit::Day => Some((self.amount, DurationUnit::Day)),
             DurationUnit::Week => Some((self.amount.checked_mul(7)?, DurationUnit::Day)),
@@ -119,13 +119,6 @@ impl Value {
     pub fn as_bool(&self) -> Option<bool> {
         match self {
             Value::Bool(b) => Some(*b),
-            _ => None,
-        }
-    }
-
-    pub fn as_date(&self) -> Option<NaiveDate> {
-        match self {
-            Value::Date(d) => Some(*d),
             _ => None,
         }
     }
@@ -207,7 +200,7 @@ pub fn neg(a: &Value) -> Value {
 }
 
 /// Order two values of one type; `None` when either is missing.
-pub fn order(a: &Value, b: &Value) -> Option<Ordering> {
+fn order(a: &Value, b: &Value) -> Option<Ordering> {
     match (a, b) {
         (Value::Num(x), Value::Num(y)) => Some(x.cmp(y)),
         (Value::Date(x), Value::Date(y)) => Some(x.cmp(y)),
@@ -287,7 +280,7 @@ pub fn days_between(from: NaiveDate, to: NaiveDate) -> Decimal {
 
 /// Render a value for people (explain, test failures): `72%` needs the type,
 /// so percents are rendered by the caller; this renders the number.
-pub fn display_plain(v: &Value) -> String {
+pub(crate) fn display_plain(v: &Value) -> String {
     match v {
         Value::Missing => "missing".to_string(),
         Value::Bool(b) => b.to_string(),

@@ -1,0 +1,217 @@
+//! Declarations: signals, events and their fields, constants, scores and
+//! enums are entered by name before anything reads them.
+
+use super::*;
+
+impl<'a> Checker<'a> {
+    pub(super) fn declare(&mut self, items: &[(FileId, &'a ast::Item)]) {
+        for &(file, item) in items {
+            let Some(name) = item.name() else { continue };
+            let loc = Loc {
+                file,
+                span: name.span,
+            };
+            if let Some((sym, first)) = self.names.get(&name.name).copied() {
+                self.push(
+                    Diagnostic::new(
+                        Code::DuplicateDeclaration,
+                        file,
+                        name.span,
+                        format!("`{}` is declared twice; it is already {}", name.name, kind_name(sym)),
+                    )
+                    .with_label("second declaration")
+                    .with_related(first.file, first.span, format!("`{}` is first declared here", name.name))
+                    .with_help("signals, events, constants and scores share one namespace; rename one of them"),
+                );
+                // the later declaration is checked on its own but names resolve to the first
+                self.declare_shadowed(file, item);
+                continue;
+            }
+            let sym = match &item.kind {
+                ItemKind::Signal(s) => {
+                    let ty = self.type_expr(file, &s.ty);
+                    let id = self.rules.signals.len() as u32;
+                    self.rules.signals.push(ir::Signal {
+                        name: name.name.clone(),
+                        ty,
+                        optional: s.optional,
+                        loc,
+                        doc: item.doc.clone(),
+                    });
+                    self.signal_uses.push(0);
+                    Sym::Signal(id)
+                }
+                ItemKind::Event(e) => {
+                    let id = self.rules.events.len() as u32;
+                    let fields = self.fields(file, id, e);
+                    self.rules.events.push(ir::Event {
+                        name: name.name.clone(),
+                        fields,
+                        loc,
+                        doc: item.doc.clone(),
+                    });
+                    self.event_uses.push(0);
+                    Sym::Event(id)
+                }
+                ItemKind::Const(c) => {
+                    let id = self.rules.consts.len() as u32;
+                    self.rules.consts.push(ir::Const {
+                        name: name.name.clone(),
+                        ty: Type::Error,
+                        value: Value::Missing,
+                        loc,
+                        doc: item.doc.clone(),
+                    });
+                    self.consts.push(ConstState::Pending(file, c));
+                    self.const_uses.push(0);
+                    Sym::Const(id)
+                }
+                ItemKind::Score(s) => {
+                    let id = self.rules.scores.len() as u32;
+                    self.weight(file, &name.name, s);
+                    self.rules.scores.push(ir::Score {
+                        name: name.name.clone(),
+                        weight: s.weight.value.unwrap_or(Decimal::ONE),
+                        base: None,
+                        loc,
+                        doc: item.doc.clone(),
+                    });
+                    Sym::Score(id)
+                }
+                _ => continue,
+            };
+            self.index.add(file, name.span, to_symbol(sym), true);
+            self.names.insert(name.name.clone(), (sym, loc));
+        }
+    }
+
+    /// A duplicate declaration still gets its own errors reported.
+    pub(super) fn declare_shadowed(&mut self, file: FileId, item: &ast::Item) {
+        match &item.kind {
+            ItemKind::Signal(s) => {
+                self.type_expr(file, &s.ty);
+            }
+            ItemKind::Score(s) => {
+                self.weight(file, &s.name.name, s);
+            }
+            _ => {}
+        }
+    }
+
+    pub(super) fn weight(&mut self, file: FileId, name: &str, s: &ast::ScoreDecl) {
+        if s.weight.value.is_some_and(|w| w <= Decimal::ZERO) {
+            self.push(
+                Diagnostic::new(
+                    Code::NonPositiveWeight,
+                    file,
+                    s.weight.span,
+                    format!(
+                        "the weight of `{name}` must be positive, found {}",
+                        s.weight.text
+                    ),
+                )
+                .with_label("not above 0")
+                .with_help("a weight is the score's share of health; use a number above 0"),
+            );
+        }
+    }
+
+    pub(super) fn fields(
+        &mut self,
+        file: FileId,
+        event: EventId,
+        e: &ast::EventDecl,
+    ) -> Vec<ir::Field> {
+        let mut fields: Vec<ir::Field> = Vec::new();
+        for f in e.fields.iter().flatten() {
+            let ty = self.type_expr(file, &f.ty);
+            if matches!(f.name.name.as_str(), "type" | "at") {
+                self.push(
+                    Diagnostic::new(
+                        Code::ReservedField,
+                        file,
+                        f.name.span,
+                        format!("an event field cannot be named `{}`", f.name.name),
+                    )
+                    .with_label("reserved")
+                    .with_help("in snapshots, `type` and `at` are the event's kind and date; choose another name"),
+                );
+                continue;
+            }
+            if let Some(prev) = fields.iter().find(|p| p.name == f.name.name) {
+                let first = prev.loc.span;
+                self.push(
+                    Diagnostic::new(
+                        Code::DuplicateName,
+                        file,
+                        f.name.span,
+                        format!("the field `{}` is declared twice", f.name.name),
+                    )
+                    .with_label("second declaration")
+                    .with_related(file, first, "first declared here"),
+                );
+                continue;
+            }
+            self.index.add(
+                file,
+                f.name.span,
+                Symbol::Field(event, fields.len() as u32),
+                true,
+            );
+            fields.push(ir::Field {
+                name: f.name.name.clone(),
+                ty,
+                optional: f.optional,
+                loc: Loc {
+                    file,
+                    span: f.name.span,
+                },
+            });
+        }
+        fields
+    }
+
+    pub(super) fn type_expr(&mut self, file: FileId, t: &ast::TypeExpr) -> Type {
+        match &t.kind {
+            ast::TypeKind::Bool => Type::Bool,
+            ast::TypeKind::Int => Type::Int,
+            ast::TypeKind::Number => Type::Number,
+            ast::TypeKind::Percent => Type::Percent,
+            ast::TypeKind::Money => Type::Money,
+            ast::TypeKind::Text => Type::Text,
+            ast::TypeKind::Date => Type::Date,
+            ast::TypeKind::Duration => Type::Duration,
+            ast::TypeKind::Enum(variants) => {
+                let id = self.rules.enums.len() as EnumId;
+                let mut names: Vec<String> = Vec::new();
+                let mut spans: Vec<Span> = Vec::new();
+                for v in variants {
+                    if let Some(i) = names.iter().position(|n| *n == v.name) {
+                        let first = spans[i];
+                        self.push(
+                            Diagnostic::new(
+                                Code::DuplicateName,
+                                file,
+                                v.span,
+                                format!("the variant `{}` is listed twice", v.name),
+                            )
+                            .with_label("second time")
+                            .with_related(
+                                file,
+                                first,
+                                "first listed here",
+                            ),
+                        );
+                        continue;
+                    }
+                    self.index
+                        .add(file, v.span, Symbol::Variant(id, names.len() as u32), true);
+                    names.push(v.name.clone());
+                    spans.push(v.span);
+                }
+                self.rules.enums.push(ir::EnumDef { variants: names });
+                Type::Enum(id)
+            }
+        }
+    }
+}
