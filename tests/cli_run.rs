@@ -44,7 +44,7 @@ const SPEC: &str = "tests/eval/spec";
 
 #[test]
 fn the_worked_example_of_the_language_reference() {
-    // LANGUAGE.md §7's record under the rules of §2–§3 gives exactly §8's result.
+    // docs/language.md §7's record under the rules of §2–§3 gives exactly §8's result.
     let o = vital(&["run", "--rules", SPEC, "tests/eval/spec/acme.jsonl"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let got = jsonl(&o);

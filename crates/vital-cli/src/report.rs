@@ -34,7 +34,7 @@ fn pos(sources: &SourceMap, d: &Diagnostic) -> Pos {
     }
 }
 
-/// One diagnostic as the JSON object of LANGUAGE.md §10.
+/// One diagnostic as the JSON object of docs/language.md §10.
 pub fn to_json(sources: &SourceMap, d: &Diagnostic) -> Json {
     let p = pos(sources, d);
     let related: Vec<Json> = d
@@ -147,7 +147,6 @@ pub fn sarif(sources: &SourceMap, diags: &[Diagnostic]) -> Json {
             "tool": {"driver": {
                 "name": "vital",
                 "version": env!("CARGO_PKG_VERSION"),
-                "informationUri": "https://example.invalid/vital",
                 "rules": rules,
             }},
             "results": results,

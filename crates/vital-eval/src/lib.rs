@@ -1,5 +1,5 @@
 //! Vital's evaluator: reads snapshot records against a checked rule set and
-//! computes every account's scores, health, status and playbooks (LANGUAGE.md
+//! computes every account's scores, health, status and playbooks (docs/language.md
 //! §6–§9).
 //!
 //! It takes only the checked, typed [`vital_check::RuleSet`] — never the

@@ -1056,7 +1056,7 @@ impl Builder<'_> {
                     }
                 }
                 // `E where x == y within 30 days`: the `within` ends the
-                // condition and belongs to `E` (LANGUAGE.md §5), though the
+                // condition and belongs to `E` (docs/language.md §5), though the
                 // grammar first attaches it to the condition's last name.
                 if q.within.is_none() {
                     if let Some(filter) = q.filter.as_mut() {
