@@ -523,9 +523,16 @@ impl<'s, 'r> Reader<'s, 'r> {
         &self.ignored
     }
 
-    /// The names of the inputs, in command-line order.
-    pub fn names(&self) -> impl Iterator<Item = &Arc<str>> {
-        self.inputs.iter().map(|i| &i.name)
+    /// The warning lines for [`Reader::ignored`], e.g. `warning:
+    /// export.jsonl: unknown signal "region" ignored in 12 records`.
+    pub fn warnings(&self) -> Vec<String> {
+        let names: Vec<&str> = self.inputs.iter().map(|i| i.name.as_ref()).collect();
+        let names = names.join(", ");
+        self.ignored
+            .lines()
+            .into_iter()
+            .map(|line| format!("warning: {names}: {line}"))
+            .collect()
     }
 
     /// Where a record stands in the input: (input index, line). Results of

@@ -3,10 +3,10 @@
 
 use super::{default_paths, fail};
 use crate::report;
-use vital_check::load as files;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use vital_check::load as files;
 
 #[derive(clap::Args)]
 pub struct Args {

@@ -1,10 +1,10 @@
 //! `vital explain`: the waterfall behind one account's scores, for people.
 
-use super::{fail, load_rules, parse_date_arg};
+use super::{fail, load_scoring, parse_date_arg};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use vital_input::{Input, Reader, RejectionLog, Select};
+use vital_input::{Reader, RejectionLog, Select};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -23,16 +23,12 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> ExitCode {
-    let loaded = match load_rules(&args.rules) {
+    let (loaded, inputs) = match load_scoring(&args.rules, &args.files) {
         Ok(x) => x,
         Err(code) => return code,
     };
-    let Some(ruleset) = loaded.checked.valid() else {
+    let Some(ruleset) = loaded.ruleset() else {
         return ExitCode::from(1);
-    };
-    let inputs = match Input::open_all(&args.files) {
-        Ok(i) => i,
-        Err(e) => return fail(e),
     };
     let engine = vital_eval::Engine::new(ruleset);
     let schema = vital_eval::Schema::new(ruleset);
@@ -58,9 +54,8 @@ pub fn run(args: Args) -> ExitCode {
         }
     }
     log.finish(&mut errors);
-    for line in reader.ignored().lines() {
-        let names: Vec<&str> = reader.names().map(|n| n.as_ref()).collect();
-        let _ = writeln!(errors, "warning: {}: {line}", names.join(", "));
+    for line in reader.warnings() {
+        let _ = writeln!(errors, "{line}");
     }
     let pick = group
         .iter()

@@ -1,10 +1,10 @@
 //! `vital fmt`: the canonical layout, in place or `--check`.
 
 use super::{default_paths, fail, stderr_color};
-use vital_check::load as files;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use vital_check::load as files;
 
 #[derive(clap::Args)]
 pub struct Args {

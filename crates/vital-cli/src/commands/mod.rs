@@ -7,10 +7,10 @@ pub mod lsp;
 pub mod run;
 pub mod test;
 
-use vital_check::load as files;
 use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
+use vital_check::load as files;
 
 /// Print `error: MSG` on stderr; exit status 1.
 pub fn fail(msg: impl std::fmt::Display) -> ExitCode {
@@ -37,6 +37,24 @@ pub fn parse_date_arg(s: &str) -> Result<chrono::NaiveDate, String> {
 pub struct Loaded {
     pub sources: vital_syntax::SourceMap,
     pub checked: vital_check::Checked,
+}
+
+impl Loaded {
+    /// The checked rule set ([`load_rules`] only returns valid ones).
+    pub fn ruleset(&self) -> Option<&vital_check::RuleSet> {
+        self.checked.valid()
+    }
+}
+
+/// The rule set and the snapshot inputs of a command that scores (`run`,
+/// `explain`); problems are reported, and the exit status given.
+pub fn load_scoring(
+    rules: &Path,
+    inputs: &[std::path::PathBuf],
+) -> Result<(Loaded, Vec<vital_input::Input>), ExitCode> {
+    let loaded = load_rules(rules)?;
+    let inputs = vital_input::Input::open_all(inputs).map_err(fail)?;
+    Ok((loaded, inputs))
 }
 
 /// Load and check a rule set; on errors, report them on stderr and give the

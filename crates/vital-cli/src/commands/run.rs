@@ -3,14 +3,14 @@
 //! batch's account histories in parallel and writes the reported snapshots
 //! in input order.
 
-use super::{fail, load_rules, parse_date_arg};
+use super::{fail, load_scoring, parse_date_arg};
 use chrono::NaiveDate;
 use rayon::prelude::*;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use vital_eval::{Engine, Outcome, Snapshot};
-use vital_input::{thousands, Input, Reader, RejectionLog, Select};
+use vital_input::{thousands, Reader, RejectionLog, Select};
 use vital_syntax::SourceMap;
 
 #[derive(clap::Args)]
@@ -84,16 +84,12 @@ pub fn run(args: Args) -> ExitCode {
         (None, false) if stdout_tty => OutFormat::Table,
         (None, false) => OutFormat::Jsonl,
     };
-    let loaded = match load_rules(&args.rules) {
+    let (loaded, inputs) = match load_scoring(&args.rules, &args.files) {
         Ok(x) => x,
         Err(code) => return code,
     };
-    let Some(ruleset) = loaded.checked.valid() else {
+    let Some(ruleset) = loaded.ruleset() else {
         return ExitCode::from(1);
-    };
-    let inputs = match Input::open_all(&args.files) {
-        Ok(i) => i,
-        Err(e) => return fail(e),
     };
     let engine = Engine::new(ruleset);
     let schema = vital_eval::Schema::new(ruleset);
@@ -156,9 +152,8 @@ pub fn run(args: Args) -> ExitCode {
         Err(Failure::Input(e)) => return fail(e),
         Err(Failure::Write(e)) => return fail(format!("cannot write results: {e}")),
     }
-    for line in reader.ignored().lines() {
-        let names: Vec<&str> = reader.names().map(|n| n.as_ref()).collect();
-        let _ = writeln!(errors, "warning: {}: {line}", names.join(", "));
+    for line in reader.warnings() {
+        let _ = writeln!(errors, "{line}");
     }
     if out.tally.reported == 0 {
         let _ = writeln!(

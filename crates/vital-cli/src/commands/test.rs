@@ -154,10 +154,10 @@ fn failing_scores(rules: &vital_check::RuleSet, r: &TestResult) -> Vec<usize> {
         e.walk(&mut |e| match &e.kind {
             ExprKind::Score(s)
             | ExprKind::Previous(Target::Score(s), _)
-            | ExprKind::Change(Target::Score(s), _) => {
-                if !out.contains(&(*s as usize)) {
-                    out.push(*s as usize)
-                }
+            | ExprKind::Change(Target::Score(s), _)
+                if !out.contains(&(*s as usize)) =>
+            {
+                out.push(*s as usize)
             }
             ExprKind::Health
             | ExprKind::Status
