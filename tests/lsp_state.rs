@@ -84,6 +84,30 @@ fn typing_a_rule_set_character_by_character() {
     assert_eq!(text, BASE.chars().take(1500).collect::<String>());
 }
 
+/// The byte offset of a (line, UTF-16 column) position, clamped to the line
+/// and the text.
+fn offset_of(text: &str, (line, col): (u32, u32)) -> usize {
+    let mut start = 0;
+    for _ in 0..line {
+        match text[start..].find('\n') {
+            Some(i) => start += i + 1,
+            None => return text.len(),
+        }
+    }
+    let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+    let mut units = 0;
+    for (i, c) in text[start..end].char_indices() {
+        if units >= col as usize {
+            return start + i;
+        }
+        units += c.len_utf16();
+    }
+    end
+}
+
+/// Random edits: after each, the server's text is the text the edit makes,
+/// and its diagnostics are those of a fresh check of that text; no request
+/// panics at random positions.
 #[test]
 fn random_edits_and_positions() {
     let dir = tempfile::tempdir().unwrap();
@@ -91,6 +115,7 @@ fn random_edits_and_positions() {
     let uri = Uri::from_file_path(&path).unwrap();
     let mut state = State::new();
     state.open(path.clone(), BASE.to_string(), 0);
+    let mut expected = BASE.to_string();
     let mut rng = Rng(0x1234_5678_9abc_def1);
     let snippets = [
         "(", ")", "{", "}", "\"", "#", "é", "𝄞", "\n", " and ", "when ", "x", "==", "%",
@@ -113,6 +138,10 @@ fn random_edits_and_positions() {
         } else {
             snippets[rng.below(snippets.len())].to_string()
         };
+        // the same edit on a copy, by an independent reading of positions
+        let a = offset_of(&expected, start);
+        let b = offset_of(&expected, end).max(a);
+        expected.replace_range(a..b, &text);
         state.change(
             &path,
             v,
@@ -125,6 +154,41 @@ fn random_edits_and_positions() {
                 text,
             }],
         );
+        assert_eq!(state.docs[&path].text, expected, "text after edit {v}");
+        // the diagnostics the server publishes are a fresh check of that text
+        let published = state.diagnostics(&path);
+        assert_eq!(published.len(), 1);
+        assert_eq!(published[0].1, Some(v));
+        let got: Vec<(Range, String, String)> = published[0]
+            .2
+            .iter()
+            .map(|d| {
+                let NumberOrString::String(code) = d.code.clone().unwrap() else {
+                    panic!("string codes")
+                };
+                let message = d.message.split("\nhelp: ").next().unwrap().to_string();
+                (d.range, code, message)
+            })
+            .collect();
+        let mut map = vital_syntax::SourceMap::new();
+        map.add(vital_syntax::SourceFile::new("r.vital", expected.clone()));
+        let fresh = vital_check::check(&map);
+        let want: Vec<(Range, String, String)> = fresh
+            .diagnostics
+            .iter()
+            .map(|d| {
+                (
+                    vital_lsp::convert::range_in(
+                        map.file(d.file),
+                        d.span,
+                        vital_lsp::convert::Encoding::Utf16,
+                    ),
+                    d.code.qualified(),
+                    d.message.clone(),
+                )
+            })
+            .collect();
+        assert_eq!(got, want, "diagnostics after edit {v}:\n{expected}");
         everything(
             &mut state,
             &uri,
