@@ -61,6 +61,8 @@ pub enum TypeKind {
     Date,
     Duration,
     Enum(Vec<Ident>),
+    /// A name that is not a type (`integer`): the checker reports it.
+    Unknown(Ident),
 }
 
 impl TypeKind {
@@ -75,6 +77,7 @@ impl TypeKind {
             TypeKind::Date => "date",
             TypeKind::Duration => "duration",
             TypeKind::Enum(_) => "enum",
+            TypeKind::Unknown(_) => "unknown",
         }
     }
 }

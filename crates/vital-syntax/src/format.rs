@@ -240,6 +240,7 @@ fn type_text(t: &TypeExpr) -> String {
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
+        TypeKind::Unknown(name) => name.name.clone(),
         other => other.keyword().to_string(),
     }
 }

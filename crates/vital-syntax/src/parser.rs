@@ -124,7 +124,7 @@ pub fn parse(file_id: FileId, source: &str) -> ParsedFile {
 fn describe(rule: Rule) -> Option<&'static str> {
     Some(match rule {
         Rule::ident => "a name",
-        Rule::type_expr | Rule::prim_type | Rule::enum_type => "a type",
+        Rule::type_expr | Rule::prim_type | Rule::enum_type | Rule::unknown_type => "a type",
         Rule::optional_mark => "`?`",
         Rule::weight => "a weight (a number)",
         Rule::expr
@@ -457,6 +457,7 @@ impl Builder<'_> {
         let inner = pair.into_inner().next()?;
         let kind = match inner.as_rule() {
             Rule::enum_type => TypeKind::Enum(kids(inner).skip(1).map(|p| self.ident(p)).collect()),
+            Rule::unknown_type => TypeKind::Unknown(self.ident(inner.into_inner().next()?)),
             _ => match inner.as_str() {
                 "bool" => TypeKind::Bool,
                 "int" => TypeKind::Int,

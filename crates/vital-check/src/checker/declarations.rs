@@ -212,6 +212,68 @@ impl<'a> Checker<'a> {
                 self.rules.enums.push(ir::EnumDef { variants: names });
                 Type::Enum(id)
             }
+            ast::TypeKind::Unknown(name) => {
+                self.unknown_type(file, name);
+                Type::Error
+            }
         }
+    }
+
+    /// `signal seats: integer`: the name other languages give a type, or a
+    /// misspelling, with the list of types. The declaration keeps an error
+    /// type, so its uses report nothing more.
+    fn unknown_type(&mut self, file: FileId, name: &ast::Ident) {
+        let types = [
+            "bool", "int", "number", "percent", "money", "text", "date", "duration",
+        ];
+        // what other languages call them
+        const ALIASES: &[(&str, &str)] = &[
+            ("integer", "int"),
+            ("long", "int"),
+            ("bigint", "int"),
+            ("i64", "int"),
+            ("string", "text"),
+            ("str", "text"),
+            ("varchar", "text"),
+            ("boolean", "bool"),
+            ("float", "number"),
+            ("double", "number"),
+            ("decimal", "number"),
+            ("numeric", "number"),
+            ("real", "number"),
+            ("datetime", "date"),
+            ("timestamp", "date"),
+            ("time", "date"),
+            ("percentage", "percent"),
+            ("currency", "money"),
+            ("interval", "duration"),
+        ];
+        let lower = name.name.to_ascii_lowercase();
+        let alias = |n: &str| ALIASES.iter().find(|(a, _)| *a == n).map(|(_, t)| *t);
+        let known = alias(&lower).or_else(|| {
+            // a misspelt type or a misspelt alias (`strng`)
+            let names = types.iter().copied().chain(ALIASES.iter().map(|(a, _)| *a));
+            did_you_mean(&name.name, names).map(|n| alias(n).unwrap_or(n))
+        });
+        let list = format!(
+            "the types are {}, and `enum(a, b, ...)`",
+            types.map(|t| format!("`{t}`")).join(", ")
+        );
+        let d = Diagnostic::new(
+            Code::UnknownName,
+            file,
+            name.span,
+            format!("there is no type named `{}`", name.name),
+        )
+        .with_label("not a type");
+        let d = match known {
+            Some(t) => d.with_help(format!("did you mean `{t}`? {list}")).with_fix(
+                format!("change to `{t}`"),
+                name.span,
+                t,
+            ),
+            None => d.with_help(list),
+        };
+        self.push(d);
     }
 }

@@ -338,7 +338,34 @@ impl<'a> Checker<'a> {
     /// Both operands of a binary operator; a bare name on one side is
     /// resolved against the other side's type (enum variants, statuses).
     pub(super) fn pair(&mut self, a: &ast::Expr, b: &ast::Expr, cx: Cx) -> (ir::Expr, ir::Expr) {
-        if is_bare_name(a) && !is_bare_name(b) {
+        // the side that resolves gives the type the other side's bare name
+        // is read against (`champion == statsu`: `champion` is a status)
+        let unresolved = |this: &Self, e: &ast::Expr| match &e.kind {
+            ExprKind::Name(id) => {
+                !this.names.contains_key(&id.name)
+                    && !cx.event.is_some_and(|ev| {
+                        this.rules.events[ev as usize]
+                            .fields
+                            .iter()
+                            .any(|f| f.name == id.name)
+                    })
+            }
+            _ => false,
+        };
+        let status_or_variant = |this: &Self, e: &ast::Expr| match &e.kind {
+            ExprKind::Name(id) => {
+                this.rules.status.iter().any(|s| s.name == id.name)
+                    || this
+                        .rules
+                        .enums
+                        .iter()
+                        .any(|en| en.variants.contains(&id.name))
+            }
+            _ => false,
+        };
+        let b_first = !is_bare_name(b)
+            || unresolved(self, a) && (!unresolved(self, b) || status_or_variant(self, a));
+        if is_bare_name(a) && b_first {
             let y = self.value(b, cx, None);
             let x = self.value(a, cx, Some(y.ty));
             (x, y)
@@ -429,6 +456,20 @@ impl<'a> Checker<'a> {
                 }
                 return error_expr(span);
             }
+            // the other side's type is unknown (already reported): a name
+            // that resolves to nothing may be one of its variants
+            Some(Type::Error) => {
+                let resolves = self.names.contains_key(&id.name)
+                    || cx.event.is_some_and(|ev| {
+                        self.rules.events[ev as usize]
+                            .fields
+                            .iter()
+                            .any(|f| f.name == id.name)
+                    });
+                if !resolves {
+                    return error_expr(span);
+                }
+            }
             _ => {}
         }
         // 2. fields of the event being filtered
@@ -513,6 +554,8 @@ impl<'a> Checker<'a> {
             None => {
                 let mut candidates: Vec<String> = self.names.keys().cloned().collect();
                 candidates.sort();
+                candidates.extend(["health".to_string(), "status".to_string()]);
+                candidates.extend(Builtin::ALL.iter().map(|b| b.name().to_string()));
                 if let Some(ev) = cx.event {
                     candidates.extend(
                         self.rules.events[ev as usize]
