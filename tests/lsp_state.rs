@@ -167,7 +167,12 @@ fn random_edits_and_positions() {
                     panic!("string codes")
                 };
                 let message = d.message.split("\nhelp: ").next().unwrap().to_string();
-                (d.range, code, message)
+                // the code with or without its `vital::` prefix
+                (
+                    d.range,
+                    code.trim_start_matches("vital::").to_string(),
+                    message,
+                )
             })
             .collect();
         let mut map = vital_syntax::SourceMap::new();
@@ -183,7 +188,7 @@ fn random_edits_and_positions() {
                         d.span,
                         vital_lsp::convert::Encoding::Utf16,
                     ),
-                    d.code.qualified(),
+                    d.code.name().to_string(),
                     d.message.clone(),
                 )
             })

@@ -413,14 +413,11 @@ fn context(cx: &Cx<'_>) -> Vec<CompletionItem> {
         Some(Block::Fields) | Some(Block::Status) if k0 == Some(TokenKind::Colon) => {
             return type_names()
         }
-        Some(Block::Status) if fresh && !ends_operand(k0) || k0 == Some(TokenKind::LBrace) => {
-            return Vec::new()
-        }
-        Some(Block::Status)
-            if k1 == Some(TokenKind::LBrace) || k1.is_some_and(ends_arm) && fresh_word(cx) =>
-        {
+        Some(Block::Status) if k0 == Some(TokenKind::Ident) && fresh_word(cx) => {
             return keywords(&["when", "otherwise"])
         }
+        // a new arm's name
+        Some(Block::Status) if fresh || k0 == Some(TokenKind::LBrace) => return Vec::new(),
         Some(Block::Test) if fresh && !matches!(k0, Some(TokenKind::Expect | TokenKind::Not)) => {
             return TEST_WORDS
                 .iter()
@@ -459,6 +456,18 @@ fn inside_item(cx: &Cx<'_>) -> Vec<CompletionItem> {
     // declarations: types after `:`
     if k0 == Some(TokenKind::Colon) {
         return type_names();
+    }
+    // a name being declared: nothing to offer
+    if matches!(
+        k0,
+        Some(TokenKind::Signal | TokenKind::Event | TokenKind::Const | TokenKind::Score)
+    ) {
+        return Vec::new();
+    }
+    if k0 == Some(TokenKind::Not) && k1 == Some(TokenKind::Expect) {
+        let mut out = keywords(&["triggered"]);
+        out.extend(expression(cx, None));
+        return out;
     }
     if k0 == Some(TokenKind::Expect) {
         let mut out = keywords(&["triggered", "not"]);
@@ -533,10 +542,6 @@ fn ends_operand(k: Option<TokenKind>) -> bool {
                 | TokenKind::Missing
         )
     )
-}
-
-fn ends_arm(k: TokenKind) -> bool {
-    ends_operand(Some(k)) || k == TokenKind::Otherwise
 }
 
 /// The word before the cursor is the first of its line (a status arm's
@@ -782,9 +787,16 @@ fn expression(cx: &Cx<'_>, expected: Option<Type>) -> Vec<CompletionItem> {
             ),
         ));
     }
+    let event_arg = cx.kind(0) == Some(TokenKind::LParen)
+        && cx.back(1).is_some_and(|t| {
+            matches!(
+                cx.word(t),
+                "count" | "sum" | "avg" | "min" | "max" | "last" | "first"
+            )
+        });
     for e in &rules.events {
         out.push(ranked(
-            NAME,
+            if event_arg { FITS } else { NAME },
             item(
                 &e.name,
                 CompletionItemKind::EVENT,
@@ -843,6 +855,8 @@ fn expression(cx: &Cx<'_>, expected: Option<Type>) -> Vec<CompletionItem> {
         let tier = match (kw, expected) {
             ("health", Some(Type::Number)) => FITS,
             ("true" | "false", Some(Type::Bool)) => FITS,
+            // `health` and `status` are names a rule reads
+            ("health" | "status", _) => NAME,
             _ => KEYWORD,
         };
         out.push(ranked(tier, keyword(kw)));
