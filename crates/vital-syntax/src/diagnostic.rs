@@ -65,6 +65,7 @@ macro_rules! codes {
 
 codes! {
     Io = "io", Error, "A file could not be read or is not UTF-8";
+    Project = "project", Error, "The project file vital.toml is not valid";
     Syntax = "syntax", Error, "The text does not follow the grammar";
     InvalidDate = "invalid-date", Error, "An impossible date such as 2026-02-30";
     InvalidLiteral = "invalid-literal", Error, "A number literal that does not fit in 28 significant digits";

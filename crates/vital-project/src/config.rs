@@ -1,0 +1,122 @@
+//! The keys of `vital.toml`, as serde reads them (docs/project.md). Every
+//! table denies unknown keys; `lib.rs` turns serde's message into a
+//! did-you-mean.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use toml::Spanned;
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct File {
+    #[serde(default)]
+    pub project: Option<ProjectTable>,
+    #[serde(default)]
+    pub rulesets: BTreeMap<String, RuleSetTable>,
+    #[serde(default)]
+    pub history: Option<HistoryTable>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectTable {
+    pub name: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSetTable {
+    pub path: Spanned<String>,
+    #[serde(default)]
+    pub inputs: Vec<Spanned<String>>,
+    pub sample: Option<Spanned<String>>,
+    pub value: Option<Spanned<String>>,
+    pub at_risk: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    pub gates: GatesTable,
+    #[serde(default)]
+    pub read: ReadTable,
+    #[serde(default)]
+    pub columns: BTreeMap<String, Spanned<ColumnEntry>>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct GatesTable {
+    pub max_rejected: Option<Spanned<Threshold>>,
+    #[serde(default)]
+    pub require_columns: bool,
+}
+
+/// `max_rejected`: a count or a share written `"1%"`.
+#[derive(Debug, Deserialize, Clone, PartialEq)]
+#[serde(untagged)]
+pub enum Threshold {
+    Count(u64),
+    Text(String),
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ReadTable {
+    pub delimiter: Option<Spanned<String>>,
+    #[serde(default)]
+    pub nulls: Vec<String>,
+    #[serde(default)]
+    pub true_values: Vec<String>,
+    #[serde(default)]
+    pub false_values: Vec<String>,
+    pub account: Option<Spanned<String>>,
+}
+
+/// A signal's entry under `columns`: a column name, or a table.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(untagged)]
+pub enum ColumnEntry {
+    Column(String),
+    Table(ColumnTable),
+}
+
+#[derive(Debug, Deserialize, Clone, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnTable {
+    pub column: Option<String>,
+    pub scale: Option<f64>,
+    pub format: Option<String>,
+    #[serde(default)]
+    pub values: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryTable {
+    pub store: Option<Spanned<String>>,
+}
+
+/// Every key a table allows, for did-you-mean on an unknown one.
+pub const KEYS: &[&str] = &[
+    "project",
+    "rulesets",
+    "history",
+    "name",
+    "path",
+    "inputs",
+    "sample",
+    "value",
+    "at_risk",
+    "gates",
+    "read",
+    "columns",
+    "max_rejected",
+    "require_columns",
+    "delimiter",
+    "nulls",
+    "true_values",
+    "false_values",
+    "account",
+    "column",
+    "scale",
+    "format",
+    "values",
+    "store",
+];
