@@ -25,10 +25,20 @@ fn vital(args: &[&str]) -> std::process::Output {
 }
 
 fn rule_tests(path: &Utf8Path, source: String) -> datatest_stable::Result<()> {
-    let blocks = source
-        .lines()
-        .filter(|l| l.trim_start().starts_with("test \""))
+    // a test block anywhere on a line (a file may put several on one line)
+    let blocks = vital_syntax::lexer::tokenize(&source)
+        .windows(2)
+        .filter(|w| {
+            w[0].kind == vital_syntax::lexer::TokenKind::Test
+                && w[1].kind == vital_syntax::lexer::TokenKind::String
+        })
         .count();
+    if blocks == 0 {
+        return Err(format!(
+            "{path} has no `test` block: every rule set of the corpus pins its values with one"
+        )
+        .into());
+    }
     let o = vital(&["test", path.as_str()]);
     let out = String::from_utf8_lossy(&o.stdout);
     let err = String::from_utf8_lossy(&o.stderr);
@@ -170,7 +180,38 @@ fn records(path: &Utf8Path, expected: String) -> datatest_stable::Result<()> {
     }
 }
 
+/// The directories of the corpus and what each must hold: a directory that
+/// matches nothing would pass with "0 passed".
+const CORPUS: &[(&str, &str)] = &[
+    ("tests/eval/semantics", ".vital"),
+    ("tests/fixtures/valid", ".vital"),
+    ("tests/eval/records", ".expected"),
+];
+
+/// Runs once (for `tests/eval/README.md`): every corpus directory holds
+/// files of its kind.
+fn corpus_is_not_empty(_: &Utf8Path, _: String) -> datatest_stable::Result<()> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut empty = Vec::new();
+    for (dir, ext) in CORPUS {
+        let n = std::fs::read_dir(root.join(dir))
+            .map_err(|e| format!("{dir}: {e}"))?
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().ends_with(ext))
+            .count();
+        if n == 0 {
+            empty.push(format!("{dir} has no *{ext} file"));
+        }
+    }
+    if empty.is_empty() {
+        Ok(())
+    } else {
+        Err(empty.join("\n").into())
+    }
+}
+
 datatest_stable::harness! {
+    { test = corpus_is_not_empty, root = "../../tests/eval", pattern = r"^README\.md$" },
     { test = rule_tests, root = "../../tests/eval/semantics", pattern = r"\.vital$" },
     { test = rule_tests, root = "../../tests/fixtures/valid", pattern = r"\.vital$" },
     { test = records, root = "../../tests/eval/records", pattern = r"\.expected$" },

@@ -19,6 +19,10 @@ use vital_syntax::{Report, SourceFile, SourceMap};
 
 type Triple = (usize, String, String);
 
+/// `tests/snapshots`, whichever crate runs this file (a path relative to the
+/// source would depend on how insta finds the workspace root).
+const SNAPSHOTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/snapshots");
+
 /// The `# error: CODE` / `# warning: CODE` annotations of a fixture.
 fn expected(source: &str) -> Vec<Triple> {
     let file = SourceFile::new("x", source);
@@ -100,7 +104,7 @@ fn check_fixture(path: &Utf8Path, source: String) -> datatest_stable::Result<()>
             .map(|d| Report::new(d, &sources).render(false))
             .collect::<Vec<_>>()
             .join("\n");
-        insta::with_settings!({ snapshot_path => "snapshots", prepend_module_to_snapshot => false, omit_expression => true }, {
+        insta::with_settings!({ snapshot_path => SNAPSHOTS, prepend_module_to_snapshot => false, omit_expression => true }, {
             insta::assert_snapshot!(format!("diagnostics__{}", name_of(path)), rendered);
         });
     }
@@ -134,7 +138,7 @@ fn check_fixture(path: &Utf8Path, source: String) -> datatest_stable::Result<()>
                 return Err(format!("formatting changed the diagnostics\n{formatted}").into());
             }
             if is_valid {
-                insta::with_settings!({ snapshot_path => "snapshots", prepend_module_to_snapshot => false, omit_expression => true }, {
+                insta::with_settings!({ snapshot_path => SNAPSHOTS, prepend_module_to_snapshot => false, omit_expression => true }, {
                     insta::assert_snapshot!(format!("fmt__{}", name_of(path)), formatted);
                 });
             }
