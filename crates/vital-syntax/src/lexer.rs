@@ -254,6 +254,71 @@ mod tests {
         assert!(toks[4].is_doc_comment("@@ \"open\n} ## doc\n# c"));
     }
 
+    /// The words of `"…"` literals in `text`.
+    fn quoted_words(text: &str) -> Vec<String> {
+        text.split('"')
+            .skip(1)
+            .step_by(2)
+            .filter(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+            .map(String::from)
+            .collect()
+    }
+
+    /// The grammar's reserved words, keyword rules, type names and units,
+    /// and the lexer's word tokens, are the same set of words: a word added
+    /// to one and not the other would be a name to one and a keyword to the
+    /// other (the formatter, the item splitter and the language server read
+    /// the lexer; the parser reads the grammar).
+    #[test]
+    fn grammar_keywords_and_lexer_tokens_are_in_step() {
+        use std::collections::BTreeSet;
+        let grammar = include_str!("../../../grammar/vital.pest");
+        let rule = |name: &str| -> &str {
+            let start = grammar
+                .find(&format!("\n{name} "))
+                .unwrap_or_else(|| panic!("no rule `{name}` in the grammar"));
+            let rest = &grammar[start + 1..];
+            // a rule ends at the first line that closes its braces
+            let end = rest.find("}\n").map_or(rest.len(), |e| e + 1);
+            &rest[..end]
+        };
+        // `reserved_word`: a first letter, then the rest of each word
+        let mut reserved = BTreeSet::new();
+        for line in rule("reserved_word").lines() {
+            let words = quoted_words(line);
+            if let Some((first, rests)) = words.split_first() {
+                for r in rests {
+                    reserved.insert(format!("{first}{r}"));
+                }
+            }
+        }
+        // every `kw_*` rule, the primitive types and the units
+        let mut declared = BTreeSet::new();
+        for line in grammar.lines().filter(|l| l.starts_with("kw_")) {
+            declared.extend(quoted_words(line));
+        }
+        declared.extend(quoted_words(rule("prim_type")));
+        declared.extend(quoted_words(rule("unit")));
+        // the lexer's word tokens
+        let source = include_str!("lexer.rs");
+        let lexer: BTreeSet<String> = source
+            .lines()
+            .map(str::trim)
+            .filter_map(|l| l.strip_prefix("#[token(\"")?.strip_suffix("\")]"))
+            .filter(|w| w.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+            .map(String::from)
+            .collect();
+        assert!(lexer.len() > 40, "{lexer:?}");
+        assert_eq!(reserved, declared, "reserved_word vs kw_*/types/units");
+        assert_eq!(reserved, lexer, "the grammar's reserved words vs the lexer");
+        // and the lexer really makes each a keyword, and a longer word a name
+        for w in &lexer {
+            assert_eq!(tokenize(w).len(), 1, "{w}");
+            assert!(tokenize(w)[0].kind.is_keyword(), "{w} is not a keyword");
+            assert_eq!(kinds(&format!("{w}x")), vec![TokenKind::Ident], "{w}x");
+        }
+    }
+
     #[test]
     fn non_ascii_is_an_error_token_per_char() {
         let toks = tokenize("é");
