@@ -361,3 +361,31 @@ fn a_byte_order_mark_checks_clean_and_fmt_keeps_it() {
         with_bom
     );
 }
+
+#[test]
+fn fmt_keeps_crlf_line_endings() {
+    // a Windows checkout: CRLF everywhere
+    let dir = tempfile::tempdir().unwrap();
+    let tidy = TIDY.replace('\n', "\r\n");
+    std::fs::write(dir.path().join("t.vital"), &tidy).unwrap();
+    let o = vital(dir.path(), &["fmt", "--check", "t.vital"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(stdout(&o), "");
+    // a messy CRLF file formats to the tidy text with CRLF endings
+    std::fs::write(dir.path().join("m.vital"), MESSY.replace('\n', "\r\n")).unwrap();
+    let o = vital(dir.path(), &["fmt", "m.vital"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read(dir.path().join("m.vital")).unwrap(),
+        tidy.as_bytes()
+    );
+    let o = vital(dir.path(), &["fmt", "--check", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    // and an LF file stays LF
+    std::fs::write(dir.path().join("m.vital"), MESSY).unwrap();
+    vital(dir.path(), &["fmt", "m.vital"]);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("m.vital")).unwrap(),
+        TIDY
+    );
+}

@@ -82,7 +82,19 @@ pub fn format_source(file: FileId, source: &str) -> Result<String, Vec<Diagnosti
     if !text.is_empty() {
         text.push('\n');
     }
+    // the file's line endings stay: a CRLF file (a Windows checkout) formats
+    // to CRLF, so `fmt --check` passes on it
+    if crlf(source) {
+        text = text.replace('\n', "\r\n");
+    }
     Ok(text)
+}
+
+/// Whether a file's lines end in CRLF (decided by its first line ending).
+fn crlf(source: &str) -> bool {
+    source
+        .find('\n')
+        .is_some_and(|i| source[..i].ends_with('\r'))
 }
 
 #[derive(Default)]
@@ -641,5 +653,27 @@ pub fn expr(e: &Expr) -> String {
             expr(input),
             arms.iter().map(band_arm).collect::<Vec<_>>().join("  ")
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_endings_are_kept() {
+        let lf = "signal   x: int # a note\n\n\nstatus {  ok when x > 1\n weak otherwise }\n";
+        let want_lf =
+            "signal x: int  # a note\n\nstatus {\n  ok   when x > 1\n  weak otherwise\n}\n";
+        assert_eq!(format_source(FileId(0), lf).as_deref(), Ok(want_lf));
+        let crlf = lf.replace('\n', "\r\n");
+        let want_crlf = want_lf.replace('\n', "\r\n");
+        let got = format_source(FileId(0), &crlf);
+        assert_eq!(got.as_deref(), Ok(want_crlf.as_str()));
+        // formatted CRLF text is already formatted
+        assert_eq!(
+            format_source(FileId(0), &want_crlf).as_deref(),
+            Ok(want_crlf.as_str())
+        );
     }
 }
