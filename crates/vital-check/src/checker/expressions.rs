@@ -337,19 +337,23 @@ impl<'a> Checker<'a> {
 
     /// Both operands of a binary operator; a bare name on one side is
     /// resolved against the other side's type (enum variants, statuses).
+    /// Whether a bare name is a declaration or a field of the event being
+    /// filtered.
+    fn resolves(&self, name: &str, cx: Cx) -> bool {
+        self.names.contains_key(name)
+            || cx.event.is_some_and(|ev| {
+                self.rules.events[ev as usize]
+                    .fields
+                    .iter()
+                    .any(|f| f.name == name)
+            })
+    }
+
     pub(super) fn pair(&mut self, a: &ast::Expr, b: &ast::Expr, cx: Cx) -> (ir::Expr, ir::Expr) {
         // the side that resolves gives the type the other side's bare name
         // is read against (`champion == statsu`: `champion` is a status)
         let unresolved = |this: &Self, e: &ast::Expr| match &e.kind {
-            ExprKind::Name(id) => {
-                !this.names.contains_key(&id.name)
-                    && !cx.event.is_some_and(|ev| {
-                        this.rules.events[ev as usize]
-                            .fields
-                            .iter()
-                            .any(|f| f.name == id.name)
-                    })
-            }
+            ExprKind::Name(id) => !this.resolves(&id.name, cx),
             _ => false,
         };
         let status_or_variant = |this: &Self, e: &ast::Expr| match &e.kind {
@@ -429,14 +433,7 @@ impl<'a> Checker<'a> {
                 // not a variant: a name that resolves to something else is
                 // compared (and type-checked) as that; anything else is a
                 // misspelt variant
-                let resolves = self.names.contains_key(&id.name)
-                    || cx.event.is_some_and(|ev| {
-                        self.rules.events[ev as usize]
-                            .fields
-                            .iter()
-                            .any(|f| f.name == id.name)
-                    });
-                if !resolves {
+                if !self.resolves(&id.name, cx) {
                     self.unknown_variant(cx.file, id, e);
                     return error_expr(span);
                 }
@@ -458,18 +455,7 @@ impl<'a> Checker<'a> {
             }
             // the other side's type is unknown (already reported): a name
             // that resolves to nothing may be one of its variants
-            Some(Type::Error) => {
-                let resolves = self.names.contains_key(&id.name)
-                    || cx.event.is_some_and(|ev| {
-                        self.rules.events[ev as usize]
-                            .fields
-                            .iter()
-                            .any(|f| f.name == id.name)
-                    });
-                if !resolves {
-                    return error_expr(span);
-                }
-            }
+            Some(Type::Error) if !self.resolves(&id.name, cx) => return error_expr(span),
             _ => {}
         }
         // 2. fields of the event being filtered
