@@ -8,6 +8,7 @@
 
 pub mod engine;
 pub mod explain;
+pub mod mapping;
 pub mod reader;
 pub mod results;
 pub mod snapshot;
@@ -15,5 +16,6 @@ pub mod table;
 pub mod testing;
 
 pub use engine::{Engine, Outcome, Scored};
+pub use mapping::{Mapping, SignalMapping};
 pub use reader::{Ignored, Rejection, Schema};
 pub use snapshot::{Occurrence, Origin, Override, Snapshot};

@@ -3,6 +3,7 @@
 //!
 //! Pure functions of the text of one record; the command line does the I/O.
 
+use crate::mapping::Mapping;
 use crate::snapshot::{Occurrence, Origin, Override, Snapshot};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -47,7 +48,9 @@ pub enum Problem {
     Account,
     /// `as_of` is missing or not a date.
     AsOf,
-    /// A signal is missing or of the wrong type.
+    /// A non-optional signal is missing.
+    MissingSignal(String),
+    /// A signal's value is of the wrong type.
     Signal(String),
     /// A declared signal was given at the top level of the record.
     SignalAtTopLevel(String),
@@ -72,7 +75,8 @@ impl std::fmt::Display for Problem {
             Problem::Columns => f.write_str("wrong number of CSV columns"),
             Problem::Account => f.write_str("`account` missing or invalid"),
             Problem::AsOf => f.write_str("`as_of` missing or invalid"),
-            Problem::Signal(s) => write!(f, "signal `{s}` missing or invalid"),
+            Problem::MissingSignal(s) => write!(f, "signal `{s}` missing"),
+            Problem::Signal(s) => write!(f, "signal `{s}` invalid"),
             Problem::SignalAtTopLevel(s) => write!(f, "signal `{s}` outside `signals`"),
             Problem::Signals => f.write_str("`signals` is not an object"),
             Problem::Event(e) if e.is_empty() => f.write_str("invalid events"),
@@ -100,6 +104,9 @@ pub struct Ignored {
     pub events: BTreeMap<String, usize>,
     /// `event.field`
     pub fields: BTreeMap<String, usize>,
+    /// Unknown signal keys of every record read, rejected ones too (a
+    /// did-you-mean for a signal missing from every record).
+    pub seen_signals: std::collections::BTreeSet<String>,
 }
 
 impl Ignored {
@@ -113,10 +120,14 @@ impl Ignored {
         for (k, v) in other.fields {
             *self.fields.entry(k).or_default() += v;
         }
+        self.seen_signals.extend(other.seen_signals);
     }
 
     pub fn is_empty(&self) -> bool {
-        self.signals.is_empty() && self.events.is_empty() && self.fields.is_empty()
+        self.signals.is_empty()
+            && self.events.is_empty()
+            && self.fields.is_empty()
+            && self.seen_signals.is_empty()
     }
 
     /// One line per ignored name, e.g. `unknown signal "region" ignored in 12 records`.
@@ -168,10 +179,13 @@ impl<'r> Names<'r> {
     }
 }
 
-/// The rule set's schema, indexed for reading records.
+/// The rule set's schema, indexed for reading records, with the mapping of
+/// the export's names and value forms.
 #[derive(Debug)]
 pub struct Schema<'r> {
     rules: &'r RuleSet,
+    mapping: &'r Mapping,
+    /// Input key or column → signal.
     signals: Names<'r>,
     events: Names<'r>,
     fields: Vec<Names<'r>>,
@@ -267,9 +281,21 @@ fn parse_duration(s: &str) -> Option<Duration> {
 
 impl<'r> Schema<'r> {
     pub fn new(rules: &'r RuleSet) -> Schema<'r> {
+        Schema::with_mapping(rules, &crate::mapping::NONE)
+    }
+
+    /// A schema reading an export whose names or value forms differ from
+    /// the rule set's.
+    pub fn with_mapping(rules: &'r RuleSet, mapping: &'r Mapping) -> Schema<'r> {
         Schema {
             rules,
-            signals: Names::new(rules.signals.iter().map(|s| s.name.as_str())),
+            mapping,
+            signals: Names::new(rules.signals.iter().enumerate().map(|(i, s)| {
+                mapping
+                    .signal(i as u32)
+                    .and_then(|m| m.column.as_deref())
+                    .unwrap_or(s.name.as_str())
+            })),
             events: Names::new(rules.events.iter().map(|e| e.name.as_str())),
             fields: rules
                 .events
@@ -281,6 +307,99 @@ impl<'r> Schema<'r> {
 
     pub fn rules(&self) -> &'r RuleSet {
         self.rules
+    }
+
+    pub fn mapping(&self) -> &'r Mapping {
+        self.mapping
+    }
+
+    /// The column or key signal `i` is read from.
+    pub fn column_of(&self, i: u32) -> &'r str {
+        self.mapping
+            .signal(i)
+            .and_then(|m| m.column.as_deref())
+            .unwrap_or(self.rules.signals[i as usize].name.as_str())
+    }
+
+    /// A signal's JSON value, through the mapping.
+    fn signal_json(&self, i: u32, raw: &RawValue) -> Result<Value, String> {
+        let ty = self.rules.signals[i as usize].ty;
+        if !self.mapping.touches_values(i) {
+            return self.json_value(raw, ty);
+        }
+        if let Some(s) = raw_str(raw.get()) {
+            if self.mapping.is_null(&s) {
+                return Ok(Value::Missing);
+            }
+            if let Some(v) = self.mapped_word(i, &s) {
+                return v.ok_or_else(|| {
+                    format!(
+                        "expected {}, found {}",
+                        self.describe_signal(i),
+                        found(raw.get())
+                    )
+                });
+            }
+        }
+        let v = self
+            .json_value(raw, ty)
+            .map_err(|e| e.replace(&describe(self.rules, ty), &self.describe_signal(i)))?;
+        Ok(self.scaled(i, v))
+    }
+
+    /// A signal's value written as text (a CSV cell), through the mapping.
+    fn signal_text(&self, i: u32, s: &str) -> Option<Value> {
+        if self.mapping.is_null(s) {
+            return Some(Value::Missing);
+        }
+        match self.mapped_word(i, s) {
+            Some(v) => v,
+            None => {
+                let ty = self.rules.signals[i as usize].ty;
+                self.text_value(s, ty).map(|v| self.scaled(i, v))
+            }
+        }
+    }
+
+    /// A string the mapping decides: a configured bool spelling, a date in
+    /// the configured format (`Some(None)` when it does not parse), an enum
+    /// spelling. `None`: read it as §7 says.
+    fn mapped_word(&self, i: u32, s: &str) -> Option<Option<Value>> {
+        let m = self.mapping.signal(i);
+        match self.rules.signals[i as usize].ty {
+            Type::Bool => self.mapping.bool_word(s).map(|b| Some(Value::Bool(b))),
+            Type::Date => m
+                .and_then(|m| m.format.as_deref())
+                .map(|fmt| NaiveDate::parse_from_str(s, fmt).ok().map(Value::Date)),
+            Type::Enum(_) => m
+                .and_then(|m| m.values.iter().find(|(k, _)| k == s))
+                .map(|(_, v)| Some(Value::Enum(*v))),
+            _ => None,
+        }
+    }
+
+    fn scaled(&self, i: u32, v: Value) -> Value {
+        match (v, self.mapping.signal(i).and_then(|m| m.scale)) {
+            (Value::Num(d), Some(k)) => Value::Num((d * k).normalize()),
+            (v, _) => v,
+        }
+    }
+
+    /// What a signal's value must look like, for messages.
+    fn describe_signal(&self, i: u32) -> String {
+        let ty = self.rules.signals[i as usize].ty;
+        let m = self.mapping.signal(i);
+        match (
+            ty,
+            m.and_then(|m| m.format.as_deref()),
+            m.and_then(|m| m.scale),
+        ) {
+            (Type::Date, Some(f), _) => format!("a date written {f:?}"),
+            (_, _, Some(k)) => {
+                format!("{} (a number, multiplied by {k})", self.rules.type_name(ty))
+            }
+            _ => describe(self.rules, ty),
+        }
     }
 
     /// The signal columns, in declaration order (CSV output, headers).
@@ -443,6 +562,11 @@ impl<'r> Schema<'r> {
                 ))
             }
         };
+        for k in st.seen.signals.keys() {
+            if !st.ignored.seen_signals.contains(k) {
+                st.ignored.seen_signals.insert(k.clone());
+            }
+        }
         if let Some((problem, e)) = st.error.take() {
             return Err(reject(acc, problem, e));
         }
@@ -492,7 +616,7 @@ impl<'r> Schema<'r> {
         for (i, s) in self.rules.signals.iter().enumerate() {
             if !s.optional && signals[i].is_missing() {
                 return Err((
-                    Problem::Signal(s.name.clone()),
+                    Problem::MissingSignal(s.name.clone()),
                     format!(
                         "signal `{}` is missing: expected {} (it is not optional)",
                         s.name,
@@ -729,13 +853,13 @@ impl<'r> Schema<'r> {
                         continue;
                     }
                     let s = &self.rules.signals[*i as usize];
-                    signals[*i as usize] = self.text_value(cell, s.ty).ok_or_else(|| {
+                    signals[*i as usize] = self.signal_text(*i, cell).ok_or_else(|| {
                         reject(
                             Problem::Signal(s.name.clone()),
                             format!(
                                 "signal `{}`: expected {}, found {cell:?}",
                                 s.name,
-                                describe(self.rules, s.ty)
+                                self.describe_signal(*i)
                             ),
                         )
                     })?;
@@ -804,9 +928,17 @@ impl<'de: 'a, 's, 'a, 'r> Visitor<'de> for Top<'s, 'a, 'r> {
             match key.as_ref() {
                 "account" => {
                     let raw: &'de RawValue = m.next_value()?;
-                    st.account = Some(match raw_str(raw.get()) {
+                    let text = raw.get();
+                    st.account = Some(match raw_str(text) {
                         Some(a) if !a.is_empty() => Ok(Arc::from(a.as_ref())),
-                        _ => Err(found(raw.get())),
+                        // an account id exported as a number, when allowed
+                        None if st.schema.mapping.numeric_account
+                            && !text.is_empty()
+                            && text.bytes().all(|b| b.is_ascii_digit()) =>
+                        {
+                            Ok(Arc::from(text))
+                        }
+                        _ => Err(found(text)),
                     });
                 }
                 "as_of" => {
@@ -861,8 +993,7 @@ impl<'de: 'a, 's, 'a, 'r> Visitor<'de> for Signals<'s, 'a, 'r> {
                     if st.error.is_some() {
                         continue;
                     }
-                    let ty = st.schema.rules.signals[i as usize].ty;
-                    match st.schema.json_value(raw, ty) {
+                    match st.schema.signal_json(i, raw) {
                         Ok(v) => st.signals[i as usize] = v,
                         Err(why) => {
                             st.error = Some((

@@ -1,6 +1,10 @@
 //! Printing rejections without flooding: after the first
 //! [`RejectionLog::LIMIT`] rejections of one kind, the rest of that kind
 //! are counted, and one line per kind says how many were not printed.
+//!
+//! A non-optional signal missing from a record is held back until the end:
+//! when it is missing from every record read (a column the export does not
+//! have), one line says so instead of one per record.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -12,6 +16,10 @@ use vital_eval::Rejection;
 pub struct RejectionLog {
     by_problem: BTreeMap<Problem, usize>,
     total: usize,
+    /// The first rejections for a missing signal, printed at the end.
+    held: Vec<String>,
+    /// The file of the first rejection of each kind.
+    first_file: BTreeMap<Problem, String>,
 }
 
 impl RejectionLog {
@@ -23,8 +31,16 @@ impl RejectionLog {
         self.total += 1;
         let n = self.by_problem.entry(r.problem.clone()).or_default();
         *n += 1;
+        if *n == 1 {
+            self.first_file
+                .insert(r.problem.clone(), r.origin.file.to_string());
+        }
         if *n <= Self::LIMIT {
-            let _ = writeln!(out, "{r}");
+            if matches!(r.problem, Problem::MissingSignal(_)) {
+                self.held.push(r.to_string());
+            } else {
+                let _ = writeln!(out, "{r}");
+            }
         }
     }
 
@@ -35,8 +51,50 @@ impl RejectionLog {
 
     /// One line per kind whose rejections were not all printed, e.g.
     /// `… and 249,980 more records rejected: duplicate snapshot`.
-    pub fn finish(&self, out: &mut dyn Write) {
+    ///
+    /// `records` is the number of records read; `hint` may name the input
+    /// column a missing signal probably is.
+    pub fn finish(
+        &self,
+        records: usize,
+        hint: &dyn Fn(&str) -> Option<String>,
+        out: &mut dyn Write,
+    ) {
+        let everywhere = |p: &Problem| match p {
+            Problem::MissingSignal(_) => self.by_problem.get(p) == Some(&records),
+            _ => false,
+        };
+        for line in &self.held {
+            let shown = self
+                .by_problem
+                .keys()
+                .filter(|p| everywhere(p))
+                .all(|p| match p {
+                    Problem::MissingSignal(s) => {
+                        !line.contains(&format!("signal `{s}` is missing"))
+                    }
+                    _ => true,
+                });
+            if shown {
+                let _ = writeln!(out, "{line}");
+            }
+        }
         for (problem, n) in &self.by_problem {
+            if everywhere(problem) {
+                if let Problem::MissingSignal(s) = problem {
+                    let guess = hint(s)
+                        .map(|c| format!("; the input has {c:?} — a renamed column?"))
+                        .unwrap_or_default();
+                    let file = self.first_file.get(problem).map_or("", String::as_str);
+                    let _ = writeln!(
+                        out,
+                        "{file}: signal `{s}` is missing from every record ({} record{}): it is not optional, so none was scored{guess}",
+                        thousands(*n),
+                        if *n == 1 { "" } else { "s" }
+                    );
+                }
+                continue;
+            }
             if *n > Self::LIMIT {
                 let more = n - Self::LIMIT;
                 let _ = writeln!(

@@ -21,9 +21,13 @@
 //! batching around it.
 
 mod flood;
+mod mapping;
+mod profile;
 mod reader;
 mod source;
 
 pub use flood::{thousands, RejectionLog};
+pub use mapping::{mapping_for, MappingError};
+pub use profile::{near_miss, Profile};
 pub use reader::{Batch, Reader, Select, BATCH};
 pub use source::{Format, Input, InputError};

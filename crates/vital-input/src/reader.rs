@@ -1,6 +1,7 @@
 //! Inputs → batches of account histories and rejections.
 
 use crate::source::{Format, Input, InputError};
+use crate::Profile;
 use rayon::prelude::*;
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -44,6 +45,9 @@ pub struct Reader<'s, 'r> {
     select: Select,
     mode: Mode,
     ignored: Ignored,
+    profile: Profile,
+    /// `require_columns`: every declared signal must be an input column.
+    require_columns: bool,
 }
 
 enum Mode {
@@ -288,7 +292,11 @@ impl Lines {
 
 /// Opens an input for reading records: JSON Lines as lines, CSV with its
 /// header read (the columns). JSON arrays are read whole elsewhere.
-fn open_source(schema: &Schema<'_>, input: &Input) -> Result<Source, InputError> {
+fn open_source(
+    schema: &Schema<'_>,
+    input: &Input,
+    require_columns: bool,
+) -> Result<Source, InputError> {
     let reader = input.reader()?;
     match input.format {
         Format::Csv => {
@@ -296,6 +304,7 @@ fn open_source(schema: &Schema<'_>, input: &Input) -> Result<Source, InputError>
             let mut reader = csv::ReaderBuilder::new()
                 .flexible(true)
                 .has_headers(false)
+                .delimiter(schema.mapping().delimiter)
                 .from_reader(counting);
             let mut rec = csv::StringRecord::new();
             loop {
@@ -329,6 +338,13 @@ fn open_source(schema: &Schema<'_>, input: &Input) -> Result<Source, InputError>
                             line,
                             message,
                         })?;
+                missing_columns(schema, &columns, require_columns).map_err(|message| {
+                    InputError::CsvHeader {
+                        name: input.name.clone(),
+                        line,
+                        message,
+                    }
+                })?;
                 return Ok(Source::Csv {
                     reader,
                     lines,
@@ -343,6 +359,54 @@ fn open_source(schema: &Schema<'_>, input: &Input) -> Result<Source, InputError>
             done: false,
         }),
     }
+}
+
+/// Signals with no column in a CSV header: the non-optional ones (every row
+/// would be rejected), and with `require_columns` every one. One message
+/// naming each, with the header column it probably is.
+fn missing_columns(
+    schema: &Schema<'_>,
+    columns: &[Column],
+    require_columns: bool,
+) -> Result<(), String> {
+    let rules = schema.rules();
+    let unknown: Vec<&str> = columns
+        .iter()
+        .filter_map(|c| match c {
+            Column::Unknown(n) => Some(n.as_str()),
+            Column::Signal(_) => None,
+        })
+        .collect();
+    let mut missing = Vec::new();
+    for (i, s) in rules.signals.iter().enumerate() {
+        let present = columns
+            .iter()
+            .any(|c| matches!(c, Column::Signal(x) if *x as usize == i));
+        if present || (s.optional && !require_columns) {
+            continue;
+        }
+        let column = schema.column_of(i as u32);
+        let hint = unknown
+            .iter()
+            .find(|u| crate::near_miss(u, schema).as_deref() == Some(s.name.as_str()))
+            .map(|u| format!(" (did you mean the column {u:?}?)"))
+            .unwrap_or_default();
+        missing.push(format!("`{column}`{hint}"));
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let one = missing.len() == 1;
+    Err(format!(
+        "the CSV header has no column for {} {}, which {}; nothing was scored",
+        if one { "signal" } else { "signals" },
+        missing.join(", "),
+        match (require_columns, one) {
+            (true, _) => "`require_columns` requires",
+            (false, true) => "is not optional",
+            (false, false) => "are not optional",
+        }
+    ))
 }
 
 /// Parse one raw record.
@@ -396,6 +460,7 @@ struct Parsed {
     group: Vec<Snapshot>,
     rejections: Vec<Rejection>,
     ignored: Ignored,
+    profile: Profile,
     records: usize,
 }
 
@@ -409,13 +474,17 @@ fn parse_run(
         group: Vec::with_capacity(run.len()),
         rejections: Vec::new(),
         ignored: Ignored::default(),
+        profile: Profile::new(schema.rules().signals.len()),
         records: run.len(),
     };
     for raw in run {
         match parse(schema, name, columns, raw, &mut p.ignored) {
             Ok(s) => match duplicate(&p.group, &s) {
                 Some(rej) => p.rejections.push(rej),
-                None => p.group.push(s),
+                None => {
+                    p.profile.add(&s);
+                    p.group.push(s)
+                }
             },
             Err(rej) => p.rejections.push(rej),
         }
@@ -434,7 +503,7 @@ fn hash_account(a: &str) -> u64 {
 
 /// Are the records of each account consecutive in this input? One cheap
 /// pass that reads only the `account` of each record.
-fn grouped(input: &Input) -> Result<bool, InputError> {
+fn grouped(input: &Input, delimiter: u8) -> Result<bool, InputError> {
     let mut seen: HashSet<u64> = HashSet::new();
     let mut last: Option<u64> = None;
     let mut check = |acc: &str| {
@@ -472,6 +541,7 @@ fn grouped(input: &Input) -> Result<bool, InputError> {
             let mut r = csv::ReaderBuilder::new()
                 .flexible(true)
                 .has_headers(true)
+                .delimiter(delimiter)
                 .from_reader(r);
             // a row that cannot be read is rejected by the main pass
             for rec in r.records().flatten() {
@@ -494,9 +564,24 @@ impl<'s, 'r> Reader<'s, 'r> {
         inputs: Vec<Input>,
         select: Select,
     ) -> Result<Reader<'s, 'r>, InputError> {
+        Reader::with_gates(schema, inputs, select, false)
+    }
+
+    /// [`Reader::new`], with the `require_columns` gate: every declared
+    /// signal must be a column of each CSV header (checked before anything
+    /// is read) and a key of some record of each JSON input (see
+    /// [`Reader::absent_signals`]).
+    pub fn with_gates(
+        schema: &'s Schema<'r>,
+        inputs: Vec<Input>,
+        select: Select,
+        require_columns: bool,
+    ) -> Result<Reader<'s, 'r>, InputError> {
         let mode = match (&select, inputs.as_slice()) {
-            (Select::All, [one]) if one.format != Format::Json && grouped(one)? => {
-                let source = open_source(schema, one)?;
+            (Select::All, [one])
+                if one.format != Format::Json && grouped(one, schema.mapping().delimiter)? =>
+            {
+                let source = open_source(schema, one, require_columns)?;
                 let columns = source.columns();
                 Mode::Stream(Box::new(Stream {
                     source,
@@ -514,6 +599,8 @@ impl<'s, 'r> Reader<'s, 'r> {
             select,
             mode,
             ignored: Ignored::default(),
+            profile: Profile::new(schema.rules().signals.len()),
+            require_columns,
         })
     }
 
@@ -523,13 +610,32 @@ impl<'s, 'r> Reader<'s, 'r> {
         &self.ignored
     }
 
-    /// The warning lines for [`Reader::ignored`], e.g. `warning:
-    /// export.jsonl: unknown signal "region" ignored in 12 records`.
+    /// An unknown key or column of the input that is probably `signal`
+    /// under another spelling.
+    pub fn column_hint(&self, signal: &str) -> Option<String> {
+        self.ignored
+            .signals
+            .keys()
+            .chain(self.ignored.seen_signals.iter())
+            .find(|k| crate::near_miss(k, self.schema).as_deref() == Some(signal))
+            .cloned()
+    }
+
+    /// Declared signals that no accepted record had (for the
+    /// `require_columns` gate on JSON inputs, checked after reading).
+    pub fn absent_signals(&self) -> Vec<String> {
+        self.profile.absent(self.schema)
+    }
+
+    /// The warning lines about what was read: unknown names (with a
+    /// did-you-mean), and the data-quality warnings of [`Profile`], e.g.
+    /// `warning: export.jsonl: unknown signal "region" ignored in 12
+    /// records`.
     pub fn warnings(&self) -> Vec<String> {
         let names: Vec<&str> = self.inputs.iter().map(|i| i.name.as_ref()).collect();
         let names = names.join(", ");
-        self.ignored
-            .lines()
+        self.profile
+            .warnings(self.schema, &self.ignored)
             .into_iter()
             .map(|line| format!("warning: {names}: {line}"))
             .collect()
@@ -617,6 +723,7 @@ impl<'s, 'r> Reader<'s, 'r> {
                 if !p.ignored.is_empty() {
                     self.ignored.merge(p.ignored);
                 }
+                self.profile.merge(p.profile);
                 if !p.group.is_empty() {
                     batch.groups.push(p.group);
                 }
@@ -674,9 +781,13 @@ impl<'s, 'r> Reader<'s, 'r> {
                         match at.get(&s.account) {
                             Some(&i) => match duplicate(&batch.groups[i], &s) {
                                 Some(rej) => batch.rejections.push(rej),
-                                None => batch.groups[i].push(s),
+                                None => {
+                                    self.profile.add(&s);
+                                    batch.groups[i].push(s)
+                                }
                             },
                             None => {
+                                self.profile.add(&s);
                                 at.insert(s.account.clone(), batch.groups.len());
                                 batch.groups.push(vec![s]);
                             }
@@ -696,7 +807,7 @@ impl<'s, 'r> Reader<'s, 'r> {
                 columns: None,
             });
         }
-        let mut source = open_source(self.schema, input)?;
+        let mut source = open_source(self.schema, input, self.require_columns)?;
         let columns = source.columns();
         let mut out = Vec::new();
         while !source.done() {

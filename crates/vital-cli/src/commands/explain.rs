@@ -41,9 +41,11 @@ pub fn run(args: Args) -> ExitCode {
     let mut errors = stderr.lock();
     let mut log = RejectionLog::default();
     let mut group = Vec::new();
+    let mut records = 0;
     loop {
         match reader.next_batch() {
             Ok(Some(batch)) => {
+                records += batch.records;
                 for r in &batch.rejections {
                     log.record(r, &mut errors);
                 }
@@ -53,7 +55,7 @@ pub fn run(args: Args) -> ExitCode {
             Err(e) => return fail(e),
         }
     }
-    log.finish(&mut errors);
+    log.finish(records, &|s| reader.column_hint(s), &mut errors);
     for line in reader.warnings() {
         let _ = writeln!(errors, "{line}");
     }

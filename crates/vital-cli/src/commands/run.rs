@@ -144,7 +144,7 @@ pub fn run(args: Args) -> ExitCode {
     if let Some(p) = &progress {
         p.finish_and_clear();
     }
-    log.finish(&mut errors);
+    log.finish(records, &|s| reader.column_hint(s), &mut errors);
     let result = result.and_then(|()| out.finish(log.total()));
     match result {
         Ok(()) => {}
