@@ -37,6 +37,9 @@ enum Command {
     Lsp(commands::lsp::Args),
     /// Format rule files in place (canonical layout, comments kept).
     Fmt(commands::fmt::Args),
+    /// Scaffold a project: vital.toml and a rule set, from a sample file
+    /// (`--from`) or an example.
+    Init(commands::init::Args),
 }
 
 fn main() -> ExitCode {
@@ -47,5 +50,6 @@ fn main() -> ExitCode {
         Command::Explain(a) => commands::explain::run(a),
         Command::Test(a) => commands::test::run(a),
         Command::Lsp(a) => commands::lsp::run(a),
+        Command::Init(a) => commands::init::run(a),
     }
 }

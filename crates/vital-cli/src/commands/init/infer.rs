@@ -1,0 +1,923 @@
+//! `vital init --from`: read a sample snapshot file (CSV, JSON Lines or a
+//! JSON array) as raw values — not through a rule set — and infer a type for
+//! every signal column and event field (docs/language.md §4, §7).
+
+use chrono::NaiveDate;
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::path::Path;
+
+/// At most this many distinct texts make an enum …
+pub const ENUM_MAX_VARIANTS: usize = 12;
+/// … when at least this many values are present.
+pub const ENUM_MIN_VALUES: usize = 20;
+
+/// An inferred type (docs/language.md §4).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Kind {
+    Bool,
+    Int,
+    Number,
+    Percent,
+    Money,
+    Date,
+    Duration,
+    /// Variants, in order of first appearance.
+    Enum(Vec<String>),
+    Text,
+}
+
+impl Kind {
+    pub fn is_numeric(&self) -> bool {
+        matches!(self, Kind::Int | Kind::Number | Kind::Percent | Kind::Money)
+    }
+
+    /// As written in a declaration.
+    pub fn vital(&self) -> String {
+        match self {
+            Kind::Bool => "bool".into(),
+            Kind::Int => "int".into(),
+            Kind::Number => "number".into(),
+            Kind::Percent => "percent".into(),
+            Kind::Money => "money".into(),
+            Kind::Date => "date".into(),
+            Kind::Duration => "duration".into(),
+            Kind::Enum(v) => format!("enum({})", v.join(", ")),
+            Kind::Text => "text".into(),
+        }
+    }
+}
+
+/// Numbers seen in a numeric column (after `scale`).
+#[derive(Debug, Clone)]
+pub struct Stats {
+    pub min: f64,
+    pub max: f64,
+    pub p10: f64,
+    pub p50: f64,
+    pub p90: f64,
+}
+
+/// A signal column (or key), or an event field.
+#[derive(Debug, Clone)]
+pub struct Column {
+    /// As written in the file.
+    pub source: String,
+    /// The Vital name (the source itself when it is a valid name).
+    pub name: String,
+    pub kind: Kind,
+    pub optional: bool,
+    /// Present (non-missing) values, and records (or occurrences) seen.
+    pub present: usize,
+    pub total: usize,
+    /// `Some(100)`: a percent given as fractions.
+    pub scale: Option<u32>,
+    /// Enum values that are not valid variant names: (as written, variant).
+    pub value_map: Vec<(String, String)>,
+    pub stats: Option<Stats>,
+    /// A value seen, as a Vital literal of `kind` (for test blocks).
+    pub example: Option<String>,
+}
+
+/// An event type of the `events` arrays.
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub name: String,
+    pub occurrences: usize,
+    pub fields: Vec<Column>,
+    /// Per record: occurrences within 90 days up to its `as_of`.
+    pub recent_counts: Vec<usize>,
+}
+
+/// What a sample holds.
+#[derive(Debug, Clone)]
+pub struct Sample {
+    pub records: usize,
+    pub accounts: usize,
+    pub latest_as_of: NaiveDate,
+    pub columns: Vec<Column>,
+    pub events: Vec<Event>,
+    /// The statuses of the records' overrides, in order of first appearance
+    /// (they must be arms of the status block).
+    pub override_statuses: Vec<String>,
+    /// Things left out or changed, for the user (one line each).
+    pub notes: Vec<String>,
+}
+
+/// Raw values, as read.
+enum Raw<'a> {
+    Missing,
+    /// A CSV cell: any type may be written as text.
+    Cell(&'a str),
+    Json(&'a serde_json::Value),
+}
+
+/// What one column's values look like.
+#[derive(Default)]
+struct Obs {
+    total: usize,
+    missing: usize,
+    bools: usize,
+    ints: usize,
+    decimals: usize,
+    dates: usize,
+    durations: usize,
+    /// Texts that are none of the above (and, in JSON, any string).
+    texts: usize,
+    /// JSON objects and arrays.
+    others: usize,
+    /// JSON: strings seen (dates, durations and texts).
+    json_strings: usize,
+    nums: Vec<f64>,
+    /// Distinct texts (up to ENUM_MAX_VARIANTS + 1), in order of appearance.
+    distinct: Vec<String>,
+    first: Option<String>,
+    first_bool: Option<bool>,
+}
+
+impl Obs {
+    fn see(&mut self, raw: Raw<'_>) {
+        self.total += 1;
+        match raw {
+            Raw::Missing => self.missing += 1,
+            Raw::Cell(c) => {
+                if c.is_empty() {
+                    self.missing += 1;
+                    return;
+                }
+                self.text(c);
+                if c == "true" || c == "false" {
+                    self.bools += 1;
+                    self.first_bool.get_or_insert(c == "true");
+                } else if is_int(c) {
+                    self.ints += 1;
+                    self.num(c);
+                } else if is_decimal(c) {
+                    self.decimals += 1;
+                    self.num(c);
+                } else if vital_eval::reader::parse_date(c).is_some() {
+                    self.dates += 1;
+                } else if is_duration(c) {
+                    self.durations += 1;
+                } else {
+                    self.texts += 1;
+                }
+            }
+            Raw::Json(v) => match v {
+                serde_json::Value::Null => self.missing += 1,
+                serde_json::Value::Bool(b) => {
+                    self.bools += 1;
+                    self.first_bool.get_or_insert(*b);
+                }
+                serde_json::Value::Number(n) => {
+                    let f = n.as_f64().unwrap_or(0.0);
+                    if f.fract() == 0.0 && f.abs() < 1e15 {
+                        self.ints += 1;
+                    } else {
+                        self.decimals += 1;
+                    }
+                    self.nums.push(f);
+                    if self.first.is_none() {
+                        self.first = Some(number_literal(f));
+                    }
+                }
+                serde_json::Value::String(s) => {
+                    self.json_strings += 1;
+                    self.text(s);
+                    if vital_eval::reader::parse_date(s).is_some() {
+                        self.dates += 1;
+                    } else if is_duration(s) {
+                        self.durations += 1;
+                    } else {
+                        self.texts += 1;
+                    }
+                }
+                _ => self.others += 1,
+            },
+        }
+    }
+
+    fn num(&mut self, c: &str) {
+        if let Ok(f) = c.parse::<f64>() {
+            self.nums.push(f);
+        }
+    }
+
+    fn text(&mut self, s: &str) {
+        if self.first.is_none() {
+            self.first = Some(s.to_string());
+        }
+        if self.distinct.len() <= ENUM_MAX_VARIANTS && !self.distinct.iter().any(|d| d == s) {
+            self.distinct.push(s.to_string());
+        }
+    }
+
+    fn present(&self) -> usize {
+        self.total - self.missing
+    }
+}
+
+fn is_int(s: &str) -> bool {
+    let d = s.strip_prefix('-').unwrap_or(s);
+    !d.is_empty() && d.len() <= 18 && d.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn is_decimal(s: &str) -> bool {
+    let d = s.strip_prefix('-').unwrap_or(s);
+    let Some((a, b)) = d.split_once('.') else {
+        return false;
+    };
+    !a.is_empty()
+        && !b.is_empty()
+        && a.len() + b.len() <= 27
+        && a.bytes().all(|c| c.is_ascii_digit())
+        && b.bytes().all(|c| c.is_ascii_digit())
+}
+
+fn is_duration(s: &str) -> bool {
+    let mut parts = s.split(' ');
+    let (Some(n), Some(u), None) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    is_int(n)
+        && !n.starts_with('-')
+        && matches!(
+            u,
+            "day" | "days" | "week" | "weeks" | "month" | "months" | "year" | "years"
+        )
+}
+
+/// A number as a Vital literal: no exponent, no trailing zeros.
+pub fn number_literal(f: f64) -> String {
+    if f.fract() == 0.0 && f.abs() < 1e15 {
+        return format!("{}", f as i64);
+    }
+    let s = format!("{f:.6}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" {
+        "0".into()
+    } else {
+        s.to_string()
+    }
+}
+
+/// A text as a Vital string literal.
+pub fn text_literal(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => {}
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A valid Vital name: `[A-Za-z_][A-Za-z0-9_]*`, not a reserved word.
+pub fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    let Some(first) = chars.next() else {
+        return false;
+    };
+    if !(first.is_ascii_alphabetic() || first == '_')
+        || !chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
+        return false;
+    }
+    let tokens = vital_syntax::lexer::tokenize(s);
+    tokens.len() == 1
+        && tokens[0].kind == vital_syntax::lexer::TokenKind::Ident
+        && tokens[0].span.end == s.len()
+}
+
+/// A valid Vital name made from any text: `NPS Score` → `nps_score`,
+/// `Usage %` → `usage_pct`, `ARRUsd` → `arr_usd`; a reserved word gets
+/// `_value` (`status` → `status_value`).
+pub fn to_identifier(raw: &str) -> String {
+    let mut out = String::new();
+    let mut prev: Option<char> = None;
+    let chars: Vec<char> = raw.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        if c == '%' {
+            out.push_str("_pct_");
+        } else if c.is_ascii_alphanumeric() {
+            // a word boundary inside camelCase: aB, or the B of ABc
+            let boundary = c.is_ascii_uppercase()
+                && prev.is_some_and(|p| {
+                    p.is_ascii_lowercase()
+                        || p.is_ascii_digit()
+                        || (p.is_ascii_uppercase()
+                            && chars.get(i + 1).is_some_and(|n| n.is_ascii_lowercase()))
+                });
+            if boundary {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push('_');
+        }
+        prev = Some(c);
+    }
+    let mut name = String::new();
+    for part in out.split('_').filter(|p| !p.is_empty()) {
+        if !name.is_empty() {
+            name.push('_');
+        }
+        name.push_str(part);
+    }
+    if name.is_empty() {
+        name = "column".into();
+    }
+    if name.starts_with(|c: char| c.is_ascii_digit()) {
+        name = format!("n{name}");
+    }
+    if !is_identifier(&name) {
+        name.push_str("_value");
+    }
+    name
+}
+
+/// The words of a name: `first_response_hours` → first, response, hours.
+pub fn words(name: &str) -> Vec<String> {
+    to_identifier(name).split('_').map(str::to_string).collect()
+}
+
+fn has_word(name: &str, list: &[&str]) -> bool {
+    words(name).iter().any(|w| list.contains(&w.as_str()))
+}
+
+const PERCENT_HINTS: &[&str] = &[
+    "pct",
+    "percent",
+    "percentage",
+    "usage",
+    "rate",
+    "utilization",
+    "utilisation",
+    "adoption",
+];
+const MONEY_HINTS: &[&str] = &[
+    "arr", "mrr", "acv", "tcv", "revenue", "amount", "value", "spend", "ltv", "bookings", "price",
+];
+
+fn percentile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = (q * (sorted.len() - 1) as f64).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn stats(nums: &[f64], scale: f64) -> Option<Stats> {
+    let mut v: Vec<f64> = nums
+        .iter()
+        .map(|x| x * scale)
+        .filter(|x| x.is_finite())
+        .collect();
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    Some(Stats {
+        min: v[0],
+        max: v[v.len() - 1],
+        p10: percentile(&v, 0.1),
+        p50: percentile(&v, 0.5),
+        p90: percentile(&v, 0.9),
+    })
+}
+
+/// Why a column is left out (it is not a signal Vital can read), if it is.
+enum Verdict {
+    Column(Column),
+    Skip(String),
+}
+
+/// Decide a column's type. `json`: values came from JSON (strict: a text
+/// must be a string, a number a number). `mappable`: enum spellings and
+/// fractions can be fixed by the project file's column mapping (signals,
+/// not event fields).
+fn decide(source: &str, name: &str, obs: &Obs, json: bool, mappable: bool) -> Verdict {
+    let present = obs.present();
+    let mut col = Column {
+        source: source.to_string(),
+        name: name.to_string(),
+        kind: Kind::Text,
+        optional: obs.missing > 0,
+        present,
+        total: obs.total,
+        scale: None,
+        value_map: Vec::new(),
+        stats: None,
+        example: None,
+    };
+    if obs.others > 0 {
+        return Verdict::Skip("holds JSON objects or arrays".into());
+    }
+    if present == 0 {
+        col.example = None;
+        return Verdict::Column(col);
+    }
+    let numbers = obs.ints + obs.decimals;
+    if obs.bools == present {
+        col.kind = Kind::Bool;
+        col.example = obs.first_bool.map(|b| b.to_string());
+    } else if numbers == present {
+        let s = stats(&obs.nums, 1.0);
+        let (lo, hi) = s.as_ref().map(|s| (s.min, s.max)).unwrap_or((0.0, 0.0));
+        let percent_hint = source.contains('%') || has_word(name, PERCENT_HINTS);
+        // all from 0 to 1: fractions, which only the column mapping scales
+        let fractions = lo >= 0.0 && hi <= 1.0 && hi > 0.0;
+        if percent_hint && fractions && mappable {
+            col.kind = Kind::Percent;
+            col.scale = Some(100);
+        } else if percent_hint && !fractions && lo >= 0.0 && hi <= 100.0 {
+            col.kind = Kind::Percent;
+        } else if has_word(name, MONEY_HINTS) {
+            col.kind = Kind::Money;
+        } else if obs.decimals > 0 {
+            col.kind = Kind::Number;
+        } else {
+            col.kind = Kind::Int;
+        }
+        let scale = f64::from(col.scale.unwrap_or(1));
+        col.stats = stats(&obs.nums, scale);
+        col.example = obs.nums.first().map(|f| {
+            let lit = number_literal(f * scale);
+            if col.kind == Kind::Percent {
+                format!("{lit}%")
+            } else {
+                lit
+            }
+        });
+    } else if obs.dates == present && (!json || obs.json_strings == present) {
+        col.kind = Kind::Date;
+        col.example = obs.first.clone();
+    } else if obs.durations == present && (!json || obs.json_strings == present) {
+        col.kind = Kind::Duration;
+        col.example = obs.first.clone();
+    } else if json && obs.json_strings != present {
+        return Verdict::Skip("mixes strings with numbers or booleans".into());
+    } else {
+        // text: an enum when few distinct values recur often enough
+        let few = obs.distinct.len() <= ENUM_MAX_VARIANTS && present >= ENUM_MIN_VALUES;
+        let mut variants: Vec<String> = Vec::new();
+        let mut map = Vec::new();
+        for v in &obs.distinct {
+            let variant = if is_identifier(v) {
+                v.clone()
+            } else {
+                map.push((v.clone(), to_identifier(v)));
+                to_identifier(v)
+            };
+            if !variants.contains(&variant) {
+                variants.push(variant);
+            }
+        }
+        if few && (mappable || map.is_empty()) {
+            col.example = variants.first().cloned();
+            col.kind = Kind::Enum(variants);
+            col.value_map = map;
+        } else {
+            col.kind = Kind::Text;
+            col.example = obs.first.as_deref().map(text_literal);
+        }
+    }
+    Verdict::Column(col)
+}
+
+/// Read `path` and infer its signals and events.
+pub fn read(path: &Path) -> Result<Sample, String> {
+    let shown = path.display().to_string();
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    if !matches!(ext.as_str(), "csv" | "jsonl" | "json") {
+        return Err(format!(
+            "cannot tell the format of `{shown}`: name a .csv, .jsonl or .json file"
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read `{shown}`: {e}"))?;
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let line = bytes[..e.valid_up_to()]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count()
+            + 1;
+        format!("{shown}:{line}: not UTF-8 (Vital reads UTF-8 input)")
+    })?;
+    let mut acc = Acc::default();
+    match ext.as_str() {
+        "csv" => read_csv(&shown, text, &mut acc)?,
+        "jsonl" => {
+            for (i, line) in text.lines().enumerate() {
+                if line.trim().is_empty() {
+                    continue;
+                }
+                let at = format!("{shown}:{}", i + 1);
+                let v: serde_json::Value = serde_json::from_str(line)
+                    .map_err(|e| format!("{at}: not a JSON object: {e}"))?;
+                acc.json_record(&at, &v)?;
+            }
+        }
+        _ => {
+            let v: serde_json::Value = serde_json::from_str(text)
+                .map_err(|e| format!("{shown}:{}: not JSON: {e}", e.line()))?;
+            let serde_json::Value::Array(items) = v else {
+                return Err(format!(
+                    "{shown}: a .json file holds an array of records `[{{…}}, …]`"
+                ));
+            };
+            for (i, v) in items.iter().enumerate() {
+                acc.json_record(&format!("{shown}: record {}", i + 1), v)?;
+            }
+        }
+    }
+    acc.finish(&shown, ext != "csv")
+}
+
+/// Values gathered while reading.
+#[derive(Default)]
+struct Acc {
+    records: usize,
+    accounts: HashSet<String>,
+    snapshots: HashSet<(String, NaiveDate)>,
+    duplicates: usize,
+    latest: Option<NaiveDate>,
+    /// Signal columns in order of first appearance.
+    columns: Vec<(String, Obs)>,
+    index: HashMap<String, usize>,
+    events: Vec<EventAcc>,
+    event_index: HashMap<String, usize>,
+    override_statuses: Vec<String>,
+}
+
+#[derive(Default)]
+struct EventAcc {
+    name: String,
+    occurrences: usize,
+    fields: Vec<(String, Obs)>,
+    recent: Vec<usize>,
+}
+
+impl Acc {
+    fn column(&mut self, name: &str) -> &mut Obs {
+        let i = match self.index.get(name) {
+            Some(i) => *i,
+            None => {
+                self.columns.push((name.to_string(), Obs::default()));
+                self.index.insert(name.to_string(), self.columns.len() - 1);
+                self.columns.len() - 1
+            }
+        };
+        &mut self.columns[i].1
+    }
+
+    fn record(&mut self, account: &str, as_of: NaiveDate) {
+        self.records += 1;
+        self.accounts.insert(account.to_string());
+        if !self.snapshots.insert((account.to_string(), as_of)) {
+            self.duplicates += 1;
+        }
+        if self.latest.is_none_or(|d| as_of > d) {
+            self.latest = Some(as_of);
+        }
+    }
+
+    fn json_record(&mut self, at: &str, v: &serde_json::Value) -> Result<(), String> {
+        let serde_json::Value::Object(obj) = v else {
+            return Err(format!("{at}: a record is a JSON object"));
+        };
+        let account = match obj.get("account") {
+            Some(serde_json::Value::String(s)) if !s.is_empty() => s.clone(),
+            Some(serde_json::Value::Number(n)) => n.to_string(),
+            _ => return Err(format!("{at}: the record has no `account` (a string)")),
+        };
+        let as_of = obj
+            .get("as_of")
+            .and_then(|d| d.as_str())
+            .and_then(vital_eval::reader::parse_date)
+            .ok_or_else(|| {
+                format!("{at}: account {account}: `as_of` is not a date (YYYY-MM-DD)")
+            })?;
+        let seen_before = self.records;
+        self.record(&account, as_of);
+        let empty = serde_json::Map::new();
+        let signals = match obj.get("signals") {
+            None | Some(serde_json::Value::Null) => &empty,
+            Some(serde_json::Value::Object(m)) => m,
+            Some(_) => {
+                return Err(format!(
+                    "{at}: account {account}: `signals` is not an object"
+                ))
+            }
+        };
+        // a column absent from this record is missing in it
+        for (name, value) in signals {
+            let obs = self.column(name);
+            // records before this column first appeared lacked it
+            while obs.total < seen_before {
+                obs.see(Raw::Missing);
+            }
+            obs.see(Raw::Json(value));
+        }
+        for (_, obs) in self.columns.iter_mut() {
+            while obs.total < self.records {
+                obs.see(Raw::Missing);
+            }
+        }
+        if let Some(status) = obj
+            .get("override")
+            .and_then(|o| o.get("status"))
+            .and_then(|s| s.as_str())
+        {
+            if !self.override_statuses.iter().any(|s| s == status) {
+                self.override_statuses.push(status.to_string());
+            }
+        }
+        let events = match obj.get("events") {
+            None | Some(serde_json::Value::Null) => Vec::new(),
+            Some(serde_json::Value::Array(a)) => a.iter().collect(),
+            Some(_) => return Err(format!("{at}: account {account}: `events` is not an array")),
+        };
+        let mut recent: HashMap<usize, usize> = HashMap::new();
+        for e in events {
+            let serde_json::Value::Object(e) = e else {
+                return Err(format!(
+                    "{at}: account {account}: an event is not an object"
+                ));
+            };
+            let Some(kind) = e.get("type").and_then(|t| t.as_str()) else {
+                return Err(format!(
+                    "{at}: account {account}: an event has no `type` (a string)"
+                ));
+            };
+            let Some(date) = e
+                .get("at")
+                .and_then(|d| d.as_str())
+                .and_then(vital_eval::reader::parse_date)
+            else {
+                return Err(format!(
+                    "{at}: account {account}: event `{kind}` has no date `at` (YYYY-MM-DD)"
+                ));
+            };
+            let ei = match self.event_index.get(kind) {
+                Some(i) => *i,
+                None => {
+                    self.events.push(EventAcc {
+                        name: kind.to_string(),
+                        ..EventAcc::default()
+                    });
+                    self.event_index
+                        .insert(kind.to_string(), self.events.len() - 1);
+                    self.events.len() - 1
+                }
+            };
+            let ev = &mut self.events[ei];
+            let before = ev.occurrences;
+            ev.occurrences += 1;
+            if date <= as_of && (as_of - date).num_days() <= 90 {
+                *recent.entry(ei).or_default() += 1;
+            }
+            for (field, value) in e {
+                if field == "type" || field == "at" {
+                    continue;
+                }
+                let fi = match ev.fields.iter().position(|(n, _)| n == field) {
+                    Some(i) => i,
+                    None => {
+                        ev.fields.push((field.clone(), Obs::default()));
+                        ev.fields.len() - 1
+                    }
+                };
+                let obs = &mut ev.fields[fi].1;
+                while obs.total < before {
+                    obs.see(Raw::Missing);
+                }
+                obs.see(Raw::Json(value));
+            }
+            for (_, obs) in ev.fields.iter_mut() {
+                while obs.total < ev.occurrences {
+                    obs.see(Raw::Missing);
+                }
+            }
+        }
+        for (i, ev) in self.events.iter_mut().enumerate() {
+            while ev.recent.len() < seen_before {
+                ev.recent.push(0);
+            }
+            ev.recent.push(recent.get(&i).copied().unwrap_or(0));
+        }
+        Ok(())
+    }
+
+    fn finish(mut self, shown: &str, json: bool) -> Result<Sample, String> {
+        let Some(latest_as_of) = self.latest else {
+            return Err(format!("`{shown}` holds no records"));
+        };
+        let mut notes = Vec::new();
+        let mut columns = Vec::new();
+        // names written as valid names keep them; the others get free ones
+        let mut taken: BTreeSet<String> = self
+            .columns
+            .iter()
+            .map(|(s, _)| s.clone())
+            .filter(|s| is_identifier(s))
+            .collect();
+        for (source, obs) in &self.columns {
+            let name = if is_identifier(source) {
+                source.clone()
+            } else {
+                let n = unique(&to_identifier(source), &taken);
+                taken.insert(n.clone());
+                n
+            };
+            match decide(source, &name, obs, json, true) {
+                Verdict::Column(c) => columns.push(c),
+                Verdict::Skip(why) => notes.push(format!("left out signal \"{source}\": it {why}")),
+            }
+        }
+        let mut events = Vec::new();
+        for ev in self.events.iter_mut() {
+            while ev.recent.len() < self.records {
+                ev.recent.push(0);
+            }
+            if taken.contains(&ev.name) {
+                notes.push(format!(
+                    "left out event type \"{}\": a signal has the same name",
+                    ev.name
+                ));
+                continue;
+            }
+            if !is_identifier(&ev.name) {
+                notes.push(format!(
+                    "left out event type \"{}\": not a valid Vital name (letters, digits and _)",
+                    ev.name
+                ));
+                continue;
+            }
+            let mut fields = Vec::new();
+            for (source, obs) in &ev.fields {
+                if !is_identifier(source) {
+                    notes.push(format!(
+                        "left out field \"{source}\" of event {}: not a valid Vital name",
+                        ev.name
+                    ));
+                    continue;
+                }
+                match decide(source, source, obs, true, false) {
+                    Verdict::Column(c) => fields.push(c),
+                    Verdict::Skip(why) => notes.push(format!(
+                        "left out field \"{source}\" of event {}: it {why}",
+                        ev.name
+                    )),
+                }
+            }
+            events.push(Event {
+                name: ev.name.clone(),
+                occurrences: ev.occurrences,
+                fields,
+                recent_counts: std::mem::take(&mut ev.recent),
+            });
+        }
+        if self.duplicates > 0 {
+            notes.push(format!(
+                "{} record{} repeat the account and as_of of an earlier record: `vital run` rejects {}",
+                self.duplicates,
+                if self.duplicates == 1 { "" } else { "s" },
+                if self.duplicates == 1 { "it" } else { "them" }
+            ));
+        }
+        let mut override_statuses = Vec::new();
+        for s in &self.override_statuses {
+            if is_identifier(s) {
+                override_statuses.push(s.clone());
+            } else {
+                notes.push(format!(
+                    "override status \"{s}\" is not a Vital name (letters, digits and _): \
+                     `vital run` rejects the records that have it"
+                ));
+            }
+        }
+        Ok(Sample {
+            override_statuses,
+            records: self.records,
+            accounts: self.accounts.len(),
+            latest_as_of,
+            columns,
+            events,
+            notes,
+        })
+    }
+}
+
+fn read_csv(shown: &str, text: &str, acc: &mut Acc) -> Result<(), String> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut header: Option<Vec<String>> = None;
+    let mut columns: Vec<usize> = Vec::new();
+    for row in reader.records() {
+        let row = row.map_err(|e| {
+            let line = e.position().map(|p| p.line()).unwrap_or(0);
+            format!("{shown}:{line}: not CSV: {e}")
+        })?;
+        let line = row.position().map(|p| p.line()).unwrap_or(0);
+        let Some(h) = &header else {
+            let h: Vec<String> = row.iter().map(str::to_string).collect();
+            if h.first().map(String::as_str) != Some("account")
+                || h.get(1).map(String::as_str) != Some("as_of")
+            {
+                return Err(format!(
+                    "{shown}:{line}: the CSV header must start with `account,as_of`, found `{}`",
+                    h.iter().take(2).cloned().collect::<Vec<_>>().join(",")
+                ));
+            }
+            for (i, name) in h.iter().enumerate().skip(2) {
+                if h[..i].contains(name) {
+                    return Err(format!(
+                        "{shown}:{line}: the column \"{name}\" is in the header twice"
+                    ));
+                }
+                acc.column(name);
+                columns.push(acc.index.get(name).copied().unwrap_or(0));
+            }
+            header = Some(h);
+            continue;
+        };
+        if row.len() != h.len() {
+            return Err(format!(
+                "{shown}:{line}: expected {} cells as in the header, found {}",
+                h.len(),
+                row.len()
+            ));
+        }
+        let account = row.get(0).unwrap_or("");
+        if account.is_empty() {
+            return Err(format!("{shown}:{line}: `account` is empty"));
+        }
+        let as_of_text = row.get(1).unwrap_or("");
+        let as_of = vital_eval::reader::parse_date(as_of_text).ok_or_else(|| {
+            format!("{shown}:{line}: `as_of`: expected a date (YYYY-MM-DD), found {as_of_text:?}")
+        })?;
+        acc.record(account, as_of);
+        for (ci, cell) in columns.iter().zip(row.iter().skip(2)) {
+            acc.columns[*ci].1.see(Raw::Cell(cell));
+        }
+    }
+    if header.is_none() {
+        return Err(format!(
+            "`{shown}` is empty: expected a header `account,as_of,…`"
+        ));
+    }
+    Ok(())
+}
+
+/// Distinct names: `base`, else `base_2`, `base_3`, ….
+fn unique(base: &str, taken: &BTreeSet<String>) -> String {
+    if !taken.contains(base) {
+        return base.to_string();
+    }
+    (2..)
+        .map(|i| format!("{base}_{i}"))
+        .find(|n| !taken.contains(n))
+        .unwrap_or_else(|| base.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_made_from_column_names() {
+        assert_eq!(to_identifier("NPS Score"), "nps_score");
+        assert_eq!(to_identifier("Usage %"), "usage_pct");
+        assert_eq!(to_identifier("ARRUsd"), "arr_usd");
+        assert_eq!(to_identifier("firstResponseHours"), "first_response_hours");
+        assert_eq!(to_identifier("30d logins"), "n30d_logins");
+        assert_eq!(to_identifier("status"), "status_value");
+        assert_eq!(to_identifier("Mid-Market"), "mid_market");
+        assert_eq!(to_identifier("---"), "column");
+        assert!(is_identifier("feature_usage"));
+        assert!(is_identifier("Enterprise"));
+        assert!(!is_identifier("in"));
+        assert!(!is_identifier("days"));
+        assert!(!is_identifier("Mid Market"));
+        assert!(!is_identifier("2x"));
+    }
+
+    #[test]
+    fn literals() {
+        assert_eq!(number_literal(3.0), "3");
+        assert_eq!(number_literal(0.30000000000000004), "0.3");
+        assert_eq!(number_literal(-2.5), "-2.5");
+        assert_eq!(text_literal("a \"b\" \\"), r#""a \"b\" \\""#);
+    }
+}

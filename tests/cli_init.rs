@@ -1,0 +1,562 @@
+//! `vital init`, driven through the real binary: the projects it writes
+//! from the bundled examples' snapshots and from made-up samples check,
+//! test and run; the example project without `--from`; it never overwrites;
+//! `.gitignore`; the column mapping it writes to `vital.toml`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+use support::{jsonl, root, stderr, stdout, vital_in};
+
+fn tempdir() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+fn read(p: impl AsRef<Path>) -> String {
+    fs::read_to_string(p.as_ref())
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", p.as_ref().display()))
+}
+
+/// `vital init ARGS` in `dir`; it must succeed.
+fn init_ok(dir: &Path, args: &[&str]) -> String {
+    let o = vital_in(dir, &[&["init"], args].concat());
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "vital init {args:?}\nstdout:\n{}\nstderr:\n{}",
+        stdout(&o),
+        stderr(&o)
+    );
+    stdout(&o)
+}
+
+/// The accounts of a snapshot file (JSON Lines or CSV).
+fn accounts(sample: &Path) -> BTreeSet<String> {
+    let text = read(sample);
+    if sample.extension().is_some_and(|e| e == "csv") {
+        text.lines()
+            .skip(1)
+            .filter(|l| !l.is_empty())
+            .map(|l| l.split(',').next().unwrap().to_string())
+            .collect()
+    } else {
+        text.lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                v["account"].as_str().unwrap().to_string()
+            })
+            .collect()
+    }
+}
+
+/// The project in `dir` checks clean, is formatted, and its tests pass.
+fn assert_checks_and_tests(dir: &Path) {
+    let o = vital_in(dir, &["check"]);
+    assert_eq!(o.status.code(), Some(0), "vital check:\n{}", stderr(&o));
+    let said = format!("{}{}", stdout(&o), stderr(&o));
+    assert!(
+        said.contains("No problems found in 3 files."),
+        "vital check is not clean (warnings?):\n{said}"
+    );
+    let o = vital_in(dir, &["fmt", "--check", "rules"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "vital fmt --check:\n{}",
+        stdout(&o)
+    );
+    let o = vital_in(dir, &["test"]);
+    assert_eq!(o.status.code(), Some(0), "vital test:\n{}", stdout(&o));
+    assert!(stdout(&o).contains(" 0 failed"), "{}", stdout(&o));
+    assert!(
+        !stdout(&o).contains("\n0 passed"),
+        "no tests ran:\n{}",
+        stdout(&o)
+    );
+}
+
+/// `vital run ARGS` in `dir` exits 0, rejects nothing, and gives one result
+/// per account of `sample`.
+fn assert_runs(dir: &Path, args: &[&str], sample: &Path) -> Vec<serde_json::Value> {
+    let o = vital_in(dir, &[&["run", "--format", "jsonl"], args].concat());
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "vital run {args:?}:\n{}",
+        stderr(&o)
+    );
+    // only "unknown signal/event … ignored" warnings: the columns no rule reads
+    for line in stderr(&o).lines() {
+        assert!(
+            line.starts_with("warning:") && line.contains(" ignored in "),
+            "unexpected message from vital run: {line}\n{}",
+            stderr(&o)
+        );
+    }
+    let results = jsonl(&o);
+    let got: BTreeSet<String> = results
+        .iter()
+        .map(|r| r["account"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(results.len(), got.len(), "one result per account");
+    assert_eq!(got, accounts(sample));
+    results
+}
+
+fn examples() -> Vec<PathBuf> {
+    let mut samples = Vec::new();
+    for entry in fs::read_dir(root().join("examples")).unwrap() {
+        let dir = entry.unwrap().path();
+        for name in ["snapshots.jsonl", "snapshots.csv"] {
+            if dir.join(name).is_file() {
+                samples.push(dir.join(name).canonicalize().unwrap());
+            }
+        }
+    }
+    samples.sort();
+    samples
+}
+
+#[test]
+fn the_bundled_examples_snapshots_give_rule_sets_that_check_test_and_run() {
+    let samples = examples();
+    assert!(samples.len() >= 4, "{samples:?}");
+    for sample in samples {
+        let tmp = tempdir();
+        let out = init_ok(tmp.path(), &["proj", "--from", sample.to_str().unwrap()]);
+        let dir = tmp.path().join("proj");
+        assert!(out.contains("cd proj"), "{out}");
+        let signals = read(dir.join("rules/signals.vital"));
+        assert!(signals.contains("\nsignal "), "{signals}");
+        let scores = read(dir.join("rules/scores.vital"));
+        assert_eq!(scores.matches("\nscore ").count(), 2, "{scores}");
+        assert_eq!(scores.matches("\nstatus {").count(), 1, "{scores}");
+        assert_eq!(
+            scores.matches(" trigger ").count() + scores.matches("\ntrigger ").count(),
+            1
+        );
+        let toml = read(dir.join("vital.toml"));
+        assert!(
+            toml.contains("[rulesets.main]\npath = \"rules\"\n"),
+            "{toml}"
+        );
+        let sample_line = format!("inputs = [\"{}\"]", sample.display());
+        assert!(toml.contains(&sample_line), "{toml}");
+        assert_checks_and_tests(&dir);
+        assert_runs(
+            &dir,
+            &["--rules", "rules", sample.to_str().unwrap()],
+            &sample,
+        );
+    }
+}
+
+#[test]
+fn the_example_projects_inferred_scores_follow_the_sample() {
+    // digital-signals: feature_usage is a percent (name and range), arr is
+    // money and the account's value, tickets are "fewer is better"
+    let sample = root()
+        .join("examples/digital-signals/snapshots.jsonl")
+        .canonicalize()
+        .unwrap();
+    let tmp = tempdir();
+    init_ok(tmp.path(), &["ds", "--from", sample.to_str().unwrap()]);
+    let dir = tmp.path().join("ds");
+    let signals = read(dir.join("rules/signals.vital"));
+    assert!(
+        signals.contains("\nsignal feature_usage: percent\n"),
+        "{signals}"
+    );
+    assert!(signals.contains("\nsignal arr: money\n"), "{signals}");
+    assert!(
+        signals.contains(
+            "event ticket_opened { hours_to_close: number?, severity: enum(high, low, critical) }"
+        ),
+        "{signals}"
+    );
+    // columns no rule reads are there, commented out, with their types
+    assert!(
+        signals.contains("\n# signal exec_sponsor: text?\n"),
+        "{signals}"
+    );
+    assert!(
+        signals.contains("\n# signal logins_30d: int\n"),
+        "{signals}"
+    );
+    assert!(
+        signals.contains("\n# event exec_meeting { level: enum("),
+        "{signals}"
+    );
+    let toml = read(dir.join("vital.toml"));
+    assert!(toml.contains("\nvalue = \"arr\""), "{toml}");
+    let scores = read(dir.join("rules/scores.vital"));
+    assert!(
+        scores.contains("= linear(count(ticket_opened within 90 days), "),
+        "{scores}"
+    );
+    let results = assert_runs(
+        &dir,
+        &["--rules", "rules", sample.to_str().unwrap()],
+        &sample,
+    );
+    // the scores spread over 0..100 across the accounts, not one value
+    let values: BTreeSet<String> = results
+        .iter()
+        .map(|r| r["scores"]["feature_usage_score"].to_string())
+        .collect();
+    assert!(values.len() > 10, "{values:?}");
+}
+
+#[test]
+fn override_statuses_of_the_sample_are_arms_of_the_status_block() {
+    // support-health's records override the status with champion,
+    // needs_attention and danger: a status block without them would reject
+    // those records
+    let sample = root()
+        .join("examples/support-health/snapshots.jsonl")
+        .canonicalize()
+        .unwrap();
+    let tmp = tempdir();
+    init_ok(tmp.path(), &["sh", "--from", sample.to_str().unwrap()]);
+    let scores = read(tmp.path().join("sh/rules/scores.vital"));
+    assert!(
+        scores.contains(
+            "status {\n  champion        when health >= 70\n  needs_attention when health >= 40\n  danger          otherwise\n}"
+        ),
+        "{scores}"
+    );
+    assert!(scores.contains("when status == danger"), "{scores}");
+}
+
+#[test]
+#[ignore = "enable when `vital run` with no arguments reads vital.toml's inputs (issue 9)"]
+fn vital_run_with_no_arguments_runs_the_inferred_project() {
+    for sample in examples() {
+        let tmp = tempdir();
+        init_ok(tmp.path(), &["proj", "--from", sample.to_str().unwrap()]);
+        assert_runs(&tmp.path().join("proj"), &[], &sample);
+    }
+    let tmp = tempdir();
+    let sample = fraction_csv(tmp.path());
+    init_ok(tmp.path(), &["proj", "--from", sample.to_str().unwrap()]);
+    let results = assert_runs(&tmp.path().join("proj"), &[], &sample);
+    // 0.97 is 97% once scaled: above the 90th percentile bound, a full
+    // score (unscaled, 0.97% would be at the bottom)
+    let top = results.iter().find(|r| r["account"] == "a23").unwrap();
+    assert_eq!(top["scores"]["usage_pct_score"], 100.0, "{top}");
+    let tmp = tempdir();
+    init_ok(tmp.path(), &["plain"]);
+    let plain = tmp.path().join("plain");
+    assert_runs(&plain, &[], &plain.join("data/sample.jsonl"));
+}
+
+#[test]
+fn without_from_it_writes_a_commented_example_that_checks_tests_and_runs() {
+    let tmp = tempdir();
+    let out = init_ok(tmp.path(), &["starter"]);
+    let dir = tmp.path().join("starter");
+    for f in [
+        "vital.toml",
+        "rules/signals.vital",
+        "rules/scores.vital",
+        "rules/tests.vital",
+        "data/sample.jsonl",
+        ".gitignore",
+    ] {
+        assert!(dir.join(f).is_file(), "{f} missing; output:\n{out}");
+    }
+    let toml = read(dir.join("vital.toml"));
+    assert!(toml.contains("name = \"starter\""), "{toml}");
+    assert!(toml.contains("inputs = [\"data/sample.jsonl\"]"), "{toml}");
+    assert!(toml.contains("\n# [rulesets.main.columns]"), "{toml}");
+    for (what, line) in [
+        ("cd", "cd starter"),
+        ("check", "vital check"),
+        ("test", "vital test"),
+        ("run", "vital run"),
+    ] {
+        assert!(out.contains(line), "no {what} hint:\n{out}");
+    }
+    assert_checks_and_tests(&dir);
+    let o = vital_in(&dir, &["test"]);
+    assert!(stdout(&o).contains("2 passed, 0 failed"), "{}", stdout(&o));
+    let results = assert_runs(
+        &dir,
+        &["--rules", "rules", "data/sample.jsonl"],
+        &dir.join("data/sample.jsonl"),
+    );
+    let initech = results.iter().find(|r| r["account"] == "initech").unwrap();
+    assert_eq!(initech["status"], "at_risk", "{initech}");
+}
+
+#[test]
+fn init_without_a_directory_writes_into_the_current_one() {
+    let tmp = tempdir();
+    let out = init_ok(tmp.path(), &[]);
+    assert!(tmp.path().join("vital.toml").is_file());
+    assert!(tmp.path().join("rules/scores.vital").is_file());
+    assert!(!out.contains("cd "), "{out}");
+    assert!(out.contains("Created a Vital project in ."), "{out}");
+}
+
+#[test]
+fn it_never_overwrites_a_file_and_then_writes_nothing() {
+    let tmp = tempdir();
+    let dir = tmp.path().join("p");
+    fs::create_dir(&dir).unwrap();
+    fs::write(dir.join("vital.toml"), "# mine\n").unwrap();
+    let o = vital_in(tmp.path(), &["init", "p"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(stderr(&o).contains("`vital.toml`"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("nothing was written"), "{}", stderr(&o));
+    assert_eq!(read(dir.join("vital.toml")), "# mine\n");
+    assert!(!dir.join("rules").exists());
+    assert!(!dir.join("data").exists());
+    assert!(!dir.join(".gitignore").exists());
+
+    // a second init names every file it would have written
+    let tmp = tempdir();
+    init_ok(tmp.path(), &["p"]);
+    let before = read(tmp.path().join("p/rules/scores.vital"));
+    let o = vital_in(tmp.path(), &["init", "p"]);
+    assert_eq!(o.status.code(), Some(1));
+    for f in [
+        "`vital.toml`",
+        "`rules/signals.vital`",
+        "`rules/scores.vital`",
+        "`rules/tests.vital`",
+        "`data/sample.jsonl`",
+    ] {
+        assert!(stderr(&o).contains(f), "{f} not named:\n{}", stderr(&o));
+    }
+    assert_eq!(read(tmp.path().join("p/rules/scores.vital")), before);
+    assert_eq!(read(tmp.path().join("p/.gitignore")), ".vital/\n");
+
+    // other rule files in rules/ would be merged into the new rule set
+    let tmp = tempdir();
+    fs::create_dir_all(tmp.path().join("rules/old")).unwrap();
+    fs::write(tmp.path().join("rules/old/mine.vital"), "signal x: int\n").unwrap();
+    let o = vital_in(tmp.path(), &["init"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("`rules/old/mine.vital`"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!tmp.path().join("vital.toml").exists());
+}
+
+#[test]
+fn gitignore_gets_vital_once() {
+    // created
+    let tmp = tempdir();
+    let out = init_ok(tmp.path(), &[]);
+    assert_eq!(read(tmp.path().join(".gitignore")), ".vital/\n");
+    assert!(out.contains(".gitignore"), "{out}");
+
+    // appended, after a last line without a line break
+    let tmp = tempdir();
+    fs::write(tmp.path().join(".gitignore"), "target\n*.log").unwrap();
+    init_ok(tmp.path(), &[]);
+    assert_eq!(
+        read(tmp.path().join(".gitignore")),
+        "target\n*.log\n.vital/\n"
+    );
+
+    // already ignored (in any of its spellings): left alone
+    for existing in ["target/\n.vital/\n", "/.vital\n", ".vital\n"] {
+        let tmp = tempdir();
+        fs::write(tmp.path().join(".gitignore"), existing).unwrap();
+        let out = init_ok(tmp.path(), &[]);
+        assert_eq!(read(tmp.path().join(".gitignore")), existing);
+        assert!(!out.contains(".gitignore"), "{out}");
+    }
+}
+
+/// A CSV export whose column names are not Vital names, with a percent
+/// given as fractions and an enum spelt with spaces.
+fn fraction_csv(dir: &Path) -> PathBuf {
+    let mut csv = String::from("account,as_of,Usage %,NPS Score,Segment,arr,csm\n");
+    let segments = ["Enterprise", "Mid Market", "SMB"];
+    for i in 0..24 {
+        let usage = format!("0.{:02}", 5 + i * 4 % 95);
+        let nps = if i % 5 == 3 {
+            String::new()
+        } else {
+            (i as i64 * 4 - 20).to_string()
+        };
+        csv.push_str(&format!(
+            "a{i:02},2026-11-01,{usage},{nps},{},{},csm number {i}\n",
+            segments[i % 3],
+            10_000 + i * 2_500
+        ));
+    }
+    let path = dir.join("export.csv");
+    fs::write(&path, csv).unwrap();
+    path
+}
+
+#[test]
+fn a_csv_with_fractions_and_odd_column_names_gets_its_column_mapping() {
+    let tmp = tempdir();
+    let sample = fraction_csv(tmp.path());
+    let out = init_ok(tmp.path(), &["proj", "--from", "export.csv"]);
+    let dir = tmp.path().join("proj");
+    let toml = read(dir.join("vital.toml"));
+    // the sample, relative to the project
+    assert!(toml.contains("inputs = [\"../export.csv\"]"), "{toml}");
+    assert!(toml.contains("sample = \"../export.csv\""), "{toml}");
+    assert!(toml.contains("\nvalue = \"arr\""), "{toml}");
+    assert!(toml.contains("\n[rulesets.main.columns]\n"), "{toml}");
+    assert!(
+        toml.contains("\nusage_pct = { column = \"Usage %\", scale = 100 }\n"),
+        "{toml}"
+    );
+    assert!(
+        toml.contains("# usage_pct is given as fractions (0.45 means 45%)"),
+        "{toml}"
+    );
+    assert!(toml.contains("\nnps_score = \"NPS Score\"\n"), "{toml}");
+    // Segment is read by no rule: its mapping is there, commented out
+    assert!(
+        toml.contains("\n# Segment = { values = { \"Mid Market\" = \"mid_market\" } }\n"),
+        "{toml}"
+    );
+    let signals = read(dir.join("rules/signals.vital"));
+    assert!(
+        signals.contains("\nsignal usage_pct: percent\n"),
+        "{signals}"
+    );
+    assert!(signals.contains("\nsignal nps_score: int?\n"), "{signals}");
+    assert!(signals.contains("\nsignal arr: money\n"), "{signals}");
+    assert!(
+        signals.contains("\n# signal Segment: enum(Enterprise, mid_market, SMB)\n"),
+        "{signals}"
+    );
+    // 24 distinct names: more than an enum holds
+    assert!(signals.contains("\n# signal csm: text\n"), "{signals}");
+    // the bounds are in percentage points, after scaling
+    let scores = read(dir.join("rules/scores.vital"));
+    assert!(scores.contains("linear(usage_pct, "), "{scores}");
+    assert!(!scores.contains("linear(usage_pct, 0."), "{scores}");
+    for note in [
+        "the column \"Usage %\" is the signal usage_pct",
+        "the column \"NPS Score\" is the signal nps_score",
+        "usage_pct looks like fractions",
+        "Segment values mapped: \"Mid Market\" → mid_market",
+    ] {
+        assert!(out.contains(note), "no note {note:?}:\n{out}");
+    }
+    assert_checks_and_tests(&dir);
+    assert!(sample.is_file());
+}
+
+#[test]
+fn json_lines_signals_events_and_optional_values_are_inferred() {
+    let tmp = tempdir();
+    let mut lines = String::new();
+    let tiers = ["enterprise", "smb", "Mid Market"];
+    for i in 0..25 {
+        let renewal = if i % 4 == 0 {
+            "null".to_string()
+        } else {
+            format!("\"2027-0{}-15\"", 1 + i % 9)
+        };
+        lines.push_str(&format!(
+            r#"{{"account": "acct-{i}", "as_of": "2026-11-01", "signals": {{"tier": "{}", "is_reference": {}, "seats": {}, "renewal_date": {renewal}, "grace": "30 days", "score_hint": {}}}, "events": [{{"type": "ticket_opened", "at": "2026-10-{:02}", "severity": "{}", "note": "n{i}"}}, {{"type": "webinar_attended", "at": "2026-09-01"}}]}}"#,
+            tiers[i % 3],
+            i % 2 == 0,
+            10 + i,
+            if i % 2 == 0 { "1.5" } else { "2" },
+            1 + i % 28,
+            ["low", "high"][i % 2],
+        ));
+        lines.push('\n');
+    }
+    fs::write(tmp.path().join("s.jsonl"), &lines).unwrap();
+    init_ok(tmp.path(), &["p", "--from", "s.jsonl"]);
+    let dir = tmp.path().join("p");
+    let signals = read(dir.join("rules/signals.vital"));
+    let all = signals
+        .replace("\n# signal", "\nsignal")
+        .replace("\n# event", "\nevent");
+    for decl in [
+        "\nsignal tier: enum(enterprise, smb, mid_market)\n",
+        "\nsignal is_reference: bool\n",
+        "\nsignal seats: int\n",
+        "\nsignal renewal_date: date?\n",
+        "\nsignal grace: duration\n",
+        "\nsignal score_hint: number\n",
+        "\nevent ticket_opened { note: text, severity: enum(low, high) }\n",
+        "\nevent webinar_attended\n",
+    ] {
+        assert!(all.contains(decl), "no {decl:?} in:\n{signals}");
+    }
+    assert_checks_and_tests(&dir);
+    assert_runs(
+        &dir,
+        &["--rules", "rules", "../s.jsonl"],
+        &tmp.path().join("s.jsonl"),
+    );
+}
+
+#[test]
+fn an_unreadable_sample_is_an_error_naming_the_file_and_line() {
+    let cases: [(&str, &str, &str); 5] = [
+        (
+            "bad.jsonl",
+            "{\"account\": \"a\", \"as_of\": \"2026-11-01\"}\n\n{\"account\": \"b\", \"as_of\"\n",
+            "bad.jsonl:3: not a JSON object",
+        ),
+        (
+            "bad.jsonl",
+            "{\"account\": \"a\", \"as_of\": \"2026-13-01\"}\n",
+            "bad.jsonl:1: account a: `as_of` is not a date",
+        ),
+        (
+            "bad.csv",
+            "account,date,nps\na,2026-11-01,3\n",
+            "bad.csv:1: the CSV header must start with `account,as_of`",
+        ),
+        (
+            "bad.csv",
+            "account,as_of,nps\na,2026-11-01,3\nb,2026-11-01\n",
+            "bad.csv:3: expected 3 cells as in the header, found 2",
+        ),
+        (
+            "bad.txt",
+            "account,as_of\n",
+            "cannot tell the format of `bad.txt`",
+        ),
+    ];
+    for (name, text, message) in cases {
+        let tmp = tempdir();
+        fs::write(tmp.path().join(name), text).unwrap();
+        let o = vital_in(tmp.path(), &["init", "p", "--from", name]);
+        assert_eq!(o.status.code(), Some(1), "{name}: {}", stdout(&o));
+        assert!(
+            stderr(&o).contains(message),
+            "{name}: expected {message:?} in:\n{}",
+            stderr(&o)
+        );
+        assert!(
+            !tmp.path().join("p").exists(),
+            "{name}: something was written"
+        );
+    }
+    // a file that is not there
+    let tmp = tempdir();
+    let o = vital_in(tmp.path(), &["init", "--from", "missing.jsonl"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("cannot read `missing.jsonl`"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!tmp.path().join("vital.toml").exists());
+}
