@@ -560,3 +560,81 @@ fn an_unreadable_sample_is_an_error_naming_the_file_and_line() {
     );
     assert!(!tmp.path().join("vital.toml").exists());
 }
+
+#[test]
+fn samples_with_little_to_score_still_check_test_and_run() {
+    // no signals at all: two constant scores; the test's account is in the middle
+    let tmp = tempdir();
+    fs::write(
+        tmp.path().join("ids.csv"),
+        "account,as_of\na,2026-11-01\nb,2026-11-01\n",
+    )
+    .unwrap();
+    init_ok(tmp.path(), &["p", "--from", "ids.csv"]);
+    let dir = tmp.path().join("p");
+    let tests = read(dir.join("rules/tests.vital"));
+    assert!(
+        tests.contains("expect status == needs_attention"),
+        "{tests}"
+    );
+    assert!(
+        tests.contains("expect not triggered \"save playbook\""),
+        "{tests}"
+    );
+    assert_checks_and_tests(&dir);
+    assert_runs(
+        &dir,
+        &["--rules", "rules", "../ids.csv"],
+        &tmp.path().join("ids.csv"),
+    );
+
+    // reserved words as column names, a bad flag, a BOM, a column always empty
+    let tmp = tempdir();
+    fs::write(
+        tmp.path().join("odd.csv"),
+        "\u{feff}account,as_of,status,in,is_churned,empty\n\
+         a,2026-11-01,x,1,true,\nb,2026-11-01,y,2,false,\n",
+    )
+    .unwrap();
+    let out = init_ok(tmp.path(), &["p", "--from", "odd.csv"]);
+    assert!(
+        out.contains("the column \"in\" is the signal in_value"),
+        "{out}"
+    );
+    let dir = tmp.path().join("p");
+    let scores = read(dir.join("rules/scores.vital"));
+    // `in_value` is a count, not money: the `_value` is Vital's, not the column's
+    assert!(scores.contains("linear(in_value, "), "{scores}");
+    assert!(
+        scores.contains("when is_churned subtract 100 from is_churned_score"),
+        "{scores}"
+    );
+    let toml = read(dir.join("vital.toml"));
+    assert!(toml.contains("\nin_value = \"in\"\n"), "{toml}");
+    assert!(!toml.contains("\nvalue = "), "{toml}");
+    assert_checks_and_tests(&dir);
+
+    // a JSON array: keys holding objects or mixed types, an event type that
+    // is not a Vital name, are left out with a note
+    let tmp = tempdir();
+    fs::write(
+        tmp.path().join("a.json"),
+        r#"[{"account": "a", "as_of": "2026-11-01", "signals": {"seats": 3, "x": {"a": 1}, "mixed": "t"},
+             "events": [{"type": "Bad Name", "at": "2026-10-01"}, {"type": "login", "at": "2026-10-02"}]},
+            {"account": "b", "as_of": "2026-11-01", "signals": {"seats": 5, "mixed": 3}}]"#,
+    )
+    .unwrap();
+    let out = init_ok(tmp.path(), &["p", "--from", "a.json"]);
+    for note in [
+        "left out signal \"mixed\": it mixes strings with numbers or booleans",
+        "left out signal \"x\": it holds JSON objects or arrays",
+        "left out event type \"Bad Name\"",
+    ] {
+        assert!(out.contains(note), "no note {note:?}:\n{out}");
+    }
+    let dir = tmp.path().join("p");
+    assert_checks_and_tests(&dir);
+    let o = vital_in(&dir, &["run", "--rules", "rules", "../a.json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(jsonl(&o).len(), 2);
+}

@@ -46,6 +46,10 @@ const BAD_WORDS: &[&str] = &[
     "critical",
     "red",
     "churn",
+    "churned",
+    "lost",
+    "expired",
+    "downgraded",
     "churning",
     "poor",
     "bad",
@@ -110,6 +114,10 @@ pub struct Project {
 
 /// Words that say fewer (or lower) is better.
 const LOWER_IS_BETTER: &[&str] = &[
+    "churned",
+    "lost",
+    "expired",
+    "downgraded",
     "hours",
     "hrs",
     "minutes",

@@ -293,10 +293,9 @@ pub fn is_identifier(s: &str) -> bool {
         && tokens[0].span.end == s.len()
 }
 
-/// A valid Vital name made from any text: `NPS Score` → `nps_score`,
-/// `Usage %` → `usage_pct`, `ARRUsd` → `arr_usd`; a reserved word gets
-/// `_value` (`status` → `status_value`).
-pub fn to_identifier(raw: &str) -> String {
+/// The lowercase words of a name as written: `NPS Score` → nps, score;
+/// `Usage %` → usage, pct; `ARRUsd` → arr, usd.
+pub fn words(raw: &str) -> Vec<String> {
     let mut out = String::new();
     let mut prev: Option<char> = None;
     let chars: Vec<char> = raw.chars().collect();
@@ -321,13 +320,17 @@ pub fn to_identifier(raw: &str) -> String {
         }
         prev = Some(c);
     }
-    let mut name = String::new();
-    for part in out.split('_').filter(|p| !p.is_empty()) {
-        if !name.is_empty() {
-            name.push('_');
-        }
-        name.push_str(part);
-    }
+    out.split('_')
+        .filter(|p| !p.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// A valid Vital name made from any text: `NPS Score` → `nps_score`,
+/// `Usage %` → `usage_pct`, `ARRUsd` → `arr_usd`; a reserved word gets
+/// `_value` (`status` → `status_value`).
+pub fn to_identifier(raw: &str) -> String {
+    let mut name = words(raw).join("_");
     if name.is_empty() {
         name = "column".into();
     }
@@ -338,11 +341,6 @@ pub fn to_identifier(raw: &str) -> String {
         name.push_str("_value");
     }
     name
-}
-
-/// The words of a name: `first_response_hours` → first, response, hours.
-pub fn words(name: &str) -> Vec<String> {
-    to_identifier(name).split('_').map(str::to_string).collect()
 }
 
 fn has_word(name: &str, list: &[&str]) -> bool {
@@ -428,7 +426,8 @@ fn decide(source: &str, name: &str, obs: &Obs, json: bool, mappable: bool) -> Ve
     } else if numbers == present {
         let s = stats(&obs.nums, 1.0);
         let (lo, hi) = s.as_ref().map(|s| (s.min, s.max)).unwrap_or((0.0, 0.0));
-        let percent_hint = source.contains('%') || has_word(name, PERCENT_HINTS);
+        // hints from the name as written (not a `_value` added to a reserved word)
+        let percent_hint = source.contains('%') || has_word(source, PERCENT_HINTS);
         // all from 0 to 1: fractions, which only the column mapping scales
         let fractions = lo >= 0.0 && hi <= 1.0 && hi > 0.0;
         if percent_hint && fractions && mappable {
@@ -436,7 +435,7 @@ fn decide(source: &str, name: &str, obs: &Obs, json: bool, mappable: bool) -> Ve
             col.scale = Some(100);
         } else if percent_hint && !fractions && lo >= 0.0 && hi <= 100.0 {
             col.kind = Kind::Percent;
-        } else if has_word(name, MONEY_HINTS) {
+        } else if has_word(source, MONEY_HINTS) {
             col.kind = Kind::Money;
         } else if obs.decimals > 0 {
             col.kind = Kind::Number;
@@ -788,9 +787,13 @@ impl Acc {
         }
         if self.duplicates > 0 {
             notes.push(format!(
-                "{} record{} repeat the account and as_of of an earlier record: `vital run` rejects {}",
+                "{} record{} the account and as_of of an earlier record: `vital run` rejects {}",
                 self.duplicates,
-                if self.duplicates == 1 { "" } else { "s" },
+                if self.duplicates == 1 {
+                    " repeats"
+                } else {
+                    "s repeat"
+                },
                 if self.duplicates == 1 { "it" } else { "them" }
             ));
         }
