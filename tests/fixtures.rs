@@ -17,14 +17,21 @@ use datatest_stable::Utf8Path;
 use vital_syntax::lexer::{tokenize, TokenKind};
 use vital_syntax::{Report, SourceFile, SourceMap};
 
-type Triple = (usize, String, String);
+/// One diagnostic as a fixture annotates it: `# error: unknown-name` on
+/// line 3 is `{ line: 3, severity: "error", code: "unknown-name" }`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Expected {
+    line: usize,
+    severity: String,
+    code: String,
+}
 
 /// `tests/snapshots`, whichever crate runs this file (a path relative to the
 /// source would depend on how insta finds the workspace root).
 const SNAPSHOTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/snapshots");
 
 /// The `# error: CODE` / `# warning: CODE` annotations of a fixture.
-fn expected(source: &str) -> Vec<Triple> {
+fn expected(source: &str) -> Vec<Expected> {
     let file = SourceFile::new("x", source);
     let mut out = Vec::new();
     for tok in tokenize(source) {
@@ -38,7 +45,11 @@ fn expected(source: &str) -> Vec<Triple> {
             for sev in ["error", "warning"] {
                 if let Some(code) = part.strip_prefix(sev).and_then(|r| r.strip_prefix(':')) {
                     let code = code.split_whitespace().next().unwrap_or("");
-                    out.push((line, sev.to_string(), code.to_string()));
+                    out.push(Expected {
+                        line,
+                        severity: sev.to_string(),
+                        code: code.to_string(),
+                    });
                 }
             }
         }
@@ -64,15 +75,13 @@ fn check_fixture(path: &Utf8Path, source: String) -> datatest_stable::Result<()>
 
     // 1. the diagnostics are exactly the annotated ones
     let file = sources.file(vital_syntax::FileId(0));
-    let mut actual: Vec<Triple> = checked
+    let mut actual: Vec<Expected> = checked
         .diagnostics
         .iter()
-        .map(|d| {
-            (
-                file.line_col(d.span.start).line,
-                d.severity.as_str().to_string(),
-                d.code.name().to_string(),
-            )
+        .map(|d| Expected {
+            line: file.line_col(d.span.start).line,
+            severity: d.severity.as_str().to_string(),
+            code: d.code.name().to_string(),
         })
         .collect();
     actual.sort();

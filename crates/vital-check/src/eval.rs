@@ -1,4 +1,4 @@
-//! The one expression evaluator (LANGUAGE.md §6): a pure function of a
+//! The one expression evaluator (docs/language.md §6): a pure function of a
 //! checked expression and an [`Env`] that says what the expression may read.
 //!
 //! The checker evaluates constants with [`Constants`] (nothing per account:
@@ -263,7 +263,7 @@ impl<'a, E: Env> Evaluator<'a, E> {
                 .map_or(Cow::Owned(Value::Missing), Cow::Borrowed),
             ExprKind::Field(f) => self
                 .fields
-                .and_then(|fs| fs.get(*f as usize))
+                .and_then(|fs| fs.get(f.index()))
                 .map_or(Cow::Owned(Value::Missing), Cow::Borrowed),
             _ => Cow::Owned(self.eval(e)),
         }
@@ -321,7 +321,7 @@ impl<'a, E: Env> Evaluator<'a, E> {
         let mut n = 0u32;
         let mut acc: Option<Decimal> = None;
         for o in self.matching(q) {
-            let Some(v) = o.fields().get(f as usize).and_then(Value::as_num) else {
+            let Some(v) = o.fields().get(f.index()).and_then(Value::as_num) else {
                 continue;
             };
             n += 1;

@@ -10,13 +10,47 @@ use rust_decimal::Decimal;
 use vital_syntax::ast::{ArithOp, CmpOp};
 use vital_syntax::{FileId, Span};
 
-pub type SignalId = u32;
-pub type EventId = u32;
-pub type FieldId = u32;
-pub type ConstId = u32;
-pub type ScoreId = u32;
-pub type EnumId = u32;
-pub type ArmId = u32;
+/// Declares index newtypes: each is the position of an entry in one table
+/// of the [`RuleSet`] (or, for a field, of its event), so an index of one
+/// table cannot be used in another by mistake. Free at run time.
+macro_rules! ids {
+    ($($(#[$doc:meta])* $name:ident;)*) => {$(
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(pub u32);
+
+        impl $name {
+            /// The id of the entry at position `index` of its table.
+            #[inline]
+            pub fn new(index: usize) -> Self {
+                Self(index as u32)
+            }
+
+            /// The position of the entry in its table.
+            #[inline]
+            pub fn index(self) -> usize {
+                self.0 as usize
+            }
+        }
+    )*};
+}
+
+ids! {
+    /// A signal: an index into [`RuleSet::signals`].
+    SignalId;
+    /// An event: an index into [`RuleSet::events`].
+    EventId;
+    /// A field of an event: an index into [`Event::fields`].
+    FieldId;
+    /// A constant: an index into [`RuleSet::consts`].
+    ConstId;
+    /// A score: an index into [`RuleSet::scores`].
+    ScoreId;
+    /// An enum type: an index into [`RuleSet::enums`].
+    EnumId;
+    /// A status arm: an index into [`RuleSet::status`].
+    ArmId;
+}
 
 /// A static type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -208,12 +242,12 @@ impl RuleSet {
             Type::Text => "text".into(),
             Type::Date => "date".into(),
             Type::Duration => "duration".into(),
-            Type::Enum(id) => match self.enums.get(id as usize) {
+            Type::Enum(id) => match self.enums.get(id.index()) {
                 Some(e) => format!("enum({})", e.variants.join(", ")),
                 None => "enum".into(),
             },
             Type::Status => "status".into(),
-            Type::Events(id) => match self.events.get(id as usize) {
+            Type::Events(id) => match self.events.get(id.index()) {
                 Some(e) => format!("event query `{}`", e.name),
                 None => "event query".into(),
             },
@@ -227,15 +261,15 @@ impl RuleSet {
             (Value::Num(d), Type::Percent) => format!("{}%", d.normalize()),
             (Value::Enum(i), Type::Enum(e)) => self
                 .enums
-                .get(e as usize)
+                .get(e.index())
                 .and_then(|e| e.variants.get(*i as usize))
                 .cloned()
                 .unwrap_or_else(|| format!("variant {i}")),
             (Value::Status(i), _) => self
                 .status
-                .get(*i as usize)
+                .get(i.index())
                 .map(|a| a.name.clone())
-                .unwrap_or_else(|| format!("status {i}")),
+                .unwrap_or_else(|| format!("status {}", i.0)),
             _ => crate::value::display_plain(v),
         }
     }

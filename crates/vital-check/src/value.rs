@@ -100,8 +100,8 @@ pub enum Value {
     Duration(Duration),
     /// A variant of an enum, by index (the type says which enum).
     Enum(u32),
-    /// A status arm, by index.
-    Status(u32),
+    /// A status arm.
+    Status(crate::ir::ArmId),
 }
 
 impl Value {
@@ -213,7 +213,8 @@ fn order(a: &Value, b: &Value) -> Option<Ordering> {
         }
         (Value::Text(x), Value::Text(y)) => Some(x.cmp(y)),
         (Value::Bool(x), Value::Bool(y)) => Some(x.cmp(y)),
-        (Value::Enum(x), Value::Enum(y)) | (Value::Status(x), Value::Status(y)) => Some(x.cmp(y)),
+        (Value::Enum(x), Value::Enum(y)) => Some(x.cmp(y)),
+        (Value::Status(x), Value::Status(y)) => Some(x.cmp(y)),
         _ => None,
     }
 }
@@ -289,7 +290,7 @@ pub(crate) fn display_plain(v: &Value) -> String {
         Value::Date(d) => d.format("%Y-%m-%d").to_string(),
         Value::Duration(d) => d.to_string(),
         Value::Enum(i) => format!("variant {i}"),
-        Value::Status(i) => format!("status {i}"),
+        Value::Status(i) => format!("status {}", i.0),
     }
 }
 

@@ -28,9 +28,9 @@ pub struct Engine<'r> {
 
 /// Phase 2's verdict on one snapshot.
 struct Decided {
-    computed_status: Option<u32>,
+    computed_status: Option<ArmId>,
     /// The override's status while one is in force, else the computed one.
-    status: Option<u32>,
+    status: Option<ArmId>,
     override_in_force: bool,
     /// Playbook indices, in order.
     triggered: Vec<u32>,
@@ -50,10 +50,10 @@ pub struct Scored {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outcome {
     pub scored: Scored,
-    /// The rules' own status (arm index).
-    pub computed_status: Option<u32>,
+    /// The rules' own status.
+    pub computed_status: Option<ArmId>,
     /// The reported status: the override's while one is in force.
-    pub status: Option<u32>,
+    pub status: Option<ArmId>,
     pub override_in_force: bool,
     /// Playbook indices, in order.
     pub triggered: Vec<u32>,
@@ -179,7 +179,7 @@ impl<'r> Engine<'r> {
     pub fn new(rules: &'r RuleSet) -> Engine<'r> {
         let mut by_score = vec![Vec::new(); rules.scores.len()];
         for (i, a) in rules.adjustments.iter().enumerate() {
-            if let Some(v) = by_score.get_mut(a.score as usize) {
+            if let Some(v) = by_score.get_mut(a.score.index()) {
                 v.push(i);
             }
         }
@@ -382,13 +382,13 @@ impl<'r> Engine<'r> {
         Some(value::round1(num.checked_div(den)?))
     }
 
-    fn status(&self, cx: &Cx<'_>) -> Option<u32> {
+    fn status(&self, cx: &Cx<'_>) -> Option<ArmId> {
         for (i, arm) in self.rules.status.iter().enumerate() {
             match &arm.cond {
-                None => return Some(i as u32),
+                None => return Some(ArmId::new(i)),
                 Some(c) => {
                     if cx.eval(c) == Value::Bool(true) {
-                        return Some(i as u32);
+                        return Some(ArmId::new(i));
                     }
                 }
             }
@@ -420,24 +420,6 @@ impl<'r> Engine<'r> {
         };
         cx.eval(e)
     }
-
-    /// Evaluate an expression about one snapshot with its group (used by
-    /// explain to show what a rule saw).
-    pub fn eval_in(&self, group: &[Snapshot], idx: usize, e: &Expr) -> Value {
-        let mut by_date: Vec<usize> = (0..group.len()).collect();
-        by_date.sort_by_key(|&i| group[i].as_of);
-        let hist = History {
-            group,
-            by_date: &by_date,
-        };
-        Cx {
-            hist: &hist,
-            idx,
-            scored: None,
-            status: None,
-        }
-        .eval(e)
-    }
 }
 
 struct History<'a> {
@@ -466,7 +448,7 @@ struct Cx<'a> {
     /// Scores and health of the whole group, once phase 1 is done.
     scored: Option<&'a [Scored]>,
     /// The reported status (triggers, expectations).
-    status: Option<u32>,
+    status: Option<ArmId>,
 }
 
 impl EventOccurrence for Occurrence {
@@ -482,7 +464,7 @@ impl Env for Cx<'_> {
     type Occurrence = Occurrence;
 
     fn signal(&self, s: SignalId) -> Option<&Value> {
-        self.snap().signals.get(s as usize)
+        self.snap().signals.get(s.index())
     }
 
     fn score(&self, s: ScoreId) -> Option<Decimal> {
@@ -504,7 +486,7 @@ impl Env for Cx<'_> {
     fn occurrences(&self, e: EventId) -> &[Occurrence] {
         self.snap()
             .events
-            .get(e as usize)
+            .get(e.index())
             .map_or(&[], |v| v.as_slice())
     }
 
@@ -531,7 +513,7 @@ impl Cx<'_> {
     fn score_of(&self, idx: usize, s: ScoreId) -> Option<Decimal> {
         self.scored
             .and_then(|sc| sc.get(idx))
-            .and_then(|sc| sc.scores.get(s as usize).copied().flatten())
+            .and_then(|sc| sc.scores.get(s.index()).copied().flatten())
     }
 
     fn health_of(&self, idx: usize) -> Option<Decimal> {
@@ -545,7 +527,7 @@ impl Cx<'_> {
         match t {
             Target::Signal(s) => self.hist.group[idx]
                 .signals
-                .get(s as usize)
+                .get(s.index())
                 .cloned()
                 .unwrap_or(Value::Missing),
             Target::Score(s) => n(self.score_of(idx, s)),

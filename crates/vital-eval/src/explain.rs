@@ -6,7 +6,7 @@ use crate::results::{locate, one_decimal, status_name};
 use crate::snapshot::Snapshot;
 use rust_decimal::Decimal;
 use std::fmt::Write as _;
-use vital_check::ir::Loc;
+use vital_check::ir::{Loc, ScoreId};
 use vital_check::value::Value;
 use vital_syntax::SourceMap;
 use vital_syntax::{FileId, Span};
@@ -49,7 +49,7 @@ pub fn explain_text(
     let Some(ex) = &o.explain else { return out };
     for i in 0..rules.scores.len() {
         out.push('\n');
-        out.push_str(&waterfall(engine, sources, o, i));
+        out.push_str(&waterfall(engine, sources, o, ScoreId::new(i)));
     }
     out.push('\n');
     if ex.triggers.is_empty() {
@@ -83,7 +83,8 @@ pub fn explain_text(
 
 /// One score's waterfall: base, each rule's amount with its name, source
 /// and the signal values it saw, then the clamp. At most 80 columns.
-pub fn waterfall(engine: &Engine<'_>, sources: &SourceMap, o: &Outcome, i: usize) -> String {
+pub fn waterfall(engine: &Engine<'_>, sources: &SourceMap, o: &Outcome, score: ScoreId) -> String {
+    let i = score.index();
     let rules = engine.rules;
     let mut out = String::new();
     let Some(ex) = &o.explain else { return out };
@@ -243,7 +244,7 @@ fn show_seen(engine: &Engine<'_>, sources: &SourceMap, file: FileId, seen: &Seen
         SeenKind::Signal { signal, value } => {
             let name = rules
                 .signals
-                .get(*signal as usize)
+                .get(signal.index())
                 .map_or(text.as_str(), |s| s.name.as_str());
             format!("{name} = {}", show(value))
         }
@@ -291,7 +292,7 @@ fn why_missing(engine: &Engine<'_>, sources: &SourceMap, file: FileId, seen: &[S
             SeenKind::Signal { signal, value } if value.is_missing() => {
                 let name = rules
                     .signals
-                    .get(*signal as usize)
+                    .get(signal.index())
                     .map_or(text, |s| s.name.clone());
                 why.push(format!("{name} is missing"));
             }

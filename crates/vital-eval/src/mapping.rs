@@ -4,6 +4,7 @@
 //! second pass over the data.
 
 use rust_decimal::Decimal;
+use vital_check::ir::SignalId;
 
 /// Reading settings of one rule set's inputs.
 #[derive(Debug, Clone, PartialEq)]
@@ -52,8 +53,8 @@ impl Default for Mapping {
 
 impl Mapping {
     /// The signal's mapping, if it has one.
-    pub fn signal(&self, i: u32) -> Option<&SignalMapping> {
-        self.signals.get(i as usize)
+    pub fn signal(&self, i: SignalId) -> Option<&SignalMapping> {
+        self.signals.get(i.index())
     }
 
     /// Is `text` one of the null markers?
@@ -73,7 +74,7 @@ impl Mapping {
     }
 
     /// Does reading a signal's value need more than §7's forms?
-    pub(crate) fn touches_values(&self, i: u32) -> bool {
+    pub(crate) fn touches_values(&self, i: SignalId) -> bool {
         !self.nulls.is_empty()
             || !self.true_values.is_empty()
             || !self.false_values.is_empty()

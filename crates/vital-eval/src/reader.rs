@@ -14,7 +14,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
 use std::sync::Arc;
-use vital_check::ir::{RuleSet, Type};
+use vital_check::ir::{ArmId, EventId, FieldId, RuleSet, SignalId, Type};
 use vital_check::value::{Duration, Value};
 
 /// A record that is not scored.
@@ -159,19 +159,20 @@ impl Ignored {
 /// Name → slot. Schemas are small, so a scan over short names beats
 /// hashing; large ones use a map.
 #[derive(Debug)]
-struct Names<'r> {
-    list: Vec<(&'r str, u32)>,
-    map: Option<HashMap<&'r str, u32>>,
+struct Names<'r, I> {
+    list: Vec<(&'r str, I)>,
+    map: Option<HashMap<&'r str, I>>,
 }
 
-impl<'r> Names<'r> {
-    fn new(names: impl Iterator<Item = &'r str>) -> Names<'r> {
-        let list: Vec<(&str, u32)> = names.enumerate().map(|(i, n)| (n, i as u32)).collect();
+impl<'r, I: Copy> Names<'r, I> {
+    /// The `i`th name gets the id `id(i)`.
+    fn new(names: impl Iterator<Item = &'r str>, id: fn(usize) -> I) -> Names<'r, I> {
+        let list: Vec<(&str, I)> = names.enumerate().map(|(i, n)| (n, id(i))).collect();
         let map = (list.len() > 24).then(|| list.iter().copied().collect());
         Names { list, map }
     }
 
-    fn get(&self, name: &str) -> Option<&u32> {
+    fn get(&self, name: &str) -> Option<&I> {
         match &self.map {
             Some(m) => m.get(name),
             None => self.list.iter().find(|(n, _)| *n == name).map(|(_, i)| i),
@@ -186,9 +187,9 @@ pub struct Schema<'r> {
     rules: &'r RuleSet,
     mapping: &'r Mapping,
     /// Input key or column → signal.
-    signals: Names<'r>,
-    events: Names<'r>,
-    fields: Vec<Names<'r>>,
+    signals: Names<'r, SignalId>,
+    events: Names<'r, EventId>,
+    fields: Vec<Names<'r, FieldId>>,
 }
 
 /// A JSON object as its keys and raw values, in order.
@@ -290,17 +291,20 @@ impl<'r> Schema<'r> {
         Schema {
             rules,
             mapping,
-            signals: Names::new(rules.signals.iter().enumerate().map(|(i, s)| {
-                mapping
-                    .signal(i as u32)
-                    .and_then(|m| m.column.as_deref())
-                    .unwrap_or(s.name.as_str())
-            })),
-            events: Names::new(rules.events.iter().map(|e| e.name.as_str())),
+            signals: Names::new(
+                rules.signals.iter().enumerate().map(|(i, s)| {
+                    mapping
+                        .signal(SignalId::new(i))
+                        .and_then(|m| m.column.as_deref())
+                        .unwrap_or(s.name.as_str())
+                }),
+                SignalId::new,
+            ),
+            events: Names::new(rules.events.iter().map(|e| e.name.as_str()), EventId::new),
             fields: rules
                 .events
                 .iter()
-                .map(|e| Names::new(e.fields.iter().map(|f| f.name.as_str())))
+                .map(|e| Names::new(e.fields.iter().map(|f| f.name.as_str()), FieldId::new))
                 .collect(),
         }
     }
@@ -314,16 +318,16 @@ impl<'r> Schema<'r> {
     }
 
     /// The column or key signal `i` is read from.
-    pub fn column_of(&self, i: u32) -> &'r str {
+    pub fn column_of(&self, i: SignalId) -> &'r str {
         self.mapping
             .signal(i)
             .and_then(|m| m.column.as_deref())
-            .unwrap_or(self.rules.signals[i as usize].name.as_str())
+            .unwrap_or(self.rules.signals[i.index()].name.as_str())
     }
 
     /// A signal's JSON value, through the mapping.
-    fn signal_json(&self, i: u32, raw: &RawValue) -> Result<Value, String> {
-        let ty = self.rules.signals[i as usize].ty;
+    fn signal_json(&self, i: SignalId, raw: &RawValue) -> Result<Value, String> {
+        let ty = self.rules.signals[i.index()].ty;
         if !self.mapping.touches_values(i) {
             return self.json_value(raw, ty);
         }
@@ -348,14 +352,14 @@ impl<'r> Schema<'r> {
     }
 
     /// A signal's value written as text (a CSV cell), through the mapping.
-    fn signal_text(&self, i: u32, s: &str) -> Option<Value> {
+    fn signal_text(&self, i: SignalId, s: &str) -> Option<Value> {
         if self.mapping.is_null(s) {
             return Some(Value::Missing);
         }
         match self.mapped_word(i, s) {
             Some(v) => v,
             None => {
-                let ty = self.rules.signals[i as usize].ty;
+                let ty = self.rules.signals[i.index()].ty;
                 self.text_value(s, ty).map(|v| self.scaled(i, v))
             }
         }
@@ -364,9 +368,9 @@ impl<'r> Schema<'r> {
     /// A string the mapping decides: a configured bool spelling, a date in
     /// the configured format (`Some(None)` when it does not parse), an enum
     /// spelling. `None`: read it as §7 says.
-    fn mapped_word(&self, i: u32, s: &str) -> Option<Option<Value>> {
+    fn mapped_word(&self, i: SignalId, s: &str) -> Option<Option<Value>> {
         let m = self.mapping.signal(i);
-        match self.rules.signals[i as usize].ty {
+        match self.rules.signals[i.index()].ty {
             Type::Bool => self.mapping.bool_word(s).map(|b| Some(Value::Bool(b))),
             Type::Date => m
                 .and_then(|m| m.format.as_deref())
@@ -378,7 +382,7 @@ impl<'r> Schema<'r> {
         }
     }
 
-    fn scaled(&self, i: u32, v: Value) -> Value {
+    fn scaled(&self, i: SignalId, v: Value) -> Value {
         match (v, self.mapping.signal(i).and_then(|m| m.scale)) {
             (Value::Num(d), Some(k)) => Value::Num((d * k).normalize()),
             (v, _) => v,
@@ -386,8 +390,8 @@ impl<'r> Schema<'r> {
     }
 
     /// What a signal's value must look like, for messages.
-    fn describe_signal(&self, i: u32) -> String {
-        let ty = self.rules.signals[i as usize].ty;
+    fn describe_signal(&self, i: SignalId) -> String {
+        let ty = self.rules.signals[i.index()].ty;
         let m = self.mapping.signal(i);
         match (
             ty,
@@ -400,11 +404,6 @@ impl<'r> Schema<'r> {
             }
             _ => describe(self.rules, ty),
         }
-    }
-
-    /// The signal columns, in declaration order (CSV output, headers).
-    pub fn signal_index(&self, name: &str) -> Option<u32> {
-        self.signals.get(name).copied()
     }
 
     /// A JSON value for a slot of type `ty`. `Err` says what was found.
@@ -471,7 +470,7 @@ impl<'r> Schema<'r> {
             Type::Enum(e) => self
                 .rules
                 .enums
-                .get(e as usize)?
+                .get(e.index())?
                 .variants
                 .iter()
                 .position(|v| v == s)
@@ -575,8 +574,8 @@ impl<'r> Schema<'r> {
         if let Some(name) = st
             .top_level
             .iter()
-            .find(|&&i| st.signals[i as usize].is_missing())
-            .map(|&i| self.rules.signals[i as usize].name.clone())
+            .find(|&&i| st.signals[i.index()].is_missing())
+            .map(|&i| self.rules.signals[i.index()].name.clone())
         {
             return Err(reject(
                 acc,
@@ -683,16 +682,16 @@ impl<'r> Schema<'r> {
                 ));
             }
         };
-        let decl = &self.rules.events[e as usize];
+        let decl = &self.rules.events[e.index()];
         let mut fields = vec![Value::Missing; decl.fields.len()];
         for (k, v) in &pairs.0 {
             if k == "type" || k == "at" {
                 continue;
             }
-            match self.fields[e as usize].get(k.as_ref()) {
+            match self.fields[e.index()].get(k.as_ref()) {
                 Some(&f) => {
-                    fields[f as usize] =
-                        self.json_value(v, decl.fields[f as usize].ty)
+                    fields[f.index()] =
+                        self.json_value(v, decl.fields[f.index()].ty)
                             .map_err(|why| {
                                 (
                                     problem(),
@@ -718,7 +717,7 @@ impl<'r> Schema<'r> {
                 ));
             }
         }
-        events[e as usize].push(Occurrence {
+        events[e.index()].push(Occurrence {
             date,
             fields: fields.into_boxed_slice(),
         });
@@ -750,7 +749,7 @@ impl<'r> Schema<'r> {
                     let arms: Vec<&str> =
                         self.rules.status.iter().map(|a| a.name.as_str()).collect();
                     match arms.iter().position(|a| *a == s) {
-                        Some(i) => status = Some(i as u32),
+                        Some(i) => status = Some(ArmId::new(i)),
                         None => {
                             return Err(format!(
                                 "`override.status`: {:?} is not a status of the rules (expected one of {})",
@@ -852,8 +851,8 @@ impl<'r> Schema<'r> {
                     if cell.is_empty() {
                         continue;
                     }
-                    let s = &self.rules.signals[*i as usize];
-                    signals[*i as usize] = self.signal_text(*i, cell).ok_or_else(|| {
+                    let s = &self.rules.signals[i.index()];
+                    signals[i.index()] = self.signal_text(*i, cell).ok_or_else(|| {
                         reject(
                             Problem::Signal(s.name.clone()),
                             format!(
@@ -895,7 +894,7 @@ struct State<'a, 'r> {
     seen: Ignored,
     event_no: usize,
     /// Declared signals found at the top level of the record.
-    top_level: Vec<u32>,
+    top_level: Vec<SignalId>,
 }
 
 /// The text of a JSON string value without copying when it has no escapes.
@@ -994,7 +993,7 @@ impl<'de: 'a, 's, 'a, 'r> Visitor<'de> for Signals<'s, 'a, 'r> {
                         continue;
                     }
                     match st.schema.signal_json(i, raw) {
-                        Ok(v) => st.signals[i as usize] = v,
+                        Ok(v) => st.signals[i.index()] = v,
                         Err(why) => {
                             st.error = Some((
                                 Problem::Signal(key.to_string()),
@@ -1174,7 +1173,7 @@ impl Events<'_, '_, '_> {
 /// A CSV column after the header was read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Column {
-    Signal(u32),
+    Signal(SignalId),
     Unknown(String),
 }
 

@@ -7,7 +7,7 @@ use crate::engine::{Engine, Outcome};
 use crate::snapshot::Snapshot;
 use rust_decimal::Decimal;
 use std::fmt::Write as _;
-use vital_check::ir::{Loc, Type};
+use vital_check::ir::{ArmId, Loc, SignalId, Type};
 use vital_check::value::Value;
 use vital_syntax::SourceMap;
 
@@ -61,8 +61,8 @@ fn json_value(out: &mut String, engine: &Engine<'_>, v: &Value, ty: Type) {
     }
 }
 
-pub(crate) fn status_name<'a>(engine: &'a Engine<'_>, s: Option<u32>) -> Option<&'a str> {
-    s.and_then(|i| engine.rules.status.get(i as usize))
+pub(crate) fn status_name<'a>(engine: &'a Engine<'_>, s: Option<ArmId>) -> Option<&'a str> {
+    s.and_then(|i| engine.rules.status.get(i.index()))
         .map(|a| a.name.as_str())
 }
 
@@ -199,19 +199,19 @@ pub fn jsonl(
     out.push('}');
 }
 
-fn reads_json(out: &mut String, engine: &Engine<'_>, snap: &Snapshot, reads: &[u32]) {
+fn reads_json(out: &mut String, engine: &Engine<'_>, snap: &Snapshot, reads: &[SignalId]) {
     out.push('{');
     for (k, s) in reads.iter().enumerate() {
         if k > 0 {
             out.push_str(", ");
         }
-        let sig = &engine.rules.signals[*s as usize];
+        let sig = &engine.rules.signals[s.index()];
         json_str(out, &sig.name);
         out.push_str(": ");
         json_value(
             out,
             engine,
-            snap.signals.get(*s as usize).unwrap_or(&Value::Missing),
+            snap.signals.get(s.index()).unwrap_or(&Value::Missing),
             sig.ty,
         );
     }

@@ -2,6 +2,7 @@
 
 use chrono::NaiveDate;
 use std::sync::Arc;
+use vital_check::ir::ArmId;
 use vital_check::value::Value;
 
 /// Where a record came from.
@@ -27,8 +28,7 @@ pub struct Occurrence {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Override {
-    /// A status arm index.
-    pub status: u32,
+    pub status: ArmId,
     pub until: Option<NaiveDate>,
     pub reason: Option<String>,
 }

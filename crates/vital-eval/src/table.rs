@@ -12,6 +12,7 @@ use crate::engine::{Engine, Outcome};
 use crate::results::{one_decimal, status_name};
 use crate::snapshot::Snapshot;
 use unicode_width::UnicodeWidthStr;
+use vital_check::ir::ArmId;
 
 /// The width the table keeps to (when the account names allow it).
 pub const WIDTH: usize = 100;
@@ -251,8 +252,8 @@ pub fn table(engine: &Engine<'_>, rows: &[(&Snapshot, &Outcome)], color: bool) -
                 }
                 let colored = color && line == 0 && Some(c) == status_col && o.status.is_some();
                 if colored {
-                    let last = engine.rules.status.len().saturating_sub(1) as u32;
-                    let code = match o.status {
+                    let last = engine.rules.status.len().saturating_sub(1);
+                    let code = match o.status.map(ArmId::index) {
                         Some(0) => "32",
                         Some(s) if s == last => "31",
                         _ => "33",

@@ -4,7 +4,7 @@ use crate::engine::{Engine, Outcome};
 use crate::snapshot::{Occurrence, Origin, Snapshot};
 use chrono::NaiveDate;
 use std::sync::Arc;
-use vital_check::ir::{Expectation, Loc, RuleSet, Test};
+use vital_check::ir::{Expectation, Loc, RuleSet, SignalId, Test};
 use vital_check::value::Value;
 
 /// The verdict on one `expect`.
@@ -35,10 +35,10 @@ impl TestResult {
 /// last. Every snapshot sees the test's events (dated on or before its own
 /// `as_of`); signals not given are missing; no override applies.
 pub fn snapshots(rules: &RuleSet, test: &Test) -> Vec<Snapshot> {
-    let make = |as_of: NaiveDate, given: &[(u32, Value)], line: usize| {
+    let make = |as_of: NaiveDate, given: &[(SignalId, Value)], line: usize| {
         let mut signals = vec![Value::Missing; rules.signals.len()];
         for (s, v) in given {
-            if let Some(slot) = signals.get_mut(*s as usize) {
+            if let Some(slot) = signals.get_mut(s.index()) {
                 *slot = v.clone();
             }
         }
@@ -47,16 +47,16 @@ pub fn snapshots(rules: &RuleSet, test: &Test) -> Vec<Snapshot> {
             if ev.date > as_of {
                 continue;
             }
-            let Some(decl) = rules.events.get(ev.event as usize) else {
+            let Some(decl) = rules.events.get(ev.event.index()) else {
                 continue;
             };
             let mut fields = vec![Value::Missing; decl.fields.len()];
             for (f, v) in &ev.fields {
-                if let Some(slot) = fields.get_mut(*f as usize) {
+                if let Some(slot) = fields.get_mut(f.index()) {
                     *slot = v.clone();
                 }
             }
-            if let Some(list) = events.get_mut(ev.event as usize) {
+            if let Some(list) = events.get_mut(ev.event.index()) {
                 list.push(Occurrence {
                     date: ev.date,
                     fields: fields.into_boxed_slice(),

@@ -6,9 +6,20 @@ use std::ops::Range;
 use vital_check::ir::{RuleSet, Type};
 use vital_eval::{Mapping, SignalMapping};
 
-/// A mistake in the project file's mapping: where it is written, and what
-/// is wrong.
-pub type MappingError = (Range<usize>, String);
+/// A mistake in the project file's mapping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MappingError {
+    /// Where it is written in the project file (bytes).
+    pub span: Range<usize>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl MappingError {
+    fn new(span: Range<usize>, message: String) -> MappingError {
+        MappingError { span, message }
+    }
+}
 
 /// The mapping of `project`'s `[rulesets.NAME.read]` and `.columns` for the
 /// checked rule set; every mistake (an undeclared signal, a variant the enum
@@ -31,7 +42,7 @@ pub fn mapping_for(
         let span = entry.span.clone();
         let Some(i) = rules.signals.iter().position(|s| s.name == *name) else {
             let names: Vec<&str> = rules.signals.iter().map(|s| s.name.as_str()).collect();
-            errors.push((span, unknown_signal(name, &names)));
+            errors.push(MappingError::new(span, unknown_signal(name, &names)));
             continue;
         };
         let signal = &rules.signals[i];
@@ -48,7 +59,7 @@ pub fn mapping_for(
             ) {
                 m.scale = rust_decimal::Decimal::from_f64_retain(k).map(|d| d.normalize());
             } else {
-                errors.push((
+                errors.push(MappingError::new(
                     span.clone(),
                     format!("`scale` is for number signals; `{name}` is {type_name}"),
                 ));
@@ -56,12 +67,12 @@ pub fn mapping_for(
         }
         if let Some(f) = &col.format {
             if signal.ty != Type::Date {
-                errors.push((
+                errors.push(MappingError::new(
                     span.clone(),
                     format!("`format` is for date signals; `{name}` is {type_name}"),
                 ));
             } else if !valid_date_format(f) {
-                errors.push((
+                errors.push(MappingError::new(
                     span.clone(),
                     format!("`{f}` is not a date format (write it as `%m/%d/%Y`, `%d.%m.%Y`, …)"),
                 ));
@@ -72,11 +83,11 @@ pub fn mapping_for(
         if !col.values.is_empty() {
             match signal.ty {
                 Type::Enum(e) => {
-                    let variants = &rules.enums[e as usize].variants;
+                    let variants = &rules.enums[e.index()].variants;
                     for (spelling, variant) in &col.values {
                         match variants.iter().position(|v| v == variant) {
                             Some(v) => m.values.push((spelling.clone(), v as u32)),
-                            None => errors.push((
+                            None => errors.push(MappingError::new(
                                 span.clone(),
                                 format!(
                                     "`{variant}` is not a variant of `{name}` (expected one of {})",
@@ -86,7 +97,7 @@ pub fn mapping_for(
                         }
                     }
                 }
-                _ => errors.push((
+                _ => errors.push(MappingError::new(
                     span.clone(),
                     format!("`values` is for enum signals; `{name}` is {type_name}"),
                 )),

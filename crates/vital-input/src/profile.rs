@@ -10,7 +10,7 @@
 //! * a text or enum signal with one value across 1,000 or more records.
 
 use rust_decimal::Decimal;
-use vital_check::ir::Type;
+use vital_check::ir::{SignalId, Type};
 use vital_check::value::Value;
 use vital_eval::{Ignored, Schema, Snapshot};
 
@@ -116,14 +116,14 @@ impl Profile {
             return out;
         }
         for (i, (sig, p)) in rules.signals.iter().zip(&self.signals).enumerate() {
-            let column = schema.column_of(i as u32);
+            let column = schema.column_of(SignalId::new(i));
             if sig.ty == Type::Percent
                 && p.present > 0
                 && p.max_abs <= Decimal::ONE
                 && !p.max_abs.is_zero()
                 && schema
                     .mapping()
-                    .signal(i as u32)
+                    .signal(SignalId::new(i))
                     .and_then(|m| m.scale)
                     .is_none()
             {
@@ -169,7 +169,7 @@ impl Profile {
                 let value = match &p.first {
                     Some(Value::Text(t)) => format!("{:?}", t.as_ref()),
                     Some(Value::Enum(v)) => match sig.ty {
-                        Type::Enum(e) => rules.enums[e as usize]
+                        Type::Enum(e) => rules.enums[e.index()]
                             .variants
                             .get(*v as usize)
                             .cloned()
@@ -206,7 +206,7 @@ pub fn near_miss(name: &str, schema: &Schema<'_>) -> Option<String> {
         .signals
         .iter()
         .enumerate()
-        .map(|(i, s)| (s.name.as_str(), schema.column_of(i as u32)));
+        .map(|(i, s)| (s.name.as_str(), schema.column_of(SignalId::new(i))));
     let mut best: Option<(usize, &str)> = None;
     for (signal, column) in candidates {
         for target in [signal, column] {

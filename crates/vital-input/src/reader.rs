@@ -7,6 +7,7 @@ use std::borrow::Cow;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::io::{BufRead, Read};
 use std::sync::{Arc, Mutex};
+use vital_check::ir::SignalId;
 use vital_eval::reader::{fast_account, guess_account, Column, Problem};
 use vital_eval::{Ignored, Origin, Rejection, Schema, Snapshot};
 
@@ -381,11 +382,11 @@ fn missing_columns(
     for (i, s) in rules.signals.iter().enumerate() {
         let present = columns
             .iter()
-            .any(|c| matches!(c, Column::Signal(x) if *x as usize == i));
+            .any(|c| matches!(c, Column::Signal(x) if x.index() == i));
         if present || (s.optional && !require_columns) {
             continue;
         }
-        let column = schema.column_of(i as u32);
+        let column = schema.column_of(SignalId::new(i));
         let hint = unknown
             .iter()
             .find(|u| crate::near_miss(u, schema).as_deref() == Some(s.name.as_str()))

@@ -214,13 +214,13 @@ impl<'a> Cx<'a> {
             .iter()
             .find(|o| o.file == self.f && o.span == t.span)
             .and_then(|o| match o.symbol {
-                vital_check::Symbol::Signal(i) => rules.signals.get(i as usize).map(|x| x.ty),
+                vital_check::Symbol::Signal(i) => rules.signals.get(i.index()).map(|x| x.ty),
                 vital_check::Symbol::Field(e, fi) => rules
                     .events
-                    .get(e as usize)
-                    .and_then(|e| e.fields.get(fi as usize))
+                    .get(e.index())
+                    .and_then(|e| e.fields.get(fi.index()))
                     .map(|x| x.ty),
-                vital_check::Symbol::Const(i) => rules.consts.get(i as usize).map(|x| x.ty),
+                vital_check::Symbol::Const(i) => rules.consts.get(i.index()).map(|x| x.ty),
                 vital_check::Symbol::Score(_) => Some(Type::Number),
                 _ => None,
             });
@@ -268,7 +268,7 @@ impl<'a> Cx<'a> {
                 Some(
                     rules
                         .enums
-                        .get(e as usize)?
+                        .get(e.index())?
                         .variants
                         .iter()
                         .map(|v| {

@@ -91,7 +91,7 @@ pub fn describe(a: &Analysis, sym: Symbol) -> String {
     let doc = |d: &Option<String>| d.as_ref().map_or(String::new(), |d| format!("\n\n{d}"));
     match sym {
         Symbol::Signal(i) => {
-            let s = &r.signals[i as usize];
+            let s = &r.signals[i.index()];
             format!(
                 "```vital\nsignal {}: {}{}\n```\ndeclared at {}{}",
                 s.name,
@@ -102,7 +102,7 @@ pub fn describe(a: &Analysis, sym: Symbol) -> String {
             )
         }
         Symbol::Event(i) => {
-            let e = &r.events[i as usize];
+            let e = &r.events[i.index()];
             let fields: Vec<String> = e
                 .fields
                 .iter()
@@ -128,8 +128,8 @@ pub fn describe(a: &Analysis, sym: Symbol) -> String {
             )
         }
         Symbol::Field(e, fi) => {
-            let ev = &r.events[e as usize];
-            let f = &ev.fields[fi as usize];
+            let ev = &r.events[e.index()];
+            let f = &ev.fields[fi.index()];
             format!(
                 "```vital\n{}.{}: {}{}\n```\nfield of event `{}`",
                 ev.name,
@@ -140,7 +140,7 @@ pub fn describe(a: &Analysis, sym: Symbol) -> String {
             )
         }
         Symbol::Const(i) => {
-            let c = &r.consts[i as usize];
+            let c = &r.consts[i.index()];
             format!(
                 "```vital\nconst {}: {} = {}\n```\ndeclared at {}{}",
                 c.name,
@@ -151,7 +151,7 @@ pub fn describe(a: &Analysis, sym: Symbol) -> String {
             )
         }
         Symbol::Score(i) => {
-            let s = &r.scores[i as usize];
+            let s = &r.scores[i.index()];
             let total: f64 = r
                 .scores
                 .iter()
@@ -177,7 +177,7 @@ pub fn describe(a: &Analysis, sym: Symbol) -> String {
             )
         }
         Symbol::Variant(e, v) => {
-            let en = &r.enums[e as usize];
+            let en = &r.enums[e.index()];
             format!(
                 "```vital\n{}\n```\nvariant of `{}`",
                 en.variants.get(v as usize).map_or("", |s| s.as_str()),
@@ -185,11 +185,11 @@ pub fn describe(a: &Analysis, sym: Symbol) -> String {
             )
         }
         Symbol::StatusArm(i) => {
-            let arm = &r.status[i as usize];
+            let arm = &r.status[i.index()];
             format!(
                 "```vital\n{}\n```\nstatus arm {} of {}{}",
                 arm.name,
-                i + 1,
+                i.index() + 1,
                 r.status.len(),
                 if arm.cond.is_none() {
                     " (otherwise)"

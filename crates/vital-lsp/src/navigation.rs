@@ -110,11 +110,11 @@ pub fn rename(
         }
         Symbol::Field(e, _) => r
             .events
-            .get(e as usize)
+            .get(e.index())
             .is_some_and(|e| e.fields.iter().any(|f| f.name == new_name)),
         Symbol::Variant(e, _) => r
             .enums
-            .get(e as usize)
+            .get(e.index())
             .is_some_and(|e| e.variants.iter().any(|v| v == new_name)),
         Symbol::StatusArm(_) => r.status.iter().any(|s| s.name == new_name),
     };

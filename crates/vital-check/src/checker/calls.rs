@@ -98,7 +98,7 @@ impl<'a> Checker<'a> {
                 };
                 let fty = q
                     .field
-                    .map(|fid| self.rules.events[q.event as usize].fields[fid as usize].ty)
+                    .map(|fid| self.rules.events[q.event.index()].fields[fid.index()].ty)
                     .unwrap_or(Type::Error);
                 if !fty.is_numeric() && fty != Type::Error {
                     let msg = format!("`{f}` needs a numeric field, found {}", self.ty(fty));
@@ -259,7 +259,7 @@ impl<'a> Checker<'a> {
                     if x.ty == Type::Error {
                         return None;
                     }
-                    Some((ir::Target::Signal(s), self.rules.signals[s as usize].ty))
+                    Some((ir::Target::Signal(s), self.rules.signals[s.index()].ty))
                 }
                 Some((Sym::Score(s), _)) => {
                     self.index.add(cx.file, id.span, Symbol::Score(s), false);

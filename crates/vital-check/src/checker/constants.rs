@@ -6,15 +6,15 @@ use super::*;
 impl<'a> Checker<'a> {
     pub(super) fn check_consts(&mut self) {
         for id in 0..self.consts.len() {
-            self.eval_const(id as ConstId);
+            self.eval_const(ConstId::new(id));
         }
     }
 
     /// Evaluate a constant (and, first, the constants it reads).
     pub(super) fn eval_const(&mut self, id: ConstId) {
-        let state = std::mem::replace(&mut self.consts[id as usize], ConstState::InProgress);
+        let state = std::mem::replace(&mut self.consts[id.index()], ConstState::InProgress);
         let ConstState::Pending(file, decl) = state else {
-            self.consts[id as usize] = state;
+            self.consts[id.index()] = state;
             return;
         };
         self.const_stack.push(id);
@@ -27,7 +27,7 @@ impl<'a> Checker<'a> {
         let e = self.expr(&decl.value, cx, None);
         self.const_stack.pop();
         // a cycle may already have marked this const
-        if matches!(self.consts[id as usize], ConstState::InProgress) {
+        if matches!(self.consts[id.index()], ConstState::InProgress) {
             let (ty, value) = if matches!(e.ty, Type::Error | Type::Events(_)) {
                 (Type::Error, Value::Missing)
             } else {
@@ -52,10 +52,10 @@ impl<'a> Checker<'a> {
                     .with_label("evaluates to missing"),
                 );
             }
-            let c = &mut self.rules.consts[id as usize];
+            let c = &mut self.rules.consts[id.index()];
             c.ty = ty;
             c.value = value;
-            self.consts[id as usize] = ConstState::Done;
+            self.consts[id.index()] = ConstState::Done;
         }
     }
 
@@ -67,9 +67,9 @@ impl<'a> Checker<'a> {
             let first = cycle.iter().copied().min().unwrap_or(id);
             let names: Vec<String> = cycle
                 .iter()
-                .map(|c| self.rules.consts[*c as usize].name.clone())
+                .map(|c| self.rules.consts[c.index()].name.clone())
                 .collect();
-            let floc = self.rules.consts[first as usize].loc;
+            let floc = self.rules.consts[first.index()].loc;
             let mut d = Diagnostic::new(
                 Code::ConstCycle,
                 floc.file,
@@ -87,26 +87,26 @@ impl<'a> Checker<'a> {
             .with_help("a constant may only use literals and constants declared without a cycle");
             for c in &cycle {
                 if *c != first {
-                    let l = self.rules.consts[*c as usize].loc;
+                    let l = self.rules.consts[c.index()].loc;
                     d = d.with_related(
                         l.file,
                         l.span,
                         format!(
                             "`{}` is part of the cycle",
-                            self.rules.consts[*c as usize].name
+                            self.rules.consts[c.index()].name
                         ),
                     );
                 }
             }
             self.push(d);
             for c in cycle {
-                self.consts[c as usize] = ConstState::Done;
-                self.rules.consts[c as usize].ty = Type::Error;
+                self.consts[c.index()] = ConstState::Done;
+                self.rules.consts[c.index()].ty = Type::Error;
             }
             return error_expr(name.span);
         }
         if self.const_stack.len() >= MAX_CONST_DEPTH {
-            let c = &self.rules.consts[id as usize];
+            let c = &self.rules.consts[id.index()];
             self.push(
                 Diagnostic::new(
                     Code::TooDeep,
@@ -122,7 +122,7 @@ impl<'a> Checker<'a> {
             return error_expr(name.span);
         }
         self.eval_const(id);
-        let c = &self.rules.consts[id as usize];
+        let c = &self.rules.consts[id.index()];
         ir::Expr {
             kind: ir::ExprKind::Lit(c.value.clone()),
             ty: c.ty,

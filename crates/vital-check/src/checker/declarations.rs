@@ -30,7 +30,7 @@ impl<'a> Checker<'a> {
             let sym = match &item.kind {
                 ItemKind::Signal(s) => {
                     let ty = self.type_expr(file, &s.ty);
-                    let id = self.rules.signals.len() as u32;
+                    let id = SignalId::new(self.rules.signals.len());
                     self.rules.signals.push(ir::Signal {
                         name: name.name.clone(),
                         ty,
@@ -42,7 +42,7 @@ impl<'a> Checker<'a> {
                     Sym::Signal(id)
                 }
                 ItemKind::Event(e) => {
-                    let id = self.rules.events.len() as u32;
+                    let id = EventId::new(self.rules.events.len());
                     let fields = self.fields(file, id, e);
                     self.rules.events.push(ir::Event {
                         name: name.name.clone(),
@@ -54,7 +54,7 @@ impl<'a> Checker<'a> {
                     Sym::Event(id)
                 }
                 ItemKind::Const(c) => {
-                    let id = self.rules.consts.len() as u32;
+                    let id = ConstId::new(self.rules.consts.len());
                     self.rules.consts.push(ir::Const {
                         name: name.name.clone(),
                         ty: Type::Error,
@@ -67,7 +67,7 @@ impl<'a> Checker<'a> {
                     Sym::Const(id)
                 }
                 ItemKind::Score(s) => {
-                    let id = self.rules.scores.len() as u32;
+                    let id = ScoreId::new(self.rules.scores.len());
                     self.weight(file, &name.name, s);
                     self.rules.scores.push(ir::Score {
                         name: name.name.clone(),
@@ -155,7 +155,7 @@ impl<'a> Checker<'a> {
             self.index.add(
                 file,
                 f.name.span,
-                Symbol::Field(event, fields.len() as u32),
+                Symbol::Field(event, FieldId::new(fields.len())),
                 true,
             );
             fields.push(ir::Field {
@@ -182,7 +182,7 @@ impl<'a> Checker<'a> {
             ast::TypeKind::Date => Type::Date,
             ast::TypeKind::Duration => Type::Duration,
             ast::TypeKind::Enum(variants) => {
-                let id = self.rules.enums.len() as EnumId;
+                let id = EnumId::new(self.rules.enums.len());
                 let mut names: Vec<String> = Vec::new();
                 let mut spans: Vec<Span> = Vec::new();
                 for v in variants {

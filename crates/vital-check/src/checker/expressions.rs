@@ -342,7 +342,7 @@ impl<'a> Checker<'a> {
     fn resolves(&self, name: &str, cx: Cx) -> bool {
         self.names.contains_key(name)
             || cx.event.is_some_and(|ev| {
-                self.rules.events[ev as usize]
+                self.rules.events[ev.index()]
                     .fields
                     .iter()
                     .any(|f| f.name == name)
@@ -417,7 +417,7 @@ impl<'a> Checker<'a> {
         // 1. a variant or status first, where the other side says so
         match hint {
             Some(Type::Enum(e)) => {
-                if let Some(i) = self.rules.enums[e as usize]
+                if let Some(i) = self.rules.enums[e.index()]
                     .variants
                     .iter()
                     .position(|v| *v == id.name)
@@ -441,9 +441,9 @@ impl<'a> Checker<'a> {
             Some(Type::Status) => {
                 if let Some(i) = self.rules.status.iter().position(|a| a.name == id.name) {
                     self.index
-                        .add(cx.file, span, Symbol::StatusArm(i as u32), false);
+                        .add(cx.file, span, Symbol::StatusArm(ArmId::new(i)), false);
                     return ir::Expr {
-                        kind: K::Lit(Value::Status(i as u32)),
+                        kind: K::Lit(Value::Status(ArmId::new(i))),
                         ty: Type::Status,
                         span,
                     };
@@ -460,17 +460,17 @@ impl<'a> Checker<'a> {
         }
         // 2. fields of the event being filtered
         if let Some(ev) = cx.event {
-            if let Some(f) = self.rules.events[ev as usize]
+            if let Some(f) = self.rules.events[ev.index()]
                 .fields
                 .iter()
                 .position(|f| f.name == id.name)
             {
                 self.index
-                    .add(cx.file, span, Symbol::Field(ev, f as u32), false);
+                    .add(cx.file, span, Symbol::Field(ev, FieldId::new(f)), false);
                 self.dependent = true;
                 return ir::Expr {
-                    kind: K::Field(f as u32),
-                    ty: self.rules.events[ev as usize].fields[f].ty,
+                    kind: K::Field(FieldId::new(f)),
+                    ty: self.rules.events[ev.index()].fields[f].ty,
                     span,
                 };
             }
@@ -479,7 +479,7 @@ impl<'a> Checker<'a> {
         match self.names.get(&id.name).copied() {
             Some((Sym::Signal(s), _)) => {
                 self.index.add(cx.file, span, Symbol::Signal(s), false);
-                self.signal_uses[s as usize] += 1;
+                self.signal_uses[s.index()] += 1;
                 self.dependent = true;
                 if cx.place == Place::Const {
                     self.not_constant(cx, span, &format!("the signal `{}`", id.name));
@@ -490,13 +490,13 @@ impl<'a> Checker<'a> {
                 }
                 ir::Expr {
                     kind: K::Signal(s),
-                    ty: self.rules.signals[s as usize].ty,
+                    ty: self.rules.signals[s.index()].ty,
                     span,
                 }
             }
             Some((Sym::Event(ev), _)) => {
                 self.index.add(cx.file, span, Symbol::Event(ev), false);
-                self.event_uses[ev as usize] += 1;
+                self.event_uses[ev.index()] += 1;
                 self.dependent = true;
                 if cx.place == Place::Const {
                     self.not_constant(cx, span, &format!("the event `{}`", id.name));
@@ -515,11 +515,11 @@ impl<'a> Checker<'a> {
             }
             Some((Sym::Const(c), _)) => {
                 self.index.add(cx.file, span, Symbol::Const(c), false);
-                self.const_uses[c as usize] += 1;
+                self.const_uses[c.index()] += 1;
                 if cx.place == Place::Const {
                     return self.const_ref(c, cx, id);
                 }
-                let cst = &self.rules.consts[c as usize];
+                let cst = &self.rules.consts[c.index()];
                 ir::Expr {
                     kind: K::Lit(cst.value.clone()),
                     ty: cst.ty,
@@ -544,7 +544,7 @@ impl<'a> Checker<'a> {
                 candidates.extend(Builtin::ALL.iter().map(|b| b.name().to_string()));
                 if let Some(ev) = cx.event {
                     candidates.extend(
-                        self.rules.events[ev as usize]
+                        self.rules.events[ev.index()]
                             .fields
                             .iter()
                             .map(|f| f.name.clone()),
@@ -578,8 +578,8 @@ impl<'a> Checker<'a> {
             ExprKind::Name(id) => match self.names.get(&id.name).copied() {
                 Some((Sym::Const(c), _)) => {
                     self.index.add(cx.file, id.span, Symbol::Const(c), false);
-                    self.const_uses[c as usize] += 1;
-                    match self.rules.consts[c as usize].value {
+                    self.const_uses[c.index()] += 1;
+                    match self.rules.consts[c.index()].value {
                         Value::Duration(d) => Some(d),
                         _ => None,
                     }

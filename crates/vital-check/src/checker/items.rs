@@ -70,7 +70,7 @@ impl<'a> Checker<'a> {
             self.index.add(
                 file,
                 arm.name.span,
-                Symbol::StatusArm(self.rules.status.len() as ArmId),
+                Symbol::StatusArm(ArmId::new(self.rules.status.len())),
                 true,
             );
             self.rules.status.push(ir::StatusArm {
@@ -135,7 +135,7 @@ impl<'a> Checker<'a> {
             let e = self.numeric(base, cx, "a score base");
             // only the declaration that names resolve to is kept
             if loc.file == file && loc.span == s.name.span {
-                self.rules.scores[id as usize].base = Some(e);
+                self.rules.scores[id.index()].base = Some(e);
             }
         }
     }

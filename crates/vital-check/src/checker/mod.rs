@@ -15,7 +15,9 @@ mod types;
 use types::*;
 
 use crate::index::{Index, Symbol};
-use crate::ir::{self, ArmId, ConstId, EnumId, EventId, Loc, RuleSet, ScoreId, Type};
+use crate::ir::{
+    self, ArmId, ConstId, EnumId, EventId, FieldId, Loc, RuleSet, ScoreId, SignalId, Type,
+};
 use crate::suggest::did_you_mean;
 use crate::value::{self, Duration, Value};
 use crate::Builtin;
@@ -31,10 +33,10 @@ const MAX_CONST_DEPTH: usize = 64;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Sym {
-    Signal(u32),
-    Event(u32),
-    Const(u32),
-    Score(u32),
+    Signal(SignalId),
+    Event(EventId),
+    Const(ConstId),
+    Score(ScoreId),
 }
 
 /// What an expression belongs to: decides what it may read.
@@ -82,7 +84,7 @@ struct Checker<'a> {
     const_uses: Vec<usize>,
     has_status: bool,
     /// Per rule: the signals read, and whether anything per-account is read.
-    reads: Vec<u32>,
+    reads: Vec<SignalId>,
     dependent: bool,
 }
 

@@ -33,7 +33,7 @@ impl<'a> Checker<'a> {
         };
         self.index
             .add(cx.file, q.event.span, Symbol::Event(ev), false);
-        self.event_uses[ev as usize] += 1;
+        self.event_uses[ev.index()] += 1;
         self.dependent = true;
         if cx.place == Place::Const {
             self.not_constant(cx, q.event.span, &format!("the event `{}`", q.event.name));
@@ -41,12 +41,12 @@ impl<'a> Checker<'a> {
         }
         let mut field = None;
         if let Some(f) = &q.field {
-            let event = &self.rules.events[ev as usize];
+            let event = &self.rules.events[ev.index()];
             match event.fields.iter().position(|x| x.name == f.name) {
                 Some(i) => {
                     self.index
-                        .add(cx.file, f.span, Symbol::Field(ev, i as u32), false);
-                    field = Some(i as u32);
+                        .add(cx.file, f.span, Symbol::Field(ev, FieldId::new(i)), false);
+                    field = Some(FieldId::new(i));
                 }
                 None => {
                     let names: Vec<String> = event.fields.iter().map(|f| f.name.clone()).collect();

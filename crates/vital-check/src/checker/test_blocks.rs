@@ -169,7 +169,7 @@ impl<'a> Checker<'a> {
             match self.names.get(&a.name.name).copied() {
                 Some((Sym::Signal(id), _)) => {
                     self.index.add(file, a.name.span, Symbol::Signal(id), false);
-                    let ty = self.rules.signals[id as usize].ty;
+                    let ty = self.rules.signals[id.index()].ty;
                     if let Some(v) = self.test_value(file, &a.value, ty) {
                         out.push((id, v));
                     }
@@ -224,14 +224,18 @@ impl<'a> Checker<'a> {
             .add(file, ev.event.span, Symbol::Event(id), false);
         let mut fields = Vec::new();
         for a in ev.fields.iter().flatten() {
-            let event = &self.rules.events[id as usize];
+            let event = &self.rules.events[id.index()];
             match event.fields.iter().position(|f| f.name == a.name.name) {
                 Some(fid) => {
                     let ty = event.fields[fid].ty;
-                    self.index
-                        .add(file, a.name.span, Symbol::Field(id, fid as u32), false);
+                    self.index.add(
+                        file,
+                        a.name.span,
+                        Symbol::Field(id, FieldId::new(fid)),
+                        false,
+                    );
                     if let Some(v) = self.test_value(file, &a.value, ty) {
-                        fields.push((fid as u32, v));
+                        fields.push((FieldId::new(fid), v));
                     }
                 }
                 None => {
@@ -288,7 +292,7 @@ impl<'a> Checker<'a> {
             ),
             K::Name(id) => {
                 if let Type::Enum(e) = ty {
-                    if let Some(i) = self.rules.enums[e as usize]
+                    if let Some(i) = self.rules.enums[e.index()]
                         .variants
                         .iter()
                         .position(|x| *x == id.name)
@@ -301,8 +305,8 @@ impl<'a> Checker<'a> {
                 match self.names.get(&id.name).copied() {
                     Some((Sym::Const(c), _)) => {
                         self.index.add(file, id.span, Symbol::Const(c), false);
-                        self.const_uses[c as usize] += 1;
-                        let cst = &self.rules.consts[c as usize];
+                        self.const_uses[c.index()] += 1;
+                        let cst = &self.rules.consts[c.index()];
                         (cst.value.clone(), cst.ty, None)
                     }
                     _ => {

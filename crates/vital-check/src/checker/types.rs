@@ -123,7 +123,7 @@ impl<'a> Checker<'a> {
     }
 
     pub(super) fn unknown_variant(&mut self, file: FileId, id: &ast::Ident, e: EnumId) {
-        let variants = self.rules.enums[e as usize].variants.clone();
+        let variants = self.rules.enums[e.index()].variants.clone();
         let d = Diagnostic::new(
             Code::UnknownVariant,
             file,

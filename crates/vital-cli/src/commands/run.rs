@@ -250,7 +250,7 @@ impl Tally {
     fn add(&mut self, o: &Outcome) {
         self.reported += 1;
         let n = self.statuses.len() - 1;
-        let slot = o.status.map_or(n, |s| (s as usize).min(n));
+        let slot = o.status.map_or(n, |s| s.index().min(n));
         self.statuses[slot] += 1;
         for p in &o.triggered {
             if let Some(c) = self.playbooks.get_mut(*p as usize) {

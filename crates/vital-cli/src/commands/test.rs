@@ -5,6 +5,7 @@ use super::{load_rules, stdout_color};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use vital_check::ir::ScoreId;
 use vital_eval::testing::TestResult;
 
 #[derive(clap::Args)]
@@ -146,18 +147,18 @@ pub fn run(args: Args) -> ExitCode {
 
 /// The scores a failing test's expectations read (every score when one
 /// reads health or status).
-fn failing_scores(rules: &vital_check::RuleSet, r: &TestResult) -> Vec<usize> {
+fn failing_scores(rules: &vital_check::RuleSet, r: &TestResult) -> Vec<ScoreId> {
     use vital_check::ir::{Expectation, ExprKind, Target};
-    let mut out: Vec<usize> = Vec::new();
+    let mut out: Vec<ScoreId> = Vec::new();
     let mut all = false;
-    let walk = |e: &vital_check::ir::Expr, out: &mut Vec<usize>, all: &mut bool| {
+    let walk = |e: &vital_check::ir::Expr, out: &mut Vec<ScoreId>, all: &mut bool| {
         e.walk(&mut |e| match &e.kind {
             ExprKind::Score(s)
             | ExprKind::Previous(Target::Score(s), _)
             | ExprKind::Change(Target::Score(s), _)
-                if !out.contains(&(*s as usize)) =>
+                if !out.contains(s) =>
             {
-                out.push(*s as usize)
+                out.push(*s)
             }
             ExprKind::Health
             | ExprKind::Status
@@ -184,7 +185,7 @@ fn failing_scores(rules: &vital_check::RuleSet, r: &TestResult) -> Vec<usize> {
         }
     }
     if all {
-        (0..rules.scores.len()).collect()
+        (0..rules.scores.len()).map(ScoreId::new).collect()
     } else {
         out
     }
