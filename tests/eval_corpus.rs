@@ -2,7 +2,7 @@
 //!
 //! * `tests/eval/semantics/*.vital` and the `test` blocks of
 //!   `tests/fixtures/valid/*.vital`: rule sets whose `test` blocks pin
-//!   hand-computed values for every rule of LANGUAGE.md §6; `vital test`
+//!   hand-computed values for every rule of docs/language.md §6; `vital test`
 //!   must pass them all.
 //! * `tests/eval/records/*.expected`: snapshot files with bad records
 //!   (§7); the `.expected` file lists the records that must be rejected
