@@ -234,7 +234,6 @@ fn override_statuses_of_the_sample_are_arms_of_the_status_block() {
 }
 
 #[test]
-#[ignore = "enable when `vital run` with no arguments reads vital.toml's inputs (issue 9)"]
 fn vital_run_with_no_arguments_runs_the_inferred_project() {
     for sample in examples() {
         let tmp = tempdir();

@@ -83,7 +83,16 @@ fn sarif_uri(path: &str) -> String {
     out
 }
 
-pub fn sarif(sources: &SourceMap, diags: &[Diagnostic]) -> Json {
+/// The diagnostics of one rule set and the sources they point into; a
+/// check of several rule sets (a project's) reports several units.
+pub struct Unit<'a> {
+    /// `rule set `main` (rules)`, when there are several.
+    pub label: Option<String>,
+    pub sources: &'a SourceMap,
+    pub diags: &'a [Diagnostic],
+}
+
+pub fn sarif(units: &[Unit<'_>]) -> Json {
     let rules: Vec<Json> = Code::ALL
         .iter()
         .map(|c| {
@@ -95,9 +104,10 @@ pub fn sarif(sources: &SourceMap, diags: &[Diagnostic]) -> Json {
             })
         })
         .collect();
-    let results: Vec<Json> = diags
+    let results: Vec<Json> = units
         .iter()
-        .map(|d| {
+        .flat_map(|u| u.diags.iter().map(move |d| (u.sources, d)))
+        .map(|(sources, d)| {
             let p = pos(sources, d);
             let rule_index = Code::ALL.iter().position(|c| *c == d.code).unwrap_or(0);
             let mut text = d.message.clone();
@@ -159,23 +169,36 @@ pub fn write(
     out: &mut dyn Write,
     format: Format,
     color: bool,
-    sources: &SourceMap,
-    diags: &[Diagnostic],
-    files: usize,
+    units: &[Unit<'_>],
 ) -> std::io::Result<()> {
+    let all = || {
+        units
+            .iter()
+            .flat_map(|u| u.diags.iter().map(move |d| (u.sources, d)))
+    };
     match format {
         Format::Human => {
-            for d in diags {
-                write!(out, "{}", Report::new(d, sources).render(color))?;
-                writeln!(out)?;
+            for u in units {
+                if let Some(label) = &u.label {
+                    if u.diags.is_empty() {
+                        writeln!(out, "{label}: no problems")?;
+                    } else {
+                        writeln!(out, "{label}:")?;
+                    }
+                }
+                for d in u.diags {
+                    write!(out, "{}", Report::new(d, u.sources).render(color))?;
+                    writeln!(out)?;
+                }
             }
-            let errors = diags
-                .iter()
-                .filter(|d| d.severity == Severity::Error)
-                .count();
-            let warnings = diags.len() - errors;
-            let files = format!("{files} file{}", if files == 1 { "" } else { "s" });
-            if diags.is_empty() {
+            let errors = all().filter(|(_, d)| d.severity == Severity::Error).count();
+            let warnings = all().count() - errors;
+            let files: usize = units.iter().map(|u| u.sources.len()).sum();
+            let mut files = format!("{files} file{}", if files == 1 { "" } else { "s" });
+            if units.len() > 1 {
+                files.push_str(&format!(" of {} rule sets", units.len()));
+            }
+            if all().next().is_none() {
                 writeln!(out, "No problems found in {files}.")?;
             } else {
                 writeln!(
@@ -187,12 +210,12 @@ pub fn write(
             }
         }
         Format::Json => {
-            for d in diags {
+            for (sources, d) in all() {
                 writeln!(out, "{}", to_json(sources, d))?;
             }
         }
         Format::Github => {
-            for d in diags {
+            for (sources, d) in all() {
                 let p = pos(sources, d);
                 let kind = match d.severity {
                     Severity::Error => "error",
@@ -216,7 +239,7 @@ pub fn write(
             }
         }
         Format::Sarif => {
-            let doc = sarif(sources, diags);
+            let doc = sarif(units);
             writeln!(
                 out,
                 "{}",

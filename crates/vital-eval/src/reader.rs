@@ -28,6 +28,9 @@ pub struct Rejection {
     pub reason: String,
     /// The kind of mistake, for counting floods of the same one.
     pub problem: Problem,
+    /// The record as read (its JSON text, or its CSV row), when the reader
+    /// was asked to keep it (`vital run --rejects`).
+    pub record: Option<Box<str>>,
 }
 
 /// The kind of mistake behind a [`Rejection`]: two rejections with the same
@@ -508,6 +511,7 @@ impl<'r> Schema<'r> {
             account: account.to_string(),
             reason,
             problem,
+            record: None,
         };
         let mut st = State {
             schema: self,
@@ -818,6 +822,7 @@ impl<'r> Schema<'r> {
             },
             reason,
             problem,
+            record: None,
         };
         if account.is_empty() {
             return Err(reject(Problem::Account, "`account` is empty".into()));

@@ -49,6 +49,8 @@ pub struct Reader<'s, 'r> {
     profile: Profile,
     /// `require_columns`: every declared signal must be an input column.
     require_columns: bool,
+    /// Rejections carry the record's text (`--rejects`).
+    keep_records: bool,
 }
 
 enum Mode {
@@ -94,6 +96,25 @@ impl Raw {
             Raw::Json { text, .. } => fast_account(text),
             Raw::NotUtf8 { .. } | Raw::Broken(_) => None,
             Raw::Csv { cells, .. } => cells.get(0).filter(|a| !a.is_empty()).map(Cow::Borrowed),
+        }
+    }
+
+    /// The record as it was written (a CSV row re-joined with the
+    /// delimiter, quoted where needed), for `--rejects`.
+    fn text(&self, schema: &Schema<'_>) -> Option<String> {
+        match self {
+            Raw::Json { text, .. } => Some(text.trim_end().to_string()),
+            Raw::NotUtf8 { lossy, .. } => Some(lossy.trim_end().to_string()),
+            Raw::Csv { cells, .. } => {
+                let mut w = csv::WriterBuilder::new()
+                    .delimiter(schema.mapping().delimiter)
+                    .terminator(csv::Terminator::Any(b'\n'))
+                    .from_writer(Vec::new());
+                w.write_record(cells).ok()?;
+                let bytes = w.into_inner().ok()?;
+                Some(String::from_utf8_lossy(&bytes).trim_end().to_string())
+            }
+            Raw::Broken(_) => None,
         }
     }
 
@@ -204,6 +225,7 @@ impl Source {
                                 account: "?".into(),
                                 reason: format!("malformed CSV ({e})"),
                                 problem: Problem::MalformedCsv,
+                                record: None,
                             }));
                         }
                     }
@@ -417,25 +439,38 @@ fn parse(
     columns: Option<&[Column]>,
     raw: Raw,
     ignored: &mut Ignored,
+    keep: bool,
 ) -> Result<Snapshot, Rejection> {
     let origin = |line| Origin {
         file: name.clone(),
         line,
     };
-    match raw {
+    let record = if keep {
+        raw.text(schema).map(String::into_boxed_str)
+    } else {
+        None
+    };
+    let result = match raw {
         Raw::Json { line, text } => schema.json_record(&text, origin(line), ignored),
         Raw::NotUtf8 { line, lossy } => Err(Rejection {
             origin: origin(line),
             account: guess_account(&lossy),
             reason: "the line is not valid UTF-8".into(),
             problem: Problem::NotUtf8,
+            record: None,
         }),
         Raw::Csv { line, cells } => {
             let cells: Vec<&str> = cells.iter().collect();
             schema.csv_record(&cells, columns.unwrap_or(&[]), origin(line), ignored)
         }
         Raw::Broken(r) => Err(r),
-    }
+    };
+    result.map_err(|mut r| {
+        if r.record.is_none() {
+            r.record = record;
+        }
+        r
+    })
 }
 
 /// The rejection of a second snapshot of an account for one date, if `s`
@@ -453,6 +488,7 @@ fn duplicate(group: &[Snapshot], s: &Snapshot) -> Option<Rejection> {
                 first.origin
             ),
             problem: Problem::Duplicate,
+            record: None,
         })
 }
 
@@ -470,6 +506,7 @@ fn parse_run(
     name: &Arc<str>,
     columns: Option<&[Column]>,
     run: Vec<Raw>,
+    keep: bool,
 ) -> Parsed {
     let mut p = Parsed {
         group: Vec::with_capacity(run.len()),
@@ -479,7 +516,7 @@ fn parse_run(
         records: run.len(),
     };
     for raw in run {
-        match parse(schema, name, columns, raw, &mut p.ignored) {
+        match parse(schema, name, columns, raw, &mut p.ignored, keep) {
             Ok(s) => match duplicate(&p.group, &s) {
                 Some(rej) => p.rejections.push(rej),
                 None => {
@@ -602,7 +639,13 @@ impl<'s, 'r> Reader<'s, 'r> {
             ignored: Ignored::default(),
             profile: Profile::new(schema.rules().signals.len()),
             require_columns,
+            keep_records: false,
         })
+    }
+
+    /// Rejections carry the text of their record from now on.
+    pub fn keep_rejected_records(&mut self) {
+        self.keep_records = true;
     }
 
     /// Unknown signals, event types and event fields met in accepted
@@ -674,6 +717,7 @@ impl<'s, 'r> Reader<'s, 'r> {
     fn stream(&mut self, s: &mut Stream) -> Result<Batch, InputError> {
         let input = &self.inputs[0];
         let schema = self.schema;
+        let keep = self.keep_records;
         loop {
             let raws = match s.ahead.take() {
                 Some(r) => r?,
@@ -708,7 +752,7 @@ impl<'s, 'r> Reader<'s, 'r> {
             let (parsed, ahead): (Vec<Parsed>, _) = rayon::join(
                 || {
                     runs.into_par_iter()
-                        .map(|run| parse_run(schema, &input.name, columns.as_deref(), run))
+                        .map(|run| parse_run(schema, &input.name, columns.as_deref(), run, keep))
                         .collect()
                 },
                 || (!eof).then(|| source.batch(input, BATCH)),
@@ -748,11 +792,12 @@ impl<'s, 'r> Reader<'s, 'r> {
             };
             batch.records += raws.len();
             let schema = self.schema;
+            let keep = self.keep_records;
             let parsed: Vec<(Result<Snapshot, Rejection>, Ignored)> = raws
                 .into_par_iter()
                 .map(|raw| {
                     let mut ig = Ignored::default();
-                    let r = parse(schema, &input.name, columns.as_deref(), raw, &mut ig);
+                    let r = parse(schema, &input.name, columns.as_deref(), raw, &mut ig, keep);
                     (r, ig)
                 })
                 .collect();

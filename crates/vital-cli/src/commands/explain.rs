@@ -1,6 +1,7 @@
 //! `vital explain`: the waterfall behind one account's scores, for people.
 
-use super::{fail, load_scoring, parse_date_arg};
+use super::project::load_scoring;
+use super::{fail, parse_date_arg};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -8,11 +9,13 @@ use vital_input::{Reader, RejectionLog, Select};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The rule set (a directory or files).
-    #[arg(long, default_value = ".")]
-    rules: PathBuf,
-    /// Snapshot files, as for `vital run`.
-    #[arg(required = true)]
+    /// The rule set (a directory or files; default: the project's, else `.`).
+    #[arg(long)]
+    rules: Option<PathBuf>,
+    /// A rule set of vital.toml, by name.
+    #[arg(long, value_name = "NAME")]
+    ruleset: Option<String>,
+    /// Snapshot files, as for `vital run` (default: the project's `inputs`).
     files: Vec<PathBuf>,
     /// The account to explain.
     #[arg(long)]
@@ -23,17 +26,18 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> ExitCode {
-    let (loaded, inputs) = match load_scoring(&args.rules, &args.files) {
+    let scoring = match load_scoring(args.rules.as_deref(), &args.files, args.ruleset.as_deref()) {
         Ok(x) => x,
         Err(code) => return code,
     };
+    let loaded = &scoring.loaded;
     let Some(ruleset) = loaded.ruleset() else {
         return ExitCode::from(1);
     };
     let engine = vital_eval::Engine::new(ruleset);
-    let schema = vital_eval::Schema::new(ruleset);
+    let schema = vital_eval::Schema::with_mapping(ruleset, &scoring.mapping);
     let account = args.account;
-    let mut reader = match Reader::new(&schema, inputs, Select::Account(account.clone())) {
+    let mut reader = match Reader::new(&schema, scoring.inputs, Select::Account(account.clone())) {
         Ok(r) => r,
         Err(e) => return fail(e),
     };

@@ -1,6 +1,6 @@
 //! `vital fmt`: the canonical layout, in place or `--check`.
 
-use super::{default_paths, fail, stderr_color};
+use super::{fail, stderr_color};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -8,7 +8,7 @@ use vital_check::load as files;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Files or directories (default `.`).
+    /// Files or directories (default: the project's rule sets, else `.`).
     paths: Vec<PathBuf>,
     /// Change nothing; list the files that would change and exit 1 if any.
     #[arg(long)]
@@ -17,7 +17,12 @@ pub struct Args {
 
 pub fn run(args: Args) -> ExitCode {
     let check = args.check;
-    let paths = default_paths(args.paths);
+    // a directory holding several rule sets is formatted as it is: file by
+    // file, so the finding of `targets` does not matter here
+    let paths: Vec<PathBuf> = match super::project::targets(args.paths, None) {
+        Ok((targets, _)) => targets.into_iter().flat_map(|t| t.paths).collect(),
+        Err(code) => return code,
+    };
     let list = match files::collect(&paths) {
         Ok(l) => l,
         Err(e) => return fail(e),

@@ -5,6 +5,7 @@ pub mod explain;
 pub mod fmt;
 pub mod init;
 pub mod lsp;
+pub mod project;
 pub mod run;
 pub mod test;
 
@@ -45,17 +46,6 @@ impl Loaded {
     pub fn ruleset(&self) -> Option<&vital_check::RuleSet> {
         self.checked.valid()
     }
-}
-
-/// The rule set and the snapshot inputs of a command that scores (`run`,
-/// `explain`); problems are reported, and the exit status given.
-pub fn load_scoring(
-    rules: &Path,
-    inputs: &[std::path::PathBuf],
-) -> Result<(Loaded, Vec<vital_input::Input>), ExitCode> {
-    let loaded = load_rules(rules)?;
-    let inputs = vital_input::Input::open_all(inputs).map_err(fail)?;
-    Ok((loaded, inputs))
 }
 
 /// Load and check a rule set; on errors, report them on stderr and give the

@@ -3,7 +3,8 @@
 //! batch's account histories in parallel and writes the reported snapshots
 //! in input order.
 
-use super::{fail, load_scoring, parse_date_arg};
+use super::project::load_scoring;
+use super::{fail, parse_date_arg};
 use chrono::NaiveDate;
 use rayon::prelude::*;
 use std::io::{IsTerminal, Write};
@@ -15,13 +16,20 @@ use vital_syntax::SourceMap;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The rule set (a directory or files).
-    #[arg(long, default_value = ".")]
-    rules: PathBuf,
+    /// The rule set (a directory or files; default: the project's, else `.`).
+    #[arg(long)]
+    rules: Option<PathBuf>,
+    /// A rule set of vital.toml, by name.
+    #[arg(long, value_name = "NAME")]
+    ruleset: Option<String>,
     /// Snapshot files: `.jsonl`, `.json` (an array), `.csv`, or `-` for
-    /// JSON Lines on standard input.
-    #[arg(required = true)]
+    /// JSON Lines on standard input (default: the project's `inputs`).
     files: Vec<PathBuf>,
+    /// Write every rejected record to this file, one JSON object per line
+    /// (file, line, account, problem, field, expected, found, reason, the
+    /// record as read).
+    #[arg(long, value_name = "FILE")]
+    rejects: Option<PathBuf>,
     /// Output format (default: table on a terminal, jsonl otherwise).
     #[arg(long, value_enum)]
     format: Option<OutFormat>,
@@ -84,19 +92,32 @@ pub fn run(args: Args) -> ExitCode {
         (None, false) if stdout_tty => OutFormat::Table,
         (None, false) => OutFormat::Jsonl,
     };
-    let (loaded, inputs) = match load_scoring(&args.rules, &args.files) {
+    let scoring = match load_scoring(args.rules.as_deref(), &args.files, args.ruleset.as_deref()) {
         Ok(x) => x,
         Err(code) => return code,
     };
+    let loaded = &scoring.loaded;
     let Some(ruleset) = loaded.ruleset() else {
         return ExitCode::from(1);
     };
-    let engine = Engine::new(ruleset);
-    let schema = vital_eval::Schema::new(ruleset);
-    let mut reader = match Reader::new(&schema, inputs, Select::All) {
-        Ok(r) => r,
-        Err(e) => return fail(e),
+    let mut rejects = match &args.rejects {
+        None => None,
+        Some(path) => match std::fs::File::create(path) {
+            Ok(f) => Some(std::io::BufWriter::new(f)),
+            Err(e) => return fail(format!("cannot write `{}`: {e}", path.display())),
+        },
     };
+    let engine = Engine::new(ruleset);
+    let schema = vital_eval::Schema::with_mapping(ruleset, &scoring.mapping);
+    let gates = &scoring.gates;
+    let mut reader =
+        match Reader::with_gates(&schema, scoring.inputs, Select::All, gates.require_columns) {
+            Ok(r) => r,
+            Err(e) => return fail(e),
+        };
+    if rejects.is_some() {
+        reader.keep_rejected_records();
+    }
     let stdout = std::io::stdout();
     let mut out = Output {
         r: Render {
@@ -133,6 +154,9 @@ pub fn run(args: Args) -> ExitCode {
             records += batch.records;
             for r in &batch.rejections {
                 log.record(r, &mut errors);
+                if let Some(w) = &mut rejects {
+                    write_reject(w, r).map_err(Failure::Write)?;
+                }
             }
             out.batch(batch.groups, batch.in_order, &reader)?;
             if let Some(p) = &progress {
@@ -155,6 +179,26 @@ pub fn run(args: Args) -> ExitCode {
     for line in reader.warnings() {
         let _ = writeln!(errors, "{line}");
     }
+    if let Some(w) = &mut rejects {
+        if let Err(e) = w.flush() {
+            return fail(format!("cannot write rejected records: {e}"));
+        }
+    }
+    if gates.require_columns {
+        let absent = reader.absent_signals();
+        if !absent.is_empty() {
+            let _ = writeln!(
+                errors,
+                "error: no record has {} (`require_columns` is set in vital.toml)",
+                absent
+                    .iter()
+                    .map(|s| format!("signal `{s}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            return ExitCode::from(1);
+        }
+    }
     if out.tally.reported == 0 {
         let _ = writeln!(
             errors,
@@ -163,16 +207,65 @@ pub fn run(args: Args) -> ExitCode {
         );
     }
     if log.total() > 0 {
-        let _ = writeln!(
-            errors,
-            "error: {} of {} record{} rejected; the others were evaluated",
+        let counts = format!(
+            "{} of {} record{} rejected; the others were evaluated",
             thousands(log.total()),
             thousands(records),
             if records == 1 { " was" } else { "s were" }
         );
+        if let Some(t) = gates.max_rejected {
+            if t.allows(log.total(), records) {
+                let _ = writeln!(
+                    errors,
+                    "warning: {counts} (within `max_rejected` = {t} of vital.toml)"
+                );
+                return ExitCode::SUCCESS;
+            }
+            let _ = writeln!(
+                errors,
+                "error: {counts}; more than `max_rejected` = {t} of vital.toml"
+            );
+            return ExitCode::from(1);
+        }
+        let _ = writeln!(errors, "error: {counts}");
         return ExitCode::from(1);
     }
     ExitCode::SUCCESS
+}
+
+/// One rejected record as a JSON object on its own line (`--rejects`).
+fn write_reject(w: &mut dyn Write, r: &vital_eval::Rejection) -> std::io::Result<()> {
+    use vital_eval::reader::Problem;
+    let field = match &r.problem {
+        Problem::MissingSignal(s) | Problem::Signal(s) | Problem::SignalAtTopLevel(s) => {
+            Some(s.clone())
+        }
+        Problem::Account => Some("account".into()),
+        Problem::AsOf => Some("as_of".into()),
+        Problem::Override => Some("override".into()),
+        Problem::Event(e) if !e.is_empty() => Some(format!("events.{e}")),
+        _ => None,
+    };
+    // "…: expected X, found Y" → X and Y
+    let (expected, found) = match r.reason.rsplit_once(", found ") {
+        Some((head, found)) => match head.rsplit_once("expected ") {
+            Some((_, expected)) => (Some(expected.to_string()), Some(found.to_string())),
+            None => (None, None),
+        },
+        None => (None, None),
+    };
+    let line = serde_json::json!({
+        "file": r.origin.file.as_ref(),
+        "line": r.origin.line,
+        "account": r.account,
+        "problem": r.problem.to_string(),
+        "field": field,
+        "expected": expected,
+        "found": found,
+        "reason": r.reason,
+        "record": r.record,
+    });
+    writeln!(w, "{line}")
 }
 
 /// The warning when no result was written.

@@ -10,7 +10,8 @@ use vital_eval::testing::TestResult;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The rule set (a directory or files; default `.`).
+    /// The rule set (a directory or files; default: the project's rule
+    /// sets, else `.`).
     path: Option<PathBuf>,
     /// Only tests whose name contains this text.
     #[arg(long)]
@@ -18,20 +19,85 @@ pub struct Args {
     /// With `--filter`: only the test named exactly so.
     #[arg(long, requires = "filter")]
     exact: bool,
+    /// Only this rule set of vital.toml.
+    #[arg(long, value_name = "NAME")]
+    ruleset: Option<String>,
 }
 
 const GREEN: &str = "\x1b[32m";
 const RED: &str = "\x1b[31m";
 const RESET: &str = "\x1b[0m";
 
+/// What one rule set's tests came to.
+#[derive(Default)]
+struct Tally {
+    passed: usize,
+    failed: usize,
+    /// The rule set did not load, or the filter matched nothing.
+    error: bool,
+}
+
 pub fn run(args: Args) -> ExitCode {
-    let path = args.path.unwrap_or_else(|| PathBuf::from("."));
-    let loaded = match load_rules(&path) {
-        Ok(x) => x,
-        Err(code) => return code,
+    let (targets, finding) =
+        match super::project::targets(args.path.iter().cloned().collect(), args.ruleset.as_deref())
+        {
+            Ok(t) => t,
+            Err(code) => return code,
+        };
+    if let Some(f) = finding {
+        eprintln!("{f}");
+    }
+    let mut total = Tally::default();
+    let several = targets.len() > 1;
+    for t in &targets {
+        if let Some(label) = &t.label {
+            println!("{label}");
+        }
+        let path = t
+            .paths
+            .first()
+            .cloned()
+            .unwrap_or_else(|| PathBuf::from("."));
+        let one = run_one(&path, &args);
+        total.passed += one.passed;
+        total.failed += one.failed;
+        total.error |= one.error;
+        if several {
+            println!();
+        }
+    }
+    let ok = total.failed == 0 && !total.error;
+    let summary = format!("{} passed, {} failed", total.passed, total.failed);
+    println!("{}", paint(stdout_color(), ok, &summary));
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn paint(color: bool, ok: bool, text: &str) -> String {
+    if !color {
+        text.to_string()
+    } else if ok {
+        format!("{GREEN}{text}{RESET}")
+    } else {
+        format!("{RED}{text}{RESET}")
+    }
+}
+
+/// Run one rule set's tests and print their report (without the closing
+/// count, which the caller prints for all rule sets).
+fn run_one(path: &std::path::Path, args: &Args) -> Tally {
+    let failed_load = Tally {
+        error: true,
+        ..Tally::default()
+    };
+    let Ok(loaded) = load_rules(path) else {
+        return failed_load;
     };
     let Some(ruleset) = loaded.checked.valid() else {
-        return ExitCode::from(1);
+        return failed_load;
     };
     let sources = &loaded.sources;
     let engine = vital_eval::Engine::new(ruleset);
@@ -48,10 +114,9 @@ pub fn run(args: Args) -> ExitCode {
         let _ = writeln!(
             out,
             "the rule set in `{}` has no tests (write `test \"…\" {{ … }}` blocks next to the rules)",
-            vital_check::load::display(&path)
+            vital_check::load::display(path)
         );
-        let _ = writeln!(out, "0 passed, 0 failed");
-        return ExitCode::SUCCESS;
+        return Tally::default();
     }
     if tests.is_empty() {
         let filter = args.filter.as_deref().unwrap_or("");
@@ -61,8 +126,7 @@ pub fn run(args: Args) -> ExitCode {
             ruleset.tests.len(),
             if ruleset.tests.len() == 1 { "" } else { "s" }
         );
-        let _ = writeln!(out, "0 passed, 0 failed");
-        return ExitCode::from(1);
+        return failed_load;
     }
     let results: Vec<TestResult> = {
         use rayon::prelude::*;
@@ -72,15 +136,7 @@ pub fn run(args: Args) -> ExitCode {
             .collect()
     };
     let color = stdout_color();
-    let paint = |ok: bool, text: &str| {
-        if !color {
-            text.to_string()
-        } else if ok {
-            format!("{GREEN}{text}{RESET}")
-        } else {
-            format!("{RED}{text}{RESET}")
-        }
-    };
+    let paint = |ok: bool, text: &str| paint(color, ok, text);
     let _ = writeln!(
         out,
         "running {} test{}",
@@ -132,16 +188,10 @@ pub fn run(args: Args) -> ExitCode {
         }
         let _ = writeln!(out);
     }
-    let summary = format!(
-        "{} passed, {} failed",
-        results.len() - failed.len(),
-        failed.len()
-    );
-    let _ = writeln!(out, "{}", paint(failed.is_empty(), &summary));
-    if failed.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
+    Tally {
+        passed: results.len() - failed.len(),
+        failed: failed.len(),
+        error: false,
     }
 }
 
