@@ -344,3 +344,57 @@ fn rejects_are_written_for_the_data_team() {
     assert_eq!(r["found"], "\"lots\"");
     assert_eq!(r["record"], records(1, 1));
 }
+
+#[test]
+fn value_and_at_risk_must_name_what_the_rules_declare() {
+    let dir = project(
+        "[rulesets.main]\npath = \"rules\"\ninputs = [\"data/a.jsonl\"]\nvalue = \"usage\"\nat_risk = [\"danger\"]\n",
+    );
+    write(&dir.path().join("data"), "a.jsonl", &records(1, 0));
+    let o = vital_in(dir.path(), &["run"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains("`value` names the account's value, a money signal; `usage` is percent"),
+        "{err}"
+    );
+    assert!(err.contains("vital.toml:4:"), "{err}");
+    assert!(
+        err.contains(
+            "`danger` is not an arm of the status block (expected one of healthy, at_risk)"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("vital.toml:5:"), "{err}");
+}
+
+#[test]
+fn input_in_another_encoding_is_named() {
+    let dir = project("[rulesets.main]\npath = \"rules\"\n");
+    // UTF-16 with its byte-order mark, as Excel's "Unicode text" writes
+    let mut bytes = vec![0xFF, 0xFE];
+    for u in records(1, 0).encode_utf16() {
+        bytes.extend_from_slice(&u.to_le_bytes());
+    }
+    std::fs::write(dir.path().join("u16.jsonl"), &bytes).unwrap();
+    let o = vital_in(dir.path(), &["run", "u16.jsonl"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        stderr(&o),
+        "error: `u16.jsonl` is UTF-16; snapshot files are read as UTF-8: save it as UTF-8 (in Excel: CSV UTF-8)\n"
+    );
+    // Latin-1: every line is rejected, and the summary names the cause
+    let latin1: Vec<u8> = records(2, 0)
+        .replace("kim", "K\u{e9}vin")
+        .chars()
+        .map(|c| c as u32 as u8)
+        .collect();
+    std::fs::write(dir.path().join("l1.jsonl"), &latin1).unwrap();
+    let o = vital_in(dir.path(), &["run", "l1.jsonl"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("no line of the input is valid UTF-8: it is in another encoding (Latin-1 or Windows-1252?); save it as UTF-8"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -79,6 +79,12 @@ impl RejectionLog {
                 let _ = writeln!(out, "{line}");
             }
         }
+        if records > 0 && self.by_problem.get(&Problem::NotUtf8) == Some(&records) {
+            let _ = writeln!(
+                out,
+                "no line of the input is valid UTF-8: it is in another encoding (Latin-1 or Windows-1252?); save it as UTF-8"
+            );
+        }
         for (problem, n) in &self.by_problem {
             if everywhere(problem) {
                 if let Problem::MissingSignal(s) = problem {

@@ -29,6 +29,40 @@ pub fn mapping_for(
     rules: &RuleSet,
 ) -> Result<Mapping, Vec<MappingError>> {
     let mut errors = Vec::new();
+    // `value`: a money signal; `at_risk`: arms of the status block
+    if let Some(v) = &project.value {
+        match rules.signals.iter().find(|s| s.name == v.value) {
+            Some(s) if s.ty == Type::Money => {}
+            Some(s) => errors.push(MappingError::new(
+                v.span.clone(),
+                format!(
+                    "`value` names the account's value, a money signal; `{}` is {}",
+                    v.value,
+                    rules.type_name(s.ty)
+                ),
+            )),
+            None => {
+                let names: Vec<&str> = rules.signals.iter().map(|s| s.name.as_str()).collect();
+                errors.push(MappingError::new(
+                    v.span.clone(),
+                    unknown_signal(&v.value, &names),
+                ))
+            }
+        }
+    }
+    for arm in project.at_risk.iter().flatten() {
+        if !rules.status.iter().any(|a| a.name == arm.value) {
+            let arms: Vec<&str> = rules.status.iter().map(|a| a.name.as_str()).collect();
+            errors.push(MappingError::new(
+                arm.span.clone(),
+                format!(
+                    "`{}` is not an arm of the status block (expected one of {})",
+                    arm.value,
+                    arms.join(", ")
+                ),
+            ));
+        }
+    }
     let read = &project.read;
     let mut mapping = Mapping {
         delimiter: read.delimiter,

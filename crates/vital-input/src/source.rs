@@ -47,6 +47,11 @@ pub enum InputError {
         column: usize,
         message: String,
     },
+    /// A file in another encoding than UTF-8.
+    Encoding {
+        name: Arc<str>,
+        encoding: &'static str,
+    },
     /// A CSV header that does not start with `account,as_of`.
     CsvHeader {
         name: Arc<str>,
@@ -79,6 +84,10 @@ impl std::fmt::Display for InputError {
                 line,
                 message,
             } => write!(f, "{name}:{line}: {message}"),
+            InputError::Encoding { name, encoding } => write!(
+                f,
+                "`{name}` is {encoding}; snapshot files are read as UTF-8: save it as UTF-8 (in Excel: CSV UTF-8)"
+            ),
         }
     }
 }
@@ -127,12 +136,35 @@ impl Input {
                 error: std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a directory"),
             });
         }
-        Ok(Input {
+        let input = Input {
             name,
             format,
             path: arg.to_path_buf(),
             _spool: None,
-        })
+        };
+        input.check_encoding()?;
+        Ok(input)
+    }
+
+    /// Input is UTF-8 (a byte-order mark is fine); a UTF-16 or UTF-32 file
+    /// is refused as a whole, naming its encoding.
+    fn check_encoding(&self) -> Result<(), InputError> {
+        let mut head = [0u8; 4];
+        let n = std::fs::File::open(&self.path)
+            .and_then(|mut f| f.read(&mut head))
+            .map_err(|e| self.io(e))?;
+        let encoding = match &head[..n] {
+            [0xFF, 0xFE, 0, 0] | [0, 0, 0xFE, 0xFF] => Some("UTF-32"),
+            [0xFF, 0xFE, ..] | [0xFE, 0xFF, ..] => Some("UTF-16"),
+            _ => None,
+        };
+        match encoding {
+            Some(enc) => Err(InputError::Encoding {
+                name: self.name.clone(),
+                encoding: enc,
+            }),
+            None => Ok(()),
+        }
     }
 
     /// Every input of a command line, in order.
