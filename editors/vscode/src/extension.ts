@@ -277,8 +277,10 @@ async function openServerPathSetting(): Promise<void> {
     vscode.env.remoteName !== undefined
       ? 'workbench.action.openRemoteSettings'
       : 'workbench.action.openSettings';
+  // An object: openRemoteSettings drops a bare query string.
+  const options = { query: 'vital.server.path' };
   try {
-    await vscode.commands.executeCommand(command, 'vital.server.path');
+    await vscode.commands.executeCommand(command, options);
   } catch {
     await vscode.commands.executeCommand('workbench.action.openSettings', 'vital.server.path');
   }
@@ -371,8 +373,9 @@ async function reportFailure(what: string, resolved: ResolvedServer): Promise<vo
   }
 }
 
-/** Backticks mark code in the server's messages; VS Code's Problems panel and
- * diagnostic hovers show messages as plain text, so they become quotes. */
+/** Backticks mark code in the server's messages; VS Code's Problems panel,
+ * diagnostic hovers and the quick-fix menu show them as plain text, so they
+ * become quotes. */
 export function plainMessage(message: string): string {
   return message.replace(/`([^`\n]+)`/g, "'$1'");
 }
@@ -461,6 +464,14 @@ async function startServer(): Promise<void> {
           }
         }
         next(uri, diagnostics);
+      },
+      // Quick-fix titles (`change to \`ces\``) are plain text in the menu too.
+      provideCodeActions: async (document, range, context, token, next) => {
+        const actions = await next(document, range, context, token);
+        for (const action of actions ?? []) {
+          action.title = plainMessage(action.title);
+        }
+        return actions;
       },
     },
   };
