@@ -78,16 +78,15 @@ async fn a_whole_editing_session() {
         .iter()
         .map(|x| x["code"].as_str().unwrap())
         .collect();
-    assert_eq!(
-        codes,
-        vec!["vital::percent-mismatch", "vital::unknown-name"]
-    );
+    assert_eq!(codes, vec!["percent-mismatch", "unknown-name"]);
     let unknown = &d["diagnostics"][1];
     assert_eq!(
         unknown["range"],
         json!({"start": pos(2, 5), "end": pos(2, 11)})
     );
     assert_eq!(unknown["severity"], 1);
+    // Problems shows `source(code)`: `vital(unknown-name)`, not `vital(vital::unknown-name)`
+    assert_eq!(unknown["source"], "vital");
 
     // code action: the quick fix for the percent
     let actions = c
@@ -480,7 +479,7 @@ async fn utf8_positions_when_the_client_offers_them() {
             .as_array()
             .unwrap()
             .iter()
-            .find(|x| x["code"] == "vital::unknown-name")
+            .find(|x| x["code"] == "unknown-name")
             .cloned()
             .unwrap();
         assert_eq!(

@@ -35,7 +35,7 @@ pub fn quick_fixes(
                 diagnostics: Some(vec![Diagnostic {
                     range: a.range(f, d.span, enc),
                     message: d.message.clone(),
-                    code: Some(NumberOrString::String(d.code.qualified())),
+                    code: Some(NumberOrString::String(d.code.name().to_string())),
                     ..Default::default()
                 }]),
                 edit: Some(WorkspaceEdit {

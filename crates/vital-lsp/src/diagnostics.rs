@@ -36,7 +36,7 @@ pub fn per_file(a: &Analysis, enc: Encoding) -> Vec<(PathBuf, Vec<Diagnostic>)> 
                 vital_syntax::Severity::Error => DiagnosticSeverity::ERROR,
                 vital_syntax::Severity::Warning => DiagnosticSeverity::WARNING,
             }),
-            code: Some(NumberOrString::String(d.code.qualified())),
+            code: Some(NumberOrString::String(d.code.name().to_string())),
             source: Some("vital".into()),
             message,
             related_information: (!related.is_empty()).then_some(related),
