@@ -147,13 +147,8 @@ pub fn mapping_for(
 }
 
 fn unknown_signal(name: &str, names: &[&str]) -> String {
-    let best = names
-        .iter()
-        .map(|n| (strsim::damerau_levenshtein(&name.to_lowercase(), n), *n))
-        .filter(|(d, n)| *d <= 2.max(n.len() / 3))
-        .min();
-    match best {
-        Some((_, n)) => format!("`{name}` is not a signal of the rule set; did you mean `{n}`?"),
+    match vital_syntax::suggest::did_you_mean(name, names.iter().copied()) {
+        Some(n) => format!("`{name}` is not a signal of the rule set; did you mean `{n}`?"),
         None => format!("`{name}` is not a signal of the rule set"),
     }
 }

@@ -207,18 +207,18 @@ pub fn near_miss(name: &str, schema: &Schema<'_>) -> Option<String> {
         .iter()
         .enumerate()
         .map(|(i, s)| (s.name.as_str(), schema.column_of(SignalId::new(i))));
-    let mut best: Option<(usize, &str)> = None;
-    for (signal, column) in candidates {
-        for target in [signal, column] {
-            let d = if fold(target) == folded {
-                0
-            } else {
-                strsim::damerau_levenshtein(&name.to_lowercase(), &target.to_lowercase())
-            };
-            if d <= 2.min(target.len() / 3 + 1) && best.is_none_or(|(b, _)| d < b) {
-                best = Some((d, signal));
-            }
-        }
-    }
-    best.map(|(_, s)| s.to_string())
+    let candidates: Vec<(&str, &str)> = candidates.collect();
+    // the same name but for case and separators, else a likely typo
+    candidates
+        .iter()
+        .find(|(s, c)| fold(s) == folded || fold(c) == folded)
+        .map(|(s, _)| s.to_string())
+        .or_else(|| {
+            let names = candidates.iter().flat_map(|(s, c)| [*s, *c]);
+            let hit = vital_syntax::suggest::did_you_mean(name, names)?;
+            candidates
+                .iter()
+                .find(|(s, c)| *s == hit || *c == hit)
+                .map(|(s, _)| s.to_string())
+        })
 }

@@ -231,13 +231,8 @@ fn toml_message(e: &toml::de::Error) -> String {
             } else {
                 allowed.iter().map(String::as_str).collect()
             };
-            let best = allowed
-                .iter()
-                .map(|k| (strsim::damerau_levenshtein(key, k), *k))
-                .filter(|(d, k)| *d <= 2.max(k.len() / 3))
-                .min();
-            return match best {
-                Some((_, k)) => format!("unknown key `{key}`; did you mean `{k}`?"),
+            return match vital_syntax::suggest::did_you_mean(key, allowed.iter().copied()) {
+                Some(k) => format!("unknown key `{key}`; did you mean `{k}`?"),
                 None => format!(
                     "unknown key `{key}`; expected one of {}",
                     allowed

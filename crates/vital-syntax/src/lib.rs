@@ -10,6 +10,7 @@ pub mod diagnostic;
 pub mod format;
 pub mod items;
 pub mod lexer;
+pub mod suggest;
 mod parser;
 mod source;
 
