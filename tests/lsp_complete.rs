@@ -82,8 +82,9 @@ fn cases() -> Vec<(String, Want)> {
             "when count(ticket_opened |".into(),
             First(&["where", "within"]),
         ),
-        // names of the other operand's type first
-        ("when arr >= |".into(), First(&["arr"])),
+        // constants of the other operand's type first (thresholds), then
+        // its names
+        ("when arr >= |".into(), First(&["big_deal", "arr"])),
         ("when feature_usage < |".into(), First(&["feature_usage"])),
         // after a condition: what continues it
         (
@@ -123,7 +124,19 @@ fn cases() -> Vec<(String, Want)> {
             t("  expect not triggered |"),
             Exactly(&["\"call them\"", "\"send flowers\""]),
         ),
-        (t("  expect |"), First(&["not", "triggered"])),
+        // what a test expects: the results, then `not` / `triggered`
+        (
+            t("  expect |"),
+            First(&[
+                "adoption",
+                "support",
+                "health",
+                "status",
+                "not",
+                "triggered",
+            ]),
+        ),
+        (t("  expect not |"), First(&["triggered"])),
         // inside a test
         (
             t("  |"),
@@ -160,6 +173,35 @@ fn cases() -> Vec<(String, Want)> {
         (
             t("  history {\n    on 2026-10-01 {\n      |"),
             Among(&["arr", "tier"]),
+        ),
+        // `E.`: the event's fields
+        ("when avg(ticket_opened.|".into(), Exactly(&["severity"])),
+        // where an amount starts: the functions that compute one first
+        (
+            "when arr > 1 add |".into(),
+            First(&["min", "count", "max", "clamp", "round"]),
+        ),
+        // a date parameter: the functions that give a date
+        ("when days_since(|".into(), First(&["last", "first"])),
+        // `previous(`/`change(`: what has a history
+        (
+            "when change(|".into(),
+            Among(&["arr", "adoption", "health"]),
+        ),
+        // a type from the operand after the cursor
+        ("when | >= big_deal\n".into(), First(&["big_deal"])),
+        // a new name is being declared: nothing
+        ("signal x: enum(a, |".into(), Exactly(&[])),
+        ("event e { a: int, |".into(), Exactly(&[])),
+        // `1 year`, `2 years`
+        (
+            "const w = 1 |".into(),
+            First(&["day", "week", "month", "year"]),
+        ),
+        // a band's next arm
+        (
+            "score s weight 1 = band arr {\n  >= 1 => 2\n  |".into(),
+            Exactly(&["otherwise"]),
         ),
         // a status block: after an arm's name
         (
