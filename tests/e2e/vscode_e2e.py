@@ -548,7 +548,8 @@ def main() -> int:
                 check("`" not in message, f"backticks in {message!r}")
                 check("/nonexistent/vital" in message, f"the message does not name the path: {message!r}")
                 check("not running" in status_label(page), f"status bar: {status_label(page)!r}")
-                toast.locator("a.monaco-button, .monaco-button", has_text="Open Settings").first.click()
+                page.screenshot(path=str(shots / f"{run.n:02d}b-not-found-notification.png"))
+                toast.locator(".monaco-button", has_text="Open Settings").first.click()
                 page.wait_for_selector(".settings-editor", timeout=WAIT_MS)
                 page.wait_for_selector(".settings-editor .setting-item-contents", timeout=WAIT_MS)
                 page.wait_for_function(
@@ -589,6 +590,7 @@ def main() -> int:
                 check("exit code 2" in message, f"no exit status in {message!r}")
                 check("unexpected argument '--stdio' found" in message, f"no stderr in {message!r}")
                 check("EPIPE" not in message, message)
+                page.screenshot(path=str(shots / f"{run.n:02d}b-start-failure-notification.png"))
                 toast.locator(".monaco-button", has_text="Show Output").first.click()
                 # the output channel, in the panel, shows the server's stderr
                 page.wait_for_timeout(1500)
@@ -630,6 +632,7 @@ def main() -> int:
                 print(f"notifications: {shown}")
                 check(len(shown) == 1, f"{len(shown)} notifications: {shown}")
                 check("signal SIGKILL" in shown[0], f"no exit status in {shown[0]!r}")
+                page.screenshot(path=str(shots / f"{run.n:02d}b-crash-notification.png"))
                 check(server_pids(server.pid) == [], "the server was restarted after the second crash")
                 check("not running" in status_label(page), f"status bar: {status_label(page)!r}")
                 # and the notification centre holds exactly that one error
@@ -637,6 +640,22 @@ def main() -> int:
                 errors = error_notifications(page)
                 check(len(errors) == 1 and "stopped unexpectedly" in errors[0],
                       f"error notifications: {errors}")
+
+            with run.step("no bundled binary and none on PATH: the plain not-found message"):
+                run_command(page, "Notifications: Clear All Notifications")
+                bundled = installed[0]
+                bundled.rename(bundled.with_name("vital.moved"))
+                run_command(page, "Vital: Restart Server")
+                toast = page.locator(".notifications-toasts .notification-toast", has_text="was not found")
+                toast.wait_for(timeout=WAIT_MS)
+                message = toast.locator(".notification-list-item-message").text_content() or ""
+                print(f"notification: {message!r}")
+                check("`" not in message, f"backticks in {message!r}")
+                check("not on PATH" in message and "vital.server.path" in message, message)
+                check(toast.locator(".monaco-button", has_text="Open Settings").count() == 1,
+                      "no Open Settings button")
+                check(len(vital_toasts(page)) == 1, f"notifications: {vital_toasts(page)}")
+                page.wait_for_timeout(800)  # the toast has faded in for the screenshot
 
             browser.close()
             run.page = None
