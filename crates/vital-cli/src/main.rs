@@ -37,6 +37,9 @@ enum Command {
     Lsp(commands::lsp::Args),
     /// Format rule files in place (canonical layout, comments kept).
     Fmt(commands::fmt::Args),
+    /// What a rule change does to every account: base and head rule sets
+    /// over the same snapshots.
+    Diff(commands::diff::Args),
     /// Scaffold a project: vital.toml and a rule set, from a sample file
     /// (`--from`) or an example.
     Init(commands::init::Args),
@@ -51,5 +54,6 @@ fn main() -> ExitCode {
         Command::Test(a) => commands::test::run(a),
         Command::Lsp(a) => commands::lsp::run(a),
         Command::Init(a) => commands::init::run(a),
+        Command::Diff(a) => commands::diff::run(a),
     }
 }
