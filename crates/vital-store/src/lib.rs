@@ -1,0 +1,1125 @@
+//! The score history store (docs/history.md): what `vital run` recorded,
+//! in an embedded SQLite file or a team's PostgreSQL database.
+//!
+//! It lives around the evaluator, never inside it: the command line reads
+//! stored snapshots from here and hands them to `vital_eval::Engine` as
+//! history, then records what the run computed. One run is one
+//! transaction: an interrupted run leaves the store as it was, and two runs
+//! at once take turns (SQLite's write lock with a busy timeout, a
+//! PostgreSQL advisory lock with a lock timeout).
+//!
+//! Events are stored once per distinct event and account, with how often a
+//! snapshot carries it (`multiplicity`) and the range of snapshot dates
+//! that carried it (`first_as_of` ..= `last_as_of`, `NULL` while the
+//! account's latest snapshot still does): a stored snapshot sees exactly
+//! the events it was recorded with.
+
+pub mod codec;
+pub mod db;
+pub mod schema;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use db::{Db, Kind, Param, Pg};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use db::Kind as Backend;
+
+/// Why the store could not do something; the message is for people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreError {
+    pub message: String,
+    /// Another run holds the store (it was waited for, then given up).
+    pub busy: bool,
+}
+
+impl StoreError {
+    pub fn new(message: impl Into<String>) -> StoreError {
+        StoreError {
+            message: message.into(),
+            busy: false,
+        }
+    }
+}
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> StoreError {
+        let busy = matches!(
+            e.sqlite_error_code(),
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+        );
+        StoreError {
+            message: format!("SQLite: {e}"),
+            busy,
+        }
+    }
+}
+
+impl From<postgres::Error> for StoreError {
+    fn from(e: postgres::Error) -> StoreError {
+        let busy = e.code() == Some(&postgres::error::SqlState::LOCK_NOT_AVAILABLE);
+        let message = match e.as_db_error() {
+            Some(db) => format!("PostgreSQL: {}", db.message()),
+            None => format!("PostgreSQL: {e}"),
+        };
+        StoreError { message, busy }
+    }
+}
+
+type Result<T> = std::result::Result<T, StoreError>;
+
+/// The advisory lock every writer of a PostgreSQL store takes ("vital").
+const PG_LOCK: i64 = 0x0076_6974_616c;
+
+/// How long a run waits for another one to finish by default.
+pub const DEFAULT_WAIT: Duration = Duration::from_secs(60);
+
+/// Whether a `[history] store` / `--history` value names PostgreSQL.
+pub fn is_postgres(location: &str) -> bool {
+    location.starts_with("postgres://") || location.starts_with("postgresql://")
+}
+
+/// A location for messages: a URL without its password.
+pub fn shown_location(location: &str) -> String {
+    if !is_postgres(location) {
+        return location.to_string();
+    }
+    // postgres://user:password@host/db → postgres://user:***@host/db
+    match (location.find("://"), location.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let userinfo = &location[s + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &location[..s + 3], &location[at..]),
+                None => location.to_string(),
+            }
+        }
+        _ => location.to_string(),
+    }
+}
+
+/// An open store.
+pub struct Store {
+    db: Db,
+    /// As given (a path or a URL), for messages (password hidden).
+    pub location: String,
+    wait: Duration,
+    accounts: HashMap<String, i64>,
+    in_transaction: bool,
+}
+
+/// What a run records about itself.
+#[derive(Debug, Clone)]
+pub struct RunInfo {
+    pub started_at: DateTime<Utc>,
+    /// `sha256:…` of the rule files (paths and contents, in path order).
+    pub ruleset_hash: String,
+    /// The commit when the rules are in a clean git checkout.
+    pub git_commit: Option<String>,
+    pub inputs: Vec<String>,
+}
+
+/// A run's counts, written when it finishes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunCounts {
+    pub records: u64,
+    pub accepted: u64,
+    pub rejected: u64,
+    pub results: u64,
+}
+
+/// One snapshot and its result, as recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recorded {
+    pub account: String,
+    pub as_of: NaiveDate,
+    /// The `signals` object (codec::signals_json).
+    pub signals: String,
+    pub override_: Option<String>,
+    /// Distinct events with their multiplicity (codec::events_json).
+    pub events: Vec<(String, i64)>,
+    pub result: ResultRow,
+    pub starts: Vec<StartRow>,
+}
+
+/// A result as it was reported.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResultRow {
+    pub health: Option<f64>,
+    pub status: Option<String>,
+    pub computed_status: Option<String>,
+    /// `{"score": 90.0, …}`.
+    pub scores: String,
+    pub triggered: Vec<String>,
+    pub started: Vec<String>,
+}
+
+/// A playbook start, with the rule that fired and what its condition read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StartRow {
+    pub playbook: String,
+    pub owner: Option<String>,
+    /// The rule's name, when it has one.
+    pub rule: Option<String>,
+    /// `path:line:col` of the rule.
+    pub source: Option<String>,
+    /// What the condition read, as text (`saw …`), JSON array of strings.
+    pub reads: Vec<String>,
+}
+
+/// One stored result of an account (`vital history`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryRow {
+    pub as_of: NaiveDate,
+    pub health: Option<f64>,
+    pub status: Option<String>,
+    pub computed_status: Option<String>,
+    pub scores: String,
+    pub triggered: Vec<String>,
+    /// `None` for results recorded before the store knew starts.
+    pub started: Option<Vec<String>>,
+    pub ruleset_hash: String,
+    pub git_commit: Option<String>,
+    /// The snapshot is still stored (not pruned).
+    pub has_snapshot: bool,
+}
+
+/// A recorded start (`vital playbooks`, `vital notify`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Start {
+    pub account: String,
+    pub as_of: NaiveDate,
+    pub playbook: String,
+    pub owner: Option<String>,
+    pub health: Option<f64>,
+    pub status: Option<String>,
+    pub rule: Option<String>,
+    pub source: Option<String>,
+    pub reads: Vec<String>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub attempts: i64,
+}
+
+/// A stored snapshot's raw parts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredSnapshot {
+    pub as_of: NaiveDate,
+    pub signals: String,
+    pub override_: Option<String>,
+    pub events: Vec<(String, i64)>,
+}
+
+/// What `prune_before` removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Pruned {
+    pub snapshots: u64,
+    pub events: u64,
+}
+
+fn json_list(items: &[String]) -> String {
+    serde_json::to_string(items).unwrap_or_else(|_| "[]".into())
+}
+
+fn parse_list(text: Option<String>) -> Vec<String> {
+    text.and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default()
+}
+
+fn get(row: &[Param], i: usize) -> Param {
+    row.get(i).cloned().unwrap_or(Param::Null)
+}
+
+fn opt_text(p: Param) -> Option<String> {
+    p.text()
+}
+
+fn opt_date(p: &Param) -> Option<NaiveDate> {
+    p.date()
+}
+
+impl Store {
+    /// Open (and create, and migrate) the store at `location`: a
+    /// `postgres://` URL, or a SQLite file path, relative to `base`.
+    pub fn open(location: &str, base: &Path, wait: Duration) -> Result<Store> {
+        let db = if is_postgres(location) {
+            let mut client = postgres::Client::connect(location, postgres::NoTls).map_err(|e| {
+                StoreError::new(format!(
+                    "cannot connect to the history store {}: {}",
+                    shown_location(location),
+                    StoreError::from(e)
+                ))
+            })?;
+            client.batch_execute(&format!(
+                "SET lock_timeout = '{}ms'; SET client_min_messages = warning",
+                wait.as_millis()
+            ))?;
+            Db::Postgres(Box::new(Pg::new(client)))
+        } else {
+            let path: PathBuf = if Path::new(location).is_absolute() {
+                PathBuf::from(location)
+            } else {
+                base.join(location)
+            };
+            if let Some(dir) = path.parent() {
+                if !dir.as_os_str().is_empty() {
+                    std::fs::create_dir_all(dir).map_err(|e| {
+                        StoreError::new(format!(
+                            "cannot create the directory of the history store `{location}`: {e}"
+                        ))
+                    })?;
+                }
+            }
+            let conn = rusqlite::Connection::open(&path).map_err(|e| {
+                StoreError::new(format!(
+                    "cannot open the history store `{location}`: {}",
+                    StoreError::from(e)
+                ))
+            })?;
+            conn.busy_timeout(wait)?;
+            // WAL: readers (`vital history`) do not wait for a run.
+            conn.pragma_update(None, "journal_mode", "WAL")?;
+            conn.pragma_update(None, "synchronous", "NORMAL")?;
+            Db::Sqlite(conn)
+        };
+        let mut store = Store {
+            db,
+            location: shown_location(location),
+            wait,
+            accounts: HashMap::new(),
+            in_transaction: false,
+        };
+        store.migrate(schema::VERSION)?;
+        Ok(store)
+    }
+
+    /// Open without migrating past `version` (tests: a store of an older
+    /// version).
+    #[doc(hidden)]
+    pub fn open_at_version(location: &str, base: &Path, version: i64) -> Result<Store> {
+        let mut s = Store::open_raw(location, base)?;
+        s.migrate(version)?;
+        Ok(s)
+    }
+
+    fn open_raw(location: &str, base: &Path) -> Result<Store> {
+        let db = if is_postgres(location) {
+            Db::Postgres(Box::new(Pg::new(postgres::Client::connect(
+                location,
+                postgres::NoTls,
+            )?)))
+        } else {
+            let path = base.join(location);
+            if let Some(dir) = path.parent() {
+                let _ = std::fs::create_dir_all(dir);
+            }
+            Db::Sqlite(rusqlite::Connection::open(path)?)
+        };
+        Ok(Store {
+            db,
+            location: shown_location(location),
+            wait: DEFAULT_WAIT,
+            accounts: HashMap::new(),
+            in_transaction: false,
+        })
+    }
+
+    pub fn kind(&self) -> Kind {
+        self.db.kind()
+    }
+
+    /// The raw connection's statements, for tests and the data team's
+    /// checks (`SELECT` only by convention).
+    #[doc(hidden)]
+    pub fn query(&mut self, sql: &str, params: &[Param]) -> Result<Vec<db::Row>> {
+        self.db.query(sql, params)
+    }
+
+    #[doc(hidden)]
+    pub fn exec(&mut self, sql: &str, params: &[Param]) -> Result<u64> {
+        self.db.exec(sql, params)
+    }
+
+    fn migrate(&mut self, target: i64) -> Result<()> {
+        // cheap check first: no lock when nothing is to do
+        if schema::version(&mut self.db)? == target {
+            return Ok(());
+        }
+        self.begin()?;
+        match schema::migrate_to(&mut self.db, target) {
+            Ok(_) => self.commit(),
+            Err(e) => {
+                self.rollback();
+                Err(e)
+            }
+        }
+    }
+
+    /// The schema version of the open store.
+    pub fn version(&mut self) -> Result<i64> {
+        schema::version(&mut self.db)
+    }
+
+    /// Start the one write transaction of a run (or of a prune, or of a
+    /// delivery), waiting for another writer up to the store's wait.
+    pub fn begin(&mut self) -> Result<()> {
+        let waited = |e: StoreError, secs: u64| -> StoreError {
+            if e.busy {
+                StoreError {
+                    message: format!(
+                        "the history store {} is busy: another vital run is writing to it, and it did not finish within {secs} s (set VITAL_STORE_WAIT=SECONDS to wait longer)",
+                        "{}"
+                    ),
+                    busy: true,
+                }
+            } else {
+                e
+            }
+        };
+        let secs = self.wait.as_secs();
+        let location = self.location.clone();
+        let r = match &mut self.db {
+            Db::Sqlite(c) => c.execute_batch("BEGIN IMMEDIATE").map_err(StoreError::from),
+            Db::Postgres(p) => p
+                .client
+                .batch_execute("BEGIN")
+                .map_err(StoreError::from)
+                .and_then(|()| {
+                    p.client
+                        .query("SELECT pg_advisory_xact_lock($1)", &[&PG_LOCK])
+                        .map(|_| ())
+                        .map_err(|e| {
+                            let _ = p.client.batch_execute("ROLLBACK");
+                            StoreError::from(e)
+                        })
+                }),
+        };
+        r.map_err(|e| {
+            let mut e = waited(e, secs);
+            e.message = e.message.replacen("{}", &location, 1);
+            e
+        })?;
+        self.in_transaction = true;
+        Ok(())
+    }
+
+    pub fn commit(&mut self) -> Result<()> {
+        self.db.batch("COMMIT")?;
+        self.in_transaction = false;
+        Ok(())
+    }
+
+    /// Undo everything since [`Store::begin`].
+    pub fn rollback(&mut self) {
+        if self.in_transaction {
+            let _ = self.db.batch("ROLLBACK");
+            self.in_transaction = false;
+            // ids of accounts created in the transaction are gone too
+            self.accounts.clear();
+        }
+    }
+
+    /// Record a run's start (inside the transaction); its id.
+    pub fn start_run(&mut self, info: &RunInfo) -> Result<i64> {
+        let row = self.db.one(
+            "INSERT INTO runs (started_at, ruleset_hash, git_commit, inputs) VALUES ($1, $2, $3, $4) RETURNING id",
+            &[
+                Param::Time(info.started_at),
+                Param::Text(info.ruleset_hash.clone()),
+                info.git_commit.clone().map_or(Param::Null, Param::Text),
+                Param::Json(json_list(&info.inputs)),
+            ],
+        )?;
+        row.and_then(|r| r.first().and_then(Param::int))
+            .ok_or_else(|| StoreError::new("the store gave no id for the run"))
+    }
+
+    pub fn finish_run(&mut self, run: i64, counts: RunCounts, at: DateTime<Utc>) -> Result<()> {
+        let n = |v: u64| Param::Int(i64::try_from(v).unwrap_or(i64::MAX));
+        self.db.exec(
+            "UPDATE runs SET finished_at = $1, records = $2, accepted = $3, rejected = $4, results = $5 WHERE id = $6",
+            &[
+                Param::Time(at),
+                n(counts.records),
+                n(counts.accepted),
+                n(counts.rejected),
+                n(counts.results),
+                Param::Int(run),
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// The id of an account, created when new.
+    fn account_id(&mut self, name: &str) -> Result<i64> {
+        if let Some(id) = self.accounts.get(name) {
+            return Ok(*id);
+        }
+        let id = match self.find_account(name)? {
+            Some(id) => id,
+            None => self
+                .db
+                .one(
+                    "INSERT INTO accounts (name) VALUES ($1) RETURNING id",
+                    &[Param::Text(name.to_string())],
+                )?
+                .and_then(|r| r.first().and_then(Param::int))
+                .ok_or_else(|| StoreError::new("the store gave no id for an account"))?,
+        };
+        self.accounts.insert(name.to_string(), id);
+        Ok(id)
+    }
+
+    /// The id of an account the store knows.
+    pub fn find_account(&mut self, name: &str) -> Result<Option<i64>> {
+        if let Some(id) = self.accounts.get(name) {
+            return Ok(Some(*id));
+        }
+        Ok(self
+            .db
+            .one(
+                "SELECT id FROM accounts WHERE name = $1",
+                &[Param::Text(name.to_string())],
+            )?
+            .and_then(|r| r.first().and_then(Param::int)))
+    }
+
+    /// Record one snapshot and its result (inside the run's transaction).
+    /// A snapshot already stored for the same account and date is replaced,
+    /// with its result and its starts (a start already delivered keeps its
+    /// delivery when it is started again).
+    pub fn record(&mut self, run: i64, r: &Recorded) -> Result<()> {
+        let aid = self.account_id(&r.account)?;
+        self.write_snapshot(aid, run, r)?;
+        let res = &r.result;
+        self.db.exec(
+            "INSERT INTO results (account_id, as_of, run_id, health, status, computed_status, scores, triggered, started) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             ON CONFLICT (account_id, as_of) DO UPDATE SET run_id = excluded.run_id, health = excluded.health, \
+             status = excluded.status, computed_status = excluded.computed_status, scores = excluded.scores, \
+             triggered = excluded.triggered, started = excluded.started",
+            &[
+                Param::Int(aid),
+                Param::Date(r.as_of),
+                Param::Int(run),
+                res.health.map_or(Param::Null, Param::Real),
+                res.status.clone().map_or(Param::Null, Param::Text),
+                res.computed_status.clone().map_or(Param::Null, Param::Text),
+                Param::Json(res.scores.clone()),
+                Param::Json(json_list(&res.triggered)),
+                Param::Json(json_list(&res.started)),
+            ],
+        )?;
+        // starts: those no longer started on a rerun go; the others are
+        // updated in place, keeping their delivery
+        let existing = self.db.query(
+            "SELECT playbook FROM playbook_starts WHERE account_id = $1 AND as_of = $2",
+            &[Param::Int(aid), Param::Date(r.as_of)],
+        )?;
+        for row in existing {
+            let Some(p) = row.first().and_then(Param::text) else {
+                continue;
+            };
+            if !r.starts.iter().any(|s| s.playbook == p) {
+                self.db.exec(
+                    "DELETE FROM playbook_starts WHERE account_id = $1 AND as_of = $2 AND playbook = $3",
+                    &[Param::Int(aid), Param::Date(r.as_of), Param::Text(p)],
+                )?;
+            }
+        }
+        for s in &r.starts {
+            self.db.exec(
+                "INSERT INTO playbook_starts (account_id, as_of, playbook, run_id, owner, health, status, rule, source, reads) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                 ON CONFLICT (account_id, as_of, playbook) DO UPDATE SET run_id = excluded.run_id, owner = excluded.owner, \
+                 health = excluded.health, status = excluded.status, rule = excluded.rule, source = excluded.source, reads = excluded.reads",
+                &[
+                    Param::Int(aid),
+                    Param::Date(r.as_of),
+                    Param::Text(s.playbook.clone()),
+                    Param::Int(run),
+                    s.owner.clone().map_or(Param::Null, Param::Text),
+                    res.health.map_or(Param::Null, Param::Real),
+                    res.status.clone().map_or(Param::Null, Param::Text),
+                    s.rule.clone().map_or(Param::Null, Param::Text),
+                    s.source.clone().map_or(Param::Null, Param::Text),
+                    Param::Json(json_list(&s.reads)),
+                ],
+            )?;
+        }
+        Ok(())
+    }
+
+    fn latest_date(&mut self, aid: i64, before: Option<NaiveDate>) -> Result<Option<NaiveDate>> {
+        let row = match before {
+            None => self.db.one(
+                "SELECT as_of FROM snapshots WHERE account_id = $1 ORDER BY as_of DESC LIMIT 1",
+                &[Param::Int(aid)],
+            )?,
+            Some(d) => self.db.one(
+                "SELECT as_of FROM snapshots WHERE account_id = $1 AND as_of < $2 ORDER BY as_of DESC LIMIT 1",
+                &[Param::Int(aid), Param::Date(d)],
+            )?,
+        };
+        Ok(row.and_then(|r| r.first().and_then(opt_date)))
+    }
+
+    fn write_snapshot(&mut self, aid: i64, run: i64, r: &Recorded) -> Result<()> {
+        let t = r.as_of;
+        let latest = self.latest_date(aid, None)?;
+        match latest {
+            None => self.append_events(aid, None, t, &r.events)?,
+            Some(l) if t > l => self.append_events(aid, Some(l), t, &r.events)?,
+            Some(l) if t == l => {
+                // rerun of the latest night: take it out, then append again
+                self.db.exec(
+                    "DELETE FROM events WHERE account_id = $1 AND first_as_of = $2",
+                    &[Param::Int(aid), Param::Date(t)],
+                )?;
+                let prev = self.latest_date(aid, Some(t))?;
+                self.append_events(aid, prev, t, &r.events)?;
+            }
+            Some(_) => self.insert_events_between(aid, t, &r.events)?,
+        }
+        self.db.exec(
+            "INSERT INTO snapshots (account_id, as_of, run_id, signals, override) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (account_id, as_of) DO UPDATE SET run_id = excluded.run_id, signals = excluded.signals, override = excluded.override",
+            &[
+                Param::Int(aid),
+                Param::Date(t),
+                Param::Int(run),
+                Param::Json(r.signals.clone()),
+                r.override_.clone().map_or(Param::Null, Param::Json),
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Events of a snapshot dated after every stored snapshot of the
+    /// account (`prev`, the latest, or none): rows still open, or closed at
+    /// `prev`, that it carries again stay (or become) open; open rows it
+    /// does not carry are closed at `prev`; the rest are new.
+    fn append_events(
+        &mut self,
+        aid: i64,
+        prev: Option<NaiveDate>,
+        t: NaiveDate,
+        events: &[(String, i64)],
+    ) -> Result<()> {
+        let Some(prev) = prev else {
+            // no snapshot carries any row of this account
+            self.db.exec(
+                "DELETE FROM events WHERE account_id = $1",
+                &[Param::Int(aid)],
+            )?;
+            for (e, n) in events {
+                self.insert_event(aid, e, *n, t, None)?;
+            }
+            return Ok(());
+        };
+        let rows = self.db.query(
+            "SELECT id, event, multiplicity, last_as_of FROM events WHERE account_id = $1 AND (last_as_of IS NULL OR last_as_of = $2)",
+            &[Param::Int(aid), Param::Date(prev)],
+        )?;
+        let mut by_key: HashMap<(String, i64), Vec<(i64, bool)>> = HashMap::new();
+        for row in rows {
+            let (Some(id), Some(ev), Some(n)) = (
+                row.first().and_then(Param::int),
+                row.get(1).and_then(Param::text),
+                row.get(2).and_then(Param::int),
+            ) else {
+                continue;
+            };
+            let open = matches!(get(&row, 3), Param::Null);
+            by_key
+                .entry((self.key(&ev), n))
+                .or_default()
+                .push((id, open));
+        }
+        for (e, n) in events {
+            let key = (self.key(e), *n);
+            match by_key.get_mut(&key).and_then(|v| v.pop()) {
+                Some((_, true)) => {}
+                Some((id, false)) => {
+                    self.db.exec(
+                        "UPDATE events SET last_as_of = NULL WHERE id = $1",
+                        &[Param::Int(id)],
+                    )?;
+                }
+                None => self.insert_event(aid, e, *n, t, None)?,
+            }
+        }
+        for (id, open) in by_key.into_values().flatten() {
+            if open {
+                self.db.exec(
+                    "UPDATE events SET last_as_of = $1 WHERE id = $2",
+                    &[Param::Date(prev), Param::Int(id)],
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    fn insert_event(
+        &mut self,
+        aid: i64,
+        e: &str,
+        n: i64,
+        first: NaiveDate,
+        last: Option<NaiveDate>,
+    ) -> Result<()> {
+        self.db.exec(
+            "INSERT INTO events (account_id, event, multiplicity, first_as_of, last_as_of) VALUES ($1, $2, $3, $4, $5)",
+            &[
+                Param::Int(aid),
+                Param::Json(e.to_string()),
+                Param::Int(n),
+                Param::Date(first),
+                last.map_or(Param::Null, Param::Date),
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Events of a snapshot dated before the account's latest (a backfill,
+    /// or a rerun of an older night): the account's rows are rebuilt from
+    /// what each stored snapshot carries, with this one's events on `t`.
+    fn insert_events_between(
+        &mut self,
+        aid: i64,
+        t: NaiveDate,
+        events: &[(String, i64)],
+    ) -> Result<()> {
+        let mut dates: Vec<NaiveDate> = self
+            .db
+            .query(
+                "SELECT as_of FROM snapshots WHERE account_id = $1 ORDER BY as_of",
+                &[Param::Int(aid)],
+            )?
+            .iter()
+            .filter_map(|r| r.first().and_then(opt_date))
+            .collect();
+        let Some(&latest) = dates.last() else {
+            return Ok(());
+        };
+        let rows = self.event_rows(aid)?;
+        // what each stored snapshot carries
+        let mut carried: BTreeMap<NaiveDate, BTreeSet<(String, i64)>> = BTreeMap::new();
+        for d in &dates {
+            carried.insert(*d, BTreeSet::new());
+        }
+        for r in &rows {
+            for (d, set) in carried.range_mut(r.first..=r.last.unwrap_or(latest)) {
+                let _ = d;
+                set.insert((self.key(&r.event), r.multiplicity));
+            }
+        }
+        carried.insert(t, events.iter().map(|(e, n)| (self.key(e), *n)).collect());
+        if !dates.contains(&t) {
+            dates.push(t);
+            dates.sort();
+        }
+        // runs of consecutive snapshots that carry each event
+        let mut wanted: BTreeSet<(String, i64, NaiveDate, Option<NaiveDate>)> = BTreeSet::new();
+        let keys: BTreeSet<(String, i64)> = carried.values().flatten().cloned().collect();
+        for key in keys {
+            let mut start: Option<NaiveDate> = None;
+            let mut last_in: Option<NaiveDate> = None;
+            for d in &dates {
+                let has = carried.get(d).is_some_and(|s| s.contains(&key));
+                match (has, start) {
+                    (true, None) => {
+                        start = Some(*d);
+                        last_in = Some(*d);
+                    }
+                    (true, Some(_)) => last_in = Some(*d),
+                    (false, Some(s)) => {
+                        wanted.insert((key.0.clone(), key.1, s, last_in));
+                        start = None;
+                    }
+                    (false, None) => {}
+                }
+            }
+            if let Some(s) = start {
+                // reaches the latest snapshot: open
+                wanted.insert((key.0.clone(), key.1, s, None));
+            }
+        }
+        let mut keep: BTreeSet<(String, i64, NaiveDate, Option<NaiveDate>)> = BTreeSet::new();
+        for r in &rows {
+            let key = (
+                self.key(&r.event),
+                r.multiplicity,
+                r.first,
+                if r.last == Some(latest) { None } else { r.last },
+            );
+            if wanted.contains(&key) && !keep.contains(&key) {
+                keep.insert(key);
+            } else {
+                self.db
+                    .exec("DELETE FROM events WHERE id = $1", &[Param::Int(r.id)])?;
+            }
+        }
+        for (e, n, first, last) in wanted.difference(&keep) {
+            self.insert_event(aid, e, *n, *first, *last)?;
+        }
+        Ok(())
+    }
+
+    /// An event's text as a key: PostgreSQL's `jsonb` prints JSON its own
+    /// way, SQLite keeps the text as written.
+    fn key(&self, e: &str) -> String {
+        match self.db.kind() {
+            Kind::Sqlite => e.to_string(),
+            Kind::Postgres => normalize_json(e),
+        }
+    }
+
+    fn event_rows(&mut self, aid: i64) -> Result<Vec<EventRow>> {
+        Ok(self
+            .db
+            .query(
+                "SELECT id, event, multiplicity, first_as_of, last_as_of FROM events WHERE account_id = $1",
+                &[Param::Int(aid)],
+            )?
+            .into_iter()
+            .filter_map(|r| {
+                Some(EventRow {
+                    id: r.first()?.int()?,
+                    event: r.get(1)?.text()?,
+                    multiplicity: r.get(2)?.int()?,
+                    first: r.get(3)?.date()?,
+                    last: r.get(4).and_then(Param::date),
+                })
+            })
+            .collect())
+    }
+
+    /// The date of the account's latest stored snapshot on or before
+    /// `date`, skipping the dates in `except` (those the input holds: the
+    /// input wins).
+    pub fn snapshot_on_or_before(
+        &mut self,
+        account: &str,
+        date: NaiveDate,
+        except: &[NaiveDate],
+    ) -> Result<Option<NaiveDate>> {
+        let Some(aid) = self.find_account(account)? else {
+            return Ok(None);
+        };
+        let mut cut = date;
+        loop {
+            let row = self.db.one(
+                "SELECT as_of FROM snapshots WHERE account_id = $1 AND as_of <= $2 ORDER BY as_of DESC LIMIT 1",
+                &[Param::Int(aid), Param::Date(cut)],
+            )?;
+            match row.and_then(|r| r.first().and_then(opt_date)) {
+                Some(d) if except.contains(&d) => match d.pred_opt() {
+                    Some(p) => cut = p,
+                    None => return Ok(None),
+                },
+                other => return Ok(other),
+            }
+        }
+    }
+
+    /// One stored snapshot with exactly the events it was recorded with.
+    pub fn snapshot(&mut self, account: &str, as_of: NaiveDate) -> Result<Option<StoredSnapshot>> {
+        let Some(aid) = self.find_account(account)? else {
+            return Ok(None);
+        };
+        let Some(row) = self.db.one(
+            "SELECT signals, override FROM snapshots WHERE account_id = $1 AND as_of = $2",
+            &[Param::Int(aid), Param::Date(as_of)],
+        )?
+        else {
+            return Ok(None);
+        };
+        let events = self
+            .db
+            .query(
+                "SELECT event, multiplicity FROM events WHERE account_id = $1 AND first_as_of <= $2 \
+                 AND (last_as_of IS NULL OR last_as_of >= $2) ORDER BY first_as_of, id",
+                &[Param::Int(aid), Param::Date(as_of)],
+            )?
+            .into_iter()
+            .filter_map(|r| Some((r.first()?.text()?, r.get(1)?.int()?)))
+            .collect();
+        Ok(Some(StoredSnapshot {
+            as_of,
+            signals: get(&row, 0).text().unwrap_or_else(|| "{}".into()),
+            override_: get(&row, 1).text(),
+            events,
+        }))
+    }
+
+    /// The account's latest stored result dated before `before`: its date
+    /// and the playbooks it reported as triggered.
+    pub fn previous_result(
+        &mut self,
+        account: &str,
+        before: NaiveDate,
+    ) -> Result<Option<(NaiveDate, Vec<String>)>> {
+        let Some(aid) = self.find_account(account)? else {
+            return Ok(None);
+        };
+        let row = self.db.one(
+            "SELECT as_of, triggered FROM results WHERE account_id = $1 AND as_of < $2 ORDER BY as_of DESC LIMIT 1",
+            &[Param::Int(aid), Param::Date(before)],
+        )?;
+        Ok(row.and_then(|r| {
+            let d = r.first().and_then(opt_date)?;
+            Some((d, parse_list(r.get(1).and_then(Param::text))))
+        }))
+    }
+
+    /// The latest recorded start of a playbook for an account before a
+    /// date (cooldowns).
+    pub fn last_start(
+        &mut self,
+        account: &str,
+        playbook: &str,
+        before: NaiveDate,
+    ) -> Result<Option<NaiveDate>> {
+        let Some(aid) = self.find_account(account)? else {
+            return Ok(None);
+        };
+        let row = self.db.one(
+            "SELECT as_of FROM playbook_starts WHERE account_id = $1 AND playbook = $2 AND as_of < $3 ORDER BY as_of DESC LIMIT 1",
+            &[Param::Int(aid), Param::Text(playbook.to_string()), Param::Date(before)],
+        )?;
+        Ok(row.and_then(|r| r.first().and_then(opt_date)))
+    }
+
+    /// Every stored result of an account, oldest first.
+    pub fn history(&mut self, account: &str) -> Result<Vec<HistoryRow>> {
+        let Some(aid) = self.find_account(account)? else {
+            return Ok(Vec::new());
+        };
+        let rows = self.db.query(
+            "SELECT r.as_of, r.health, r.status, r.computed_status, r.scores, r.triggered, r.started, \
+             u.ruleset_hash, u.git_commit, (SELECT count(*) FROM snapshots s WHERE s.account_id = r.account_id AND s.as_of = r.as_of) \
+             FROM results r JOIN runs u ON u.id = r.run_id WHERE r.account_id = $1 ORDER BY r.as_of",
+            &[Param::Int(aid)],
+        )?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| {
+                Some(HistoryRow {
+                    as_of: r.first()?.date()?,
+                    health: get(&r, 1).real(),
+                    status: opt_text(get(&r, 2)),
+                    computed_status: opt_text(get(&r, 3)),
+                    scores: get(&r, 4).text().unwrap_or_else(|| "{}".into()),
+                    triggered: parse_list(get(&r, 5).text()),
+                    started: get(&r, 6)
+                        .text()
+                        .and_then(|t| serde_json::from_str(&t).ok()),
+                    ruleset_hash: get(&r, 7).text().unwrap_or_default(),
+                    git_commit: opt_text(get(&r, 8)),
+                    has_snapshot: get(&r, 9).int().unwrap_or(0) > 0,
+                })
+            })
+            .collect())
+    }
+
+    /// The latest `as_of` of any stored snapshot.
+    pub fn latest_as_of(&mut self) -> Result<Option<NaiveDate>> {
+        Ok(self
+            .db
+            .one("SELECT max(as_of) FROM snapshots", &[])?
+            .and_then(|r| r.first().and_then(opt_date)))
+    }
+
+    /// Accounts whose latest stored snapshot is older than `days` before
+    /// `reference`, with that snapshot's date; oldest first.
+    pub fn stale(&mut self, reference: NaiveDate, days: i64) -> Result<Vec<(String, NaiveDate)>> {
+        let Some(cut) = reference.checked_sub_signed(chrono::TimeDelta::days(days)) else {
+            return Ok(Vec::new());
+        };
+        let rows = self.db.query(
+            "SELECT a.name, m.latest FROM (SELECT account_id, max(as_of) AS latest FROM snapshots GROUP BY account_id) m \
+             JOIN accounts a ON a.id = m.account_id WHERE m.latest < $1 ORDER BY m.latest, a.name",
+            &[Param::Date(cut)],
+        )?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| Some((r.first()?.text()?, r.get(1)?.date()?)))
+            .collect())
+    }
+
+    /// Drop snapshots dated before `date`, and the events only they
+    /// carried; results stay. One transaction.
+    pub fn prune_before(&mut self, date: NaiveDate) -> Result<Pruned> {
+        self.begin()?;
+        let r = (|| -> Result<Pruned> {
+            let snapshots = self.db.exec(
+                "DELETE FROM snapshots WHERE as_of < $1",
+                &[Param::Date(date)],
+            )?;
+            let mut events = self.db.exec(
+                "DELETE FROM events WHERE last_as_of IS NOT NULL AND last_as_of < $1",
+                &[Param::Date(date)],
+            )?;
+            // open rows of accounts with no snapshot left carry nothing
+            events += self.db.exec(
+                "DELETE FROM events WHERE NOT EXISTS (SELECT 1 FROM snapshots s WHERE s.account_id = events.account_id)",
+                &[],
+            )?;
+            Ok(Pruned { snapshots, events })
+        })();
+        match r {
+            Ok(p) => {
+                self.commit()?;
+                Ok(p)
+            }
+            Err(e) => {
+                self.rollback();
+                Err(e)
+            }
+        }
+    }
+
+    /// Recorded starts on or after `since` (all without), by date, account,
+    /// playbook.
+    pub fn starts(&mut self, since: Option<NaiveDate>) -> Result<Vec<Start>> {
+        let since = since
+            .or(NaiveDate::from_ymd_opt(1, 1, 1))
+            .unwrap_or(NaiveDate::MIN);
+        let rows = self.db.query(
+            "SELECT a.name, p.as_of, p.playbook, p.owner, p.health, p.status, p.rule, p.source, p.reads, p.delivered_at, p.attempts \
+             FROM playbook_starts p JOIN accounts a ON a.id = p.account_id WHERE p.as_of >= $1 ORDER BY p.as_of, a.name, p.playbook",
+            &[Param::Date(since)],
+        )?;
+        Ok(rows.into_iter().filter_map(start_of).collect())
+    }
+
+    /// Starts not delivered yet, oldest first.
+    pub fn undelivered(&mut self) -> Result<Vec<Start>> {
+        let rows = self.db.query(
+            "SELECT a.name, p.as_of, p.playbook, p.owner, p.health, p.status, p.rule, p.source, p.reads, p.delivered_at, p.attempts \
+             FROM playbook_starts p JOIN accounts a ON a.id = p.account_id WHERE p.delivered_at IS NULL ORDER BY p.as_of, a.name, p.playbook",
+            &[],
+        )?;
+        Ok(rows.into_iter().filter_map(start_of).collect())
+    }
+
+    /// Mark one start delivered (its own short transaction: a delivery is
+    /// recorded as soon as the receiver took it).
+    pub fn mark_delivered(
+        &mut self,
+        account: &str,
+        as_of: NaiveDate,
+        playbook: &str,
+        at: DateTime<Utc>,
+        attempts: i64,
+    ) -> Result<()> {
+        let Some(aid) = self.find_account(account)? else {
+            return Ok(());
+        };
+        self.db.exec(
+            "UPDATE playbook_starts SET delivered_at = $1, attempts = attempts + $2, last_error = NULL \
+             WHERE account_id = $3 AND as_of = $4 AND playbook = $5",
+            &[
+                Param::Time(at),
+                Param::Int(attempts),
+                Param::Int(aid),
+                Param::Date(as_of),
+                Param::Text(playbook.to_string()),
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Record failed attempts at delivering a start.
+    pub fn mark_failed(
+        &mut self,
+        account: &str,
+        as_of: NaiveDate,
+        playbook: &str,
+        attempts: i64,
+        error: &str,
+    ) -> Result<()> {
+        let Some(aid) = self.find_account(account)? else {
+            return Ok(());
+        };
+        self.db.exec(
+            "UPDATE playbook_starts SET attempts = attempts + $1, last_error = $2 \
+             WHERE account_id = $3 AND as_of = $4 AND playbook = $5",
+            &[
+                Param::Int(attempts),
+                Param::Text(error.to_string()),
+                Param::Int(aid),
+                Param::Date(as_of),
+                Param::Text(playbook.to_string()),
+            ],
+        )?;
+        Ok(())
+    }
+}
+
+fn start_of(r: db::Row) -> Option<Start> {
+    Some(Start {
+        account: r.first()?.text()?,
+        as_of: r.get(1)?.date()?,
+        playbook: r.get(2)?.text()?,
+        owner: opt_text(get(&r, 3)),
+        health: get(&r, 4).real(),
+        status: opt_text(get(&r, 5)),
+        rule: opt_text(get(&r, 6)),
+        source: opt_text(get(&r, 7)),
+        reads: parse_list(get(&r, 8).text()),
+        delivered_at: get(&r, 9).time(),
+        attempts: get(&r, 10).int().unwrap_or(0),
+    })
+}
+
+struct EventRow {
+    id: i64,
+    event: String,
+    multiplicity: i64,
+    first: NaiveDate,
+    last: Option<NaiveDate>,
+}
+
+/// JSON text in one spelling (PostgreSQL's `jsonb` prints `{"a": 1}` its
+/// own way), so that an event compares equal however it was stored.
+pub fn normalize_json(text: &str) -> String {
+    match serde_json::from_str::<Box<serde_json::value::RawValue>>(text) {
+        Ok(_) => canonical(text),
+        Err(_) => text.to_string(),
+    }
+}
+
+/// Re-spell JSON with `", "` and `": "` separators outside strings and keys
+/// in their written order (events are written by `codec` with sorted
+/// fields already; PostgreSQL keeps keys sorted by length, then bytes).
+fn canonical(text: &str) -> String {
+    // parse into an ordered map of raw values so that numbers keep their
+    // written decimal
+    let parsed: std::result::Result<BTreeMap<String, Box<serde_json::value::RawValue>>, _> =
+        serde_json::from_str(text);
+    match parsed {
+        Ok(map) => {
+            let mut out = String::from("{");
+            for (i, (k, v)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                vital_eval::results::json_str(&mut out, k);
+                out.push_str(": ");
+                out.push_str(v.get().trim());
+            }
+            out.push('}');
+            out
+        }
+        Err(_) => text.trim().to_string(),
+    }
+}

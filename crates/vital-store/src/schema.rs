@@ -1,0 +1,204 @@
+//! The store's tables and their migrations (docs/history.md). A store
+//! records its schema version in `vital_schema`; opening an older store
+//! applies the missing steps in one transaction, so a store is either
+//! wholly at the old version or wholly at the new one.
+
+use crate::db::{Db, Kind, Param};
+use crate::StoreError;
+
+/// The schema version this build writes.
+pub const VERSION: i64 = 2;
+
+/// Version 1: runs, accounts, snapshots, their events, results.
+const V1_SQLITE: &str = "
+CREATE TABLE vital_schema (version INTEGER NOT NULL);
+CREATE TABLE runs (
+  id INTEGER PRIMARY KEY,
+  started_at TEXT NOT NULL,
+  finished_at TEXT,
+  ruleset_hash TEXT NOT NULL,
+  git_commit TEXT,
+  inputs TEXT NOT NULL,
+  records INTEGER NOT NULL DEFAULT 0,
+  accepted INTEGER NOT NULL DEFAULT 0,
+  rejected INTEGER NOT NULL DEFAULT 0,
+  results INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE accounts (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE
+);
+CREATE TABLE snapshots (
+  account_id INTEGER NOT NULL REFERENCES accounts(id),
+  as_of TEXT NOT NULL,
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  signals TEXT NOT NULL,
+  override TEXT,
+  PRIMARY KEY (account_id, as_of)
+) WITHOUT ROWID;
+CREATE TABLE events (
+  id INTEGER PRIMARY KEY,
+  account_id INTEGER NOT NULL REFERENCES accounts(id),
+  event TEXT NOT NULL,
+  multiplicity INTEGER NOT NULL,
+  first_as_of TEXT NOT NULL,
+  last_as_of TEXT
+);
+CREATE INDEX events_by_account ON events (account_id, last_as_of);
+CREATE TABLE results (
+  account_id INTEGER NOT NULL REFERENCES accounts(id),
+  as_of TEXT NOT NULL,
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  health REAL,
+  status TEXT,
+  computed_status TEXT,
+  scores TEXT NOT NULL,
+  triggered TEXT NOT NULL,
+  PRIMARY KEY (account_id, as_of)
+) WITHOUT ROWID;
+INSERT INTO vital_schema (version) VALUES (1);
+";
+
+const V1_POSTGRES: &str = "
+CREATE TABLE vital_schema (version BIGINT NOT NULL);
+CREATE TABLE runs (
+  id BIGSERIAL PRIMARY KEY,
+  started_at TIMESTAMPTZ NOT NULL,
+  finished_at TIMESTAMPTZ,
+  ruleset_hash TEXT NOT NULL,
+  git_commit TEXT,
+  inputs JSONB NOT NULL,
+  records BIGINT NOT NULL DEFAULT 0,
+  accepted BIGINT NOT NULL DEFAULT 0,
+  rejected BIGINT NOT NULL DEFAULT 0,
+  results BIGINT NOT NULL DEFAULT 0
+);
+CREATE TABLE accounts (
+  id BIGSERIAL PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE
+);
+CREATE TABLE snapshots (
+  account_id BIGINT NOT NULL REFERENCES accounts(id),
+  as_of DATE NOT NULL,
+  run_id BIGINT NOT NULL REFERENCES runs(id),
+  signals JSONB NOT NULL,
+  override JSONB,
+  PRIMARY KEY (account_id, as_of)
+);
+CREATE TABLE events (
+  id BIGSERIAL PRIMARY KEY,
+  account_id BIGINT NOT NULL REFERENCES accounts(id),
+  event JSONB NOT NULL,
+  multiplicity BIGINT NOT NULL,
+  first_as_of DATE NOT NULL,
+  last_as_of DATE
+);
+CREATE INDEX events_by_account ON events (account_id, last_as_of);
+CREATE TABLE results (
+  account_id BIGINT NOT NULL REFERENCES accounts(id),
+  as_of DATE NOT NULL,
+  run_id BIGINT NOT NULL REFERENCES runs(id),
+  health DOUBLE PRECISION,
+  status TEXT,
+  computed_status TEXT,
+  scores JSONB NOT NULL,
+  triggered JSONB NOT NULL,
+  PRIMARY KEY (account_id, as_of)
+);
+INSERT INTO vital_schema (version) VALUES (1);
+";
+
+/// Version 2: `results.started` and the playbook starts (with their
+/// delivery by `vital notify`).
+const V2_SQLITE: &str = "
+ALTER TABLE results ADD COLUMN started TEXT;
+CREATE TABLE playbook_starts (
+  account_id INTEGER NOT NULL REFERENCES accounts(id),
+  as_of TEXT NOT NULL,
+  playbook TEXT NOT NULL,
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  owner TEXT,
+  health REAL,
+  status TEXT,
+  rule TEXT,
+  source TEXT,
+  reads TEXT,
+  delivered_at TEXT,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT,
+  PRIMARY KEY (account_id, as_of, playbook)
+) WITHOUT ROWID;
+CREATE INDEX playbook_starts_by_date ON playbook_starts (as_of);
+UPDATE vital_schema SET version = 2;
+";
+
+const V2_POSTGRES: &str = "
+ALTER TABLE results ADD COLUMN started JSONB;
+CREATE TABLE playbook_starts (
+  account_id BIGINT NOT NULL REFERENCES accounts(id),
+  as_of DATE NOT NULL,
+  playbook TEXT NOT NULL,
+  run_id BIGINT NOT NULL REFERENCES runs(id),
+  owner TEXT,
+  health DOUBLE PRECISION,
+  status TEXT,
+  rule TEXT,
+  source TEXT,
+  reads JSONB,
+  delivered_at TIMESTAMPTZ,
+  attempts BIGINT NOT NULL DEFAULT 0,
+  last_error TEXT,
+  PRIMARY KEY (account_id, as_of, playbook)
+);
+CREATE INDEX playbook_starts_by_date ON playbook_starts (as_of);
+UPDATE vital_schema SET version = 2;
+";
+
+/// The step from version `n - 1` to `n` (1: create).
+pub fn step(kind: Kind, n: i64) -> Option<&'static str> {
+    match (kind, n) {
+        (Kind::Sqlite, 1) => Some(V1_SQLITE),
+        (Kind::Postgres, 1) => Some(V1_POSTGRES),
+        (Kind::Sqlite, 2) => Some(V2_SQLITE),
+        (Kind::Postgres, 2) => Some(V2_POSTGRES),
+        _ => None,
+    }
+}
+
+/// The version of the store, 0 when it has no tables yet.
+pub fn version(db: &mut Db) -> Result<i64, StoreError> {
+    let exists = match db.kind() {
+        Kind::Sqlite => db.one(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'vital_schema'",
+            &[],
+        )?,
+        Kind::Postgres => db.one(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'vital_schema'",
+            &[],
+        )?,
+    };
+    if exists.and_then(|r| r.first().and_then(Param::int)) != Some(1) {
+        return Ok(0);
+    }
+    Ok(db
+        .one("SELECT max(version) FROM vital_schema", &[])?
+        .and_then(|r| r.first().and_then(Param::int))
+        .unwrap_or(0))
+}
+
+/// Bring the store to `target` (normally [`VERSION`]); the caller holds
+/// the store's write lock inside a transaction.
+pub fn migrate_to(db: &mut Db, target: i64) -> Result<i64, StoreError> {
+    let from = version(db)?;
+    if from > VERSION {
+        return Err(StoreError::new(format!(
+            "the store has schema version {from}, newer than this vital understands ({VERSION}); upgrade vital"
+        )));
+    }
+    for n in (from + 1)..=target {
+        let sql = step(db.kind(), n)
+            .ok_or_else(|| StoreError::new(format!("no migration to schema version {n}")))?;
+        db.batch(sql)?;
+    }
+    Ok(from)
+}

@@ -1,0 +1,520 @@
+//! The history store's suite, run against SQLite and against a real
+//! PostgreSQL server (`VITAL_TEST_PG_URL`, set by `.ci/run` through
+//! `.ci/postgres.sh`; without it the PostgreSQL half is skipped with a
+//! notice).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "support/pg.rs"]
+mod pg;
+
+use chrono::{NaiveDate, Utc};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+use vital_store::{Recorded, ResultRow, RunCounts, RunInfo, StartRow, Store};
+
+fn d(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+fn day(n: i64) -> NaiveDate {
+    d("2026-01-01") + chrono::TimeDelta::days(n)
+}
+
+/// Where one test's store lives.
+struct Target {
+    location: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Target {
+    fn sqlite() -> Target {
+        let dir = tempfile::tempdir().unwrap();
+        Target {
+            location: dir.path().join("h/history.db").display().to_string(),
+            _dir: Some(dir),
+        }
+    }
+
+    fn postgres(name: &str) -> Option<Target> {
+        Some(Target {
+            location: pg::fresh_database(&format!("store_{name}"))?,
+            _dir: None,
+        })
+    }
+
+    fn open(&self) -> Store {
+        self.open_wait(Duration::from_secs(30))
+    }
+
+    fn open_wait(&self, wait: Duration) -> Store {
+        Store::open(&self.location, Path::new("."), wait).unwrap()
+    }
+}
+
+fn info() -> RunInfo {
+    RunInfo {
+        started_at: Utc::now(),
+        ruleset_hash: "sha256:test".into(),
+        git_commit: None,
+        inputs: vec!["night.jsonl".into()],
+    }
+}
+
+/// A distinct event for each `i`.
+fn ev(i: u32) -> String {
+    format!(
+        "{{\"type\": \"ticket_opened\", \"at\": \"{}\", \"severity\": \"low\"}}",
+        day(-1 - i64::from(i))
+    )
+}
+
+fn rec(account: &str, as_of: NaiveDate, events: &[(String, i64)], triggered: &[&str]) -> Recorded {
+    Recorded {
+        account: account.into(),
+        as_of,
+        signals: format!("{{\"seats\": {}}}", as_of.format("%-d")),
+        override_: None,
+        events: events.to_vec(),
+        result: ResultRow {
+            health: Some(72.5),
+            status: Some("fine".into()),
+            computed_status: Some("fine".into()),
+            scores: "{\"adoption\": 72.5}".into(),
+            triggered: triggered.iter().map(|s| s.to_string()).collect(),
+            started: triggered.iter().map(|s| s.to_string()).collect(),
+        },
+        starts: triggered
+            .iter()
+            .map(|p| StartRow {
+                playbook: p.to_string(),
+                owner: Some("dana".into()),
+                rule: None,
+                source: Some("rules/a.vital:3:1".into()),
+                reads: vec!["saw seats = 3".into()],
+            })
+            .collect(),
+    }
+}
+
+/// One run recording `recs`, committed.
+fn run(store: &mut Store, recs: &[Recorded]) {
+    store.begin().unwrap();
+    let id = store.start_run(&info()).unwrap();
+    for r in recs {
+        store.record(id, r).unwrap();
+    }
+    store
+        .finish_run(id, RunCounts::default(), Utc::now())
+        .unwrap();
+    store.commit().unwrap();
+}
+
+fn sorted(mut v: Vec<(String, i64)>) -> Vec<(String, i64)> {
+    for (e, _) in &mut v {
+        *e = vital_store::normalize_json(e);
+    }
+    v.sort();
+    v
+}
+
+fn count(store: &mut Store, table: &str) -> i64 {
+    store
+        .query(&format!("SELECT count(*) FROM {table}"), &[])
+        .unwrap()[0][0]
+        .int()
+        .unwrap()
+}
+
+// ------------------------------------------------------------------ the suite
+
+fn records_a_run(t: &Target) {
+    let mut s = t.open();
+    assert_eq!(s.version().unwrap(), vital_store::schema::VERSION);
+    let events = vec![(ev(1), 1), (ev(2), 2)];
+    run(&mut s, &[rec("acme", day(0), &events, &["risk review"])]);
+    let snap = s.snapshot("acme", day(0)).unwrap().unwrap();
+    assert_eq!(sorted(snap.events), sorted(events));
+    assert_eq!(vital_store::normalize_json(&snap.signals), "{\"seats\": 1}");
+    let h = s.history("acme").unwrap();
+    assert_eq!(h.len(), 1);
+    assert_eq!(h[0].health, Some(72.5));
+    assert_eq!(h[0].triggered, vec!["risk review".to_string()]);
+    assert_eq!(h[0].started, Some(vec!["risk review".to_string()]));
+    assert_eq!(h[0].ruleset_hash, "sha256:test");
+    let starts = s.starts(None).unwrap();
+    assert_eq!(starts.len(), 1);
+    assert_eq!(starts[0].owner.as_deref(), Some("dana"));
+    assert_eq!(count(&mut s, "runs"), 1);
+}
+
+/// A model of what each snapshot carries, against random nights: appended
+/// nights, reruns of the latest, backfills and reruns of older nights.
+fn events_mean_what_was_recorded(t: &Target) {
+    let mut s = t.open();
+    let mut model: BTreeMap<NaiveDate, Vec<(String, i64)>> = BTreeMap::new();
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut rnd = |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    let mut live: Vec<u32> = (0..12).collect();
+    for step in 0..60 {
+        // the export's window moves: one event drops out, one comes in
+        if rnd(3) > 0 {
+            live.remove(rnd(live.len() as u64) as usize);
+            live.push(100 + step);
+        }
+        let events: Vec<(String, i64)> = live
+            .iter()
+            .map(|i| (ev(*i), if i % 5 == 0 { 2 } else { 1 }))
+            .collect();
+        let date = match rnd(10) {
+            0 if !model.is_empty() => *model.keys().next_back().unwrap(), // rerun latest
+            1 if model.len() > 2 => *model.keys().nth(rnd(model.len() as u64) as usize).unwrap(), // rerun older
+            2 if model.len() > 2 => {
+                // backfill a missing older night
+                let first = *model.keys().next().unwrap();
+                let last = *model.keys().next_back().unwrap();
+                let span = (last - first).num_days();
+                first + chrono::TimeDelta::days(rnd(span.max(1) as u64) as i64)
+            }
+            _ => model
+                .keys()
+                .next_back()
+                .map_or(day(0), |l| *l + chrono::TimeDelta::days(1 + rnd(2) as i64)),
+        };
+        let events = if rnd(4) == 0 {
+            // a night whose export lost some events
+            events.into_iter().filter(|_| rnd(2) == 0).collect()
+        } else {
+            events
+        };
+        run(&mut s, &[rec("acme", date, &events, &[])]);
+        model.insert(date, events);
+        for (date, want) in &model {
+            let got = s.snapshot("acme", *date).unwrap().unwrap();
+            assert_eq!(
+                sorted(got.events),
+                sorted(want.clone()),
+                "step {step}: events of the {date} snapshot"
+            );
+        }
+    }
+    assert_eq!(count(&mut s, "snapshots"), model.len() as i64);
+}
+
+/// Nightly snapshots that repeat most events store each once.
+fn events_are_not_repeated_every_night(t: &Target) {
+    let mut s = t.open();
+    for n in 0..30u32 {
+        let events: Vec<(String, i64)> = (n..n + 12).map(|i| (ev(i + 1000), 1)).collect();
+        run(&mut s, &[rec("acme", day(n.into()), &events, &[])]);
+    }
+    // 12 at first, then one new event a night
+    assert_eq!(count(&mut s, "events"), 12 + 29);
+    let snap = s.snapshot("acme", day(10)).unwrap().unwrap();
+    assert_eq!(snap.events.len(), 12);
+}
+
+fn rerun_replaces_the_night(t: &Target) {
+    let mut s = t.open();
+    run(&mut s, &[rec("acme", day(0), &[(ev(1), 1)], &["a"])]);
+    run(&mut s, &[rec("acme", day(1), &[(ev(1), 1)], &["a", "b"])]);
+    run(&mut s, &[rec("acme", day(1), &[(ev(2), 1)], &["c"])]);
+    assert_eq!(count(&mut s, "snapshots"), 2);
+    assert_eq!(count(&mut s, "results"), 2);
+    let h = s.history("acme").unwrap();
+    assert_eq!(h[1].triggered, vec!["c".to_string()]);
+    let snap = s.snapshot("acme", day(1)).unwrap().unwrap();
+    assert_eq!(sorted(snap.events), sorted(vec![(ev(2), 1)]));
+    let starts: Vec<String> = s
+        .starts(Some(day(1)))
+        .unwrap()
+        .into_iter()
+        .map(|s| s.playbook)
+        .collect();
+    assert_eq!(starts, vec!["c".to_string()]);
+}
+
+fn an_interrupted_run_leaves_the_store_as_it_was(t: &Target) {
+    let mut s = t.open();
+    run(&mut s, &[rec("acme", day(0), &[(ev(1), 1)], &["a"])]);
+    s.begin().unwrap();
+    let id = s.start_run(&info()).unwrap();
+    s.record(id, &rec("acme", day(0), &[(ev(2), 1)], &["b"]))
+        .unwrap();
+    s.record(id, &rec("globex", day(0), &[(ev(3), 1)], &[]))
+        .unwrap();
+    drop(s); // the process dies: no commit
+    let mut s = t.open();
+    assert_eq!(count(&mut s, "runs"), 1);
+    assert_eq!(count(&mut s, "accounts"), 1);
+    let snap = s.snapshot("acme", day(0)).unwrap().unwrap();
+    assert_eq!(sorted(snap.events), sorted(vec![(ev(1), 1)]));
+    s.begin().unwrap();
+    let id = s.start_run(&info()).unwrap();
+    s.record(id, &rec("globex", day(0), &[], &[])).unwrap();
+    s.rollback();
+    assert!(s.find_account("globex").unwrap().is_none());
+    assert_eq!(count(&mut s, "runs"), 1);
+}
+
+fn concurrent_runs_wait_or_fail_clearly(t: &Target) {
+    let mut first = t.open();
+    first.begin().unwrap();
+    let id = first.start_run(&info()).unwrap();
+    first.record(id, &rec("acme", day(0), &[], &[])).unwrap();
+    // a second writer with a short wait gives up with a clear message
+    let mut impatient = t.open_wait(Duration::from_millis(300));
+    let e = impatient.begin().unwrap_err();
+    assert!(e.busy, "{e}");
+    assert!(e.message.contains("another vital run"), "{e}");
+    // a patient one waits until the first commits
+    let location = t.location.clone();
+    let waiter = std::thread::spawn(move || {
+        let mut s = Store::open(&location, Path::new("."), Duration::from_secs(30)).unwrap();
+        let began = std::time::Instant::now();
+        s.begin().unwrap();
+        let id = s.start_run(&info()).unwrap();
+        s.record(id, &rec("acme", day(1), &[], &[])).unwrap();
+        s.commit().unwrap();
+        began.elapsed()
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    first.commit().unwrap();
+    let waited = waiter.join().unwrap();
+    assert!(waited >= Duration::from_millis(300), "{waited:?}");
+    let mut s = t.open();
+    assert_eq!(count(&mut s, "snapshots"), 2);
+    assert_eq!(count(&mut s, "runs"), 2);
+}
+
+fn prune_keeps_results(t: &Target) {
+    let mut s = t.open();
+    for n in 0..10 {
+        let events: Vec<(String, i64)> = (n..n + 3).map(|i| (ev(i as u32), 1)).collect();
+        run(&mut s, &[rec("acme", day(n), &events, &[])]);
+    }
+    run(&mut s, &[rec("old", day(2), &[(ev(9), 1)], &[])]);
+    let before: Vec<_> = (5..10)
+        .map(|n| s.snapshot("acme", day(n)).unwrap().unwrap())
+        .collect();
+    let p = s.prune_before(day(5)).unwrap();
+    assert_eq!(p.snapshots, 6);
+    assert!(p.events > 0);
+    assert_eq!(count(&mut s, "results"), 11);
+    assert!(s.snapshot("acme", day(4)).unwrap().is_none());
+    for (n, b) in (5..10).zip(before) {
+        let now = s.snapshot("acme", day(n)).unwrap().unwrap();
+        assert_eq!(sorted(now.events), sorted(b.events));
+    }
+    // an account with no snapshot left keeps no events, and starts afresh
+    run(&mut s, &[rec("old", day(12), &[(ev(20), 1)], &[])]);
+    let snap = s.snapshot("old", day(12)).unwrap().unwrap();
+    assert_eq!(sorted(snap.events), sorted(vec![(ev(20), 1)]));
+    let h = s.history("acme").unwrap();
+    assert_eq!(h.len(), 10);
+    assert!(!h[0].has_snapshot && h[9].has_snapshot);
+}
+
+fn lookups_for_history(t: &Target) {
+    let mut s = t.open();
+    run(&mut s, &[rec("acme", day(0), &[], &["a"])]);
+    run(&mut s, &[rec("acme", day(10), &[], &["a", "b"])]);
+    run(&mut s, &[rec("acme", day(20), &[], &[])]);
+    assert_eq!(
+        s.snapshot_on_or_before("acme", day(15), &[]).unwrap(),
+        Some(day(10))
+    );
+    assert_eq!(
+        s.snapshot_on_or_before("acme", day(15), &[day(10)])
+            .unwrap(),
+        Some(day(0))
+    );
+    assert_eq!(s.snapshot_on_or_before("acme", day(-1), &[]).unwrap(), None);
+    assert_eq!(
+        s.snapshot_on_or_before("nobody", day(15), &[]).unwrap(),
+        None
+    );
+    assert_eq!(
+        s.previous_result("acme", day(20)).unwrap(),
+        Some((day(10), vec!["a".to_string(), "b".to_string()]))
+    );
+    assert_eq!(s.previous_result("acme", day(0)).unwrap(), None);
+    assert_eq!(s.last_start("acme", "a", day(20)).unwrap(), Some(day(10)));
+    assert_eq!(s.last_start("acme", "a", day(10)).unwrap(), Some(day(0)));
+    run(&mut s, &[rec("globex", day(3), &[], &[])]);
+    assert_eq!(s.latest_as_of().unwrap(), Some(day(20)));
+    assert_eq!(
+        s.stale(day(20), 7).unwrap(),
+        vec![("globex".to_string(), day(3))]
+    );
+}
+
+fn deliveries_survive_reruns(t: &Target) {
+    let mut s = t.open();
+    run(&mut s, &[rec("acme", day(0), &[], &["a", "b"])]);
+    assert_eq!(s.undelivered().unwrap().len(), 2);
+    s.mark_delivered("acme", day(0), "a", Utc::now(), 2)
+        .unwrap();
+    s.mark_failed("acme", day(0), "b", 3, "HTTP 503").unwrap();
+    run(&mut s, &[rec("acme", day(0), &[], &["a", "b"])]);
+    let und = s.undelivered().unwrap();
+    assert_eq!(und.len(), 1);
+    assert_eq!(und[0].playbook, "b");
+    assert_eq!(und[0].attempts, 3);
+    let all = s.starts(None).unwrap();
+    assert_eq!(all[0].attempts, 2);
+    assert!(all[0].delivered_at.is_some());
+}
+
+/// A store of schema version 1 (no starts) is migrated when opened; what
+/// it held is kept.
+fn migrates_a_version_1_store(t: &Target) {
+    {
+        let mut old = Store::open_at_version(&t.location, Path::new("."), 1).unwrap();
+        assert_eq!(old.version().unwrap(), 1);
+        seed_v1(&mut old);
+    }
+    check_migrated(&mut t.open());
+}
+
+fn seed_v1(s: &mut Store) {
+    use vital_store::db::Param as P;
+    s.exec(
+        "INSERT INTO runs (started_at, ruleset_hash, inputs) VALUES ($1, 'sha256:old', $2)",
+        &[P::Time(Utc::now()), P::Json("[\"old.jsonl\"]".into())],
+    )
+    .unwrap();
+    s.exec("INSERT INTO accounts (name) VALUES ('acme')", &[])
+        .unwrap();
+    s.exec(
+        "INSERT INTO snapshots (account_id, as_of, run_id, signals) VALUES (1, $1, 1, $2)",
+        &[P::Date(d("2025-12-01")), P::Json("{\"seats\": 3}".into())],
+    )
+    .unwrap();
+    s.exec(
+        "INSERT INTO events (account_id, event, multiplicity, first_as_of) VALUES (1, $1, 1, $2)",
+        &[P::Json(ev(1)), P::Date(d("2025-12-01"))],
+    )
+    .unwrap();
+    s.exec(
+        "INSERT INTO results (account_id, as_of, run_id, health, status, computed_status, scores, triggered) \
+         VALUES (1, $1, 1, 61.5, 'fine', 'fine', $2, $3)",
+        &[P::Date(d("2025-12-01")), P::Json("{\"adoption\": 61.5}".into()), P::Json("[\"risk review\"]".into())],
+    )
+    .unwrap();
+}
+
+fn check_migrated(s: &mut Store) {
+    assert_eq!(s.version().unwrap(), vital_store::schema::VERSION);
+    let h = s.history("acme").unwrap();
+    assert_eq!(h.len(), 1);
+    assert_eq!(h[0].health, Some(61.5));
+    assert_eq!(
+        h[0].started, None,
+        "results from before starts were recorded"
+    );
+    assert_eq!(h[0].ruleset_hash, "sha256:old");
+    let snap = s.snapshot("acme", d("2025-12-01")).unwrap().unwrap();
+    assert_eq!(sorted(snap.events), sorted(vec![(ev(1), 1)]));
+    // and the migrated store records runs
+    run(
+        s,
+        &[rec(
+            "acme",
+            d("2025-12-02"),
+            &[(ev(1), 1)],
+            &["risk review"],
+        )],
+    );
+    assert_eq!(
+        s.previous_result("acme", d("2025-12-02"))
+            .unwrap()
+            .unwrap()
+            .1,
+        vec!["risk review".to_string()]
+    );
+    assert_eq!(s.starts(None).unwrap().len(), 1);
+}
+
+macro_rules! suite {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[test]
+                fn $name() {
+                    super::$name(&super::Target::sqlite());
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[test]
+                fn $name() {
+                    match super::Target::postgres(stringify!($name)) {
+                        Some(t) => super::$name(&t),
+                        None => super::pg::skipped(stringify!($name)),
+                    }
+                }
+            )*
+        }
+    };
+}
+
+suite!(
+    records_a_run,
+    events_mean_what_was_recorded,
+    events_are_not_repeated_every_night,
+    rerun_replaces_the_night,
+    an_interrupted_run_leaves_the_store_as_it_was,
+    concurrent_runs_wait_or_fail_clearly,
+    prune_keeps_results,
+    lookups_for_history,
+    deliveries_survive_reruns,
+    migrates_a_version_1_store,
+);
+
+/// The checked-in SQLite store of schema version 1.
+const FIXTURE: &str = "tests/store/v1.sqlite";
+
+#[test]
+fn the_version_1_fixture_store_is_migrated_when_opened() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("history.db");
+    std::fs::copy(root.join(FIXTURE), &copy).unwrap();
+    {
+        let mut raw = Store::open_at_version(copy.to_str().unwrap(), Path::new("."), 1).unwrap();
+        assert_eq!(
+            raw.version().unwrap(),
+            1,
+            "the fixture is a version 1 store"
+        );
+    }
+    let mut s = Store::open(
+        copy.to_str().unwrap(),
+        Path::new("."),
+        Duration::from_secs(5),
+    )
+    .unwrap();
+    check_migrated(&mut s);
+}
+
+/// Writes the fixture (run by hand: `cargo test -p vital-store --test store
+/// -- --ignored write_fixture`).
+#[test]
+#[ignore]
+fn write_fixture() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let path = root.join(FIXTURE);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let _ = std::fs::remove_file(&path);
+    let mut s = Store::open_at_version(path.to_str().unwrap(), Path::new("."), 1).unwrap();
+    seed_v1(&mut s);
+    s.exec("VACUUM", &[]).unwrap();
+}
