@@ -84,13 +84,13 @@ impl std::str::FromStr for Threshold {
         } else {
             Limit::Count(number(rest).ok_or_else(|| bad("not a number"))?)
         };
-        let ok = match (&metric, limit) {
-            (Metric::StatusChanges, Limit::Count(_) | Limit::Share(_)) => true,
-            (Metric::Into(_), _) => true,
-            (Metric::HealthShift, Limit::Count(_)) => true,
-            (Metric::FailingTests, Limit::Count(_)) => true,
-            _ => false,
-        };
+        let ok = matches!(
+            (&metric, limit),
+            (Metric::StatusChanges, Limit::Count(_) | Limit::Share(_))
+                | (Metric::Into(_), _)
+                | (Metric::HealthShift, Limit::Count(_))
+                | (Metric::FailingTests, Limit::Count(_))
+        );
         if !ok {
             return Err(bad(match metric {
                 Metric::StatusChanges => "status-changes takes a count or a share",
@@ -104,14 +104,6 @@ impl std::str::FromStr for Threshold {
             inclusive,
             limit,
         })
-    }
-}
-
-fn fmt_num(x: f64) -> String {
-    if x.fract() == 0.0 && x.abs() < 1e15 {
-        format!("{}", x as i64)
-    } else {
-        format!("{:.2}", x)
     }
 }
 
@@ -189,7 +181,10 @@ impl Threshold {
                         (
                             v,
                             limit,
-                            format!("{n} accounts worth {} move into {label}", fmt_num(v)),
+                            format!(
+                                "{n} accounts worth {} move into {label}",
+                                crate::render::money(v)
+                            ),
                         )
                     }
                 }

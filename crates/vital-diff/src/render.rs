@@ -15,7 +15,7 @@ pub fn thousands(n: usize) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -283,7 +283,7 @@ fn details(out: &mut String, summary: &str, body: &str) {
 /// `--fail-on` thresholds.
 pub fn markdown(r: &Report, failures: &[String]) -> String {
     let mut last = String::new();
-    for limit in [100, 50, 25, 10, 5, 0] {
+    for limit in [50, 25, 10, 5, 0] {
         last = markdown_with(r, failures, limit);
         if last.chars().count() <= MARKDOWN_BUDGET {
             return last;
@@ -510,7 +510,7 @@ fn markdown_with(r: &Report, failures: &[String], limit: usize) -> String {
                         md_escape(&status_name(&m.head_status))
                     ),
                     if rules.is_empty() {
-                        "(same rules; a score's base changed)".into()
+                        "(the same rules fire)".into()
                     } else {
                         rules.join("<br>")
                     },
