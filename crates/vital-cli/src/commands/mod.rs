@@ -9,6 +9,7 @@ pub mod lsp;
 pub mod project;
 pub mod run;
 pub mod test;
+pub mod test_report;
 
 use std::io::IsTerminal;
 use std::path::Path;

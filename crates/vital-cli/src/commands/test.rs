@@ -22,6 +22,9 @@ pub struct Args {
     /// Only this rule set of vital.toml.
     #[arg(long, value_name = "NAME")]
     ruleset: Option<String>,
+    /// Output format: `junit` (JUnit XML) and `json` are for CI.
+    #[arg(long, value_enum, default_value = "human")]
+    format: super::test_report::Format,
 }
 
 const GREEN: &str = "\x1b[32m";
@@ -46,6 +49,10 @@ pub fn run(args: Args) -> ExitCode {
         };
     if let Some(f) = finding {
         eprintln!("{f}");
+    }
+    if args.format != super::test_report::Format::Human {
+        let filter = args.filter.as_deref();
+        return super::test_report::run(&targets, filter, args.exact, args.format);
     }
     let mut total = Tally::default();
     let several = targets.len() > 1;
@@ -197,7 +204,7 @@ fn run_one(path: &std::path::Path, args: &Args) -> Tally {
 
 /// The scores a failing test's expectations read (every score when one
 /// reads health or status).
-fn failing_scores(rules: &vital_check::RuleSet, r: &TestResult) -> Vec<ScoreId> {
+pub(super) fn failing_scores(rules: &vital_check::RuleSet, r: &TestResult) -> Vec<ScoreId> {
     use vital_check::ir::{Expectation, ExprKind, Target};
     let mut out: Vec<ScoreId> = Vec::new();
     let mut all = false;
