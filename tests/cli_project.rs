@@ -107,9 +107,9 @@ active = "Active?"
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(
         stdout(&o),
-        "account,as_of,health,status,computed_status,adoption,triggered\n\
-         acme,2026-11-01,55.0,healthy,healthy,55.0,ask for feedback\n\
-         beta,2026-11-01,80.0,healthy,healthy,80.0,assign a CSM\n"
+        "account,as_of,health,status,computed_status,adoption,triggered,started\n\
+         acme,2026-11-01,55.0,healthy,healthy,55.0,ask for feedback,ask for feedback\n\
+         beta,2026-11-01,80.0,healthy,healthy,80.0,assign a CSM,assign a CSM\n"
     );
     // no fraction warning: the scale maps it
     assert_eq!(stderr(&o), "");

@@ -26,6 +26,7 @@ fn the_worked_example_of_the_language_reference() {
             "computed_status": "champion",
             "scores": {"advocacy": 70.0, "adoption": 90.0, "support": 90.0, "engagement": 100.0},
             "triggered": [],
+            "started": [],
             "override": {"status": "needs_attention", "until": "2026-12-31", "reason": "renewal at risk"}})
         ]
     );
@@ -151,15 +152,15 @@ fn csv_and_table_formats() {
     let mut lines = out.lines();
     assert_eq!(
         lines.next(),
-        Some("account,as_of,health,status,computed_status,advocacy,adoption,support,engagement,triggered")
+        Some("account,as_of,health,status,computed_status,advocacy,adoption,support,engagement,triggered,started")
     );
     assert_eq!(
         lines.next(),
-        Some("acme,2026-11-01,82.0,champion,champion,70.0,70.0,100.0,100.0,expansion")
+        Some("acme,2026-11-01,82.0,champion,champion,70.0,70.0,100.0,100.0,expansion,expansion")
     );
     assert_eq!(
         lines.next(),
-        Some("beta,2026-11-01,35.0,danger,danger,50.0,10.0,100.0,5.0,re-engagement")
+        Some("beta,2026-11-01,35.0,danger,danger,50.0,10.0,100.0,5.0,re-engagement,re-engagement")
     );
     let o = vital_in(
         dir.path(),

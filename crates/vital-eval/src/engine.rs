@@ -57,6 +57,11 @@ pub struct Outcome {
     pub override_in_force: bool,
     /// Playbook indices, in order.
     pub triggered: Vec<u32>,
+    /// The playbooks of `triggered` that the account's previous snapshot
+    /// (the latest earlier one of the group) did not trigger; all of them
+    /// without one. A history store may hold a later earlier result: the
+    /// command line then computes it against that (docs/history.md).
+    pub started: Vec<u32>,
     pub explain: Option<Explain>,
 }
 
@@ -266,11 +271,29 @@ impl<'r> Engine<'r> {
                 }
             })
             .collect();
+        // started: against the latest earlier snapshot of the group
+        let mut started: Vec<Vec<u32>> = vec![Vec::new(); group.len()];
+        for (k, &i) in by_date.iter().enumerate() {
+            let before = by_date[..k]
+                .iter()
+                .rev()
+                .find(|&&j| group[j].as_of < group[i].as_of);
+            started[i] = match before {
+                Some(&j) => decided[i]
+                    .triggered
+                    .iter()
+                    .copied()
+                    .filter(|p| !decided[j].triggered.contains(p))
+                    .collect(),
+                None => decided[i].triggered.clone(),
+            };
+        }
         let mut explains = explains.into_iter();
         scored
             .into_iter()
             .zip(decided)
-            .map(|(scored, d)| {
+            .zip(started)
+            .map(|((scored, d), started)| {
                 let explain = explains.next().flatten().map(|mut e| {
                     e.triggers = d.fired.iter().map(|f| f.rule).collect();
                     e.fired = d.fired;
@@ -282,6 +305,7 @@ impl<'r> Engine<'r> {
                     status: d.status,
                     override_in_force: d.override_in_force,
                     triggered: d.triggered,
+                    started,
                     explain,
                 }
             })

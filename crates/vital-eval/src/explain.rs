@@ -270,6 +270,12 @@ fn show_seen(engine: &Engine<'_>, sources: &SourceMap, file: FileId, seen: &Seen
     }
 }
 
+/// What one read of a rule came to, for people (`nps = 45`): the history
+/// store records it with each playbook start.
+pub fn seen_text(engine: &Engine<'_>, sources: &SourceMap, file: FileId, seen: &Seen) -> String {
+    show_seen(engine, sources, file, seen)
+}
+
 /// `saw a = 1, b = 2` for the reads of a rule (nothing when it read none).
 fn saw(engine: &Engine<'_>, sources: &SourceMap, file: FileId, seen: &[Seen]) -> Vec<String> {
     if seen.is_empty() {

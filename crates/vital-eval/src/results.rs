@@ -111,6 +111,16 @@ pub fn jsonl(
             engine.playbooks.get(*p as usize).map_or("", |s| s.as_str()),
         );
     }
+    out.push_str("], \"started\": [");
+    for (i, p) in o.started.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        json_str(
+            out,
+            engine.playbooks.get(*p as usize).map_or("", |s| s.as_str()),
+        );
+    }
     out.push_str("], \"override\": ");
     match snap.override_in_force() {
         Some(ov) => {
@@ -235,7 +245,7 @@ pub fn csv_header(engine: &Engine<'_>) -> String {
         out.push(',');
         csv_field(&mut out, &s.name);
     }
-    out.push_str(",triggered");
+    out.push_str(",triggered,started");
     out
 }
 
@@ -262,4 +272,11 @@ pub fn csv_row(out: &mut String, engine: &Engine<'_>, snap: &Snapshot, o: &Outco
         .filter_map(|p| engine.playbooks.get(*p as usize).map(|s| s.as_str()))
         .collect();
     csv_field(out, &pbs.join(";"));
+    out.push(',');
+    let started: Vec<&str> = o
+        .started
+        .iter()
+        .filter_map(|p| engine.playbooks.get(*p as usize).map(|s| s.as_str()))
+        .collect();
+    csv_field(out, &started.join(";"));
 }

@@ -3,6 +3,8 @@
 //! batch's account histories in parallel and writes the reported snapshots
 //! in input order.
 
+mod history;
+
 use super::project::load_scoring;
 use super::{fail, parse_date_arg};
 use chrono::NaiveDate;
@@ -42,6 +44,10 @@ pub struct Args {
     /// Report each account's latest snapshot on or before this date.
     #[arg(long, value_name = "DATE", value_parser = parse_date_arg)]
     as_of: Option<NaiveDate>,
+    /// The history store to read history from and record into: a SQLite
+    /// file or a postgres:// URL (default: `[history] store` of vital.toml).
+    #[arg(long, value_name = "PATH|URL")]
+    history: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -66,12 +72,15 @@ fn chosen(group: &[Snapshot], pick: Pick) -> Vec<usize> {
             .iter()
             .enumerate()
             .filter(|(_, s)| cut.is_none_or(|d| s.as_of <= d))
+            .filter(|(_, s)| !vital_store::codec::is_stored(s))
             .max_by_key(|(_, s)| s.as_of)
             .map(|(i, _)| vec![i])
             .unwrap_or_default()
     };
     match pick {
-        Pick::All => (0..group.len()).collect(),
+        Pick::All => (0..group.len())
+            .filter(|i| !vital_store::codec::is_stored(&group[*i]))
+            .collect(),
         Pick::Latest => latest(None),
         Pick::AsOf(d) => latest(Some(d)),
     }
@@ -110,6 +119,16 @@ pub fn run(args: Args) -> ExitCode {
     let engine = Engine::new(ruleset);
     let schema = vital_eval::Schema::with_mapping(ruleset, &scoring.mapping);
     let gates = &scoring.gates;
+    let input_names = scoring.inputs.iter().map(|i| i.name.to_string()).collect();
+    let history = match history::History::open(
+        args.history.as_deref(),
+        &engine,
+        &loaded.sources,
+        input_names,
+    ) {
+        Ok(h) => h,
+        Err(e) => return fail(e),
+    };
     let mut reader =
         match Reader::with_gates(&schema, scoring.inputs, Select::All, gates.require_columns) {
             Ok(r) => r,
@@ -125,6 +144,7 @@ pub fn run(args: Args) -> ExitCode {
             sources: &loaded.sources,
             format,
             explain: args.explain,
+            history: history.as_ref(),
             pick: match (args.all, args.as_of) {
                 (true, _) => Pick::All,
                 (false, Some(d)) => Pick::AsOf(d),
@@ -147,7 +167,7 @@ pub fn run(args: Args) -> ExitCode {
         if format == OutFormat::Csv {
             writeln!(out.out, "{}", vital_eval::results::csv_header(&engine))?;
         }
-        while let Some(batch) = reader
+        while let Some(mut batch) = reader
             .next_batch()
             .map_err(|e| Failure::Input(e.to_string()))?
         {
@@ -158,7 +178,13 @@ pub fn run(args: Args) -> ExitCode {
                     write_reject(w, r).map_err(Failure::Write)?;
                 }
             }
+            if let Some(h) = &history {
+                h.prepare(&mut batch.groups).map_err(Failure::Input)?;
+            }
             out.batch(batch.groups, batch.in_order, &reader)?;
+            if let Some(h) = &history {
+                h.flush().map_err(Failure::Input)?;
+            }
             if let Some(p) = &progress {
                 p.set_position(records as u64);
             }
@@ -175,6 +201,11 @@ pub fn run(args: Args) -> ExitCode {
         Err(Failure::Closed) => return ExitCode::SUCCESS,
         Err(Failure::Input(e)) => return fail(e),
         Err(Failure::Write(e)) => return fail(format!("cannot write results: {e}")),
+    }
+    if let Some(h) = &history {
+        if let Err(e) = h.commit(records, log.total(), &mut errors) {
+            return fail(format!("the run was not recorded: {e}"));
+        }
     }
     for line in reader.warnings() {
         let _ = writeln!(errors, "{line}");
@@ -366,6 +397,7 @@ struct Render<'a> {
     sources: &'a SourceMap,
     format: OutFormat,
     explain: bool,
+    history: Option<&'a history::History<'a>>,
     pick: Pick,
 }
 
@@ -389,7 +421,10 @@ impl Render<'_> {
         if chosen.is_empty() {
             return Vec::new();
         }
-        let outcomes = self.engine.evaluate_group(&group, self.explain);
+        let mut outcomes = self.engine.evaluate_group(&group, self.explain);
+        if let Some(h) = self.history {
+            h.settle(&group, &mut outcomes);
+        }
         let mut outcomes: Vec<Option<Outcome>> = outcomes.into_iter().map(Some).collect();
         let mut group: Vec<Option<Snapshot>> = group.into_iter().map(Some).collect();
         chosen

@@ -1,0 +1,542 @@
+//! `vital run` with a history store (docs/history.md): before a batch is
+//! evaluated, the stored snapshots that `previous`/`change` reach are added
+//! to each account's group (the input wins for the same date); after, each
+//! accepted input snapshot and its result are recorded, with `started`
+//! computed against the account's previous result. The whole run is one
+//! transaction, committed when the run completes.
+//!
+//! Everything here is around the evaluator: the engine sees stored
+//! snapshots as ordinary history and never touches the store.
+
+use chrono::NaiveDate;
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use vital_check::ir::{ExprKind, RuleSet, Target};
+use vital_check::value::Duration;
+use vital_eval::{Engine, Outcome, Schema, Snapshot};
+use vital_store::{codec, Recorded, ResultRow, RunCounts, RunInfo, StartRow, Store};
+use vital_syntax::SourceMap;
+
+/// How far back `previous`/`change` look.
+#[derive(Debug, Default)]
+pub struct Lookbacks {
+    /// Every duration of every `previous`/`change` of the rule set.
+    pub all: Vec<Duration>,
+    /// Those in score bases and adjustments: what a stored snapshot needs
+    /// of its own history to have its scores recomputed.
+    pub in_scores: Vec<Duration>,
+    /// Whether some `previous`/`change` reads a score or `health` (then
+    /// the scores of the snapshots reached are needed).
+    pub reads_scores: bool,
+}
+
+impl Lookbacks {
+    pub fn of(rules: &RuleSet) -> Lookbacks {
+        let mut l = Lookbacks::default();
+        let visit = |e: &vital_check::ir::Expr, in_score: bool, l: &mut Lookbacks| {
+            e.walk(&mut |x| {
+                if let ExprKind::Previous(t, d) | ExprKind::Change(t, d) = &x.kind {
+                    if !l.all.contains(d) {
+                        l.all.push(*d);
+                    }
+                    if in_score && !l.in_scores.contains(d) {
+                        l.in_scores.push(*d);
+                    }
+                    if matches!(t, Target::Score(_) | Target::Health) {
+                        l.reads_scores = true;
+                    }
+                }
+            })
+        };
+        for s in &rules.scores {
+            if let Some(b) = &s.base {
+                visit(b, true, &mut l);
+            }
+        }
+        for a in &rules.adjustments {
+            if let Some(c) = &a.cond {
+                visit(c, true, &mut l);
+            }
+            visit(&a.amount, true, &mut l);
+        }
+        for arm in &rules.status {
+            if let Some(c) = &arm.cond {
+                visit(c, false, &mut l);
+            }
+        }
+        for t in &rules.triggers {
+            visit(&t.cond, false, &mut l);
+        }
+        l
+    }
+}
+
+/// The previous stored result of an account before each of its input
+/// dates: `(input date, Some((stored date, triggered playbook indices)))`.
+type Prior = Vec<(NaiveDate, Option<(NaiveDate, Vec<u32>)>)>;
+
+pub struct History<'a> {
+    store: Mutex<Store>,
+    run: i64,
+    engine: &'a Engine<'a>,
+    sources: &'a SourceMap,
+    schema: Schema<'a>,
+    lookbacks: Lookbacks,
+    prior: Mutex<HashMap<Arc<str>, Prior>>,
+    /// What this batch's workers computed, to record.
+    sink: Mutex<Vec<Recorded>>,
+    recorded: Mutex<u64>,
+    /// Stored snapshots the current rules reject (not used as history).
+    unreadable: Mutex<u64>,
+}
+
+/// The store a command uses: `--history` (relative to the current
+/// directory), else `[history] store` of vital.toml (relative to it).
+pub fn location(flag: Option<&str>) -> Result<Option<(String, std::path::PathBuf)>, String> {
+    if let Some(f) = flag {
+        return Ok(Some((f.to_string(), std::path::PathBuf::from("."))));
+    }
+    let cwd = std::env::current_dir().map_err(|e| e.to_string())?;
+    let project = vital_project::discover(&cwd).map_err(|e| {
+        e.diagnostics.first().map_or_else(
+            || "the project file is not valid".into(),
+            |d| d.message.clone(),
+        )
+    })?;
+    Ok(project.and_then(|p| p.history.and_then(|h| h.store).map(|s| (s, p.root.clone()))))
+}
+
+/// How long to wait for another run (`VITAL_STORE_WAIT`, seconds).
+pub fn wait() -> std::time::Duration {
+    std::env::var("VITAL_STORE_WAIT")
+        .ok()
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map_or(
+            vital_store::DEFAULT_WAIT,
+            std::time::Duration::from_secs_f64,
+        )
+}
+
+/// Open a store for a command.
+pub fn open_store(flag: Option<&str>) -> Result<Option<Store>, String> {
+    let Some((loc, base)) = location(flag)? else {
+        return Ok(None);
+    };
+    Store::open(&loc, &base, wait())
+        .map(Some)
+        .map_err(|e| e.to_string())
+}
+
+/// `sha256:…` of the rule files, and the git commit when they are in a
+/// clean checkout.
+pub fn ruleset_version(sources: &SourceMap) -> (String, Option<String>) {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    let mut dirs: Vec<std::path::PathBuf> = Vec::new();
+    for (_, f) in sources.files() {
+        h.update(f.path.as_bytes());
+        h.update([0]);
+        h.update((f.text.len() as u64).to_le_bytes());
+        h.update(f.text.as_bytes());
+        if let Some(d) = std::path::Path::new(&f.path).parent() {
+            let d = if d.as_os_str().is_empty() {
+                std::path::PathBuf::from(".")
+            } else {
+                d.to_path_buf()
+            };
+            if !dirs.contains(&d) {
+                dirs.push(d);
+            }
+        }
+    }
+    let hash: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    (format!("sha256:{hash}"), git_commit(&dirs))
+}
+
+fn git_commit(dirs: &[std::path::PathBuf]) -> Option<String> {
+    let first = dirs.first()?;
+    let git = |args: &[&str]| -> Option<String> {
+        let out = std::process::Command::new("git")
+            .arg("-C")
+            .arg(first)
+            .args(args)
+            .stderr(std::process::Stdio::null())
+            .output()
+            .ok()?;
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    };
+    let commit = git(&["rev-parse", "HEAD"])?;
+    let mut status = vec!["status", "--porcelain", "--"];
+    let paths: Vec<String> = dirs
+        .iter()
+        .map(|d| {
+            std::fs::canonicalize(d)
+                .unwrap_or_else(|_| d.clone())
+                .display()
+                .to_string()
+        })
+        .collect();
+    status.extend(paths.iter().map(String::as_str));
+    let dirty = git(&status)?;
+    dirty.is_empty().then_some(commit)
+}
+
+impl<'a> History<'a> {
+    /// Open the store for a run and start its transaction; `None` without
+    /// a store.
+    pub fn open(
+        flag: Option<&str>,
+        engine: &'a Engine<'a>,
+        sources: &'a SourceMap,
+        inputs: Vec<String>,
+    ) -> Result<Option<History<'a>>, String> {
+        let Some(mut store) = open_store(flag)? else {
+            return Ok(None);
+        };
+        let (ruleset_hash, git_commit) = ruleset_version(sources);
+        store.begin().map_err(|e| e.to_string())?;
+        let run = store
+            .start_run(&RunInfo {
+                started_at: chrono::Utc::now(),
+                ruleset_hash,
+                git_commit,
+                inputs,
+            })
+            .map_err(|e| e.to_string())?;
+        Ok(Some(History {
+            store: Mutex::new(store),
+            run,
+            engine,
+            sources,
+            schema: Schema::new(engine.rules),
+            lookbacks: Lookbacks::of(engine.rules),
+            prior: Mutex::new(HashMap::new()),
+            sink: Mutex::new(Vec::new()),
+            recorded: Mutex::new(0),
+            unreadable: Mutex::new(0),
+        }))
+    }
+
+    /// Add to each group the stored snapshots its `previous`/`change`
+    /// reach, and look up each account's previous stored results.
+    pub fn prepare(&self, groups: &mut [Vec<Snapshot>]) -> Result<(), String> {
+        let mut store = self.store.lock().map_err(|_| "the store is poisoned")?;
+        let mut prior = self.prior.lock().map_err(|_| "the store is poisoned")?;
+        prior.clear();
+        let mut unreadable = 0u64;
+        for group in groups.iter_mut() {
+            let Some(first) = group.first() else {
+                continue;
+            };
+            let account = first.account.clone();
+            if store
+                .find_account(&account)
+                .map_err(|e| e.to_string())?
+                .is_none()
+            {
+                continue;
+            }
+            let input: Vec<NaiveDate> = group.iter().map(|s| s.as_of).collect();
+            let latest_input_at_or_before = |c: NaiveDate, not: NaiveDate| {
+                input.iter().copied().filter(|d| *d <= c && *d != not).max()
+            };
+            // level 1: what every input snapshot reaches
+            let mut needed: Vec<NaiveDate> = Vec::new();
+            let reach = |store: &mut Store,
+                         from: NaiveDate,
+                         durations: &[Duration],
+                         except: &[NaiveDate],
+                         needed: &mut Vec<NaiveDate>|
+             -> Result<(), String> {
+                for d in durations {
+                    let Some(c) = d.before(from) else { continue };
+                    let stored = store
+                        .snapshot_on_or_before(&account, c, except)
+                        .map_err(|e| e.to_string())?;
+                    if let Some(ds) = stored {
+                        let di = latest_input_at_or_before(c, from);
+                        if di.is_none_or(|di| ds > di) && ds != from && !needed.contains(&ds) {
+                            needed.push(ds);
+                        }
+                    }
+                }
+                Ok(())
+            };
+            for t in &input {
+                reach(&mut store, *t, &self.lookbacks.all, &input, &mut needed)?;
+            }
+            // level 2: the snapshots the reached ones need for their scores
+            if self.lookbacks.reads_scores && !self.lookbacks.in_scores.is_empty() {
+                let level1 = needed.clone();
+                for ds in level1 {
+                    let mut except = input.clone();
+                    except.push(ds);
+                    reach(
+                        &mut store,
+                        ds,
+                        &self.lookbacks.in_scores,
+                        &except,
+                        &mut needed,
+                    )?;
+                }
+            }
+            for ds in needed {
+                let Some(s) = store.snapshot(&account, ds).map_err(|e| e.to_string())? else {
+                    continue;
+                };
+                match codec::decode(
+                    &self.schema,
+                    &account,
+                    ds,
+                    &s.signals,
+                    s.override_.as_deref(),
+                    &s.events,
+                ) {
+                    Some(snap) => group.push(snap),
+                    None => unreadable += 1,
+                }
+            }
+            let mut mine: Prior = Vec::new();
+            for t in &input {
+                let p = store
+                    .previous_result(&account, *t)
+                    .map_err(|e| e.to_string())?;
+                mine.push((
+                    *t,
+                    p.map(|(d, names)| {
+                        let idx = names
+                            .iter()
+                            .filter_map(|n| self.engine.playbooks.iter().position(|p| p == n))
+                            .map(|i| i as u32)
+                            .collect();
+                        (d, idx)
+                    }),
+                ));
+            }
+            prior.insert(account, mine);
+        }
+        if let Ok(mut u) = self.unreadable.lock() {
+            *u += unreadable;
+        }
+        Ok(())
+    }
+
+    /// After a group was evaluated (in a worker): `started` against the
+    /// stored previous result when that is later than the group's own, and
+    /// what to record.
+    pub fn settle(&self, group: &[Snapshot], outcomes: &mut [Outcome]) {
+        let prior: Option<Prior> = group
+            .first()
+            .and_then(|s| self.prior.lock().ok()?.get(&s.account).cloned());
+        for (i, snap) in group.iter().enumerate() {
+            if codec::is_stored(snap) {
+                continue;
+            }
+            let earlier_input = group
+                .iter()
+                .filter(|s| !codec::is_stored(s) && s.as_of < snap.as_of)
+                .map(|s| s.as_of)
+                .max();
+            let stored = prior
+                .as_ref()
+                .and_then(|p| p.iter().find(|(t, _)| *t == snap.as_of))
+                .and_then(|(_, p)| p.clone());
+            if let Some((ds, triggered)) = stored {
+                if earlier_input.is_none_or(|di| ds > di) {
+                    let o = &mut outcomes[i];
+                    o.started = o
+                        .triggered
+                        .iter()
+                        .copied()
+                        .filter(|p| !triggered.contains(p))
+                        .collect();
+                }
+            }
+        }
+        // the rules that started each playbook, with what they read
+        let needs_explain = group
+            .iter()
+            .zip(outcomes.iter())
+            .any(|(s, o)| !codec::is_stored(s) && !o.started.is_empty() && o.explain.is_none());
+        let explained: Option<Vec<Outcome>> =
+            needs_explain.then(|| self.engine.evaluate_group(group, true));
+        let mut records = Vec::new();
+        for (i, (snap, o)) in group.iter().zip(outcomes.iter()).enumerate() {
+            if codec::is_stored(snap) {
+                continue;
+            }
+            let ex = o
+                .explain
+                .as_ref()
+                .or_else(|| explained.as_ref().and_then(|e| e[i].explain.as_ref()));
+            records.push(self.recorded(snap, o, ex));
+        }
+        if let Ok(mut sink) = self.sink.lock() {
+            sink.extend(records);
+        }
+    }
+
+    fn recorded(
+        &self,
+        snap: &Snapshot,
+        o: &Outcome,
+        ex: Option<&vital_eval::engine::Explain>,
+    ) -> Recorded {
+        let engine = self.engine;
+        let rules = engine.rules;
+        let name = |p: &u32| {
+            engine
+                .playbooks
+                .get(*p as usize)
+                .cloned()
+                .unwrap_or_default()
+        };
+        let status = |s: Option<vital_check::ir::ArmId>| {
+            s.and_then(|a| rules.status.get(a.index()))
+                .map(|a| a.name.clone())
+        };
+        let mut scores = String::from("{");
+        for (k, (s, v)) in rules.scores.iter().zip(&o.scored.scores).enumerate() {
+            if k > 0 {
+                scores.push_str(", ");
+            }
+            vital_eval::results::json_str(&mut scores, &s.name);
+            scores.push_str(": ");
+            match v {
+                Some(v) => scores.push_str(&format!("{v:.1}")),
+                None => scores.push_str("null"),
+            }
+        }
+        scores.push('}');
+        let starts = o
+            .started
+            .iter()
+            .map(|p| {
+                let fired = ex.and_then(|ex| {
+                    ex.fired
+                        .iter()
+                        .find(|f| engine.rules.triggers[f.rule].playbook == name(p))
+                });
+                let trigger = fired.map(|f| &rules.triggers[f.rule]);
+                StartRow {
+                    playbook: name(p),
+                    owner: None,
+                    rule: trigger.and_then(|t| t.name.clone()),
+                    source: trigger.map(|t| vital_eval::results::locate(self.sources, t.loc)),
+                    reads: match (fired, trigger) {
+                        (Some(f), Some(t)) => f
+                            .seen
+                            .iter()
+                            .map(|s| {
+                                vital_eval::explain::seen_text(engine, self.sources, t.loc.file, s)
+                            })
+                            .collect(),
+                        _ => Vec::new(),
+                    },
+                }
+            })
+            .collect();
+        Recorded {
+            account: snap.account.to_string(),
+            as_of: snap.as_of,
+            signals: codec::signals_json(rules, snap),
+            override_: codec::override_json(rules, snap),
+            events: codec::events_json(rules, snap),
+            result: ResultRow {
+                health: o.scored.health.map(vital_check::value::to_f64),
+                status: status(o.status),
+                computed_status: status(o.computed_status),
+                scores,
+                triggered: o.triggered.iter().map(name).collect(),
+                started: o.started.iter().map(name).collect(),
+            },
+            starts,
+        }
+    }
+
+    /// Write what the batch's workers computed.
+    pub fn flush(&self) -> Result<(), String> {
+        let records = std::mem::take(&mut *self.sink.lock().map_err(|_| "the store is poisoned")?);
+        let mut store = self.store.lock().map_err(|_| "the store is poisoned")?;
+        for r in &records {
+            store.record(self.run, r).map_err(|e| e.to_string())?;
+        }
+        if let Ok(mut n) = self.recorded.lock() {
+            *n += records.len() as u64;
+        }
+        Ok(())
+    }
+
+    /// Finish the run: its counts, then commit. Prints the stale accounts
+    /// (their latest snapshot more than 7 days before the run's latest
+    /// `as_of`) on stderr.
+    pub fn commit(
+        &self,
+        records: usize,
+        rejected: usize,
+        errors: &mut dyn Write,
+    ) -> Result<(), String> {
+        let recorded = self.recorded.lock().map(|n| *n).unwrap_or(0);
+        let unreadable = self.unreadable.lock().map(|n| *n).unwrap_or(0);
+        let mut store = self.store.lock().map_err(|_| "the store is poisoned")?;
+        let counts = RunCounts {
+            records: records as u64,
+            accepted: records.saturating_sub(rejected) as u64,
+            rejected: rejected as u64,
+            results: recorded,
+        };
+        store
+            .finish_run(self.run, counts, chrono::Utc::now())
+            .map_err(|e| e.to_string())?;
+        let stale = match store.latest_as_of().map_err(|e| e.to_string())? {
+            Some(latest) => store
+                .stale(latest, STALE_AFTER_DAYS)
+                .map_err(|e| e.to_string())?,
+            None => Vec::new(),
+        };
+        store.commit().map_err(|e| e.to_string())?;
+        if unreadable > 0 {
+            let _ = writeln!(
+                errors,
+                "warning: {unreadable} stored snapshot{} no longer fit the rules and were not used as history",
+                if unreadable == 1 { "" } else { "s" }
+            );
+        }
+        if !stale.is_empty() {
+            let shown: Vec<String> = stale
+                .iter()
+                .take(10)
+                .map(|(a, d)| format!("{a} ({})", d.format("%Y-%m-%d")))
+                .collect();
+            let more = if stale.len() > 10 {
+                format!(" and {} more", stale.len() - 10)
+            } else {
+                String::new()
+            };
+            let _ = writeln!(
+                errors,
+                "note: {} account{} in the history store {} no snapshot within {STALE_AFTER_DAYS} days of the latest: {}{more} (`vital history --stale`)",
+                stale.len(),
+                if stale.len() == 1 { "" } else { "s" },
+                if stale.len() == 1 { "has" } else { "have" },
+                shown.join(", ")
+            );
+        }
+        let _ = writeln!(
+            errors,
+            "recorded {} result{} in the history store {}",
+            vital_input::thousands(recorded as usize),
+            if recorded == 1 { "" } else { "s" },
+            store.location
+        );
+        Ok(())
+    }
+}
+
+/// An account is stale when its latest snapshot is more than this many
+/// days older than the store's latest `as_of`.
+pub const STALE_AFTER_DAYS: i64 = 7;

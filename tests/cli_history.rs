@@ -1,0 +1,331 @@
+//! `vital run` with a history store, through the real binary, against
+//! SQLite and a real PostgreSQL server (`VITAL_TEST_PG_URL`; skipped with a
+//! notice without it, and `.ci/run` always sets it).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "support/pg.rs"]
+mod pg;
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use support::{root, stderr, stdout};
+use vital_store::Store;
+
+/// The advocacy example's three nights, one file each, in a temporary
+/// directory.
+struct Nights {
+    dir: tempfile::TempDir,
+    rules: PathBuf,
+}
+
+const DATES: [&str; 3] = ["2026-09-01", "2026-10-01", "2026-11-01"];
+
+impl Nights {
+    fn new() -> Nights {
+        let dir = tempfile::tempdir().unwrap();
+        let all =
+            std::fs::read_to_string(root().join("examples/advocacy/snapshots.jsonl")).unwrap();
+        for d in DATES {
+            let night: String = all
+                .lines()
+                .filter(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["as_of"] == d)
+                .map(|l| format!("{l}\n"))
+                .collect();
+            assert!(night.lines().count() > 100, "{d}");
+            std::fs::write(dir.path().join(format!("{d}.jsonl")), night).unwrap();
+        }
+        Nights {
+            dir,
+            rules: root().join("examples/advocacy/rules"),
+        }
+    }
+
+    fn file(&self, d: &str) -> String {
+        format!("{d}.jsonl")
+    }
+
+    fn vital(&self, args: &[&str]) -> std::process::Output {
+        let rules = self.rules.display().to_string();
+        let mut all = vec!["run", "--rules", rules.as_str(), "--format", "jsonl"];
+        all.extend_from_slice(args);
+        support::vital_in(self.dir.path(), &all)
+    }
+}
+
+/// A store location for one test: a SQLite file or a fresh PostgreSQL
+/// database.
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+fn location(b: &Backend, nights: &Nights, test: &str) -> Option<String> {
+    match b {
+        Backend::Sqlite => Some(
+            nights
+                .dir
+                .path()
+                .join(".vital/history.db")
+                .display()
+                .to_string(),
+        ),
+        Backend::Postgres => pg::fresh_database(&format!("cli_{test}")),
+    }
+}
+
+fn open(loc: &str) -> Store {
+    Store::open(loc, Path::new("."), Duration::from_secs(30)).unwrap()
+}
+
+fn count(s: &mut Store, table: &str) -> i64 {
+    s.query(&format!("SELECT count(*) FROM {table}"), &[])
+        .unwrap()[0][0]
+        .int()
+        .unwrap()
+}
+
+// ------------------------------------------------------------------ tests
+
+/// Three nightly runs with a store report, on the last night, exactly what
+/// one run over the three files reports, `started` included.
+fn nightly_runs_equal_one_run_over_all_files(b: Backend) {
+    let n = Nights::new();
+    let Some(loc) = location(&b, &n, "nightly") else {
+        return pg::skipped("nightly_runs_equal_one_run_over_all_files");
+    };
+    let mut last = String::new();
+    for d in DATES {
+        let o = n.vital(&["--history", &loc, &n.file(d)]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert!(stderr(&o).contains("recorded"), "{}", stderr(&o));
+        last = stdout(&o);
+    }
+    let files: Vec<String> = DATES.iter().map(|d| n.file(d)).collect();
+    let mut args: Vec<&str> = files.iter().map(String::as_str).collect();
+    let once = n.vital(&args);
+    assert_eq!(once.status.code(), Some(0), "{}", stderr(&once));
+    assert_eq!(last, stdout(&once));
+    // the rules read 30 days back: without the store, the last night alone
+    // differs
+    let alone = n.vital(&[&n.file(DATES[2])]);
+    assert_ne!(
+        stdout(&alone),
+        last,
+        "history changes the last night's results"
+    );
+    // playbooks triggered again are not started again
+    let again = last
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|r| {
+            let t = r["triggered"].as_array().unwrap();
+            !t.is_empty() && r["started"].as_array().unwrap().len() < t.len()
+        })
+        .count();
+    assert!(
+        again > 0,
+        "some account keeps a playbook from the night before"
+    );
+    let mut s = open(&loc);
+    assert_eq!(count(&mut s, "runs"), 3);
+    assert_eq!(count(&mut s, "snapshots"), 3000);
+    assert_eq!(count(&mut s, "results"), 3000);
+    // a rerun of the last night reproduces it and replaces its rows
+    args.clear();
+    let o = n.vital(&["--history", &loc, &n.file(DATES[2])]);
+    assert_eq!(stdout(&o), last);
+    let mut s = open(&loc);
+    assert_eq!(count(&mut s, "runs"), 4);
+    assert_eq!(count(&mut s, "snapshots"), 3000);
+    assert_eq!(count(&mut s, "results"), 3000);
+}
+
+/// A run stopped half-way (its reader went away, or it was killed)
+/// records nothing.
+fn an_interrupted_run_records_nothing(b: Backend) {
+    let n = Nights::new();
+    let Some(loc) = location(&b, &n, "interrupted") else {
+        return pg::skipped("an_interrupted_run_records_nothing");
+    };
+    let o = n.vital(&["--history", &loc, &n.file(DATES[0])]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // a big night: every account ten times under other names
+    let night = std::fs::read_to_string(n.dir.path().join(n.file(DATES[1]))).unwrap();
+    let mut big = String::new();
+    for k in 0..10 {
+        for l in night.lines() {
+            let mut r: serde_json::Value = serde_json::from_str(l).unwrap();
+            r["account"] = format!("c{k}-{}", r["account"].as_str().unwrap()).into();
+            big.push_str(&r.to_string());
+            big.push('\n');
+        }
+    }
+    big.push_str(&night);
+    std::fs::write(n.dir.path().join("big.jsonl"), big).unwrap();
+    let before = {
+        let mut s = open(&loc);
+        (
+            count(&mut s, "runs"),
+            count(&mut s, "snapshots"),
+            count(&mut s, "events"),
+        )
+    };
+    // the reader of the results goes away after one line
+    let rules = n.rules.display().to_string();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vital"))
+        .args([
+            "run",
+            "--rules",
+            &rules,
+            "--format",
+            "jsonl",
+            "--history",
+            &loc,
+            "big.jsonl",
+        ])
+        .current_dir(n.dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with('{'));
+    child.wait().unwrap();
+    // killed while recording
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vital"))
+        .args([
+            "run",
+            "--rules",
+            &rules,
+            "--format",
+            "jsonl",
+            "--history",
+            &loc,
+            "big.jsonl",
+        ])
+        .current_dir(n.dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(700));
+    let _ = child.kill();
+    child.wait().unwrap();
+    let mut s = open(&loc);
+    assert_eq!(
+        (
+            count(&mut s, "runs"),
+            count(&mut s, "snapshots"),
+            count(&mut s, "events")
+        ),
+        before
+    );
+    // and the store still takes the next night
+    drop(s);
+    let o = n.vital(&["--history", &loc, &n.file(DATES[1])]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let mut s = open(&loc);
+    assert_eq!(count(&mut s, "snapshots"), 2000);
+}
+
+/// Two runs at once: the second waits for the first; with a short wait it
+/// stops with a clear message and records nothing.
+fn concurrent_runs_take_turns(b: Backend) {
+    let n = Nights::new();
+    let Some(loc) = location(&b, &n, "concurrent") else {
+        return pg::skipped("concurrent_runs_take_turns");
+    };
+    let rules = n.rules.display().to_string();
+    let spawn = |file: String, wait: &str| {
+        Command::new(env!("CARGO_BIN_EXE_vital"))
+            .args([
+                "run",
+                "--rules",
+                &rules,
+                "--format",
+                "jsonl",
+                "--history",
+                &loc,
+                &file,
+            ])
+            .current_dir(n.dir.path())
+            .env("VITAL_STORE_WAIT", wait)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let a = spawn(n.file(DATES[0]), "60");
+    let b2 = spawn(n.file(DATES[1]), "60");
+    let (a, b2) = (
+        a.wait_with_output().unwrap(),
+        b2.wait_with_output().unwrap(),
+    );
+    assert_eq!(a.status.code(), Some(0), "{}", stderr(&a));
+    assert_eq!(b2.status.code(), Some(0), "{}", stderr(&b2));
+    let mut s = open(&loc);
+    assert_eq!(count(&mut s, "runs"), 2);
+    assert_eq!(count(&mut s, "snapshots"), 2000);
+    // a writer holds the store: an impatient run gives up clearly
+    s.begin().unwrap();
+    let started = Instant::now();
+    let o = spawn(n.file(DATES[2]), "0.3").wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("another vital run is writing to it"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(started.elapsed() < Duration::from_secs(20));
+    s.rollback();
+    let mut s = open(&loc);
+    assert_eq!(count(&mut s, "runs"), 2);
+}
+
+macro_rules! both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[test] fn $name() { super::$name(super::Backend::Sqlite) } )*
+        }
+        mod postgres {
+            $( #[test] fn $name() { super::$name(super::Backend::Postgres) } )*
+        }
+    };
+}
+
+both!(
+    nightly_runs_equal_one_run_over_all_files,
+    an_interrupted_run_records_nothing,
+    concurrent_runs_take_turns,
+);
+
+#[test]
+fn the_project_file_names_the_store() {
+    let n = Nights::new();
+    std::fs::write(
+        n.dir.path().join("vital.toml"),
+        format!(
+            "[rulesets.main]\npath = \"{}\"\ninputs = [\"{}\"]\n\n[history]\nstore = \".vital/history.db\"\n",
+            n.rules.display(),
+            n.file(DATES[0])
+        ),
+    )
+    .unwrap();
+    let o = support::vital_in(n.dir.path(), &["run", "--format", "jsonl"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(n.dir.path().join(".vital/history.db").exists());
+    let mut s = open(&n.dir.path().join(".vital/history.db").display().to_string());
+    assert_eq!(count(&mut s, "results"), 1000);
+    let runs = s
+        .query("SELECT ruleset_hash, inputs FROM runs", &[])
+        .unwrap();
+    assert!(runs[0][0].text().unwrap().starts_with("sha256:"));
+    assert!(runs[0][1].text().unwrap().contains("2026-09-01.jsonl"));
+}
