@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# `vital run` side by side with DuckDB running the same scoring as one SQL
+# query (bench/duckdb/score.sql) over the same JSON Lines file, after checking
+# that both give the same results. Then evaluation alone, allocations per
+# record and peak memory at 1M accounts. A benchmark: it measures and prints;
+# it fails only when the two disagree, or a step cannot run.
+#
+#   bash bench/compare.sh                 # 200k accounts, 5 timed runs each
+#   RUNS=10 bash bench/compare.sh
+#   SKIP_1M=1 SKIP_ALLOCS=1 SKIP_EVAL=1 bash bench/compare.sh
+#   SKIP_BUILD=1 VITAL=path/to/vital bash bench/compare.sh   # a binary built before
+#
+# Data: bench/gen.py N --events 1-6 --history 0.05 (~100 MB for 200k accounts,
+# 5% of them with a second, earlier snapshot), cached in ${TMPDIR:-/tmp}.
+# Rules: bench/rules (4 scores, 10 adjustments, 4 triggers).
+# Everything is written under $OUT (default ${TMPDIR:-/tmp}/vital-compare):
+# both result files, hyperfine's JSON and the report (report.md).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${N:-200000}
+RUNS=${RUNS:-5}
+TMP=${TMPDIR:-/tmp}
+OUT=${OUT:-$TMP/vital-compare}
+GEN_ARGS=(--events 1-6 --history 0.05)
+mkdir -p "$OUT"
+report="$OUT/report.md"
+: > "$report"
+say() { printf '%s\n' "$*" | tee -a "$report"; }
+fail() { printf '\n!!!!!!!! FAILED: %s\n' "$*" >&2; exit 1; }
+
+# ---------------------------------------------------------------- tools
+install_tool() {  # COMMAND DEBIAN_PACKAGE [CRATE]
+  command -v "$1" >/dev/null && return 0
+  echo "== installing $2"
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null 2>&1 ||
+      { apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null 2>&1; } || true
+  fi
+  if ! command -v "$1" >/dev/null && [ -n "${3:-}" ]; then cargo install --locked -q "$3"; fi
+  command -v "$1" >/dev/null || fail "$1 is missing (Debian package $2)"
+}
+install_tool hyperfine hyperfine hyperfine
+[ -x /usr/bin/time ] || install_tool /usr/bin/time time
+VENV=bench/.venv
+if ! "$VENV/bin/pip" freeze 2>/dev/null | grep -qxF -f bench/duckdb/requirements.txt ||
+   [ "$("$VENV/bin/pip" freeze | grep -cxF -f bench/duckdb/requirements.txt)" != "$(grep -c . bench/duckdb/requirements.txt)" ]; then
+  echo "== creating $VENV with $(tr '\n' ' ' < bench/duckdb/requirements.txt)"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q -r bench/duckdb/requirements.txt
+fi
+PY="$VENV/bin/python"
+
+VITAL=${VITAL:-target/release/vital}
+if [ -z "${SKIP_BUILD:-}" ]; then
+  echo "== cargo build --release -p vital-cli"
+  cargo build --release -q -p vital-cli
+fi
+"$VITAL" test bench/rules > "$OUT/test.txt" || { cat "$OUT/test.txt"; fail "vital test bench/rules"; }
+
+# ---------------------------------------------------------------- data
+gen_hash=$(sha1sum bench/gen.py | cut -c1-8)
+data_for() { echo "$TMP/vital-cmp-$1-$gen_hash.jsonl"; }
+make_data() {
+  local f; f=$(data_for "$1")
+  if [ ! -s "$f" ]; then
+    echo "== generating $1 accounts into $f"
+    python3 bench/gen.py "$1" "${GEN_ARGS[@]}" > "$f.part" && mv "$f.part" "$f"
+  fi
+}
+make_data "$N"
+DATA=$(data_for "$N")
+records=$(wc -l < "$DATA")
+mb=$(awk -v b="$(stat -c %s "$DATA")" 'BEGIN { printf "%.1f", b / 1e6 }')
+cat "$DATA" > /dev/null; cat "$DATA" > /dev/null  # page cache
+
+# the duckdb shell (PyPI package duckdb-cli) runs the same query from a file
+cli_sql() {  # DATA FILE: score.sql with the input set, its results as JSON Lines to stdout
+  { echo "SET VARIABLE input = '${1//\'/\'\'}';"; echo "COPY ("
+    sed 's/;[[:space:]]*$//' bench/duckdb/score.sql; echo ") TO '/dev/stdout' (FORMAT JSON);"; } > "$2"
+}
+cli_sql "$DATA" "$OUT/duckdb-cli.sql"
+VITAL_CMD="$VITAL run --format jsonl --rules bench/rules $DATA > $OUT/vital.jsonl"
+DUCK_CMD="$PY bench/duckdb/run.py $DATA > $OUT/duckdb.jsonl"
+CLI_CMD="$VENV/bin/duckdb -f $OUT/duckdb-cli.sql > $OUT/duckdb-cli.jsonl"
+
+say "# vital run vs DuckDB, $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- crates Cargo.toml Cargo.lock || echo ' + uncommitted changes')"
+say ""
+say "$N accounts, $records records, $mb MB (bench/gen.py $N ${GEN_ARGS[*]}), rules bench/rules,"
+say "$(nproc) cores, DuckDB $("$PY" -c 'import duckdb; print(duckdb.__version__)') (Python), $("$VENV/bin/duckdb" --version | cut -d' ' -f1) (shell); load at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+say ""
+
+# ---------------------------------------------------------------- same results
+echo "== checking that vital and DuckDB agree"
+bash -c "$VITAL_CMD" || fail "vital run exited $? (a rejected record?)"
+bash -c "$DUCK_CMD" || fail "DuckDB (Python) run failed"
+bash -c "$CLI_CMD" || fail "DuckDB (shell) run failed"
+for d in duckdb duckdb-cli; do
+  "$PY" bench/duckdb/check.py "$OUT/vital.jsonl" "$OUT/$d.jsonl" ||
+    fail "vital and DuckDB ($d) DISAGREE on $DATA (see above); the timings would mean nothing"
+done
+say "results: $(wc -l < "$OUT/vital.jsonl") lines from each, equal (bench/duckdb/check.py)"
+say ""
+
+# ---------------------------------------------------------------- wall time
+echo "== hyperfine, $RUNS runs each"
+hyperfine --warmup 1 --runs "$RUNS" --style basic \
+  --export-json "$OUT/hyperfine.json" \
+  -n vital "$VITAL_CMD" -n duckdb-cli "$CLI_CMD" -n duckdb "$DUCK_CMD" | tee "$OUT/hyperfine.txt"
+
+# ---------------------------------------------------------------- CPU and memory
+measure() {  # NAME COMMAND: median wall, CPU (user + sys) and peak RSS of $RUNS runs
+  local name=$1 cmd=$2
+  : > "$OUT/time-$name.txt"
+  for _ in $(seq "$RUNS"); do
+    /usr/bin/time -f "%e %U %S %M" -a -o "$OUT/time-$name.txt" bash -c "$cmd"
+  done
+}
+echo "== GNU time, $RUNS runs each"
+measure vital "$VITAL_CMD"
+measure duckdb-cli "$CLI_CMD"
+measure duckdb "$DUCK_CMD"
+
+"$PY" - "$OUT" "$N" "$mb" <<'PYEOF' | tee -a "$report"
+import json, statistics, sys
+out, n, mb = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+hf = {r["command"]: r for r in json.load(open(f"{out}/hyperfine.json"))["results"]}
+rows = {}
+for name in ("vital", "duckdb-cli", "duckdb"):
+    t = [list(map(float, l.split())) for l in open(f"{out}/time-{name}.txt") if l.strip()]
+    rows[name] = dict(
+        wall=hf[name]["median"], lo=hf[name]["min"], hi=hf[name]["max"],
+        cpu=statistics.median(u + s for _, u, s, _ in t),
+        rss=statistics.median(k for *_, k in t) / 1024)
+label = {"vital": "`vital run --format jsonl --rules bench/rules FILE > out`",
+         "duckdb-cli": "DuckDB shell: `duckdb -f score.sql > out` (score.sql in a COPY)",
+         "duckdb": "DuckDB Python: `python bench/duckdb/run.py FILE > out`"}
+print("| what | wall, median (min–max) | MB/s | CPU (user+sys), median | peak RSS, median |")
+print("|---|---|---|---|---|")
+for k, r in rows.items():
+    print(f"| {label[k]} | {r['wall']:.3f} s ({r['lo']:.3f}–{r['hi']:.3f}) | {mb / r['wall']:.0f} "
+          f"| {r['cpu']:.2f} s | {r['rss']:.0f} MB |")
+v = rows["vital"]
+print()
+for k, what in (("duckdb-cli", "DuckDB shell"), ("duckdb", "DuckDB Python")):
+    d = rows[k]
+    print(f"**ratio vital / {what}: wall {v['wall'] / d['wall']:.2f}, CPU {v['cpu'] / d['cpu']:.2f}, "
+          f"peak memory {v['rss'] / d['rss']:.2f}** (target: wall <= 0.33)  ")
+print()
+PYEOF
+
+# ---------------------------------------------------------------- evaluation alone
+if [ -z "${SKIP_EVAL:-}" ]; then
+  echo "== cargo bench -p vital-eval --bench throughput"
+  if cargo bench -q -p vital-eval --bench throughput -- bench/rules "$DATA" > "$OUT/throughput.txt" 2> "$OUT/throughput.err"; then
+    say "cargo bench -p vital-eval --bench throughput -- bench/rules FILE (parsed snapshots in memory; 1 thread = per core):"
+    say '```'
+    grep -v '^$' "$OUT/throughput.txt" | tee -a "$report"
+    say '```'
+  else
+    say "evaluation alone: the throughput bench did not build or run (see $OUT/throughput.err)"
+  fi
+  say ""
+fi
+
+# ---------------------------------------------------------------- allocations
+if [ -z "${SKIP_ALLOCS:-}" ]; then
+  install_tool valgrind valgrind
+  echo "== allocations per record (callgrind)"
+  say "python3 bench/allocs.py FILE: $(python3 bench/allocs.py "$DATA" bench/rules)"
+  say ""
+fi
+
+# ---------------------------------------------------------------- 1M accounts
+if [ -z "${SKIP_1M:-}" ]; then
+  make_data 1000000
+  D1=$(data_for 1000000)
+  cat "$D1" > /dev/null
+  mem() { /usr/bin/time -f "%e %M" bash -c "$1" 2>&1 >/dev/null | tail -n 1; }
+  echo "== 1M accounts"
+  r=$(mem "$VITAL run --format jsonl --rules bench/rules $D1 > /dev/null")
+  say "1M accounts ($(awk -v b="$(stat -c %s "$D1")" 'BEGIN { printf "%.0f", b / 1e6 }') MB), one run each, output to /dev/null:"
+  say "- vital run: ${r% *} s, peak RSS $(( ${r#* } / 1024 )) MB (target < 80 MB)"
+  cli_sql "$D1" "$OUT/duckdb-cli-1m.sql"
+  r=$(mem "$VENV/bin/duckdb -f $OUT/duckdb-cli-1m.sql > /dev/null")
+  say "- DuckDB shell: ${r% *} s, peak RSS $(( ${r#* } / 1024 )) MB"
+  say ""
+fi
+
+say "load at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "== report: $report"
