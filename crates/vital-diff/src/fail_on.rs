@@ -207,3 +207,46 @@ impl Threshold {
         Ok(over(seen, limit).then(|| format!("{what} (--fail-on {})", self.text)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn t(s: &str) -> Threshold {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn limits_are_counts_shares_or_values() {
+        assert_eq!(t("status-changes>5%").limit, Limit::Share(0.05));
+        assert_eq!(t("status-changes>12").limit, Limit::Count(12.0));
+        assert_eq!(t("into-danger>100k").limit, Limit::Value(100_000.0));
+        assert_eq!(t("into-danger>1.5m").limit, Limit::Value(1_500_000.0));
+        assert_eq!(t("into-danger>$2500").limit, Limit::Value(2500.0));
+        assert_eq!(
+            t("into-danger>3").metric,
+            Metric::Into(Some("danger".into()))
+        );
+        assert_eq!(t("into-at-risk>3").metric, Metric::Into(None));
+        assert!(t("health-shift>=2").inclusive);
+        assert!(!t("health-shift>2").inclusive);
+    }
+
+    #[test]
+    fn nonsense_is_refused_with_the_syntax() {
+        for bad in [
+            "status-changes",
+            "status-changes>lots",
+            "status-changes>100k",
+            "health-shift>5%",
+            "failing-tests>10%",
+            "into->3",
+            "status-changes>-1",
+        ] {
+            let e = bad.parse::<Threshold>().unwrap_err();
+            assert!(e.contains("METRIC>LIMIT"), "{bad}: {e}");
+        }
+    }
+}

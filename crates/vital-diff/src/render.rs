@@ -1086,3 +1086,29 @@ pub fn human(r: &Report, failures: &[String], color: bool, limit: usize) -> Stri
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_for_people() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(1234567), "1,234,567");
+        assert_eq!(money(-1234.6), "-1,235");
+        assert_eq!(pct(0.0004), "<0.1%");
+        assert_eq!(signed(Some(-0.001)), "0");
+        assert_eq!(signed(Some(1.25)), "+1.2");
+    }
+
+    #[test]
+    fn markdown_text_is_escaped() {
+        assert_eq!(
+            md_escape("a|b <i>*x*</i>"),
+            "a\\|b &lt;i&gt;\\*x\\*&lt;/i&gt;"
+        );
+        assert_eq!(md_code("a | b"), "`a \\| b`");
+    }
+}
