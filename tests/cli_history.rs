@@ -142,6 +142,63 @@ fn nightly_runs_equal_one_run_over_all_files(b: Backend) {
     assert_eq!(count(&mut s, "runs"), 4);
     assert_eq!(count(&mut s, "snapshots"), 3000);
     assert_eq!(count(&mut s, "results"), 3000);
+    drop(s);
+    // vital history: one row per night, as reported
+    let first: serde_json::Value = serde_json::from_str(last.lines().next().unwrap()).unwrap();
+    let account = first["account"].as_str().unwrap();
+    let h = support::vital_in(
+        n.dir.path(),
+        &["history", "--history", &loc, account, "--format", "csv"],
+    );
+    assert_eq!(h.status.code(), Some(0), "{}", stderr(&h));
+    let rows: Vec<String> = stdout(&h).lines().map(String::from).collect();
+    assert_eq!(rows.len(), 4, "{rows:?}");
+    assert!(
+        rows[3].starts_with(&format!(
+            "{account},2026-11-01,{:.1},",
+            first["health"].as_f64().unwrap()
+        )),
+        "{rows:?}"
+    );
+    let t = support::vital_in(
+        n.dir.path(),
+        &["history", "--history", &loc, account, "--format", "table"],
+    );
+    assert!(
+        stdout(&t)
+            .lines()
+            .next()
+            .unwrap()
+            .contains(&format!("{account}  health")),
+        "{}",
+        stdout(&t)
+    );
+    let st = support::vital_in(
+        n.dir.path(),
+        &["history", "--history", &loc, "--stale", "--format", "csv"],
+    );
+    assert_eq!(stdout(&st), "account,latest_as_of\n");
+    // pruning drops old snapshots and keeps results; history still works
+    let p = support::vital_in(
+        n.dir.path(),
+        &["history", "--history", &loc, "--prune-before", "2026-10-01"],
+    );
+    assert_eq!(p.status.code(), Some(0), "{}", stderr(&p));
+    assert!(
+        stdout(&p).starts_with("pruned 1000 snapshots"),
+        "{}",
+        stdout(&p)
+    );
+    let mut s = open(&loc);
+    assert_eq!(count(&mut s, "snapshots"), 2000);
+    assert_eq!(count(&mut s, "results"), 3000);
+    drop(s);
+    let o = n.vital(&["--history", &loc, &n.file(DATES[2])]);
+    assert_eq!(
+        stdout(&o),
+        last,
+        "the last night needs only 30 days of history"
+    );
 }
 
 /// A run stopped half-way (its reader went away, or it was killed)

@@ -33,6 +33,9 @@ enum Command {
     Explain(commands::explain::Args),
     /// Run the `test` blocks of a rule set.
     Test(commands::test::Args),
+    /// What the history store holds: an account's results over time,
+    /// stale accounts, pruning.
+    History(commands::history::Args),
     /// The language server, on stdin/stdout.
     Lsp(commands::lsp::Args),
     /// Format rule files in place (canonical layout, comments kept).
@@ -53,6 +56,7 @@ fn main() -> ExitCode {
         Command::Explain(a) => commands::explain::run(a),
         Command::Test(a) => commands::test::run(a),
         Command::Lsp(a) => commands::lsp::run(a),
+        Command::History(a) => commands::history::run(a),
         Command::Init(a) => commands::init::run(a),
         Command::Diff(a) => commands::diff::run(a),
     }

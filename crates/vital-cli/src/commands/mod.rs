@@ -4,6 +4,7 @@ pub mod check;
 pub mod diff;
 pub mod explain;
 pub mod fmt;
+pub mod history;
 pub mod init;
 pub mod lsp;
 pub mod project;

@@ -3,7 +3,7 @@
 //! batch's account histories in parallel and writes the reported snapshots
 //! in input order.
 
-mod history;
+pub(crate) mod history;
 
 use super::project::load_scoring;
 use super::{fail, parse_date_arg};

@@ -1,0 +1,225 @@
+//! `vital history ACCOUNT | --stale | --prune-before DATE`: what the
+//! history store holds (docs/history.md).
+
+use super::run::history::{open_store, STALE_AFTER_DAYS};
+use super::{fail, parse_date_arg};
+use chrono::NaiveDate;
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The account whose results to list, oldest first.
+    #[arg(required_unless_present_any = ["stale", "prune_before"])]
+    account: Option<String>,
+    /// List the accounts whose latest snapshot is more than 7 days older
+    /// than the store's latest `as_of`.
+    #[arg(long, conflicts_with_all = ["account", "prune_before"])]
+    stale: bool,
+    /// Drop snapshots dated before DATE and the events only they carried;
+    /// their results stay.
+    #[arg(long, value_name = "DATE", value_parser = parse_date_arg, conflicts_with = "account")]
+    prune_before: Option<NaiveDate>,
+    /// Output format (default: table on a terminal, jsonl otherwise).
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+    /// The store: a SQLite file or a postgres:// URL (default: `[history]
+    /// store` of vital.toml).
+    #[arg(long, value_name = "PATH|URL")]
+    history: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Jsonl,
+    Csv,
+    Table,
+}
+
+/// `▁▂▃▄▅▆▇█` for healths 0–100.
+fn spark(h: Option<f64>) -> char {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    match h {
+        Some(h) => BARS[((h.clamp(0.0, 100.0) / 100.0) * 7.0).round() as usize],
+        None => ' ',
+    }
+}
+
+fn one(h: Option<f64>) -> String {
+    h.map_or(String::new(), |h| format!("{h:.1}"))
+}
+
+fn csv_cell(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// The store of `--history` or vital.toml; a message and exit 1 without.
+fn store_for(flag: Option<&str>) -> Result<vital_store::Store, ExitCode> {
+    match open_store(flag) {
+        Ok(Some(s)) => Ok(s),
+        Ok(None) => Err(fail(
+            "no history store: set `[history] store` in vital.toml, or give `--history PATH|URL`",
+        )),
+        Err(e) => Err(fail(e)),
+    }
+}
+
+pub fn run(args: Args) -> ExitCode {
+    let mut store = match store_for(args.history.as_deref()) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
+        Format::Table
+    } else {
+        Format::Jsonl
+    });
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if let Some(d) = args.prune_before {
+        return match store.prune_before(d) {
+            Ok(p) => {
+                let _ = writeln!(
+                    out,
+                    "pruned {} snapshot{} and {} event row{} dated before {}; results kept",
+                    p.snapshots,
+                    if p.snapshots == 1 { "" } else { "s" },
+                    p.events,
+                    if p.events == 1 { "" } else { "s" },
+                    d.format("%Y-%m-%d")
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(e),
+        };
+    }
+    if args.stale {
+        let latest = match store.latest_as_of() {
+            Ok(l) => l,
+            Err(e) => return fail(e),
+        };
+        let stale = match latest {
+            Some(l) => match store.stale(l, STALE_AFTER_DAYS) {
+                Ok(s) => s,
+                Err(e) => return fail(e),
+            },
+            None => Vec::new(),
+        };
+        let _ = match format {
+            Format::Jsonl => stale.iter().try_for_each(|(a, d)| {
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::json!({"account": a, "latest_as_of": d.format("%Y-%m-%d").to_string()})
+                )
+            }),
+            Format::Csv => writeln!(out, "account,latest_as_of").and_then(|()| {
+                stale.iter().try_for_each(|(a, d)| {
+                    writeln!(out, "{},{}", csv_cell(a), d.format("%Y-%m-%d"))
+                })
+            }),
+            Format::Table => {
+                if stale.is_empty() {
+                    writeln!(out, "no stale accounts")
+                } else {
+                    stale.iter().try_for_each(|(a, d)| {
+                        writeln!(out, "{a:<30} last snapshot {}", d.format("%Y-%m-%d"))
+                    })
+                }
+            }
+        };
+        return ExitCode::SUCCESS;
+    }
+    let Some(account) = args.account else {
+        return ExitCode::from(2);
+    };
+    let rows = match store.history(&account) {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    if rows.is_empty() {
+        return fail(format!("the history store has no results for `{account}`"));
+    }
+    let short = |h: &str| {
+        h.trim_start_matches("sha256:")
+            .chars()
+            .take(12)
+            .collect::<String>()
+    };
+    let r = match format {
+        Format::Jsonl => rows.iter().try_for_each(|r| {
+            let scores: serde_json::Value =
+                serde_json::from_str(&r.scores).unwrap_or(serde_json::Value::Null);
+            writeln!(
+                out,
+                "{}",
+                serde_json::json!({
+                    "account": account,
+                    "as_of": r.as_of.format("%Y-%m-%d").to_string(),
+                    "health": r.health,
+                    "status": r.status,
+                    "computed_status": r.computed_status,
+                    "scores": scores,
+                    "triggered": r.triggered,
+                    "started": r.started,
+                    "ruleset": r.ruleset_hash,
+                    "git_commit": r.git_commit,
+                })
+            )
+        }),
+        Format::Csv => writeln!(
+            out,
+            "account,as_of,health,status,computed_status,scores,triggered,started,ruleset,git_commit"
+        )
+        .and_then(|()| {
+            rows.iter().try_for_each(|r| {
+                writeln!(
+                    out,
+                    "{},{},{},{},{},{},{},{},{},{}",
+                    csv_cell(&account),
+                    r.as_of.format("%Y-%m-%d"),
+                    one(r.health),
+                    csv_cell(r.status.as_deref().unwrap_or("")),
+                    csv_cell(r.computed_status.as_deref().unwrap_or("")),
+                    csv_cell(&r.scores),
+                    csv_cell(&r.triggered.join(";")),
+                    csv_cell(&r.started.as_ref().map(|s| s.join(";")).unwrap_or_default()),
+                    r.ruleset_hash,
+                    r.git_commit.as_deref().unwrap_or("")
+                )
+            })
+        }),
+        Format::Table => {
+            let line: String = rows.iter().map(|r| spark(r.health)).collect();
+            let first = rows.first().map(|r| one(r.health)).unwrap_or_default();
+            let last = rows.last().map(|r| one(r.health)).unwrap_or_default();
+            writeln!(out, "{account}  health {first} → {last}  {line}").and_then(|()| {
+                writeln!(
+                    out,
+                    "{:<10}  {:>6}  {:<16} {:<13} triggered",
+                    "AS OF", "HEALTH", "STATUS", "RULES"
+                )?;
+                rows.iter().try_for_each(|r| {
+                    writeln!(
+                        out,
+                        "{:<10}  {:>6}  {:<16} {:<13} {}",
+                        r.as_of.format("%Y-%m-%d"),
+                        one(r.health),
+                        r.status.as_deref().unwrap_or("-"),
+                        short(&r.ruleset_hash),
+                        r.triggered.join(" · ")
+                    )
+                })
+            })
+        }
+    };
+    match r {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => fail(e),
+    }
+}
