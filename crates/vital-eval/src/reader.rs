@@ -3,6 +3,8 @@
 //!
 //! Pure functions of the text of one record; the command line does the I/O.
 
+mod fast;
+
 use crate::mapping::Mapping;
 use crate::snapshot::{Occurrence, Origin, Override, Snapshot};
 use chrono::NaiveDate;
@@ -193,6 +195,8 @@ pub struct Schema<'r> {
     signals: Names<'r, SignalId>,
     events: Names<'r, EventId>,
     fields: Vec<Names<'r, FieldId>>,
+    /// Records may take the fast path (no mapping converts values).
+    fast: bool,
 }
 
 /// A JSON object as its keys and raw values, in order.
@@ -291,7 +295,7 @@ impl<'r> Schema<'r> {
     /// A schema reading an export whose names or value forms differ from
     /// the rule set's.
     pub fn with_mapping(rules: &'r RuleSet, mapping: &'r Mapping) -> Schema<'r> {
-        Schema {
+        let mut schema = Schema {
             rules,
             mapping,
             signals: Names::new(
@@ -309,7 +313,10 @@ impl<'r> Schema<'r> {
                 .iter()
                 .map(|e| Names::new(e.fields.iter().map(|f| f.name.as_str()), FieldId::new))
                 .collect(),
-        }
+            fast: false,
+        };
+        schema.fast = schema.fast_ok();
+        schema
     }
 
     pub fn rules(&self) -> &'r RuleSet {
@@ -501,6 +508,22 @@ impl<'r> Schema<'r> {
     /// converted by the slot's type (so numbers keep the decimal they are
     /// written as).
     pub fn json_record(
+        &self,
+        text: &str,
+        origin: Origin,
+        ignored: &mut Ignored,
+    ) -> Result<Snapshot, Rejection> {
+        if self.fast {
+            if let Some(s) = self.fast_record(text, &origin, ignored) {
+                return Ok(s);
+            }
+        }
+        self.serde_record(text, origin, ignored)
+    }
+
+    /// The general reader of one record, without the fast path: every
+    /// rejection comes from here, and differential tests compare the two.
+    pub fn serde_record(
         &self,
         text: &str,
         origin: Origin,

@@ -19,12 +19,53 @@ pub fn locate(sources: &SourceMap, loc: Loc) -> String {
 }
 
 pub(crate) fn one_decimal(d: Decimal) -> String {
-    format!("{:.1}", d)
+    let mut out = String::with_capacity(8);
+    push_one_decimal(&mut out, d);
+    out
+}
+
+/// `d` with one decimal (`88.0`, `-2.5`), as `format!("{:.1}", d)` writes
+/// it, without allocating for the values results hold (already rounded to
+/// one decimal).
+pub(crate) fn push_one_decimal(out: &mut String, d: Decimal) {
+    let (m, scale) = (d.mantissa(), d.scale());
+    match scale {
+        0 if m != 0 || !d.is_sign_negative() => {
+            let _ = write!(out, "{m}.0");
+        }
+        1 if m != 0 => {
+            if m < 0 {
+                out.push('-');
+            }
+            let a = m.unsigned_abs();
+            let _ = write!(out, "{}.{}", a / 10, a % 10);
+        }
+        _ => {
+            let _ = write!(out, "{:.1}", d);
+        }
+    }
+}
+
+/// `YYYY-MM-DD`, as `format("%Y-%m-%d")` writes it, without parsing a
+/// format string per value.
+pub(crate) fn push_date(out: &mut String, d: chrono::NaiveDate) {
+    use chrono::Datelike;
+    let y = d.year();
+    if (0..=9999).contains(&y) {
+        let _ = write!(out, "{y:04}-{:02}-{:02}", d.month(), d.day());
+    } else {
+        let _ = write!(out, "{}", d.format("%Y-%m-%d"));
+    }
 }
 
 /// A JSON string literal.
 pub fn json_str(out: &mut String, s: &str) {
     out.push('"');
+    if !s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),
@@ -43,7 +84,7 @@ pub fn json_str(out: &mut String, s: &str) {
 
 fn json_opt_num(out: &mut String, d: Option<Decimal>) {
     match d {
-        Some(d) => out.push_str(&one_decimal(d)),
+        Some(d) => push_one_decimal(out, d),
         None => out.push_str("null"),
     }
 }
@@ -76,11 +117,9 @@ pub fn jsonl(
 ) {
     out.push_str("{\"account\": ");
     json_str(out, &snap.account);
-    let _ = write!(
-        out,
-        ", \"as_of\": \"{}\", \"health\": ",
-        snap.as_of.format("%Y-%m-%d")
-    );
+    out.push_str(", \"as_of\": \"");
+    push_date(out, snap.as_of);
+    out.push_str("\", \"health\": ");
     json_opt_num(out, o.scored.health);
     out.push_str(", \"status\": ");
     match status_name(engine, o.status) {
@@ -251,9 +290,11 @@ pub fn csv_header(engine: &Engine<'_>) -> String {
 
 pub fn csv_row(out: &mut String, engine: &Engine<'_>, snap: &Snapshot, o: &Outcome) {
     csv_field(out, &snap.account);
-    let _ = write!(out, ",{},", snap.as_of.format("%Y-%m-%d"));
+    out.push(',');
+    push_date(out, snap.as_of);
+    out.push(',');
     if let Some(h) = o.scored.health {
-        out.push_str(&one_decimal(h));
+        push_one_decimal(out, h);
     }
     out.push(',');
     csv_field(out, status_name(engine, o.status).unwrap_or(""));
@@ -262,7 +303,7 @@ pub fn csv_row(out: &mut String, engine: &Engine<'_>, snap: &Snapshot, o: &Outco
     for v in &o.scored.scores {
         out.push(',');
         if let Some(v) = v {
-            out.push_str(&one_decimal(*v));
+            push_one_decimal(out, *v);
         }
     }
     out.push(',');
@@ -279,4 +320,52 @@ pub fn csv_row(out: &mut String, engine: &Engine<'_>, snap: &Snapshot, o: &Outco
         .filter_map(|p| engine.playbooks.get(*p as usize).map(|s| s.as_str()))
         .collect();
     csv_field(out, &started.join(";"));
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::{json_str, push_date, push_one_decimal};
+    use rust_decimal::Decimal;
+    use std::str::FromStr;
+
+    #[test]
+    fn fast_formatting_matches_format() {
+        for t in [
+            "0",
+            "88",
+            "88.0",
+            "-2.5",
+            "0.5",
+            "-0.5",
+            "100",
+            "12.34",
+            "-0",
+            "-0.0",
+            "99999999999.9",
+            "0.05",
+            "7.25",
+        ] {
+            let d = Decimal::from_str(t).unwrap();
+            let mut s = String::new();
+            push_one_decimal(&mut s, d);
+            assert_eq!(s, format!("{:.1}", d), "{t}");
+        }
+        for (y, m, dd) in [
+            (2026, 11, 1),
+            (1, 1, 1),
+            (9999, 12, 31),
+            (-5, 1, 1),
+            (12345, 1, 1),
+        ] {
+            let d = chrono::NaiveDate::from_ymd_opt(y, m, dd).unwrap();
+            let mut s = String::new();
+            push_date(&mut s, d);
+            assert_eq!(s, d.format("%Y-%m-%d").to_string(), "{d:?}");
+        }
+        let mut s = String::new();
+        json_str(&mut s, "plain");
+        json_str(&mut s, "a \"q\" \\ \n\u{1}");
+        assert_eq!(s, "\"plain\"\"a \\\"q\\\" \\\\ \\n\\u0001\"");
+    }
 }

@@ -1,0 +1,516 @@
+//! The fast path of [`Schema::json_record`]: a hand-written reader for the
+//! common record — valid JSON, strings without escapes, numbers without
+//! exponents, no override — that writes values straight into the schema's
+//! slots with borrowed keys and no intermediate tree.
+//!
+//! It either returns exactly the [`Snapshot`] (and the same changes to
+//! [`Ignored`]) the serde path would, or `None`: then the serde path reads
+//! the record again and produces the snapshot or the rejection with its
+//! message. Anything unusual — a rejection of any kind, an escape, an
+//! exponent, an override, a mapping that converts values — returns `None`.
+//! `tests/` compare both paths on every record of the corpus and on
+//! generated and mutated records.
+
+use super::{parse_date, parse_duration, Ignored, Schema};
+use crate::snapshot::{Occurrence, Origin, Snapshot};
+use rust_decimal::Decimal;
+use std::sync::Arc;
+use vital_check::ir::Type;
+use vital_check::value::Value;
+
+/// JSON nesting skipped values may have (serde's own limit is 128).
+const MAX_DEPTH: usize = 64;
+
+struct P<'t> {
+    b: &'t [u8],
+    s: &'t str,
+    i: usize,
+}
+
+impl<'t> P<'t> {
+    fn ws(&mut self) {
+        while let Some(c) = self.b.get(self.i) {
+            if matches!(c, b' ' | b'\t' | b'\n' | b'\r') {
+                self.i += 1;
+            } else {
+                break;
+            }
+        }
+    }
+
+    fn peek(&mut self) -> Option<u8> {
+        self.ws();
+        self.b.get(self.i).copied()
+    }
+
+    fn eat(&mut self, c: u8) -> Option<()> {
+        (self.peek()? == c).then(|| self.i += 1)
+    }
+
+    /// A string without escapes or control characters, as a slice.
+    #[inline]
+    fn plain_str(&mut self) -> Option<&'t str> {
+        self.eat(b'"')?;
+        let rest = self.b.get(self.i..)?;
+        let n = memchr::memchr2(b'"', b'\\', rest)?;
+        if rest[n] != b'"' || rest[..n].iter().any(|&c| c < 0x20) {
+            return None;
+        }
+        let out = self.s.get(self.i..self.i + n)?;
+        self.i += n + 1;
+        Some(out)
+    }
+
+    /// Skip a string, escapes allowed (validated).
+    fn skip_str(&mut self) -> Option<()> {
+        self.eat(b'"')?;
+        loop {
+            let rest = self.b.get(self.i..)?;
+            let n = memchr::memchr2(b'"', b'\\', rest)?;
+            if rest[..n].iter().any(|&c| c < 0x20) {
+                return None;
+            }
+            let c = rest[n];
+            self.i += n + 1;
+            match c {
+                b'"' => return Some(()),
+                b'\\' => {
+                    let e = *self.b.get(self.i)?;
+                    self.i += 1;
+                    match e {
+                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {}
+                        b'u' => {
+                            let hex = self.b.get(self.i..self.i + 4)?;
+                            if !hex.iter().all(u8::is_ascii_hexdigit) {
+                                return None;
+                            }
+                            // a lone surrogate is an error for serde_json
+                            let v = u16::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?;
+                            if (0xD800..0xE000).contains(&v) {
+                                return None;
+                            }
+                            self.i += 4;
+                        }
+                        _ => return None,
+                    }
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// A number token in JSON's grammar, without an exponent.
+    fn number(&mut self) -> Option<&'t str> {
+        self.ws();
+        let start = self.i;
+        if self.b.get(self.i) == Some(&b'-') {
+            self.i += 1;
+        }
+        match self.b.get(self.i)? {
+            b'0' => self.i += 1,
+            b'1'..=b'9' => {
+                while self.b.get(self.i).is_some_and(u8::is_ascii_digit) {
+                    self.i += 1;
+                }
+            }
+            _ => return None,
+        }
+        if self.b.get(self.i) == Some(&b'.') {
+            self.i += 1;
+            if !self.b.get(self.i).is_some_and(u8::is_ascii_digit) {
+                return None;
+            }
+            while self.b.get(self.i).is_some_and(u8::is_ascii_digit) {
+                self.i += 1;
+            }
+        }
+        if matches!(self.b.get(self.i), Some(b'e' | b'E')) {
+            return None;
+        }
+        self.s.get(start..self.i)
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Option<()> {
+        self.ws();
+        (self.b.get(self.i..self.i + word.len())? == word).then(|| self.i += word.len())
+    }
+
+    /// Skip any JSON value (validated).
+    fn skip(&mut self, depth: usize) -> Option<()> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        match self.peek()? {
+            b'"' => self.skip_str(),
+            b'{' => {
+                self.i += 1;
+                if self.eat(b'}').is_some() {
+                    return Some(());
+                }
+                loop {
+                    if self.peek()? != b'"' {
+                        return None;
+                    }
+                    self.skip_str()?;
+                    self.eat(b':')?;
+                    self.skip(depth + 1)?;
+                    match self.peek()? {
+                        b',' => self.i += 1,
+                        b'}' => {
+                            self.i += 1;
+                            return Some(());
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            b'[' => {
+                self.i += 1;
+                if self.eat(b']').is_some() {
+                    return Some(());
+                }
+                loop {
+                    self.skip(depth + 1)?;
+                    match self.peek()? {
+                        b',' => self.i += 1,
+                        b']' => {
+                            self.i += 1;
+                            return Some(());
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            b't' => self.literal(b"true"),
+            b'f' => self.literal(b"false"),
+            b'n' => self.literal(b"null"),
+            _ => {
+                // exponents are valid JSON here: skip them too
+                self.number()?;
+                if matches!(self.b.get(self.i), Some(b'e' | b'E')) {
+                    self.i += 1;
+                    if matches!(self.b.get(self.i), Some(b'+' | b'-')) {
+                        self.i += 1;
+                    }
+                    if !self.b.get(self.i).is_some_and(u8::is_ascii_digit) {
+                        return None;
+                    }
+                    while self.b.get(self.i).is_some_and(u8::is_ascii_digit) {
+                        self.i += 1;
+                    }
+                }
+                Some(())
+            }
+        }
+    }
+
+    /// Iterate an object's members: `f(key, self)` reads the value.
+    fn object(&mut self, mut f: impl FnMut(&'t str, &mut P<'t>) -> Option<()>) -> Option<()> {
+        self.eat(b'{')?;
+        if self.eat(b'}').is_some() {
+            return Some(());
+        }
+        loop {
+            let key = self.plain_str()?;
+            self.eat(b':')?;
+            f(key, self)?;
+            match self.peek()? {
+                b',' => self.i += 1,
+                b'}' => {
+                    self.i += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+}
+
+/// `12.50` → the normalised decimal, as `parse_decimal` + `normalize` give.
+fn decimal(text: &str) -> Option<Decimal> {
+    let (neg, digits) = match text.strip_prefix('-') {
+        Some(d) => (true, d),
+        None => (false, text),
+    };
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    if int.len() + frac.len() > 18 {
+        return None;
+    }
+    let mut m: i64 = 0;
+    for c in int.bytes().chain(frac.bytes()) {
+        m = m * 10 + i64::from(c - b'0');
+    }
+    if m == 0 && neg {
+        return None;
+    }
+    let m = if neg { -m } else { m };
+    Some(Decimal::new(m, u32::try_from(frac.len()).ok()?).normalize())
+}
+
+impl Schema<'_> {
+    /// Whether records may take the fast path at all: no mapping that
+    /// converts values (renamed columns are fine).
+    pub(super) fn fast_ok(&self) -> bool {
+        let m = self.mapping;
+        m.nulls.is_empty()
+            && m.true_values.is_empty()
+            && m.false_values.is_empty()
+            && !m.numeric_account
+            && m.signals
+                .iter()
+                .all(|s| s.scale.is_none() && s.format.is_none() && s.values.is_empty())
+    }
+
+    /// A value of type `ty` at the parser's position, or `None` when it is
+    /// not one (the serde path then says what is wrong).
+    fn fast_value(&self, p: &mut P<'_>, ty: Type) -> Option<Value> {
+        match p.peek()? {
+            b'n' => {
+                p.literal(b"null")?;
+                return Some(Value::Missing);
+            }
+            b'"' => {
+                let s = p.plain_str()?;
+                return match ty {
+                    Type::Text => Some(Value::Text(Arc::from(s))),
+                    Type::Date => parse_date(s).map(Value::Date),
+                    Type::Duration => parse_duration(s).map(Value::Duration),
+                    Type::Enum(e) => self
+                        .rules
+                        .enums
+                        .get(e.index())?
+                        .variants
+                        .iter()
+                        .position(|v| v == s)
+                        .map(|i| Value::Enum(i as u32)),
+                    _ => None,
+                };
+            }
+            b't' if ty == Type::Bool => {
+                p.literal(b"true")?;
+                return Some(Value::Bool(true));
+            }
+            b'f' if ty == Type::Bool => {
+                p.literal(b"false")?;
+                return Some(Value::Bool(false));
+            }
+            _ => {}
+        }
+        match ty {
+            Type::Int | Type::Number | Type::Money | Type::Percent => {
+                let d = decimal(p.number()?)?;
+                if ty == Type::Int && !d.fract().is_zero() {
+                    return None;
+                }
+                Some(Value::Num(d))
+            }
+            _ => None,
+        }
+    }
+
+    /// One event object into `events`; unknown types and fields are noted
+    /// in `seen`.
+    fn fast_event(
+        &self,
+        p: &mut P<'_>,
+        events: &mut [Vec<Occurrence>],
+        seen: &mut Ignored,
+    ) -> Option<()> {
+        // first the members' places, then the values by the event's type
+        let mut kind: Option<&str> = None;
+        let mut at: Option<&str> = None;
+        let mut members: [(&str, usize); 16] = [("", 0); 16];
+        let mut n = 0;
+        p.object(|key, p| {
+            match key {
+                "type" => kind = Some(p.plain_str()?),
+                "at" => at = Some(p.plain_str()?),
+                _ => {
+                    p.ws();
+                    *members.get_mut(n)? = (key, p.i);
+                    n += 1;
+                    p.skip(1)?;
+                }
+            }
+            Some(())
+        })?;
+        let kind = kind?;
+        let Some(&e) = self.events.get(kind) else {
+            seen.events.entry(kind.to_string()).or_insert(1);
+            return Some(());
+        };
+        let date = parse_date(at?)?;
+        let decl = &self.rules.events[e.index()];
+        let mut fields = vec![Value::Missing; decl.fields.len()];
+        let names = &self.fields[e.index()];
+        for &(key, at) in &members[..n] {
+            match names.get(key) {
+                Some(&f) => {
+                    let mut q = P {
+                        b: p.b,
+                        s: p.s,
+                        i: at,
+                    };
+                    fields[f.index()] = self.fast_value(&mut q, decl.fields[f.index()].ty)?;
+                }
+                None => {
+                    let name = format!("{kind}.{key}");
+                    seen.fields.entry(name).or_insert(1);
+                }
+            }
+        }
+        if decl
+            .fields
+            .iter()
+            .zip(&fields)
+            .any(|(f, v)| !f.optional && v.is_missing())
+        {
+            return None;
+        }
+        events[e.index()].push(Occurrence {
+            date,
+            fields: fields.into_boxed_slice(),
+        });
+        Some(())
+    }
+
+    /// The fast path; see the module documentation.
+    pub(super) fn fast_record(
+        &self,
+        text: &str,
+        origin: &Origin,
+        ignored: &mut Ignored,
+    ) -> Option<Snapshot> {
+        let mut p = P {
+            b: text.as_bytes(),
+            s: text,
+            i: 0,
+        };
+        let rules = self.rules;
+        let mut account: Option<&str> = None;
+        let mut as_of = None;
+        let mut signals = vec![Value::Missing; rules.signals.len()];
+        let mut events: Vec<Vec<Occurrence>> = vec![Vec::new(); rules.events.len()];
+        let mut seen = Ignored::default();
+        let mut unknown: Vec<&str> = Vec::new();
+        p.object(|key, p| {
+            match key {
+                "account" => account = Some(p.plain_str()?),
+                "as_of" => as_of = Some(parse_date(p.plain_str()?)?),
+                "signals" => p.object(|key, p| {
+                    match self.signals.get(key) {
+                        Some(&i) => {
+                            signals[i.index()] = self.fast_value(p, rules.signals[i.index()].ty)?
+                        }
+                        None => {
+                            if !unknown.contains(&key) {
+                                unknown.push(key);
+                            }
+                            p.skip(1)?;
+                        }
+                    }
+                    Some(())
+                })?,
+                "events" => {
+                    if p.peek()? == b'n' {
+                        p.literal(b"null")?;
+                    } else {
+                        p.eat(b'[')?;
+                        if p.eat(b']').is_none() {
+                            loop {
+                                self.fast_event(p, &mut events, &mut seen)?;
+                                match p.peek()? {
+                                    b',' => p.i += 1,
+                                    b']' => {
+                                        p.i += 1;
+                                        break;
+                                    }
+                                    _ => return None,
+                                }
+                            }
+                        }
+                    }
+                }
+                "override" => {
+                    // an override in force is the serde path's business
+                    p.literal(b"null")?;
+                }
+                other => {
+                    // a declared signal beside `account` is a mistake the
+                    // serde path reports
+                    if self.signals.get(other).is_some() {
+                        return None;
+                    }
+                    p.skip(1)?;
+                }
+            }
+            Some(())
+        })?;
+        p.ws();
+        if p.i != p.b.len() {
+            return None;
+        }
+        let account = account.filter(|a| !a.is_empty())?;
+        let as_of = as_of?;
+        if rules
+            .signals
+            .iter()
+            .zip(&signals)
+            .any(|(s, v)| !s.optional && v.is_missing())
+        {
+            return None;
+        }
+        // accepted: note the unknown names as the serde path does
+        for k in unknown {
+            if !ignored.seen_signals.contains(k) {
+                ignored.seen_signals.insert(k.to_string());
+            }
+            seen.signals.insert(k.to_string(), 1);
+        }
+        if !seen.is_empty() {
+            ignored.merge(seen);
+        }
+        for list in &mut events {
+            list.retain(|o| o.date <= as_of);
+        }
+        Some(Snapshot {
+            account: Arc::from(account),
+            as_of,
+            signals: signals.into_boxed_slice(),
+            events: events.into_boxed_slice(),
+            override_: None,
+            origin: origin.clone(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decimal;
+    use std::str::FromStr;
+
+    #[test]
+    fn decimals_match_the_exact_parser() {
+        for t in [
+            "0",
+            "72",
+            "-5",
+            "12.50",
+            "0.001",
+            "250000",
+            "-0.5",
+            "31.0",
+            "999999999999999999",
+            "0.00000000000000001",
+        ] {
+            let want = rust_decimal::Decimal::from_str_exact(t)
+                .or_else(|_| rust_decimal::Decimal::from_str(t))
+                .map(|d| d.normalize())
+                .ok();
+            assert_eq!(decimal(t), want, "{t}");
+        }
+        assert_eq!(decimal("-0"), None);
+        assert_eq!(decimal("1234567890123456789"), None);
+        assert_eq!(decimal("1.000000000000000001"), None);
+    }
+}

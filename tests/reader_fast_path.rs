@@ -1,0 +1,148 @@
+//! The reader's fast path must give exactly what the general (serde) path
+//! gives: the same snapshot or the same rejection, and the same notes about
+//! unknown names — on every record of the corpus and the examples, and on
+//! thousands of mutations of them (a deleted or doubled character, values
+//! of the wrong type, escapes, exponents, nesting, duplicate keys, unknown
+//! keys, an override, a byte-order mark).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+use vital_eval::snapshot::Origin;
+use vital_eval::{Ignored, Schema};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// (rules directory, snapshot files) pairs.
+fn corpus() -> Vec<(PathBuf, Vec<PathBuf>)> {
+    let r = root();
+    let mut out = vec![
+        (
+            r.join("tests/golden/rules.vital"),
+            vec![r.join("tests/golden/snapshots.jsonl")],
+        ),
+        (
+            r.join("tests/eval/spec"),
+            vec![r.join("tests/eval/spec/acme.jsonl")],
+        ),
+    ];
+    let records: Vec<PathBuf> = std::fs::read_dir(r.join("tests/eval/records"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .collect();
+    out.push((r.join("tests/eval/records/rules"), records));
+    for ex in ["advocacy", "digital-signals", "support-health"] {
+        let d = r.join("examples").join(ex);
+        out.push((d.join("rules"), vec![d.join("snapshots.jsonl")]));
+    }
+    out
+}
+
+/// Small, deterministic variations of a record's text.
+fn mutations(line: &str, seed: u64) -> Vec<String> {
+    let mut out = Vec::new();
+    let b = line.as_bytes();
+    let mut x = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    let mut next = |n: usize| {
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((x >> 33) as usize) % n.max(1)
+    };
+    for _ in 0..6 {
+        // delete or double one character (kept valid UTF-8)
+        let i = next(b.len());
+        if line.is_char_boundary(i) {
+            let c = line[i..].chars().next().map_or(0, char::len_utf8);
+            out.push(format!("{}{}", &line[..i], &line[i + c..]));
+            out.push(format!("{}{}", &line[..i + c], &line[i..]));
+        }
+    }
+    let swaps = [
+        (": ", ": null, \"x\": "),
+        ("\": ", "\": \"\\u0041\", \"y\": "),
+        ("72", "7.2e1"),
+        ("true", "\"true\""),
+        ("\"enterprise\"", "\"Enterprise\""),
+        ("2026-", "2026-13-"),
+        ("{\"account\"", "{\"account\": 7, \"account\""),
+        (
+            "\"signals\": {",
+            "\"signals\": {\"region\": [1, {\"a\": \"b\\n\"}], ",
+        ),
+        ("\"signals\": {", "\"signals\": {\"arr\": 1, "),
+        (
+            "\"events\": [",
+            "\"events\": [{\"type\": \"demo\", \"at\": 3}, ",
+        ),
+        (
+            "\"events\": [",
+            "\"events\": [{\"type\": \"ticket_opened\", \"date\": \"2026-10-01\"}, ",
+        ),
+        ("}}", "}, \"override\": {\"status\": \"danger\"}}"),
+        ("}}", "}, \"override\": null}"),
+        ("}}", "}, \"extra\": 1e400}"),
+        (", ", " , "),
+        (
+            "\"as_of\"",
+            "\"as_of\": \"2026-11-01\", \"tier\": \"smb\", \"as_of\"",
+        ),
+        ("0", "00"),
+        ("1", "-0"),
+        ("\"dana\"", "\"d\\\"ana\""),
+        ("{", "\u{feff}{"),
+    ];
+    for (from, to) in swaps {
+        if let Some(i) = line.find(from) {
+            out.push(format!("{}{}{}", &line[..i], to, &line[i + from.len()..]));
+        }
+    }
+    out
+}
+
+#[test]
+fn the_fast_path_agrees_with_the_general_reader() {
+    let mut compared = 0usize;
+    let mut fast_taken = 0usize;
+    for (rules, files) in corpus() {
+        let list = vital_check::load::collect(std::slice::from_ref(&rules)).unwrap();
+        let loaded = vital_check::load::load(&list);
+        let checked = vital_check::check(&loaded.sources);
+        let ruleset = checked
+            .valid()
+            .unwrap_or_else(|| panic!("{} does not check", rules.display()));
+        let schema = Schema::new(ruleset);
+        for f in files {
+            let text = std::fs::read_to_string(&f).unwrap();
+            for (n, line) in text.lines().enumerate() {
+                if line.trim().is_empty() {
+                    continue;
+                }
+                let mut variants = vec![line.to_string()];
+                variants.extend(mutations(line, n as u64));
+                for v in variants {
+                    let origin = Origin {
+                        file: "x.jsonl".into(),
+                        line: n + 1,
+                    };
+                    let mut ig_a = Ignored::default();
+                    let mut ig_b = Ignored::default();
+                    let a = schema.json_record(&v, origin.clone(), &mut ig_a);
+                    let b = schema.serde_record(&v, origin, &mut ig_b);
+                    assert_eq!(a, b, "{}:{}: {v}", f.display(), n + 1);
+                    assert_eq!(ig_a, ig_b, "{}:{}: {v}", f.display(), n + 1);
+                    compared += 1;
+                    fast_taken += usize::from(a.is_ok());
+                }
+            }
+        }
+    }
+    // the comparison must have covered both outcomes, many times
+    assert!(compared > 10_000, "{compared}");
+    assert!(fast_taken > 3_000, "{fast_taken}");
+}
