@@ -11,7 +11,7 @@
 //! `tests/` compare both paths on every record of the corpus and on
 //! generated and mutated records.
 
-use super::{parse_date, parse_duration, Ignored, Schema};
+use super::{parse_date, Ignored, Schema};
 use crate::snapshot::{Occurrence, Origin, Snapshot};
 use rust_decimal::Decimal;
 use std::sync::Arc;
@@ -271,18 +271,12 @@ impl Schema<'_> {
             }
             b'"' => {
                 let s = p.plain_str()?;
+                // as the serde path: a string is read as text by these types
+                // only (a number or bool written as a string is wrong)
                 return match ty {
-                    Type::Text => Some(Value::Text(Arc::from(s))),
-                    Type::Date => parse_date(s).map(Value::Date),
-                    Type::Duration => parse_duration(s).map(Value::Duration),
-                    Type::Enum(e) => self
-                        .rules
-                        .enums
-                        .get(e.index())?
-                        .variants
-                        .iter()
-                        .position(|v| v == s)
-                        .map(|i| Value::Enum(i as u32)),
+                    Type::Text | Type::Date | Type::Duration | Type::Enum(_) => {
+                        self.text_value(s, ty)
+                    }
                     _ => None,
                 };
             }
