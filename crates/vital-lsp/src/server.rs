@@ -75,9 +75,11 @@ impl Backend {
             if current.load(Ordering::SeqCst) != generation {
                 return;
             }
+            let timing = crate::state::Timing::start();
             for (uri, version, diags) in batch {
                 client.publish_diagnostics(uri, diags, version).await;
             }
+            timing.lap("publish");
             // a test run from a lens shows its verdict on the rules as they
             // are now: have the client ask for the lenses again
             if lenses_follow {

@@ -28,6 +28,30 @@ use vital_syntax::{FileId, ParsedFile, Span};
 
 pub use crate::decorations::TOKEN_TYPES;
 
+/// Timing of a re-check's phases on stderr, when `VITAL_LSP_TIMING` is set
+/// (how the latency figures in the README were taken apart).
+pub(crate) struct Timing(Option<std::cell::Cell<std::time::Instant>>);
+
+impl Timing {
+    pub(crate) fn start() -> Timing {
+        Timing(
+            std::env::var_os("VITAL_LSP_TIMING")
+                .map(|_| std::cell::Cell::new(std::time::Instant::now())),
+        )
+    }
+
+    pub(crate) fn lap(&self, what: &str) {
+        if let Some(t) = &self.0 {
+            let now = std::time::Instant::now();
+            eprintln!(
+                "vital lsp timing: {what}: {:.1} ms",
+                (now - t.get()).as_secs_f64() * 1000.0
+            );
+            t.set(now);
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Doc {
     pub text: String,
@@ -54,6 +78,8 @@ pub struct State {
     /// of the latest analysis they were run on.
     runs: HashMap<(PathBuf, String), Option<Verdict>>,
     generation: u64,
+    /// Parse every file whole after an edit (`VITAL_LSP_REPARSE_ALL`).
+    reparse_all: bool,
 }
 
 fn has_vital_files(dir: &Path, docs: &HashMap<PathBuf, Doc>) -> bool {
@@ -76,6 +102,7 @@ impl State {
             parses: HashMap::new(),
             runs: HashMap::new(),
             generation: 0,
+            reparse_all: std::env::var_os("VITAL_LSP_REPARSE_ALL").is_some(),
         }
     }
 
@@ -142,6 +169,7 @@ impl State {
     }
 
     fn analyze(&mut self, root: &Path, wanted: Option<&Path>) -> Analysis {
+        let timing = Timing::start();
         let mut extra: Vec<PathBuf> = self
             .docs
             .keys()
@@ -155,6 +183,7 @@ impl State {
         }
         let (paths, problem) = load::rule_set(root, &extra);
         let docs = &self.docs;
+        timing.lap("rule set");
         let loaded = load::load_with(
             &paths,
             |p| load::relative(root, p),
@@ -168,8 +197,16 @@ impl State {
                 let key = (loaded.paths[id.index()].clone(), id);
                 match self.parses.get(&key) {
                     Some(c) if c.text == f.text => c.parsed.clone(),
-                    _ => {
-                        let parsed = vital_syntax::parse(id, &f.text);
+                    cached => {
+                        // the items the edit did not touch keep their parse
+                        // (`VITAL_LSP_REPARSE_ALL` turns that off, to measure
+                        // what it saves)
+                        let cached = cached.filter(|_| !self.reparse_all);
+                        let parsed = vital_syntax::parse_reusing(
+                            id,
+                            &f.text,
+                            cached.map(|c| (c.text.as_str(), &c.parsed)),
+                        );
                         self.parses.insert(
                             key,
                             CachedParse {
@@ -185,7 +222,9 @@ impl State {
         // parses of files that left this rule set go
         self.parses
             .retain(|(p, id), _| !p.starts_with(root) || loaded.paths.get(id.index()) == Some(p));
+        timing.lap("load + parse");
         let checked = vital_check::check_parsed(parsed);
+        timing.lap("check");
         let mut io = loaded.diagnostics;
         if let Some(e) = problem {
             // a directory of the set that cannot be read: said on the file
@@ -271,7 +310,10 @@ impl State {
     /// the version of each open document they were computed for.
     pub fn diagnostics(&mut self, path: &Path) -> Vec<(Uri, Option<i32>, Vec<Diagnostic>)> {
         let a = self.analysis(path);
-        diagnostics::per_file(&a, self.encoding)
+        let timing = Timing::start();
+        let out = diagnostics::per_file(&a, self.encoding);
+        timing.lap("LSP diagnostics");
+        out
             .into_iter()
             .filter_map(|(p, ds)| {
                 Some((

@@ -11,11 +11,12 @@ pub mod format;
 pub mod items;
 pub mod lexer;
 pub mod suggest;
+mod moved;
 mod parser;
 mod source;
 
 pub use diagnostic::{Code, Diagnostic, FileId, Fix, Related, Report, Severity};
-pub use parser::{parse, ParsedFile, MAX_NESTING};
+pub use parser::{parse, parse_reusing, ParsedFile, MAX_NESTING};
 pub use source::{LineCol, SourceFile, SourceMap};
 
 /// A byte range in one file. Positions stay byte offsets until the CLI/LSP

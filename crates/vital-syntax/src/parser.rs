@@ -3,11 +3,13 @@
 use crate::ast::*;
 use crate::items::{self, ItemCut};
 use crate::lexer::{self, Token, TokenKind};
+use crate::moved::{Move, Moved};
 use crate::{Code, Diagnostic, FileId, Span};
 use chrono::NaiveDate;
 use pest::iterators::{Pair, Pairs};
 use pest::Parser as _;
 use rust_decimal::Decimal;
+use std::collections::HashMap;
 use std::str::FromStr;
 
 #[derive(pest_derive::Parser)]
@@ -39,10 +41,24 @@ pub struct ParsedFile {
 /// Parse one file. Returns every item that parsed and a diagnostic for each
 /// item that did not.
 pub fn parse(file_id: FileId, source: &str) -> ParsedFile {
+    parse_reusing(file_id, source, None)
+}
+
+/// Parse one file again after an edit, given its previous text and parse
+/// (of the same `file_id`): an item whose text (and `##` documentation) did
+/// not change keeps its tree and diagnostics, moved to where it is now;
+/// only the items the edit touched are parsed. The result is the same as
+/// [`parse`]'s.
+pub fn parse_reusing(
+    file_id: FileId,
+    source: &str,
+    previous: Option<(&str, &ParsedFile)>,
+) -> ParsedFile {
     let tokens = lexer::tokenize(source);
     let cuts = items::cut(source, &tokens, MAX_NESTING);
     let mut diagnostics = Vec::new();
     let mut file = File::default();
+    let mut reuse = previous.map(|(text, p)| Reuse::new(text, p));
     for cut in &cuts {
         if let Some(at) = cut.too_deep {
             diagnostics.push(
@@ -84,6 +100,22 @@ pub fn parse(file_id: FileId, source: &str) -> ParsedFile {
             continue;
         }
         let text = &source[cut.span.start..cut.span.end];
+        let doc = cut.doc.as_ref().map(|d| d.0.as_str());
+        if let Some((mut item, mut diags, from)) =
+            reuse.as_mut().and_then(|r| r.take(file_id, text, doc))
+        {
+            let m = Move {
+                from,
+                to: cut.span.start,
+            };
+            item.moved(m);
+            diags.moved(m);
+            #[cfg(test)]
+            REUSED.with(|n| n.set(n.get() + 1));
+            file.items.push(item);
+            diagnostics.extend(diags);
+            continue;
+        }
         // pest and the tree builder recurse once per grammar rule: make sure
         // a deeply nested (but allowed) item has room, whatever thread we
         // are called on.
@@ -116,6 +148,87 @@ pub fn parse(file_id: FileId, source: &str) -> ParsedFile {
         diagnostics,
         tokens,
         cuts,
+    }
+}
+
+// ------------------------------------------------------------------ reuse
+
+#[cfg(test)]
+thread_local! {
+    /// Items reused by [`parse_reusing`] on this thread (tests count them).
+    pub(crate) static REUSED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// The items of a previous parse, by their text, for [`parse_reusing`].
+struct Reuse<'p> {
+    file: FileId,
+    /// text → the items cut with that text, in order: (its documentation,
+    /// the cut's start, the item, its diagnostics); taken when reused.
+    by_text: HashMap<&'p str, Vec<Option<Parsed<'p>>>>,
+}
+
+type Parsed<'p> = (Option<&'p str>, usize, &'p Item, Vec<&'p Diagnostic>);
+
+impl<'p> Reuse<'p> {
+    fn new(text: &'p str, p: &'p ParsedFile) -> Reuse<'p> {
+        let mut by_text: HashMap<&'p str, Vec<Option<Parsed<'p>>>> = HashMap::new();
+        let file = p.diagnostics.first().map_or(FileId(u32::MAX), |d| d.file);
+        let mut items = p.file.items.iter().peekable();
+        let mut diags = p.diagnostics.iter().peekable();
+        for cut in &p.cuts {
+            // the item and diagnostics of this cut (both in order)
+            while items.peek().is_some_and(|i| i.span.start < cut.span.start) {
+                items.next();
+            }
+            let item = items.next_if(|i| i.span.start <= cut.span.end);
+            while diags.peek().is_some_and(|d| d.span.start < cut.span.start) {
+                diags.next();
+            }
+            let mut mine = Vec::new();
+            while let Some(d) = diags.next_if(|d| d.span.start <= cut.span.end) {
+                mine.push(d);
+            }
+            // only items that parsed, with diagnostics inside the item
+            let Some(item) = item else { continue };
+            if mine.iter().any(|d| {
+                matches!(d.code, Code::Syntax | Code::TooDeep)
+                    || d.span.end > cut.span.end
+                    || d.related.iter().any(|r| r.span.start < cut.span.start)
+            }) {
+                continue;
+            }
+            let (Some(t), doc) = (
+                text.get(cut.span.start..cut.span.end),
+                cut.doc.as_ref().map(|d| d.0.as_str()),
+            ) else {
+                continue;
+            };
+            by_text
+                .entry(t)
+                .or_default()
+                .push(Some((doc, cut.span.start, item, mine)));
+        }
+        Reuse { file, by_text }
+    }
+
+    /// The parse of an item with this text, moved nowhere yet: the item,
+    /// its diagnostics and where its cut started.
+    fn take(
+        &mut self,
+        file: FileId,
+        text: &str,
+        doc: Option<&str>,
+    ) -> Option<(Item, Vec<Diagnostic>, usize)> {
+        let list = self.by_text.get_mut(text)?;
+        let slot = list
+            .iter_mut()
+            .find(|x| x.as_ref().is_some_and(|p| p.0 == doc))?;
+        let (_, start, item, diags) = slot.take()?;
+        // diagnostics name their file: reuse only within the same one
+        if diags.iter().any(|d| d.file != file) || (self.file != file && !diags.is_empty()) {
+            return None;
+        }
+        Some((item.clone(), diags.into_iter().cloned().collect(), start))
     }
 }
 

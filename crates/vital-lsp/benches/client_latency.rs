@@ -1,0 +1,256 @@
+//! Editor latency as a client sees it: the real `vital lsp` binary over
+//! stdio, a 6,000-line single-file rule set opened, then edits; each edit
+//! is timed from writing its `didChange` to reading the
+//! `publishDiagnostics` for its version (the server's 10 ms debounce
+//! included).
+//!
+//!     cargo build --release -p vital-cli
+//!     cargo bench -p vital-lsp --bench client_latency
+//!
+//! `VITAL_BIN` names another binary. Prints the median and worst of the
+//! edits for three places in the file (a rule near the top, one in the
+//! middle, the last line) and for an edit that breaks a rule and one that
+//! mends it. A benchmark, not a test: it asserts nothing about time.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout
+)]
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{ChildStdin, Command, Stdio};
+use std::sync::mpsc::{channel, Receiver};
+use std::time::{Duration, Instant};
+
+/// The same rule set as `benches/latency.rs`.
+fn rule_set(lines: usize) -> String {
+    let mut out = String::from(
+        "signal arr: money\nsignal tier: enum(enterprise, mid_market, smb)\nsignal feature_usage: percent\nsignal logins_30d: int\n\
+         event ticket_opened { severity: enum(low, high, critical), hours_to_close: number? }\n\
+         score adoption weight 40 = band feature_usage { < 20% => 10  < 50% => 50  otherwise => 90 }\n\
+         score support weight 30 = 100 - 10 * count(ticket_opened within 30 days)\n\
+         score engagement weight 30 = min(logins_30d * 5, 100)\n\
+         status {\n  champion when health >= 80\n  watch when health >= 50\n  danger otherwise\n}\n",
+    );
+    let mut i = 0;
+    while out.lines().count() < lines {
+        i += 1;
+        let line = match i % 4 {
+            0 => format!("rule \"r{i}\" when tier == enterprise and arr >= {i}k add 1 to engagement\n"),
+            1 => format!("rule \"r{i}\" when count(ticket_opened where severity == critical within {} days) > {} subtract 2 from support\n", i % 300 + 1, i % 7),
+            2 => format!("rule \"r{i}\" when change(feature_usage, 30 days) < -{}% subtract 1 from adoption\n", i % 50),
+            _ => format!("rule \"t{i}\" when health < {} and support < 50 trigger \"p{}\"\n", i % 100, i % 20),
+        };
+        out.push_str(&line);
+    }
+    out
+}
+
+struct Server {
+    stdin: ChildStdin,
+    messages: Receiver<Value>,
+}
+
+impl Server {
+    fn start(bin: &Path) -> (Server, std::process::Child) {
+        let mut child = Command::new(bin)
+            .arg("lsp")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            // the server's phase timings (`VITAL_LSP_TIMING=1`) show through
+            .stderr(if std::env::var_os("VITAL_LSP_TIMING").is_some() {
+                Stdio::inherit()
+            } else {
+                Stdio::null()
+            })
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "{}: {e} (cargo build --release -p vital-cli)",
+                    bin.display()
+                )
+            });
+        let stdout = child.stdout.take().unwrap();
+        let stdin = child.stdin.take().unwrap();
+        let (tx, rx) = channel();
+        std::thread::spawn(move || {
+            let mut r = BufReader::new(stdout);
+            loop {
+                let mut len = 0usize;
+                loop {
+                    let mut line = String::new();
+                    if r.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let line = line.trim_end();
+                    if line.is_empty() {
+                        break;
+                    }
+                    if let Some(v) = line.strip_prefix("Content-Length: ") {
+                        len = v.parse().unwrap();
+                    }
+                }
+                let mut body = vec![0; len];
+                if r.read_exact(&mut body).is_err() {
+                    return;
+                }
+                if tx.send(serde_json::from_slice(&body).unwrap()).is_err() {
+                    return;
+                }
+            }
+        });
+        (
+            Server {
+                stdin,
+                messages: rx,
+            },
+            child,
+        )
+    }
+
+    fn send(&mut self, msg: Value) {
+        let body = msg.to_string();
+        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    /// Read until `done` says a message is the one; answer the server's
+    /// own requests on the way.
+    fn until(&mut self, mut done: impl FnMut(&Value) -> bool) -> Value {
+        loop {
+            let m = self
+                .messages
+                .recv_timeout(Duration::from_secs(60))
+                .expect("the server answers within a minute");
+            if m.get("method").is_some() && m.get("id").is_some() {
+                let id = m["id"].clone();
+                self.send(json!({"jsonrpc": "2.0", "id": id, "result": null}));
+                continue;
+            }
+            if done(&m) {
+                return m;
+            }
+        }
+    }
+
+    fn diagnostics_for(&mut self, uri: &str, version: i64) -> Value {
+        self.until(|m| {
+            m["method"] == "textDocument/publishDiagnostics"
+                && m["params"]["uri"] == uri
+                && m["params"]["version"] == version
+        })
+    }
+}
+
+fn stats(mut v: Vec<Duration>) -> String {
+    v.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    format!(
+        "median {:>7.1} ms   worst {:>7.1} ms   ({} edits)",
+        ms(v[v.len() / 2]),
+        ms(v[v.len() - 1]),
+        v.len()
+    )
+}
+
+fn main() {
+    let bin = std::env::var_os("VITAL_BIN").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/release/vital"),
+        PathBuf::from,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rules.vital");
+    let text = rule_set(6000);
+    std::fs::write(&path, &text).unwrap();
+    let lines = text.lines().count() as u32;
+    let folder = format!("file://{}", dir.path().display());
+    let uri = format!("file://{}", path.display());
+    println!(
+        "client over stdio: {}, a {lines}-line rule set ({} bytes) in one file",
+        bin.display(),
+        text.len()
+    );
+
+    let (mut s, mut child) = Server::start(&bin);
+    s.send(
+        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "processId": null, "rootUri": folder, "capabilities": {},
+        "workspaceFolders": [{"uri": folder, "name": "bench"}]}}),
+    );
+    s.until(|m| m["id"] == 1);
+    s.send(json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}));
+    let t = Instant::now();
+    s.send(
+        json!({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {
+        "textDocument": {"uri": uri, "languageId": "vital", "version": 1, "text": text}}}),
+    );
+    s.diagnostics_for(&uri, 1);
+    println!(
+        "open → diagnostics:         {:>7.1} ms",
+        t.elapsed().as_secs_f64() * 1000.0
+    );
+
+    let mut version = 1;
+    let mut edit = |s: &mut Server, range: Value, new_text: &str| -> Duration {
+        version += 1;
+        let t = Instant::now();
+        s.send(
+            json!({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {
+            "textDocument": {"uri": uri, "version": version},
+            "contentChanges": [{"range": range, "text": new_text}]}}),
+        );
+        let d = s.diagnostics_for(&uri, version);
+        let took = t.elapsed();
+        std::hint::black_box(d);
+        // let the server settle between edits (no edit overtakes another)
+        std::thread::sleep(Duration::from_millis(20));
+        took
+    };
+    let at = |line: u32, a: u32, b: u32| json!({"start": {"line": line, "character": a}, "end": {"line": line, "character": b}});
+    const N: usize = 20;
+    for (name, line) in [
+        ("near the top", 20),
+        ("in the middle", lines / 2),
+        ("last line", lines - 1),
+    ] {
+        let mut times = Vec::new();
+        for k in 0..N {
+            // type a space at the start of the line, then delete it
+            let t = if k % 2 == 0 {
+                edit(&mut s, at(line, 0, 0), " ")
+            } else {
+                edit(&mut s, at(line, 0, 1), "")
+            };
+            times.push(t);
+        }
+        println!("edit {name:<14} → diagnostics: {}", stats(times));
+    }
+    // break a rule (`add` → `ad`) and mend it
+    let mut times = Vec::new();
+    let line = lines / 2;
+    let row = text.lines().nth(line as usize).unwrap_or_default();
+    let col = row
+        .find(" add ")
+        .or_else(|| row.find(" subtract "))
+        .unwrap_or(0) as u32
+        + 3;
+    for k in 0..N {
+        let t = if k % 2 == 0 {
+            edit(&mut s, at(line, col, col + 1), "")
+        } else {
+            let original = &row[col as usize..col as usize + 1];
+            edit(&mut s, at(line, col, col), original)
+        };
+        times.push(t);
+    }
+    println!("break / mend a rule  → diagnostics: {}", stats(times));
+
+    s.send(json!({"jsonrpc": "2.0", "id": 2, "method": "shutdown", "params": null}));
+    s.until(|m| m["id"] == 2);
+    s.send(json!({"jsonrpc": "2.0", "method": "exit", "params": null}));
+    let _ = child.wait();
+}
