@@ -27,8 +27,9 @@ WITH snap AS (
         signals.arr AS arr,
         signals.renewal_date AS renewal,
         -- events dated after as_of are ignored; `within N days` is
-        -- as_of - N .. as_of, both ends inclusive
-        list_filter(coalesce(events, []), lambda e: e.at <= as_of) AS ev
+        -- as_of - N .. as_of, both ends inclusive; no rule looks further
+        -- back than 180 days
+        list_filter(coalesce(events, []), lambda e: e.at <= as_of AND e.at >= as_of - 180) AS ev
     FROM read_ndjson(
         getvariable('input'),
         columns = {
@@ -51,27 +52,27 @@ WITH snap AS (
         }
     )
 ),
+-- the event counts of each snapshot (list lambdas over the snapshot's own
+-- events: faster here than unnest + GROUP BY)
 agg AS (
     SELECT
         *,
-        -- support: tickets within ticket_window (90 days)
-        len(list_filter(ev, lambda e: e.type = 'ticket_opened' AND e.at >= as_of - 90)) AS t90,
-        len(list_filter(ev, lambda e: e.type = 'ticket_opened' AND e.at >= as_of - 90
-                                 AND e.severity = 'critical')) AS crit90,
-        len(list_filter(ev, lambda e: e.type = 'ticket_opened' AND e.at >= as_of - 90
-                                 AND e.severity = 'high')) AS high90,
-        -- avg(hours_to_close within 90 days) > 72  <=>  sum > 72 * n (n > 0)
-        list_filter(ev, lambda e: e.type = 'ticket_opened' AND e.at >= as_of - 90
-                             AND e.hours_to_close IS NOT NULL) AS closed90,
-        len(list_filter(ev, lambda e: e.type = 'ticket_opened' AND e.at >= as_of - 30
-                                 AND e.severity = 'critical'
-                                 AND e.hours_to_close IS NULL)) AS open_crit30,
-        -- relationship
-        len(list_filter(ev, lambda e: e.type = 'exec_meeting' AND e.at >= as_of - 180
-                                 AND e.level IN ('c_level', 'vp'))) AS meet180,
-        len(list_filter(ev, lambda e: e.type = 'exec_meeting' AND e.at >= as_of - 60
-                                 AND e.level = 'c_level')) AS clevel60
-    FROM snap
+        len(list_filter(t90, lambda e: e.severity = 'critical')) AS crit90,
+        len(list_filter(t90, lambda e: e.severity = 'high')) AS high90,
+        list_filter(t90, lambda e: e.hours_to_close IS NOT NULL) AS closed90,
+        len(list_filter(t90, lambda e: e.at >= as_of - 30 AND e.severity = 'critical'
+                                      AND e.hours_to_close IS NULL)) AS open_crit30,
+        len(list_filter(m180, lambda e: e.level IN ('c_level', 'vp'))) AS meet180,
+        len(list_filter(m180, lambda e: e.at >= as_of - 60 AND e.level = 'c_level')) AS clevel60
+    FROM (
+        SELECT
+            *,
+            -- tickets within ticket_window (90 days)
+            list_filter(ev, lambda e: e.type = 'ticket_opened' AND e.at >= as_of - 90) AS t90,
+            -- meetings within 180 days
+            list_filter(ev, lambda e: e.type = 'exec_meeting') AS m180
+        FROM snap
+    )
 ),
 -- previous(X, 30 days): X in the account's latest snapshot dated on or
 -- before as_of - 30 days. (An equi-join on account, not an ASOF join: DuckDB
@@ -116,8 +117,8 @@ raw AS (
         -- "saturated seats": active_users / licensed_seats >= 0.9
         + CASE WHEN seats > 0 AND 10 * active >= 9 * seats OR seats < 0 AND 10 * active <= 9 * seats
                THEN 5 ELSE 0 END AS usage_adj,
-        -- support
-        100 - 4 * t90 - 15 * crit90 - 6 * high90
+        -- support; "slow resolution": avg(hours_to_close) > 72 <=> sum > 72 * n (n > 0)
+        100 - 4 * len(t90) - 15 * crit90 - 6 * high90
         - CASE WHEN len(closed90) > 0
                     AND list_sum(list_transform(closed90, lambda e: e.hours_to_close)) > 72 * len(closed90)
                THEN 10 ELSE 0 END
