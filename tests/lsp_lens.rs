@@ -80,7 +80,7 @@ async fn the_lens_runs_exactly_its_test_and_follows_edits() {
     // which fails
     let r = run(&mut c, &root, "health").await;
     assert_eq!(r["passed"], true, "{r}");
-    assert_eq!(r["summary"], "test \"health\" passed");
+    assert_eq!(r["summary"], "passed: test \"health\"");
 
     // a failing test: the verdict first, then the expectation and what the
     // rules computed; the whole report in the log
@@ -88,7 +88,7 @@ async fn the_lens_runs_exactly_its_test_and_follows_edits() {
     assert_eq!(r["passed"], false, "{r}");
     assert_eq!(
         r["summary"],
-        "test \"health drops\" FAILED: expect status == good: left side is bad, right side is good"
+        "FAILED: test \"health drops\": expect status == good: left side is bad, right side is good"
     );
     let details = r["details"].as_str().unwrap();
     assert!(
@@ -164,7 +164,7 @@ async fn the_lens_runs_exactly_its_test_and_follows_edits() {
     let summary = r["summary"].as_str().unwrap();
     assert!(
         summary.starts_with(
-            "test \"health\" FAILED: the rule set does not compile (1 error; first: t.vital:2:20: error: "
+            "FAILED: test \"health\": the rule set does not compile (1 error; first: t.vital:2:20: error: "
         ),
         "{summary}"
     );
@@ -185,7 +185,7 @@ async fn the_lens_runs_exactly_its_test_and_follows_edits() {
     assert_eq!(r["passed"], false);
     assert_eq!(
         r["summary"],
-        "test \"heal\" FAILED: the rule set has no test of that name"
+        "FAILED: test \"heal\": the rule set has no test of that name"
     );
     c.shutdown().await;
 }

@@ -76,7 +76,7 @@ fn the_binary_speaks_json_rpc_on_stdio() {
         reply = recv(&mut stdout);
     }
     assert_eq!(reply["result"]["passed"], true, "{reply}");
-    assert_eq!(reply["result"]["summary"], "test \"big x\" passed");
+    assert_eq!(reply["result"]["summary"], "passed: test \"big x\"");
     send(
         &mut stdin,
         r#"{"jsonrpc":"2.0","id":2,"method":"shutdown","params":null}"#,

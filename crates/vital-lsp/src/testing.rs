@@ -17,7 +17,8 @@ pub struct Verdict {
     pub generation: u64,
 }
 
-/// Run the test `name` of the rule set.
+/// Run the test `name` of the rule set. The summary starts with the
+/// verdict (`passed: …`, `FAILED: …`), so a toast cut short still shows it.
 pub fn run(a: &Analysis, name: &str) -> Verdict {
     let verdict = |passed: bool, summary: String, details: String| Verdict {
         passed,
@@ -45,7 +46,7 @@ pub fn run(a: &Analysis, name: &str) -> Verdict {
         return verdict(
             false,
             format!(
-                "test {name:?} FAILED: the rule set does not compile ({n} error{}; first: {first})",
+                "FAILED: test {name:?}: the rule set does not compile ({n} error{}; first: {first})",
                 if n == 1 { "" } else { "s" }
             ),
             format!(
@@ -58,7 +59,7 @@ pub fn run(a: &Analysis, name: &str) -> Verdict {
     let Some(test) = rules.tests.iter().find(|t| t.name == name) else {
         return verdict(
             false,
-            format!("test {name:?} FAILED: the rule set has no test of that name"),
+            format!("FAILED: test {name:?}: the rule set has no test of that name"),
             format!(
                 "test {name:?} FAILED: the rule set has no test of that name (its tests: {})\n",
                 rules
@@ -76,7 +77,7 @@ pub fn run(a: &Analysis, name: &str) -> Verdict {
     if result.passed() {
         return verdict(
             true,
-            format!("test {name:?} passed"),
+            format!("passed: test {name:?}"),
             format!("test {name:?} ({at}) passed\n"),
         );
     }
@@ -99,7 +100,7 @@ pub fn run(a: &Analysis, name: &str) -> Verdict {
     verdict(
         false,
         format!(
-            "test {name:?} FAILED: {first}{}",
+            "FAILED: test {name:?}: {first}{}",
             if n > 1 {
                 format!(" (and {} more)", n - 1)
             } else {
