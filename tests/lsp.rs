@@ -87,6 +87,11 @@ async fn a_whole_editing_session() {
     assert_eq!(unknown["severity"], 1);
     // Problems shows `source(code)`: `vital(unknown-name)`, not `vital(vital::unknown-name)`
     assert_eq!(unknown["source"], "vital");
+    // the message is plain text: names quoted ‘so’, not in Markdown backticks
+    // (`vital check` keeps them)
+    let message = unknown["message"].as_str().unwrap();
+    assert!(message.contains("‘logins’"), "{message}");
+    assert!(!message.contains('`'), "{message}");
 
     // code action: the quick fix for the percent
     let actions = c
@@ -379,7 +384,7 @@ async fn a_whole_editing_session() {
         .iter()
         .map(|h| h["label"].as_str().unwrap())
         .collect();
-    assert_eq!(labels, vec!["= 40%", "= 60%"]);
+    assert_eq!(labels, vec!["40% of health", "60% of health"]);
 
     // code lens on the test block
     let lens = c

@@ -189,7 +189,8 @@ fn random_edits_and_positions() {
                         vital_lsp::convert::Encoding::Utf16,
                     ),
                     d.code.name().to_string(),
-                    d.message.clone(),
+                    // plain text over LSP: `name` quoted ‘name’
+                    vital_lsp::plain(&d.message),
                 )
             })
             .collect();

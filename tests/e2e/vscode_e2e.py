@@ -507,12 +507,12 @@ def main() -> int:
                 open_file(page, "scores.vital")
                 page.wait_for_function(
                     """() => [...document.querySelectorAll('.editor-group-container.active .view-line')]
-                              .some(l => /weight 25\\s*= 25%/.test(l.textContent.replace(/\\u00a0/g, ' ')))""",
+                              .some(l => /weight 25\\s*25% of health/.test(l.textContent.replace(/\\u00a0/g, ' ')))""",
                     timeout=WAIT_MS,
                 )
                 hinted = [l for l in visible_lines(page) if "weight" in l]
                 print(f"lines with hints: {hinted}")
-                check(any(re.search(r"weight 25\s*= 25%", l) for l in hinted), f"no hint: {hinted}")
+                check(any(re.search(r"weight 25\s*25% of health", l) for l in hinted), f"no hint: {hinted}")
 
             with run.step("a test lens runs its test and turns passed"):
                 open_file(page, "tests.vital")

@@ -34,7 +34,7 @@ pub fn quick_fixes(
                 kind: Some(CodeActionKind::QUICKFIX),
                 diagnostics: Some(vec![Diagnostic {
                     range: a.range(f, d.span, enc),
-                    message: d.message.clone(),
+                    message: crate::diagnostics::plain(&d.message),
                     code: Some(NumberOrString::String(d.code.name().to_string())),
                     ..Default::default()
                 }]),

@@ -125,11 +125,12 @@ pub fn inlay_hints(a: &Analysis, f: FileId, enc: Encoding) -> Vec<InlayHint> {
         let share = vital_check::value::to_f64(w) / total * 100.0;
         out.push(InlayHint {
             position: a.position(f, s.weight.span.end, enc),
-            label: InlayHintLabel::String(format!("= {share:.0}%")),
+            // read as a sentence: `weight 25  25% of health`
+            label: InlayHintLabel::String(format!("{share:.0}% of health")),
             kind: None,
             text_edits: None,
             tooltip: Some(InlayHintTooltip::String(format!(
-                "{}'s share of health: weight {} of {}",
+                "{} counts for {share:.0}% of health: weight {} of {} in all",
                 s.name.name, s.weight.text, total
             ))),
             padding_left: Some(true),

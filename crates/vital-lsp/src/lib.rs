@@ -32,6 +32,7 @@ pub mod state;
 mod symbols;
 pub mod testing;
 
+pub use diagnostics::plain;
 pub use server::Backend;
 pub use state::State;
 
