@@ -51,6 +51,7 @@ async fn a_whole_editing_session() {
         "referencesProvider",
         "renameProvider",
         "documentFormattingProvider",
+        "documentRangeFormattingProvider",
         "semanticTokensProvider",
         "codeActionProvider",
         "inlayHintProvider",
@@ -502,4 +503,86 @@ async fn utf8_positions_when_the_client_offers_them() {
         assert!(h["error"].is_null());
         c.request("shutdown", json!(null)).await;
     }
+}
+
+/// Apply LSP text edits (line/character in UTF-16; ASCII texts here).
+fn apply(text: &str, edits: &Value) -> String {
+    let offset = |p: &Value| {
+        let line = p["line"].as_u64().unwrap() as usize;
+        let col = p["character"].as_u64().unwrap() as usize;
+        let start: usize = text.split_inclusive('\n').take(line).map(str::len).sum();
+        start + col
+    };
+    let mut edits: Vec<(usize, usize, String)> = edits
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                offset(&e["range"]["start"]),
+                offset(&e["range"]["end"]),
+                e["newText"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    edits.sort_by_key(|e| std::cmp::Reverse(e.0));
+    let mut out = text.to_string();
+    for (a, b, t) in edits {
+        out.replace_range(a..b, &t);
+    }
+    out
+}
+
+async fn format(c: &mut Client, file: &str, a: (u32, u32), b: (u32, u32)) -> Value {
+    let req = json!({"textDocument": {"uri": file}, "range": {"start": pos(a.0, a.1), "end": pos(b.0, b.1)},
+                     "options": {"tabSize": 2, "insertSpaces": true}});
+    c.request("textDocument/rangeFormatting", req).await["result"].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn range_formatting_formats_the_declarations_a_selection_touches() {
+    let dir = workspace();
+    let file = uri(&dir.path().join("rules").join("messy.vital"));
+    let mut c = Client::start();
+    c.init(&[dir.path()]).await;
+    // four declarations, none formatted; the third does not parse
+    let text = "when  arr>1   add 1 to support\n\n## Big accounts.\nwhen tier==enterprise add 2 to   support   # note\nwhen arr >\nscore  extra   weight 1\n";
+    c.open(&file, 1, text).await;
+
+    // a selection inside the second declaration: only its line changes
+    // (its documentation, the blank line and the others stay as they are)
+    let edits = format(&mut c, &file, (3, 6), (3, 12)).await;
+    assert_eq!(edits.as_array().unwrap().len(), 1, "{edits}");
+    assert_eq!(
+        apply(text, &edits),
+        "when  arr>1   add 1 to support\n\n## Big accounts.\nwhen tier == enterprise add 2 to support  # note\nwhen arr >\nscore  extra   weight 1\n"
+    );
+
+    // a cursor in the first: that one
+    let edits = format(&mut c, &file, (0, 3), (0, 3)).await;
+    assert_eq!(
+        apply(text, &edits),
+        text.replacen(
+            "when  arr>1   add 1 to support",
+            "when arr > 1 add 1 to support",
+            1
+        )
+    );
+
+    // whole lines 0..4 (ending at the start of line 4): the first two; the
+    // broken third is not touched, nor the score after it
+    let edits = format(&mut c, &file, (0, 0), (4, 0)).await;
+    assert_eq!(edits.as_array().unwrap().len(), 2, "{edits}");
+    // everything: the broken declaration stays, the score is formatted
+    let edits = format(&mut c, &file, (0, 0), (6, 0)).await;
+    assert_eq!(
+        apply(text, &edits),
+        "when arr > 1 add 1 to support\n\n## Big accounts.\nwhen tier == enterprise add 2 to support  # note\nwhen arr >\nscore extra weight 1\n"
+    );
+    // a formatted declaration: no edit
+    let done = apply(text, &edits);
+    c.replace(&file, 2, &done).await;
+    let edits = format(&mut c, &file, (0, 0), (0, 5)).await;
+    assert_eq!(edits, json!([]));
+    c.shutdown().await;
 }

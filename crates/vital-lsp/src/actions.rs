@@ -63,3 +63,68 @@ pub fn format(text: &str, enc: Encoding) -> Option<Vec<TextEdit>> {
         new_text: formatted,
     }])
 }
+
+/// Range formatting: each declaration the range touches (a cursor touches
+/// the one it is in) formatted on its own, from the start of its line to
+/// its end (with a comment that ends its line); nothing else moves. A
+/// declaration that does not parse is left as it is.
+pub fn format_range(text: &str, range: Range, enc: Encoding) -> Vec<TextEdit> {
+    let a = convert::offset(text, range.start, enc);
+    let b = convert::offset(text, range.end, enc).max(a);
+    let parsed = vital_syntax::parse(FileId(0), text);
+    let crlf = text.contains("\r\n");
+    let mut out = Vec::new();
+    for cut in &parsed.cuts {
+        // a selection touches what it overlaps (a whole-line selection ends
+        // at the next line's start, which it does not touch); a cursor, the
+        // declaration it is in or at either end of
+        let touched = if a < b {
+            cut.span.start < b && cut.span.end > a
+        } else {
+            cut.span.start <= a && a <= cut.span.end
+        };
+        if !touched {
+            continue;
+        }
+        // from its line's start when only blanks come before it
+        let line_start = text[..cut.span.start].rfind('\n').map_or(0, |i| i + 1);
+        let start = if text[line_start..cut.span.start].trim().is_empty() {
+            line_start
+        } else {
+            cut.span.start
+        };
+        // to its line's end when only a comment comes after it
+        let line_end = text[cut.span.end..]
+            .find('\n')
+            .map_or(text.len(), |i| cut.span.end + i);
+        let rest = text[cut.span.end..line_end].trim();
+        let end = if rest.is_empty() || rest.starts_with('#') {
+            line_end
+        } else {
+            cut.span.end
+        };
+        let end = if text[..end].ends_with('\r') {
+            end - 1
+        } else {
+            end
+        };
+        let original = &text[start..end];
+        let Ok(formatted) = vital_syntax::format::format_source(FileId(0), original) else {
+            continue;
+        };
+        let mut formatted = formatted.trim_end_matches(['\n', '\r']).to_string();
+        if crlf && !formatted.contains("\r\n") {
+            formatted = formatted.replace('\n', "\r\n");
+        }
+        if formatted != original {
+            out.push(TextEdit {
+                range: Range::new(
+                    convert::position(text, start, enc),
+                    convert::position(text, end, enc),
+                ),
+                new_text: formatted,
+            });
+        }
+    }
+    out
+}

@@ -426,6 +426,16 @@ impl State {
         actions::format(&text, self.encoding)
     }
 
+    /// The declarations `range` touches, formatted (`textDocument/rangeFormatting`).
+    pub fn format_range(&mut self, uri: &Uri, range: Range) -> Option<Vec<TextEdit>> {
+        let path = path_of(uri)?;
+        let text = match self.docs.get(&path) {
+            Some(d) => d.text.clone(),
+            None => load::decode(std::fs::read(&path).ok()?).ok()?.0,
+        };
+        Some(actions::format_range(&text, range, self.encoding))
+    }
+
     pub fn code_actions(&mut self, uri: &Uri, range: Range) -> Vec<CodeActionOrCommand> {
         let enc = self.encoding;
         self.file(uri)
