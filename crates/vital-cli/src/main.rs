@@ -43,6 +43,9 @@ enum Command {
     /// What a rule change does to every account: base and head rule sets
     /// over the same snapshots.
     Diff(commands::diff::Args),
+    /// Rollups of the results: accounts and value per status, health,
+    /// playbooks, by group.
+    Summary(commands::summary::Args),
     /// Scaffold a project: vital.toml and a rule set, from a sample file
     /// (`--from`) or an example.
     Init(commands::init::Args),
@@ -59,5 +62,6 @@ fn main() -> ExitCode {
         Command::History(a) => commands::history::run(a),
         Command::Init(a) => commands::init::run(a),
         Command::Diff(a) => commands::diff::run(a),
+        Command::Summary(a) => commands::summary::run(a),
     }
 }

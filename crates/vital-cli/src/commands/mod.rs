@@ -9,6 +9,7 @@ pub mod init;
 pub mod lsp;
 pub mod project;
 pub mod run;
+pub mod summary;
 pub mod test;
 pub mod test_report;
 

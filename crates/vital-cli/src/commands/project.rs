@@ -97,6 +97,31 @@ pub struct Scoring {
     pub inputs: Vec<vital_input::Input>,
     pub mapping: vital_eval::Mapping,
     pub gates: vital_project::Gates,
+    /// What reports need from the project file.
+    pub settings: Settings,
+}
+
+/// The project file's settings for reports (`vital summary`, `vital
+/// report`): its name, the rule set's `value` and `at_risk`.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    pub title: Option<String>,
+    pub value: Option<String>,
+    pub at_risk: Option<Vec<String>>,
+}
+
+impl Settings {
+    pub fn of(project: Option<&Project>, rs: Option<&vital_project::RuleSet>) -> Settings {
+        Settings {
+            title: project.and_then(|p| p.name.clone()),
+            value: rs.and_then(|r| r.value.as_ref().map(|v| v.value.clone())),
+            at_risk: rs.and_then(|r| {
+                r.at_risk
+                    .as_ref()
+                    .map(|l| l.iter().map(|v| v.value.clone()).collect())
+            }),
+        }
+    }
 }
 
 /// Resolve and load what `run`/`explain` score; problems are reported and
@@ -161,6 +186,7 @@ pub fn load_scoring(
         inputs,
         mapping,
         gates,
+        settings: Settings::of(project.as_ref(), chosen),
     })
 }
 

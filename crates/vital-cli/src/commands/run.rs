@@ -59,14 +59,14 @@ pub enum OutFormat {
 
 /// Which snapshots of an account are reported.
 #[derive(Debug, Clone, Copy)]
-enum Pick {
+pub(crate) enum Pick {
     Latest,
     All,
     AsOf(NaiveDate),
 }
 
 /// Indices of the snapshots of a group that are reported.
-fn chosen(group: &[Snapshot], pick: Pick) -> Vec<usize> {
+pub(crate) fn chosen(group: &[Snapshot], pick: Pick) -> Vec<usize> {
     let latest = |cut: Option<NaiveDate>| {
         group
             .iter()

@@ -1,0 +1,491 @@
+//! `vital summary`: rollups of a run's results, or of the latest results in
+//! the history store (docs/report.md). The numbers are `vital_report`'s;
+//! this file resolves the rule set and the project's settings, scores the
+//! inputs as `vital run` does (or reads the store) and turns results into
+//! `vital_report::Account`s.
+
+use super::project::{self, load_scoring, Settings};
+use super::run::{chosen, Pick};
+use super::{fail, load_rules, Loaded};
+use rayon::prelude::*;
+use rust_decimal::Decimal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use vital_check::ir::Type;
+use vital_eval::{Engine, Outcome, Snapshot};
+use vital_input::{Reader, RejectionLog, Select};
+use vital_report::{Account, Frame, Reason, Summary};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The rule set (a directory or files; default: the project's, else `.`).
+    #[arg(long)]
+    rules: Option<PathBuf>,
+    /// A rule set of vital.toml, by name.
+    #[arg(long, value_name = "NAME")]
+    ruleset: Option<String>,
+    /// Snapshot files, as for `vital run` (default: the project's `inputs`).
+    files: Vec<PathBuf>,
+    /// Group by these enum or text signals (`--by tier,csm` or `--by tier
+    /// --by csm`).
+    #[arg(long, value_name = "SIGNAL", value_delimiter = ',')]
+    by: Vec<String>,
+    /// The money signal that is an account's value (default: `value` of
+    /// vital.toml).
+    #[arg(long, value_name = "SIGNAL")]
+    value: Option<String>,
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
+    /// Summarise the latest stored result of each account instead of
+    /// scoring snapshots (the store of `--history`, else of vital.toml).
+    #[arg(long, conflicts_with = "files")]
+    stored: bool,
+    /// The history store: a SQLite file or a postgres:// URL (implies
+    /// `--stored`).
+    #[arg(long, value_name = "PATH|URL", conflicts_with = "files")]
+    history: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Table,
+    Csv,
+    Json,
+    Jsonl,
+}
+
+pub fn run(args: Args) -> ExitCode {
+    let summary = if args.stored || args.history.is_some() {
+        stored_summary(&args)
+    } else {
+        run_summary(&args)
+    };
+    let summary = match summary {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let text = match args.format {
+        Format::Table => vital_report::table(&summary),
+        Format::Csv => vital_report::csv(&summary),
+        Format::Json => vital_report::json(&summary),
+        Format::Jsonl => vital_report::jsonl(&summary),
+    };
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => fail(format!("cannot write the summary: {e}")),
+    }
+}
+
+fn run_summary(args: &Args) -> Result<Summary, ExitCode> {
+    let mut scoring = load_scoring(args.rules.as_deref(), &args.files, args.ruleset.as_deref())?;
+    let inputs = std::mem::take(&mut scoring.inputs);
+    let ruleset = scoring.loaded.ruleset().ok_or(ExitCode::from(1))?;
+    let engine = Engine::new(ruleset);
+    let lens =
+        Lens::new(&engine, &scoring.settings, &args.by, args.value.as_deref()).map_err(fail)?;
+    let scored = score(
+        inputs,
+        &scoring.mapping,
+        scoring.gates.require_columns,
+        &engine,
+        false,
+        |s, o| lens.account(s, o),
+    )?;
+    Ok(lens.summary(scored.accounts, "run", scored.records, scored.rejected))
+}
+
+fn stored_summary(args: &Args) -> Result<Summary, ExitCode> {
+    let (loaded, settings) = rules_only(args.rules.as_deref(), args.ruleset.as_deref())?;
+    let ruleset = loaded.ruleset().ok_or(ExitCode::from(1))?;
+    let engine = Engine::new(ruleset);
+    let lens = Lens::new(&engine, &settings, &args.by, args.value.as_deref()).map_err(fail)?;
+    let mut store = match super::run::history::open_store(args.history.as_deref()) {
+        Ok(Some(s)) => s,
+        Ok(None) => return Err(fail(
+            "no history store: give `--history PATH|URL`, or set `[history] store` in vital.toml",
+        )),
+        Err(e) => return Err(fail(e)),
+    };
+    let stored = latest_stored(&mut store, &lens).map_err(fail)?;
+    if stored.accounts.is_empty() {
+        return Err(fail(format!(
+            "the history store {} holds no results; `vital run` records them",
+            vital_store::shown_location(&store.location)
+        )));
+    }
+    Ok(lens.summary(stored.accounts, "store", stored.records, stored.rejected))
+}
+
+/// The rule set a command reads stored results with, and the project's
+/// settings for it (no inputs needed).
+pub(crate) fn rules_only(
+    rules: Option<&Path>,
+    ruleset: Option<&str>,
+) -> Result<(Loaded, Settings), ExitCode> {
+    let found = project::discover()?;
+    let chosen = match &found {
+        Some(p) => project::pick(p, ruleset, rules, false)?,
+        None if ruleset.is_some() => return Err(fail(
+            "`--ruleset` names a rule set of vital.toml, and there is no vital.toml here or above",
+        )),
+        None => None,
+    };
+    let path = match (rules, chosen) {
+        (Some(r), _) => r.to_path_buf(),
+        (None, Some(rs)) => project::shown(&rs.path),
+        (None, None) => PathBuf::from("."),
+    };
+    let loaded = load_rules(&path)?;
+    Ok((loaded, Settings::of(found.as_ref(), chosen)))
+}
+
+/// How results become [`Account`]s: the frame, and where the grouping and
+/// value signals are.
+pub(crate) struct Lens<'e> {
+    pub engine: &'e Engine<'e>,
+    pub frame: Frame,
+    by: Vec<(usize, Type)>,
+    value: Option<usize>,
+}
+
+impl<'e> Lens<'e> {
+    pub fn new(
+        engine: &'e Engine<'e>,
+        settings: &Settings,
+        by: &[String],
+        value: Option<&str>,
+    ) -> Result<Lens<'e>, String> {
+        let rules = engine.rules;
+        let statuses: Vec<String> = rules.status.iter().map(|a| a.name.clone()).collect();
+        let (healthy, at_risk) = Frame::arms(&statuses, settings.at_risk.as_deref());
+        let signal = |name: &str| rules.signals.iter().position(|s| s.name == name);
+        let mut by_idx = Vec::new();
+        for name in by {
+            let groupable: Vec<&str> = rules
+                .signals
+                .iter()
+                .filter(|s| matches!(s.ty, Type::Text | Type::Enum(_)))
+                .map(|s| s.name.as_str())
+                .collect();
+            let Some(i) = signal(name) else {
+                return Err(format!(
+                    "`--by {name}`: the rule set has no signal `{name}` (enum and text signals: {})",
+                    list(&groupable)
+                ));
+            };
+            let ty = rules.signals[i].ty;
+            if !matches!(ty, Type::Text | Type::Enum(_)) {
+                return Err(format!(
+                    "`--by {name}`: results are grouped by enum or text signals, and `{name}` is not one (enum and text signals: {})",
+                    list(&groupable)
+                ));
+            }
+            by_idx.push((i, ty));
+        }
+        let value_name = value.map(str::to_string).or_else(|| settings.value.clone());
+        let value_idx = match &value_name {
+            None => None,
+            Some(name) => match signal(name) {
+                Some(i) if rules.signals[i].ty == Type::Money => Some(i),
+                Some(_) => {
+                    return Err(format!(
+                        "`{name}` is not a money signal; an account's value is one"
+                    ))
+                }
+                None => {
+                    return Err(format!(
+                        "the rule set has no signal `{name}` for the account value"
+                    ))
+                }
+            },
+        };
+        Ok(Lens {
+            engine,
+            frame: Frame {
+                title: settings.title.clone(),
+                statuses,
+                healthy,
+                at_risk,
+                playbooks: engine.playbooks.clone(),
+                by: by.to_vec(),
+                value: value_name,
+            },
+            by: by_idx,
+            value: value_idx,
+        })
+    }
+
+    /// One scored snapshot as an account of the rollup.
+    pub fn account(&self, s: &Snapshot, o: &Outcome) -> Account {
+        let rules = self.engine.rules;
+        let get = |i: usize| s.signals.get(i).filter(|v| !v.is_missing());
+        Account {
+            account: s.account.to_string(),
+            as_of: Some(s.as_of),
+            health: o.scored.health,
+            status: o.status.map(|a| a.index()),
+            value: self.value.and_then(|i| get(i)?.as_num()),
+            group: self
+                .by
+                .iter()
+                .map(|(i, ty)| {
+                    get(*i).map(|v| match v {
+                        vital_check::value::Value::Text(t) => t.to_string(),
+                        v => rules.show_value(v, *ty),
+                    })
+                })
+                .collect(),
+            triggered: o.triggered.iter().map(|p| *p as usize).collect(),
+            started: o.started.iter().map(|p| *p as usize).collect(),
+            reasons: reasons(self.engine, o),
+        }
+    }
+
+    pub fn summary(
+        &self,
+        accounts: Vec<Account>,
+        source: &str,
+        records: usize,
+        rejected: usize,
+    ) -> Summary {
+        let (total, groups) = vital_report::summarize(&self.frame, &accounts);
+        Summary {
+            frame: self.frame.clone(),
+            as_of: accounts.iter().filter_map(|a| a.as_of).max(),
+            source: source.into(),
+            records,
+            rejected,
+            total,
+            groups,
+        }
+    }
+
+    /// An account from a stored result and the stored snapshot's signals.
+    fn stored(&self, name: String, row: &StoredRow) -> Account {
+        let rules = self.engine.rules;
+        let signals: serde_json::Map<String, serde_json::Value> = row
+            .signals
+            .as_deref()
+            .and_then(|t| serde_json::from_str(t).ok())
+            .unwrap_or_default();
+        let get = |i: usize| {
+            let v = signals.get(&rules.signals.get(i)?.name)?;
+            match v {
+                serde_json::Value::Null => None,
+                serde_json::Value::String(s) => Some(s.clone()),
+                other => Some(other.to_string()),
+            }
+        };
+        let playbook = |n: &String| self.engine.playbooks.iter().position(|p| p == n);
+        Account {
+            account: name,
+            as_of: Some(row.as_of),
+            health: row
+                .health
+                .and_then(|h| Decimal::try_from(h).ok())
+                .map(|h| vital_report::round(h, 6)),
+            status: row
+                .status
+                .as_ref()
+                .and_then(|s| self.frame.statuses.iter().position(|a| a == s)),
+            value: self.value.and_then(|i| get(i)?.parse().ok()),
+            group: self.by.iter().map(|(i, _)| get(*i)).collect(),
+            triggered: row.triggered.iter().filter_map(playbook).collect(),
+            started: row.started.iter().filter_map(playbook).collect(),
+            reasons: Vec::new(),
+        }
+    }
+}
+
+fn list(names: &[&str]) -> String {
+    if names.is_empty() {
+        "none".into()
+    } else {
+        names
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// The adjustments that lowered an account's scores the most (with
+/// explanation on), worst first, at most three.
+fn reasons(engine: &Engine<'_>, o: &Outcome) -> Vec<Reason> {
+    let Some(ex) = &o.explain else {
+        return Vec::new();
+    };
+    let rules = engine.rules;
+    let mut out: Vec<Reason> = Vec::new();
+    for (score, se) in rules.scores.iter().zip(&ex.scores) {
+        for (a, amount) in &se.applied {
+            if amount.is_sign_negative() && !amount.is_zero() {
+                let Some(adj) = rules.adjustments.get(*a) else {
+                    continue;
+                };
+                out.push(Reason {
+                    rule: adj
+                        .name
+                        .clone()
+                        .unwrap_or_else(|| format!("adjustment of `{}`", score.name)),
+                    score: score.name.clone(),
+                    amount: *amount,
+                });
+            }
+        }
+    }
+    out.sort_by_key(|r| r.amount);
+    out.truncate(3);
+    out
+}
+
+/// What scoring the inputs gave.
+pub(crate) struct Scored<T> {
+    pub accounts: Vec<T>,
+    pub records: usize,
+    pub rejected: usize,
+}
+
+/// Read the inputs as `vital run` does and evaluate each account's latest
+/// snapshot (rejections reported on stderr); `each` turns a result into
+/// what the caller keeps.
+pub(crate) fn score<T: Send>(
+    inputs: Vec<vital_input::Input>,
+    mapping: &vital_eval::Mapping,
+    require_columns: bool,
+    engine: &Engine<'_>,
+    explain: bool,
+    each: impl Fn(&Snapshot, &Outcome) -> T + Sync,
+) -> Result<Scored<T>, ExitCode> {
+    let ruleset = engine.rules;
+    let schema = vital_eval::Schema::with_mapping(ruleset, mapping);
+    let mut reader =
+        Reader::with_gates(&schema, inputs, Select::All, require_columns).map_err(fail)?;
+    let stderr = std::io::stderr();
+    let mut errors = stderr.lock();
+    let mut log = RejectionLog::default();
+    let mut records = 0usize;
+    let mut accounts: Vec<T> = Vec::new();
+    loop {
+        let batch = match reader.next_batch() {
+            Ok(Some(b)) => b,
+            Ok(None) => break,
+            Err(e) => return Err(fail(e)),
+        };
+        records += batch.records;
+        for r in &batch.rejections {
+            log.record(r, &mut errors);
+        }
+        let each = &each;
+        let kept: Vec<T> = batch
+            .groups
+            .into_par_iter()
+            .flat_map_iter(|group| {
+                let picked = chosen(&group, Pick::Latest);
+                let outcomes = if picked.is_empty() {
+                    Vec::new()
+                } else {
+                    engine.evaluate_group(&group, explain)
+                };
+                picked
+                    .into_iter()
+                    .filter_map(|i| Some(each(group.get(i)?, outcomes.get(i)?)))
+                    .collect::<Vec<T>>()
+            })
+            .collect();
+        accounts.extend(kept);
+    }
+    log.finish(records, &|s| reader.column_hint(s), &mut errors);
+    Ok(Scored {
+        accounts,
+        records,
+        rejected: log.total(),
+    })
+}
+
+/// One stored result with its snapshot's signals.
+pub(crate) struct StoredRow {
+    pub as_of: chrono::NaiveDate,
+    pub health: Option<f64>,
+    pub status: Option<String>,
+    pub triggered: Vec<String>,
+    pub started: Vec<String>,
+    pub signals: Option<String>,
+}
+
+fn names(p: Option<&vital_store::db::Param>) -> Vec<String> {
+    p.and_then(|p| p.text())
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default()
+}
+
+/// Every stored result (`latest`: only each account's latest), with the
+/// account's name, oldest first.
+pub(crate) fn stored_rows(
+    store: &mut vital_store::Store,
+    latest: bool,
+) -> Result<Vec<(String, StoredRow)>, String> {
+    let filter = if latest {
+        "JOIN (SELECT account_id, max(as_of) AS latest FROM results GROUP BY account_id) l \
+         ON l.account_id = r.account_id AND l.latest = r.as_of "
+    } else {
+        ""
+    };
+    let sql = format!(
+        "SELECT a.name, r.as_of, r.health, r.status, r.triggered, r.started, s.signals \
+         FROM results r JOIN accounts a ON a.id = r.account_id {filter}\
+         LEFT JOIN snapshots s ON s.account_id = r.account_id AND s.as_of = r.as_of \
+         ORDER BY r.as_of, a.name"
+    );
+    let rows = store.query(&sql, &[]).map_err(|e| e.to_string())?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            let name = r.first()?.text()?;
+            let row = StoredRow {
+                as_of: r.get(1)?.date()?,
+                health: r.get(2).and_then(|p| p.real()),
+                status: r.get(3).and_then(|p| p.text()),
+                triggered: names(r.get(4)),
+                started: names(r.get(5)),
+                signals: r.get(6).and_then(|p| p.text()),
+            };
+            Some((name, row))
+        })
+        .collect())
+}
+
+/// The latest stored results, and the records of the latest run.
+struct Stored {
+    accounts: Vec<Account>,
+    records: usize,
+    rejected: usize,
+}
+
+fn latest_stored(store: &mut vital_store::Store, lens: &Lens<'_>) -> Result<Stored, String> {
+    let accounts = stored_rows(store, true)?
+        .into_iter()
+        .map(|(name, row)| lens.stored(name, &row))
+        .collect();
+    let run = store
+        .query(
+            "SELECT records, rejected FROM runs WHERE finished_at IS NOT NULL ORDER BY id DESC LIMIT 1",
+            &[],
+        )
+        .map_err(|e| e.to_string())?;
+    let count = |i: usize| {
+        run.first()
+            .and_then(|r| r.get(i))
+            .and_then(|p| p.int())
+            .unwrap_or(0)
+            .max(0) as usize
+    };
+    Ok(Stored {
+        accounts,
+        records: count(0),
+        rejected: count(1),
+    })
+}

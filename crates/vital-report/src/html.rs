@@ -1,0 +1,1 @@
+//! `vital report`: one self-contained HTML file.

@@ -1,0 +1,243 @@
+//! `vital summary` through the real binary on the bundled examples. The
+//! expected numbers were computed independently (Python's `decimal` over
+//! `vital run --format jsonl` joined with each account's latest snapshot
+//! for its signals) and are written here as literals.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use serde_json::Value;
+use support::{root, stderr, stdout, vital_in};
+
+fn example(name: &str) -> std::path::PathBuf {
+    root().join("examples").join(name)
+}
+
+fn json_of(dir: &std::path::Path, args: &[&str]) -> Value {
+    let o = vital_in(dir, args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    serde_json::from_str(&stdout(&o)).expect("one JSON document")
+}
+
+fn group<'a>(doc: &'a Value, signal: &str, value: Option<&str>) -> &'a Value {
+    doc["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["group"][signal].as_str() == value)
+        .unwrap_or_else(|| panic!("no group {signal} = {value:?}"))
+}
+
+#[test]
+fn support_health_by_plan() {
+    let doc = json_of(
+        &example("support-health"),
+        &["summary", "--by", "support_plan", "--format", "json"],
+    );
+    assert_eq!(doc["source"], "run");
+    assert_eq!(doc["as_of"], "2026-11-01");
+    assert_eq!(doc["records"], 1500);
+    assert_eq!(doc["rejected"], 0);
+    // no `at_risk` in vital.toml: the last arm is at risk, the first healthy
+    assert_eq!(doc["at_risk_statuses"], serde_json::json!(["danger"]));
+    assert_eq!(doc["healthy_statuses"], serde_json::json!(["champion"]));
+    let t = &doc["total"];
+    assert_eq!(t["accounts"], 500);
+    assert_eq!(t["statuses"]["champion"]["accounts"], 192);
+    assert_eq!(t["statuses"]["needs_attention"]["accounts"], 187);
+    assert_eq!(t["statuses"]["danger"]["accounts"], 121);
+    assert_eq!(t["health"]["mean"], 64.16);
+    assert_eq!(t["health"]["median"], 68.25);
+    assert_eq!(t["at_risk"]["accounts"], 121);
+    assert_eq!(t["at_risk"]["share"], 24.2);
+    assert_eq!(t["healthy"]["share"], 38.4);
+    assert!(t.get("value").is_none(), "no value signal configured");
+    assert_eq!(t["playbooks"]["support recovery"]["triggered"], 166);
+    assert_eq!(t["playbooks"]["support recovery"]["started"], 67);
+    assert_eq!(t["playbooks"]["expansion"]["triggered"], 43);
+    assert_eq!(t["playbooks"]["expansion"]["started"], 22);
+    assert_eq!(doc["groups"].as_array().unwrap().len(), 3);
+    // (plan, accounts, mean, median, champion, needs_attention, danger, support recovery triggered, started)
+    let expected = [
+        ("basic", 90, 52.93, 58.45, 24, 36, 30, 34, 9),
+        ("premier", 142, 68.13, 71.85, 64, 48, 30, 45, 19),
+        ("standard", 268, 65.83, 69.85, 104, 103, 61, 87, 39),
+    ];
+    for (plan, n, mean, median, c, na, d, tr, st) in expected {
+        let g = group(&doc, "support_plan", Some(plan));
+        assert_eq!(g["accounts"], n, "{plan}");
+        assert_eq!(g["health"]["mean"], mean, "{plan}");
+        assert_eq!(g["health"]["median"], median, "{plan}");
+        assert_eq!(g["statuses"]["champion"]["accounts"], c, "{plan}");
+        assert_eq!(g["statuses"]["needs_attention"]["accounts"], na, "{plan}");
+        assert_eq!(g["statuses"]["danger"]["accounts"], d, "{plan}");
+        assert_eq!(g["at_risk"]["accounts"], d, "{plan}");
+        assert_eq!(
+            g["playbooks"]["support recovery"]["triggered"], tr,
+            "{plan}"
+        );
+        assert_eq!(g["playbooks"]["support recovery"]["started"], st, "{plan}");
+    }
+}
+
+#[test]
+fn digital_signals_value_weighted() {
+    let dir = example("digital-signals");
+    let doc = json_of(
+        &dir,
+        &["summary", "--by", "exec_sponsor", "--format", "json"],
+    );
+    assert_eq!(doc["value_signal"], "arr");
+    assert_eq!(
+        doc["at_risk_statuses"],
+        serde_json::json!(["at_risk", "danger"]),
+        "status order, not vital.toml's order"
+    );
+    let t = &doc["total"];
+    assert_eq!(t["accounts"], 2000);
+    assert_eq!(t["value"], 176896296.48);
+    assert_eq!(t["statuses"]["thriving"]["accounts"], 679);
+    assert_eq!(t["statuses"]["thriving"]["value"], 63393435.72);
+    assert_eq!(t["statuses"]["steady"]["value"], 55243557.55);
+    assert_eq!(t["statuses"]["at_risk"]["accounts"], 412);
+    assert_eq!(t["statuses"]["at_risk"]["value"], 34218809.12);
+    assert_eq!(t["statuses"]["danger"]["accounts"], 239);
+    assert_eq!(t["statuses"]["danger"]["value"], 24040494.09);
+    assert_eq!(t["at_risk"]["accounts"], 651);
+    assert_eq!(t["at_risk"]["value"], 58259303.21);
+    assert_eq!(t["health"]["mean"], 63.79);
+    assert_eq!(t["health"]["median"], 65.15);
+    assert_eq!(t["health"]["weighted"], 63.8);
+    assert_eq!(t["playbooks"]["save playbook"]["triggered"], 382);
+    assert_eq!(t["playbooks"]["save playbook"]["started"], 159);
+    assert_eq!(doc["groups"].as_array().unwrap().len(), 528);
+    let g = group(&doc, "exec_sponsor", Some("Aisha Becker"));
+    assert_eq!(g["accounts"], 3);
+    assert_eq!(g["value"], 222365.62);
+    assert_eq!(g["health"]["mean"], 61.17);
+    assert_eq!(g["health"]["median"], 57.6);
+    assert_eq!(g["health"]["weighted"], 58.98);
+    assert_eq!(g["at_risk"]["value"], 13199.05);
+    // accounts without a sponsor: one group, sorted last
+    let none = doc["groups"].as_array().unwrap().last().unwrap();
+    assert_eq!(none["group"]["exec_sponsor"], Value::Null);
+    assert_eq!(none["accounts"], 390);
+    assert_eq!(none["value"], 35179381.9);
+    assert_eq!(none["health"]["mean"], 49);
+    assert_eq!(none["health"]["median"], 46.95);
+    assert_eq!(none["health"]["weighted"], 49.52);
+    assert_eq!(none["at_risk"]["accounts"], 251);
+    assert_eq!(none["at_risk"]["value"], 21709428.67);
+
+    // CSV: the total row first, then the groups; text values as read
+    let o = vital_in(
+        &dir,
+        &["summary", "--by", "exec_sponsor", "--format", "csv"],
+    );
+    let text = stdout(&o);
+    let mut rd = csv::Reader::from_reader(text.as_bytes());
+    let head = rd.headers().unwrap().clone();
+    let col = |name: &str| head.iter().position(|h| h == name).unwrap();
+    let rows: Vec<csv::StringRecord> = rd.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 529);
+    assert_eq!(&rows[0][0], "(all)");
+    assert_eq!(&rows[0][col("value")], "176896296.48");
+    assert_eq!(&rows[0][col("weighted_health")], "63.8");
+    let becker = rows.iter().find(|r| &r[0] == "Aisha Becker").unwrap();
+    assert_eq!(&becker[col("accounts")], "3");
+    assert_eq!(&becker[col("at_risk_value")], "13199.05");
+    assert_eq!(&rows[528][0], "(none)");
+    assert_eq!(&rows[528][col("accounts")], "390");
+
+    // --value overrides vital.toml; --value of a non-money signal is refused
+    let o = vital_in(&dir, &["summary", "--value", "logins_30d"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("`logins_30d` is not a money signal"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn table_for_people() {
+    let o = vital_in(
+        &example("digital-signals"),
+        &["summary", "--by", "exec_sponsor"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let t = stdout(&o);
+    assert!(
+        t.starts_with(
+            "digital signals example · as of 2026-11-01 · 2,000 accounts · arr 176,896,296\n"
+        ),
+        "{t}"
+    );
+    assert!(
+        t.contains("health: mean 63.79 · median 65.15 · arr-weighted 63.8\n"),
+        "{t}"
+    );
+    assert!(
+        t.contains("at risk (at_risk, danger): 651 (32.6%), arr 58,259,303\n"),
+        "{t}"
+    );
+    assert!(
+        t.contains("  save playbook 382 triggered, 159 started\n"),
+        "{t}"
+    );
+    assert!(t.contains("rejected: 0 of 6,000 records\n"), "{t}");
+    assert!(t.lines().any(|l| l.starts_with("Aisha Becker ")), "{t}");
+}
+
+#[test]
+fn jsonl_total_then_groups() {
+    let o = vital_in(
+        &example("support-health"),
+        &["summary", "--by", "support_plan", "--format", "jsonl"],
+    );
+    let lines = support::jsonl(&o);
+    assert_eq!(lines.len(), 4);
+    assert_eq!(lines[0]["group"], Value::Null);
+    assert_eq!(lines[0]["accounts"], 500);
+    assert_eq!(lines[1]["group"]["support_plan"], "basic");
+    assert_eq!(lines[3]["group"]["support_plan"], "standard");
+    assert_eq!(lines[3]["accounts"], 268);
+}
+
+#[test]
+fn grouping_needs_an_enum_or_text_signal() {
+    let dir = example("support-health");
+    let o = vital_in(&dir, &["summary", "--by", "renewal_date"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("`renewal_date` is not one (enum and text signals: `support_plan`)"),
+        "{}",
+        stderr(&o)
+    );
+    let o = vital_in(&dir, &["summary", "--by", "support_plan,csm"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("no signal `csm`"), "{}", stderr(&o));
+}
+
+/// The latest stored results summarise as the run that recorded them.
+#[test]
+fn stored_results_summarise_as_the_run() {
+    let dir = example("support-health");
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("history.db");
+    let db = db.to_str().unwrap();
+    let o = vital_in(&dir, &["summary", "--history", db]);
+    assert_eq!(o.status.code(), Some(1), "an empty store");
+    assert!(stderr(&o).contains("holds no results"), "{}", stderr(&o));
+    let o = vital_in(&dir, &["run", "--history", db, "--format", "jsonl"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let args = ["summary", "--by", "support_plan", "--format", "json"];
+    let mut from_run = json_of(&dir, &args);
+    let mut stored = json_of(&dir, &[&args[..], &["--history", db]].concat());
+    assert_eq!(stored["source"], "store");
+    assert_eq!(stored["records"], 1500);
+    from_run["source"] = Value::Null;
+    stored["source"] = Value::Null;
+    assert_eq!(from_run, stored);
+}
