@@ -444,6 +444,8 @@ pub struct Tally {
     became_na: usize,
     no_longer_na: usize,
     largest: Vec<(i32, model::Mover)>,
+    /// The smallest |delta| that can still enter `largest` (tenths).
+    floor: i32,
     rules: Vec<[usize; 3]>,
     score_sum: Vec<[i64; 2]>,
     score_n: Vec<[usize; 2]>,
@@ -469,6 +471,7 @@ impl Tally {
             became_na: 0,
             no_longer_na: 0,
             largest: Vec::new(),
+            floor: 0,
             rules: vec![[0; 3]; plan.rules.len()],
             score_sum: vec![[0; 2]; plan.scores.len()],
             score_n: vec![[0; 2]; plan.scores.len()],
@@ -531,7 +534,8 @@ impl Tally {
             (Some(x), Some(y)) => {
                 let d = (y - x).clamp(-1000, 1000);
                 self.deltas[(d + 1000) as usize] += 1;
-                if d != 0 {
+                // a mover is built only when it can make the list
+                if d != 0 && d.abs() >= self.floor {
                     let flips: Vec<model::Flip> = flips(plan, &b.fired, &h.fired);
                     self.largest.push((
                         d,
@@ -617,6 +621,9 @@ impl Tally {
                 .then_with(|| a.1.account.cmp(&b.1.account))
         });
         self.largest.truncate(LARGEST);
+        if self.largest.len() == LARGEST {
+            self.floor = self.largest.last().map_or(0, |m| m.0.abs());
+        }
     }
 
     /// Add another part's counts.
