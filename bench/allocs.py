@@ -9,7 +9,7 @@ alloc, alloc_zeroed, realloc and dealloc; calls between mimalloc's own
 functions are not counted). The fixed cost of start-up (reading and
 checking the rules) cancels in (count(N2) - count(N1)) / (N2 - N1).
 
-    python3 bench/allocs.py FILE [RULES] [N1 N2]
+    python3 bench/allocs.py FILE [RULES] [N1 N2]     # VITAL=path: another binary
 
 Why not a counting #[global_allocator] in a bench binary: the workspace
 forbids `unsafe_code` (a GlobalAlloc impl is unsafe), and this counts the
@@ -81,7 +81,7 @@ def main():
     data = args[0]
     rules = args[1] if len(args) > 1 else os.path.join(ROOT, "bench/rules")
     n1, n2 = (int(args[2]), int(args[3])) if len(args) > 3 else (2000, 12000)
-    binary = os.path.join(ROOT, "target/release/vital")
+    binary = os.environ.get("VITAL") or os.path.join(ROOT, "target/release/vital")
     with tempfile.TemporaryDirectory() as tmp:
         a1, r1, f1 = run(binary, rules, data, n1, tmp)
         a2, r2, f2 = run(binary, rules, data, n2, tmp)

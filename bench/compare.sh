@@ -9,6 +9,7 @@
 #   RUNS=10 bash bench/compare.sh
 #   SKIP_1M=1 SKIP_ALLOCS=1 SKIP_EVAL=1 bash bench/compare.sh
 #   SKIP_BUILD=1 VITAL=path/to/vital bash bench/compare.sh   # a binary built before
+#   PROFILE=dist bash bench/compare.sh       # another cargo profile (default release)
 #
 # Data: bench/gen.py N --events 1-6 --history 0.05 (~100 MB for 200k accounts,
 # 5% of them with a second, earlier snapshot), cached in ${TMPDIR:-/tmp}.
@@ -50,10 +51,11 @@ if ! "$VENV/bin/pip" freeze 2>/dev/null | grep -qxF -f bench/duckdb/requirements
 fi
 PY="$VENV/bin/python"
 
-VITAL=${VITAL:-target/release/vital}
+PROFILE=${PROFILE:-release}
+VITAL=${VITAL:-target/$PROFILE/vital}
 if [ -z "${SKIP_BUILD:-}" ]; then
-  echo "== cargo build --release -p vital-cli"
-  cargo build --release -q -p vital-cli
+  echo "== cargo build --profile $PROFILE -p vital-cli"
+  cargo build --profile "$PROFILE" -q -p vital-cli
 fi
 "$VITAL" test bench/rules > "$OUT/test.txt" || { cat "$OUT/test.txt"; fail "vital test bench/rules"; }
 
@@ -85,6 +87,7 @@ CLI_CMD="$VENV/bin/duckdb -f $OUT/duckdb-cli.sql > $OUT/duckdb-cli.jsonl"
 
 say "# vital run vs DuckDB, $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- crates Cargo.toml Cargo.lock || echo ' + uncommitted changes')"
 say ""
+say "binary: $VITAL"
 say "$N accounts, $records records, $mb MB (bench/gen.py $N ${GEN_ARGS[*]}), rules bench/rules,"
 say "$(nproc) cores, DuckDB $("$PY" -c 'import duckdb; print(duckdb.__version__)') (Python), $("$VENV/bin/duckdb" --version | cut -d' ' -f1) (shell); load at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 say ""
@@ -166,7 +169,7 @@ fi
 if [ -z "${SKIP_ALLOCS:-}" ]; then
   install_tool valgrind valgrind
   echo "== allocations per record (callgrind)"
-  say "python3 bench/allocs.py FILE: $(python3 bench/allocs.py "$DATA" bench/rules)"
+  say "python3 bench/allocs.py FILE: $(VITAL="$VITAL" python3 bench/allocs.py "$DATA" bench/rules)"
   say ""
 fi
 
