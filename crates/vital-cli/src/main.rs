@@ -46,6 +46,9 @@ enum Command {
     /// Rollups of the results: accounts and value per status, health,
     /// playbooks, by group.
     Summary(commands::summary::Args),
+    /// One self-contained HTML report: headline, distribution, status
+    /// over time, groups, accounts at risk.
+    Report(commands::report::Args),
     /// Scaffold a project: vital.toml and a rule set, from a sample file
     /// (`--from`) or an example.
     Init(commands::init::Args),
@@ -63,5 +66,6 @@ fn main() -> ExitCode {
         Command::Init(a) => commands::init::run(a),
         Command::Diff(a) => commands::diff::run(a),
         Command::Summary(a) => commands::summary::run(a),
+        Command::Report(a) => commands::report::run(a),
     }
 }

@@ -1,1 +1,873 @@
-//! `vital report`: one self-contained HTML file.
+//! `vital report`: one self-contained HTML file. Inline CSS, charts as
+//! inline SVG drawn here, every chart's numbers also as a table, a little
+//! inline script for sorting and filtering tables (everything is readable
+//! without it), nothing fetched. Every text that comes from data goes
+//! through [`esc`].
+
+use crate::text::value_share;
+use crate::{money, number, round, share, summarize, thousands, Account, Frame, Rollup, Summary};
+use chrono::NaiveDate;
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+/// What the report shows.
+pub struct Report<'a> {
+    pub summary: &'a Summary,
+    /// The accounts of the summary (for the distribution and the at-risk
+    /// list).
+    pub accounts: &'a [Account],
+    /// Stored results of earlier nights, when there is a store.
+    pub history: Option<&'a History>,
+    /// At most this many at-risk accounts are listed.
+    pub top: usize,
+    /// When the report was made (shown in its footer).
+    pub generated: String,
+}
+
+/// Stored results by night: each night's total and groups.
+#[derive(Debug, Clone, Default)]
+pub struct History {
+    pub nights: Vec<Night>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Night {
+    pub as_of: NaiveDate,
+    pub total: Rollup,
+    pub groups: Vec<Rollup>,
+}
+
+impl History {
+    /// Roll stored results up night by night.
+    pub fn new(frame: &Frame, stored: &[Account]) -> History {
+        let mut by_night: BTreeMap<NaiveDate, Vec<Account>> = BTreeMap::new();
+        for a in stored {
+            if let Some(d) = a.as_of {
+                by_night.entry(d).or_default().push(a.clone());
+            }
+        }
+        History {
+            nights: by_night
+                .into_iter()
+                .map(|(as_of, accounts)| {
+                    let (total, groups) = summarize(frame, &accounts);
+                    Night {
+                        as_of,
+                        total,
+                        groups,
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    /// The latest night before `as_of`: what "since the previous run"
+    /// compares with.
+    pub fn previous(&self, as_of: Option<NaiveDate>) -> Option<&Night> {
+        let as_of = as_of?;
+        self.nights.iter().rev().find(|n| n.as_of < as_of)
+    }
+}
+
+/// Text for HTML: `&`, `<`, `>`, `"` and `'` escaped.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Okabe–Ito colours, best status first; colour-blind safe.
+const PALETTE: [&str; 7] = [
+    "#009E73", "#56B4E9", "#0072B2", "#F0E442", "#E69F00", "#CC79A7", "#D55E00",
+];
+const NO_STATUS: &str = "#999999";
+
+/// The colour of each status arm: the first green, the last vermillion.
+pub fn colours(n: usize) -> Vec<&'static str> {
+    match n {
+        0 => vec![],
+        1 => vec![PALETTE[0]],
+        2 => vec![PALETTE[0], PALETTE[6]],
+        3 => vec![PALETTE[0], PALETTE[4], PALETTE[6]],
+        4 => vec![PALETTE[0], PALETTE[1], PALETTE[4], PALETTE[6]],
+        _ => (0..n)
+            .map(|i| PALETTE[(i * (PALETTE.len() - 1)) / (n - 1)])
+            .collect(),
+    }
+}
+
+const STYLE: &str = r#"
+:root{--fg:#1d2330;--muted:#5b6372;--line:#d9dde4;--bg:#fff;--card:#f5f7fa}
+*{box-sizing:border-box}
+body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:var(--bg);margin:0 auto;padding:24px;max-width:1180px}
+h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;margin:32px 0 8px;border-bottom:1px solid var(--line);padding-bottom:4px}
+.sub{color:var(--muted);margin:0 0 16px}
+.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(170px,1fr));gap:12px}
+.card{background:var(--card);border-radius:8px;padding:12px 14px}
+.card .k{color:var(--muted);font-size:13px}.card .v{font-size:24px;font-weight:600;font-variant-numeric:tabular-nums;overflow-wrap:anywhere}
+.card .d{font-size:13px;color:var(--muted)}
+.up{color:#007a5a}.down{color:#b34000}
+table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums;font-size:14px}
+th,td{padding:4px 8px;border-bottom:1px solid var(--line);text-align:right;vertical-align:top}
+th:first-child,td:first-child,td.t,th.t{text-align:left}
+td.st{white-space:nowrap}
+th{background:var(--card);position:sticky;top:0}
+th[data-sort]{cursor:pointer}
+.sw{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px}
+.legend span{margin-right:14px;white-space:nowrap}
+svg{max-width:100%;height:auto}
+svg text{font:11px system-ui,sans-serif;fill:#5b6372}
+details{margin:8px 0}summary{cursor:pointer;color:var(--muted)}
+input[type=search]{padding:6px 8px;border:1px solid var(--line);border-radius:6px;width:min(320px,100%);margin:4px 0 8px}
+.reasons{margin:0;padding-left:18px;text-align:left}
+.scroll{overflow-x:auto}
+footer{margin-top:32px;color:var(--muted);font-size:12px}
+@media print{@page{size:A4;margin:12mm}body{padding:0;max-width:none}input,summary{display:none}details{display:block}details>*{display:block}th{position:static}h2{break-after:avoid}table,svg{break-inside:avoid}}
+"#;
+
+const SCRIPT: &str = r#"
+document.querySelectorAll('table[data-sortable]').forEach(function(t){
+  t.querySelectorAll('th').forEach(function(th,i){
+    th.setAttribute('data-sort','');th.title='sort';
+    th.addEventListener('click',function(){
+      var b=t.tBodies[0],rows=Array.prototype.slice.call(b.rows),asc=th.getAttribute('data-dir')!=='asc';
+      t.querySelectorAll('th').forEach(function(h){h.removeAttribute('data-dir')});
+      th.setAttribute('data-dir',asc?'asc':'desc');
+      var key=function(r){var c=r.cells[i],v=c.getAttribute('data-v');if(v===null)v=c.textContent;var n=parseFloat(v);return isNaN(n)?v.toLowerCase():n};
+      rows.sort(function(x,y){var a=key(x),c=key(y);return (a<c?-1:a>c?1:0)*(asc?1:-1)});
+      rows.forEach(function(r){b.appendChild(r)});
+    });
+  });
+});
+document.querySelectorAll('input[data-filter]').forEach(function(inp){
+  var t=document.getElementById(inp.getAttribute('data-filter'));
+  inp.addEventListener('input',function(){
+    var q=inp.value.toLowerCase();
+    Array.prototype.forEach.call(t.tBodies[0].rows,function(r){r.style.display=r.textContent.toLowerCase().indexOf(q)<0?'none':''});
+  });
+});
+"#;
+
+fn health_text(d: Option<Decimal>) -> String {
+    d.map(number).unwrap_or_else(|| "n/a".into())
+}
+
+fn pct(d: Option<Decimal>) -> String {
+    d.map(|d| format!("{}%", number(d)))
+        .unwrap_or_else(|| "–".into())
+}
+
+/// A signed change, with its direction as a class (`good`: whether up is
+/// good).
+fn delta(d: Decimal, unit: &str, good_up: bool) -> String {
+    let d = round(d, 2);
+    if d.is_zero() {
+        return format!("±0{unit}");
+    }
+    let up = d.is_sign_positive();
+    let class = if up == good_up { "up" } else { "down" };
+    let sign = if up { "+" } else { "−" };
+    format!(
+        "<span class=\"{class}\">{sign}{}{unit}</span>",
+        esc(&number(d.abs()))
+    )
+}
+
+/// The whole report.
+pub fn render(r: &Report<'_>) -> String {
+    let s = r.summary;
+    let f = &s.frame;
+    let col = colours(f.statuses.len());
+    let title = f.title.clone().unwrap_or_else(|| "Customer health".into());
+    let mut o = String::with_capacity(64 * 1024);
+    let _ = write!(
+        o,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+         <title>{} — health report</title><style>{STYLE}</style></head><body>\n",
+        esc(&title)
+    );
+    let _ = writeln!(o, "<h1>{}</h1>", esc(&title));
+    let _ = writeln!(
+        o,
+        "<p class=\"sub\">Health as of <b id=\"as-of\">{}</b> · {} · {}</p>",
+        s.as_of
+            .map(|d| d.format("%Y-%m-%d").to_string())
+            .unwrap_or_else(|| "–".into()),
+        if s.source == "store" {
+            "from the history store".to_string()
+        } else {
+            format!(
+                "scored now: {} records read, {} rejected",
+                thousands(s.records),
+                thousands(s.rejected)
+            )
+        },
+        match f.value.as_deref() {
+            Some(v) => format!("value: <code>{}</code>", esc(v)),
+            None => "no value signal".into(),
+        }
+    );
+    let previous = r.history.and_then(|h| h.previous(s.as_of));
+    headline(&mut o, s, previous);
+    legend(&mut o, f, &col);
+    status_table(&mut o, s, &col);
+    histogram(&mut o, f, r.accounts, &col);
+    if let Some(h) = r.history {
+        over_time(&mut o, f, h, &col);
+    }
+    if !f.by.is_empty() {
+        groups(&mut o, s, r.history);
+    }
+    at_risk(&mut o, s, r.accounts, r.top, &col);
+    playbooks(&mut o, s);
+    let _ = write!(
+        o,
+        "<footer>Made by <code>vital report</code> at {}. One file: nothing is fetched when it opens.</footer>\n<script>{SCRIPT}</script>\n</body></html>\n",
+        esc(&r.generated)
+    );
+    o
+}
+
+fn card(o: &mut String, id: &str, key: &str, value: &str, note: Option<String>) {
+    let _ = write!(
+        o,
+        "<div class=\"card\"><div class=\"k\">{}</div><div class=\"v\" id=\"{id}\">{}</div>",
+        esc(key),
+        esc(value)
+    );
+    if let Some(n) = note {
+        let _ = write!(o, "<div class=\"d\">{n}</div>");
+    }
+    o.push_str("</div>\n");
+}
+
+fn headline(o: &mut String, s: &Summary, previous: Option<&Night>) {
+    let f = &s.frame;
+    let t = &s.total;
+    let since = |d: String| previous.map(|p| format!("{d} since {}", p.as_of.format("%Y-%m-%d")));
+    o.push_str("<section class=\"cards\" aria-label=\"headline\">\n");
+    card(
+        o,
+        "h-accounts",
+        "accounts",
+        &thousands(t.total.accounts),
+        previous.and_then(|p| {
+            since(delta(
+                Decimal::from(t.total.accounts) - Decimal::from(p.total.total.accounts),
+                "",
+                true,
+            ))
+        }),
+    );
+    if let Some(v) = &f.value {
+        card(
+            o,
+            "h-value",
+            &format!("total {v}"),
+            &money(t.total.value),
+            previous.and_then(|p| since(delta(t.total.value - p.total.total.value, "", true))),
+        );
+    }
+    let healthy = f
+        .healthy
+        .iter()
+        .filter_map(|i| f.statuses.get(*i))
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    card(
+        o,
+        "h-healthy",
+        &format!("share healthy ({healthy})"),
+        &pct(t.healthy_share()),
+        previous.and_then(|p| match (t.healthy_share(), p.total.healthy_share()) {
+            (Some(a), Some(b)) => since(delta(a - b, " pts", true)),
+            _ => None,
+        }),
+    );
+    let risky = f
+        .at_risk
+        .iter()
+        .filter_map(|i| f.statuses.get(*i))
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if f.value.is_some() {
+        card(
+            o,
+            "h-value-at-risk",
+            &format!("value at risk ({risky})"),
+            &money(t.at_risk.value),
+            previous
+                .and_then(|p| since(delta(t.at_risk.value - p.total.at_risk.value, "", false)))
+                .or_else(|| {
+                    value_share(t.at_risk.value, t.total.value)
+                        .map(|p| format!("{} of the value", esc(&pct(Some(p)))))
+                }),
+        );
+    }
+    card(
+        o,
+        "h-at-risk",
+        &format!("accounts at risk ({risky})"),
+        &thousands(t.at_risk.accounts),
+        previous.and_then(|p| {
+            since(delta(
+                Decimal::from(t.at_risk.accounts) - Decimal::from(p.total.at_risk.accounts),
+                "",
+                false,
+            ))
+        }),
+    );
+    card(
+        o,
+        "h-mean",
+        "mean health",
+        &health_text(t.mean_health),
+        match (t.mean_health, previous.and_then(|p| p.total.mean_health)) {
+            (Some(a), Some(b)) => since(delta(a - b, "", true)),
+            _ => Some(format!("median {}", esc(&health_text(t.median_health)))),
+        },
+    );
+    o.push_str("</section>\n");
+    if previous.is_none() {
+        o.push_str("<p class=\"sub\">No earlier run in a history store to compare with.</p>\n");
+    }
+}
+
+fn legend(o: &mut String, f: &Frame, col: &[&str]) {
+    o.push_str("<p class=\"legend\">");
+    for (name, c) in f.statuses.iter().zip(col) {
+        let _ = write!(
+            o,
+            "<span><i class=\"sw\" style=\"background:{c}\"></i>{}</span>",
+            esc(name)
+        );
+    }
+    o.push_str("</p>\n");
+}
+
+fn status_table(o: &mut String, s: &Summary, col: &[&str]) {
+    let f = &s.frame;
+    let t = &s.total;
+    o.push_str("<h2>Accounts by status</h2>\n<div class=\"scroll\"><table id=\"statuses\"><thead><tr><th>status</th><th>accounts</th><th>share</th>");
+    if let Some(v) = &f.value {
+        let _ = write!(o, "<th>{}</th><th>share of {}</th>", esc(v), esc(v));
+    }
+    o.push_str("</tr></thead><tbody>\n");
+    let mut rows: Vec<(String, &str, crate::Tally)> = f
+        .statuses
+        .iter()
+        .zip(col)
+        .zip(&t.statuses)
+        .map(|((n, c), t)| (n.clone(), *c, *t))
+        .collect();
+    if t.no_status.accounts > 0 {
+        rows.push(("(no status)".into(), NO_STATUS, t.no_status));
+    }
+    for (name, c, tally) in rows {
+        let _ = write!(
+            o,
+            "<tr><td><i class=\"sw\" style=\"background:{c}\"></i>{}</td><td>{}</td><td>{}</td>",
+            esc(&name),
+            thousands(tally.accounts),
+            pct(share(tally.accounts, t.total.accounts))
+        );
+        if f.value.is_some() {
+            let _ = write!(
+                o,
+                "<td>{}</td><td>{}</td>",
+                money(tally.value),
+                pct(value_share(tally.value, t.total.value))
+            );
+        }
+        o.push_str("</tr>\n");
+    }
+    o.push_str("</tbody></table></div>\n");
+}
+
+/// Health in 20 bins of 5 points (100 in the last), stacked by status.
+fn histogram(o: &mut String, f: &Frame, accounts: &[Account], col: &[&str]) {
+    let n_st = f.statuses.len();
+    let mut bins = vec![vec![0usize; n_st + 1]; 20];
+    let mut unscored = 0usize;
+    for a in accounts {
+        let Some(h) = a.health else {
+            unscored += 1;
+            continue;
+        };
+        let b = (h / Decimal::from(5))
+            .floor()
+            .to_usize()
+            .unwrap_or(0)
+            .min(19);
+        let slot = a.status.filter(|s| *s < n_st).unwrap_or(n_st);
+        bins[b][slot] += 1;
+    }
+    let max = bins
+        .iter()
+        .map(|b| b.iter().sum::<usize>())
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let (w, h, left, bottom) = (720.0f64, 240.0f64, 44.0f64, 28.0f64);
+    let bw = (w - left - 8.0) / 20.0;
+    let plot_h = h - bottom - 10.0;
+    o.push_str("<h2>Health distribution</h2>\n");
+    let _ = write!(
+        o,
+        "<svg id=\"histogram\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-label=\"health distribution\">"
+    );
+    // axis
+    for k in 0..=4 {
+        let v = max as f64 * k as f64 / 4.0;
+        let y = 10.0 + plot_h - plot_h * k as f64 / 4.0;
+        let _ = write!(
+            o,
+            "<line x1=\"{left}\" x2=\"{}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#e4e7ec\"/><text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+            w - 8.0,
+            left - 4.0,
+            y + 4.0,
+            thousands(v.round() as usize)
+        );
+    }
+    for (i, bin) in bins.iter().enumerate() {
+        let x = left + bw * i as f64;
+        let mut y = 10.0 + plot_h;
+        for (slot, count) in bin.iter().enumerate() {
+            if *count == 0 {
+                continue;
+            }
+            let bh = plot_h * *count as f64 / max as f64;
+            y -= bh;
+            let c = col.get(slot).copied().unwrap_or(NO_STATUS);
+            let name = f.statuses.get(slot).map_or("no status", |s| s.as_str());
+            let _ = write!(
+                o,
+                "<rect x=\"{:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{bh:.1}\" fill=\"{c}\"><title>{}–{}: {} {}</title></rect>",
+                x + 1.0,
+                bw - 2.0,
+                i * 5,
+                i * 5 + 5,
+                thousands(*count),
+                esc(name)
+            );
+        }
+        if i % 2 == 0 {
+            let _ = write!(
+                o,
+                "<text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
+                h - 10.0,
+                i * 5
+            );
+        }
+    }
+    let _ = write!(
+        o,
+        "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">100</text></svg>",
+        left + bw * 20.0,
+        h - 10.0
+    );
+    o.push('\n');
+    if unscored > 0 {
+        let _ = writeln!(
+            o,
+            "<p class=\"sub\">{} account(s) without a health are not shown.</p>",
+            thousands(unscored)
+        );
+    }
+    o.push_str("<details><summary>the numbers</summary><div class=\"scroll\"><table><thead><tr><th>health</th>");
+    for s in &f.statuses {
+        let _ = write!(o, "<th>{}</th>", esc(s));
+    }
+    o.push_str("<th>no status</th><th>accounts</th></tr></thead><tbody>\n");
+    for (i, bin) in bins.iter().enumerate() {
+        let _ = write!(
+            o,
+            "<tr><td>{}–{}</td>",
+            i * 5,
+            if i == 19 { 100 } else { i * 5 + 5 }
+        );
+        for c in bin {
+            let _ = write!(o, "<td>{}</td>", thousands(*c));
+        }
+        let _ = writeln!(o, "<td>{}</td></tr>", thousands(bin.iter().sum()));
+    }
+    o.push_str("</tbody></table></div></details>\n");
+}
+
+/// Accounts per status per stored night, stacked to 100%.
+fn over_time(o: &mut String, f: &Frame, h: &History, col: &[&str]) {
+    if h.nights.is_empty() {
+        return;
+    }
+    o.push_str("<h2>Status over time</h2>\n");
+    let (w, ht, left, bottom) = (720.0f64, 220.0f64, 44.0f64, 28.0f64);
+    let n = h.nights.len();
+    let bw = ((w - left - 8.0) / n as f64).min(60.0);
+    let plot_h = ht - bottom - 10.0;
+    let _ = write!(
+        o,
+        "<svg id=\"over-time\" viewBox=\"0 0 {w} {ht}\" width=\"{w}\" height=\"{ht}\" role=\"img\" aria-label=\"status over time\">"
+    );
+    for k in 0..=4 {
+        let y = 10.0 + plot_h - plot_h * k as f64 / 4.0;
+        let _ = write!(
+            o,
+            "<line x1=\"{left}\" x2=\"{}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#e4e7ec\"/><text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{}%</text>",
+            w - 8.0,
+            left - 4.0,
+            y + 4.0,
+            k * 25
+        );
+    }
+    let every = n.div_ceil(8).max(1);
+    for (i, night) in h.nights.iter().enumerate() {
+        let total = night.total.total.accounts.max(1) as f64;
+        let x = left + bw * i as f64;
+        let mut y = 10.0 + plot_h;
+        let slots = night
+            .total
+            .statuses
+            .iter()
+            .map(|t| t.accounts)
+            .chain(std::iter::once(night.total.no_status.accounts));
+        for (slot, count) in slots.enumerate() {
+            if count == 0 {
+                continue;
+            }
+            let bh = plot_h * count as f64 / total;
+            y -= bh;
+            let c = col.get(slot).copied().unwrap_or(NO_STATUS);
+            let name = f.statuses.get(slot).map_or("no status", |s| s.as_str());
+            let _ = write!(
+                o,
+                "<rect x=\"{:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{bh:.1}\" fill=\"{c}\"><title>{}: {} {}</title></rect>",
+                x + 1.0,
+                bw - 2.0,
+                night.as_of.format("%Y-%m-%d"),
+                thousands(count),
+                esc(name)
+            );
+        }
+        if i % every == 0 {
+            let _ = write!(
+                o,
+                "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
+                x + bw / 2.0,
+                ht - 10.0,
+                night.as_of.format("%m-%d")
+            );
+        }
+    }
+    o.push_str("</svg>\n<details><summary>the numbers</summary><div class=\"scroll\"><table id=\"over-time-table\"><thead><tr><th>night</th>");
+    for s in &f.statuses {
+        let _ = write!(o, "<th>{}</th>", esc(s));
+    }
+    o.push_str("<th>accounts</th><th>mean health</th></tr></thead><tbody>\n");
+    for night in &h.nights {
+        let _ = write!(o, "<tr><td>{}</td>", night.as_of.format("%Y-%m-%d"));
+        for t in &night.total.statuses {
+            let _ = write!(o, "<td>{}</td>", thousands(t.accounts));
+        }
+        let _ = writeln!(
+            o,
+            "<td>{}</td><td>{}</td></tr>",
+            thousands(night.total.total.accounts),
+            health_text(night.total.mean_health)
+        );
+    }
+    o.push_str("</tbody></table></div></details>\n");
+}
+
+/// A small line of a group's mean health per night, on a scale of at
+/// least 10 points around its own range (the exact numbers are in the
+/// cell's title).
+fn sparkline(points: &[Option<Decimal>]) -> String {
+    let (w, h) = (96.0f64, 22.0f64);
+    let n = points.len();
+    let values: Vec<f64> = points.iter().flatten().filter_map(|v| v.to_f64()).collect();
+    let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let mid = (lo + hi) / 2.0;
+    let half = ((hi - lo) / 2.0 + 1.0).max(5.0);
+    let (lo, hi) = (mid - half, mid + half);
+    let mut path = String::new();
+    let mut last = None;
+    for (i, p) in points.iter().enumerate() {
+        let Some(v) = p.and_then(|v| v.to_f64()) else {
+            continue;
+        };
+        let x = if n > 1 {
+            2.0 + (w - 4.0) * i as f64 / (n - 1) as f64
+        } else {
+            w / 2.0
+        };
+        let y = 2.0 + (h - 4.0) * (1.0 - (v - lo) / (hi - lo));
+        let _ = write!(
+            path,
+            "{}{x:.1},{y:.1}",
+            if path.is_empty() { "" } else { " " }
+        );
+        last = Some((x, y));
+    }
+    let mut svg = format!(
+        "<svg class=\"spark\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" aria-hidden=\"true\"><polyline points=\"{path}\" fill=\"none\" stroke=\"#0072B2\" stroke-width=\"1.5\"/>"
+    );
+    if let Some((x, y)) = last {
+        let _ = write!(
+            svg,
+            "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"2\" fill=\"#0072B2\"/>"
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+fn groups(o: &mut String, s: &Summary, history: Option<&History>) {
+    let f = &s.frame;
+    let _ = writeln!(
+        o,
+        "<h2>By {}</h2>\n<input type=\"search\" placeholder=\"filter groups\" data-filter=\"groups\" aria-label=\"filter groups\">",
+        esc(&f.by.join(", "))
+    );
+    o.push_str("<div class=\"scroll\"><table id=\"groups\" data-sortable><thead><tr>");
+    for b in &f.by {
+        let _ = write!(o, "<th class=\"t\">{}</th>", esc(b));
+    }
+    o.push_str("<th>accounts</th>");
+    if let Some(v) = &f.value {
+        let _ = write!(o, "<th>{}</th>", esc(v));
+    }
+    o.push_str("<th>mean health</th><th>median</th>");
+    if f.value.is_some() {
+        o.push_str("<th>weighted</th>");
+    }
+    o.push_str("<th>healthy</th><th>at risk</th>");
+    if f.value.is_some() {
+        o.push_str("<th>value at risk</th>");
+    }
+    if history.is_some() {
+        o.push_str("<th class=\"t\">mean health by night</th>");
+    }
+    o.push_str("</tr></thead><tbody>\n");
+    for g in &s.groups {
+        o.push_str("<tr>");
+        for v in &g.group {
+            let _ = write!(
+                o,
+                "<td class=\"t\">{}</td>",
+                esc(v.as_deref().unwrap_or("(none)"))
+            );
+        }
+        let _ = write!(o, "<td>{}</td>", thousands(g.total.accounts));
+        if f.value.is_some() {
+            let _ = write!(
+                o,
+                "<td data-v=\"{}\">{}</td>",
+                g.total.value,
+                money(g.total.value)
+            );
+        }
+        let _ = write!(
+            o,
+            "<td>{}</td><td>{}</td>",
+            health_text(g.mean_health),
+            health_text(g.median_health)
+        );
+        if f.value.is_some() {
+            let _ = write!(o, "<td>{}</td>", health_text(g.weighted_health));
+        }
+        let _ = write!(
+            o,
+            "<td data-v=\"{}\">{}</td><td data-v=\"{}\">{}</td>",
+            g.healthy_share().unwrap_or_default(),
+            pct(g.healthy_share()),
+            g.at_risk_share().unwrap_or_default(),
+            pct(g.at_risk_share())
+        );
+        if f.value.is_some() {
+            let _ = write!(
+                o,
+                "<td data-v=\"{}\">{}</td>",
+                g.at_risk.value,
+                money(g.at_risk.value)
+            );
+        }
+        if let Some(h) = history {
+            let points: Vec<Option<Decimal>> = h
+                .nights
+                .iter()
+                .map(|n| {
+                    n.groups
+                        .iter()
+                        .find(|x| x.group == g.group)
+                        .and_then(|x| x.mean_health)
+                })
+                .collect();
+            let shown: Vec<String> = points
+                .iter()
+                .map(|p| p.map(number).unwrap_or_else(|| "–".into()))
+                .collect();
+            let _ = write!(
+                o,
+                "<td class=\"t\" title=\"{}\">{}</td>",
+                esc(&shown.join(" → ")),
+                sparkline(&points)
+            );
+        }
+        o.push_str("</tr>\n");
+    }
+    o.push_str("</tbody></table></div>\n");
+}
+
+fn at_risk(o: &mut String, s: &Summary, accounts: &[Account], top: usize, col: &[&str]) {
+    let f = &s.frame;
+    let mut risky: Vec<&Account> = accounts
+        .iter()
+        .filter(|a| a.status.is_some_and(|st| f.at_risk.contains(&st)))
+        .collect();
+    // the most valuable first, then the least healthy
+    risky.sort_by(|a, b| {
+        b.value
+            .unwrap_or_default()
+            .cmp(&a.value.unwrap_or_default())
+            .then(a.health.cmp(&b.health))
+            .then(a.account.cmp(&b.account))
+    });
+    let total = risky.len();
+    risky.truncate(top);
+    let _ = writeln!(
+        o,
+        "<h2>Accounts at risk</h2>\n<p class=\"sub\">{} account{} at risk{}; the reasons are the adjustments that cost each the most.</p>",
+        thousands(total),
+        if total == 1 { "" } else { "s" },
+        if total > risky.len() {
+            format!(
+                ", the {} {} shown",
+                thousands(risky.len()),
+                if f.value.is_some() { "most valuable" } else { "least healthy" }
+            )
+        } else {
+            String::new()
+        }
+    );
+    if risky.is_empty() {
+        return;
+    }
+    o.push_str("<input type=\"search\" placeholder=\"find an account\" data-filter=\"at-risk\" aria-label=\"find an account\">\n<div class=\"scroll\"><table id=\"at-risk\" data-sortable><thead><tr><th>account</th><th class=\"t\">status</th><th>health</th>");
+    if let Some(v) = &f.value {
+        let _ = write!(o, "<th>{}</th>", esc(v));
+    }
+    for b in &f.by {
+        let _ = write!(o, "<th class=\"t\">{}</th>", esc(b));
+    }
+    o.push_str(
+        "<th class=\"t\">top reasons</th><th class=\"t\">playbooks</th></tr></thead><tbody>\n",
+    );
+    for a in risky {
+        let st = a.status.unwrap_or(0);
+        let _ = write!(
+            o,
+            "<tr><td>{}</td><td class=\"t st\"><i class=\"sw\" style=\"background:{}\"></i>{}</td><td>{}</td>",
+            esc(&a.account),
+            col.get(st).copied().unwrap_or(NO_STATUS),
+            esc(f.statuses.get(st).map_or("", |s| s.as_str())),
+            health_text(a.health)
+        );
+        if f.value.is_some() {
+            let _ = write!(
+                o,
+                "<td data-v=\"{}\">{}</td>",
+                a.value.unwrap_or_default(),
+                a.value.map(money).unwrap_or_else(|| "–".into())
+            );
+        }
+        for v in &a.group {
+            let _ = write!(
+                o,
+                "<td class=\"t\">{}</td>",
+                esc(v.as_deref().unwrap_or("(none)"))
+            );
+        }
+        o.push_str("<td class=\"t\">");
+        if a.reasons.is_empty() {
+            o.push('–');
+        } else {
+            o.push_str("<ul class=\"reasons\">");
+            for r in &a.reasons {
+                let _ = write!(
+                    o,
+                    "<li>{} <b>{}</b> <small>({})</small></li>",
+                    esc(&r.rule),
+                    esc(&number(r.amount)),
+                    esc(&r.score)
+                );
+            }
+            o.push_str("</ul>");
+        }
+        let names: Vec<String> = a
+            .triggered
+            .iter()
+            .filter_map(|p| f.playbooks.get(*p))
+            .map(|p| esc(p))
+            .collect();
+        let _ = writeln!(o, "</td><td class=\"t\">{}</td></tr>", names.join(", "));
+    }
+    o.push_str("</tbody></table></div>\n");
+}
+
+fn playbooks(o: &mut String, s: &Summary) {
+    let f = &s.frame;
+    if f.playbooks.is_empty() {
+        return;
+    }
+    o.push_str("<h2>Playbooks</h2>\n<div class=\"scroll\"><table id=\"playbooks\"><thead><tr><th>playbook</th><th>triggered</th><th>started</th></tr></thead><tbody>\n");
+    for (i, p) in f.playbooks.iter().enumerate() {
+        let _ = writeln!(
+            o,
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(p),
+            thousands(s.total.triggered.get(i).copied().unwrap_or(0)),
+            thousands(s.total.started.get(i).copied().unwrap_or(0))
+        );
+    }
+    o.push_str("</tbody></table></div>\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup() {
+        assert_eq!(
+            esc("<script>alert('x') & \"y\"</script>"),
+            "&lt;script&gt;alert(&#39;x&#39;) &amp; &quot;y&quot;&lt;/script&gt;"
+        );
+    }
+
+    #[test]
+    fn first_arm_green_last_vermillion() {
+        for n in 1..9 {
+            let c = colours(n);
+            assert_eq!(c.len(), n);
+            assert_eq!(c[0], "#009E73");
+            if n > 1 {
+                assert_eq!(c[n - 1], "#D55E00");
+            }
+        }
+    }
+}

@@ -8,6 +8,7 @@ pub mod history;
 pub mod init;
 pub mod lsp;
 pub mod project;
+pub mod report;
 pub mod run;
 pub mod summary;
 pub mod test;

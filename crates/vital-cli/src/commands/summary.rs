@@ -5,6 +5,7 @@
 //! `vital_report::Account`s.
 
 use super::project::{self, load_scoring, Settings};
+use super::run::history::History;
 use super::run::{chosen, Pick};
 use super::{fail, load_rules, Loaded};
 use rayon::prelude::*;
@@ -86,11 +87,13 @@ fn run_summary(args: &Args) -> Result<Summary, ExitCode> {
     let engine = Engine::new(ruleset);
     let lens =
         Lens::new(&engine, &scoring.settings, &args.by, args.value.as_deref()).map_err(fail)?;
+    let history = read_only_history(None, &engine, &scoring)?;
     let scored = score(
         inputs,
         &scoring.mapping,
         scoring.gates.require_columns,
         &engine,
+        history.as_ref(),
         false,
         |s, o| lens.account(s, o),
     )?;
@@ -264,7 +267,7 @@ impl<'e> Lens<'e> {
     }
 
     /// An account from a stored result and the stored snapshot's signals.
-    fn stored(&self, name: String, row: &StoredRow) -> Account {
+    pub fn stored(&self, name: String, row: &StoredRow) -> Account {
         let rules = self.engine.rules;
         let signals: serde_json::Map<String, serde_json::Value> = row
             .signals
@@ -351,12 +354,15 @@ pub(crate) struct Scored<T> {
 
 /// Read the inputs as `vital run` does and evaluate each account's latest
 /// snapshot (rejections reported on stderr); `each` turns a result into
-/// what the caller keeps.
+/// what the caller keeps. With a history store, `previous`/`change` and
+/// `started` see its snapshots and results as in `vital run`; nothing is
+/// recorded (the store's transaction is never committed).
 pub(crate) fn score<T: Send>(
     inputs: Vec<vital_input::Input>,
     mapping: &vital_eval::Mapping,
     require_columns: bool,
     engine: &Engine<'_>,
+    history: Option<&History<'_>>,
     explain: bool,
     each: impl Fn(&Snapshot, &Outcome) -> T + Sync,
 ) -> Result<Scored<T>, ExitCode> {
@@ -370,7 +376,7 @@ pub(crate) fn score<T: Send>(
     let mut records = 0usize;
     let mut accounts: Vec<T> = Vec::new();
     loop {
-        let batch = match reader.next_batch() {
+        let mut batch = match reader.next_batch() {
             Ok(Some(b)) => b,
             Ok(None) => break,
             Err(e) => return Err(fail(e)),
@@ -379,17 +385,23 @@ pub(crate) fn score<T: Send>(
         for r in &batch.rejections {
             log.record(r, &mut errors);
         }
+        if let Some(h) = history {
+            h.prepare(&mut batch.groups).map_err(fail)?;
+        }
         let each = &each;
         let kept: Vec<T> = batch
             .groups
             .into_par_iter()
             .flat_map_iter(|group| {
                 let picked = chosen(&group, Pick::Latest);
-                let outcomes = if picked.is_empty() {
+                let mut outcomes = if picked.is_empty() {
                     Vec::new()
                 } else {
                     engine.evaluate_group(&group, explain)
                 };
+                if let Some(h) = history {
+                    h.settle(&group, &mut outcomes);
+                }
                 picked
                     .into_iter()
                     .filter_map(|i| Some(each(group.get(i)?, outcomes.get(i)?)))
@@ -488,4 +500,14 @@ fn latest_stored(store: &mut vital_store::Store, lens: &Lens<'_>) -> Result<Stor
         records: count(0),
         rejected: count(1),
     })
+}
+
+/// The history store of `flag` or vital.toml, as evaluation history for a
+/// command that records nothing.
+pub(crate) fn read_only_history<'a>(
+    flag: Option<&str>,
+    engine: &'a Engine<'a>,
+    scoring: &'a super::project::Scoring,
+) -> Result<Option<History<'a>>, ExitCode> {
+    History::open(flag, engine, &scoring.loaded.sources, Vec::new()).map_err(fail)
 }

@@ -1,0 +1,122 @@
+//! `vital report -o report.html`: one self-contained HTML file
+//! (docs/report.md) from a run's results, with the history store's
+//! earlier nights when there is a store. Rendering is
+//! `vital_report::html`'s; this file gathers its inputs.
+
+use super::fail;
+use super::project::load_scoring;
+use super::summary::{read_only_history, score, stored_rows, Lens};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use vital_check::ir::Type;
+use vital_eval::Engine;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The rule set (a directory or files; default: the project's, else `.`).
+    #[arg(long)]
+    rules: Option<PathBuf>,
+    /// A rule set of vital.toml, by name.
+    #[arg(long, value_name = "NAME")]
+    ruleset: Option<String>,
+    /// Snapshot files, as for `vital run` (default: the project's `inputs`).
+    files: Vec<PathBuf>,
+    /// Where to write the HTML file.
+    #[arg(short, long, value_name = "FILE")]
+    output: PathBuf,
+    /// Roll up by these enum or text signals (default: every enum signal).
+    #[arg(long, value_name = "SIGNAL", value_delimiter = ',')]
+    by: Vec<String>,
+    /// The money signal that is an account's value (default: `value` of
+    /// vital.toml).
+    #[arg(long, value_name = "SIGNAL")]
+    value: Option<String>,
+    /// List at most this many accounts at risk.
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    top: usize,
+    /// The history store for status over time and the change since the
+    /// previous run (default: `[history] store` of vital.toml; read only).
+    #[arg(long, value_name = "PATH|URL")]
+    history: Option<String>,
+}
+
+pub fn run(args: Args) -> ExitCode {
+    let mut scoring =
+        match load_scoring(args.rules.as_deref(), &args.files, args.ruleset.as_deref()) {
+            Ok(s) => s,
+            Err(code) => return code,
+        };
+    let inputs = std::mem::take(&mut scoring.inputs);
+    let Some(ruleset) = scoring.loaded.ruleset() else {
+        return ExitCode::from(1);
+    };
+    let engine = Engine::new(ruleset);
+    let by: Vec<String> = if args.by.is_empty() {
+        ruleset
+            .signals
+            .iter()
+            .filter(|s| matches!(s.ty, Type::Enum(_)))
+            .map(|s| s.name.clone())
+            .collect()
+    } else {
+        args.by.clone()
+    };
+    let lens = match Lens::new(&engine, &scoring.settings, &by, args.value.as_deref()) {
+        Ok(l) => l,
+        Err(e) => return fail(e),
+    };
+    // the nights stored so far, read before the evaluation's transaction
+    let nights = match super::run::history::open_store(args.history.as_deref()) {
+        Ok(None) => None,
+        Ok(Some(mut store)) => match stored_rows(&mut store, false) {
+            Ok(rows) => Some(
+                rows.into_iter()
+                    .map(|(name, row)| lens.stored(name, &row))
+                    .collect::<Vec<_>>(),
+            ),
+            Err(e) => return fail(format!("cannot read the history store: {e}")),
+        },
+        Err(e) => return fail(e),
+    };
+    let history = match read_only_history(args.history.as_deref(), &engine, &scoring) {
+        Ok(h) => h,
+        Err(code) => return code,
+    };
+    let scored = match score(
+        inputs,
+        &scoring.mapping,
+        scoring.gates.require_columns,
+        &engine,
+        history.as_ref(),
+        true,
+        |s, o| lens.account(s, o),
+    ) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    drop(history);
+    let history = nights.map(|n| vital_report::html::History::new(&lens.frame, &n));
+    let summary = lens.summary(
+        scored.accounts.clone(),
+        "run",
+        scored.records,
+        scored.rejected,
+    );
+    let html = vital_report::html::render(&vital_report::html::Report {
+        summary: &summary,
+        accounts: &scored.accounts,
+        history: history.as_ref().filter(|h| !h.nights.is_empty()),
+        top: args.top,
+        generated: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
+    });
+    if let Err(e) = std::fs::write(&args.output, html) {
+        return fail(format!("cannot write `{}`: {e}", args.output.display()));
+    }
+    eprintln!(
+        "wrote {} ({} accounts, {} at risk)",
+        args.output.display(),
+        vital_report::thousands(summary.total.total.accounts),
+        vital_report::thousands(summary.total.at_risk.accounts)
+    );
+    ExitCode::SUCCESS
+}

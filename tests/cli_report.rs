@@ -1,0 +1,271 @@
+//! `vital report` through the real binary: the HTML of the examples, its
+//! headline against `vital summary --format json`, escaping of data,
+//! history from a store of three nights, and the file opened in headless
+//! Chromium (skipped with a notice when `chromium` is not installed).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use support::{root, stderr, stdout, vital_in};
+
+fn example(name: &str) -> PathBuf {
+    root().join("examples").join(name)
+}
+
+/// `vital report -o FILE ARGS` in `dir`; the HTML.
+fn report(dir: &Path, out: &Path, args: &[&str]) -> String {
+    let o = vital_in(
+        dir,
+        &[&["report", "-o", out.to_str().unwrap()], args].concat(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    std::fs::read_to_string(out).unwrap()
+}
+
+fn summary(dir: &Path, args: &[&str]) -> Value {
+    let o = vital_in(dir, &[&["summary", "--format", "json"], args].concat());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    serde_json::from_str(&stdout(&o)).unwrap()
+}
+
+/// The text of the element with this id (no markup inside it).
+fn by_id(html: &str, id: &str) -> String {
+    let start = format!("id=\"{id}\">");
+    let at = html
+        .find(&start)
+        .unwrap_or_else(|| panic!("no #{id} in the report"))
+        + start.len();
+    html[at..].split('<').next().unwrap().to_string()
+}
+
+fn separated(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The headline equals what `vital summary` says, in the report's words.
+fn assert_headline(html: &str, sum: &Value) {
+    let t = &sum["total"];
+    assert_eq!(
+        by_id(html, "h-accounts"),
+        separated(t["accounts"].as_u64().unwrap())
+    );
+    assert_eq!(
+        by_id(html, "h-healthy"),
+        format!("{}%", t["healthy"]["share"])
+    );
+    assert_eq!(
+        by_id(html, "h-at-risk"),
+        separated(t["at_risk"]["accounts"].as_u64().unwrap())
+    );
+    assert_eq!(by_id(html, "h-mean"), t["health"]["mean"].to_string());
+    if sum["value_signal"].is_string() {
+        let whole = |v: &Value| separated(v.as_f64().unwrap().round() as u64);
+        assert_eq!(by_id(html, "h-value"), whole(&t["value"]));
+        assert_eq!(
+            by_id(html, "h-value-at-risk"),
+            whole(&t["at_risk"]["value"])
+        );
+    }
+}
+
+/// Nothing in the file reaches the network.
+fn assert_self_contained(html: &str) {
+    for bad in ["http://", "https://", "src=", "href=", "@import", "url("] {
+        assert!(!html.contains(bad), "the report holds `{bad}`");
+    }
+    assert_eq!(html.matches("<script").count(), 1, "one inline script");
+    assert_eq!(html.matches("<style").count(), 1, "one inline style");
+}
+
+#[test]
+fn digital_signals_headline() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = example("digital-signals");
+    let html = report(&dir, &tmp.path().join("r.html"), &[]);
+    assert_self_contained(&html);
+    let sum = summary(&dir, &[]);
+    assert_headline(&html, &sum);
+    // literal figures (checked against `vital summary`, see cli_summary.rs)
+    assert_eq!(by_id(&html, "h-value"), "176,896,296");
+    assert_eq!(by_id(&html, "h-value-at-risk"), "58,259,303");
+    assert_eq!(by_id(&html, "h-healthy"), "34%");
+    assert_eq!(by_id(&html, "as-of"), "2026-11-01");
+    assert!(html.contains("651 accounts at risk, the 50 most valuable shown"));
+    // the at-risk list: 50 rows, the most valuable first, with reasons
+    let rows = html.split("id=\"at-risk\"").nth(1).unwrap();
+    let rows = rows.split("</tbody>").next().unwrap();
+    assert_eq!(rows.matches("<tr><td>").count(), 50);
+    assert!(
+        rows.starts_with(" data-sortable><thead>")
+            && rows.contains("<tr><td>contoso-pharma-0010</td>"),
+        "{rows}"
+    );
+    assert!(rows.contains("<li>no executive sponsor <b>-20</b> <small>(relationship)</small></li>"));
+    // no history store: no comparison, no chart over time
+    assert!(html.contains("No earlier run in a history store"));
+    assert!(!html.contains("id=\"over-time\""));
+}
+
+/// Three nights recorded in a store: status over time, sparklines, the
+/// change since the previous night; an account named like markup is text.
+#[test]
+fn history_and_escaping() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = example("support-health");
+    let mut nights: Vec<(String, Vec<String>)> = Vec::new();
+    for line in std::fs::read_to_string(dir.join("snapshots.jsonl"))
+        .unwrap()
+        .lines()
+    {
+        let v: Value = serde_json::from_str(line).unwrap();
+        let d = v["as_of"].as_str().unwrap().to_string();
+        match nights.iter_mut().find(|(n, _)| *n == d) {
+            Some((_, lines)) => lines.push(line.to_string()),
+            None => nights.push((d, vec![line.to_string()])),
+        }
+    }
+    nights.sort();
+    assert_eq!(nights.len(), 3);
+    // a hostile account on the last night: oscorp-robotics-0474's record
+    let last = &mut nights[2].1;
+    let copy = last
+        .iter()
+        .find(|l| l.contains("\"oscorp-robotics-0474\""))
+        .unwrap()
+        .replace("oscorp-robotics-0474", "<script>alert(1)</script>");
+    last.push(copy);
+    let db = tmp.path().join("h.db");
+    let db = db.to_str().unwrap();
+    let mut files = Vec::new();
+    for (d, lines) in &nights {
+        let f = tmp.path().join(format!("{d}.jsonl"));
+        std::fs::write(&f, lines.join("\n") + "\n").unwrap();
+        let o = vital_in(
+            &dir,
+            &[
+                "run",
+                "--history",
+                db,
+                "--format",
+                "jsonl",
+                f.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        files.push(f);
+    }
+    let last_file = files[2].to_str().unwrap();
+    let out = tmp.path().join("r.html");
+    let html = report(&dir, &out, &["--history", db, last_file]);
+    assert_self_contained(&html);
+    // the report recorded nothing
+    let mut store =
+        vital_store::Store::open(db, Path::new("."), std::time::Duration::from_secs(30)).unwrap();
+    let runs = store.query("SELECT count(*) FROM runs", &[]).unwrap();
+    assert_eq!(runs[0][0].int(), Some(3));
+    drop(store);
+    assert!(!html.contains("<script>alert"), "markup from data escaped");
+    assert!(html.contains("<td>&lt;script&gt;alert(1)&lt;/script&gt;</td>"));
+    // the report evaluates with the store as history: as the run recorded
+    let sum = summary(&dir, &["--history", db]);
+    assert_eq!(sum["source"], "store");
+    assert_headline(&html, &sum);
+    assert_eq!(by_id(&html, "h-accounts"), "501");
+    // since 2026-10-01 (computed from `vital run --as-of 2026-10-01` over
+    // the first two nights: 500 accounts, 213 champion, 110 danger, mean
+    // 66.7322); 501 now with the copy, which is in danger
+    assert!(html.contains("+1</span> since 2026-10-01"), "accounts");
+    assert!(
+        html.contains("+12</span> since 2026-10-01"),
+        "at risk: {}",
+        by_id(&html, "h-at-risk")
+    );
+    // status over time: one stacked bar per night, its numbers as a table
+    assert!(html.contains("id=\"over-time\""));
+    let table = html.split("id=\"over-time-table\"").nth(1).unwrap();
+    let table = table.split("</tbody>").next().unwrap();
+    assert!(table.contains("<tr><td>2026-09-01</td>"));
+    assert!(table.contains("<tr><td>2026-10-01</td><td>213</td><td>177</td><td>110</td><td>500</td><td>66.73</td></tr>"), "{table}");
+    assert!(
+        table.contains("<tr><td>2026-11-01</td><td>192</td><td>187</td><td>122</td><td>501</td>"),
+        "{table}"
+    );
+    // groups by the enum signal, each with a sparkline over three nights
+    let groups = html.split("id=\"groups\"").nth(1).unwrap();
+    let groups = groups.split("</tbody>").next().unwrap();
+    assert_eq!(groups.matches("<polyline").count(), 3, "{groups}");
+    assert_eq!(groups.matches("<tr>").count(), 4);
+}
+
+/// The report opened in headless Chromium with no network: the DOM after
+/// its script ran carries the headline of `vital summary`; a screenshot is
+/// written (target/report-screenshots/) for people to look at.
+#[test]
+fn chromium_renders_the_report() {
+    let Some(chromium) = ["chromium", "chromium-browser"]
+        .into_iter()
+        .find(|c| Command::new(c).arg("--version").output().is_ok())
+    else {
+        eprintln!("notice: chromium is not installed; the browser test is skipped (apt-get install chromium)");
+        return;
+    };
+    let shots = root().join("target/report-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    for name in ["digital-signals", "support-health", "advocacy"] {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = example(name);
+        let out = tmp.path().join(format!("{name}.html"));
+        let html = report(&dir, &out, &[]);
+        assert_self_contained(&html);
+        let url = format!("file://{}", out.display());
+        let profile = tempfile::tempdir().unwrap();
+        let browse = |extra: &[&str]| {
+            let o = Command::new(chromium)
+                .args([
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--no-first-run",
+                    // any host name fails to resolve: nothing can be fetched
+                    "--host-resolver-rules=MAP * ~NOTFOUND",
+                    &format!("--user-data-dir={}", profile.path().display()),
+                    "--window-size=1280,2000",
+                ])
+                .args(extra)
+                .arg(&url)
+                .output()
+                .unwrap();
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            o
+        };
+        let dom = String::from_utf8_lossy(&browse(&["--dump-dom"]).stdout).into_owned();
+        assert!(dom.contains("</table>"), "{name}: {dom}");
+        assert_headline(&dom, &summary(&dir, &[]));
+        // the script ran: sortable headers were marked
+        assert!(
+            dom.contains("data-sort=\"\""),
+            "{name}: the inline script ran"
+        );
+        let shot = shots.join(format!("{name}.png"));
+        let _ = std::fs::remove_file(&shot);
+        browse(&[&format!("--screenshot={}", shot.display())]);
+        let png = std::fs::read(&shot).unwrap();
+        assert!(png.starts_with(b"\x89PNG"), "{name}: a PNG");
+        // a blank 1280×2000 page compresses to a few kilobytes
+        assert!(png.len() > 50_000, "{name}: {} bytes", png.len());
+    }
+}
