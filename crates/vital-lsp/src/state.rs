@@ -313,8 +313,7 @@ impl State {
         let timing = Timing::start();
         let out = diagnostics::per_file(&a, self.encoding);
         timing.lap("LSP diagnostics");
-        out
-            .into_iter()
+        out.into_iter()
             .filter_map(|(p, ds)| {
                 Some((
                     convert::uri_of(&p)?,

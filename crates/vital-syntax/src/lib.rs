@@ -10,10 +10,10 @@ pub mod diagnostic;
 pub mod format;
 pub mod items;
 pub mod lexer;
-pub mod suggest;
 mod moved;
 mod parser;
 mod source;
+pub mod suggest;
 
 pub use diagnostic::{Code, Diagnostic, FileId, Fix, Related, Report, Severity};
 pub use parser::{parse, parse_reusing, ParsedFile, MAX_NESTING};
