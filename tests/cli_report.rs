@@ -192,6 +192,20 @@ fn history_and_escaping() {
         "at risk: {}",
         by_id(&html, "h-at-risk")
     );
+    // movers (checked against the jsonl results of 2026-10-01 and -11-01)
+    assert!(html.contains("<h2>Movers since 2026-10-01</h2>"));
+    assert!(html.contains("488 accounts moved"));
+    let drops = html.split("id=\"drops\"").nth(1).unwrap();
+    assert!(
+        drops.contains(
+            "<tr><td>initech-bank-0278</td><td><span class=\"down\">−36</span></td><td>29.1</td>"
+        ),
+        "{drops}"
+    );
+    let rises = html.split("id=\"rises\"").nth(1).unwrap();
+    assert!(
+        rises.contains("<tr><td>monarch-travel-0273</td><td><span class=\"up\">+16.7</span></td>")
+    );
     // status over time: one stacked bar per night, its numbers as a table
     assert!(html.contains("id=\"over-time\""));
     let table = html.split("id=\"over-time-table\"").nth(1).unwrap();
@@ -207,6 +221,33 @@ fn history_and_escaping() {
     let groups = groups.split("</tbody>").next().unwrap();
     assert_eq!(groups.matches("<polyline").count(), 3, "{groups}");
     assert_eq!(groups.matches("<tr>").count(), 4);
+}
+
+/// Rule coverage: accounts each rule changed a score for or triggered for
+/// (counted independently from `vital run --explain`); silent rules flagged.
+#[test]
+fn rule_coverage() {
+    let tmp = tempfile::tempdir().unwrap();
+    let html = report(&example("support-health"), &tmp.path().join("r.html"), &[]);
+    assert_eq!(by_id(&html, "silent-rules"), "1");
+    let table = html.split("id=\"coverage\"").nth(1).unwrap();
+    let table = table.split("</tbody>").next().unwrap();
+    assert!(table.contains("<tr class=\"silent\"><td class=\"t\">⚠ NPS improving</td><td class=\"t\">adjusts loyalty</td><td>0</td>"), "{table}");
+    for (rule, does, n) in [
+        ("escalations", "adjusts satisfaction", 86),
+        ("urgent tickets", "adjusts contact", 149),
+        ("CSAT dropping", "adjusts satisfaction", 65),
+        ("health dropping", "starts support recovery", 81),
+        ("danger", "starts support recovery", 121),
+    ] {
+        let row = format!("<tr><td class=\"t\">{rule}</td><td class=\"t\">{does}</td><td>{n}</td>");
+        assert!(table.contains(&row), "{row}\n{table}");
+    }
+    assert_eq!(
+        table.matches("<tr").count(),
+        16,
+        "10 adjustments, 5 triggers, the header"
+    );
 }
 
 /// The report opened in headless Chromium with no network: the DOM after

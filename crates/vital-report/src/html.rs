@@ -9,7 +9,7 @@ use crate::{money, number, round, share, summarize, thousands, Account, Frame, R
 use chrono::NaiveDate;
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
 
 /// What the report shows.
@@ -30,7 +30,12 @@ pub struct Report<'a> {
 #[derive(Debug, Clone, Default)]
 pub struct History {
     pub nights: Vec<Night>,
+    /// Each night's health and status per account.
+    pub results: BTreeMap<NaiveDate, HashMap<String, Was>>,
 }
+
+/// An account's stored health and status (index of the status arm).
+pub type Was = (Option<Decimal>, Option<usize>);
 
 #[derive(Debug, Clone)]
 pub struct Night {
@@ -43,12 +48,18 @@ impl History {
     /// Roll stored results up night by night.
     pub fn new(frame: &Frame, stored: &[Account]) -> History {
         let mut by_night: BTreeMap<NaiveDate, Vec<Account>> = BTreeMap::new();
+        let mut results: BTreeMap<NaiveDate, HashMap<String, _>> = BTreeMap::new();
         for a in stored {
             if let Some(d) = a.as_of {
                 by_night.entry(d).or_default().push(a.clone());
+                results
+                    .entry(d)
+                    .or_default()
+                    .insert(a.account.clone(), (a.health, a.status));
             }
         }
         History {
+            results,
             nights: by_night
                 .into_iter()
                 .map(|(as_of, accounts)| {
@@ -132,6 +143,8 @@ details{margin:8px 0}summary{cursor:pointer;color:var(--muted)}
 input[type=search]{padding:6px 8px;border:1px solid var(--line);border-radius:6px;width:min(320px,100%);margin:4px 0 8px}
 .reasons{margin:0;padding-left:18px;text-align:left}
 .scroll{overflow-x:auto}
+tr.silent td{background:#fff4e0}
+h3{font-size:15px;margin:16px 0 6px}
 footer{margin-top:32px;color:var(--muted);font-size:12px}
 @media print{@page{size:A4;margin:12mm}body{padding:0;max-width:none}input,summary{display:none}details{display:block}details>*{display:block}th{position:static}h2{break-after:avoid}table,svg{break-inside:avoid}}
 "#;
@@ -230,8 +243,14 @@ pub fn render(r: &Report<'_>) -> String {
     if !f.by.is_empty() {
         groups(&mut o, s, r.history);
     }
+    if let Some(p) = previous {
+        if let Some(h) = r.history {
+            movers(&mut o, s, r.accounts, h, p.as_of, &col);
+        }
+    }
     at_risk(&mut o, s, r.accounts, r.top, &col);
     playbooks(&mut o, s);
+    coverage(&mut o, s, r.accounts);
     let _ = write!(
         o,
         "<footer>Made by <code>vital report</code> at {}. One file: nothing is fetched when it opens.</footer>\n<script>{SCRIPT}</script>\n</body></html>\n",
@@ -842,6 +861,171 @@ fn playbooks(o: &mut String, s: &Summary) {
             esc(p),
             thousands(s.total.triggered.get(i).copied().unwrap_or(0)),
             thousands(s.total.started.get(i).copied().unwrap_or(0))
+        );
+    }
+    o.push_str("</tbody></table></div>\n");
+}
+
+/// How far an account moved since the previous night.
+struct Move<'a> {
+    account: &'a Account,
+    before: Decimal,
+    before_status: Option<usize>,
+    change: Decimal,
+}
+
+fn status_cell(f: &Frame, col: &[&str], st: Option<usize>) -> String {
+    match st {
+        Some(i) => format!(
+            "<i class=\"sw\" style=\"background:{}\"></i>{}",
+            col.get(i).copied().unwrap_or(NO_STATUS),
+            esc(f.statuses.get(i).map_or("", |s| s.as_str()))
+        ),
+        None => "–".into(),
+    }
+}
+
+/// The ten largest health drops and rises since the previous night.
+fn movers(
+    o: &mut String,
+    s: &Summary,
+    accounts: &[Account],
+    h: &History,
+    since: NaiveDate,
+    col: &[&str],
+) {
+    let f = &s.frame;
+    let Some(before) = h.results.get(&since) else {
+        return;
+    };
+    let mut moves: Vec<Move<'_>> = accounts
+        .iter()
+        .filter_map(|a| {
+            let now = a.health?;
+            let (was, was_status) = before.get(&a.account)?;
+            let was = (*was)?;
+            Some(Move {
+                account: a,
+                before: was,
+                before_status: *was_status,
+                change: now - was,
+            })
+        })
+        .filter(|m| !m.change.is_zero())
+        .collect();
+    moves.sort_by(|a, b| {
+        a.change
+            .cmp(&b.change)
+            .then(a.account.account.cmp(&b.account.account))
+    });
+    let drops: Vec<&Move<'_>> = moves
+        .iter()
+        .take_while(|m| m.change.is_sign_negative())
+        .take(10)
+        .collect();
+    let rises: Vec<&Move<'_>> = moves
+        .iter()
+        .rev()
+        .take_while(|m| m.change.is_sign_positive())
+        .take(10)
+        .collect();
+    let _ = writeln!(
+        o,
+        "<h2>Movers since {}</h2>\n<p class=\"sub\">{} account{} moved; the largest drops with the adjustments that cost them most now, and the largest rises.</p>",
+        since.format("%Y-%m-%d"),
+        thousands(moves.len()),
+        if moves.len() == 1 { "" } else { "s" }
+    );
+    for (title, id, list) in [("Drops", "drops", drops), ("Rises", "rises", rises)] {
+        if list.is_empty() {
+            continue;
+        }
+        let _ = write!(
+            o,
+            "<h3>{title}</h3><div class=\"scroll\"><table id=\"{id}\" data-sortable><thead><tr><th>account</th><th>change</th><th>health</th><th class=\"t\">status</th><th>before</th><th class=\"t\">status before</th>"
+        );
+        if let Some(v) = &f.value {
+            let _ = write!(o, "<th>{}</th>", esc(v));
+        }
+        if id == "drops" {
+            o.push_str("<th class=\"t\">top reasons now</th>");
+        }
+        o.push_str("</tr></thead><tbody>\n");
+        for m in list {
+            let a = m.account;
+            let _ = write!(
+                o,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"t st\">{}</td><td>{}</td><td class=\"t st\">{}</td>",
+                esc(&a.account),
+                delta(m.change, "", true),
+                health_text(a.health),
+                status_cell(f, col, a.status),
+                number(m.before),
+                status_cell(f, col, m.before_status)
+            );
+            if f.value.is_some() {
+                let _ = write!(
+                    o,
+                    "<td>{}</td>",
+                    a.value.map(money).unwrap_or_else(|| "–".into())
+                );
+            }
+            if id == "drops" {
+                let reasons: Vec<String> = a
+                    .reasons
+                    .iter()
+                    .map(|r| format!("{} {}", esc(&r.rule), esc(&number(r.amount))))
+                    .collect();
+                let _ = write!(o, "<td class=\"t\">{}</td>", reasons.join("; "));
+            }
+            o.push_str("</tr>\n");
+        }
+        o.push_str("</tbody></table></div>\n");
+    }
+}
+
+/// How many accounts each rule fired for; rules that fired for none are
+/// flagged.
+fn coverage(o: &mut String, s: &Summary, accounts: &[Account]) {
+    let f = &s.frame;
+    if f.rules.is_empty() {
+        return;
+    }
+    let mut counts = vec![0usize; f.rules.len()];
+    for a in accounts {
+        for r in &a.fired {
+            if let Some(c) = counts.get_mut(*r) {
+                *c += 1;
+            }
+        }
+    }
+    let silent = counts.iter().filter(|c| **c == 0).count();
+    let _ = writeln!(
+        o,
+        "<h2>Rule coverage</h2>\n<p class=\"sub\">How many of the {} accounts each rule fired for{}.</p>",
+        thousands(accounts.len()),
+        if silent > 0 {
+            format!(
+                "; <b id=\"silent-rules\">{}</b> rule{} fired for no account (flagged ⚠)",
+                thousands(silent),
+                if silent == 1 { "" } else { "s" }
+            )
+        } else {
+            String::new()
+        }
+    );
+    o.push_str("<div class=\"scroll\"><table id=\"coverage\" data-sortable><thead><tr><th class=\"t\">rule</th><th class=\"t\">does</th><th>accounts</th><th>share</th><th class=\"t\">at</th></tr></thead><tbody>\n");
+    for (rule, n) in f.rules.iter().zip(&counts) {
+        let _ = writeln!(
+            o,
+            "<tr{}><td class=\"t\">{}{}</td><td class=\"t\">{}</td><td>{}</td><td>{}</td><td class=\"t\"><code>{}</code></td></tr>",
+            if *n == 0 { " class=\"silent\"" } else { "" },
+            if *n == 0 { "⚠ " } else { "" },
+            esc(&rule.name),
+            esc(&rule.does),
+            thousands(*n),
+            pct(share(*n, accounts.len())),
+            esc(&rule.place)
         );
     }
     o.push_str("</tbody></table></div>\n");

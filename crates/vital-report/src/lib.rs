@@ -33,6 +33,19 @@ pub struct Frame {
     pub by: Vec<String>,
     /// The money signal that is an account's value.
     pub value: Option<String>,
+    /// The rule set's adjustments, then its triggers (for rule coverage).
+    pub rules: Vec<Rule>,
+}
+
+/// A rule, for the report's coverage table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rule {
+    /// Its name, or `unnamed`.
+    pub name: String,
+    /// `adjusts SCORE` or `starts PLAYBOOK`.
+    pub does: String,
+    /// `file:line:column`.
+    pub place: String,
 }
 
 impl Frame {
@@ -69,6 +82,9 @@ pub struct Account {
     pub started: Vec<usize>,
     /// The adjustments that cost the most, worst first.
     pub reasons: Vec<Reason>,
+    /// Indices into [`Frame::rules`] of the rules that fired (with
+    /// explanations; empty otherwise).
+    pub fired: Vec<usize>,
 }
 
 /// One adjustment of an account's explanation.

@@ -5,7 +5,7 @@
 
 use super::fail;
 use super::project::load_scoring;
-use super::summary::{read_only_history, score, stored_rows, Lens};
+use super::summary::{read_only_history, rule_list, score, stored_rows, Lens};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use vital_check::ir::Type;
@@ -61,10 +61,11 @@ pub fn run(args: Args) -> ExitCode {
     } else {
         args.by.clone()
     };
-    let lens = match Lens::new(&engine, &scoring.settings, &by, args.value.as_deref()) {
+    let mut lens = match Lens::new(&engine, &scoring.settings, &by, args.value.as_deref()) {
         Ok(l) => l,
         Err(e) => return fail(e),
     };
+    lens.frame.rules = rule_list(&engine, &scoring.loaded.sources);
     // the nights stored so far, read before the evaluation's transaction
     let nights = match super::run::history::open_store(args.history.as_deref()) {
         Ok(None) => None,

@@ -215,6 +215,7 @@ impl<'e> Lens<'e> {
                 playbooks: engine.playbooks.clone(),
                 by: by.to_vec(),
                 value: value_name,
+                rules: Vec::new(),
             },
             by: by_idx,
             value: value_idx,
@@ -244,6 +245,7 @@ impl<'e> Lens<'e> {
             triggered: o.triggered.iter().map(|p| *p as usize).collect(),
             started: o.started.iter().map(|p| *p as usize).collect(),
             reasons: reasons(self.engine, o),
+            fired: fired(self.engine, o),
         }
     }
 
@@ -299,6 +301,7 @@ impl<'e> Lens<'e> {
             triggered: row.triggered.iter().filter_map(playbook).collect(),
             started: row.started.iter().filter_map(playbook).collect(),
             reasons: Vec::new(),
+            fired: Vec::new(),
         }
     }
 }
@@ -313,6 +316,56 @@ fn list(names: &[&str]) -> String {
             .collect::<Vec<_>>()
             .join(", ")
     }
+}
+
+/// The rules that fired for an account (with explanation on): adjustments
+/// that changed a score, triggers whose condition held; indices of
+/// [`Frame::rules`] as [`rule_list`] orders them.
+fn fired(engine: &Engine<'_>, o: &Outcome) -> Vec<usize> {
+    let Some(ex) = &o.explain else {
+        return Vec::new();
+    };
+    let n = engine.rules.adjustments.len();
+    let mut out: Vec<usize> = ex
+        .scores
+        .iter()
+        .flat_map(|se| {
+            // an unconditional adjustment of 0 points changed nothing
+            se.applied
+                .iter()
+                .filter(|(_, amount)| !amount.is_zero())
+                .map(|(a, _)| *a)
+        })
+        .chain(ex.triggers.iter().map(|t| n + t))
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// The rule set's adjustments, then its triggers, for rule coverage.
+pub(crate) fn rule_list(
+    engine: &Engine<'_>,
+    sources: &vital_syntax::SourceMap,
+) -> Vec<vital_report::Rule> {
+    let rules = engine.rules;
+    let adjustments = rules.adjustments.iter().map(|a| vital_report::Rule {
+        name: a.name.clone().unwrap_or_else(|| "unnamed".into()),
+        does: format!(
+            "adjusts {}",
+            rules
+                .scores
+                .get(a.score.index())
+                .map_or("", |s| s.name.as_str())
+        ),
+        place: vital_eval::results::locate(sources, a.loc),
+    });
+    let triggers = rules.triggers.iter().map(|t| vital_report::Rule {
+        name: t.name.clone().unwrap_or_else(|| "unnamed".into()),
+        does: format!("starts {}", t.playbook),
+        place: vital_eval::results::locate(sources, t.loc),
+    });
+    adjustments.chain(triggers).collect()
 }
 
 /// The adjustments that lowered an account's scores the most (with
