@@ -149,6 +149,7 @@ fn history_and_escaping() {
     let db = tmp.path().join("h.db");
     let db = db.to_str().unwrap();
     let mut files = Vec::new();
+    let mut started_since_october = 0;
     for (d, lines) in &nights {
         let f = tmp.path().join(format!("{d}.jsonl"));
         std::fs::write(&f, lines.join("\n") + "\n").unwrap();
@@ -164,11 +165,20 @@ fn history_and_escaping() {
             ],
         );
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        if d.as_str() >= "2026-10-01" {
+            for r in support::jsonl(&o) {
+                started_since_october += r["started"].as_array().unwrap().len();
+            }
+        }
         files.push(f);
     }
     let last_file = files[2].to_str().unwrap();
     let out = tmp.path().join("r.html");
-    let html = report(&dir, &out, &["--history", db, last_file]);
+    let html = report(
+        &dir,
+        &out,
+        &["--history", db, "--queue-days", "32", last_file],
+    );
     assert_self_contained(&html);
     // the report recorded nothing
     let mut store =
@@ -192,6 +202,16 @@ fn history_and_escaping() {
         "at risk: {}",
         by_id(&html, "h-at-risk")
     );
+    // the playbook queue: the starts of 2026-10-01 ..= 2026-11-01
+    assert!(started_since_october > 100);
+    assert_eq!(
+        by_id(&html, "queue-count"),
+        started_since_october.to_string()
+    );
+    let queue = html.split("id=\"queue\"").nth(1).unwrap();
+    let queue = queue.split("</tbody>").next().unwrap();
+    assert_eq!(queue.matches("<tr>").count(), started_since_october + 1);
+    assert!(queue.contains("<td class=\"t st\">2026-10-01</td>"));
     // movers (checked against the jsonl results of 2026-10-01 and -11-01)
     assert!(html.contains("<h2>Movers since 2026-10-01</h2>"));
     assert!(html.contains("488 accounts moved"));
@@ -250,8 +270,9 @@ fn rule_coverage() {
     );
 }
 
-/// The report opened in headless Chromium with no network: the DOM after
-/// its script ran carries the headline of `vital summary`; a screenshot is
+/// The report opened in headless Chromium with no network: no console
+/// message or script error, the DOM after its script ran carries the
+/// headline of `vital summary`; a screenshot is
 /// written (target/report-screenshots/) for people to look at.
 #[test]
 fn chromium_renders_the_report() {
@@ -284,6 +305,9 @@ fn chromium_renders_the_report() {
                     // any host name fails to resolve: nothing can be fetched
                     "--host-resolver-rules=MAP * ~NOTFOUND",
                     &format!("--user-data-dir={}", profile.path().display()),
+                    // console messages and script errors on stderr
+                    "--enable-logging=stderr",
+                    "--v=0",
                     "--window-size=1280,2000",
                 ])
                 .args(extra)
@@ -293,7 +317,13 @@ fn chromium_renders_the_report() {
             assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
             o
         };
-        let dom = String::from_utf8_lossy(&browse(&["--dump-dom"]).stdout).into_owned();
+        let opened = browse(&["--dump-dom"]);
+        let log = String::from_utf8_lossy(&opened.stderr);
+        assert!(
+            !log.contains("CONSOLE") && !log.contains("Uncaught"),
+            "{name}: console messages: {log}"
+        );
+        let dom = String::from_utf8_lossy(&opened.stdout).into_owned();
         assert!(dom.contains("</table>"), "{name}: {dom}");
         assert_headline(&dom, &summary(&dir, &[]));
         // the script ran: sortable headers were marked

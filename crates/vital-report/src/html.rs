@@ -24,7 +24,30 @@ pub struct Report<'a> {
     pub top: usize,
     /// When the report was made (shown in its footer).
     pub generated: String,
+    /// Playbook starts recorded in the store over the last `queue_days`
+    /// days (`None` without a store).
+    pub queue: Option<&'a [QueueItem]>,
+    pub queue_days: u32,
 }
+
+/// A recorded playbook start.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueItem {
+    pub as_of: NaiveDate,
+    pub account: String,
+    pub playbook: String,
+    pub owner: Option<String>,
+    pub health: Option<Decimal>,
+    pub status: Option<String>,
+    /// The trigger's name, or its place.
+    pub rule: Option<String>,
+    /// What its condition read (`saw …`).
+    pub reads: Vec<String>,
+    pub delivered: bool,
+}
+
+/// At most this many starts are listed.
+const QUEUE_ROWS: usize = 500;
 
 /// Stored results by night: each night's total and groups.
 #[derive(Debug, Clone, Default)]
@@ -250,6 +273,9 @@ pub fn render(r: &Report<'_>) -> String {
     }
     at_risk(&mut o, s, r.accounts, r.top, &col);
     playbooks(&mut o, s);
+    if let Some(q) = r.queue {
+        queue(&mut o, q, r.queue_days);
+    }
     coverage(&mut o, s, r.accounts);
     let _ = write!(
         o,
@@ -982,6 +1008,53 @@ fn movers(
         }
         o.push_str("</tbody></table></div>\n");
     }
+}
+
+/// The playbook starts of the last days, newest first.
+fn queue(o: &mut String, items: &[QueueItem], days: u32) {
+    let _ = writeln!(
+        o,
+        "<h2>Playbook queue</h2>\n<p class=\"sub\"><b id=\"queue-count\">{}</b> playbook start{} recorded in the last {days} day{}{}.</p>",
+        thousands(items.len()),
+        if items.len() == 1 { "" } else { "s" },
+        if days == 1 { "" } else { "s" },
+        if items.len() > QUEUE_ROWS {
+            format!(", the latest {} shown", thousands(QUEUE_ROWS))
+        } else {
+            String::new()
+        }
+    );
+    if items.is_empty() {
+        return;
+    }
+    o.push_str("<input type=\"search\" placeholder=\"filter starts\" data-filter=\"queue\" aria-label=\"filter starts\">\n<div class=\"scroll\"><table id=\"queue\" data-sortable><thead><tr><th class=\"t\">date</th><th class=\"t\">account</th><th class=\"t\">playbook</th><th class=\"t\">owner</th><th>health</th><th class=\"t\">status</th><th class=\"t\">reason</th><th class=\"t\">delivered</th></tr></thead><tbody>\n");
+    let mut newest: Vec<&QueueItem> = items.iter().collect();
+    newest.sort_by(|a, b| {
+        b.as_of
+            .cmp(&a.as_of)
+            .then(a.account.cmp(&b.account))
+            .then(a.playbook.cmp(&b.playbook))
+    });
+    for q in newest.into_iter().take(QUEUE_ROWS) {
+        let reason = match (&q.rule, q.reads.is_empty()) {
+            (Some(r), true) => esc(r),
+            (Some(r), false) => format!("{} <small>({})</small>", esc(r), esc(&q.reads.join("; "))),
+            (None, false) => esc(&q.reads.join("; ")),
+            (None, true) => "–".into(),
+        };
+        let _ = writeln!(
+            o,
+            "<tr><td class=\"t st\">{}</td><td class=\"t\">{}</td><td class=\"t\">{}</td><td class=\"t\">{}</td><td>{}</td><td class=\"t\">{}</td><td class=\"t\">{reason}</td><td class=\"t\">{}</td></tr>",
+            q.as_of.format("%Y-%m-%d"),
+            esc(&q.account),
+            esc(&q.playbook),
+            esc(q.owner.as_deref().unwrap_or("–")),
+            health_text(q.health),
+            esc(q.status.as_deref().unwrap_or("–")),
+            if q.delivered { "yes" } else { "no" }
+        );
+    }
+    o.push_str("</tbody></table></div>\n");
 }
 
 /// How many accounts each rule fired for; rules that fired for none are

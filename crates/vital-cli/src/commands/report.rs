@@ -34,6 +34,10 @@ pub struct Args {
     /// List at most this many accounts at risk.
     #[arg(long, value_name = "N", default_value_t = 50)]
     top: usize,
+    /// The playbook queue lists the starts of this many days, up to the
+    /// latest result's date (with a history store).
+    #[arg(long, value_name = "DAYS", default_value_t = 14)]
+    queue_days: u32,
     /// The history store for status over time and the change since the
     /// previous run (default: `[history] store` of vital.toml; read only).
     #[arg(long, value_name = "PATH|URL")]
@@ -96,6 +100,14 @@ pub fn run(args: Args) -> ExitCode {
         Err(code) => return code,
     };
     drop(history);
+    let as_of = scored.accounts.iter().filter_map(|a| a.as_of).max();
+    let queue = match (&nights, as_of) {
+        (Some(_), Some(d)) => match starts_since(args.history.as_deref(), d, args.queue_days) {
+            Ok(q) => Some(q),
+            Err(e) => return fail(format!("cannot read the history store: {e}")),
+        },
+        _ => None,
+    };
     let history = nights.map(|n| vital_report::html::History::new(&lens.frame, &n));
     let summary = lens.summary(
         scored.accounts.clone(),
@@ -109,6 +121,8 @@ pub fn run(args: Args) -> ExitCode {
         history: history.as_ref().filter(|h| !h.nights.is_empty()),
         top: args.top,
         generated: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
+        queue: queue.as_deref(),
+        queue_days: args.queue_days,
     });
     if let Err(e) = std::fs::write(&args.output, html) {
         return fail(format!("cannot write `{}`: {e}", args.output.display()));
@@ -120,4 +134,37 @@ pub fn run(args: Args) -> ExitCode {
         vital_report::thousands(summary.total.at_risk.accounts)
     );
     ExitCode::SUCCESS
+}
+
+/// The playbook starts recorded for the `days` days up to `as_of`.
+fn starts_since(
+    flag: Option<&str>,
+    as_of: chrono::NaiveDate,
+    days: u32,
+) -> Result<Vec<vital_report::html::QueueItem>, String> {
+    let Some(mut store) = super::run::history::open_store(flag)? else {
+        return Ok(Vec::new());
+    };
+    let since = as_of
+        .checked_sub_days(chrono::Days::new(u64::from(days.max(1)) - 1))
+        .unwrap_or(chrono::NaiveDate::MIN);
+    let starts = store.starts(Some(since)).map_err(|e| e.to_string())?;
+    Ok(starts
+        .into_iter()
+        .filter(|s| s.as_of <= as_of)
+        .map(|s| vital_report::html::QueueItem {
+            as_of: s.as_of,
+            account: s.account,
+            playbook: s.playbook,
+            owner: s.owner,
+            health: s
+                .health
+                .and_then(|h| rust_decimal::Decimal::try_from(h).ok())
+                .map(|h| vital_report::round(h, 6)),
+            status: s.status,
+            rule: s.rule.or(s.source),
+            reads: s.reads,
+            delivered: s.delivered_at.is_some(),
+        })
+        .collect())
 }
