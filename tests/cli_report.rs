@@ -82,8 +82,15 @@ fn assert_headline(html: &str, sum: &Value) {
 
 /// Nothing in the file reaches the network.
 fn assert_self_contained(html: &str) {
-    for bad in ["http://", "https://", "src=", "href=", "@import", "url("] {
+    for bad in ["http://", "https://", "src=", "@import", "url("] {
         assert!(!html.contains(bad), "the report holds `{bad}`");
+    }
+    // links only within the page
+    for link in html.split("href=").skip(1) {
+        assert!(
+            link.starts_with("\"#"),
+            "a link out of the page: {link:.40}"
+        );
     }
     assert_eq!(html.matches("<script").count(), 1, "one inline script");
     assert_eq!(html.matches("<style").count(), 1, "one inline style");
@@ -113,6 +120,29 @@ fn digital_signals_headline() {
         "{rows}"
     );
     assert!(rows.contains("<li>no executive sponsor <b>-20</b> <small>(relationship)</small></li>"));
+    // one section per listed account, with `vital explain`'s text
+    assert_eq!(html.matches("<details class=\"acct\"").count(), 50);
+    assert_eq!(html.matches("<a href=\"#a-").count(), 50);
+    let first = html
+        .split("<details class=\"acct\" id=\"a-0\">")
+        .nth(1)
+        .unwrap();
+    let pre = first
+        .split("<pre>")
+        .nth(1)
+        .unwrap()
+        .split("</pre>")
+        .next()
+        .unwrap();
+    let o = vital_in(&dir, &["explain", "--account", "contoso-pharma-0010"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let unescaped = pre
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&");
+    assert_eq!(unescaped.trim_end(), stdout(&o).trim_end());
     // no history store: no comparison, no chart over time
     assert!(html.contains("No earlier run in a history store"));
     assert!(!html.contains("id=\"over-time\""));
@@ -188,6 +218,10 @@ fn history_and_escaping() {
     drop(store);
     assert!(!html.contains("<script>alert"), "markup from data escaped");
     assert!(html.contains("<td>&lt;script&gt;alert(1)&lt;/script&gt;</td>"));
+    assert!(html.contains("<summary><b>&lt;script&gt;alert(1)&lt;/script&gt;</b>"));
+    assert!(html.contains("<pre>&lt;script&gt;alert(1)&lt;/script&gt; — as of 2026-11-01\n"));
+    // an account's trend: stored nights, then tonight
+    assert!(html.contains("2026-09-01 12 → 2026-10-01 12 → 2026-11-01 0"));
     // the report evaluates with the store as history: as the run recorded
     let sum = summary(&dir, &["--history", db]);
     assert_eq!(sum["source"], "store");

@@ -168,6 +168,8 @@ input[type=search]{padding:6px 8px;border:1px solid var(--line);border-radius:6p
 .scroll{overflow-x:auto}
 tr.silent td{background:#fff4e0}
 h3{font-size:15px;margin:16px 0 6px}
+details.acct{border-bottom:1px solid var(--line);padding:4px 0}
+pre{font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,monospace;background:var(--card);padding:8px;overflow-x:auto}
 footer{margin-top:32px;color:var(--muted);font-size:12px}
 @media print{@page{size:A4;margin:12mm}body{padding:0;max-width:none}input,summary{display:none}details{display:block}details>*{display:block}th{position:static}h2{break-after:avoid}table,svg{break-inside:avoid}}
 "#;
@@ -271,7 +273,7 @@ pub fn render(r: &Report<'_>) -> String {
             movers(&mut o, s, r.accounts, h, p.as_of, &col);
         }
     }
-    at_risk(&mut o, s, r.accounts, r.top, &col);
+    at_risk(&mut o, s, r.accounts, r.top, &col, r.history);
     playbooks(&mut o, s);
     if let Some(q) = r.queue {
         queue(&mut o, q, r.queue_days);
@@ -778,7 +780,14 @@ fn groups(o: &mut String, s: &Summary, history: Option<&History>) {
     o.push_str("</tbody></table></div>\n");
 }
 
-fn at_risk(o: &mut String, s: &Summary, accounts: &[Account], top: usize, col: &[&str]) {
+fn at_risk(
+    o: &mut String,
+    s: &Summary,
+    accounts: &[Account],
+    top: usize,
+    col: &[&str],
+    history: Option<&History>,
+) {
     let f = &s.frame;
     let mut risky: Vec<&Account> = accounts
         .iter()
@@ -820,9 +829,9 @@ fn at_risk(o: &mut String, s: &Summary, accounts: &[Account], top: usize, col: &
         let _ = write!(o, "<th class=\"t\">{}</th>", esc(b));
     }
     o.push_str(
-        "<th class=\"t\">top reasons</th><th class=\"t\">playbooks</th></tr></thead><tbody>\n",
+        "<th class=\"t\">top reasons</th><th class=\"t\">playbooks</th><th class=\"t\">explain</th></tr></thead><tbody>\n",
     );
-    for a in risky {
+    for (k, a) in risky.iter().enumerate() {
         let st = a.status.unwrap_or(0);
         let _ = write!(
             o,
@@ -869,9 +878,71 @@ fn at_risk(o: &mut String, s: &Summary, accounts: &[Account], top: usize, col: &
             .filter_map(|p| f.playbooks.get(*p))
             .map(|p| esc(p))
             .collect();
-        let _ = writeln!(o, "</td><td class=\"t\">{}</td></tr>", names.join(", "));
+        let _ = writeln!(
+            o,
+            "</td><td class=\"t\">{}</td><td class=\"t\">{}</td></tr>",
+            names.join(", "),
+            if a.explain.is_some() {
+                format!("<a href=\"#a-{k}\">why</a>")
+            } else {
+                String::new()
+            }
+        );
     }
     o.push_str("</tbody></table></div>\n");
+    details(o, f, &risky, col, history);
+}
+
+/// One section per listed account: its health night by night (with a
+/// store) and its explanation as `vital explain` writes it.
+fn details(o: &mut String, f: &Frame, risky: &[&Account], col: &[&str], history: Option<&History>) {
+    if risky.iter().all(|a| a.explain.is_none()) {
+        return;
+    }
+    o.push_str("<h2>Why they are at risk</h2>\n<p class=\"sub\">Each listed account: its health night by night (with a history store) and its explanation, as <code>vital explain</code> writes it. Open one to read it.</p>\n");
+    for (k, a) in risky.iter().enumerate() {
+        let Some(text) = &a.explain else {
+            continue;
+        };
+        let st = a.status.unwrap_or(0);
+        let _ = write!(
+            o,
+            "<details class=\"acct\" id=\"a-{k}\"><summary><b>{}</b> · <i class=\"sw\" style=\"background:{}\"></i>{} · health {}{}</summary>",
+            esc(&a.account),
+            col.get(st).copied().unwrap_or(NO_STATUS),
+            esc(f.statuses.get(st).map_or("", |s| s.as_str())),
+            health_text(a.health),
+            match (&f.value, a.value) {
+                (Some(v), Some(x)) => format!(" · {} {}", esc(v), money(x)),
+                _ => String::new(),
+            }
+        );
+        if let Some(h) = history {
+            let mut points: Vec<(NaiveDate, Option<Decimal>)> = h
+                .results
+                .iter()
+                .filter_map(|(d, m)| Some((*d, m.get(&a.account)?.0)))
+                .filter(|(d, _)| a.as_of.is_none_or(|now| *d < now))
+                .collect();
+            if let Some(now) = a.as_of {
+                points.push((now, a.health));
+            }
+            if points.len() > 1 {
+                let values: Vec<Option<Decimal>> = points.iter().map(|(_, v)| *v).collect();
+                let shown: Vec<String> = points
+                    .iter()
+                    .map(|(d, v)| format!("{} {}", d.format("%Y-%m-%d"), health_text(*v)))
+                    .collect();
+                let _ = write!(
+                    o,
+                    "<p class=\"trend\">{} <small>{}</small></p>",
+                    sparkline(&values),
+                    esc(&shown.join(" → "))
+                );
+            }
+        }
+        let _ = writeln!(o, "<pre>{}</pre></details>", esc(text));
+    }
 }
 
 fn playbooks(o: &mut String, s: &Summary) {

@@ -85,6 +85,8 @@ pub struct Account {
     /// Indices into [`Frame::rules`] of the rules that fired (with
     /// explanations; empty otherwise).
     pub fired: Vec<usize>,
+    /// `vital explain`'s text (the report keeps it for at-risk accounts).
+    pub explain: Option<String>,
 }
 
 /// One adjustment of an account's explanation.

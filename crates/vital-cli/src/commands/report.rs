@@ -70,6 +70,7 @@ pub fn run(args: Args) -> ExitCode {
         Err(e) => return fail(e),
     };
     lens.frame.rules = rule_list(&engine, &scoring.loaded.sources);
+    lens.explain_at_risk = Some(&scoring.loaded.sources);
     // the nights stored so far, read before the evaluation's transaction
     let nights = match super::run::history::open_store(args.history.as_deref()) {
         Ok(None) => None,
@@ -94,7 +95,7 @@ pub fn run(args: Args) -> ExitCode {
         &engine,
         history.as_ref(),
         true,
-        |s, o| lens.account(s, o),
+        |g, i, o| lens.account(g, i, o),
     ) {
         Ok(s) => s,
         Err(code) => return code,

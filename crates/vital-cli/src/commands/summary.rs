@@ -95,7 +95,7 @@ fn run_summary(args: &Args) -> Result<Summary, ExitCode> {
         &engine,
         history.as_ref(),
         false,
-        |s, o| lens.account(s, o),
+        |g, i, o| lens.account(g, i, o),
     )?;
     Ok(lens.summary(scored.accounts, "run", scored.records, scored.rejected))
 }
@@ -152,6 +152,9 @@ pub(crate) struct Lens<'e> {
     pub frame: Frame,
     by: Vec<(usize, Type)>,
     value: Option<usize>,
+    /// Keep the explanation of at-risk accounts (the report's account
+    /// sections).
+    pub explain_at_risk: Option<&'e vital_syntax::SourceMap>,
 }
 
 impl<'e> Lens<'e> {
@@ -219,12 +222,21 @@ impl<'e> Lens<'e> {
             },
             by: by_idx,
             value: value_idx,
+            explain_at_risk: None,
         })
     }
 
-    /// One scored snapshot as an account of the rollup.
-    pub fn account(&self, s: &Snapshot, o: &Outcome) -> Account {
+    /// One scored snapshot (`group[i]`) as an account of the rollup; with
+    /// `explain_at_risk`, an at-risk account carries `vital explain`'s text.
+    pub fn account(&self, group: &[Snapshot], i: usize, o: &Outcome) -> Account {
         let rules = self.engine.rules;
+        let s = &group[i];
+        let explain = match (self.explain_at_risk, o.status) {
+            (Some(sources), Some(st)) if self.frame.at_risk.contains(&st.index()) => Some(
+                vital_eval::explain::explain_text(self.engine, sources, group, i, o),
+            ),
+            _ => None,
+        };
         let get = |i: usize| s.signals.get(i).filter(|v| !v.is_missing());
         Account {
             account: s.account.to_string(),
@@ -246,6 +258,7 @@ impl<'e> Lens<'e> {
             started: o.started.iter().map(|p| *p as usize).collect(),
             reasons: reasons(self.engine, o),
             fired: fired(self.engine, o),
+            explain,
         }
     }
 
@@ -302,6 +315,7 @@ impl<'e> Lens<'e> {
             started: row.started.iter().filter_map(playbook).collect(),
             reasons: Vec::new(),
             fired: Vec::new(),
+            explain: None,
         }
     }
 }
@@ -417,7 +431,7 @@ pub(crate) fn score<T: Send>(
     engine: &Engine<'_>,
     history: Option<&History<'_>>,
     explain: bool,
-    each: impl Fn(&Snapshot, &Outcome) -> T + Sync,
+    each: impl Fn(&[Snapshot], usize, &Outcome) -> T + Sync,
 ) -> Result<Scored<T>, ExitCode> {
     let ruleset = engine.rules;
     let schema = vital_eval::Schema::with_mapping(ruleset, mapping);
@@ -457,7 +471,10 @@ pub(crate) fn score<T: Send>(
                 }
                 picked
                     .into_iter()
-                    .filter_map(|i| Some(each(group.get(i)?, outcomes.get(i)?)))
+                    .filter_map(|i| {
+                        group.get(i)?;
+                        Some(each(&group, i, outcomes.get(i)?))
+                    })
                     .collect::<Vec<T>>()
             })
             .collect();
