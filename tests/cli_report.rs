@@ -374,3 +374,54 @@ fn chromium_renders_the_report() {
         assert!(png.len() > 50_000, "{name}: {} bytes", png.len());
     }
 }
+
+/// The page's structure (headings, headline keys, tables with their
+/// columns and row counts, charts, account sections), without its numbers.
+fn outline(html: &str) -> String {
+    let mut out = String::new();
+    let mut rest = html;
+    let mut rows = 0usize;
+    let mut sections = 0usize;
+    while let Some(at) = rest.find('<') {
+        rest = &rest[at + 1..];
+        let tag: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '/')
+            .collect();
+        let attrs = rest.split('>').next().unwrap_or("");
+        let text = rest
+            .split_once('>')
+            .map(|(_, t)| t.split('<').next().unwrap_or(""))
+            .unwrap_or("");
+        let id = attrs
+            .split("id=\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next());
+        match tag.as_str() {
+            "h1" | "h2" | "h3" => out.push_str(&format!("{tag} {text}\n")),
+            "div" if attrs.contains("class=\"k\"") => out.push_str(&format!("  card {text}\n")),
+            "table" => out.push_str(&format!("table #{}\n", id.unwrap_or("-"))),
+            "th" => out.push_str(&format!("  | {text}\n")),
+            "tr" => rows += 1,
+            "/tbody" => {
+                out.push_str(&format!("  {rows} rows\n"));
+                rows = 0;
+            }
+            "thead" | "/thead" => rows = 0,
+            "svg" if id.is_some() => out.push_str(&format!("svg #{}\n", id.unwrap_or("-"))),
+            "details" if attrs.contains("acct") => sections += 1,
+            "footer" => out.push_str(&format!("{sections} account sections\nfooter\n")),
+            _ => {}
+        }
+    }
+    out
+}
+
+#[test]
+fn report_structure() {
+    for name in ["digital-signals", "support-health"] {
+        let tmp = tempfile::tempdir().unwrap();
+        let html = report(&example(name), &tmp.path().join("r.html"), &[]);
+        insta::assert_snapshot!(format!("report_outline_{name}"), outline(&html));
+    }
+}
