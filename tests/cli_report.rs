@@ -7,6 +7,9 @@
 
 mod support;
 
+#[path = "support/pg.rs"]
+mod pg;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -153,6 +156,21 @@ fn digital_signals_headline() {
 #[test]
 fn history_and_escaping() {
     let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("h.db");
+    history_and_escaping_in(db.to_str().unwrap());
+}
+
+/// The same on PostgreSQL (`VITAL_TEST_PG_URL`; skipped without it).
+#[test]
+fn history_and_escaping_postgres() {
+    let Some(url) = pg::fresh_database("cli_report_history") else {
+        return pg::skipped("history_and_escaping");
+    };
+    history_and_escaping_in(&url);
+}
+
+fn history_and_escaping_in(db: &str) {
+    let tmp = tempfile::tempdir().unwrap();
     let dir = example("support-health");
     let mut nights: Vec<(String, Vec<String>)> = Vec::new();
     for line in std::fs::read_to_string(dir.join("snapshots.jsonl"))
@@ -176,8 +194,6 @@ fn history_and_escaping() {
         .unwrap()
         .replace("oscorp-robotics-0474", "<script>alert(1)</script>");
     last.push(copy);
-    let db = tmp.path().join("h.db");
-    let db = db.to_str().unwrap();
     let mut files = Vec::new();
     let mut started_since_october = 0;
     for (d, lines) in &nights {

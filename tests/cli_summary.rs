@@ -7,6 +7,9 @@
 
 mod support;
 
+#[path = "support/pg.rs"]
+mod pg;
+
 use serde_json::Value;
 use support::{root, stderr, stdout, vital_in};
 
@@ -220,13 +223,25 @@ fn grouping_needs_an_enum_or_text_signal() {
     assert!(stderr(&o).contains("no signal `csm`"), "{}", stderr(&o));
 }
 
-/// The latest stored results summarise as the run that recorded them.
+/// The latest stored results summarise as the run that recorded them, in
+/// SQLite and in PostgreSQL (`VITAL_TEST_PG_URL`; skipped without it).
 #[test]
 fn stored_results_summarise_as_the_run() {
-    let dir = example("support-health");
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("history.db");
-    let db = db.to_str().unwrap();
+    stored_equals_run(db.to_str().unwrap());
+}
+
+#[test]
+fn stored_results_summarise_as_the_run_postgres() {
+    let Some(url) = pg::fresh_database("cli_summary_stored") else {
+        return pg::skipped("stored_results_summarise_as_the_run");
+    };
+    stored_equals_run(&url);
+}
+
+fn stored_equals_run(db: &str) {
+    let dir = example("support-health");
     let o = vital_in(&dir, &["summary", "--history", db]);
     assert_eq!(o.status.code(), Some(1), "an empty store");
     assert!(stderr(&o).contains("holds no results"), "{}", stderr(&o));
