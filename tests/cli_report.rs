@@ -238,6 +238,10 @@ fn history_and_escaping_in(db: &str) {
     assert!(html.contains("<pre>&lt;script&gt;alert(1)&lt;/script&gt; — as of 2026-11-01\n"));
     // an account's trend: stored nights, then tonight
     assert!(html.contains("2026-09-01 12 → 2026-10-01 12 → 2026-11-01 0"));
+    // and its scores (as `vital run --as-of 2026-10-01` over the first
+    // two nights reports them)
+    assert!(html.contains("<tr><td>2026-10-01</td><td>12</td><td class=\"t\">danger</td><td>0</td><td>15</td><td>0</td><td>50</td></tr>"));
+    assert!(html.contains("<svg class=\"trend\""));
     // the report evaluates with the store as history: as the run recorded
     let sum = summary(&dir, &["--history", db]);
     assert_eq!(sum["source"], "store");

@@ -57,8 +57,15 @@ pub struct History {
     pub results: BTreeMap<NaiveDate, HashMap<String, Was>>,
 }
 
-/// An account's stored health and status (index of the status arm).
-pub type Was = (Option<Decimal>, Option<usize>);
+/// An account's stored result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Was {
+    pub health: Option<Decimal>,
+    /// Index of the status arm.
+    pub status: Option<usize>,
+    /// Per score of [`Frame::scores`].
+    pub scores: Vec<Option<Decimal>>,
+}
 
 #[derive(Debug, Clone)]
 pub struct Night {
@@ -75,10 +82,14 @@ impl History {
         for a in stored {
             if let Some(d) = a.as_of {
                 by_night.entry(d).or_default().push(a.clone());
-                results
-                    .entry(d)
-                    .or_default()
-                    .insert(a.account.clone(), (a.health, a.status));
+                results.entry(d).or_default().insert(
+                    a.account.clone(),
+                    Was {
+                        health: a.health,
+                        status: a.status,
+                        scores: a.scores.clone(),
+                    },
+                );
             }
         }
         History {
@@ -899,7 +910,7 @@ fn details(o: &mut String, f: &Frame, risky: &[&Account], col: &[&str], history:
     if risky.iter().all(|a| a.explain.is_none()) {
         return;
     }
-    o.push_str("<h2>Why they are at risk</h2>\n<p class=\"sub\">Each listed account: its health night by night (with a history store) and its explanation, as <code>vital explain</code> writes it. Open one to read it.</p>\n");
+    o.push_str("<h2>Why they are at risk</h2>\n<p class=\"sub\">Each listed account: its health and scores night by night (with a history store) and its explanation, as <code>vital explain</code> writes it. Open one to read it.</p>\n");
     for (k, a) in risky.iter().enumerate() {
         let Some(text) = &a.explain else {
             continue;
@@ -918,32 +929,154 @@ fn details(o: &mut String, f: &Frame, risky: &[&Account], col: &[&str], history:
             }
         );
         if let Some(h) = history {
-            let mut points: Vec<(NaiveDate, Option<Decimal>)> = h
+            let mut points: Vec<(NaiveDate, Was)> = h
                 .results
                 .iter()
-                .filter_map(|(d, m)| Some((*d, m.get(&a.account)?.0)))
+                .filter_map(|(d, m)| Some((*d, m.get(&a.account)?.clone())))
                 .filter(|(d, _)| a.as_of.is_none_or(|now| *d < now))
                 .collect();
             if let Some(now) = a.as_of {
-                points.push((now, a.health));
+                points.push((
+                    now,
+                    Was {
+                        health: a.health,
+                        status: a.status,
+                        scores: a.scores.clone(),
+                    },
+                ));
             }
             if points.len() > 1 {
-                let values: Vec<Option<Decimal>> = points.iter().map(|(_, v)| *v).collect();
                 let shown: Vec<String> = points
                     .iter()
-                    .map(|(d, v)| format!("{} {}", d.format("%Y-%m-%d"), health_text(*v)))
+                    .map(|(d, w)| format!("{} {}", d.format("%Y-%m-%d"), health_text(w.health)))
                     .collect();
                 let _ = write!(
                     o,
-                    "<p class=\"trend\">{} <small>{}</small></p>",
-                    sparkline(&values),
+                    "<p class=\"trend\"><small>health {}</small></p>",
                     esc(&shown.join(" → "))
                 );
+                trend(o, f, &points);
             }
         }
         let _ = writeln!(o, "<pre>{}</pre></details>", esc(text));
     }
 }
+
+/// An account's health (thick) and scores night by night, on 0–100, and
+/// the numbers as a table.
+fn trend(o: &mut String, f: &Frame, points: &[(NaiveDate, Was)]) {
+    let (w, h, left, bottom) = (420.0f64, 130.0f64, 30.0f64, 20.0f64);
+    let plot_w = w - left - 10.0;
+    let plot_h = h - bottom - 8.0;
+    let n = points.len();
+    let x = |i: usize| left + plot_w * i as f64 / (n.max(2) - 1) as f64;
+    let y = |v: f64| 8.0 + plot_h * (1.0 - v.clamp(0.0, 100.0) / 100.0);
+    let _ = write!(
+        o,
+        "<svg class=\"trend\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-label=\"health and scores by night\">"
+    );
+    for k in 0..=2 {
+        let v = 50.0 * k as f64;
+        let _ = write!(
+            o,
+            "<line x1=\"{left}\" x2=\"{}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#e4e7ec\"/><text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{v}</text>",
+            w - 10.0,
+            y(v),
+            y(v),
+            left - 4.0,
+            y(v) + 4.0
+        );
+    }
+    for (i, (d, _)) in points.iter().enumerate() {
+        if n <= 8 || i % n.div_ceil(8) == 0 {
+            let _ = write!(
+                o,
+                "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"{}\">{}</text>",
+                x(i),
+                h - 5.0,
+                if i == 0 {
+                    "start"
+                } else if i + 1 == n {
+                    "end"
+                } else {
+                    "middle"
+                },
+                d.format("%m-%d")
+            );
+        }
+    }
+    let line = |o: &mut String, values: Vec<Option<f64>>, colour: &str, width: f64, name: &str| {
+        let pts: Vec<String> = values
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| v.map(|v| format!("{:.1},{:.1}", x(i), y(v))))
+            .collect();
+        if pts.is_empty() {
+            return;
+        }
+        let _ = write!(
+            o,
+            "<polyline points=\"{}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"{width}\"><title>{}</title></polyline>",
+            pts.join(" "),
+            esc(name)
+        );
+    };
+    for (k, name) in f.scores.iter().enumerate() {
+        let values = points
+            .iter()
+            .map(|(_, w)| w.scores.get(k).copied().flatten().and_then(|v| v.to_f64()))
+            .collect();
+        line(o, values, SCORE_COLOURS[k % SCORE_COLOURS.len()], 1.2, name);
+    }
+    let health = points
+        .iter()
+        .map(|(_, w)| w.health.and_then(|v| v.to_f64()))
+        .collect();
+    line(o, health, "#1d2330", 2.5, "health");
+    o.push_str("</svg>");
+    o.push_str(
+        "<p class=\"legend\"><span><i class=\"sw\" style=\"background:#1d2330\"></i>health</span>",
+    );
+    for (k, name) in f.scores.iter().enumerate() {
+        let _ = write!(
+            o,
+            "<span><i class=\"sw\" style=\"background:{}\"></i>{}</span>",
+            SCORE_COLOURS[k % SCORE_COLOURS.len()],
+            esc(name)
+        );
+    }
+    o.push_str("</p><div class=\"scroll\"><table class=\"trend\"><thead><tr><th>night</th><th>health</th><th class=\"t\">status</th>");
+    for name in &f.scores {
+        let _ = write!(o, "<th>{}</th>", esc(name));
+    }
+    o.push_str("</tr></thead><tbody>");
+    for (d, w) in points {
+        let _ = write!(
+            o,
+            "<tr><td>{}</td><td>{}</td><td class=\"t\">{}</td>",
+            d.format("%Y-%m-%d"),
+            health_text(w.health),
+            esc(w
+                .status
+                .and_then(|s| f.statuses.get(s))
+                .map_or("–", |s| s.as_str()))
+        );
+        for k in 0..f.scores.len() {
+            let _ = write!(
+                o,
+                "<td>{}</td>",
+                health_text(w.scores.get(k).copied().flatten())
+            );
+        }
+        o.push_str("</tr>");
+    }
+    o.push_str("</tbody></table></div>");
+}
+
+/// Score lines: the Okabe–Ito colours not used for health.
+const SCORE_COLOURS: [&str; 6] = [
+    "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00",
+];
 
 fn playbooks(o: &mut String, s: &Summary) {
     let f = &s.frame;
@@ -999,13 +1132,13 @@ fn movers(
         .iter()
         .filter_map(|a| {
             let now = a.health?;
-            let (was, was_status) = before.get(&a.account)?;
-            let was = (*was)?;
+            let was = before.get(&a.account)?;
+            let before = was.health?;
             Some(Move {
                 account: a,
-                before: was,
-                before_status: *was_status,
-                change: now - was,
+                before,
+                before_status: was.status,
+                change: now - before,
             })
         })
         .filter(|m| !m.change.is_zero())

@@ -35,6 +35,8 @@ pub struct Frame {
     pub value: Option<String>,
     /// The rule set's adjustments, then its triggers (for rule coverage).
     pub rules: Vec<Rule>,
+    /// The rule set's scores, in order (for trend charts).
+    pub scores: Vec<String>,
 }
 
 /// A rule, for the report's coverage table.
@@ -87,6 +89,8 @@ pub struct Account {
     pub fired: Vec<usize>,
     /// `vital explain`'s text (the report keeps it for at-risk accounts).
     pub explain: Option<String>,
+    /// Each score of [`Frame::scores`] (`None`: n/a).
+    pub scores: Vec<Option<Decimal>>,
 }
 
 /// One adjustment of an account's explanation.

@@ -219,6 +219,7 @@ impl<'e> Lens<'e> {
                 by: by.to_vec(),
                 value: value_name,
                 rules: Vec::new(),
+                scores: rules.scores.iter().map(|s| s.name.clone()).collect(),
             },
             by: by_idx,
             value: value_idx,
@@ -259,6 +260,7 @@ impl<'e> Lens<'e> {
             reasons: reasons(self.engine, o),
             fired: fired(self.engine, o),
             explain,
+            scores: o.scored.scores.clone(),
         }
     }
 
@@ -316,6 +318,20 @@ impl<'e> Lens<'e> {
             reasons: Vec::new(),
             fired: Vec::new(),
             explain: None,
+            scores: {
+                let stored: serde_json::Map<String, serde_json::Value> =
+                    serde_json::from_str(&row.scores).unwrap_or_default();
+                rules
+                    .scores
+                    .iter()
+                    .map(|s| {
+                        stored
+                            .get(&s.name)
+                            .filter(|v| !v.is_null())
+                            .and_then(|v| v.to_string().parse::<Decimal>().ok())
+                    })
+                    .collect()
+            },
         }
     }
 }
@@ -496,6 +512,8 @@ pub(crate) struct StoredRow {
     pub triggered: Vec<String>,
     pub started: Vec<String>,
     pub signals: Option<String>,
+    /// The scores, a JSON object.
+    pub scores: String,
 }
 
 fn names(p: Option<&vital_store::db::Param>) -> Vec<String> {
@@ -517,7 +535,7 @@ pub(crate) fn stored_rows(
         ""
     };
     let sql = format!(
-        "SELECT a.name, r.as_of, r.health, r.status, r.triggered, r.started, s.signals \
+        "SELECT a.name, r.as_of, r.health, r.status, r.triggered, r.started, s.signals, r.scores \
          FROM results r JOIN accounts a ON a.id = r.account_id {filter}\
          LEFT JOIN snapshots s ON s.account_id = r.account_id AND s.as_of = r.as_of \
          ORDER BY r.as_of, a.name"
@@ -534,6 +552,7 @@ pub(crate) fn stored_rows(
                 triggered: names(r.get(4)),
                 started: names(r.get(5)),
                 signals: r.get(6).and_then(|p| p.text()),
+                scores: r.get(7).and_then(|p| p.text()).unwrap_or_default(),
             };
             Some((name, row))
         })
