@@ -319,8 +319,8 @@ fn concurrent_runs_take_turns(b: Backend) {
             .spawn()
             .unwrap()
     };
-    let a = spawn(n.file(DATES[0]), "60");
-    let b2 = spawn(n.file(DATES[1]), "60");
+    let a = spawn(n.file(DATES[0]), "600");
+    let b2 = spawn(n.file(DATES[1]), "600");
     let (a, b2) = (
         a.wait_with_output().unwrap(),
         b2.wait_with_output().unwrap(),
