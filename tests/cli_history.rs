@@ -321,10 +321,13 @@ fn concurrent_runs_take_turns(b: Backend) {
     };
     let a = spawn(n.file(DATES[0]), "600");
     let b2 = spawn(n.file(DATES[1]), "600");
-    let (a, b2) = (
-        a.wait_with_output().unwrap(),
-        b2.wait_with_output().unwrap(),
-    );
+    // both outputs are drained at once: the run that holds the store must
+    // not block on a full stdout pipe while the other waits for the store
+    let (a, b2) = std::thread::scope(|s| {
+        let a = s.spawn(|| a.wait_with_output().unwrap());
+        let b2 = s.spawn(|| b2.wait_with_output().unwrap());
+        (a.join().unwrap(), b2.join().unwrap())
+    });
     assert_eq!(a.status.code(), Some(0), "{}", stderr(&a));
     assert_eq!(b2.status.code(), Some(0), "{}", stderr(&b2));
     let mut s = open(&loc);
