@@ -24,6 +24,10 @@ pub struct Engine<'r> {
     pub playbooks: Vec<String>,
     /// The playbook index of each trigger rule.
     trigger_playbook: Vec<u32>,
+    /// In explain mode, record what each rule read (`vital explain`,
+    /// `run --explain`); without, only which rules applied and fired
+    /// (`vital diff`'s per-rule counts), which costs far less.
+    traces: bool,
 }
 
 /// Phase 2's verdict on one snapshot.
@@ -200,7 +204,15 @@ impl<'r> Engine<'r> {
             weights: rules.scores.iter().map(|s| s.weight).collect(),
             playbooks,
             trigger_playbook,
+            traces: true,
         }
+    }
+
+    /// An engine whose explain mode records which rules applied and fired,
+    /// but not what they read.
+    pub fn without_traces(mut self) -> Engine<'r> {
+        self.traces = false;
+        self
     }
 
     /// Evaluate every snapshot of one account. `group` holds the account's
@@ -253,7 +265,9 @@ impl<'r> Engine<'r> {
                         }
                         if explain {
                             let mut seen = Vec::new();
-                            trace(&cx, &rule.cond, &mut seen);
+                            if self.traces {
+                                trace(&cx, &rule.cond, &mut seen);
+                            }
                             fired.push(RuleTrace {
                                 rule: t,
                                 amount: None,
@@ -349,10 +363,12 @@ impl<'r> Engine<'r> {
                     });
                     if explain {
                         let mut seen = Vec::new();
-                        if let Some(c) = &adj.cond {
-                            trace(&cx, c, &mut seen);
+                        if self.traces {
+                            if let Some(c) = &adj.cond {
+                                trace(&cx, c, &mut seen);
+                            }
+                            trace(&cx, &adj.amount, &mut seen);
                         }
-                        trace(&cx, &adj.amount, &mut seen);
                         adjustments.push(RuleTrace {
                             rule: a,
                             amount: signed,
@@ -373,7 +389,7 @@ impl<'r> Engine<'r> {
                 value.map(|v| value::round1(v.clamp(Decimal::ZERO, Decimal::ONE_HUNDRED)));
             if let Some(e) = ex.as_mut() {
                 let mut base_seen = Vec::new();
-                if let Some(b) = &score.base {
+                if let (Some(b), true) = (&score.base, self.traces) {
                     trace(&cx, b, &mut base_seen);
                 }
                 e.scores.push(ScoreExplain {

@@ -171,8 +171,9 @@ pub fn run(args: Args) -> ExitCode {
         .and_then(|rs| rs.at_risk.as_ref())
         .map(|v| v.iter().map(|a| a.value.clone()).collect())
         .unwrap_or_default();
-    let b_engine = Engine::new(b_rules);
-    let h_engine = Engine::new(h_rules);
+    // the diff needs which rules fired, not what they read
+    let b_engine = Engine::new(b_rules).without_traces();
+    let h_engine = Engine::new(h_rules).without_traces();
     let b_def = SideDef {
         engine: &b_engine,
         sources: &base.sources,
