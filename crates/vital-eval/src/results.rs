@@ -367,5 +367,17 @@ mod tests {
         json_str(&mut s, "plain");
         json_str(&mut s, "a \"q\" \\ \n\u{1}");
         assert_eq!(s, "\"plain\"\"a \\\"q\\\" \\\\ \\n\\u0001\"");
+        // each character that needs escaping, alone: none may take the
+        // copy-as-is path
+        for (text, want) in [
+            ("a\"b", "\"a\\\"b\""),
+            ("a\\b", "\"a\\\\b\""),
+            ("a\nb", "\"a\\nb\""),
+            ("a\u{1f}b", "\"a\\u001fb\""),
+        ] {
+            let mut s = String::new();
+            json_str(&mut s, text);
+            assert_eq!(s, want, "{text:?}");
+        }
     }
 }
