@@ -398,3 +398,18 @@ fn input_in_another_encoding_is_named() {
         stderr(&o)
     );
 }
+
+#[test]
+fn a_bad_project_file_stops_history_with_its_place() {
+    let dir = project("[rulesets.main]\npath = \"rules\"\n[history]\nstroe = \".vital/h.db\"\n");
+    let o = vital_in(dir.path(), &["history", "--stale"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("vital::project"), "{err}");
+    assert!(
+        err.contains("unknown key `stroe`; did you mean `store`?"),
+        "{err}"
+    );
+    assert!(err.contains("vital.toml:4:1"), "{err}");
+    assert_eq!(stdout(&o), "");
+}

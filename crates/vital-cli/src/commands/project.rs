@@ -17,10 +17,17 @@ pub fn report(e: &vital_project::ProjectError) -> ExitCode {
     ExitCode::from(1)
 }
 
-/// The project governing the current directory, if any.
+/// The project governing the current directory, if any. Read once per
+/// process: every command part that asks (rule sets, inputs, the history
+/// store, summaries) gets the same project without reading the file again.
 pub fn discover() -> Result<Option<Project>, ExitCode> {
+    static FOUND: std::sync::OnceLock<Option<Project>> = std::sync::OnceLock::new();
+    if let Some(p) = FOUND.get() {
+        return Ok(p.clone());
+    }
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    vital_project::discover(&cwd).map_err(|e| report(&e))
+    let found = vital_project::discover(&cwd).map_err(|e| report(&e))?;
+    Ok(FOUND.get_or_init(|| found).clone())
 }
 
 /// `path` relative to the current directory when it is below it (for

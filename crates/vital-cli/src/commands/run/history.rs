@@ -97,13 +97,9 @@ pub fn location(flag: Option<&str>) -> Result<Option<(String, std::path::PathBuf
     if let Some(f) = flag {
         return Ok(Some((f.to_string(), std::path::PathBuf::from("."))));
     }
-    let cwd = std::env::current_dir().map_err(|e| e.to_string())?;
-    let project = vital_project::discover(&cwd).map_err(|e| {
-        e.diagnostics.first().map_or_else(
-            || "the project file is not valid".into(),
-            |d| d.message.clone(),
-        )
-    })?;
+    // the one reading of vital.toml (its errors are shown with their place)
+    let project = crate::commands::project::discover()
+        .map_err(|_| "the project file is not valid (see above)".to_string())?;
     Ok(project.and_then(|p| p.history.and_then(|h| h.store).map(|s| (s, p.root.clone()))))
 }
 
