@@ -15,6 +15,8 @@ pub struct File {
     pub rulesets: BTreeMap<String, RuleSetTable>,
     #[serde(default)]
     pub history: Option<HistoryTable>,
+    #[serde(default)]
+    pub notify: Option<NotifyTable>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -91,6 +93,19 @@ pub struct ColumnTable {
 #[serde(deny_unknown_fields)]
 pub struct HistoryTable {
     pub store: Option<Spanned<String>>,
+    /// A count of days (`7`) or a duration (`"7 days"`, `"2 weeks"`);
+    /// read as any TOML value so that a wrong one gets its own message.
+    pub stale_after: Option<Spanned<toml::Value>>,
+}
+
+/// `[notify]`: where `vital notify` delivers playbook starts.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct NotifyTable {
+    pub webhook: Option<Spanned<String>>,
+    pub attempts: Option<Spanned<i64>>,
+    pub backoff_ms: Option<Spanned<i64>>,
+    pub timeout_ms: Option<Spanned<i64>>,
 }
 
 /// Every key a table allows, for did-you-mean on an unknown one.
@@ -119,4 +134,10 @@ pub const KEYS: &[&str] = &[
     "format",
     "values",
     "store",
+    "stale_after",
+    "notify",
+    "webhook",
+    "attempts",
+    "backoff_ms",
+    "timeout_ms",
 ];

@@ -31,6 +31,7 @@ pub struct Project {
     /// In the order of their names.
     pub rulesets: Vec<RuleSet>,
     pub history: Option<History>,
+    pub notify: Option<Notify>,
 }
 
 /// One `[rulesets.NAME]` table.
@@ -130,6 +131,38 @@ pub struct Column {
 #[derive(Debug, Clone, PartialEq)]
 pub struct History {
     pub store: Option<String>,
+    /// `stale_after` in days ([`DEFAULT_STALE_AFTER_DAYS`] when not given).
+    pub stale_after_days: i64,
+}
+
+/// An account is stale when its latest stored snapshot is more than this
+/// many days older than the reference date (docs/history.md).
+pub const DEFAULT_STALE_AFTER_DAYS: i64 = 7;
+
+/// `[notify]`: where and how `vital notify` delivers playbook starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notify {
+    /// The webhook URL **as written**: its `${VAR}` references are expanded
+    /// only when `vital notify` asks ([`Project::webhook`]), so the other
+    /// commands work without the secret in their environment.
+    pub webhook: Option<Spanned<String>>,
+    /// Tries per start in one `vital notify` (first try included).
+    pub attempts: u32,
+    /// The wait before the second try; it doubles for each further one.
+    pub backoff_ms: u64,
+    /// The limit for connecting and for the whole of each try.
+    pub timeout_ms: u64,
+}
+
+impl Default for Notify {
+    fn default() -> Notify {
+        Notify {
+            webhook: None,
+            attempts: 5,
+            backoff_ms: 1000,
+            timeout_ms: 10_000,
+        }
+    }
 }
 
 /// A project file that cannot be used, with what is wrong in it.
@@ -247,6 +280,72 @@ fn toml_message(e: &toml::de::Error) -> String {
     msg
 }
 
+/// `${VAR}` replaced by the environment variable; `$${` is a literal `${`.
+/// The error names the first variable that is not set.
+fn expand_env(text: &str) -> Result<String, String> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    let mut error = None;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i..];
+        if let Some(lit) = after.strip_prefix("$${") {
+            out.push_str("${");
+            rest = lit;
+        } else if let Some(var) = after.strip_prefix("${") {
+            match var.split_once('}') {
+                Some((name, tail)) => {
+                    match std::env::var(name) {
+                        Ok(v) => out.push_str(&v),
+                        Err(_) => {
+                            error.get_or_insert_with(|| {
+                                format!(
+                                    "the environment variable `{name}` is not set (the value uses `${{{name}}}`)"
+                                )
+                            });
+                        }
+                    }
+                    rest = tail;
+                }
+                None => {
+                    error.get_or_insert_with(|| "`${` without a closing `}`".to_string());
+                    rest = "";
+                }
+            }
+        } else {
+            out.push('$');
+            rest = &after[1..];
+        }
+    }
+    out.push_str(rest);
+    match error {
+        Some(e) => Err(e),
+        None => Ok(out),
+    }
+}
+
+/// `stale_after`: a count of days, or `"N day(s)"` / `"N week(s)"`.
+fn stale_days(v: &toml::Value) -> Option<i64> {
+    let days = match v {
+        toml::Value::Integer(n) => Some(*n),
+        toml::Value::String(s) => {
+            let mut words = s.split_whitespace();
+            let n: i64 = words.next()?.parse().ok()?;
+            let unit = words.next()?;
+            if words.next().is_some() {
+                return None;
+            }
+            match unit {
+                "day" | "days" => Some(n),
+                "week" | "weeks" => n.checked_mul(7),
+                _ => None,
+            }
+        }
+        _ => None,
+    }?;
+    (0..=36_500).contains(&days).then_some(days)
+}
+
 /// Turns the serde view into a [`Project`], collecting every error.
 struct Build<'a> {
     file: &'a Path,
@@ -265,42 +364,74 @@ impl Build<'_> {
     /// `${VAR}` replaced by the environment variable; `$${` is a literal `${`.
     fn expand(&mut self, s: &toml::Spanned<String>) -> Spanned<String> {
         let span = self.span(s);
-        let text = s.get_ref();
-        let mut out = String::with_capacity(text.len());
-        let mut rest = text.as_str();
-        while let Some(i) = rest.find('$') {
-            out.push_str(&rest[..i]);
-            let after = &rest[i..];
-            if let Some(lit) = after.strip_prefix("$${") {
-                out.push_str("${");
-                rest = lit;
-            } else if let Some(var) = after.strip_prefix("${") {
-                match var.split_once('}') {
-                    Some((name, tail)) => {
-                        match std::env::var(name) {
-                            Ok(v) => out.push_str(&v),
-                            Err(_) => self.errors.push((
-                                span.clone(),
-                                format!(
-                                    "the environment variable `{name}` is not set (the value uses `${{{name}}}`)"
-                                ),
-                            )),
-                        }
-                        rest = tail;
-                    }
-                    None => {
-                        self.errors
-                            .push((span.clone(), "`${` without a closing `}`".into()));
-                        rest = "";
-                    }
+        let value = match expand_env(s.get_ref()) {
+            Ok(v) => v,
+            Err(e) => {
+                self.errors.push((span.clone(), e));
+                String::new()
+            }
+        };
+        Spanned { value, span }
+    }
+
+    /// An integer key within `range`, or an error placed on it.
+    fn int_in(
+        &mut self,
+        key: &str,
+        v: Option<&toml::Spanned<i64>>,
+        range: std::ops::RangeInclusive<i64>,
+        default: i64,
+    ) -> i64 {
+        let Some(v) = v else {
+            return default;
+        };
+        let n = *v.get_ref();
+        if range.contains(&n) {
+            n
+        } else {
+            self.errors.push((
+                self.span(v),
+                format!(
+                    "`{key}` is a whole number from {} to {}, not {n}",
+                    range.start(),
+                    range.end()
+                ),
+            ));
+            default
+        }
+    }
+
+    fn notify(&mut self, t: config::NotifyTable) -> Notify {
+        let d = Notify::default();
+        let webhook = t.webhook.as_ref().map(|w| Spanned {
+            value: w.get_ref().clone(),
+            span: self.span(w),
+        });
+        if let Some(w) = &webhook {
+            // a URL written out (no `${…}`) is checked now
+            if !w.value.contains("${") {
+                if let Err(e) = webhook_url(&w.value) {
+                    self.errors.push((w.span.clone(), e));
                 }
-            } else {
-                out.push('$');
-                rest = &after[1..];
             }
         }
-        out.push_str(rest);
-        Spanned { value: out, span }
+        Notify {
+            webhook,
+            attempts: self.int_in("attempts", t.attempts.as_ref(), 1..=100, d.attempts.into())
+                as u32,
+            backoff_ms: self.int_in(
+                "backoff_ms",
+                t.backoff_ms.as_ref(),
+                0..=600_000,
+                d.backoff_ms as i64,
+            ) as u64,
+            timeout_ms: self.int_in(
+                "timeout_ms",
+                t.timeout_ms.as_ref(),
+                1..=600_000,
+                d.timeout_ms as i64,
+            ) as u64,
+        }
     }
 
     fn project(mut self, raw: config::File) -> Result<Project, ProjectError> {
@@ -314,7 +445,21 @@ impl Build<'_> {
         }
         let history = raw.history.map(|h| History {
             store: h.store.map(|s| self.expand(&s).value),
+            stale_after_days: match &h.stale_after {
+                None => DEFAULT_STALE_AFTER_DAYS,
+                Some(v) => stale_days(v.get_ref()).unwrap_or_else(|| {
+                    self.errors.push((
+                        self.span(v),
+                        format!(
+                            "`stale_after` is a number of days (`7`) or a duration such as `\"7 days\"` or `\"2 weeks\"` (at most 100 years), not `{}`",
+                            v.get_ref()
+                        ),
+                    ));
+                    DEFAULT_STALE_AFTER_DAYS
+                }),
+            },
         });
+        let notify = raw.notify.map(|n| self.notify(n));
         if !self.errors.is_empty() {
             let mut sources = SourceMap::new();
             let id = sources.add(SourceFile::new(display(self.file), self.text.to_string()));
@@ -334,6 +479,7 @@ impl Build<'_> {
             name,
             rulesets,
             history,
+            notify,
         })
     }
 
@@ -460,7 +606,57 @@ impl Build<'_> {
     }
 }
 
+/// A webhook URL is `http://` or `https://` and names a host.
+pub fn webhook_url(url: &str) -> Result<(), String> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    match rest {
+        Some(r) if !r.is_empty() && !r.starts_with('/') => Ok(()),
+        _ => Err(format!(
+            "`webhook` is an http:// or https:// URL, not `{}`",
+            redact(url)
+        )),
+    }
+}
+
+/// A URL for messages: scheme and host only (a webhook's path is its
+/// secret).
+pub fn redact(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+            let host = authority.rsplit('@').next().unwrap_or(authority);
+            if rest.len() > authority.len() {
+                format!("{scheme}://{host}/…")
+            } else {
+                format!("{scheme}://{host}")
+            }
+        }
+        None => "…".to_string(),
+    }
+}
+
 impl Project {
+    /// `stale_after` in days: `[history] stale_after`, or the default.
+    pub fn stale_after_days(&self) -> i64 {
+        self.history
+            .as_ref()
+            .map_or(DEFAULT_STALE_AFTER_DAYS, |h| h.stale_after_days)
+    }
+
+    /// `[notify] webhook` with its `${VAR}` references expanded now; an
+    /// unset variable or a value that is not a URL is an error placed on
+    /// the key. `None` when no webhook is configured.
+    pub fn webhook(&self) -> Result<Option<String>, ProjectError> {
+        let Some(w) = self.notify.as_ref().and_then(|n| n.webhook.as_ref()) else {
+            return Ok(None);
+        };
+        let url = expand_env(&w.value).map_err(|e| self.error_at(w.span.clone(), e))?;
+        webhook_url(&url).map_err(|e| self.error_at(w.span.clone(), e))?;
+        Ok(Some(url))
+    }
+
     /// A diagnostic placed in `vital.toml` (for problems found once the
     /// rule set is known: a mapping naming an undeclared signal), with the
     /// source map to render it.
@@ -628,6 +824,116 @@ store = "postgres://vital:${VITAL_TEST_PW}@localhost/vital?x=$${y}"
             "the environment variable `VITAL_SURELY_UNSET_VAR` is not set (the value uses `${VITAL_SURELY_UNSET_VAR}`)"
         );
         assert_eq!(line, 4);
+    }
+
+    #[test]
+    fn stale_after_is_days_or_a_duration() {
+        let days = |v: &str| {
+            let dir = tempfile::tempdir().unwrap();
+            let p = write(dir.path(), &format!("[history]\nstale_after = {v}\n"));
+            load(&p).unwrap().stale_after_days()
+        };
+        assert_eq!(days("3"), 3);
+        assert_eq!(days("\"1 day\""), 1);
+        assert_eq!(days("\"10 days\""), 10);
+        assert_eq!(days("\"2 weeks\""), 14);
+        assert_eq!(days("0"), 0);
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(dir.path(), "[history]\nstore = \"h.db\"\n");
+        assert_eq!(
+            load(&p).unwrap().stale_after_days(),
+            DEFAULT_STALE_AFTER_DAYS
+        );
+        for bad in ["\"7 dayz\"", "-1", "\"seven days\"", "7.5", "\"3 months\""] {
+            let (msg, line) = err(&format!(
+                "[history]\nstore = \"h.db\"\nstale_after = {bad}\n"
+            ));
+            assert!(
+                msg.starts_with("`stale_after` is a number of days (`7`) or a duration"),
+                "{bad}: {msg}"
+            );
+            assert_eq!(line, 3, "{bad}");
+        }
+        let (msg, _) = err("[history]\nstale_afte = 3\n");
+        assert_eq!(msg, "unknown key `stale_afte`; did you mean `stale_after`?");
+    }
+
+    #[test]
+    fn notify_keys_read_with_defaults_and_ranges() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            dir.path(),
+            "[notify]\nwebhook = \"https://hooks.example.com/services/T/B/secret\"\nattempts = 3\nbackoff_ms = 50\n",
+        );
+        let p = load(&p).unwrap();
+        let n = p.notify.clone().unwrap();
+        assert_eq!((n.attempts, n.backoff_ms, n.timeout_ms), (3, 50, 10_000));
+        assert_eq!(
+            p.webhook().unwrap().as_deref(),
+            Some("https://hooks.example.com/services/T/B/secret")
+        );
+        let (msg, line) = err("[notify]\nwebhook = \"http://h\"\n\nattempts = 0\n");
+        assert_eq!(msg, "`attempts` is a whole number from 1 to 100, not 0");
+        assert_eq!(line, 4);
+        let (msg, line) = err("[notify]\ntimeout_ms = -5\n");
+        assert_eq!(
+            msg,
+            "`timeout_ms` is a whole number from 1 to 600000, not -5"
+        );
+        assert_eq!(line, 2);
+        let (msg, line) = err("[notify]\nwebhook = \"hooks.example.com/x\"\n");
+        assert_eq!(msg, "`webhook` is an http:// or https:// URL, not `…`");
+        assert_eq!(line, 2);
+        let (msg, _) = err("[notify]\nwebhok = \"http://h\"\n");
+        assert_eq!(msg, "unknown key `webhok`; did you mean `webhook`?");
+    }
+
+    #[test]
+    fn a_webhook_variable_is_read_only_when_asked_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            dir.path(),
+            "[rulesets.main]\npath = \"r\"\n\n[notify]\nwebhook = \"${VITAL_SURELY_UNSET_HOOK}\"\n",
+        );
+        // other commands read the file without the secret
+        let p = load(&p).unwrap();
+        let e = p.webhook().unwrap_err();
+        let d = &e.diagnostics[0];
+        assert_eq!(
+            d.message,
+            "the environment variable `VITAL_SURELY_UNSET_HOOK` is not set (the value uses `${VITAL_SURELY_UNSET_HOOK}`)"
+        );
+        assert_eq!(e.sources.file(d.file).line_col(d.span.start).line, 5);
+        std::env::set_var("VITAL_TEST_HOOK_OK", "https://hooks.example.com/T/B/x");
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            dir.path(),
+            "[notify]\nwebhook = \"${VITAL_TEST_HOOK_OK}\"\n",
+        );
+        assert_eq!(
+            load(&p).unwrap().webhook().unwrap().as_deref(),
+            Some("https://hooks.example.com/T/B/x")
+        );
+        std::env::set_var("VITAL_TEST_HOOK_BAD", "not a url");
+        let p = write(
+            dir.path(),
+            "[notify]\nwebhook = \"${VITAL_TEST_HOOK_BAD}\"\n",
+        );
+        let e = load(&p).unwrap().webhook().unwrap_err();
+        assert!(e.diagnostics[0]
+            .message
+            .starts_with("`webhook` is an http://"));
+    }
+
+    #[test]
+    fn redact_keeps_scheme_and_host() {
+        assert_eq!(
+            redact("https://hooks.slack.com/services/T0/B0/secret"),
+            "https://hooks.slack.com/…"
+        );
+        assert_eq!(redact("http://127.0.0.1:8080"), "http://127.0.0.1:8080");
+        assert_eq!(redact("http://user:pw@h:1/x?y"), "http://h:1/…");
+        assert_eq!(redact("nonsense"), "…");
     }
 
     #[test]
