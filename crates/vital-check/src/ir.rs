@@ -163,12 +163,20 @@ pub struct Adjustment {
     pub doc: Option<String>,
 }
 
-/// `[rule "NAME"] when COND trigger "PLAYBOOK"`
+/// `[rule "NAME"] when COND trigger "PLAYBOOK" [cooldown N UNIT] [owner SIGNAL]`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Trigger {
     pub name: Option<String>,
     pub cond: Expr,
     pub playbook: String,
+    /// `cooldown N UNIT`: the playbook is not started again until this long
+    /// after its last start for the account (docs/language.md §3). The
+    /// rules that trigger one playbook agree on it (the checker sees to
+    /// it); see [`RuleSet::cooldown`].
+    pub cooldown: Option<crate::value::Duration>,
+    /// `owner SIGNAL`: a text or enum signal whose value is recorded with
+    /// each start; see [`RuleSet::owner`].
+    pub owner: Option<SignalId>,
     pub loc: Loc,
     pub reads: Vec<SignalId>,
     pub doc: Option<String>,
@@ -203,6 +211,13 @@ pub enum Expectation {
         playbook: String,
         loc: Loc,
     },
+    /// `expect [not] started "PLAYBOOK"`: against the test's previous
+    /// `history` snapshot, honouring the playbook's cooldown (§9).
+    Started {
+        negated: bool,
+        playbook: String,
+        loc: Loc,
+    },
 }
 
 /// The whole checked rule set.
@@ -229,6 +244,24 @@ impl RuleSet {
             }
         }
         out
+    }
+
+    /// The playbook's cooldown: that of the rules that trigger it which
+    /// give one (they agree, `vital::conflicting-playbook`).
+    pub fn cooldown(&self, playbook: &str) -> Option<crate::value::Duration> {
+        self.triggers
+            .iter()
+            .filter(|t| t.playbook == playbook)
+            .find_map(|t| t.cooldown)
+    }
+
+    /// The playbook's owner signal: that of the rules that trigger it which
+    /// give one (they agree, `vital::conflicting-playbook`).
+    pub fn owner(&self, playbook: &str) -> Option<SignalId> {
+        self.triggers
+            .iter()
+            .filter(|t| t.playbook == playbook)
+            .find_map(|t| t.owner)
     }
 
     /// A type for people: `percent`, `enum(low, high)`.

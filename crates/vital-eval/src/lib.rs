@@ -12,6 +12,7 @@ pub mod mapping;
 pub mod reader;
 pub mod results;
 pub mod snapshot;
+pub mod started;
 pub mod table;
 pub mod testing;
 

@@ -84,7 +84,10 @@ pub fn snapshots(rules: &RuleSet, test: &Test) -> Vec<Snapshot> {
 pub fn run_test(engine: &Engine<'_>, test: &Test) -> TestResult {
     let rules = engine.rules;
     let snaps = snapshots(rules, test);
-    let outcomes = engine.evaluate_group(&snaps, true);
+    let mut outcomes = engine.evaluate_group(&snaps, true);
+    // the history snapshots' results stand in for stored ones: `started`
+    // against the previous one, honouring cooldowns (§9)
+    crate::started::Playbooks::of(engine).apply(&snaps, &mut outcomes, |_| true, |_, _| None);
     let me = snaps.len() - 1;
     let outcome = outcomes[me].clone();
     let mut failures = Vec::new();
@@ -104,26 +107,29 @@ pub fn run_test(engine: &Engine<'_>, test: &Test) -> TestResult {
                 playbook,
                 loc,
             } => {
-                let fired = outcome.triggered.iter().any(|p| {
-                    engine
-                        .playbooks
-                        .get(*p as usize)
-                        .is_some_and(|n| n == playbook)
-                });
-                if fired == *negated {
-                    let list: Vec<String> = outcome
-                        .triggered
-                        .iter()
-                        .filter_map(|p| engine.playbooks.get(*p as usize))
-                        .map(|p| format!("{p:?}"))
-                        .collect();
+                if let Some(actual) =
+                    playbook_failure(engine, &outcome.triggered, playbook, *negated)
+                {
                     failures.push(Failure {
                         loc: *loc,
-                        actual: if list.is_empty() {
+                        actual: if actual.is_empty() {
                             "no playbook was triggered".to_string()
                         } else {
-                            format!("triggered: {}", list.join(", "))
+                            format!("triggered: {actual}")
                         },
+                    });
+                }
+            }
+            Expectation::Started {
+                negated,
+                playbook,
+                loc,
+            } => {
+                if let Some(actual) = playbook_failure(engine, &outcome.started, playbook, *negated)
+                {
+                    failures.push(Failure {
+                        loc: *loc,
+                        actual: started_failure(engine, &snaps, &outcomes, playbook, actual),
                     });
                 }
             }
@@ -136,6 +142,68 @@ pub fn run_test(engine: &Engine<'_>, test: &Test) -> TestResult {
         outcome,
         snapshots: snaps,
     }
+}
+
+/// `None` when `playbook` is in `list` exactly when expected (not
+/// `negated`); else the list, quoted and joined (empty when it is empty).
+fn playbook_failure(
+    engine: &Engine<'_>,
+    list: &[u32],
+    playbook: &str,
+    negated: bool,
+) -> Option<String> {
+    let name = |p: &u32| engine.playbooks.get(*p as usize);
+    let present = list.iter().any(|p| name(p).is_some_and(|n| n == playbook));
+    (present == negated).then(|| {
+        list.iter()
+            .filter_map(name)
+            .map(|p| format!("{p:?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    })
+}
+
+/// Why a playbook was or was not started: what was started, and what the
+/// previous snapshot triggered or the cooldown held back.
+fn started_failure(
+    engine: &Engine<'_>,
+    snaps: &[Snapshot],
+    outcomes: &[Outcome],
+    playbook: &str,
+    started: String,
+) -> String {
+    let me = snaps.len() - 1;
+    let Some(p) = engine.playbooks.iter().position(|n| n == playbook) else {
+        return started;
+    };
+    let p = p as u32;
+    let mut out = if started.is_empty() {
+        "no playbook was started".to_string()
+    } else {
+        format!("started: {started}")
+    };
+    let as_of = snaps[me].as_of;
+    let previous = (0..me)
+        .filter(|&i| snaps[i].as_of < as_of)
+        .max_by_key(|&i| snaps[i].as_of);
+    let triggered_now = outcomes[me].triggered.contains(&p);
+    if !triggered_now {
+        out.push_str(&format!("; {playbook:?} was not triggered"));
+    } else if let Some(j) = previous.filter(|&j| outcomes[j].triggered.contains(&p)) {
+        out.push_str(&format!(
+            "; {playbook:?} was already triggered on {}",
+            snaps[j].as_of
+        ));
+    } else if let Some(j) = (0..me)
+        .filter(|&i| snaps[i].as_of < as_of && outcomes[i].started.contains(&p))
+        .max_by_key(|&i| snaps[i].as_of)
+    {
+        out.push_str(&format!(
+            "; {playbook:?} was started on {}, within its cooldown",
+            snaps[j].as_of
+        ));
+    }
+    out
 }
 
 /// For a failed `expect`: the values of the operands that decided it.

@@ -107,7 +107,7 @@ pub fn document(a: &Analysis, f: FileId, enc: Encoding) -> Vec<DocumentSymbol> {
                 let what = match &r.action {
                     Action::Add { score, .. } => format!("add to {}", score.name),
                     Action::Subtract { score, .. } => format!("subtract from {}", score.name),
-                    Action::Trigger { playbook } => format!("trigger {}", playbook.raw),
+                    Action::Trigger { playbook, .. } => format!("trigger {}", playbook.raw),
                 };
                 let name = r
                     .name

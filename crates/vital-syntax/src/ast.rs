@@ -155,9 +155,45 @@ pub struct RuleDecl {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
-    Add { amount: Expr, score: Ident },
-    Subtract { amount: Expr, score: Ident },
-    Trigger { playbook: StringLit },
+    Add {
+        amount: Expr,
+        score: Ident,
+    },
+    Subtract {
+        amount: Expr,
+        score: Ident,
+    },
+    /// `trigger "PLAYBOOK" [cooldown N UNIT] [owner SIGNAL]` (the clauses in
+    /// either order).
+    Trigger {
+        playbook: StringLit,
+        cooldown: Option<Cooldown>,
+        owner: Option<Owner>,
+    },
+}
+
+/// `cooldown N UNIT`: the amount as written (the checker wants a whole
+/// number of at least 1).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cooldown {
+    /// The `cooldown` word (a contextual keyword).
+    pub keyword: Span,
+    /// `30`, `2.5` or `-3`, as written.
+    pub amount: String,
+    pub amount_span: Span,
+    pub unit: DurationUnit,
+    /// `days`, `week`, … as written.
+    pub unit_text: String,
+    /// The whole clause.
+    pub span: Span,
+}
+
+/// `owner SIGNAL`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Owner {
+    /// The `owner` word (a contextual keyword).
+    pub keyword: Span,
+    pub signal: Ident,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -249,7 +285,17 @@ pub struct Expect {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ExpectKind {
     Cond(Expr),
-    Triggered { negated: bool, playbook: StringLit },
+    Triggered {
+        negated: bool,
+        playbook: StringLit,
+    },
+    /// `expect [not] started "PLAYBOOK"`.
+    Started {
+        negated: bool,
+        playbook: StringLit,
+        /// The `started` word (a contextual keyword).
+        keyword: Span,
+    },
 }
 
 // ------------------------------------------------------------------ expressions

@@ -94,6 +94,9 @@ codes! {
     WithinNotDuration = "within-not-duration", Error, "A within that is not a duration";
     NonPositiveWeight = "non-positive-weight", Error, "A score weight that is zero or negative";
     TriggerWithoutCondition = "trigger-without-condition", Error, "A trigger rule without a when condition";
+    InvalidCooldown = "invalid-cooldown", Error, "A trigger cooldown that is not a whole number of at least 1";
+    InvalidOwner = "invalid-owner", Error, "A trigger owner that is not a text or enum signal";
+    ConflictingPlaybook = "conflicting-playbook", Error, "Rules that trigger one playbook with different cooldowns or owners";
     ReservedField = "reserved-field", Error, "An event field named `type` or `at`, which snapshots use for the event itself";
     UnusedSignal = "unused-signal", Warning, "A signal that nothing reads";
     UnusedEvent = "unused-event", Warning, "An event that nothing reads";

@@ -370,7 +370,22 @@ fn action_text(a: &Action) -> String {
         Action::Subtract { amount, score } => {
             format!("subtract {} from {}", pretty(amount, 9, 0), score.name)
         }
-        Action::Trigger { playbook } => format!("trigger {}", playbook.raw),
+        Action::Trigger {
+            playbook,
+            cooldown,
+            owner,
+        } => {
+            // the clauses in one order, `cooldown` first, whichever order
+            // they were written in
+            let mut text = format!("trigger {}", playbook.raw);
+            if let Some(c) = cooldown {
+                text.push_str(&format!(" cooldown {} {}", c.amount, c.unit_text));
+            }
+            if let Some(o) = owner {
+                text.push_str(&format!(" owner {}", o.signal.name));
+            }
+            text
+        }
     }
 }
 
@@ -570,6 +585,15 @@ fn test_layout(t: &TestDecl, whole: Span) -> Vec<Seg> {
                     playbook.raw
                 )
             }
+            ExpectKind::Started {
+                negated, playbook, ..
+            } => {
+                format!(
+                    "expect {}started {}",
+                    if *negated { "not " } else { "" },
+                    playbook.raw
+                )
+            }
         };
         segs.push(seg(2, text, e.span));
     }
@@ -675,5 +699,64 @@ mod tests {
             format_source(FileId(0), &want_crlf).as_deref(),
             Ok(want_crlf.as_str())
         );
+    }
+
+    fn fmt(text: &str) -> String {
+        match format_source(FileId(0), text) {
+            Ok(t) => t,
+            Err(d) => panic!("{text:?} does not format: {d:#?}"),
+        }
+    }
+
+    #[test]
+    fn trigger_clauses_in_one_order_and_spacing() {
+        let want = "when x > 1 trigger \"risk review\" cooldown 30 days owner csm\n";
+        for text in [
+            "when x > 1 trigger \"risk review\"   cooldown   30\n  days owner   csm",
+            "when x > 1 trigger \"risk review\" owner csm cooldown 30 days",
+        ] {
+            assert_eq!(fmt(text), want, "{text}");
+            assert_eq!(fmt(want), want);
+        }
+        // a lone clause; the unit as written (singular or plural)
+        assert_eq!(
+            fmt("when x>1 trigger \"a\"  owner owner"),
+            "when x > 1 trigger \"a\" owner owner\n"
+        );
+        assert_eq!(
+            fmt("when x>1 trigger \"a\" cooldown 1   week"),
+            "when x > 1 trigger \"a\" cooldown 1 week\n"
+        );
+    }
+
+    #[test]
+    fn trigger_clauses_break_with_the_action_and_keep_comments() {
+        let long = format!(
+            "rule \"{}\" when x > 1 trigger \"risk review\" cooldown 2 weeks owner csm",
+            "n".repeat(60)
+        );
+        let got = fmt(&long);
+        assert_eq!(
+            got,
+            format!(
+                "rule \"{}\"\nwhen x > 1\ntrigger \"risk review\" cooldown 2 weeks owner csm\n",
+                "n".repeat(60)
+            )
+        );
+        assert_eq!(fmt(&got), got);
+        // a comment after the clauses stays at the end of the line
+        let c = "when x > 1 trigger \"a\" cooldown 3 days  # three nights\n";
+        assert_eq!(fmt(c), c);
+        // a comment between the clauses: the rule is kept as written
+        let inside = "when x > 1 trigger \"a\" owner csm # who\n  cooldown 3 days\n";
+        assert_eq!(fmt(inside), inside);
+    }
+
+    #[test]
+    fn expect_started() {
+        let text = "test \"t\" {\n  as_of 2026-11-01\n  expect   started \"a\"\n  expect not   started \"b\"\n}\n";
+        let want = "test \"t\" {\n  as_of 2026-11-01\n  expect started \"a\"\n  expect not started \"b\"\n}\n";
+        assert_eq!(fmt(text), want);
+        assert_eq!(fmt(want), want);
     }
 }

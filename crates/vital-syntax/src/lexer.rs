@@ -311,6 +311,20 @@ mod tests {
         assert!(lexer.len() > 40, "{lexer:?}");
         assert_eq!(reserved, declared, "reserved_word vs kw_*/types/units");
         assert_eq!(reserved, lexer, "the grammar's reserved words vs the lexer");
+        // contextual words (`ctx_*`: `cooldown`, `owner`, `started`) are
+        // keywords only in their place: not reserved, and names to the lexer
+        let mut contextual = BTreeSet::new();
+        for line in grammar.lines().filter(|l| l.starts_with("ctx_")) {
+            contextual.extend(quoted_words(line));
+        }
+        assert_eq!(
+            contextual.iter().map(String::as_str).collect::<Vec<_>>(),
+            ["cooldown", "owner", "started"]
+        );
+        for w in &contextual {
+            assert!(!reserved.contains(w), "{w} is contextual, not reserved");
+            assert_eq!(kinds(w), vec![TokenKind::Ident], "{w}");
+        }
         // and the lexer really makes each a keyword, and a longer word a name
         for w in &lexer {
             assert_eq!(tokenize(w).len(), 1, "{w}");

@@ -16,7 +16,7 @@ mod source;
 pub mod suggest;
 
 pub use diagnostic::{Code, Diagnostic, FileId, Fix, Related, Report, Severity};
-pub use parser::{parse, parse_reusing, ParsedFile, MAX_NESTING};
+pub use parser::{parse, parse_number, parse_reusing, ParsedFile, MAX_NESTING};
 pub use source::{LineCol, SourceFile, SourceMap};
 
 /// A byte range in one file. Positions stay byte offsets until the CLI/LSP

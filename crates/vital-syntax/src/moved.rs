@@ -119,8 +119,31 @@ impl Moved for Action {
                 amount.moved(m);
                 score.moved(m);
             }
-            Action::Trigger { playbook } => playbook.moved(m),
+            Action::Trigger {
+                playbook,
+                cooldown,
+                owner,
+            } => {
+                playbook.moved(m);
+                cooldown.moved(m);
+                owner.moved(m);
+            }
         }
+    }
+}
+
+impl Moved for Cooldown {
+    fn moved(&mut self, m: Move) {
+        m.span(&mut self.keyword);
+        m.span(&mut self.amount_span);
+        m.span(&mut self.span);
+    }
+}
+
+impl Moved for Owner {
+    fn moved(&mut self, m: Move) {
+        m.span(&mut self.keyword);
+        self.signal.moved(m);
     }
 }
 
@@ -178,6 +201,12 @@ impl Moved for Expect {
         match &mut self.kind {
             ExpectKind::Cond(e) => e.moved(m),
             ExpectKind::Triggered { playbook, .. } => playbook.moved(m),
+            ExpectKind::Started {
+                playbook, keyword, ..
+            } => {
+                playbook.moved(m);
+                m.span(keyword);
+            }
         }
     }
 }

@@ -291,6 +291,12 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::add_action => "`add`",
         Rule::subtract_action => "`subtract`",
         Rule::trigger_action => "`trigger`",
+        Rule::cooldown_clause | Rule::ctx_cooldown => "`cooldown`",
+        Rule::owner_clause | Rule::ctx_owner => "`owner`",
+        Rule::expect_started | Rule::ctx_started => "`started`",
+        Rule::cooldown_length | Rule::cooldown_amount => {
+            "a cooldown length (a whole number and a unit, such as `30 days`)"
+        }
         Rule::signal_decl
         | Rule::event_decl
         | Rule::const_decl
@@ -411,7 +417,19 @@ fn syntax_error(
         1 => expected[0].to_string(),
         n => format!("{} or {}", expected[..n - 1].join(", "), expected[n - 1]),
     };
+    // `cooldown 30` (no unit): say so, rather than that `30` is unexpected
+    let cooldown_number = cooldown_without_unit(source, item_tokens, span, &expected);
     let message = match (found, what.is_empty()) {
+        (Some(f), _) if cooldown_number.is_some_and(|n| n != f) => format!(
+            "expected a unit after `cooldown {}`, found `{}`: write `cooldown {} days` (or `weeks`, `months`, `years`)",
+            cooldown_number.unwrap_or_default(),
+            shorten(f),
+            cooldown_number.unwrap_or_default()
+        ),
+        _ if cooldown_number.is_some() => format!(
+            "a cooldown needs a unit after its number: `cooldown {} days` (or `weeks`, `months`, `years`)",
+            cooldown_number.unwrap_or_default()
+        ),
         (Some(f), false) => format!("expected {what}, found `{}`", shorten(f)),
         (Some(f), true) => format!("unexpected `{}`", shorten(f)),
         (None, false) => format!("this declaration ends too early: expected {what} after this"),
@@ -442,8 +460,46 @@ fn syntax_error(
             ));
         }
     }
+    if diag.help.is_none() && expected.iter().any(|e| e.starts_with("a cooldown length")) {
+        diag = diag.with_help(
+            "a cooldown is a whole number and a unit: `cooldown 30 days` (or `week`, `weeks`, \
+             `month`, `months`, `year`, `years`)",
+        );
+    }
     let _ = unexpected;
     diag
+}
+
+/// `cooldown 30` without its unit: the number, when the error is at it
+/// (nothing after it) or right after it (a unit expected).
+fn cooldown_without_unit<'s>(
+    source: &'s str,
+    tokens: &[Token],
+    span: Span,
+    expected: &[&str],
+) -> Option<&'s str> {
+    let text = |t: &Token| &source[t.span.start..t.span.end];
+    let k = tokens.iter().position(|t| t.span == span)?;
+    let words: Vec<&Token> = tokens[..=k]
+        .iter()
+        .filter(|t| t.kind != TokenKind::Comment)
+        .collect();
+    let at = |back: usize| words.len().checked_sub(1 + back).map(|i| words[i]);
+    let is_cooldown =
+        |t: Option<&&Token>| t.is_some_and(|t| t.kind == TokenKind::Ident && text(t) == "cooldown");
+    let wants_length = expected.iter().any(|e| e.starts_with("a cooldown length"));
+    let wants_unit = expected.iter().any(|e| e.starts_with("a duration unit"));
+    match (at(0), at(1), at(2)) {
+        (Some(n), c, _)
+            if wants_length && n.kind == TokenKind::Number && is_cooldown(c.as_ref()) =>
+        {
+            Some(text(n))
+        }
+        (_, Some(n), c) if wants_unit && n.kind == TokenKind::Number && is_cooldown(c.as_ref()) => {
+            Some(text(n))
+        }
+        _ => None,
+    }
 }
 
 fn shorten(s: &str) -> String {
@@ -671,13 +727,32 @@ impl Builder<'_> {
                     });
                 }
                 Rule::trigger_action => {
-                    let playbook = self.string(kids(part).nth(1)?);
+                    let mut k = kids(part).skip(1);
+                    let playbook = self.string(k.next()?);
+                    let mut cooldown = None;
+                    let mut owner = None;
+                    for clause in k {
+                        match clause.as_rule() {
+                            Rule::cooldown_clause => cooldown = Some(self.cooldown(clause)?),
+                            Rule::owner_clause => {
+                                let mut ck = kids(clause);
+                                let keyword = self.span(&ck.next()?);
+                                let signal = self.ident(ck.next()?);
+                                owner = Some(Owner { keyword, signal });
+                            }
+                            _ => return None,
+                        }
+                    }
                     return Some(RuleDecl {
                         name,
                         header,
                         cond,
                         when_span,
-                        action: Action::Trigger { playbook },
+                        action: Action::Trigger {
+                            playbook,
+                            cooldown,
+                            owner,
+                        },
                         action_span: span,
                     });
                 }
@@ -685,6 +760,25 @@ impl Builder<'_> {
             }
         }
         None
+    }
+
+    /// `cooldown N UNIT`.
+    fn cooldown(&mut self, clause: Pair<'_, Rule>) -> Option<Cooldown> {
+        let span = self.span(&clause);
+        let mut k = kids(clause);
+        let keyword = self.span(&k.next()?);
+        let mut length = k.next()?.into_inner();
+        let amount = length.next()?;
+        let unit = length.next()?;
+        let unit_text = unit.as_str().to_string();
+        Some(Cooldown {
+            keyword,
+            amount: amount.as_str().to_string(),
+            amount_span: self.span(&amount),
+            unit: duration_unit(&unit_text),
+            unit_text,
+            span,
+        })
     }
 
     fn test(&mut self, decl: Pair<'_, Rule>) -> Option<TestDecl> {
@@ -774,7 +868,24 @@ impl Builder<'_> {
                 Rule::test_expect => {
                     let span = self.span(&part);
                     let body = kids(part).nth(1)?;
-                    let kind = if body.as_rule() == Rule::expect_triggered {
+                    let kind = if body.as_rule() == Rule::expect_started {
+                        let mut negated = false;
+                        let mut playbook = None;
+                        let mut keyword = None;
+                        for p in kids(body) {
+                            match p.as_rule() {
+                                Rule::kw_not => negated = true,
+                                Rule::ctx_started => keyword = Some(self.span(&p)),
+                                Rule::string => playbook = Some(self.string(p)),
+                                _ => {}
+                            }
+                        }
+                        ExpectKind::Started {
+                            negated,
+                            playbook: playbook?,
+                            keyword: keyword?,
+                        }
+                    } else if body.as_rule() == Rule::expect_triggered {
                         let mut negated = false;
                         let mut playbook = None;
                         for p in kids(body) {
@@ -941,12 +1052,7 @@ impl Builder<'_> {
                 0
             }
         };
-        let unit = match unit_text {
-            "day" | "days" => DurationUnit::Day,
-            "week" | "weeks" => DurationUnit::Week,
-            "month" | "months" => DurationUnit::Month,
-            _ => DurationUnit::Year,
-        };
+        let unit = duration_unit(unit_text);
         Some(Duration {
             amount,
             unit,
@@ -1224,6 +1330,15 @@ fn hoist_within(e: &mut Expr) -> Option<Expr> {
     }
 }
 
+fn duration_unit(text: &str) -> DurationUnit {
+    match text {
+        "day" | "days" => DurationUnit::Day,
+        "week" | "weeks" => DurationUnit::Week,
+        "month" | "months" => DurationUnit::Month,
+        _ => DurationUnit::Year,
+    }
+}
+
 fn cmp_op(s: &str) -> CmpOp {
     match s {
         "==" => CmpOp::Eq,
@@ -1355,6 +1470,147 @@ status { a when health >= 80 b otherwise }
             panic!()
         };
         assert!(matches!(rhs.kind, ExprKind::Name(_)));
+    }
+
+    fn trigger(src: &str) -> (StringLit, Option<Cooldown>, Option<Owner>) {
+        let f = ok(src);
+        let ItemKind::Rule(r) = &f.items[0].kind else {
+            panic!("{src}: not a rule")
+        };
+        match &r.action {
+            Action::Trigger {
+                playbook,
+                cooldown,
+                owner,
+            } => (playbook.clone(), cooldown.clone(), owner.clone()),
+            other => panic!("{src}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn trigger_clauses_in_either_order() {
+        for src in [
+            "when x > 1 trigger \"risk review\" cooldown 30 days owner csm",
+            "when x > 1 trigger \"risk review\" owner csm cooldown 30 days",
+        ] {
+            let (p, c, o) = trigger(src);
+            assert_eq!(p.value, "risk review");
+            let c = c.unwrap_or_else(|| panic!("{src}: no cooldown"));
+            assert_eq!((c.amount.as_str(), c.unit), ("30", DurationUnit::Day));
+            assert_eq!(&src[c.span.start..c.span.end], "cooldown 30 days");
+            assert_eq!(&src[c.keyword.start..c.keyword.end], "cooldown");
+            let o = o.unwrap_or_else(|| panic!("{src}: no owner"));
+            assert_eq!(o.signal.name, "csm");
+            assert_eq!(&src[o.signal.span.start..o.signal.span.end], "csm");
+        }
+        let (_, c, o) = trigger("when x > 1 trigger \"a\" cooldown 2.5 weeks");
+        assert!(o.is_none());
+        let c = c.unwrap_or_else(|| panic!("no cooldown"));
+        assert_eq!((c.amount.as_str(), c.unit), ("2.5", DurationUnit::Week));
+        let (_, c, _) = trigger("when x > 1 trigger \"a\"");
+        assert!(c.is_none());
+    }
+
+    #[test]
+    fn contextual_words_are_names() {
+        let f = ok("signal owner: text\nsignal cooldown: int\nsignal started: bool\n\
+             when cooldown > 3 and started and owner == \"dana\" trigger \"a\" owner owner cooldown 1 day\n\
+             const owner_x = 1\n\
+             test \"t\" {\n  as_of 2026-11-01\n  given { owner = \"dana\" started = true }\n  expect started\n  expect not started\n  expect started \"a\"\n  expect not started \"a\"\n}");
+        assert_eq!(f.items.len(), 6);
+        let ItemKind::Test(t) = &f.items[5].kind else {
+            panic!()
+        };
+        let kinds: Vec<_> = t
+            .expects
+            .iter()
+            .map(|e| match &e.kind {
+                ExpectKind::Cond(_) => "cond",
+                ExpectKind::Triggered { .. } => "triggered",
+                ExpectKind::Started { negated: false, .. } => "started",
+                ExpectKind::Started { negated: true, .. } => "not started",
+            })
+            .collect();
+        assert_eq!(kinds, ["cond", "cond", "started", "not started"]);
+    }
+
+    fn one_error(src: &str) -> Diagnostic {
+        let p = parse(FileId(0), src);
+        assert_eq!(p.diagnostics.len(), 1, "{src}: {:#?}", p.diagnostics);
+        assert!(p.file.items.is_empty(), "{src}");
+        p.diagnostics[0].clone()
+    }
+
+    #[test]
+    fn cooldown_without_a_length_says_how_to_write_one() {
+        for (src, found) in [
+            ("when x > 1 trigger \"a\" cooldown", None),
+            ("when x > 1 trigger \"a\" cooldown owner csm", Some("owner")),
+            ("when x > 1 trigger \"a\" cooldown days", Some("days")),
+        ] {
+            let d = one_error(src);
+            assert_eq!(d.code, Code::Syntax, "{src}");
+            assert!(
+                d.message.contains(
+                    "expected a cooldown length (a whole number and a unit, such as `30 days`)"
+                ),
+                "{src}: {}",
+                d.message
+            );
+            match found {
+                Some(f) => assert!(
+                    d.message.ends_with(&format!("found `{f}`")),
+                    "{src}: {}",
+                    d.message
+                ),
+                None => assert!(
+                    d.message.starts_with("this declaration ends too early"),
+                    "{src}: {}",
+                    d.message
+                ),
+            }
+            assert!(
+                d.help
+                    .as_deref()
+                    .is_some_and(|h| h.contains("`cooldown 30 days`")),
+                "{src}: {:?}",
+                d.help
+            );
+        }
+        for src in [
+            "when x > 1 trigger \"a\" cooldown 30",
+            "when x > 1 trigger \"a\" cooldown 30  # a month",
+        ] {
+            let d = one_error(src);
+            assert_eq!(
+                d.message,
+                "a cooldown needs a unit after its number: `cooldown 30 days` (or `weeks`, `months`, `years`)",
+                "{src}"
+            );
+        }
+        for (src, found) in [
+            ("when x > 1 trigger \"a\" cooldown 30 owner csm", "owner"),
+            (
+                "when x > 1 trigger \"a\" cooldown 30 fortnights",
+                "fortnights",
+            ),
+        ] {
+            let d = one_error(src);
+            assert_eq!(
+                d.message,
+                format!("expected a unit after `cooldown 30`, found `{found}`: write `cooldown 30 days` (or `weeks`, `months`, `years`)"),
+                "{src}"
+            );
+        }
+        let d = one_error("when x > 1 trigger \"a\" owner");
+        assert!(d.message.contains("expected a name"), "{}", d.message);
+        let d = one_error("when x > 1 trigger \"a\" cooldown 3 days cooldown 4 days");
+        assert!(d.message.contains("`owner`"), "{}", d.message);
+        let d = one_error("when x > 1 trigger \"a\" later");
+        assert_eq!(
+            d.message,
+            "expected `cooldown`, `owner` or the end of the declaration, found `later`"
+        );
     }
 
     #[test]

@@ -142,6 +142,7 @@ impl<'a> Checker<'a> {
 
     pub(super) fn check_rules(&mut self, items: &[(FileId, &'a ast::Item)]) {
         let mut rule_names: HashMap<String, Loc> = HashMap::new();
+        let mut clauses: Vec<Clauses> = Vec::new();
         for &(file, item) in items {
             let ItemKind::Rule(r) = &item.kind else {
                 continue;
@@ -202,7 +203,23 @@ impl<'a> Checker<'a> {
                 e
             });
             match &r.action {
-                ast::Action::Trigger { playbook } => {
+                ast::Action::Trigger {
+                    playbook,
+                    cooldown,
+                    owner,
+                } => {
+                    let cooldown = cooldown
+                        .as_ref()
+                        .and_then(|c| Some((self.cooldown(file, c)?, Loc { file, span: c.span })));
+                    let owner = owner.as_ref().and_then(|o| {
+                        let span = o.keyword.to(o.signal.span);
+                        Some((self.owner(file, o)?, Loc { file, span }))
+                    });
+                    clauses.push(Clauses {
+                        playbook: playbook.value.clone(),
+                        cooldown,
+                        owner,
+                    });
                     let Some(cond) = cond else {
                         self.push(
                             Diagnostic::new(
@@ -221,6 +238,8 @@ impl<'a> Checker<'a> {
                         name: r.name.as_ref().map(|n| n.value.clone()),
                         cond,
                         playbook: playbook.value.clone(),
+                        cooldown: cooldown.map(|c| c.0),
+                        owner: owner.map(|o| o.0),
                         loc,
                         reads,
                         doc: item.doc.clone(),
@@ -250,6 +269,7 @@ impl<'a> Checker<'a> {
                 }
             }
         }
+        self.check_playbook_clauses(&clauses);
     }
 
     pub(super) fn score_target(&mut self, file: FileId, name: &ast::Ident) -> Option<ScoreId> {

@@ -4,6 +4,7 @@
 //! [`calls`], and the type rules and suggestions in [`types`].
 
 mod calls;
+mod clauses;
 mod constants;
 mod declarations;
 mod expressions;
@@ -12,6 +13,7 @@ mod queries;
 mod test_blocks;
 mod types;
 
+use clauses::Clauses;
 use types::*;
 
 use crate::index::{Index, Symbol};

@@ -94,7 +94,10 @@ impl<'a> Checker<'a> {
                         let cond = self.cond(c, cx);
                         expects.push(ir::Expectation::Cond { cond, loc });
                     }
-                    ast::ExpectKind::Triggered { negated, playbook } => {
+                    ast::ExpectKind::Triggered { negated, playbook }
+                    | ast::ExpectKind::Started {
+                        negated, playbook, ..
+                    } => {
                         if !playbooks.contains(&playbook.value) {
                             let mut d = Diagnostic::new(
                                 Code::UnknownPlaybook,
@@ -119,10 +122,18 @@ impl<'a> Checker<'a> {
                             }
                             self.push(d);
                         }
-                        expects.push(ir::Expectation::Triggered {
-                            negated: *negated,
-                            playbook: playbook.value.clone(),
-                            loc,
+                        expects.push(if matches!(ex.kind, ast::ExpectKind::Started { .. }) {
+                            ir::Expectation::Started {
+                                negated: *negated,
+                                playbook: playbook.value.clone(),
+                                loc,
+                            }
+                        } else {
+                            ir::Expectation::Triggered {
+                                negated: *negated,
+                                playbook: playbook.value.clone(),
+                                loc,
+                            }
                         });
                     }
                 }

@@ -234,7 +234,8 @@ pub(super) fn failing_scores(rules: &vital_check::RuleSet, r: &TestResult) -> Ve
                 if failing.contains(loc) {
                     walk(cond, &mut out, &mut all);
                 }
-            } else if let Expectation::Triggered { loc, .. } = ex {
+            } else if let Expectation::Triggered { loc, .. } | Expectation::Started { loc, .. } = ex
+            {
                 if failing.contains(loc) {
                     all = true;
                 }
