@@ -36,6 +36,12 @@ enum Command {
     /// What the history store holds: an account's results over time,
     /// stale accounts, pruning.
     History(commands::history::Args),
+    /// The playbook starts the history store recorded: the CSM's work
+    /// queue, with the rule and what it read.
+    Playbooks(commands::playbooks::Args),
+    /// Deliver each playbook start not delivered yet to the webhook of
+    /// `[notify]` (once each, retried with backoff).
+    Notify(commands::notify::Args),
     /// The language server, on stdin/stdout.
     Lsp(commands::lsp::Args),
     /// Format rule files in place (canonical layout, comments kept).
@@ -63,6 +69,8 @@ fn main() -> ExitCode {
         Command::Test(a) => commands::test::run(a),
         Command::Lsp(a) => commands::lsp::run(a),
         Command::History(a) => commands::history::run(a),
+        Command::Playbooks(a) => commands::playbooks::run(a),
+        Command::Notify(a) => commands::notify::run(a),
         Command::Init(a) => commands::init::run(a),
         Command::Diff(a) => commands::diff::run(a),
         Command::Summary(a) => commands::summary::run(a),

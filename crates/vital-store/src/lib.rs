@@ -206,6 +206,8 @@ pub struct Start {
     pub reads: Vec<String>,
     pub delivered_at: Option<DateTime<Utc>>,
     pub attempts: i64,
+    /// Why the last failed try failed (`NULL` once delivered).
+    pub last_error: Option<String>,
 }
 
 /// A stored snapshot's raw parts.
@@ -298,6 +300,26 @@ impl Store {
         };
         store.migrate(schema::VERSION)?;
         Ok(store)
+    }
+
+    /// Open a store that must exist already (commands that only read or
+    /// deliver what runs recorded): a SQLite file that is not there is an
+    /// error, never a new empty store.
+    pub fn open_existing(location: &str, base: &Path, wait: Duration) -> Result<Store> {
+        if !is_postgres(location) {
+            let path = if Path::new(location).is_absolute() {
+                PathBuf::from(location)
+            } else {
+                base.join(location)
+            };
+            if !path.is_file() {
+                return Err(StoreError::new(format!(
+                    "the history store `{location}` does not exist ({}): no `vital run` has recorded to it yet",
+                    path.display()
+                )));
+            }
+        }
+        Store::open(location, base, wait)
     }
 
     /// Open without migrating past `version` (tests: a store of an older
@@ -938,6 +960,17 @@ impl Store {
             .and_then(|r| r.first().and_then(opt_date)))
     }
 
+    /// The latest `as_of` that run `run` recorded.
+    pub fn run_latest_as_of(&mut self, run: i64) -> Result<Option<NaiveDate>> {
+        Ok(self
+            .db
+            .one(
+                "SELECT max(as_of) FROM snapshots WHERE run_id = $1",
+                &[Param::Int(run)],
+            )?
+            .and_then(|r| r.first().and_then(opt_date)))
+    }
+
     /// Accounts whose latest stored snapshot is older than `days` before
     /// `reference`, with that snapshot's date; oldest first.
     pub fn stale(&mut self, reference: NaiveDate, days: i64) -> Result<Vec<(String, NaiveDate)>> {
@@ -994,7 +1027,7 @@ impl Store {
             .or(NaiveDate::from_ymd_opt(1, 1, 1))
             .unwrap_or(NaiveDate::MIN);
         let rows = self.db.query(
-            "SELECT a.name, p.as_of, p.playbook, p.owner, p.health, p.status, p.rule, p.source, p.reads, p.delivered_at, p.attempts \
+            "SELECT a.name, p.as_of, p.playbook, p.owner, p.health, p.status, p.rule, p.source, p.reads, p.delivered_at, p.attempts, p.last_error \
              FROM playbook_starts p JOIN accounts a ON a.id = p.account_id WHERE p.as_of >= $1 ORDER BY p.as_of, a.name, p.playbook",
             &[Param::Date(since)],
         )?;
@@ -1004,7 +1037,7 @@ impl Store {
     /// Starts not delivered yet, oldest first.
     pub fn undelivered(&mut self) -> Result<Vec<Start>> {
         let rows = self.db.query(
-            "SELECT a.name, p.as_of, p.playbook, p.owner, p.health, p.status, p.rule, p.source, p.reads, p.delivered_at, p.attempts \
+            "SELECT a.name, p.as_of, p.playbook, p.owner, p.health, p.status, p.rule, p.source, p.reads, p.delivered_at, p.attempts, p.last_error \
              FROM playbook_starts p JOIN accounts a ON a.id = p.account_id WHERE p.delivered_at IS NULL ORDER BY p.as_of, a.name, p.playbook",
             &[],
         )?;
@@ -1078,6 +1111,7 @@ fn start_of(r: db::Row) -> Option<Start> {
         reads: parse_list(get(&r, 8).text()),
         delivered_at: get(&r, 9).time(),
         attempts: get(&r, 10).int().unwrap_or(0),
+        last_error: opt_text(get(&r, 11)),
     })
 }
 

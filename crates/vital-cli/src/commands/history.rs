@@ -1,7 +1,7 @@
 //! `vital history ACCOUNT | --stale | --prune-before DATE`: what the
 //! history store holds (docs/history.md).
 
-use super::run::history::{open_store, STALE_AFTER_DAYS};
+use super::run::history::{location, wait};
 use super::{fail, parse_date_arg};
 use chrono::NaiveDate;
 use std::io::{IsTerminal, Write};
@@ -12,8 +12,8 @@ pub struct Args {
     /// The account whose results to list, oldest first.
     #[arg(required_unless_present_any = ["stale", "prune_before"])]
     account: Option<String>,
-    /// List the accounts whose latest snapshot is more than 7 days older
-    /// than the store's latest `as_of`.
+    /// List the accounts whose latest snapshot is more than `[history]
+    /// stale_after` (default 7 days) older than the store's latest `as_of`.
     #[arg(long, conflicts_with_all = ["account", "prune_before"])]
     stale: bool,
     /// Drop snapshots dated before DATE and the events only they carried;
@@ -57,15 +57,28 @@ fn csv_cell(s: &str) -> String {
     }
 }
 
-/// The store of `--history` or vital.toml; a message and exit 1 without.
-fn store_for(flag: Option<&str>) -> Result<vital_store::Store, ExitCode> {
-    match open_store(flag) {
-        Ok(Some(s)) => Ok(s),
-        Ok(None) => Err(fail(
+/// The store of `--history` or vital.toml, for the commands that read
+/// (or deliver) what runs recorded: `vital history`, `vital playbooks`,
+/// `vital notify`. It must exist: a missing SQLite file is an error, never
+/// a new empty store. A message and exit 1 without one.
+pub fn store_for(flag: Option<&str>) -> Result<vital_store::Store, ExitCode> {
+    let Some((loc, base)) = location(flag).map_err(fail)? else {
+        return Err(fail(
             "no history store: set `[history] store` in vital.toml, or give `--history PATH|URL`",
-        )),
-        Err(e) => Err(fail(e)),
-    }
+        ));
+    };
+    vital_store::Store::open_existing(&loc, &base, wait()).map_err(fail)
+}
+
+/// `[history] stale_after` of vital.toml in days (the default without a
+/// project file or the key). Shared with `vital run`'s summary. A project
+/// file with errors has them reported, and the exit status is returned.
+pub fn stale_after_days() -> Result<i64, ExitCode> {
+    Ok(
+        super::project::discover()?.map_or(vital_project::DEFAULT_STALE_AFTER_DAYS, |p| {
+            p.stale_after_days()
+        }),
+    )
 }
 
 pub fn run(args: Args) -> ExitCode {
@@ -98,12 +111,16 @@ pub fn run(args: Args) -> ExitCode {
         };
     }
     if args.stale {
+        let days = match stale_after_days() {
+            Ok(d) => d,
+            Err(code) => return code,
+        };
         let latest = match store.latest_as_of() {
             Ok(l) => l,
             Err(e) => return fail(e),
         };
         let stale = match latest {
-            Some(l) => match store.stale(l, STALE_AFTER_DAYS) {
+            Some(l) => match store.stale(l, days) {
                 Ok(s) => s,
                 Err(e) => return fail(e),
             },
@@ -123,11 +140,25 @@ pub fn run(args: Args) -> ExitCode {
                 })
             }),
             Format::Table => {
-                if stale.is_empty() {
-                    writeln!(out, "no stale accounts")
+                let latest = latest.map_or(String::new(), |l| l.format("%Y-%m-%d").to_string());
+                if latest.is_empty() {
+                    writeln!(out, "no stale accounts: the history store holds no snapshots")
+                } else if stale.is_empty() {
+                    writeln!(
+                        out,
+                        "no stale accounts: every account has a snapshot within {days} days of {latest}"
+                    )
                 } else {
-                    stale.iter().try_for_each(|(a, d)| {
-                        writeln!(out, "{a:<30} last snapshot {}", d.format("%Y-%m-%d"))
+                    writeln!(
+                        out,
+                        "{} account{} without a snapshot within {days} days of {latest}:",
+                        stale.len(),
+                        if stale.len() == 1 { "" } else { "s" }
+                    )
+                    .and_then(|()| {
+                        stale.iter().try_for_each(|(a, d)| {
+                            writeln!(out, "{a:<30} last snapshot {}", d.format("%Y-%m-%d"))
+                        })
                     })
                 }
             }

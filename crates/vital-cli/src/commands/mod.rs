@@ -7,6 +7,8 @@ pub mod fmt;
 pub mod history;
 pub mod init;
 pub mod lsp;
+pub mod notify;
+pub mod playbooks;
 pub mod project;
 pub mod report;
 pub mod run;

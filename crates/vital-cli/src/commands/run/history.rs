@@ -468,8 +468,8 @@ impl<'a> History<'a> {
     }
 
     /// Finish the run: its counts, then commit. Prints the stale accounts
-    /// (their latest snapshot more than 7 days before the run's latest
-    /// `as_of`) on stderr.
+    /// (their latest snapshot more than `[history] stale_after` days before
+    /// the run's latest `as_of`) on stderr.
     pub fn commit(
         &self,
         records: usize,
@@ -488,10 +488,13 @@ impl<'a> History<'a> {
         store
             .finish_run(self.run, counts, chrono::Utc::now())
             .map_err(|e| e.to_string())?;
-        let stale = match store.latest_as_of().map_err(|e| e.to_string())? {
-            Some(latest) => store
-                .stale(latest, STALE_AFTER_DAYS)
-                .map_err(|e| e.to_string())?,
+        let days = crate::commands::history::stale_after_days()
+            .unwrap_or(vital_project::DEFAULT_STALE_AFTER_DAYS);
+        let latest = store
+            .run_latest_as_of(self.run)
+            .map_err(|e| e.to_string())?;
+        let stale = match latest {
+            Some(latest) => store.stale(latest, days).map_err(|e| e.to_string())?,
             None => Vec::new(),
         };
         store.commit().map_err(|e| e.to_string())?;
@@ -515,10 +518,11 @@ impl<'a> History<'a> {
             };
             let _ = writeln!(
                 errors,
-                "note: {} account{} in the history store {} no snapshot within {STALE_AFTER_DAYS} days of the latest: {}{more} (`vital history --stale`)",
+                "note: {} account{} in the history store {} no snapshot within {days} days of {}: {}{more} (`vital history --stale`)",
                 stale.len(),
                 if stale.len() == 1 { "" } else { "s" },
                 if stale.len() == 1 { "has" } else { "have" },
+                latest.map_or(String::new(), |d| d.format("%Y-%m-%d").to_string()),
                 shown.join(", ")
             );
         }
@@ -532,7 +536,3 @@ impl<'a> History<'a> {
         Ok(())
     }
 }
-
-/// An account is stale when its latest snapshot is more than this many
-/// days older than the store's latest `as_of`.
-pub const STALE_AFTER_DAYS: i64 = 7;
