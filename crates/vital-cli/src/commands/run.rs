@@ -424,6 +424,8 @@ impl Render<'_> {
         let mut outcomes = self.engine.evaluate_group(&group, self.explain);
         if let Some(h) = self.history {
             h.settle(&group, &mut outcomes);
+        } else {
+            history::cooldowns(self.engine, &group, &mut outcomes);
         }
         let mut outcomes: Vec<Option<Outcome>> = outcomes.into_iter().map(Some).collect();
         let mut group: Vec<Option<Snapshot>> = group.into_iter().map(Some).collect();

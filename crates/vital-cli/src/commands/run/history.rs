@@ -14,6 +14,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use vital_check::ir::{ExprKind, RuleSet, Target};
 use vital_check::value::Duration;
+use vital_eval::started::Playbooks;
 use vital_eval::{Engine, Outcome, Schema, Snapshot};
 use vital_store::{codec, Recorded, ResultRow, RunCounts, RunInfo, StartRow, Store};
 use vital_syntax::SourceMap;
@@ -89,6 +90,20 @@ pub struct History<'a> {
     recorded: Mutex<u64>,
     /// Stored snapshots the current rules reject (not used as history).
     unreadable: Mutex<u64>,
+    /// Each playbook's cooldown and owner.
+    playbooks: Playbooks,
+    /// The first error of a store query made while settling (reported by
+    /// the next [`History::flush`]).
+    failed: Mutex<Option<String>>,
+}
+
+/// Without a store: hold back the starts within their playbook's cooldown
+/// of an earlier start in the same input (the account's other snapshots).
+pub fn cooldowns(engine: &Engine<'_>, group: &[Snapshot], outcomes: &mut [Outcome]) {
+    if engine.rules.triggers.iter().all(|t| t.cooldown.is_none()) {
+        return;
+    }
+    Playbooks::of(engine).apply(group, outcomes, |_| true, |_, _| None);
 }
 
 /// The store a command uses: `--history` (relative to the current
@@ -214,6 +229,8 @@ impl<'a> History<'a> {
             sink: Mutex::new(Vec::new()),
             recorded: Mutex::new(0),
             unreadable: Mutex::new(0),
+            playbooks: Playbooks::of(engine),
+            failed: Mutex::new(None),
         }))
     }
 
@@ -353,6 +370,26 @@ impl<'a> History<'a> {
                 }
             }
         }
+        // cooldowns: against the starts decided here for the input's
+        // snapshots, and those the store holds for other dates
+        if self.playbooks.any_cooldown() {
+            let input: Vec<NaiveDate> = group
+                .iter()
+                .filter(|s| !codec::is_stored(s))
+                .map(|s| s.as_of)
+                .collect();
+            let account = group.first().map(|s| s.account.clone());
+            self.playbooks.apply(
+                group,
+                outcomes,
+                |i| !codec::is_stored(&group[i]),
+                |p, before| {
+                    let account = account.as_deref()?;
+                    let playbook = self.engine.playbooks.get(p as usize)?;
+                    self.last_start(account, playbook, before, &input)
+                },
+            );
+        }
         // the rules that started each playbook, with what they read
         let needs_explain = group
             .iter()
@@ -373,6 +410,31 @@ impl<'a> History<'a> {
         }
         if let Ok(mut sink) = self.sink.lock() {
             sink.extend(records);
+        }
+    }
+
+    /// The latest start of `playbook` the store holds for `account` before
+    /// `before`, on a date the input does not have (the input's starts are
+    /// decided in this run). A store error is kept for [`History::flush`].
+    fn last_start(
+        &self,
+        account: &str,
+        playbook: &str,
+        mut before: NaiveDate,
+        input: &[NaiveDate],
+    ) -> Option<NaiveDate> {
+        let mut store = self.store.lock().ok()?;
+        loop {
+            match store.last_start(account, playbook, before) {
+                Ok(Some(d)) if input.contains(&d) => before = d,
+                Ok(found) => return found,
+                Err(e) => {
+                    if let Ok(mut failed) = self.failed.lock() {
+                        failed.get_or_insert_with(|| e.to_string());
+                    }
+                    return None;
+                }
+            }
         }
     }
 
@@ -420,7 +482,7 @@ impl<'a> History<'a> {
                 let trigger = fired.map(|f| &rules.triggers[f.rule]);
                 StartRow {
                     playbook: name(p),
-                    owner: None,
+                    owner: self.playbooks.owner(rules, snap, *p),
                     rule: trigger.and_then(|t| t.name.clone()),
                     source: trigger.map(|t| vital_eval::results::locate(self.sources, t.loc)),
                     reads: match (fired, trigger) {
@@ -456,6 +518,9 @@ impl<'a> History<'a> {
 
     /// Write what the batch's workers computed.
     pub fn flush(&self) -> Result<(), String> {
+        if let Some(e) = self.failed.lock().ok().and_then(|mut f| f.take()) {
+            return Err(e);
+        }
         let records = std::mem::take(&mut *self.sink.lock().map_err(|_| "the store is poisoned")?);
         let mut store = self.store.lock().map_err(|_| "the store is poisoned")?;
         for r in &records {
