@@ -95,8 +95,65 @@ fn assert_self_contained(html: &str) {
             "a link out of the page: {link:.40}"
         );
     }
-    assert_eq!(html.matches("<script").count(), 1, "one inline script");
+    // one inline script, and the search's index as inert JSON
+    assert_eq!(html.matches("<script").count(), 2, "two script elements");
+    assert_eq!(html.matches("<script>").count(), 1, "one inline script");
+    assert_eq!(
+        html.matches("<script type=\"application/json\" id=\"accounts-index\">")
+            .count(),
+        1
+    );
     assert_eq!(html.matches("<style").count(), 1, "one inline style");
+}
+
+/// The search's index of every account, as the page embeds it.
+fn account_index(html: &str) -> Value {
+    let start = "<script type=\"application/json\" id=\"accounts-index\">";
+    let at = html.find(start).expect("the account index") + start.len();
+    let json = html[at..].split("</script>").next().unwrap();
+    assert!(!json.contains('<'), "markup escaped in the index");
+    serde_json::from_str(json).unwrap()
+}
+
+/// The rows (`<tr>…</tr>`) of the table with this id.
+fn rows<'a>(html: &'a str, id: &str) -> Vec<&'a str> {
+    let table = html
+        .split(&format!("id=\"{id}\""))
+        .nth(1)
+        .unwrap_or_else(|| panic!("no #{id}"));
+    let body = table
+        .split("<tbody>")
+        .nth(1)
+        .unwrap()
+        .split("</tbody>")
+        .next()
+        .unwrap();
+    body.split("<tr")
+        .skip(1)
+        .map(|r| r.split("</tr>").next().unwrap())
+        .collect()
+}
+
+/// The cells of a row, as text (markup dropped).
+fn cells(row: &str) -> Vec<String> {
+    row.split("<td")
+        .skip(1)
+        .map(|c| {
+            let inner = c.split_once('>').unwrap().1;
+            let inner = inner.rsplit_once("</td>").map_or(inner, |x| x.0);
+            let mut text = String::new();
+            let mut in_tag = false;
+            for ch in inner.chars() {
+                match ch {
+                    '<' => in_tag = true,
+                    '>' => in_tag = false,
+                    c if !in_tag => text.push(c),
+                    _ => {}
+                }
+            }
+            text
+        })
+        .collect()
 }
 
 #[test]
@@ -127,7 +184,7 @@ fn digital_signals_headline() {
     assert_eq!(html.matches("<details class=\"acct\"").count(), 50);
     assert_eq!(html.matches("<a href=\"#a-").count(), 50);
     let first = html
-        .split("<details class=\"acct\" id=\"a-0\">")
+        .split("<details class=\"acct\" id=\"a-0\" data-account=\"contoso-pharma-0010\">")
         .nth(1)
         .unwrap();
     let pre = first
@@ -146,9 +203,56 @@ fn digital_signals_headline() {
         .replace("&#39;", "'")
         .replace("&amp;", "&");
     assert_eq!(unescaped.trim_end(), stdout(&o).trim_end());
-    // no history store: no comparison, no chart over time
+    // no history store: no comparison, no chart over time; movers against
+    // the night before in the input
     assert!(html.contains("No earlier run in a history store"));
     assert!(!html.contains("id=\"over-time\""));
+    assert!(html.contains("<h2 id=\"movers\">Movers since 2026-10-01</h2>"));
+    // the search's index: every account (not only the listed ones), the
+    // least healthy first, with health, status, value and groups as
+    // `vital run` reports them
+    let index = account_index(&html);
+    let ids = index["id"].as_array().unwrap();
+    assert_eq!(
+        ids.len(),
+        sum["total"]["accounts"].as_u64().unwrap() as usize
+    );
+    let o = vital_in(&dir, &["run", "--format", "jsonl"]);
+    let run = support::jsonl(&o);
+    assert_eq!(run.len(), ids.len());
+    let statuses = index["statuses"].as_array().unwrap();
+    // (no enum signal to group by)
+    assert_eq!(index["by"], serde_json::json!([]));
+    let mut last = f64::MIN;
+    for (k, id) in ids.iter().enumerate() {
+        let r = run.iter().find(|r| r["account"] == *id).unwrap();
+        let h = index["health"][k].as_f64().unwrap();
+        assert_eq!(h, r["health"].as_f64().unwrap(), "{id}");
+        assert!(h >= last, "least healthy first");
+        last = h;
+        let st = index["status"][k].as_u64().unwrap() as usize;
+        assert_eq!(statuses[st], r["status"], "{id}");
+    }
+    // its values are whole and its groups index their distinct values
+    let arr = index["values"][0].as_f64().unwrap();
+    assert_eq!(arr, arr.round());
+    for g in index["groups"].as_array().unwrap() {
+        let n = g["values"].as_array().unwrap().len() as i64;
+        assert!(g["of"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|v| (-1..n).contains(&v.as_i64().unwrap())));
+    }
+    // an account that is not at risk is found too
+    let healthy = run.iter().find(|r| r["status"] == statuses[0]).unwrap();
+    assert!(ids.contains(&healthy["account"]));
+    assert!(!html.contains(&format!(
+        "<tr><td>{}</td>",
+        healthy["account"].as_str().unwrap()
+    )));
+    // the search box is there for scripts only
+    assert!(html.contains("<section id=\"find\" hidden>"));
 }
 
 /// Three nights recorded in a store: status over time, sparklines, the
@@ -233,6 +337,12 @@ fn history_and_escaping_in(db: &str) {
     assert_eq!(runs[0][0].int(), Some(3));
     drop(store);
     assert!(!html.contains("<script>alert"), "markup from data escaped");
+    let index = account_index(&html);
+    assert!(index["id"]
+        .as_array()
+        .unwrap()
+        .contains(&Value::from("<script>alert(1)</script>")));
+    assert!(html.contains("\"\\u003cscript\\u003ealert(1)\\u003c/script\\u003e\""));
     assert!(html.contains("<td>&lt;script&gt;alert(1)&lt;/script&gt;</td>"));
     assert!(html.contains("<summary><b>&lt;script&gt;alert(1)&lt;/script&gt;</b>"));
     assert!(html.contains("<pre>&lt;script&gt;alert(1)&lt;/script&gt; — as of 2026-11-01\n"));
@@ -267,8 +377,8 @@ fn history_and_escaping_in(db: &str) {
     assert_eq!(queue.matches("<tr>").count(), started_since_october + 1);
     assert!(queue.contains("<td class=\"t st\">2026-10-01</td>"));
     // movers (checked against the jsonl results of 2026-10-01 and -11-01)
-    assert!(html.contains("<h2>Movers since 2026-10-01</h2>"));
-    assert!(html.contains("488 accounts moved"));
+    assert!(html.contains("<h2 id=\"movers\">Movers since 2026-10-01</h2>"));
+    assert!(html.contains("488 of the 500 accounts with an earlier snapshot moved"));
     let drops = html.split("id=\"drops\"").nth(1).unwrap();
     assert!(
         drops.contains(
@@ -295,6 +405,12 @@ fn history_and_escaping_in(db: &str) {
     let groups = groups.split("</tbody>").next().unwrap();
     assert_eq!(groups.matches("<polyline").count(), 3, "{groups}");
     assert_eq!(groups.matches("<tr>").count(), 4);
+    // and the sparklines' numbers as a table: a column per night
+    let by_night = rows(&html, "groups-by-night");
+    assert_eq!(by_night.len(), 3);
+    for r in &by_night {
+        assert_eq!(cells(r).len(), 4, "the group, three nights");
+    }
 }
 
 /// Rule coverage: accounts each rule changed a score for or triggered for
@@ -326,8 +442,11 @@ fn rule_coverage() {
 
 /// The report opened in headless Chromium with no network: no console
 /// message or script error, the DOM after its script ran carries the
-/// headline of `vital summary`; a screenshot is
-/// written (target/report-screenshots/) for people to look at.
+/// headline of `vital summary`; printed to PDF (A4 pages, a sane count);
+/// in a 390 px wide window nothing sticks out sideways and the search finds
+/// an account that is not at risk. Screenshots (wide, and narrow with the
+/// search's results) are written to target/report-screenshots/ for people
+/// to look at.
 #[test]
 fn chromium_renders_the_report() {
     let Some(chromium) = ["chromium", "chromium-browser"]
@@ -339,15 +458,15 @@ fn chromium_renders_the_report() {
     };
     let shots = root().join("target/report-screenshots");
     std::fs::create_dir_all(&shots).unwrap();
+    let probe_js = std::fs::read_to_string(root().join("tests/report/probe.js")).unwrap();
     for name in ["digital-signals", "support-health", "advocacy"] {
         let tmp = tempfile::tempdir().unwrap();
         let dir = example(name);
         let out = tmp.path().join(format!("{name}.html"));
         let html = report(&dir, &out, &[]);
         assert_self_contained(&html);
-        let url = format!("file://{}", out.display());
         let profile = tempfile::tempdir().unwrap();
-        let browse = |extra: &[&str]| {
+        let browse = |page: &Path, extra: &[&str]| {
             let o = Command::new(chromium)
                 .args([
                     "--headless",
@@ -365,13 +484,13 @@ fn chromium_renders_the_report() {
                     "--window-size=1280,2000",
                 ])
                 .args(extra)
-                .arg(&url)
+                .arg(format!("file://{}", page.display()))
                 .output()
                 .unwrap();
             assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
             o
         };
-        let opened = browse(&["--dump-dom"]);
+        let opened = browse(&out, &["--dump-dom"]);
         let log = String::from_utf8_lossy(&opened.stderr);
         assert!(
             !log.contains("CONSOLE") && !log.contains("Uncaught"),
@@ -380,19 +499,141 @@ fn chromium_renders_the_report() {
         let dom = String::from_utf8_lossy(&opened.stdout).into_owned();
         assert!(dom.contains("</table>"), "{name}: {dom}");
         assert_headline(&dom, &summary(&dir, &[]));
-        // the script ran: sortable headers were marked
+        // the script ran: sortable headers were marked, the search shown
         assert!(
             dom.contains("data-sort=\"\""),
             "{name}: the inline script ran"
         );
+        assert!(
+            dom.contains("<section id=\"find\">"),
+            "{name}: the search is shown"
+        );
         let shot = shots.join(format!("{name}.png"));
         let _ = std::fs::remove_file(&shot);
-        browse(&[&format!("--screenshot={}", shot.display())]);
+        browse(&out, &[&format!("--screenshot={}", shot.display())]);
         let png = std::fs::read(&shot).unwrap();
         assert!(png.starts_with(b"\x89PNG"), "{name}: a PNG");
         // a blank 1280×2000 page compresses to a few kilobytes
         assert!(png.len() > 50_000, "{name}: {} bytes", png.len());
+
+        // printed: A4 pages (595 × 842 points), as many as the content needs
+        let pdf = shots.join(format!("{name}.pdf"));
+        let _ = std::fs::remove_file(&pdf);
+        browse(
+            &out,
+            &[
+                "--no-pdf-header-footer",
+                &format!("--print-to-pdf={}", pdf.display()),
+            ],
+        );
+        let (pages, boxes) = pdf_pages(&std::fs::read(&pdf).unwrap());
+        assert!((3..=30).contains(&pages), "{name}: {pages} pages");
+        assert_eq!(boxes.len(), pages, "{name}: a media box per page");
+        for b in &boxes {
+            assert_eq!(
+                (b[2] - b[0]).round() as i64 * 1000 + (b[3] - b[1]).round() as i64,
+                595_842,
+                "{name}: an A4 page: {b:?}"
+            );
+        }
+
+        // a narrow window (390 px, a phone): nothing wider than the window
+        // outside the tables that scroll sideways; the search finds an
+        // account that is not at risk, the least healthy of its name first
+        let run = support::jsonl(&vital_in(&dir, &["run", "--format", "jsonl"]));
+        let sum = summary(&dir, &[]);
+        let healthy = run
+            .iter()
+            .find(|r| r["status"] == sum["statuses"][0])
+            .unwrap()["account"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let probe = tmp.path().join(format!("{name}-probe.html"));
+        std::fs::write(
+            &probe,
+            format!(
+                "{html}<script>var PROBE_TERM={};\n{probe_js}</script>\n",
+                serde_json::to_string(&healthy).unwrap()
+            ),
+        )
+        .unwrap();
+        let frame = tmp.path().join(format!("{name}-narrow.html"));
+        std::fs::write(
+            &frame,
+            format!(
+                "<!DOCTYPE html><html><body style=\"margin:0\"><iframe src=\"{name}-probe.html\" style=\"width:390px;height:2400px;border:0\"></iframe><pre id=\"probe\"></pre><script>window.addEventListener('message',function(e){{document.getElementById('probe').textContent=e.data}})</script></body></html>"
+            ),
+        )
+        .unwrap();
+        let narrow = browse(&frame, &["--virtual-time-budget=10000", "--dump-dom"]);
+        let log = String::from_utf8_lossy(&narrow.stderr);
+        assert!(!log.contains("Uncaught"), "{name}: {log}");
+        let dom = String::from_utf8_lossy(&narrow.stdout).into_owned();
+        let measured = dom
+            .split("<pre id=\"probe\">")
+            .nth(1)
+            .and_then(|p| p.split("</pre>").next())
+            .unwrap_or_else(|| panic!("{name}: no probe in {dom:.400}"))
+            .replace("&quot;", "\"")
+            .replace("&amp;", "&")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">");
+        let m: Value = serde_json::from_str(&measured)
+            .unwrap_or_else(|e| panic!("{name}: {e}: {measured:.400}"));
+        assert_eq!(m["innerWidth"], 390, "{name}: {m}");
+        assert!(
+            m["scrollWidth"].as_u64().unwrap() <= m["clientWidth"].as_u64().unwrap(),
+            "{name}: the page is wider than the window: {m}"
+        );
+        assert_eq!(m["sticksOut"], serde_json::json!([]), "{name}: {m}");
+        assert_eq!(m["findShown"], true);
+        assert_eq!(m["rows"][0], healthy.as_str(), "{name}: {m}");
+        assert!(m["found"].as_str().unwrap().contains("match"), "{m}");
+        let narrow_shot = shots.join(format!("{name}-narrow.png"));
+        let _ = std::fs::remove_file(&narrow_shot);
+        let o = Command::new(chromium)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--host-resolver-rules=MAP * ~NOTFOUND",
+                &format!("--user-data-dir={}", profile.path().display()),
+                "--window-size=390,1600",
+                &format!("--screenshot={}", narrow_shot.display()),
+            ])
+            .arg(format!("file://{}", probe.display()))
+            .output()
+            .unwrap();
+        assert!(o.status.success());
+        assert!(std::fs::read(&narrow_shot).unwrap().len() > 20_000);
     }
+}
+
+/// The pages of a PDF as Chromium writes it (uncompressed page objects):
+/// how many, and each page's media box.
+fn pdf_pages(pdf: &[u8]) -> (usize, Vec<[f64; 4]>) {
+    let text = String::from_utf8_lossy(pdf);
+    let pages = text
+        .match_indices("/Type /Page")
+        .filter(|(i, m)| !text[i + m.len()..].starts_with('s'))
+        .count();
+    let boxes = text
+        .split("/MediaBox [")
+        .skip(1)
+        .map(|b| {
+            let nums: Vec<f64> = b
+                .split(']')
+                .next()
+                .unwrap()
+                .split_whitespace()
+                .map(|n| n.parse().unwrap())
+                .collect();
+            [nums[0], nums[1], nums[2], nums[3]]
+        })
+        .collect();
+    (pages, boxes)
 }
 
 /// The page's structure (headings, headline keys, tables with their
@@ -444,4 +685,352 @@ fn report_structure() {
         let html = report(&example(name), &tmp.path().join("r.html"), &[]);
         insta::assert_snapshot!(format!("report_outline_{name}"), outline(&html));
     }
+}
+
+/// `vital run --explain`'s result for an account on one night, over these
+/// snapshot files.
+fn explained(dir: &Path, rules: &Path, files: &[&Path], as_of: &str, account: &str) -> Value {
+    let mut args = vec![
+        "run",
+        "--explain",
+        "--format",
+        "jsonl",
+        "--as-of",
+        as_of,
+        "--rules",
+        rules.to_str().unwrap(),
+    ];
+    args.extend(files.iter().map(|f| f.to_str().unwrap()));
+    let o = vital_in(dir, &args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    support::jsonl(&o)
+        .into_iter()
+        .find(|r| r["account"] == account)
+        .unwrap_or_else(|| panic!("{account} on {as_of}"))
+}
+
+/// A signed number as the report writes it: two decimals at most, `−`.
+fn signed(x: f64) -> String {
+    let r = (x * 100.0).round() / 100.0;
+    let s = format!("{}", r.abs());
+    if r == 0.0 {
+        "±0".into()
+    } else if r < 0.0 {
+        format!("−{s}")
+    } else {
+        format!("+{s}")
+    }
+}
+
+/// The parts of an account's scores whose amounts differ between two
+/// nights, computed from `vital run --explain` of each: `(health points,
+/// text as the report words it)`, largest effect first.
+fn expected_causes(before: &Value, now: &Value, weights: &[(&str, f64)]) -> Vec<(f64, String)> {
+    let has = |r: &Value, s: &str| r["scores"][s].is_number();
+    let total: f64 = weights
+        .iter()
+        .filter(|(s, _)| has(before, s) && has(now, s))
+        .map(|(_, w)| w)
+        .sum();
+    let num = |v: &Value| v.as_f64().unwrap();
+    let plain = |x: f64| format!("{}", (x * 1e6).round() / 1e6);
+    let amount = |x: f64| {
+        if x < 0.0 {
+            format!("−{}", plain(-x))
+        } else {
+            format!("+{}", plain(x))
+        }
+    };
+    let mut out = Vec::new();
+    for (score, w) in weights {
+        if !(has(before, score) && has(now, score)) {
+            continue;
+        }
+        let share = w / total;
+        let (eb, en) = (
+            &before["explain"]["scores"][score],
+            &now["explain"]["scores"][score],
+        );
+        let (bb, bn) = (num(&eb["base"]), num(&en["base"]));
+        if bb != bn {
+            out.push((
+                (bn - bb) * share,
+                format!("base of {score}: {} → {}", plain(bb), plain(bn)),
+            ));
+        }
+        let applied = |e: &Value| -> Vec<(String, f64)> {
+            e["adjustments"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|a| a["amount"].is_number())
+                .map(|a| (a["rule"].as_str().unwrap().to_string(), num(&a["amount"])))
+                .collect()
+        };
+        // what clamping to 0–100 took
+        let clamp = |r: &Value, e: &Value| -> Option<f64> {
+            let raw = num(&e["base"]) + applied(e).iter().map(|x| x.1).sum::<f64>();
+            let raw = (raw * 1e6).round() / 1e6;
+            (!(0.0..=100.0).contains(&raw)).then(|| num(&r["scores"][score]) - raw)
+        };
+        let (cb, cn) = (clamp(before, eb), clamp(now, en));
+        if (cb.is_some() || cn.is_some()) && cb.unwrap_or(0.0) != cn.unwrap_or(0.0) {
+            let shown = |x: Option<f64>| x.map_or("–".to_string(), amount);
+            out.push((
+                (cn.unwrap_or(0.0) - cb.unwrap_or(0.0)) * share,
+                format!("{score} clamped to 0–100: {} → {}", shown(cb), shown(cn)),
+            ));
+        }
+        let (ab, an) = (applied(eb), applied(en));
+        let mut names: Vec<&String> = ab.iter().chain(&an).map(|(n, _)| n).collect();
+        names.sort();
+        names.dedup();
+        for n in names {
+            let b = ab.iter().find(|(x, _)| x == n).map(|x| x.1);
+            let a = an.iter().find(|(x, _)| x == n).map(|x| x.1);
+            let d = a.unwrap_or(0.0) - b.unwrap_or(0.0);
+            if d == 0.0 {
+                continue;
+            }
+            let text = match (b, a) {
+                (None, Some(a)) => format!("{n}: fired now, {} {score}", amount(a)),
+                (Some(b), None) => format!("{n}: no longer fires (was {} {score})", amount(b)),
+                (b, a) => format!(
+                    "{n}: {} → {} {score}",
+                    amount(b.unwrap_or(0.0)),
+                    amount(a.unwrap_or(0.0))
+                ),
+            };
+            out.push((d * share, text));
+        }
+    }
+    out.sort_by(|a, b| b.0.abs().partial_cmp(&a.0.abs()).unwrap());
+    out
+}
+
+/// A cause as the report words it and as expected: the same words, and
+/// numbers that agree within the rounding of `vital run --explain`'s bases
+/// (one decimal) and of the health points computed from them.
+fn same_cause(got: &str, want: &str) -> bool {
+    let split = |s: &str| -> (String, Vec<f64>) {
+        let mut words = String::new();
+        let mut nums = Vec::new();
+        let chars: Vec<char> = s.chars().collect();
+        let mut i = 0;
+        while i < chars.len() {
+            let c = chars[i];
+            let signed_digit = matches!(c, '−' | '-' | '+')
+                && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit());
+            if c.is_ascii_digit() || signed_digit {
+                let mut n = String::new();
+                if signed_digit {
+                    n.push(if c == '+' { '+' } else { '-' });
+                    i += 1;
+                }
+                while i < chars.len()
+                    && (chars[i].is_ascii_digit()
+                        || (matches!(chars[i], '.' | ',')
+                            && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit())))
+                {
+                    if chars[i] != ',' {
+                        n.push(chars[i]);
+                    }
+                    i += 1;
+                }
+                nums.push(n.parse().unwrap());
+                words.push('#');
+            } else {
+                words.push(c);
+                i += 1;
+            }
+        }
+        (words, nums)
+    };
+    let ((gw, gn), (ww, wn)) = (split(got), split(want));
+    gw == ww && gn.len() == wn.len() && gn.iter().zip(&wn).all(|(a, b)| (a - b).abs() <= 0.051)
+}
+
+/// The support-health example's score weights.
+const WEIGHTS: [(&str, f64); 4] = [
+    ("loyalty", 25.0),
+    ("satisfaction", 30.0),
+    ("responsiveness", 30.0),
+    ("contact", 15.0),
+];
+
+/// Movers from one input file of three nights (no store): each account's
+/// previous snapshot is the night before in the input, and the rules behind
+/// each move are those whose amounts differ in `vital run --explain` of the
+/// two nights, with their share of the change in health.
+#[test]
+fn movers_with_their_rules_from_input_nights() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = example("support-health");
+    let html = report(&dir, &tmp.path().join("r.html"), &[]);
+    assert!(html.contains("<h2 id=\"movers\">Movers since 2026-10-01</h2>"));
+    let file = dir.join("snapshots.jsonl");
+    let rules = dir.join("rules");
+    for id in ["drops", "rises"] {
+        let rows = rows(&html, id);
+        assert_eq!(rows.len(), 10, "{id}");
+        for row in rows {
+            let c = cells(row);
+            let account = &c[0];
+            let now = explained(&dir, &rules, &[&file], "2026-11-01", account);
+            let before = explained(&dir, &rules, &[&file], "2026-10-01", account);
+            // the change, the health now and before as `vital run` says
+            let (hn, hb) = (
+                now["health"].as_f64().unwrap(),
+                before["health"].as_f64().unwrap(),
+            );
+            assert_eq!(c[1], signed(hn - hb), "{account}");
+            assert_eq!(c[2], format!("{hn}"), "{account}");
+            assert_eq!(c[4], format!("{hb}"), "{account}");
+            assert_eq!((hn < hb), id == "drops");
+            // the rules: the four with the largest effect, then how many
+            // more (bases come rounded to one decimal in the JSON: numbers
+            // agree within its rounding)
+            let want = expected_causes(&before, &now, &WEIGHTS);
+            let why = row.split("<td class=\"t why\">").nth(1).unwrap();
+            let items: Vec<String> = why
+                .split("<li>")
+                .skip(1)
+                .filter(|li| !li.starts_with("<small>and "))
+                .map(|li| {
+                    cells(&format!(
+                        "<td>{}</td>",
+                        li.split(" <small>").next().unwrap()
+                    ))[0]
+                        .clone()
+                })
+                .collect();
+            assert_eq!(items.len(), want.len().min(4), "{account}: {why}");
+            for li in &items {
+                assert!(
+                    want.iter()
+                        .any(|(p, t)| same_cause(li, &format!("{} {t}", signed(*p)))),
+                    "{account}: `{li}` is none of {want:?}"
+                );
+            }
+            let fifth = want.get(4).map_or(0.0, |w| w.0.abs());
+            for (p, t) in want.iter().filter(|w| w.0.abs() > fifth + 0.05) {
+                let text = format!("{} {t}", signed(*p));
+                assert!(
+                    items.iter().any(|li| same_cause(li, &text)),
+                    "{account}: `{text}` not in {items:?}"
+                );
+            }
+            if want.len() > 4 {
+                assert!(why.contains(&format!(
+                    "<li><small>and {} more</small></li>",
+                    want.len() - 4
+                )));
+            }
+            // what the rules read: the before and now of each
+            assert!(why.contains("<small>(now ") || want.is_empty(), "{why}");
+        }
+    }
+}
+
+/// With a history store the previous night is the stored snapshot, scored
+/// again with the current rules: after a change of rules the movers are
+/// those of one run over all three nights' files with the new rules (not
+/// the stored health of the old ones).
+#[test]
+fn movers_from_the_store_use_the_current_rules() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = example("support-health");
+    let db = tmp.path().join("h.db");
+    let db = db.to_str().unwrap();
+    // three nights in three files
+    let mut nights: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for line in std::fs::read_to_string(dir.join("snapshots.jsonl"))
+        .unwrap()
+        .lines()
+    {
+        let v: Value = serde_json::from_str(line).unwrap();
+        nights
+            .entry(v["as_of"].as_str().unwrap().to_string())
+            .or_default()
+            .push(line.to_string());
+    }
+    let files: Vec<PathBuf> = nights
+        .iter()
+        .map(|(d, lines)| {
+            let f = tmp.path().join(format!("{d}.jsonl"));
+            std::fs::write(&f, lines.join("\n") + "\n").unwrap();
+            f
+        })
+        .collect();
+    // the first two recorded with the example's rules
+    for f in &files[..2] {
+        let o = vital_in(
+            &dir,
+            &[
+                "run",
+                "--history",
+                db,
+                "--format",
+                "jsonl",
+                f.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    }
+    // then contact weighs three times as much
+    let rules = tmp.path().join("rules");
+    std::fs::create_dir(&rules).unwrap();
+    for e in std::fs::read_dir(dir.join("rules")).unwrap() {
+        let e = e.unwrap();
+        let text = std::fs::read_to_string(e.path()).unwrap();
+        let changed = text.replace("score contact weight 15", "score contact weight 45");
+        std::fs::write(rules.join(e.file_name()), changed).unwrap();
+    }
+    let r = rules.to_str().unwrap();
+    let last = files[2].to_str().unwrap();
+    let with_store = report(
+        &dir,
+        &tmp.path().join("a.html"),
+        &["--rules", r, "--history", db, last],
+    );
+    let all: Vec<&str> = files.iter().map(|f| f.to_str().unwrap()).collect();
+    let from_files = report(
+        &dir,
+        &tmp.path().join("b.html"),
+        &[&["--rules", r], all.as_slice()].concat(),
+    );
+    assert!(with_store.contains("<h2 id=\"movers\">Movers since 2026-10-01</h2>"));
+    for id in ["drops", "rises"] {
+        let a = rows(&with_store, id);
+        assert_eq!(a.len(), 10);
+        assert_eq!(a, rows(&from_files, id), "{id}");
+    }
+    // the stored health of 2026-10-01 (old rules) is not what "before" shows
+    let stored = summary(&dir, &["--history", db]);
+    assert_eq!(stored["source"], "store");
+    let o = vital_in(
+        &dir,
+        &[
+            "run",
+            "--format",
+            "jsonl",
+            "--as-of",
+            "2026-10-01",
+            files[0].to_str().unwrap(),
+            files[1].to_str().unwrap(),
+        ],
+    );
+    let old = support::jsonl(&o);
+    let mut differs = 0;
+    for row in rows(&with_store, "drops") {
+        let c = cells(row);
+        let was = old.iter().find(|x| x["account"] == c[0].as_str()).unwrap();
+        if format!("{}", was["health"].as_f64().unwrap()) != c[4] {
+            differs += 1;
+        }
+    }
+    assert!(
+        differs > 0,
+        "the previous night is scored with the new weights"
+    );
 }

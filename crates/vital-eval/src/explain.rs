@@ -323,3 +323,148 @@ fn why_missing(engine: &Engine<'_>, sources: &SourceMap, file: FileId, seen: &[S
         why.join(", ")
     }
 }
+
+/// What part of a score a [`Step`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// The score's base (a `band` arm, a formula, or 50).
+    Base,
+    /// An adjustment rule (index into the rule set's adjustments).
+    Adjustment(usize),
+    /// Clamping to 0–100 (and the rounding with it).
+    Clamp,
+}
+
+/// One part of a score that differs between two outcomes of the same rules
+/// (an account on two nights): a base that came to another value, an
+/// adjustment that applied on one night only or with another amount, or the
+/// clamp to 0–100.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    pub score: ScoreId,
+    pub part: Part,
+    /// The base, the adjustment's signed amount (`None`: it did not apply)
+    /// or what the clamp took, on the earlier night and now.
+    pub before: Option<Decimal>,
+    pub now: Option<Decimal>,
+    /// Its part of the change in health, in health points: its change in
+    /// score points times the score's weight over the weights of the scores
+    /// with a value on both nights (as the waterfall's "% of health").
+    pub health: Decimal,
+}
+
+/// The rules behind the change of an account's result between an earlier
+/// outcome and the current one, both evaluated with explanation by the same
+/// engine: per score with a value on both nights, each part whose amount
+/// differs, largest effect on health first. What the steps leave of the
+/// change in health is rounding and scores that are n/a on one night.
+pub fn change(engine: &Engine<'_>, before: &Outcome, now: &Outcome) -> Vec<Step> {
+    let rules = engine.rules;
+    let (Some(eb), Some(en)) = (&before.explain, &now.explain) else {
+        return Vec::new();
+    };
+    let both = |i: usize| {
+        before.scored.scores.get(i).copied().flatten().is_some()
+            && now.scored.scores.get(i).copied().flatten().is_some()
+    };
+    let weights: Decimal = rules
+        .scores
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| both(*i))
+        .map(|(_, s)| s.weight)
+        .sum();
+    if weights.is_zero() {
+        return Vec::new();
+    }
+    let mut steps = Vec::new();
+    for (i, score) in rules.scores.iter().enumerate() {
+        let (Some(sb), Some(sn)) = (eb.scores.get(i), en.scores.get(i)) else {
+            continue;
+        };
+        if !both(i) {
+            continue;
+        }
+        let share = score.weight / weights;
+        let mut push = |part: Part, b: Option<Decimal>, n: Option<Decimal>| {
+            let points = n.unwrap_or_default() - b.unwrap_or_default();
+            if !points.is_zero() {
+                steps.push(Step {
+                    score: ScoreId::new(i),
+                    part,
+                    before: b,
+                    now: n,
+                    health: points * share,
+                });
+            }
+        };
+        push(Part::Base, sb.base, sn.base);
+        let mut rules_fired: Vec<usize> = sb
+            .applied
+            .iter()
+            .chain(&sn.applied)
+            .map(|(r, _)| *r)
+            .collect();
+        rules_fired.sort_unstable();
+        rules_fired.dedup();
+        let amount = |se: &crate::engine::ScoreExplain, r: usize| -> Option<Decimal> {
+            let mut found = None;
+            for (a, v) in &se.applied {
+                if *a == r {
+                    found = Some(found.unwrap_or(Decimal::ZERO) + *v);
+                }
+            }
+            found
+        };
+        for r in rules_fired {
+            push(Part::Adjustment(r), amount(sb, r), amount(sn, r));
+        }
+        // what clamping took: the score minus its raw sum, when outside 0–100
+        let clamp = |se: &crate::engine::ScoreExplain, o: &Outcome| -> Option<Decimal> {
+            let raw = se.raw?;
+            let v = o.scored.scores.get(i).copied().flatten()?;
+            (raw < Decimal::ZERO || raw > Decimal::ONE_HUNDRED).then(|| v - raw)
+        };
+        let (cb, cn) = (clamp(sb, before), clamp(sn, now));
+        if cb.is_some() || cn.is_some() {
+            push(Part::Clamp, cb, cn);
+        }
+    }
+    steps.sort_by_key(|s| std::cmp::Reverse(s.health.abs()));
+    steps
+}
+
+/// What a step's part read in an outcome (`feature_usage = 18%`), as
+/// `vital explain` shows it; nothing when it did not apply there.
+pub fn step_reads(
+    engine: &Engine<'_>,
+    sources: &SourceMap,
+    o: &Outcome,
+    step: &Step,
+) -> Vec<String> {
+    let rules = engine.rules;
+    let Some(se) = o
+        .explain
+        .as_ref()
+        .and_then(|e| e.scores.get(step.score.index()))
+    else {
+        return Vec::new();
+    };
+    let (file, seen) = match step.part {
+        Part::Base => match rules.scores.get(step.score.index()) {
+            Some(s) => (s.loc.file, se.base_seen.as_slice()),
+            None => return Vec::new(),
+        },
+        Part::Adjustment(r) => match (
+            rules.adjustments.get(r),
+            se.adjustments.iter().find(|t| t.rule == r),
+        ) {
+            (Some(a), Some(t)) => (a.loc.file, t.seen.as_slice()),
+            _ => return Vec::new(),
+        },
+        Part::Clamp => return Vec::new(),
+    };
+    seen.iter()
+        .map(|s| show_seen(engine, sources, file, s))
+        .collect()
+}

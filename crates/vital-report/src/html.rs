@@ -182,7 +182,11 @@ h3{font-size:15px;margin:16px 0 6px}
 details.acct{border-bottom:1px solid var(--line);padding:4px 0}
 pre{font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,monospace;background:var(--card);padding:8px;overflow-x:auto}
 footer{margin-top:32px;color:var(--muted);font-size:12px}
-@media print{@page{size:A4;margin:12mm}body{padding:0;max-width:none}input,summary{display:none}details{display:block}details>*{display:block}th{position:static}h2{break-after:avoid}table,svg{break-inside:avoid}}
+ul.reasons li{margin:0 0 2px}
+td.why{min-width:280px}
+#find-results tbody:empty{display:none}
+@media (max-width:640px){body{padding:12px;font-size:14px}h1{font-size:20px}.card .v{font-size:20px}.cards{grid-template-columns:repeat(auto-fit,minmax(140px,1fr));gap:8px}td.why{min-width:220px}}
+@media print{@page{size:A4;margin:12mm}body{padding:0;max-width:none;font-size:11px}#find,noscript,input,details.numbers,details.acct:not([open]){display:none}.scroll{overflow:visible}table{font-size:9px}th,td{padding:2px 4px}td.why{min-width:0}th{position:static}thead{display:table-header-group}tr,li,.card,svg,.legend,pre{break-inside:avoid}h2,h3,.sub{break-after:avoid}.cards{grid-template-columns:repeat(3,1fr)}pre{white-space:pre-wrap;font-size:9px}a{color:inherit;text-decoration:none}}
 "#;
 
 const SCRIPT: &str = r#"
@@ -199,6 +203,45 @@ document.querySelectorAll('table[data-sortable]').forEach(function(t){
     });
   });
 });
+(function(){
+  var box=document.getElementById('find'),el=document.getElementById('accounts-index');
+  if(!box||!el)return;
+  box.hidden=false;
+  var q=document.getElementById('find-q'),body=document.querySelector('#find-results tbody'),count=document.getElementById('find-count'),ix=null,low=null,sections={};
+  document.querySelectorAll('details.acct[data-account]').forEach(function(d){sections[d.getAttribute('data-account')]=d.id});
+  function load(){if(ix)return;ix=JSON.parse(el.textContent);low=ix.id.map(function(s){return s.toLowerCase()});ix.low=ix.groups.map(function(g){return g.values.map(function(v){return v.toLowerCase()})})}
+  function cell(tr,text,cls){var td=document.createElement('td');td.textContent=text;if(cls)td.className=cls;tr.appendChild(td);return td}
+  function show(){
+    var t=q.value.trim().toLowerCase();
+    while(body.firstChild)body.removeChild(body.firstChild);
+    if(!t){count.textContent='';return}
+    load();
+    var gm=ix.low.map(function(vals){var m={};vals.forEach(function(v,i){if(v.indexOf(t)>=0)m[i]=1});return m});
+    var n=0,shown=0;
+    for(var i=0;i<low.length;i++){
+      var hit=low[i].indexOf(t)>=0;
+      for(var g=0;!hit&&g<gm.length;g++){hit=gm[g][ix.groups[g].of[i]]===1}
+      if(!hit)continue;
+      n++;
+      if(shown>=FIND_ROWS)continue;
+      shown++;
+      var tr=document.createElement('tr'),id=ix.id[i],st=ix.status[i];
+      cell(tr,id);
+      var td=cell(tr,st>=0?ix.statuses[st]:'\u2013','t st');
+      if(st>=0){var sw=document.createElement('i');sw.className='sw';sw.style.background=ix.colours[st];td.insertBefore(sw,td.firstChild)}
+      cell(tr,ix.health[i]===null?'n/a':String(ix.health[i]));
+      if(ix.values)cell(tr,ix.values[i]===null?'\u2013':ix.values[i].toLocaleString('en-US'));
+      ix.groups.forEach(function(g){var v=g.of[i];cell(tr,v>=0?g.values[v]:'(none)','t')});
+      var sc=cell(tr,'','t');
+      if(sections[id]){var a=document.createElement('a');a.setAttribute('href','#'+sections[id]);a.textContent='why';sc.appendChild(a)}
+      body.appendChild(tr);
+    }
+    count.textContent=n===0?'No account matches.':n>shown?n.toLocaleString('en-US')+' accounts match; the '+shown+' least healthy are shown.':n.toLocaleString('en-US')+(n===1?' account matches.':' accounts match.');
+  }
+  q.addEventListener('input',show);
+})();
+function openHash(){var d=document.getElementById(decodeURIComponent(location.hash.slice(1)));if(d&&d.tagName==='DETAILS')d.open=true}
+window.addEventListener('hashchange',openHash);openHash();
 document.querySelectorAll('input[data-filter]').forEach(function(inp){
   var t=document.getElementById(inp.getAttribute('data-filter'));
   inp.addEventListener('input',function(){
@@ -270,6 +313,7 @@ pub fn render(r: &Report<'_>) -> String {
     );
     let previous = r.history.and_then(|h| h.previous(s.as_of));
     headline(&mut o, s, previous);
+    find(&mut o, f, r.accounts.len());
     legend(&mut o, f, &col);
     status_table(&mut o, s, &col);
     histogram(&mut o, f, r.accounts, &col);
@@ -279,21 +323,23 @@ pub fn render(r: &Report<'_>) -> String {
     if !f.by.is_empty() {
         groups(&mut o, s, r.history);
     }
-    if let Some(p) = previous {
-        if let Some(h) = r.history {
-            movers(&mut o, s, r.accounts, h, p.as_of, &col);
-        }
-    }
+    movers(&mut o, s, r.accounts, &col);
     at_risk(&mut o, s, r.accounts, r.top, &col, r.history);
     playbooks(&mut o, s);
     if let Some(q) = r.queue {
         queue(&mut o, q, r.queue_days);
     }
     coverage(&mut o, s, r.accounts);
+    let _ = writeln!(
+        o,
+        "<footer>Made by <code>vital report</code> at {}. One file: nothing is fetched when it opens.</footer>",
+        esc(&r.generated)
+    );
+    index(&mut o, f, r.accounts, &col);
     let _ = write!(
         o,
-        "<footer>Made by <code>vital report</code> at {}. One file: nothing is fetched when it opens.</footer>\n<script>{SCRIPT}</script>\n</body></html>\n",
-        esc(&r.generated)
+        "<script>{}</script>\n</body></html>\n",
+        SCRIPT.replace("FIND_ROWS", &FIND_ROWS.to_string())
     );
     o
 }
@@ -546,7 +592,7 @@ fn histogram(o: &mut String, f: &Frame, accounts: &[Account], col: &[&str]) {
             thousands(unscored)
         );
     }
-    o.push_str("<details><summary>the numbers</summary><div class=\"scroll\"><table><thead><tr><th>health</th>");
+    o.push_str("<details class=\"numbers\"><summary>the numbers</summary><div class=\"scroll\"><table id=\"histogram-table\"><thead><tr><th>health</th>");
     for s in &f.statuses {
         let _ = write!(o, "<th>{}</th>", esc(s));
     }
@@ -630,7 +676,7 @@ fn over_time(o: &mut String, f: &Frame, h: &History, col: &[&str]) {
             );
         }
     }
-    o.push_str("</svg>\n<details><summary>the numbers</summary><div class=\"scroll\"><table id=\"over-time-table\"><thead><tr><th>night</th>");
+    o.push_str("</svg>\n<details class=\"numbers\"><summary>the numbers</summary><div class=\"scroll\"><table id=\"over-time-table\"><thead><tr><th>night</th>");
     for s in &f.statuses {
         let _ = write!(o, "<th>{}</th>", esc(s));
     }
@@ -789,6 +835,41 @@ fn groups(o: &mut String, s: &Summary, history: Option<&History>) {
         o.push_str("</tr>\n");
     }
     o.push_str("</tbody></table></div>\n");
+    if let Some(h) = history {
+        // the sparklines' numbers
+        o.push_str("<details class=\"numbers\"><summary>the numbers: mean health by night</summary><div class=\"scroll\"><table id=\"groups-by-night\"><thead><tr>");
+        for b in &f.by {
+            let _ = write!(o, "<th class=\"t\">{}</th>", esc(b));
+        }
+        for n in &h.nights {
+            let _ = write!(o, "<th>{}</th>", n.as_of.format("%Y-%m-%d"));
+        }
+        o.push_str("</tr></thead><tbody>\n");
+        for g in &s.groups {
+            o.push_str("<tr>");
+            for v in &g.group {
+                let _ = write!(
+                    o,
+                    "<td class=\"t\">{}</td>",
+                    esc(v.as_deref().unwrap_or("(none)"))
+                );
+            }
+            for n in &h.nights {
+                let mean = n
+                    .groups
+                    .iter()
+                    .find(|x| x.group == g.group)
+                    .and_then(|x| x.mean_health);
+                let _ = write!(
+                    o,
+                    "<td>{}</td>",
+                    mean.map(number).unwrap_or_else(|| "–".into())
+                );
+            }
+            o.push_str("</tr>\n");
+        }
+        o.push_str("</tbody></table></div></details>\n");
+    }
 }
 
 fn at_risk(
@@ -918,7 +999,8 @@ fn details(o: &mut String, f: &Frame, risky: &[&Account], col: &[&str], history:
         let st = a.status.unwrap_or(0);
         let _ = write!(
             o,
-            "<details class=\"acct\" id=\"a-{k}\"><summary><b>{}</b> · <i class=\"sw\" style=\"background:{}\"></i>{} · health {}{}</summary>",
+            "<details class=\"acct\" id=\"a-{k}\" data-account=\"{}\"><summary><b>{}</b> · <i class=\"sw\" style=\"background:{}\"></i>{} · health {}{}</summary>",
+            esc(&a.account),
             esc(&a.account),
             col.get(st).copied().unwrap_or(NO_STATUS),
             esc(f.statuses.get(st).map_or("", |s| s.as_str())),
@@ -1096,11 +1178,11 @@ fn playbooks(o: &mut String, s: &Summary) {
     o.push_str("</tbody></table></div>\n");
 }
 
-/// How far an account moved since the previous night.
+/// How far an account moved since its previous snapshot.
 struct Move<'a> {
     account: &'a Account,
+    previous: &'a crate::Previous,
     before: Decimal,
-    before_status: Option<usize>,
     change: Decimal,
 }
 
@@ -1115,30 +1197,28 @@ fn status_cell(f: &Frame, col: &[&str], st: Option<usize>) -> String {
     }
 }
 
-/// The ten largest health drops and rises since the previous night.
-fn movers(
-    o: &mut String,
-    s: &Summary,
-    accounts: &[Account],
-    h: &History,
-    since: NaiveDate,
-    col: &[&str],
-) {
+/// Movers shown each way.
+const MOVERS: usize = 10;
+
+/// The ten largest health drops and rises since each account's previous
+/// snapshot (recomputed with the current rules), each with the rules
+/// behind its change.
+fn movers(o: &mut String, s: &Summary, accounts: &[Account], col: &[&str]) {
     let f = &s.frame;
-    let Some(before) = h.results.get(&since) else {
+    let compared = accounts.iter().filter(|a| a.previous.is_some()).count();
+    if compared == 0 {
         return;
-    };
+    }
     let mut moves: Vec<Move<'_>> = accounts
         .iter()
         .filter_map(|a| {
-            let now = a.health?;
-            let was = before.get(&a.account)?;
-            let before = was.health?;
+            let p = a.previous.as_ref()?;
+            let before = p.health?;
             Some(Move {
                 account: a,
+                previous: p,
                 before,
-                before_status: was.status,
-                change: now - before,
+                change: a.health? - before,
             })
         })
         .filter(|m| !m.change.is_zero())
@@ -1151,20 +1231,40 @@ fn movers(
     let drops: Vec<&Move<'_>> = moves
         .iter()
         .take_while(|m| m.change.is_sign_negative())
-        .take(10)
+        .take(MOVERS)
         .collect();
     let rises: Vec<&Move<'_>> = moves
         .iter()
         .rev()
         .take_while(|m| m.change.is_sign_positive())
-        .take(10)
+        .take(MOVERS)
         .collect();
+    let mut dates: Vec<NaiveDate> = accounts
+        .iter()
+        .filter_map(|a| Some(a.previous.as_ref()?.as_of))
+        .collect();
+    dates.sort_unstable();
+    dates.dedup();
+    let one_date = match dates.as_slice() {
+        [d] => Some(*d),
+        _ => None,
+    };
+    match one_date {
+        Some(d) => {
+            let _ = writeln!(
+                o,
+                "<h2 id=\"movers\">Movers since {}</h2>",
+                d.format("%Y-%m-%d")
+            );
+        }
+        None => o.push_str("<h2 id=\"movers\">Movers since the previous snapshot</h2>\n"),
+    }
     let _ = writeln!(
         o,
-        "<h2>Movers since {}</h2>\n<p class=\"sub\">{} account{} moved; the largest drops with the adjustments that cost them most now, and the largest rises.</p>",
-        since.format("%Y-%m-%d"),
+        "<p class=\"sub\">{} of the {} account{} with an earlier snapshot moved. Earlier snapshots are scored again with today\u{2019}s rules, so a change of rules is not a move. Under <i>why</i>, the rules whose amounts differ between the two nights, with their part of the change in health points (the rest is rounding).</p>",
         thousands(moves.len()),
-        if moves.len() == 1 { "" } else { "s" }
+        thousands(compared),
+        if compared == 1 { "" } else { "s" },
     );
     for (title, id, list) in [("Drops", "drops", drops), ("Rises", "rises", rises)] {
         if list.is_empty() {
@@ -1172,15 +1272,15 @@ fn movers(
         }
         let _ = write!(
             o,
-            "<h3>{title}</h3><div class=\"scroll\"><table id=\"{id}\" data-sortable><thead><tr><th>account</th><th>change</th><th>health</th><th class=\"t\">status</th><th>before</th><th class=\"t\">status before</th>"
+            "<h3>{title}</h3><div class=\"scroll\"><table id=\"{id}\" class=\"movers\" data-sortable><thead><tr><th>account</th><th>change</th><th>health</th><th class=\"t\">status</th><th>before</th><th class=\"t\">status before</th>"
         );
+        if one_date.is_none() {
+            o.push_str("<th class=\"t\">since</th>");
+        }
         if let Some(v) = &f.value {
             let _ = write!(o, "<th>{}</th>", esc(v));
         }
-        if id == "drops" {
-            o.push_str("<th class=\"t\">top reasons now</th>");
-        }
-        o.push_str("</tr></thead><tbody>\n");
+        o.push_str("<th class=\"t\">why: the rules that changed</th></tr></thead><tbody>\n");
         for m in list {
             let a = m.account;
             let _ = write!(
@@ -1191,27 +1291,110 @@ fn movers(
                 health_text(a.health),
                 status_cell(f, col, a.status),
                 number(m.before),
-                status_cell(f, col, m.before_status)
+                status_cell(f, col, m.previous.status)
             );
+            if one_date.is_none() {
+                let _ = write!(
+                    o,
+                    "<td class=\"t st\">{}</td>",
+                    m.previous.as_of.format("%Y-%m-%d")
+                );
+            }
             if f.value.is_some() {
                 let _ = write!(
                     o,
-                    "<td>{}</td>",
+                    "<td data-v=\"{}\">{}</td>",
+                    a.value.unwrap_or_default(),
                     a.value.map(money).unwrap_or_else(|| "–".into())
                 );
             }
-            if id == "drops" {
-                let reasons: Vec<String> = a
-                    .reasons
-                    .iter()
-                    .map(|r| format!("{} {}", esc(&r.rule), esc(&number(r.amount))))
-                    .collect();
-                let _ = write!(o, "<td class=\"t\">{}</td>", reasons.join("; "));
-            }
-            o.push_str("</tr>\n");
+            o.push_str("<td class=\"t why\">");
+            causes(o, m.previous);
+            o.push_str("</td></tr>\n");
         }
         o.push_str("</tbody></table></div>\n");
     }
+}
+
+/// A mover's causes: each rule (or base) whose amount differs, with its
+/// part of the change in health and what it read.
+fn causes(o: &mut String, p: &crate::Previous) {
+    use crate::CauseKind;
+    if p.causes.is_empty() {
+        o.push('–');
+        return;
+    }
+    let amount = |d: Option<Decimal>| match d {
+        Some(d) if d.is_sign_negative() && !d.is_zero() => format!("−{}", number(d.abs())),
+        Some(d) => format!("+{}", number(d)),
+        None => "–".into(),
+    };
+    o.push_str("<ul class=\"reasons\">");
+    for c in &p.causes {
+        let what = match c.kind {
+            CauseKind::Base => format!(
+                "base of {}: {} → {}",
+                esc(&c.score),
+                c.before.map(number).unwrap_or_else(|| "–".into()),
+                c.now.map(number).unwrap_or_else(|| "–".into())
+            ),
+            CauseKind::Clamp => format!(
+                "{} clamped to 0–100: {} → {}",
+                esc(&c.score),
+                amount(c.before),
+                amount(c.now)
+            ),
+            CauseKind::Rule => match (c.before, c.now) {
+                (None, Some(n)) => format!(
+                    "{}: fired now, {} {}",
+                    esc(&c.rule),
+                    amount(Some(n)),
+                    esc(&c.score)
+                ),
+                (Some(b), None) => format!(
+                    "{}: no longer fires (was {} {})",
+                    esc(&c.rule),
+                    amount(Some(b)),
+                    esc(&c.score)
+                ),
+                (b, n) => format!(
+                    "{}: {} → {} {}",
+                    esc(&c.rule),
+                    amount(b),
+                    amount(n),
+                    esc(&c.score)
+                ),
+            },
+        };
+        let mut reads = String::new();
+        if !c.reads_now.is_empty() {
+            let _ = write!(reads, "now {}", esc(&c.reads_now.join(", ")));
+        }
+        if !c.reads_before.is_empty() && c.reads_before != c.reads_now {
+            if !reads.is_empty() {
+                reads.push_str("; ");
+            }
+            let _ = write!(reads, "before {}", esc(&c.reads_before.join(", ")));
+        }
+        let _ = write!(
+            o,
+            "<li><b>{}</b> {what}{}</li>",
+            delta(c.health, "", true),
+            if reads.is_empty() {
+                String::new()
+            } else {
+                format!(" <small>({reads})</small>")
+            }
+        );
+    }
+    if p.differing > p.causes.len() {
+        let _ = write!(
+            o,
+            "<li><small>and {} more</small></li>",
+            thousands(p.differing - p.causes.len())
+        );
+    }
+    o.push_str("</ul>");
 }
 
 /// The playbook starts of the last days, newest first.
@@ -1306,6 +1489,162 @@ fn coverage(o: &mut String, s: &Summary, accounts: &[Account]) {
         );
     }
     o.push_str("</tbody></table></div>\n");
+}
+
+/// The search over every account: shown by the script (the page reads the
+/// same without it), filled from the index [`index`] embeds.
+fn find(o: &mut String, f: &Frame, accounts: usize) {
+    let _ = write!(
+        o,
+        "<section id=\"find\" hidden>\n<h2>Find an account</h2>\n<p class=\"sub\">Any of the {} accounts, by its id or a group value ({}); at most {FIND_ROWS} shown, the least healthy first.</p>\n<input type=\"search\" id=\"find-q\" placeholder=\"account id or group value\" aria-label=\"find an account\" autocomplete=\"off\">\n<p class=\"sub\" id=\"find-count\" aria-live=\"polite\"></p>\n<div class=\"scroll\"><table id=\"find-results\"><thead><tr><th>account</th><th class=\"t\">status</th><th>health</th>",
+        thousands(accounts),
+        if f.by.is_empty() {
+            "no groups".to_string()
+        } else {
+            esc(&f.by.join(", "))
+        }
+    );
+    if let Some(v) = &f.value {
+        let _ = write!(o, "<th>{}</th>", esc(v));
+    }
+    for b in &f.by {
+        let _ = write!(o, "<th class=\"t\">{}</th>", esc(b));
+    }
+    o.push_str("<th class=\"t\">section</th></tr></thead><tbody></tbody></table></div>\n</section>\n<noscript><p class=\"sub\">With scripts on, a search box here finds any account; the accounts at risk are listed below.</p></noscript>\n");
+}
+
+/// At most this many search results are shown.
+const FIND_ROWS: usize = 50;
+
+/// A JSON string inside a `<script>` element: `<` escaped so that no
+/// `</script>` can end it.
+fn json_text(out: &mut String, s: &str) {
+    let j = serde_json::Value::String(s.to_string()).to_string();
+    for c in j.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c => out.push(c),
+        }
+    }
+}
+
+/// Every account, compact, in an inert JSON script element for the search:
+/// ids, health, status index, whole value, group value indices (`-1`:
+/// none), by column, the least healthy first.
+fn index(o: &mut String, f: &Frame, accounts: &[Account], col: &[&str]) {
+    let mut order: Vec<&Account> = accounts.iter().collect();
+    order.sort_by(|a, b| {
+        // no health last
+        match (a.health, b.health) {
+            (Some(x), Some(y)) => x.cmp(&y),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => std::cmp::Ordering::Equal,
+        }
+        .then(a.account.cmp(&b.account))
+    });
+    let list = |o: &mut String, items: &mut dyn Iterator<Item = String>| {
+        o.push('[');
+        for (k, x) in items.enumerate() {
+            if k > 0 {
+                o.push(',');
+            }
+            o.push_str(&x);
+        }
+        o.push(']');
+    };
+    o.push_str("<script type=\"application/json\" id=\"accounts-index\">{\"statuses\":[");
+    for (k, st) in f.statuses.iter().enumerate() {
+        if k > 0 {
+            o.push(',');
+        }
+        json_text(o, st);
+    }
+    o.push_str("],\"colours\":");
+    list(o, &mut col.iter().map(|c| format!("\"{c}\"")));
+    o.push_str(",\"value\":");
+    match &f.value {
+        Some(v) => json_text(o, v),
+        None => o.push_str("null"),
+    }
+    o.push_str(",\"by\":[");
+    for (k, b) in f.by.iter().enumerate() {
+        if k > 0 {
+            o.push(',');
+        }
+        json_text(o, b);
+    }
+    o.push_str("],\"id\":[");
+    for (k, a) in order.iter().enumerate() {
+        if k > 0 {
+            o.push(',');
+        }
+        json_text(o, &a.account);
+    }
+    o.push_str("],\"health\":");
+    list(
+        o,
+        &mut order.iter().map(|a| {
+            a.health
+                .map(|h| round(h, 1).to_string())
+                .unwrap_or_else(|| "null".into())
+        }),
+    );
+    o.push_str(",\"status\":");
+    list(
+        o,
+        &mut order
+            .iter()
+            .map(|a| a.status.map_or("-1".to_string(), |s| s.to_string())),
+    );
+    if f.value.is_some() {
+        o.push_str(",\"values\":");
+        list(
+            o,
+            &mut order.iter().map(|a| {
+                a.value
+                    .map(|v| round(v, 0).to_string())
+                    .unwrap_or_else(|| "null".into())
+            }),
+        );
+    }
+    // each group column: its distinct values, and each account's index
+    o.push_str(",\"groups\":[");
+    for g in 0..f.by.len() {
+        if g > 0 {
+            o.push(',');
+        }
+        let mut values: Vec<&str> = order
+            .iter()
+            .filter_map(|a| a.group.get(g)?.as_deref())
+            .collect();
+        values.sort_unstable();
+        values.dedup();
+        o.push_str("{\"values\":[");
+        for (k, v) in values.iter().enumerate() {
+            if k > 0 {
+                o.push(',');
+            }
+            json_text(o, v);
+        }
+        o.push_str("],\"of\":");
+        list(
+            o,
+            &mut order.iter().map(|a| {
+                a.group
+                    .get(g)
+                    .and_then(|v| v.as_deref())
+                    .and_then(|v| values.binary_search(&v).ok())
+                    .map_or("-1".to_string(), |i| i.to_string())
+            }),
+        );
+        o.push('}');
+    }
+    o.push_str("]}</script>\n");
 }
 
 #[cfg(test)]

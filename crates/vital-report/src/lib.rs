@@ -91,6 +91,52 @@ pub struct Account {
     pub explain: Option<String>,
     /// Each score of [`Frame::scores`] (`None`: n/a).
     pub scores: Vec<Option<Decimal>>,
+    /// The account's previous result, for movers: its previous snapshot
+    /// (the latest earlier input snapshot, else the latest earlier stored
+    /// one) recomputed with the current rules.
+    pub previous: Option<Previous>,
+}
+
+/// An account's previous result and what changed since.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Previous {
+    pub as_of: NaiveDate,
+    pub health: Option<Decimal>,
+    /// Index into [`Frame::statuses`].
+    pub status: Option<usize>,
+    /// The parts of the scores whose amounts differ, largest effect on
+    /// health first (at most [`CAUSES`]).
+    pub causes: Vec<Cause>,
+    /// How many parts differ in all.
+    pub differing: usize,
+}
+
+/// At most this many causes are kept per account.
+pub const CAUSES: usize = 4;
+
+/// One rule (or score base) behind a change in health.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cause {
+    pub kind: CauseKind,
+    /// The rule's name, else its text; empty for a base or a clamp.
+    pub rule: String,
+    pub score: String,
+    /// The base, the rule's signed amount (`None`: it did not apply), or
+    /// what the clamp to 0–100 took, on the previous night and now.
+    pub before: Option<Decimal>,
+    pub now: Option<Decimal>,
+    /// Its part of the change, in health points.
+    pub health: Decimal,
+    /// What it read on each night (as `vital explain` shows it).
+    pub reads_before: Vec<String>,
+    pub reads_now: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CauseKind {
+    Base,
+    Rule,
+    Clamp,
 }
 
 /// One adjustment of an account's explanation.

@@ -5,7 +5,7 @@
 
 use super::fail;
 use super::project::load_scoring;
-use super::summary::{read_only_history, rule_list, score, stored_rows, Lens};
+use super::summary::{read_only_history, rule_list, score, stored_rows, Earlier, Lens};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use vital_check::ir::Type;
@@ -71,14 +71,19 @@ pub fn run(args: Args) -> ExitCode {
     };
     lens.frame.rules = rule_list(&engine, &scoring.loaded.sources);
     lens.explain_at_risk = Some(&scoring.loaded.sources);
-    // the nights stored so far, read before the evaluation's transaction
-    let nights = match super::run::history::open_store(args.history.as_deref()) {
-        Ok(None) => None,
+    lens.movers = true;
+    // the nights stored so far, read before the evaluation's transaction;
+    // the same connection then reads each account's previous snapshot
+    let (nights, mut earlier) = match super::run::history::open_store(args.history.as_deref()) {
+        Ok(None) => (None, None),
         Ok(Some(mut store)) => match stored_rows(&mut store, false) {
-            Ok(rows) => Some(
-                rows.into_iter()
-                    .map(|(name, row)| lens.stored(name, &row))
-                    .collect::<Vec<_>>(),
+            Ok(rows) => (
+                Some(
+                    rows.into_iter()
+                        .map(|(name, row)| lens.stored(name, &row))
+                        .collect::<Vec<_>>(),
+                ),
+                Some(Earlier::new(store, &engine)),
             ),
             Err(e) => return fail(format!("cannot read the history store: {e}")),
         },
@@ -94,13 +99,15 @@ pub fn run(args: Args) -> ExitCode {
         scoring.gates.require_columns,
         &engine,
         history.as_ref(),
+        earlier.as_mut(),
         true,
-        |g, i, o| lens.account(g, i, o),
+        |g, i, o, prev| lens.account(g, i, o, prev),
     ) {
         Ok(s) => s,
         Err(code) => return code,
     };
     drop(history);
+    drop(earlier);
     let as_of = scored.accounts.iter().filter_map(|a| a.as_of).max();
     let queue = match (&nights, as_of) {
         (Some(_), Some(d)) => match starts_since(args.history.as_deref(), d, args.queue_days) {

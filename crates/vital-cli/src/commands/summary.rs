@@ -13,9 +13,10 @@ use rust_decimal::Decimal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use vital_check::ir::Type;
+use vital_eval::explain::Part;
 use vital_eval::{Engine, Outcome, Snapshot};
 use vital_input::{Reader, RejectionLog, Select};
-use vital_report::{Account, Frame, Reason, Summary};
+use vital_report::{Account, Cause, CauseKind, Frame, Previous, Reason, Summary};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -94,8 +95,9 @@ fn run_summary(args: &Args) -> Result<Summary, ExitCode> {
         scoring.gates.require_columns,
         &engine,
         history.as_ref(),
+        None,
         false,
-        |g, i, o| lens.account(g, i, o),
+        |g, i, o, _| lens.account(g, i, o, None),
     )?;
     Ok(lens.summary(scored.accounts, "run", scored.records, scored.rejected))
 }
@@ -155,6 +157,9 @@ pub(crate) struct Lens<'e> {
     /// Keep the explanation of at-risk accounts (the report's account
     /// sections).
     pub explain_at_risk: Option<&'e vital_syntax::SourceMap>,
+    /// Compare each account with its previous snapshot (the report's
+    /// movers; needs explanations and `explain_at_risk`'s sources).
+    pub movers: bool,
 }
 
 impl<'e> Lens<'e> {
@@ -224,14 +229,31 @@ impl<'e> Lens<'e> {
             by: by_idx,
             value: value_idx,
             explain_at_risk: None,
+            movers: false,
         })
     }
 
-    /// One scored snapshot (`group[i]`) as an account of the rollup; with
-    /// `explain_at_risk`, an at-risk account carries `vital explain`'s text.
-    pub fn account(&self, group: &[Snapshot], i: usize, o: &Outcome) -> Account {
+    /// One scored snapshot (`group[i]`, its outcome `outcomes[i]`) as an
+    /// account of the rollup; with `explain_at_risk`, an at-risk account
+    /// carries `vital explain`'s text; with `movers`, the account's
+    /// previous snapshot `group[prev]` is compared with it.
+    pub fn account(
+        &self,
+        group: &[Snapshot],
+        i: usize,
+        outcomes: &[Outcome],
+        prev: Option<usize>,
+    ) -> Account {
         let rules = self.engine.rules;
         let s = &group[i];
+        let o = &outcomes[i];
+        let previous = match prev {
+            Some(j) if self.movers => group
+                .get(j)
+                .zip(outcomes.get(j))
+                .map(|(snap, before)| self.previous(snap, before, o)),
+            _ => None,
+        };
         let explain = match (self.explain_at_risk, o.status) {
             (Some(sources), Some(st)) if self.frame.at_risk.contains(&st.index()) => Some(
                 vital_eval::explain::explain_text(self.engine, sources, group, i, o),
@@ -261,6 +283,78 @@ impl<'e> Lens<'e> {
             fired: fired(self.engine, o),
             explain,
             scores: o.scored.scores.clone(),
+            previous,
+        }
+    }
+
+    /// The previous result (`before`, of the snapshot `snap`, evaluated with
+    /// the current rules) and the rules behind the change to `now`
+    /// (`vital_eval::explain::change`).
+    fn previous(&self, snap: &Snapshot, before: &Outcome, now: &Outcome) -> Previous {
+        let rules = self.engine.rules;
+        let moved = before.scored.health != now.scored.health;
+        let steps = if moved {
+            vital_eval::explain::change(self.engine, before, now)
+        } else {
+            Vec::new()
+        };
+        let causes = steps
+            .iter()
+            .take(vital_report::CAUSES)
+            .map(|step| {
+                let score = rules
+                    .scores
+                    .get(step.score.index())
+                    .map_or(String::new(), |s| s.name.clone());
+                let (kind, rule) = match step.part {
+                    Part::Base => (CauseKind::Base, String::new()),
+                    Part::Clamp => (CauseKind::Clamp, String::new()),
+                    Part::Adjustment(r) => (
+                        CauseKind::Rule,
+                        rules.adjustments.get(r).map_or(String::new(), |a| {
+                            a.name.clone().unwrap_or_else(|| self.rule_text(a.loc))
+                        }),
+                    ),
+                };
+                let reads = |o: &Outcome| match self.explain_at_risk {
+                    Some(sources) => vital_eval::explain::step_reads(self.engine, sources, o, step),
+                    None => Vec::new(),
+                };
+                Cause {
+                    kind,
+                    rule,
+                    score,
+                    before: step.before,
+                    now: step.now,
+                    health: step.health,
+                    reads_before: reads(before),
+                    reads_now: reads(now),
+                }
+            })
+            .collect();
+        Previous {
+            as_of: snap.as_of,
+            health: before.scored.health,
+            status: before.status.map(|a| a.index()),
+            causes,
+            differing: steps.len(),
+        }
+    }
+
+    /// An unnamed rule as written, on one line (at most 80 characters).
+    fn rule_text(&self, loc: vital_check::ir::Loc) -> String {
+        let Some(sources) = self.explain_at_risk else {
+            return "unnamed rule".into();
+        };
+        let text = &sources.file(loc.file).text;
+        let t = text
+            .get(loc.span.start.min(text.len())..loc.span.end.min(text.len()))
+            .unwrap_or("");
+        let one: String = t.split_whitespace().collect::<Vec<_>>().join(" ");
+        if one.chars().count() > 80 {
+            format!("{}…", one.chars().take(79).collect::<String>())
+        } else {
+            one
         }
     }
 
@@ -318,6 +412,7 @@ impl<'e> Lens<'e> {
             reasons: Vec::new(),
             fired: Vec::new(),
             explain: None,
+            previous: None,
             scores: {
                 let stored: serde_json::Map<String, serde_json::Value> =
                     serde_json::from_str(&row.scores).unwrap_or_default();
@@ -437,17 +532,22 @@ pub(crate) struct Scored<T> {
 
 /// Read the inputs as `vital run` does and evaluate each account's latest
 /// snapshot (rejections reported on stderr); `each` turns a result into
-/// what the caller keeps. With a history store, `previous`/`change` and
-/// `started` see its snapshots and results as in `vital run`; nothing is
-/// recorded (the store's transaction is never committed).
+/// what the caller keeps: it gets the account's group, the snapshot's index,
+/// every outcome of the group and the index of the account's previous
+/// snapshot (the latest earlier input snapshot, or the one `earlier`
+/// added). With a history store, `previous`/`change` and `started` see its
+/// snapshots and results as in `vital run`; nothing is recorded (the
+/// store's transaction is never committed).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn score<T: Send>(
     inputs: Vec<vital_input::Input>,
     mapping: &vital_eval::Mapping,
     require_columns: bool,
     engine: &Engine<'_>,
     history: Option<&History<'_>>,
+    mut earlier: Option<&mut Earlier<'_>>,
     explain: bool,
-    each: impl Fn(&[Snapshot], usize, &Outcome) -> T + Sync,
+    each: impl Fn(&[Snapshot], usize, &[Outcome], Option<usize>) -> T + Sync,
 ) -> Result<Scored<T>, ExitCode> {
     let ruleset = engine.rules;
     let schema = vital_eval::Schema::with_mapping(ruleset, mapping);
@@ -468,6 +568,12 @@ pub(crate) fn score<T: Send>(
         for r in &batch.rejections {
             log.record(r, &mut errors);
         }
+        // the previous stored snapshots go in first: as input, so that
+        // `prepare` adds what their own look-backs reach
+        let added = match earlier.as_deref_mut() {
+            Some(e) => e.add(&mut batch.groups).map_err(fail)?,
+            None => vec![None; batch.groups.len()],
+        };
         if let Some(h) = history {
             h.prepare(&mut batch.groups).map_err(fail)?;
         }
@@ -475,7 +581,8 @@ pub(crate) fn score<T: Send>(
         let kept: Vec<T> = batch
             .groups
             .into_par_iter()
-            .flat_map_iter(|group| {
+            .zip(added)
+            .flat_map_iter(|(group, added)| {
                 let picked = chosen(&group, Pick::Latest);
                 let mut outcomes = if picked.is_empty() {
                     Vec::new()
@@ -490,8 +597,18 @@ pub(crate) fn score<T: Send>(
                 picked
                     .into_iter()
                     .filter_map(|i| {
-                        group.get(i)?;
-                        Some(each(&group, i, outcomes.get(i)?))
+                        let now = group.get(i)?.as_of;
+                        outcomes.get(i)?;
+                        let prev = group
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, s)| {
+                                s.as_of < now
+                                    && (!vital_store::codec::is_stored(s) || added == Some(s.as_of))
+                            })
+                            .max_by_key(|(_, s)| s.as_of)
+                            .map(|(j, _)| j);
+                        Some(each(&group, i, &outcomes, prev))
                     })
                     .collect::<Vec<T>>()
             })
@@ -504,6 +621,77 @@ pub(crate) fn score<T: Send>(
         records,
         rejected: log.total(),
     })
+}
+
+/// The report's movers with a history store: adds to each account's group
+/// its latest stored snapshot before its latest input snapshot, read back
+/// with the current rules (docs/history.md), unless the input holds a
+/// later earlier snapshot.
+pub(crate) struct Earlier<'a> {
+    store: vital_store::Store,
+    schema: vital_eval::Schema<'a>,
+}
+
+impl<'a> Earlier<'a> {
+    pub fn new(store: vital_store::Store, engine: &'a Engine<'a>) -> Earlier<'a> {
+        Earlier {
+            store,
+            schema: vital_eval::Schema::new(engine.rules),
+        }
+    }
+
+    /// The date of the snapshot added to each group, if one was.
+    fn add(
+        &mut self,
+        groups: &mut [Vec<Snapshot>],
+    ) -> Result<Vec<Option<chrono::NaiveDate>>, String> {
+        let mut added = Vec::with_capacity(groups.len());
+        for group in groups.iter_mut() {
+            let dates: Vec<chrono::NaiveDate> = group.iter().map(|s| s.as_of).collect();
+            let (Some(first), Some(latest)) = (group.first(), dates.iter().max().copied()) else {
+                added.push(None);
+                continue;
+            };
+            let account = first.account.clone();
+            let Some(day_before) = latest.pred_opt() else {
+                added.push(None);
+                continue;
+            };
+            let earlier_input = dates.iter().copied().filter(|d| *d < latest).max();
+            let found = self
+                .store
+                .snapshot_on_or_before(&account, day_before, &dates)
+                .map_err(|e| e.to_string())?
+                .filter(|d| earlier_input.is_none_or(|e| *d > e));
+            let Some(d) = found else {
+                added.push(None);
+                continue;
+            };
+            let Some(s) = self
+                .store
+                .snapshot(&account, d)
+                .map_err(|e| e.to_string())?
+            else {
+                added.push(None);
+                continue;
+            };
+            match vital_store::codec::decode(
+                &self.schema,
+                &account,
+                d,
+                &s.signals,
+                s.override_.as_deref(),
+                &s.events,
+            ) {
+                Some(snap) => {
+                    group.push(snap);
+                    added.push(Some(d));
+                }
+                None => added.push(None),
+            }
+        }
+        Ok(added)
+    }
 }
 
 /// One stored result with its snapshot's signals.
