@@ -561,7 +561,40 @@ fn a_dry_run_sends_nothing(b: Backend) {
     assert!(delivery(&p).iter().all(|d| !d.1 && d.2 == 0));
 }
 
+/// Two `vital notify`s at once never both send: the second stops while
+/// the first holds the delivery lock; runs are not held up by it.
+fn one_notify_at_a_time(b: Backend) {
+    let server = Server::start(|_, _| Reply::Status(200));
+    let Some(p) = Project::new(b, "notify_lock", &notify_toml(&server.url(), 3, 2000)) else {
+        return pg::skipped("one_notify_at_a_time");
+    };
+    p.run("night-1.jsonl");
+    let mut holder = p.open();
+    let lock = holder.lock_delivery().unwrap();
+    assert!(lock.is_some());
+    let o = p.vital(&["notify"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o)
+            .starts_with("error: another `vital notify` is delivering from the history store "),
+        "{}",
+        stderr(&o)
+    );
+    assert!(server.seen().is_empty());
+    // a run records meanwhile
+    p.run("night-2.jsonl");
+    // a dry run only reads
+    let o = p.vital(&["notify", "--dry-run"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    drop(lock);
+    drop(holder);
+    let o = p.vital(&["notify"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(server.accepted().len(), 4);
+}
+
 both!(
+    one_notify_at_a_time,
     each_start_is_delivered_once,
     server_errors_are_retried,
     a_start_that_keeps_failing_stops_and_is_kept,

@@ -80,6 +80,18 @@ type Result<T> = std::result::Result<T, StoreError>;
 /// The advisory lock every writer of a PostgreSQL store takes ("vital").
 const PG_LOCK: i64 = 0x0076_6974_616c;
 
+/// The session lock one `vital notify` holds on a PostgreSQL store
+/// ("vitan"); runs take [`PG_LOCK`], so they do not wait for it.
+const PG_NOTIFY_LOCK: i64 = 0x0076_6974_616e;
+
+/// Held while one `vital notify` delivers starts ([`Store::lock_delivery`]):
+/// on SQLite an exclusive lock on `<store>.notify-lock` (released when this
+/// is dropped or the process ends), on PostgreSQL a session advisory lock
+/// (released when the store's connection closes).
+pub struct DeliveryLock {
+    _sqlite: Option<rusqlite::Connection>,
+}
+
 /// How long a run waits for another one to finish by default.
 pub const DEFAULT_WAIT: Duration = Duration::from_secs(60);
 
@@ -1016,6 +1028,51 @@ impl Store {
             Err(e) => {
                 self.rollback();
                 Err(e)
+            }
+        }
+    }
+
+    /// Make this process the only one delivering starts from the store, so
+    /// that two `vital notify`s at once never send the same start: `None`
+    /// when another holds the lock. Runs are not held up by it.
+    pub fn lock_delivery(&mut self) -> Result<Option<DeliveryLock>> {
+        match &mut self.db {
+            Db::Postgres(p) => {
+                let row = p
+                    .client
+                    .query_one("SELECT pg_try_advisory_lock($1)", &[&PG_NOTIFY_LOCK])?;
+                let got: bool = row.try_get(0)?;
+                Ok(got.then_some(DeliveryLock { _sqlite: None }))
+            }
+            Db::Sqlite(c) => {
+                let file: Option<String> = c
+                    .query_row(
+                        "SELECT file FROM pragma_database_list WHERE name = 'main'",
+                        [],
+                        |r| r.get(0),
+                    )
+                    .ok();
+                let Some(file) = file.filter(|f| !f.is_empty()) else {
+                    // an in-memory store has no other process
+                    return Ok(Some(DeliveryLock { _sqlite: None }));
+                };
+                let lock = rusqlite::Connection::open(format!("{file}.notify-lock"))?;
+                lock.busy_timeout(Duration::ZERO)?;
+                match lock.execute_batch(
+                    "PRAGMA locking_mode = EXCLUSIVE; CREATE TABLE IF NOT EXISTS held (x INTEGER); BEGIN EXCLUSIVE;",
+                ) {
+                    Ok(()) => Ok(Some(DeliveryLock {
+                        _sqlite: Some(lock),
+                    })),
+                    Err(e) => {
+                        let e = StoreError::from(e);
+                        if e.busy {
+                            Ok(None)
+                        } else {
+                            Err(e)
+                        }
+                    }
+                }
             }
         }
     }

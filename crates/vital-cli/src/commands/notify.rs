@@ -10,7 +10,8 @@
 //! exponential backoff up to `[notify] attempts` tries; any other answer is
 //! not. A start that fails its last try stops the command (exit 1) with its
 //! tries and error recorded; it and every start after it stay undelivered
-//! for the next `vital notify`.
+//! for the next `vital notify`. One `vital notify` delivers at a time
+//! (`Store::lock_delivery`); another one at the same moment stops.
 
 use super::history::store_for;
 use super::{fail, project};
@@ -268,6 +269,21 @@ pub fn run(args: Args) -> ExitCode {
     let mut store = match store_for(args.history.as_deref()) {
         Ok(s) => s,
         Err(code) => return code,
+    };
+    // one delivering process at a time: the list is read under the lock
+    let _lock = if args.dry_run {
+        None
+    } else {
+        match store.lock_delivery() {
+            Ok(Some(l)) => Some(l),
+            Ok(None) => {
+                return fail(format!(
+                    "another `vital notify` is delivering from the history store {}; nothing was sent (run it again when that one has finished)",
+                    store.location
+                ))
+            }
+            Err(e) => return fail(e),
+        }
     };
     let pending = match store.undelivered() {
         Ok(p) => p,
