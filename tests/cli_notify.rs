@@ -662,3 +662,32 @@ fn no_webhook_is_a_clear_error() {
         stderr(&o)
     );
 }
+
+/// An account name that is not ASCII is delivered too: the body is UTF-8,
+/// the `Idempotency-Key` header percent-encoded.
+#[test]
+fn a_non_ascii_account_is_delivered() {
+    let server = Server::start(|_, _| Reply::Status(200));
+    let p = Project::new(
+        Backend::Sqlite,
+        "notify_utf8",
+        &notify_toml(&server.url(), 2, 2000),
+    )
+    .unwrap();
+    std::fs::write(
+        p.path().join("utf8.jsonl"),
+        "{\"account\": \"Café Ü\", \"as_of\": \"2026-11-01\", \"signals\": {\"usage\": 20}}\n",
+    )
+    .unwrap();
+    p.run("utf8.jsonl");
+    let o = p.vital(&["notify"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let seen = server.seen();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].id, "Café Ü/2026-11-01/risk review");
+    assert_eq!(seen[0].body["account"], "Café Ü");
+    assert_eq!(
+        seen[0].idempotency_key,
+        "Caf%C3%A9 %C3%9C/2026-11-01/risk review"
+    );
+}

@@ -91,6 +91,20 @@ fn id(s: &Start) -> String {
     )
 }
 
+/// `id` as a header value: bytes outside printable ASCII (and `%`)
+/// percent-encoded, so an account named `Café` is still sent.
+fn header_value(id: &str) -> String {
+    let mut out = String::with_capacity(id.len());
+    for b in id.bytes() {
+        if (0x20..0x7f).contains(&b) && b != b'%' {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 fn name(s: &Start) -> String {
     format!(
         "the start of `{}` for `{}` on {}",
@@ -197,7 +211,7 @@ fn deliver(
     errors: &mut dyn Write,
 ) -> Outcome {
     let body = body(s).to_string();
-    let key = id(s);
+    let key = header_value(&id(s));
     let timeout = Duration::from_millis(settings.timeout_ms);
     let mut tries: i64 = 0;
     loop {
@@ -442,6 +456,15 @@ mod tests {
         assert_eq!(b["health"], 41.25);
         assert_eq!(b["reads"][1], "tickets = 4");
         assert_eq!(b["owner"], "jane");
+    }
+
+    #[test]
+    fn header_values_are_printable_ascii() {
+        assert_eq!(
+            header_value("a/2026-11-01/risk review"),
+            "a/2026-11-01/risk review"
+        );
+        assert_eq!(header_value("Café/x\n%"), "Caf%C3%A9/x%0A%25");
     }
 
     #[test]
