@@ -586,3 +586,152 @@ async fn range_formatting_formats_the_declarations_a_selection_touches() {
     assert_eq!(edits, json!([]));
     c.shutdown().await;
 }
+
+/// Trigger clauses and `expect started` in the editor: hover explains the
+/// contextual words, semantic tokens colour them as keywords where they are
+/// keywords (and `owner` as a signal where it names one), rename reaches
+/// the clause's signal, and formatting puts the clauses in one order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trigger_clauses_and_expect_started() {
+    let text = "signal owner: text\nsignal seats: int\nscore s weight 1 = seats * 10\n\
+status {\n  ok  when health >= 50\n  bad otherwise\n}\n\
+when s < 40 trigger \"risk review\" owner owner   cooldown 30 days\n\
+test \"t\" {\n  as_of 2026-11-01\n  given { seats = 1 }\n  expect started \"risk review\"\n}\n";
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("rules")).unwrap();
+    let path = dir.path().join("rules/a.vital");
+    std::fs::write(&path, text).unwrap();
+    let file = uri(&path);
+    let mut c = Client::start();
+    let init = c.init(&[dir.path()]).await;
+    let legend: Vec<String> = init["result"]["capabilities"]["semanticTokensProvider"]["legend"]
+        ["tokenTypes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap().to_string())
+        .collect();
+    c.open(&file, 1, text).await;
+    let d = c.diagnostics(&file, |_| true).await;
+    assert_eq!(d["diagnostics"], json!([]), "{d}");
+
+    let hover =
+        |line: u32, col: u32| json!({"textDocument": {"uri": file}, "position": pos(line, col)});
+    // line 7: `when s < 40 trigger "risk review" owner owner   cooldown 30 days`
+    let h = c.request("textDocument/hover", hover(7, 50)).await;
+    let md = h["result"]["contents"]["value"].as_str().unwrap();
+    assert!(md.contains("cooldown 30 days"), "{md}");
+    assert!(
+        md.contains("is not *started* again for an account until 30 days after its last start"),
+        "{md}"
+    );
+    assert_eq!(
+        h["result"]["range"],
+        json!({"start": pos(7, 48), "end": pos(7, 56)})
+    );
+    let h = c.request("textDocument/hover", hover(7, 35)).await;
+    let md = h["result"]["contents"]["value"].as_str().unwrap();
+    assert!(
+        md.contains("records the account's value of the signal `owner` (`text`)"),
+        "{md}"
+    );
+    // the second `owner` is the signal
+    let h = c.request("textDocument/hover", hover(7, 41)).await;
+    let md = h["result"]["contents"]["value"].as_str().unwrap();
+    assert!(md.contains("signal owner: text"), "{md}");
+    let h = c.request("textDocument/hover", hover(11, 10)).await;
+    let md = h["result"]["contents"]["value"].as_str().unwrap();
+    assert!(md.contains("expect started \"risk review\""), "{md}");
+    assert!(md.contains("not held back by its cooldown"), "{md}");
+
+    // semantic tokens of lines 0, 7 and 11
+    let st = c
+        .request(
+            "textDocument/semanticTokens/full",
+            json!({"textDocument": {"uri": file}}),
+        )
+        .await;
+    let data: Vec<u64> = st["result"]["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    let (mut line, mut col) = (0, 0);
+    let mut found = Vec::new();
+    for t in data.chunks(5) {
+        if t[0] > 0 {
+            line += t[0];
+            col = t[1];
+        } else {
+            col += t[1];
+        }
+        let word = text.lines().nth(line as usize).unwrap()[col as usize..(col + t[2]) as usize]
+            .to_string();
+        found.push((line, word, legend[t[3] as usize].clone()));
+    }
+    let on = |l: u64| -> Vec<(String, String)> {
+        found
+            .iter()
+            .filter(|f| f.0 == l)
+            .map(|f| (f.1.clone(), f.2.clone()))
+            .collect()
+    };
+    let kw = |w: &str| (w.to_string(), "keyword".to_string());
+    let as_ = |w: &str, k: &str| (w.to_string(), k.to_string());
+    assert_eq!(on(0)[..2], [kw("signal"), as_("owner", "signal")]);
+    assert_eq!(
+        on(7)[4..],
+        [
+            kw("trigger"),
+            as_("\"risk review\"", "string"),
+            kw("owner"),
+            as_("owner", "signal"),
+            kw("cooldown"),
+            as_("30", "number"),
+            kw("days"),
+        ]
+    );
+    assert_eq!(
+        on(11),
+        [
+            kw("expect"),
+            kw("started"),
+            as_("\"risk review\"", "string")
+        ]
+    );
+
+    // rename the signal: the clause follows
+    let r = c
+        .request(
+            "textDocument/rename",
+            json!({"textDocument": {"uri": file}, "position": pos(0, 8), "newName": "csm"}),
+        )
+        .await;
+    let edits = r["result"]["changes"][&file].as_array().unwrap();
+    let mut at: Vec<(u64, u64)> = edits
+        .iter()
+        .map(|e| {
+            (
+                e["range"]["start"]["line"].as_u64().unwrap(),
+                e["range"]["start"]["character"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    at.sort();
+    assert_eq!(at, [(0, 7), (7, 40)], "{r}");
+
+    // formatting: `cooldown` first, single spaces
+    let f = c
+        .request(
+            "textDocument/formatting",
+            json!({"textDocument": {"uri": file}, "options": {"tabSize": 2, "insertSpaces": true}}),
+        )
+        .await;
+    let new_text = f["result"][0]["newText"].as_str().unwrap();
+    assert!(
+        new_text.contains("when s < 40 trigger \"risk review\" cooldown 30 days owner owner\n"),
+        "{new_text}"
+    );
+    c.shutdown().await;
+}

@@ -133,10 +133,60 @@ fn cases() -> Vec<(String, Want)> {
                 "health",
                 "status",
                 "not",
+                "started",
                 "triggered",
             ]),
         ),
-        (t("  expect not |"), First(&["triggered"])),
+        (t("  expect not |"), First(&["triggered", "started"])),
+        // playbooks after `expect [not] started`
+        (
+            t("  expect started |"),
+            Exactly(&["\"call them\"", "\"send flowers\""]),
+        ),
+        (
+            t("  expect not started |"),
+            Exactly(&["\"call them\"", "\"send flowers\""]),
+        ),
+        // a trigger's clauses, in either order, each once
+        (
+            "signal csm: text\nwhen arr > 3 trigger \"call them\" |".into(),
+            Exactly(&["cooldown", "owner"]),
+        ),
+        (
+            "signal csm: text\nwhen arr > 3 trigger \"call them\" cooldown 30 days |".into(),
+            Exactly(&["owner"]),
+        ),
+        (
+            "signal csm: text\nwhen arr > 3 trigger \"call them\" owner csm |".into(),
+            Exactly(&["cooldown"]),
+        ),
+        (
+            "signal csm: text\nwhen arr > 3 trigger \"call them\" owner csm cooldown 2 weeks |"
+                .into(),
+            Exactly(&[]),
+        ),
+        (
+            "when arr > 3 trigger \"call them\" cooldown 30 |".into(),
+            Exactly(&["days", "weeks", "months", "years"]),
+        ),
+        (
+            "when arr > 3 trigger \"call them\" cooldown 1 |".into(),
+            Exactly(&["day", "week", "month", "year"]),
+        ),
+        // after `owner`: the text and enum signals (a signal named `owner` too)
+        (
+            "signal owner: text\nwhen arr > 3 trigger \"call them\" owner |".into(),
+            Exactly(&["owner", "tier"]),
+        ),
+        (
+            "signal csm: text\nwhen arr > 3 trigger \"call them\" cooldown 3 days owner |".into(),
+            Exactly(&["csm", "tier"]),
+        ),
+        // a new line after a trigger starts a new declaration
+        (
+            "when arr > 3 trigger \"call them\"\n|".into(),
+            First(&["signal", "event"]),
+        ),
         // inside a test
         (
             t("  |"),

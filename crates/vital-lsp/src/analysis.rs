@@ -55,6 +55,46 @@ impl Analysis {
             .map_or(&[], |p| p.file.items.as_slice())
     }
 
+    /// The contextual keywords of a file where they are keywords (`cooldown`
+    /// and `owner` in a trigger, `started` in an `expect`; names anywhere
+    /// else), with the clause each belongs to, in file order.
+    pub fn contextual_keywords(&self, f: FileId) -> Vec<Contextual<'_>> {
+        use vital_syntax::ast::{Action, ExpectKind, ItemKind};
+        let mut out = Vec::new();
+        for item in self.items(f) {
+            match &item.kind {
+                ItemKind::Rule(r) => {
+                    if let Action::Trigger {
+                        playbook,
+                        cooldown,
+                        owner,
+                    } = &r.action
+                    {
+                        if let Some(c) = cooldown {
+                            out.push(Contextual::Cooldown(c.keyword, &playbook.value, c));
+                        }
+                        if let Some(o) = owner {
+                            out.push(Contextual::Owner(o.keyword, &playbook.value, o));
+                        }
+                    }
+                }
+                ItemKind::Test(t) => {
+                    for e in &t.expects {
+                        if let ExpectKind::Started {
+                            keyword, playbook, ..
+                        } = &e.kind
+                        {
+                            out.push(Contextual::Started(*keyword, &playbook.value));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        out.sort_by_key(|c| c.span().start);
+        out
+    }
+
     pub fn range(&self, f: FileId, span: Span, enc: Encoding) -> Range {
         convert::range_in(self.file(f), span, enc)
     }
@@ -96,4 +136,23 @@ pub fn token_at(tokens: &[Token], off: usize) -> Option<&Token> {
     tokens
         .iter()
         .find(|t| t.span.touches(off) && t.kind != TokenKind::Comment)
+}
+
+/// A contextual keyword where it is one: its span, and the playbook (and
+/// clause) it belongs to.
+#[derive(Debug, Clone, Copy)]
+pub enum Contextual<'a> {
+    Cooldown(Span, &'a str, &'a vital_syntax::ast::Cooldown),
+    Owner(Span, &'a str, &'a vital_syntax::ast::Owner),
+    Started(Span, &'a str),
+}
+
+impl Contextual<'_> {
+    pub fn span(&self) -> Span {
+        match self {
+            Contextual::Cooldown(s, ..) | Contextual::Owner(s, ..) | Contextual::Started(s, _) => {
+                *s
+            }
+        }
+    }
 }

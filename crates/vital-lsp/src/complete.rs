@@ -91,6 +91,7 @@ const TEST_WORDS: &[(&str, &str)] = &[
     ),
     ("expect", "expect $0"),
     ("expect triggered", "expect triggered \"$0\""),
+    ("expect started", "expect started \"$0\""),
 ];
 
 const UNITS: &[&str] = &["days", "weeks", "months", "years"];
@@ -378,14 +379,19 @@ fn context(cx: &Cx<'_>) -> Vec<CompletionItem> {
 
     // `expect [not] triggered` / `trigger`: a playbook
     if matches!(k0, Some(TokenKind::Triggered | TokenKind::Trigger)) {
-        return rules
-            .playbooks()
-            .iter()
-            .map(|p| {
-                let quoted = format!("{p:?}");
-                item(&quoted, CompletionItemKind::VALUE, "playbook".into(), None)
-            })
-            .collect();
+        return playbooks(rules);
+    }
+    // `expect [not] started`: a playbook
+    let started = prev.is_some_and(|t| t.kind == TokenKind::Ident && cx.word(t) == "started");
+    if started
+        && (k1 == Some(TokenKind::Expect)
+            || k1 == Some(TokenKind::Not) && cx.kind(2) == Some(TokenKind::Expect))
+    {
+        return playbooks(rules);
+    }
+    // after `trigger "PLAYBOOK"`: `cooldown` and `owner`
+    if let Some(items) = trigger_clauses(cx) {
+        return items;
     }
     // `to` / `from`: a score
     if matches!(k0, Some(TokenKind::To | TokenKind::From)) {
@@ -487,6 +493,106 @@ fn context(cx: &Cx<'_>) -> Vec<CompletionItem> {
     inside_item(cx)
 }
 
+/// Every playbook, quoted.
+fn playbooks(rules: &RuleSet) -> Vec<CompletionItem> {
+    rules
+        .playbooks()
+        .iter()
+        .map(|p| {
+            let quoted = format!("{p:?}");
+            item(&quoted, CompletionItemKind::VALUE, "playbook".into(), None)
+        })
+        .collect()
+}
+
+/// In a trigger's clauses (`trigger "P" [cooldown N UNIT] [owner SIGNAL]`,
+/// either order): the clauses not written yet, a unit after `cooldown N`,
+/// the text and enum signals after `owner`. `None` when the cursor is not
+/// there, or starts a new line (a new declaration is likelier).
+fn trigger_clauses(cx: &Cx<'_>) -> Option<Vec<CompletionItem>> {
+    let b = &cx.before;
+    let t = b.iter().rposition(|t| t.kind == TokenKind::Trigger)?;
+    if b.get(t + 1)?.kind != TokenKind::String {
+        return None;
+    }
+    let rest = &b[t + 2..];
+    let (mut cooldown, mut owner) = (false, false);
+    let mut i = 0;
+    while i < rest.len() {
+        let word = (rest[i].kind == TokenKind::Ident).then(|| cx.word(rest[i]));
+        match word {
+            Some("cooldown") if !cooldown => {
+                cooldown = true;
+                match (
+                    rest.get(i + 1).map(|t| t.kind),
+                    rest.get(i + 2).map(|t| t.kind),
+                ) {
+                    // the number is being typed
+                    (None, _) => return Some(Vec::new()),
+                    (Some(TokenKind::Number), None) => return Some(units(cx)),
+                    (Some(TokenKind::Number), Some(TokenKind::Unit)) => i += 3,
+                    _ => return None,
+                }
+            }
+            Some("owner") if !owner => {
+                owner = true;
+                match rest.get(i + 1).map(|t| t.kind) {
+                    None => return Some(owners(cx)),
+                    Some(TokenKind::Ident) => i += 2,
+                    _ => return None,
+                }
+            }
+            _ => return None,
+        }
+    }
+    if cx.fresh_line() {
+        return None;
+    }
+    let mut out = Vec::new();
+    if !cooldown {
+        out.push(ranked(
+            FITS,
+            snippet(
+                "cooldown",
+                "cooldown ${1:30} ${2|days,weeks,months|}",
+                "cooldown N days: not started again until then after its last start",
+            ),
+        ));
+    }
+    if !owner {
+        out.push(ranked(
+            FITS,
+            snippet(
+                "owner",
+                "owner ${1:signal}",
+                "owner SIGNAL: a text or enum signal recorded with each start",
+            ),
+        ));
+    }
+    Some(out)
+}
+
+/// The signals an `owner` may name: those of type text or enum.
+fn owners(cx: &Cx<'_>) -> Vec<CompletionItem> {
+    let rules = cx.rules;
+    rules
+        .signals
+        .iter()
+        .filter(|s| matches!(s.ty, Type::Text | Type::Enum(_)))
+        .map(|s| {
+            ranked(
+                FITS,
+                item(
+                    &s.name,
+                    CompletionItemKind::VARIABLE,
+                    format!("signal: {}", rules.type_name(s.ty)),
+                    s.doc.as_ref(),
+                ),
+            )
+        })
+        .collect()
+}
+
 fn declarations(tier: u8) -> Vec<CompletionItem> {
     DECLARATIONS
         .iter()
@@ -518,12 +624,14 @@ fn inside_item(cx: &Cx<'_>) -> Vec<CompletionItem> {
         // `expect not triggered "…"` mostly; a negated result after
         let mut triggered = keyword("triggered");
         triggered.sort_text = Some(format!("{FITS}0"));
-        let mut out = vec![triggered];
+        let mut started = keyword("started");
+        started.sort_text = Some(format!("{FITS}00"));
+        let mut out = vec![triggered, started];
         out.extend(expression(cx, Want::Outcome));
         return out;
     }
     if k0 == Some(TokenKind::Expect) {
-        let mut out = all(FITS, keywords(&["triggered", "not"]));
+        let mut out = all(FITS, keywords(&["triggered", "started", "not"]));
         out.extend(expression(cx, Want::Outcome));
         return out;
     }

@@ -54,6 +54,12 @@ pub fn semantic_tokens(a: &Analysis, f: FileId, enc: Encoding) -> Vec<SemanticTo
             )
         })
         .collect();
+    // `cooldown`, `owner`, `started` where they are keywords
+    let contextual: Vec<usize> = a
+        .contextual_keywords(f)
+        .iter()
+        .map(|c| c.span().start)
+        .collect();
     let mut out = Vec::new();
     let (mut last_line, mut last_col) = (0u32, 0u32);
     for (i, t) in tokens.iter().enumerate() {
@@ -65,6 +71,7 @@ pub fn semantic_tokens(a: &Analysis, f: FileId, enc: Encoding) -> Vec<SemanticTo
             TokenKind::Compare | TokenKind::Arith | TokenKind::Coalesce | TokenKind::Arrow => {
                 Some("operator")
             }
+            TokenKind::Ident if contextual.contains(&t.span.start) => Some("keyword"),
             TokenKind::Ident => kinds.get(&t.span.start).copied().or_else(|| {
                 let name = text.get(t.span.start..t.span.end).unwrap_or_default();
                 (tokens

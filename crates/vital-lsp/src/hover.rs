@@ -1,7 +1,7 @@
 //! What the cursor is on: hover (a name's declaration, type, doc comment;
 //! a function's signature) and signature help inside a call.
 
-use crate::analysis::{token_at, Analysis};
+use crate::analysis::{token_at, Analysis, Contextual};
 use crate::convert::Encoding;
 use tower_lsp_server::ls_types::*;
 use vital_check::ir::Type;
@@ -10,7 +10,65 @@ use vital_syntax::lexer::{Token, TokenKind};
 use vital_syntax::FileId;
 
 pub fn hover(a: &Analysis, f: FileId, off: usize, enc: Encoding) -> Option<Hover> {
-    let (md, span) = match a.checked.index.at(f, off) {
+    let keyword = a
+        .contextual_keywords(f)
+        .into_iter()
+        .find(|c| c.span().start <= off && off < c.span().end);
+    let (md, span) = match keyword {
+        Some(c) => (contextual(a, c), c.span()),
+        None => named(a, f, off)?,
+    };
+    Some(Hover {
+        contents: HoverContents::Markup(MarkupContent {
+            kind: MarkupKind::Markdown,
+            value: md,
+        }),
+        range: Some(a.range(f, span, enc)),
+    })
+}
+
+/// What a contextual keyword means, for the playbook it belongs to.
+fn contextual(a: &Analysis, c: Contextual<'_>) -> String {
+    let rules = &a.checked.rules;
+    match c {
+        Contextual::Cooldown(_, playbook, clause) => {
+            let amount = &clause.amount;
+            let unit = &clause.unit_text;
+            format!(
+                "```vital\ncooldown {amount} {unit}\n```\nThe playbook \"{playbook}\" is not \
+                 *started* again for an account until {amount} {unit} after its last start \
+                 for that account (a start on day S frees it from S + {amount} {unit}); it is \
+                 still *triggered*. Starts are those recorded in the history store or computed \
+                 for the account's earlier snapshots in the same input."
+            )
+        }
+        Contextual::Owner(_, playbook, clause) => {
+            let name = &clause.signal.name;
+            let ty = rules
+                .signals
+                .iter()
+                .find(|s| s.name == *name)
+                .map(|s| format!(" (`{}`)", rules.type_name(s.ty)))
+                .unwrap_or_default();
+            format!(
+                "```vital\nowner {name}\n```\nEach start of the playbook \"{playbook}\" \
+                 records the account's value of the signal `{name}`{ty} as its owner \
+                 (`playbook_starts.owner` in the history store, `vital playbooks`). An owner \
+                 is a text or enum signal."
+            )
+        }
+        Contextual::Started(_, playbook) => format!(
+            "```vital\nexpect started \"{playbook}\"\n```\nThe playbook is *started* on the \
+             test's `as_of`: triggered now, not triggered by the test's previous `history` \
+             snapshot, and not held back by its cooldown (the history snapshots' results \
+             stand in for stored ones)."
+        ),
+    }
+}
+
+/// A name's declaration, or a built-in function's signature.
+fn named(a: &Analysis, f: FileId, off: usize) -> Option<(String, vital_syntax::Span)> {
+    Some(match a.checked.index.at(f, off) {
         Some(occ) => (describe(a, occ.symbol), occ.span),
         None => {
             // a function name
@@ -19,13 +77,6 @@ pub fn hover(a: &Analysis, f: FileId, off: usize, enc: Encoding) -> Option<Hover
             let (_, sig, doc) = vital_check::FUNCTIONS.iter().find(|x| x.0 == name)?;
             (format!("```vital\n{sig}\n```\n{doc}"), tok.span)
         }
-    };
-    Some(Hover {
-        contents: HoverContents::Markup(MarkupContent {
-            kind: MarkupKind::Markdown,
-            value: md,
-        }),
-        range: Some(a.range(f, span, enc)),
     })
 }
 
