@@ -138,7 +138,11 @@ fn stale_after_is_a_setting(b: Backend) {
     assert!(!stderr(&o).contains("no snapshot within"), "{}", stderr(&o));
 }
 
-both!(playbooks_lists_the_starts, stale_after_is_a_setting);
+both!(
+    playbooks_lists_the_starts,
+    stale_after_is_a_setting,
+    the_owner_is_listed
+);
 
 /// A bad `stale_after` stops every command with its line.
 #[test]
@@ -207,4 +211,76 @@ fn a_missing_store_is_a_clear_error() {
         "{err}"
     );
     assert!(!err.contains(":pw@"), "the password stays hidden: {err}");
+}
+
+/// A trigger's `owner` is listed with its start, and sent by `vital
+/// notify --dry-run` in the body's `owner` and text.
+fn the_owner_is_listed(b: Backend) {
+    let Some(p) = Project::new(b, "playbooks_owner", "") else {
+        return pg::skipped("the_owner_is_listed");
+    };
+    std::fs::write(
+        p.path().join("rules/health.vital"),
+        queue::RULES
+            .replace(
+                "signal usage: number",
+                "signal usage: number\nsignal csm: text?",
+            )
+            .replace(
+                "trigger \"risk review\"",
+                "trigger \"risk review\" owner csm",
+            ),
+    )
+    .unwrap();
+    std::fs::write(
+        p.path().join("owned.jsonl"),
+        "{\"account\": \"a\", \"as_of\": \"2026-11-01\", \"signals\": {\"usage\": 20, \"csm\": \"Dana Scully\"}}\n\
+         {\"account\": \"b\", \"as_of\": \"2026-11-01\", \"signals\": {\"usage\": 5}}\n",
+    )
+    .unwrap();
+    p.run("owned.jsonl");
+    let owners: Vec<(String, serde_json::Value)> = queue::starts(&p)
+        .iter()
+        .map(|s| {
+            (
+                format!(
+                    "{} {}",
+                    s["account"].as_str().unwrap(),
+                    s["playbook"].as_str().unwrap()
+                ),
+                s["owner"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        owners,
+        [
+            (
+                "a risk review".to_string(),
+                serde_json::json!("Dana Scully")
+            ),
+            ("b exec call".to_string(), serde_json::Value::Null),
+            ("b risk review".to_string(), serde_json::Value::Null),
+        ]
+    );
+    let t = p.vital(&["playbooks", "--format", "table"]);
+    let table = stdout(&t);
+    assert!(
+        table
+            .lines()
+            .nth(1)
+            .unwrap()
+            .contains(" risk review  Dana Scully "),
+        "{table}"
+    );
+    let d = p.vital(&["notify", "--dry-run"]);
+    let first = &support::jsonl(&d)[0];
+    assert_eq!(first["owner"], "Dana Scully");
+    assert!(
+        first["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("*risk review* started for *a* on 2026-11-01 — health 20.0, status danger, owner Dana Scully\n"),
+        "{first}"
+    );
 }
