@@ -92,6 +92,10 @@ pub struct DeliveryLock {
     _sqlite: Option<rusqlite::Connection>,
 }
 
+/// How long connecting to a PostgreSQL server may take, unless the URL
+/// says (`?connect_timeout=SECONDS`).
+const PG_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// How long a run waits for another one to finish by default.
 pub const DEFAULT_WAIT: Duration = Duration::from_secs(60);
 
@@ -264,13 +268,20 @@ impl Store {
     /// `postgres://` URL, or a SQLite file path, relative to `base`.
     pub fn open(location: &str, base: &Path, wait: Duration) -> Result<Store> {
         let db = if is_postgres(location) {
-            let mut client = postgres::Client::connect(location, postgres::NoTls).map_err(|e| {
+            let cannot = |e: postgres::Error| {
                 StoreError::new(format!(
                     "cannot connect to the history store {}: {}",
                     shown_location(location),
                     StoreError::from(e)
                 ))
-            })?;
+            };
+            let mut config: postgres::Config = location.parse().map_err(cannot)?;
+            // a host that drops packets fails in seconds, not minutes
+            // (the URL's own `connect_timeout` wins)
+            if config.get_connect_timeout().is_none() {
+                config.connect_timeout(PG_CONNECT_TIMEOUT);
+            }
+            let mut client = config.connect(postgres::NoTls).map_err(cannot)?;
             client.batch_execute(&format!(
                 "SET lock_timeout = '{}ms'; SET client_min_messages = warning",
                 wait.as_millis()
