@@ -20,6 +20,7 @@
 //! [`vital_eval::Schema`]'s; this crate does the I/O, the grouping and the
 //! batching around it.
 
+mod blocks;
 mod flood;
 mod mapping;
 mod profile;
@@ -29,5 +30,5 @@ mod source;
 pub use flood::{thousands, RejectionLog};
 pub use mapping::{mapping_for, MappingError};
 pub use profile::{near_miss, Profile};
-pub use reader::{Batch, Reader, Select, BATCH};
+pub use reader::{Batch, Reader, Select, Stopped, BATCH};
 pub use source::{Format, Input, InputError};

@@ -39,6 +39,14 @@ pub struct Batch {
     pub in_order: bool,
 }
 
+/// Why [`Reader::blocks`] stopped early.
+#[derive(Debug)]
+pub enum Stopped<E> {
+    Input(InputError),
+    /// The sink's error.
+    Sink(E),
+}
+
 /// Reads the inputs of one command; see the crate documentation.
 pub struct Reader<'s, 'r> {
     schema: &'s Schema<'r>,
@@ -54,6 +62,9 @@ pub struct Reader<'s, 'r> {
 }
 
 enum Mode {
+    /// One JSON Lines input, not yet known to be grouped: read in blocks by
+    /// [`Reader::blocks`], or else pre-scanned by [`Reader::next_batch`].
+    Blocks,
     Stream(Box<Stream>),
     Whole,
     Done,
@@ -475,7 +486,7 @@ fn parse(
 
 /// The rejection of a second snapshot of an account for one date, if `s`
 /// is one (it is compared with the accepted snapshots only).
-fn duplicate(group: &[Snapshot], s: &Snapshot) -> Option<Rejection> {
+pub(crate) fn duplicate(group: &[Snapshot], s: &Snapshot) -> Option<Rejection> {
     group
         .iter()
         .find(|g| g.as_of == s.as_of)
@@ -617,6 +628,11 @@ impl<'s, 'r> Reader<'s, 'r> {
     ) -> Result<Reader<'s, 'r>, InputError> {
         let mode = match (&select, inputs.as_slice()) {
             (Select::All, [one])
+                if one.format == Format::Jsonl && !schema.mapping().numeric_account =>
+            {
+                Mode::Blocks
+            }
+            (Select::All, [one])
                 if one.format != Format::Json && grouped(one, schema.mapping().delimiter)? =>
             {
                 let source = open_source(schema, one, require_columns)?;
@@ -698,8 +714,11 @@ impl<'s, 'r> Reader<'s, 'r> {
 
     /// The next batch; `None` when every input has been read.
     pub fn next_batch(&mut self) -> Result<Option<Batch>, InputError> {
+        if matches!(self.mode, Mode::Blocks) {
+            self.mode = self.pre_scanned()?;
+        }
         match std::mem::replace(&mut self.mode, Mode::Done) {
-            Mode::Done => Ok(None),
+            Mode::Blocks | Mode::Done => Ok(None),
             Mode::Whole => self.whole().map(Some),
             Mode::Stream(mut s) => {
                 let batch = self.stream(&mut s)?;
@@ -709,6 +728,67 @@ impl<'s, 'r> Reader<'s, 'r> {
                 Ok(Some(batch))
             }
         }
+    }
+
+    /// Reads a grouped JSON Lines input in blocks on all cores (see
+    /// `blocks.rs`): `work` turns each block's [`Batch`] into a result on a
+    /// worker thread, `sink` takes the results here, in input order. Returns
+    /// `Ok(false)`, having called neither, when the inputs cannot be read this
+    /// way (several inputs, CSV, a JSON array, one account selected, an input
+    /// whose accounts are not grouped): then read them with
+    /// [`Reader::next_batch`].
+    pub fn blocks<R: Send, E>(
+        &mut self,
+        work: &(dyn Fn(Batch) -> R + Sync),
+        sink: &mut dyn FnMut(R) -> Result<(), E>,
+    ) -> Result<bool, Stopped<E>> {
+        if !matches!(self.mode, Mode::Blocks) {
+            return Ok(false);
+        }
+        match crate::blocks::run(
+            self.schema,
+            &self.inputs[0],
+            self.keep_records,
+            &mut self.ignored,
+            &mut self.profile,
+            work,
+            sink,
+        ) {
+            crate::blocks::Ended::Done => {
+                self.mode = Mode::Done;
+                Ok(true)
+            }
+            crate::blocks::Ended::NotGrouped => {
+                self.mode = Mode::Whole;
+                Ok(false)
+            }
+            crate::blocks::Ended::Input(e) => {
+                self.mode = Mode::Done;
+                Err(Stopped::Input(e))
+            }
+            crate::blocks::Ended::Sink(e) => {
+                self.mode = Mode::Done;
+                Err(Stopped::Sink(e))
+            }
+        }
+    }
+
+    /// The mode of a JSON Lines input after the pre-scan: streamed when its
+    /// accounts are grouped, else read whole.
+    fn pre_scanned(&self) -> Result<Mode, InputError> {
+        let one = &self.inputs[0];
+        if !grouped(one, self.schema.mapping().delimiter)? {
+            return Ok(Mode::Whole);
+        }
+        let source = open_source(self.schema, one, self.require_columns)?;
+        let columns = source.columns();
+        Ok(Mode::Stream(Box::new(Stream {
+            source,
+            carry: Vec::new(),
+            carry_key: None,
+            ahead: None,
+            columns,
+        })))
     }
 
     /// One batch of a streamed input: the batch's records cut into runs of

@@ -197,6 +197,10 @@ impl Input {
         Ok(BufReader::with_capacity(1 << 20, f))
     }
 
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
     pub(crate) fn io(&self, error: std::io::Error) -> InputError {
         InputError::Io {
             name: self.name.clone(),

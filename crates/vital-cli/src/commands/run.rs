@@ -138,19 +138,20 @@ pub fn run(args: Args) -> ExitCode {
         reader.keep_rejected_records();
     }
     let stdout = std::io::stdout();
-    let mut out = Output {
-        r: Render {
-            engine: &engine,
-            sources: &loaded.sources,
-            format,
-            explain: args.explain,
-            history: history.as_ref(),
-            pick: match (args.all, args.as_of) {
-                (true, _) => Pick::All,
-                (false, Some(d)) => Pick::AsOf(d),
-                (false, None) => Pick::Latest,
-            },
+    let render = Render {
+        engine: &engine,
+        sources: &loaded.sources,
+        format,
+        explain: args.explain,
+        history: history.as_ref(),
+        pick: match (args.all, args.as_of) {
+            (true, _) => Pick::All,
+            (false, Some(d)) => Pick::AsOf(d),
+            (false, None) => Pick::Latest,
         },
+    };
+    let mut out = Output {
+        r: &render,
         engine: &engine,
         format,
         color: stdout_tty && std::env::var_os("NO_COLOR").is_none(),
@@ -166,6 +167,32 @@ pub fn run(args: Args) -> ExitCode {
     let result = (|| -> Result<(), Failure> {
         if format == OutFormat::Csv {
             writeln!(out.out, "{}", vital_eval::results::csv_header(&engine))?;
+        }
+        if history.is_none() {
+            // a grouped JSON Lines input: read, scored and rendered in blocks
+            // on every core; the results come here in input order
+            let r = &render;
+            let work = |batch: vital_input::Batch| r.block(batch);
+            let mut sink = |b: Block| -> Result<(), Failure> {
+                records += b.records;
+                for rej in &b.rejections {
+                    log.record(rej, &mut errors);
+                    if let Some(w) = &mut rejects {
+                        write_reject(w, rej).map_err(Failure::Write)?;
+                    }
+                }
+                out.take(b)?;
+                if let Some(p) = &progress {
+                    p.set_position(records as u64);
+                }
+                Ok(())
+            };
+            match reader.blocks(&work, &mut sink) {
+                Ok(true) => return Ok(()),
+                Ok(false) => {}
+                Err(vital_input::Stopped::Input(e)) => return Err(Failure::Input(e.to_string())),
+                Err(vital_input::Stopped::Sink(e)) => return Err(e),
+            }
         }
         while let Some(mut batch) = reader
             .next_batch()
@@ -371,6 +398,16 @@ impl Tally {
         }
     }
 
+    fn merge(&mut self, other: &Tally) {
+        self.reported += other.reported;
+        for (a, b) in self.statuses.iter_mut().zip(&other.statuses) {
+            *a += b;
+        }
+        for (a, b) in self.playbooks.iter_mut().zip(&other.playbooks) {
+            *a += b;
+        }
+    }
+
     fn add(&mut self, o: &Outcome) {
         self.reported += 1;
         let n = self.statuses.len() - 1;
@@ -391,6 +428,17 @@ struct Row {
     text: String,
 }
 
+/// One block of input, scored and rendered (on a worker).
+struct Block {
+    records: usize,
+    rejections: Vec<vital_eval::Rejection>,
+    /// The rendered results (text formats).
+    text: String,
+    /// The results kept for the table.
+    rows: Vec<(Snapshot, Outcome)>,
+    tally: Tally,
+}
+
 /// Evaluates and renders account histories; shared by the workers.
 struct Render<'a> {
     engine: &'a Engine<'a>,
@@ -403,7 +451,7 @@ struct Render<'a> {
 
 /// Where results go.
 struct Output<'a> {
-    r: Render<'a>,
+    r: &'a Render<'a>,
     engine: &'a Engine<'a>,
     format: OutFormat,
     color: bool,
@@ -414,50 +462,76 @@ struct Output<'a> {
 }
 
 impl Render<'_> {
-    /// Evaluate one account's history and render its reported snapshots.
-    /// Pure: called in parallel.
-    fn render(&self, group: Vec<Snapshot>) -> Vec<Row> {
+    /// Score and render a block's account histories, in order.
+    fn block(&self, batch: vital_input::Batch) -> Block {
+        let mut b = Block {
+            records: batch.records,
+            rejections: batch.rejections,
+            text: String::new(),
+            rows: Vec::new(),
+            tally: Tally::new(self.engine),
+        };
+        for group in batch.groups {
+            self.render(group, &mut |text, snapshot, outcome| {
+                b.tally.add(&outcome);
+                if self.format == OutFormat::Table {
+                    b.rows.push((snapshot, outcome));
+                } else {
+                    b.text.push_str(text);
+                }
+            });
+        }
+        b
+    }
+
+    /// Evaluate one account's history and render its reported snapshots,
+    /// handing each (its text, the snapshot, its outcome) to `each`. Pure:
+    /// called in parallel.
+    fn render(&self, group: Vec<Snapshot>, each: &mut dyn FnMut(&str, Snapshot, Outcome)) {
         let chosen = chosen(&group, self.pick);
         if chosen.is_empty() {
-            return Vec::new();
+            return;
         }
         let mut outcomes = self.engine.evaluate_group(&group, self.explain);
         if let Some(h) = self.history {
             h.settle(&group, &mut outcomes);
-        } else {
-            history::cooldowns(self.engine, &group, &mut outcomes);
+        }
+        let mut text = String::new();
+        let mut put = |text: &mut String, snapshot: Snapshot, outcome: Outcome| {
+            text.clear();
+            match self.format {
+                OutFormat::Table => {}
+                OutFormat::Jsonl => {
+                    vital_eval::results::jsonl(
+                        text,
+                        self.engine,
+                        self.sources,
+                        &snapshot,
+                        &outcome,
+                    );
+                    text.push('\n');
+                }
+                OutFormat::Csv => {
+                    vital_eval::results::csv_row(text, self.engine, &snapshot, &outcome);
+                    text.push('\n');
+                }
+            }
+            each(text, snapshot, outcome);
+        };
+        if group.len() == 1 && chosen == [0] {
+            // one snapshot, reported: no bookkeeping
+            if let (Some(s), Some(o)) = (group.into_iter().next(), outcomes.pop()) {
+                put(&mut text, s, o);
+            }
+            return;
         }
         let mut outcomes: Vec<Option<Outcome>> = outcomes.into_iter().map(Some).collect();
         let mut group: Vec<Option<Snapshot>> = group.into_iter().map(Some).collect();
-        chosen
-            .into_iter()
-            .filter_map(|i| {
-                let (snapshot, outcome) = (group[i].take()?, outcomes[i].take()?);
-                let mut text = String::new();
-                match self.format {
-                    OutFormat::Table => {}
-                    OutFormat::Jsonl => {
-                        vital_eval::results::jsonl(
-                            &mut text,
-                            self.engine,
-                            self.sources,
-                            &snapshot,
-                            &outcome,
-                        );
-                        text.push('\n');
-                    }
-                    OutFormat::Csv => {
-                        vital_eval::results::csv_row(&mut text, self.engine, &snapshot, &outcome);
-                        text.push('\n');
-                    }
-                }
-                Some(Row {
-                    snapshot,
-                    outcome,
-                    text,
-                })
-            })
-            .collect()
+        for i in chosen {
+            if let (Some(s), Some(o)) = (group[i].take(), outcomes[i].take()) {
+                put(&mut text, s, o);
+            }
+        }
     }
 }
 
@@ -470,10 +544,20 @@ impl Output<'_> {
         in_order: bool,
         reader: &Reader<'_, '_>,
     ) -> std::io::Result<()> {
-        let this = &self.r;
+        let this = self.r;
         let mut rows: Vec<Row> = groups
             .into_par_iter()
-            .flat_map_iter(|g| this.render(g))
+            .flat_map_iter(|g| {
+                let mut rows = Vec::new();
+                this.render(g, &mut |text, snapshot, outcome| {
+                    rows.push(Row {
+                        snapshot,
+                        outcome,
+                        text: text.to_string(),
+                    })
+                });
+                rows
+            })
             .collect();
         if !in_order {
             rows.par_sort_by_key(|r| reader.position(&r.snapshot.origin));
@@ -487,6 +571,13 @@ impl Output<'_> {
             }
         }
         Ok(())
+    }
+
+    /// A block's results, in input order after the blocks before it.
+    fn take(&mut self, b: Block) -> std::io::Result<()> {
+        self.tally.merge(&b.tally);
+        self.table.extend(b.rows);
+        self.out.write_all(b.text.as_bytes())
     }
 
     fn finish(&mut self, rejected: usize) -> Result<(), Failure> {

@@ -1,0 +1,442 @@
+//! One JSON Lines input read in blocks, in parallel, from the first byte.
+//!
+//! A *scanner* thread reads the file once for the account of each line
+//! (no parsing beyond it) and cuts it into blocks of about [`BLOCK`] bytes
+//! at a change of account, so no account's records straddle two blocks. It
+//! also checks that the input is grouped: an account whose records come
+//! back after another account's is the end of this way of reading.
+//! Meanwhile *workers* read the blocks the scanner has cut (again, from the
+//! page cache), parse their records, group them by account and hand each
+//! block's [`Batch`] to the caller's `work`. Their results go to the
+//! caller's `sink` in input order, but only once the scanner has seen the
+//! whole input grouped: until then at most [`WINDOW`] blocks are held, so
+//! memory stays flat. When the input turns out not to be grouped, nothing
+//! has been written and the caller reads it whole instead.
+
+use crate::source::{Input, InputError};
+use crate::Profile;
+use std::collections::{HashSet, VecDeque};
+use std::io::Read;
+use std::os::unix::fs::FileExt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::Mutex;
+use vital_eval::reader::{fast_account, guess_account, Problem};
+use vital_eval::{Ignored, Origin, Rejection, Schema, Snapshot};
+
+use crate::reader::Batch;
+
+/// Bytes per block (a block ends at the first change of account after it).
+pub const BLOCK: u64 = 1 << 18;
+
+/// Blocks parsed or being parsed but not yet handed to the sink.
+const WINDOW: usize = 8;
+
+/// A stretch of the input holding whole accounts.
+#[derive(Debug, Clone, Copy)]
+struct Block {
+    start: u64,
+    end: u64,
+    /// The line `start` is on (1-based).
+    line: usize,
+}
+
+enum Msg<R> {
+    Cut(Block),
+    /// The scanner reached the end: whether the input is grouped.
+    Scanned(Result<bool, std::io::Error>),
+    Done(usize, Result<Parsed<R>, std::io::Error>),
+}
+
+/// A block's result, with what the block's records taught about the input.
+struct Parsed<R> {
+    out: R,
+    ignored: Ignored,
+    profile: Profile,
+}
+
+/// How [`run`] ended.
+pub(crate) enum Ended<E> {
+    /// Every block went to the sink.
+    Done,
+    /// The input is not grouped; nothing went to the sink.
+    NotGrouped,
+    Input(InputError),
+    Sink(E),
+}
+
+/// FNV-1a of an account, for the "seen before?" check (a collision only
+/// makes the input look ungrouped, which is then read whole, correctly).
+fn hash(a: &str) -> u64 {
+    a.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// The account of one line, when it can be read without parsing the record
+/// (a line without one is rejected, and belongs to no account).
+fn key(line: &[u8], first: bool) -> Option<std::borrow::Cow<'_, str>> {
+    let text = std::str::from_utf8(line).ok()?;
+    let text = if first {
+        text.trim_start_matches('\u{feff}')
+    } else {
+        text
+    };
+    fast_account(text)
+}
+
+/// Accounts seen so far, to tell whether the input is grouped. While every
+/// account comes after the one before it (an export sorted by account),
+/// nothing needs to be kept: only the last account. At the first account
+/// out of order the accounts before it are read again into a set of hashes,
+/// which then answers "seen before?".
+struct Seen {
+    last: Vec<u8>,
+    set: Option<HashSet<u64, Fib>>,
+}
+
+/// The hasher of hashes: one multiplication spreads FNV's bits.
+#[derive(Default, Clone, Copy)]
+struct Fib(u64);
+
+impl std::hash::Hasher for Fib {
+    fn finish(&self) -> u64 {
+        self.0.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 << 8) | u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+impl std::hash::BuildHasher for Fib {
+    type Hasher = Fib;
+    fn build_hasher(&self) -> Fib {
+        Fib(0)
+    }
+}
+
+impl Seen {
+    /// A new account begins at `offset`: false when it was seen before.
+    fn first_time(&mut self, account: &str, offset: u64, input: &Input) -> std::io::Result<bool> {
+        if let Some(set) = &mut self.set {
+            return Ok(set.insert(hash(account)));
+        }
+        if account.as_bytes() > self.last.as_slice() {
+            self.last.clear();
+            self.last.extend_from_slice(account.as_bytes());
+            return Ok(true);
+        }
+        // out of order: every account before `offset` into the set
+        let mut set = HashSet::with_hasher(Fib(0));
+        let mut r = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(input.path())?)
+            .take(offset);
+        let mut line = Vec::new();
+        let mut first = true;
+        loop {
+            line.clear();
+            if std::io::BufRead::read_until(&mut r, b'\n', &mut line)? == 0 {
+                break;
+            }
+            if let Some(k) = key(&line, first) {
+                set.insert(hash(&k));
+            }
+            first = false;
+        }
+        let fresh = set.insert(hash(account));
+        self.set = Some(set);
+        Ok(fresh)
+    }
+}
+
+/// The scanner: cuts the input into blocks and checks it is grouped.
+fn scan<R>(input: &Input, tx: &Sender<Msg<R>>, stop: &AtomicBool) -> Result<bool, std::io::Error> {
+    let mut file = std::fs::File::open(input.path())?;
+    let mut buf: Vec<u8> = vec![0; 4 << 20];
+    let mut have = 0usize; // bytes in buf
+    let mut base = 0u64; // file offset of buf[0]
+    let mut line = 1usize; // line of buf[0]
+    let mut seen = Seen {
+        last: Vec::new(),
+        set: None,
+    };
+    let mut last: Option<u64> = None;
+    let mut block = Block {
+        start: 0,
+        end: 0,
+        line: 1,
+    };
+    let mut eof = false;
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            return Ok(false);
+        }
+        if !eof {
+            if have == buf.len() {
+                buf.resize(buf.len() * 2, 0);
+            }
+            let n = file.read(&mut buf[have..])?;
+            eof = n == 0;
+            have += n;
+        }
+        // the complete lines in buf (and the last one at the end of input)
+        let mut at = 0usize;
+        while at < have {
+            let end = match memchr::memchr(b'\n', &buf[at..have]) {
+                Some(n) => at + n,
+                None if eof => have,
+                None => break,
+            };
+            let offset = base + at as u64;
+            if let Some(k) = key(&buf[at..end], offset == 0) {
+                let h = hash(&k);
+                if last != Some(h) {
+                    if !seen.first_time(&k, offset, input)? {
+                        return Ok(false);
+                    }
+                    last = Some(h);
+                    if offset - block.start >= BLOCK {
+                        block.end = offset;
+                        if tx.send(Msg::Cut(block)).is_err() {
+                            return Ok(false);
+                        }
+                        block = Block {
+                            start: offset,
+                            end: 0,
+                            line,
+                        };
+                    }
+                }
+            }
+            line += 1;
+            at = end + 1;
+        }
+        let at = at.min(have);
+        buf.copy_within(at..have, 0);
+        base += at as u64;
+        have -= at;
+        if eof && have == 0 {
+            break;
+        }
+    }
+    if base > block.start {
+        block.end = base;
+        let _ = tx.send(Msg::Cut(block));
+    }
+    Ok(true)
+}
+
+/// One block: its records parsed and grouped by account.
+fn parse_block(
+    schema: &Schema<'_>,
+    input: &Input,
+    file: &std::fs::File,
+    block: Block,
+    bytes: &mut Vec<u8>,
+    keep: bool,
+) -> Result<(Batch, Ignored, Profile), std::io::Error> {
+    let len = (block.end - block.start) as usize;
+    bytes.clear();
+    bytes.resize(len, 0);
+    file.read_exact_at(bytes, block.start)?;
+    let mut batch = Batch {
+        in_order: true,
+        ..Batch::default()
+    };
+    let mut ignored = Ignored::default();
+    let mut profile = Profile::new(schema.rules().signals.len());
+    let mut group: Vec<Snapshot> = Vec::new();
+    let mut line = block.line;
+    let mut at = 0usize;
+    let whole = std::str::from_utf8(bytes).ok();
+    while at < len {
+        let end = memchr::memchr(b'\n', &bytes[at..]).map_or(len, |n| at + n);
+        let mut raw = &bytes[at..end];
+        if block.start == 0 && at == 0 && raw.starts_with(b"\xEF\xBB\xBF") {
+            raw = &raw[3..];
+        }
+        let this = line;
+        line += 1;
+        at = end + 1;
+        if raw.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        batch.records += 1;
+        let origin = Origin {
+            file: input.name.clone(),
+            line: this,
+        };
+        let text = match whole {
+            // the block is valid UTF-8, so is each of its lines
+            Some(w) => Some(&w[(end - raw.len())..end]),
+            None => std::str::from_utf8(raw).ok(),
+        };
+        let Some(text) = text else {
+            let lossy = String::from_utf8_lossy(raw);
+            batch.rejections.push(Rejection {
+                origin,
+                account: guess_account(&lossy),
+                reason: "the line is not valid UTF-8".into(),
+                problem: Problem::NotUtf8,
+                record: keep.then(|| lossy.trim_end().into()),
+            });
+            continue;
+        };
+        match schema.json_record(text, origin, &mut ignored) {
+            Err(mut r) => {
+                if keep && r.record.is_none() {
+                    r.record = Some(text.trim_end().into());
+                }
+                batch.rejections.push(r);
+            }
+            Ok(s) => {
+                if group.first().is_some_and(|g| g.account != s.account) {
+                    batch.groups.push(std::mem::take(&mut group));
+                }
+                match crate::reader::duplicate(&group, &s) {
+                    Some(rej) => batch.rejections.push(rej),
+                    None => {
+                        profile.add(&s);
+                        group.push(s);
+                    }
+                }
+            }
+        }
+    }
+    if !group.is_empty() {
+        batch.groups.push(group);
+    }
+    Ok((batch, ignored, profile))
+}
+
+/// Read `input` in blocks: `work` runs on the workers, `sink` here, in
+/// input order; see the module documentation.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn run<R: Send, E>(
+    schema: &Schema<'_>,
+    input: &Input,
+    keep: bool,
+    ignored: &mut Ignored,
+    profile: &mut Profile,
+    work: &(dyn Fn(Batch) -> R + Sync),
+    sink: &mut dyn FnMut(R) -> Result<(), E>,
+) -> Ended<E> {
+    let file = match std::fs::File::open(input.path()) {
+        Ok(f) => f,
+        Err(e) => return Ended::Input(input.io(e)),
+    };
+    let file = &file;
+    let workers = rayon::current_num_threads().max(1);
+    let stop = AtomicBool::new(false);
+    let (tx, rx) = channel::<Msg<R>>();
+    let (jobs_tx, jobs_rx) = channel::<(usize, Block)>();
+    let jobs_rx = Mutex::new(jobs_rx);
+    std::thread::scope(|s| {
+        {
+            let tx = tx.clone();
+            let stop = &stop;
+            s.spawn(move || {
+                let r = scan(input, &tx, stop);
+                let _ = tx.send(Msg::Scanned(r));
+            });
+        }
+        for _ in 0..workers {
+            let tx = tx.clone();
+            let jobs = &jobs_rx;
+            s.spawn(move || {
+                let mut bytes = Vec::new();
+                loop {
+                    let job = jobs.lock().ok().and_then(|j| j.recv().ok());
+                    let Some((i, block)) = job else { break };
+                    let r = parse_block(schema, input, file, block, &mut bytes, keep).map(
+                        |(batch, ignored, profile)| Parsed {
+                            out: work(batch),
+                            ignored,
+                            profile,
+                        },
+                    );
+                    if tx.send(Msg::Done(i, r)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        let ended = drive(&rx, jobs_tx, ignored, profile, sink, input);
+        stop.store(true, Ordering::Relaxed);
+        // let the threads see the end (the jobs sender is gone) and finish
+        while rx.recv().is_ok() {}
+        ended
+    })
+}
+
+/// The caller's side: hands out blocks, and results to the sink in order.
+fn drive<R, E>(
+    rx: &Receiver<Msg<R>>,
+    jobs: Sender<(usize, Block)>,
+    ignored: &mut Ignored,
+    profile: &mut Profile,
+    sink: &mut dyn FnMut(R) -> Result<(), E>,
+    input: &Input,
+) -> Ended<E> {
+    let mut cut: Vec<Block> = Vec::new();
+    let mut handed = 0usize;
+    let mut written = 0usize;
+    let mut grouped: Option<bool> = None;
+    // results by block index, from `written` on
+    let mut ready: VecDeque<Option<Parsed<R>>> = VecDeque::new();
+    loop {
+        while handed < cut.len() && handed < written + WINDOW {
+            if jobs.send((handed, cut[handed])).is_err() {
+                return Ended::Input(input.io(std::io::Error::other("a reader thread ended")));
+            }
+            handed += 1;
+        }
+        if grouped == Some(true) {
+            while let Some(Some(_)) = ready.front() {
+                let Some(Some(p)) = ready.pop_front() else {
+                    break;
+                };
+                written += 1;
+                if !p.ignored.is_empty() {
+                    ignored.merge(p.ignored);
+                }
+                profile.merge(p.profile);
+                if let Err(e) = sink(p.out) {
+                    return Ended::Sink(e);
+                }
+            }
+            if written == cut.len() {
+                return Ended::Done;
+            }
+            // more blocks may be handed out now
+            if handed < cut.len() && handed < written + WINDOW {
+                continue;
+            }
+        }
+        match rx.recv() {
+            Ok(Msg::Cut(b)) => cut.push(b),
+            Ok(Msg::Scanned(Ok(true))) => grouped = Some(true),
+            Ok(Msg::Scanned(Ok(false))) => return Ended::NotGrouped,
+            Ok(Msg::Scanned(Err(e))) => return Ended::Input(input.io(e)),
+            Ok(Msg::Done(i, r)) => {
+                let p = match r {
+                    Ok(p) => p,
+                    Err(e) => return Ended::Input(input.io(e)),
+                };
+                let slot = i - written;
+                if ready.len() <= slot {
+                    ready.resize_with(slot + 1, || None);
+                }
+                ready[slot] = Some(p);
+            }
+            Err(_) => {
+                return Ended::Input(input.io(std::io::Error::other("the reader threads ended")));
+            }
+        }
+    }
+}
