@@ -495,6 +495,8 @@ impl Render<'_> {
         let mut outcomes = self.engine.evaluate_group(&group, self.explain);
         if let Some(h) = self.history {
             h.settle(&group, &mut outcomes);
+        } else {
+            history::cooldowns(self.engine, &group, &mut outcomes);
         }
         let mut text = String::new();
         let mut put = |text: &mut String, snapshot: Snapshot, outcome: Outcome| {
