@@ -184,7 +184,7 @@ pre{font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,monospace;background:var(--c
 footer{margin-top:32px;color:var(--muted);font-size:12px}
 ul.reasons li{margin:0 0 2px}
 td.why{min-width:280px}
-#find-results tbody:empty{display:none}
+[hidden]{display:none!important}
 @media (max-width:640px){body{padding:12px;font-size:14px}h1{font-size:20px}.card .v{font-size:20px}.cards{grid-template-columns:repeat(auto-fit,minmax(140px,1fr));gap:8px}td.why{min-width:220px}}
 @media print{@page{size:A4;margin:12mm}body{padding:0;max-width:none;font-size:11px}#find,noscript,input,details.numbers,details.acct:not([open]){display:none}.scroll{overflow:visible}table{font-size:9px}th,td{padding:2px 4px}td.why{min-width:0}th{position:static}thead{display:table-header-group}tr,li,.card,svg,.legend,pre{break-inside:avoid}h2,h3,.sub{break-after:avoid}.cards{grid-template-columns:repeat(3,1fr)}pre{white-space:pre-wrap;font-size:9px}a{color:inherit;text-decoration:none}}
 "#;
@@ -207,13 +207,14 @@ document.querySelectorAll('table[data-sortable]').forEach(function(t){
   var box=document.getElementById('find'),el=document.getElementById('accounts-index');
   if(!box||!el)return;
   box.hidden=false;
-  var q=document.getElementById('find-q'),body=document.querySelector('#find-results tbody'),count=document.getElementById('find-count'),ix=null,low=null,sections={};
+  var q=document.getElementById('find-q'),body=document.querySelector('#find-results tbody'),count=document.getElementById('find-count'),out=document.getElementById('find-out'),ix=null,low=null,sections={};
   document.querySelectorAll('details.acct[data-account]').forEach(function(d){sections[d.getAttribute('data-account')]=d.id});
   function load(){if(ix)return;ix=JSON.parse(el.textContent);low=ix.id.map(function(s){return s.toLowerCase()});ix.low=ix.groups.map(function(g){return g.values.map(function(v){return v.toLowerCase()})})}
   function cell(tr,text,cls){var td=document.createElement('td');td.textContent=text;if(cls)td.className=cls;tr.appendChild(td);return td}
   function show(){
     var t=q.value.trim().toLowerCase();
     while(body.firstChild)body.removeChild(body.firstChild);
+    out.hidden=!t;
     if(!t){count.textContent='';return}
     load();
     var gm=ix.low.map(function(vals){var m={};vals.forEach(function(v,i){if(v.indexOf(t)>=0)m[i]=1});return m});
@@ -314,7 +315,6 @@ pub fn render(r: &Report<'_>) -> String {
     let previous = r.history.and_then(|h| h.previous(s.as_of));
     headline(&mut o, s, previous);
     find(&mut o, f, r.accounts.len());
-    legend(&mut o, f, &col);
     status_table(&mut o, s, &col);
     histogram(&mut o, f, r.accounts, &col);
     if let Some(h) = r.history {
@@ -466,7 +466,9 @@ fn legend(o: &mut String, f: &Frame, col: &[&str]) {
 fn status_table(o: &mut String, s: &Summary, col: &[&str]) {
     let f = &s.frame;
     let t = &s.total;
-    o.push_str("<h2>Accounts by status</h2>\n<div class=\"scroll\"><table id=\"statuses\"><thead><tr><th>status</th><th>accounts</th><th>share</th>");
+    o.push_str("<h2>Accounts by status</h2>\n");
+    legend(o, f, col);
+    o.push_str("<div class=\"scroll\"><table id=\"statuses\"><thead><tr><th>status</th><th>accounts</th><th>share</th>");
     if let Some(v) = &f.value {
         let _ = write!(o, "<th>{}</th><th>share of {}</th>", esc(v), esc(v));
     }
@@ -484,7 +486,7 @@ fn status_table(o: &mut String, s: &Summary, col: &[&str]) {
     for (name, c, tally) in rows {
         let _ = write!(
             o,
-            "<tr><td><i class=\"sw\" style=\"background:{c}\"></i>{}</td><td>{}</td><td>{}</td>",
+            "<tr><td class=\"st\"><i class=\"sw\" style=\"background:{c}\"></i>{}</td><td>{}</td><td>{}</td>",
             esc(&name),
             thousands(tally.accounts),
             pct(share(tally.accounts, t.total.accounts))
@@ -1324,7 +1326,7 @@ fn causes(o: &mut String, p: &crate::Previous) {
         o.push('–');
         return;
     }
-    let amount = |d: Option<Decimal>| match d {
+    let amount = |d: Option<Decimal>| match d.map(|d| round(d, 2)) {
         Some(d) if d.is_sign_negative() && !d.is_zero() => format!("−{}", number(d.abs())),
         Some(d) => format!("+{}", number(d)),
         None => "–".into(),
@@ -1335,8 +1337,12 @@ fn causes(o: &mut String, p: &crate::Previous) {
             CauseKind::Base => format!(
                 "base of {}: {} → {}",
                 esc(&c.score),
-                c.before.map(number).unwrap_or_else(|| "–".into()),
-                c.now.map(number).unwrap_or_else(|| "–".into())
+                c.before
+                    .map(|d| number(round(d, 2)))
+                    .unwrap_or_else(|| "–".into()),
+                c.now
+                    .map(|d| number(round(d, 2)))
+                    .unwrap_or_else(|| "–".into())
             ),
             CauseKind::Clamp => format!(
                 "{} clamped to 0–100: {} → {}",
@@ -1496,12 +1502,12 @@ fn coverage(o: &mut String, s: &Summary, accounts: &[Account]) {
 fn find(o: &mut String, f: &Frame, accounts: usize) {
     let _ = write!(
         o,
-        "<section id=\"find\" hidden>\n<h2>Find an account</h2>\n<p class=\"sub\">Any of the {} accounts, by its id or a group value ({}); at most {FIND_ROWS} shown, the least healthy first.</p>\n<input type=\"search\" id=\"find-q\" placeholder=\"account id or group value\" aria-label=\"find an account\" autocomplete=\"off\">\n<p class=\"sub\" id=\"find-count\" aria-live=\"polite\"></p>\n<div class=\"scroll\"><table id=\"find-results\"><thead><tr><th>account</th><th class=\"t\">status</th><th>health</th>",
+        "<section id=\"find\" hidden>\n<h2>Find an account</h2>\n<p class=\"sub\">Any of the {} accounts, by its id{}; at most {FIND_ROWS} shown, the least healthy first.</p>\n<input type=\"search\" id=\"find-q\" placeholder=\"account id or group value\" aria-label=\"find an account\" autocomplete=\"off\">\n<p class=\"sub\" id=\"find-count\" aria-live=\"polite\"></p>\n<div class=\"scroll\" id=\"find-out\" hidden><table id=\"find-results\"><thead><tr><th>account</th><th class=\"t\">status</th><th>health</th>",
         thousands(accounts),
         if f.by.is_empty() {
-            "no groups".to_string()
+            String::new()
         } else {
-            esc(&f.by.join(", "))
+            format!(" or a group value ({})", esc(&f.by.join(", ")))
         }
     );
     if let Some(v) = &f.value {
