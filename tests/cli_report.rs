@@ -562,7 +562,7 @@ fn chromium_renders_the_report() {
         std::fs::write(
             &frame,
             format!(
-                "<!DOCTYPE html><html><body style=\"margin:0\"><iframe src=\"{name}-probe.html\" style=\"width:390px;height:2400px;border:0\"></iframe><pre id=\"probe\"></pre><script>window.addEventListener('message',function(e){{document.getElementById('probe').textContent=e.data}})</script></body></html>"
+                "<!DOCTYPE html><html><body style=\"margin:0\"><iframe src=\"{name}-probe.html\" style=\"width:390px;height:2400px;border:0\"></iframe><pre id=\"probe\"></pre><pre id=\"charts\"></pre><script>window.addEventListener('message',function(e){{document.getElementById(e.data.kind).textContent=e.data.json}})</script></body></html>"
             ),
         )
         .unwrap();
@@ -570,17 +570,30 @@ fn chromium_renders_the_report() {
         let log = String::from_utf8_lossy(&narrow.stderr);
         assert!(!log.contains("Uncaught"), "{name}: {log}");
         let dom = String::from_utf8_lossy(&narrow.stdout).into_owned();
-        let measured = dom
-            .split("<pre id=\"probe\">")
-            .nth(1)
-            .and_then(|p| p.split("</pre>").next())
-            .unwrap_or_else(|| panic!("{name}: no probe in {dom:.400}"))
-            .replace("&quot;", "\"")
-            .replace("&amp;", "&")
-            .replace("&lt;", "<")
-            .replace("&gt;", ">");
-        let m: Value = serde_json::from_str(&measured)
-            .unwrap_or_else(|e| panic!("{name}: {e}: {measured:.400}"));
+        let pre = |id: &str| -> Value {
+            let text = dom
+                .split(&format!("<pre id=\"{id}\">"))
+                .nth(1)
+                .and_then(|p| p.split("</pre>").next())
+                .unwrap_or_else(|| panic!("{name}: no #{id} in {dom:.400}"))
+                .replace("&quot;", "\"")
+                .replace("&amp;", "&")
+                .replace("&lt;", "<")
+                .replace("&gt;", ">");
+            serde_json::from_str(&text)
+                .unwrap_or_else(|e| panic!("{name}: #{id}: {e}: {text:.400}"))
+        };
+        let m = pre("probe");
+        // the charts as rendered: not blank, and drawn in the status colours
+        let charts = pre("charts");
+        let histogram = &charts["histogram"];
+        let share =
+            |k: &str| histogram[k].as_f64().unwrap() / histogram["pixels"].as_f64().unwrap();
+        assert!(
+            share("coloured") > 0.05,
+            "{name}: the histogram is nearly blank: {charts}"
+        );
+        assert!(share("ink") > share("coloured"), "{name}: {charts}");
         assert_eq!(m["innerWidth"], 390, "{name}: {m}");
         assert!(
             m["scrollWidth"].as_u64().unwrap() <= m["clientWidth"].as_u64().unwrap(),

@@ -42,5 +42,54 @@ window.addEventListener('load', function () {
   pre.textContent = JSON.stringify(r);
   document.body.appendChild(pre);
   // in a frame of a narrow width: tell the page around it
-  if (window.parent !== window) window.parent.postMessage(pre.textContent, '*');
+  if (window.parent !== window) window.parent.postMessage({ kind: 'probe', json: pre.textContent }, '*');
+  charts();
 });
+
+// Each chart (an <svg> with an id) drawn on a canvas as the browser renders
+// it: how many of its pixels are not white, and how many have one of the
+// page's status colours (a blank or colourless chart has none). Written to
+// <pre id="charts"> when all are drawn.
+function charts() {
+  var svgs = Array.prototype.filter.call(document.querySelectorAll('svg[id]'), function (s) {
+    return s.getAttribute('width');
+  });
+  var colours = [];
+  try {
+    colours = JSON.parse(document.getElementById('accounts-index').textContent).colours.map(function (c) {
+      return [parseInt(c.slice(1, 3), 16), parseInt(c.slice(3, 5), 16), parseInt(c.slice(5, 7), 16)];
+    });
+  } catch (e) { /* no index: no colours */ }
+  var out = {}, left = svgs.length;
+  function done() {
+    var pre = document.createElement('pre');
+    pre.id = 'charts';
+    pre.textContent = JSON.stringify(out);
+    document.body.appendChild(pre);
+    if (window.parent !== window) window.parent.postMessage({ kind: 'charts', json: pre.textContent }, '*');
+  }
+  if (!left) return done();
+  svgs.forEach(function (svg) {
+    var w = +svg.getAttribute('width'), h = +svg.getAttribute('height');
+    var img = new Image();
+    img.onload = function () {
+      var c = document.createElement('canvas');
+      c.width = w; c.height = h;
+      var g = c.getContext('2d');
+      g.fillStyle = '#fff'; g.fillRect(0, 0, w, h);
+      g.drawImage(img, 0, 0, w, h);
+      var d = g.getImageData(0, 0, w, h).data, ink = 0, coloured = 0;
+      for (var i = 0; i < d.length; i += 4) {
+        if (d[i] < 250 || d[i + 1] < 250 || d[i + 2] < 250) ink++;
+        for (var k = 0; k < colours.length; k++) {
+          var col = colours[k];
+          if (Math.abs(d[i] - col[0]) < 8 && Math.abs(d[i + 1] - col[1]) < 8 && Math.abs(d[i + 2] - col[2]) < 8) { coloured++; break; }
+        }
+      }
+      out[svg.id] = { pixels: w * h, ink: ink, coloured: coloured };
+      if (--left === 0) done();
+    };
+    img.onerror = function () { out[svg.id] = { error: true }; if (--left === 0) done(); };
+    img.src = 'data:image/svg+xml;charset=utf-8,' + encodeURIComponent(new XMLSerializer().serializeToString(svg));
+  });
+}
