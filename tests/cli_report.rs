@@ -508,6 +508,37 @@ fn chromium_renders_the_report() {
             dom.contains("<section id=\"find\">"),
             "{name}: the search is shown"
         );
+        // with scripts off: the same tables, no search and no dead controls
+        // (the page without its one script: `--dump-dom` itself needs
+        // scripts, so `--blink-settings=scriptEnabled=false` dumps nothing)
+        let (before, after) = html.split_once("<script>").unwrap();
+        let without = tmp.path().join(format!("{name}-noscript.html"));
+        std::fs::write(
+            &without,
+            format!("{before}{}", after.split_once("</script>").unwrap().1),
+        )
+        .unwrap();
+        let plain = browse(&without, &["--dump-dom"]);
+        let plain = String::from_utf8_lossy(&plain.stdout).into_owned();
+        assert_headline(&plain, &summary(&dir, &[]));
+        assert!(
+            plain.contains("<section id=\"find\" hidden=\"\">"),
+            "{name}: the search hidden"
+        );
+        assert!(!plain.contains("data-sort=\"\""), "{name}: no script ran");
+        // each filter box hidden (the search's is in its hidden section)
+        for input in plain.split("<input").skip(1) {
+            let attrs = input.split('>').next().unwrap();
+            assert!(
+                attrs.contains("hidden") || attrs.contains("id=\"find-q\""),
+                "{name}: <input{input:.120}"
+            );
+        }
+        assert_eq!(
+            plain.matches("<tr>").count(),
+            dom.matches("<tr>").count(),
+            "{name}: every table row is there without scripts"
+        );
         let shot = shots.join(format!("{name}.png"));
         let _ = std::fs::remove_file(&shot);
         browse(&out, &[&format!("--screenshot={}", shot.display())]);

@@ -245,6 +245,7 @@ function openHash(){var d=document.getElementById(decodeURIComponent(location.ha
 window.addEventListener('hashchange',openHash);openHash();
 document.querySelectorAll('input[data-filter]').forEach(function(inp){
   var t=document.getElementById(inp.getAttribute('data-filter'));
+  inp.hidden=false;
   inp.addEventListener('input',function(){
     var q=inp.value.toLowerCase();
     Array.prototype.forEach.call(t.tBodies[0].rows,function(r){r.style.display=r.textContent.toLowerCase().indexOf(q)<0?'none':''});
@@ -746,7 +747,7 @@ fn groups(o: &mut String, s: &Summary, history: Option<&History>) {
     let f = &s.frame;
     let _ = writeln!(
         o,
-        "<h2>By {}</h2>\n<input type=\"search\" placeholder=\"filter groups\" data-filter=\"groups\" aria-label=\"filter groups\">",
+        "<h2>By {}</h2>\n<input type=\"search\" placeholder=\"filter groups\" data-filter=\"groups\" aria-label=\"filter groups\" hidden>",
         esc(&f.by.join(", "))
     );
     o.push_str("<div class=\"scroll\"><table id=\"groups\" data-sortable><thead><tr>");
@@ -915,7 +916,7 @@ fn at_risk(
     if risky.is_empty() {
         return;
     }
-    o.push_str("<input type=\"search\" placeholder=\"find an account\" data-filter=\"at-risk\" aria-label=\"find an account\">\n<div class=\"scroll\"><table id=\"at-risk\" data-sortable><thead><tr><th>account</th><th class=\"t\">status</th><th>health</th>");
+    o.push_str("<input type=\"search\" placeholder=\"filter the accounts at risk\" data-filter=\"at-risk\" aria-label=\"filter the accounts at risk\" hidden>\n<div class=\"scroll\"><table id=\"at-risk\" data-sortable><thead><tr><th>account</th><th class=\"t\">status</th><th>health</th>");
     if let Some(v) = &f.value {
         let _ = write!(o, "<th>{}</th>", esc(v));
     }
@@ -1420,7 +1421,7 @@ fn queue(o: &mut String, items: &[QueueItem], days: u32) {
     if items.is_empty() {
         return;
     }
-    o.push_str("<input type=\"search\" placeholder=\"filter starts\" data-filter=\"queue\" aria-label=\"filter starts\">\n<div class=\"scroll\"><table id=\"queue\" data-sortable><thead><tr><th class=\"t\">date</th><th class=\"t\">account</th><th class=\"t\">playbook</th><th class=\"t\">owner</th><th>health</th><th class=\"t\">status</th><th class=\"t\">reason</th><th class=\"t\">delivered</th></tr></thead><tbody>\n");
+    o.push_str("<input type=\"search\" placeholder=\"filter starts\" data-filter=\"queue\" aria-label=\"filter starts\" hidden>\n<div class=\"scroll\"><table id=\"queue\" data-sortable><thead><tr><th class=\"t\">date</th><th class=\"t\">account</th><th class=\"t\">playbook</th><th class=\"t\">owner</th><th>health</th><th class=\"t\">status</th><th class=\"t\">reason</th><th class=\"t\">delivered</th></tr></thead><tbody>\n");
     let mut newest: Vec<&QueueItem> = items.iter().collect();
     newest.sort_by(|a, b| {
         b.as_of
