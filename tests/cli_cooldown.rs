@@ -366,3 +366,28 @@ both!(
     nightly_runs_honour_the_cooldown,
     a_run_over_several_nights_then_nightly,
 );
+
+/// `vital fmt`: the clauses in one order (`cooldown` first) with single
+/// spaces, comments kept, and a second run changes nothing.
+#[test]
+fn vital_fmt_orders_the_clauses() {
+    let p = Project::new();
+    let messy = RULES.replace(
+        "trigger \"risk review\" cooldown 30 days owner owner",
+        "trigger \"risk review\"   owner  owner cooldown\n  30   days  # monthly at most",
+    );
+    assert_ne!(messy, RULES);
+    let file = p.dir.path().join("rules/rules.vital");
+    std::fs::write(&file, &messy).unwrap();
+    let o = vital_in(p.dir.path(), &["fmt", "--check", "rules"]);
+    assert_eq!(o.status.code(), Some(1), "{}", support::stdout(&o));
+    let o = vital_in(p.dir.path(), &["fmt", "rules"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let want = RULES.replace(
+        "cooldown 30 days owner owner\n",
+        "cooldown 30 days owner owner  # monthly at most\n",
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), want);
+    let o = vital_in(p.dir.path(), &["fmt", "--check", "rules"]);
+    assert_eq!(o.status.code(), Some(0), "{}", support::stdout(&o));
+}
