@@ -186,7 +186,7 @@ ul.reasons li{margin:0 0 2px}
 td.why{min-width:280px}
 [hidden]{display:none!important}
 @media (max-width:640px){body{padding:12px;font-size:14px}h1{font-size:20px}.card .v{font-size:20px}.cards{grid-template-columns:repeat(auto-fit,minmax(140px,1fr));gap:8px}td.why{min-width:220px}}
-@media print{@page{size:A4;margin:12mm}body{padding:0;max-width:none;font-size:11px}#find,noscript,input,details.numbers,details.acct:not([open]){display:none}.scroll{overflow:visible}table{font-size:9px}th,td{padding:2px 4px}td.why{min-width:0}th{position:static}thead{display:table-header-group}tr,li,.card,svg,.legend,pre{break-inside:avoid}h2,h3,.sub{break-after:avoid}.cards{grid-template-columns:repeat(3,1fr)}pre{white-space:pre-wrap;font-size:9px}a{color:inherit;text-decoration:none}}
+@media print{@page{size:A4;margin:12mm}#why:not(:has(details[open])){display:none}details.acct[open]{break-before:page}#statuses,#playbooks{break-inside:avoid}body{padding:0;max-width:none;font-size:11px}#find,noscript,input,details.numbers,details.acct:not([open]){display:none}.scroll{overflow:visible}table{font-size:9px}th,td{padding:2px 4px}td.why{min-width:0}th{position:static}thead{display:table-header-group}tr,li,.card,svg,.legend,pre{break-inside:avoid}h2,h3,.sub{break-after:avoid}.cards{grid-template-columns:repeat(3,1fr)}pre{white-space:pre-wrap;font-size:9px}a{color:inherit;text-decoration:none}}
 "#;
 
 const SCRIPT: &str = r#"
@@ -994,7 +994,7 @@ fn details(o: &mut String, f: &Frame, risky: &[&Account], col: &[&str], history:
     if risky.iter().all(|a| a.explain.is_none()) {
         return;
     }
-    o.push_str("<h2>Why they are at risk</h2>\n<p class=\"sub\">Each listed account: its health and scores night by night (with a history store) and its explanation, as <code>vital explain</code> writes it. Open one to read it.</p>\n");
+    o.push_str("<section id=\"why\">\n<h2>Why they are at risk</h2>\n<p class=\"sub\">Each listed account: its health and scores night by night (with a history store) and its explanation, as <code>vital explain</code> writes it. Open one to read it (open ones are printed).</p>\n");
     for (k, a) in risky.iter().enumerate() {
         let Some(text) = &a.explain else {
             continue;
@@ -1045,6 +1045,7 @@ fn details(o: &mut String, f: &Frame, risky: &[&Account], col: &[&str], history:
         }
         let _ = writeln!(o, "<pre>{}</pre></details>", esc(text));
     }
+    o.push_str("</section>\n");
 }
 
 /// An account's health (thick) and scores night by night, on 0–100, and
