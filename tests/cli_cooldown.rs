@@ -391,3 +391,28 @@ fn vital_fmt_orders_the_clauses() {
     let o = vital_in(p.dir.path(), &["fmt", "--check", "rules"]);
     assert_eq!(o.status.code(), Some(0), "{}", support::stdout(&o));
 }
+
+/// `vital summary` over several nights counts the starts `vital run` reports:
+/// on 11-10 "risk review" is triggered for both accounts and started for
+/// neither (acme's cooldown, globex's triggered the night before).
+#[test]
+fn vital_summary_counts_starts_after_the_cooldown() {
+    let p = Project::new();
+    let files: Vec<String> = NIGHTS[..3].iter().map(|(d, _)| file(d)).collect();
+    let mut args = vec!["summary", "--rules", "rules", "--format", "json"];
+    args.extend(files.iter().map(String::as_str));
+    let o = vital_in(p.dir.path(), &args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&support::stdout(&o)).unwrap();
+    let playbooks = &v["total"]["playbooks"];
+    assert_eq!(
+        playbooks["risk review"],
+        serde_json::json!({"triggered": 2, "started": 0}),
+        "{v}"
+    );
+    assert_eq!(
+        playbooks["rescue"],
+        serde_json::json!({"triggered": 2, "started": 1}),
+        "{v}"
+    );
+}

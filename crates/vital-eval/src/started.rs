@@ -111,3 +111,111 @@ impl Playbooks {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+    use vital_syntax::{SourceFile, SourceMap};
+
+    const RULES: &str = r#"signal seats: int
+signal csm: enum(dana, lee)
+score s weight 1 = seats * 10
+status {
+  ok  when health >= 50
+  bad otherwise
+}
+when s < 40 trigger "p" cooldown 2 weeks owner csm
+when s < 20 trigger "q"
+test "t" {
+  as_of 2026-11-15
+  given {
+    seats = 1
+    csm = lee
+  }
+  history {
+    on 2026-11-01 { seats = 1 }
+    on 2026-11-05 { seats = 9 }
+  }
+  expect triggered "p"
+}
+"#;
+
+    fn rules() -> RuleSet {
+        let mut m = SourceMap::new();
+        m.add(SourceFile::new("a.vital", RULES));
+        let c = vital_check::check(&m);
+        assert!(c.valid().is_some(), "{:#?}", c.diagnostics);
+        c.rules
+    }
+
+    /// The three snapshots (11-01, 11-05, 11-15) and the engine's outcomes.
+    fn outcomes(engine: &Engine<'_>) -> (Vec<Snapshot>, Vec<Outcome>) {
+        let snaps = crate::testing::snapshots(engine.rules, &engine.rules.tests[0]);
+        let o = engine.evaluate_group(&snaps, false);
+        (snaps, o)
+    }
+
+    fn date(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap_or_default()
+    }
+
+    #[test]
+    fn a_start_holds_back_until_the_cooldown_ends() {
+        let rules = rules();
+        let engine = Engine::new(&rules);
+        let pb = Playbooks::of(&engine);
+        assert_eq!(
+            pb.cooldown(0).map(|d| d.to_string()),
+            Some("2 weeks".into())
+        );
+        assert_eq!(pb.cooldown(1), None);
+        let (snaps, mut o) = outcomes(&engine);
+        // the engine: newly triggered on 11-15 (11-05 triggered nothing)
+        assert_eq!(o[2].started, [0, 1]);
+        pb.apply(&snaps, &mut o, |_| true, |_, _| None);
+        // 11-01 + 2 weeks = 11-15: free again on that day
+        assert_eq!(o[0].started, [0, 1]);
+        assert_eq!(o[2].started, [0, 1]);
+    }
+
+    #[test]
+    fn starts_recorded_elsewhere_count_and_uncounted_snapshots_do_not() {
+        let rules = rules();
+        let engine = Engine::new(&rules);
+        let pb = Playbooks::of(&engine);
+        let (snaps, o) = outcomes(&engine);
+        // only 11-15 counts (the others stand for stored history); the store
+        // has a start of "p" on 11-02: held back until 11-16
+        let asked = RefCell::new(Vec::new());
+        let mut held = o.clone();
+        pb.apply(
+            &snaps,
+            &mut held,
+            |i| i == 2,
+            |p, before| {
+                asked.borrow_mut().push((p, before));
+                Some(date("2026-11-02"))
+            },
+        );
+        assert_eq!(held[2].started, [1], "q has no cooldown");
+        assert_eq!(asked.into_inner(), [(0, date("2026-11-15"))]);
+        // the uncounted snapshots keep what the engine said
+        assert_eq!(held[0].started, o[0].started);
+        // nothing recorded elsewhere, and 11-01 does not count: started
+        let mut free = o.clone();
+        pb.apply(&snaps, &mut free, |i| i == 2, |_, _| None);
+        assert_eq!(free[2].started, [0, 1]);
+    }
+
+    #[test]
+    fn the_owner_is_the_signal_value_as_text() {
+        let rules = rules();
+        let engine = Engine::new(&rules);
+        let pb = Playbooks::of(&engine);
+        let (snaps, _) = outcomes(&engine);
+        assert_eq!(pb.owner(&rules, &snaps[2], 0).as_deref(), Some("lee"));
+        assert_eq!(pb.owner(&rules, &snaps[2], 1), None, "no owner clause");
+        assert_eq!(pb.owner(&rules, &snaps[0], 0), None, "csm missing");
+    }
+}
