@@ -468,3 +468,85 @@ pub fn step_reads(
         .map(|s| show_seen(engine, sources, file, s))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vital_syntax::SourceFile;
+
+    const RULES: &str = r#"signal usage: percent
+signal tickets: int
+score adoption weight 3 = band usage {
+  < 20% => 10
+  < 50% => 50
+  otherwise => 90
+}
+score support weight 1 = 100
+rule "tickets" when tickets > 2 subtract 20 from support
+rule "many" when tickets > 5 subtract 100 from support
+status {
+  ok  when health >= 50
+  bad otherwise
+}
+test "t" {
+  as_of 2026-11-15
+  given {
+    usage = 30%
+    tickets = 6
+  }
+  history {
+    on 2026-11-01 {
+      usage = 60%
+      tickets = 1
+    }
+  }
+  expect health == 37.5
+}
+"#;
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap_or_default()
+    }
+
+    /// Health 92.5 → 37.5: adoption's band arm 90 → 50 (weight 3 of 4),
+    /// two rules fired now on support (weight 1 of 4), which went below 0
+    /// and was clamped; the steps add up to the change.
+    #[test]
+    fn change_names_the_parts_that_differ() {
+        let mut m = SourceMap::new();
+        m.add(SourceFile::new("a.vital", RULES));
+        let c = vital_check::check(&m);
+        let Some(rules) = c.valid() else {
+            panic!("{:#?}", c.diagnostics)
+        };
+        let engine = Engine::new(rules);
+        let snaps = crate::testing::snapshots(rules, &rules.tests[0]);
+        let o = engine.evaluate_group(&snaps, true);
+        assert_eq!(o[0].scored.health, Some(d("92.5")));
+        assert_eq!(o[1].scored.health, Some(d("37.5")));
+        let steps = change(&engine, &o[0], &o[1]);
+        type Row = (usize, Part, Option<Decimal>, Option<Decimal>, Decimal);
+        let got: Vec<Row> = steps
+            .iter()
+            .map(|s| (s.score.index(), s.part, s.before, s.now, s.health))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (0, Part::Base, Some(d("90")), Some(d("50")), d("-30")),
+                (1, Part::Adjustment(1), None, Some(d("-100")), d("-25")),
+                (1, Part::Adjustment(0), None, Some(d("-20")), d("-5")),
+                (1, Part::Clamp, None, Some(d("20")), d("5")),
+            ]
+        );
+        let sum: Decimal = steps.iter().map(|s| s.health).sum();
+        assert_eq!(sum, d("-55"));
+        // what each read, on the night it applied
+        assert_eq!(step_reads(&engine, &m, &o[1], &steps[0]), ["usage = 30%"]);
+        assert_eq!(step_reads(&engine, &m, &o[0], &steps[0]), ["usage = 60%"]);
+        assert_eq!(step_reads(&engine, &m, &o[1], &steps[1]), ["tickets = 6"]);
+        assert!(step_reads(&engine, &m, &o[0], &steps[1]).is_empty());
+        // the same night: nothing differs
+        assert!(change(&engine, &o[1], &o[1]).is_empty());
+    }
+}
