@@ -176,6 +176,7 @@ fn digital_signals_headline() {
     assert_eq!(rows.matches("<tr><td>").count(), 50);
     assert!(
         rows.starts_with(" data-sortable><thead>")
+            && html.contains("<table class=\"stack\" id=\"at-risk\"")
             && rows.contains("<tr><td>contoso-pharma-0010</td>"),
         "{rows}"
     );
@@ -382,13 +383,13 @@ fn history_and_escaping_in(db: &str) {
     let drops = html.split("id=\"drops\"").nth(1).unwrap();
     assert!(
         drops.contains(
-            "<tr><td>initech-bank-0278</td><td><span class=\"down\">−36</span></td><td>29.1</td>"
+            "<tr><td>initech-bank-0278</td><td data-label=\"change\"><span class=\"down\">−36</span></td><td data-label=\"health\">29.1</td>"
         ),
         "{drops}"
     );
     let rises = html.split("id=\"rises\"").nth(1).unwrap();
     assert!(
-        rises.contains("<tr><td>monarch-travel-0273</td><td><span class=\"up\">+16.7</span></td>")
+        rises.contains("<tr><td>monarch-travel-0273</td><td data-label=\"change\"><span class=\"up\">+16.7</span></td>")
     );
     // status over time: one stacked bar per night, its numbers as a table
     assert!(html.contains("id=\"over-time\""));
@@ -935,7 +936,10 @@ fn movers_with_their_rules_from_input_nights() {
             // more (bases come rounded to one decimal in the JSON: numbers
             // agree within its rounding)
             let want = expected_causes(&before, &now, &WEIGHTS);
-            let why = row.split("<td class=\"t why\">").nth(1).unwrap();
+            let why = row
+                .split("<td class=\"t why\" data-label=\"why\">")
+                .nth(1)
+                .unwrap();
             let items: Vec<String> = why
                 .split("<li>")
                 .skip(1)

@@ -185,7 +185,8 @@ footer{margin-top:32px;color:var(--muted);font-size:12px}
 ul.reasons li{margin:0 0 2px}
 td.why{min-width:280px}
 [hidden]{display:none!important}
-@media (max-width:640px){body{padding:12px;font-size:14px}h1{font-size:20px}.card .v{font-size:20px}.cards{grid-template-columns:repeat(auto-fit,minmax(140px,1fr));gap:8px}td.why{min-width:220px}}
+@media (max-width:640px){body{padding:12px;font-size:14px}h1{font-size:20px}.card .v{font-size:20px}.cards{grid-template-columns:repeat(auto-fit,minmax(140px,1fr));gap:8px}
+table.stack thead{display:none}table.stack,table.stack tbody,table.stack tr,table.stack td{display:block;width:auto}table.stack tr{border-bottom:1px solid var(--line);padding:6px 0}table.stack td{border:0;padding:1px 0;text-align:left;display:inline-block;margin-right:14px}table.stack td:first-child{font-weight:600;display:block}table.stack td:has(ul){display:block;margin-right:0}table.stack td[data-label]::before{content:attr(data-label) ": ";color:var(--muted)}table.stack td:empty{display:none}td.why{min-width:0}.reasons{padding-left:16px}}
 @media print{@page{size:A4;margin:12mm}#why:not(:has(details[open])){display:none}details.acct[open]{break-before:page}#statuses,#playbooks{break-inside:avoid}body{padding:0;max-width:none;font-size:11px}#find,noscript,input,details.numbers,details.acct:not([open]){display:none}.scroll{overflow:visible}table{font-size:9px}th,td{padding:2px 4px}td.why{min-width:0}th{position:static}thead{display:table-header-group}tr,li,.card,svg,.legend,pre{break-inside:avoid}h2,h3,.sub{break-after:avoid}.cards{grid-template-columns:repeat(3,1fr)}pre{white-space:pre-wrap;font-size:9px}a{color:inherit;text-decoration:none}}
 "#;
 
@@ -916,7 +917,7 @@ fn at_risk(
     if risky.is_empty() {
         return;
     }
-    o.push_str("<input type=\"search\" placeholder=\"filter the accounts at risk\" data-filter=\"at-risk\" aria-label=\"filter the accounts at risk\" hidden>\n<div class=\"scroll\"><table id=\"at-risk\" data-sortable><thead><tr><th>account</th><th class=\"t\">status</th><th>health</th>");
+    o.push_str("<input type=\"search\" placeholder=\"filter the accounts at risk\" data-filter=\"at-risk\" aria-label=\"filter the accounts at risk\" hidden>\n<div class=\"scroll\"><table class=\"stack\" id=\"at-risk\" data-sortable><thead><tr><th>account</th><th class=\"t\">status</th><th>health</th>");
     if let Some(v) = &f.value {
         let _ = write!(o, "<th>{}</th>", esc(v));
     }
@@ -930,28 +931,30 @@ fn at_risk(
         let st = a.status.unwrap_or(0);
         let _ = write!(
             o,
-            "<tr><td>{}</td><td class=\"t st\"><i class=\"sw\" style=\"background:{}\"></i>{}</td><td>{}</td>",
+            "<tr><td>{}</td><td class=\"t st\" data-label=\"status\"><i class=\"sw\" style=\"background:{}\"></i>{}</td><td data-label=\"health\">{}</td>",
             esc(&a.account),
             col.get(st).copied().unwrap_or(NO_STATUS),
             esc(f.statuses.get(st).map_or("", |s| s.as_str())),
             health_text(a.health)
         );
-        if f.value.is_some() {
+        if let Some(name) = &f.value {
             let _ = write!(
                 o,
-                "<td data-v=\"{}\">{}</td>",
+                "<td data-v=\"{}\" data-label=\"{}\">{}</td>",
                 a.value.unwrap_or_default(),
+                esc(name),
                 a.value.map(money).unwrap_or_else(|| "–".into())
             );
         }
-        for v in &a.group {
+        for (v, name) in a.group.iter().zip(&f.by) {
             let _ = write!(
                 o,
-                "<td class=\"t\">{}</td>",
+                "<td class=\"t\" data-label=\"{}\">{}</td>",
+                esc(name),
                 esc(v.as_deref().unwrap_or("(none)"))
             );
         }
-        o.push_str("<td class=\"t\">");
+        o.push_str("<td class=\"t\" data-label=\"top reasons\">");
         if a.reasons.is_empty() {
             o.push('–');
         } else {
@@ -975,7 +978,7 @@ fn at_risk(
             .collect();
         let _ = writeln!(
             o,
-            "</td><td class=\"t\">{}</td><td class=\"t\">{}</td></tr>",
+            "</td><td class=\"t\" data-label=\"playbooks\">{}</td><td class=\"t\" data-label=\"explain\">{}</td></tr>",
             names.join(", "),
             if a.explain.is_some() {
                 format!("<a href=\"#a-{k}\">why</a>")
@@ -1276,7 +1279,7 @@ fn movers(o: &mut String, s: &Summary, accounts: &[Account], col: &[&str]) {
         }
         let _ = write!(
             o,
-            "<h3>{title}</h3><div class=\"scroll\"><table id=\"{id}\" class=\"movers\" data-sortable><thead><tr><th>account</th><th>change</th><th>health</th><th class=\"t\">status</th><th>before</th><th class=\"t\">status before</th>"
+            "<h3>{title}</h3><div class=\"scroll\"><table id=\"{id}\" class=\"movers stack\" data-sortable><thead><tr><th>account</th><th>change</th><th>health</th><th class=\"t\">status</th><th>before</th><th class=\"t\">status before</th>"
         );
         if one_date.is_none() {
             o.push_str("<th class=\"t\">since</th>");
@@ -1289,7 +1292,7 @@ fn movers(o: &mut String, s: &Summary, accounts: &[Account], col: &[&str]) {
             let a = m.account;
             let _ = write!(
                 o,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"t st\">{}</td><td>{}</td><td class=\"t st\">{}</td>",
+                "<tr><td>{}</td><td data-label=\"change\">{}</td><td data-label=\"health\">{}</td><td class=\"t st\" data-label=\"status\">{}</td><td data-label=\"before\">{}</td><td class=\"t st\" data-label=\"status before\">{}</td>",
                 esc(&a.account),
                 delta(m.change, "", true),
                 health_text(a.health),
@@ -1300,19 +1303,20 @@ fn movers(o: &mut String, s: &Summary, accounts: &[Account], col: &[&str]) {
             if one_date.is_none() {
                 let _ = write!(
                     o,
-                    "<td class=\"t st\">{}</td>",
+                    "<td class=\"t st\" data-label=\"since\">{}</td>",
                     m.previous.as_of.format("%Y-%m-%d")
                 );
             }
-            if f.value.is_some() {
+            if let Some(name) = &f.value {
                 let _ = write!(
                     o,
-                    "<td data-v=\"{}\">{}</td>",
+                    "<td data-v=\"{}\" data-label=\"{}\">{}</td>",
                     a.value.unwrap_or_default(),
+                    esc(name),
                     a.value.map(money).unwrap_or_else(|| "–".into())
                 );
             }
-            o.push_str("<td class=\"t why\">");
+            o.push_str("<td class=\"t why\" data-label=\"why\">");
             causes(o, m.previous);
             o.push_str("</td></tr>\n");
         }
@@ -1504,12 +1508,17 @@ fn coverage(o: &mut String, s: &Summary, accounts: &[Account]) {
 fn find(o: &mut String, f: &Frame, accounts: usize) {
     let _ = write!(
         o,
-        "<section id=\"find\" hidden>\n<h2>Find an account</h2>\n<p class=\"sub\">Any of the {} accounts, by its id{}; at most {FIND_ROWS} shown, the least healthy first.</p>\n<input type=\"search\" id=\"find-q\" placeholder=\"account id or group value\" aria-label=\"find an account\" autocomplete=\"off\">\n<p class=\"sub\" id=\"find-count\" aria-live=\"polite\"></p>\n<div class=\"scroll\" id=\"find-out\" hidden><table id=\"find-results\"><thead><tr><th>account</th><th class=\"t\">status</th><th>health</th>",
+        "<section id=\"find\" hidden>\n<h2>Find an account</h2>\n<p class=\"sub\">Any of the {} accounts, by its id{}; at most {FIND_ROWS} shown, the least healthy first.</p>\n<input type=\"search\" id=\"find-q\" placeholder=\"{}\" aria-label=\"find an account\" autocomplete=\"off\">\n<p class=\"sub\" id=\"find-count\" aria-live=\"polite\"></p>\n<div class=\"scroll\" id=\"find-out\" hidden><table id=\"find-results\"><thead><tr><th>account</th><th class=\"t\">status</th><th>health</th>",
         thousands(accounts),
         if f.by.is_empty() {
             String::new()
         } else {
             format!(" or a group value ({})", esc(&f.by.join(", ")))
+        },
+        if f.by.is_empty() {
+            "account id"
+        } else {
+            "account id or group value"
         }
     );
     if let Some(v) = &f.value {
