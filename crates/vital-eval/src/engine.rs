@@ -241,49 +241,8 @@ impl<'r> Engine<'r> {
             }
         }
         // phase 2: status and triggers, which may look back at scores/health
-        let decided: Vec<Decided> = group
-            .iter()
-            .enumerate()
-            .map(|(i, snap)| {
-                let cx = Cx {
-                    hist: &hist,
-                    idx: i,
-                    scored: Some(&scored),
-                    status: None,
-                };
-                let computed = self.status(&cx);
-                let over = snap.override_in_force();
-                let status = over.map(|o| o.status).or(computed);
-                let cx = Cx { status, ..cx };
-                let mut triggered: Vec<u32> = Vec::new();
-                let mut fired = Vec::new();
-                for (t, rule) in self.rules.triggers.iter().enumerate() {
-                    if cx.eval(&rule.cond) == Value::Bool(true) {
-                        let p = self.trigger_playbook[t];
-                        if !triggered.contains(&p) {
-                            triggered.push(p);
-                        }
-                        if explain {
-                            let mut seen = Vec::new();
-                            if self.traces {
-                                trace(&cx, &rule.cond, &mut seen);
-                            }
-                            fired.push(RuleTrace {
-                                rule: t,
-                                amount: None,
-                                seen,
-                            });
-                        }
-                    }
-                }
-                Decided {
-                    computed_status: computed,
-                    status,
-                    override_in_force: over.is_some(),
-                    triggered,
-                    fired,
-                }
-            })
+        let decided: Vec<Decided> = (0..group.len())
+            .map(|i| self.decide(&hist, &scored, i, explain))
             .collect();
         // started: against the latest earlier snapshot of the group
         let mut started: Vec<Vec<u32>> = vec![Vec::new(); group.len()];
@@ -307,23 +266,64 @@ impl<'r> Engine<'r> {
             .into_iter()
             .zip(decided)
             .zip(started)
-            .map(|((scored, d), started)| {
-                let explain = explains.next().flatten().map(|mut e| {
-                    e.triggers = d.fired.iter().map(|f| f.rule).collect();
-                    e.fired = d.fired;
-                    e
-                });
-                Outcome {
-                    scored,
-                    computed_status: d.computed_status,
-                    status: d.status,
-                    override_in_force: d.override_in_force,
-                    triggered: d.triggered,
-                    started,
-                    explain,
-                }
-            })
+            .map(|((scored, d), started)| outcome(scored, d, started, explains.next().flatten()))
             .collect()
+    }
+
+    /// [`Engine::evaluate_group`] of an account with one snapshot.
+    pub fn evaluate_one(&self, snapshot: &Snapshot, explain: bool) -> Outcome {
+        let hist = History {
+            group: std::slice::from_ref(snapshot),
+            by_date: &[0],
+        };
+        let (scored, ex) = self.score(&hist, 0, explain);
+        let d = self.decide(&hist, std::slice::from_ref(&scored), 0, explain);
+        // no earlier snapshot: every playbook triggered is started
+        let started = d.triggered.clone();
+        outcome(scored, d, started, ex)
+    }
+
+    /// Phase 2 for snapshot `i`: status and triggers, which may look back
+    /// at the scores and health of the group.
+    fn decide(&self, hist: &History<'_>, scored: &[Scored], i: usize, explain: bool) -> Decided {
+        let cx = Cx {
+            hist,
+            idx: i,
+            scored: Some(scored),
+            status: None,
+        };
+        let computed = self.status(&cx);
+        let over = hist.group[i].override_in_force();
+        let status = over.map(|o| o.status).or(computed);
+        let cx = Cx { status, ..cx };
+        let mut triggered: Vec<u32> = Vec::new();
+        let mut fired = Vec::new();
+        for (t, rule) in self.rules.triggers.iter().enumerate() {
+            if cx.eval(&rule.cond) == Value::Bool(true) {
+                let p = self.trigger_playbook[t];
+                if !triggered.contains(&p) {
+                    triggered.push(p);
+                }
+                if explain {
+                    let mut seen = Vec::new();
+                    if self.traces {
+                        trace(&cx, &rule.cond, &mut seen);
+                    }
+                    fired.push(RuleTrace {
+                        rule: t,
+                        amount: None,
+                        seen,
+                    });
+                }
+            }
+        }
+        Decided {
+            computed_status: computed,
+            status,
+            override_in_force: over.is_some(),
+            triggered,
+            fired,
+        }
     }
 
     fn score(&self, hist: &History<'_>, idx: usize, explain: bool) -> (Scored, Option<Explain>) {
@@ -462,6 +462,24 @@ impl<'r> Engine<'r> {
     }
 }
 
+/// One snapshot's outcome from its phases.
+fn outcome(scored: Scored, d: Decided, started: Vec<u32>, explain: Option<Explain>) -> Outcome {
+    let explain = explain.map(|mut e| {
+        e.triggers = d.fired.iter().map(|f| f.rule).collect();
+        e.fired = d.fired;
+        e
+    });
+    Outcome {
+        scored,
+        computed_status: d.computed_status,
+        status: d.status,
+        override_in_force: d.override_in_force,
+        triggered: d.triggered,
+        started,
+        explain,
+    }
+}
+
 struct History<'a> {
     group: &'a [Snapshot],
     /// Indices of `group` by ascending `as_of`.
@@ -524,10 +542,7 @@ impl Env for Cx<'_> {
     }
 
     fn occurrences(&self, e: EventId) -> &[Occurrence] {
-        self.snap()
-            .events
-            .get(e.index())
-            .map_or(&[], |v| v.as_slice())
+        self.snap().events.of(e.index())
     }
 
     fn previous(&self, t: Target, d: Duration) -> Value {

@@ -19,4 +19,4 @@ pub mod testing;
 pub use engine::{Engine, Outcome, Scored};
 pub use mapping::{Mapping, SignalMapping};
 pub use reader::{Ignored, Rejection, Schema};
-pub use snapshot::{Occurrence, Origin, Override, Snapshot};
+pub use snapshot::{Events, Fields, Occurrence, Origin, Override, Snapshot};

@@ -632,7 +632,7 @@ impl<'r> Schema<'r> {
             account,
             as_of,
             signals: std::mem::take(&mut st.signals).into_boxed_slice(),
-            events: events.into_boxed_slice(),
+            events: crate::snapshot::Events::from_lists(events),
             override_,
             origin,
         })
@@ -745,8 +745,9 @@ impl<'r> Schema<'r> {
             }
         }
         events[e.index()].push(Occurrence {
+            event: u32::try_from(e.index()).unwrap_or(u32::MAX),
             date,
-            fields: fields.into_boxed_slice(),
+            fields: fields.into(),
         });
         Ok(())
     }
@@ -899,7 +900,7 @@ impl<'r> Schema<'r> {
             account: Arc::from(account),
             as_of,
             signals: signals.into_boxed_slice(),
-            events: vec![Vec::new(); self.rules.events.len()].into_boxed_slice(),
+            events: crate::snapshot::Events::none(self.rules.events.len()),
             override_: None,
             origin,
         })

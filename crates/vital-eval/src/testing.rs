@@ -58,8 +58,9 @@ pub fn snapshots(rules: &RuleSet, test: &Test) -> Vec<Snapshot> {
             }
             if let Some(list) = events.get_mut(ev.event.index()) {
                 list.push(Occurrence {
+                    event: u32::try_from(ev.event.index()).unwrap_or(u32::MAX),
                     date: ev.date,
-                    fields: fields.into_boxed_slice(),
+                    fields: fields.into(),
                 });
             }
         }
@@ -67,7 +68,7 @@ pub fn snapshots(rules: &RuleSet, test: &Test) -> Vec<Snapshot> {
             account: Arc::from(test.name.as_str()),
             as_of,
             signals: signals.into_boxed_slice(),
-            events: events.into_boxed_slice(),
+            events: crate::snapshot::Events::from_lists(events),
             override_: None,
             origin: Origin {
                 file: Arc::from("test"),

@@ -65,6 +65,15 @@ pub(crate) enum Pick {
     AsOf(NaiveDate),
 }
 
+/// Whether an account's only snapshot is reported.
+fn reported(s: &Snapshot, pick: Pick) -> bool {
+    !vital_store::codec::is_stored(s)
+        && match pick {
+            Pick::All | Pick::Latest => true,
+            Pick::AsOf(d) => s.as_of <= d,
+        }
+}
+
 /// Indices of the snapshots of a group that are reported.
 pub(crate) fn chosen(group: &[Snapshot], pick: Pick) -> Vec<usize> {
     let latest = |cut: Option<NaiveDate>| {
@@ -467,40 +476,33 @@ impl Render<'_> {
         let mut b = Block {
             records: batch.records,
             rejections: batch.rejections,
-            text: String::new(),
+            text: String::with_capacity(batch.groups.len() * 320),
             rows: Vec::new(),
             tally: Tally::new(self.engine),
         };
+        let table = self.format == OutFormat::Table;
         for group in batch.groups {
-            self.render(group, &mut |text, snapshot, outcome| {
+            self.render(group, &mut b.text, &mut |snapshot, outcome, _| {
                 b.tally.add(&outcome);
-                if self.format == OutFormat::Table {
+                if table {
                     b.rows.push((snapshot, outcome));
-                } else {
-                    b.text.push_str(text);
                 }
             });
         }
         b
     }
 
-    /// Evaluate one account's history and render its reported snapshots,
-    /// handing each (its text, the snapshot, its outcome) to `each`. Pure:
-    /// called in parallel.
-    fn render(&self, group: Vec<Snapshot>, each: &mut dyn FnMut(&str, Snapshot, Outcome)) {
-        let chosen = chosen(&group, self.pick);
-        if chosen.is_empty() {
-            return;
-        }
-        let mut outcomes = self.engine.evaluate_group(&group, self.explain);
-        if let Some(h) = self.history {
-            h.settle(&group, &mut outcomes);
-        } else {
-            history::cooldowns(self.engine, &group, &mut outcomes);
-        }
-        let mut text = String::new();
+    /// Evaluate one account's history and render its reported snapshots at
+    /// the end of `text`, handing each (the snapshot, its outcome, where its
+    /// text is) to `each`. Pure: called in parallel.
+    fn render(
+        &self,
+        group: Vec<Snapshot>,
+        text: &mut String,
+        each: &mut dyn FnMut(Snapshot, Outcome, std::ops::Range<usize>),
+    ) {
         let mut put = |text: &mut String, snapshot: Snapshot, outcome: Outcome| {
-            text.clear();
+            let start = text.len();
             match self.format {
                 OutFormat::Table => {}
                 OutFormat::Jsonl => {
@@ -518,20 +520,44 @@ impl Render<'_> {
                     text.push('\n');
                 }
             }
-            each(text, snapshot, outcome);
+            let end = text.len();
+            each(snapshot, outcome, start..end);
         };
-        if group.len() == 1 && chosen == [0] {
-            // one snapshot, reported: no bookkeeping
-            if let (Some(s), Some(o)) = (group.into_iter().next(), outcomes.pop()) {
-                put(&mut text, s, o);
+        if let [one] = group.as_slice() {
+            // one snapshot: no history, nothing to choose among
+            if self.history.is_some() || !reported(one, self.pick) {
+                return self.render_history(group, text, &mut put);
+            }
+            let outcome = self.engine.evaluate_one(one, self.explain);
+            if let Some(s) = group.into_iter().next() {
+                put(text, s, outcome);
             }
             return;
+        }
+        self.render_history(group, text, &mut put);
+    }
+
+    fn render_history(
+        &self,
+        group: Vec<Snapshot>,
+        text: &mut String,
+        put: &mut dyn FnMut(&mut String, Snapshot, Outcome),
+    ) {
+        let chosen = chosen(&group, self.pick);
+        if chosen.is_empty() {
+            return;
+        }
+        let mut outcomes = self.engine.evaluate_group(&group, self.explain);
+        if let Some(h) = self.history {
+            h.settle(&group, &mut outcomes);
+        } else {
+            history::cooldowns(self.engine, &group, &mut outcomes);
         }
         let mut outcomes: Vec<Option<Outcome>> = outcomes.into_iter().map(Some).collect();
         let mut group: Vec<Option<Snapshot>> = group.into_iter().map(Some).collect();
         for i in chosen {
             if let (Some(s), Some(o)) = (group[i].take(), outcomes[i].take()) {
-                put(&mut text, s, o);
+                put(text, s, o);
             }
         }
     }
@@ -550,15 +576,18 @@ impl Output<'_> {
         let mut rows: Vec<Row> = groups
             .into_par_iter()
             .flat_map_iter(|g| {
-                let mut rows = Vec::new();
-                this.render(g, &mut |text, snapshot, outcome| {
-                    rows.push(Row {
+                let mut kept = Vec::new();
+                let mut text = String::new();
+                this.render(g, &mut text, &mut |snapshot, outcome, at| {
+                    kept.push((snapshot, outcome, at))
+                });
+                kept.into_iter()
+                    .map(|(snapshot, outcome, at)| Row {
                         snapshot,
                         outcome,
-                        text: text.to_string(),
+                        text: text[at].to_string(),
                     })
-                });
-                rows
+                    .collect::<Vec<_>>()
             })
             .collect();
         if !in_order {

@@ -12,7 +12,7 @@
 //! generated and mutated records.
 
 use super::{parse_date, Ignored, Schema};
-use crate::snapshot::{Occurrence, Origin, Snapshot};
+use crate::snapshot::{Events, Occurrence, Origin, Snapshot};
 use rust_decimal::Decimal;
 use std::sync::Arc;
 use vital_check::ir::Type;
@@ -307,7 +307,7 @@ impl Schema<'_> {
     fn fast_event(
         &self,
         p: &mut P<'_>,
-        events: &mut [Vec<Occurrence>],
+        events: &mut Vec<Occurrence>,
         seen: &mut Ignored,
     ) -> Option<()> {
         // first the members' places, then the values by the event's type
@@ -335,7 +335,8 @@ impl Schema<'_> {
         };
         let date = parse_date(at?)?;
         let decl = &self.rules.events[e.index()];
-        let mut fields = vec![Value::Missing; decl.fields.len()];
+        let mut fields: crate::snapshot::Fields =
+            smallvec::smallvec![Value::Missing; decl.fields.len()];
         let names = &self.fields[e.index()];
         for &(key, at) in &members[..n] {
             match names.get(key) {
@@ -361,9 +362,13 @@ impl Schema<'_> {
         {
             return None;
         }
-        events[e.index()].push(Occurrence {
+        if events.capacity() == 0 {
+            events.reserve_exact(8);
+        }
+        events.push(Occurrence {
+            event: u32::try_from(e.index()).ok()?,
             date,
-            fields: fields.into_boxed_slice(),
+            fields,
         });
         Some(())
     }
@@ -384,7 +389,7 @@ impl Schema<'_> {
         let mut account: Option<&str> = None;
         let mut as_of = None;
         let mut signals = vec![Value::Missing; rules.signals.len()];
-        let mut events: Vec<Vec<Occurrence>> = vec![Vec::new(); rules.events.len()];
+        let mut events: Vec<Occurrence> = Vec::new();
         let mut seen = Ignored::default();
         let mut unknown: Vec<&str> = Vec::new();
         p.object(|key, p| {
@@ -464,14 +469,12 @@ impl Schema<'_> {
         if !seen.is_empty() {
             ignored.merge(seen);
         }
-        for list in &mut events {
-            list.retain(|o| o.date <= as_of);
-        }
+        events.retain(|o| o.date <= as_of);
         Some(Snapshot {
             account: Arc::from(account),
             as_of,
             signals: signals.into_boxed_slice(),
-            events: events.into_boxed_slice(),
+            events: Events::from_list(rules.events.len(), events),
             override_: None,
             origin: origin.clone(),
         })
