@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # `vital run` side by side with DuckDB running the same scoring as one SQL
-# query (bench/duckdb/score.sql) over the same JSON Lines file, after checking
-# that both give the same results. Then evaluation alone, allocations per
-# record and peak memory at 1M accounts. A benchmark: it measures and prints;
+# query (bench/duckdb/score.sql) over the same JSON Lines file, and with the
+# floor program (bench/floor: the same rules hand-written in Rust), after
+# checking that all give the same results (the floor's byte for byte). Then
+# evaluation alone, allocations per record and peak memory at 1M accounts. A benchmark: it measures and prints;
 # it fails only when the two disagree, or a step cannot run.
 #
 #   bash bench/compare.sh                 # 200k accounts, 5 timed runs each
 #   RUNS=10 bash bench/compare.sh
 #   SKIP_1M=1 SKIP_ALLOCS=1 SKIP_EVAL=1 bash bench/compare.sh
+#   SKIP_FLOOR=1 bash bench/compare.sh      # without the floor program
 #   SKIP_BUILD=1 VITAL=path/to/vital bash bench/compare.sh   # a binary built before
 #   PROFILE=dist bash bench/compare.sh       # another cargo profile (default release)
 #
@@ -57,6 +59,13 @@ if [ -z "${SKIP_BUILD:-}" ]; then
   echo "== cargo build --profile $PROFILE -p vital-cli"
   cargo build --profile "$PROFILE" -q -p vital-cli
 fi
+# the floor program: its own cargo project (not in the workspace), own target dir
+FLOOR=${FLOOR:-target/floor/release/vital-floor}
+if [ -z "${SKIP_FLOOR:-}" ]; then
+  echo "== cargo build --release bench/floor"
+  CARGO_TARGET_DIR=target/floor cargo build --release -q --manifest-path bench/floor/Cargo.toml ||
+    fail "building bench/floor"
+fi
 "$VITAL" test bench/rules > "$OUT/test.txt" || { cat "$OUT/test.txt"; fail "vital test bench/rules"; }
 
 # ---------------------------------------------------------------- data
@@ -84,6 +93,7 @@ cli_sql "$DATA" "$OUT/duckdb-cli.sql"
 VITAL_CMD="$VITAL run --format jsonl --rules bench/rules $DATA > $OUT/vital.jsonl"
 DUCK_CMD="$PY bench/duckdb/run.py $DATA > $OUT/duckdb.jsonl"
 CLI_CMD="$VENV/bin/duckdb -f $OUT/duckdb-cli.sql > $OUT/duckdb-cli.jsonl"
+FLOOR_CMD="$FLOOR $DATA > $OUT/floor.jsonl"
 
 say "# vital run vs DuckDB, $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- crates Cargo.toml Cargo.lock || echo ' + uncommitted changes')"
 say ""
@@ -102,13 +112,22 @@ for d in duckdb duckdb-cli; do
     fail "vital and DuckDB ($d) DISAGREE on $DATA (see above); the timings would mean nothing"
 done
 say "results: $(wc -l < "$OUT/vital.jsonl") lines from each, equal (bench/duckdb/check.py)"
+if [ -z "${SKIP_FLOOR:-}" ]; then
+  echo "== checking that the floor program's output is vital's, byte for byte"
+  bash -c "$FLOOR_CMD" || fail "the floor program exited $? (input it does not handle? see above)"
+  cmp "$OUT/vital.jsonl" "$OUT/floor.jsonl" ||
+    fail "the floor program's output ($OUT/floor.jsonl) differs from vital's ($OUT/vital.jsonl); the timings would mean nothing"
+  say "floor program ($FLOOR): the same $(wc -l < "$OUT/floor.jsonl") lines, byte-identical to vital's (cmp)"
+fi
 say ""
 
 # ---------------------------------------------------------------- wall time
 echo "== hyperfine, $RUNS runs each"
+floor_hf=()
+[ -z "${SKIP_FLOOR:-}" ] && floor_hf=(-n floor "$FLOOR_CMD")
 hyperfine --warmup 1 --runs "$RUNS" --style basic \
   --export-json "$OUT/hyperfine.json" \
-  -n vital "$VITAL_CMD" -n duckdb-cli "$CLI_CMD" -n duckdb "$DUCK_CMD" | tee "$OUT/hyperfine.txt"
+  -n vital "$VITAL_CMD" -n duckdb-cli "$CLI_CMD" -n duckdb "$DUCK_CMD" "${floor_hf[@]}" | tee "$OUT/hyperfine.txt"
 
 # ---------------------------------------------------------------- CPU and memory
 measure() {  # NAME COMMAND: median wall, CPU (user + sys) and peak RSS of $RUNS runs
@@ -122,13 +141,19 @@ echo "== GNU time, $RUNS runs each"
 measure vital "$VITAL_CMD"
 measure duckdb-cli "$CLI_CMD"
 measure duckdb "$DUCK_CMD"
+rm -f "$OUT/time-floor.txt"
+[ -z "${SKIP_FLOOR:-}" ] && measure floor "$FLOOR_CMD"
 
 "$PY" - "$OUT" "$N" "$mb" <<'PYEOF' | tee -a "$report"
 import json, statistics, sys
 out, n, mb = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
 hf = {r["command"]: r for r in json.load(open(f"{out}/hyperfine.json"))["results"]}
 rows = {}
-for name in ("vital", "duckdb-cli", "duckdb"):
+import os
+names = ["vital", "duckdb-cli", "duckdb"]
+if os.path.exists(f"{out}/time-floor.txt") and "floor" in hf:
+    names.append("floor")
+for name in names:
     t = [list(map(float, l.split())) for l in open(f"{out}/time-{name}.txt") if l.strip()]
     rows[name] = dict(
         wall=hf[name]["median"], lo=hf[name]["min"], hi=hf[name]["max"],
@@ -136,7 +161,8 @@ for name in ("vital", "duckdb-cli", "duckdb"):
         rss=statistics.median(k for *_, k in t) / 1024)
 label = {"vital": "`vital run --format jsonl --rules bench/rules FILE > out`",
          "duckdb-cli": "DuckDB shell: `duckdb -f score.sql > out` (score.sql in a COPY)",
-         "duckdb": "DuckDB Python: `python bench/duckdb/run.py FILE > out`"}
+         "duckdb": "DuckDB Python: `python bench/duckdb/run.py FILE > out`",
+         "floor": "floor program (bench/floor): `vital-floor FILE > out`"}
 print("| what | wall, median (min–max) | MB/s | CPU (user+sys), median | peak RSS, median |")
 print("|---|---|---|---|---|")
 for k, r in rows.items():
@@ -148,6 +174,12 @@ for k, what in (("duckdb-cli", "DuckDB shell"), ("duckdb", "DuckDB Python")):
     d = rows[k]
     print(f"**ratio vital / {what}: wall {v['wall'] / d['wall']:.2f}, CPU {v['cpu'] / d['cpu']:.2f}, "
           f"peak memory {v['rss'] / d['rss']:.2f}** (target: wall <= 0.33)  ")
+if "floor" in rows:
+    f, d = rows["floor"], rows["duckdb-cli"]
+    print(f"ratio floor / DuckDB shell: wall {f['wall'] / d['wall']:.2f}, CPU {f['cpu'] / d['cpu']:.2f}, "
+          f"peak memory {f['rss'] / d['rss']:.2f}  ")
+    print(f"ratio vital / floor: wall {v['wall'] / f['wall']:.2f}, CPU {v['cpu'] / f['cpu']:.2f}, "
+          f"peak memory {v['rss'] / f['rss']:.2f} (how far vital is from the floor)  ")
 print()
 PYEOF
 
@@ -186,6 +218,10 @@ if [ -z "${SKIP_1M:-}" ]; then
   cli_sql "$D1" "$OUT/duckdb-cli-1m.sql"
   r=$(mem "$VENV/bin/duckdb -f $OUT/duckdb-cli-1m.sql > /dev/null")
   say "- DuckDB shell: ${r% *} s, peak RSS $(( ${r#* } / 1024 )) MB"
+  if [ -z "${SKIP_FLOOR:-}" ]; then
+    r=$(mem "$FLOOR $D1 > /dev/null")
+    say "- floor program: ${r% *} s, peak RSS $(( ${r#* } / 1024 )) MB"
+  fi
   say ""
 fi
 
