@@ -101,18 +101,21 @@ impl<'a> P<'a> {
         self.eat(b'"')?;
         let start = self.i;
         let mut esc = false;
+        // the strings here are short: a plain loop beats a vectorised search
+        let b = self.b;
+        let mut j = start;
         loop {
-            match memchr::memchr2(b'"', b'\\', &self.b[self.i..]) {
+            match b.get(j) {
                 None => return Err("unterminated string".into()),
-                Some(k) => {
-                    let j = self.i + k;
-                    if self.b[j] == b'"' {
-                        self.i = j + 1;
-                        return Ok((&self.b[start..j], esc));
-                    }
-                    esc = true;
-                    self.i = j + 2;
+                Some(b'"') => {
+                    self.i = j + 1;
+                    return Ok((&b[start..j], esc));
                 }
+                Some(b'\\') => {
+                    esc = true;
+                    j += 2;
+                }
+                Some(_) => j += 1,
             }
         }
     }
@@ -278,7 +281,40 @@ impl<'a> P<'a> {
         Ok(v / S)
     }
 
+    /// Which of `table` (each a JSON string literal with its quotes, none
+    /// with escapes) the next string is; `table.len()` when none. The
+    /// literals are tried first, without scanning the string.
+    #[inline(always)]
+    fn one_of<const N: usize>(&mut self, table: &[&[u8]; N]) -> R<usize> {
+        self.ws();
+        let rest = &self.b[self.i..];
+        for (k, lit) in table.iter().enumerate() {
+            if rest.get(1) == lit.get(1) && rest.starts_with(lit) {
+                self.i += lit.len();
+                return Ok(k);
+            }
+        }
+        self.one_of_slow(table)
+    }
+
+    #[inline(never)]
+    fn one_of_slow(&mut self, table: &[&[u8]]) -> R<usize> {
+        let s = self.string()?;
+        Ok(table
+            .iter()
+            .position(|l| l[1..l.len() - 1] == *s)
+            .unwrap_or(table.len()))
+    }
+
+    #[inline]
     fn date(&mut self) -> R<i32> {
+        self.ws();
+        let b = self.b;
+        let i = self.i;
+        if b.get(i) == Some(&b'"') && b.get(i + 11) == Some(&b'"') && !b[i + 1..i + 11].contains(&b'\\') {
+            self.i = i + 12;
+            return date(&b[i + 1..i + 11]);
+        }
         let (s, esc) = self.raw_string()?;
         if esc {
             return Err("escaped date".into());
@@ -423,39 +459,47 @@ fn parse_record<'a>(line: &'a [u8], evs: &mut Vec<Ev>) -> R<Snap<'a>> {
         p.i += 1;
     } else {
         loop {
-            let key = p.string()?;
+            let key = p.one_of(&[b"\"account\"", b"\"as_of\"", b"\"signals\"", b"\"events\"", b"\"override\""])?;
             p.eat(b':')?;
-            match &*key {
-                b"account" => account = Some(p.string()?),
-                b"as_of" => {
+            match key {
+                0 => account = Some(p.string()?),
+                1 => {
                     let st = p.i;
                     let d = p.date()?;
                     let raw = &line[st..p.i];
                     let raw = &raw[raw.len() - 11..raw.len() - 1];
                     as_of = Some((d, raw));
                 }
-                b"signals" => {
+                2 => {
                     if !p.null()? {
                         p.eat(b'{')?;
                         if p.peek() == b'}' {
                             p.i += 1;
                         } else {
                             loop {
-                                let k = p.string()?;
+                                let k = p.one_of(&[
+                                    b"\"feature_usage\"",
+                                    b"\"logins_30d\"",
+                                    b"\"licensed_seats\"",
+                                    b"\"active_users\"",
+                                    b"\"exec_sponsor\"",
+                                    b"\"arr\"",
+                                    b"\"renewal_date\"",
+                                ])?;
                                 p.eat(b':')?;
-                                match &*k {
-                                    b"feature_usage" => fu = if p.null()? { None } else { Some(p.number()?) },
-                                    b"logins_30d" => logins = if p.null()? { None } else { Some(p.int()?) },
-                                    b"licensed_seats" => seats = if p.null()? { None } else { Some(p.int()?) },
-                                    b"active_users" => active = if p.null()? { None } else { Some(p.int()?) },
-                                    b"exec_sponsor" => {
+                                match k {
+                                    0 => fu = if p.null()? { None } else { Some(p.number()?) },
+                                    1 => logins = if p.null()? { None } else { Some(p.int()?) },
+                                    2 => seats = if p.null()? { None } else { Some(p.int()?) },
+                                    3 => active = if p.null()? { None } else { Some(p.int()?) },
+                                    4 => {
                                         sponsor_missing = p.null()?;
                                         if !sponsor_missing {
                                             p.raw_string()?;
                                         }
                                     }
-                                    b"arr" => arr = if p.null()? { None } else { Some(p.number()?) },
-                                    b"renewal_date" => renewal = if p.null()? { None } else { Some(p.date()?) },
+                                    5 => arr = if p.null()? { None } else { Some(p.number()?) },
+                                    6 => renewal = if p.null()? { None } else { Some(p.date()?) },
                                     _ => p.skip()?, // an unknown signal: vital warns and ignores it
                                 }
                                 if !p.next(b'}')? {
@@ -465,17 +509,17 @@ fn parse_record<'a>(line: &'a [u8], evs: &mut Vec<Ev>) -> R<Snap<'a>> {
                         }
                     }
                 }
-                b"events" => {
+                3 => {
                     if !p.null()? {
                         parse_events(&mut p, evs)?;
                     }
                 }
-                b"override" => {
+                4 => {
                     if !p.null()? {
                         return Err("overrides are not supported by the floor program".into());
                     }
                 }
-                k => return Err(format!("unknown key {:?}", String::from_utf8_lossy(k))),
+                _ => return Err("an unknown top-level key".into()),
             }
             if !p.next(b'}')? {
                 break;
@@ -549,7 +593,8 @@ fn parse_events(p: &mut P<'_>, evs: &mut Vec<Ev>) -> R<()> {
     }
     loop {
         p.eat(b'{')?;
-        let mut ty: Option<Cow<[u8]>> = None;
+        // 0 ticket_opened, 1 exec_meeting, 2 another type
+        let mut ty: Option<usize> = None;
         let mut at = None;
         // fields are read once the type is known (it may come last)
         let (mut sev, mut hours, mut level) = (None, None, None);
@@ -557,20 +602,26 @@ fn parse_events(p: &mut P<'_>, evs: &mut Vec<Ev>) -> R<()> {
             p.i += 1;
         } else {
             loop {
-                let k = p.string()?;
+                let k = p.one_of(&[
+                    b"\"type\"",
+                    b"\"at\"",
+                    b"\"severity\"",
+                    b"\"hours_to_close\"",
+                    b"\"level\"",
+                ])?;
                 p.eat(b':')?;
-                match &*k {
-                    b"type" => ty = Some(p.string()?),
-                    b"at" => at = Some(p.date()?),
-                    b"severity" => {
+                match k {
+                    0 => ty = Some(p.one_of(&[b"\"ticket_opened\"", b"\"exec_meeting\""])?),
+                    1 => at = Some(p.date()?),
+                    2 => {
                         sev = Some(p.i);
                         p.skip()?;
                     }
-                    b"hours_to_close" => {
+                    3 => {
                         hours = Some(p.i);
                         p.skip()?;
                     }
-                    b"level" => {
+                    4 => {
                         level = Some(p.i);
                         p.skip()?;
                     }
@@ -587,14 +638,12 @@ fn parse_events(p: &mut P<'_>, evs: &mut Vec<Ev>) -> R<()> {
             let i = pos.ok_or_else(|| format!("event field `{name}` is missing"))?;
             Ok(P { b: p.b, i })
         };
-        match &*ty {
-            b"ticket_opened" => {
+        match ty {
+            0 => {
                 let mut q = field(sev, "severity")?;
-                let kind = match &*q.string()? {
-                    b"low" => 0,
-                    b"high" => 1,
-                    b"critical" => 2,
-                    v => return Err(format!("bad severity {:?}", String::from_utf8_lossy(v))),
+                let kind = match q.one_of(&[b"\"low\"", b"\"high\"", b"\"critical\""])? {
+                    k @ 0..=2 => k as u8,
+                    _ => return Err("bad severity".into()),
                 };
                 let hours = match hours {
                     None => None,
@@ -609,13 +658,11 @@ fn parse_events(p: &mut P<'_>, evs: &mut Vec<Ev>) -> R<()> {
                 };
                 evs.push(Ev { at, kind, hours });
             }
-            b"exec_meeting" => {
+            1 => {
                 let mut q = field(level, "level")?;
-                let kind = match &*q.string()? {
-                    b"c_level" => 10,
-                    b"vp" => 11,
-                    b"director" => 12,
-                    v => return Err(format!("bad level {:?}", String::from_utf8_lossy(v))),
+                let kind = match q.one_of(&[b"\"c_level\"", b"\"vp\"", b"\"director\""])? {
+                    k @ 0..=2 => 10 + k as u8,
+                    _ => return Err("bad level".into()),
                 };
                 evs.push(Ev { at, kind, hours: None });
             }
