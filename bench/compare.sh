@@ -3,13 +3,15 @@
 # query (bench/duckdb/score.sql) over the same JSON Lines file, and with the
 # floor program (bench/floor: the same rules hand-written in Rust), after
 # checking that all give the same results (the floor's byte for byte). Then
-# evaluation alone, allocations per record and peak memory at 1M accounts. A benchmark: it measures and prints;
-# it fails only when the two disagree, or a step cannot run.
+# evaluation alone, allocations per record and peak memory at 1M accounts.
+# A benchmark: it measures and prints; it fails only when the results
+# disagree, or a step cannot run.
 #
 #   bash bench/compare.sh                 # 200k accounts, 5 timed runs each
 #   RUNS=10 bash bench/compare.sh
 #   SKIP_1M=1 SKIP_ALLOCS=1 SKIP_EVAL=1 bash bench/compare.sh
-#   SKIP_FLOOR=1 bash bench/compare.sh      # without the floor program
+#   SKIP_FLOOR=1 bash bench/compare.sh      # without the floor program (bench/floor)
+#   FLOOR=path/to/vital-floor bash bench/compare.sh   # SKIP_BUILD=1 skips its build too, if it exists
 #   SKIP_BUILD=1 VITAL=path/to/vital bash bench/compare.sh   # a binary built before
 #   PROFILE=dist bash bench/compare.sh       # another cargo profile (default release)
 #
@@ -17,7 +19,7 @@
 # 5% of them with a second, earlier snapshot), cached in ${TMPDIR:-/tmp}.
 # Rules: bench/rules (4 scores, 10 adjustments, 4 triggers).
 # Everything is written under $OUT (default ${TMPDIR:-/tmp}/vital-compare):
-# both result files, hyperfine's JSON and the report (report.md).
+# the result files, hyperfine's JSON and the report (report.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${N:-200000}
@@ -61,7 +63,7 @@ if [ -z "${SKIP_BUILD:-}" ]; then
 fi
 # the floor program: its own cargo project (not in the workspace), own target dir
 FLOOR=${FLOOR:-target/floor/release/vital-floor}
-if [ -z "${SKIP_FLOOR:-}" ]; then
+if [ -z "${SKIP_FLOOR:-}" ] && ! { [ -n "${SKIP_BUILD:-}" ] && [ -x "$FLOOR" ]; }; then
   echo "== cargo build --release bench/floor"
   CARGO_TARGET_DIR=target/floor cargo build --release -q --manifest-path bench/floor/Cargo.toml ||
     fail "building bench/floor"
