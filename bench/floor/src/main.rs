@@ -91,7 +91,10 @@ impl<'a> P<'a> {
                 self.i += 1;
                 Ok(false)
             }
-            _ => Err(format!("expected `,` or `{}` at byte {}", close as char, self.i)),
+            _ => Err(format!(
+                "expected `,` or `{}` at byte {}",
+                close as char, self.i
+            )),
         }
     }
 
@@ -230,7 +233,10 @@ impl<'a> P<'a> {
             && int_digits + frac <= 18
             && !matches!(b.get(i), Some(b'e' | b'E'))
         {
-            if let Some(v) = m.checked_mul(POW10[frac]).and_then(|v| i64::try_from(v).ok()) {
+            if let Some(v) = m
+                .checked_mul(POW10[frac])
+                .and_then(|v| i64::try_from(v).ok())
+            {
                 self.i = i;
                 return Ok(if neg { -v } else { v });
             }
@@ -255,7 +261,10 @@ impl<'a> P<'a> {
             if !c.is_ascii_digit() {
                 break;
             }
-            m = m.checked_mul(10).and_then(|m| m.checked_add((c - b'0') as u64)).ok_or_else(too_big)?;
+            m = m
+                .checked_mul(10)
+                .and_then(|m| m.checked_add((c - b'0') as u64))
+                .ok_or_else(too_big)?;
             i += 1;
         }
         if i == start {
@@ -268,7 +277,10 @@ impl<'a> P<'a> {
                 if !c.is_ascii_digit() {
                     break;
                 }
-                m = m.checked_mul(10).and_then(|m| m.checked_add((c - b'0') as u64)).ok_or_else(too_big)?;
+                m = m
+                    .checked_mul(10)
+                    .and_then(|m| m.checked_add((c - b'0') as u64))
+                    .ok_or_else(too_big)?;
                 frac += 1;
                 i += 1;
             }
@@ -307,10 +319,13 @@ impl<'a> P<'a> {
         }
         let shift = exp - frac + 6;
         let v: u64 = if shift >= 0 {
-            10u64.checked_pow(shift as u32).and_then(|p| m.checked_mul(p)).ok_or_else(too_big)?
+            10u64
+                .checked_pow(shift as u32)
+                .and_then(|p| m.checked_mul(p))
+                .ok_or_else(too_big)?
         } else {
             match 10u64.checked_pow((-shift) as u32) {
-                Some(p) if m % p == 0 => m / p,
+                Some(p) if m.is_multiple_of(p) => m / p,
                 None if m == 0 => 0,
                 _ => return Err(too_big()),
             }
@@ -324,7 +339,10 @@ impl<'a> P<'a> {
     fn int(&mut self) -> R<i64> {
         let v = self.number()?;
         if v % S != 0 {
-            return Err(format!("expected an int, found a fraction before byte {}", self.i));
+            return Err(format!(
+                "expected an int, found a fraction before byte {}",
+                self.i
+            ));
         }
         Ok(v / S)
     }
@@ -359,7 +377,10 @@ impl<'a> P<'a> {
         self.ws();
         let b = self.b;
         let i = self.i;
-        if b.get(i) == Some(&b'"') && b.get(i + 11) == Some(&b'"') && !b[i + 1..i + 11].contains(&b'\\') {
+        if b.get(i) == Some(&b'"')
+            && b.get(i + 11) == Some(&b'"')
+            && !b[i + 1..i + 11].contains(&b'\\')
+        {
             self.i = i + 12;
             return date(&b[i + 1..i + 11]);
         }
@@ -435,7 +456,11 @@ fn date(s: &[u8]) -> R<i32> {
                 let dim = DIM[(m - 1) as usize] + (leap && m == 2) as i32;
                 if (1..=dim).contains(&d) {
                     let y1 = y - 1;
-                    return Ok(y1 * 365 + y1 / 4 - y1 / 100 + y1 / 400 - 719_162 + CUM[(m - 1) as usize] + feb29 + d - 1);
+                    return Ok(y1 * 365 + y1 / 4 - y1 / 100 + y1 / 400 - 719_162
+                        + CUM[(m - 1) as usize]
+                        + feb29
+                        + d
+                        - 1);
                 }
             }
         }
@@ -526,14 +551,21 @@ fn parse_record<'a>(line: &'a [u8], evs: &mut Vec<Ev>) -> R<Snap<'a>> {
     p.eat(b'{')?;
     let mut account = None;
     let mut as_of = None;
-    let (mut fu, mut logins, mut seats, mut active, mut arr, mut renewal) = (None, None, None, None, None, None);
+    let (mut fu, mut logins, mut seats, mut active, mut arr, mut renewal) =
+        (None, None, None, None, None, None);
     let mut sponsor_missing = true;
     evs.clear();
     if p.peek() == b'}' {
         p.i += 1;
     } else {
         loop {
-            let key = p.one_of(&[b"\"account\"", b"\"as_of\"", b"\"signals\"", b"\"events\"", b"\"override\""])?;
+            let key = p.one_of(&[
+                b"\"account\"",
+                b"\"as_of\"",
+                b"\"signals\"",
+                b"\"events\"",
+                b"\"override\"",
+            ])?;
             p.eat(b':')?;
             match key {
                 0 => account = Some(p.string()?),
@@ -738,7 +770,11 @@ fn parse_events(p: &mut P<'_>, evs: &mut Vec<Ev>) -> R<()> {
                     k @ 0..=2 => 10 + k as u8,
                     _ => return Err("bad level".into()),
                 };
-                evs.push(Ev { at, kind, hours: None });
+                evs.push(Ev {
+                    at,
+                    kind,
+                    hours: None,
+                });
             }
             _ => {} // an unknown event type: vital warns and ignores it
         }
@@ -962,7 +998,11 @@ fn flush(g: &mut Vec<Snap<'_>>, out: &mut Vec<u8>) -> R<()> {
     let s = &g[last];
     let h10 = s.h10.unwrap_or(0);
     // started: against the latest earlier snapshot
-    let started = if last > 0 { s.bits & !g[last - 1].bits } else { s.bits };
+    let started = if last > 0 {
+        s.bits & !g[last - 1].bits
+    } else {
+        s.bits
+    };
     out.extend_from_slice(b"{\"account\": ");
     json_str(out, &s.account);
     out.extend_from_slice(b", \"as_of\": \"");
@@ -1015,8 +1055,12 @@ fn process(chunk: &[u8], out: &mut Vec<u8>) -> R<Option<(Vec<u8>, Vec<u8>)>> {
         if is_blank(line) {
             continue;
         }
-        let s = parse_record(line, &mut evs)
-            .map_err(|e| format!("{e} in the line {:?}", String::from_utf8_lossy(&line[..line.len().min(120)])))?;
+        let s = parse_record(line, &mut evs).map_err(|e| {
+            format!(
+                "{e} in the line {:?}",
+                String::from_utf8_lossy(&line[..line.len().min(120)])
+            )
+        })?;
         if let Some(g0) = group.first() {
             if g0.account != s.account {
                 if g0.account > s.account {
@@ -1132,7 +1176,6 @@ fn main() {
             buf.clear();
             buf.reserve_exact(carry.len() + CHUNK);
             buf.extend_from_slice(&carry);
-            let filled = buf.len();
             let n = (&mut file)
                 .take(CHUNK as u64)
                 .read_to_end(&mut buf)
@@ -1145,18 +1188,21 @@ fn main() {
                 }
             }
             if eof {
-                if buf.len() > 0 {
-                    job_tx.send((seq, buf)).unwrap_or_else(|_| die("a worker stopped"));
+                if !buf.is_empty() {
+                    job_tx
+                        .send((seq, buf))
+                        .unwrap_or_else(|_| die("a worker stopped"));
                 }
                 break;
             }
-            let _ = filled;
             match cut(&buf).unwrap_or_else(|e| die(e)) {
                 Some(k) => {
                     carry.clear();
                     carry.extend_from_slice(&buf[k..]);
                     buf.truncate(k);
-                    job_tx.send((seq, buf)).unwrap_or_else(|_| die("a worker stopped"));
+                    job_tx
+                        .send((seq, buf))
+                        .unwrap_or_else(|_| die("a worker stopped"));
                     seq += 1;
                 }
                 None => carry = buf,
@@ -1174,7 +1220,11 @@ mod tests {
             for m in 1..=12 {
                 for d in 0..=32 {
                     let t = format!("{y:04}-{m:02}-{d:02}");
-                    assert_eq!(super::date(t.as_bytes()), super::date_slow(t.as_bytes()), "{t}");
+                    assert_eq!(
+                        super::date(t.as_bytes()),
+                        super::date_slow(t.as_bytes()),
+                        "{t}"
+                    );
                 }
             }
         }
@@ -1184,10 +1234,39 @@ mod tests {
 
     #[test]
     fn numbers() {
-        let n = |t: &str| super::P { b: t.as_bytes(), i: 0 }.number();
-        let slow = |t: &str| super::P { b: t.as_bytes(), i: 0 }.number_slow();
-        for t in ["0", "-0", "1", "72", "72.5", "0.000001", "0.0000001", "1.5e2", "1e-6", "-3.25", "123456789012.123456",
-                  "1234567890123.1234567", "9223372036854.775807", "9223372036854.775808", "99999999999999999999", "12.", "1.0000000"] {
+        let n = |t: &str| {
+            super::P {
+                b: t.as_bytes(),
+                i: 0,
+            }
+            .number()
+        };
+        let slow = |t: &str| {
+            super::P {
+                b: t.as_bytes(),
+                i: 0,
+            }
+            .number_slow()
+        };
+        for t in [
+            "0",
+            "-0",
+            "1",
+            "72",
+            "72.5",
+            "0.000001",
+            "0.0000001",
+            "1.5e2",
+            "1e-6",
+            "-3.25",
+            "123456789012.123456",
+            "1234567890123.1234567",
+            "9223372036854.775807",
+            "9223372036854.775808",
+            "99999999999999999999",
+            "12.",
+            "1.0000000",
+        ] {
             assert_eq!(n(t), slow(t), "{t}");
         }
     }
