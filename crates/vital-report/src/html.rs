@@ -160,7 +160,7 @@ h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;margin:32px 0 8px;border-bott
 .sub{color:var(--muted);margin:0 0 16px}
 .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(170px,1fr));gap:12px}
 .card{background:var(--card);border-radius:8px;padding:12px 14px}
-.card .k{color:var(--muted);font-size:13px}.card .v{font-size:24px;font-weight:600;font-variant-numeric:tabular-nums;overflow-wrap:anywhere}
+.card .k{color:var(--muted);font-size:13px}.card .v{font-size:21px;font-weight:600;font-variant-numeric:tabular-nums;white-space:nowrap}
 .card .d{font-size:13px;color:var(--muted)}
 .up{color:#007a5a}.down{color:#b34000}
 table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums;font-size:14px}
