@@ -1116,7 +1116,7 @@ fn main() {
     let (job_tx, job_rx) = mpsc::sync_channel::<(usize, Vec<u8>)>(workers * 2);
     let job_rx = Arc::new(Mutex::new(job_rx));
     type Done = (usize, Vec<u8>, Option<(Vec<u8>, Vec<u8>)>);
-    let (res_tx, res_rx) = mpsc::channel::<Done>();
+    let (res_tx, res_rx) = mpsc::sync_channel::<Done>(workers * 2);
     // buffers go round: read blocks back to the reader, output blocks back
     // to the workers (no allocation, page fault or zeroing per block)
     let (free_in_tx, free_in) = mpsc::channel::<Vec<u8>>();
