@@ -211,7 +211,7 @@ document.querySelectorAll('table[data-sortable]').forEach(function(t){
   var q=document.getElementById('find-q'),body=document.querySelector('#find-results tbody'),count=document.getElementById('find-count'),out=document.getElementById('find-out'),ix=null,low=null,sections={};
   document.querySelectorAll('details.acct[data-account]').forEach(function(d){sections[d.getAttribute('data-account')]=d.id});
   function load(){if(ix)return;ix=JSON.parse(el.textContent);low=ix.id.map(function(s){return s.toLowerCase()});ix.low=ix.groups.map(function(g){return g.values.map(function(v){return v.toLowerCase()})})}
-  function cell(tr,text,cls){var td=document.createElement('td');td.textContent=text;if(cls)td.className=cls;tr.appendChild(td);return td}
+  function cell(tr,text,cls,label){var td=document.createElement('td');td.textContent=text;if(cls)td.className=cls;if(label)td.setAttribute('data-label',label);tr.appendChild(td);return td}
   function show(){
     var t=q.value.trim().toLowerCase();
     while(body.firstChild)body.removeChild(body.firstChild);
@@ -229,11 +229,11 @@ document.querySelectorAll('table[data-sortable]').forEach(function(t){
       shown++;
       var tr=document.createElement('tr'),id=ix.id[i],st=ix.status[i];
       cell(tr,id);
-      var td=cell(tr,st>=0?ix.statuses[st]:'\u2013','t st');
+      var td=cell(tr,st>=0?ix.statuses[st]:'\u2013','t st','status');
       if(st>=0){var sw=document.createElement('i');sw.className='sw';sw.style.background=ix.colours[st];td.insertBefore(sw,td.firstChild)}
-      cell(tr,ix.health[i]===null?'n/a':String(ix.health[i]));
-      if(ix.values)cell(tr,ix.values[i]===null?'\u2013':ix.values[i].toLocaleString('en-US'));
-      ix.groups.forEach(function(g){var v=g.of[i];cell(tr,v>=0?g.values[v]:'(none)','t')});
+      cell(tr,ix.health[i]===null?'n/a':String(ix.health[i]),'','health');
+      if(ix.values)cell(tr,ix.values[i]===null?'\u2013':ix.values[i].toLocaleString('en-US'),'',ix.value);
+      ix.groups.forEach(function(g,k){var v=g.of[i];cell(tr,v>=0?g.values[v]:'(none)','t',ix.by[k])});
       var sc=cell(tr,'','t');
       if(sections[id]){var a=document.createElement('a');a.setAttribute('href','#'+sections[id]);a.textContent='why';sc.appendChild(a)}
       body.appendChild(tr);
@@ -1508,7 +1508,7 @@ fn coverage(o: &mut String, s: &Summary, accounts: &[Account]) {
 fn find(o: &mut String, f: &Frame, accounts: usize) {
     let _ = write!(
         o,
-        "<section id=\"find\" hidden>\n<h2>Find an account</h2>\n<p class=\"sub\">Any of the {} accounts, by its id{}; at most {FIND_ROWS} shown, the least healthy first.</p>\n<input type=\"search\" id=\"find-q\" placeholder=\"{}\" aria-label=\"find an account\" autocomplete=\"off\">\n<p class=\"sub\" id=\"find-count\" aria-live=\"polite\"></p>\n<div class=\"scroll\" id=\"find-out\" hidden><table id=\"find-results\"><thead><tr><th>account</th><th class=\"t\">status</th><th>health</th>",
+        "<section id=\"find\" hidden>\n<h2>Find an account</h2>\n<p class=\"sub\">Any of the {} accounts, by its id{}; at most {FIND_ROWS} shown, the least healthy first.</p>\n<input type=\"search\" id=\"find-q\" placeholder=\"{}\" aria-label=\"find an account\" autocomplete=\"off\">\n<p class=\"sub\" id=\"find-count\" aria-live=\"polite\"></p>\n<div class=\"scroll\" id=\"find-out\" hidden><table class=\"stack\" id=\"find-results\"><thead><tr><th>account</th><th class=\"t\">status</th><th>health</th>",
         thousands(accounts),
         if f.by.is_empty() {
             String::new()
