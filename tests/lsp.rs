@@ -735,3 +735,76 @@ test \"t\" {\n  as_of 2026-11-01\n  given { seats = 1 }\n  expect started \"risk
     );
     c.shutdown().await;
 }
+
+/// The outline's detail for a trigger rule names its playbook's cooldown and
+/// owner: its own clauses, in `vital fmt`'s order, or those another rule of
+/// the playbook gives; none for a playbook without them. A cooldown the
+/// checker refuses shows as written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn document_symbols_show_a_playbooks_cooldown_and_owner() {
+    let text = "signal owner: text\nsignal seats: int\nscore s weight 1 = seats * 10\n\
+status {\n  ok  when health >= 50\n  bad otherwise\n}\n\
+rule \"low\" when s < 40 trigger \"risk review\" owner owner   cooldown 14 days\n\
+when seats < 1 trigger \"risk review\"\n\
+when seats < 2 add 1 to s\n\
+when seats < 3 trigger \"check in\"\n";
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("rules")).unwrap();
+    let path = dir.path().join("rules/a.vital");
+    std::fs::write(&path, text).unwrap();
+    let file = uri(&path);
+    let mut c = Client::start();
+    c.init(&[dir.path()]).await;
+    c.open(&file, 1, text).await;
+    let d = c.diagnostics(&file, |_| true).await;
+    assert_eq!(d["diagnostics"], json!([]), "{d}");
+    let rules = |ds: &Value| -> Vec<(String, String)> {
+        ds["result"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["kind"] == 12)
+            .map(|s| {
+                (
+                    s["name"].as_str().unwrap().to_string(),
+                    s["detail"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let symbols = json!({"textDocument": {"uri": file}});
+    let ds = c
+        .request("textDocument/documentSymbol", symbols.clone())
+        .await;
+    let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
+    assert_eq!(
+        rules(&ds),
+        [
+            pair(
+                "low",
+                "trigger \"risk review\", cooldown 14 days, owner owner"
+            ),
+            pair(
+                "trigger \"risk review\"",
+                "trigger \"risk review\", cooldown 14 days, owner owner"
+            ),
+            pair("add to s", "add to s"),
+            pair("trigger \"check in\"", "trigger \"check in\""),
+        ]
+    );
+
+    // a refused cooldown, as written
+    let bad = text.replace("cooldown 14 days", "cooldown 0 days");
+    c.replace(&file, 2, &bad).await;
+    let d = c.diagnostics(&file, |d| d["version"] == 2).await;
+    assert_eq!(d["diagnostics"][0]["code"], "invalid-cooldown", "{d}");
+    let ds = c.request("textDocument/documentSymbol", symbols).await;
+    assert_eq!(
+        rules(&ds)[0],
+        pair(
+            "low",
+            "trigger \"risk review\", cooldown 0 days, owner owner"
+        )
+    );
+    c.shutdown().await;
+}

@@ -114,9 +114,17 @@ pub fn document(a: &Analysis, f: FileId, enc: Encoding) -> Vec<DocumentSymbol> {
                     .as_ref()
                     .map_or_else(|| what.clone(), |n| n.value.clone());
                 let sel = r.name.as_ref().map_or(r.action_span, |n| n.span);
+                let detail = match &r.action {
+                    Action::Trigger {
+                        playbook,
+                        cooldown,
+                        owner,
+                    } => format!("{what}{}", clauses(a, &playbook.value, cooldown, owner)),
+                    _ => what,
+                };
                 sym(
                     name,
-                    Some(what),
+                    Some(detail),
                     SymbolKind::FUNCTION,
                     item.span,
                     sel,
@@ -133,6 +141,33 @@ pub fn document(a: &Analysis, f: FileId, enc: Encoding) -> Vec<DocumentSymbol> {
             ),
         };
         out.push(s);
+    }
+    out
+}
+
+/// A trigger's playbook's clauses for its symbol's detail: `, cooldown 30
+/// days, owner csm`, or nothing. They belong to the playbook (docs/language.md
+/// §3), so a rule without them shows those another rule of the playbook
+/// gives; a clause the checker refused (`cooldown 0 days`) shows as written.
+fn clauses(
+    a: &Analysis,
+    playbook: &str,
+    cooldown: &Option<vital_syntax::ast::Cooldown>,
+    owner: &Option<vital_syntax::ast::Owner>,
+) -> String {
+    let rules = &a.checked.rules;
+    let mut out = String::new();
+    match (rules.cooldown(playbook), cooldown) {
+        (Some(c), _) => out.push_str(&format!(", cooldown {c}")),
+        (None, Some(c)) => out.push_str(&format!(", cooldown {} {}", c.amount, c.unit_text)),
+        (None, None) => {}
+    }
+    let signal = rules
+        .owner(playbook)
+        .and_then(|s| rules.signals.get(s.index()))
+        .map(|s| s.name.as_str());
+    if let Some(name) = signal.or(owner.as_ref().map(|o| o.signal.name.as_str())) {
+        out.push_str(&format!(", owner {name}"));
     }
     out
 }
