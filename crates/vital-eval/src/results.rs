@@ -31,19 +31,55 @@ pub(crate) fn push_one_decimal(out: &mut String, d: Decimal) {
     let (m, scale) = (d.mantissa(), d.scale());
     match scale {
         0 if m != 0 || !d.is_sign_negative() => {
-            let _ = write!(out, "{m}.0");
+            if m < 0 {
+                out.push('-');
+            }
+            push_uint(out, m.unsigned_abs());
+            out.push_str(".0");
         }
         1 if m != 0 => {
             if m < 0 {
                 out.push('-');
             }
             let a = m.unsigned_abs();
-            let _ = write!(out, "{}.{}", a / 10, a % 10);
+            push_uint(out, a / 10);
+            out.push('.');
+            out.push(char::from(b'0' + (a % 10) as u8));
         }
         _ => {
             let _ = write!(out, "{:.1}", d);
         }
     }
+}
+
+/// An unsigned integer in decimal digits, as `Display` writes it.
+fn push_uint(out: &mut String, n: u128) {
+    let mut buf = [0u8; 40];
+    let mut i = buf.len();
+    // 64-bit division where the number allows (scores and dates do)
+    if let Ok(mut n) = u64::try_from(n) {
+        loop {
+            i -= 1;
+            buf[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
+        return;
+    }
+    let mut n = n;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    // only ASCII digits were written
+    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
 }
 
 /// `YYYY-MM-DD`, as `format("%Y-%m-%d")` writes it, without parsing a
@@ -52,7 +88,20 @@ pub(crate) fn push_date(out: &mut String, d: chrono::NaiveDate) {
     use chrono::Datelike;
     let y = d.year();
     if (0..=9999).contains(&y) {
-        let _ = write!(out, "{y:04}-{:02}-{:02}", d.month(), d.day());
+        let (y, m, d) = (y as u32, d.month(), d.day());
+        let digits = [
+            b'0' + (y / 1000) as u8,
+            b'0' + (y / 100 % 10) as u8,
+            b'0' + (y / 10 % 10) as u8,
+            b'0' + (y % 10) as u8,
+            b'-',
+            b'0' + (m / 10) as u8,
+            b'0' + (m % 10) as u8,
+            b'-',
+            b'0' + (d / 10) as u8,
+            b'0' + (d % 10) as u8,
+        ];
+        out.push_str(std::str::from_utf8(&digits).unwrap_or_default());
     } else {
         let _ = write!(out, "{}", d.format("%Y-%m-%d"));
     }
@@ -345,6 +394,12 @@ mod tests {
             "99999999999.9",
             "0.05",
             "7.25",
+            "-12",
+            "10.0",
+            "1000.5",
+            "-1000.5",
+            "79228162514264337593543950335",
+            "-7922816251426433759354395033.5",
         ] {
             let d = Decimal::from_str(t).unwrap();
             let mut s = String::new();
@@ -357,6 +412,8 @@ mod tests {
             (9999, 12, 31),
             (-5, 1, 1),
             (12345, 1, 1),
+            (2009, 10, 9),
+            (1990, 5, 20),
         ] {
             let d = chrono::NaiveDate::from_ymd_opt(y, m, dd).unwrap();
             let mut s = String::new();

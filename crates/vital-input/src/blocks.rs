@@ -76,6 +76,16 @@ fn hash(a: &str) -> u64 {
 /// The account of one line, when it can be read without parsing the record
 /// (a line without one is rejected, and belongs to no account).
 fn key(line: &[u8], first: bool) -> Option<std::borrow::Cow<'_, str>> {
+    // the common line: `{"account":"…"` first, without escapes
+    if let Some(rest) = line.strip_prefix(b"{\"account\":\"") {
+        if let Some(n) = memchr::memchr2(b'"', b'\\', rest) {
+            if rest[n] == b'"' {
+                if let Ok(a) = std::str::from_utf8(&rest[..n]) {
+                    return Some(std::borrow::Cow::Borrowed(a));
+                }
+            }
+        }
+    }
     let text = std::str::from_utf8(line).ok()?;
     let text = if first {
         text.trim_start_matches('\u{feff}')
@@ -240,7 +250,7 @@ fn parse_block(
     keep: bool,
 ) -> Result<(Batch, Ignored, Profile), std::io::Error> {
     let len = (block.end - block.start) as usize;
-    bytes.clear();
+    // grown with zeros only beyond what earlier blocks used
     bytes.resize(len, 0);
     file.read_exact_at(bytes, block.start)?;
     let mut batch = Batch {
