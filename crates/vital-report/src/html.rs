@@ -1676,6 +1676,48 @@ mod tests {
         );
     }
 
+    /// The search's index: inert JSON no data can end, least healthy first
+    /// (no health last), groups as indices into their distinct values.
+    #[test]
+    fn account_index() {
+        let f = Frame {
+            statuses: vec!["good".into(), "bad".into()],
+            by: vec!["tier".into()],
+            value: Some("arr".into()),
+            ..Frame::default()
+        };
+        let acct = |id: &str, h: Option<&str>, st: usize, tier: Option<&str>| Account {
+            account: id.into(),
+            health: h.and_then(|h| h.parse().ok()),
+            status: Some(st),
+            value: "1234.5".parse().ok(),
+            group: vec![tier.map(String::from)],
+            ..Account::default()
+        };
+        let accounts = vec![
+            acct("b", Some("80"), 0, Some("gold")),
+            acct("</script><x>&", Some("12.35"), 1, None),
+            acct("c", None, 1, Some("basic")),
+        ];
+        let mut o = String::new();
+        index(&mut o, &f, &accounts, &colours(2));
+        let json = o
+            .strip_prefix("<script type=\"application/json\" id=\"accounts-index\">")
+            .and_then(|j| j.strip_suffix("</script>\n"))
+            .unwrap_or_default();
+        assert!(!json.contains('<') && !json.contains('&'), "{json}");
+        let v: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
+        assert_eq!(v["id"], serde_json::json!(["</script><x>&", "b", "c"]));
+        assert_eq!(v["health"], serde_json::json!([12.4, 80, null]));
+        assert_eq!(v["status"], serde_json::json!([1, 0, 1]));
+        assert_eq!(v["values"], serde_json::json!([1235, 1235, 1235]));
+        assert_eq!(
+            v["groups"],
+            serde_json::json!([{"values": ["basic", "gold"], "of": [-1, 1, 0]}])
+        );
+        assert_eq!(v["by"], serde_json::json!(["tier"]));
+    }
+
     #[test]
     fn first_arm_green_last_vermillion() {
         for n in 1..9 {
