@@ -207,6 +207,109 @@ fn events_mean_what_was_recorded(t: &Target) {
     assert_eq!(count(&mut s, "snapshots"), model.len() as i64);
 }
 
+/// Signals stored as a difference from a key snapshot read back whole,
+/// through `snapshot` and through the `snapshot_signals` view, against
+/// random nights: appended nights (most signals unchanged), reruns of the
+/// latest and of older nights, backfills, signals that go missing and come
+/// back, and a prune that takes key snapshots away.
+fn signals_mean_what_was_recorded(t: &Target) {
+    let mut s = t.open();
+    let mut model: BTreeMap<NaiveDate, String> = BTreeMap::new();
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut rnd = |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    let mut values: Vec<Option<u64>> = (0..8).map(|i| Some(i * 100)).collect();
+    let check = |s: &mut Store, model: &BTreeMap<NaiveDate, String>, step: usize| {
+        for (date, want) in model {
+            let got = s.snapshot("acme", *date).unwrap().unwrap();
+            assert_eq!(
+                vital_store::normalize_json(&got.signals),
+                vital_store::normalize_json(want),
+                "step {step}: signals of the {date} snapshot"
+            );
+            let view = s
+                .query(
+                    "SELECT v.signals FROM snapshot_signals v JOIN accounts a ON a.id = v.account_id \
+                     WHERE a.name = 'acme' AND v.as_of = $1",
+                    &[vital_store::db::Param::Date(*date)],
+                )
+                .unwrap();
+            assert_eq!(
+                vital_store::normalize_json(&view[0][0].text().unwrap()),
+                vital_store::normalize_json(want),
+                "step {step}: snapshot_signals of the {date} snapshot"
+            );
+        }
+    };
+    for step in 0..50 {
+        // one or two signals move a night; now and then one goes missing
+        for _ in 0..1 + rnd(2) {
+            // the same few signals move most nights (usage, logins)
+            let k = if rnd(4) == 0 {
+                rnd(values.len() as u64) as usize
+            } else {
+                rnd(2) as usize
+            };
+            values[k] = match rnd(6) {
+                0 => None,
+                _ => Some(rnd(1000)),
+            };
+        }
+        let mut signals = String::from("{");
+        for (k, v) in values.iter().enumerate() {
+            if let Some(v) = v {
+                if signals.len() > 1 {
+                    signals.push_str(", ");
+                }
+                signals.push_str(&format!("\"signal_{k}\": {v}.5"));
+            }
+        }
+        signals.push('}');
+        let date = match rnd(8) {
+            0 if !model.is_empty() => *model.keys().next_back().unwrap(),
+            1 if model.len() > 2 => *model.keys().nth(rnd(model.len() as u64) as usize).unwrap(),
+            2 if model.len() > 2 => {
+                let first = *model.keys().next().unwrap();
+                let last = *model.keys().next_back().unwrap();
+                first + chrono::TimeDelta::days(rnd((last - first).num_days().max(1) as u64) as i64)
+            }
+            _ => model
+                .keys()
+                .next_back()
+                .map_or(day(0), |l| *l + chrono::TimeDelta::days(1 + rnd(2) as i64)),
+        };
+        let mut r = rec("acme", date, &[], &[]);
+        r.signals = signals.clone();
+        run(&mut s, &[r]);
+        model.insert(date, signals);
+        check(&mut s, &model, step);
+    }
+    // many nights were stored as a difference
+    let deltas = s
+        .query(
+            "SELECT count(*) FROM snapshots WHERE signals_base IS NOT NULL",
+            &[],
+        )
+        .unwrap()[0][0]
+        .int()
+        .unwrap();
+    assert!(
+        deltas * 4 > model.len() as i64,
+        "{deltas} of {}",
+        model.len()
+    );
+    // a prune takes key snapshots away; the snapshots kept still read whole
+    let cut = *model.keys().nth(model.len() / 2).unwrap();
+    s.prune_before(cut).unwrap();
+    model.retain(|d, _| *d >= cut);
+    check(&mut s, &model, 999);
+    assert_eq!(count(&mut s, "snapshots"), model.len() as i64);
+}
+
 /// Nightly snapshots that repeat most events store each once.
 fn events_are_not_repeated_every_night(t: &Target) {
     let mut s = t.open();
@@ -469,6 +572,7 @@ macro_rules! suite {
 suite!(
     records_a_run,
     events_mean_what_was_recorded,
+    signals_mean_what_was_recorded,
     events_are_not_repeated_every_night,
     rerun_replaces_the_night,
     an_interrupted_run_leaves_the_store_as_it_was,

@@ -44,7 +44,7 @@ impl Param {
     pub fn text(&self) -> Option<String> {
         match self {
             Param::Text(t) | Param::Json(t) => Some(t.clone()),
-            Param::Date(d) => Some(d.format("%Y-%m-%d").to_string()),
+            Param::Date(d) => Some(ymd(*d)),
             Param::Time(t) => Some(t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
             Param::Int(i) => Some(i.to_string()),
             Param::Real(f) => Some(f.to_string()),
@@ -55,7 +55,9 @@ impl Param {
     pub fn date(&self) -> Option<NaiveDate> {
         match self {
             Param::Date(d) => Some(*d),
-            Param::Text(t) => NaiveDate::parse_from_str(t, "%Y-%m-%d").ok(),
+            Param::Text(t) => {
+                parse_ymd(t).or_else(|| NaiveDate::parse_from_str(t, "%Y-%m-%d").ok())
+            }
             _ => None,
         }
     }
@@ -68,6 +70,31 @@ impl Param {
                 .map(|t| t.with_timezone(&Utc)),
             _ => None,
         }
+    }
+}
+
+/// `YYYY-MM-DD` read without a format string (the common case).
+fn parse_ymd(t: &str) -> Option<NaiveDate> {
+    let b = t.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0u32, |n, c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    NaiveDate::from_ymd_opt(i32::try_from(num(0..4)?).ok()?, num(5..7)?, num(8..10)?)
+}
+
+/// `YYYY-MM-DD` (as `%Y-%m-%d`, without parsing a format each time).
+pub fn ymd(d: NaiveDate) -> String {
+    use chrono::Datelike;
+    let y = d.year();
+    if (0..=9999).contains(&y) {
+        format!("{y:04}-{:02}-{:02}", d.month(), d.day())
+    } else {
+        d.format("%Y-%m-%d").to_string()
     }
 }
 
@@ -126,7 +153,7 @@ impl rusqlite::types::ToSql for Param {
             Param::Int(i) => ToSqlOutput::Owned(Value::Integer(*i)),
             Param::Real(f) => ToSqlOutput::Owned(Value::Real(*f)),
             Param::Text(t) | Param::Json(t) => ToSqlOutput::Borrowed(t.as_str().into()),
-            Param::Date(d) => ToSqlOutput::Owned(Value::Text(d.format("%Y-%m-%d").to_string())),
+            Param::Date(d) => ToSqlOutput::Owned(Value::Text(ymd(*d))),
             Param::Time(t) => ToSqlOutput::Owned(Value::Text(
                 t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             )),

@@ -14,6 +14,7 @@
 //! account's latest snapshot still does): a stored snapshot sees exactly
 //! the events it was recorded with.
 
+mod batch;
 pub mod codec;
 pub mod db;
 pub mod schema;
@@ -24,6 +25,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use batch::{delta_signals, merge_signals};
 pub use db::Kind as Backend;
 
 /// Why the store could not do something; the message is for people.
@@ -130,6 +132,8 @@ pub struct Store {
     wait: Duration,
     accounts: HashMap<String, i64>,
     in_transaction: bool,
+    /// The latest `as_of` recorded since the store was opened.
+    recorded_latest: Option<NaiveDate>,
 }
 
 /// What a run records about itself.
@@ -311,7 +315,15 @@ impl Store {
             conn.busy_timeout(wait)?;
             // WAL: readers (`vital history`) do not wait for a run.
             conn.pragma_update(None, "journal_mode", "WAL")?;
+            // NORMAL in WAL mode: a committed run survives the process
+            // being killed; after a power loss the last commits may be
+            // rolled back, never half applied.
             conn.pragma_update(None, "synchronous", "NORMAL")?;
+            // a nightly run reads and writes across the whole store: keep
+            // up to 64 MB of its pages in memory
+            conn.pragma_update(None, "cache_size", -65536)?;
+            // statement journals (a multi-row upsert's undo) in memory
+            conn.pragma_update(None, "temp_store", "MEMORY")?;
             Db::Sqlite(conn)
         };
         let mut store = Store {
@@ -320,6 +332,7 @@ impl Store {
             wait,
             accounts: HashMap::new(),
             in_transaction: false,
+            recorded_latest: None,
         };
         store.migrate(schema::VERSION)?;
         Ok(store)
@@ -373,6 +386,7 @@ impl Store {
             wait: DEFAULT_WAIT,
             accounts: HashMap::new(),
             in_transaction: false,
+            recorded_latest: None,
         })
     }
 
@@ -539,8 +553,27 @@ impl Store {
     /// Record one snapshot and its result (inside the run's transaction).
     /// A snapshot already stored for the same account and date is replaced,
     /// with its result and its starts (a start already delivered keeps its
-    /// delivery when it is started again).
+    /// delivery when it is started again). [`Store::record_all`] records
+    /// many at once.
     pub fn record(&mut self, run: i64, r: &Recorded) -> Result<()> {
+        self.record_all(run, std::slice::from_ref(r))
+    }
+
+    fn note_recorded(&mut self, as_of: NaiveDate) {
+        if self.recorded_latest.is_none_or(|l| as_of > l) {
+            self.recorded_latest = Some(as_of);
+        }
+    }
+
+    /// The latest `as_of` recorded through this store since it was opened.
+    pub fn recorded_latest(&self) -> Option<NaiveDate> {
+        self.recorded_latest
+    }
+
+    /// [`Store::record`] one snapshot on its own (a rerun, a backfill):
+    /// its signals are stored whole.
+    fn record_one(&mut self, run: i64, r: &Recorded) -> Result<()> {
+        self.note_recorded(r.as_of);
         let aid = self.account_id(&r.account)?;
         self.write_snapshot(aid, run, r)?;
         let res = &r.result;
@@ -618,6 +651,12 @@ impl Store {
 
     fn write_snapshot(&mut self, aid: i64, run: i64, r: &Recorded) -> Result<()> {
         let t = r.as_of;
+        // snapshots whose signals are a difference from this one's are
+        // stored whole before it is replaced
+        self.store_whole(
+            "s.account_id = $1 AND s.signals_base = $2",
+            &[Param::Int(aid), Param::Date(t)],
+        )?;
         let latest = self.latest_date(aid, None)?;
         match latest {
             None => self.append_events(aid, None, t, &r.events)?,
@@ -634,8 +673,9 @@ impl Store {
             Some(_) => self.insert_events_between(aid, t, &r.events)?,
         }
         self.db.exec(
-            "INSERT INTO snapshots (account_id, as_of, run_id, signals, override) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (account_id, as_of) DO UPDATE SET run_id = excluded.run_id, signals = excluded.signals, override = excluded.override",
+            "INSERT INTO snapshots (account_id, as_of, run_id, signals, override, signals_base) VALUES ($1, $2, $3, $4, $5, NULL) \
+             ON CONFLICT (account_id, as_of) DO UPDATE SET run_id = excluded.run_id, signals = excluded.signals, \
+             override = excluded.override, signals_base = NULL",
             &[
                 Param::Int(aid),
                 Param::Date(t),
@@ -880,29 +920,41 @@ impl Store {
         let Some(aid) = self.find_account(account)? else {
             return Ok(None);
         };
-        let Some(row) = self.db.one(
-            "SELECT signals, override FROM snapshots WHERE account_id = $1 AND as_of = $2",
-            &[Param::Int(aid), Param::Date(as_of)],
-        )?
-        else {
-            return Ok(None);
-        };
-        let events = self
-            .db
-            .query(
-                "SELECT event, multiplicity FROM events WHERE account_id = $1 AND first_as_of <= $2 \
-                 AND (last_as_of IS NULL OR last_as_of >= $2) ORDER BY first_as_of, id",
-                &[Param::Int(aid), Param::Date(as_of)],
-            )?
-            .into_iter()
-            .filter_map(|r| Some((r.first()?.text()?, r.get(1)?.int()?)))
-            .collect();
-        Ok(Some(StoredSnapshot {
-            as_of,
-            signals: get(&row, 0).text().unwrap_or_else(|| "{}".into()),
-            override_: get(&row, 1).text(),
-            events,
-        }))
+        Ok(self.snapshots_of(&[(aid, as_of)])?.pop().flatten())
+    }
+
+    /// Store whole the signals of the snapshots matching `cond` (on
+    /// `snapshots s`) that are stored as a difference: before the key
+    /// snapshot they refer to is replaced or pruned.
+    fn store_whole(&mut self, cond: &str, params: &[Param]) -> Result<u64> {
+        let rows = self.db.query(
+            &format!(
+                "SELECT s.account_id, s.as_of, s.signals, b.signals FROM snapshots s \
+                 JOIN snapshots b ON b.account_id = s.account_id AND b.as_of = s.signals_base \
+                 WHERE s.signals_base IS NOT NULL AND {cond}"
+            ),
+            params,
+        )?;
+        let mut n = 0;
+        for row in rows {
+            let (Some(aid), Some(d), Some(delta), Some(base)) = (
+                row.first().and_then(Param::int),
+                row.get(1).and_then(opt_date),
+                get(&row, 2).text(),
+                get(&row, 3).text(),
+            ) else {
+                continue;
+            };
+            n += self.db.exec(
+                "UPDATE snapshots SET signals = $1, signals_base = NULL WHERE account_id = $2 AND as_of = $3",
+                &[
+                    Param::Json(merge_signals(&base, &delta)),
+                    Param::Int(aid),
+                    Param::Date(d),
+                ],
+            )?;
+        }
+        Ok(n)
     }
 
     /// The account's latest stored result dated before `before`: its date
@@ -1000,9 +1052,11 @@ impl Store {
         let Some(cut) = reference.checked_sub_signed(chrono::TimeDelta::days(days)) else {
             return Ok(Vec::new());
         };
+        // one index seek per account, not a scan of every snapshot
         let rows = self.db.query(
-            "SELECT a.name, m.latest FROM (SELECT account_id, max(as_of) AS latest FROM snapshots GROUP BY account_id) m \
-             JOIN accounts a ON a.id = m.account_id WHERE m.latest < $1 ORDER BY m.latest, a.name",
+            "SELECT m.name, m.latest FROM (SELECT a.name, (SELECT s.as_of FROM snapshots s WHERE s.account_id = a.id \
+             ORDER BY s.as_of DESC LIMIT 1) AS latest FROM accounts a) m \
+             WHERE m.latest < $1 ORDER BY m.latest, m.name",
             &[Param::Date(cut)],
         )?;
         Ok(rows
@@ -1016,6 +1070,11 @@ impl Store {
     pub fn prune_before(&mut self, date: NaiveDate) -> Result<Pruned> {
         self.begin()?;
         let r = (|| -> Result<Pruned> {
+            // kept snapshots whose key snapshot goes are stored whole
+            self.store_whole(
+                "s.as_of >= $1 AND s.signals_base < $1",
+                &[Param::Date(date)],
+            )?;
             let snapshots = self.db.exec(
                 "DELETE FROM snapshots WHERE as_of < $1",
                 &[Param::Date(date)],

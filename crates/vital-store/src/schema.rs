@@ -7,7 +7,7 @@ use crate::db::{Db, Kind, Param};
 use crate::StoreError;
 
 /// The schema version this build writes.
-pub const VERSION: i64 = 2;
+pub const VERSION: i64 = 3;
 
 /// Version 1: runs, accounts, snapshots, their events, results.
 const V1_SQLITE: &str = "
@@ -154,6 +154,30 @@ CREATE INDEX playbook_starts_by_date ON playbook_starts (as_of);
 UPDATE vital_schema SET version = 2;
 ";
 
+/// Version 3: a snapshot's signals may be stored as their difference from
+/// an earlier snapshot of the account that holds them whole (its key
+/// snapshot, `signals_base`); `snapshot_signals` shows every snapshot's
+/// signals whole.
+const V3_SQLITE: &str = "
+ALTER TABLE snapshots ADD COLUMN signals_base TEXT;
+CREATE VIEW snapshot_signals AS
+SELECT s.account_id, s.as_of,
+       CASE WHEN s.signals_base IS NULL THEN s.signals ELSE json_patch(b.signals, s.signals) END AS signals
+FROM snapshots s
+LEFT JOIN snapshots b ON b.account_id = s.account_id AND b.as_of = s.signals_base;
+UPDATE vital_schema SET version = 3;
+";
+
+const V3_POSTGRES: &str = "
+ALTER TABLE snapshots ADD COLUMN signals_base DATE;
+CREATE VIEW snapshot_signals AS
+SELECT s.account_id, s.as_of,
+       CASE WHEN s.signals_base IS NULL THEN s.signals ELSE jsonb_strip_nulls(b.signals || s.signals) END AS signals
+FROM snapshots s
+LEFT JOIN snapshots b ON b.account_id = s.account_id AND b.as_of = s.signals_base;
+UPDATE vital_schema SET version = 3;
+";
+
 /// The step from version `n - 1` to `n` (1: create).
 pub fn step(kind: Kind, n: i64) -> Option<&'static str> {
     match (kind, n) {
@@ -161,6 +185,8 @@ pub fn step(kind: Kind, n: i64) -> Option<&'static str> {
         (Kind::Postgres, 1) => Some(V1_POSTGRES),
         (Kind::Sqlite, 2) => Some(V2_SQLITE),
         (Kind::Postgres, 2) => Some(V2_POSTGRES),
+        (Kind::Sqlite, 3) => Some(V3_SQLITE),
+        (Kind::Postgres, 3) => Some(V3_POSTGRES),
         _ => None,
     }
 }

@@ -196,6 +196,63 @@ fn git_commit(dirs: &[std::path::PathBuf]) -> Option<String> {
     dirty.is_empty().then_some(commit)
 }
 
+/// One look back of an account (`accounts[account]` in [`reach`]): the
+/// latest stored snapshot on or before `cut`, on a date not in `except`
+/// (the input holds those), for the snapshot dated `from`.
+struct Reach {
+    account: usize,
+    from: NaiveDate,
+    cut: NaiveDate,
+    except: Vec<NaiveDate>,
+}
+
+/// Add to `needed[account]` the stored snapshot each ask reaches, unless
+/// the input has one at least as recent: one statement per batch (and one
+/// more for each time a stored date turned out to be an input date).
+fn reach(
+    store: &mut Store,
+    accounts: &[(usize, i64, Vec<NaiveDate>)],
+    asks: &[Reach],
+    needed: &mut [Vec<NaiveDate>],
+) -> Result<(), String> {
+    let mut found: Vec<Option<NaiveDate>> = vec![None; asks.len()];
+    let mut pending: Vec<(usize, NaiveDate)> =
+        asks.iter().enumerate().map(|(k, a)| (k, a.cut)).collect();
+    while !pending.is_empty() {
+        let q: Vec<(i64, NaiveDate)> = pending
+            .iter()
+            .map(|(k, cut)| (accounts[asks[*k].account].1, *cut))
+            .collect();
+        let dates = store.latest_on_or_before(&q).map_err(|e| e.to_string())?;
+        let mut next = Vec::new();
+        for ((k, _), d) in pending.iter().zip(dates) {
+            match d {
+                Some(d) if asks[*k].except.contains(&d) => {
+                    if let Some(p) = d.pred_opt() {
+                        next.push((*k, p));
+                    }
+                }
+                other => found[*k] = other,
+            }
+        }
+        pending = next;
+    }
+    for (a, ds) in asks.iter().zip(found) {
+        let Some(ds) = ds else { continue };
+        let input = &accounts[a.account].2;
+        let di = input
+            .iter()
+            .copied()
+            .filter(|d| *d <= a.cut && *d != a.from)
+            .max();
+        let mine = &mut needed[a.account];
+        if di.is_none_or(|di| ds > di) && ds != a.from && !mine.contains(&ds) {
+            mine.push(ds);
+        }
+    }
+    Ok(())
+}
+
 impl<'a> History<'a> {
     /// Open the store for a run and start its transaction; `None` without
     /// a store.
@@ -235,89 +292,104 @@ impl<'a> History<'a> {
     }
 
     /// Add to each group the stored snapshots its `previous`/`change`
-    /// reach, and look up each account's previous stored results.
+    /// reach, and look up each account's previous stored results: a few
+    /// statements for the whole batch (docs/history.md, performance).
     pub fn prepare(&self, groups: &mut [Vec<Snapshot>]) -> Result<(), String> {
         let mut store = self.store.lock().map_err(|_| "the store is poisoned")?;
         let mut prior = self.prior.lock().map_err(|_| "the store is poisoned")?;
         prior.clear();
-        let mut unreadable = 0u64;
-        for group in groups.iter_mut() {
-            let Some(first) = group.first() else {
-                continue;
-            };
-            let account = first.account.clone();
-            if store
-                .find_account(&account)
-                .map_err(|e| e.to_string())?
-                .is_none()
-            {
-                continue;
+        let e = |e: vital_store::StoreError| e.to_string();
+        let names: Vec<&str> = groups
+            .iter()
+            .filter_map(|g| g.first().map(|s| &*s.account))
+            .collect();
+        let ids = store.find_accounts(&names).map_err(e)?;
+        // the groups of accounts the store knows: (group, id, input dates)
+        let accounts: Vec<(usize, i64, Vec<NaiveDate>)> = groups
+            .iter()
+            .enumerate()
+            .filter_map(|(g, group)| {
+                let aid = *ids.get(&*group.first()?.account)?;
+                Some((g, aid, group.iter().map(|s| s.as_of).collect()))
+            })
+            .collect();
+        // level 1: what every input snapshot reaches
+        let mut needed: Vec<Vec<NaiveDate>> = vec![Vec::new(); accounts.len()];
+        let mut asks: Vec<Reach> = Vec::new();
+        for (k, (_, _, input)) in accounts.iter().enumerate() {
+            for t in input {
+                for d in &self.lookbacks.all {
+                    if let Some(cut) = d.before(*t) {
+                        asks.push(Reach {
+                            account: k,
+                            from: *t,
+                            cut,
+                            except: input.clone(),
+                        });
+                    }
+                }
             }
-            let input: Vec<NaiveDate> = group.iter().map(|s| s.as_of).collect();
-            let latest_input_at_or_before = |c: NaiveDate, not: NaiveDate| {
-                input.iter().copied().filter(|d| *d <= c && *d != not).max()
-            };
-            // level 1: what every input snapshot reaches
-            let mut needed: Vec<NaiveDate> = Vec::new();
-            let reach = |store: &mut Store,
-                         from: NaiveDate,
-                         durations: &[Duration],
-                         except: &[NaiveDate],
-                         needed: &mut Vec<NaiveDate>|
-             -> Result<(), String> {
-                for d in durations {
-                    let Some(c) = d.before(from) else { continue };
-                    let stored = store
-                        .snapshot_on_or_before(&account, c, except)
-                        .map_err(|e| e.to_string())?;
-                    if let Some(ds) = stored {
-                        let di = latest_input_at_or_before(c, from);
-                        if di.is_none_or(|di| ds > di) && ds != from && !needed.contains(&ds) {
-                            needed.push(ds);
+        }
+        reach(&mut store, &accounts, &asks, &mut needed)?;
+        // level 2: the snapshots the reached ones need for their scores
+        if self.lookbacks.reads_scores && !self.lookbacks.in_scores.is_empty() {
+            let mut asks: Vec<Reach> = Vec::new();
+            for (k, (_, _, input)) in accounts.iter().enumerate() {
+                for ds in &needed[k] {
+                    for d in &self.lookbacks.in_scores {
+                        if let Some(cut) = d.before(*ds) {
+                            let mut except = input.clone();
+                            except.push(*ds);
+                            asks.push(Reach {
+                                account: k,
+                                from: *ds,
+                                cut,
+                                except,
+                            });
                         }
                     }
                 }
-                Ok(())
+            }
+            reach(&mut store, &accounts, &asks, &mut needed)?;
+        }
+        let wants: Vec<(i64, NaiveDate)> = accounts
+            .iter()
+            .zip(&needed)
+            .flat_map(|((_, aid, _), ds)| ds.iter().map(move |d| (*aid, *d)))
+            .collect();
+        let mut stored = store.snapshots_of(&wants).map_err(e)?.into_iter();
+        let mut unreadable = 0u64;
+        for ((g, _, _), ds) in accounts.iter().zip(&needed) {
+            let account = match groups[*g].first() {
+                Some(s) => s.account.clone(),
+                None => continue,
             };
-            for t in &input {
-                reach(&mut store, *t, &self.lookbacks.all, &input, &mut needed)?;
-            }
-            // level 2: the snapshots the reached ones need for their scores
-            if self.lookbacks.reads_scores && !self.lookbacks.in_scores.is_empty() {
-                let level1 = needed.clone();
-                for ds in level1 {
-                    let mut except = input.clone();
-                    except.push(ds);
-                    reach(
-                        &mut store,
-                        ds,
-                        &self.lookbacks.in_scores,
-                        &except,
-                        &mut needed,
-                    )?;
-                }
-            }
-            for ds in needed {
-                let Some(s) = store.snapshot(&account, ds).map_err(|e| e.to_string())? else {
+            for d in ds {
+                let Some(Some(s)) = stored.next() else {
                     continue;
                 };
                 match codec::decode(
                     &self.schema,
                     &account,
-                    ds,
+                    *d,
                     &s.signals,
                     s.override_.as_deref(),
                     &s.events,
                 ) {
-                    Some(snap) => group.push(snap),
+                    Some(snap) => groups[*g].push(snap),
                     None => unreadable += 1,
                 }
             }
+        }
+        let asks: Vec<(i64, NaiveDate)> = accounts
+            .iter()
+            .flat_map(|(_, aid, input)| input.iter().map(move |t| (*aid, *t)))
+            .collect();
+        let mut previous = store.previous_results(&asks).map_err(e)?.into_iter();
+        for (g, _, input) in &accounts {
             let mut mine: Prior = Vec::new();
-            for t in &input {
-                let p = store
-                    .previous_result(&account, *t)
-                    .map_err(|e| e.to_string())?;
+            for t in input {
+                let p = previous.next().flatten();
                 mine.push((
                     *t,
                     p.map(|(d, names)| {
@@ -330,7 +402,9 @@ impl<'a> History<'a> {
                     }),
                 ));
             }
-            prior.insert(account, mine);
+            if let Some(s) = groups[*g].first() {
+                prior.insert(s.account.clone(), mine);
+            }
         }
         if let Ok(mut u) = self.unreadable.lock() {
             *u += unreadable;
@@ -523,9 +597,9 @@ impl<'a> History<'a> {
         }
         let records = std::mem::take(&mut *self.sink.lock().map_err(|_| "the store is poisoned")?);
         let mut store = self.store.lock().map_err(|_| "the store is poisoned")?;
-        for r in &records {
-            store.record(self.run, r).map_err(|e| e.to_string())?;
-        }
+        store
+            .record_all(self.run, &records)
+            .map_err(|e| e.to_string())?;
         if let Ok(mut n) = self.recorded.lock() {
             *n += records.len() as u64;
         }
@@ -555,9 +629,7 @@ impl<'a> History<'a> {
             .map_err(|e| e.to_string())?;
         let days = crate::commands::history::stale_after_days()
             .unwrap_or(vital_project::DEFAULT_STALE_AFTER_DAYS);
-        let latest = store
-            .run_latest_as_of(self.run)
-            .map_err(|e| e.to_string())?;
+        let latest = store.recorded_latest();
         let stale = match latest {
             Some(latest) => store.stale(latest, days).map_err(|e| e.to_string())?,
             None => Vec::new(),

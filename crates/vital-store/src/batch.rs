@@ -1,0 +1,710 @@
+//! Whole batches of accounts at once: one statement per batch of up to
+//! [`CHUNK`] accounts instead of a few per account, for what a nightly run
+//! reads (account ids, the stored snapshots `previous`/`change` reach with
+//! their events, the previous results) and writes (snapshots, events,
+//! results and starts of accounts whose night comes after every stored one).
+//!
+//! A batch's keys travel as a `VALUES` list (`WITH r(i, …) AS (VALUES …)`,
+//! typed with casts on PostgreSQL), joined with `CROSS JOIN`, which makes
+//! SQLite loop over the list and seek each key in the table's index.
+
+use crate::db::{Kind, Param, Row};
+use crate::{
+    get, json_list, normalize_json, opt_date, parse_list, Recorded, Result, Store, StoredSnapshot,
+};
+use chrono::NaiveDate;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// Keys per statement.
+pub(crate) const CHUNK: usize = 1000;
+
+/// Rows per multi-row `INSERT` (fewer when a row has many columns).
+const INSERT_PARAMS: usize = 8000;
+
+/// `(VALUES ($1, $2), ($3, $4), …)`: `rows` rows of `types` (PostgreSQL
+/// casts; SQLite takes the values as they are).
+pub(crate) fn values(kind: Kind, rows: usize, types: &[&str]) -> String {
+    let mut s = String::with_capacity(rows * types.len() * 12 + 10);
+    s.push_str("(VALUES ");
+    let mut n = 0;
+    for r in 0..rows {
+        if r > 0 {
+            s.push_str(", ");
+        }
+        s.push('(');
+        for (k, ty) in types.iter().enumerate() {
+            if k > 0 {
+                s.push_str(", ");
+            }
+            n += 1;
+            s.push('$');
+            s.push_str(&n.to_string());
+            if kind == Kind::Postgres {
+                s.push_str("::");
+                s.push_str(ty);
+            }
+        }
+        s.push(')');
+    }
+    s.push(')');
+    s
+}
+
+/// `$a, $a+1, …` for `n` values.
+fn list(from: usize, n: usize) -> String {
+    (from..from + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The full signals of a snapshot stored as a difference (`delta`) from
+/// its key snapshot's (`base`): the base's signals, with each of the
+/// delta's replacing it (`null`: the signal is missing). Both are JSON
+/// objects; values keep their text.
+pub fn merge_signals(base: &str, delta: &str) -> String {
+    let parse = |t: &str| -> Option<BTreeMap<String, Box<serde_json::value::RawValue>>> {
+        serde_json::from_str(t).ok()
+    };
+    let (Some(mut all), Some(delta)) = (parse(base), parse(delta)) else {
+        return base.to_string();
+    };
+    for (k, v) in delta {
+        if v.get().trim() == "null" {
+            all.remove(&k);
+        } else {
+            all.insert(k, v);
+        }
+    }
+    let mut out = String::from("{");
+    for (i, (k, v)) in all.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        vital_eval::results::json_str(&mut out, k);
+        out.push_str(": ");
+        out.push_str(v.get().trim());
+    }
+    out.push('}');
+    out
+}
+
+/// The difference of `full` from `base` as [`merge_signals`] applies it:
+/// the signals whose text differs or that `base` lacks, and `null` for
+/// those `full` lacks. `None` when a side is not a JSON object.
+pub fn delta_signals(base: &str, full: &str) -> Option<String> {
+    let base: BTreeMap<String, Box<serde_json::value::RawValue>> =
+        serde_json::from_str(base).ok()?;
+    let full: BTreeMap<String, Box<serde_json::value::RawValue>> =
+        serde_json::from_str(full).ok()?;
+    let mut out = String::from("{");
+    let mut first = true;
+    let mut put = |out: &mut String, k: &str, v: &str| {
+        if !first {
+            out.push(',');
+        }
+        first = false;
+        vital_eval::results::json_str(out, k);
+        out.push(':');
+        out.push_str(v);
+    };
+    for (k, v) in &full {
+        let v = v.get().trim();
+        if base.get(k).map(|b| b.get().trim()) != Some(v) {
+            put(&mut out, k, v);
+        }
+    }
+    for k in base.keys() {
+        if !full.contains_key(k) {
+            put(&mut out, k, "null");
+        }
+    }
+    out.push('}');
+    Some(out)
+}
+
+/// What is stored for a snapshot's signals given its account's key
+/// snapshot (`key`: its date and full signals): the difference when it is
+/// at most half as long as the full object, else the full object (a new
+/// key snapshot). `(signals, signals_base)`.
+pub fn encode_signals(key: Option<(NaiveDate, &str)>, full: &str) -> (String, Option<NaiveDate>) {
+    if let Some((date, base)) = key {
+        if let Some(delta) = delta_signals(base, full) {
+            if delta.len() * 2 <= full.len() {
+                return (delta, Some(date));
+            }
+        }
+    }
+    (full.to_string(), None)
+}
+
+/// One account's night to append (its `as_of` after every stored one).
+struct Append<'r> {
+    aid: i64,
+    rec: &'r Recorded,
+    /// The latest stored snapshot's date, its key snapshot's date and
+    /// full signals; `None` when the account has no stored snapshot.
+    latest: Option<(NaiveDate, Option<(NaiveDate, String)>)>,
+    /// The account existed before this batch.
+    existed: bool,
+}
+
+impl Store {
+    /// Rows of `sql` run once per chunk of `keys`: `sql` gets the chunk's
+    /// `VALUES` list (columns `i`, the key's index in `keys`, then
+    /// `types`) and must return `i` as its first column.
+    pub(crate) fn by_chunks<K>(
+        &mut self,
+        keys: &[K],
+        types: &[&str],
+        bind: impl Fn(&K) -> Vec<Param>,
+        sql: impl Fn(&str) -> String,
+    ) -> Result<Vec<(usize, Row)>> {
+        let mut all_types = vec!["bigint"];
+        all_types.extend_from_slice(types);
+        let kind = self.db.kind();
+        let mut out = Vec::new();
+        for (c, chunk) in keys.chunks(CHUNK).enumerate() {
+            let text = sql(&values(kind, chunk.len(), &all_types));
+            let mut params = Vec::with_capacity(chunk.len() * all_types.len());
+            for (k, key) in chunk.iter().enumerate() {
+                params.push(Param::Int((c * CHUNK + k) as i64));
+                params.extend(bind(key));
+            }
+            for row in self.db.query(&text, &params)? {
+                let Some(i) = row.first().and_then(Param::int) else {
+                    continue;
+                };
+                out.push((i as usize, row));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The ids of the accounts among `names` that the store knows.
+    pub fn find_accounts(&mut self, names: &[&str]) -> Result<HashMap<String, i64>> {
+        let mut found = HashMap::new();
+        let mut ask: Vec<&str> = Vec::new();
+        let mut seen = HashSet::new();
+        for n in names {
+            match self.accounts.get(*n) {
+                Some(id) => {
+                    found.insert((*n).to_string(), *id);
+                }
+                None => {
+                    if seen.insert(*n) {
+                        ask.push(n);
+                    }
+                }
+            }
+        }
+        for chunk in ask.chunks(CHUNK) {
+            let sql = format!(
+                "SELECT id, name FROM accounts WHERE name IN ({})",
+                list(1, chunk.len())
+            );
+            let params: Vec<Param> = chunk.iter().map(|n| Param::Text(n.to_string())).collect();
+            for row in self.db.query(&sql, &params)? {
+                if let (Some(id), Some(name)) =
+                    (row.first().and_then(Param::int), get(&row, 1).text())
+                {
+                    self.accounts.insert(name.clone(), id);
+                    found.insert(name, id);
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    /// Create accounts (names the store does not know); their ids.
+    fn create_accounts(&mut self, names: &[&str]) -> Result<()> {
+        for chunk in names.chunks(CHUNK) {
+            let sql = format!(
+                "INSERT INTO accounts (name) VALUES {} RETURNING id, name",
+                (1..=chunk.len())
+                    .map(|i| format!("(${i})"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            let params: Vec<Param> = chunk.iter().map(|n| Param::Text(n.to_string())).collect();
+            for row in self.db.query(&sql, &params)? {
+                if let (Some(id), Some(name)) =
+                    (row.first().and_then(Param::int), get(&row, 1).text())
+                {
+                    self.accounts.insert(name, id);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// For each `(account id, date)`: the date of the account's latest
+    /// stored snapshot on or before it.
+    pub fn latest_on_or_before(
+        &mut self,
+        asks: &[(i64, NaiveDate)],
+    ) -> Result<Vec<Option<NaiveDate>>> {
+        let rows = self.by_chunks(
+            asks,
+            &["bigint", "date"],
+            |(a, d)| vec![Param::Int(*a), Param::Date(*d)],
+            |v| {
+                format!(
+                    "WITH r(i, aid, d) AS {v} SELECT r.i, (SELECT s.as_of FROM snapshots s \
+                     WHERE s.account_id = r.aid AND s.as_of <= r.d ORDER BY s.as_of DESC LIMIT 1) FROM r"
+                )
+            },
+        )?;
+        let mut out = vec![None; asks.len()];
+        for (i, row) in rows {
+            if let Some(slot) = out.get_mut(i) {
+                *slot = row.get(1).and_then(opt_date);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Stored snapshots, each with exactly the events it was recorded
+    /// with (`None` where there is none).
+    pub fn snapshots_of(
+        &mut self,
+        wants: &[(i64, NaiveDate)],
+    ) -> Result<Vec<Option<StoredSnapshot>>> {
+        let bind = |(a, d): &(i64, NaiveDate)| vec![Param::Int(*a), Param::Date(*d)];
+        let rows = self.by_chunks(wants, &["bigint", "date"], bind, |v| {
+            format!(
+                "WITH r(i, aid, d) AS {v} SELECT r.i, s.signals, s.override, s.signals_base, b.signals \
+                 FROM r CROSS JOIN snapshots s \
+                 LEFT JOIN snapshots b ON b.account_id = s.account_id AND b.as_of = s.signals_base \
+                 WHERE s.account_id = r.aid AND s.as_of = r.d"
+            )
+        })?;
+        let mut out: Vec<Option<StoredSnapshot>> = vec![None; wants.len()];
+        for (i, row) in rows {
+            let Some(&(_, as_of)) = wants.get(i) else {
+                continue;
+            };
+            let stored = get(&row, 1).text().unwrap_or_else(|| "{}".into());
+            let signals = match (get(&row, 3).date(), get(&row, 4).text()) {
+                (Some(_), Some(base)) => merge_signals(&base, &stored),
+                _ => stored,
+            };
+            out[i] = Some(StoredSnapshot {
+                as_of,
+                signals,
+                override_: get(&row, 2).text(),
+                events: Vec::new(),
+            });
+        }
+        let rows = self.by_chunks(wants, &["bigint", "date"], bind, |v| {
+            format!(
+                "WITH r(i, aid, d) AS {v} SELECT r.i, e.event, e.multiplicity \
+                 FROM r CROSS JOIN events e WHERE e.account_id = r.aid AND e.first_as_of <= r.d \
+                 AND (e.last_as_of IS NULL OR e.last_as_of >= r.d) ORDER BY r.i, e.first_as_of, e.id"
+            )
+        })?;
+        for (i, row) in rows {
+            if let (Some(Some(s)), Some(e), Some(n)) = (
+                out.get_mut(i),
+                get(&row, 1).text(),
+                row.get(2).and_then(Param::int),
+            ) {
+                s.events.push((e, n));
+            }
+        }
+        Ok(out)
+    }
+
+    /// For each `(account id, date)`: the account's latest stored result
+    /// dated before it, with the playbooks it reported as triggered.
+    pub fn previous_results(
+        &mut self,
+        asks: &[(i64, NaiveDate)],
+    ) -> Result<Vec<Option<(NaiveDate, Vec<String>)>>> {
+        let rows = self.by_chunks(
+            asks,
+            &["bigint", "date"],
+            |(a, d)| vec![Param::Int(*a), Param::Date(*d)],
+            |v| {
+                format!(
+                    "WITH r(i, aid, d) AS {v} SELECT r.i, x.as_of, x.triggered FROM r CROSS JOIN results x \
+                     WHERE x.account_id = r.aid AND x.as_of = (SELECT y.as_of FROM results y \
+                     WHERE y.account_id = r.aid AND y.as_of < r.d ORDER BY y.as_of DESC LIMIT 1)"
+                )
+            },
+        )?;
+        let mut out = vec![None; asks.len()];
+        for (i, row) in rows {
+            if let (Some(slot), Some(d)) = (out.get_mut(i), row.get(1).and_then(opt_date)) {
+                *slot = Some((d, parse_list(get(&row, 2).text())));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Multi-row `INSERT`s: `head` is `INSERT INTO t (…) VALUES `, `tail`
+    /// what follows the rows (`ON CONFLICT …`).
+    fn insert_rows(
+        &mut self,
+        head: &str,
+        tail: &str,
+        ncols: usize,
+        params: &[Param],
+    ) -> Result<()> {
+        let ncols = ncols.max(1);
+        let per = (INSERT_PARAMS / ncols).clamp(1, CHUNK);
+        for chunk in params.chunks(per * ncols) {
+            let mut sql = String::from(head);
+            let mut n = 0;
+            for r in 0..chunk.len() / ncols {
+                if r > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push('(');
+                for k in 0..ncols {
+                    if k > 0 {
+                        sql.push_str(", ");
+                    }
+                    n += 1;
+                    sql.push('$');
+                    sql.push_str(&n.to_string());
+                }
+                sql.push(')');
+            }
+            sql.push(' ');
+            sql.push_str(tail);
+            self.db.exec(&sql, chunk)?;
+        }
+        Ok(())
+    }
+
+    /// `UPDATE … WHERE id IN (…)` over `ids`, in chunks; `set` uses `$1`
+    /// (`value`).
+    fn update_ids(&mut self, set: &str, value: Option<Param>, ids: &[i64]) -> Result<()> {
+        let from = if value.is_some() { 2 } else { 1 };
+        for chunk in ids.chunks(CHUNK) {
+            let sql = format!("{set} WHERE id IN ({})", list(from, chunk.len()));
+            let mut params: Vec<Param> = value.iter().cloned().collect();
+            params.extend(chunk.iter().map(|i| Param::Int(*i)));
+            self.db.exec(&sql, &params)?;
+        }
+        Ok(())
+    }
+
+    /// Record a batch of snapshots with their results (inside the run's
+    /// transaction), as [`Store::record`] records each: the nights of
+    /// accounts that have one snapshot in the batch, dated after every
+    /// stored one (a nightly run), are written in bulk; the others (reruns,
+    /// backfills, several nights of one account) one by one, in order.
+    pub fn record_all(&mut self, run: i64, recs: &[Recorded]) -> Result<()> {
+        let mut per_account: HashMap<&str, usize> = HashMap::new();
+        for r in recs {
+            *per_account.entry(r.account.as_str()).or_insert(0) += 1;
+        }
+        let names: Vec<&str> = per_account.keys().copied().collect();
+        let known = self.find_accounts(&names)?;
+        let new: Vec<&str> = names
+            .iter()
+            .copied()
+            .filter(|n| !known.contains_key(*n))
+            .collect();
+        self.create_accounts(&new)?;
+        // the latest stored snapshot of each single-night account, with
+        // its key snapshot
+        let single: Vec<usize> = (0..recs.len())
+            .filter(|i| per_account.get(recs[*i].account.as_str()) == Some(&1))
+            .collect();
+        let asks: Vec<i64> = single
+            .iter()
+            .map(|i| known.get(recs[*i].account.as_str()).copied().unwrap_or(-1))
+            .collect();
+        let rows = self.by_chunks(
+            &asks,
+            &["bigint"],
+            |a| vec![Param::Int(*a)],
+            |v| {
+                format!(
+                    "WITH r(i, aid) AS {v}, l AS (SELECT r.i, r.aid, (SELECT s.as_of FROM snapshots s \
+                     WHERE s.account_id = r.aid ORDER BY s.as_of DESC LIMIT 1) AS d FROM r) \
+                     SELECT l.i, l.d, k.as_of, k.signals FROM l \
+                     LEFT JOIN snapshots s ON s.account_id = l.aid AND s.as_of = l.d \
+                     LEFT JOIN snapshots k ON k.account_id = l.aid AND k.as_of = COALESCE(s.signals_base, s.as_of)"
+                )
+            },
+        )?;
+        let mut latest: Vec<Option<(NaiveDate, Option<(NaiveDate, String)>)>> =
+            vec![None; single.len()];
+        for (i, row) in rows {
+            if let (Some(slot), Some(l)) = (latest.get_mut(i), row.get(1).and_then(opt_date)) {
+                let key = get(&row, 2).date().zip(get(&row, 3).text());
+                *slot = Some((l, key));
+            }
+        }
+        let mut bulk: Vec<Append<'_>> = Vec::new();
+        let mut one_by_one: Vec<usize> = Vec::new();
+        for (k, i) in single.iter().enumerate() {
+            let rec = &recs[*i];
+            let existed = known.contains_key(rec.account.as_str());
+            let Some(aid) = self.accounts.get(rec.account.as_str()).copied() else {
+                one_by_one.push(*i);
+                continue;
+            };
+            match latest[k].take() {
+                Some((l, key)) if l < rec.as_of => bulk.push(Append {
+                    aid,
+                    rec,
+                    latest: Some((l, key)),
+                    existed,
+                }),
+                None => bulk.push(Append {
+                    aid,
+                    rec,
+                    latest: None,
+                    existed,
+                }),
+                Some(_) => one_by_one.push(*i),
+            }
+        }
+        self.append_all(run, &bulk)?;
+        let mut rest: Vec<usize> = (0..recs.len())
+            .filter(|i| per_account.get(recs[*i].account.as_str()) != Some(&1))
+            .collect();
+        rest.extend(one_by_one);
+        rest.sort_unstable();
+        for i in rest {
+            self.record_one(run, &recs[i])?;
+        }
+        Ok(())
+    }
+
+    /// Accounts' nights dated after every stored snapshot of theirs, in
+    /// bulk: events as `append_events` keeps them, signals as a difference
+    /// from the account's key snapshot when that is short.
+    fn append_all<'r>(&mut self, run: i64, bulk: &[Append<'r>]) -> Result<()> {
+        if bulk.is_empty() {
+            return Ok(());
+        }
+        // accounts with no stored snapshot carry no event rows (after a
+        // prune, open rows may be left)
+        let fresh: Vec<i64> = bulk
+            .iter()
+            .filter(|a| a.latest.is_none() && a.existed)
+            .map(|a| a.aid)
+            .collect();
+        for chunk in fresh.chunks(CHUNK) {
+            let sql = format!(
+                "DELETE FROM events WHERE account_id IN ({})",
+                list(1, chunk.len())
+            );
+            let params: Vec<Param> = chunk.iter().map(|a| Param::Int(*a)).collect();
+            self.db.exec(&sql, &params)?;
+        }
+        // the rows still open, or closed at the latest snapshot
+        let asks: Vec<(usize, i64, NaiveDate)> = bulk
+            .iter()
+            .enumerate()
+            .filter_map(|(k, a)| Some((k, a.aid, a.latest.as_ref()?.0)))
+            .collect();
+        let rows = self.by_chunks(
+            &asks,
+            &["bigint", "date"],
+            |(_, a, l)| vec![Param::Int(*a), Param::Date(*l)],
+            |v| {
+                format!(
+                    "WITH r(i, aid, l) AS {v} SELECT r.i, e.id, e.event, e.multiplicity, e.last_as_of \
+                     FROM r CROSS JOIN events e WHERE e.account_id = r.aid AND (e.last_as_of IS NULL OR e.last_as_of = r.l)"
+                )
+            },
+        )?;
+        // by event text (as SQLite keeps it; PostgreSQL's in one spelling)
+        // and multiplicity
+        type Key<'r> = (Cow<'r, str>, i64);
+        let postgres = self.db.kind() == Kind::Postgres;
+        let key = |e: &'r str| -> Cow<'r, str> {
+            if postgres {
+                Cow::Owned(normalize_json(e))
+            } else {
+                Cow::Borrowed(e)
+            }
+        };
+        let mut open: Vec<HashMap<Key<'r>, Vec<(i64, bool)>>> = vec![HashMap::new(); bulk.len()];
+        for (i, row) in rows {
+            let Some(&(k, _, _)) = asks.get(i) else {
+                continue;
+            };
+            let (Some(id), Some(ev), Some(n)) = (
+                row.get(1).and_then(Param::int),
+                get(&row, 2).text(),
+                row.get(3).and_then(Param::int),
+            ) else {
+                continue;
+            };
+            let is_open = matches!(get(&row, 4), Param::Null);
+            let ev = if postgres { normalize_json(&ev) } else { ev };
+            open[k]
+                .entry((Cow::Owned(ev), n))
+                .or_default()
+                .push((id, is_open));
+        }
+        let mut inserts: Vec<Param> = Vec::new();
+        let mut reopen: Vec<i64> = Vec::new();
+        let mut close: BTreeMap<NaiveDate, Vec<i64>> = BTreeMap::new();
+        for (k, a) in bulk.iter().enumerate() {
+            let t = a.rec.as_of;
+            let by_key = &mut open[k];
+            let rec: &'r Recorded = a.rec;
+            for (e, n) in &rec.events {
+                match by_key.get_mut(&(key(e), *n)).and_then(|v| v.pop()) {
+                    Some((_, true)) => {}
+                    Some((id, false)) => reopen.push(id),
+                    None => inserts.extend([
+                        Param::Int(a.aid),
+                        Param::Json(e.clone()),
+                        Param::Int(*n),
+                        Param::Date(t),
+                    ]),
+                }
+            }
+            if let Some((l, _)) = &a.latest {
+                for (id, is_open) in by_key.drain().flat_map(|(_, v)| v) {
+                    if is_open {
+                        close.entry(*l).or_default().push(id);
+                    }
+                }
+            }
+        }
+        for (l, ids) in &close {
+            self.update_ids(
+                "UPDATE events SET last_as_of = $1",
+                Some(Param::Date(*l)),
+                ids,
+            )?;
+        }
+        self.update_ids("UPDATE events SET last_as_of = NULL", None, &reopen)?;
+        self.insert_rows(
+            "INSERT INTO events (account_id, event, multiplicity, first_as_of) VALUES ",
+            "",
+            4,
+            &inserts,
+        )?;
+        // snapshots
+        let snaps: Vec<Param> = bulk
+            .iter()
+            .flat_map(|a| {
+                let key = a
+                    .latest
+                    .as_ref()
+                    .and_then(|(_, k)| k.as_ref())
+                    .map(|(d, s)| (*d, s.as_str()));
+                let (signals, base) = encode_signals(key, &a.rec.signals);
+                [
+                    Param::Int(a.aid),
+                    Param::Date(a.rec.as_of),
+                    Param::Int(run),
+                    Param::Json(signals),
+                    a.rec.override_.clone().map_or(Param::Null, Param::Json),
+                    base.map_or(Param::Null, Param::Date),
+                ]
+            })
+            .collect();
+        self.insert_rows(
+            "INSERT INTO snapshots (account_id, as_of, run_id, signals, override, signals_base) VALUES ",
+            "ON CONFLICT (account_id, as_of) DO UPDATE SET run_id = excluded.run_id, signals = excluded.signals, \
+             override = excluded.override, signals_base = excluded.signals_base",
+            6,
+            &snaps,
+        )?;
+        let results: Vec<Param> = bulk
+            .iter()
+            .flat_map(|a| {
+                let res = &a.rec.result;
+                [
+                    Param::Int(a.aid),
+                    Param::Date(a.rec.as_of),
+                    Param::Int(run),
+                    res.health.map_or(Param::Null, Param::Real),
+                    res.status.clone().map_or(Param::Null, Param::Text),
+                    res.computed_status.clone().map_or(Param::Null, Param::Text),
+                    Param::Json(res.scores.clone()),
+                    Param::Json(json_list(&res.triggered)),
+                    Param::Json(json_list(&res.started)),
+                ]
+            })
+            .collect();
+        self.insert_rows(
+            "INSERT INTO results (account_id, as_of, run_id, health, status, computed_status, scores, triggered, started) VALUES ",
+            "ON CONFLICT (account_id, as_of) DO UPDATE SET run_id = excluded.run_id, health = excluded.health, \
+             status = excluded.status, computed_status = excluded.computed_status, scores = excluded.scores, \
+             triggered = excluded.triggered, started = excluded.started",
+            9,
+            &results,
+        )?;
+        // starts: a night recorded before whose snapshot was pruned may
+        // still have starts; those not started again go
+        let asks: Vec<(i64, NaiveDate)> = bulk
+            .iter()
+            .filter(|a| a.existed)
+            .map(|a| (a.aid, a.rec.as_of))
+            .collect();
+        let rows = self.by_chunks(
+            &asks,
+            &["bigint", "date"],
+            |(a, d)| vec![Param::Int(*a), Param::Date(*d)],
+            |v| {
+                format!(
+                    "WITH r(i, aid, d) AS {v} SELECT r.i, p.playbook FROM r CROSS JOIN playbook_starts p \
+                     WHERE p.account_id = r.aid AND p.as_of = r.d"
+                )
+            },
+        )?;
+        if !rows.is_empty() {
+            let by_aid: HashMap<i64, &Recorded> = bulk.iter().map(|a| (a.aid, a.rec)).collect();
+            for (i, row) in rows {
+                let (Some(&(aid, d)), Some(p)) = (asks.get(i), get(&row, 1).text()) else {
+                    continue;
+                };
+                if by_aid
+                    .get(&aid)
+                    .is_some_and(|r| !r.starts.iter().any(|s| s.playbook == p))
+                {
+                    self.db.exec(
+                        "DELETE FROM playbook_starts WHERE account_id = $1 AND as_of = $2 AND playbook = $3",
+                        &[Param::Int(aid), Param::Date(d), Param::Text(p)],
+                    )?;
+                }
+            }
+        }
+        let starts: Vec<Param> = bulk
+            .iter()
+            .flat_map(|a| {
+                let res = &a.rec.result;
+                a.rec.starts.iter().flat_map(move |s| {
+                    [
+                        Param::Int(a.aid),
+                        Param::Date(a.rec.as_of),
+                        Param::Text(s.playbook.clone()),
+                        Param::Int(run),
+                        s.owner.clone().map_or(Param::Null, Param::Text),
+                        res.health.map_or(Param::Null, Param::Real),
+                        res.status.clone().map_or(Param::Null, Param::Text),
+                        s.rule.clone().map_or(Param::Null, Param::Text),
+                        s.source.clone().map_or(Param::Null, Param::Text),
+                        Param::Json(json_list(&s.reads)),
+                    ]
+                })
+            })
+            .collect();
+        self.insert_rows(
+            "INSERT INTO playbook_starts (account_id, as_of, playbook, run_id, owner, health, status, rule, source, reads) VALUES ",
+            "ON CONFLICT (account_id, as_of, playbook) DO UPDATE SET run_id = excluded.run_id, owner = excluded.owner, \
+             health = excluded.health, status = excluded.status, rule = excluded.rule, source = excluded.source, reads = excluded.reads",
+            10,
+            &starts,
+        )?;
+        for a in bulk {
+            self.note_recorded(a.rec.as_of);
+        }
+        Ok(())
+    }
+}
