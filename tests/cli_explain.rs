@@ -154,3 +154,82 @@ fn run_explain_names_the_trigger_its_playbook_source_and_reads() {
         serde_json::json!(["adoption workshop"])
     );
 }
+
+/// A fired trigger's playbook with a cooldown and an owner says so, with the
+/// owner's value in the snapshot: its own clauses, or those of another rule
+/// of the same playbook; a playbook without clauses shows none; an owner
+/// without a value is `missing`. `vital run --explain` is unchanged.
+#[test]
+fn a_playbooks_cooldown_and_owner_are_shown_with_the_owners_value() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("rules.vital"),
+        "signal seats: int\n\
+         signal csm: text?\n\
+         signal owner: enum(amy, bo)\n\
+         score usage weight 1 = seats * 10\n\
+         status {\n  ok when health >= 50\n  poor otherwise\n}\n\
+         rule \"low usage\" when usage < 40 trigger \"risk review\" cooldown 30 days owner csm\n\
+         when seats < 2 trigger \"risk review\"\n\
+         when seats < 3 trigger \"onboarding\" owner owner cooldown 2 weeks\n\
+         when seats < 5 trigger \"check in\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("in.jsonl"),
+        "{\"account\": \"acme\", \"as_of\": \"2026-11-01\", \"signals\": {\"seats\": 1, \"csm\": \"dana\", \"owner\": \"bo\"}}\n\
+         {\"account\": \"zeta\", \"as_of\": \"2026-11-01\", \"signals\": {\"seats\": 1, \"csm\": null, \"owner\": \"amy\"}}\n",
+    )
+    .unwrap();
+    let run = |account: &str| {
+        let o = vital_in(
+            dir.path(),
+            &[
+                "explain",
+                "--rules",
+                "rules.vital",
+                "in.jsonl",
+                "--account",
+                account,
+            ],
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+        let text = out(&o);
+        text[text.find("\nplaybooks\n").expect(&text)..].to_string()
+    };
+    assert_eq!(
+        run("acme"),
+        "\nplaybooks\n  \"risk review\"  (rule \"low usage\")\n      \
+         cooldown 30 days, owner csm = \"dana\"\n      at rules.vital:9:1\n      \
+         when usage < 40\n  \
+         \"risk review\"\n      cooldown 30 days, owner csm = \"dana\"\n      \
+         at rules.vital:10:1\n      when seats < 2\n      saw seats = 1\n  \
+         \"onboarding\"\n      cooldown 2 weeks, owner owner = bo\n      \
+         at rules.vital:11:1\n      when seats < 3\n      saw seats = 1\n  \
+         \"check in\"\n      at rules.vital:12:1\n      when seats < 5\n      \
+         saw seats = 1\n"
+    );
+    let zeta = run("zeta");
+    assert!(
+        zeta.contains("  \"risk review\"  (rule \"low usage\")\n      cooldown 30 days, owner csm = missing\n"),
+        "{zeta}"
+    );
+    assert!(
+        zeta.contains("cooldown 2 weeks, owner owner = amy\n"),
+        "{zeta}"
+    );
+
+    // the JSON explanation keeps its keys
+    let o = vital_in(
+        dir.path(),
+        &["run", "--rules", "rules.vital", "--explain", "in.jsonl"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let first: serde_json::Value = serde_json::from_str(out(&o).lines().next().unwrap()).unwrap();
+    let keys: Vec<&String> = first["explain"]["triggers"][0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    assert_eq!(keys, ["playbook", "reads", "rule", "source"]);
+}

@@ -63,6 +63,11 @@ pub fn explain_text(
                 .as_ref()
                 .map_or(String::new(), |n| format!("  (rule {n:?})"));
             let _ = writeln!(out, "  {:?}{name}", tr.playbook);
+            if let Some(clauses) = playbook_clauses(engine, snap, &tr.playbook) {
+                for (k, line) in wrap(&clauses, 72).into_iter().enumerate() {
+                    let _ = writeln!(out, "      {}{line}", if k == 0 { "" } else { "  " });
+                }
+            }
             let _ = writeln!(out, "      at {}", locate(sources, tr.loc));
             let text = &sources.file(tr.loc.file).text;
             let cond = &text[tr.cond.span.start.min(text.len())..tr.cond.span.end.min(text.len())];
@@ -79,6 +84,30 @@ pub fn explain_text(
     }
     let _ = group;
     out
+}
+
+/// A playbook's trigger clauses, for people: `cooldown 30 days, owner csm
+/// = "dana"` — its cooldown and its owner signal with the snapshot's value
+/// (`missing` when it has none). They belong to the playbook, so a rule
+/// without them shows those of the other rules that trigger it. `None` when
+/// the playbook has neither.
+pub fn playbook_clauses(engine: &Engine<'_>, snap: &Snapshot, playbook: &str) -> Option<String> {
+    let rules = engine.rules;
+    let mut parts = Vec::new();
+    if let Some(c) = rules.cooldown(playbook) {
+        parts.push(format!("cooldown {c}"));
+    }
+    if let Some(s) = rules.owner(playbook) {
+        if let Some(signal) = rules.signals.get(s.index()) {
+            let value = snap.signals.get(s.index()).unwrap_or(&Value::Missing);
+            parts.push(format!(
+                "owner {} = {}",
+                signal.name,
+                rules.show_value(value, signal.ty)
+            ));
+        }
+    }
+    (!parts.is_empty()).then(|| parts.join(", "))
 }
 
 /// One score's waterfall: base, each rule's amount with its name, source
