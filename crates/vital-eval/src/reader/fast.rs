@@ -226,7 +226,8 @@ impl<'t> P<'t> {
     }
 }
 
-/// `12.50` → the normalised decimal, as `parse_decimal` + `normalize` give.
+/// `12.50` → the normalised decimal, as `parse_decimal` + `normalize` give
+/// (trailing zeros of the fraction dropped, zero without a sign or scale).
 fn decimal(text: &str) -> Option<Decimal> {
     let (neg, digits) = match text.strip_prefix('-') {
         Some(d) => (true, d),
@@ -236,15 +237,26 @@ fn decimal(text: &str) -> Option<Decimal> {
     if int.len() + frac.len() > 18 {
         return None;
     }
-    let mut m: i64 = 0;
+    let mut m: u64 = 0;
     for c in int.bytes().chain(frac.bytes()) {
-        m = m * 10 + i64::from(c - b'0');
+        m = m * 10 + u64::from(c - b'0');
     }
     if m == 0 && neg {
         return None;
     }
-    let m = if neg { -m } else { m };
-    Some(Decimal::new(m, u32::try_from(frac.len()).ok()?).normalize())
+    let mut scale = u32::try_from(frac.len()).ok()?;
+    while scale > 0 && m.is_multiple_of(10) {
+        m /= 10;
+        scale -= 1;
+    }
+    // m < 10^18 < 2^64: the low and middle words hold it
+    Some(Decimal::from_parts(
+        (m & 0xFFFF_FFFF) as u32,
+        (m >> 32) as u32,
+        0,
+        neg && m != 0,
+        scale,
+    ))
 }
 
 impl Schema<'_> {
@@ -293,7 +305,8 @@ impl Schema<'_> {
         match ty {
             Type::Int | Type::Number | Type::Money | Type::Percent => {
                 let d = decimal(p.number()?)?;
-                if ty == Type::Int && !d.fract().is_zero() {
+                // normalised: an integer has no scale
+                if ty == Type::Int && d.scale() != 0 {
                     return None;
                 }
                 Some(Value::Num(d))
@@ -499,12 +512,22 @@ mod tests {
             "31.0",
             "999999999999999999",
             "0.00000000000000001",
+            "0.0",
+            "100.000",
+            "4294967296",
+            "4294967295.5",
+            "-4294967296.25",
+            "12345678901234567.8",
+            "-100",
+            "7.10",
         ] {
             let want = rust_decimal::Decimal::from_str_exact(t)
                 .or_else(|_| rust_decimal::Decimal::from_str(t))
                 .map(|d| d.normalize())
                 .ok();
-            assert_eq!(decimal(t), want, "{t}");
+            // the same representation, not only the same value
+            let parts = |d: Option<rust_decimal::Decimal>| d.map(|d| d.serialize());
+            assert_eq!(parts(decimal(t)), parts(want), "{t}");
         }
         assert_eq!(decimal("-0"), None);
         assert_eq!(decimal("1234567890123456789"), None);
