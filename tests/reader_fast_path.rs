@@ -96,6 +96,14 @@ fn mutations(line: &str, seed: u64) -> Vec<String> {
         ("1", "-0"),
         ("\"dana\"", "\"d\\\"ana\""),
         ("{", "\u{feff}{"),
+        // events: `type` after a field, twice, and an unknown field
+        (
+            "{\"type\": \"ticket_opened\"",
+            "{\"severity\": \"high\", \"type\": \"ticket_opened\"",
+        ),
+        ("{\"type\": \"", "{\"type\": \"demo\", \"type\": \""),
+        ("\"at\": \"", "\"colour\": \"red\", \"at\": \""),
+        ("\"at\": \"", "\"severity\": 3, \"at\": \""),
     ];
     for (from, to) in swaps {
         if let Some(i) = line.find(from) {

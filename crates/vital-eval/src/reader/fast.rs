@@ -15,7 +15,7 @@ use super::{parse_date, Ignored, Schema};
 use crate::snapshot::{Events, Occurrence, Origin, Snapshot};
 use rust_decimal::Decimal;
 use std::sync::Arc;
-use vital_check::ir::Type;
+use vital_check::ir::{EventId, Type};
 use vital_check::value::Value;
 
 /// JSON nesting skipped values may have (serde's own limit is 128).
@@ -323,16 +323,44 @@ impl Schema<'_> {
         events: &mut Vec<Occurrence>,
         seen: &mut Ignored,
     ) -> Option<()> {
-        // first the members' places, then the values by the event's type
         let mut kind: Option<&str> = None;
         let mut at: Option<&str> = None;
+        // the common event names its `type` first: its fields are then read
+        // in place; otherwise the members' places are noted first and read
+        // by the event's type afterwards
+        let mut direct: Option<Option<(EventId, crate::snapshot::Fields)>> = None;
+        let mut first = true;
         let mut members: [(&str, usize); 16] = [("", 0); 16];
         let mut n = 0;
         p.object(|key, p| {
-            match key {
-                "type" => kind = Some(p.plain_str()?),
-                "at" => at = Some(p.plain_str()?),
-                _ => {
+            if std::mem::take(&mut first) && key == "type" {
+                let k = p.plain_str()?;
+                kind = Some(k);
+                direct = Some(self.events.get(k).map(|&e| {
+                    let len = self.rules.events[e.index()].fields.len();
+                    (e, smallvec::smallvec![Value::Missing; len])
+                }));
+                return Some(());
+            }
+            match (key, &mut direct) {
+                // a second `type` is the serde path's business
+                ("type", Some(_)) => return None,
+                ("type", None) => kind = Some(p.plain_str()?),
+                ("at", _) => at = Some(p.plain_str()?),
+                (_, Some(Some((e, fields)))) => match self.fields[e.index()].get(key) {
+                    Some(&f) => {
+                        let ty = self.rules.events[e.index()].fields[f.index()].ty;
+                        fields[f.index()] = self.fast_value(p, ty)?;
+                    }
+                    None => {
+                        seen.fields
+                            .entry(format!("{}.{key}", kind.unwrap_or_default()))
+                            .or_insert(1);
+                        p.skip(1)?;
+                    }
+                },
+                (_, Some(None)) => p.skip(1)?,
+                (_, None) => {
                     p.ws();
                     *members.get_mut(n)? = (key, p.i);
                     n += 1;
@@ -342,31 +370,43 @@ impl Schema<'_> {
             Some(())
         })?;
         let kind = kind?;
-        let Some(&e) = self.events.get(kind) else {
-            seen.events.entry(kind.to_string()).or_insert(1);
-            return Some(());
+        let (e, fields) = match direct {
+            Some(Some(x)) => x,
+            Some(None) => {
+                seen.events.entry(kind.to_string()).or_insert(1);
+                return Some(());
+            }
+            None => {
+                let Some(&e) = self.events.get(kind) else {
+                    seen.events.entry(kind.to_string()).or_insert(1);
+                    return Some(());
+                };
+                let decl = &self.rules.events[e.index()];
+                let mut fields: crate::snapshot::Fields =
+                    smallvec::smallvec![Value::Missing; decl.fields.len()];
+                let names = &self.fields[e.index()];
+                for &(key, at) in &members[..n] {
+                    match names.get(key) {
+                        Some(&f) => {
+                            let mut q = P {
+                                b: p.b,
+                                s: p.s,
+                                i: at,
+                            };
+                            fields[f.index()] =
+                                self.fast_value(&mut q, decl.fields[f.index()].ty)?;
+                        }
+                        None => {
+                            let name = format!("{kind}.{key}");
+                            seen.fields.entry(name).or_insert(1);
+                        }
+                    }
+                }
+                (e, fields)
+            }
         };
         let date = parse_date(at?)?;
         let decl = &self.rules.events[e.index()];
-        let mut fields: crate::snapshot::Fields =
-            smallvec::smallvec![Value::Missing; decl.fields.len()];
-        let names = &self.fields[e.index()];
-        for &(key, at) in &members[..n] {
-            match names.get(key) {
-                Some(&f) => {
-                    let mut q = P {
-                        b: p.b,
-                        s: p.s,
-                        i: at,
-                    };
-                    fields[f.index()] = self.fast_value(&mut q, decl.fields[f.index()].ty)?;
-                }
-                None => {
-                    let name = format!("{kind}.{key}");
-                    seen.fields.entry(name).or_insert(1);
-                }
-            }
-        }
         if decl
             .fields
             .iter()
