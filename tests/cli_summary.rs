@@ -256,3 +256,93 @@ fn stored_equals_run(db: &str) {
     stored["source"] = Value::Null;
     assert_eq!(from_run, stored);
 }
+
+/// A night stored as its difference from the night before (schema 3: the
+/// same signals again store next to nothing) still summarises with its
+/// groups and value, as a run over that night with the store as history.
+#[test]
+fn stored_differences_summarise_whole() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("history.db");
+    stored_differences_in(db.to_str().unwrap());
+}
+
+/// The same on PostgreSQL (`VITAL_TEST_PG_URL`; skipped without it).
+#[test]
+fn stored_differences_summarise_whole_postgres() {
+    let Some(url) = pg::fresh_database("cli_summary_differences") else {
+        return pg::skipped("stored_differences_summarise_whole");
+    };
+    stored_differences_in(&url);
+}
+
+fn stored_differences_in(db: &str) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = example("support-health");
+    let last: Vec<String> = std::fs::read_to_string(dir.join("snapshots.jsonl"))
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains("\"2026-11-01\""))
+        .map(String::from)
+        .collect();
+    assert_eq!(last.len(), 500);
+    let before = tmp.path().join("10-31.jsonl");
+    let now = tmp.path().join("11-01.jsonl");
+    std::fs::write(
+        &before,
+        last.join("\n").replace("\"2026-11-01\"", "\"2026-10-31\"") + "\n",
+    )
+    .unwrap();
+    std::fs::write(&now, last.join("\n") + "\n").unwrap();
+    for f in [&before, &now] {
+        let o = vital_in(
+            &dir,
+            &[
+                "run",
+                "--history",
+                db,
+                "--format",
+                "jsonl",
+                f.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    }
+    let stored = json_of(
+        &dir,
+        &[
+            "summary",
+            "--by",
+            "support_plan",
+            "--format",
+            "json",
+            "--history",
+            db,
+        ],
+    );
+    assert_eq!(stored["source"], "store");
+    assert_eq!(stored["as_of"], "2026-11-01");
+    // the groups as the night's records give them (none missing)
+    let mut want: std::collections::BTreeMap<String, u64> = Default::default();
+    for l in &last {
+        let v: Value = serde_json::from_str(l).unwrap();
+        *want
+            .entry(v["signals"]["support_plan"].as_str().unwrap().to_string())
+            .or_default() += 1;
+    }
+    let got: std::collections::BTreeMap<String, u64> = stored["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["group"]["support_plan"]
+                    .as_str()
+                    .unwrap_or("(none)")
+                    .to_string(),
+                g["accounts"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(got, want, "{stored}");
+}

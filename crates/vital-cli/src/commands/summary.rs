@@ -714,6 +714,8 @@ fn names(p: Option<&vital_store::db::Param>) -> Vec<String> {
 
 /// Every stored result (`latest`: only each account's latest), with the
 /// account's name, oldest first.
+/// Signals come whole from the `snapshot_signals` view (a snapshot may be
+/// stored as its difference from a key snapshot, docs/history.md).
 pub(crate) fn stored_rows(
     store: &mut vital_store::Store,
     latest: bool,
@@ -727,7 +729,7 @@ pub(crate) fn stored_rows(
     let sql = format!(
         "SELECT a.name, r.as_of, r.health, r.status, r.triggered, r.started, s.signals, r.scores \
          FROM results r JOIN accounts a ON a.id = r.account_id {filter}\
-         LEFT JOIN snapshots s ON s.account_id = r.account_id AND s.as_of = r.as_of \
+         LEFT JOIN snapshot_signals s ON s.account_id = r.account_id AND s.as_of = r.as_of \
          ORDER BY r.as_of, a.name"
     );
     let rows = store.query(&sql, &[]).map_err(|e| e.to_string())?;
