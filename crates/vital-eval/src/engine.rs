@@ -20,14 +20,30 @@ pub struct Engine<'r> {
     /// Adjustment indices per score.
     by_score: Vec<Vec<usize>>,
     weights: Vec<Decimal>,
+    /// The weights as integers, when they all are (and small): health is
+    /// then computed in integers, see [`Engine::health`].
+    int_weights: Option<Vec<i64>>,
     /// Playbook names in declaration order, once each.
     pub playbooks: Vec<String>,
     /// The playbook index of each trigger rule.
     trigger_playbook: Vec<u32>,
+    /// Names as JSON, escaped once (results::jsonl).
+    quoted: std::sync::OnceLock<Quoted>,
     /// In explain mode, record what each rule read (`vital explain`,
     /// `run --explain`); without, only which rules applied and fired
     /// (`vital diff`'s per-rule counts), which costs far less.
     traces: bool,
+}
+
+/// The rule set's names as JSON string literals, for writing results.
+#[derive(Debug)]
+pub struct Quoted {
+    /// `"adoption": ` for each score.
+    pub score_keys: Vec<String>,
+    /// `"thriving"` for each status arm.
+    pub statuses: Vec<String>,
+    /// `"save playbook"` for each playbook.
+    pub playbooks: Vec<String>,
 }
 
 /// Phase 2's verdict on one snapshot.
@@ -202,10 +218,43 @@ impl<'r> Engine<'r> {
             rules,
             by_score,
             weights: rules.scores.iter().map(|s| s.weight).collect(),
+            int_weights: rules
+                .scores
+                .iter()
+                .map(|s| {
+                    let w = s.weight.normalize();
+                    (w.scale() == 0)
+                        .then(|| i64::try_from(w.mantissa()).ok())
+                        .flatten()
+                        .filter(|w| w.unsigned_abs() <= 1_000_000_000)
+                })
+                .collect(),
             playbooks,
             trigger_playbook,
+            quoted: std::sync::OnceLock::new(),
             traces: true,
         }
+    }
+
+    /// The rule set's names as JSON string literals (made once).
+    pub fn quoted(&self) -> &Quoted {
+        self.quoted.get_or_init(|| {
+            let q = |s: &str| {
+                let mut out = String::new();
+                crate::results::json_str(&mut out, s);
+                out
+            };
+            Quoted {
+                score_keys: self
+                    .rules
+                    .scores
+                    .iter()
+                    .map(|s| q(&s.name) + ": ")
+                    .collect(),
+                statuses: self.rules.status.iter().map(|a| q(&a.name)).collect(),
+                playbooks: self.playbooks.iter().map(|p| q(p)).collect(),
+            }
+        })
     }
 
     /// An engine whose explain mode records which rules applied and fired,
@@ -408,18 +457,12 @@ impl<'r> Engine<'r> {
 
     /// Σ(weight × score) / Σ(weight) over the scores that are not N/A.
     pub fn health(&self, scores: &[Option<Decimal>]) -> Option<Decimal> {
-        let mut num = Decimal::ZERO;
-        let mut den = Decimal::ZERO;
-        for (s, w) in scores.iter().zip(&self.weights) {
-            if let Some(s) = s {
-                num = num.checked_add(w.checked_mul(*s)?)?;
-                den = den.checked_add(*w)?;
+        if let Some(ws) = &self.int_weights {
+            if let Some(h) = int_health(ws, scores) {
+                return h;
             }
         }
-        if den.is_zero() {
-            return None;
-        }
-        Some(value::round1(num.checked_div(den)?))
+        decimal_health(&self.weights, scores)
     }
 
     fn status(&self, cx: &Cx<'_>) -> Option<ArmId> {
@@ -460,6 +503,62 @@ impl<'r> Engine<'r> {
         };
         cx.eval(e)
     }
+}
+
+/// [`Engine::health`] in decimals.
+fn decimal_health(weights: &[Decimal], scores: &[Option<Decimal>]) -> Option<Decimal> {
+    let mut num = Decimal::ZERO;
+    let mut den = Decimal::ZERO;
+    for (s, w) in scores.iter().zip(weights) {
+        if let Some(s) = s {
+            num = num.checked_add(w.checked_mul(*s)?)?;
+            den = den.checked_add(*w)?;
+        }
+    }
+    if den.is_zero() {
+        return None;
+    }
+    Some(value::round1(num.checked_div(den)?))
+}
+
+/// [`Engine::health`] in integers, when the weights are integers and
+/// the scores have at most one decimal (they are rounded to one): ten
+/// times the health is Σ(w × 10s) / Σw, rounded half away from zero.
+/// Used only when that quotient is not whole: then the decimal path's
+/// quotient has more than one decimal and `round1` gives the same value
+/// at scale 1 (its quotient is exact to 28 digits, and a quotient of
+/// integers with a divisor up to 10^9·n is at least 1/(2·Σw) away from
+/// a half). `None`: take the decimal path.
+fn int_health(ws: &[i64], scores: &[Option<Decimal>]) -> Option<Option<Decimal>> {
+    let mut num: i128 = 0;
+    let mut den: i128 = 0;
+    for (s, w) in scores.iter().zip(ws) {
+        let Some(s) = s else { continue };
+        let m = s.mantissa();
+        let tenths = match s.scale() {
+            0 => m.checked_mul(10)?,
+            1 => m,
+            _ => return None,
+        };
+        num = num.checked_add(tenths.checked_mul(i128::from(*w))?)?;
+        den = den.checked_add(i128::from(*w))?;
+    }
+    if den == 0 {
+        return Some(None);
+    }
+    let (q, r) = (num / den, num % den);
+    if r == 0 {
+        return None;
+    }
+    // half away from zero: |r| / |den| >= 1/2
+    let away = 2 * r.unsigned_abs() >= den.unsigned_abs();
+    let negative = (num < 0) != (den < 0);
+    let q = match (away, negative) {
+        (false, _) => q,
+        (true, false) => q + 1,
+        (true, true) => q - 1,
+    };
+    Some(Some(Decimal::from_i128_with_scale(q, 1)))
 }
 
 /// One snapshot's outcome from its phases.
@@ -588,5 +687,56 @@ impl Cx<'_> {
             Target::Score(s) => n(self.score_of(idx, s)),
             Target::Health => n(self.health_of(idx)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{decimal_health, int_health};
+    use rust_decimal::Decimal;
+
+    /// The integer health is the decimal health, value and representation,
+    /// whenever it answers: weights of the examples and odd ones, scores
+    /// with one decimal, some n/a.
+    #[test]
+    fn integer_health_is_decimal_health() {
+        let weight_sets: [&[i64]; 5] = [
+            &[35, 15, 25, 25],
+            &[20, 40, 20, 20],
+            &[1, 1, 1],
+            &[3, 7, 11, 13, 17],
+            &[999_999_937, 2, 1],
+        ];
+        let mut x: u64 = 7;
+        let mut next = |n: u64| {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (x >> 33) % n
+        };
+        let mut answered = 0;
+        for ws in weight_sets {
+            let dec: Vec<Decimal> = ws.iter().map(|w| Decimal::from(*w)).collect();
+            for _ in 0..20_000 {
+                let scores: Vec<Option<Decimal>> = ws
+                    .iter()
+                    .map(|_| match next(10) {
+                        0 => None,
+                        1 => Some(Decimal::from(next(101))),
+                        _ => Some(Decimal::new(next(1001) as i64, 1)),
+                    })
+                    .collect();
+                let want = decimal_health(&dec, &scores);
+                if let Some(got) = int_health(ws, &scores) {
+                    answered += 1;
+                    let parts = |d: Option<Decimal>| d.map(|d| d.serialize());
+                    assert_eq!(parts(got), parts(want), "{ws:?} {scores:?}");
+                }
+            }
+        }
+        assert!(
+            answered > 50_000,
+            "the integer path answered {answered} times"
+        );
     }
 }

@@ -42,9 +42,14 @@ pub(crate) fn push_one_decimal(out: &mut String, d: Decimal) {
                 out.push('-');
             }
             let a = m.unsigned_abs();
-            push_uint(out, a / 10);
+            // scores and health fit 64 bits: no 128-bit division
+            let (whole, tenth) = match u64::try_from(a) {
+                Ok(a) => (u128::from(a / 10), (a % 10) as u8),
+                Err(_) => (a / 10, (a % 10) as u8),
+            };
+            push_uint(out, whole);
             out.push('.');
-            out.push(char::from(b'0' + (a % 10) as u8));
+            out.push(char::from(b'0' + tenth));
         }
         _ => {
             let _ = write!(out, "{:.1}", d);
@@ -171,22 +176,21 @@ pub fn jsonl(
     out.push_str("\", \"health\": ");
     json_opt_num(out, o.scored.health);
     out.push_str(", \"status\": ");
-    match status_name(engine, o.status) {
-        Some(s) => json_str(out, s),
-        None => out.push_str("null"),
-    }
+    let quoted = engine.quoted();
+    let status = |s: Option<ArmId>| {
+        s.and_then(|i| quoted.statuses.get(i.index()))
+            .map_or("null", |q| q.as_str())
+    };
+    out.push_str(status(o.status));
     out.push_str(", \"computed_status\": ");
-    match status_name(engine, o.computed_status) {
-        Some(s) => json_str(out, s),
-        None => out.push_str("null"),
-    }
+    out.push_str(status(o.computed_status));
     out.push_str(", \"scores\": {");
-    for (i, (score, v)) in engine.rules.scores.iter().zip(&o.scored.scores).enumerate() {
+    let quoted = engine.quoted();
+    for (i, (key, v)) in quoted.score_keys.iter().zip(&o.scored.scores).enumerate() {
         if i > 0 {
             out.push_str(", ");
         }
-        json_str(out, &score.name);
-        out.push_str(": ");
+        out.push_str(key);
         json_opt_num(out, *v);
     }
     out.push_str("}, \"triggered\": [");
@@ -194,9 +198,11 @@ pub fn jsonl(
         if i > 0 {
             out.push_str(", ");
         }
-        json_str(
-            out,
-            engine.playbooks.get(*p as usize).map_or("", |s| s.as_str()),
+        out.push_str(
+            quoted
+                .playbooks
+                .get(*p as usize)
+                .map_or("\"\"", |s| s.as_str()),
         );
     }
     out.push_str("], \"started\": [");
@@ -204,9 +210,11 @@ pub fn jsonl(
         if i > 0 {
             out.push_str(", ");
         }
-        json_str(
-            out,
-            engine.playbooks.get(*p as usize).map_or("", |s| s.as_str()),
+        out.push_str(
+            quoted
+                .playbooks
+                .get(*p as usize)
+                .map_or("\"\"", |s| s.as_str()),
         );
     }
     out.push_str("], \"override\": ");
