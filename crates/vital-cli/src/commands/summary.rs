@@ -640,42 +640,63 @@ impl<'a> Earlier<'a> {
         }
     }
 
-    /// The date of the snapshot added to each group, if one was.
+    /// The date of the snapshot added to each group, if one was. A few
+    /// statements per batch (`vital_store`'s batched reads), not per account.
     fn add(
         &mut self,
         groups: &mut [Vec<Snapshot>],
     ) -> Result<Vec<Option<chrono::NaiveDate>>, String> {
-        let mut added = Vec::with_capacity(groups.len());
-        for group in groups.iter_mut() {
-            let dates: Vec<chrono::NaiveDate> = group.iter().map(|s| s.as_of).collect();
-            let (Some(first), Some(latest)) = (group.first(), dates.iter().max().copied()) else {
-                added.push(None);
+        use chrono::NaiveDate;
+        let mut added: Vec<Option<NaiveDate>> = vec![None; groups.len()];
+        let names: Vec<&str> = groups
+            .iter()
+            .filter_map(|g| g.first().map(|s| &*s.account))
+            .collect();
+        let ids = self
+            .store
+            .find_accounts(&names)
+            .map_err(|e| e.to_string())?;
+        // per group: the account, its latest input date and the input
+        // date before that
+        let mut asks: Vec<(usize, i64, NaiveDate, Option<NaiveDate>)> = Vec::new();
+        for (k, group) in groups.iter().enumerate() {
+            let Some(first) = group.first() else { continue };
+            let Some(&aid) = ids.get(&*first.account) else {
                 continue;
             };
-            let account = first.account.clone();
-            let Some(day_before) = latest.pred_opt() else {
-                added.push(None);
+            let Some(latest) = group.iter().map(|s| s.as_of).max() else {
                 continue;
             };
-            let earlier_input = dates.iter().copied().filter(|d| *d < latest).max();
-            let found = self
-                .store
-                .snapshot_on_or_before(&account, day_before, &dates)
-                .map_err(|e| e.to_string())?
-                .filter(|d| earlier_input.is_none_or(|e| *d > e));
-            let Some(d) = found else {
-                added.push(None);
+            let earlier = group.iter().map(|s| s.as_of).filter(|d| *d < latest).max();
+            if let Some(day_before) = latest.pred_opt() {
+                asks.push((k, aid, day_before, earlier));
+            }
+        }
+        let dates = self
+            .store
+            .latest_on_or_before(&asks.iter().map(|(_, a, d, _)| (*a, *d)).collect::<Vec<_>>())
+            .map_err(|e| e.to_string())?;
+        // a stored night later than the input's earlier one
+        let wants: Vec<(usize, i64, NaiveDate)> = asks
+            .iter()
+            .zip(dates)
+            .filter_map(|((k, aid, _, earlier), d)| {
+                let d = d?;
+                earlier.is_none_or(|e| d > e).then_some((*k, *aid, d))
+            })
+            .collect();
+        let stored = self
+            .store
+            .snapshots_of(&wants.iter().map(|(_, a, d)| (*a, *d)).collect::<Vec<_>>())
+            .map_err(|e| e.to_string())?;
+        for ((k, _, d), s) in wants.into_iter().zip(stored) {
+            let (Some(s), Some(group)) = (s, groups.get_mut(k)) else {
                 continue;
             };
-            let Some(s) = self
-                .store
-                .snapshot(&account, d)
-                .map_err(|e| e.to_string())?
-            else {
-                added.push(None);
+            let Some(account) = group.first().map(|g| g.account.clone()) else {
                 continue;
             };
-            match vital_store::codec::decode(
+            if let Some(snap) = vital_store::codec::decode(
                 &self.schema,
                 &account,
                 d,
@@ -683,11 +704,8 @@ impl<'a> Earlier<'a> {
                 s.override_.as_deref(),
                 &s.events,
             ) {
-                Some(snap) => {
-                    group.push(snap);
-                    added.push(Some(d));
-                }
-                None => added.push(None),
+                group.push(snap);
+                added[k] = Some(d);
             }
         }
         Ok(added)
