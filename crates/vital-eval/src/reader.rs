@@ -183,6 +183,20 @@ impl<'r, I: Copy> Names<'r, I> {
             None => self.list.iter().find(|(n, _)| *n == name).map(|(_, i)| i),
         }
     }
+
+    /// [`Names::get`] that first tries the name after the one found last
+    /// (`next`): records of one export list their keys in the same order.
+    pub(crate) fn get_next(&self, name: &str, next: &mut usize) -> Option<&I> {
+        if let Some((n, i)) = self.list.get(*next) {
+            if *n == name {
+                *next += 1;
+                return Some(i);
+            }
+        }
+        let at = self.list.iter().position(|(n, _)| *n == name)?;
+        *next = at + 1;
+        self.list.get(at).map(|(_, i)| i)
+    }
 }
 
 /// The rule set's schema, indexed for reading records, with the mapping of

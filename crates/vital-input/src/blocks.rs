@@ -262,7 +262,8 @@ fn parse_block(
     let mut group: Vec<Snapshot> = Vec::new();
     let mut line = block.line;
     let mut at = 0usize;
-    let whole = std::str::from_utf8(bytes).ok();
+    // validated with SIMD: several times faster than std on long text
+    let whole = simdutf8::basic::from_utf8(bytes).ok();
     while at < len {
         let end = memchr::memchr(b'\n', &bytes[at..]).map_or(len, |n| at + n);
         let mut raw = &bytes[at..end];

@@ -445,12 +445,13 @@ impl Schema<'_> {
         let mut events: Vec<Occurrence> = Vec::new();
         let mut seen = Ignored::default();
         let mut unknown: Vec<&str> = Vec::new();
+        let mut next_signal = 0usize;
         p.object(|key, p| {
             match key {
                 "account" => account = Some(p.plain_str()?),
                 "as_of" => as_of = Some(parse_date(p.plain_str()?)?),
                 "signals" => p.object(|key, p| {
-                    match self.signals.get(key) {
+                    match self.signals.get_next(key, &mut next_signal) {
                         Some(&i) => {
                             signals[i.index()] = self.fast_value(p, rules.signals[i.index()].ty)?
                         }
