@@ -139,13 +139,21 @@ pub fn encode_signals(key: Option<(NaiveDate, &str)>, full: &str) -> (String, Op
     (full.to_string(), None)
 }
 
+/// An account's previous result: its date and the playbooks it reported
+/// as triggered.
+pub type PreviousResult = (NaiveDate, Vec<String>);
+
+/// An account's latest stored snapshot: its date, and its key snapshot's
+/// date and full signals.
+type Latest = (NaiveDate, Option<(NaiveDate, String)>);
+
 /// One account's night to append (its `as_of` after every stored one).
 struct Append<'r> {
     aid: i64,
     rec: &'r Recorded,
     /// The latest stored snapshot's date, its key snapshot's date and
     /// full signals; `None` when the account has no stored snapshot.
-    latest: Option<(NaiveDate, Option<(NaiveDate, String)>)>,
+    latest: Option<Latest>,
     /// The account existed before this batch.
     existed: bool,
 }
@@ -321,7 +329,7 @@ impl Store {
     pub fn previous_results(
         &mut self,
         asks: &[(i64, NaiveDate)],
-    ) -> Result<Vec<Option<(NaiveDate, Vec<String>)>>> {
+    ) -> Result<Vec<Option<PreviousResult>>> {
         let rows = self.by_chunks(
             asks,
             &["bigint", "date"],
@@ -433,8 +441,7 @@ impl Store {
                 )
             },
         )?;
-        let mut latest: Vec<Option<(NaiveDate, Option<(NaiveDate, String)>)>> =
-            vec![None; single.len()];
+        let mut latest: Vec<Option<Latest>> = vec![None; single.len()];
         for (i, row) in rows {
             if let (Some(slot), Some(l)) = (latest.get_mut(i), row.get(1).and_then(opt_date)) {
                 let key = get(&row, 2).date().zip(get(&row, 3).text());

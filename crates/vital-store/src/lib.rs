@@ -324,6 +324,10 @@ impl Store {
             conn.pragma_update(None, "cache_size", -65536)?;
             // statement journals (a multi-row upsert's undo) in memory
             conn.pragma_update(None, "temp_store", "MEMORY")?;
+            // a batch uses a few dozen statements (each query for a full
+            // chunk of keys and for the rest, the multi-row inserts): keep
+            // them all compiled
+            conn.set_prepared_statement_cache_capacity(128);
             Db::Sqlite(conn)
         };
         let mut store = Store {

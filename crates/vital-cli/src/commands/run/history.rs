@@ -78,7 +78,16 @@ impl Lookbacks {
 type Prior = Vec<(NaiveDate, Option<(NaiveDate, Vec<u32>)>)>;
 
 pub struct History<'a> {
-    store: Mutex<Store>,
+    /// The run's connection, with its one transaction; the writer thread
+    /// records into it, [`History::commit`] finishes it.
+    store: Arc<Mutex<Store>>,
+    /// A second connection for what the run reads: the store as the last
+    /// committed run left it. A run never needs what it writes itself: an
+    /// account's snapshots are all in one batch.
+    reader: Mutex<Store>,
+    /// Records each batch in the run's transaction while the next batch is
+    /// read and evaluated.
+    writer: Mutex<Option<Writer>>,
     run: i64,
     engine: &'a Engine<'a>,
     sources: &'a SourceMap,
@@ -87,7 +96,6 @@ pub struct History<'a> {
     prior: Mutex<HashMap<Arc<str>, Prior>>,
     /// What this batch's workers computed, to record.
     sink: Mutex<Vec<Recorded>>,
-    recorded: Mutex<u64>,
     /// Stored snapshots the current rules reject (not used as history).
     unreadable: Mutex<u64>,
     /// Each playbook's cooldown and owner.
@@ -95,6 +103,39 @@ pub struct History<'a> {
     /// The first error of a store query made while settling (reported by
     /// the next [`History::flush`]).
     failed: Mutex<Option<String>>,
+}
+
+/// The thread that records what the batches computed, one batch after the
+/// other, in the run's transaction.
+struct Writer {
+    /// At most one batch waits while one is written.
+    send: std::sync::mpsc::SyncSender<Vec<Recorded>>,
+    /// How many results it recorded, or the first error (it stops there).
+    done: std::thread::JoinHandle<Result<u64, String>>,
+}
+
+impl Writer {
+    fn start(store: Arc<Mutex<Store>>, run: i64) -> Writer {
+        let (send, batches) = std::sync::mpsc::sync_channel::<Vec<Recorded>>(1);
+        let done = std::thread::spawn(move || -> Result<u64, String> {
+            let mut n = 0u64;
+            for records in batches {
+                let mut store = store.lock().map_err(|_| "the store is poisoned")?;
+                store.record_all(run, &records).map_err(|e| e.to_string())?;
+                n += records.len() as u64;
+            }
+            Ok(n)
+        });
+        Writer { send, done }
+    }
+
+    /// Wait for everything sent to be recorded.
+    fn finish(self) -> Result<u64, String> {
+        drop(self.send);
+        self.done
+            .join()
+            .map_err(|_| "recording the run failed".to_string())?
+    }
 }
 
 /// Without a store: hold back the starts within their playbook's cooldown
@@ -265,6 +306,7 @@ impl<'a> History<'a> {
         let Some(mut store) = open_store(flag)? else {
             return Ok(None);
         };
+        let reader = open_store(flag)?.ok_or("the history store went away")?;
         let (ruleset_hash, git_commit) = ruleset_version(sources);
         store.begin().map_err(|e| e.to_string())?;
         let run = store
@@ -275,8 +317,12 @@ impl<'a> History<'a> {
                 inputs,
             })
             .map_err(|e| e.to_string())?;
+        let store = Arc::new(Mutex::new(store));
+        let writer = Writer::start(Arc::clone(&store), run);
         Ok(Some(History {
-            store: Mutex::new(store),
+            store,
+            reader: Mutex::new(reader),
+            writer: Mutex::new(Some(writer)),
             run,
             engine,
             sources,
@@ -284,7 +330,6 @@ impl<'a> History<'a> {
             lookbacks: Lookbacks::of(engine.rules),
             prior: Mutex::new(HashMap::new()),
             sink: Mutex::new(Vec::new()),
-            recorded: Mutex::new(0),
             unreadable: Mutex::new(0),
             playbooks: Playbooks::of(engine),
             failed: Mutex::new(None),
@@ -295,7 +340,7 @@ impl<'a> History<'a> {
     /// reach, and look up each account's previous stored results: a few
     /// statements for the whole batch (docs/history.md, performance).
     pub fn prepare(&self, groups: &mut [Vec<Snapshot>]) -> Result<(), String> {
-        let mut store = self.store.lock().map_err(|_| "the store is poisoned")?;
+        let mut store = self.reader.lock().map_err(|_| "the store is poisoned")?;
         let mut prior = self.prior.lock().map_err(|_| "the store is poisoned")?;
         prior.clear();
         let e = |e: vital_store::StoreError| e.to_string();
@@ -497,7 +542,7 @@ impl<'a> History<'a> {
         mut before: NaiveDate,
         input: &[NaiveDate],
     ) -> Option<NaiveDate> {
-        let mut store = self.store.lock().ok()?;
+        let mut store = self.reader.lock().ok()?;
         loop {
             match store.last_start(account, playbook, before) {
                 Ok(Some(d)) if input.contains(&d) => before = d,
@@ -590,18 +635,24 @@ impl<'a> History<'a> {
         }
     }
 
-    /// Write what the batch's workers computed.
+    /// Hand what the batch's workers computed to the writer thread (it
+    /// records it while the next batch is read and evaluated).
     pub fn flush(&self) -> Result<(), String> {
         if let Some(e) = self.failed.lock().ok().and_then(|mut f| f.take()) {
             return Err(e);
         }
         let records = std::mem::take(&mut *self.sink.lock().map_err(|_| "the store is poisoned")?);
-        let mut store = self.store.lock().map_err(|_| "the store is poisoned")?;
-        store
-            .record_all(self.run, &records)
-            .map_err(|e| e.to_string())?;
-        if let Ok(mut n) = self.recorded.lock() {
-            *n += records.len() as u64;
+        let mut writer = self.writer.lock().map_err(|_| "the store is poisoned")?;
+        let sent = match writer.as_ref() {
+            Some(w) => w.send.send(records).is_ok(),
+            None => false,
+        };
+        if !sent {
+            // the writer stopped at an error: that error
+            return match writer.take() {
+                Some(w) => w.finish().and(Err("recording the run failed".into())),
+                None => Err("recording the run failed".into()),
+            };
         }
         Ok(())
     }
@@ -615,7 +666,15 @@ impl<'a> History<'a> {
         rejected: usize,
         errors: &mut dyn Write,
     ) -> Result<(), String> {
-        let recorded = self.recorded.lock().map(|n| *n).unwrap_or(0);
+        let writer = self
+            .writer
+            .lock()
+            .map_err(|_| "the store is poisoned")?
+            .take();
+        let recorded = match writer {
+            Some(w) => w.finish()?,
+            None => return Err("recording the run failed".into()),
+        };
         let unreadable = self.unreadable.lock().map(|n| *n).unwrap_or(0);
         let mut store = self.store.lock().map_err(|_| "the store is poisoned")?;
         let counts = RunCounts {
