@@ -53,16 +53,22 @@ struct Decided {
     status: Option<ArmId>,
     override_in_force: bool,
     /// Playbook indices, in order.
-    triggered: Vec<u32>,
+    triggered: Playbooks,
     /// Trigger rules that fired, with what they read (explain only).
     fired: Vec<RuleTrace>,
 }
+
+/// A snapshot's scores, by score index (inline for up to six scores).
+pub type Scores = smallvec::SmallVec<[Option<Decimal>; 6]>;
+
+/// Playbook indices, in declaration order (inline for up to four).
+pub type Playbooks = smallvec::SmallVec<[u32; 4]>;
 
 /// What the scores of one snapshot came to (phase 1).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scored {
     /// Rounded to one decimal; `None` is N/A.
-    pub scores: Vec<Option<Decimal>>,
+    pub scores: Scores,
     pub health: Option<Decimal>,
 }
 
@@ -76,12 +82,12 @@ pub struct Outcome {
     pub status: Option<ArmId>,
     pub override_in_force: bool,
     /// Playbook indices, in order.
-    pub triggered: Vec<u32>,
+    pub triggered: Playbooks,
     /// The playbooks of `triggered` that the account's previous snapshot
     /// (the latest earlier one of the group) did not trigger; all of them
     /// without one. A history store may hold a later earlier result: the
     /// command line then computes it against that (docs/history.md).
-    pub started: Vec<u32>,
+    pub started: Playbooks,
     pub explain: Option<Explain>,
 }
 
@@ -294,7 +300,7 @@ impl<'r> Engine<'r> {
             .map(|i| self.decide(&hist, &scored, i, explain))
             .collect();
         // started: against the latest earlier snapshot of the group
-        let mut started: Vec<Vec<u32>> = vec![Vec::new(); group.len()];
+        let mut started: Vec<Playbooks> = vec![Playbooks::new(); group.len()];
         for (k, &i) in by_date.iter().enumerate() {
             let before = by_date[..k]
                 .iter()
@@ -345,7 +351,7 @@ impl<'r> Engine<'r> {
         let over = hist.group[i].override_in_force();
         let status = over.map(|o| o.status).or(computed);
         let cx = Cx { status, ..cx };
-        let mut triggered: Vec<u32> = Vec::new();
+        let mut triggered = Playbooks::new();
         let mut fired = Vec::new();
         for (t, rule) in self.rules.triggers.iter().enumerate() {
             if cx.eval(&rule.cond) == Value::Bool(true) {
@@ -383,7 +389,7 @@ impl<'r> Engine<'r> {
             status: None,
         };
         let fifty = Decimal::from(50);
-        let mut scores = Vec::with_capacity(self.rules.scores.len());
+        let mut scores = Scores::new();
         let mut ex = explain.then(|| Explain {
             scores: Vec::new(),
             triggers: Vec::new(),
@@ -562,7 +568,7 @@ fn int_health(ws: &[i64], scores: &[Option<Decimal>]) -> Option<Option<Decimal>>
 }
 
 /// One snapshot's outcome from its phases.
-fn outcome(scored: Scored, d: Decided, started: Vec<u32>, explain: Option<Explain>) -> Outcome {
+fn outcome(scored: Scored, d: Decided, started: Playbooks, explain: Option<Explain>) -> Outcome {
     let explain = explain.map(|mut e| {
         e.triggers = d.fired.iter().map(|f| f.rule).collect();
         e.fired = d.fired;

@@ -107,7 +107,7 @@ impl Playbooks {
                 }
             }
             starts.extend(kept.iter().map(|&p| (p, t)));
-            outcomes[i].started = kept;
+            outcomes[i].started = kept.into();
         }
     }
 }
@@ -172,11 +172,11 @@ test "t" {
         assert_eq!(pb.cooldown(1), None);
         let (snaps, mut o) = outcomes(&engine);
         // the engine: newly triggered on 11-15 (11-05 triggered nothing)
-        assert_eq!(o[2].started, [0, 1]);
+        assert_eq!(o[2].started.as_slice(), [0, 1]);
         pb.apply(&snaps, &mut o, |_| true, |_, _| None);
         // 11-01 + 2 weeks = 11-15: free again on that day
-        assert_eq!(o[0].started, [0, 1]);
-        assert_eq!(o[2].started, [0, 1]);
+        assert_eq!(o[0].started.as_slice(), [0, 1]);
+        assert_eq!(o[2].started.as_slice(), [0, 1]);
     }
 
     #[test]
@@ -198,14 +198,14 @@ test "t" {
                 Some(date("2026-11-02"))
             },
         );
-        assert_eq!(held[2].started, [1], "q has no cooldown");
+        assert_eq!(held[2].started.as_slice(), [1], "q has no cooldown");
         assert_eq!(asked.into_inner(), [(0, date("2026-11-15"))]);
         // the uncounted snapshots keep what the engine said
         assert_eq!(held[0].started, o[0].started);
         // nothing recorded elsewhere, and 11-01 does not count: started
         let mut free = o.clone();
         pb.apply(&snaps, &mut free, |i| i == 2, |_, _| None);
-        assert_eq!(free[2].started, [0, 1]);
+        assert_eq!(free[2].started.as_slice(), [0, 1]);
     }
 
     #[test]

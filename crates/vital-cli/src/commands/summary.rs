@@ -282,7 +282,7 @@ impl<'e> Lens<'e> {
             reasons: reasons(self.engine, o),
             fired: fired(self.engine, o),
             explain,
-            scores: o.scored.scores.clone(),
+            scores: o.scored.scores.to_vec(),
             previous,
         }
     }
