@@ -8,9 +8,12 @@
 //! account, duplicates removed) plus the records it rejected, each naming
 //! file, line, account and reason.
 //!
-//! Memory: when there is one input and every account's records are
-//! consecutive in it (one cheap pre-scan tells), the input is streamed in
-//! batches of about [`BATCH`] records and memory stays flat; otherwise the
+//! Memory: one JSON Lines input is read in blocks on every core
+//! ([`Reader::blocks`], `blocks.rs`) while a scanner checks that every
+//! account's records are consecutive; results are handed on only once it
+//! has, and memory stays flat. Another single input whose accounts are
+//! consecutive (one cheap pre-scan tells) is streamed in batches of about
+//! [`BATCH`] records, and memory stays flat too; otherwise the
 //! inputs are read whole and grouped by account (several inputs are one
 //! history: an account's snapshots in different files meet). A JSON array is
 //! always read whole.
