@@ -30,11 +30,14 @@ impl Duration {
 
     fn shift(self, date: NaiveDate, sign: i64) -> Option<NaiveDate> {
         let amount = self.amount.checked_mul(sign)?;
+        // whole days: chrono's day arithmetic, without a time delta
+        let days = |n: i64| match u64::try_from(n) {
+            Ok(n) => date.checked_add_days(chrono::Days::new(n)),
+            Err(_) => date.checked_sub_days(chrono::Days::new(n.unsigned_abs())),
+        };
         match self.unit {
-            DurationUnit::Day => date.checked_add_signed(chrono::TimeDelta::try_days(amount)?),
-            DurationUnit::Week => {
-                date.checked_add_signed(chrono::TimeDelta::try_days(amount.checked_mul(7)?)?)
-            }
+            DurationUnit::Day => days(amount),
+            DurationUnit::Week => days(amount.checked_mul(7)?),
             DurationUnit::Month => add_months(date, amount),
             DurationUnit::Year => add_months(date, amount.checked_mul(12)?),
         }
@@ -339,13 +342,62 @@ mod tests {
     }
 
     #[test]
+    fn day_shifts_are_chronos_time_deltas() {
+        let dates = [
+            "2026-11-01",
+            "2024-02-29",
+            "1970-01-01",
+            "0001-01-01",
+            "9999-12-31",
+        ];
+        for d in dates {
+            let date = NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap();
+            for n in [0i64, 1, 29, 30, 365, 1461, 100_000, 4_000_000, i64::MAX / 8] {
+                for unit in [DurationUnit::Day, DurationUnit::Week] {
+                    let days = if unit == DurationUnit::Week {
+                        n.checked_mul(7)
+                    } else {
+                        Some(n)
+                    };
+                    let via_delta = |sign: i64| {
+                        days.and_then(|x| x.checked_mul(sign))
+                            .and_then(chrono::TimeDelta::try_days)
+                            .and_then(|t| date.checked_add_signed(t))
+                    };
+                    let dur = Duration { amount: n, unit };
+                    assert_eq!(dur.before(date), via_delta(-1), "{d} - {n} {unit:?}");
+                    assert_eq!(dur.after(date), via_delta(1), "{d} + {n} {unit:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn the_fast_decimal_order_is_decimals_order() {
         let texts = [
-            "0", "-0", "0.0", "1", "-1", "1.0", "1.00", "0.1", "-0.1", "72", "72.5", "72.50",
-            "-72.49", "100", "99.99999999", "250000", "0.0000000000000000000000000001",
-            "-0.0000000000000000000000000001", "79228162514264337593543950335",
-            "-79228162514264337593543950335", "7922816251426433759354395033.5",
-            "1.2345678901234567890123456789", "12345678901234567890.12345678",
+            "0",
+            "-0",
+            "0.0",
+            "1",
+            "-1",
+            "1.0",
+            "1.00",
+            "0.1",
+            "-0.1",
+            "72",
+            "72.5",
+            "72.50",
+            "-72.49",
+            "100",
+            "99.99999999",
+            "250000",
+            "0.0000000000000000000000000001",
+            "-0.0000000000000000000000000001",
+            "79228162514264337593543950335",
+            "-79228162514264337593543950335",
+            "7922816251426433759354395033.5",
+            "1.2345678901234567890123456789",
+            "12345678901234567890.12345678",
         ];
         let values: Vec<Decimal> = texts.iter().map(|t| d(t)).collect();
         for x in &values {
