@@ -75,7 +75,14 @@ fn hash(a: &str) -> u64 {
 
 /// The account of one line, when it can be read without parsing the record
 /// (a line without one is rejected, and belongs to no account).
-fn key(line: &[u8], first: bool) -> Option<std::borrow::Cow<'_, str>> {
+fn key(line: &[u8]) -> Option<std::borrow::Cow<'_, str>> {
+    // a byte order mark is skipped on any line, as the record reader skips
+    // it (files concatenated with `cat` have one on several lines): else the
+    // line's record is read but has no key, and its account is not grouped
+    let mut line = line;
+    while let Some(rest) = line.strip_prefix(b"\xEF\xBB\xBF") {
+        line = rest;
+    }
     // the common line: `{"account":"…"` first, without escapes
     if let Some(rest) = line.strip_prefix(b"{\"account\":\"") {
         if let Some(n) = memchr::memchr2(b'"', b'\\', rest) {
@@ -86,13 +93,7 @@ fn key(line: &[u8], first: bool) -> Option<std::borrow::Cow<'_, str>> {
             }
         }
     }
-    let text = std::str::from_utf8(line).ok()?;
-    let text = if first {
-        text.trim_start_matches('\u{feff}')
-    } else {
-        text
-    };
-    fast_account(text)
+    fast_account(std::str::from_utf8(line).ok()?)
 }
 
 /// Accounts seen so far, to tell whether the input is grouped. While every
@@ -146,16 +147,14 @@ impl Seen {
         let mut r = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(input.path())?)
             .take(offset);
         let mut line = Vec::new();
-        let mut first = true;
         loop {
             line.clear();
             if std::io::BufRead::read_until(&mut r, b'\n', &mut line)? == 0 {
                 break;
             }
-            if let Some(k) = key(&line, first) {
+            if let Some(k) = key(&line) {
                 set.insert(hash(&k));
             }
-            first = false;
         }
         let fresh = set.insert(hash(account));
         self.set = Some(set);
@@ -202,7 +201,7 @@ fn scan<R>(input: &Input, tx: &Sender<Msg<R>>, stop: &AtomicBool) -> Result<bool
                 None => break,
             };
             let offset = base + at as u64;
-            if let Some(k) = key(&buf[at..end], offset == 0) {
+            if let Some(k) = key(&buf[at..end]) {
                 let h = hash(&k);
                 if last != Some(h) {
                     if !seen.first_time(&k, offset, input)? {
@@ -265,14 +264,16 @@ fn parse_block(
     // validated with SIMD: several times faster than std on long text
     let whole = simdutf8::basic::from_utf8(bytes).ok();
     while at < len {
-        let end = memchr::memchr(b'\n', &bytes[at..]).map_or(len, |n| at + n);
+        // the line with its newline, as the whole-input reader hands it to
+        // the record reader (serde's messages about a broken line count it)
+        let end = memchr::memchr(b'\n', &bytes[at..]).map_or(len, |n| at + n + 1);
         let mut raw = &bytes[at..end];
         if block.start == 0 && at == 0 && raw.starts_with(b"\xEF\xBB\xBF") {
             raw = &raw[3..];
         }
         let this = line;
         line += 1;
-        at = end + 1;
+        at = end;
         if raw.iter().all(u8::is_ascii_whitespace) {
             continue;
         }

@@ -889,6 +889,11 @@ impl<'s, 'r> Reader<'s, 'r> {
                             Select::Account(a) => rej.account == *a || rej.account == "?",
                         };
                         if wanted {
+                            // the unknown keys of a rejected record count
+                            // for hints, as when streaming or in blocks
+                            if !ig.is_empty() {
+                                self.ignored.merge(ig);
+                            }
                             batch.rejections.push(rej);
                         } else {
                             batch.records -= 1;
