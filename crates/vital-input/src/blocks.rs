@@ -352,7 +352,12 @@ pub(crate) fn run<R: Send, E>(
             let tx = tx.clone();
             let stop = &stop;
             s.spawn(move || {
+                let alarm = Alarm {
+                    tx: &tx,
+                    block: None,
+                };
                 let r = scan(input, &tx, stop);
+                drop(alarm);
                 let _ = tx.send(Msg::Scanned(r));
             });
         }
@@ -364,6 +369,10 @@ pub(crate) fn run<R: Send, E>(
                 loop {
                     let job = jobs.lock().ok().and_then(|j| j.recv().ok());
                     let Some((i, block)) = job else { break };
+                    let _alarm = Alarm {
+                        tx: &tx,
+                        block: Some(i),
+                    };
                     let r = parse_block(schema, input, file, block, &mut bytes, keep).map(
                         |(batch, ignored, profile)| Parsed {
                             out: work(batch),
@@ -384,6 +393,27 @@ pub(crate) fn run<R: Send, E>(
         while rx.recv().is_ok() {}
         ended
     })
+}
+
+/// Tells the caller that a thread ends in a panic (a bug), which it would
+/// otherwise wait for for ever; the scope raises the panic again once the
+/// caller has returned.
+struct Alarm<'a, R> {
+    tx: &'a Sender<Msg<R>>,
+    /// The worker's block; `None`: the scanner.
+    block: Option<usize>,
+}
+
+impl<R> Drop for Alarm<'_, R> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let e = std::io::Error::other("a reader thread panicked");
+            let _ = self.tx.send(match self.block {
+                Some(i) => Msg::Done(i, Err(e)),
+                None => Msg::Scanned(Err(e)),
+            });
+        }
+    }
 }
 
 /// The caller's side: hands out blocks, and results to the sink in order.
@@ -450,5 +480,67 @@ fn drive<R, E>(
                 return Ended::Input(input.io(std::io::Error::other("the reader threads ended")));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+    use vital_syntax::{SourceFile, SourceMap};
+
+    /// A worker that panics (a bug in scoring) ends the run with that
+    /// panic, as the whole-input reader's thread pool does: the caller is
+    /// not left waiting for the block's result for ever.
+    #[test]
+    fn a_panic_in_a_worker_is_not_a_hang() {
+        let mut map = SourceMap::new();
+        map.add(SourceFile::new(
+            "r.vital",
+            "signal n: int\nscore a weight 1 = 50\nstatus {\n  ok otherwise\n}\n",
+        ));
+        let checked = vital_check::check(&map);
+        assert!(checked.valid().is_some(), "the rules check");
+        let mut text = String::new();
+        for a in 0..40_000 {
+            text.push_str(&format!(
+                "{{\"account\":\"a{a:06}\",\"as_of\":\"2026-10-01\",\"signals\":{{\"n\":1}}}}\n"
+            ));
+        }
+        assert!(text.len() as u64 > 4 * BLOCK, "several blocks");
+        let input = Input::spool("-", crate::source::Format::Jsonl, text.as_bytes()).unwrap();
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let rules = checked.valid().unwrap();
+            let schema = Schema::new(rules);
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let mut ignored = Ignored::default();
+                let mut profile = Profile::new(1);
+                let work = |b: Batch| -> usize {
+                    assert!(b.groups[0][0].account.as_ref() != "a000000", "a bug");
+                    b.groups.len()
+                };
+                let mut written = 0;
+                let mut sink = |n: usize| -> Result<(), ()> {
+                    written += n;
+                    Ok(())
+                };
+                let ended = run(
+                    &schema,
+                    &input,
+                    false,
+                    &mut ignored,
+                    &mut profile,
+                    &work,
+                    &mut sink,
+                );
+                (matches!(ended, Ended::Done), written)
+            }));
+            let _ = done_tx.send(r.map_err(|_| ()));
+        });
+        let ended = done_rx
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .expect("the run ends");
+        assert!(ended.is_err(), "the worker's panic ends the run: {ended:?}");
     }
 }
