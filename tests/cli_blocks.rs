@@ -293,3 +293,32 @@ fn a_renamed_signal_is_hinted_by_either_reader() {
     let errs = same_messages_both_ways(dir.path(), "in.jsonl");
     assert!(errs.contains("\"login_30d\""), "{errs}");
 }
+
+/// A record with `account` twice: the record reader takes the last value,
+/// the scanner the first (or none when `account` is not the first key), so
+/// a record the scanner files under another account (or none) is not seen
+/// coming back, and its account gets two results where the whole reader
+/// gives one history. Not fixed: the scanner would have to parse such
+/// lines as the record reader does.
+#[test]
+#[ignore = "known: the block scanner reads the first of two `account` keys, the record reader the last"]
+fn a_record_with_account_twice_is_grouped_as_the_whole_reader_groups_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let order: Vec<usize> = (0..ACCOUNTS).collect();
+    let mut all = lines(&order);
+    let back = all
+        .iter()
+        .find(|l| l.contains("\"acct-00000\""))
+        .unwrap()
+        .replace("2026-09-01", "2026-12-01");
+    // filed under the last account by the scanner, under acct-00000 when read
+    let last = format!("acct-{:05}", ACCOUNTS - 1);
+    all.push(back.replacen(
+        "{\"account\":\"acct-00000\",",
+        &format!("{{\"account\":\"{last}\",\"account\":\"acct-00000\","),
+        1,
+    ));
+    std::fs::write(dir.path().join("in.jsonl"), all.join("\n") + "\n").unwrap();
+    let out = same_both_ways(dir.path(), "in.jsonl", &[]);
+    assert_eq!(out.matches(r#""account": "acct-00000""#).count(), 1);
+}
