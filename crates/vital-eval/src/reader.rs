@@ -553,6 +553,7 @@ impl<'r> Schema<'r> {
         let mut st = State {
             schema: self,
             account: None,
+            account_twice: false,
             as_of: None,
             signals: vec![Value::Missing; self.rules.signals.len()],
             events: vec![Vec::new(); self.rules.events.len()],
@@ -579,6 +580,13 @@ impl<'r> Schema<'r> {
             return Err(reject(&guess_account(text), problem, what));
         }
         // account
+        if st.account_twice {
+            return Err(reject(
+                "?",
+                Problem::Account,
+                "`account` is given twice; a record is one account's".into(),
+            ));
+        }
         let account: Arc<str> = match st.account.take() {
             Some(Ok(a)) => a,
             Some(Err(found)) => {
@@ -926,6 +934,8 @@ struct State<'a, 'r> {
     schema: &'a Schema<'r>,
     /// The account, or the raw text found instead.
     account: Option<Result<Arc<str>, String>>,
+    /// `account` was given more than once.
+    account_twice: bool,
     as_of: Option<Result<NaiveDate, String>>,
     signals: Vec<Value>,
     events: Vec<Vec<Occurrence>>,
@@ -971,6 +981,7 @@ impl<'de: 'a, 's, 'a, 'r> Visitor<'de> for Top<'s, 'a, 'r> {
                 "account" => {
                     let raw: &'de RawValue = m.next_value()?;
                     let text = raw.get();
+                    st.account_twice |= st.account.is_some();
                     st.account = Some(match raw_str(text) {
                         Some(a) if !a.is_empty() => Ok(Arc::from(a.as_ref())),
                         // an account id exported as a number, when allowed

@@ -448,6 +448,8 @@ impl Schema<'_> {
         let mut next_signal = 0usize;
         p.object(|key, p| {
             match key {
+                // twice: the serde path rejects it
+                "account" if account.is_some() => return None,
                 "account" => account = Some(p.plain_str()?),
                 "as_of" => as_of = Some(parse_date(p.plain_str()?)?),
                 "signals" => p.object(|key, p| {
