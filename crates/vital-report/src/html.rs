@@ -1,16 +1,18 @@
 //! `vital report`: one self-contained HTML file. Inline CSS, charts as
 //! inline SVG drawn here, every chart's numbers also as a table, a little
 //! inline script for sorting and filtering tables (everything is readable
-//! without it), nothing fetched. Every text that comes from data goes
-//! through [`esc`].
+//! without it), nothing fetched. The page is written with maud templates
+//! (compiled into the binary), which escape every text spliced into them;
+//! `PreEscaped` is used only for the inline CSS and script and for the
+//! account index (JSON with `<`, `>` and `&` escaped).
 
 use crate::text::value_share;
 use crate::{money, number, round, share, summarize, thousands, Account, Frame, Rollup, Summary};
 use chrono::NaiveDate;
+use maud::{html, Markup, PreEscaped, DOCTYPE};
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, HashMap};
-use std::fmt::Write;
 
 /// What the report shows.
 pub struct Report<'a> {
@@ -114,22 +116,6 @@ impl History {
         let as_of = as_of?;
         self.nights.iter().rev().find(|n| n.as_of < as_of)
     }
-}
-
-/// Text for HTML: `&`, `<`, `>`, `"` and `'` escaped.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// Okabe–Ito colours, best status first; colour-blind safe.
@@ -263,20 +249,27 @@ fn pct(d: Option<Decimal>) -> String {
         .unwrap_or_else(|| "–".into())
 }
 
+/// A coordinate with one decimal.
+fn f1(x: f64) -> String {
+    format!("{x:.1}")
+}
+
+/// A status colour's swatch.
+fn swatch(c: &str) -> Markup {
+    html! { i class="sw" style={ "background:" (c) } {} }
+}
+
 /// A signed change, with its direction as a class (`good`: whether up is
 /// good).
-fn delta(d: Decimal, unit: &str, good_up: bool) -> String {
+fn delta(d: Decimal, unit: &str, good_up: bool) -> Markup {
     let d = round(d, 2);
     if d.is_zero() {
-        return format!("±0{unit}");
+        return html! { "±0" (unit) };
     }
     let up = d.is_sign_positive();
     let class = if up == good_up { "up" } else { "down" };
     let sign = if up { "+" } else { "−" };
-    format!(
-        "<span class=\"{class}\">{sign}{}{unit}</span>",
-        esc(&number(d.abs()))
-    )
+    html! { span class=(class) { (sign) (number(d.abs())) (unit) } }
 }
 
 /// The whole report.
@@ -285,107 +278,90 @@ pub fn render(r: &Report<'_>) -> String {
     let f = &s.frame;
     let col = colours(f.statuses.len());
     let title = f.title.clone().unwrap_or_else(|| "Customer health".into());
-    let mut o = String::with_capacity(64 * 1024);
-    let _ = write!(
-        o,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
-         <title>{} — health report</title><style>{STYLE}</style></head><body>\n",
-        esc(&title)
-    );
-    let _ = writeln!(o, "<h1>{}</h1>", esc(&title));
-    let _ = writeln!(
-        o,
-        "<p class=\"sub\">Health as of <b id=\"as-of\">{}</b> · {} · {}</p>",
-        s.as_of
-            .map(|d| d.format("%Y-%m-%d").to_string())
-            .unwrap_or_else(|| "–".into()),
-        if s.source == "store" {
-            "from the history store".to_string()
-        } else {
-            format!(
-                "scored now: {} records read, {} rejected",
-                thousands(s.records),
-                thousands(s.rejected)
-            )
-        },
-        match f.value.as_deref() {
-            Some(v) => format!("value: <code>{}</code>", esc(v)),
-            None => "no value signal".into(),
-        }
-    );
     let previous = r.history.and_then(|h| h.previous(s.as_of));
-    headline(&mut o, s, previous);
-    find(&mut o, f, r.accounts.len());
-    status_table(&mut o, s, &col);
-    histogram(&mut o, f, r.accounts, &col);
-    if let Some(h) = r.history {
-        over_time(&mut o, f, h, &col);
-    }
-    if !f.by.is_empty() {
-        groups(&mut o, s, r.history);
-    }
-    movers(&mut o, s, r.accounts, &col);
-    at_risk(&mut o, s, r.accounts, r.top, &col, r.history);
-    playbooks(&mut o, s);
-    if let Some(q) = r.queue {
-        queue(&mut o, q, r.queue_days);
-    }
-    coverage(&mut o, s, r.accounts);
-    let _ = writeln!(
-        o,
-        "<footer>Made by <code>vital report</code> at {}. One file: nothing is fetched when it opens.</footer>",
-        esc(&r.generated)
-    );
-    index(&mut o, f, r.accounts, &col);
-    let _ = write!(
-        o,
-        "<script>{}</script>\n</body></html>\n",
-        SCRIPT.replace("FIND_ROWS", &FIND_ROWS.to_string())
-    );
-    o
+    let page = html! {
+        (DOCTYPE) "\n"
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width,initial-scale=1";
+                title { (title) " — health report" }
+                style { (PreEscaped(STYLE)) }
+            }
+            body {
+                "\n"
+                h1 { (title) } "\n"
+                p class="sub" {
+                    "Health as of "
+                    b id="as-of" {
+                        @match s.as_of {
+                            Some(d) => (d.format("%Y-%m-%d")),
+                            None => "–",
+                        }
+                    }
+                    " · "
+                    @if s.source == "store" {
+                        "from the history store"
+                    } @else {
+                        "scored now: " (thousands(s.records)) " records read, "
+                        (thousands(s.rejected)) " rejected"
+                    }
+                    " · "
+                    @match f.value.as_deref() {
+                        Some(v) => { "value: " code { (v) } },
+                        None => "no value signal",
+                    }
+                }
+                "\n"
+                (headline(s, previous))
+                (find(f, r.accounts.len()))
+                (status_table(s, &col))
+                (histogram(f, r.accounts, &col))
+                @if let Some(h) = r.history {
+                    (over_time(f, h, &col))
+                }
+                @if !f.by.is_empty() {
+                    (groups(s, r.history))
+                }
+                (movers(s, r.accounts, &col))
+                (at_risk(s, r.accounts, r.top, &col, r.history))
+                (playbooks(s))
+                @if let Some(q) = r.queue {
+                    (queue(q, r.queue_days))
+                }
+                (coverage(s, r.accounts))
+                footer {
+                    "Made by " code { "vital report" } " at " (r.generated)
+                    ". One file: nothing is fetched when it opens."
+                }
+                "\n"
+                (index(f, r.accounts, &col))
+                script { (PreEscaped(SCRIPT.replace("FIND_ROWS", &FIND_ROWS.to_string()))) }
+                "\n"
+            }
+        }
+        "\n"
+    };
+    page.into_string()
 }
 
-fn card(o: &mut String, id: &str, key: &str, value: &str, note: Option<String>) {
-    let _ = write!(
-        o,
-        "<div class=\"card\"><div class=\"k\">{}</div><div class=\"v\" id=\"{id}\">{}</div>",
-        esc(key),
-        esc(value)
-    );
-    if let Some(n) = note {
-        let _ = write!(o, "<div class=\"d\">{n}</div>");
+fn card(id: &str, key: &str, value: &str, note: Option<Markup>) -> Markup {
+    html! {
+        div class="card" {
+            div class="k" { (key) }
+            div class="v" id=(id) { (value) }
+            @if let Some(n) = note {
+                div class="d" { (n) }
+            }
+        }
+        "\n"
     }
-    o.push_str("</div>\n");
 }
 
-fn headline(o: &mut String, s: &Summary, previous: Option<&Night>) {
+fn headline(s: &Summary, previous: Option<&Night>) -> Markup {
     let f = &s.frame;
     let t = &s.total;
-    let since = |d: String| previous.map(|p| format!("{d} since {}", p.as_of.format("%Y-%m-%d")));
-    o.push_str("<section class=\"cards\" aria-label=\"headline\">\n");
-    card(
-        o,
-        "h-accounts",
-        "accounts",
-        &thousands(t.total.accounts),
-        previous.and_then(|p| {
-            since(delta(
-                Decimal::from(t.total.accounts) - Decimal::from(p.total.total.accounts),
-                "",
-                true,
-            ))
-        }),
-    );
-    if let Some(v) = &f.value {
-        card(
-            o,
-            "h-value",
-            &format!("total {v}"),
-            &money(t.total.value),
-            previous.and_then(|p| since(delta(t.total.value - p.total.total.value, "", true))),
-        );
-    }
+    let since = |d: Markup| previous.map(|p| html! { (d) " since " (p.as_of.format("%Y-%m-%d")) });
     let healthy = f
         .healthy
         .iter()
@@ -393,16 +369,6 @@ fn headline(o: &mut String, s: &Summary, previous: Option<&Night>) {
         .cloned()
         .collect::<Vec<_>>()
         .join(", ");
-    card(
-        o,
-        "h-healthy",
-        &format!("share healthy ({healthy})"),
-        &pct(t.healthy_share()),
-        previous.and_then(|p| match (t.healthy_share(), p.total.healthy_share()) {
-            (Some(a), Some(b)) => since(delta(a - b, " pts", true)),
-            _ => None,
-        }),
-    );
     let risky = f
         .at_risk
         .iter()
@@ -410,71 +376,95 @@ fn headline(o: &mut String, s: &Summary, previous: Option<&Night>) {
         .cloned()
         .collect::<Vec<_>>()
         .join(", ");
-    if f.value.is_some() {
-        card(
-            o,
-            "h-value-at-risk",
-            &format!("value at risk ({risky})"),
-            &money(t.at_risk.value),
-            previous
-                .and_then(|p| since(delta(t.at_risk.value - p.total.at_risk.value, "", false)))
-                .or_else(|| {
-                    value_share(t.at_risk.value, t.total.value)
-                        .map(|p| format!("{} of the value", esc(&pct(Some(p)))))
+    html! {
+        section class="cards" aria-label="headline" {
+            "\n"
+            (card(
+                "h-accounts",
+                "accounts",
+                &thousands(t.total.accounts),
+                previous.and_then(|p| {
+                    since(delta(
+                        Decimal::from(t.total.accounts) - Decimal::from(p.total.total.accounts),
+                        "",
+                        true,
+                    ))
                 }),
-        );
-    }
-    card(
-        o,
-        "h-at-risk",
-        &format!("accounts at risk ({risky})"),
-        &thousands(t.at_risk.accounts),
-        previous.and_then(|p| {
-            since(delta(
-                Decimal::from(t.at_risk.accounts) - Decimal::from(p.total.at_risk.accounts),
-                "",
-                false,
             ))
-        }),
-    );
-    card(
-        o,
-        "h-mean",
-        "mean health",
-        &health_text(t.mean_health),
-        match (t.mean_health, previous.and_then(|p| p.total.mean_health)) {
-            (Some(a), Some(b)) => since(delta(a - b, "", true)),
-            _ => Some(format!("median {}", esc(&health_text(t.median_health)))),
-        },
-    );
-    o.push_str("</section>\n");
-    if previous.is_none() {
-        o.push_str("<p class=\"sub\">No earlier run in a history store to compare with.</p>\n");
+            @if let Some(v) = &f.value {
+                (card(
+                    "h-value",
+                    &format!("total {v}"),
+                    &money(t.total.value),
+                    previous.and_then(|p| since(delta(t.total.value - p.total.total.value, "", true))),
+                ))
+            }
+            (card(
+                "h-healthy",
+                &format!("share healthy ({healthy})"),
+                &pct(t.healthy_share()),
+                previous.and_then(|p| match (t.healthy_share(), p.total.healthy_share()) {
+                    (Some(a), Some(b)) => since(delta(a - b, " pts", true)),
+                    _ => None,
+                }),
+            ))
+            @if f.value.is_some() {
+                (card(
+                    "h-value-at-risk",
+                    &format!("value at risk ({risky})"),
+                    &money(t.at_risk.value),
+                    previous
+                        .and_then(|p| since(delta(t.at_risk.value - p.total.at_risk.value, "", false)))
+                        .or_else(|| {
+                            value_share(t.at_risk.value, t.total.value)
+                                .map(|p| html! { (pct(Some(p))) " of the value" })
+                        }),
+                ))
+            }
+            (card(
+                "h-at-risk",
+                &format!("accounts at risk ({risky})"),
+                &thousands(t.at_risk.accounts),
+                previous.and_then(|p| {
+                    since(delta(
+                        Decimal::from(t.at_risk.accounts) - Decimal::from(p.total.at_risk.accounts),
+                        "",
+                        false,
+                    ))
+                }),
+            ))
+            (card(
+                "h-mean",
+                "mean health",
+                &health_text(t.mean_health),
+                match (t.mean_health, previous.and_then(|p| p.total.mean_health)) {
+                    (Some(a), Some(b)) => since(delta(a - b, "", true)),
+                    _ => Some(html! { "median " (health_text(t.median_health)) }),
+                },
+            ))
+        }
+        "\n"
+        @if previous.is_none() {
+            p class="sub" { "No earlier run in a history store to compare with." }
+            "\n"
+        }
     }
 }
 
-fn legend(o: &mut String, f: &Frame, col: &[&str]) {
-    o.push_str("<p class=\"legend\">");
-    for (name, c) in f.statuses.iter().zip(col) {
-        let _ = write!(
-            o,
-            "<span><i class=\"sw\" style=\"background:{c}\"></i>{}</span>",
-            esc(name)
-        );
+fn legend(f: &Frame, col: &[&str]) -> Markup {
+    html! {
+        p class="legend" {
+            @for (name, c) in f.statuses.iter().zip(col) {
+                span { (swatch(c)) (name) }
+            }
+        }
+        "\n"
     }
-    o.push_str("</p>\n");
 }
 
-fn status_table(o: &mut String, s: &Summary, col: &[&str]) {
+fn status_table(s: &Summary, col: &[&str]) -> Markup {
     let f = &s.frame;
     let t = &s.total;
-    o.push_str("<h2>Accounts by status</h2>\n");
-    legend(o, f, col);
-    o.push_str("<div class=\"scroll\"><table id=\"statuses\"><thead><tr><th>status</th><th>accounts</th><th>share</th>");
-    if let Some(v) = &f.value {
-        let _ = write!(o, "<th>{}</th><th>share of {}</th>", esc(v), esc(v));
-    }
-    o.push_str("</tr></thead><tbody>\n");
     let mut rows: Vec<(String, &str, crate::Tally)> = f
         .statuses
         .iter()
@@ -485,29 +475,73 @@ fn status_table(o: &mut String, s: &Summary, col: &[&str]) {
     if t.no_status.accounts > 0 {
         rows.push(("(no status)".into(), NO_STATUS, t.no_status));
     }
-    for (name, c, tally) in rows {
-        let _ = write!(
-            o,
-            "<tr><td class=\"st\"><i class=\"sw\" style=\"background:{c}\"></i>{}</td><td>{}</td><td>{}</td>",
-            esc(&name),
-            thousands(tally.accounts),
-            pct(share(tally.accounts, t.total.accounts))
-        );
-        if f.value.is_some() {
-            let _ = write!(
-                o,
-                "<td>{}</td><td>{}</td>",
-                money(tally.value),
-                pct(value_share(tally.value, t.total.value))
-            );
+    html! {
+        h2 { "Accounts by status" } "\n"
+        (legend(f, col))
+        div class="scroll" {
+            table id="statuses" {
+                thead {
+                    tr {
+                        th { "status" } th { "accounts" } th { "share" }
+                        @if let Some(v) = &f.value {
+                            th { (v) } th { "share of " (v) }
+                        }
+                    }
+                }
+                tbody {
+                    "\n"
+                    @for (name, c, tally) in &rows {
+                        tr {
+                            td class="st" { (swatch(c)) (name) }
+                            td { (thousands(tally.accounts)) }
+                            td { (pct(share(tally.accounts, t.total.accounts))) }
+                            @if f.value.is_some() {
+                                td { (money(tally.value)) }
+                                td { (pct(value_share(tally.value, t.total.value))) }
+                            }
+                        }
+                        "\n"
+                    }
+                }
+            }
         }
-        o.push_str("</tr>\n");
+        "\n"
     }
-    o.push_str("</tbody></table></div>\n");
+}
+
+/// A bar of a stacked chart: where it is, its colour and its tooltip.
+struct Bar {
+    x: f64,
+    y: f64,
+    width: f64,
+    height: f64,
+    colour: &'static str,
+    title: String,
+}
+
+fn bars(bars: &[Bar]) -> Markup {
+    html! {
+        @for b in bars {
+            rect x=(f1(b.x)) y=(f1(b.y)) width=(f1(b.width)) height=(f1(b.height)) fill=(b.colour) {
+                title { (b.title) }
+            }
+        }
+    }
+}
+
+/// A table's "the numbers" fold.
+fn numbers(summary: &str, table: Markup) -> Markup {
+    html! {
+        details class="numbers" {
+            summary { (summary) }
+            div class="scroll" { (table) }
+        }
+        "\n"
+    }
 }
 
 /// Health in 20 bins of 5 points (100 in the last), stacked by status.
-fn histogram(o: &mut String, f: &Frame, accounts: &[Account], col: &[&str]) {
+fn histogram(f: &Frame, accounts: &[Account], col: &[&'static str]) -> Markup {
     let n_st = f.statuses.len();
     let mut bins = vec![vec![0usize; n_st + 1]; 20];
     let mut unscored = 0usize;
@@ -533,26 +567,10 @@ fn histogram(o: &mut String, f: &Frame, accounts: &[Account], col: &[&str]) {
     let (w, h, left, bottom) = (720.0f64, 240.0f64, 44.0f64, 28.0f64);
     let bw = (w - left - 8.0) / 20.0;
     let plot_h = h - bottom - 10.0;
-    o.push_str("<h2>Health distribution</h2>\n");
-    let _ = write!(
-        o,
-        "<svg id=\"histogram\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-label=\"health distribution\">"
-    );
-    // axis
-    for k in 0..=4 {
-        let v = max as f64 * k as f64 / 4.0;
-        let y = 10.0 + plot_h - plot_h * k as f64 / 4.0;
-        let _ = write!(
-            o,
-            "<line x1=\"{left}\" x2=\"{}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#e4e7ec\"/><text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
-            w - 8.0,
-            left - 4.0,
-            y + 4.0,
-            thousands(v.round() as usize)
-        );
-    }
+    let mut rects: Vec<Vec<Bar>> = Vec::new();
     for (i, bin) in bins.iter().enumerate() {
         let x = left + bw * i as f64;
+        let mut stack = Vec::new();
         let mut y = 10.0 + plot_h;
         for (slot, count) in bin.iter().enumerate() {
             if *count == 0 {
@@ -560,89 +578,79 @@ fn histogram(o: &mut String, f: &Frame, accounts: &[Account], col: &[&str]) {
             }
             let bh = plot_h * *count as f64 / max as f64;
             y -= bh;
-            let c = col.get(slot).copied().unwrap_or(NO_STATUS);
             let name = f.statuses.get(slot).map_or("no status", |s| s.as_str());
-            let _ = write!(
-                o,
-                "<rect x=\"{:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{bh:.1}\" fill=\"{c}\"><title>{}–{}: {} {}</title></rect>",
-                x + 1.0,
-                bw - 2.0,
-                i * 5,
-                i * 5 + 5,
-                thousands(*count),
-                esc(name)
-            );
+            stack.push(Bar {
+                x: x + 1.0,
+                y,
+                width: bw - 2.0,
+                height: bh,
+                colour: col.get(slot).copied().unwrap_or(NO_STATUS),
+                title: format!("{}–{}: {} {}", i * 5, i * 5 + 5, thousands(*count), name),
+            });
         }
-        if i % 2 == 0 {
-            let _ = write!(
-                o,
-                "<text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
-                h - 10.0,
-                i * 5
-            );
+        rects.push(stack);
+    }
+    html! {
+        h2 { "Health distribution" } "\n"
+        svg id="histogram" viewBox={ "0 0 " (w) " " (h) } width=(w) height=(h) role="img" aria-label="health distribution" {
+            // axis
+            @for k in 0..=4 {
+                @let v = max as f64 * k as f64 / 4.0;
+                @let y = 10.0 + plot_h - plot_h * k as f64 / 4.0;
+                line x1=(left) x2=(w - 8.0) y1=(f1(y)) y2=(f1(y)) stroke="#e4e7ec" {}
+                text x=(left - 4.0) y=(f1(y + 4.0)) text-anchor="end" { (thousands(v.round() as usize)) }
+            }
+            @for (i, stack) in rects.iter().enumerate() {
+                (bars(stack))
+                @if i % 2 == 0 {
+                    text x=(f1(left + bw * i as f64)) y=(f1(h - 10.0)) text-anchor="middle" { (i * 5) }
+                }
+            }
+            text x=(f1(left + bw * 20.0)) y=(f1(h - 10.0)) text-anchor="end" { "100" }
         }
-    }
-    let _ = write!(
-        o,
-        "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">100</text></svg>",
-        left + bw * 20.0,
-        h - 10.0
-    );
-    o.push('\n');
-    if unscored > 0 {
-        let _ = writeln!(
-            o,
-            "<p class=\"sub\">{} account(s) without a health are not shown.</p>",
-            thousands(unscored)
-        );
-    }
-    o.push_str("<details class=\"numbers\"><summary>the numbers</summary><div class=\"scroll\"><table id=\"histogram-table\"><thead><tr><th>health</th>");
-    for s in &f.statuses {
-        let _ = write!(o, "<th>{}</th>", esc(s));
-    }
-    o.push_str("<th>no status</th><th>accounts</th></tr></thead><tbody>\n");
-    for (i, bin) in bins.iter().enumerate() {
-        let _ = write!(
-            o,
-            "<tr><td>{}–{}</td>",
-            i * 5,
-            if i == 19 { 100 } else { i * 5 + 5 }
-        );
-        for c in bin {
-            let _ = write!(o, "<td>{}</td>", thousands(*c));
+        "\n"
+        @if unscored > 0 {
+            p class="sub" { (thousands(unscored)) " account(s) without a health are not shown." }
+            "\n"
         }
-        let _ = writeln!(o, "<td>{}</td></tr>", thousands(bin.iter().sum()));
+        (numbers("the numbers", html! {
+            table id="histogram-table" {
+                thead {
+                    tr {
+                        th { "health" }
+                        @for s in &f.statuses { th { (s) } }
+                        th { "no status" } th { "accounts" }
+                    }
+                }
+                tbody {
+                    "\n"
+                    @for (i, bin) in bins.iter().enumerate() {
+                        tr {
+                            td { (i * 5) "–" (if i == 19 { 100 } else { i * 5 + 5 }) }
+                            @for c in bin { td { (thousands(*c)) } }
+                            td { (thousands(bin.iter().sum())) }
+                        }
+                        "\n"
+                    }
+                }
+            }
+        }))
     }
-    o.push_str("</tbody></table></div></details>\n");
 }
 
 /// Accounts per status per stored night, stacked to 100%.
-fn over_time(o: &mut String, f: &Frame, h: &History, col: &[&str]) {
+fn over_time(f: &Frame, h: &History, col: &[&'static str]) -> Markup {
     if h.nights.is_empty() {
-        return;
+        return html! {};
     }
-    o.push_str("<h2>Status over time</h2>\n");
     let (w, ht, left, bottom) = (720.0f64, 220.0f64, 44.0f64, 28.0f64);
     let n = h.nights.len();
     let bw = ((w - left - 8.0) / n as f64).min(60.0);
     let plot_h = ht - bottom - 10.0;
-    let _ = write!(
-        o,
-        "<svg id=\"over-time\" viewBox=\"0 0 {w} {ht}\" width=\"{w}\" height=\"{ht}\" role=\"img\" aria-label=\"status over time\">"
-    );
-    for k in 0..=4 {
-        let y = 10.0 + plot_h - plot_h * k as f64 / 4.0;
-        let _ = write!(
-            o,
-            "<line x1=\"{left}\" x2=\"{}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#e4e7ec\"/><text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{}%</text>",
-            w - 8.0,
-            left - 4.0,
-            y + 4.0,
-            k * 25
-        );
-    }
     let every = n.div_ceil(8).max(1);
+    let mut rects: Vec<Vec<Bar>> = Vec::new();
     for (i, night) in h.nights.iter().enumerate() {
+        let mut stack = Vec::new();
         let total = night.total.total.accounts.max(1) as f64;
         let x = left + bw * i as f64;
         let mut y = 10.0 + plot_h;
@@ -658,52 +666,69 @@ fn over_time(o: &mut String, f: &Frame, h: &History, col: &[&str]) {
             }
             let bh = plot_h * count as f64 / total;
             y -= bh;
-            let c = col.get(slot).copied().unwrap_or(NO_STATUS);
             let name = f.statuses.get(slot).map_or("no status", |s| s.as_str());
-            let _ = write!(
-                o,
-                "<rect x=\"{:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{bh:.1}\" fill=\"{c}\"><title>{}: {} {}</title></rect>",
-                x + 1.0,
-                bw - 2.0,
-                night.as_of.format("%Y-%m-%d"),
-                thousands(count),
-                esc(name)
-            );
+            stack.push(Bar {
+                x: x + 1.0,
+                y,
+                width: bw - 2.0,
+                height: bh,
+                colour: col.get(slot).copied().unwrap_or(NO_STATUS),
+                title: format!(
+                    "{}: {} {}",
+                    night.as_of.format("%Y-%m-%d"),
+                    thousands(count),
+                    name
+                ),
+            });
         }
-        if i % every == 0 {
-            let _ = write!(
-                o,
-                "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
-                x + bw / 2.0,
-                ht - 10.0,
-                night.as_of.format("%m-%d")
-            );
+        rects.push(stack);
+    }
+    html! {
+        h2 { "Status over time" } "\n"
+        svg id="over-time" viewBox={ "0 0 " (w) " " (ht) } width=(w) height=(ht) role="img" aria-label="status over time" {
+            @for k in 0..=4 {
+                @let y = 10.0 + plot_h - plot_h * k as f64 / 4.0;
+                line x1=(left) x2=(w - 8.0) y1=(f1(y)) y2=(f1(y)) stroke="#e4e7ec" {}
+                text x=(left - 4.0) y=(f1(y + 4.0)) text-anchor="end" { (k * 25) "%" }
+            }
+            @for (i, (night, stack)) in h.nights.iter().zip(&rects).enumerate() {
+                (bars(stack))
+                @if i % every == 0 {
+                    text x=(f1(left + bw * i as f64 + bw / 2.0)) y=(f1(ht - 10.0)) text-anchor="middle" { (night.as_of.format("%m-%d")) }
+                }
+            }
         }
+        "\n"
+        (numbers("the numbers", html! {
+            table id="over-time-table" {
+                thead {
+                    tr {
+                        th { "night" }
+                        @for s in &f.statuses { th { (s) } }
+                        th { "accounts" } th { "mean health" }
+                    }
+                }
+                tbody {
+                    "\n"
+                    @for night in &h.nights {
+                        tr {
+                            td { (night.as_of.format("%Y-%m-%d")) }
+                            @for t in &night.total.statuses { td { (thousands(t.accounts)) } }
+                            td { (thousands(night.total.total.accounts)) }
+                            td { (health_text(night.total.mean_health)) }
+                        }
+                        "\n"
+                    }
+                }
+            }
+        }))
     }
-    o.push_str("</svg>\n<details class=\"numbers\"><summary>the numbers</summary><div class=\"scroll\"><table id=\"over-time-table\"><thead><tr><th>night</th>");
-    for s in &f.statuses {
-        let _ = write!(o, "<th>{}</th>", esc(s));
-    }
-    o.push_str("<th>accounts</th><th>mean health</th></tr></thead><tbody>\n");
-    for night in &h.nights {
-        let _ = write!(o, "<tr><td>{}</td>", night.as_of.format("%Y-%m-%d"));
-        for t in &night.total.statuses {
-            let _ = write!(o, "<td>{}</td>", thousands(t.accounts));
-        }
-        let _ = writeln!(
-            o,
-            "<td>{}</td><td>{}</td></tr>",
-            thousands(night.total.total.accounts),
-            health_text(night.total.mean_health)
-        );
-    }
-    o.push_str("</tbody></table></div></details>\n");
 }
 
 /// A small line of a group's mean health per night, on a scale of at
 /// least 10 points around its own range (the exact numbers are in the
 /// cell's title).
-fn sparkline(points: &[Option<Decimal>]) -> String {
+fn sparkline(points: &[Option<Decimal>]) -> Markup {
     let (w, h) = (96.0f64, 22.0f64);
     let n = points.len();
     let values: Vec<f64> = points.iter().flatten().filter_map(|v| v.to_f64()).collect();
@@ -724,166 +749,132 @@ fn sparkline(points: &[Option<Decimal>]) -> String {
             w / 2.0
         };
         let y = 2.0 + (h - 4.0) * (1.0 - (v - lo) / (hi - lo));
-        let _ = write!(
-            path,
-            "{}{x:.1},{y:.1}",
-            if path.is_empty() { "" } else { " " }
-        );
+        if !path.is_empty() {
+            path.push(' ');
+        }
+        path.push_str(&format!("{x:.1},{y:.1}"));
         last = Some((x, y));
     }
-    let mut svg = format!(
-        "<svg class=\"spark\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" aria-hidden=\"true\"><polyline points=\"{path}\" fill=\"none\" stroke=\"#0072B2\" stroke-width=\"1.5\"/>"
-    );
-    if let Some((x, y)) = last {
-        let _ = write!(
-            svg,
-            "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"2\" fill=\"#0072B2\"/>"
-        );
+    html! {
+        svg class="spark" viewBox={ "0 0 " (w) " " (h) } width=(w) height=(h) aria-hidden="true" {
+            polyline points=(path) fill="none" stroke="#0072B2" stroke-width="1.5" {}
+            @if let Some((x, y)) = last {
+                circle cx=(f1(x)) cy=(f1(y)) r="2" fill="#0072B2" {}
+            }
+        }
     }
-    svg.push_str("</svg>");
-    svg
 }
 
-fn groups(o: &mut String, s: &Summary, history: Option<&History>) {
+/// A group's values, one cell each.
+fn group_cells(group: &[Option<String>]) -> Markup {
+    html! {
+        @for v in group {
+            td class="t" { (v.as_deref().unwrap_or("(none)")) }
+        }
+    }
+}
+
+fn groups(s: &Summary, history: Option<&History>) -> Markup {
     let f = &s.frame;
-    let _ = writeln!(
-        o,
-        "<h2>By {}</h2>\n<input type=\"search\" placeholder=\"filter groups\" data-filter=\"groups\" aria-label=\"filter groups\" hidden>",
-        esc(&f.by.join(", "))
-    );
-    o.push_str("<div class=\"scroll\"><table id=\"groups\" data-sortable><thead><tr>");
-    for b in &f.by {
-        let _ = write!(o, "<th class=\"t\">{}</th>", esc(b));
-    }
-    o.push_str("<th>accounts</th>");
-    if let Some(v) = &f.value {
-        let _ = write!(o, "<th>{}</th>", esc(v));
-    }
-    o.push_str("<th>mean health</th><th>median</th>");
-    if f.value.is_some() {
-        o.push_str("<th>weighted</th>");
-    }
-    o.push_str("<th>healthy</th><th>at risk</th>");
-    if f.value.is_some() {
-        o.push_str("<th>value at risk</th>");
-    }
-    if history.is_some() {
-        o.push_str("<th class=\"t\">mean health by night</th>");
-    }
-    o.push_str("</tr></thead><tbody>\n");
-    for g in &s.groups {
-        o.push_str("<tr>");
-        for v in &g.group {
-            let _ = write!(
-                o,
-                "<td class=\"t\">{}</td>",
-                esc(v.as_deref().unwrap_or("(none)"))
-            );
-        }
-        let _ = write!(o, "<td>{}</td>", thousands(g.total.accounts));
-        if f.value.is_some() {
-            let _ = write!(
-                o,
-                "<td data-v=\"{}\">{}</td>",
-                g.total.value,
-                money(g.total.value)
-            );
-        }
-        let _ = write!(
-            o,
-            "<td>{}</td><td>{}</td>",
-            health_text(g.mean_health),
-            health_text(g.median_health)
-        );
-        if f.value.is_some() {
-            let _ = write!(o, "<td>{}</td>", health_text(g.weighted_health));
-        }
-        let _ = write!(
-            o,
-            "<td data-v=\"{}\">{}</td><td data-v=\"{}\">{}</td>",
-            g.healthy_share().unwrap_or_default(),
-            pct(g.healthy_share()),
-            g.at_risk_share().unwrap_or_default(),
-            pct(g.at_risk_share())
-        );
-        if f.value.is_some() {
-            let _ = write!(
-                o,
-                "<td data-v=\"{}\">{}</td>",
-                g.at_risk.value,
-                money(g.at_risk.value)
-            );
-        }
-        if let Some(h) = history {
-            let points: Vec<Option<Decimal>> = h
-                .nights
-                .iter()
-                .map(|n| {
-                    n.groups
-                        .iter()
-                        .find(|x| x.group == g.group)
-                        .and_then(|x| x.mean_health)
-                })
-                .collect();
-            let shown: Vec<String> = points
-                .iter()
-                .map(|p| p.map(number).unwrap_or_else(|| "–".into()))
-                .collect();
-            let _ = write!(
-                o,
-                "<td class=\"t\" title=\"{}\">{}</td>",
-                esc(&shown.join(" → ")),
-                sparkline(&points)
-            );
-        }
-        o.push_str("</tr>\n");
-    }
-    o.push_str("</tbody></table></div>\n");
-    if let Some(h) = history {
-        // the sparklines' numbers
-        o.push_str("<details class=\"numbers\"><summary>the numbers: mean health by night</summary><div class=\"scroll\"><table id=\"groups-by-night\"><thead><tr>");
-        for b in &f.by {
-            let _ = write!(o, "<th class=\"t\">{}</th>", esc(b));
-        }
-        for n in &h.nights {
-            let _ = write!(o, "<th>{}</th>", n.as_of.format("%Y-%m-%d"));
-        }
-        o.push_str("</tr></thead><tbody>\n");
-        for g in &s.groups {
-            o.push_str("<tr>");
-            for v in &g.group {
-                let _ = write!(
-                    o,
-                    "<td class=\"t\">{}</td>",
-                    esc(v.as_deref().unwrap_or("(none)"))
-                );
-            }
-            for n in &h.nights {
-                let mean = n
-                    .groups
+    let by_night = |g: &Rollup| -> Vec<Option<Decimal>> {
+        history
+            .map(|h| {
+                h.nights
                     .iter()
-                    .find(|x| x.group == g.group)
-                    .and_then(|x| x.mean_health);
-                let _ = write!(
-                    o,
-                    "<td>{}</td>",
-                    mean.map(number).unwrap_or_else(|| "–".into())
-                );
+                    .map(|n| {
+                        n.groups
+                            .iter()
+                            .find(|x| x.group == g.group)
+                            .and_then(|x| x.mean_health)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let shown = |p: &Option<Decimal>| p.map(number).unwrap_or_else(|| "–".into());
+    html! {
+        h2 { "By " (f.by.join(", ")) } "\n"
+        input type="search" placeholder="filter groups" data-filter="groups" aria-label="filter groups" hidden;
+        "\n"
+        div class="scroll" {
+            table id="groups" data-sortable {
+                thead {
+                    tr {
+                        @for b in &f.by { th class="t" { (b) } }
+                        th { "accounts" }
+                        @if let Some(v) = &f.value { th { (v) } }
+                        th { "mean health" } th { "median" }
+                        @if f.value.is_some() { th { "weighted" } }
+                        th { "healthy" } th { "at risk" }
+                        @if f.value.is_some() { th { "value at risk" } }
+                        @if history.is_some() { th class="t" { "mean health by night" } }
+                    }
+                }
+                tbody {
+                    "\n"
+                    @for g in &s.groups {
+                        tr {
+                            (group_cells(&g.group))
+                            td { (thousands(g.total.accounts)) }
+                            @if f.value.is_some() {
+                                td data-v=(g.total.value) { (money(g.total.value)) }
+                            }
+                            td { (health_text(g.mean_health)) }
+                            td { (health_text(g.median_health)) }
+                            @if f.value.is_some() {
+                                td { (health_text(g.weighted_health)) }
+                            }
+                            td data-v=(g.healthy_share().unwrap_or_default()) { (pct(g.healthy_share())) }
+                            td data-v=(g.at_risk_share().unwrap_or_default()) { (pct(g.at_risk_share())) }
+                            @if f.value.is_some() {
+                                td data-v=(g.at_risk.value) { (money(g.at_risk.value)) }
+                            }
+                            @if history.is_some() {
+                                @let points = by_night(g);
+                                td class="t" title=(points.iter().map(shown).collect::<Vec<_>>().join(" → ")) {
+                                    (sparkline(&points))
+                                }
+                            }
+                        }
+                        "\n"
+                    }
+                }
             }
-            o.push_str("</tr>\n");
         }
-        o.push_str("</tbody></table></div></details>\n");
+        "\n"
+        @if let Some(h) = history {
+            // the sparklines' numbers
+            (numbers("the numbers: mean health by night", html! {
+                table id="groups-by-night" {
+                    thead {
+                        tr {
+                            @for b in &f.by { th class="t" { (b) } }
+                            @for n in &h.nights { th { (n.as_of.format("%Y-%m-%d")) } }
+                        }
+                    }
+                    tbody {
+                        "\n"
+                        @for g in &s.groups {
+                            tr {
+                                (group_cells(&g.group))
+                                @for mean in &by_night(g) { td { (shown(mean)) } }
+                            }
+                            "\n"
+                        }
+                    }
+                }
+            }))
+        }
     }
 }
 
 fn at_risk(
-    o: &mut String,
     s: &Summary,
     accounts: &[Account],
     top: usize,
     col: &[&str],
     history: Option<&History>,
-) {
+) -> Markup {
     let f = &s.frame;
     let mut risky: Vec<&Account> = accounts
         .iter()
@@ -899,267 +890,253 @@ fn at_risk(
     });
     let total = risky.len();
     risky.truncate(top);
-    let _ = writeln!(
-        o,
-        "<h2>Accounts at risk</h2>\n<p class=\"sub\">{} account{} at risk{}; the reasons are the adjustments that cost each the most.</p>",
-        thousands(total),
-        if total == 1 { "" } else { "s" },
-        if total > risky.len() {
-            format!(
-                ", the {} {} shown",
-                thousands(risky.len()),
-                if f.value.is_some() { "most valuable" } else { "least healthy" }
-            )
-        } else {
-            String::new()
-        }
-    );
-    if risky.is_empty() {
-        return;
-    }
-    o.push_str("<input type=\"search\" placeholder=\"filter the accounts at risk\" data-filter=\"at-risk\" aria-label=\"filter the accounts at risk\" hidden>\n<div class=\"scroll\"><table class=\"stack\" id=\"at-risk\" data-sortable><thead><tr><th>account</th><th class=\"t\">status</th><th>health</th>");
-    if let Some(v) = &f.value {
-        let _ = write!(o, "<th>{}</th>", esc(v));
-    }
-    for b in &f.by {
-        let _ = write!(o, "<th class=\"t\">{}</th>", esc(b));
-    }
-    o.push_str(
-        "<th class=\"t\">top reasons</th><th class=\"t\">playbooks</th><th class=\"t\">explain</th></tr></thead><tbody>\n",
-    );
-    for (k, a) in risky.iter().enumerate() {
-        let st = a.status.unwrap_or(0);
-        let _ = write!(
-            o,
-            "<tr><td>{}</td><td class=\"t st\" data-label=\"status\"><i class=\"sw\" style=\"background:{}\"></i>{}</td><td data-label=\"health\">{}</td>",
-            esc(&a.account),
-            col.get(st).copied().unwrap_or(NO_STATUS),
-            esc(f.statuses.get(st).map_or("", |s| s.as_str())),
-            health_text(a.health)
-        );
-        if let Some(name) = &f.value {
-            let _ = write!(
-                o,
-                "<td data-v=\"{}\" data-label=\"{}\">{}</td>",
-                a.value.unwrap_or_default(),
-                esc(name),
-                a.value.map(money).unwrap_or_else(|| "–".into())
-            );
-        }
-        for (v, name) in a.group.iter().zip(&f.by) {
-            let _ = write!(
-                o,
-                "<td class=\"t\" data-label=\"{}\">{}</td>",
-                esc(name),
-                esc(v.as_deref().unwrap_or("(none)"))
-            );
-        }
-        o.push_str("<td class=\"t\" data-label=\"top reasons\">");
-        if a.reasons.is_empty() {
-            o.push('–');
-        } else {
-            o.push_str("<ul class=\"reasons\">");
-            for r in &a.reasons {
-                let _ = write!(
-                    o,
-                    "<li>{} <b>{}</b> <small>({})</small></li>",
-                    esc(&r.rule),
-                    esc(&number(r.amount)),
-                    esc(&r.score)
-                );
+    html! {
+        h2 { "Accounts at risk" } "\n"
+        p class="sub" {
+            (thousands(total)) " account" (if total == 1 { "" } else { "s" }) " at risk"
+            @if total > risky.len() {
+                ", the " (thousands(risky.len())) " "
+                (if f.value.is_some() { "most valuable" } else { "least healthy" }) " shown"
             }
-            o.push_str("</ul>");
+            "; the reasons are the adjustments that cost each the most."
         }
-        let names: Vec<String> = a
-            .triggered
-            .iter()
-            .filter_map(|p| f.playbooks.get(*p))
-            .map(|p| esc(p))
-            .collect();
-        let _ = writeln!(
-            o,
-            "</td><td class=\"t\" data-label=\"playbooks\">{}</td><td class=\"t\" data-label=\"explain\">{}</td></tr>",
-            names.join(", "),
-            if a.explain.is_some() {
-                format!("<a href=\"#a-{k}\">why</a>")
-            } else {
-                String::new()
+        "\n"
+        @if !risky.is_empty() {
+            input type="search" placeholder="filter the accounts at risk" data-filter="at-risk" aria-label="filter the accounts at risk" hidden;
+            "\n"
+            div class="scroll" {
+                table class="stack" id="at-risk" data-sortable {
+                    thead {
+                        tr {
+                            th { "account" } th class="t" { "status" } th { "health" }
+                            @if let Some(v) = &f.value { th { (v) } }
+                            @for b in &f.by { th class="t" { (b) } }
+                            th class="t" { "top reasons" }
+                            th class="t" { "playbooks" }
+                            th class="t" { "explain" }
+                        }
+                    }
+                    tbody {
+                        "\n"
+                        @for (k, a) in risky.iter().enumerate() {
+                            @let st = a.status.unwrap_or(0);
+                            tr {
+                                td { (a.account) }
+                                td class="t st" data-label="status" {
+                                    (swatch(col.get(st).copied().unwrap_or(NO_STATUS)))
+                                    (f.statuses.get(st).map_or("", |s| s.as_str()))
+                                }
+                                td data-label="health" { (health_text(a.health)) }
+                                @if let Some(name) = &f.value {
+                                    td data-v=(a.value.unwrap_or_default()) data-label=(name) {
+                                        (a.value.map(money).unwrap_or_else(|| "–".into()))
+                                    }
+                                }
+                                @for (v, name) in a.group.iter().zip(&f.by) {
+                                    td class="t" data-label=(name) { (v.as_deref().unwrap_or("(none)")) }
+                                }
+                                td class="t" data-label="top reasons" {
+                                    @if a.reasons.is_empty() {
+                                        "–"
+                                    } @else {
+                                        ul class="reasons" {
+                                            @for r in &a.reasons {
+                                                li { (r.rule) " " b { (number(r.amount)) } " " small { "(" (r.score) ")" } }
+                                            }
+                                        }
+                                    }
+                                }
+                                td class="t" data-label="playbooks" {
+                                    (a.triggered
+                                        .iter()
+                                        .filter_map(|p| f.playbooks.get(*p))
+                                        .cloned()
+                                        .collect::<Vec<_>>()
+                                        .join(", "))
+                                }
+                                td class="t" data-label="explain" {
+                                    @if a.explain.is_some() {
+                                        a href={ "#a-" (k) } { "why" }
+                                    }
+                                }
+                            }
+                            "\n"
+                        }
+                    }
+                }
             }
-        );
+            "\n"
+            (details(f, &risky, col, history))
+        }
     }
-    o.push_str("</tbody></table></div>\n");
-    details(o, f, &risky, col, history);
 }
 
 /// One section per listed account: its health night by night (with a
 /// store) and its explanation as `vital explain` writes it.
-fn details(o: &mut String, f: &Frame, risky: &[&Account], col: &[&str], history: Option<&History>) {
+fn details(f: &Frame, risky: &[&Account], col: &[&str], history: Option<&History>) -> Markup {
     if risky.iter().all(|a| a.explain.is_none()) {
-        return;
+        return html! {};
     }
-    o.push_str("<section id=\"why\">\n<h2>Why they are at risk</h2>\n<p class=\"sub\">Each listed account: its health and scores night by night (with a history store) and its explanation, as <code>vital explain</code> writes it. Open one to read it (open ones are printed).</p>\n");
-    for (k, a) in risky.iter().enumerate() {
-        let Some(text) = &a.explain else {
-            continue;
-        };
-        let st = a.status.unwrap_or(0);
-        let _ = write!(
-            o,
-            "<details class=\"acct\" id=\"a-{k}\" data-account=\"{}\"><summary><b>{}</b> · <i class=\"sw\" style=\"background:{}\"></i>{} · health {}{}</summary>",
-            esc(&a.account),
-            esc(&a.account),
-            col.get(st).copied().unwrap_or(NO_STATUS),
-            esc(f.statuses.get(st).map_or("", |s| s.as_str())),
-            health_text(a.health),
-            match (&f.value, a.value) {
-                (Some(v), Some(x)) => format!(" · {} {}", esc(v), money(x)),
-                _ => String::new(),
+    html! {
+        section id="why" {
+            "\n"
+            h2 { "Why they are at risk" } "\n"
+            p class="sub" {
+                "Each listed account: its health and scores night by night (with a history store) and its explanation, as "
+                code { "vital explain" }
+                " writes it. Open one to read it (open ones are printed)."
             }
-        );
-        if let Some(h) = history {
-            let mut points: Vec<(NaiveDate, Was)> = h
-                .results
-                .iter()
-                .filter_map(|(d, m)| Some((*d, m.get(&a.account)?.clone())))
-                .filter(|(d, _)| a.as_of.is_none_or(|now| *d < now))
-                .collect();
-            if let Some(now) = a.as_of {
-                points.push((
-                    now,
-                    Was {
-                        health: a.health,
-                        status: a.status,
-                        scores: a.scores.clone(),
-                    },
-                ));
-            }
-            if points.len() > 1 {
-                let shown: Vec<String> = points
-                    .iter()
-                    .map(|(d, w)| format!("{} {}", d.format("%Y-%m-%d"), health_text(w.health)))
-                    .collect();
-                let _ = write!(
-                    o,
-                    "<p class=\"trend\"><small>health {}</small></p>",
-                    esc(&shown.join(" → "))
-                );
-                trend(o, f, &points);
+            "\n"
+            @for (k, a) in risky.iter().enumerate() {
+                @if let Some(text) = &a.explain {
+                    @let st = a.status.unwrap_or(0);
+                    details class="acct" id={ "a-" (k) } data-account=(a.account) {
+                        summary {
+                            b { (a.account) } " · "
+                            (swatch(col.get(st).copied().unwrap_or(NO_STATUS)))
+                            (f.statuses.get(st).map_or("", |s| s.as_str()))
+                            " · health " (health_text(a.health))
+                            @if let (Some(v), Some(x)) = (&f.value, a.value) {
+                                " · " (v) " " (money(x))
+                            }
+                        }
+                        @if let Some(h) = history {
+                            (night_by_night(f, a, h))
+                        }
+                        pre { (text) }
+                    }
+                    "\n"
+                }
             }
         }
-        let _ = writeln!(o, "<pre>{}</pre></details>", esc(text));
+        "\n"
     }
-    o.push_str("</section>\n");
+}
+
+/// An account's stored nights and tonight, when there are several: its
+/// health as a line of text, then [`trend`].
+fn night_by_night(f: &Frame, a: &Account, h: &History) -> Markup {
+    let mut points: Vec<(NaiveDate, Was)> = h
+        .results
+        .iter()
+        .filter_map(|(d, m)| Some((*d, m.get(&a.account)?.clone())))
+        .filter(|(d, _)| a.as_of.is_none_or(|now| *d < now))
+        .collect();
+    if let Some(now) = a.as_of {
+        points.push((
+            now,
+            Was {
+                health: a.health,
+                status: a.status,
+                scores: a.scores.clone(),
+            },
+        ));
+    }
+    if points.len() <= 1 {
+        return html! {};
+    }
+    let shown: Vec<String> = points
+        .iter()
+        .map(|(d, w)| format!("{} {}", d.format("%Y-%m-%d"), health_text(w.health)))
+        .collect();
+    html! {
+        p class="trend" { small { "health " (shown.join(" → ")) } }
+        (trend(f, &points))
+    }
 }
 
 /// An account's health (thick) and scores night by night, on 0–100, and
 /// the numbers as a table.
-fn trend(o: &mut String, f: &Frame, points: &[(NaiveDate, Was)]) {
+fn trend(f: &Frame, points: &[(NaiveDate, Was)]) -> Markup {
     let (w, h, left, bottom) = (420.0f64, 130.0f64, 30.0f64, 20.0f64);
     let plot_w = w - left - 10.0;
     let plot_h = h - bottom - 8.0;
     let n = points.len();
     let x = |i: usize| left + plot_w * i as f64 / (n.max(2) - 1) as f64;
     let y = |v: f64| 8.0 + plot_h * (1.0 - v.clamp(0.0, 100.0) / 100.0);
-    let _ = write!(
-        o,
-        "<svg class=\"trend\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-label=\"health and scores by night\">"
-    );
-    for k in 0..=2 {
-        let v = 50.0 * k as f64;
-        let _ = write!(
-            o,
-            "<line x1=\"{left}\" x2=\"{}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#e4e7ec\"/><text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{v}</text>",
-            w - 10.0,
-            y(v),
-            y(v),
-            left - 4.0,
-            y(v) + 4.0
-        );
-    }
-    for (i, (d, _)) in points.iter().enumerate() {
-        if n <= 8 || i % n.div_ceil(8) == 0 {
-            let _ = write!(
-                o,
-                "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"{}\">{}</text>",
-                x(i),
-                h - 5.0,
-                if i == 0 {
-                    "start"
-                } else if i + 1 == n {
-                    "end"
-                } else {
-                    "middle"
-                },
-                d.format("%m-%d")
-            );
-        }
-    }
-    let line = |o: &mut String, values: Vec<Option<f64>>, colour: &str, width: f64, name: &str| {
+    let line = |values: Vec<Option<f64>>, colour: &str, width: f64, name: &str| -> Markup {
         let pts: Vec<String> = values
             .iter()
             .enumerate()
             .filter_map(|(i, v)| v.map(|v| format!("{:.1},{:.1}", x(i), y(v))))
             .collect();
         if pts.is_empty() {
-            return;
+            return html! {};
         }
-        let _ = write!(
-            o,
-            "<polyline points=\"{}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"{width}\"><title>{}</title></polyline>",
-            pts.join(" "),
-            esc(name)
-        );
+        html! {
+            polyline points=(pts.join(" ")) fill="none" stroke=(colour) stroke-width=(width) {
+                title { (name) }
+            }
+        }
     };
-    for (k, name) in f.scores.iter().enumerate() {
-        let values = points
-            .iter()
-            .map(|(_, w)| w.scores.get(k).copied().flatten().and_then(|v| v.to_f64()))
-            .collect();
-        line(o, values, SCORE_COLOURS[k % SCORE_COLOURS.len()], 1.2, name);
-    }
-    let health = points
-        .iter()
-        .map(|(_, w)| w.health.and_then(|v| v.to_f64()))
-        .collect();
-    line(o, health, "#1d2330", 2.5, "health");
-    o.push_str("</svg>");
-    o.push_str(
-        "<p class=\"legend\"><span><i class=\"sw\" style=\"background:#1d2330\"></i>health</span>",
-    );
-    for (k, name) in f.scores.iter().enumerate() {
-        let _ = write!(
-            o,
-            "<span><i class=\"sw\" style=\"background:{}\"></i>{}</span>",
-            SCORE_COLOURS[k % SCORE_COLOURS.len()],
-            esc(name)
-        );
-    }
-    o.push_str("</p><div class=\"scroll\"><table class=\"trend\"><thead><tr><th>night</th><th>health</th><th class=\"t\">status</th>");
-    for name in &f.scores {
-        let _ = write!(o, "<th>{}</th>", esc(name));
-    }
-    o.push_str("</tr></thead><tbody>");
-    for (d, w) in points {
-        let _ = write!(
-            o,
-            "<tr><td>{}</td><td>{}</td><td class=\"t\">{}</td>",
-            d.format("%Y-%m-%d"),
-            health_text(w.health),
-            esc(w
-                .status
-                .and_then(|s| f.statuses.get(s))
-                .map_or("–", |s| s.as_str()))
-        );
-        for k in 0..f.scores.len() {
-            let _ = write!(
-                o,
-                "<td>{}</td>",
-                health_text(w.scores.get(k).copied().flatten())
-            );
+    let score_colour = |k: usize| SCORE_COLOURS[k % SCORE_COLOURS.len()];
+    html! {
+        svg class="trend" viewBox={ "0 0 " (w) " " (h) } width=(w) height=(h) role="img" aria-label="health and scores by night" {
+            @for k in 0..=2 {
+                @let v = 50.0 * k as f64;
+                line x1=(left) x2=(w - 10.0) y1=(f1(y(v))) y2=(f1(y(v))) stroke="#e4e7ec" {}
+                text x=(left - 4.0) y=(f1(y(v) + 4.0)) text-anchor="end" { (v) }
+            }
+            @for (i, (d, _)) in points.iter().enumerate() {
+                @if n <= 8 || i % n.div_ceil(8) == 0 {
+                    text x=(f1(x(i))) y=(f1(h - 5.0)) text-anchor=(if i == 0 {
+                        "start"
+                    } else if i + 1 == n {
+                        "end"
+                    } else {
+                        "middle"
+                    }) { (d.format("%m-%d")) }
+                }
+            }
+            @for (k, name) in f.scores.iter().enumerate() {
+                (line(
+                    points
+                        .iter()
+                        .map(|(_, w)| w.scores.get(k).copied().flatten().and_then(|v| v.to_f64()))
+                        .collect(),
+                    score_colour(k),
+                    1.2,
+                    name,
+                ))
+            }
+            (line(
+                points.iter().map(|(_, w)| w.health.and_then(|v| v.to_f64())).collect(),
+                "#1d2330",
+                2.5,
+                "health",
+            ))
         }
-        o.push_str("</tr>");
+        p class="legend" {
+            span { (swatch("#1d2330")) "health" }
+            @for (k, name) in f.scores.iter().enumerate() {
+                span { (swatch(score_colour(k))) (name) }
+            }
+        }
+        div class="scroll" {
+            table class="trend" {
+                thead {
+                    tr {
+                        th { "night" } th { "health" } th class="t" { "status" }
+                        @for name in &f.scores { th { (name) } }
+                    }
+                }
+                tbody {
+                    @for (d, w) in points {
+                        tr {
+                            td { (d.format("%Y-%m-%d")) }
+                            td { (health_text(w.health)) }
+                            td class="t" {
+                                (w.status.and_then(|s| f.statuses.get(s)).map_or("–", |s| s.as_str()))
+                            }
+                            @for k in 0..f.scores.len() {
+                                td { (health_text(w.scores.get(k).copied().flatten())) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
-    o.push_str("</tbody></table></div>");
 }
 
 /// Score lines: the Okabe–Ito colours not used for health.
@@ -1167,22 +1144,31 @@ const SCORE_COLOURS: [&str; 6] = [
     "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00",
 ];
 
-fn playbooks(o: &mut String, s: &Summary) {
+fn playbooks(s: &Summary) -> Markup {
     let f = &s.frame;
     if f.playbooks.is_empty() {
-        return;
+        return html! {};
     }
-    o.push_str("<h2>Playbooks</h2>\n<div class=\"scroll\"><table id=\"playbooks\"><thead><tr><th>playbook</th><th>triggered</th><th>started</th></tr></thead><tbody>\n");
-    for (i, p) in f.playbooks.iter().enumerate() {
-        let _ = writeln!(
-            o,
-            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(p),
-            thousands(s.total.triggered.get(i).copied().unwrap_or(0)),
-            thousands(s.total.started.get(i).copied().unwrap_or(0))
-        );
+    html! {
+        h2 { "Playbooks" } "\n"
+        div class="scroll" {
+            table id="playbooks" {
+                thead { tr { th { "playbook" } th { "triggered" } th { "started" } } }
+                tbody {
+                    "\n"
+                    @for (i, p) in f.playbooks.iter().enumerate() {
+                        tr {
+                            td { (p) }
+                            td { (thousands(s.total.triggered.get(i).copied().unwrap_or(0))) }
+                            td { (thousands(s.total.started.get(i).copied().unwrap_or(0))) }
+                        }
+                        "\n"
+                    }
+                }
+            }
+        }
+        "\n"
     }
-    o.push_str("</tbody></table></div>\n");
 }
 
 /// How far an account moved since its previous snapshot.
@@ -1193,14 +1179,15 @@ struct Move<'a> {
     change: Decimal,
 }
 
-fn status_cell(f: &Frame, col: &[&str], st: Option<usize>) -> String {
-    match st {
-        Some(i) => format!(
-            "<i class=\"sw\" style=\"background:{}\"></i>{}",
-            col.get(i).copied().unwrap_or(NO_STATUS),
-            esc(f.statuses.get(i).map_or("", |s| s.as_str()))
-        ),
-        None => "–".into(),
+fn status_cell(f: &Frame, col: &[&str], st: Option<usize>) -> Markup {
+    html! {
+        @match st {
+            Some(i) => {
+                (swatch(col.get(i).copied().unwrap_or(NO_STATUS)))
+                (f.statuses.get(i).map_or("", |s| s.as_str()))
+            },
+            None => "–",
+        }
     }
 }
 
@@ -1210,11 +1197,11 @@ const MOVERS: usize = 10;
 /// The ten largest health drops and rises since each account's previous
 /// snapshot (recomputed with the current rules), each with the rules
 /// behind its change.
-fn movers(o: &mut String, s: &Summary, accounts: &[Account], col: &[&str]) {
+fn movers(s: &Summary, accounts: &[Account], col: &[&str]) -> Markup {
     let f = &s.frame;
     let compared = accounts.iter().filter(|a| a.previous.is_some()).count();
     if compared == 0 {
-        return;
+        return html! {};
     }
     let mut moves: Vec<Move<'_>> = accounts
         .iter()
@@ -1256,177 +1243,132 @@ fn movers(o: &mut String, s: &Summary, accounts: &[Account], col: &[&str]) {
         [d] => Some(*d),
         _ => None,
     };
-    match one_date {
-        Some(d) => {
-            let _ = writeln!(
-                o,
-                "<h2 id=\"movers\">Movers since {}</h2>",
-                d.format("%Y-%m-%d")
-            );
-        }
-        None => o.push_str("<h2 id=\"movers\">Movers since the previous snapshot</h2>\n"),
-    }
-    let _ = writeln!(
-        o,
-        "<p class=\"sub\">{} of the {} account{} with an earlier snapshot moved. Earlier snapshots are scored again with today\u{2019}s rules, so a change of rules is not a move. Under <i>why</i>, the rules whose amounts differ between the two nights, with their part of the change in health points (the rest is rounding).</p>",
-        thousands(moves.len()),
-        thousands(compared),
-        if compared == 1 { "" } else { "s" },
-    );
-    for (title, id, list) in [("Drops", "drops", drops), ("Rises", "rises", rises)] {
-        if list.is_empty() {
-            continue;
-        }
-        let _ = write!(
-            o,
-            "<h3>{title}</h3><div class=\"scroll\"><table id=\"{id}\" class=\"movers stack\" data-sortable><thead><tr><th>account</th><th>change</th><th>health</th><th class=\"t\">status</th><th>before</th><th class=\"t\">status before</th>"
-        );
-        if one_date.is_none() {
-            o.push_str("<th class=\"t\">since</th>");
-        }
-        if let Some(v) = &f.value {
-            let _ = write!(o, "<th>{}</th>", esc(v));
-        }
-        o.push_str("<th class=\"t\">why: the rules that changed</th></tr></thead><tbody>\n");
-        for m in list {
-            let a = m.account;
-            let _ = write!(
-                o,
-                "<tr><td>{}</td><td data-label=\"change\">{}</td><td data-label=\"health\">{}</td><td class=\"t st\" data-label=\"status\">{}</td><td data-label=\"before\">{}</td><td class=\"t st\" data-label=\"status before\">{}</td>",
-                esc(&a.account),
-                delta(m.change, "", true),
-                health_text(a.health),
-                status_cell(f, col, a.status),
-                number(m.before),
-                status_cell(f, col, m.previous.status)
-            );
-            if one_date.is_none() {
-                let _ = write!(
-                    o,
-                    "<td class=\"t st\" data-label=\"since\">{}</td>",
-                    m.previous.as_of.format("%Y-%m-%d")
-                );
+    html! {
+        h2 id="movers" {
+            @match one_date {
+                Some(d) => { "Movers since " (d.format("%Y-%m-%d")) },
+                None => "Movers since the previous snapshot",
             }
-            if let Some(name) = &f.value {
-                let _ = write!(
-                    o,
-                    "<td data-v=\"{}\" data-label=\"{}\">{}</td>",
-                    a.value.unwrap_or_default(),
-                    esc(name),
-                    a.value.map(money).unwrap_or_else(|| "–".into())
-                );
-            }
-            o.push_str("<td class=\"t why\" data-label=\"why\">");
-            causes(o, m.previous);
-            o.push_str("</td></tr>\n");
         }
-        o.push_str("</tbody></table></div>\n");
+        "\n"
+        p class="sub" {
+            (thousands(moves.len())) " of the " (thousands(compared)) " account"
+            (if compared == 1 { "" } else { "s" })
+            " with an earlier snapshot moved. Earlier snapshots are scored again with today\u{2019}s rules, so a change of rules is not a move. Under "
+            i { "why" }
+            ", the rules whose amounts differ between the two nights, with their part of the change in health points (the rest is rounding)."
+        }
+        "\n"
+        @for (title, id, list) in [("Drops", "drops", drops), ("Rises", "rises", rises)] {
+            @if !list.is_empty() {
+                h3 { (title) }
+                div class="scroll" {
+                    table id=(id) class="movers stack" data-sortable {
+                        thead {
+                            tr {
+                                th { "account" } th { "change" } th { "health" }
+                                th class="t" { "status" } th { "before" }
+                                th class="t" { "status before" }
+                                @if one_date.is_none() { th class="t" { "since" } }
+                                @if let Some(v) = &f.value { th { (v) } }
+                                th class="t" { "why: the rules that changed" }
+                            }
+                        }
+                        tbody {
+                            "\n"
+                            @for m in list {
+                                @let a = m.account;
+                                tr {
+                                    td { (a.account) }
+                                    td data-label="change" { (delta(m.change, "", true)) }
+                                    td data-label="health" { (health_text(a.health)) }
+                                    td class="t st" data-label="status" { (status_cell(f, col, a.status)) }
+                                    td data-label="before" { (number(m.before)) }
+                                    td class="t st" data-label="status before" { (status_cell(f, col, m.previous.status)) }
+                                    @if one_date.is_none() {
+                                        td class="t st" data-label="since" { (m.previous.as_of.format("%Y-%m-%d")) }
+                                    }
+                                    @if let Some(name) = &f.value {
+                                        td data-v=(a.value.unwrap_or_default()) data-label=(name) {
+                                            (a.value.map(money).unwrap_or_else(|| "–".into()))
+                                        }
+                                    }
+                                    td class="t why" data-label="why" { (causes(m.previous)) }
+                                }
+                                "\n"
+                            }
+                        }
+                    }
+                }
+                "\n"
+            }
+        }
     }
 }
 
 /// A mover's causes: each rule (or base) whose amount differs, with its
 /// part of the change in health and what it read.
-fn causes(o: &mut String, p: &crate::Previous) {
+fn causes(p: &crate::Previous) -> Markup {
     use crate::CauseKind;
     if p.causes.is_empty() {
-        o.push('–');
-        return;
+        return html! { "–" };
     }
     let amount = |d: Option<Decimal>| match d.map(|d| round(d, 2)) {
         Some(d) if d.is_sign_negative() && !d.is_zero() => format!("−{}", number(d.abs())),
         Some(d) => format!("+{}", number(d)),
         None => "–".into(),
     };
-    o.push_str("<ul class=\"reasons\">");
-    for c in &p.causes {
-        let what = match c.kind {
-            CauseKind::Base => format!(
-                "base of {}: {} → {}",
-                esc(&c.score),
-                c.before
-                    .map(|d| number(round(d, 2)))
-                    .unwrap_or_else(|| "–".into()),
-                c.now
-                    .map(|d| number(round(d, 2)))
-                    .unwrap_or_else(|| "–".into())
-            ),
-            CauseKind::Clamp => format!(
-                "{} clamped to 0–100: {} → {}",
-                esc(&c.score),
-                amount(c.before),
-                amount(c.now)
-            ),
-            CauseKind::Rule => match (c.before, c.now) {
-                (None, Some(n)) => format!(
-                    "{}: fired now, {} {}",
-                    esc(&c.rule),
-                    amount(Some(n)),
-                    esc(&c.score)
-                ),
-                (Some(b), None) => format!(
-                    "{}: no longer fires (was {} {})",
-                    esc(&c.rule),
-                    amount(Some(b)),
-                    esc(&c.score)
-                ),
-                (b, n) => format!(
-                    "{}: {} → {} {}",
-                    esc(&c.rule),
-                    amount(b),
-                    amount(n),
-                    esc(&c.score)
-                ),
-            },
-        };
-        let mut reads = String::new();
-        if !c.reads_now.is_empty() {
-            let _ = write!(reads, "now {}", esc(&c.reads_now.join(", ")));
-        }
-        if !c.reads_before.is_empty() && c.reads_before != c.reads_now {
-            if !reads.is_empty() {
-                reads.push_str("; ");
+    let two = |d: Option<Decimal>| d.map(|d| number(round(d, 2))).unwrap_or_else(|| "–".into());
+    html! {
+        ul class="reasons" {
+            @for c in &p.causes {
+                li {
+                    b { (delta(c.health, "", true)) }
+                    " "
+                    @match c.kind {
+                        CauseKind::Base => {
+                            "base of " (c.score) ": " (two(c.before)) " → " (two(c.now))
+                        },
+                        CauseKind::Clamp => {
+                            (c.score) " clamped to 0–100: " (amount(c.before)) " → " (amount(c.now))
+                        },
+                        CauseKind::Rule => {
+                            @match (c.before, c.now) {
+                                (None, Some(n)) => {
+                                    (c.rule) ": fired now, " (amount(Some(n))) " " (c.score)
+                                },
+                                (Some(b), None) => {
+                                    (c.rule) ": no longer fires (was " (amount(Some(b))) " " (c.score) ")"
+                                },
+                                (b, n) => {
+                                    (c.rule) ": " (amount(b)) " → " (amount(n)) " " (c.score)
+                                },
+                            }
+                        },
+                    }
+                    @let now = !c.reads_now.is_empty();
+                    @let before = !c.reads_before.is_empty() && c.reads_before != c.reads_now;
+                    @if now || before {
+                        " "
+                        small {
+                            "("
+                            @if now { "now " (c.reads_now.join(", ")) }
+                            @if now && before { "; " }
+                            @if before { "before " (c.reads_before.join(", ")) }
+                            ")"
+                        }
+                    }
+                }
             }
-            let _ = write!(reads, "before {}", esc(&c.reads_before.join(", ")));
-        }
-        let _ = write!(
-            o,
-            "<li><b>{}</b> {what}{}</li>",
-            delta(c.health, "", true),
-            if reads.is_empty() {
-                String::new()
-            } else {
-                format!(" <small>({reads})</small>")
+            @if p.differing > p.causes.len() {
+                li { small { "and " (thousands(p.differing - p.causes.len())) " more" } }
             }
-        );
+        }
     }
-    if p.differing > p.causes.len() {
-        let _ = write!(
-            o,
-            "<li><small>and {} more</small></li>",
-            thousands(p.differing - p.causes.len())
-        );
-    }
-    o.push_str("</ul>");
 }
 
 /// The playbook starts of the last days, newest first.
-fn queue(o: &mut String, items: &[QueueItem], days: u32) {
-    let _ = writeln!(
-        o,
-        "<h2>Playbook queue</h2>\n<p class=\"sub\"><b id=\"queue-count\">{}</b> playbook start{} recorded in the last {days} day{}{}.</p>",
-        thousands(items.len()),
-        if items.len() == 1 { "" } else { "s" },
-        if days == 1 { "" } else { "s" },
-        if items.len() > QUEUE_ROWS {
-            format!(", the latest {} shown", thousands(QUEUE_ROWS))
-        } else {
-            String::new()
-        }
-    );
-    if items.is_empty() {
-        return;
-    }
-    o.push_str("<input type=\"search\" placeholder=\"filter starts\" data-filter=\"queue\" aria-label=\"filter starts\" hidden>\n<div class=\"scroll\"><table id=\"queue\" data-sortable><thead><tr><th class=\"t\">date</th><th class=\"t\">account</th><th class=\"t\">playbook</th><th class=\"t\">owner</th><th>health</th><th class=\"t\">status</th><th class=\"t\">reason</th><th class=\"t\">delivered</th></tr></thead><tbody>\n");
+fn queue(items: &[QueueItem], days: u32) -> Markup {
     let mut newest: Vec<&QueueItem> = items.iter().collect();
     newest.sort_by(|a, b| {
         b.as_of
@@ -1434,34 +1376,68 @@ fn queue(o: &mut String, items: &[QueueItem], days: u32) {
             .then(a.account.cmp(&b.account))
             .then(a.playbook.cmp(&b.playbook))
     });
-    for q in newest.into_iter().take(QUEUE_ROWS) {
-        let reason = match (&q.rule, q.reads.is_empty()) {
-            (Some(r), true) => esc(r),
-            (Some(r), false) => format!("{} <small>({})</small>", esc(r), esc(&q.reads.join("; "))),
-            (None, false) => esc(&q.reads.join("; ")),
-            (None, true) => "–".into(),
-        };
-        let _ = writeln!(
-            o,
-            "<tr><td class=\"t st\">{}</td><td class=\"t\">{}</td><td class=\"t\">{}</td><td class=\"t\">{}</td><td>{}</td><td class=\"t\">{}</td><td class=\"t\">{reason}</td><td class=\"t\">{}</td></tr>",
-            q.as_of.format("%Y-%m-%d"),
-            esc(&q.account),
-            esc(&q.playbook),
-            esc(q.owner.as_deref().unwrap_or("–")),
-            health_text(q.health),
-            esc(q.status.as_deref().unwrap_or("–")),
-            if q.delivered { "yes" } else { "no" }
-        );
+    newest.truncate(QUEUE_ROWS);
+    html! {
+        h2 { "Playbook queue" } "\n"
+        p class="sub" {
+            b id="queue-count" { (thousands(items.len())) }
+            " playbook start" (if items.len() == 1 { "" } else { "s" })
+            " recorded in the last " (days) " day" (if days == 1 { "" } else { "s" })
+            @if items.len() > QUEUE_ROWS {
+                ", the latest " (thousands(QUEUE_ROWS)) " shown"
+            }
+            "."
+        }
+        "\n"
+        @if !items.is_empty() {
+            input type="search" placeholder="filter starts" data-filter="queue" aria-label="filter starts" hidden;
+            "\n"
+            div class="scroll" {
+                table id="queue" data-sortable {
+                    thead {
+                        tr {
+                            th class="t" { "date" } th class="t" { "account" }
+                            th class="t" { "playbook" } th class="t" { "owner" }
+                            th { "health" } th class="t" { "status" }
+                            th class="t" { "reason" } th class="t" { "delivered" }
+                        }
+                    }
+                    tbody {
+                        "\n"
+                        @for q in newest {
+                            tr {
+                                td class="t st" { (q.as_of.format("%Y-%m-%d")) }
+                                td class="t" { (q.account) }
+                                td class="t" { (q.playbook) }
+                                td class="t" { (q.owner.as_deref().unwrap_or("–")) }
+                                td { (health_text(q.health)) }
+                                td class="t" { (q.status.as_deref().unwrap_or("–")) }
+                                td class="t" {
+                                    @match (&q.rule, q.reads.is_empty()) {
+                                        (Some(r), true) => (r),
+                                        (Some(r), false) => { (r) " " small { "(" (q.reads.join("; ")) ")" } },
+                                        (None, false) => (q.reads.join("; ")),
+                                        (None, true) => "–",
+                                    }
+                                }
+                                td class="t" { (if q.delivered { "yes" } else { "no" }) }
+                            }
+                            "\n"
+                        }
+                    }
+                }
+            }
+            "\n"
+        }
     }
-    o.push_str("</tbody></table></div>\n");
 }
 
 /// How many accounts each rule fired for; rules that fired for none are
 /// flagged.
-fn coverage(o: &mut String, s: &Summary, accounts: &[Account]) {
+fn coverage(s: &Summary, accounts: &[Account]) -> Markup {
     let f = &s.frame;
     if f.rules.is_empty() {
-        return;
+        return html! {};
     }
     let mut counts = vec![0usize; f.rules.len()];
     for a in accounts {
@@ -1472,62 +1448,88 @@ fn coverage(o: &mut String, s: &Summary, accounts: &[Account]) {
         }
     }
     let silent = counts.iter().filter(|c| **c == 0).count();
-    let _ = writeln!(
-        o,
-        "<h2>Rule coverage</h2>\n<p class=\"sub\">How many of the {} accounts each rule fired for{}.</p>",
-        thousands(accounts.len()),
-        if silent > 0 {
-            format!(
-                "; <b id=\"silent-rules\">{}</b> rule{} fired for no account (flagged ⚠)",
-                thousands(silent),
-                if silent == 1 { "" } else { "s" }
-            )
-        } else {
-            String::new()
+    html! {
+        h2 { "Rule coverage" } "\n"
+        p class="sub" {
+            "How many of the " (thousands(accounts.len())) " accounts each rule fired for"
+            @if silent > 0 {
+                "; " b id="silent-rules" { (thousands(silent)) }
+                " rule" (if silent == 1 { "" } else { "s" }) " fired for no account (flagged ⚠)"
+            }
+            "."
         }
-    );
-    o.push_str("<div class=\"scroll\"><table id=\"coverage\" data-sortable><thead><tr><th class=\"t\">rule</th><th class=\"t\">does</th><th>accounts</th><th>share</th><th class=\"t\">at</th></tr></thead><tbody>\n");
-    for (rule, n) in f.rules.iter().zip(&counts) {
-        let _ = writeln!(
-            o,
-            "<tr{}><td class=\"t\">{}{}</td><td class=\"t\">{}</td><td>{}</td><td>{}</td><td class=\"t\"><code>{}</code></td></tr>",
-            if *n == 0 { " class=\"silent\"" } else { "" },
-            if *n == 0 { "⚠ " } else { "" },
-            esc(&rule.name),
-            esc(&rule.does),
-            thousands(*n),
-            pct(share(*n, accounts.len())),
-            esc(&rule.place)
-        );
+        "\n"
+        div class="scroll" {
+            table id="coverage" data-sortable {
+                thead {
+                    tr {
+                        th class="t" { "rule" } th class="t" { "does" } th { "accounts" }
+                        th { "share" } th class="t" { "at" }
+                    }
+                }
+                tbody {
+                    "\n"
+                    @for (rule, n) in f.rules.iter().zip(&counts) {
+                        tr class=[(*n == 0).then_some("silent")] {
+                            td class="t" { @if *n == 0 { "⚠ " } (rule.name) }
+                            td class="t" { (rule.does) }
+                            td { (thousands(*n)) }
+                            td { (pct(share(*n, accounts.len()))) }
+                            td class="t" { code { (rule.place) } }
+                        }
+                        "\n"
+                    }
+                }
+            }
+        }
+        "\n"
     }
-    o.push_str("</tbody></table></div>\n");
 }
 
 /// The search over every account: shown by the script (the page reads the
 /// same without it), filled from the index [`index`] embeds.
-fn find(o: &mut String, f: &Frame, accounts: usize) {
-    let _ = write!(
-        o,
-        "<section id=\"find\" hidden>\n<h2>Find an account</h2>\n<p class=\"sub\">Any of the {} accounts, by its id{}; at most {FIND_ROWS} shown, the least healthy first.</p>\n<input type=\"search\" id=\"find-q\" placeholder=\"{}\" aria-label=\"find an account\" autocomplete=\"off\">\n<p class=\"sub\" id=\"find-count\" aria-live=\"polite\"></p>\n<div class=\"scroll\" id=\"find-out\" hidden><table class=\"stack\" id=\"find-results\"><thead><tr><th>account</th><th class=\"t\">status</th><th>health</th>",
-        thousands(accounts),
-        if f.by.is_empty() {
-            String::new()
-        } else {
-            format!(" or a group value ({})", esc(&f.by.join(", ")))
-        },
-        if f.by.is_empty() {
-            "account id"
-        } else {
-            "account id or group value"
+fn find(f: &Frame, accounts: usize) -> Markup {
+    html! {
+        section id="find" hidden {
+            "\n"
+            h2 { "Find an account" } "\n"
+            p class="sub" {
+                "Any of the " (thousands(accounts)) " accounts, by its id"
+                @if !f.by.is_empty() {
+                    " or a group value (" (f.by.join(", ")) ")"
+                }
+                "; at most " (FIND_ROWS) " shown, the least healthy first."
+            }
+            "\n"
+            input type="search" id="find-q"
+                placeholder=(if f.by.is_empty() { "account id" } else { "account id or group value" })
+                aria-label="find an account" autocomplete="off";
+            "\n"
+            p class="sub" id="find-count" aria-live="polite" {}
+            "\n"
+            div class="scroll" id="find-out" hidden {
+                table class="stack" id="find-results" {
+                    thead {
+                        tr {
+                            th { "account" } th class="t" { "status" } th { "health" }
+                            @if let Some(v) = &f.value { th { (v) } }
+                            @for b in &f.by { th class="t" { (b) } }
+                            th class="t" { "section" }
+                        }
+                    }
+                    tbody {}
+                }
+            }
+            "\n"
         }
-    );
-    if let Some(v) = &f.value {
-        let _ = write!(o, "<th>{}</th>", esc(v));
+        "\n"
+        noscript {
+            p class="sub" {
+                "With scripts on, a search box here finds any account; the accounts at risk are listed below."
+            }
+        }
+        "\n"
     }
-    for b in &f.by {
-        let _ = write!(o, "<th class=\"t\">{}</th>", esc(b));
-    }
-    o.push_str("<th class=\"t\">section</th></tr></thead><tbody></tbody></table></div>\n</section>\n<noscript><p class=\"sub\">With scripts on, a search box here finds any account; the accounts at risk are listed below.</p></noscript>\n");
 }
 
 /// At most this many search results are shown.
@@ -1552,7 +1554,9 @@ fn json_text(out: &mut String, s: &str) {
 /// Every account, compact, in an inert JSON script element for the search:
 /// ids, health, status index, whole value, group value indices (`-1`:
 /// none), by column, the least healthy first.
-fn index(o: &mut String, f: &Frame, accounts: &[Account], col: &[&str]) {
+fn index(f: &Frame, accounts: &[Account], col: &[&str]) -> Markup {
+    let mut json = String::new();
+    let o = &mut json;
     let mut order: Vec<&Account> = accounts.iter().collect();
     order.sort_by(|a, b| {
         // no health last
@@ -1574,7 +1578,7 @@ fn index(o: &mut String, f: &Frame, accounts: &[Account], col: &[&str]) {
         }
         o.push(']');
     };
-    o.push_str("<script type=\"application/json\" id=\"accounts-index\">{\"statuses\":[");
+    o.push_str("{\"statuses\":[");
     for (k, st) in f.statuses.iter().enumerate() {
         if k > 0 {
             o.push(',');
@@ -1661,18 +1665,44 @@ fn index(o: &mut String, f: &Frame, accounts: &[Account], col: &[&str]) {
         );
         o.push('}');
     }
-    o.push_str("]}</script>\n");
+    o.push_str("]}");
+    // trusted: JSON whose strings have `<`, `>` and `&` escaped
+    html! {
+        script type="application/json" id="accounts-index" { (PreEscaped(json)) }
+        "\n"
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// Data spliced into the templates is escaped (maud): text and
+    /// attribute values.
     #[test]
     fn escapes_markup() {
-        assert_eq!(
-            esc("<script>alert('x') & \"y\"</script>"),
-            "&lt;script&gt;alert(&#39;x&#39;) &amp; &quot;y&quot;&lt;/script&gt;"
+        let hostile = "<script>alert('x') & \"y\"</script>";
+        let f = Frame {
+            statuses: vec![hostile.into()],
+            by: vec![hostile.into()],
+            ..Frame::default()
+        };
+        let escaped = "&lt;script&gt;alert('x') &amp; &quot;y&quot;&lt;/script&gt;";
+        let legend = legend(&f, &colours(1)).into_string();
+        assert!(!legend.contains("<script"), "{legend}");
+        assert!(
+            legend.contains(&format!("</i>{escaped}</span>")),
+            "{legend}"
+        );
+        let find = find(&f, 1).into_string();
+        assert!(!find.contains("<script"), "{find}");
+        assert!(
+            find.contains(&format!("<th class=\"t\">{escaped}</th>")),
+            "{find}"
+        );
+        assert!(
+            find.contains(&format!("or a group value ({escaped})")),
+            "{find}"
         );
     }
 
@@ -1699,8 +1729,7 @@ mod tests {
             acct("</script><x>&", Some("12.35"), 1, None),
             acct("c", None, 1, Some("basic")),
         ];
-        let mut o = String::new();
-        index(&mut o, &f, &accounts, &colours(2));
+        let o = index(&f, &accounts, &colours(2)).into_string();
         let json = o
             .strip_prefix("<script type=\"application/json\" id=\"accounts-index\">")
             .and_then(|j| j.strip_suffix("</script>\n"))
