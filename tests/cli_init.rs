@@ -90,10 +90,13 @@ fn assert_runs(dir: &Path, args: &[&str], sample: &Path) -> Vec<serde_json::Valu
         "vital run {args:?}:\n{}",
         stderr(&o)
     );
-    // only "unknown signal/event … ignored" warnings: the columns no rule reads
+    // only "unknown signal/event … ignored" warnings (the columns no rule
+    // reads) and the history store's receipt (vital.toml keeps history)
     for line in stderr(&o).lines() {
+        let receipt = line.starts_with("recorded ")
+            && line.ends_with(" in the history store .vital/history.db");
         assert!(
-            line.starts_with("warning:") && line.contains(" ignored in "),
+            receipt || (line.starts_with("warning:") && line.contains(" ignored in ")),
             "unexpected message from vital run: {line}\n{}",
             stderr(&o)
         );
@@ -262,6 +265,43 @@ fn vital_run_with_no_arguments_runs_the_inferred_project() {
     init_ok(tmp.path(), &["plain"]);
     let plain = tmp.path().join("plain");
     assert_runs(&plain, &[], &plain.join("data/sample.jsonl"));
+}
+
+/// `vital init` keeps score history by default (`[history] store` in
+/// vital.toml, ignored by git): the first `vital run` records the night,
+/// `vital history` shows it, and the notifier is a commented example.
+#[test]
+fn an_initialised_project_records_its_runs_in_a_history_store() {
+    for from in [None, examples().first().cloned()] {
+        let tmp = tempdir();
+        let mut args = vec!["proj".to_string()];
+        if let Some(s) = &from {
+            args.extend(["--from".to_string(), s.to_string_lossy().into_owned()]);
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        init_ok(tmp.path(), &args);
+        let dir = tmp.path().join("proj");
+        let toml = read(dir.join("vital.toml"));
+        assert!(
+            toml.contains("\n[history]\nstore = \".vital/history.db\""),
+            "{toml}"
+        );
+        assert!(toml.contains("\n# [notify]\n# webhook = "), "{toml}");
+        let sample = match &from {
+            Some(s) => s.clone(),
+            None => dir.join("data/sample.jsonl"),
+        };
+        let results = assert_runs(&dir, &[], &sample);
+        assert!(dir.join(".vital/history.db").is_file(), "no store written");
+        let account = results[0]["account"].as_str().unwrap();
+        let o = vital_in(&dir, &["history", account, "--format", "jsonl"]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        // every snapshot of the input is stored; the latest is the one reported
+        let rows = jsonl(&o);
+        let last = rows.last().expect("stored nights");
+        assert_eq!(last["as_of"], results[0]["as_of"], "{rows:?}");
+        assert_eq!(last["health"], results[0]["health"], "{rows:?}");
+    }
 }
 
 #[test]

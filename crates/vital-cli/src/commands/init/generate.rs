@@ -945,5 +945,19 @@ fn toml_file(
             lines.join("\n")
         );
     }
+    out.push_str(HISTORY);
     out
 }
+
+/// The history store and the notifier, as `vital init` writes them.
+const HISTORY: &str = "
+# Score history (docs/history.md): `vital run` records each night here, so
+# `previous`/`change` see earlier nights and a playbook starts only once.
+[history]
+store = \".vital/history.db\"      # or \"postgres://vital:${PGPASSWORD}@host/vital\"
+# stale_after = \"7 days\"         # list accounts without a snapshot for longer
+
+# Where `vital notify` delivers each playbook start (a Slack-compatible webhook):
+# [notify]
+# webhook = \"${SLACK_WEBHOOK}\"
+";
