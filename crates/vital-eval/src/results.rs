@@ -57,31 +57,27 @@ pub(crate) fn push_one_decimal(out: &mut String, d: Decimal) {
     }
 }
 
-/// An unsigned integer in decimal digits, as `Display` writes it.
+/// An unsigned integer in decimal digits, as `Display` writes it: in 64-bit
+/// pieces of 19 digits (scores and dates need one).
 fn push_uint(out: &mut String, n: u128) {
-    let mut buf = [0u8; 40];
-    let mut i = buf.len();
-    // 64-bit division where the number allows (scores and dates do)
-    if let Ok(mut n) = u64::try_from(n) {
-        loop {
-            i -= 1;
-            buf[i] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
+    const PIECE: u128 = 10_000_000_000_000_000_000;
+    match u64::try_from(n) {
+        Ok(n) => push_u64(out, n, 1),
+        Err(_) => {
+            push_uint(out, n / PIECE);
+            push_u64(out, (n % PIECE) as u64, 19);
         }
-        out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
-        return;
     }
-    let mut n = n;
-    loop {
+}
+
+/// `n` in at least `width` digits (zeros in front).
+fn push_u64(out: &mut String, mut n: u64, width: usize) {
+    let mut buf = [b'0'; 20];
+    let mut i = buf.len();
+    while n > 0 || buf.len() - i < width {
         i -= 1;
         buf[i] = b'0' + (n % 10) as u8;
         n /= 10;
-        if n == 0 {
-            break;
-        }
     }
     // only ASCII digits were written
     out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
@@ -408,6 +404,9 @@ mod tests {
             "-1000.5",
             "79228162514264337593543950335",
             "-7922816251426433759354395033.5",
+            "18446744073709551616",
+            "10000000000000000000",
+            "10000000000000000000000000001",
         ] {
             let d = Decimal::from_str(t).unwrap();
             let mut s = String::new();
