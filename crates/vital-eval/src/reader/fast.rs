@@ -21,6 +21,33 @@ use vital_check::value::Value;
 /// JSON nesting skipped values may have (serde's own limit is 128).
 const MAX_DEPTH: usize = 64;
 
+/// The first `"`, `\\` or control character of `b`: eight bytes at a time
+/// (keys and values are short, so a vectorised search's set-up costs more
+/// than it saves). In each word, the lowest flagged byte is a true match:
+/// the borrows that can flag a byte wrongly only run upwards from a match.
+fn special(b: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    let mut i = 0;
+    while let Some(chunk) = b.get(i..i + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        let m = zero(w ^ (ONES * u64::from(b'"')))
+            | zero(w ^ (ONES * u64::from(b'\\')))
+            | (w.wrapping_sub(ONES * 0x20) & !w & HIGH);
+        if m != 0 {
+            return Some(i + (m.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    b[i..]
+        .iter()
+        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+        .map(|n| i + n)
+}
+
 struct P<'t> {
     b: &'t [u8],
     s: &'t str,
@@ -52,8 +79,8 @@ impl<'t> P<'t> {
     fn plain_str(&mut self) -> Option<&'t str> {
         self.eat(b'"')?;
         let rest = self.b.get(self.i..)?;
-        let n = memchr::memchr2(b'"', b'\\', rest)?;
-        if rest[n] != b'"' || rest[..n].iter().any(|&c| c < 0x20) {
+        let n = special(rest)?;
+        if rest[n] != b'"' {
             return None;
         }
         let out = self.s.get(self.i..self.i + n)?;
@@ -541,6 +568,33 @@ impl Schema<'_> {
 mod tests {
     use super::decimal;
     use std::str::FromStr;
+
+    #[test]
+    fn the_word_search_finds_the_first_special_byte() {
+        let naive = |b: &[u8]| b.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20);
+        let mut x: u64 = 1;
+        let alphabet = [
+            b'a', b'"', b'\\', 0x00, 0x1f, 0x20, 0x21, 0x7f, 0x80, 0xff, b'9', 0x5b, 0x5d,
+        ];
+        for len in 0..40 {
+            for _ in 0..400 {
+                let b: Vec<u8> = (0..len)
+                    .map(|_| {
+                        x = x
+                            .wrapping_mul(6_364_136_223_846_793_005)
+                            .wrapping_add(1_442_695_040_888_963_407);
+                        // mostly plain letters, now and then a special byte
+                        if (x >> 60) < 13 {
+                            b'a' + ((x >> 33) % 26) as u8
+                        } else {
+                            alphabet[((x >> 33) % alphabet.len() as u64) as usize]
+                        }
+                    })
+                    .collect();
+                assert_eq!(super::special(&b), naive(&b), "{b:?}");
+            }
+        }
+    }
 
     #[test]
     fn decimals_match_the_exact_parser() {
