@@ -64,10 +64,7 @@ fn list(from: usize, n: usize) -> String {
 /// delta's replacing it (`null`: the signal is missing). Both are JSON
 /// objects; values keep their text.
 pub fn merge_signals(base: &str, delta: &str) -> String {
-    let parse = |t: &str| -> Option<BTreeMap<String, Box<serde_json::value::RawValue>>> {
-        serde_json::from_str(t).ok()
-    };
-    let (Some(mut all), Some(delta)) = (parse(base), parse(delta)) else {
+    let (Some(mut all), Some(delta)) = (raw_object(base), raw_object(delta)) else {
         return base.to_string();
     };
     for (k, v) in delta {
@@ -77,51 +74,54 @@ pub fn merge_signals(base: &str, delta: &str) -> String {
             all.insert(k, v);
         }
     }
-    let mut out = String::from("{");
-    for (i, (k, v)) in all.iter().enumerate() {
-        if i > 0 {
-            out.push_str(", ");
-        }
-        vital_eval::results::json_str(&mut out, k);
-        out.push_str(": ");
-        out.push_str(v.get().trim());
-    }
-    out.push('}');
-    out
+    object_text(
+        all.iter().map(|(k, v)| (k.as_str(), v.get().trim())),
+        ", ",
+        ": ",
+    )
 }
 
 /// The difference of `full` from `base` as [`merge_signals`] applies it:
 /// the signals whose text differs or that `base` lacks, and `null` for
 /// those `full` lacks. `None` when a side is not a JSON object.
 pub fn delta_signals(base: &str, full: &str) -> Option<String> {
-    let base: BTreeMap<String, Box<serde_json::value::RawValue>> =
-        serde_json::from_str(base).ok()?;
-    let full: BTreeMap<String, Box<serde_json::value::RawValue>> =
-        serde_json::from_str(full).ok()?;
+    let (base, full) = (raw_object(base)?, raw_object(full)?);
+    let changed = full
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.get().trim()))
+        .filter(|(k, v)| base.get(*k).map(|b| b.get().trim()) != Some(*v));
+    let gone = base
+        .keys()
+        .filter(|k| !full.contains_key(*k))
+        .map(|k| (k.as_str(), "null"));
+    Some(object_text(changed.chain(gone), ",", ":"))
+}
+
+/// A JSON object's members with their values as written, in key order.
+pub(crate) type RawObject = BTreeMap<String, Box<serde_json::value::RawValue>>;
+
+pub(crate) fn raw_object(text: &str) -> Option<RawObject> {
+    serde_json::from_str(text).ok()
+}
+
+/// An object written from its members (keys escaped, values as given),
+/// with these separators between members and after keys.
+pub(crate) fn object_text<'a>(
+    members: impl Iterator<Item = (&'a str, &'a str)>,
+    between: &str,
+    after_key: &str,
+) -> String {
     let mut out = String::from("{");
-    let mut first = true;
-    let mut put = |out: &mut String, k: &str, v: &str| {
-        if !first {
-            out.push(',');
+    for (i, (k, v)) in members.enumerate() {
+        if i > 0 {
+            out.push_str(between);
         }
-        first = false;
-        vital_eval::results::json_str(out, k);
-        out.push(':');
+        vital_eval::results::json_str(&mut out, k);
+        out.push_str(after_key);
         out.push_str(v);
-    };
-    for (k, v) in &full {
-        let v = v.get().trim();
-        if base.get(k).map(|b| b.get().trim()) != Some(v) {
-            put(&mut out, k, v);
-        }
-    }
-    for k in base.keys() {
-        if !full.contains_key(k) {
-            put(&mut out, k, "null");
-        }
     }
     out.push('}');
-    Some(out)
+    out
 }
 
 /// What is stored for a snapshot's signals given its account's key

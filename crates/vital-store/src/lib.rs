@@ -1274,22 +1274,12 @@ pub fn normalize_json(text: &str) -> String {
 fn canonical(text: &str) -> String {
     // parse into an ordered map of raw values so that numbers keep their
     // written decimal
-    let parsed: std::result::Result<BTreeMap<String, Box<serde_json::value::RawValue>>, _> =
-        serde_json::from_str(text);
-    match parsed {
-        Ok(map) => {
-            let mut out = String::from("{");
-            for (i, (k, v)) in map.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                vital_eval::results::json_str(&mut out, k);
-                out.push_str(": ");
-                out.push_str(v.get().trim());
-            }
-            out.push('}');
-            out
-        }
-        Err(_) => text.trim().to_string(),
+    match batch::raw_object(text) {
+        Some(map) => batch::object_text(
+            map.iter().map(|(k, v)| (k.as_str(), v.get().trim())),
+            ", ",
+            ": ",
+        ),
+        None => text.trim().to_string(),
     }
 }

@@ -29,12 +29,8 @@ pub struct Args {
     history: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    Jsonl,
-    Csv,
-    Table,
-}
+// the formats of `vital run`'s results
+use super::run::OutFormat as Format;
 
 /// `▁▂▃▄▅▆▇█` for healths 0–100.
 fn spark(h: Option<f64>) -> char {

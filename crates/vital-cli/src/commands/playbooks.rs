@@ -27,12 +27,8 @@ pub struct Args {
     history: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    Jsonl,
-    Csv,
-    Table,
-}
+// the formats of `vital run`'s results
+use super::run::OutFormat as Format;
 
 fn date(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
