@@ -55,6 +55,9 @@ enum Command {
     /// One self-contained HTML report: headline, distribution, status
     /// over time, groups, accounts at risk.
     Report(commands::report::Args),
+    /// The rule set as one SQL query (DuckDB, PostgreSQL) over tables of
+    /// snapshots and events, with the results of `vital run --all`.
+    Compile(commands::compile::Args),
     /// Scaffold a project: vital.toml and a rule set, from a sample file
     /// (`--from`) or an example.
     Init(commands::init::Args),
@@ -75,5 +78,6 @@ fn main() -> ExitCode {
         Command::Diff(a) => commands::diff::run(a),
         Command::Summary(a) => commands::summary::run(a),
         Command::Report(a) => commands::report::run(a),
+        Command::Compile(a) => commands::compile::run(a),
     }
 }

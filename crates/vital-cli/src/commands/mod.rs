@@ -1,6 +1,7 @@
 //! One file per subcommand, as ruff and taplo do; what they share is here.
 
 pub mod check;
+pub mod compile;
 pub mod diff;
 pub mod explain;
 pub mod fmt;

@@ -1,0 +1,1544 @@
+//! Compile a checked rule set ([`RuleSet`], the only thing the evaluator
+//! sees) to one readable SQL query with the results `vital run` gives:
+//! one CTE per score, comments naming each rule and its source line.
+//!
+//! Input tables (docs/sql.md): `snapshots(account, as_of, <signals>,
+//! override_status, override_until, override_reason)` and `events(account,
+//! as_of, type, at, <event fields>)`. Output columns: account, as_of, health,
+//! status, computed_status, one per score, triggered, rejected.
+//!
+//! Missing values are SQL `NULL`s; SQL's three-valued logic is Vital's (§6.2)
+//! and a `WHEN`/`WHERE` that is `NULL` does not hold, as a missing condition
+//! counts as false. Functions that SQL makes skip `NULL`s (`LEAST`,
+//! `GREATEST`) are guarded. Numbers are `DECIMAL(38,10)`; every arithmetic
+//! result is cast back to it; scores and health are rounded with `ROUND` on
+//! decimals (half away from zero), health exactly in integers.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use std::fmt::Write as _;
+use vital_check::eval::Constants;
+use vital_check::ir::{
+    AggKind, Direction, EventId, Expr, ExprKind, FieldId, Loc, Query, RuleSet, Target, Type,
+};
+use vital_check::value::{Duration, Value};
+use vital_syntax::ast::{ArithOp, CmpOp, DurationUnit};
+use vital_syntax::SourceMap;
+
+/// The SQL dialect to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    DuckDb,
+    Postgres,
+}
+
+impl Dialect {
+    pub fn name(self) -> &'static str {
+        match self {
+            Dialect::DuckDb => "duckdb",
+            Dialect::Postgres => "postgres",
+        }
+    }
+
+    /// The type numbers are carried in.
+    pub fn decimal(self) -> &'static str {
+        match self {
+            Dialect::DuckDb => "DECIMAL(38,10)",
+            Dialect::Postgres => "NUMERIC(38,10)",
+        }
+    }
+
+    /// The type of scores and health (one decimal).
+    fn decimal1(self) -> &'static str {
+        match self {
+            Dialect::DuckDb => "DECIMAL(38,1)",
+            Dialect::Postgres => "NUMERIC(38,1)",
+        }
+    }
+
+    fn text(self) -> &'static str {
+        match self {
+            Dialect::DuckDb => "VARCHAR",
+            Dialect::Postgres => "TEXT",
+        }
+    }
+}
+
+/// Why a rule set cannot be compiled for a target.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Error {
+    /// A stable code: `vital::sql-unsupported`, `vital::sql-out-of-range`,
+    /// `vital::sql-name-clash`.
+    pub code: &'static str,
+    pub message: String,
+    /// Where the construct is written, when it is in the rules.
+    pub at: Option<Loc>,
+    pub label: Option<String>,
+    pub help: Option<String>,
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+pub const UNSUPPORTED: &str = "vital::sql-unsupported";
+pub const OUT_OF_RANGE: &str = "vital::sql-out-of-range";
+pub const NAME_CLASH: &str = "vital::sql-name-clash";
+
+/// The largest magnitude a `DECIMAL(38,10)` holds: 10^28 (exclusive).
+fn decimal_limit() -> Decimal {
+    Decimal::from_i128_with_scale(10_000_000_000_000_000_000_000_000_000, 0)
+}
+
+/// One column of an input table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Column {
+    pub name: String,
+    /// The SQL type in the dialect.
+    pub ty: String,
+}
+
+/// The input tables' columns in a dialect, for loading them (docs/sql.md).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layout {
+    pub snapshots: Vec<Column>,
+    pub events: Vec<Column>,
+}
+
+/// Where each event field is stored in `events`.
+struct Fields {
+    /// By event, by field: the column name.
+    columns: Vec<Vec<String>>,
+    /// Distinct columns in first-declared order, with their SQL type.
+    list: Vec<Column>,
+}
+
+const SNAPSHOT_KEYS: &[&str] = &[
+    "account",
+    "as_of",
+    "override_status",
+    "override_until",
+    "override_reason",
+    "rejected",
+];
+const RESULT_COLUMNS: &[&str] = &[
+    "account",
+    "as_of",
+    "health",
+    "status",
+    "computed_status",
+    "triggered",
+    "rejected",
+    "override_status",
+    "override_until",
+    "override_reason",
+    "vital_health_num",
+    "vital_health_den",
+];
+
+/// The SQL type of a signal or field type, or `None` when it has no column
+/// type (durations are not compiled).
+fn sql_type(d: Dialect, ty: Type) -> Option<&'static str> {
+    Some(match ty {
+        Type::Money | Type::Number | Type::Percent => d.decimal(),
+        Type::Int => "BIGINT",
+        Type::Text | Type::Enum(_) => d.text(),
+        Type::Date => "DATE",
+        Type::Bool => "BOOLEAN",
+        _ => return None,
+    })
+}
+
+fn field_columns(rules: &RuleSet, d: Dialect) -> Result<Fields, Error> {
+    // a field name declared by several events with one SQL type is one
+    // column; with different types, each is `<event>.<field>`
+    let mut types: Vec<(String, Vec<&'static str>)> = Vec::new();
+    for ev in &rules.events {
+        for f in &ev.fields {
+            let Some(t) = sql_type(d, f.ty) else {
+                return Err(unsupported(
+                    format!(
+                        "event field `{}.{}` of type {}",
+                        ev.name,
+                        f.name,
+                        rules.type_name(f.ty)
+                    ),
+                    d,
+                    Some(f.loc),
+                ));
+            };
+            if f.name == "account" || f.name == "as_of" {
+                return Err(Error {
+                    code: NAME_CLASH,
+                    message: format!(
+                        "event field `{}.{}` has the name of a key column of the `events` table",
+                        ev.name, f.name
+                    ),
+                    at: Some(f.loc),
+                    label: Some("named like a key column".into()),
+                    help: Some("rename the field: `account` and `as_of` say which snapshot an event belongs to".into()),
+                });
+            }
+            match types.iter_mut().find(|(n, _)| *n == f.name) {
+                Some((_, ts)) => ts.push(t),
+                None => types.push((f.name.clone(), vec![t])),
+            }
+        }
+    }
+    let mut columns = Vec::new();
+    let mut list: Vec<Column> = Vec::new();
+    for ev in &rules.events {
+        let mut cols = Vec::new();
+        for f in &ev.fields {
+            let t = sql_type(d, f.ty).unwrap_or("");
+            let shared = types
+                .iter()
+                .find(|(n, _)| *n == f.name)
+                .is_some_and(|(_, ts)| ts.iter().all(|x| *x == t));
+            let name = if shared {
+                f.name.clone()
+            } else {
+                format!("{}.{}", ev.name, f.name)
+            };
+            if !list.iter().any(|c| c.name == name) {
+                list.push(Column {
+                    name: name.clone(),
+                    ty: t.to_string(),
+                });
+            }
+            cols.push(name);
+        }
+        columns.push(cols);
+    }
+    Ok(Fields { columns, list })
+}
+
+/// The input tables' layout for a rule set in a dialect.
+pub fn layout(rules: &RuleSet, d: Dialect) -> Result<Layout, Error> {
+    let mut snapshots = vec![
+        Column {
+            name: "account".into(),
+            ty: d.text().into(),
+        },
+        Column {
+            name: "as_of".into(),
+            ty: "DATE".into(),
+        },
+    ];
+    for s in &rules.signals {
+        let Some(t) = sql_type(d, s.ty) else {
+            return Err(unsupported(
+                format!("signal `{}` of type {}", s.name, rules.type_name(s.ty)),
+                d,
+                Some(s.loc),
+            ));
+        };
+        if SNAPSHOT_KEYS.contains(&s.name.as_str()) || s.name.starts_with("vital_") {
+            return Err(Error {
+                code: NAME_CLASH,
+                message: format!(
+                    "signal `{}` has the name of a column the SQL needs for itself",
+                    s.name
+                ),
+                at: Some(s.loc),
+                label: Some("named like a fixed column".into()),
+                help: Some(format!(
+                    "rename the signal: {} and names starting with `vital_` are taken",
+                    SNAPSHOT_KEYS.join(", ")
+                )),
+            });
+        }
+        snapshots.push(Column {
+            name: s.name.clone(),
+            ty: t.into(),
+        });
+    }
+    for (n, t) in [
+        ("override_status", d.text()),
+        ("override_until", "DATE"),
+        ("override_reason", d.text()),
+    ] {
+        snapshots.push(Column {
+            name: n.into(),
+            ty: t.into(),
+        });
+    }
+    let fields = field_columns(rules, d)?;
+    let mut events = vec![
+        Column {
+            name: "account".into(),
+            ty: d.text().into(),
+        },
+        Column {
+            name: "as_of".into(),
+            ty: "DATE".into(),
+        },
+        Column {
+            name: "type".into(),
+            ty: d.text().into(),
+        },
+        Column {
+            name: "at".into(),
+            ty: "DATE".into(),
+        },
+    ];
+    events.extend(fields.list);
+    Ok(Layout { snapshots, events })
+}
+
+fn unsupported(what: String, d: Dialect, at: Option<Loc>) -> Error {
+    Error {
+        code: UNSUPPORTED,
+        message: format!("{what} cannot be compiled for {}", d.name()),
+        at,
+        label: Some(format!("not expressible in {} SQL", d.name())),
+        help: Some("`vital run` evaluates it; see docs/sql.md for what is compiled".into()),
+    }
+}
+
+/// Words that are quoted as identifiers (SQL keywords both dialects reserve).
+const RESERVED: &[&str] = &[
+    "all",
+    "and",
+    "any",
+    "array",
+    "as",
+    "asc",
+    "at",
+    "between",
+    "both",
+    "case",
+    "cast",
+    "check",
+    "collate",
+    "column",
+    "constraint",
+    "create",
+    "current_date",
+    "current_time",
+    "current_user",
+    "default",
+    "desc",
+    "distinct",
+    "do",
+    "else",
+    "end",
+    "except",
+    "false",
+    "fetch",
+    "for",
+    "foreign",
+    "from",
+    "grant",
+    "group",
+    "having",
+    "in",
+    "initially",
+    "intersect",
+    "interval",
+    "into",
+    "is",
+    "join",
+    "lateral",
+    "leading",
+    "left",
+    "like",
+    "limit",
+    "not",
+    "null",
+    "offset",
+    "on",
+    "only",
+    "or",
+    "order",
+    "over",
+    "placing",
+    "primary",
+    "references",
+    "returning",
+    "right",
+    "select",
+    "some",
+    "symmetric",
+    "table",
+    "then",
+    "to",
+    "trailing",
+    "true",
+    "type",
+    "union",
+    "unique",
+    "user",
+    "using",
+    "values",
+    "variadic",
+    "when",
+    "where",
+    "window",
+    "with",
+];
+
+/// An identifier, quoted when it is not a plain lower-case name.
+pub fn ident(name: &str) -> String {
+    let plain = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && !RESERVED.contains(&name);
+    if plain {
+        name.to_string()
+    } else {
+        format!("\"{}\"", name.replace('"', "\"\""))
+    }
+}
+
+/// A string literal.
+pub fn string(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+fn date_lit(d: NaiveDate) -> String {
+    format!("DATE '{}'", d.format("%Y-%m-%d"))
+}
+
+/// Compile a checked rule set to one query (or, with `view`, a `CREATE
+/// VIEW`). `sources` names the files in the comments.
+pub fn compile(
+    rules: &RuleSet,
+    sources: &SourceMap,
+    d: Dialect,
+    view: Option<&str>,
+) -> Result<String, Error> {
+    let layout = layout(rules, d)?;
+    let fields = field_columns(rules, d)?;
+    for s in &rules.scores {
+        if RESULT_COLUMNS.contains(&s.name.as_str()) || s.name.starts_with("vital_") {
+            return Err(Error {
+                code: NAME_CLASH,
+                message: format!(
+                    "score `{}` has the name of a result column of the SQL",
+                    s.name
+                ),
+                at: Some(s.loc),
+                label: Some("named like a result column".into()),
+                help: Some(format!(
+                    "rename the score: {} and names starting with `vital_` are taken",
+                    RESULT_COLUMNS.join(", ")
+                )),
+            });
+        }
+    }
+    let c = Compiler {
+        rules,
+        sources,
+        d,
+        fields,
+    };
+    c.check_ranges()?;
+    c.query(&layout, view)
+}
+
+struct Compiler<'a> {
+    rules: &'a RuleSet,
+    sources: &'a SourceMap,
+    d: Dialect,
+    fields: Fields,
+}
+
+/// What an expression is compiled against.
+#[derive(Clone, Copy)]
+struct Scope {
+    /// The CTE that `previous(score|health, …)` reads; `None` while scoring.
+    scored: Option<&'static str>,
+    /// Inside a `where`: the event and the alias of its occurrence.
+    event: Option<(EventId, usize)>,
+    /// Event-subquery nesting, for fresh aliases.
+    depth: usize,
+    /// The rule or declaration, for errors.
+    at: Loc,
+}
+
+/// Where a declaration or rule is: `rules/scores.vital:12`.
+fn place(sources: &SourceMap, loc: Loc) -> String {
+    if loc.file.index() >= sources.len() {
+        return "?".into();
+    }
+    let f = sources.file(loc.file);
+    format!("{}:{}", f.path, f.line_index(loc.span.start) + 1)
+}
+
+/// Does evaluating `e` read anything per snapshot? (Otherwise it is folded
+/// with the checker's constant evaluator.)
+fn reads(e: &Expr) -> bool {
+    let mut any = false;
+    e.walk(&mut |x| {
+        if matches!(
+            x.kind,
+            ExprKind::Signal(_)
+                | ExprKind::Field(_)
+                | ExprKind::Score(_)
+                | ExprKind::Health
+                | ExprKind::Status
+                | ExprKind::Exists(_)
+                | ExprKind::Count(_)
+                | ExprKind::Aggregate(..)
+                | ExprKind::Last(_)
+                | ExprKind::First(_)
+                | ExprKind::DaysSince(_)
+                | ExprKind::DaysUntil(_)
+                | ExprKind::Previous(..)
+                | ExprKind::Change(..)
+        ) {
+            any = true;
+        }
+    });
+    any
+}
+
+fn cmp_op(op: CmpOp) -> &'static str {
+    match op {
+        CmpOp::Eq => "=",
+        CmpOp::Ne => "<>",
+        CmpOp::Lt => "<",
+        CmpOp::Le => "<=",
+        CmpOp::Gt => ">",
+        CmpOp::Ge => ">=",
+    }
+}
+
+fn indent(s: &str, by: usize) -> String {
+    let pad = " ".repeat(by);
+    s.lines()
+        .map(|l| {
+            if l.is_empty() {
+                String::new()
+            } else {
+                format!("{pad}{l}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+impl Compiler<'_> {
+    fn rule_name(&self, name: Option<&str>, loc: Loc) -> String {
+        match name {
+            Some(n) => format!("rule \"{n}\" ({})", place(self.sources, loc)),
+            None => format!("the rule at {}", place(self.sources, loc)),
+        }
+    }
+
+    /// Refuse constants (literals, folded values, weights) that a
+    /// `DECIMAL(38,10)` cannot hold exactly.
+    fn check_ranges(&self) -> Result<(), Error> {
+        let r = self.rules;
+        let check_num = |v: Decimal, what: &str, loc: Loc| -> Result<(), Error> {
+            let n = v.normalize();
+            if n.abs() >= decimal_limit() || n.scale() > 10 {
+                return Err(Error {
+                    code: OUT_OF_RANGE,
+                    message: format!(
+                        "{what} holds the number {n}, which DECIMAL(38,10) cannot hold exactly"
+                    ),
+                    at: Some(loc),
+                    label: Some("beyond DECIMAL(38,10)".into()),
+                    help: Some(
+                        "the SQL carries numbers with at most 28 digits before and 10 after the point".into(),
+                    ),
+                });
+            }
+            Ok(())
+        };
+        let check_expr = |e: &Expr, what: &str, loc: Loc| -> Result<(), Error> {
+            let mut bad = None;
+            e.walk(&mut |x| {
+                if bad.is_some() {
+                    return;
+                }
+                let v = if reads(x) {
+                    match &x.kind {
+                        ExprKind::Lit(v) => Some(v.clone()),
+                        _ => None,
+                    }
+                } else {
+                    Some(vital_check::eval::eval(&Constants, x))
+                };
+                if let Some(Value::Num(n)) = v {
+                    if let Err(e) = check_num(n, what, loc) {
+                        bad = Some(e);
+                    }
+                }
+            });
+            match bad {
+                Some(e) => Err(e),
+                None => Ok(()),
+            }
+        };
+        for s in &r.scores {
+            let what = format!("score `{}`", s.name);
+            check_num(s.weight, &format!("the weight of {what}"), s.loc)?;
+            if s.weight.normalize().scale() > 6 {
+                return Err(Error {
+                    code: OUT_OF_RANGE,
+                    message: format!(
+                        "the weight of score `{}` has more than 6 decimals; health is computed in 64-bit integers",
+                        s.name
+                    ),
+                    at: Some(s.loc),
+                    label: Some("too many decimals".into()),
+                    help: None,
+                });
+            }
+            if let Some(b) = &s.base {
+                check_expr(b, &what, s.loc)?;
+            }
+        }
+        for a in &r.adjustments {
+            let what = self.rule_name(a.name.as_deref(), a.loc);
+            if let Some(c) = &a.cond {
+                check_expr(c, &what, a.loc)?;
+            }
+            check_expr(&a.amount, &what, a.loc)?;
+        }
+        for t in &r.triggers {
+            check_expr(&t.cond, &self.rule_name(t.name.as_deref(), t.loc), t.loc)?;
+        }
+        for a in &r.status {
+            if let Some(c) = &a.cond {
+                check_expr(c, &format!("status arm `{}`", a.name), a.loc)?;
+            }
+        }
+        // the weights scaled to integers must leave room in a BIGINT
+        let (ws, _) = self.int_weights();
+        let total: i128 = ws.iter().map(|w| i128::from(*w)).sum();
+        if total
+            .checked_mul(2_000)
+            .is_none_or(|x| x > i128::from(i64::MAX))
+        {
+            return Err(Error {
+                code: OUT_OF_RANGE,
+                message: "the score weights are too large for health in 64-bit integers".into(),
+                at: r.scores.first().map(|s| s.loc),
+                label: None,
+                help: None,
+            });
+        }
+        Ok(())
+    }
+
+    /// The weights as integers of the same ratios (times 10^k).
+    fn int_weights(&self) -> (Vec<i64>, u32) {
+        let k = self
+            .rules
+            .scores
+            .iter()
+            .map(|s| s.weight.normalize().scale())
+            .max()
+            .unwrap_or(0)
+            .min(6);
+        let f = Decimal::from(10i64.pow(k));
+        let ws = self
+            .rules
+            .scores
+            .iter()
+            .map(|s| {
+                (s.weight * f)
+                    .trunc()
+                    .mantissa()
+                    .try_into()
+                    .unwrap_or(i64::MAX / 4)
+            })
+            .collect();
+        (ws, k)
+    }
+
+    fn cast_dec(&self, x: &str) -> String {
+        format!("CAST({x} AS {})", self.d.decimal())
+    }
+
+    fn null_of(&self, ty: Type) -> String {
+        match sql_type(self.d, ty) {
+            Some(t) => format!("CAST(NULL AS {t})"),
+            None => "NULL".into(),
+        }
+    }
+
+    fn literal(&self, v: &Value, ty: Type, s: &Scope) -> Result<String, Error> {
+        Ok(match v {
+            Value::Missing => self.null_of(ty),
+            Value::Bool(b) => if *b { "TRUE" } else { "FALSE" }.into(),
+            Value::Num(n) => {
+                let t = n.normalize().to_string();
+                if n.is_sign_negative() {
+                    format!("({t})")
+                } else {
+                    t
+                }
+            }
+            Value::Text(t) => string(t),
+            Value::Date(d) => date_lit(*d),
+            Value::Enum(i) => match ty {
+                Type::Enum(e) => {
+                    let name = self
+                        .rules
+                        .enums
+                        .get(e.index())
+                        .and_then(|e| e.variants.get(*i as usize))
+                        .cloned()
+                        .unwrap_or_default();
+                    string(&name)
+                }
+                _ => {
+                    return Err(unsupported(
+                        "an enum value of unknown type".into(),
+                        self.d,
+                        Some(s.at),
+                    ))
+                }
+            },
+            Value::Status(a) => string(
+                &self
+                    .rules
+                    .status
+                    .get(a.index())
+                    .map(|a| a.name.clone())
+                    .unwrap_or_default(),
+            ),
+            Value::Duration(du) => {
+                return Err(unsupported(
+                    format!("the duration value `{du}` outside date arithmetic"),
+                    self.d,
+                    Some(s.at),
+                ))
+            }
+        })
+    }
+
+    /// `date + amount unit`.
+    fn shift(&self, date: &str, du: Duration, sign: i64) -> String {
+        let n = du.amount.saturating_mul(sign);
+        let (n, months) = match du.unit {
+            DurationUnit::Day => (n, false),
+            DurationUnit::Week => (n.saturating_mul(7), false),
+            DurationUnit::Month => (n, true),
+            DurationUnit::Year => (n.saturating_mul(12), true),
+        };
+        let (op, abs) = if n < 0 { ("-", -n) } else { ("+", n) };
+        if months {
+            format!("CAST({date} {op} INTERVAL '{abs} months' AS DATE)")
+        } else {
+            format!("{date} {op} {abs}")
+        }
+    }
+
+    /// An expression that must fold to a constant duration.
+    fn duration(&self, e: &Expr, s: &Scope) -> Result<Duration, Error> {
+        if !reads(e) {
+            if let Value::Duration(d) = vital_check::eval::eval(&Constants, e) {
+                return Ok(d);
+            }
+        }
+        Err(unsupported(
+            "a duration that is not a constant".into(),
+            self.d,
+            Some(s.at),
+        ))
+    }
+
+    fn div(&self, a: &str, b: &str) -> String {
+        match self.d {
+            // DuckDB divides decimals in DOUBLE: cast back
+            Dialect::DuckDb => self.cast_dec(&format!(
+                "CAST({a} AS DOUBLE) / NULLIF(CAST({b} AS DOUBLE), 0)"
+            )),
+            Dialect::Postgres => self.cast_dec(&format!(
+                "CAST({a} AS NUMERIC) / NULLIF(CAST({b} AS NUMERIC), 0)"
+            )),
+        }
+    }
+
+    /// Can `e` be missing in an accepted snapshot? (Non-optional signals
+    /// and fields are there, or the snapshot is rejected; counts are never
+    /// missing.) Guards are only written for what can.
+    fn nullable(&self, e: &Expr) -> bool {
+        use ExprKind as K;
+        if !reads(e) {
+            return matches!(vital_check::eval::eval(&Constants, e), Value::Missing);
+        }
+        match &e.kind {
+            K::Lit(v) => v.is_missing(),
+            K::Signal(id) => self
+                .rules
+                .signals
+                .get(id.index())
+                .is_none_or(|s| s.optional),
+            K::Field(_) => true,
+            K::Count(_) | K::Exists(_) | K::IsMissing { .. } => false,
+            K::Neg(a) | K::Abs(a) | K::Round(a) | K::DaysSince(a) | K::DaysUntil(a) | K::Not(a) => {
+                self.nullable(a)
+            }
+            K::Arith(op, a, b) => {
+                *op == ArithOp::Div
+                    || matches!(a.ty, Type::Date | Type::Duration)
+                    || matches!(b.ty, Type::Date | Type::Duration)
+                    || self.nullable(a)
+                    || self.nullable(b)
+            }
+            K::Compare(_, a, b) => self.nullable(a) || self.nullable(b),
+            K::Coalesce(a, b) => self.nullable(a) && self.nullable(b),
+            K::Min(xs) | K::Max(xs) => xs.iter().any(|x| self.nullable(x)),
+            K::Clamp(a, b, c) => self.nullable(a) || self.nullable(b) || self.nullable(c),
+            _ => true,
+        }
+    }
+
+    /// `NULL` when any of `args` is (skipping those that cannot be), else
+    /// `then`.
+    fn guard(&self, args: &[(&Expr, &str)], then: String) -> String {
+        let checks: Vec<String> = args
+            .iter()
+            .filter(|(e, _)| self.nullable(e))
+            .map(|(_, x)| format!("{x} IS NULL"))
+            .collect();
+        if checks.is_empty() {
+            then
+        } else {
+            format!(
+                "CASE WHEN {} THEN NULL ELSE {then} END",
+                checks.join(" OR ")
+            )
+        }
+    }
+
+    /// An enum or status value as its position, for ordering comparisons.
+    fn position(&self, x: &str, ty: Type) -> String {
+        let names: Vec<String> = match ty {
+            Type::Enum(e) => self
+                .rules
+                .enums
+                .get(e.index())
+                .map(|e| e.variants.clone())
+                .unwrap_or_default(),
+            Type::Status => self.rules.status.iter().map(|a| a.name.clone()).collect(),
+            _ => Vec::new(),
+        };
+        let mut out = format!("CASE {x}");
+        for (i, n) in names.iter().enumerate() {
+            let _ = write!(out, " WHEN {} THEN {i}", string(n));
+        }
+        out.push_str(" END");
+        out
+    }
+
+    fn compare(&self, op: CmpOp, a: &Expr, b: &Expr, xa: String, xb: String) -> String {
+        let ordering = !matches!(op, CmpOp::Eq | CmpOp::Ne);
+        let ty = if a.ty == Type::Error { b.ty } else { a.ty };
+        match ty {
+            Type::Enum(_) | Type::Status if ordering => format!(
+                "{} {} {}",
+                self.position(&xa, ty),
+                cmp_op(op),
+                self.position(&xb, ty)
+            ),
+            Type::Text if ordering && self.d == Dialect::Postgres => {
+                format!("{xa} COLLATE \"C\" {} {xb}", cmp_op(op))
+            }
+            _ => format!("{xa} {} {xb}", cmp_op(op)),
+        }
+    }
+
+    fn event_col(&self, ev: EventId, f: FieldId) -> String {
+        let name = self
+            .fields
+            .columns
+            .get(ev.index())
+            .and_then(|c| c.get(f.index()))
+            .cloned()
+            .unwrap_or_default();
+        ident(&name)
+    }
+
+    /// `FROM events eN WHERE <occurrences of the query>`.
+    fn occurrences(&self, q: &Query, s: &Scope) -> Result<(String, String), Error> {
+        let alias = format!("e{}", s.depth + 1);
+        let ev = self
+            .rules
+            .events
+            .get(q.event.index())
+            .map(|e| e.name.clone())
+            .unwrap_or_default();
+        let mut w = format!(
+            "FROM events {alias} WHERE {alias}.account = s.account AND {alias}.as_of = s.as_of AND {alias}.{} = {} AND {alias}.at <= s.as_of",
+            ident("type"),
+            string(&ev)
+        );
+        if let Some(d) = q.within {
+            let _ = write!(w, " AND {alias}.at >= {}", self.shift("s.as_of", d, -1));
+        }
+        if let Some(f) = &q.filter {
+            let inner = Scope {
+                event: Some((q.event, s.depth + 1)),
+                depth: s.depth + 1,
+                ..*s
+            };
+            let _ = write!(w, " AND ({})", self.expr(f, &inner)?);
+        }
+        Ok((alias, w))
+    }
+
+    /// `previous(t, d)`: the latest other accepted snapshot of the account
+    /// dated on or before `as_of - d`.
+    fn previous(&self, t: Target, du: Duration, s: &Scope) -> Result<String, Error> {
+        let (table, col) = match t {
+            Target::Signal(id) => (
+                "accepted",
+                ident(
+                    &self
+                        .rules
+                        .signals
+                        .get(id.index())
+                        .map(|x| x.name.clone())
+                        .unwrap_or_default(),
+                ),
+            ),
+            Target::Score(id) => (
+                s.scored.unwrap_or("scored"),
+                ident(
+                    &self
+                        .rules
+                        .scores
+                        .get(id.index())
+                        .map(|x| x.name.clone())
+                        .unwrap_or_default(),
+                ),
+            ),
+            Target::Health => (s.scored.unwrap_or("scored"), "health".into()),
+        };
+        Ok(format!(
+            "(SELECT p.{col} FROM {table} p WHERE p.account = s.account AND p.as_of <= {} AND p.as_of <> s.as_of ORDER BY p.as_of DESC LIMIT 1)",
+            self.shift("s.as_of", du, -1)
+        ))
+    }
+
+    fn now(&self, t: Target) -> String {
+        match t {
+            Target::Signal(id) => format!(
+                "s.{}",
+                ident(
+                    &self
+                        .rules
+                        .signals
+                        .get(id.index())
+                        .map(|x| x.name.clone())
+                        .unwrap_or_default()
+                )
+            ),
+            Target::Score(id) => format!(
+                "s.{}",
+                ident(
+                    &self
+                        .rules
+                        .scores
+                        .get(id.index())
+                        .map(|x| x.name.clone())
+                        .unwrap_or_default()
+                )
+            ),
+            Target::Health => "s.health".into(),
+        }
+    }
+
+    /// One expression, parenthesised where it is not atomic.
+    fn expr(&self, e: &Expr, s: &Scope) -> Result<String, Error> {
+        use ExprKind as K;
+        if !reads(e) && !matches!(e.kind, K::Lit(_)) {
+            let v = vital_check::eval::eval(&Constants, e);
+            if !matches!(v, Value::Duration(_)) {
+                return self.literal(&v, e.ty, s);
+            }
+        }
+        let p = |x: String| format!("({x})");
+        Ok(match &e.kind {
+            K::Lit(v) => self.literal(v, e.ty, s)?,
+            K::Signal(id) => format!(
+                "s.{}",
+                ident(
+                    &self
+                        .rules
+                        .signals
+                        .get(id.index())
+                        .map(|x| x.name.clone())
+                        .unwrap_or_default()
+                )
+            ),
+            K::Field(f) => match s.event {
+                Some((ev, depth)) => format!("e{depth}.{}", self.event_col(ev, *f)),
+                None => {
+                    return Err(unsupported(
+                        "an event field outside `where`".into(),
+                        self.d,
+                        Some(s.at),
+                    ))
+                }
+            },
+            K::Score(id) => format!(
+                "s.{}",
+                ident(
+                    &self
+                        .rules
+                        .scores
+                        .get(id.index())
+                        .map(|x| x.name.clone())
+                        .unwrap_or_default()
+                )
+            ),
+            K::Health => "s.health".into(),
+            K::Status => "s.status".into(),
+            K::Neg(a) => p(format!("-{}", self.expr(a, s)?)),
+            K::Not(a) => p(format!("NOT {}", self.expr(a, s)?)),
+            K::Arith(op, a, b) => self.arith(*op, a, b, s)?,
+            K::Compare(op, a, b) => {
+                let (xa, xb) = (self.expr(a, s)?, self.expr(b, s)?);
+                if matches!(a.ty, Type::Duration) {
+                    return Err(unsupported(
+                        "a comparison of durations that are not constants".into(),
+                        self.d,
+                        Some(s.at),
+                    ));
+                }
+                p(self.compare(*op, a, b, xa, xb))
+            }
+            K::And(a, b) => p(format!("{} AND {}", self.expr(a, s)?, self.expr(b, s)?)),
+            K::Or(a, b) => p(format!("{} OR {}", self.expr(a, s)?, self.expr(b, s)?)),
+            K::Coalesce(a, b) => format!("COALESCE({}, {})", self.expr(a, s)?, self.expr(b, s)?),
+            K::In {
+                value,
+                list,
+                negated,
+            } => {
+                let items: Result<Vec<String>, Error> =
+                    list.iter().map(|x| self.expr(x, s)).collect();
+                p(format!(
+                    "{} {}IN ({})",
+                    self.expr(value, s)?,
+                    if *negated { "NOT " } else { "" },
+                    items?.join(", ")
+                ))
+            }
+            K::IsMissing { value, negated } => p(format!(
+                "{} IS {}NULL",
+                self.expr(value, s)?,
+                if *negated { "NOT " } else { "" }
+            )),
+            K::Exists(q) => {
+                let (_, from) = self.occurrences(q, s)?;
+                format!("EXISTS (SELECT 1 {from})")
+            }
+            K::Count(q) => {
+                let (_, from) = self.occurrences(q, s)?;
+                format!("(SELECT count(*) {from})")
+            }
+            K::Last(q) | K::First(q) => {
+                let (alias, from) = self.occurrences(q, s)?;
+                let f = if matches!(e.kind, K::Last(_)) {
+                    "max"
+                } else {
+                    "min"
+                };
+                format!("(SELECT {f}({alias}.at) {from})")
+            }
+            K::Aggregate(kind, q) => {
+                let Some(field) = q.field else {
+                    return Ok(self.null_of(e.ty));
+                };
+                let (alias, from) = self.occurrences(q, s)?;
+                let col = format!("{alias}.{}", self.event_col(q.event, field));
+                let value = match kind {
+                    AggKind::Sum => self.cast_dec(&format!("sum({col})")),
+                    AggKind::Avg => self.div(&format!("sum({col})"), &format!("count({col})")),
+                    AggKind::Min | AggKind::Max => format!("{}({col})", kind.name()),
+                };
+                format!("(SELECT {value} {from})")
+            }
+            K::DaysSince(d) => p(format!("s.as_of - {}", self.expr(d, s)?)),
+            K::DaysUntil(d) => p(format!("{} - s.as_of", self.expr(d, s)?)),
+            K::Min(xs) | K::Max(xs) => {
+                let f = if matches!(e.kind, K::Max(_)) {
+                    "GREATEST"
+                } else {
+                    "LEAST"
+                };
+                let sql: Result<Vec<String>, Error> = xs.iter().map(|x| self.expr(x, s)).collect();
+                let sql = sql?;
+                let args: Vec<(&Expr, &str)> = xs
+                    .iter()
+                    .zip(sql.iter())
+                    .map(|(e, x)| (e, x.as_str()))
+                    .collect();
+                self.guard(&args, format!("{f}({})", sql.join(", ")))
+            }
+            K::Clamp(x, lo, hi) => {
+                let (a, b, c) = (self.expr(x, s)?, self.expr(lo, s)?, self.expr(hi, s)?);
+                self.guard(
+                    &[(x, &a), (lo, &b), (hi, &c)],
+                    format!("LEAST(GREATEST({a}, {b}), {c})"),
+                )
+            }
+            K::Abs(x) => format!("ABS({})", self.expr(x, s)?),
+            K::Round(x) => format!("ROUND({}, 0)", self.cast_dec(&self.expr(x, s)?)),
+            K::Linear(x, lo, hi) => {
+                let (a, b, c) = (self.expr(x, s)?, self.expr(lo, s)?, self.expr(hi, s)?);
+                let span = match (
+                    reads(lo) || reads(hi),
+                    vital_check::eval::eval(&Constants, lo),
+                    vital_check::eval::eval(&Constants, hi),
+                ) {
+                    (false, Value::Num(l), Value::Num(h)) => match h.checked_sub(l) {
+                        Some(w) => self.literal(&Value::Num(w), Type::Number, s)?,
+                        None => format!("({c} - {b})"),
+                    },
+                    _ => format!("({c} - {b})"),
+                };
+                let line = self.div(&format!("({a} - {b}) * 100"), &span);
+                let clamped = format!("LEAST(GREATEST({line}, 0), 100)");
+                let equal = format!("CASE WHEN {a} >= {c} THEN 100 ELSE 0 END");
+                let body = if !reads(lo) && !reads(hi) {
+                    let (vl, vh) = (
+                        vital_check::eval::eval(&Constants, lo),
+                        vital_check::eval::eval(&Constants, hi),
+                    );
+                    if vl == vh {
+                        equal
+                    } else {
+                        clamped
+                    }
+                } else {
+                    format!("CASE WHEN {b} = {c} THEN {equal} ELSE {clamped} END")
+                };
+                self.guard(&[(x, &a), (lo, &b), (hi, &c)], body)
+            }
+            K::Previous(t, du) => self.previous(*t, *du, s)?,
+            K::Change(t, du) => {
+                let now = self.now(*t);
+                let before = self.previous(*t, *du, s)?;
+                self.cast_dec(&format!("{now} - {before}"))
+            }
+            K::Band {
+                input,
+                arms,
+                otherwise,
+            } => {
+                let v = self.expr(input, s)?;
+                let mut out = String::from("CASE");
+                if self.nullable(input) {
+                    let _ = write!(out, " WHEN {v} IS NULL THEN NULL");
+                }
+                for arm in arms {
+                    let bound = self.expr(&arm.value, s)?;
+                    let _ = write!(
+                        out,
+                        " WHEN {} THEN {}",
+                        self.compare(arm.op, input, &arm.value, v.clone(), bound),
+                        self.expr(&arm.result, s)?
+                    );
+                }
+                let _ = write!(out, " ELSE {} END", self.expr(otherwise, s)?);
+                out
+            }
+        })
+    }
+
+    fn arith(&self, op: ArithOp, a: &Expr, b: &Expr, s: &Scope) -> Result<String, Error> {
+        match (a.ty, b.ty) {
+            (Type::Date, _) => {
+                let du = self.duration(b, s)?;
+                let sign = if op == ArithOp::Sub { -1 } else { 1 };
+                Ok(format!("({})", self.shift(&self.expr(a, s)?, du, sign)))
+            }
+            (Type::Duration, Type::Date) => {
+                let du = self.duration(a, s)?;
+                Ok(format!("({})", self.shift(&self.expr(b, s)?, du, 1)))
+            }
+            (Type::Duration, _) | (_, Type::Duration) => Err(unsupported(
+                "arithmetic on durations that are not constants".into(),
+                self.d,
+                Some(s.at),
+            )),
+            _ => {
+                let (x, y) = (self.expr(a, s)?, self.expr(b, s)?);
+                Ok(match op {
+                    ArithOp::Add => self.cast_dec(&format!("{x} + {y}")),
+                    ArithOp::Sub => self.cast_dec(&format!("{x} - {y}")),
+                    ArithOp::Mul => self.cast_dec(&format!("{x} * {y}")),
+                    ArithOp::Div => self.div(&x, &y),
+                })
+            }
+        }
+    }
+
+    /// The reason a snapshot row is rejected, as `vital run` would.
+    fn rejection(&self) -> String {
+        let r = self.rules;
+        let mut arms: Vec<String> = vec![
+            "WHEN s.account IS NULL THEN '`account` is missing'".into(),
+            "WHEN s.as_of IS NULL THEN '`as_of` is missing'".into(),
+            "WHEN count(*) OVER (PARTITION BY s.account, s.as_of) > 1 THEN 'duplicate snapshot'"
+                .into(),
+        ];
+        for sig in &r.signals {
+            let col = format!("s.{}", ident(&sig.name));
+            if !sig.optional {
+                arms.push(format!(
+                    "WHEN {col} IS NULL THEN {}",
+                    string(&format!("signal `{}`: missing", sig.name))
+                ));
+            }
+            if let Type::Enum(e) = sig.ty {
+                let vs = &r.enums[e.index()].variants;
+                arms.push(format!(
+                    "WHEN {col} NOT IN ({}) THEN {}",
+                    vs.iter().map(|v| string(v)).collect::<Vec<_>>().join(", "),
+                    string(&format!(
+                        "signal `{}`: expected one of ({})",
+                        sig.name,
+                        vs.join(", ")
+                    ))
+                ));
+            }
+        }
+        arms.push(format!(
+            "WHEN s.override_status NOT IN ({}) THEN 'override: unknown status'",
+            r.status
+                .iter()
+                .map(|a| string(&a.name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        // events: a date is required; a required field present; an enum
+        // field one of its variants
+        let mut bad = vec![
+            "e.at IS NULL".to_string(),
+            format!("e.{} IS NULL", ident("type")),
+        ];
+        for (ei, ev) in r.events.iter().enumerate() {
+            let mut conds = Vec::new();
+            for (fi, f) in ev.fields.iter().enumerate() {
+                let col = format!("e.{}", self.event_col(EventId::new(ei), FieldId::new(fi)));
+                if !f.optional {
+                    conds.push(format!("{col} IS NULL"));
+                }
+                if let Type::Enum(en) = f.ty {
+                    conds.push(format!(
+                        "{col} NOT IN ({})",
+                        r.enums[en.index()]
+                            .variants
+                            .iter()
+                            .map(|v| string(v))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ));
+                }
+            }
+            if !conds.is_empty() {
+                bad.push(format!(
+                    "(e.{} = {} AND ({}))",
+                    ident("type"),
+                    string(&ev.name),
+                    conds.join(" OR ")
+                ));
+            }
+        }
+        arms.push(format!(
+            "WHEN EXISTS (SELECT 1 FROM events e WHERE e.account = s.account AND e.as_of = s.as_of AND ({})) THEN 'an event is invalid'",
+            bad.join(" OR ")
+        ));
+        format!(
+            "CASE\n{}\n    END",
+            arms.iter()
+                .map(|a| format!("      {a}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    }
+
+    fn query(&self, layout: &Layout, view: Option<&str>) -> Result<String, Error> {
+        let r = self.rules;
+        let d = self.d;
+        let mut out = String::new();
+        let files: Vec<String> = self.sources.files().map(|(_, f)| f.path.clone()).collect();
+        let _ = writeln!(
+            out,
+            "-- Generated by `vital compile --target {}` from {}.",
+            d.name(),
+            files.join(", ")
+        );
+        let _ = writeln!(
+            out,
+            "-- The same results as `vital run --all`, but `started` (docs/sql.md)."
+        );
+        let show = |cols: &[Column]| {
+            cols.iter()
+                .map(|c| format!("{} {}", ident(&c.name), c.ty))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let _ = writeln!(out, "-- Input: snapshots({})", show(&layout.snapshots));
+        let _ = writeln!(out, "--        events({})", show(&layout.events));
+        if let Some(v) = view {
+            let _ = writeln!(out, "CREATE VIEW {} AS", ident(v));
+        }
+        out.push_str("WITH\n");
+        let _ = writeln!(
+            out,
+            "-- each snapshot, with the reason `vital run` would reject it (NULL: accepted)\nchecked AS (\n  SELECT s.*,\n    {} AS rejected\n  FROM snapshots s\n),",
+            self.rejection()
+        );
+        out.push_str(
+            "-- rejected snapshots are not scored and are no one's history\naccepted AS (\n  SELECT * FROM checked WHERE rejected IS NULL\n),\n",
+        );
+        // one CTE per score, each adding its column
+        let mut prev = "accepted".to_string();
+        let mut ctes = Vec::new();
+        for (i, sc) in r.scores.iter().enumerate() {
+            let scope = Scope {
+                scored: None,
+                event: None,
+                depth: 0,
+                at: sc.loc,
+            };
+            let name = format!("score_{}", sc.name);
+            let cte = ident(&name);
+            let mut body = String::new();
+            let _ = writeln!(
+                body,
+                "-- score {} weight {} ({})",
+                sc.name,
+                sc.weight.normalize(),
+                place(self.sources, sc.loc)
+            );
+            let base = match &sc.base {
+                None => "50".to_string(),
+                Some(b) => self.expr(b, &scope)?,
+            };
+            let mut total = format!("      {}  -- base\n", self.cast_dec(&base));
+            for (ai, a) in r.adjustments.iter().enumerate() {
+                if a.score.index() != i {
+                    continue;
+                }
+                let scope = Scope { at: a.loc, ..scope };
+                let amount = self.cast_dec(&self.expr(&a.amount, &scope)?);
+                let applied = match &a.cond {
+                    Some(c) => format!("CASE WHEN {} THEN {amount} END", self.expr(c, &scope)?),
+                    None => amount,
+                };
+                let sign = match a.direction {
+                    Direction::Add => "+",
+                    Direction::Subtract => "-",
+                };
+                let _ = writeln!(
+                    total,
+                    "      -- {}\n      {sign} COALESCE({applied}, 0)",
+                    match &a.name {
+                        Some(n) => format!("rule \"{n}\" ({})", place(self.sources, a.loc)),
+                        None => format!("rule #{} ({})", ai + 1, place(self.sources, a.loc)),
+                    }
+                );
+            }
+            // clamped to 0..100 (NULL stays NULL: the base is missing, n/a)
+            let _ = write!(
+                body,
+                "SELECT s.*,\n    CAST(ROUND(CASE WHEN v.raw < 0 THEN 0 WHEN v.raw > 100 THEN 100 ELSE v.raw END, 1) AS {}) AS {}\nFROM {prev} s,\n  LATERAL (SELECT\n{total}  AS raw) v",
+                d.decimal1(),
+                ident(&sc.name)
+            );
+            ctes.push(format!("{cte} AS (\n{}\n),", indent(&body, 2)));
+            prev = cte;
+        }
+        for c in ctes {
+            out.push_str(&c);
+            out.push('\n');
+        }
+        // health: exact, in integers: tenths = round(Σ w·10s / Σ w)
+        let (ws, _) = self.int_weights();
+        let mut num = Vec::new();
+        let mut den = Vec::new();
+        for (sc, w) in r.scores.iter().zip(&ws) {
+            let col = format!("s.{}", ident(&sc.name));
+            num.push(format!("COALESCE({w} * CAST({col} * 10 AS BIGINT), 0)"));
+            den.push(format!("CASE WHEN {col} IS NULL THEN 0 ELSE {w} END"));
+        }
+        let _ = writeln!(
+            out,
+            "-- health: Σ(weight × score) / Σ(weight) over the scores that are not n/a, in tenths\nweighted AS (\n  SELECT s.*,\n    {} AS vital_health_num,\n    {} AS vital_health_den\n  FROM {prev} s\n),",
+            if num.is_empty() { "0".into() } else { num.join("\n      + ") },
+            if den.is_empty() { "0".into() } else { den.join("\n      + ") },
+        );
+        let idiv = match d {
+            Dialect::DuckDb => "//",
+            Dialect::Postgres => "/",
+        };
+        let _ = writeln!(
+            out,
+            "-- rounded half away from zero to one decimal; NULL when every score is n/a\nscored AS (\n  SELECT s.*,\n    CASE WHEN s.vital_health_den = 0 THEN NULL\n      ELSE CAST(CAST((2 * s.vital_health_num + s.vital_health_den) {idiv} (2 * s.vital_health_den) AS {}) * 0.1 AS {}) END AS health\n  FROM weighted s\n),",
+            d.decimal1(),
+            d.decimal1()
+        );
+        // status
+        let mut status = String::from("CASE");
+        for a in &r.status {
+            let scope = Scope {
+                scored: Some("scored"),
+                event: None,
+                depth: 0,
+                at: a.loc,
+            };
+            match &a.cond {
+                Some(c) => {
+                    let _ = write!(
+                        status,
+                        "\n      -- {} ({})\n      WHEN {} THEN {}",
+                        a.name,
+                        place(self.sources, a.loc),
+                        self.expr(c, &scope)?,
+                        string(&a.name)
+                    );
+                }
+                None => {
+                    let _ = write!(
+                        status,
+                        "\n      -- {} ({})\n      ELSE {}",
+                        a.name,
+                        place(self.sources, a.loc),
+                        string(&a.name)
+                    );
+                    break;
+                }
+            }
+        }
+        status.push_str("\n    END");
+        let _ = writeln!(
+            out,
+            "-- the status block: the first arm that holds\ncomputed AS (\n  SELECT s.*,\n    {status} AS computed_status\n  FROM scored s\n),"
+        );
+        let _ = writeln!(
+            out,
+            "-- an override is in force with no until, or until on or after as_of\ndecided AS (\n  SELECT s.*,\n    CASE WHEN s.override_status IS NOT NULL AND (s.override_until IS NULL OR s.override_until >= s.as_of)\n      THEN s.override_status ELSE s.computed_status END AS status\n  FROM computed s\n),"
+        );
+        // triggers
+        let playbooks = r.playbooks();
+        let order: Vec<usize> = r
+            .triggers
+            .iter()
+            .map(|t| playbooks.iter().position(|p| *p == t.playbook).unwrap_or(0))
+            .collect();
+        let in_order = order.windows(2).all(|w| w[0] <= w[1]);
+        let mut conds: Vec<Vec<(usize, String)>> = vec![Vec::new(); playbooks.len()];
+        for (ti, t) in r.triggers.iter().enumerate() {
+            let scope = Scope {
+                scored: Some("scored"),
+                event: None,
+                depth: 0,
+                at: t.loc,
+            };
+            let c = self.expr(&t.cond, &scope)?;
+            let label = match &t.name {
+                Some(n) => format!("rule \"{n}\" ({})", place(self.sources, t.loc)),
+                None => format!("trigger #{} ({})", ti + 1, place(self.sources, t.loc)),
+            };
+            conds[order[ti]].push((ti, format!("-- {label}\n        {c}")));
+        }
+        let text_array = match d {
+            Dialect::DuckDb => "VARCHAR[]",
+            Dialect::Postgres => "TEXT[]",
+        };
+        let list = if playbooks.is_empty() {
+            format!("CAST([] AS {text_array})").replace(
+                "[]",
+                if d == Dialect::Postgres {
+                    "ARRAY[]"
+                } else {
+                    "[]"
+                },
+            )
+        } else if in_order || d == Dialect::DuckDb && playbooks.len() == 1 {
+            let items: Vec<String> = playbooks
+                .iter()
+                .zip(&conds)
+                .map(|(p, cs)| {
+                    let any = cs
+                        .iter()
+                        .map(|(_, c)| c.clone())
+                        .collect::<Vec<_>>()
+                        .join("\n        OR ");
+                    format!("CASE WHEN\n        {any}\n      THEN {} END", string(p))
+                })
+                .collect();
+            match d {
+                Dialect::DuckDb => format!(
+                    "list_filter([\n      {}\n    ], p -> p IS NOT NULL)",
+                    items.join(",\n      ")
+                ),
+                Dialect::Postgres => format!(
+                    "ARRAY_REMOVE(ARRAY[\n      {}\n    ]::TEXT[], NULL)",
+                    items.join(",\n      ")
+                ),
+            }
+        } else {
+            // a playbook is listed at its first firing rule: order by it
+            let items: Vec<(String, String)> = playbooks
+                .iter()
+                .zip(&conds)
+                .map(|(p, cs)| {
+                    let mut k = String::from("CASE");
+                    for (ti, c) in cs {
+                        let _ = write!(k, "\n        WHEN {c}\n        THEN {ti}");
+                    }
+                    k.push_str(" END");
+                    (k, string(p))
+                })
+                .collect();
+            match d {
+                Dialect::DuckDb => format!(
+                    "list_transform(list_sort(list_filter([\n      {}\n    ], x -> x.k IS NOT NULL)), x -> x.p)",
+                    items
+                        .iter()
+                        .map(|(k, p)| format!("{{'k': {k}, 'p': {p}}}"))
+                        .collect::<Vec<_>>()
+                        .join(",\n      ")
+                ),
+                Dialect::Postgres => format!(
+                    "ARRAY(SELECT v.p FROM (VALUES\n      {}\n    ) AS v(k, p) WHERE v.k IS NOT NULL ORDER BY v.k)",
+                    items
+                        .iter()
+                        .map(|(k, p)| format!("({k}, CAST({p} AS TEXT))"))
+                        .collect::<Vec<_>>()
+                        .join(",\n      ")
+                ),
+            }
+        };
+        let _ = writeln!(
+            out,
+            "-- playbooks: each once, in declaration order of its first firing rule\ntriggered AS (\n  SELECT s.*,\n    {list} AS triggered\n  FROM decided s\n)"
+        );
+        let scores: String = r
+            .scores
+            .iter()
+            .map(|sc| format!(", t.{}", ident(&sc.name)))
+            .collect();
+        let _ = write!(
+            out,
+            "SELECT c.account, c.as_of, t.health, t.status, t.computed_status{scores}, t.triggered, c.rejected\nFROM checked c\nLEFT JOIN triggered t ON c.rejected IS NULL AND t.account = c.account AND t.as_of = c.as_of\n"
+        );
+        if view.is_some() {
+            out.push_str(";\n");
+        }
+        Ok(out)
+    }
+}
