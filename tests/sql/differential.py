@@ -102,6 +102,103 @@ def load_sql(layout: list[tuple[str, str, str]], files: list[Path]) -> list[str]
     ]
 
 
+def load_sql_postgres(layout: list[tuple[str, str, str]]) -> list[str]:
+    """The same for PostgreSQL, from a staging table `vital_raw(line jsonb)`
+    holding one JSON Lines record per row (`COPY vital_raw FROM STDIN`)."""
+    snaps = [(c, t) for (tb, c, t) in layout if tb == "snapshots"]
+    evs = [(c, t) for (tb, c, t) in layout if tb == "events"]
+
+    def q(name: str) -> str:
+        return '"' + name.replace('"', '""') + '"'
+
+    def lit(s: str) -> str:
+        return "'" + s.replace("'", "''") + "'"
+
+    def typed(x: str, t: str) -> str:
+        # JSON Lines may write an int as 31.0
+        return f"CAST(CAST({x} AS NUMERIC) AS BIGINT)" if t == "BIGINT" else f"CAST({x} AS {t})"
+
+    cols = []
+    for c, t in snaps:
+        if c == "account":
+            cols.append("r.line ->> 'account' AS account")
+        elif c == "as_of":
+            cols.append("CAST(r.line ->> 'as_of' AS DATE) AS as_of")
+        elif c.startswith("override_"):
+            key = c[len("override_"):]
+            path = "r.line -> 'override' ->> " + lit(key)
+            cols.append(f"{typed(path, t)} AS {q(c)}")
+        else:
+            path = "r.line -> 'signals' ->> " + lit(c)
+            cols.append(f"{typed(path, t)} AS {q(c)}")
+    ecols = []
+    for c, t in evs:
+        if c == "account":
+            ecols.append("r.line ->> 'account' AS account")
+        elif c == "as_of":
+            ecols.append("CAST(r.line ->> 'as_of' AS DATE) AS as_of")
+        elif c == "type":
+            ecols.append("e ->> 'type' AS \"type\"")
+        elif c == "at":
+            ecols.append("CAST(e ->> 'at' AS DATE) AS \"at\"")
+        elif "." in c:
+            ev, f = c.split(".", 1)
+            path = "e ->> " + lit(f)
+            ecols.append(f"CASE WHEN e ->> 'type' = {lit(ev)} THEN {typed(path, t)} END AS {q(c)}")
+        else:
+            path = "e ->> " + lit(c)
+            ecols.append(f"{typed(path, t)} AS {q(c)}")
+    return [
+        "DROP TABLE IF EXISTS snapshots",
+        "DROP TABLE IF EXISTS events",
+        f"CREATE TABLE snapshots AS SELECT {', '.join(cols)} FROM vital_raw r",
+        "CREATE TABLE events AS SELECT " + ", ".join(ecols)
+        + " FROM vital_raw r, jsonb_array_elements(COALESCE(r.line -> 'events', '[]'::jsonb)) AS e",
+        # the query looks events up by snapshot
+        "CREATE INDEX ON events (account, as_of)",
+        "ANALYZE snapshots",
+        "ANALYZE events",
+    ]
+
+
+class DuckDb:
+    target = "duckdb"
+
+    def __init__(self):
+        self.con = duckdb.connect()
+
+    def run(self, layout, files: list[Path], query: str):
+        for stmt in load_sql(layout, files):
+            self.con.execute(stmt)
+        cur = self.con.execute(query)
+        names = [d[0] for d in cur.description]
+        return names, cur.fetchall()
+
+
+class Postgres:
+    target = "postgres"
+
+    def __init__(self, url: str):
+        import psycopg
+
+        self.con = psycopg.connect(url, autocommit=True)
+
+    def run(self, layout, files: list[Path], query: str):
+        with self.con.cursor() as cur:
+            cur.execute("DROP TABLE IF EXISTS vital_raw")
+            cur.execute("CREATE TABLE vital_raw (line jsonb)")
+            with cur.copy("COPY vital_raw (line) FROM STDIN") as copy:
+                for f in files:
+                    for line in f.read_text().splitlines():
+                        if line.strip():
+                            copy.write_row((line,))
+            for stmt in load_sql_postgres(layout):
+                cur.execute(stmt)
+            cur.execute(query)
+            names = [d.name for d in cur.description]
+            return names, cur.fetchall()
+
+
 # ---------------------------------------------------------------- one case
 
 
@@ -115,16 +212,16 @@ STATS = {"records": 0, "rejected": 0}
 
 
 def run_case(
-    vital: str, name: str, rules: Path, files: list[Path], cwd: Path, con, mutate=None
+    vital: str, name: str, rules: Path, files: list[Path], cwd: Path, engine, mutate=None
 ) -> list[str]:
     """The differences between `vital run --all` and the SQL on one rule set
     and its snapshots (an empty list when they agree). `mutate` edits the
     SQL first (the self-check that a wrong query is caught)."""
-    lay = sh([vital, "compile", "--target", "duckdb", "--layout", str(rules)], cwd=cwd)
+    lay = sh([vital, "compile", "--target", engine.target, "--layout", str(rules)], cwd=cwd)
     if lay.returncode != 0:
         raise Failure(f"{name}: vital compile --layout failed:\n{lay.stderr}")
     layout = [tuple(line.split(",", 2)) for line in lay.stdout.splitlines() if line]
-    comp = sh([vital, "compile", "--target", "duckdb", str(rules)], cwd=cwd)
+    comp = sh([vital, "compile", "--target", engine.target, str(rules)], cwd=cwd)
     if comp.returncode != 0:
         raise Failure(f"{name}: vital compile failed:\n{comp.stderr}")
     with tempfile.TemporaryDirectory() as tmp:
@@ -146,12 +243,9 @@ def run_case(
                 except ValueError:
                     rec = {}
                 rejected_by_run.add((r.get("account") or rec.get("account"), rec.get("as_of")))
-    for stmt in load_sql(layout, [f if f.is_absolute() else cwd / f for f in files]):
-        con.execute(stmt)
     query = mutate(comp.stdout) if mutate else comp.stdout
-    cur = con.execute(query)
-    names = [d[0] for d in cur.description]
-    rows = [dict(zip(names, r)) for r in cur.fetchall()]
+    names, fetched = engine.run(layout, [f if f.is_absolute() else cwd / f for f in files], query)
+    rows = [dict(zip(names, r)) for r in fetched]
     scores = [n for n in names if n not in (
         "account", "as_of", "health", "status", "computed_status", "triggered", "rejected")]
     diffs: list[str] = []
@@ -413,7 +507,8 @@ class Gen:
                 return f"days_since(last(ping)) {r.choice(['<', '>'])} {r.randint(0, 120)}"
             if k == 5 and nums:
                 n, t, _ = r.choice(nums)
-                return f"previous({n}, 1 month) {'is missing' if r.random() < 0.3 else '< ' + n}"
+                d = r.choice(["0 days", "30 days", "2 weeks", "1 month", "1 year"])
+                return f"previous({n}, {d}) {'is missing' if r.random() < 0.3 else '< ' + n}"
             return f"{self.num_expr(nums, 1)} > {self.num_expr(nums, 1)}"
         k = r.randrange(3)
         a, b = self.cond(nums, depth - 1), self.cond(nums, depth - 1)
@@ -433,7 +528,11 @@ def minimise(vital, rules, snaps, tmp, con, fails) -> tuple[str, list[dict]]:
         for i in range(len(lines)):
             if not lines[i].startswith("rule "):
                 continue
-            cand = "\n".join(lines[:i] + lines[i + 1:]) + "\n"
+            # the rule and its continuation lines (a band's arms)
+            j = i + 1
+            while j < len(lines) and not re.match(r"(rule|status|score|signal|event) ", lines[j]):
+                j += 1
+            cand = "\n".join(lines[:i] + lines[j:]) + "\n"
             if fails(cand, snaps):
                 rules, changed = cand, True
                 break
@@ -457,6 +556,11 @@ def random_cases(vital: str, n: int, seed: int, tmp: Path, con) -> list[str]:
         (d / "snapshots.jsonl").write_text("".join(json.dumps(s) + "\n" for s in snaps))
         chk = sh([vital, "check", str(d / "rules.vital")])
         if chk.returncode != 0:
+            shutil.rmtree(d)
+            return None
+        comp = sh([vital, "compile", "--target", "duckdb", str(d / "rules.vital")])
+        if "vital::sql-out-of-range" in comp.stderr:
+            # a constant beyond DECIMAL(38,10) (`1 / 3`): refused, rightly
             shutil.rmtree(d)
             return None
         try:
@@ -488,7 +592,7 @@ def random_cases(vital: str, n: int, seed: int, tmp: Path, con) -> list[str]:
             return ["\n".join(msg)]
     if compared < n:
         return [f"random: only {compared} of {n} generated rule sets checked clean"]
-    print(f"random: {compared} generated rule sets agree ({tried - compared} discarded by vital check)")
+    print(f"random: {compared} generated rule sets agree ({tried - compared} discarded: refused by vital check, or constants beyond DECIMAL(38,10))")
     return []
 
 
@@ -501,9 +605,14 @@ def main() -> int:
     ap.add_argument("--only", help="run the cases whose name contains this")
     ap.add_argument("--random", type=int, default=300, help="randomized cases (0: none)")
     ap.add_argument("--seed", type=int, default=None)
+    ap.add_argument("--postgres", metavar="URL",
+                    help="also compare on this PostgreSQL server (needs the psycopg package)")
     args = ap.parse_args()
     vital = str(Path(args.vital).resolve())
-    con = duckdb.connect()
+    duck = DuckDb()
+    engines = [duck]
+    if args.postgres:
+        engines.append(Postgres(args.postgres))
     diffs: list[str] = []
     cases = 0
     with tempfile.TemporaryDirectory() as t:
@@ -515,35 +624,38 @@ def main() -> int:
         ]
         # the comparison must catch a wrong query: health truncated instead
         # of rounded half away from zero
-        name, rules, files, cwd = examples[0]
-        wrong = run_case(vital, name, rules, files, cwd, con, mutate=lambda q: q.replace(
-            "(2 * s.vital_health_num + s.vital_health_den)", "(2 * s.vital_health_num)"))
-        if not wrong:
-            print("self-check FAILED: a query that truncates health was not caught", file=sys.stderr)
-            return 1
-        print(f"self-check: a query that truncates health differs in {len(wrong)} values")
+        for engine in engines:
+            name, rules, files, cwd = examples[0]
+            wrong = run_case(vital, name, rules, files, cwd, engine, mutate=lambda q: q.replace(
+                "(2 * s.vital_health_num + s.vital_health_den)", "(2 * s.vital_health_num)"))
+            if not wrong:
+                print(f"self-check FAILED ({engine.target}): a query that truncates health was not caught",
+                      file=sys.stderr)
+                return 1
+            print(f"self-check ({engine.target}): a query that truncates health differs in {len(wrong)} values")
         STATS["records"] = STATS["rejected"] = 0
         for name, rules, files, cwd in examples + list(corpus_cases(vital, tmp)):
             if args.only and args.only not in name:
                 continue
-            try:
-                found = run_case(vital, name, rules, files, cwd, con)
-            except (Failure, duckdb.Error) as e:
-                found = [f"{name}: {e}"]
-            cases += 1
-            status = "ok" if not found else f"{len(found)} differences"
-            print(f"{name}: {status}")
-            diffs += found
-        if args.random and not args.only:
+            for engine in engines:
+                try:
+                    found = run_case(vital, name, rules, files, cwd, engine)
+                except Exception as e:  # a failing query is a difference
+                    found = [f"{name}: {e}"]
+                cases += 1
+                status = "ok" if not found else f"{len(found)} differences"
+                print(f"{name} [{engine.target}]: {status}")
+                diffs += found
+        if args.random:
             seed = args.seed if args.seed is not None else random.randrange(1 << 30)
-            print(f"random: seed {seed}")
-            diffs += random_cases(vital, args.random, seed, tmp, con)
+            print(f"random: seed {seed} (DuckDB)")
+            diffs += random_cases(vital, args.random, seed, tmp, duck)
     for d in diffs[:200]:
         print(d)
     if diffs:
         print(f"FAILED: {len(diffs)} differences", file=sys.stderr)
         return 1
-    print(f"all {cases} cases agree: {STATS['records']} results and {STATS['rejected']} rejected records")
+    print(f"all {cases} comparisons agree: {STATS['records']} results and {STATS['rejected']} rejected records")
     return 0
 
 

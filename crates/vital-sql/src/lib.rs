@@ -436,6 +436,7 @@ pub fn compile(
         }
     }
     let c = Compiler {
+        bands: std::cell::Cell::new(0),
         rules,
         sources,
         d,
@@ -446,6 +447,8 @@ pub fn compile(
 }
 
 struct Compiler<'a> {
+    /// Bands written so far (their subquery aliases are `b1`, `b2`, …).
+    bands: std::cell::Cell<usize>,
     rules: &'a RuleSet,
     sources: &'a SourceMap,
     d: Dialect,
@@ -455,8 +458,6 @@ struct Compiler<'a> {
 /// What an expression is compiled against.
 #[derive(Clone, Copy)]
 struct Scope {
-    /// The CTE that `previous(score|health, …)` reads; `None` while scoring.
-    scored: Option<&'static str>,
     /// Inside a `where`: the event and the alias of its occurrence.
     event: Option<(EventId, usize)>,
     /// Event-subquery nesting, for fresh aliases.
@@ -472,6 +473,17 @@ fn place(sources: &SourceMap, loc: Loc) -> String {
     }
     let f = sources.file(loc.file);
     format!("{}:{}", f.path, f.line_index(loc.span.start) + 1)
+}
+
+/// A duration as an SQL interval's amount and unit: days (weeks as 7 days)
+/// or months (years as 12 months), as calendar arithmetic does.
+fn interval(du: Duration) -> (i64, &'static str) {
+    match du.unit {
+        DurationUnit::Day => (du.amount, "days"),
+        DurationUnit::Week => (du.amount.saturating_mul(7), "days"),
+        DurationUnit::Month => (du.amount, "months"),
+        DurationUnit::Year => (du.amount.saturating_mul(12), "months"),
+    }
 }
 
 /// Does evaluating `e` read anything per snapshot? (Otherwise it is folded
@@ -556,30 +568,23 @@ impl Compiler<'_> {
             }
             Ok(())
         };
-        let check_expr = |e: &Expr, what: &str, loc: Loc| -> Result<(), Error> {
-            let mut bad = None;
-            e.walk(&mut |x| {
-                if bad.is_some() {
-                    return;
+        // what is written as a literal: the largest constant parts of an
+        // expression (folded), and the literals beside what is read
+        fn literals(e: &Expr, out: &mut Vec<Decimal>) {
+            if !reads(e) {
+                if let Value::Num(n) = vital_check::eval::eval(&Constants, e) {
+                    out.push(n);
                 }
-                let v = if reads(x) {
-                    match &x.kind {
-                        ExprKind::Lit(v) => Some(v.clone()),
-                        _ => None,
-                    }
-                } else {
-                    Some(vital_check::eval::eval(&Constants, x))
-                };
-                if let Some(Value::Num(n)) = v {
-                    if let Err(e) = check_num(n, what, loc) {
-                        bad = Some(e);
-                    }
-                }
-            });
-            match bad {
-                Some(e) => Err(e),
-                None => Ok(()),
+                return;
             }
+            for c in e.children() {
+                literals(c, out);
+            }
+        }
+        let check_expr = |e: &Expr, what: &str, loc: Loc| -> Result<(), Error> {
+            let mut nums = Vec::new();
+            literals(e, &mut nums);
+            nums.into_iter().try_for_each(|n| check_num(n, what, loc))
         };
         for s in &r.scores {
             let what = format!("score `{}`", s.name);
@@ -660,7 +665,40 @@ impl Compiler<'_> {
     }
 
     fn cast_dec(&self, x: &str) -> String {
-        format!("CAST({x} AS {})", self.d.decimal())
+        let end = format!(" AS {})", self.d.decimal());
+        // already one cast to the decimal type: not twice
+        if let Some(inner) = x.strip_prefix("CAST(").and_then(|r| r.strip_suffix(&end)) {
+            let mut depth = 0i32;
+            let balanced = inner.chars().all(|c| {
+                match c {
+                    '(' => depth += 1,
+                    ')' => depth -= 1,
+                    _ => {}
+                }
+                depth >= 0
+            });
+            if balanced && depth == 0 {
+                return x.to_string();
+            }
+        }
+        format!("CAST({x}{end}")
+    }
+
+    /// A numeric operand of a function that merges values into one type
+    /// (`LEAST`, `GREATEST`, `COALESCE`, `CASE`): carried as DECIMAL(38,10),
+    /// since DuckDB merges DECIMAL(38,0) with DECIMAL(38,10) into
+    /// DECIMAL(38,0) and would round the fraction away. Signals, counts and
+    /// literals are merged without loss.
+    fn merged(&self, e: &Expr, sql: String) -> String {
+        let plain = matches!(
+            e.kind,
+            ExprKind::Lit(_) | ExprKind::Signal(_) | ExprKind::Count(_)
+        ) || !reads(e);
+        if e.ty.is_numeric() && !plain {
+            self.cast_dec(&sql)
+        } else {
+            sql
+        }
     }
 
     fn null_of(&self, ty: Type) -> String {
@@ -895,36 +933,103 @@ impl Compiler<'_> {
 
     /// `previous(t, d)`: the latest other accepted snapshot of the account
     /// dated on or before `as_of - d`.
+    /// The name of what `previous`/`change` look back at.
+    fn target_name(&self, t: Target) -> String {
+        match t {
+            Target::Signal(id) => self
+                .rules
+                .signals
+                .get(id.index())
+                .map(|x| x.name.clone())
+                .unwrap_or_default(),
+            Target::Score(id) => self
+                .rules
+                .scores
+                .get(id.index())
+                .map(|x| x.name.clone())
+                .unwrap_or_default(),
+            Target::Health => "health".into(),
+        }
+    }
+
+    /// The column holding `previous(t, d)`, computed by a window function
+    /// in the `history` (signals) or `scored_history` (scores, health) CTE.
+    fn previous_column(&self, t: Target, du: Duration) -> String {
+        let (n, unit) = interval(du);
+        format!("vital_previous_{}_{n}_{unit}", self.target_name(t))
+    }
+
+    /// `previous(t, d)`: the latest other accepted snapshot of the account
+    /// dated on or before `as_of - d` (a window, see [`Compiler::lookback`]).
     fn previous(&self, t: Target, du: Duration, s: &Scope) -> Result<String, Error> {
-        let (table, col) = match t {
-            Target::Signal(id) => (
-                "accepted",
-                ident(
-                    &self
-                        .rules
-                        .signals
-                        .get(id.index())
-                        .map(|x| x.name.clone())
-                        .unwrap_or_default(),
-                ),
-            ),
-            Target::Score(id) => (
-                s.scored.unwrap_or("scored"),
-                ident(
-                    &self
-                        .rules
-                        .scores
-                        .get(id.index())
-                        .map(|x| x.name.clone())
-                        .unwrap_or_default(),
-                ),
-            ),
-            Target::Health => (s.scored.unwrap_or("scored"), "health".into()),
+        if du.amount < 0 {
+            return Err(unsupported(
+                format!("`previous`/`change` over a negative duration ({du})"),
+                self.d,
+                Some(s.at),
+            ));
+        }
+        Ok(format!("s.{}", ident(&self.previous_column(t, du))))
+    }
+
+    /// The window function computing `previous(t, d)` for every row: the
+    /// value of `t` in the last row of the account dated on or before
+    /// `as_of - d`, the row itself excluded; `NULL` there is missing (no
+    /// further look back).
+    fn lookback(&self, t: Target, du: Duration) -> String {
+        let (n, unit) = interval(du);
+        // with a positive D the row itself is never in the frame; with
+        // `0 days` the row before is the latest other (one snapshot per
+        // account and date: duplicates are rejected). (DuckDB 1.1 drops
+        // rows from a RANGE frame with `EXCLUDE CURRENT ROW`: not used.)
+        let frame = if n == 0 {
+            "ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING".to_string()
+        } else {
+            format!("RANGE BETWEEN UNBOUNDED PRECEDING AND INTERVAL '{n} {unit}' PRECEDING")
         };
-        Ok(format!(
-            "(SELECT p.{col} FROM {table} p WHERE p.account = s.account AND p.as_of <= {} AND p.as_of <> s.as_of ORDER BY p.as_of DESC LIMIT 1)",
-            self.shift("s.as_of", du, -1)
-        ))
+        format!(
+            "last_value(s.{}) OVER (PARTITION BY s.account ORDER BY s.as_of {frame}) AS {}",
+            ident(&self.target_name(t)),
+            ident(&self.previous_column(t, du))
+        )
+    }
+
+    /// Every `previous`/`change` of the rule set, once each, in order.
+    fn lookbacks(&self) -> Vec<(Target, Duration)> {
+        let r = self.rules;
+        let mut out: Vec<(Target, Duration)> = Vec::new();
+        let mut visit = |e: &Expr| {
+            e.walk(&mut |x| {
+                if let ExprKind::Previous(t, d) | ExprKind::Change(t, d) = &x.kind {
+                    if !out
+                        .iter()
+                        .any(|(a, b)| a == t && interval(*b) == interval(*d))
+                    {
+                        out.push((*t, *d));
+                    }
+                }
+            })
+        };
+        for sc in &r.scores {
+            if let Some(b) = &sc.base {
+                visit(b);
+            }
+        }
+        for a in &r.adjustments {
+            if let Some(c) = &a.cond {
+                visit(c);
+            }
+            visit(&a.amount);
+        }
+        for a in &r.status {
+            if let Some(c) = &a.cond {
+                visit(c);
+            }
+        }
+        for t in &r.triggers {
+            visit(&t.cond);
+        }
+        out
     }
 
     fn now(&self, t: Target) -> String {
@@ -1017,7 +1122,11 @@ impl Compiler<'_> {
             }
             K::And(a, b) => p(format!("{} AND {}", self.expr(a, s)?, self.expr(b, s)?)),
             K::Or(a, b) => p(format!("{} OR {}", self.expr(a, s)?, self.expr(b, s)?)),
-            K::Coalesce(a, b) => format!("COALESCE({}, {})", self.expr(a, s)?, self.expr(b, s)?),
+            K::Coalesce(a, b) => format!(
+                "COALESCE({}, {})",
+                self.merged(a, self.expr(a, s)?),
+                self.merged(b, self.expr(b, s)?)
+            ),
             K::In {
                 value,
                 list,
@@ -1075,7 +1184,10 @@ impl Compiler<'_> {
                 } else {
                     "LEAST"
                 };
-                let sql: Result<Vec<String>, Error> = xs.iter().map(|x| self.expr(x, s)).collect();
+                let sql: Result<Vec<String>, Error> = xs
+                    .iter()
+                    .map(|x| Ok(self.merged(x, self.expr(x, s)?)))
+                    .collect();
                 let sql = sql?;
                 let args: Vec<(&Expr, &str)> = xs
                     .iter()
@@ -1085,7 +1197,11 @@ impl Compiler<'_> {
                 self.guard(&args, format!("{f}({})", sql.join(", ")))
             }
             K::Clamp(x, lo, hi) => {
-                let (a, b, c) = (self.expr(x, s)?, self.expr(lo, s)?, self.expr(hi, s)?);
+                let (a, b, c) = (
+                    self.merged(x, self.expr(x, s)?),
+                    self.merged(lo, self.expr(lo, s)?),
+                    self.merged(hi, self.expr(hi, s)?),
+                );
                 self.guard(
                     &[(x, &a), (lo, &b), (hi, &c)],
                     format!("LEAST(GREATEST({a}, {b}), {c})"),
@@ -1136,6 +1252,16 @@ impl Compiler<'_> {
                 otherwise,
             } => {
                 let v = self.expr(input, s)?;
+                // an input that is not a plain column is computed once
+                let bound = !matches!(input.kind, K::Lit(_) | K::Signal(_) | K::Field(_));
+                let alias = if bound {
+                    self.bands.set(self.bands.get() + 1);
+                    format!("b{}", self.bands.get())
+                } else {
+                    String::new()
+                };
+                let from = format!("{v} AS x");
+                let v = if bound { format!("{alias}.x") } else { v };
                 let mut out = String::from("CASE");
                 if self.nullable(input) {
                     let _ = write!(out, " WHEN {v} IS NULL THEN NULL");
@@ -1146,11 +1272,19 @@ impl Compiler<'_> {
                         out,
                         " WHEN {} THEN {}",
                         self.compare(arm.op, input, &arm.value, v.clone(), bound),
-                        self.expr(&arm.result, s)?
+                        self.merged(&arm.result, self.expr(&arm.result, s)?)
                     );
                 }
-                let _ = write!(out, " ELSE {} END", self.expr(otherwise, s)?);
-                out
+                let _ = write!(
+                    out,
+                    " ELSE {} END",
+                    self.merged(otherwise, self.expr(otherwise, s)?)
+                );
+                if bound {
+                    format!("(SELECT {out} FROM (SELECT {from}) {alias})")
+                } else {
+                    out
+                }
             }
         })
     }
@@ -1303,12 +1437,28 @@ impl Compiler<'_> {
         out.push_str(
             "-- rejected snapshots are not scored and are no one's history\naccepted AS (\n  SELECT * FROM checked WHERE rejected IS NULL\n),\n",
         );
-        // one CTE per score, each adding its column
+        // previous/change: window functions over the accepted snapshots
+        let lookbacks = self.lookbacks();
+        // one CTE per window: DuckDB 1.1 gives two RANGE windows of one
+        // partition and order but different offsets the same frame
         let mut prev = "accepted".to_string();
+        for (t, d) in lookbacks
+            .iter()
+            .filter(|(t, _)| matches!(t, Target::Signal(_)))
+        {
+            let cte = ident(&self.previous_column(*t, *d).replacen("vital_", "", 1));
+            let _ = writeln!(
+                out,
+                "-- previous({}, {d}): in the account's latest other accepted snapshot dated on or\n-- before as_of - {d} (missing there is missing: no further look back)\n{cte} AS (\n  SELECT s.*,\n    {}\n  FROM {prev} s\n),",
+                self.target_name(*t),
+                self.lookback(*t, *d)
+            );
+            prev = cte;
+        }
+        // one CTE per score, each adding its column
         let mut ctes = Vec::new();
         for (i, sc) in r.scores.iter().enumerate() {
             let scope = Scope {
-                scored: None,
                 event: None,
                 depth: 0,
                 at: sc.loc,
@@ -1390,11 +1540,24 @@ impl Compiler<'_> {
             d.decimal1(),
             d.decimal1()
         );
+        let mut scored = "scored".to_string();
+        for (t, d) in lookbacks
+            .iter()
+            .filter(|(t, _)| !matches!(t, Target::Signal(_)))
+        {
+            let cte = ident(&self.previous_column(*t, *d).replacen("vital_", "", 1));
+            let _ = writeln!(
+                out,
+                "-- previous({}, {d}): the rounded value in the account's latest other accepted\n-- snapshot dated on or before as_of - {d}\n{cte} AS (\n  SELECT s.*,\n    {}\n  FROM {scored} s\n),",
+                self.target_name(*t),
+                self.lookback(*t, *d)
+            );
+            scored = cte;
+        }
         // status
         let mut status = String::from("CASE");
         for a in &r.status {
             let scope = Scope {
-                scored: Some("scored"),
                 event: None,
                 depth: 0,
                 at: a.loc,
@@ -1425,7 +1588,7 @@ impl Compiler<'_> {
         status.push_str("\n    END");
         let _ = writeln!(
             out,
-            "-- the status block: the first arm that holds\ncomputed AS (\n  SELECT s.*,\n    {status} AS computed_status\n  FROM scored s\n),"
+            "-- the status block: the first arm that holds\ncomputed AS (\n  SELECT s.*,\n    {status} AS computed_status\n  FROM {scored} s\n),"
         );
         let _ = writeln!(
             out,
@@ -1442,7 +1605,6 @@ impl Compiler<'_> {
         let mut conds: Vec<Vec<(usize, String)>> = vec![Vec::new(); playbooks.len()];
         for (ti, t) in r.triggers.iter().enumerate() {
             let scope = Scope {
-                scored: Some("scored"),
                 event: None,
                 depth: 0,
                 at: t.loc,
@@ -1459,14 +1621,10 @@ impl Compiler<'_> {
             Dialect::Postgres => "TEXT[]",
         };
         let list = if playbooks.is_empty() {
-            format!("CAST([] AS {text_array})").replace(
-                "[]",
-                if d == Dialect::Postgres {
-                    "ARRAY[]"
-                } else {
-                    "[]"
-                },
-            )
+            match d {
+                Dialect::DuckDb => format!("CAST([] AS {text_array})"),
+                Dialect::Postgres => format!("CAST(ARRAY[] AS {text_array})"),
+            }
         } else if in_order || d == Dialect::DuckDb && playbooks.len() == 1 {
             let items: Vec<String> = playbooks
                 .iter()
@@ -1482,7 +1640,7 @@ impl Compiler<'_> {
                 .collect();
             match d {
                 Dialect::DuckDb => format!(
-                    "list_filter([\n      {}\n    ], p -> p IS NOT NULL)",
+                    "[p FOR p IN [\n      {}\n    ] IF p IS NOT NULL]",
                     items.join(",\n      ")
                 ),
                 Dialect::Postgres => format!(
@@ -1506,7 +1664,7 @@ impl Compiler<'_> {
                 .collect();
             match d {
                 Dialect::DuckDb => format!(
-                    "list_transform(list_sort(list_filter([\n      {}\n    ], x -> x.k IS NOT NULL)), x -> x.p)",
+                    "[x.p FOR x IN list_sort([\n      {}\n    ]) IF x.k IS NOT NULL]",
                     items
                         .iter()
                         .map(|(k, p)| format!("{{'k': {k}, 'p': {p}}}"))
