@@ -13,13 +13,20 @@ Any difference is printed and the exit status is 1.
 
 A randomized part (`--random N`, default 300) generates rule sets and
 snapshots within the grammar, evaluates them both ways, and prints the
-first failing case minimised.
+first failing case minimised (rules and snapshots dropped while it still
+fails). Before all that, a self-check: a query whose health is truncated
+instead of rounded must be caught.
 
 Run inside a virtual environment with the `duckdb` package:
 
     python3 -m venv target/sql-venv
-    target/sql-venv/bin/pip install duckdb==1.1.3
-    target/sql-venv/bin/python tests/sql/differential.py --vital target/release/vital
+    target/sql-venv/bin/pip install duckdb==2.0.0 'psycopg[binary]==3.2.3'
+    target/sql-venv/bin/python tests/sql/differential.py --vital target/release/vital \
+        [--postgres postgresql://…]   # psycopg only for this
+
+With `--postgres URL` every comparison (and the randomized part) runs on
+that PostgreSQL server too; the script replaces the tables `snapshots`,
+`events` and `vital_raw` in its database.
 """
 
 from __future__ import annotations
@@ -567,8 +574,8 @@ def random_cases(vital: str, n: int, seed: int, tmp: Path, con) -> list[str]:
             return run_case(vital, "random", d / "rules.vital", [d / "snapshots.jsonl"], d, con)
         except Failure as e:
             return [str(e)]
-        except duckdb.Error as e:
-            return [f"DuckDB: {e}"]
+        except Exception as e:  # the database refused the query
+            return [f"{con.target}: {type(e).__name__}: {e}"]
         finally:
             shutil.rmtree(d, ignore_errors=True)
 
@@ -592,7 +599,7 @@ def random_cases(vital: str, n: int, seed: int, tmp: Path, con) -> list[str]:
             return ["\n".join(msg)]
     if compared < n:
         return [f"random: only {compared} of {n} generated rule sets checked clean"]
-    print(f"random: {compared} generated rule sets agree ({tried - compared} discarded: refused by vital check, or constants beyond DECIMAL(38,10))")
+    print(f"random ({con.target}): {compared} generated rule sets agree ({tried - compared} discarded: refused by vital check, or constants beyond DECIMAL(38,10))")
     return []
 
 
@@ -648,8 +655,9 @@ def main() -> int:
                 diffs += found
         if args.random:
             seed = args.seed if args.seed is not None else random.randrange(1 << 30)
-            print(f"random: seed {seed} (DuckDB)")
-            diffs += random_cases(vital, args.random, seed, tmp, duck)
+            for engine in engines:
+                print(f"random: seed {seed} ({engine.target})")
+                diffs += random_cases(vital, args.random, seed, tmp, engine)
     for d in diffs[:200]:
         print(d)
     if diffs:
