@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Differential test: `vital run --all` against `vital compile` run in DuckDB.
 
-For every bundled example (examples/*/: rules and snapshots.jsonl) and every
-file of the evaluator's semantics corpus (tests/eval/semantics/*.vital, whose
+For every bundled example (examples/*/: rules and snapshots.jsonl), every
+hand-written case (tests/sql/cases/*/: rejected records and near misses),
+and every file of the evaluator's semantics corpus (tests/eval/semantics/*.vital, whose
 `test` blocks become snapshots through `vital compile --test-snapshots`), the
 snapshots are loaded into the `snapshots` and `events` tables the way
 docs/sql.md shows (DuckDB's JSON reader, columns from `vital compile
@@ -641,7 +642,13 @@ def main() -> int:
                 return 1
             print(f"self-check ({engine.target}): a query that truncates health differs in {len(wrong)} values")
         STATS["records"] = STATS["rejected"] = 0
-        for name, rules, files, cwd in examples + list(corpus_cases(vital, tmp)):
+        # hand-written cases: rules.vital and snapshots.jsonl
+        handwritten = [
+            (f"tests/sql/cases/{d.name}", d / "rules.vital", [Path("snapshots.jsonl")], d)
+            for d in sorted((ROOT / "tests/sql/cases").iterdir())
+            if (d / "rules.vital").exists()
+        ]
+        for name, rules, files, cwd in examples + handwritten + list(corpus_cases(vital, tmp)):
             if args.only and args.only not in name:
                 continue
             for engine in engines:

@@ -1347,6 +1347,10 @@ impl Compiler<'_> {
                 ));
             }
         }
+        arms.push(
+            "WHEN s.override_status IS NULL AND (s.override_until IS NOT NULL OR s.override_reason IS NOT NULL) THEN '`override.status` is missing'"
+                .into(),
+        );
         arms.push(format!(
             "WHEN s.override_status NOT IN ({}) THEN 'override: unknown status'",
             r.status
@@ -1355,12 +1359,18 @@ impl Compiler<'_> {
                 .collect::<Vec<_>>()
                 .join(", ")
         ));
-        // events: a date is required; a required field present; an enum
-        // field one of its variants
-        let mut bad = vec![
-            "e.at IS NULL".to_string(),
-            format!("e.{} IS NULL", ident("type")),
-        ];
+        // events: a type is required; an event of a declared type needs a
+        // date, its required fields, and enum fields within their variants
+        // (one of a type the rules do not declare is ignored, dated or not)
+        let declared: Vec<String> = r.events.iter().map(|e| string(&e.name)).collect();
+        let mut bad = vec![format!("e.{} IS NULL", ident("type"))];
+        if !declared.is_empty() {
+            bad.push(format!(
+                "(e.at IS NULL AND e.{} IN ({}))",
+                ident("type"),
+                declared.join(", ")
+            ));
+        }
         for (ei, ev) in r.events.iter().enumerate() {
             let mut conds = Vec::new();
             for (fi, f) in ev.fields.iter().enumerate() {
