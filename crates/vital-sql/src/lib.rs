@@ -1710,3 +1710,125 @@ impl Compiler<'_> {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+    use vital_syntax::SourceFile;
+
+    fn compiled(text: &str, d: Dialect) -> Result<String, Error> {
+        let mut sources = SourceMap::new();
+        sources.add(SourceFile::new("rules.vital", text));
+        let checked = vital_check::check(&sources);
+        let rules = checked.valid().unwrap_or_else(|| {
+            panic!("{:?}", checked.diagnostics);
+        });
+        compile(rules, &sources, d, None)
+    }
+
+    const STATUS: &str = "status {\n  ok when health >= 50\n  bad otherwise\n}\n";
+
+    #[test]
+    fn identifiers_are_quoted_only_when_needed() {
+        assert_eq!(ident("feature_usage"), "feature_usage");
+        assert_eq!(ident("type"), "\"type\"");
+        assert_eq!(ident("call.minutes"), "\"call.minutes\"");
+        assert_eq!(ident("Arr"), "\"Arr\"");
+        assert_eq!(ident("a\"b"), "\"a\"\"b\"");
+        assert_eq!(string("it's"), "'it''s'");
+    }
+
+    #[test]
+    fn one_cast_is_not_cast_again_but_a_sum_of_casts_is() {
+        let c = Compiler {
+            bands: std::cell::Cell::new(0),
+            rules: &RuleSet::default(),
+            sources: &SourceMap::new(),
+            d: Dialect::DuckDb,
+            fields: Fields {
+                columns: Vec::new(),
+                list: Vec::new(),
+            },
+        };
+        let once = c.cast_dec("s.x * 2");
+        assert_eq!(once, "CAST(s.x * 2 AS DECIMAL(38,10))");
+        assert_eq!(c.cast_dec(&once), once);
+        let sum = format!("{once} + {once}");
+        assert_eq!(c.cast_dec(&sum), format!("CAST({sum} AS DECIMAL(38,10))"));
+    }
+
+    #[test]
+    fn every_rule_is_named_with_its_line_and_constants_are_folded() {
+        let sql = compiled(
+            &format!(
+                "signal n: int\nconst k = 2 * 3 + 1\nscore a weight 1 = n\n\
+                 rule \"seven\" when n > k add k to a\n\
+                 when n < 0 subtract 1 from a\n{STATUS}when a > 90 trigger \"p\"\n"
+            ),
+            Dialect::DuckDb,
+        )
+        .unwrap();
+        assert!(sql.contains("-- rule \"seven\" (rules.vital:4)"), "{sql}");
+        assert!(sql.contains("-- rule #2 (rules.vital:5)"), "{sql}");
+        assert!(sql.contains("-- trigger #1 (rules.vital:10)"), "{sql}");
+        assert!(sql.contains("(s.n > 7)"), "{sql}");
+        assert!(!sql.contains("2 * 3"), "{sql}");
+    }
+
+    #[test]
+    fn constants_with_more_than_ten_decimals_are_refused() {
+        let e = compiled(
+            &format!("signal n: number\nscore a weight 1 = n * 0.12345678901\n{STATUS}"),
+            Dialect::Postgres,
+        )
+        .unwrap_err();
+        assert_eq!(e.code, OUT_OF_RANGE);
+        assert!(e.message.contains("score `a`"), "{}", e.message);
+        // ten are fine
+        compiled(
+            &format!("signal n: number\nscore a weight 1 = n * 0.1234567891\n{STATUS}"),
+            Dialect::Postgres,
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn health_weights_become_integers_of_the_same_ratio() {
+        let sql = compiled(
+            &format!("signal n: int\nscore a weight 2.5 = n\nscore b weight 0.75 = n\n{STATUS}"),
+            Dialect::DuckDb,
+        )
+        .unwrap();
+        assert!(
+            sql.contains("COALESCE(250 * CAST(s.a * 10 AS BIGINT), 0)"),
+            "{sql}"
+        );
+        assert!(
+            sql.contains("COALESCE(75 * CAST(s.b * 10 AS BIGINT), 0)"),
+            "{sql}"
+        );
+    }
+
+    #[test]
+    fn the_dialects_differ_where_the_databases_do() {
+        let text = format!(
+            "signal n: number\nscore a weight 1 = n / 3\n{STATUS}when a > 1 trigger \"p\"\n"
+        );
+        let duck = compiled(&text, Dialect::DuckDb).unwrap();
+        let pg = compiled(&text, Dialect::Postgres).unwrap();
+        assert!(
+            duck.contains("CAST(s.n AS DOUBLE) / NULLIF(CAST(3 AS DOUBLE), 0)"),
+            "{duck}"
+        );
+        assert!(
+            pg.contains("CAST(s.n AS NUMERIC) / NULLIF(CAST(3 AS NUMERIC), 0)"),
+            "{pg}"
+        );
+        assert!(duck.contains("[p FOR p IN ["), "{duck}");
+        assert!(pg.contains("ARRAY_REMOVE(ARRAY["), "{pg}");
+        assert!(duck.contains(" // (2 * s.vital_health_den)"), "{duck}");
+        assert!(pg.contains(" / (2 * s.vital_health_den)"), "{pg}");
+    }
+}
