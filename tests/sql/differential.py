@@ -398,6 +398,9 @@ class Gen:
                 f"status == {r.choice(['top', 'mid', 'low'])}",
                 f"sc{r.randrange(nscores)} >= {r.randint(0, 100)}",
                 f"change(health, 30 days) <= {-r.randint(0, 20)}",
+                f"change(sc{r.randrange(nscores)}, 1 month) < 0",
+                f"previous(sc{r.randrange(nscores)}, 0 days) is missing",
+                f"previous(health, 2 weeks) > health",
                 self.cond(nums, 1),
             ])
             lines.append(f"rule \"t{k}\" when {c} trigger \"{pb}\"")
@@ -445,16 +448,20 @@ class Gen:
             events.append(ev)
         rec = {"account": account, "as_of": as_of, "signals": signals, "events": events}
         if r.random() < 0.15:
-            rec["override"] = {"status": r.choice(["top", "mid", "low"]),
+            rec["override"] = {"status": r.choice(["top", "mid", "low", "low", "zzz"]),
                                "until": r.choice([None, "2026-09-15", "2026-12-31"])}
         return rec
+
+    def window(self):
+        return self.r.choice(["30 days", "2 weeks", "1 month", "1 year", "0 days", "90 days"])
 
     def atom(self, nums):
         r = self.r
         choices = [lambda: str(r.choice([0, 1, 2, 5, 10, 2.5, 33, 100]))]
         if nums:
             choices.append(lambda: self.numeric_signal(nums))
-        choices.append(lambda: "count(ping within 30 days)")
+        choices.append(lambda: f"count(ping within {self.window()})")
+        choices.append(lambda: "(days_since(first(ping within 1 year)) ?? 0)")
         choices.append(lambda: "count(ping where kind == a)")
         choices.append(lambda: "(sum(ping.size within 90 days) ?? 0)")
         return r.choice(choices)()
@@ -483,7 +490,7 @@ class Gen:
         if k == 4:
             return f"clamp({a}, 0, {r.randint(10, 100)})"
         if k == 5:
-            return f"round({a} / 3)"
+            return r.choice([f"round({a} / 3)", f"abs({a} - {b})", f"-({a})", f"({a} * 1.5 - {b} / 8)"])
         if k == 6:
             return f"band {a} {{\n  < {r.randint(0, 30)} => {r.randint(0, 100)}\n  >= {r.randint(30, 80)} => {b}\n  otherwise => {r.randint(0, 100)}\n}}"
         if nums:
@@ -496,6 +503,11 @@ class Gen:
         if depth == 0 or r.random() < 0.4:
             k = r.randrange(7)
             if k == 0:
+                if nums and r.random() < 0.3:
+                    n, t, _ = r.choice(nums)
+                    if t == "percent":
+                        return f"{n} {r.choice(['<', '>=', '=='])} {r.choice(['12.5%', '50%', '100%'])}"
+                    return f"{n} {r.choice(['in', 'not in'])} (0, 2.5, 50, 100)"
                 return f"{self.num_expr(nums, 1)} {r.choice(['<', '<=', '>', '>=', '==', '!='])} {r.randint(0, 60)}"
             others = [s for s in self.sigs if s[1] in ("bool", "enum(lo, mid, hi)", "date", "text")]
             if k == 1 and others:
@@ -508,7 +520,7 @@ class Gen:
                     return r.choice([f"days_until({n}) < 60", f"{n} - 1 month < 2026-10-01", f"{n} > 2026-11-01 + 2 weeks"])
                 return r.choice([f"{n} == \"dana\"", f"{n} < \"m\"", f"{n} is missing"])
             if k == 2:
-                return "ping where size > 1 within 60 days"
+                return f"ping where size > 1 within {self.window()}"
             if k == 3 and nums:
                 return f"{r.choice(nums)[0]} is {'not ' if r.random() < 0.5 else ''}missing"
             if k == 4:
