@@ -625,6 +625,8 @@ def main() -> int:
     ap.add_argument("--only", help="run the cases whose name contains this")
     ap.add_argument("--random", type=int, default=300, help="randomized cases (0: none)")
     ap.add_argument("--seed", type=int, default=None)
+    ap.add_argument("--case", nargs="+", action="append", metavar="PATH",
+                    help="also compare this rule set (first path) on these JSON Lines files")
     ap.add_argument("--postgres", metavar="URL",
                     help="also compare on this PostgreSQL server (needs the psycopg package)")
     args = ap.parse_args()
@@ -660,8 +662,13 @@ def main() -> int:
             for d in sorted((ROOT / "tests/sql/cases").iterdir())
             if (d / "rules.vital").exists()
         ]
-        for name, rules, files, cwd in examples + handwritten + list(corpus_cases(vital, tmp)):
-            if args.only and args.only not in name:
+        # --case RULES FILE...: any rule set on any snapshot files
+        given = [
+            (f"--case {c[0]}", Path(c[0]).resolve(), [Path(f).resolve() for f in c[1:]], Path.cwd())
+            for c in args.case or []
+        ]
+        for name, rules, files, cwd in given + examples + handwritten + list(corpus_cases(vital, tmp)):
+            if args.only and args.only not in name and not name.startswith("--case"):
                 continue
             for engine in engines:
                 try:
