@@ -321,6 +321,22 @@ fn events_are_not_repeated_every_night(t: &Target) {
     assert_eq!(count(&mut s, "events"), 12 + 29);
     let snap = s.snapshot("acme", day(10)).unwrap().unwrap();
     assert_eq!(snap.events.len(), 12);
+    // nights that carry yesterday's events again, in another order (their
+    // rows are left as they are, unread), then one that drops two of them
+    let last: Vec<(String, i64)> = (29..41).map(|i| (ev(i + 1000), 1)).collect();
+    for n in 30..33u32 {
+        let mut shuffled = last.clone();
+        shuffled.rotate_left(n as usize % 5 + 1);
+        run(&mut s, &[rec("acme", day(n.into()), &shuffled, &[])]);
+    }
+    run(&mut s, &[rec("acme", day(33), &last[2..], &[])]);
+    assert_eq!(count(&mut s, "events"), 12 + 29);
+    for n in 29..33 {
+        let snap = s.snapshot("acme", day(n)).unwrap().unwrap();
+        assert_eq!(sorted(snap.events), sorted(last.clone()), "night {n}");
+    }
+    let snap = s.snapshot("acme", day(33)).unwrap().unwrap();
+    assert_eq!(sorted(snap.events), sorted(last[2..].to_vec()));
 }
 
 fn rerun_replaces_the_night(t: &Target) {
@@ -545,6 +561,132 @@ fn check_migrated(s: &mut Store) {
     assert_eq!(s.starts(None).unwrap().len(), 1);
 }
 
+/// A store of schema version 3 (snapshots and results keyed by account
+/// first, events numbered across the store) is migrated to the date-first
+/// layout when opened: every snapshot keeps its signals and exactly its
+/// events, every result stays, and the next night continues it.
+fn migrates_a_version_3_store(t: &Target) {
+    use vital_store::db::Param as P;
+    {
+        let mut old = Store::open_at_version(&t.location, Path::new("."), 3).unwrap();
+        assert_eq!(old.version().unwrap(), 3);
+        old.exec(
+            "INSERT INTO runs (started_at, ruleset_hash, inputs) VALUES ($1, 'sha256:v3', $2)",
+            &[P::Time(Utc::now()), P::Json("[\"v3.jsonl\"]".into())],
+        )
+        .unwrap();
+        old.exec("INSERT INTO accounts (name) VALUES ('acme'), ('beta')", &[])
+            .unwrap();
+        // acme: a key snapshot, then a night stored as its difference
+        for (acct, date, signals, base) in [
+            (1, "2026-03-01", "{\"seats\": 3, \"arr\": 100}", None),
+            (1, "2026-03-02", "{\"seats\":4}", Some("2026-03-01")),
+            (2, "2026-03-02", "{\"seats\": 9}", None),
+        ] {
+            old.exec(
+                "INSERT INTO snapshots (account_id, as_of, run_id, signals, signals_base) VALUES ($1, $2, 1, $3, $4)",
+                &[
+                    P::Int(acct),
+                    P::Date(d(date)),
+                    P::Json(signals.into()),
+                    base.map_or(P::Null, |b| P::Date(d(b))),
+                ],
+            )
+            .unwrap();
+            old.exec(
+                "INSERT INTO results (account_id, as_of, run_id, health, status, computed_status, scores, triggered, started) \
+                 VALUES ($1, $2, 1, 50.5, 'fine', 'fine', $3, $4, $5)",
+                &[
+                    P::Int(acct),
+                    P::Date(d(date)),
+                    P::Json("{\"adoption\": 50.5}".into()),
+                    P::Json("[]".into()),
+                    P::Json("[]".into()),
+                ],
+            )
+            .unwrap();
+        }
+        // ev(1) on both acme nights; ev(2) on the first only; ev(3) on beta
+        for (acct, e, first, last) in [
+            (1, ev(1), "2026-03-01", None),
+            (2, ev(3), "2026-03-02", None),
+            (1, ev(2), "2026-03-01", Some("2026-03-01")),
+        ] {
+            old.exec(
+                "INSERT INTO events (account_id, event, multiplicity, first_as_of, last_as_of) VALUES ($1, $2, 1, $3, $4)",
+                &[
+                    P::Int(acct),
+                    P::Json(e),
+                    P::Date(d(first)),
+                    last.map_or(P::Null, |l| P::Date(d(l))),
+                ],
+            )
+            .unwrap();
+        }
+    }
+    let mut s = t.open();
+    assert_eq!(s.version().unwrap(), vital_store::schema::VERSION);
+    assert_eq!(count(&mut s, "nights"), 2);
+    let first = s.snapshot("acme", d("2026-03-01")).unwrap().unwrap();
+    assert_eq!(
+        vital_store::normalize_json(&first.signals),
+        "{\"arr\": 100, \"seats\": 3}"
+    );
+    assert_eq!(sorted(first.events), sorted(vec![(ev(1), 1), (ev(2), 1)]));
+    let second = s.snapshot("acme", d("2026-03-02")).unwrap().unwrap();
+    assert_eq!(
+        vital_store::normalize_json(&second.signals),
+        "{\"arr\": 100, \"seats\": 4}",
+        "the difference is applied to its key snapshot after the migration"
+    );
+    assert_eq!(sorted(second.events), sorted(vec![(ev(1), 1)]));
+    let beta = s.snapshot("beta", d("2026-03-02")).unwrap().unwrap();
+    assert_eq!(sorted(beta.events), sorted(vec![(ev(3), 1)]));
+    assert_eq!(s.history("acme").unwrap().len(), 2);
+    assert_eq!(s.history("beta").unwrap().len(), 1);
+    assert_eq!(
+        s.snapshot_on_or_before("acme", d("2026-03-05"), &[])
+            .unwrap(),
+        Some(d("2026-03-02"))
+    );
+    // the next night: ev(1) goes on, ev(2) comes back, ev(4) is new
+    run(
+        &mut s,
+        &[
+            rec(
+                "acme",
+                d("2026-03-03"),
+                &[(ev(1), 1), (ev(2), 1), (ev(4), 1)],
+                &[],
+            ),
+            rec("beta", d("2026-03-03"), &[], &[]),
+        ],
+    );
+    let third = s.snapshot("acme", d("2026-03-03")).unwrap().unwrap();
+    assert_eq!(
+        sorted(third.events),
+        sorted(vec![(ev(1), 1), (ev(2), 1), (ev(4), 1)])
+    );
+    let second = s.snapshot("acme", d("2026-03-02")).unwrap().unwrap();
+    assert_eq!(sorted(second.events), sorted(vec![(ev(1), 1)]));
+    let beta = s.snapshot("beta", d("2026-03-02")).unwrap().unwrap();
+    assert_eq!(sorted(beta.events), sorted(vec![(ev(3), 1)]));
+    assert!(s
+        .snapshot("beta", d("2026-03-03"))
+        .unwrap()
+        .unwrap()
+        .events
+        .is_empty());
+    assert_eq!(
+        s.previous_result("acme", d("2026-03-03"))
+            .unwrap()
+            .unwrap()
+            .0,
+        d("2026-03-02")
+    );
+    assert_eq!(count(&mut s, "nights"), 3);
+}
+
 macro_rules! suite {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -581,6 +723,7 @@ suite!(
     lookups_for_history,
     deliveries_survive_reruns,
     migrates_a_version_1_store,
+    migrates_a_version_3_store,
 );
 
 /// The checked-in SQLite store of schema version 1.
@@ -621,4 +764,19 @@ fn write_fixture() {
     let mut s = Store::open_at_version(path.to_str().unwrap(), Path::new("."), 1).unwrap();
     seed_v1(&mut s);
     s.exec("VACUUM", &[]).unwrap();
+}
+
+/// A night's events are compared with its account's latest snapshot's by
+/// digest (unchanged rows are not read): the digest ignores their order and
+/// tells apart any other difference.
+#[test]
+fn the_events_digest_is_order_free_and_tells_changes_apart() {
+    use vital_store::events_digest;
+    let a = vec![(ev(1), 1), (ev(2), 2)];
+    let b = vec![(ev(2), 2), (ev(1), 1)];
+    assert_eq!(events_digest(&a), events_digest(&b));
+    assert_ne!(events_digest(&a), events_digest(&[(ev(1), 1), (ev(2), 1)]));
+    assert_ne!(events_digest(&a), events_digest(&[(ev(1), 1)]));
+    assert_ne!(events_digest(&a), events_digest(&[(ev(1), 1), (ev(3), 2)]));
+    assert_ne!(events_digest(&[]), events_digest(&[(ev(1), 1)]));
 }

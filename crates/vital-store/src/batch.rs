@@ -14,7 +14,7 @@ use crate::{
 };
 use chrono::NaiveDate;
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// Keys per statement.
 pub(crate) const CHUNK: usize = 1000;
@@ -49,6 +49,20 @@ pub(crate) fn values(kind: Kind, rows: usize, types: &[&str]) -> String {
     }
     s.push(')');
     s
+}
+
+/// The latest date of `nights` (after `cond` on `n.as_of`, when given) on
+/// which `table` (`snapshots` or `results`) holds a row of the account
+/// `aid` (SQL expressions), as a scalar subquery. Both tables are ordered
+/// by date, then account, so an account's rows are found by probing its
+/// dates newest first, one index seek each: a nightly account is found on
+/// the first (docs/history.md, "How the tables are laid out").
+pub(crate) fn latest_of(table: &str, aid: &str, cond: Option<&str>) -> String {
+    let cond = cond.map(|c| format!("{c} AND ")).unwrap_or_default();
+    format!(
+        "(SELECT n.as_of FROM nights n WHERE {cond}EXISTS (SELECT 1 FROM {table} p \
+         WHERE p.as_of = n.as_of AND p.account_id = {aid}) ORDER BY n.as_of DESC LIMIT 1)"
+    )
 }
 
 /// `$a, $a+1, …` for `n` values.
@@ -139,13 +153,37 @@ pub fn encode_signals(key: Option<(NaiveDate, &str)>, full: &str) -> (String, Op
     (full.to_string(), None)
 }
 
+/// A stored snapshot's event with what orders it: the date its row was
+/// first recorded, the row's id, the event, its multiplicity.
+type KeyedEvent = (Option<NaiveDate>, i64, String, i64);
+
 /// An account's previous result: its date and the playbooks it reported
 /// as triggered.
 pub type PreviousResult = (NaiveDate, Vec<String>);
 
-/// An account's latest stored snapshot: its date, and its key snapshot's
-/// date and full signals.
-type Latest = (NaiveDate, Option<(NaiveDate, String)>);
+/// An account's latest stored snapshot: its date, its key snapshot's date
+/// and full signals, and the digest of its events.
+type Latest = (NaiveDate, Option<(NaiveDate, String)>, Option<i64>);
+
+/// A digest of a snapshot's distinct events, whatever their order: the
+/// first 8 bytes of a SHA-256 over them sorted. A night whose digest is
+/// its account's latest snapshot's carries the same events, so its event
+/// rows stay as they are, unread (`snapshots.events_digest`).
+pub fn events_digest(events: &[(String, i64)]) -> i64 {
+    use sha2::{Digest, Sha256};
+    let mut sorted: Vec<&(String, i64)> = events.iter().collect();
+    sorted.sort();
+    let mut h = Sha256::new();
+    for (e, n) in sorted {
+        h.update(e.as_bytes());
+        h.update([0]);
+        h.update(n.to_le_bytes());
+    }
+    let out = h.finalize();
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&out[..8]);
+    i64::from_le_bytes(first)
+}
 
 /// One account's night to append (its `as_of` after every stored one).
 struct Append<'r> {
@@ -259,8 +297,8 @@ impl Store {
             |(a, d)| vec![Param::Int(*a), Param::Date(*d)],
             |v| {
                 format!(
-                    "WITH r(i, aid, d) AS {v} SELECT r.i, (SELECT s.as_of FROM snapshots s \
-                     WHERE s.account_id = r.aid AND s.as_of <= r.d ORDER BY s.as_of DESC LIMIT 1) FROM r"
+                    "WITH r(i, aid, d) AS {v} SELECT r.i, {} FROM r",
+                    latest_of("snapshots", "r.aid", Some("n.as_of <= r.d"))
                 )
             },
         )?;
@@ -284,8 +322,8 @@ impl Store {
             format!(
                 "WITH r(i, aid, d) AS {v} SELECT r.i, s.signals, s.override, s.signals_base, b.signals \
                  FROM r CROSS JOIN snapshots s \
-                 LEFT JOIN snapshots b ON b.account_id = s.account_id AND b.as_of = s.signals_base \
-                 WHERE s.account_id = r.aid AND s.as_of = r.d"
+                 LEFT JOIN snapshots b ON b.as_of = s.signals_base AND b.account_id = s.account_id \
+                 WHERE s.as_of = r.d AND s.account_id = r.aid"
             )
         })?;
         let mut out: Vec<Option<StoredSnapshot>> = vec![None; wants.len()];
@@ -305,20 +343,32 @@ impl Store {
                 events: Vec::new(),
             });
         }
+        // each snapshot's events in the order they were first recorded
+        // (sorted here, per snapshot, rather than by the database over all)
         let rows = self.by_chunks(wants, &["bigint", "date"], bind, |v| {
             format!(
-                "WITH r(i, aid, d) AS {v} SELECT r.i, e.event, e.multiplicity \
+                "WITH r(i, aid, d) AS {v} SELECT r.i, e.event, e.multiplicity, e.first_as_of, e.id \
                  FROM r CROSS JOIN events e WHERE e.account_id = r.aid AND e.first_as_of <= r.d \
-                 AND (e.last_as_of IS NULL OR e.last_as_of >= r.d) ORDER BY r.i, e.first_as_of, e.id"
+                 AND (e.last_as_of IS NULL OR e.last_as_of >= r.d)"
             )
         })?;
-        for (i, row) in rows {
-            if let (Some(Some(s)), Some(e), Some(n)) = (
-                out.get_mut(i),
-                get(&row, 1).text(),
-                row.get(2).and_then(Param::int),
-            ) {
-                s.events.push((e, n));
+        let mut keyed: Vec<Vec<KeyedEvent>> = vec![Vec::new(); wants.len()];
+        for (i, mut row) in rows {
+            let (Some(slot), Some(n)) = (keyed.get_mut(i), row.get(2).and_then(Param::int)) else {
+                continue;
+            };
+            let first = row.get(3).and_then(Param::date);
+            let id = row.get(4).and_then(Param::int).unwrap_or(0);
+            if let Some(Param::Text(e) | Param::Json(e)) =
+                row.get_mut(1).map(|p| std::mem::replace(p, Param::Null))
+            {
+                slot.push((first, id, e, n));
+            }
+        }
+        for (s, mut events) in out.iter_mut().zip(keyed) {
+            if let Some(s) = s {
+                events.sort_unstable_by_key(|(first, id, _, _)| (*first, *id));
+                s.events = events.into_iter().map(|(_, _, e, n)| (e, n)).collect();
             }
         }
         Ok(out)
@@ -337,8 +387,8 @@ impl Store {
             |v| {
                 format!(
                     "WITH r(i, aid, d) AS {v} SELECT r.i, x.as_of, x.triggered FROM r CROSS JOIN results x \
-                     WHERE x.account_id = r.aid AND x.as_of = (SELECT y.as_of FROM results y \
-                     WHERE y.account_id = r.aid AND y.as_of < r.d ORDER BY y.as_of DESC LIMIT 1)"
+                     WHERE x.as_of = {} AND x.account_id = r.aid",
+                    latest_of("results", "r.aid", Some("n.as_of < r.d"))
                 )
             },
         )?;
@@ -387,14 +437,26 @@ impl Store {
         Ok(())
     }
 
-    /// `UPDATE … WHERE id IN (…)` over `ids`, in chunks; `set` uses `$1`
-    /// (`value`).
-    fn update_ids(&mut self, set: &str, value: Option<Param>, ids: &[i64]) -> Result<()> {
-        let from = if value.is_some() { 2 } else { 1 };
-        for chunk in ids.chunks(CHUNK) {
-            let sql = format!("{set} WHERE id IN ({})", list(from, chunk.len()));
-            let mut params: Vec<Param> = value.iter().cloned().collect();
-            params.extend(chunk.iter().map(|i| Param::Int(*i)));
+    /// Set `last_as_of` to `value` (`None`: `NULL`, the row is open) on
+    /// the event rows `keys` (`(account id, event id)`), in chunks: the keys
+    /// as a `VALUES` list joined to the table's primary key.
+    fn set_last_as_of(&mut self, value: Option<NaiveDate>, keys: &[(i64, i64)]) -> Result<()> {
+        let kind = self.db.kind();
+        for chunk in keys.chunks(CHUNK) {
+            let v = values(kind, chunk.len(), &["bigint", "bigint"]);
+            let set = match value {
+                Some(_) => format!("${}", chunk.len() * 2 + 1),
+                None => "NULL".to_string(),
+            };
+            let sql = format!(
+                "WITH v(aid, id) AS {v} UPDATE events SET last_as_of = {set} FROM v \
+                 WHERE events.account_id = v.aid AND events.id = v.id"
+            );
+            let mut params: Vec<Param> = Vec::with_capacity(chunk.len() * 2 + 1);
+            for (a, i) in chunk {
+                params.extend([Param::Int(*a), Param::Int(*i)]);
+            }
+            params.extend(value.map(Param::Date));
             self.db.exec(&sql, &params)?;
         }
         Ok(())
@@ -407,9 +469,19 @@ impl Store {
     /// backfills, several nights of one account) one by one, in order.
     pub fn record_all(&mut self, run: i64, recs: &[Recorded]) -> Result<()> {
         let mut per_account: HashMap<&str, usize> = HashMap::new();
+        let mut dates: BTreeSet<NaiveDate> = BTreeSet::new();
         for r in recs {
             *per_account.entry(r.account.as_str()).or_insert(0) += 1;
+            dates.insert(r.as_of);
         }
+        // every date recorded is a night that probes visit
+        let nights: Vec<Param> = dates.into_iter().map(Param::Date).collect();
+        self.insert_rows(
+            "INSERT INTO nights (as_of) VALUES ",
+            "ON CONFLICT DO NOTHING",
+            1,
+            &nights,
+        )?;
         let names: Vec<&str> = per_account.keys().copied().collect();
         let known = self.find_accounts(&names)?;
         let new: Vec<&str> = names
@@ -423,29 +495,34 @@ impl Store {
         let single: Vec<usize> = (0..recs.len())
             .filter(|i| per_account.get(recs[*i].account.as_str()) == Some(&1))
             .collect();
-        let asks: Vec<i64> = single
+        // (only accounts the store knew: a new one has nothing to probe)
+        let asks: Vec<(usize, i64)> = single
             .iter()
-            .map(|i| known.get(recs[*i].account.as_str()).copied().unwrap_or(-1))
+            .enumerate()
+            .filter_map(|(k, i)| Some((k, *known.get(recs[*i].account.as_str())?)))
             .collect();
         let rows = self.by_chunks(
             &asks,
             &["bigint"],
-            |a| vec![Param::Int(*a)],
+            |(_, a)| vec![Param::Int(*a)],
             |v| {
                 format!(
-                    "WITH r(i, aid) AS {v}, l AS (SELECT r.i, r.aid, (SELECT s.as_of FROM snapshots s \
-                     WHERE s.account_id = r.aid ORDER BY s.as_of DESC LIMIT 1) AS d FROM r) \
-                     SELECT l.i, l.d, k.as_of, k.signals FROM l \
-                     LEFT JOIN snapshots s ON s.account_id = l.aid AND s.as_of = l.d \
-                     LEFT JOIN snapshots k ON k.account_id = l.aid AND k.as_of = COALESCE(s.signals_base, s.as_of)"
+                    "WITH r(i, aid) AS {v}, l AS (SELECT r.i, r.aid, {} AS d FROM r) \
+                     SELECT l.i, l.d, k.as_of, k.signals, s.events_digest FROM l \
+                     LEFT JOIN snapshots s ON s.as_of = l.d AND s.account_id = l.aid \
+                     LEFT JOIN snapshots k ON k.as_of = COALESCE(s.signals_base, s.as_of) AND k.account_id = l.aid",
+                    latest_of("snapshots", "r.aid", None)
                 )
             },
         )?;
         let mut latest: Vec<Option<Latest>> = vec![None; single.len()];
         for (i, row) in rows {
-            if let (Some(slot), Some(l)) = (latest.get_mut(i), row.get(1).and_then(opt_date)) {
+            let Some(&(k, _)) = asks.get(i) else {
+                continue;
+            };
+            if let (Some(slot), Some(l)) = (latest.get_mut(k), row.get(1).and_then(opt_date)) {
                 let key = get(&row, 2).date().zip(get(&row, 3).text());
-                *slot = Some((l, key));
+                *slot = Some((l, key, row.get(4).and_then(Param::int)));
             }
         }
         let mut bulk: Vec<Append<'_>> = Vec::new();
@@ -458,10 +535,10 @@ impl Store {
                 continue;
             };
             match latest[k].take() {
-                Some((l, key)) if l < rec.as_of => bulk.push(Append {
+                Some((l, key, digest)) if l < rec.as_of => bulk.push(Append {
                     aid,
                     rec,
-                    latest: Some((l, key)),
+                    latest: Some((l, key, digest)),
                     existed,
                 }),
                 None => bulk.push(Append {
@@ -507,10 +584,16 @@ impl Store {
             let params: Vec<Param> = chunk.iter().map(|a| Param::Int(*a)).collect();
             self.db.exec(&sql, &params)?;
         }
-        // the rows still open, or closed at the latest snapshot
+        // the rows still open, or closed at the latest snapshot, of the
+        // accounts whose events changed since it
+        let digests: Vec<i64> = bulk.iter().map(|a| events_digest(&a.rec.events)).collect();
+        let same = |k: usize, a: &Append<'_>| -> bool {
+            a.latest.as_ref().and_then(|l| l.2) == Some(digests[k])
+        };
         let asks: Vec<(usize, i64, NaiveDate)> = bulk
             .iter()
             .enumerate()
+            .filter(|(k, a)| !same(*k, a))
             .filter_map(|(k, a)| Some((k, a.aid, a.latest.as_ref()?.0)))
             .collect();
         let rows = self.by_chunks(
@@ -554,55 +637,87 @@ impl Store {
                 .or_default()
                 .push((id, is_open));
         }
-        let mut inserts: Vec<Param> = Vec::new();
-        let mut reopen: Vec<i64> = Vec::new();
-        let mut close: BTreeMap<NaiveDate, Vec<i64>> = BTreeMap::new();
+        // new rows per account (`(bulk index, event, multiplicity)`)
+        let mut new: Vec<(usize, &'r str, i64)> = Vec::new();
+        let mut reopen: Vec<(i64, i64)> = Vec::new();
+        let mut close: BTreeMap<NaiveDate, Vec<(i64, i64)>> = BTreeMap::new();
         for (k, a) in bulk.iter().enumerate() {
-            let t = a.rec.as_of;
+            if same(k, a) {
+                continue;
+            }
             let by_key = &mut open[k];
             let rec: &'r Recorded = a.rec;
             for (e, n) in &rec.events {
                 match by_key.get_mut(&(key(e), *n)).and_then(|v| v.pop()) {
                     Some((_, true)) => {}
-                    Some((id, false)) => reopen.push(id),
-                    None => inserts.extend([
-                        Param::Int(a.aid),
-                        Param::Json(e.clone()),
-                        Param::Int(*n),
-                        Param::Date(t),
-                    ]),
+                    Some((id, false)) => reopen.push((a.aid, id)),
+                    None => new.push((k, e.as_str(), *n)),
                 }
             }
-            if let Some((l, _)) = &a.latest {
+            if let Some((l, _, _)) = &a.latest {
                 for (id, is_open) in by_key.drain().flat_map(|(_, v)| v) {
                     if is_open {
-                        close.entry(*l).or_default().push(id);
+                        close.entry(*l).or_default().push((a.aid, id));
                     }
                 }
             }
         }
-        for (l, ids) in &close {
-            self.update_ids(
-                "UPDATE events SET last_as_of = $1",
-                Some(Param::Date(*l)),
-                ids,
-            )?;
+        for (l, keys) in &close {
+            self.set_last_as_of(Some(*l), keys)?;
         }
-        self.update_ids("UPDATE events SET last_as_of = NULL", None, &reopen)?;
+        self.set_last_as_of(None, &reopen)?;
+        // an event's id numbers it within its account: the new rows of an
+        // account that has rows left continue after its highest id
+        let mut asks: Vec<(usize, i64)> = new
+            .iter()
+            .filter(|(k, _, _)| bulk[*k].latest.is_some())
+            .map(|(k, _, _)| (*k, bulk[*k].aid))
+            .collect();
+        asks.dedup();
+        let rows = self.by_chunks(
+            &asks,
+            &["bigint"],
+            |(_, a)| vec![Param::Int(*a)],
+            |v| {
+                format!(
+                    "WITH r(i, aid) AS {v} SELECT r.i, (SELECT max(e.id) FROM events e WHERE e.account_id = r.aid) FROM r"
+                )
+            },
+        )?;
+        let mut next_id: HashMap<usize, i64> = HashMap::new();
+        for (i, row) in rows {
+            if let (Some(&(k, _)), Some(max)) = (asks.get(i), row.get(1).and_then(Param::int)) {
+                next_id.insert(k, max + 1);
+            }
+        }
+        let mut inserts: Vec<Param> = Vec::with_capacity(new.len() * 5);
+        for (k, e, n) in new {
+            let a = &bulk[k];
+            let id = next_id.entry(k).or_insert(1);
+            inserts.extend([
+                Param::Int(a.aid),
+                Param::Int(*id),
+                Param::Json(e.to_string()),
+                Param::Int(n),
+                Param::Date(a.rec.as_of),
+            ]);
+            *id += 1;
+        }
         self.insert_rows(
-            "INSERT INTO events (account_id, event, multiplicity, first_as_of) VALUES ",
+            "INSERT INTO events (account_id, id, event, multiplicity, first_as_of) VALUES ",
             "",
-            4,
+            5,
             &inserts,
         )?;
         // snapshots
         let snaps: Vec<Param> = bulk
             .iter()
-            .flat_map(|a| {
+            .zip(&digests)
+            .flat_map(|(a, digest)| {
                 let key = a
                     .latest
                     .as_ref()
-                    .and_then(|(_, k)| k.as_ref())
+                    .and_then(|(_, k, _)| k.as_ref())
                     .map(|(d, s)| (*d, s.as_str()));
                 let (signals, base) = encode_signals(key, &a.rec.signals);
                 [
@@ -612,14 +727,15 @@ impl Store {
                     Param::Json(signals),
                     a.rec.override_.clone().map_or(Param::Null, Param::Json),
                     base.map_or(Param::Null, Param::Date),
+                    Param::Int(*digest),
                 ]
             })
             .collect();
         self.insert_rows(
-            "INSERT INTO snapshots (account_id, as_of, run_id, signals, override, signals_base) VALUES ",
-            "ON CONFLICT (account_id, as_of) DO UPDATE SET run_id = excluded.run_id, signals = excluded.signals, \
-             override = excluded.override, signals_base = excluded.signals_base",
-            6,
+            "INSERT INTO snapshots (account_id, as_of, run_id, signals, override, signals_base, events_digest) VALUES ",
+            "ON CONFLICT (as_of, account_id) DO UPDATE SET run_id = excluded.run_id, signals = excluded.signals, \
+             override = excluded.override, signals_base = excluded.signals_base, events_digest = excluded.events_digest",
+            7,
             &snaps,
         )?;
         let results: Vec<Param> = bulk
@@ -641,7 +757,7 @@ impl Store {
             .collect();
         self.insert_rows(
             "INSERT INTO results (account_id, as_of, run_id, health, status, computed_status, scores, triggered, started) VALUES ",
-            "ON CONFLICT (account_id, as_of) DO UPDATE SET run_id = excluded.run_id, health = excluded.health, \
+            "ON CONFLICT (as_of, account_id) DO UPDATE SET run_id = excluded.run_id, health = excluded.health, \
              status = excluded.status, computed_status = excluded.computed_status, scores = excluded.scores, \
              triggered = excluded.triggered, started = excluded.started",
             9,

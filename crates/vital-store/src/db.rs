@@ -167,7 +167,10 @@ fn sqlite_value(v: rusqlite::types::ValueRef<'_>) -> Param {
         V::Null => Param::Null,
         V::Integer(i) => Param::Int(i),
         V::Real(f) => Param::Real(f),
-        V::Text(t) | V::Blob(t) => Param::Text(String::from_utf8_lossy(t).into_owned()),
+        V::Text(t) | V::Blob(t) => Param::Text(match std::str::from_utf8(t) {
+            Ok(s) => s.to_owned(),
+            Err(_) => String::from_utf8_lossy(t).into_owned(),
+        }),
     }
 }
 

@@ -25,7 +25,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub use batch::{delta_signals, merge_signals};
+pub use batch::{delta_signals, events_digest, merge_signals};
 pub use db::Kind as Backend;
 
 /// Why the store could not do something; the message is for people.
@@ -589,7 +589,7 @@ impl Store {
         self.db.exec(
             "INSERT INTO results (account_id, as_of, run_id, health, status, computed_status, scores, triggered, started) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-             ON CONFLICT (account_id, as_of) DO UPDATE SET run_id = excluded.run_id, health = excluded.health, \
+             ON CONFLICT (as_of, account_id) DO UPDATE SET run_id = excluded.run_id, health = excluded.health, \
              status = excluded.status, computed_status = excluded.computed_status, scores = excluded.scores, \
              triggered = excluded.triggered, started = excluded.started",
             &[
@@ -647,11 +647,14 @@ impl Store {
     fn latest_date(&mut self, aid: i64, before: Option<NaiveDate>) -> Result<Option<NaiveDate>> {
         let row = match before {
             None => self.db.one(
-                "SELECT as_of FROM snapshots WHERE account_id = $1 ORDER BY as_of DESC LIMIT 1",
+                &format!("SELECT {}", batch::latest_of("snapshots", "$1", None)),
                 &[Param::Int(aid)],
             )?,
             Some(d) => self.db.one(
-                "SELECT as_of FROM snapshots WHERE account_id = $1 AND as_of < $2 ORDER BY as_of DESC LIMIT 1",
+                &format!(
+                    "SELECT {}",
+                    batch::latest_of("snapshots", "$1", Some("n.as_of < $2"))
+                ),
                 &[Param::Int(aid), Param::Date(d)],
             )?,
         };
@@ -663,7 +666,7 @@ impl Store {
         // snapshots whose signals are a difference from this one's are
         // stored whole before it is replaced
         self.store_whole(
-            "s.account_id = $1 AND s.signals_base = $2",
+            "s.as_of IN (SELECT n.as_of FROM nights n WHERE n.as_of > $2) AND s.account_id = $1 AND s.signals_base = $2",
             &[Param::Int(aid), Param::Date(t)],
         )?;
         let latest = self.latest_date(aid, None)?;
@@ -682,15 +685,17 @@ impl Store {
             Some(_) => self.insert_events_between(aid, t, &r.events)?,
         }
         self.db.exec(
-            "INSERT INTO snapshots (account_id, as_of, run_id, signals, override, signals_base) VALUES ($1, $2, $3, $4, $5, NULL) \
-             ON CONFLICT (account_id, as_of) DO UPDATE SET run_id = excluded.run_id, signals = excluded.signals, \
-             override = excluded.override, signals_base = NULL",
+            "INSERT INTO snapshots (account_id, as_of, run_id, signals, override, signals_base, events_digest) \
+             VALUES ($1, $2, $3, $4, $5, NULL, $6) \
+             ON CONFLICT (as_of, account_id) DO UPDATE SET run_id = excluded.run_id, signals = excluded.signals, \
+             override = excluded.override, signals_base = NULL, events_digest = excluded.events_digest",
             &[
                 Param::Int(aid),
                 Param::Date(t),
                 Param::Int(run),
                 Param::Json(r.signals.clone()),
                 r.override_.clone().map_or(Param::Null, Param::Json),
+                Param::Int(batch::events_digest(&r.events)),
             ],
         )?;
         Ok(())
@@ -743,8 +748,8 @@ impl Store {
                 Some((_, true)) => {}
                 Some((id, false)) => {
                     self.db.exec(
-                        "UPDATE events SET last_as_of = NULL WHERE id = $1",
-                        &[Param::Int(id)],
+                        "UPDATE events SET last_as_of = NULL WHERE account_id = $1 AND id = $2",
+                        &[Param::Int(aid), Param::Int(id)],
                     )?;
                 }
                 None => self.insert_event(aid, e, *n, t, None)?,
@@ -753,8 +758,8 @@ impl Store {
         for (id, open) in by_key.into_values().flatten() {
             if open {
                 self.db.exec(
-                    "UPDATE events SET last_as_of = $1 WHERE id = $2",
-                    &[Param::Date(prev), Param::Int(id)],
+                    "UPDATE events SET last_as_of = $1 WHERE account_id = $2 AND id = $3",
+                    &[Param::Date(prev), Param::Int(aid), Param::Int(id)],
                 )?;
             }
         }
@@ -769,8 +774,11 @@ impl Store {
         first: NaiveDate,
         last: Option<NaiveDate>,
     ) -> Result<()> {
+        // an event's id numbers it within its account (the next after the
+        // account's highest)
         self.db.exec(
-            "INSERT INTO events (account_id, event, multiplicity, first_as_of, last_as_of) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO events (account_id, id, event, multiplicity, first_as_of, last_as_of) \
+             VALUES ($1, (SELECT COALESCE(max(x.id), 0) + 1 FROM events x WHERE x.account_id = $1), $2, $3, $4, $5)",
             &[
                 Param::Int(aid),
                 Param::Json(e.to_string()),
@@ -794,7 +802,8 @@ impl Store {
         let mut dates: Vec<NaiveDate> = self
             .db
             .query(
-                "SELECT as_of FROM snapshots WHERE account_id = $1 ORDER BY as_of",
+                "SELECT n.as_of FROM nights n WHERE EXISTS (SELECT 1 FROM snapshots s \
+                 WHERE s.as_of = n.as_of AND s.account_id = $1) ORDER BY n.as_of",
                 &[Param::Int(aid)],
             )?
             .iter()
@@ -857,8 +866,10 @@ impl Store {
             if wanted.contains(&key) && !keep.contains(&key) {
                 keep.insert(key);
             } else {
-                self.db
-                    .exec("DELETE FROM events WHERE id = $1", &[Param::Int(r.id)])?;
+                self.db.exec(
+                    "DELETE FROM events WHERE account_id = $1 AND id = $2",
+                    &[Param::Int(aid), Param::Int(r.id)],
+                )?;
             }
         }
         for (e, n, first, last) in wanted.difference(&keep) {
@@ -911,7 +922,10 @@ impl Store {
         let mut cut = date;
         loop {
             let row = self.db.one(
-                "SELECT as_of FROM snapshots WHERE account_id = $1 AND as_of <= $2 ORDER BY as_of DESC LIMIT 1",
+                &format!(
+                    "SELECT {}",
+                    batch::latest_of("snapshots", "$1", Some("n.as_of <= $2"))
+                ),
                 &[Param::Int(aid), Param::Date(cut)],
             )?;
             match row.and_then(|r| r.first().and_then(opt_date)) {
@@ -939,7 +953,7 @@ impl Store {
         let rows = self.db.query(
             &format!(
                 "SELECT s.account_id, s.as_of, s.signals, b.signals FROM snapshots s \
-                 JOIN snapshots b ON b.account_id = s.account_id AND b.as_of = s.signals_base \
+                 JOIN snapshots b ON b.as_of = s.signals_base AND b.account_id = s.account_id \
                  WHERE s.signals_base IS NOT NULL AND {cond}"
             ),
             params,
@@ -955,7 +969,7 @@ impl Store {
                 continue;
             };
             n += self.db.exec(
-                "UPDATE snapshots SET signals = $1, signals_base = NULL WHERE account_id = $2 AND as_of = $3",
+                "UPDATE snapshots SET signals = $1, signals_base = NULL WHERE as_of = $3 AND account_id = $2",
                 &[
                     Param::Json(merge_signals(&base, &delta)),
                     Param::Int(aid),
@@ -977,7 +991,10 @@ impl Store {
             return Ok(None);
         };
         let row = self.db.one(
-            "SELECT as_of, triggered FROM results WHERE account_id = $1 AND as_of < $2 ORDER BY as_of DESC LIMIT 1",
+            &format!(
+                "SELECT r.as_of, r.triggered FROM results r WHERE r.as_of = {} AND r.account_id = $1",
+                batch::latest_of("results", "$1", Some("n.as_of < $2"))
+            ),
             &[Param::Int(aid), Param::Date(before)],
         )?;
         Ok(row.and_then(|r| {
@@ -1011,8 +1028,9 @@ impl Store {
         };
         let rows = self.db.query(
             "SELECT r.as_of, r.health, r.status, r.computed_status, r.scores, r.triggered, r.started, \
-             u.ruleset_hash, u.git_commit, (SELECT count(*) FROM snapshots s WHERE s.account_id = r.account_id AND s.as_of = r.as_of) \
-             FROM results r JOIN runs u ON u.id = r.run_id WHERE r.account_id = $1 ORDER BY r.as_of",
+             u.ruleset_hash, u.git_commit, (SELECT count(*) FROM snapshots s WHERE s.as_of = r.as_of AND s.account_id = r.account_id) \
+             FROM nights n CROSS JOIN results r JOIN runs u ON u.id = r.run_id \
+             WHERE r.as_of = n.as_of AND r.account_id = $1 ORDER BY n.as_of",
             &[Param::Int(aid)],
         )?;
         Ok(rows
@@ -1044,28 +1062,23 @@ impl Store {
             .and_then(|r| r.first().and_then(opt_date)))
     }
 
-    /// The latest `as_of` that run `run` recorded.
-    pub fn run_latest_as_of(&mut self, run: i64) -> Result<Option<NaiveDate>> {
-        Ok(self
-            .db
-            .one(
-                "SELECT max(as_of) FROM snapshots WHERE run_id = $1",
-                &[Param::Int(run)],
-            )?
-            .and_then(|r| r.first().and_then(opt_date)))
-    }
-
     /// Accounts whose latest stored snapshot is older than `days` before
     /// `reference`, with that snapshot's date; oldest first.
     pub fn stale(&mut self, reference: NaiveDate, days: i64) -> Result<Vec<(String, NaiveDate)>> {
         let Some(cut) = reference.checked_sub_signed(chrono::TimeDelta::days(days)) else {
             return Ok(Vec::new());
         };
-        // one index seek per account, not a scan of every snapshot
+        // an account with a snapshot on or after the cut is found by a
+        // seek or two (nightly accounts on the first night probed); only
+        // the stale ones are probed further back, for their latest date
         let rows = self.db.query(
-            "SELECT m.name, m.latest FROM (SELECT a.name, (SELECT s.as_of FROM snapshots s WHERE s.account_id = a.id \
-             ORDER BY s.as_of DESC LIMIT 1) AS latest FROM accounts a) m \
-             WHERE m.latest < $1 ORDER BY m.latest, m.name",
+            &format!(
+                "SELECT m.name, m.latest FROM (SELECT a.name, {} AS latest FROM accounts a \
+                 WHERE NOT EXISTS (SELECT 1 FROM nights n WHERE n.as_of >= $1 AND EXISTS (SELECT 1 FROM snapshots s \
+                 WHERE s.as_of = n.as_of AND s.account_id = a.id))) m \
+                 WHERE m.latest IS NOT NULL ORDER BY m.latest, m.name",
+                batch::latest_of("snapshots", "a.id", None)
+            ),
             &[Param::Date(cut)],
         )?;
         Ok(rows
@@ -1094,7 +1107,7 @@ impl Store {
             )?;
             // open rows of accounts with no snapshot left carry nothing
             events += self.db.exec(
-                "DELETE FROM events WHERE NOT EXISTS (SELECT 1 FROM snapshots s WHERE s.account_id = events.account_id)",
+                "DELETE FROM events WHERE account_id NOT IN (SELECT DISTINCT account_id FROM snapshots)",
                 &[],
             )?;
             Ok(Pruned { snapshots, events })

@@ -7,7 +7,7 @@ use crate::db::{Db, Kind, Param};
 use crate::StoreError;
 
 /// The schema version this build writes.
-pub const VERSION: i64 = 3;
+pub const VERSION: i64 = 4;
 
 /// Version 1: runs, accounts, snapshots, their events, results.
 const V1_SQLITE: &str = "
@@ -178,6 +178,80 @@ LEFT JOIN snapshots b ON b.account_id = s.account_id AND b.as_of = s.signals_bas
 UPDATE vital_schema SET version = 3;
 ";
 
+/// Version 4: snapshots and results ordered by date, then account (a
+/// night's rows are appended together instead of one row into every
+/// account's pages); `nights`, every date with a stored snapshot or
+/// result, where an account's rows are found by probing its dates; events
+/// ordered by account (an account's rows together), their `id` numbering
+/// them within the account.
+const V4_SQLITE: &str = "
+DROP VIEW snapshot_signals;
+CREATE TABLE snapshots_v4 (
+  account_id INTEGER NOT NULL REFERENCES accounts(id),
+  as_of TEXT NOT NULL,
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  signals TEXT NOT NULL,
+  override TEXT,
+  signals_base TEXT,
+  events_digest INTEGER,
+  PRIMARY KEY (as_of, account_id)
+) WITHOUT ROWID;
+INSERT INTO snapshots_v4 (account_id, as_of, run_id, signals, override, signals_base)
+  SELECT account_id, as_of, run_id, signals, override, signals_base FROM snapshots ORDER BY as_of, account_id;
+DROP TABLE snapshots;
+ALTER TABLE snapshots_v4 RENAME TO snapshots;
+CREATE TABLE results_v4 (
+  account_id INTEGER NOT NULL REFERENCES accounts(id),
+  as_of TEXT NOT NULL,
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  health REAL,
+  status TEXT,
+  computed_status TEXT,
+  scores TEXT NOT NULL,
+  triggered TEXT NOT NULL,
+  started TEXT,
+  PRIMARY KEY (as_of, account_id)
+) WITHOUT ROWID;
+INSERT INTO results_v4 (account_id, as_of, run_id, health, status, computed_status, scores, triggered, started)
+  SELECT account_id, as_of, run_id, health, status, computed_status, scores, triggered, started FROM results ORDER BY as_of, account_id;
+DROP TABLE results;
+ALTER TABLE results_v4 RENAME TO results;
+CREATE TABLE events_v4 (
+  id INTEGER NOT NULL,
+  account_id INTEGER NOT NULL REFERENCES accounts(id),
+  event TEXT NOT NULL,
+  multiplicity INTEGER NOT NULL,
+  first_as_of TEXT NOT NULL,
+  last_as_of TEXT,
+  PRIMARY KEY (account_id, id)
+) WITHOUT ROWID;
+INSERT INTO events_v4 (id, account_id, event, multiplicity, first_as_of, last_as_of)
+  SELECT id, account_id, event, multiplicity, first_as_of, last_as_of FROM events ORDER BY account_id, id;
+DROP TABLE events;
+ALTER TABLE events_v4 RENAME TO events;
+CREATE TABLE nights (as_of TEXT PRIMARY KEY) WITHOUT ROWID;
+INSERT INTO nights (as_of) SELECT as_of FROM snapshots UNION SELECT as_of FROM results;
+CREATE VIEW snapshot_signals AS
+SELECT s.account_id, s.as_of,
+       CASE WHEN s.signals_base IS NULL THEN s.signals ELSE json_patch(b.signals, s.signals) END AS signals
+FROM snapshots s
+LEFT JOIN snapshots b ON b.as_of = s.signals_base AND b.account_id = s.account_id;
+UPDATE vital_schema SET version = 4;
+";
+
+const V4_POSTGRES: &str = "
+ALTER TABLE snapshots DROP CONSTRAINT snapshots_pkey, ADD PRIMARY KEY (as_of, account_id);
+ALTER TABLE snapshots ADD COLUMN events_digest BIGINT;
+ALTER TABLE results DROP CONSTRAINT results_pkey, ADD PRIMARY KEY (as_of, account_id);
+ALTER TABLE events ALTER COLUMN id DROP DEFAULT;
+DROP SEQUENCE IF EXISTS events_id_seq;
+ALTER TABLE events DROP CONSTRAINT events_pkey, ADD PRIMARY KEY (account_id, id);
+DROP INDEX events_by_account;
+CREATE TABLE nights (as_of DATE PRIMARY KEY);
+INSERT INTO nights (as_of) SELECT as_of FROM snapshots UNION SELECT as_of FROM results;
+UPDATE vital_schema SET version = 4;
+";
+
 /// The step from version `n - 1` to `n` (1: create).
 pub fn step(kind: Kind, n: i64) -> Option<&'static str> {
     match (kind, n) {
@@ -187,6 +261,8 @@ pub fn step(kind: Kind, n: i64) -> Option<&'static str> {
         (Kind::Postgres, 2) => Some(V2_POSTGRES),
         (Kind::Sqlite, 3) => Some(V3_SQLITE),
         (Kind::Postgres, 3) => Some(V3_POSTGRES),
+        (Kind::Sqlite, 4) => Some(V4_SQLITE),
+        (Kind::Postgres, 4) => Some(V4_POSTGRES),
         _ => None,
     }
 }
