@@ -85,6 +85,9 @@ impl std::fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// The longest identifier PostgreSQL keeps (in bytes); longer ones are cut.
+const MAX_IDENT: usize = 63;
+
 pub const UNSUPPORTED: &str = "vital::sql-unsupported";
 pub const OUT_OF_RANGE: &str = "vital::sql-out-of-range";
 pub const NAME_CLASH: &str = "vital::sql-name-clash";
@@ -433,6 +436,58 @@ pub fn compile(
                     RESULT_COLUMNS.join(", ")
                 )),
             });
+        }
+    }
+    if d == Dialect::Postgres {
+        let named = rules
+            .signals
+            .iter()
+            .map(|x| (&x.name, x.loc, "signal"))
+            .chain(rules.scores.iter().map(|x| (&x.name, x.loc, "score")))
+            .chain(
+                rules
+                    .events
+                    .iter()
+                    .flat_map(|e| e.fields.iter().map(|f| (&f.name, f.loc, "event field"))),
+            );
+        for (name, loc, kind) in named {
+            if name.len() > MAX_IDENT - 8 {
+                return Err(Error {
+                    code: NAME_CLASH,
+                    message: format!(
+                        "{kind} `{name}` is longer than PostgreSQL keeps a column name ({} bytes with the SQL's prefixes)",
+                        MAX_IDENT
+                    ),
+                    at: Some(loc),
+                    label: Some("too long for a PostgreSQL column".into()),
+                    help: Some(format!("use a name of at most {} bytes", MAX_IDENT - 8)),
+                });
+            }
+        }
+    }
+    if d == Dialect::DuckDb {
+        // DuckDB's identifiers are case-insensitive, quoted or not: `arr`
+        // and `ARR` would be one column
+        let mut seen: Vec<(String, Loc, &str)> = Vec::new();
+        let named = rules
+            .signals
+            .iter()
+            .map(|x| (&x.name, x.loc, "signal"))
+            .chain(rules.scores.iter().map(|x| (&x.name, x.loc, "score")));
+        for (name, loc, kind) in named {
+            let lower = name.to_lowercase();
+            if let Some((_, _, other)) = seen.iter().find(|(n, _, _)| *n == lower) {
+                return Err(Error {
+                    code: NAME_CLASH,
+                    message: format!(
+                        "{kind} `{name}` differs from a {other} only in case, and DuckDB's column names ignore case"
+                    ),
+                    at: Some(loc),
+                    label: Some("one column in DuckDB".into()),
+                    help: Some("rename one of them".into()),
+                });
+            }
+            seen.push((lower, loc, kind));
         }
     }
     let c = Compiler {
@@ -956,7 +1011,17 @@ impl Compiler<'_> {
     /// in the `history` (signals) or `scored_history` (scores, health) CTE.
     fn previous_column(&self, t: Target, du: Duration) -> String {
         let (n, unit) = interval(du);
-        format!("vital_previous_{}_{n}_{unit}", self.target_name(t))
+        let name = format!("vital_previous_{}_{n}_{unit}", self.target_name(t));
+        if name.len() <= MAX_IDENT {
+            return name;
+        }
+        // PostgreSQL cuts longer names: number it instead
+        let k = self
+            .lookbacks()
+            .iter()
+            .position(|(a, b)| *a == t && interval(*b) == interval(du))
+            .unwrap_or(0);
+        format!("vital_previous_{}", k + 1)
     }
 
     /// `previous(t, d)`: the latest other accepted snapshot of the account
@@ -1473,7 +1538,10 @@ impl Compiler<'_> {
                 depth: 0,
                 at: sc.loc,
             };
-            let name = format!("score_{}", sc.name);
+            let mut name = format!("score_{}", sc.name);
+            if name.len() > MAX_IDENT {
+                name = format!("score_{}", i + 1);
+            }
             let cte = ident(&name);
             let mut body = String::new();
             let _ = writeln!(
@@ -1792,6 +1860,33 @@ mod tests {
             Dialect::Postgres,
         )
         .unwrap();
+    }
+
+    #[test]
+    fn names_that_differ_in_case_only_are_one_duckdb_column() {
+        let text =
+            format!("signal arr: int\nsignal ARR: int\nscore a weight 1 = arr + ARR\n{STATUS}");
+        let e = compiled(&text, Dialect::DuckDb).unwrap_err();
+        assert_eq!(e.code, NAME_CLASH);
+        assert!(e.message.contains("signal `ARR`"), "{}", e.message);
+        compiled(&text, Dialect::Postgres).unwrap();
+    }
+
+    #[test]
+    fn names_postgres_would_cut_are_refused_or_numbered() {
+        let long = "a_signal_name_that_is_long_enough_to_be_cut_by_postgres_x";
+        let text = format!("signal {long}: int\nscore a weight 1 = {long}\n{STATUS}");
+        let e = compiled(&text, Dialect::Postgres).unwrap_err();
+        assert_eq!(e.code, NAME_CLASH);
+        compiled(&text, Dialect::DuckDb).unwrap();
+        // a lookback column of a 40-byte name would be 64 bytes: numbered
+        let name = "usage_of_the_product_in_the_last_30_days";
+        let text = format!(
+            "signal {name}: int\nscore a weight 1 = change({name}, 100 days) ?? 0\n{STATUS}"
+        );
+        let sql = compiled(&text, Dialect::Postgres).unwrap();
+        assert!(sql.contains("AS vital_previous_1\n"), "{sql}");
+        assert!(sql.contains("s.vital_previous_1"), "{sql}");
     }
 
     #[test]
