@@ -539,7 +539,7 @@ class Gen:
         return f"not ({a})"
 
 
-def minimise(vital, rules, snaps, tmp, con, fails) -> tuple[str, list[dict]]:
+def minimise(rules: str, snaps: list[dict], fails) -> tuple[str, list[dict]]:
     """Drop rule lines and snapshots while the case still fails."""
     changed = True
     while changed:
@@ -603,7 +603,7 @@ def random_cases(vital: str, n: int, seed: int, tmp: Path, con) -> list[str]:
             def fails(r, s):
                 x = attempt(r, s)
                 return bool(x)
-            rules, snaps = minimise(vital, rules, snaps, tmp, con, fails)
+            rules, snaps = minimise(rules, snaps, fails)
             diffs = attempt(rules, snaps) or diffs
             msg = ["random case (seed %d, case %d) differs, minimised:" % (seed, compared),
                    "--- rules.vital", rules.rstrip(), "--- snapshots.jsonl"]
