@@ -1,0 +1,378 @@
+//! The statistics of `vital calibrate`, written down in docs/calibrate.md:
+//! ROC AUC (Mann–Whitney, ties counted half), an account-level bootstrap,
+//! the lift of a rule with a Katz log interval, and a logistic regression
+//! with non-negative coefficients.
+
+/// SplitMix64: a small, well-known generator; seeded, so every bootstrap
+/// is reproducible.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n` (`n > 0`), by multiply-shift.
+    pub fn below(&mut self, n: usize) -> usize {
+        ((u128::from(self.next_u64()) * n as u128) >> 64) as usize
+    }
+}
+
+/// ROC AUC of `risk` for `labels` (true = churned): the probability that a
+/// churned row has a higher risk than a row that did not churn, ties
+/// counted as one half. `None` without both kinds of rows. Computed from
+/// mid-ranks (the Mann–Whitney U statistic).
+pub fn auc(risk: &[f64], labels: &[bool]) -> Option<f64> {
+    let n = risk.len().min(labels.len());
+    let mut idx: Vec<usize> = (0..n).collect();
+    idx.sort_by(|&a, &b| risk[a].total_cmp(&risk[b]));
+    let mut rank_sum_pos = 0.0;
+    let mut pos = 0usize;
+    let mut i = 0;
+    while i < n {
+        let mut j = i;
+        while j + 1 < n && risk[idx[j + 1]] == risk[idx[i]] {
+            j += 1;
+        }
+        // ranks i+1 ..= j+1 share their mean
+        let mid = (i + j) as f64 / 2.0 + 1.0;
+        for &k in &idx[i..=j] {
+            if labels[k] {
+                rank_sum_pos += mid;
+                pos += 1;
+            }
+        }
+        i = j + 1;
+    }
+    let neg = n - pos;
+    if pos == 0 || neg == 0 {
+        return None;
+    }
+    let (p, q) = (pos as f64, neg as f64);
+    Some((rank_sum_pos - p * (p + 1.0) / 2.0) / (p * q))
+}
+
+/// A percentile bootstrap interval (2.5 % and 97.5 %) of the AUC,
+/// resampling clusters (accounts) with replacement: each replicate draws as
+/// many accounts as there are, and takes every row of each draw. Replicates
+/// without both kinds of rows are skipped. `None` when fewer than half of
+/// the replicates count.
+pub fn bootstrap_auc(
+    risk: &[f64],
+    labels: &[bool],
+    cluster: &[usize],
+    reps: usize,
+    seed: u64,
+) -> Option<(f64, f64)> {
+    let clusters = cluster.iter().copied().max().map_or(0, |m| m + 1);
+    let mut rows_of: Vec<Vec<usize>> = vec![Vec::new(); clusters];
+    for (i, &c) in cluster.iter().enumerate() {
+        rows_of[c].push(i);
+    }
+    rows_of.retain(|r| !r.is_empty());
+    if rows_of.is_empty() {
+        return None;
+    }
+    let mut rng = Rng::new(seed);
+    let mut values = Vec::with_capacity(reps);
+    let (mut r, mut l) = (Vec::new(), Vec::new());
+    for _ in 0..reps {
+        r.clear();
+        l.clear();
+        for _ in 0..rows_of.len() {
+            for &i in &rows_of[rng.below(rows_of.len())] {
+                r.push(risk[i]);
+                l.push(labels[i]);
+            }
+        }
+        if let Some(a) = auc(&r, &l) {
+            values.push(a);
+        }
+    }
+    if values.len() * 2 < reps {
+        return None;
+    }
+    values.sort_by(f64::total_cmp);
+    Some((quantile(&values, 0.025), quantile(&values, 0.975)))
+}
+
+/// The `q` quantile of sorted values, linear between order statistics.
+pub fn quantile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let h = (sorted.len() - 1) as f64 * q;
+    let lo = h.floor() as usize;
+    let hi = (lo + 1).min(sorted.len() - 1);
+    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+}
+
+/// A rule's lift: the churn rate of the rows it fired for over the churn
+/// rate of the rows it did not fire for (a relative risk), with a 95 %
+/// Katz interval on the log scale. With a zero count, 0.5 is added to the
+/// four counts (Haldane–Anscombe). `None` when either side has no rows.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Lift {
+    pub lift: f64,
+    pub low: f64,
+    pub high: f64,
+}
+
+pub fn lift(churned_fired: usize, fired: usize, churned_not: usize, not: usize) -> Option<Lift> {
+    if fired == 0 || not == 0 {
+        return None;
+    }
+    let zero = churned_fired == 0 || churned_not == 0;
+    let k = if zero { 0.5 } else { 0.0 };
+    let a = churned_fired as f64 + k;
+    let n1 = fired as f64 + 2.0 * k;
+    let c = churned_not as f64 + k;
+    let n0 = not as f64 + 2.0 * k;
+    let rr = (a / n1) / (c / n0);
+    let se = (1.0 / a - 1.0 / n1 + 1.0 / c - 1.0 / n0).max(0.0).sqrt();
+    Some(Lift {
+        lift: rr,
+        low: (rr.ln() - 1.96 * se).exp(),
+        high: (rr.ln() + 1.96 * se).exp(),
+    })
+}
+
+fn sigmoid(z: f64) -> f64 {
+    if z >= 0.0 {
+        1.0 / (1.0 + (-z).exp())
+    } else {
+        let e = z.exp();
+        e / (1.0 + e)
+    }
+}
+
+/// A fitted logistic regression `P(churn) = sigmoid(b0 + Σ b_j x_j)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Logistic {
+    pub intercept: f64,
+    /// One per feature, each `>= 0`.
+    pub coef: Vec<f64>,
+    /// Mean log loss at the solution.
+    pub loss: f64,
+    pub sweeps: usize,
+}
+
+/// Fits a logistic regression whose coefficients are constrained to be
+/// non-negative (the intercept is free), by cyclic coordinate descent: each
+/// coordinate takes a Newton step on the mean log loss, clipped at zero,
+/// halved until the loss does not increase. Stops when no coefficient
+/// moves more than 1e-7, or after 500 sweeps. The loss is convex, so the
+/// minimum is global. `rows[i]` are the features of row `i`.
+pub fn fit_nonnegative_logistic(rows: &[Vec<f64>], labels: &[bool]) -> Logistic {
+    let k = rows.first().map_or(0, Vec::len);
+    let n = rows.len().min(labels.len()).max(1) as f64;
+    let y: Vec<f64> = labels.iter().map(|&l| if l { 1.0 } else { 0.0 }).collect();
+    let rate = (y.iter().sum::<f64>() / n).clamp(1e-6, 1.0 - 1e-6);
+    let mut b0 = (rate / (1.0 - rate)).ln();
+    let mut b = vec![0.0; k];
+    let mut z: Vec<f64> = vec![b0; rows.len()];
+    let loss_of = |z: &[f64]| -> f64 {
+        z.iter()
+            .zip(&y)
+            .map(|(&z, &y)| {
+                // log(1 + e^z) - y z, stably
+                let softplus = if z > 0.0 {
+                    z + (-z).exp().ln_1p()
+                } else {
+                    z.exp().ln_1p()
+                };
+                softplus - y * z
+            })
+            .sum::<f64>()
+            / n
+    };
+    let mut loss = loss_of(&z);
+    let mut sweeps = 0;
+    for sweep in 0..500 {
+        sweeps = sweep + 1;
+        let mut moved: f64 = 0.0;
+        // coordinate usize::MAX is the intercept
+        for j in std::iter::once(usize::MAX).chain(0..k) {
+            let x = |i: usize| if j == usize::MAX { 1.0 } else { rows[i][j] };
+            let (mut g, mut h) = (0.0, 0.0);
+            for (i, &zi) in z.iter().enumerate() {
+                let p = sigmoid(zi);
+                let xi = x(i);
+                g += (p - y[i]) * xi;
+                h += p * (1.0 - p) * xi * xi;
+            }
+            if h <= 1e-12 {
+                continue;
+            }
+            let old = if j == usize::MAX { b0 } else { b[j] };
+            let mut step = -g / h;
+            loop {
+                let mut new = old + step;
+                if j != usize::MAX {
+                    new = new.max(0.0);
+                }
+                let d = new - old;
+                let trial: Vec<f64> = z.iter().enumerate().map(|(i, &zi)| zi + d * x(i)).collect();
+                let l = loss_of(&trial);
+                if l <= loss + 1e-15 || step.abs() < 1e-12 {
+                    if l <= loss + 1e-15 {
+                        z = trial;
+                        loss = l;
+                        if j == usize::MAX {
+                            b0 = new;
+                        } else {
+                            b[j] = new;
+                        }
+                        moved = moved.max(d.abs());
+                    }
+                    break;
+                }
+                step /= 2.0;
+            }
+        }
+        if moved < 1e-7 {
+            break;
+        }
+    }
+    Logistic {
+        intercept: b0,
+        coef: b,
+        loss,
+        sweeps,
+    }
+}
+
+/// Non-negative shares of `total` proportional to `raw`, rounded to
+/// `decimals` places by largest remainder so that they add up to `total`
+/// exactly, each at least one unit (`10^-decimals`: a weight must be
+/// positive), taken from the largest. `None` when every share is zero.
+pub fn apportion(raw: &[f64], total: f64, decimals: u32) -> Option<Vec<f64>> {
+    let sum: f64 = raw.iter().sum();
+    if sum <= 0.0 || raw.is_empty() {
+        return None;
+    }
+    let unit = 10f64.powi(-(decimals as i32));
+    let units_total = (total / unit).round() as i64;
+    let exact: Vec<f64> = raw.iter().map(|r| r / sum * units_total as f64).collect();
+    let mut units: Vec<i64> = exact.iter().map(|e| e.floor() as i64).collect();
+    let mut left = units_total - units.iter().sum::<i64>();
+    let mut order: Vec<usize> = (0..raw.len()).collect();
+    order.sort_by(|&a, &b| {
+        let ra = exact[a] - exact[a].floor();
+        let rb = exact[b] - exact[b].floor();
+        rb.total_cmp(&ra).then(a.cmp(&b))
+    });
+    for &i in order.iter().cycle().take(order.len() * 2) {
+        if left <= 0 {
+            break;
+        }
+        units[i] += 1;
+        left -= 1;
+    }
+    for i in 0..units.len() {
+        if units[i] < 1 {
+            let need = 1 - units[i];
+            let mut max_i = 0;
+            for j in 0..units.len() {
+                if units[j] > units[max_i] {
+                    max_i = j;
+                }
+            }
+            if units[max_i] - need < 1 {
+                return None;
+            }
+            units[max_i] -= need;
+            units[i] = 1;
+        }
+    }
+    Some(units.iter().map(|&u| u as f64 * unit).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    #[test]
+    fn auc_by_hand() {
+        // churned risks 0.9, 0.4; others 0.8, 0.4, 0.1.
+        // pairs: (0.9>0.8, 0.9>0.4, 0.9>0.1) = 3; (0.4<0.8: 0, 0.4=0.4: 1/2, 0.4>0.1: 1)
+        // = 4.5 of 6 pairs
+        let a = auc(
+            &[0.9, 0.8, 0.4, 0.4, 0.1],
+            &[true, false, true, false, false],
+        )
+        .unwrap();
+        assert!((a - 0.75).abs() < 1e-12);
+        assert_eq!(auc(&[1.0, 2.0], &[true, true]), None);
+        // all tied: one half
+        assert_eq!(auc(&[1.0, 1.0, 1.0], &[true, false, false]), Some(0.5));
+    }
+
+    #[test]
+    fn bootstrap_is_seeded() {
+        let risk: Vec<f64> = (0..200).map(|i| ((i * 37) % 101) as f64).collect();
+        let labels: Vec<bool> = (0..200)
+            .map(|i| (i * 37) % 101 > 60 && i % 3 != 0)
+            .collect();
+        let cluster: Vec<usize> = (0..200).map(|i| i / 2).collect();
+        let a = bootstrap_auc(&risk, &labels, &cluster, 200, 7).unwrap();
+        let b = bootstrap_auc(&risk, &labels, &cluster, 200, 7).unwrap();
+        assert_eq!(a, b);
+        let point = auc(&risk, &labels).unwrap();
+        assert!(a.0 <= point && point <= a.1, "{a:?} {point}");
+    }
+
+    #[test]
+    fn lift_by_hand() {
+        // fired: 6 of 20 churned (30%); not fired: 4 of 80 (5%): lift 6
+        let l = lift(6, 20, 4, 80).unwrap();
+        assert!((l.lift - 6.0).abs() < 1e-12);
+        // se = sqrt(1/6 - 1/20 + 1/4 - 1/80) = sqrt(0.354166…)
+        let se: f64 = (1.0 / 6.0 - 1.0 / 20.0 + 1.0 / 4.0 - 1.0 / 80.0_f64).sqrt();
+        assert!((l.low - (6f64.ln() - 1.96 * se).exp()).abs() < 1e-12);
+        assert!((l.high - (6f64.ln() + 1.96 * se).exp()).abs() < 1e-12);
+        // a zero count: 0.5 added to each
+        let z = lift(0, 10, 5, 10).unwrap();
+        assert!((z.lift - (0.5 / 11.0) / (5.5 / 11.0)).abs() < 1e-12);
+        assert_eq!(lift(1, 0, 1, 5), None);
+    }
+
+    #[test]
+    fn the_fit_finds_the_predictive_feature() {
+        let mut rng = Rng::new(1);
+        let mut rows = Vec::new();
+        let mut labels = Vec::new();
+        for _ in 0..3000 {
+            let a = rng.below(1000) as f64 / 1000.0;
+            let b = rng.below(1000) as f64 / 1000.0;
+            let p = sigmoid(-3.0 + 3.0 * a);
+            labels.push((rng.below(1_000_000) as f64) < p * 1e6);
+            rows.push(vec![a, b]);
+        }
+        let m = fit_nonnegative_logistic(&rows, &labels);
+        assert!(m.coef[0] > 1.5, "{m:?}");
+        assert!(m.coef[1] < 0.5 * m.coef[0], "{m:?}");
+        assert!(m.coef.iter().all(|&c| c >= 0.0));
+    }
+
+    #[test]
+    fn apportion_keeps_the_total() {
+        assert_eq!(
+            apportion(&[2.0, 1.0, 1.0, 0.0], 100.0, 0).unwrap(),
+            vec![49.0, 25.0, 25.0, 1.0]
+        );
+        let w = apportion(&[1.0, 1.0, 1.0], 100.0, 0).unwrap();
+        assert_eq!(w.iter().sum::<f64>(), 100.0);
+        assert_eq!(apportion(&[0.0, 0.0], 100.0, 0), None);
+    }
+}
