@@ -36,10 +36,17 @@ impl RejectionLog {
                 .insert(r.problem.clone(), r.origin.file.to_string());
         }
         if *n <= Self::LIMIT {
+            // `FILE:LINE: account ID: reason` (`FILE row N` in Parquet)
+            let line = format!(
+                "{}: account {}: {}",
+                crate::place(&r.origin),
+                r.account,
+                r.reason
+            );
             if matches!(r.problem, Problem::MissingSignal(_)) {
-                self.held.push(r.to_string());
+                self.held.push(line);
             } else {
-                let _ = writeln!(out, "{r}");
+                let _ = writeln!(out, "{line}");
             }
         }
     }

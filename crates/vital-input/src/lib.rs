@@ -2,7 +2,7 @@
 //! `vital explain` and every later command that reads snapshots.
 //!
 //! An [`Input`] is a file named on the command line (`.jsonl`, `.json`,
-//! `.csv`) or standard input (`-`, JSON Lines, spooled to a temporary file so
+//! `.csv`, `.parquet`: docs/parquet.md, `parquet.rs`) or standard input (`-`, JSON Lines, spooled to a temporary file so
 //! it is read exactly as a file is). A [`Reader`] turns the inputs into
 //! [`Batch`]es: whole account histories (every accepted snapshot of an
 //! account, duplicates removed) plus the records it rejected, each naming
@@ -26,12 +26,14 @@
 mod blocks;
 mod flood;
 mod mapping;
+mod parquet;
 mod profile;
 mod reader;
 mod source;
 
 pub use flood::{thousands, RejectionLog};
 pub use mapping::{mapping_for, MappingError};
+pub use parquet::place;
 pub use profile::{near_miss, Profile};
 pub use reader::{Batch, Reader, Select, Stopped, BATCH};
 pub use source::{Format, Input, InputError};

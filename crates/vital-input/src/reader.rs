@@ -59,6 +59,9 @@ pub struct Reader<'s, 'r> {
     require_columns: bool,
     /// Rejections carry the record's text (`--rejects`).
     keep_records: bool,
+    /// Further warning lines, each naming its file (Parquet events that no
+    /// snapshot has).
+    notes: Vec<String>,
 }
 
 enum Mode {
@@ -372,13 +375,13 @@ fn open_source(
                             line,
                             message,
                         })?;
-                missing_columns(schema, &columns, require_columns).map_err(|message| {
-                    InputError::CsvHeader {
+                missing_columns(schema, &columns, require_columns, "the CSV header").map_err(
+                    |message| InputError::CsvHeader {
                         name: input.name.clone(),
                         line,
                         message,
-                    }
-                })?;
+                    },
+                )?;
                 return Ok(Source::Csv {
                     reader,
                     lines,
@@ -387,21 +390,25 @@ fn open_source(
                 });
             }
         }
-        Format::Jsonl | Format::Json => Ok(Source::Lines {
-            reader,
-            line: 0,
-            done: false,
-        }),
+        Format::Jsonl | Format::Json | Format::Parquet | Format::ParquetEvents => {
+            Ok(Source::Lines {
+                reader,
+                line: 0,
+                done: false,
+            })
+        }
     }
 }
 
-/// Signals with no column in a CSV header: the non-optional ones (every row
-/// would be rejected), and with `require_columns` every one. One message
-/// naming each, with the header column it probably is.
-fn missing_columns(
+/// Signals with no column in a CSV header (or a Parquet file: `what`):
+/// the non-optional ones (every row would be rejected), and with
+/// `require_columns` every one. One message naming each, with the column
+/// it probably is.
+pub(crate) fn missing_columns(
     schema: &Schema<'_>,
     columns: &[Column],
     require_columns: bool,
+    what: &str,
 ) -> Result<(), String> {
     let rules = schema.rules();
     let unknown: Vec<&str> = columns
@@ -432,7 +439,7 @@ fn missing_columns(
     }
     let one = missing.len() == 1;
     Err(format!(
-        "the CSV header has no column for {} {}, which {}; nothing was scored",
+        "{what} has no column for {} {}, which {}; nothing was scored",
         if one { "signal" } else { "signals" },
         missing.join(", "),
         match (require_columns, one) {
@@ -496,7 +503,7 @@ pub(crate) fn duplicate(group: &[Snapshot], s: &Snapshot) -> Option<Rejection> {
             reason: format!(
                 "duplicate snapshot for {}, first at {}",
                 s.as_of.format("%Y-%m-%d"),
-                first.origin
+                crate::place(&first.origin)
             ),
             problem: Problem::Duplicate,
             record: None,
@@ -567,7 +574,8 @@ fn grouped(input: &Input, delimiter: u8) -> Result<bool, InputError> {
     };
     let mut r = input.reader()?;
     match input.format {
-        Format::Json => Ok(false),
+        // Parquet is read whole, its row groups in parallel
+        Format::Json | Format::Parquet | Format::ParquetEvents => Ok(false),
         Format::Jsonl => {
             let mut buf = Vec::new();
             loop {
@@ -656,6 +664,7 @@ impl<'s, 'r> Reader<'s, 'r> {
             profile: Profile::new(schema.rules().signals.len()),
             require_columns,
             keep_records: false,
+            notes: Vec::new(),
         })
     }
 
@@ -698,6 +707,7 @@ impl<'s, 'r> Reader<'s, 'r> {
             .warnings(self.schema, &self.ignored)
             .into_iter()
             .map(|line| format!("warning: {names}: {line}"))
+            .chain(self.notes.iter().map(|n| format!("warning: {n}")))
             .collect()
     }
 
@@ -864,8 +874,45 @@ impl<'s, 'r> Reader<'s, 'r> {
     fn whole(&mut self) -> Result<Batch, InputError> {
         let mut batch = Batch::default();
         let mut at: HashMap<Arc<str>, usize> = HashMap::new();
+        // Parquet: the events tables first, joined to each snapshots table
+        let events_tables: Vec<&Input> = self
+            .inputs
+            .iter()
+            .filter(|i| i.format == Format::ParquetEvents)
+            .collect();
+        let events = if self.inputs.iter().any(|i| i.format == Format::Parquet) {
+            Some(crate::parquet::EventTables::read(
+                self.schema,
+                &events_tables,
+            )?)
+        } else {
+            None
+        };
+        let mut keys = HashSet::new();
         for input in &self.inputs {
-            let Records { raws, columns } = self.read_whole(input)?;
+            let mut with_events = HashMap::new();
+            let Records { raws, columns } = match (&input.format, &events) {
+                (Format::ParquetEvents, _) => continue,
+                (Format::Parquet, Some(events)) => {
+                    let rows = crate::parquet::read_snapshots(
+                        self.schema,
+                        input,
+                        events,
+                        self.require_columns,
+                    )?;
+                    keys.extend(rows.keys);
+                    with_events = rows.with_events;
+                    Records {
+                        raws: rows
+                            .rows
+                            .into_iter()
+                            .map(|(line, text)| Raw::Json { line, text })
+                            .collect(),
+                        columns: None,
+                    }
+                }
+                _ => self.read_whole(input)?,
+            };
             let raws: Vec<Raw> = match &self.select {
                 Select::All => raws,
                 Select::Account(a) => raws.into_iter().filter(|r| r.may_be(a)).collect(),
@@ -894,7 +941,10 @@ impl<'s, 'r> Reader<'s, 'r> {
                             if !ig.is_empty() {
                                 self.ignored.merge(ig);
                             }
-                            batch.rejections.push(rej);
+                            batch.rejections.push(match &events {
+                                Some(ev) => crate::parquet::with_event_row(rej, ev, &with_events),
+                                None => rej,
+                            });
                         } else {
                             batch.records -= 1;
                         }
@@ -926,6 +976,10 @@ impl<'s, 'r> Reader<'s, 'r> {
                     }
                 }
             }
+        }
+        if let Some(events) = &events {
+            self.notes
+                .extend(crate::parquet::orphan_notes(events, &keys));
         }
         Ok(batch)
     }

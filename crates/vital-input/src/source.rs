@@ -16,6 +16,11 @@ pub enum Format {
     Json,
     /// A header `account,as_of,SIGNAL…` and one row per snapshot (`.csv`).
     Csv,
+    /// A Parquet snapshots table (`.parquet`; docs/parquet.md).
+    Parquet,
+    /// A Parquet events table (`.parquet` with the columns `type` and
+    /// `at`): the events of the snapshots tables beside it.
+    ParquetEvents,
 }
 
 /// A snapshot input: a file, or standard input spooled to a temporary file.
@@ -58,6 +63,10 @@ pub enum InputError {
         line: usize,
         message: String,
     },
+    /// A `.parquet` file that is not Parquet, cannot be decoded, lacks a
+    /// column or has a column whose type cannot hold its signal's; or an
+    /// events table given without a snapshots table.
+    Parquet { name: Arc<str>, message: String },
 }
 
 impl std::fmt::Display for InputError {
@@ -65,7 +74,7 @@ impl std::fmt::Display for InputError {
         match self {
             InputError::UnknownFormat { name } => write!(
                 f,
-                "cannot tell the format of `{name}`: name it .jsonl (JSON Lines), .json (a JSON array) or .csv"
+                "cannot tell the format of `{name}`: name it .jsonl (JSON Lines), .json (a JSON array), .csv or .parquet"
             ),
             InputError::Io { name, error } => {
                 write!(f, "cannot read `{name}`: {}", io_reason(error))
@@ -84,6 +93,7 @@ impl std::fmt::Display for InputError {
                 line,
                 message,
             } => write!(f, "{name}:{line}: {message}"),
+            InputError::Parquet { name, message } => write!(f, "{name}: {message}"),
             InputError::Encoding { name, encoding } => write!(
                 f,
                 "`{name}` is {encoding}; snapshot files are read as UTF-8: save it as UTF-8 (in Excel: CSV UTF-8)"
@@ -123,6 +133,7 @@ impl Input {
             Some("jsonl" | "ndjson") => Format::Jsonl,
             Some("json") => Format::Json,
             Some("csv") => Format::Csv,
+            Some("parquet") => Format::Parquet,
             _ => return Err(InputError::UnknownFormat { name }),
         };
         let name: Arc<str> = Arc::from(name.as_str());
@@ -136,12 +147,20 @@ impl Input {
                 error: std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a directory"),
             });
         }
-        let input = Input {
+        let mut input = Input {
             name,
             format,
             path: arg.to_path_buf(),
             _spool: None,
         };
+        if format == Format::Parquet {
+            // which of the two tables, from the columns in the footer
+            if crate::parquet::table_of(&input.name, &input.path)? == crate::parquet::Table::Events
+            {
+                input.format = Format::ParquetEvents;
+            }
+            return Ok(input);
+        }
         input.check_encoding()?;
         Ok(input)
     }
@@ -168,8 +187,24 @@ impl Input {
     }
 
     /// Every input of a command line, in order.
+    ///
+    /// A Parquet events table is the events of the Parquet snapshots
+    /// tables beside it: one given without any is refused.
     pub fn open_all(args: &[PathBuf]) -> Result<Vec<Input>, InputError> {
-        args.iter().map(|a| Input::open(a)).collect()
+        let inputs: Vec<Input> = args
+            .iter()
+            .map(|a| Input::open(a))
+            .collect::<Result<_, _>>()?;
+        let snapshots = inputs.iter().any(|i| i.format == Format::Parquet);
+        if let Some(events) = inputs.iter().find(|i| i.format == Format::ParquetEvents) {
+            if !snapshots {
+                return Err(InputError::Parquet {
+                    name: events.name.clone(),
+                    message: "an events table (it has the columns `type` and `at`) is read with the snapshots table it belongs to: give both, e.g. `vital run snapshots.parquet events.parquet`".into(),
+                });
+            }
+        }
+        Ok(inputs)
     }
 
     /// An input read from a stream (standard input): copied to a temporary

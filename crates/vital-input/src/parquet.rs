@@ -1,0 +1,867 @@
+//! Parquet input (docs/parquet.md): the two tables of `vital compile`'s
+//! layout (docs/sql.md), as warehouses export them.
+//!
+//! * `snapshots(account, as_of, <signal>…, override_status,
+//!   override_until, override_reason)`: one row per account and date;
+//! * `events(account, as_of, type, at, <field>…)`: the events each snapshot
+//!   carries. A file is an events table when it has the columns `type` and
+//!   `at`; otherwise it is a snapshots table.
+//!
+//! There is no second reader of records here: each snapshot row, with the
+//! events of its `(account, as_of)`, is written as the JSON Lines record it
+//! stands for and read by [`vital_eval::Schema::json_record`], so every
+//! check, message, mapping and data-quality warning is the one the JSON
+//! Lines reader has. What is Parquet's is checked here once per file: that
+//! the columns exist and that their types can hold the signals' types.
+//!
+//! Row groups are decoded in parallel (one file handle each). A row is
+//! numbered from 1 across the whole file, in the order of the row groups.
+
+use crate::source::{Input, InputError};
+use arrow_array::cast::AsArray;
+use arrow_array::types::{
+    Date32Type, Date64Type, Decimal128Type, Decimal256Type, Decimal32Type, Decimal64Type,
+    Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type, TimestampMicrosecondType,
+    TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType, UInt16Type, UInt32Type,
+    UInt64Type, UInt8Type,
+};
+use arrow_array::{Array, ArrayRef, RecordBatch};
+use arrow_schema::{DataType, Schema as ArrowSchema, TimeUnit};
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+};
+use rayon::prelude::*;
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
+use std::path::Path;
+use std::sync::Arc;
+use vital_check::ir::Type;
+use vital_eval::reader::Column;
+use vital_eval::{Origin, Rejection, Schema};
+
+/// Which of the two tables a Parquet file is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Table {
+    Snapshots,
+    Events,
+}
+
+/// Rows decoded per Arrow batch.
+const BATCH_ROWS: usize = 8192;
+
+/// The override columns of the snapshots table.
+const OVERRIDE: [&str; 3] = ["override_status", "override_until", "override_reason"];
+
+fn error(name: &Arc<str>, message: impl Into<String>) -> InputError {
+    InputError::Parquet {
+        name: name.clone(),
+        message: message.into(),
+    }
+}
+
+/// A file's footer: its Arrow schema and row groups. A file that is not
+/// Parquet (no `PAR1` at both ends) or whose footer cannot be read is one
+/// error naming it.
+fn metadata(name: &Arc<str>, path: &Path) -> Result<ArrowReaderMetadata, InputError> {
+    use std::io::{Read, Seek, SeekFrom};
+    let io = |e: std::io::Error| InputError::Io {
+        name: name.clone(),
+        error: e,
+    };
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let len = file.metadata().map_err(io)?.len();
+    let mut head = [0u8; 4];
+    let mut tail = [0u8; 4];
+    let magic = len >= 12
+        && file.read_exact(&mut head).is_ok()
+        && file.seek(SeekFrom::End(-4)).is_ok()
+        && file.read_exact(&mut tail).is_ok()
+        && &head == b"PAR1"
+        && &tail == b"PAR1";
+    if !magic {
+        return Err(error(
+            name,
+            "not a Parquet file (it does not start and end with `PAR1`); name it .jsonl, .json or .csv if it is one of those",
+        ));
+    }
+    ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())
+        .map_err(|e| error(name, format!("the Parquet footer cannot be read ({e})")))
+}
+
+/// Which table a Parquet file holds, from its columns (read from the
+/// footer only).
+pub(crate) fn table_of(name: &Arc<str>, path: &Path) -> Result<Table, InputError> {
+    let meta = metadata(name, path)?;
+    let schema = meta.schema();
+    let has = |c: &str| schema.fields().iter().any(|f| f.name() == c);
+    Ok(if has("type") && has("at") {
+        Table::Events
+    } else {
+        Table::Snapshots
+    })
+}
+
+/// A Parquet type as people who write SQL name it.
+fn sql_type(t: &DataType) -> String {
+    match t {
+        DataType::Boolean => "BOOLEAN".into(),
+        DataType::Int8 => "TINYINT".into(),
+        DataType::Int16 => "SMALLINT".into(),
+        DataType::Int32 => "INTEGER".into(),
+        DataType::Int64 => "BIGINT".into(),
+        DataType::UInt8 => "UTINYINT".into(),
+        DataType::UInt16 => "USMALLINT".into(),
+        DataType::UInt32 => "UINTEGER".into(),
+        DataType::UInt64 => "UBIGINT".into(),
+        DataType::Float16 => "HALF FLOAT".into(),
+        DataType::Float32 => "FLOAT".into(),
+        DataType::Float64 => "DOUBLE".into(),
+        DataType::Decimal32(p, s)
+        | DataType::Decimal64(p, s)
+        | DataType::Decimal128(p, s)
+        | DataType::Decimal256(p, s) => format!("DECIMAL({p},{s})"),
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => "VARCHAR".into(),
+        DataType::Dictionary(_, v) => sql_type(v),
+        DataType::Date32 | DataType::Date64 => "DATE".into(),
+        DataType::Timestamp(_, None) => "TIMESTAMP".into(),
+        DataType::Timestamp(_, Some(_)) => "TIMESTAMP WITH TIME ZONE".into(),
+        DataType::Binary | DataType::LargeBinary | DataType::BinaryView => "BLOB".into(),
+        other => other.to_string(),
+    }
+}
+
+/// The kind of values a column holds, as far as reading is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Integer,
+    Decimal,
+    Float,
+    Text,
+    Date,
+    Bool,
+    Other,
+}
+
+fn kind(t: &DataType) -> Kind {
+    match t {
+        DataType::Int8
+        | DataType::Int16
+        | DataType::Int32
+        | DataType::Int64
+        | DataType::UInt8
+        | DataType::UInt16
+        | DataType::UInt32
+        | DataType::UInt64 => Kind::Integer,
+        DataType::Decimal32(..)
+        | DataType::Decimal64(..)
+        | DataType::Decimal128(..)
+        | DataType::Decimal256(..) => Kind::Decimal,
+        DataType::Float32 | DataType::Float64 => Kind::Float,
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => Kind::Text,
+        DataType::Dictionary(_, v) => match kind(v) {
+            Kind::Text => Kind::Text,
+            _ => Kind::Other,
+        },
+        DataType::Date32 | DataType::Date64 | DataType::Timestamp(..) => Kind::Date,
+        DataType::Boolean => Kind::Bool,
+        _ => Kind::Other,
+    }
+}
+
+/// The column types that can hold a Vital type, for messages; `None` when
+/// `found` can hold it.
+fn mismatch(ty: Type, found: &DataType) -> Option<&'static str> {
+    let k = kind(found);
+    let (ok, expected) = match ty {
+        Type::Int => (
+            matches!(k, Kind::Integer | Kind::Decimal | Kind::Float),
+            "BIGINT (or another integer type; a DECIMAL or DOUBLE holding whole numbers)",
+        ),
+        Type::Number | Type::Money | Type::Percent => (
+            matches!(k, Kind::Integer | Kind::Decimal | Kind::Float),
+            "DECIMAL(38,10) (or another DECIMAL, DOUBLE, FLOAT or an integer type)",
+        ),
+        Type::Text | Type::Duration | Type::Enum(_) => (k == Kind::Text, "VARCHAR"),
+        Type::Date => (k == Kind::Date, "DATE (or a TIMESTAMP at midnight)"),
+        Type::Bool => (k == Kind::Bool, "BOOLEAN"),
+        _ => (false, "a type Parquet input does not read"),
+    };
+    (!ok).then_some(expected)
+}
+
+/// One cell as JSON text; `None` for a null.
+fn cell(a: &ArrayRef, row: usize) -> Option<String> {
+    if a.is_null(row) {
+        return None;
+    }
+    Some(match a.data_type() {
+        DataType::Boolean => a.as_boolean().value(row).to_string(),
+        DataType::Int8 => a.as_primitive::<Int8Type>().value(row).to_string(),
+        DataType::Int16 => a.as_primitive::<Int16Type>().value(row).to_string(),
+        DataType::Int32 => a.as_primitive::<Int32Type>().value(row).to_string(),
+        DataType::Int64 => a.as_primitive::<Int64Type>().value(row).to_string(),
+        DataType::UInt8 => a.as_primitive::<UInt8Type>().value(row).to_string(),
+        DataType::UInt16 => a.as_primitive::<UInt16Type>().value(row).to_string(),
+        DataType::UInt32 => a.as_primitive::<UInt32Type>().value(row).to_string(),
+        DataType::UInt64 => a.as_primitive::<UInt64Type>().value(row).to_string(),
+        DataType::Float32 => float(
+            f64::from(a.as_primitive::<Float32Type>().value(row)),
+            || a.as_primitive::<Float32Type>().value(row).to_string(),
+        ),
+        DataType::Float64 => {
+            let v = a.as_primitive::<Float64Type>().value(row);
+            float(v, || v.to_string())
+        }
+        DataType::Decimal32(_, s) => decimal(
+            &a.as_primitive::<Decimal32Type>().value(row).to_string(),
+            *s,
+        ),
+        DataType::Decimal64(_, s) => decimal(
+            &a.as_primitive::<Decimal64Type>().value(row).to_string(),
+            *s,
+        ),
+        DataType::Decimal128(_, s) => decimal(
+            &a.as_primitive::<Decimal128Type>().value(row).to_string(),
+            *s,
+        ),
+        DataType::Decimal256(_, s) => decimal(
+            &a.as_primitive::<Decimal256Type>().value(row).to_string(),
+            *s,
+        ),
+        DataType::Utf8 => json_string(a.as_string::<i32>().value(row)),
+        DataType::LargeUtf8 => json_string(a.as_string::<i64>().value(row)),
+        DataType::Utf8View => json_string(a.as_string_view().value(row)),
+        DataType::Dictionary(..) => {
+            let d = a.as_any_dictionary();
+            let key = d.normalized_keys().get(row).copied()?;
+            return cell(d.values(), key);
+        }
+        DataType::Date32 => {
+            let days = a.as_primitive::<Date32Type>().value(row);
+            day(i64::from(days) * 86_400, 0)
+        }
+        DataType::Date64 => {
+            let ms = a.as_primitive::<Date64Type>().value(row);
+            day(ms.div_euclid(1000), ms.rem_euclid(1000) * 1_000_000)
+        }
+        DataType::Timestamp(unit, _) => {
+            let (v, per) = match unit {
+                TimeUnit::Second => (a.as_primitive::<TimestampSecondType>().value(row), 1),
+                TimeUnit::Millisecond => (
+                    a.as_primitive::<TimestampMillisecondType>().value(row),
+                    1000,
+                ),
+                TimeUnit::Microsecond => (
+                    a.as_primitive::<TimestampMicrosecondType>().value(row),
+                    1_000_000,
+                ),
+                TimeUnit::Nanosecond => (
+                    a.as_primitive::<TimestampNanosecondType>().value(row),
+                    1_000_000_000,
+                ),
+            };
+            day(v.div_euclid(per), v.rem_euclid(per) * (1_000_000_000 / per))
+        }
+        // a column of a type no signal takes: its presence counts (an
+        // unknown column), its value is not read
+        _ => "null".into(),
+    })
+}
+
+/// A float as the shortest decimal that reads back as the same float (what
+/// the warehouse shows); NaN and infinities as a string, which no number
+/// slot accepts.
+fn float(v: f64, text: impl FnOnce() -> String) -> String {
+    if !v.is_finite() {
+        return json_string(&v.to_string());
+    }
+    if v == 0.0 {
+        return "0".into();
+    }
+    text()
+}
+
+/// An unscaled decimal's digits (`-12345`) at `scale` as a JSON number,
+/// exactly (`-1.2345` at scale 4), without trailing fractional zeros.
+fn decimal(digits: &str, scale: i8) -> String {
+    let (neg, digits) = match digits.strip_prefix('-') {
+        Some(d) => (true, d),
+        None => (false, digits),
+    };
+    let mut out = String::with_capacity(digits.len() + 3);
+    if neg {
+        out.push('-');
+    }
+    if scale <= 0 {
+        out.push_str(digits);
+        if digits != "0" {
+            for _ in 0..scale.unsigned_abs() {
+                out.push('0');
+            }
+        }
+        return out;
+    }
+    let s = usize::from(scale.unsigned_abs());
+    let padded = if digits.len() <= s {
+        format!("{}{digits}", "0".repeat(s + 1 - digits.len()))
+    } else {
+        digits.to_string()
+    };
+    let (int, frac) = padded.split_at(padded.len() - s);
+    let frac = frac.trim_end_matches('0');
+    out.push_str(int);
+    if !frac.is_empty() {
+        out.push('.');
+        out.push_str(frac);
+    }
+    out
+}
+
+/// A day as a JSON date string; a time other than midnight is written with
+/// its time, which no date slot accepts.
+fn day(seconds: i64, nanos: i64) -> String {
+    let Some(t) = chrono::DateTime::from_timestamp(seconds, u32::try_from(nanos).unwrap_or(0))
+    else {
+        return json_string(&format!("{seconds} seconds after 1970-01-01"));
+    };
+    let t = t.naive_utc();
+    if t.time() == chrono::NaiveTime::MIN {
+        format!("\"{}\"", t.date().format("%Y-%m-%d"))
+    } else {
+        json_string(&t.format("%Y-%m-%dT%H:%M:%S%.f").to_string())
+    }
+}
+
+fn json_string(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
+}
+
+/// Where a column is in a batch.
+fn index(schema: &ArrowSchema, name: &str) -> Option<usize> {
+    schema.fields().iter().position(|f| f.name() == name)
+}
+
+/// A batch's columns, dictionary-encoded ones decoded (a warehouse may
+/// write strings with a dictionary; a cell is then read without a lookup).
+fn plain(batch: &RecordBatch) -> Vec<ArrayRef> {
+    batch
+        .columns()
+        .iter()
+        .map(|c| match c.as_any_dictionary_opt() {
+            Some(d) => arrow_select::take::take(d.values().as_ref(), d.keys(), None)
+                .unwrap_or_else(|_| c.clone()),
+            None => c.clone(),
+        })
+        .collect()
+}
+
+/// The batches of one row group, read on its own file handle.
+fn row_group(
+    input: &Input,
+    meta: &ArrowReaderMetadata,
+    group: usize,
+) -> Result<Vec<RecordBatch>, InputError> {
+    let file = std::fs::File::open(input.path()).map_err(|e| input.io(e))?;
+    let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(file, meta.clone())
+        .with_row_groups(vec![group])
+        .with_batch_size(BATCH_ROWS)
+        .build()
+        .map_err(|e| {
+            error(
+                &input.name,
+                format!("row group {group} cannot be read ({e})"),
+            )
+        })?;
+    reader
+        .map(|b| {
+            b.map_err(|e| {
+                error(
+                    &input.name,
+                    format!("row group {group} cannot be read ({e})"),
+                )
+            })
+        })
+        .collect()
+}
+
+/// The first row (from 0) of each row group.
+fn starts(meta: &ArrowReaderMetadata) -> Vec<usize> {
+    let mut at = 0usize;
+    meta.metadata()
+        .row_groups()
+        .iter()
+        .map(|g| {
+            let s = at;
+            at += usize::try_from(g.num_rows()).unwrap_or(0);
+            s
+        })
+        .collect()
+}
+
+/// The key that joins an event to its snapshot: the JSON texts of
+/// `account` and `as_of`.
+type Key = (String, String);
+
+/// The events of every events table of the command line, by snapshot.
+#[derive(Debug, Default)]
+pub(crate) struct EventTables {
+    /// Each event as a JSON object, with the file and row it came from.
+    by_snapshot: HashMap<Key, Vec<Event>>,
+    /// Events per file (for the note on events no snapshot has).
+    files: Vec<Arc<str>>,
+}
+
+#[derive(Debug)]
+struct Event {
+    file: usize,
+    row: usize,
+    json: String,
+}
+
+/// How an events table's column is read: into the events of every type
+/// (`field`), or only into one event type's (`event.field`, the layout of a
+/// field name two events declare with different types).
+struct FieldColumn {
+    at: usize,
+    only: Option<String>,
+    key: String,
+}
+
+impl EventTables {
+    /// Reads every events table (each one's row groups in parallel).
+    pub(crate) fn read(schema: &Schema<'_>, inputs: &[&Input]) -> Result<EventTables, InputError> {
+        let mut tables = EventTables::default();
+        for (file, input) in inputs.iter().enumerate() {
+            tables.files.push(input.name.clone());
+            let meta = metadata(&input.name, input.path())?;
+            let arrow = meta.schema().clone();
+            let columns = event_columns(schema, input, &arrow)?;
+            let starts = starts(&meta);
+            let parts: Vec<Vec<(Key, Event)>> = (0..starts.len())
+                .into_par_iter()
+                .map(|g| {
+                    let mut out = Vec::new();
+                    let mut row = starts[g];
+                    for batch in row_group(input, &meta, g)? {
+                        let columns_of = plain(&batch);
+                        let col = |name: &str| index(&arrow, name).map(|i| &columns_of[i]);
+                        let (account, as_of, kind, at) =
+                            (col("account"), col("as_of"), col("type"), col("at"));
+                        for r in 0..batch.num_rows() {
+                            row += 1;
+                            let get = |c: Option<&ArrayRef>| c.and_then(|c| cell(c, r));
+                            let key = (
+                                get(account).unwrap_or_default(),
+                                get(as_of).unwrap_or_default(),
+                            );
+                            let kind_text = get(kind);
+                            let type_name = kind
+                                .filter(|c| !c.is_null(r))
+                                .and_then(|c| cell(c, r))
+                                .and_then(|t| serde_json::from_str::<String>(&t).ok());
+                            let mut json = String::from("{");
+                            let mut first = true;
+                            let mut member = |k: &str, v: &str| {
+                                if !first {
+                                    json.push_str(", ");
+                                }
+                                first = false;
+                                let _ = write!(json, "{}: {v}", json_string(k));
+                            };
+                            if let Some(t) = &kind_text {
+                                member("type", t);
+                            }
+                            if let Some(d) = get(at) {
+                                member("at", &d);
+                            }
+                            for c in &columns {
+                                if c.only.is_some() && c.only != type_name {
+                                    continue;
+                                }
+                                if let Some(v) = cell(&columns_of[c.at], r) {
+                                    member(&c.key, &v);
+                                }
+                            }
+                            json.push('}');
+                            out.push((key, Event { file, row, json }));
+                        }
+                    }
+                    Ok(out)
+                })
+                .collect::<Result<_, InputError>>()?;
+            for (key, event) in parts.into_iter().flatten() {
+                tables.by_snapshot.entry(key).or_default().push(event);
+            }
+        }
+        Ok(tables)
+    }
+
+    /// A note for each events table with events that no snapshot row has
+    /// (`keys`: the snapshots' keys).
+    fn orphans(&self, keys: &HashSet<Key>) -> Vec<String> {
+        let mut per_file = vec![0usize; self.files.len()];
+        for (key, events) in &self.by_snapshot {
+            if !keys.contains(key) {
+                for e in events {
+                    per_file[e.file] += 1;
+                }
+            }
+        }
+        per_file
+            .iter()
+            .zip(&self.files)
+            .filter(|(n, _)| **n > 0)
+            .map(|(n, file)| {
+                format!(
+                    "{file}: {} event{} ignored: no snapshot row has {} `account` and `as_of`",
+                    crate::thousands(*n),
+                    if *n == 1 { "" } else { "s" },
+                    if *n == 1 { "its" } else { "their" }
+                )
+            })
+            .collect()
+    }
+}
+
+/// Checks an events table's columns; returns how its field columns are
+/// read.
+fn event_columns(
+    schema: &Schema<'_>,
+    input: &Input,
+    arrow: &ArrowSchema,
+) -> Result<Vec<FieldColumn>, InputError> {
+    let rules = schema.rules();
+    let mut wrong = Vec::new();
+    fn check(wrong: &mut Vec<String>, column: &str, t: &DataType, ty: Option<Type>, what: &str) {
+        if let Some(ty) = ty {
+            if let Some(expected) = mismatch(ty, t) {
+                wrong.push(format!(
+                    "column `{column}` ({what}) is {}; expected {expected}",
+                    sql_type(t)
+                ));
+            }
+        }
+    }
+    for required in ["account", "as_of", "type", "at"] {
+        if index(arrow, required).is_none() {
+            return Err(error(
+                &input.name,
+                format!("an events table needs the column `{required}`; nothing was scored"),
+            ));
+        }
+    }
+    let mut out = Vec::new();
+    for (i, f) in arrow.fields().iter().enumerate() {
+        let name = f.name().as_str();
+        let t = f.data_type();
+        match name {
+            "account" => account_type(schema, t, &mut wrong),
+            "as_of" | "at" => check(&mut wrong, name, t, Some(Type::Date), "a date"),
+            "type" => check(&mut wrong, name, t, Some(Type::Text), "the event's name"),
+            _ => {
+                // `event.field`: one event's field
+                let split = name.split_once('.').and_then(|(e, fld)| {
+                    let ev = rules.events.iter().find(|x| x.name == e)?;
+                    let decl = ev.fields.iter().find(|x| x.name == fld)?;
+                    Some((e, fld, decl.ty))
+                });
+                if let Some((e, fld, ty)) = split {
+                    check(
+                        &mut wrong,
+                        name,
+                        t,
+                        Some(ty),
+                        &format!("field `{fld}` of `{e}`"),
+                    );
+                    out.push(FieldColumn {
+                        at: i,
+                        only: Some(e.to_string()),
+                        key: fld.to_string(),
+                    });
+                    continue;
+                }
+                // `field`: the events that declare it (one type, else each
+                // value is checked as it is read)
+                let types: Vec<Type> = rules
+                    .events
+                    .iter()
+                    .flat_map(|e| e.fields.iter())
+                    .filter(|x| x.name == name)
+                    .map(|x| x.ty)
+                    .collect();
+                let one = types.first().filter(|first| {
+                    types
+                        .iter()
+                        .all(|x| mismatch(*x, t) == mismatch(**first, t))
+                });
+                check(&mut wrong, name, t, one.copied(), "an event field");
+                out.push(FieldColumn {
+                    at: i,
+                    only: None,
+                    key: name.to_string(),
+                });
+            }
+        }
+    }
+    types_error(input, wrong)?;
+    Ok(out)
+}
+
+/// The type `account` may have: text, or digits when the mapping reads a
+/// numeric account.
+fn account_type(schema: &Schema<'_>, t: &DataType, wrong: &mut Vec<String>) {
+    let k = kind(t);
+    if k == Kind::Text || (k == Kind::Integer && schema.mapping().numeric_account) {
+        return;
+    }
+    wrong.push(format!(
+        "column `account` is {}; expected VARCHAR",
+        sql_type(t)
+    ));
+}
+
+fn types_error(input: &Input, wrong: Vec<String>) -> Result<(), InputError> {
+    if wrong.is_empty() {
+        return Ok(());
+    }
+    Err(error(
+        &input.name,
+        format!("{}; nothing was scored", wrong.join("; ")),
+    ))
+}
+
+/// A snapshots table read.
+pub(crate) struct SnapshotRows {
+    /// Each row as the JSON Lines record it stands for, with its number.
+    pub rows: Vec<(usize, String)>,
+    /// Every row's `(account, as_of)`.
+    pub keys: HashSet<Key>,
+    /// The rows that carry events: their `(account, as_of)`.
+    pub with_events: HashMap<usize, Key>,
+}
+
+/// One snapshots table, with the events of `events` joined to its rows.
+pub(crate) fn read_snapshots(
+    schema: &Schema<'_>,
+    input: &Input,
+    events: &EventTables,
+    require_columns: bool,
+) -> Result<SnapshotRows, InputError> {
+    let meta = metadata(&input.name, input.path())?;
+    let arrow = meta.schema().clone();
+    for required in ["account", "as_of"] {
+        if index(&arrow, required).is_none() {
+            return Err(error(
+                &input.name,
+                format!(
+                    "a snapshots table needs the column `{required}` (an events table has `type` and `at`); nothing was scored"
+                ),
+            ));
+        }
+    }
+    // the signal columns, as a CSV header would name them
+    let names: Vec<&str> = arrow
+        .fields()
+        .iter()
+        .map(|f| f.name().as_str())
+        .filter(|n| !matches!(*n, "account" | "as_of") && !OVERRIDE.contains(n))
+        .collect();
+    let mut header = vec!["account", "as_of"];
+    header.extend(&names);
+    let columns = schema
+        .csv_header(&header)
+        .map_err(|m| error(&input.name, m))?;
+    let mut wrong = Vec::new();
+    let rules = schema.rules();
+    for f in arrow.fields() {
+        let t = f.data_type();
+        match f.name().as_str() {
+            "account" => account_type(schema, t, &mut wrong),
+            n @ ("as_of" | "override_until") => {
+                if let Some(e) = mismatch(Type::Date, t) {
+                    wrong.push(format!("column `{n}` is {}; expected {e}", sql_type(t)));
+                }
+            }
+            n @ ("override_status" | "override_reason") => {
+                if let Some(e) = mismatch(Type::Text, t) {
+                    wrong.push(format!("column `{n}` is {}; expected {e}", sql_type(t)));
+                }
+            }
+            _ => {}
+        }
+    }
+    for (name, column) in names.iter().zip(&columns) {
+        if let Column::Signal(i) = column {
+            let s = &rules.signals[i.index()];
+            let t = arrow
+                .field_with_name(name)
+                .map(|f| f.data_type().clone())
+                .unwrap_or(DataType::Null);
+            if let Some(expected) = mismatch(s.ty, &t) {
+                let signal = if *name == s.name {
+                    String::new()
+                } else {
+                    format!(" (signal `{}`)", s.name)
+                };
+                wrong.push(format!(
+                    "column `{name}`{signal} is {}, which cannot hold {}; expected {expected}",
+                    sql_type(&t),
+                    rules.type_name(s.ty)
+                ));
+            }
+        }
+    }
+    types_error(input, wrong)?;
+    crate::reader::missing_columns(schema, &columns, require_columns, "the Parquet file")
+        .map_err(|m| error(&input.name, m))?;
+    let starts = starts(&meta);
+    let signal_at: Vec<usize> = names.iter().filter_map(|n| index(&arrow, n)).collect();
+    let parts: Vec<SnapshotRows> = (0..starts.len())
+        .into_par_iter()
+        .map(|g| {
+            let mut rows = Vec::new();
+            let mut keys = HashSet::new();
+            let mut with_events = HashMap::new();
+            let mut row = starts[g];
+            for batch in row_group(input, &meta, g)? {
+                let columns_of = plain(&batch);
+                let col = |name: &str| index(&arrow, name).map(|i| &columns_of[i]);
+                let (account, as_of) = (col("account"), col("as_of"));
+                let over: Vec<Option<&ArrayRef>> = OVERRIDE.iter().map(|n| col(n)).collect();
+                for r in 0..batch.num_rows() {
+                    row += 1;
+                    let get = |c: Option<&ArrayRef>| c.and_then(|c| cell(c, r));
+                    let (acc, date) = (get(account), get(as_of));
+                    let mut json = String::with_capacity(256);
+                    json.push('{');
+                    let mut sep = "";
+                    if let Some(a) = &acc {
+                        let _ = write!(json, "\"account\": {a}");
+                        sep = ", ";
+                    }
+                    if let Some(d) = &date {
+                        let _ = write!(json, "{sep}\"as_of\": {d}");
+                        sep = ", ";
+                    }
+                    let _ = write!(json, "{sep}\"signals\": {{");
+                    let mut first = true;
+                    for &c in &signal_at {
+                        if let Some(v) = cell(&columns_of[c], r) {
+                            if !first {
+                                json.push_str(", ");
+                            }
+                            first = false;
+                            let name = arrow.field(c).name();
+                            let _ = write!(json, "{}: {v}", json_string(name));
+                        }
+                    }
+                    json.push('}');
+                    let key = (acc.unwrap_or_default(), date.unwrap_or_default());
+                    if let Some(list) = events.by_snapshot.get(&key) {
+                        with_events.insert(row, key.clone());
+                        json.push_str(", \"events\": [");
+                        for (n, e) in list.iter().enumerate() {
+                            if n > 0 {
+                                json.push_str(", ");
+                            }
+                            json.push_str(&e.json);
+                        }
+                        json.push(']');
+                    }
+                    let values: Vec<Option<String>> = over.iter().map(|c| get(*c)).collect();
+                    if values.iter().any(Option::is_some) {
+                        json.push_str(", \"override\": {");
+                        let mut first = true;
+                        for (k, v) in ["status", "until", "reason"].iter().zip(&values) {
+                            if let Some(v) = v {
+                                if !first {
+                                    json.push_str(", ");
+                                }
+                                first = false;
+                                let _ = write!(json, "\"{k}\": {v}");
+                            }
+                        }
+                        json.push('}');
+                    }
+                    json.push('}');
+                    keys.insert(key);
+                    rows.push((row, json));
+                }
+            }
+            Ok(SnapshotRows {
+                rows,
+                keys,
+                with_events,
+            })
+        })
+        .collect::<Result<_, InputError>>()?;
+    let mut all = SnapshotRows {
+        rows: Vec::new(),
+        keys: HashSet::new(),
+        with_events: HashMap::new(),
+    };
+    for p in parts {
+        all.rows.extend(p.rows);
+        all.keys.extend(p.keys);
+        all.with_events.extend(p.with_events);
+    }
+    Ok(all)
+}
+
+/// Notes on events no snapshot row of any snapshots table has.
+pub(crate) fn orphan_notes(events: &EventTables, keys: &HashSet<Key>) -> Vec<String> {
+    events.orphans(keys)
+}
+
+/// Where a record is, for people: `FILE:LINE`, or `FILE row N` for a row
+/// of a Parquet file.
+pub fn place(origin: &Origin) -> String {
+    if origin.file.ends_with(".parquet") {
+        format!("{} row {}", origin.file, origin.line)
+    } else {
+        origin.to_string()
+    }
+}
+
+/// A rejection of a snapshots table's row for one of its events: "event
+/// #N" in its reason also names the events table and row the event came
+/// from (`with_events`: the rows with events, and their keys).
+pub(crate) fn with_event_row(
+    mut rej: Rejection,
+    events: &EventTables,
+    with_events: &HashMap<usize, Key>,
+) -> Rejection {
+    let renamed = (|| {
+        let key = with_events.get(&rej.origin.line)?;
+        let rest = rej.reason.strip_prefix("event #")?;
+        let end = rest.find(|c: char| !c.is_ascii_digit())?;
+        let n: usize = rest[..end].parse().ok()?;
+        let e = events.by_snapshot.get(key)?.get(n.checked_sub(1)?)?;
+        Some(format!(
+            "event #{n} ({} row {}){}",
+            events.files.get(e.file)?,
+            e.row,
+            &rest[end..]
+        ))
+    })();
+    if let Some(r) = renamed {
+        rej.reason = r;
+    }
+    rej
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decimal;
+
+    #[test]
+    fn decimals_are_written_exactly() {
+        assert_eq!(decimal("725000000000", 10), "72.5");
+        assert_eq!(decimal("-5", 1), "-0.5");
+        assert_eq!(decimal("0", 10), "0");
+        assert_eq!(decimal("12345", 0), "12345");
+        assert_eq!(decimal("12", -2), "1200");
+        assert_eq!(decimal("1", 38), "0.00000000000000000000000000000000000001");
+        assert_eq!(decimal("2500000000000000", 10), "250000");
+    }
+}
