@@ -240,7 +240,7 @@ pub fn analyze(rules: &Rules, rows: &[Row], counts: Counts, opts: &Options) -> R
         .rules
         .iter()
         .enumerate()
-        .map(|(k, r)| rule_report(k, r, rows, &mut warnings))
+        .map(|(k, r)| rule_report(k, r, rows, opts.seed, &mut warnings))
         .collect();
     let weights = weights(rules, rows, &mut warnings);
     let bands = bands(rules, rows);
@@ -353,7 +353,13 @@ fn score_report(j: usize, s: &ScoreInfo, rows: &[Row]) -> ScoreReport {
     }
 }
 
-fn rule_report(k: usize, r: &RuleInfo, rows: &[Row], warnings: &mut Vec<String>) -> RuleReport {
+fn rule_report(
+    k: usize,
+    r: &RuleInfo,
+    rows: &[Row],
+    seed: u64,
+    warnings: &mut Vec<String>,
+) -> RuleReport {
     let fired = |row: &Row| row.fired.get(k).copied().unwrap_or(false);
     let (nf, cf) = churned_of(rows.iter().filter(|row| fired(row)));
     let (nn, cn) = churned_of(rows.iter().filter(|row| !fired(row)));
@@ -364,7 +370,20 @@ fn rule_report(k: usize, r: &RuleInfo, rows: &[Row], warnings: &mut Vec<String>)
         .collect();
     accounts.sort_unstable();
     accounts.dedup();
-    let lift = stats::lift(cf, nf, cn, nn);
+    // the point estimate of `lift`, the interval of the account bootstrap
+    let lift = stats::lift(cf, nf, cn, nn).map(|l| {
+        let fired_v: Vec<bool> = rows.iter().map(fired).collect();
+        let churned_v: Vec<bool> = rows.iter().map(|r| r.churned).collect();
+        let cluster: Vec<usize> = rows.iter().map(|r| r.account).collect();
+        match stats::bootstrap_lift(&fired_v, &churned_v, &cluster, REPLICATES, seed) {
+            Some((low, high)) => Lift {
+                lift: l.lift,
+                low,
+                high,
+            },
+            None => l,
+        }
+    });
     let thin = nf < MIN_FIRED || nn < MIN_FIRED || accounts.len() < MIN_ACCOUNTS;
     let verdict = match lift {
         _ if thin => {

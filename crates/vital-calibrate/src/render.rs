@@ -266,6 +266,14 @@ pub fn render(r: &Report, style: Style) -> String {
             num(w.auc_before, 3),
             num(w.auc_after, 3)
         );
+        if let (Some(b), Some(a)) = (w.auc_before, w.auc_after) {
+            if a <= b {
+                let _ = writeln!(
+                    out,
+                    "{ind}the suggested weights do not rank the test snapshots better than the current ones: keep the current weights, or read the rules' verdicts first\n"
+                );
+            }
+        }
     } else {
         let _ = writeln!(
             out,

@@ -146,6 +146,58 @@ pub fn lift(churned_fired: usize, fired: usize, churned_not: usize, not: usize) 
     })
 }
 
+/// A percentile bootstrap interval (2.5 % and 97.5 %) of a rule's lift,
+/// resampling accounts as [`bootstrap_auc`] does: an account's snapshots are
+/// not independent, so the Katz interval of [`lift`] (which assumes they
+/// are) is too narrow for them. Each replicate's lift is [`lift`]'s point
+/// estimate (with its zero-count correction); replicates where the rule
+/// fired for no row, or for every row, are skipped. `None` when fewer than
+/// half of the replicates count.
+pub fn bootstrap_lift(
+    fired: &[bool],
+    churned: &[bool],
+    cluster: &[usize],
+    reps: usize,
+    seed: u64,
+) -> Option<(f64, f64)> {
+    let clusters = cluster.iter().copied().max().map_or(0, |m| m + 1);
+    // per account: (fired rows, churned fired, not fired rows, churned not)
+    let mut per = vec![[0usize; 4]; clusters];
+    for ((&f, &c), &k) in fired.iter().zip(churned).zip(cluster) {
+        let e = &mut per[k];
+        if f {
+            e[0] += 1;
+            e[1] += usize::from(c);
+        } else {
+            e[2] += 1;
+            e[3] += usize::from(c);
+        }
+    }
+    per.retain(|e| e.iter().any(|&x| x > 0));
+    if per.is_empty() {
+        return None;
+    }
+    let mut rng = Rng::new(seed);
+    let mut values = Vec::with_capacity(reps);
+    for _ in 0..reps {
+        let mut t = [0usize; 4];
+        for _ in 0..per.len() {
+            let e = &per[rng.below(per.len())];
+            for (a, b) in t.iter_mut().zip(e) {
+                *a += b;
+            }
+        }
+        if let Some(l) = lift(t[1], t[0], t[3], t[2]) {
+            values.push(l.lift);
+        }
+    }
+    if values.len() * 2 < reps {
+        return None;
+    }
+    values.sort_by(f64::total_cmp);
+    Some((quantile(&values, 0.025), quantile(&values, 0.975)))
+}
+
 fn sigmoid(z: f64) -> f64 {
     if z >= 0.0 {
         1.0 / (1.0 + (-z).exp())

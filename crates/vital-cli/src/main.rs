@@ -58,6 +58,9 @@ enum Command {
     /// The rule set as one SQL query (DuckDB, PostgreSQL) over tables of
     /// snapshots and events, with the results of `vital run --all`.
     Compile(commands::compile::Args),
+    /// Is health predictive? AUC, churn rates and lift of every score and
+    /// rule against an outcomes file, and suggested weights.
+    Calibrate(commands::calibrate::Args),
     /// Scaffold a project: vital.toml and a rule set, from a sample file
     /// (`--from`) or an example.
     Init(commands::init::Args),
@@ -79,5 +82,6 @@ fn main() -> ExitCode {
         Command::Summary(a) => commands::summary::run(a),
         Command::Report(a) => commands::report::run(a),
         Command::Compile(a) => commands::compile::run(a),
+        Command::Calibrate(a) => commands::calibrate::run(a),
     }
 }

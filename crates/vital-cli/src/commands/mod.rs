@@ -1,5 +1,6 @@
 //! One file per subcommand, as ruff and taplo do; what they share is here.
 
+pub mod calibrate;
 pub mod check;
 pub mod compile;
 pub mod diff;

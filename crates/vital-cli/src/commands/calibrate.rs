@@ -1,0 +1,237 @@
+//! `vital calibrate`: does health predict churn? The rule set scores the
+//! snapshots through the engine, as `vital run` does (the same loader and
+//! reader); each scored snapshot is labelled from the outcomes file and the
+//! report is measured (crates/vital-calibrate, docs/calibrate.md).
+
+use super::fail;
+use super::project::load_scoring;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use vital_calibrate::collect::{describe, parse_horizon, Labeller};
+use vital_calibrate::render::{self, Style};
+use vital_input::{Reader, RejectionLog, Select};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Human,
+    Markdown,
+    Json,
+}
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The outcomes: a CSV file with the columns account, date, outcome
+    /// (churned, renewed, contracted or expanded).
+    #[arg(long, value_name = "FILE")]
+    outcomes: PathBuf,
+    /// How long after a snapshot a churn counts for it: `90 days` (the
+    /// default), `3 months`, `1 year`, `90d`.
+    #[arg(long, value_name = "N [UNIT]", num_args = 1..=2)]
+    horizon: Vec<String>,
+    /// Count contractions as churn too.
+    #[arg(long)]
+    contracted: bool,
+    /// The outcomes are complete up to this date (default: the latest date
+    /// in the outcomes file); snapshots whose horizon ends later are left
+    /// out.
+    #[arg(long, value_name = "DATE", value_parser = super::parse_date_arg)]
+    through: Option<chrono::NaiveDate>,
+    /// The rule set (a directory or files; default: the project's, else `.`).
+    #[arg(long)]
+    rules: Option<PathBuf>,
+    /// A rule set of vital.toml, by name.
+    #[arg(long, value_name = "NAME")]
+    ruleset: Option<String>,
+    /// Snapshot files, as for `vital run` (default: the project's `inputs`).
+    files: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value = "human")]
+    format: Format,
+    /// The bootstrap's seed (the same seed gives the same interval).
+    #[arg(long, default_value_t = 15)]
+    seed: u64,
+    /// Rewrite each score's `weight` in the rule files with the suggested
+    /// weights (then formatted as `vital fmt` does, comments kept).
+    #[arg(long)]
+    write_weights: bool,
+}
+
+pub fn run(mut args: Args) -> ExitCode {
+    // `--horizon 90 days`: a second word that is not a unit is a file
+    let horizon_text = match args.horizon.as_slice() {
+        [] => "90 days".to_string(),
+        [one] => one.clone(),
+        [n, unit] => {
+            if parse_horizon(&format!("{n} {unit}")).is_some() {
+                format!("{n} {unit}")
+            } else {
+                args.files.insert(0, PathBuf::from(unit));
+                n.clone()
+            }
+        }
+        _ => return fail("`--horizon` takes a number and a unit, e.g. `--horizon 90 days`"),
+    };
+    let Some(horizon) = parse_horizon(&horizon_text) else {
+        eprintln!(
+            "error: `--horizon {horizon_text}` is not a duration: write e.g. `90 days`, `3 months`, `1 year`"
+        );
+        return ExitCode::from(2);
+    };
+    let outcomes_name = super::project::shown(&args.outcomes).display().to_string();
+    let text = match std::fs::read_to_string(&args.outcomes) {
+        Ok(t) => t,
+        Err(e) => return fail(format!("cannot read `{outcomes_name}`: {e}")),
+    };
+    let outcomes = match vital_calibrate::outcomes::parse(&outcomes_name, &text) {
+        Ok(o) => o,
+        Err(e) => return fail(e),
+    };
+    let stderr = std::io::stderr();
+    let mut errors = stderr.lock();
+    for b in &outcomes.bad {
+        let _ = writeln!(errors, "{b}");
+    }
+    let Some(through) = args.through.or(outcomes.latest) else {
+        return fail(format!("`{outcomes_name}` has no usable outcome rows"));
+    };
+    let scoring = match load_scoring(args.rules.as_deref(), &args.files, args.ruleset.as_deref()) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let loaded = &scoring.loaded;
+    let Some(ruleset) = loaded.ruleset() else {
+        return ExitCode::from(1);
+    };
+    // explain mode without traces: which rules applied, not what they read
+    let engine = vital_eval::Engine::new(ruleset).without_traces();
+    let schema = vital_eval::Schema::with_mapping(ruleset, &scoring.mapping);
+    let mut reader = match Reader::with_gates(
+        &schema,
+        scoring.inputs,
+        Select::All,
+        scoring.gates.require_columns,
+    ) {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    let mut log = RejectionLog::default();
+    let mut records = 0;
+    let mut labeller = Labeller::new(&outcomes, horizon, through, args.contracted, ruleset);
+    loop {
+        match reader.next_batch() {
+            Ok(Some(batch)) => {
+                records += batch.records;
+                for r in &batch.rejections {
+                    log.record(r, &mut errors);
+                }
+                for group in &batch.groups {
+                    let results = engine.evaluate_group(group, true);
+                    labeller.add(group, &results);
+                }
+            }
+            Ok(None) => break,
+            Err(e) => return fail(e),
+        }
+    }
+    log.finish(records, &|s| reader.column_hint(s), &mut errors);
+    for line in reader.warnings() {
+        let _ = writeln!(errors, "{line}");
+    }
+    let (counts, rows) = labeller.finish();
+    let rules = describe(
+        ruleset,
+        &loaded.sources,
+        scoring.settings.at_risk.as_deref(),
+    );
+    let report = vital_calibrate::analyze(
+        &rules,
+        &rows,
+        counts,
+        &vital_calibrate::Options {
+            horizon: horizon.to_string(),
+            through,
+            contracted: args.contracted,
+            seed: args.seed,
+        },
+    );
+    let text = match args.format {
+        Format::Human => render::render(&report, Style::Human),
+        Format::Markdown => render::render(&report, Style::Markdown),
+        Format::Json => render::json(&report),
+    };
+    println!("{text}");
+    let mut failed = false;
+    if args.write_weights {
+        match &report.weights.suggested {
+            Some(s) => failed |= !write_weights(loaded, s, rules.weight_decimals, &mut errors),
+            None => {
+                let _ = writeln!(
+                    errors,
+                    "error: no weights were suggested, so none were written"
+                );
+                failed = true;
+            }
+        }
+    }
+    if log.total() > 0 {
+        let _ = writeln!(
+            errors,
+            "error: {} of {} snapshot records were rejected; the others were used",
+            log.total(),
+            records
+        );
+        failed = true;
+    }
+    if !outcomes.bad.is_empty() {
+        let _ = writeln!(
+            errors,
+            "error: {} of {} outcome rows were rejected; the others were used",
+            outcomes.bad.len(),
+            outcomes.rows
+        );
+        failed = true;
+    }
+    if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// Each score's weight replaced in the file that declares it, formatted.
+fn write_weights(
+    loaded: &super::Loaded,
+    suggested: &[(String, f64)],
+    decimals: u32,
+    errors: &mut dyn Write,
+) -> bool {
+    let weights: Vec<(String, String)> = suggested
+        .iter()
+        .map(|(n, w)| {
+            (
+                n.clone(),
+                vital_calibrate::rewrite::weight_text(*w, decimals),
+            )
+        })
+        .collect();
+    let mut ok = true;
+    for (id, file) in loaded.sources.files() {
+        match vital_calibrate::rewrite::rewrite_weights(id, &file.text, &weights) {
+            Ok(Some(new)) if new != file.text => match std::fs::write(&file.path, new) {
+                Ok(()) => {
+                    let _ = writeln!(errors, "wrote the suggested weights to {}", file.path);
+                }
+                Err(e) => {
+                    let _ = writeln!(errors, "error: cannot write `{}`: {e}", file.path);
+                    ok = false;
+                }
+            },
+            Ok(_) => {}
+            Err(e) => {
+                let _ = writeln!(errors, "error: `{}`: {e}; left unchanged", file.path);
+                ok = false;
+            }
+        }
+    }
+    ok
+}
