@@ -298,6 +298,25 @@ fn every_bundled_example_scores_the_same_from_parquet_as_from_json_lines() {
         let o = vital_in(&dir, &["run", "--format", "jsonl", arg(&e), arg(&s)]);
         let want = vital_in(&dir, &["run", "--format", "jsonl", "snapshots.jsonl"]);
         assert_eq!(o.stdout, want.stdout, "{}", stderr(&o));
+        // and it is read: without it, the events are not there
+        let has_events = recs.iter().any(|r| {
+            r.get("events")
+                .and_then(Value::as_array)
+                .is_some_and(|l| !l.is_empty())
+        });
+        if has_events {
+            let o = vital_in(&dir, &["run", "--format", "jsonl", "--all", arg(&s)]);
+            let want = vital_in(
+                &dir,
+                &["run", "--format", "jsonl", "--all", "snapshots.jsonl"],
+            );
+            assert_ne!(
+                o.stdout,
+                want.stdout,
+                "{}: the events change nothing",
+                dir.display()
+            );
+        }
         compared += 1;
     }
     assert!(compared >= 3, "only {compared} examples compared");
