@@ -580,7 +580,7 @@ fn events_are_joined_to_their_snapshot_and_checked() {
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let err = stderr(&o);
     assert!(
-        err.contains("s.parquet row 2: account b: event #1 (e.parquet row 3) (ticket) field `severity`: expected one of (low, high), found \"urgent\""),
+        err.contains("s.parquet row 2: account b: event #1 (ticket, e.parquet row 3) field `severity`: expected one of (low, high), found \"urgent\""),
         "{err}"
     );
     assert!(

@@ -837,12 +837,15 @@ pub(crate) fn with_event_row(
         let end = rest.find(|c: char| !c.is_ascii_digit())?;
         let n: usize = rest[..end].parse().ok()?;
         let e = events.by_snapshot.get(key)?.get(n.checked_sub(1)?)?;
-        Some(format!(
-            "event #{n} ({} row {}){}",
-            events.files.get(e.file)?,
-            e.row,
-            &rest[end..]
-        ))
+        let place = format!("{} row {}", events.files.get(e.file)?, e.row);
+        let after = &rest[end..];
+        // "event #2 (ticket) field …" → "event #2 (ticket, events.parquet row 7) field …"
+        Some(
+            match after.strip_prefix(" (").and_then(|a| a.split_once(')')) {
+                Some((kind, tail)) => format!("event #{n} ({kind}, {place}){tail}"),
+                None => format!("event #{n} ({place}){after}"),
+            },
+        )
     })();
     if let Some(r) = renamed {
         rej.reason = r;
@@ -852,7 +855,30 @@ pub(crate) fn with_event_row(
 
 #[cfg(test)]
 mod tests {
-    use super::decimal;
+    use super::{day, decimal, float};
+
+    #[test]
+    fn floats_are_written_as_the_warehouse_shows_them() {
+        assert_eq!(float(72.35, || 72.35f64.to_string()), "72.35");
+        assert_eq!(float(-0.0, || (-0.0f64).to_string()), "0");
+        assert_eq!(
+            float(1e21, || 1e21f64.to_string()),
+            "1000000000000000000000"
+        );
+        assert_eq!(float(f64::NAN, String::new), "\"NaN\"");
+        assert_eq!(float(f64::INFINITY, String::new), "\"inf\"");
+        // an f32 keeps its own shortest form
+        assert_eq!(float(f64::from(0.1f32), || 0.1f32.to_string()), "0.1");
+    }
+
+    #[test]
+    fn a_timestamp_is_a_date_only_at_midnight() {
+        let d = 20_393 * 86_400; // 2025-11-01
+        assert_eq!(day(d, 0), "\"2025-11-01\"");
+        assert_eq!(day(d + 1, 0), "\"2025-11-01T00:00:01\"");
+        assert_eq!(day(d, 500_000_000), "\"2025-11-01T00:00:00.500\"");
+        assert_eq!(day(-86_400, 0), "\"1969-12-31\"");
+    }
 
     #[test]
     fn decimals_are_written_exactly() {
