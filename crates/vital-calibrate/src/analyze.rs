@@ -647,3 +647,54 @@ fn bands(rules: &Rules, rows: &[Row]) -> Vec<BandSuggestion> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    fn row(account: usize, month: u32, churned: bool) -> Row {
+        let as_of = NaiveDate::from_ymd_opt(2026, month, 1).unwrap();
+        Row {
+            account,
+            as_of,
+            end: as_of + chrono::Days::new(90),
+            churned,
+            health: Some(50.0),
+            status: None,
+            scores: vec![Some(50.0)],
+            base: vec![None],
+            fired: vec![],
+        }
+    }
+
+    #[test]
+    fn no_row_is_both_fitted_and_tested() {
+        let rows: Vec<Row> = (1..=12)
+            .flat_map(|m| (0..10).map(move |a| row(a, m, a == m as usize % 10)))
+            .collect();
+        let (fit, test) = split(&rows).unwrap();
+        assert!(fit.iter().all(|i| !test.contains(i)));
+        let test_from = test.iter().map(|&i| rows[i].as_of).min().unwrap();
+        // the test rows are the latest third; a fitted row's horizon ends
+        // before the first of them
+        assert!(test.len() * 3 >= rows.len());
+        assert!(fit.iter().all(|&i| rows[i].end <= test_from));
+        assert_eq!(test_from, NaiveDate::from_ymd_opt(2026, 9, 1).unwrap());
+        // 90 days before 2026-09-01 is 2026-06-03: fitted through June
+        assert_eq!(
+            fit.iter().map(|&i| rows[i].as_of).max(),
+            NaiveDate::from_ymd_opt(2026, 6, 1)
+        );
+    }
+
+    #[test]
+    fn health_with_skips_na_scores() {
+        assert_eq!(health_with(&[30.0, 70.0], &[Some(40.0), None]), Some(40.0));
+        assert_eq!(
+            health_with(&[25.0, 75.0], &[Some(40.0), Some(80.0)]),
+            Some(70.0)
+        );
+        assert_eq!(health_with(&[1.0], &[None]), None);
+    }
+}
