@@ -456,3 +456,67 @@ fn markdown_has_the_sections() {
     }
     assert!(md.contains("| status | snapshots | churned | churn rate |"));
 }
+
+#[test]
+fn the_history_store_gives_the_same_report_as_the_files() {
+    let dir = tempfile::tempdir().unwrap();
+    tiny(dir.path());
+    // a second month, so an account has two stored snapshots
+    let more = std::fs::read_to_string(dir.path().join("snapshots.jsonl"))
+        .unwrap()
+        .replace("2026-01-01", "2026-01-15");
+    std::fs::write(dir.path().join("later.jsonl"), more).unwrap();
+    for file in ["snapshots.jsonl", "later.jsonl"] {
+        let o = vital_in(
+            dir.path(),
+            &["run", "--rules", "rules", "--history", "store.db", file],
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    }
+    let from_files = vital_in(
+        dir.path(),
+        &[
+            "calibrate",
+            "--rules",
+            "rules",
+            "--outcomes",
+            "outcomes.csv",
+            "--format",
+            "json",
+            "later.jsonl",
+            "snapshots.jsonl",
+        ],
+    );
+    let from_store = vital_in(
+        dir.path(),
+        &[
+            "calibrate",
+            "--rules",
+            "rules",
+            "--outcomes",
+            "outcomes.csv",
+            "--format",
+            "json",
+            "--history",
+            "store.db",
+        ],
+    );
+    assert_eq!(from_store.status.code(), Some(0), "{}", stderr(&from_store));
+    assert_eq!(json(&from_store)["counts"]["snapshots"], 10);
+    // the same rows, whatever order they were read in
+    assert_eq!(stdout(&from_files), stdout(&from_store));
+    // --stored without a store
+    let o = vital_in(
+        dir.path(),
+        &[
+            "calibrate",
+            "--rules",
+            "rules",
+            "--outcomes",
+            "outcomes.csv",
+            "--stored",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("no history store"), "{}", stderr(&o));
+}

@@ -234,7 +234,20 @@ impl<'o> Labeller<'o> {
     }
 
     /// The counts, with the accounts seen.
+    /// Rows come back ordered by account id and date, account numbers given
+    /// in the order of the ids: the report does not depend on the order the
+    /// snapshots were read in (files, or the history store).
     pub fn finish(mut self) -> (Counts, Vec<Row>) {
+        let mut names: Vec<(&String, usize)> = self.accounts.iter().map(|(n, &i)| (n, i)).collect();
+        names.sort();
+        let mut renumber = vec![0; names.len()];
+        for (new, (_, old)) in names.iter().enumerate() {
+            renumber[*old] = new;
+        }
+        for r in &mut self.rows {
+            r.account = renumber[r.account];
+        }
+        self.rows.sort_by_key(|r| (r.account, r.as_of));
         self.counts.accounts = self.accounts.len();
         self.counts.churned_accounts = self.churned_accounts.len();
         self.counts.outcome_accounts_without_snapshots = self

@@ -45,6 +45,15 @@ pub struct Args {
     ruleset: Option<String>,
     /// Snapshot files, as for `vital run` (default: the project's `inputs`).
     files: Vec<PathBuf>,
+    /// Read the snapshots from the history store instead of files (the
+    /// store of `--history`, else `[history] store` of vital.toml); they
+    /// are scored with the current rules.
+    #[arg(long, conflicts_with = "files")]
+    stored: bool,
+    /// The history store: a SQLite file or a postgres:// URL (implies
+    /// `--stored`).
+    #[arg(long, value_name = "PATH|URL", conflicts_with = "files")]
+    history: Option<String>,
     #[arg(long, value_enum, default_value = "human")]
     format: Format,
     /// The bootstrap's seed (the same seed gives the same interval).
@@ -94,55 +103,87 @@ pub fn run(mut args: Args) -> ExitCode {
     let Some(through) = args.through.or(outcomes.latest) else {
         return fail(format!("`{outcomes_name}` has no usable outcome rows"));
     };
-    let scoring = match load_scoring(args.rules.as_deref(), &args.files, args.ruleset.as_deref()) {
-        Ok(x) => x,
-        Err(code) => return code,
+    let stored = args.stored || args.history.is_some();
+    let (loaded, inputs, mapping, gates, at_risk) = if stored {
+        match super::summary::rules_only(args.rules.as_deref(), args.ruleset.as_deref()) {
+            Ok((loaded, settings)) => (
+                loaded,
+                Vec::new(),
+                vital_eval::Mapping::default(),
+                vital_project::Gates::default(),
+                settings.at_risk,
+            ),
+            Err(code) => return code,
+        }
+    } else {
+        match load_scoring(args.rules.as_deref(), &args.files, args.ruleset.as_deref()) {
+            Ok(s) => (s.loaded, s.inputs, s.mapping, s.gates, s.settings.at_risk),
+            Err(code) => return code,
+        }
     };
-    let loaded = &scoring.loaded;
     let Some(ruleset) = loaded.ruleset() else {
         return ExitCode::from(1);
     };
     // explain mode without traces: which rules applied, not what they read
     let engine = vital_eval::Engine::new(ruleset).without_traces();
-    let schema = vital_eval::Schema::with_mapping(ruleset, &scoring.mapping);
-    let mut reader = match Reader::with_gates(
-        &schema,
-        scoring.inputs,
-        Select::All,
-        scoring.gates.require_columns,
-    ) {
-        Ok(r) => r,
-        Err(e) => return fail(e),
-    };
+    let schema = vital_eval::Schema::with_mapping(ruleset, &mapping);
     let mut log = RejectionLog::default();
     let mut records = 0;
     let mut labeller = Labeller::new(&outcomes, horizon, through, args.contracted, ruleset);
-    loop {
-        match reader.next_batch() {
-            Ok(Some(batch)) => {
-                records += batch.records;
-                for r in &batch.rejections {
-                    log.record(r, &mut errors);
-                }
-                for group in &batch.groups {
-                    let results = engine.evaluate_group(group, true);
-                    labeller.add(group, &results);
-                }
+    if stored {
+        let mut store = match super::run::history::open_store(args.history.as_deref()) {
+            Ok(Some(s)) => s,
+            Ok(None) => {
+                return fail(
+                    "no history store: give `--history PATH|URL`, or set `[history] store` in vital.toml",
+                )
             }
-            Ok(None) => break,
             Err(e) => return fail(e),
+        };
+        let read = stored_groups(&mut store, &schema, |group| {
+            let results = engine.evaluate_group(&group, true);
+            labeller.add(&group, &results);
+        });
+        match read {
+            Ok((n, 0)) => records = n,
+            Ok((n, unreadable)) => {
+                records = n;
+                let _ = writeln!(
+                    errors,
+                    "warning: {unreadable} stored snapshots do not fit the current rules and were left out"
+                );
+            }
+            Err(e) => return fail(format!("the history store cannot be read: {e}")),
+        }
+    } else {
+        let mut reader =
+            match Reader::with_gates(&schema, inputs, Select::All, gates.require_columns) {
+                Ok(r) => r,
+                Err(e) => return fail(e),
+            };
+        loop {
+            match reader.next_batch() {
+                Ok(Some(batch)) => {
+                    records += batch.records;
+                    for r in &batch.rejections {
+                        log.record(r, &mut errors);
+                    }
+                    for group in &batch.groups {
+                        let results = engine.evaluate_group(group, true);
+                        labeller.add(group, &results);
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => return fail(e),
+            }
+        }
+        log.finish(records, &|s| reader.column_hint(s), &mut errors);
+        for line in reader.warnings() {
+            let _ = writeln!(errors, "{line}");
         }
     }
-    log.finish(records, &|s| reader.column_hint(s), &mut errors);
-    for line in reader.warnings() {
-        let _ = writeln!(errors, "{line}");
-    }
     let (counts, rows) = labeller.finish();
-    let rules = describe(
-        ruleset,
-        &loaded.sources,
-        scoring.settings.at_risk.as_deref(),
-    );
+    let rules = describe(ruleset, &loaded.sources, at_risk.as_deref());
     let report = vital_calibrate::analyze(
         &rules,
         &rows,
@@ -163,7 +204,7 @@ pub fn run(mut args: Args) -> ExitCode {
     let mut failed = false;
     if args.write_weights {
         match &report.weights.suggested {
-            Some(s) => failed |= !write_weights(loaded, s, rules.weight_decimals, &mut errors),
+            Some(s) => failed |= !write_weights(&loaded, s, rules.weight_decimals, &mut errors),
             None => {
                 let _ = writeln!(
                     errors,
@@ -234,4 +275,46 @@ fn write_weights(
         }
     }
     ok
+}
+
+/// Every stored snapshot, one account at a time, read back with the current
+/// rules (`vital_store::codec::decode`, as `vital run` reads its history).
+/// Returns the snapshots read and those the current rules cannot read.
+fn stored_groups(
+    store: &mut vital_store::Store,
+    schema: &vital_eval::Schema<'_>,
+    mut each: impl FnMut(Vec<vital_eval::Snapshot>),
+) -> Result<(usize, usize), String> {
+    let e = |e: vital_store::StoreError| e.to_string();
+    let far = chrono::NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or_default();
+    // every account with a snapshot: none has one on or after 9999-12-31
+    let accounts = store.stale(far, 0).map_err(e)?;
+    let (mut read, mut unreadable) = (0, 0);
+    for (account, _) in accounts {
+        let mut group = Vec::new();
+        for row in store.history(&account).map_err(e)? {
+            if !row.has_snapshot {
+                continue;
+            }
+            let Some(s) = store.snapshot(&account, row.as_of).map_err(e)? else {
+                continue;
+            };
+            read += 1;
+            match vital_store::codec::decode(
+                schema,
+                &account,
+                s.as_of,
+                &s.signals,
+                s.override_.as_deref(),
+                &s.events,
+            ) {
+                Some(snap) => group.push(snap),
+                None => unreadable += 1,
+            }
+        }
+        if !group.is_empty() {
+            each(group);
+        }
+    }
+    Ok((read, unreadable))
 }
