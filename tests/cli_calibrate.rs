@@ -520,3 +520,16 @@ fn the_history_store_gives_the_same_report_as_the_files() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("no history store"), "{}", stderr(&o));
 }
+
+#[test]
+fn the_documented_report_is_the_real_one() {
+    let o = vital_in(&example(), &["calibrate", "--outcomes", "outcomes.csv"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let doc = std::fs::read_to_string(root().join("docs/calibrate.md")).unwrap();
+    let shown = format!("```text\n{}\n```", stdout(&o).trim_end());
+    assert!(
+        doc.contains(&shown),
+        "docs/calibrate.md does not show the example's report as it is now:\n{}",
+        stdout(&o)
+    );
+}
