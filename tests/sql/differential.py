@@ -343,12 +343,20 @@ def optional_everything(text: str) -> str:
 
 
 def corpus_cases(vital: str, tmp: Path):
-    for f in sorted((ROOT / "tests/eval/semantics").glob("*.vital")):
+    """The semantics corpus, and the checker's valid fixtures that have
+    `test` blocks."""
+    files = sorted((ROOT / "tests/eval/semantics").glob("*.vital"))
+    files += sorted((ROOT / "tests/fixtures/valid").glob("*.vital"))
+    for f in files:
         for variant, text in (("", f.read_text()), (" (all optional)", optional_everything(f.read_text()))):
-            d = tmp / (f.stem + ("-opt" if variant else ""))
+            d = tmp / (f.parent.name + "-" + f.stem + ("-opt" if variant else ""))
             d.mkdir()
             rules = d / "rules.vital"
             rules.write_text(text)
+            if variant and sh([vital, "check", str(rules)]).returncode != 0:
+                # the line-based rewrite does not fit this file's layout
+                print(f"{f.relative_to(ROOT)}{variant}: skipped (the rewrite does not check)")
+                continue
             snaps = sh([vital, "compile", "--target", "duckdb", "--test-snapshots", str(rules)])
             if snaps.returncode != 0:
                 raise Failure(f"{f.name}{variant}: --test-snapshots failed:\n{snaps.stderr}")

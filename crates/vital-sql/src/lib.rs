@@ -1664,6 +1664,15 @@ impl Compiler<'_> {
             }
         }
         status.push_str("\n    END");
+        if let Some(first) = r.status.first().filter(|a| a.cond.is_none()) {
+            // only `otherwise`: a CASE needs a WHEN
+            status = format!(
+                "-- {} ({})\n    {}",
+                first.name,
+                place(self.sources, first.loc),
+                string(&first.name)
+            );
+        }
         let _ = writeln!(
             out,
             "-- the status block: the first arm that holds\ncomputed AS (\n  SELECT s.*,\n    {status} AS computed_status\n  FROM {scored} s\n),"
@@ -1887,6 +1896,16 @@ mod tests {
         let sql = compiled(&text, Dialect::Postgres).unwrap();
         assert!(sql.contains("AS vital_previous_1\n"), "{sql}");
         assert!(sql.contains("s.vital_previous_1"), "{sql}");
+    }
+
+    #[test]
+    fn a_status_block_of_only_otherwise_is_its_name() {
+        let sql = compiled("status { everyone otherwise }\n", Dialect::DuckDb).unwrap();
+        assert!(
+            sql.contains("-- everyone (rules.vital:1)\n    'everyone' AS computed_status"),
+            "{sql}"
+        );
+        assert!(!sql.contains("ELSE 'everyone'"), "{sql}");
     }
 
     #[test]
