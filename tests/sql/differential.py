@@ -670,6 +670,9 @@ def main() -> int:
             for d in sorted((ROOT / "tests/sql/cases").iterdir())
             if (d / "rules.vital").exists()
         ]
+        # the golden test's rule set and snapshots (tests/golden.rs)
+        handwritten.append(("tests/golden", ROOT / "tests/golden/rules.vital",
+                            [Path("snapshots.jsonl")], ROOT / "tests/golden"))
         # --case RULES FILE...: any rule set on any snapshot files
         given = [
             (f"--case {c[0]}", Path(c[0]).resolve(), [Path(f).resolve() for f in c[1:]], Path.cwd())
