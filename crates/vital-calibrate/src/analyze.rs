@@ -197,6 +197,9 @@ pub struct Weights {
     pub auc_before: Option<f64>,
     /// … and with the suggested weights.
     pub auc_after: Option<f64>,
+    /// 95 % bootstrap interval of `auc_after − auc_before` (paired, over
+    /// the test accounts).
+    pub auc_change_interval: Option<[f64; 2]>,
     /// Why there is no suggestion.
     pub note: Option<String>,
 }
@@ -242,7 +245,7 @@ pub fn analyze(rules: &Rules, rows: &[Row], counts: Counts, opts: &Options) -> R
         .enumerate()
         .map(|(k, r)| rule_report(k, r, rows, opts.seed, &mut warnings))
         .collect();
-    let weights = weights(rules, rows, &mut warnings);
+    let weights = weights(rules, rows, opts.seed, &mut warnings);
     let bands = bands(rules, rows);
     Report {
         horizon: opts.horizon.clone(),
@@ -478,7 +481,7 @@ pub fn split(rows: &[Row]) -> Option<(Vec<usize>, Vec<usize>)> {
     Some((fit, test))
 }
 
-fn weights(rules: &Rules, rows: &[Row], warnings: &mut Vec<String>) -> Weights {
+fn weights(rules: &Rules, rows: &[Row], seed: u64, warnings: &mut Vec<String>) -> Weights {
     let current: Vec<(String, f64)> = rules
         .scores
         .iter()
@@ -499,6 +502,7 @@ fn weights(rules: &Rules, rows: &[Row], warnings: &mut Vec<String>) -> Weights {
         coefficients: None,
         auc_before: None,
         auc_after: None,
+        auc_change_interval: None,
         note: None,
     };
     let Some((fit, test)) = split(rows) else {
@@ -576,6 +580,25 @@ fn weights(rules: &Rules, rows: &[Row], warnings: &mut Vec<String>) -> Weights {
     match stats::apportion(&model.coef, total, rules.weight_decimals) {
         Some(s) => {
             w.auc_after = test_auc(&s);
+            // paired: the rows where both weightings give a health
+            let mut ra = Vec::new();
+            let mut rb = Vec::new();
+            let mut labels = Vec::new();
+            let mut cluster = Vec::new();
+            for &i in &test {
+                if let (Some(a), Some(b)) = (
+                    health_with(&current_w, &rows[i].scores),
+                    health_with(&s, &rows[i].scores),
+                ) {
+                    ra.push(-a);
+                    rb.push(-b);
+                    labels.push(rows[i].churned);
+                    cluster.push(rows[i].account);
+                }
+            }
+            w.auc_change_interval =
+                stats::bootstrap_auc_change(&ra, &rb, &labels, &cluster, REPLICATES, seed)
+                    .map(|(a, b)| [a, b]);
             w.suggested = Some(
                 rules
                     .scores

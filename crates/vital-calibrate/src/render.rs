@@ -262,15 +262,24 @@ pub fn render(r: &Report, style: Style) -> String {
         );
         let _ = writeln!(
             out,
-            "{ind}AUC on the test snapshots: {} with the current weights, {} with the suggested ones\n",
+            "{ind}AUC on the test snapshots: {} with the current weights, {} with the suggested ones{}\n",
             num(w.auc_before, 3),
-            num(w.auc_after, 3)
+            num(w.auc_after, 3),
+            match w.auc_change_interval {
+                Some([lo, hi]) => format!(" (change 95% {lo:+.3} to {hi:+.3})"),
+                None => String::new(),
+            }
         );
         if let (Some(b), Some(a)) = (w.auc_before, w.auc_after) {
             if a <= b {
                 let _ = writeln!(
                     out,
                     "{ind}the suggested weights do not rank the test snapshots better than the current ones: keep the current weights, or read the rules' verdicts first\n"
+                );
+            } else if w.auc_change_interval.is_some_and(|[lo, _]| lo <= 0.0) {
+                let _ = writeln!(
+                    out,
+                    "{ind}the improvement is within what chance gives (the interval of the change includes 0)\n"
                 );
             }
         }
