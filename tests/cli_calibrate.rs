@@ -82,6 +82,8 @@ fn the_example_recovers_the_hidden_model() {
     };
     assert_eq!(verdict("flexible plan"), "wrong way");
     assert_eq!(verdict("recent reference"), "as expected");
+    // the save call's trigger rule fires for the accounts that churn
+    assert_eq!(verdict("save call"), "more churn");
     // the support band's 1 and 2 critical tickets carry the same risk
     assert!(r["bands"]
         .as_array()

@@ -45,7 +45,7 @@ pub struct Arm {
 pub struct RuleInfo {
     pub name: String,
     pub score: String,
-    /// `add` or `subtract`.
+    /// `add`, `subtract`, or `trigger` (then `score` is the playbook).
     pub direction: &'static str,
     /// `rules.vital:12:1`.
     pub at: String,
@@ -65,7 +65,8 @@ pub struct Row {
     pub scores: Vec<Option<f64>>,
     /// Each score's base (a band's arm result).
     pub base: Vec<Option<f64>>,
-    /// Per adjustment rule: it applied a non-zero amount.
+    /// Per adjustment rule: it applied a non-zero amount; then per trigger
+    /// rule: it fired.
     pub fired: Vec<bool>,
 }
 
@@ -173,7 +174,9 @@ pub struct RuleReport {
     pub churned_not_fired: usize,
     pub rate_not_fired: Option<f64>,
     pub lift: Option<Lift>,
-    /// `as expected`, `wrong way`, `no clear effect`, or `thin evidence`.
+    /// `as expected`, `wrong way`, `no clear effect`, or `thin evidence`;
+    /// for a trigger rule `more churn`, `less churn`, `no clear effect` or
+    /// `thin evidence`.
     pub verdict: String,
 }
 
@@ -401,6 +404,9 @@ fn rule_report(
             "thin evidence"
         }
         None => "thin evidence",
+        // a trigger has no expected direction: say which way it goes
+        Some(l) if r.direction == "trigger" && l.low > 1.0 => "more churn",
+        Some(l) if r.direction == "trigger" && l.high < 1.0 => "less churn",
         // an `add` rule should go with less churn, a `subtract` rule with more
         Some(l) if r.direction == "add" && l.low > 1.0 => "wrong way",
         Some(l) if r.direction == "subtract" && l.high < 1.0 => "wrong way",

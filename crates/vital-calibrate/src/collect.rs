@@ -115,6 +115,18 @@ pub fn describe(rules: &RuleSet, sources: &SourceMap, at_risk: Option<&[String]>
                 at,
             }
         })
+        .chain(rules.triggers.iter().map(|t| {
+            let at = vital_eval::results::locate(sources, t.loc);
+            RuleInfo {
+                name: t
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| format!("(unnamed rule at {at})")),
+                score: t.playbook.clone(),
+                direction: "trigger",
+                at,
+            }
+        }))
         .collect();
     let weight_decimals = rules
         .scores
@@ -143,6 +155,7 @@ pub struct Labeller<'o> {
     pub counts: Counts,
     pub rows: Vec<Row>,
     adjustments: usize,
+    triggers: usize,
 }
 
 impl<'o> Labeller<'o> {
@@ -163,6 +176,7 @@ impl<'o> Labeller<'o> {
             counts: Counts::default(),
             rows: Vec::new(),
             adjustments: rules.adjustments.len(),
+            triggers: rules.triggers.len(),
         }
     }
 
@@ -203,9 +217,15 @@ impl<'o> Labeller<'o> {
                 self.counts.churned_rows += 1;
                 self.churned_accounts.insert(account);
             }
-            let mut fired = vec![false; self.adjustments];
+            // adjustments, then trigger rules
+            let mut fired = vec![false; self.adjustments + self.triggers];
             let mut base = vec![None; o.scored.scores.len()];
             if let Some(ex) = &o.explain {
+                for t in &ex.triggers {
+                    if let Some(x) = fired.get_mut(self.adjustments + t) {
+                        *x = true;
+                    }
+                }
                 for (j, se) in ex.scores.iter().enumerate() {
                     if let Some(b) = base.get_mut(j) {
                         *b = se.base.map(f);

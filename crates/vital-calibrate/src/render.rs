@@ -196,7 +196,11 @@ pub fn render(r: &Report, style: Style) -> String {
         .map(|x| {
             vec![
                 x.name.clone(),
-                format!("{} {}", x.direction, x.score),
+                if x.direction == "trigger" {
+                    format!("trigger {:?}", x.score)
+                } else {
+                    format!("{} {}", x.direction, x.score)
+                },
                 format!("{} ({} acc.)", x.fired_rows, x.fired_accounts),
                 pct(x.rate_fired),
                 pct(x.rate_not_fired),
