@@ -535,3 +535,34 @@ fn the_documented_report_is_the_real_one() {
         stdout(&o)
     );
 }
+
+#[test]
+fn contractions_count_as_churn_on_request() {
+    let dir = tempfile::tempdir().unwrap();
+    tiny(dir.path());
+    std::fs::write(
+        dir.path().join("outcomes.csv"),
+        "account,date,outcome\na1,2026-02-01,churned\na2,2026-03-15,churned\na3,2026-02-20,contracted\na4,2026-05-01,expanded\na5,2026-12-31,renewed\n",
+    )
+    .unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "calibrate",
+            "--rules",
+            "rules",
+            "snapshots.jsonl",
+            "--outcomes",
+            "outcomes.csv",
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        json(&vital_in(dir.path(), &args))
+    };
+    assert_eq!(run(&[])["counts"]["churned_rows"], 2);
+    let r = run(&["--contracted"]);
+    assert_eq!(r["counts"]["churned_rows"], 3);
+    assert_eq!(r["counts_as_churn"], "churned or contracted");
+    // a1, a2, a3 (35, 45, 45) against a4, a5 (60, 70): every pair ranked right
+    assert_eq!(r["health"]["auc"], 1.0);
+}
