@@ -733,3 +733,119 @@ fn a_percent_exported_as_a_fraction_is_warned_about_as_in_json_lines() {
     assert!(!warn(&want).is_empty(), "{}", stderr(&want));
     assert_eq!(warn(&got), warn(&want));
 }
+
+#[test]
+fn overrides_are_read_from_their_three_columns() {
+    use serde_json::json;
+    let p = project();
+    let mut cols = good_snapshots();
+    cols.push(Col::new(
+        "override_status",
+        "VARCHAR",
+        vec![j(json!("good")), j(json!("great")), None],
+    ));
+    cols.push(Col::new(
+        "override_until",
+        "DATE",
+        vec![j(json!("2026-12-31")), None, j(json!("2026-12-31"))],
+    ));
+    cols.push(Col::new(
+        "override_reason",
+        "VARCHAR",
+        vec![j(json!("renewal")), None, None],
+    ));
+    write(&p.path().join("s.parquet"), &cols, 2, Compression::SNAPPY);
+    let o = run(p.path(), &["s.parquet"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains("s.parquet row 2: account b: `override.status`: \"great\" is not a status of the rules (expected one of good, bad)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("s.parquet row 3: account c: `override.status` is missing"),
+        "{err}"
+    );
+    let jsonl = r#"{"account": "a", "as_of": "2026-11-01", "signals": {"arr": 250000.5, "seats": 10, "tier": "enterprise"}, "override": {"status": "good", "until": "2026-12-31", "reason": "renewal"}}
+"#;
+    std::fs::write(p.path().join("s.jsonl"), jsonl).unwrap();
+    let want = run(p.path(), &["s.jsonl"]);
+    assert_eq!(want.status.code(), Some(0), "{}", stderr(&want));
+    assert!(stdout(&want).contains("renewal"));
+    assert_eq!(stdout(&o), stdout(&want));
+}
+
+#[test]
+fn require_columns_asks_every_signal_of_a_parquet_file() {
+    let p = project();
+    std::fs::write(
+        p.path().join("vital.toml"),
+        "[project]\nname = \"t\"\n\n[rulesets.main]\npath = \"rules.vital\"\n\n[rulesets.main.gates]\nrequire_columns = true\n",
+    )
+    .unwrap();
+    write(
+        &p.path().join("s.parquet"),
+        &good_snapshots(),
+        2,
+        Compression::SNAPPY,
+    );
+    let o = vital_in(p.path(), &["run", "--format", "jsonl", "s.parquet"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains("s.parquet: the Parquet file has no column for signals `usage`, `renewal`, `referenceable`, which `require_columns` requires"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_events_table_is_checked_as_a_snapshots_table_is() {
+    use serde_json::json;
+    let p = project();
+    write(
+        &p.path().join("s.parquet"),
+        &good_snapshots(),
+        2,
+        Compression::SNAPPY,
+    );
+    let cols = vec![
+        Col::new("account", "VARCHAR", vec![j(json!("a"))]),
+        Col::new("as_of", "DATE", vec![j(json!("2026-11-01"))]),
+        Col::new("type", "VARCHAR", vec![j(json!("ticket"))]),
+        Col::new("at", "VARCHAR", vec![j(json!("2026-10-01"))]),
+        Col::new("severity", "BIGINT", vec![j(json!(1))]),
+    ];
+    write(&p.path().join("e.parquet"), &cols, 2, Compression::SNAPPY);
+    let o = run(p.path(), &["s.parquet", "e.parquet"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains("error: e.parquet: column `at` (a date) is VARCHAR; expected DATE (or a TIMESTAMP at midnight); column `severity` (an event field) is BIGINT; expected VARCHAR; nothing was scored"),
+        "{err}"
+    );
+    assert_eq!(stdout(&o), "");
+}
+
+#[test]
+fn an_empty_table_is_read_as_an_empty_file() {
+    let p = project();
+    let mut cols = good_snapshots();
+    for c in &mut cols {
+        c.values.clear();
+    }
+    write(&p.path().join("s.parquet"), &cols, 2, Compression::SNAPPY);
+    std::fs::write(p.path().join("s.jsonl"), "").unwrap();
+    let got = run(p.path(), &["s.parquet"]);
+    let want = run(p.path(), &["s.jsonl"]);
+    assert_eq!(got.status.code(), want.status.code());
+    assert_eq!(stdout(&got), "");
+    assert_eq!(
+        stderr(&got).replace("s.parquet", "FILE"),
+        stderr(&want).replace("s.jsonl", "FILE")
+    );
+    assert!(
+        stderr(&got).contains("nothing was scored"),
+        "{}",
+        stderr(&got)
+    );
+}
