@@ -566,3 +566,34 @@ fn contractions_count_as_churn_on_request() {
     // a1, a2, a3 (35, 45, 45) against a4, a5 (60, 70): every pair ranked right
     assert_eq!(r["health"]["auc"], 1.0);
 }
+
+#[test]
+fn html_is_a_page_with_the_section_and_escapes_names() {
+    let dir = tempfile::tempdir().unwrap();
+    tiny(dir.path());
+    let rules = dir.path().join("rules/rules.vital");
+    let text = std::fs::read_to_string(&rules)
+        .unwrap()
+        .replace("\"flagged\"", "\"flagged <b>now</b>\"");
+    std::fs::write(&rules, text).unwrap();
+    let o = vital_in(
+        dir.path(),
+        &[
+            "calibrate",
+            "--rules",
+            "rules",
+            "snapshots.jsonl",
+            "--outcomes",
+            "outcomes.csv",
+            "--format",
+            "html",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let page = stdout(&o);
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    assert!(page.contains("<section id=\"calibration\">"));
+    assert!(page.contains("flagged &lt;b&gt;now&lt;/b&gt;"));
+    assert!(!page.contains("<b>now</b>"));
+    assert!(page.contains("0.917"));
+}

@@ -11,6 +11,7 @@
 
 pub mod analyze;
 pub mod collect;
+pub mod html;
 pub mod outcomes;
 pub mod render;
 pub mod rewrite;

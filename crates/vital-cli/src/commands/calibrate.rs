@@ -17,6 +17,8 @@ pub enum Format {
     Human,
     Markdown,
     Json,
+    /// A self-contained HTML page (the section `vital report` can hold).
+    Html,
 }
 
 #[derive(clap::Args)]
@@ -104,20 +106,20 @@ pub fn run(mut args: Args) -> ExitCode {
         return fail(format!("`{outcomes_name}` has no usable outcome rows"));
     };
     let stored = args.stored || args.history.is_some();
-    let (loaded, inputs, mapping, gates, at_risk) = if stored {
+    let (loaded, inputs, mapping, gates, settings) = if stored {
         match super::summary::rules_only(args.rules.as_deref(), args.ruleset.as_deref()) {
             Ok((loaded, settings)) => (
                 loaded,
                 Vec::new(),
                 vital_eval::Mapping::default(),
                 vital_project::Gates::default(),
-                settings.at_risk,
+                settings,
             ),
             Err(code) => return code,
         }
     } else {
         match load_scoring(args.rules.as_deref(), &args.files, args.ruleset.as_deref()) {
-            Ok(s) => (s.loaded, s.inputs, s.mapping, s.gates, s.settings.at_risk),
+            Ok(s) => (s.loaded, s.inputs, s.mapping, s.gates, s.settings),
             Err(code) => return code,
         }
     };
@@ -183,7 +185,8 @@ pub fn run(mut args: Args) -> ExitCode {
         }
     }
     let (counts, rows) = labeller.finish();
-    let rules = describe(ruleset, &loaded.sources, at_risk.as_deref());
+    let rules = describe(ruleset, &loaded.sources, settings.at_risk.as_deref());
+    let settings_title = settings.title.clone();
     let report = vital_calibrate::analyze(
         &rules,
         &rows,
@@ -199,6 +202,10 @@ pub fn run(mut args: Args) -> ExitCode {
         Format::Human => render::render(&report, Style::Human),
         Format::Markdown => render::render(&report, Style::Markdown),
         Format::Json => render::json(&report),
+        Format::Html => vital_calibrate::html::page(
+            &report,
+            settings_title.as_deref().unwrap_or("Customer health"),
+        ),
     };
     println!("{text}");
     let mut failed = false;
