@@ -226,9 +226,9 @@ fn churned_of<'a>(rows: impl Iterator<Item = &'a Row>) -> (usize, usize) {
 
 pub fn analyze(rules: &Rules, rows: &[Row], counts: Counts, opts: &Options) -> Report {
     let mut warnings = Vec::new();
-    if counts.churned_rows < MIN_CHURNED {
+    if counts.churned_rows < MIN_CHURNED || counts.churned_accounts < MIN_ACCOUNTS {
         warnings.push(format!(
-            "thin evidence: {} churned snapshot{} ({} account{}); below {MIN_CHURNED} the AUC and rates below are not reliable",
+            "thin evidence: {} churned snapshot{} ({} account{}); below {MIN_CHURNED} snapshots or {MIN_ACCOUNTS} accounts the AUC and rates below are not reliable",
             counts.churned_rows,
             if counts.churned_rows == 1 { "" } else { "s" },
             counts.churned_accounts,

@@ -166,6 +166,13 @@ pub fn section(r: &Report) -> Markup {
                             " (change 95% " (format!("{lo:+.3} to {hi:+.3}")) ")"
                         }
                     }
+                    @if let (Some(b), Some(a)) = (w.auc_before, w.auc_after) {
+                        @if a <= b {
+                            p class="warn" { "The suggested weights do not rank the test snapshots better than the current ones: keep the current weights, or read the rules' verdicts first." }
+                        } @else if w.auc_change_interval.is_some_and(|[lo, _]| lo <= 0.0) {
+                            p class="warn" { "The improvement is within what chance gives (the interval of the change includes 0)." }
+                        }
+                    }
                 }
                 None => p { (w.note.as_deref().unwrap_or("no weights suggested")) },
             }
