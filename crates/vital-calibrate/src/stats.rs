@@ -61,11 +61,100 @@ pub fn auc(risk: &[f64], labels: &[bool]) -> Option<f64> {
     Some((rank_sum_pos - p * (p + 1.0) / 2.0) / (p * q))
 }
 
+/// Rows sorted by risk once, with their groups of tied risks, so that the
+/// AUC of any resample is computed in one pass: a row drawn `k` times
+/// counts `k` times ([`Ranked::weighted_auc`]).
+struct Ranked {
+    order: Vec<usize>,
+    /// The end (in `order`) of each group of equal risks.
+    ends: Vec<usize>,
+}
+
+impl Ranked {
+    fn new(risk: &[f64]) -> Ranked {
+        let mut order: Vec<usize> = (0..risk.len()).collect();
+        order.sort_by(|&a, &b| risk[a].total_cmp(&risk[b]));
+        let mut ends = Vec::new();
+        for k in 1..=order.len() {
+            if k == order.len() || risk[order[k]] != risk[order[k - 1]] {
+                ends.push(k);
+            }
+        }
+        Ranked { order, ends }
+    }
+
+    /// The AUC of the rows counted `weight(row)` times each: over the
+    /// groups in ascending risk, each churned weight scores the stayed
+    /// weight below it, and half the stayed weight tied with it. The same
+    /// number as [`auc`] on the rows repeated.
+    fn weighted_auc(&self, labels: &[bool], weight: impl Fn(usize) -> f64) -> Option<f64> {
+        let (mut below, mut pairs, mut pos) = (0.0, 0.0, 0.0);
+        let mut start = 0;
+        for &end in &self.ends {
+            let (mut p, mut n) = (0.0, 0.0);
+            for &i in &self.order[start..end] {
+                let w = weight(i);
+                if labels[i] {
+                    p += w;
+                } else {
+                    n += w;
+                }
+            }
+            pairs += p * (below + 0.5 * n);
+            below += n;
+            pos += p;
+            start = end;
+        }
+        (pos > 0.0 && below > 0.0).then(|| pairs / (pos * below))
+    }
+}
+
+/// Accounts drawn with replacement, as many as there are: how many times
+/// each row is in the replicate (its account's draws).
+struct Resampler {
+    /// Per row, its account among those with rows.
+    account: Vec<usize>,
+    accounts: usize,
+    draws: Vec<u32>,
+    rng: Rng,
+}
+
+impl Resampler {
+    fn new(cluster: &[usize], seed: u64) -> Option<Resampler> {
+        let mut index = std::collections::HashMap::new();
+        let account: Vec<usize> = cluster
+            .iter()
+            .map(|c| {
+                let next = index.len();
+                *index.entry(*c).or_insert(next)
+            })
+            .collect();
+        let accounts = index.len();
+        (accounts > 0).then(|| Resampler {
+            account,
+            accounts,
+            draws: vec![0; accounts],
+            rng: Rng::new(seed),
+        })
+    }
+
+    fn draw(&mut self) {
+        self.draws.iter_mut().for_each(|d| *d = 0);
+        for _ in 0..self.accounts {
+            self.draws[self.rng.below(self.accounts)] += 1;
+        }
+    }
+
+    fn weight(&self, row: usize) -> f64 {
+        f64::from(self.draws[self.account[row]])
+    }
+}
+
 /// A percentile bootstrap interval (2.5 % and 97.5 %) of the AUC,
 /// resampling clusters (accounts) with replacement: each replicate draws as
 /// many accounts as there are, and takes every row of each draw. Replicates
 /// without both kinds of rows are skipped. `None` when fewer than half of
-/// the replicates count.
+/// the replicates count. One sort in all; each replicate is one pass.
 pub fn bootstrap_auc(
     risk: &[f64],
     labels: &[bool],
@@ -73,28 +162,12 @@ pub fn bootstrap_auc(
     reps: usize,
     seed: u64,
 ) -> Option<(f64, f64)> {
-    let clusters = cluster.iter().copied().max().map_or(0, |m| m + 1);
-    let mut rows_of: Vec<Vec<usize>> = vec![Vec::new(); clusters];
-    for (i, &c) in cluster.iter().enumerate() {
-        rows_of[c].push(i);
-    }
-    rows_of.retain(|r| !r.is_empty());
-    if rows_of.is_empty() {
-        return None;
-    }
-    let mut rng = Rng::new(seed);
+    let ranked = Ranked::new(risk);
+    let mut boot = Resampler::new(cluster, seed)?;
     let mut values = Vec::with_capacity(reps);
-    let (mut r, mut l) = (Vec::new(), Vec::new());
     for _ in 0..reps {
-        r.clear();
-        l.clear();
-        for _ in 0..rows_of.len() {
-            for &i in &rows_of[rng.below(rows_of.len())] {
-                r.push(risk[i]);
-                l.push(labels[i]);
-            }
-        }
-        if let Some(a) = auc(&r, &l) {
+        boot.draw();
+        if let Some(a) = ranked.weighted_auc(labels, |i| boot.weight(i)) {
             values.push(a);
         }
     }
@@ -116,30 +189,15 @@ pub fn bootstrap_auc_change(
     reps: usize,
     seed: u64,
 ) -> Option<(f64, f64)> {
-    let clusters = cluster.iter().copied().max().map_or(0, |m| m + 1);
-    let mut rows_of: Vec<Vec<usize>> = vec![Vec::new(); clusters];
-    for (i, &c) in cluster.iter().enumerate() {
-        rows_of[c].push(i);
-    }
-    rows_of.retain(|r| !r.is_empty());
-    if rows_of.is_empty() {
-        return None;
-    }
-    let mut rng = Rng::new(seed);
+    let (ra, rb) = (Ranked::new(risk_a), Ranked::new(risk_b));
+    let mut boot = Resampler::new(cluster, seed)?;
     let mut values = Vec::with_capacity(reps);
-    let (mut a, mut b, mut l) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..reps {
-        a.clear();
-        b.clear();
-        l.clear();
-        for _ in 0..rows_of.len() {
-            for &i in &rows_of[rng.below(rows_of.len())] {
-                a.push(risk_a[i]);
-                b.push(risk_b[i]);
-                l.push(labels[i]);
-            }
-        }
-        if let (Some(x), Some(y)) = (auc(&a, &l), auc(&b, &l)) {
+        boot.draw();
+        if let (Some(x), Some(y)) = (
+            ra.weighted_auc(labels, |i| boot.weight(i)),
+            rb.weighted_auc(labels, |i| boot.weight(i)),
+        ) {
             values.push(y - x);
         }
     }
@@ -413,6 +471,29 @@ mod tests {
         assert_eq!(auc(&[1.0, 2.0], &[true, true]), None);
         // all tied: one half
         assert_eq!(auc(&[1.0, 1.0, 1.0], &[true, false, false]), Some(0.5));
+    }
+
+    #[test]
+    fn the_weighted_auc_is_the_auc_of_the_rows_repeated() {
+        let risk = [0.9, 0.8, 0.4, 0.4, 0.1, 0.4];
+        let labels = [true, false, true, false, false, true];
+        let weights = [2.0, 1.0, 0.0, 3.0, 1.0, 1.0];
+        let (mut r, mut l) = (Vec::new(), Vec::new());
+        for i in 0..risk.len() {
+            for _ in 0..weights[i] as usize {
+                r.push(risk[i]);
+                l.push(labels[i]);
+            }
+        }
+        let want = auc(&r, &l).unwrap();
+        let have = Ranked::new(&risk)
+            .weighted_auc(&labels, |i| weights[i])
+            .unwrap();
+        assert!((want - have).abs() < 1e-12, "{want} {have}");
+        assert_eq!(
+            Ranked::new(&risk).weighted_auc(&labels, |_| 1.0),
+            auc(&risk, &labels)
+        );
     }
 
     #[test]
