@@ -13,7 +13,7 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use vital_eval::{Engine, Outcome, Snapshot};
-use vital_input::{thousands, Reader, RejectionLog, Select};
+use vital_input::{thousands, Batch, Reader, RejectionLog, Select};
 use vital_syntax::SourceMap;
 
 #[derive(clap::Args)]
@@ -128,7 +128,8 @@ pub fn run(args: Args) -> ExitCode {
     let engine = Engine::new(ruleset);
     let schema = vital_eval::Schema::with_mapping(ruleset, &scoring.mapping);
     let gates = &scoring.gates;
-    let input_names = scoring.inputs.iter().map(|i| i.name.to_string()).collect();
+    let input_names: Vec<String> = scoring.inputs.iter().map(|i| i.name.to_string()).collect();
+    let input_order = InputOrder(input_names.clone());
     let history = match history::History::open(
         args.history.as_deref(),
         &engine,
@@ -203,29 +204,48 @@ pub fn run(args: Args) -> ExitCode {
                 Err(vital_input::Stopped::Sink(e)) => return Err(e),
             }
         }
-        while let Some(mut batch) = reader
-            .next_batch()
-            .map_err(|e| Failure::Input(e.to_string()))?
-        {
-            records += batch.records;
-            for r in &batch.rejections {
-                log.record(r, &mut errors);
-                if let Some(w) = &mut rejects {
-                    write_reject(w, r).map_err(Failure::Write)?;
+        // batches are read (and given the history the store holds for
+        // them) on a thread of their own while the batch before is scored
+        // and written here
+        let reader = &mut reader;
+        let history = history.as_ref();
+        std::thread::scope(|scope| -> Result<(), Failure> {
+            let (send, batches) = std::sync::mpsc::sync_channel::<Result<Batch, Failure>>(1);
+            scope.spawn(move || loop {
+                let next = match reader.next_batch() {
+                    Ok(None) => break,
+                    Ok(Some(mut batch)) => match history.map(|h| h.prepare(&mut batch.groups)) {
+                        Some(Err(e)) => Err(Failure::Input(e)),
+                        _ => Ok(batch),
+                    },
+                    Err(e) => Err(Failure::Input(e.to_string())),
+                };
+                let failed = next.is_err();
+                // the receiver gone (it stopped at an error) or an error
+                // sent: nothing more to read
+                if send.send(next).is_err() || failed {
+                    break;
+                }
+            });
+            for batch in batches {
+                let batch = batch?;
+                records += batch.records;
+                for r in &batch.rejections {
+                    log.record(r, &mut errors);
+                    if let Some(w) = &mut rejects {
+                        write_reject(w, r).map_err(Failure::Write)?;
+                    }
+                }
+                out.batch(batch.groups, batch.in_order, &input_order)?;
+                if let Some(h) = history {
+                    h.flush().map_err(Failure::Input)?;
+                }
+                if let Some(p) = &progress {
+                    p.set_position(records as u64);
                 }
             }
-            if let Some(h) = &history {
-                h.prepare(&mut batch.groups).map_err(Failure::Input)?;
-            }
-            out.batch(batch.groups, batch.in_order, &reader)?;
-            if let Some(h) = &history {
-                h.flush().map_err(Failure::Input)?;
-            }
-            if let Some(p) = &progress {
-                p.set_position(records as u64);
-            }
-        }
-        Ok(())
+            Ok(())
+        })
     })();
     if let Some(p) = &progress {
         p.finish_and_clear();
@@ -373,6 +393,17 @@ fn progress_bar() -> indicatif::ProgressBar {
 }
 
 /// Why a run stopped early.
+/// Where a record stands in the inputs: its file's place among them,
+/// then its line (the reader's order).
+struct InputOrder(Vec<String>);
+
+impl InputOrder {
+    fn position(&self, origin: &vital_eval::Origin) -> (usize, usize) {
+        let file = self.0.iter().position(|n| **n == *origin.file).unwrap_or(0);
+        (file, origin.line)
+    }
+}
+
 enum Failure {
     /// The reader of the results went away (`| head`): not an error.
     Closed,
@@ -570,7 +601,7 @@ impl Output<'_> {
         &mut self,
         groups: Vec<Vec<Snapshot>>,
         in_order: bool,
-        reader: &Reader<'_, '_>,
+        input_order: &InputOrder,
     ) -> std::io::Result<()> {
         let this = self.r;
         let mut rows: Vec<Row> = groups
@@ -591,7 +622,7 @@ impl Output<'_> {
             })
             .collect();
         if !in_order {
-            rows.par_sort_by_key(|r| reader.position(&r.snapshot.origin));
+            rows.par_sort_by_key(|r| input_order.position(&r.snapshot.origin));
         }
         for r in rows {
             self.tally.add(&r.outcome);

@@ -93,6 +93,8 @@ pub struct History<'a> {
     sources: &'a SourceMap,
     schema: Schema<'a>,
     lookbacks: Lookbacks,
+    /// Each prepared account's previous stored results, until its group
+    /// is settled.
     prior: Mutex<HashMap<Arc<str>, Prior>>,
     /// What this batch's workers computed, to record.
     sink: Mutex<Vec<Recorded>>,
@@ -341,8 +343,9 @@ impl<'a> History<'a> {
     /// statements for the whole batch (docs/history.md, performance).
     pub fn prepare(&self, groups: &mut [Vec<Snapshot>]) -> Result<(), String> {
         let mut store = self.reader.lock().map_err(|_| "the store is poisoned")?;
-        let mut prior = self.prior.lock().map_err(|_| "the store is poisoned")?;
-        prior.clear();
+        // this batch's, added to `self.prior` at the end: the batch before
+        // may be settling meanwhile (its accounts are not this batch's)
+        let mut prior: HashMap<Arc<str>, Prior> = HashMap::new();
         let e = |e: vital_store::StoreError| e.to_string();
         let names: Vec<&str> = groups
             .iter()
@@ -454,6 +457,10 @@ impl<'a> History<'a> {
         if let Ok(mut u) = self.unreadable.lock() {
             *u += unreadable;
         }
+        self.prior
+            .lock()
+            .map_err(|_| "the store is poisoned")?
+            .extend(prior);
         Ok(())
     }
 
@@ -463,7 +470,7 @@ impl<'a> History<'a> {
     pub fn settle(&self, group: &[Snapshot], outcomes: &mut [Outcome]) {
         let prior: Option<Prior> = group
             .first()
-            .and_then(|s| self.prior.lock().ok()?.get(&s.account).cloned());
+            .and_then(|s| self.prior.lock().ok()?.remove(&s.account));
         for (i, snap) in group.iter().enumerate() {
             if codec::is_stored(snap) {
                 continue;
