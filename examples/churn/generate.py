@@ -2,6 +2,7 @@
 """Generate the churn example: 12 monthly snapshots and the outcomes.
 
     python3 examples/churn/generate.py
+    python3 examples/churn/generate.py --accounts 4000 --out /tmp/churn-big
 
 Writes, next to this script:
 
@@ -9,7 +10,9 @@ Writes, next to this script:
     outcomes.csv                 account,date,outcome (churned, renewed,
                                  contracted, expanded), up to 2026-12-31
 
-Deterministic (fixed seed, Python 3 standard library only): running it again
+`--out DIR` writes the snapshots and outcomes there instead; then run
+`vital calibrate --rules examples/churn/rules --outcomes DIR/outcomes.csv
+DIR/snapshots/*.jsonl`. Deterministic (fixed seed, Python 3 standard library only): running it again
 reproduces the files byte for byte. It does not touch the other examples or
 examples/generate.py.
 
@@ -47,6 +50,7 @@ advocacy; sentiment is the decoy.
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import random
@@ -82,6 +86,10 @@ def month_after(d: date) -> date:
 
 
 def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--accounts", type=int, default=ACCOUNTS)
+    ap.add_argument("--out", type=Path, default=HERE)
+    args = ap.parse_args()
     rng = random.Random(SEED)
     snapshots: dict[date, list[str]] = {m: [] for m in MONTHS}
     outcomes: list[tuple[str, date, str]] = []
@@ -89,7 +97,7 @@ def main() -> None:
     months = list(MONTHS)
     while month_after(months[-1]) <= SIM_END:
         months.append(month_after(months[-1]))
-    for i in range(ACCOUNTS):
+    for i in range(args.accounts):
         account = f"{NAMES[i % len(NAMES)]}-{i + 1:04d}"
         u = rng.gauss(0, 1)
         plan = "monthly" if rng.random() < 0.3 else "annual"
@@ -156,12 +164,12 @@ def main() -> None:
                 outcomes.append((account, renewal, kind))
             month_events(m)
         del churned
-    out = HERE / "snapshots"
-    out.mkdir(exist_ok=True)
+    out = args.out / "snapshots"
+    out.mkdir(parents=True, exist_ok=True)
     for m, lines in snapshots.items():
         (out / f"{m.isoformat()}.jsonl").write_text("\n".join(lines) + "\n")
     outcomes.sort(key=lambda r: (r[1], r[0]))
-    with open(HERE / "outcomes.csv", "w", newline="") as f:
+    with open(args.out / "outcomes.csv", "w", newline="") as f:
         f.write("account,date,outcome\n")
         for a, d, o in outcomes:
             f.write(f"{a},{d.isoformat()},{o}\n")
