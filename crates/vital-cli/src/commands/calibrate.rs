@@ -17,7 +17,8 @@ pub enum Format {
     Human,
     Markdown,
     Json,
-    /// A self-contained HTML page (the section `vital report` can hold).
+    /// A self-contained HTML page: the calibration section, in `vital
+    /// report`'s style.
     Html,
 }
 
@@ -56,6 +57,7 @@ pub struct Args {
     /// `--stored`).
     #[arg(long, value_name = "PATH|URL", conflicts_with = "files")]
     history: Option<String>,
+    /// The report's format, on standard output.
     #[arg(long, value_enum, default_value = "human")]
     format: Format,
     /// The bootstrap's seed (the same seed gives the same interval).
