@@ -31,13 +31,14 @@ use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
 };
 use rayon::prelude::*;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use vital_check::ir::Type;
 use vital_eval::reader::Column;
-use vital_eval::{Origin, Rejection, Schema};
+use vital_eval::{Ignored, Origin, Rejection, Schema, Snapshot};
 
 /// Which of the two tables a Parquet file is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -326,7 +327,9 @@ fn day(seconds: i64, nanos: i64) -> String {
     };
     let t = t.naive_utc();
     if t.time() == chrono::NaiveTime::MIN {
-        format!("\"{}\"", t.date().format("%Y-%m-%d"))
+        use chrono::Datelike;
+        let d = t.date();
+        format!("\"{:04}-{:02}-{:02}\"", d.year(), d.month(), d.day())
     } else {
         json_string(&t.format("%Y-%m-%dT%H:%M:%S%.f").to_string())
     }
@@ -402,13 +405,45 @@ fn starts(meta: &ArrowReaderMetadata) -> Vec<usize> {
 /// `account` and `as_of`.
 type Key = (String, String);
 
+/// FNV-1a: keys are looked up once per row, and a keyed hash is not needed.
+#[derive(Default)]
+struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for b in bytes {
+            h = (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type FnvMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fnv>>;
+
 /// The events of every events table of the command line, by snapshot.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub(crate) struct EventTables {
-    /// Each event as a JSON object, with the file and row it came from.
-    by_snapshot: HashMap<Key, Vec<Event>>,
+    /// `(account, as_of)` → its events in `groups`.
+    by_snapshot: FnvMap<Key, usize>,
+    groups: Vec<Group>,
     /// Events per file (for the note on events no snapshot has).
     files: Vec<Arc<str>>,
+}
+
+/// One snapshot's events, each as a JSON object, in the order of their
+/// rows; `used` once a snapshot row took them.
+#[derive(Default)]
+struct Group {
+    events: Vec<Event>,
+    used: AtomicBool,
 }
 
 #[derive(Debug)]
@@ -490,19 +525,24 @@ impl EventTables {
                 })
                 .collect::<Result<_, InputError>>()?;
             for (key, event) in parts.into_iter().flatten() {
-                tables.by_snapshot.entry(key).or_default().push(event);
+                let next = tables.groups.len();
+                let g = *tables.by_snapshot.entry(key).or_insert(next);
+                if g == next {
+                    tables.groups.push(Group::default());
+                }
+                tables.groups[g].events.push(event);
             }
         }
         Ok(tables)
     }
 
-    /// A note for each events table with events that no snapshot row has
-    /// (`keys`: the snapshots' keys).
-    fn orphans(&self, keys: &HashSet<Key>) -> Vec<String> {
+    /// A note for each events table with events that no snapshot row
+    /// took.
+    pub(crate) fn orphans(&self) -> Vec<String> {
         let mut per_file = vec![0usize; self.files.len()];
-        for (key, events) in &self.by_snapshot {
-            if !keys.contains(key) {
-                for e in events {
+        for g in &self.groups {
+            if !g.used.load(Ordering::Relaxed) {
+                for e in &g.events {
                     per_file[e.file] += 1;
                 }
             }
@@ -630,23 +670,21 @@ fn types_error(input: &Input, wrong: Vec<String>) -> Result<(), InputError> {
     ))
 }
 
-/// A snapshots table read.
-pub(crate) struct SnapshotRows {
-    /// Each row as the JSON Lines record it stands for, with its number.
-    pub rows: Vec<(usize, String)>,
-    /// Every row's `(account, as_of)`.
-    pub keys: HashSet<Key>,
-    /// The rows that carry events: their `(account, as_of)`.
-    pub with_events: HashMap<usize, Key>,
-}
+/// What a row is read into: its record, or its rejection, and the unknown
+/// names it had.
+pub(crate) type Parsed = (Result<Snapshot, Rejection>, Ignored);
 
-/// One snapshots table, with the events of `events` joined to its rows.
+/// One snapshots table, with the events of `events` joined to its rows:
+/// each row, as the JSON Lines record it stands for, is given to `parse`
+/// with its number, on the worker that decoded its row group (`None`: a
+/// row not wanted). In row order.
 pub(crate) fn read_snapshots(
     schema: &Schema<'_>,
     input: &Input,
     events: &EventTables,
     require_columns: bool,
-) -> Result<SnapshotRows, InputError> {
+    parse: &(dyn Fn(usize, String) -> Option<Parsed> + Sync),
+) -> Result<Vec<Parsed>, InputError> {
     let meta = metadata(&input.name, input.path())?;
     let arrow = meta.schema().clone();
     for required in ["account", "as_of"] {
@@ -716,12 +754,10 @@ pub(crate) fn read_snapshots(
         .map_err(|m| error(&input.name, m))?;
     let starts = starts(&meta);
     let signal_at: Vec<usize> = names.iter().filter_map(|n| index(&arrow, n)).collect();
-    let parts: Vec<SnapshotRows> = (0..starts.len())
+    let parts: Vec<Vec<Parsed>> = (0..starts.len())
         .into_par_iter()
         .map(|g| {
             let mut rows = Vec::new();
-            let mut keys = HashSet::new();
-            let mut with_events = HashMap::new();
             let mut row = starts[g];
             for batch in row_group(input, &meta, g)? {
                 let columns_of = plain(&batch);
@@ -757,10 +793,11 @@ pub(crate) fn read_snapshots(
                     }
                     json.push('}');
                     let key = (acc.unwrap_or_default(), date.unwrap_or_default());
-                    if let Some(list) = events.by_snapshot.get(&key) {
-                        with_events.insert(row, key.clone());
+                    let group = events.by_snapshot.get(&key).map(|&g| &events.groups[g]);
+                    if let Some(group) = group {
+                        group.used.store(true, Ordering::Relaxed);
                         json.push_str(", \"events\": [");
-                        for (n, e) in list.iter().enumerate() {
+                        for (n, e) in group.events.iter().enumerate() {
                             if n > 0 {
                                 json.push_str(", ");
                             }
@@ -784,33 +821,19 @@ pub(crate) fn read_snapshots(
                         json.push('}');
                     }
                     json.push('}');
-                    keys.insert(key);
-                    rows.push((row, json));
+                    if let Some((result, ignored)) = parse(row, json) {
+                        let result = match (result, group) {
+                            (Err(rej), Some(group)) => Err(with_event_row(rej, events, group)),
+                            (r, _) => r,
+                        };
+                        rows.push((result, ignored));
+                    }
                 }
             }
-            Ok(SnapshotRows {
-                rows,
-                keys,
-                with_events,
-            })
+            Ok(rows)
         })
         .collect::<Result<_, InputError>>()?;
-    let mut all = SnapshotRows {
-        rows: Vec::new(),
-        keys: HashSet::new(),
-        with_events: HashMap::new(),
-    };
-    for p in parts {
-        all.rows.extend(p.rows);
-        all.keys.extend(p.keys);
-        all.with_events.extend(p.with_events);
-    }
-    Ok(all)
-}
-
-/// Notes on events no snapshot row of any snapshots table has.
-pub(crate) fn orphan_notes(events: &EventTables, keys: &HashSet<Key>) -> Vec<String> {
-    events.orphans(keys)
+    Ok(parts.into_iter().flatten().collect())
 }
 
 /// Where a record is, for people: `FILE:LINE`, or `FILE row N` for a row
@@ -823,20 +846,15 @@ pub fn place(origin: &Origin) -> String {
     }
 }
 
-/// A rejection of a snapshots table's row for one of its events: "event
-/// #N" in its reason also names the events table and row the event came
-/// from (`with_events`: the rows with events, and their keys).
-pub(crate) fn with_event_row(
-    mut rej: Rejection,
-    events: &EventTables,
-    with_events: &HashMap<usize, Key>,
-) -> Rejection {
+/// A rejection of a snapshots table's row for one of its events (`group`):
+/// "event #N" in its reason also names the events table and row the event
+/// came from.
+fn with_event_row(mut rej: Rejection, events: &EventTables, group: &Group) -> Rejection {
     let renamed = (|| {
-        let key = with_events.get(&rej.origin.line)?;
         let rest = rej.reason.strip_prefix("event #")?;
         let end = rest.find(|c: char| !c.is_ascii_digit())?;
         let n: usize = rest[..end].parse().ok()?;
-        let e = events.by_snapshot.get(key)?.get(n.checked_sub(1)?)?;
+        let e = group.events.get(n.checked_sub(1)?)?;
         let place = format!("{} row {}", events.files.get(e.file)?, e.row);
         let after = &rest[end..];
         // "event #2 (ticket) field …" → "event #2 (ticket, events.parquet row 7) field …"

@@ -888,46 +888,51 @@ impl<'s, 'r> Reader<'s, 'r> {
         } else {
             None
         };
-        let mut keys = HashSet::new();
         for input in &self.inputs {
-            let mut with_events = HashMap::new();
-            let Records { raws, columns } = match (&input.format, &events) {
+            let schema = self.schema;
+            let keep = self.keep_records;
+            let select = &self.select;
+            let parsed: Vec<(Result<Snapshot, Rejection>, Ignored)> = match (&input.format, &events)
+            {
                 (Format::ParquetEvents, _) => continue,
                 (Format::Parquet, Some(events)) => {
-                    let rows = crate::parquet::read_snapshots(
-                        self.schema,
+                    // each row parsed as it is decoded, as a JSON Lines record
+                    let parse_row = |line: usize, text: String| {
+                        let raw = Raw::Json { line, text };
+                        if let Select::Account(a) = select {
+                            if !raw.may_be(a) {
+                                return None;
+                            }
+                        }
+                        let mut ig = Ignored::default();
+                        let r = parse(schema, &input.name, None, raw, &mut ig, keep);
+                        Some((r, ig))
+                    };
+                    crate::parquet::read_snapshots(
+                        schema,
                         input,
                         events,
                         self.require_columns,
-                    )?;
-                    keys.extend(rows.keys);
-                    with_events = rows.with_events;
-                    Records {
-                        raws: rows
-                            .rows
-                            .into_iter()
-                            .map(|(line, text)| Raw::Json { line, text })
-                            .collect(),
-                        columns: None,
-                    }
+                        &parse_row,
+                    )?
                 }
-                _ => self.read_whole(input)?,
+                _ => {
+                    let Records { raws, columns } = self.read_whole(input)?;
+                    let raws: Vec<Raw> = match select {
+                        Select::All => raws,
+                        Select::Account(a) => raws.into_iter().filter(|r| r.may_be(a)).collect(),
+                    };
+                    raws.into_par_iter()
+                        .map(|raw| {
+                            let mut ig = Ignored::default();
+                            let r =
+                                parse(schema, &input.name, columns.as_deref(), raw, &mut ig, keep);
+                            (r, ig)
+                        })
+                        .collect()
+                }
             };
-            let raws: Vec<Raw> = match &self.select {
-                Select::All => raws,
-                Select::Account(a) => raws.into_iter().filter(|r| r.may_be(a)).collect(),
-            };
-            batch.records += raws.len();
-            let schema = self.schema;
-            let keep = self.keep_records;
-            let parsed: Vec<(Result<Snapshot, Rejection>, Ignored)> = raws
-                .into_par_iter()
-                .map(|raw| {
-                    let mut ig = Ignored::default();
-                    let r = parse(schema, &input.name, columns.as_deref(), raw, &mut ig, keep);
-                    (r, ig)
-                })
-                .collect();
+            batch.records += parsed.len();
             for (r, ig) in parsed {
                 match r {
                     Err(rej) => {
@@ -941,10 +946,7 @@ impl<'s, 'r> Reader<'s, 'r> {
                             if !ig.is_empty() {
                                 self.ignored.merge(ig);
                             }
-                            batch.rejections.push(match &events {
-                                Some(ev) => crate::parquet::with_event_row(rej, ev, &with_events),
-                                None => rej,
-                            });
+                            batch.rejections.push(rej);
                         } else {
                             batch.records -= 1;
                         }
@@ -978,8 +980,7 @@ impl<'s, 'r> Reader<'s, 'r> {
             }
         }
         if let Some(events) = &events {
-            self.notes
-                .extend(crate::parquet::orphan_notes(events, &keys));
+            self.notes.extend(events.orphans());
         }
         Ok(batch)
     }
