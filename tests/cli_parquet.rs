@@ -337,6 +337,61 @@ fn explain_reads_parquet_too() {
     assert_eq!(stdout(&got), stdout(&want));
 }
 
+#[test]
+fn summary_and_the_history_store_take_parquet_as_json_lines() {
+    let dir = root().join("examples/support-health");
+    let tmp = tempfile::tempdir().unwrap();
+    let recs = records(&dir.join("snapshots.jsonl"));
+    let (s, e) = tables(&recs, &layout(&dir), tmp.path());
+    let jsonl = dir.join("snapshots.jsonl");
+    let want = vital_in(&dir, &["summary", "--format", "json", arg(&jsonl)]);
+    let got = vital_in(&dir, &["summary", "--format", "json", arg(&s), arg(&e)]);
+    assert_eq!(want.status.code(), Some(0), "{}", stderr(&want));
+    assert_eq!(got.status.code(), Some(0), "{}", stderr(&got));
+    assert_eq!(stdout(&got), stdout(&want));
+    // recorded night by night into a store, then listed from it
+    let (h1, h2) = (tmp.path().join("h1.db"), tmp.path().join("h2.db"));
+    let want = vital_in(
+        &dir,
+        &[
+            "run",
+            "--format",
+            "jsonl",
+            "--all",
+            "--history",
+            arg(&h1),
+            arg(&jsonl),
+        ],
+    );
+    let got = vital_in(
+        &dir,
+        &[
+            "run",
+            "--format",
+            "jsonl",
+            "--all",
+            "--history",
+            arg(&h2),
+            arg(&s),
+            arg(&e),
+        ],
+    );
+    assert_eq!(want.status.code(), Some(0), "{}", stderr(&want));
+    assert_eq!(got.status.code(), Some(0), "{}", stderr(&got));
+    assert_eq!(stdout(&got), stdout(&want));
+    let account = recs[0]["account"].as_str().unwrap();
+    let list = |h: &Path| {
+        let o = vital_in(
+            &dir,
+            &["history", "--history", arg(h), "--format", "jsonl", account],
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        stdout(&o)
+    };
+    assert!(list(&h1).contains(account));
+    assert_eq!(list(&h2), list(&h1));
+}
+
 /// A small rule set for the bad-input tests.
 const RULES: &str = r#"
 signal arr: money
