@@ -203,6 +203,23 @@ fn events_mean_what_was_recorded(t: &Target) {
                 "step {step}: events of the {date} snapshot"
             );
         }
+        // all of them at once, as a run asks (one range of event rows for
+        // the account, shared out among its dates), and a date with none
+        let aid = s.find_account("acme").unwrap().unwrap();
+        let mut wants: Vec<(i64, NaiveDate)> = model.keys().rev().map(|d| (aid, *d)).collect();
+        wants.insert(1, (aid, day(-5)));
+        let all = s.snapshots_of(&wants).unwrap();
+        assert!(all[1].is_none());
+        assert_eq!(all.iter().flatten().count(), model.len());
+        for ((_, date), got) in wants.iter().zip(all) {
+            if let Some(got) = got {
+                assert_eq!(
+                    sorted(got.events),
+                    sorted(model[date].clone()),
+                    "step {step}: events of the {date} snapshot, asked with the others"
+                );
+            }
+        }
     }
     assert_eq!(count(&mut s, "snapshots"), model.len() as i64);
 }

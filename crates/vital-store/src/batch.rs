@@ -153,6 +153,10 @@ pub fn encode_signals(key: Option<(NaiveDate, &str)>, full: &str) -> (String, Op
     (full.to_string(), None)
 }
 
+/// An account's wanted snapshots: its id, the earliest and latest of their
+/// dates, and their places among the wanted.
+type Span = (i64, NaiveDate, NaiveDate, Vec<usize>);
+
 /// A stored snapshot's event with what orders it: the date its row was
 /// first recorded, the row's id, the event, its multiplicity.
 type KeyedEvent = (Option<NaiveDate>, i64, String, i64);
@@ -344,25 +348,66 @@ impl Store {
             });
         }
         // each snapshot's events in the order they were first recorded
-        // (sorted here, per snapshot, rather than by the database over all)
-        let rows = self.by_chunks(wants, &["bigint", "date"], bind, |v| {
-            format!(
-                "WITH r(i, aid, d) AS {v} SELECT r.i, e.event, e.multiplicity, e.first_as_of, e.id \
-                 FROM r CROSS JOIN events e WHERE e.account_id = r.aid AND e.first_as_of <= r.d \
-                 AND (e.last_as_of IS NULL OR e.last_as_of >= r.d)"
-            )
-        })?;
+        // (sorted here, per snapshot, rather than by the database over
+        // all): one range of rows per account over all its wanted dates
+        // (rows most of them share are read once), shared out here
+        let mut spans: Vec<Span> = Vec::new();
+        let mut span_of: HashMap<i64, usize> = HashMap::new();
+        for (k, (a, d)) in wants.iter().enumerate() {
+            if out[k].is_none() {
+                continue;
+            }
+            match span_of.get(a) {
+                Some(&x) => {
+                    let sp = &mut spans[x];
+                    sp.1 = sp.1.min(*d);
+                    sp.2 = sp.2.max(*d);
+                    sp.3.push(k);
+                }
+                None => {
+                    span_of.insert(*a, spans.len());
+                    spans.push((*a, *d, *d, vec![k]));
+                }
+            }
+        }
+        let rows = self.by_chunks(
+            &spans,
+            &["bigint", "date", "date"],
+            |(a, lo, hi, _)| vec![Param::Int(*a), Param::Date(*lo), Param::Date(*hi)],
+            |v| {
+                format!(
+                    "WITH r(i, aid, lo, hi) AS {v} SELECT r.i, e.event, e.multiplicity, e.first_as_of, e.id, e.last_as_of \
+                     FROM r CROSS JOIN events e WHERE e.account_id = r.aid AND e.first_as_of <= r.hi \
+                     AND (e.last_as_of IS NULL OR e.last_as_of >= r.lo)"
+                )
+            },
+        )?;
         let mut keyed: Vec<Vec<KeyedEvent>> = vec![Vec::new(); wants.len()];
         for (i, mut row) in rows {
-            let (Some(slot), Some(n)) = (keyed.get_mut(i), row.get(2).and_then(Param::int)) else {
+            let (Some((_, _, _, members)), Some(n)) =
+                (spans.get(i), row.get(2).and_then(Param::int))
+            else {
                 continue;
             };
             let first = row.get(3).and_then(Param::date);
             let id = row.get(4).and_then(Param::int).unwrap_or(0);
-            if let Some(Param::Text(e) | Param::Json(e)) =
+            let last = row.get(5).and_then(Param::date);
+            let Some(Param::Text(e) | Param::Json(e)) =
                 row.get_mut(1).map(|p| std::mem::replace(p, Param::Null))
-            {
-                slot.push((first, id, e, n));
+            else {
+                continue;
+            };
+            // the snapshots of the account that carry the row
+            let carried = |k: &&usize| {
+                let d = wants[**k].1;
+                first.is_some_and(|f| f <= d) && last.is_none_or(|l| l >= d)
+            };
+            let takers: Vec<usize> = members.iter().filter(carried).copied().collect();
+            if let Some((last_taker, others)) = takers.split_last() {
+                for k in others {
+                    keyed[*k].push((first, id, e.clone(), n));
+                }
+                keyed[*last_taker].push((first, id, e, n));
             }
         }
         for (s, mut events) in out.iter_mut().zip(keyed) {
