@@ -12,9 +12,13 @@ use tower_lsp_server::ls_types::*;
 
 /// Every file of the rule set with its diagnostics (an empty list clears a
 /// file's old ones).
-pub fn per_file(a: &Analysis, enc: Encoding) -> Vec<(PathBuf, Vec<Diagnostic>)> {
+pub fn per_file(
+    a: &Analysis,
+    extra: &[vital_syntax::Diagnostic],
+    enc: Encoding,
+) -> Vec<(PathBuf, Vec<Diagnostic>)> {
     let mut per_file: Vec<Vec<Diagnostic>> = vec![Vec::new(); a.paths.len()];
-    for d in a.checked.diagnostics.iter().chain(a.io.iter()) {
+    for d in a.checked.diagnostics.iter().chain(a.io.iter()).chain(extra) {
         let related: Vec<DiagnosticRelatedInformation> = d
             .related
             .iter()

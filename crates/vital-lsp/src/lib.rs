@@ -12,7 +12,9 @@
 //!   `Analysis`: `diagnostics`, `navigation` (definition, references,
 //!   highlight, rename), `symbols`, `actions` (quick fixes, formatting),
 //!   `hover` (hover, signature help), `decorations` (semantic tokens, inlay
-//!   hints, code lenses), `complete`, `testing` (run one test in process);
+//!   hints, code lenses), `complete`, `testing` (run one test in process),
+//!   `sample` (the rule set on the project's sample: lenses, hovers,
+//!   coverage warnings, explain; also used by `vital check --sample`);
 //! - `state`: the workspace model (documents, rule-set roots, the cache of
 //!   analyses) that resolves a request to an analysis and calls the feature;
 //! - `server`: the tower-lsp-server glue, holding the state under one lock.
@@ -27,6 +29,7 @@ mod decorations;
 mod diagnostics;
 mod hover;
 mod navigation;
+pub mod sample;
 mod server;
 pub mod state;
 mod symbols;

@@ -85,7 +85,121 @@ impl Backend {
             if lenses_follow {
                 let _ = client.code_lens_refresh().await;
             }
+            // then, diagnostics being out, the rule set on its sample
+            evaluate_sample(state, client, path, current, generation).await;
         });
+    }
+}
+
+/// Evaluate the rule set of `path` on its sample (when it checks clean and
+/// `vital.toml` gives it one) on a blocking thread; if no edit came
+/// meanwhile (`generation`), keep the result and publish the diagnostics
+/// again with the sample's warnings, then have the client redraw the lenses.
+/// A newer edit cancels the work between accounts.
+async fn evaluate_sample(
+    state: Arc<Mutex<State>>,
+    client: Client,
+    path: PathBuf,
+    current: Arc<AtomicU64>,
+    generation: u64,
+) {
+    let job = {
+        let mut g = lock(&state);
+        std::panic::catch_unwind(AssertUnwindSafe(|| g.sample_job(&path)))
+    };
+    let Ok((analysis, cached)) = job else { return };
+    if analysis.errors().next().is_some() {
+        return;
+    }
+    let timing = crate::state::Timing::start();
+    let cancel = current.clone();
+    let done = tokio::task::spawn_blocking(move || {
+        std::panic::catch_unwind(AssertUnwindSafe(|| {
+            crate::sample::run(&analysis, cached, &|| {
+                cancel.load(Ordering::SeqCst) != generation
+            })
+        }))
+        .map(|d| (analysis.root.clone(), d))
+    })
+    .await;
+    let Ok(Ok((root, done))) = done else { return };
+    timing.lap("sample");
+    if current.load(Ordering::SeqCst) != generation {
+        return;
+    }
+    match done {
+        crate::sample::Done::Evaluated(e) => {
+            let batch = {
+                let mut g = lock(&state);
+                g.store_evaluation(&root, e);
+                std::panic::catch_unwind(AssertUnwindSafe(|| g.diagnostics(&path)))
+                    .unwrap_or_default()
+            };
+            if current.load(Ordering::SeqCst) != generation {
+                return;
+            }
+            for (uri, version, diags) in batch {
+                client.publish_diagnostics(uri, diags, version).await;
+            }
+            let _ = client.code_lens_refresh().await;
+        }
+        crate::sample::Done::Failed(msg) => {
+            client.log_message(MessageType::WARNING, msg).await;
+        }
+        crate::sample::Done::Nothing | crate::sample::Done::Cancelled => {}
+    }
+}
+
+impl Backend {
+    /// `vital.explainAccount ROOT ACCOUNT`: the text of `vital explain` for
+    /// an account of the sample (its latest snapshot) on the rule set as the
+    /// editor holds it. `vital.sampleAccounts ROOT`: the sample's account
+    /// ids (for the client to offer).
+    fn sample_command(&self, p: &ExecuteCommandParams) -> Result<Option<LSPAny>> {
+        let arg = |i: usize| {
+            p.arguments
+                .get(i)
+                .and_then(|v| v.as_str())
+                .map(String::from)
+        };
+        let Some(root) = arg(0) else {
+            return Err(Error::invalid_params(format!(
+                "{} takes the rule-set root first",
+                p.command
+            )));
+        };
+        let root = PathBuf::from(root);
+        let answer = self.with(|s| {
+            let a = s.rule_set(&root);
+            let e = match s.evaluation(&a) {
+                Some(e) => Some(e),
+                // not evaluated yet for this state of the rules: now
+                None => match s.evaluate_sample(&root) {
+                    crate::sample::Done::Evaluated(e) => Some(e),
+                    crate::sample::Done::Failed(msg) => return Err(msg),
+                    _ => s.latest_evaluation(&root),
+                },
+            };
+            let Some(e) = e else {
+                return Err(format!(
+                    "the rule set at {} has no sample (the `sample` key of its rule set in vital.toml), or it has errors",
+                    root.display()
+                ));
+            };
+            if p.command == "vital.sampleAccounts" {
+                return Ok(serde_json::json!(e.data.accounts()));
+            }
+            let account = arg(1).ok_or("vital.explainAccount takes the rule-set root and an account id")?;
+            crate::sample::explain(&a, &e.data, &account).map(|t| serde_json::json!(t))
+        })?;
+        answer.map(Some).map_err(Error::invalid_params)
+    }
+}
+
+fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
+    match state.lock() {
+        Ok(g) => g,
+        Err(p) => p.into_inner(),
     }
 }
 
@@ -166,7 +280,11 @@ impl LanguageServer for Backend {
                 }),
                 inlay_hint_provider: Some(OneOf::Left(true)),
                 execute_command_provider: Some(ExecuteCommandOptions {
-                    commands: vec!["vital.runTest".into()],
+                    commands: vec![
+                        "vital.runTest".into(),
+                        "vital.explainAccount".into(),
+                        "vital.sampleAccounts".into(),
+                    ],
                     ..Default::default()
                 }),
                 semantic_tokens_provider: Some(
@@ -403,6 +521,9 @@ impl LanguageServer for Backend {
     /// holds it; keeps the verdict for the lens and reports it in full
     /// (the verdict first, then why).
     async fn execute_command(&self, p: ExecuteCommandParams) -> Result<Option<LSPAny>> {
+        if p.command == "vital.explainAccount" || p.command == "vital.sampleAccounts" {
+            return self.sample_command(&p);
+        }
         if p.command != "vital.runTest" {
             return Err(Error::invalid_params(format!(
                 "unknown command {}",

@@ -18,7 +18,9 @@
 use crate::analysis::Analysis;
 use crate::convert::{self, path_of, Encoding};
 use crate::testing::Verdict;
-use crate::{actions, complete, decorations, diagnostics, hover, navigation, symbols, testing};
+use crate::{
+    actions, complete, decorations, diagnostics, hover, navigation, sample, symbols, testing,
+};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -78,6 +80,9 @@ pub struct State {
     /// of the latest analysis they were run on.
     runs: HashMap<(PathBuf, String), Option<Verdict>>,
     generation: u64,
+    /// The latest evaluation of each rule set (by root) on its sample; its
+    /// lenses, hovers and warnings show only while its analysis is current.
+    samples: HashMap<PathBuf, Arc<sample::Evaluation>>,
     /// Parse every file whole after an edit (`VITAL_LSP_REPARSE_ALL`).
     reparse_all: bool,
 }
@@ -102,6 +107,7 @@ impl State {
             parses: HashMap::new(),
             runs: HashMap::new(),
             generation: 0,
+            samples: HashMap::new(),
             reparse_all: std::env::var_os("VITAL_LSP_REPARSE_ALL").is_some(),
         }
     }
@@ -311,7 +317,11 @@ impl State {
     pub fn diagnostics(&mut self, path: &Path) -> Vec<(Uri, Option<i32>, Vec<Diagnostic>)> {
         let a = self.analysis(path);
         let timing = Timing::start();
-        let out = diagnostics::per_file(&a, self.encoding);
+        let extra = self
+            .evaluation(&a)
+            .map(|e| e.warnings.clone())
+            .unwrap_or_default();
+        let out = diagnostics::per_file(&a, &extra, self.encoding);
         timing.lap("LSP diagnostics");
         out.into_iter()
             .filter_map(|(p, ds)| {
@@ -368,9 +378,31 @@ impl State {
         }
     }
 
+    /// A name's declaration (and so on), and what the sample says about
+    /// the place: a signal's distribution, how many accounts take a band arm.
     pub fn hover(&mut self, uri: &Uri, pos: Position) -> Option<Hover> {
         let (a, f, off) = self.at(uri, pos)?;
-        hover::hover(&a, f, off, self.encoding)
+        let base = hover::hover(&a, f, off, self.encoding);
+        let extra = self
+            .evaluation(&a)
+            .and_then(|e| sample::hover(&a, f, off, &e.data, &e.coverage));
+        match (base, extra) {
+            (base, None) => base,
+            (Some(mut h), Some((md, _))) => {
+                if let HoverContents::Markup(m) = &mut h.contents {
+                    m.value.push_str("\n\n---\n\n");
+                    m.value.push_str(&md);
+                }
+                Some(h)
+            }
+            (None, Some((md, span))) => Some(Hover {
+                contents: HoverContents::Markup(MarkupContent {
+                    kind: MarkupKind::Markdown,
+                    value: md,
+                }),
+                range: Some(a.range(f, span, self.encoding)),
+            }),
+        }
     }
 
     pub fn signature_help(&mut self, uri: &Uri, pos: Position) -> Option<SignatureHelp> {
@@ -474,7 +506,52 @@ impl State {
             self.runs.insert(key, Some(verdict.clone()));
             verdicts.insert(name, verdict.passed);
         }
-        decorations::code_lenses(&a, f, &verdicts, enc)
+        let mut out = decorations::code_lenses(&a, f, &verdicts, enc);
+        if let Some(e) = self.evaluation(&a) {
+            out.extend(sample::lenses(&a, f, &e.coverage, &a.checked.rules, enc));
+            out.sort_by_key(|l| (l.range.start.line, l.range.start.character));
+        }
+        out
+    }
+
+    // ------------------------------------------------------------------ sample
+
+    /// The evaluation on the sample of exactly this analysis, if there is one.
+    pub fn evaluation(&self, a: &Analysis) -> Option<Arc<sample::Evaluation>> {
+        self.samples
+            .get(&a.root)
+            .filter(|e| e.generation == a.generation)
+            .cloned()
+    }
+
+    /// The latest evaluation of the rule set rooted at `root`, current or not.
+    pub fn latest_evaluation(&self, root: &Path) -> Option<Arc<sample::Evaluation>> {
+        self.samples.get(root).cloned()
+    }
+
+    /// What the background evaluation of the rule set of `path` needs: its
+    /// analysis and the sample read last time.
+    pub fn sample_job(&mut self, path: &Path) -> (Arc<Analysis>, Option<Arc<sample::Data>>) {
+        let a = self.analysis(path);
+        let cached = self.samples.get(&a.root).map(|e| e.data.clone());
+        (a, cached)
+    }
+
+    /// Keep an evaluation on the sample, for the rule set it was made for.
+    pub fn store_evaluation(&mut self, root: &Path, e: Arc<sample::Evaluation>) {
+        self.samples.insert(root.to_path_buf(), e);
+    }
+
+    /// Run the sample evaluation of the rule set rooted at `root` in the
+    /// calling thread and keep it (commands, tests, benches).
+    pub fn evaluate_sample(&mut self, root: &Path) -> sample::Done {
+        let a = self.rule_set(root);
+        let cached = self.samples.get(&a.root).map(|e| e.data.clone());
+        let done = sample::run(&a, cached, &|| false);
+        if let sample::Done::Evaluated(e) = &done {
+            self.store_evaluation(&a.root, e.clone());
+        }
+        done
     }
 
     /// Run the test `name` of the rule set rooted at `root` on its current

@@ -103,6 +103,8 @@ codes! {
     UnusedConst = "unused-const", Warning, "A constant that nothing reads";
     UnreachableArm = "unreachable-arm", Warning, "A status or band arm after otherwise";
     ConstantCondition = "constant-condition", Warning, "A rule whose condition does not depend on the account";
+    NeverFires = "never-fires", Warning, "A rule that fires for no account of the sample (the editor, vital check --sample)";
+    ArmNeverTaken = "arm-never-taken", Warning, "A band arm that no account of the sample takes (the editor, vital check --sample)";
 }
 
 impl Code {

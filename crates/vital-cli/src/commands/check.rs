@@ -1,5 +1,10 @@
 //! `vital check`: parse and type-check a rule set; report in human, json,
-//! github or sarif form.
+//! github or sarif form. With `--sample FILE`, a rule set that checks clean
+//! is also evaluated on the snapshots of FILE (read by the one reader, as
+//! `vital run` reads them), and rules that fire for no account
+//! (`vital::never-fires`) and band arms no account takes
+//! (`vital::arm-never-taken`) are warnings — the same ones the language
+//! server shows (`vital_lsp::sample`).
 
 use super::fail;
 use crate::report;
@@ -21,6 +26,11 @@ pub struct Args {
     /// Only this rule set of vital.toml.
     #[arg(long, value_name = "NAME")]
     ruleset: Option<String>,
+    /// Also evaluate the rule set on these snapshots (a small sample of real
+    /// accounts) and warn about rules that fire for no account and band arms
+    /// no account takes.
+    #[arg(long, value_name = "FILE")]
+    sample: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> ExitCode {
@@ -46,7 +56,18 @@ pub fn run(args: Args) -> ExitCode {
             diagnostics: mut io_diags,
             ..
         } = files::load(&list);
-        let mut diags = vital_check::check(&sources).diagnostics;
+        let checked_rules = vital_check::check(&sources);
+        let mut diags = checked_rules.diagnostics.clone();
+        if let (Some(sample), Some(rules), true) = (
+            &args.sample,
+            checked_rules.valid(),
+            io_diags.iter().all(|d| !d.is_error()),
+        ) {
+            match sample_warnings(rules, &t.paths, sample) {
+                Ok(mut w) => diags.append(&mut w),
+                Err(code) => return code,
+            }
+        }
         diags.append(&mut io_diags);
         vital_syntax::diagnostic::sort_diagnostics(&mut diags);
         checked.push((t.label.clone(), sources, diags));
@@ -73,4 +94,44 @@ pub fn run(args: Args) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// The sample's warnings for a rule set that checks clean: read with the
+/// mapping of its rule set in vital.toml (when it is one of them).
+fn sample_warnings(
+    rules: &vital_check::RuleSet,
+    paths: &[PathBuf],
+    sample: &std::path::Path,
+) -> Result<Vec<vital_syntax::Diagnostic>, ExitCode> {
+    let canon = |p: &std::path::Path| std::fs::canonicalize(p).ok();
+    let mapping = match super::project::discover()? {
+        Some(p) => p
+            .rulesets
+            .iter()
+            .find(|r| {
+                paths
+                    .iter()
+                    .any(|x| canon(x).is_some() && canon(x) == canon(&r.path))
+            })
+            .and_then(|r| vital_input::mapping_for(r, rules).ok())
+            .unwrap_or_default(),
+        None => vital_eval::Mapping::default(),
+    };
+    let data = vital_lsp::sample::read(rules, &mapping, sample).map_err(fail)?;
+    if data.rejected > 0 {
+        eprintln!(
+            "warning: {}: {} records rejected (see `vital run {}`); the sample's warnings count the accounts read",
+            files::display(sample),
+            data.rejected,
+            files::display(sample)
+        );
+    }
+    let Some(cov) = vital_lsp::sample::coverage(rules, &data.groups, &|| false) else {
+        return Ok(Vec::new());
+    };
+    Ok(vital_lsp::sample::warnings(
+        rules,
+        &cov,
+        &files::display(sample),
+    ))
 }
