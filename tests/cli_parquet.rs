@@ -323,6 +323,51 @@ fn every_bundled_example_scores_the_same_from_parquet_as_from_json_lines() {
 }
 
 #[test]
+fn accounts_in_any_order_and_in_several_files_are_read_whole_with_the_same_results() {
+    // a night after another: no account's rows are together, so the table
+    // is read whole (the examples above are streamed)
+    let dir = root().join("examples/support-health");
+    let tmp = tempfile::tempdir().unwrap();
+    let mut recs = records(&dir.join("snapshots.jsonl"));
+    recs.sort_by(|a, b| a["as_of"].as_str().cmp(&b["as_of"].as_str()));
+    let text: String = recs.iter().map(|r| format!("{r}\n")).collect();
+    let jsonl = tmp.path().join("by-night.jsonl");
+    std::fs::write(&jsonl, text).unwrap();
+    let layout = layout(&dir);
+    let (s, e) = tables(&recs, &layout, tmp.path());
+    let want = vital_in(&dir, &["run", "--format", "jsonl", "--all", arg(&jsonl)]);
+    let got = vital_in(
+        &dir,
+        &["run", "--format", "jsonl", "--all", arg(&s), arg(&e)],
+    );
+    assert_eq!(want.status.code(), Some(0), "{}", stderr(&want));
+    assert_eq!(got.status.code(), Some(0), "{}", stderr(&got));
+    assert!(got.stdout == want.stdout, "results differ");
+    // the same nights in two snapshots tables and two events tables
+    let half = recs.len() / 2;
+    let (d1, d2) = (tmp.path().join("1"), tmp.path().join("2"));
+    std::fs::create_dir_all(&d1).unwrap();
+    std::fs::create_dir_all(&d2).unwrap();
+    let (s1, e1) = tables(&recs[..half], &layout, &d1);
+    let (s2, e2) = tables(&recs[half..], &layout, &d2);
+    let got = vital_in(
+        &dir,
+        &[
+            "run",
+            "--format",
+            "jsonl",
+            "--all",
+            arg(&s1),
+            arg(&e2),
+            arg(&s2),
+            arg(&e1),
+        ],
+    );
+    assert_eq!(got.status.code(), Some(0), "{}", stderr(&got));
+    assert!(got.stdout == want.stdout, "results differ");
+}
+
+#[test]
 fn explain_reads_parquet_too() {
     let dir = root().join("examples/support-health");
     let tmp = tempfile::tempdir().unwrap();

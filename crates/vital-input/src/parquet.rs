@@ -674,166 +674,340 @@ fn types_error(input: &Input, wrong: Vec<String>) -> Result<(), InputError> {
 /// names it had.
 pub(crate) type Parsed = (Result<Snapshot, Rejection>, Ignored);
 
-/// One snapshots table, with the events of `events` joined to its rows:
-/// each row, as the JSON Lines record it stands for, is given to `parse`
-/// with its number, on the worker that decoded its row group (`None`: a
-/// row not wanted). In row order.
-pub(crate) fn read_snapshots(
-    schema: &Schema<'_>,
-    input: &Input,
-    events: &EventTables,
-    require_columns: bool,
-    parse: &(dyn Fn(usize, String) -> Option<Parsed> + Sync),
-) -> Result<Vec<Parsed>, InputError> {
-    let meta = metadata(&input.name, input.path())?;
-    let arrow = meta.schema().clone();
-    for required in ["account", "as_of"] {
-        if index(&arrow, required).is_none() {
+/// A snapshots table whose columns were checked.
+pub(crate) struct Snapshots {
+    meta: ArrowReaderMetadata,
+    arrow: arrow_schema::SchemaRef,
+    /// The columns given to `signals` (known or not).
+    signal_at: Vec<usize>,
+    account: usize,
+    as_of: usize,
+    over: [Option<usize>; 3],
+}
+
+impl Snapshots {
+    /// Reads the footer and checks the columns: `account` and `as_of`, a
+    /// column for every non-optional signal (every signal with
+    /// `require_columns`), types that can hold the signals' types.
+    pub(crate) fn open(
+        schema: &Schema<'_>,
+        input: &Input,
+        require_columns: bool,
+    ) -> Result<Snapshots, InputError> {
+        let meta = metadata(&input.name, input.path())?;
+        let arrow = meta.schema().clone();
+        let (Some(account), Some(as_of)) = (index(&arrow, "account"), index(&arrow, "as_of"))
+        else {
+            let required = if index(&arrow, "account").is_none() {
+                "account"
+            } else {
+                "as_of"
+            };
             return Err(error(
                 &input.name,
                 format!(
                     "a snapshots table needs the column `{required}` (an events table has `type` and `at`); nothing was scored"
                 ),
             ));
-        }
-    }
-    // the signal columns, as a CSV header would name them
-    let names: Vec<&str> = arrow
-        .fields()
-        .iter()
-        .map(|f| f.name().as_str())
-        .filter(|n| !matches!(*n, "account" | "as_of") && !OVERRIDE.contains(n))
-        .collect();
-    let mut header = vec!["account", "as_of"];
-    header.extend(&names);
-    let columns = schema
-        .csv_header(&header)
-        .map_err(|m| error(&input.name, m))?;
-    let mut wrong = Vec::new();
-    let rules = schema.rules();
-    for f in arrow.fields() {
-        let t = f.data_type();
-        match f.name().as_str() {
-            "account" => account_type(schema, t, &mut wrong),
-            n @ ("as_of" | "override_until") => {
-                if let Some(e) = mismatch(Type::Date, t) {
-                    wrong.push(format!("column `{n}` is {}; expected {e}", sql_type(t)));
-                }
-            }
-            n @ ("override_status" | "override_reason") => {
-                if let Some(e) = mismatch(Type::Text, t) {
-                    wrong.push(format!("column `{n}` is {}; expected {e}", sql_type(t)));
-                }
-            }
-            _ => {}
-        }
-    }
-    for (name, column) in names.iter().zip(&columns) {
-        if let Column::Signal(i) = column {
-            let s = &rules.signals[i.index()];
-            let t = arrow
-                .field_with_name(name)
-                .map(|f| f.data_type().clone())
-                .unwrap_or(DataType::Null);
-            if let Some(expected) = mismatch(s.ty, &t) {
-                let signal = if *name == s.name {
-                    String::new()
-                } else {
-                    format!(" (signal `{}`)", s.name)
-                };
-                wrong.push(format!(
-                    "column `{name}`{signal} is {}, which cannot hold {}; expected {expected}",
-                    sql_type(&t),
-                    rules.type_name(s.ty)
-                ));
-            }
-        }
-    }
-    types_error(input, wrong)?;
-    crate::reader::missing_columns(schema, &columns, require_columns, "the Parquet file")
-        .map_err(|m| error(&input.name, m))?;
-    let starts = starts(&meta);
-    let signal_at: Vec<usize> = names.iter().filter_map(|n| index(&arrow, n)).collect();
-    let parts: Vec<Vec<Parsed>> = (0..starts.len())
-        .into_par_iter()
-        .map(|g| {
-            let mut rows = Vec::new();
-            let mut row = starts[g];
-            for batch in row_group(input, &meta, g)? {
-                let columns_of = plain(&batch);
-                let col = |name: &str| index(&arrow, name).map(|i| &columns_of[i]);
-                let (account, as_of) = (col("account"), col("as_of"));
-                let over: Vec<Option<&ArrayRef>> = OVERRIDE.iter().map(|n| col(n)).collect();
-                for r in 0..batch.num_rows() {
-                    row += 1;
-                    let get = |c: Option<&ArrayRef>| c.and_then(|c| cell(c, r));
-                    let (acc, date) = (get(account), get(as_of));
-                    let mut json = String::with_capacity(256);
-                    json.push('{');
-                    let mut sep = "";
-                    if let Some(a) = &acc {
-                        let _ = write!(json, "\"account\": {a}");
-                        sep = ", ";
-                    }
-                    if let Some(d) = &date {
-                        let _ = write!(json, "{sep}\"as_of\": {d}");
-                        sep = ", ";
-                    }
-                    let _ = write!(json, "{sep}\"signals\": {{");
-                    let mut first = true;
-                    for &c in &signal_at {
-                        if let Some(v) = cell(&columns_of[c], r) {
-                            if !first {
-                                json.push_str(", ");
-                            }
-                            first = false;
-                            let name = arrow.field(c).name();
-                            let _ = write!(json, "{}: {v}", json_string(name));
-                        }
-                    }
-                    json.push('}');
-                    let key = (acc.unwrap_or_default(), date.unwrap_or_default());
-                    let group = events.by_snapshot.get(&key).map(|&g| &events.groups[g]);
-                    if let Some(group) = group {
-                        group.used.store(true, Ordering::Relaxed);
-                        json.push_str(", \"events\": [");
-                        for (n, e) in group.events.iter().enumerate() {
-                            if n > 0 {
-                                json.push_str(", ");
-                            }
-                            json.push_str(&e.json);
-                        }
-                        json.push(']');
-                    }
-                    let values: Vec<Option<String>> = over.iter().map(|c| get(*c)).collect();
-                    if values.iter().any(Option::is_some) {
-                        json.push_str(", \"override\": {");
-                        let mut first = true;
-                        for (k, v) in ["status", "until", "reason"].iter().zip(&values) {
-                            if let Some(v) = v {
-                                if !first {
-                                    json.push_str(", ");
-                                }
-                                first = false;
-                                let _ = write!(json, "\"{k}\": {v}");
-                            }
-                        }
-                        json.push('}');
-                    }
-                    json.push('}');
-                    if let Some((result, ignored)) = parse(row, json) {
-                        let result = match (result, group) {
-                            (Err(rej), Some(group)) => Err(with_event_row(rej, events, group)),
-                            (r, _) => r,
-                        };
-                        rows.push((result, ignored));
+        };
+        // the signal columns, as a CSV header would name them
+        let names: Vec<&str> = arrow
+            .fields()
+            .iter()
+            .map(|f| f.name().as_str())
+            .filter(|n| !matches!(*n, "account" | "as_of") && !OVERRIDE.contains(n))
+            .collect();
+        let mut header = vec!["account", "as_of"];
+        header.extend(&names);
+        let columns = schema
+            .csv_header(&header)
+            .map_err(|m| error(&input.name, m))?;
+        let mut wrong = Vec::new();
+        let rules = schema.rules();
+        for f in arrow.fields() {
+            let t = f.data_type();
+            match f.name().as_str() {
+                "account" => account_type(schema, t, &mut wrong),
+                n @ ("as_of" | "override_until") => {
+                    if let Some(e) = mismatch(Type::Date, t) {
+                        wrong.push(format!("column `{n}` is {}; expected {e}", sql_type(t)));
                     }
                 }
+                n @ ("override_status" | "override_reason") => {
+                    if let Some(e) = mismatch(Type::Text, t) {
+                        wrong.push(format!("column `{n}` is {}; expected {e}", sql_type(t)));
+                    }
+                }
+                _ => {}
             }
-            Ok(rows)
+        }
+        for (name, column) in names.iter().zip(&columns) {
+            if let Column::Signal(i) = column {
+                let s = &rules.signals[i.index()];
+                let t = arrow
+                    .field_with_name(name)
+                    .map(|f| f.data_type().clone())
+                    .unwrap_or(DataType::Null);
+                if let Some(expected) = mismatch(s.ty, &t) {
+                    let signal = if *name == s.name {
+                        String::new()
+                    } else {
+                        format!(" (signal `{}`)", s.name)
+                    };
+                    wrong.push(format!(
+                        "column `{name}`{signal} is {}, which cannot hold {}; expected {expected}",
+                        sql_type(&t),
+                        rules.type_name(s.ty)
+                    ));
+                }
+            }
+        }
+        types_error(input, wrong)?;
+        crate::reader::missing_columns(schema, &columns, require_columns, "the Parquet file")
+            .map_err(|m| error(&input.name, m))?;
+        let signal_at: Vec<usize> = names.iter().filter_map(|n| index(&arrow, n)).collect();
+        let over = OVERRIDE.map(|n| index(&arrow, n));
+        Ok(Snapshots {
+            meta,
+            arrow,
+            signal_at,
+            account,
+            as_of,
+            over,
         })
-        .collect::<Result<_, InputError>>()?;
-    Ok(parts.into_iter().flatten().collect())
+    }
+
+    /// Rows `range` of a batch (its columns, `plain`), the batch's first
+    /// row being row `first` of the file (from 0), each with the events of
+    /// its `(account, as_of)` given to `parse` as a JSON Lines record.
+    fn rows(
+        &self,
+        columns: &[ArrayRef],
+        range: std::ops::Range<usize>,
+        first: usize,
+        events: &EventTables,
+        parse: &(dyn Fn(usize, String) -> Option<Parsed> + Sync),
+    ) -> Vec<Parsed> {
+        let mut out = Vec::with_capacity(range.len());
+        for r in range {
+            let row = first + r + 1;
+            let (acc, date) = (
+                cell(&columns[self.account], r),
+                cell(&columns[self.as_of], r),
+            );
+            let mut json = String::with_capacity(256);
+            json.push('{');
+            let mut sep = "";
+            if let Some(a) = &acc {
+                let _ = write!(json, "\"account\": {a}");
+                sep = ", ";
+            }
+            if let Some(d) = &date {
+                let _ = write!(json, "{sep}\"as_of\": {d}");
+                sep = ", ";
+            }
+            let _ = write!(json, "{sep}\"signals\": {{");
+            let mut first_signal = true;
+            for &c in &self.signal_at {
+                if let Some(v) = cell(&columns[c], r) {
+                    if !first_signal {
+                        json.push_str(", ");
+                    }
+                    first_signal = false;
+                    let name = self.arrow.field(c).name();
+                    let _ = write!(json, "{}: {v}", json_string(name));
+                }
+            }
+            json.push('}');
+            let key = (acc.unwrap_or_default(), date.unwrap_or_default());
+            let group = events.by_snapshot.get(&key).map(|&g| &events.groups[g]);
+            if let Some(group) = group {
+                group.used.store(true, Ordering::Relaxed);
+                json.push_str(", \"events\": [");
+                for (n, e) in group.events.iter().enumerate() {
+                    if n > 0 {
+                        json.push_str(", ");
+                    }
+                    json.push_str(&e.json);
+                }
+                json.push(']');
+            }
+            let values = self.over.map(|c| c.and_then(|c| cell(&columns[c], r)));
+            if values.iter().any(Option::is_some) {
+                json.push_str(", \"override\": {");
+                let mut first_member = true;
+                for (k, v) in ["status", "until", "reason"].iter().zip(&values) {
+                    if let Some(v) = v {
+                        if !first_member {
+                            json.push_str(", ");
+                        }
+                        first_member = false;
+                        let _ = write!(json, "\"{k}\": {v}");
+                    }
+                }
+                json.push('}');
+            }
+            json.push('}');
+            if let Some((result, ignored)) = parse(row, json) {
+                let result = match (result, group) {
+                    (Err(rej), Some(group)) => Err(with_event_row(rej, events, group)),
+                    (r, _) => r,
+                };
+                out.push((result, ignored));
+            }
+        }
+        out
+    }
+
+    /// Every row, its row groups decoded in parallel; in row order.
+    pub(crate) fn read_all(
+        &self,
+        input: &Input,
+        events: &EventTables,
+        parse: &(dyn Fn(usize, String) -> Option<Parsed> + Sync),
+    ) -> Result<Vec<Parsed>, InputError> {
+        let starts = starts(&self.meta);
+        let parts: Vec<Vec<Parsed>> = (0..starts.len())
+            .into_par_iter()
+            .map(|g| {
+                let mut rows = Vec::new();
+                let mut first = starts[g];
+                for batch in row_group(input, &self.meta, g)? {
+                    let n = batch.num_rows();
+                    rows.extend(self.rows(&plain(&batch), 0..n, first, events, parse));
+                    first += n;
+                }
+                Ok(rows)
+            })
+            .collect::<Result<_, InputError>>()?;
+        Ok(parts.into_iter().flatten().collect())
+    }
+
+    /// The rows in order, in pieces of at least `BATCH_ROWS`: the batches
+    /// are decoded one after another, their rows converted and parsed on
+    /// every core.
+    pub(crate) fn stream(self, input: &Input) -> Result<RowStream, InputError> {
+        let file = std::fs::File::open(input.path()).map_err(|e| input.io(e))?;
+        let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(file, self.meta.clone())
+            .with_batch_size(BATCH_ROWS)
+            .build()
+            .map_err(|e| error(&input.name, format!("it cannot be read ({e})")))?;
+        Ok(RowStream {
+            table: self,
+            reader,
+            next: 0,
+            name: input.name.clone(),
+        })
+    }
+}
+
+/// A grouped snapshots table being streamed (see [`Snapshots::stream`]).
+pub(crate) struct RowStream {
+    table: Snapshots,
+    reader: parquet::arrow::arrow_reader::ParquetRecordBatchReader,
+    /// The next row (from 0).
+    next: usize,
+    name: Arc<str>,
+}
+
+impl RowStream {
+    /// The next rows, at least `want` unless the file ends; `None` at its
+    /// end.
+    pub(crate) fn next_rows(
+        &mut self,
+        want: usize,
+        events: &EventTables,
+        parse: &(dyn Fn(usize, String) -> Option<Parsed> + Sync),
+    ) -> Result<Option<Vec<Parsed>>, InputError> {
+        let mut batches = Vec::new();
+        let mut rows = 0;
+        while rows < want {
+            match self.reader.next() {
+                None => break,
+                Some(Err(e)) => {
+                    return Err(error(&self.name, format!("it cannot be read ({e})")));
+                }
+                Some(Ok(b)) => {
+                    rows += b.num_rows();
+                    batches.push((self.next, plain(&b), b.num_rows()));
+                    self.next += b.num_rows();
+                }
+            }
+        }
+        if batches.is_empty() {
+            return Ok(None);
+        }
+        // pieces of 512 rows, on every core
+        let pieces: Vec<(usize, usize, std::ops::Range<usize>)> = batches
+            .iter()
+            .enumerate()
+            .flat_map(|(b, (_, _, n))| {
+                (0..*n)
+                    .step_by(512)
+                    .map(move |s| (b, s, s..(s + 512).min(*n)))
+            })
+            .collect();
+        let table = &self.table;
+        let parsed: Vec<Vec<Parsed>> = pieces
+            .into_par_iter()
+            .map(|(b, _, range)| {
+                let (first, columns, _) = &batches[b];
+                table.rows(columns, range, *first, events, parse)
+            })
+            .collect();
+        Ok(Some(parsed.into_iter().flatten().collect()))
+    }
+}
+
+/// Are each account's rows consecutive? One pass over the `account`
+/// column alone.
+pub(crate) fn grouped(input: &Input) -> Result<bool, InputError> {
+    let meta = metadata(&input.name, input.path())?;
+    let Some(leaf) = meta
+        .parquet_schema()
+        .columns()
+        .iter()
+        .position(|c| c.path().parts() == ["account"])
+    else {
+        return Ok(false);
+    };
+    let mask = parquet::arrow::ProjectionMask::leaves(meta.parquet_schema(), [leaf]);
+    let file = std::fs::File::open(input.path()).map_err(|e| input.io(e))?;
+    let Ok(reader) = ParquetRecordBatchReaderBuilder::new_with_metadata(file, meta)
+        .with_projection(mask)
+        .with_batch_size(BATCH_ROWS)
+        .build()
+    else {
+        return Ok(false);
+    };
+    let mut seen: std::collections::HashSet<u64, std::hash::BuildHasherDefault<Fnv>> =
+        Default::default();
+    let mut last = None;
+    for batch in reader {
+        // unreadable: read whole, where the error is reported
+        let Ok(batch) = batch else {
+            return Ok(false);
+        };
+        let columns = plain(&batch);
+        let Some(account) = columns.first() else {
+            return Ok(false);
+        };
+        for r in 0..batch.num_rows() {
+            let Some(a) = cell(account, r) else {
+                continue;
+            };
+            let mut h = Fnv::default();
+            std::hash::Hasher::write(&mut h, a.as_bytes());
+            let h = std::hash::Hasher::finish(&h);
+            if last != Some(h) {
+                if !seen.insert(h) {
+                    return Ok(false);
+                }
+                last = Some(h);
+            }
+        }
+    }
+    Ok(true)
 }
 
 /// Where a record is, for people: `FILE:LINE`, or `FILE row N` for a row

@@ -69,8 +69,21 @@ enum Mode {
     /// [`Reader::blocks`], or else pre-scanned by [`Reader::next_batch`].
     Blocks,
     Stream(Box<Stream>),
+    /// One Parquet snapshots table whose accounts are grouped (and its
+    /// events tables): streamed in pieces.
+    Parquet(Box<ParquetStream>),
     Whole,
     Done,
+}
+
+/// A grouped Parquet snapshots table being streamed: opened at the first
+/// batch, after its events tables are read.
+#[derive(Default)]
+struct ParquetStream {
+    open: Option<(crate::parquet::EventTables, crate::parquet::RowStream)>,
+    /// The rows of the account at the end of the last piece: it may go on.
+    carry: Vec<crate::parquet::Parsed>,
+    carry_key: Option<Arc<str>>,
 }
 
 /// A grouped input being streamed.
@@ -653,6 +666,24 @@ impl<'s, 'r> Reader<'s, 'r> {
                     columns,
                 }))
             }
+            (Select::All, inputs)
+                if inputs
+                    .iter()
+                    .filter(|i| i.format == Format::Parquet)
+                    .count()
+                    == 1
+                    && inputs
+                        .iter()
+                        .all(|i| matches!(i.format, Format::Parquet | Format::ParquetEvents))
+                    && inputs
+                        .iter()
+                        .filter(|i| i.format == Format::Parquet)
+                        .try_fold(true, |ok, i| {
+                            Ok::<_, InputError>(ok && crate::parquet::grouped(i)?)
+                        })? =>
+            {
+                Mode::Parquet(Box::default())
+            }
             _ => Mode::Whole,
         };
         Ok(Reader {
@@ -730,6 +761,13 @@ impl<'s, 'r> Reader<'s, 'r> {
         match std::mem::replace(&mut self.mode, Mode::Done) {
             Mode::Blocks | Mode::Done => Ok(None),
             Mode::Whole => self.whole().map(Some),
+            Mode::Parquet(mut p) => {
+                let (batch, done) = self.parquet(&mut p)?;
+                if !done {
+                    self.mode = Mode::Parquet(p);
+                }
+                Ok(Some(batch))
+            }
             Mode::Stream(mut s) => {
                 let batch = self.stream(&mut s)?;
                 if !(s.source.done() && s.carry.is_empty() && s.ahead.is_none()) {
@@ -869,6 +907,103 @@ impl<'s, 'r> Reader<'s, 'r> {
         }
     }
 
+    /// The next piece of a streamed Parquet table, cut after its last
+    /// complete account; `true` when it was the last.
+    fn parquet(&mut self, p: &mut ParquetStream) -> Result<(Batch, bool), InputError> {
+        let schema = self.schema;
+        let keep = self.keep_records;
+        if p.open.is_none() {
+            let events: Vec<&Input> = self
+                .inputs
+                .iter()
+                .filter(|i| i.format == Format::ParquetEvents)
+                .collect();
+            let events = crate::parquet::EventTables::read(schema, &events)?;
+            let Some(input) = self.inputs.iter().find(|i| i.format == Format::Parquet) else {
+                return Ok((Batch::default(), true));
+            };
+            let rows = crate::parquet::Snapshots::open(schema, input, self.require_columns)?
+                .stream(input)?;
+            p.open = Some((events, rows));
+        }
+        let Some(input) = self.inputs.iter().find(|i| i.format == Format::Parquet) else {
+            return Ok((Batch::default(), true));
+        };
+        let Some((events, rows)) = p.open.as_mut() else {
+            return Ok((Batch::default(), true));
+        };
+        let parse_row = |line: usize, text: String| {
+            let mut ig = Ignored::default();
+            let r = parse(
+                schema,
+                &input.name,
+                None,
+                Raw::Json { line, text },
+                &mut ig,
+                keep,
+            );
+            Some((r, ig))
+        };
+        loop {
+            let piece = rows.next_rows(BATCH, events, &parse_row)?;
+            let eof = piece.is_none();
+            let mut runs: Vec<Vec<crate::parquet::Parsed>> = Vec::new();
+            for parsed in piece.unwrap_or_default() {
+                let key: Option<Arc<str>> = match &parsed.0 {
+                    Ok(s) => Some(s.account.clone()),
+                    Err(r) if r.account != "?" => Some(Arc::from(r.account.as_str())),
+                    // no readable account: it does not end the account around it
+                    Err(_) => None,
+                };
+                let same = !p.carry.is_empty()
+                    && key.as_ref().is_none_or(|k| p.carry_key.as_ref() == Some(k));
+                if !same {
+                    let run = std::mem::take(&mut p.carry);
+                    if !run.is_empty() {
+                        runs.push(run);
+                    }
+                    p.carry_key = key;
+                }
+                p.carry.push(parsed);
+            }
+            if eof && !p.carry.is_empty() {
+                runs.push(std::mem::take(&mut p.carry));
+            }
+            let mut batch = Batch {
+                in_order: true,
+                ..Batch::default()
+            };
+            for run in runs {
+                batch.records += run.len();
+                let mut group = Vec::with_capacity(run.len());
+                for (r, ig) in run {
+                    if !ig.is_empty() {
+                        self.ignored.merge(ig);
+                    }
+                    match r {
+                        Err(rej) => batch.rejections.push(rej),
+                        Ok(s) => match duplicate(&group, &s) {
+                            Some(rej) => batch.rejections.push(rej),
+                            None => {
+                                self.profile.add(&s);
+                                group.push(s);
+                            }
+                        },
+                    }
+                }
+                if !group.is_empty() {
+                    batch.groups.push(group);
+                }
+            }
+            if eof {
+                self.notes.extend(events.orphans());
+            }
+            if batch.records > 0 || eof {
+                return Ok((batch, eof));
+            }
+        }
+    }
+
     /// Every input read whole, grouped by account (accounts in order of
     /// first appearance).
     fn whole(&mut self) -> Result<Batch, InputError> {
@@ -908,13 +1043,8 @@ impl<'s, 'r> Reader<'s, 'r> {
                         let r = parse(schema, &input.name, None, raw, &mut ig, keep);
                         Some((r, ig))
                     };
-                    crate::parquet::read_snapshots(
-                        schema,
-                        input,
-                        events,
-                        self.require_columns,
-                        &parse_row,
-                    )?
+                    crate::parquet::Snapshots::open(schema, input, self.require_columns)?
+                        .read_all(input, events, &parse_row)?
                 }
                 _ => {
                     let Records { raws, columns } = self.read_whole(input)?;
