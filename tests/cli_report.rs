@@ -1082,3 +1082,68 @@ fn movers_from_the_store_use_the_current_rules() {
         "the previous night is scored with the new weights"
     );
 }
+
+/// `vital report --outcomes`: the calibration section of `vital calibrate`,
+/// measured on the same snapshots, in the page; bad outcome rows still
+/// give the page, and exit 1.
+#[test]
+fn report_with_outcomes_has_the_calibration() {
+    let dir = example("churn");
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("r.html");
+    let html = report(&dir, &out, &["--outcomes", "outcomes.csv"]);
+    assert_self_contained(&html);
+    let section = &html[html
+        .find("<section id=\"calibration\">")
+        .expect("a calibration section")..];
+    let cal = vital_in(
+        &dir,
+        &[
+            "calibrate",
+            "--outcomes",
+            "outcomes.csv",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(cal.status.code(), Some(0), "{}", stderr(&cal));
+    let cal: Value = serde_json::from_str(&stdout(&cal)).unwrap();
+    let auc = format!("{:.3}", cal["health"]["auc"].as_f64().unwrap());
+    assert!(
+        section.contains(&format!("<div class=\"v\">{auc}</div>")),
+        "AUC {auc} in {section:.400}"
+    );
+    let labelled = cal["counts"]["labelled"].as_u64().unwrap();
+    assert!(
+        section.contains(&format!("{labelled} of ")),
+        "{section:.400}"
+    );
+    // without --outcomes, no such section
+    let plain = report(&dir, &tmp.path().join("p.html"), &[]);
+    assert!(!plain.contains("id=\"calibration\""));
+    // a bad outcome row: reported, the page still written, exit 1
+    let bad = tmp.path().join("outcomes.csv");
+    let mut text = std::fs::read_to_string(dir.join("outcomes.csv")).unwrap();
+    text.push_str("acme-0001,2026-13-01,churned\n");
+    std::fs::write(&bad, text).unwrap();
+    let out2 = tmp.path().join("b.html");
+    let o = vital_in(
+        &dir,
+        &[
+            "report",
+            "-o",
+            out2.to_str().unwrap(),
+            "--outcomes",
+            bad.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("outcome rows were rejected"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(std::fs::read_to_string(&out2)
+        .unwrap()
+        .contains("id=\"calibration\""));
+}

@@ -30,6 +30,9 @@ pub struct Report<'a> {
     /// days (`None` without a store).
     pub queue: Option<&'a [QueueItem]>,
     pub queue_days: u32,
+    /// How well health predicted outcomes (`vital report --outcomes`,
+    /// rendered by vital-calibrate), after the playbooks.
+    pub calibration: Option<Markup>,
 }
 
 /// A recorded playbook start.
@@ -163,6 +166,7 @@ details{margin:8px 0}summary{cursor:pointer;color:var(--muted)}
 input[type=search]{padding:6px 8px;border:1px solid var(--line);border-radius:6px;width:min(320px,100%);margin:4px 0 8px}
 .reasons{margin:0;padding-left:18px;text-align:left}
 .scroll{overflow-x:auto}
+.warn{color:#b34000}
 tr.silent td{background:#fff4e0}
 h3{font-size:15px;margin:16px 0 6px}
 details.acct{border-bottom:1px solid var(--line);padding:4px 0}
@@ -328,6 +332,9 @@ pub fn render(r: &Report<'_>) -> String {
                 (playbooks(s))
                 @if let Some(q) = r.queue {
                     (queue(q, r.queue_days))
+                }
+                @if let Some(c) = &r.calibration {
+                    div class="scroll" { (c) }
                 }
                 (coverage(s, r.accounts))
                 footer {

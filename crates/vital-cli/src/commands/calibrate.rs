@@ -67,9 +67,119 @@ pub struct Args {
     /// weights (then formatted as `vital fmt` does, comments kept).
     #[arg(long)]
     write_weights: bool,
+    /// The snapshots' rejections are reported by the caller (`vital
+    /// report`, which reads the same files).
+    #[arg(skip)]
+    quiet_records: bool,
+}
+
+/// What a calibration measured, with what its caller reports after it.
+pub struct Calibrated {
+    pub report: vital_calibrate::Report,
+    loaded: super::Loaded,
+    weight_decimals: u32,
+    settings_title: Option<String>,
+    /// Snapshot records read and rejected.
+    records: usize,
+    rejected: usize,
+    /// Outcome rows read and rejected.
+    pub outcome_rows: usize,
+    pub bad_outcomes: usize,
 }
 
 pub fn run(mut args: Args) -> ExitCode {
+    let c = match calibrate(&mut args) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let stderr = std::io::stderr();
+    let mut errors = stderr.lock();
+    let report = &c.report;
+    let text = match args.format {
+        Format::Human => render::render(report, Style::Human),
+        Format::Markdown => render::render(report, Style::Markdown),
+        Format::Json => render::json(report),
+        Format::Html => vital_calibrate::html::page(
+            report,
+            c.settings_title.as_deref().unwrap_or("Customer health"),
+        ),
+    };
+    println!("{text}");
+    let mut failed = false;
+    if args.write_weights {
+        match &report.weights.suggested {
+            Some(s) => failed |= !write_weights(&c.loaded, s, c.weight_decimals, &mut errors),
+            None => {
+                let _ = writeln!(
+                    errors,
+                    "error: no weights were suggested, so none were written"
+                );
+                failed = true;
+            }
+        }
+    }
+    failed |= c.report_rejections(&mut errors);
+    if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+impl Calibrated {
+    /// Say how many snapshot records and outcome rows were rejected (the
+    /// others were used); whether any was.
+    pub fn report_rejections(&self, errors: &mut dyn Write) -> bool {
+        if self.rejected > 0 {
+            let _ = writeln!(
+                errors,
+                "error: {} of {} snapshot records were rejected; the others were used",
+                self.rejected, self.records
+            );
+        }
+        if self.bad_outcomes > 0 {
+            let _ = writeln!(
+                errors,
+                "error: {} of {} outcome rows were rejected; the others were used",
+                self.bad_outcomes, self.outcome_rows
+            );
+        }
+        self.rejected > 0 || self.bad_outcomes > 0
+    }
+}
+
+/// The options of `vital report --outcomes`: a calibration of the same
+/// rules and snapshots, as `vital calibrate` makes it.
+pub fn for_report(
+    outcomes: PathBuf,
+    horizon: Vec<String>,
+    contracted: bool,
+    rules: Option<PathBuf>,
+    ruleset: Option<String>,
+    files: Vec<PathBuf>,
+    history: Option<String>,
+) -> Result<Calibrated, ExitCode> {
+    let stored = files.is_empty() && history.is_some();
+    calibrate(&mut Args {
+        outcomes,
+        horizon,
+        contracted,
+        through: None,
+        rules,
+        ruleset,
+        files,
+        stored,
+        history: history.filter(|_| stored),
+        format: Format::Html,
+        seed: 15,
+        write_weights: false,
+        quiet_records: true,
+    })
+}
+
+/// Read the outcomes, score the snapshots and measure; rejections are
+/// printed on stderr as they are found.
+fn calibrate(args: &mut Args) -> Result<Calibrated, ExitCode> {
     // `--horizon 90 days`: a second word that is not a unit is a file
     let horizon_text = match args.horizon.as_slice() {
         [] => "90 days".to_string(),
@@ -82,22 +192,22 @@ pub fn run(mut args: Args) -> ExitCode {
                 n.clone()
             }
         }
-        _ => return fail("`--horizon` takes a number and a unit, e.g. `--horizon 90 days`"),
+        _ => return Err(fail("`--horizon` takes a number and a unit, e.g. `--horizon 90 days`")),
     };
     let Some(horizon) = parse_horizon(&horizon_text) else {
         eprintln!(
             "error: `--horizon {horizon_text}` is not a duration: write e.g. `90 days`, `3 months`, `1 year`"
         );
-        return ExitCode::from(2);
+        return Err(ExitCode::from(2));
     };
     let outcomes_name = super::project::shown(&args.outcomes).display().to_string();
     let text = match std::fs::read_to_string(&args.outcomes) {
         Ok(t) => t,
-        Err(e) => return fail(format!("cannot read `{outcomes_name}`: {e}")),
+        Err(e) => return Err(fail(format!("cannot read `{outcomes_name}`: {e}"))),
     };
     let outcomes = match vital_calibrate::outcomes::parse(&outcomes_name, &text) {
         Ok(o) => o,
-        Err(e) => return fail(e),
+        Err(e) => return Err(fail(e)),
     };
     let stderr = std::io::stderr();
     let mut errors = stderr.lock();
@@ -105,7 +215,7 @@ pub fn run(mut args: Args) -> ExitCode {
         let _ = writeln!(errors, "{b}");
     }
     let Some(through) = args.through.or(outcomes.latest) else {
-        return fail(format!("`{outcomes_name}` has no usable outcome rows"));
+        return Err(fail(format!("`{outcomes_name}` has no usable outcome rows")));
     };
     let stored = args.stored || args.history.is_some();
     let (loaded, inputs, mapping, gates, settings) = if stored {
@@ -117,16 +227,16 @@ pub fn run(mut args: Args) -> ExitCode {
                 vital_project::Gates::default(),
                 settings,
             ),
-            Err(code) => return code,
+            Err(code) => return Err(code),
         }
     } else {
         match load_scoring(args.rules.as_deref(), &args.files, args.ruleset.as_deref()) {
             Ok(s) => (s.loaded, s.inputs, s.mapping, s.gates, s.settings),
-            Err(code) => return code,
+            Err(code) => return Err(code),
         }
     };
     let Some(ruleset) = loaded.ruleset() else {
-        return ExitCode::from(1);
+        return Err(ExitCode::from(1));
     };
     // explain mode without traces: which rules applied, not what they read
     let engine = vital_eval::Engine::new(ruleset).without_traces();
@@ -138,11 +248,11 @@ pub fn run(mut args: Args) -> ExitCode {
         let mut store = match super::run::history::open_store(args.history.as_deref()) {
             Ok(Some(s)) => s,
             Ok(None) => {
-                return fail(
+                return Err(fail(
                     "no history store: give `--history PATH|URL`, or set `[history] store` in vital.toml",
-                )
+                ))
             }
-            Err(e) => return fail(e),
+            Err(e) => return Err(fail(e)),
         };
         let read = stored_groups(&mut store, &schema, |group| {
             let results = engine.evaluate_group(&group, true);
@@ -157,20 +267,24 @@ pub fn run(mut args: Args) -> ExitCode {
                     "warning: {unreadable} stored snapshots do not fit the current rules and were left out"
                 );
             }
-            Err(e) => return fail(format!("the history store cannot be read: {e}")),
+            Err(e) => return Err(fail(format!("the history store cannot be read: {e}"))),
         }
     } else {
         let mut reader =
             match Reader::with_gates(&schema, inputs, Select::All, gates.require_columns) {
                 Ok(r) => r,
-                Err(e) => return fail(e),
+                Err(e) => return Err(fail(e)),
             };
         loop {
             match reader.next_batch() {
                 Ok(Some(batch)) => {
                     records += batch.records;
                     for r in &batch.rejections {
-                        log.record(r, &mut errors);
+                        if args.quiet_records {
+                            log.record(r, &mut std::io::sink());
+                        } else {
+                            log.record(r, &mut errors);
+                        }
                     }
                     for group in &batch.groups {
                         let results = engine.evaluate_group(group, true);
@@ -178,17 +292,18 @@ pub fn run(mut args: Args) -> ExitCode {
                     }
                 }
                 Ok(None) => break,
-                Err(e) => return fail(e),
+                Err(e) => return Err(fail(e)),
             }
         }
-        log.finish(records, &|s| reader.column_hint(s), &mut errors);
-        for line in reader.warnings() {
-            let _ = writeln!(errors, "{line}");
+        if !args.quiet_records {
+            log.finish(records, &|s| reader.column_hint(s), &mut errors);
+            for line in reader.warnings() {
+                let _ = writeln!(errors, "{line}");
+            }
         }
     }
     let (counts, rows) = labeller.finish();
     let rules = describe(ruleset, &loaded.sources, settings.at_risk.as_deref());
-    let settings_title = settings.title.clone();
     let report = vital_calibrate::analyze(
         &rules,
         &rows,
@@ -200,52 +315,16 @@ pub fn run(mut args: Args) -> ExitCode {
             seed: args.seed,
         },
     );
-    let text = match args.format {
-        Format::Human => render::render(&report, Style::Human),
-        Format::Markdown => render::render(&report, Style::Markdown),
-        Format::Json => render::json(&report),
-        Format::Html => vital_calibrate::html::page(
-            &report,
-            settings_title.as_deref().unwrap_or("Customer health"),
-        ),
-    };
-    println!("{text}");
-    let mut failed = false;
-    if args.write_weights {
-        match &report.weights.suggested {
-            Some(s) => failed |= !write_weights(&loaded, s, rules.weight_decimals, &mut errors),
-            None => {
-                let _ = writeln!(
-                    errors,
-                    "error: no weights were suggested, so none were written"
-                );
-                failed = true;
-            }
-        }
-    }
-    if log.total() > 0 {
-        let _ = writeln!(
-            errors,
-            "error: {} of {} snapshot records were rejected; the others were used",
-            log.total(),
-            records
-        );
-        failed = true;
-    }
-    if !outcomes.bad.is_empty() {
-        let _ = writeln!(
-            errors,
-            "error: {} of {} outcome rows were rejected; the others were used",
-            outcomes.bad.len(),
-            outcomes.rows
-        );
-        failed = true;
-    }
-    if failed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    }
+    Ok(Calibrated {
+        report,
+        weight_decimals: rules.weight_decimals,
+        settings_title: settings.title.clone(),
+        loaded,
+        records,
+        rejected: log.total(),
+        outcome_rows: outcomes.rows,
+        bad_outcomes: outcomes.bad.len(),
+    })
 }
 
 /// Each score's weight replaced in the file that declares it, formatted.

@@ -42,9 +42,38 @@ pub struct Args {
     /// previous run (default: `[history] store` of vital.toml; read only).
     #[arg(long, value_name = "PATH|URL")]
     history: Option<String>,
+    /// Add a calibration section: how well health predicted the outcomes
+    /// in this CSV file (account, date, outcome), as `vital calibrate`
+    /// measures it on the same snapshots (docs/calibrate.md).
+    #[arg(long, value_name = "FILE")]
+    outcomes: Option<PathBuf>,
+    /// With `--outcomes`: how long after a snapshot a churn counts for it
+    /// (default `90 days`).
+    #[arg(long, value_name = "N [UNIT]", num_args = 1..=2, requires = "outcomes")]
+    horizon: Vec<String>,
+    /// With `--outcomes`: count contractions as churn too.
+    #[arg(long, requires = "outcomes")]
+    contracted: bool,
 }
 
 pub fn run(args: Args) -> ExitCode {
+    // the calibration first: it reads the same snapshots (its own
+    // rejections are the report's, reported once, below)
+    let calibrated = match &args.outcomes {
+        None => None,
+        Some(o) => match super::calibrate::for_report(
+            o.clone(),
+            args.horizon.clone(),
+            args.contracted,
+            args.rules.clone(),
+            args.ruleset.clone(),
+            args.files.clone(),
+            args.history.clone(),
+        ) {
+            Ok(c) => Some(c),
+            Err(code) => return code,
+        },
+    };
     let mut scoring =
         match load_scoring(args.rules.as_deref(), &args.files, args.ruleset.as_deref()) {
             Ok(s) => s,
@@ -131,6 +160,9 @@ pub fn run(args: Args) -> ExitCode {
         generated: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
         queue: queue.as_deref(),
         queue_days: args.queue_days,
+        calibration: calibrated
+            .as_ref()
+            .map(|c| vital_calibrate::html::section(&c.report)),
     });
     if let Err(e) = std::fs::write(&args.output, html) {
         return fail(format!("cannot write `{}`: {e}", args.output.display()));
@@ -141,6 +173,13 @@ pub fn run(args: Args) -> ExitCode {
         vital_report::thousands(summary.total.total.accounts),
         vital_report::thousands(summary.total.at_risk.accounts)
     );
+    if let Some(c) = calibrated.as_ref().filter(|c| c.bad_outcomes > 0) {
+        eprintln!(
+            "error: {} of {} outcome rows were rejected; the others were used",
+            c.bad_outcomes, c.outcome_rows
+        );
+        return ExitCode::from(1);
+    }
     ExitCode::SUCCESS
 }
 
