@@ -192,7 +192,11 @@ fn calibrate(args: &mut Args) -> Result<Calibrated, ExitCode> {
                 n.clone()
             }
         }
-        _ => return Err(fail("`--horizon` takes a number and a unit, e.g. `--horizon 90 days`")),
+        _ => {
+            return Err(fail(
+                "`--horizon` takes a number and a unit, e.g. `--horizon 90 days`",
+            ))
+        }
     };
     let Some(horizon) = parse_horizon(&horizon_text) else {
         eprintln!(
@@ -215,7 +219,9 @@ fn calibrate(args: &mut Args) -> Result<Calibrated, ExitCode> {
         let _ = writeln!(errors, "{b}");
     }
     let Some(through) = args.through.or(outcomes.latest) else {
-        return Err(fail(format!("`{outcomes_name}` has no usable outcome rows")));
+        return Err(fail(format!(
+            "`{outcomes_name}` has no usable outcome rows"
+        )));
     };
     let stored = args.stored || args.history.is_some();
     let (loaded, inputs, mapping, gates, settings) = if stored {
