@@ -1,0 +1,122 @@
+//! How long the sample's lenses take after an edit, on a 2,000-account
+//! sample (three snapshots each) of the rule set of tests/fixtures/sample,
+//! measured on the server's own state (no transport):
+//!
+//!     cargo bench -p vital-lsp --bench sample_latency
+//!
+//! Reports the median and worst of repeated edits for: the re-check and
+//! diagnostics (published first), then the evaluation on the sample (the
+//! snapshots read once and kept while the declarations do not change), then
+//! the lenses. The budget is 300 ms from the edit to the lenses. A
+//! benchmark, not a test: it asserts nothing about time.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout
+)]
+
+use std::fmt::Write as _;
+use std::time::{Duration, Instant};
+use tower_lsp_server::ls_types::*;
+use vital_lsp::State;
+
+fn stats(mut v: Vec<Duration>) -> String {
+    v.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    format!(
+        "median {:>7.2} ms   worst {:>7.2} ms   ({} runs)",
+        ms(v[v.len() / 2]),
+        ms(v[v.len() - 1]),
+        v.len()
+    )
+}
+
+fn main() {
+    let fixture =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/sample");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("rules")).unwrap();
+    for f in ["vital.toml", "rules/schema.vital", "rules/rules.vital"] {
+        std::fs::copy(fixture.join(f), dir.path().join(f)).unwrap();
+    }
+    let plans = ["basic", "pro", "enterprise"];
+    let mut sample = String::new();
+    for i in 0..2000u32 {
+        for (m, day) in ["2026-09-01", "2026-10-01", "2026-11-01"]
+            .iter()
+            .enumerate()
+        {
+            let usage = (i * 7 + m as u32 * 13) % 1000;
+            let nps = if i % 10 == 0 {
+                "null".to_string()
+            } else {
+                format!("{}", (i % 120) as i32 - 40)
+            };
+            writeln!(
+                sample,
+                "{{\"account\":\"a{i:05}\",\"as_of\":\"{day}\",\"signals\":{{\"usage\":{}.{},\"seats\":{},\"plan\":\"{}\",\"nps\":{nps}}}}}",
+                usage / 10,
+                usage % 10,
+                i % 9,
+                plans[(i as usize + m) % 3]
+            )
+            .unwrap();
+        }
+    }
+    std::fs::write(dir.path().join("sample.jsonl"), &sample).unwrap();
+    let path = dir.path().join("rules/rules.vital");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let uri = Uri::from_file_path(&path).unwrap();
+    let root = dir.path().join("rules");
+    let mut state = State::new();
+    state.folders.push(dir.path().to_path_buf());
+    state.open(path.clone(), text.clone(), 1);
+
+    let t = Instant::now();
+    state.diagnostics(&path);
+    assert!(matches!(
+        state.evaluate_sample(&root),
+        vital_lsp::sample::Done::Evaluated(_)
+    ));
+    println!(
+        "first evaluation (reading 6,000 snapshots of 2,000 accounts): {:.1} ms",
+        t.elapsed().as_secs_f64() * 1000.0
+    );
+
+    let (mut check, mut eval, mut lens, mut total) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for v in 0..20 {
+        let threshold = 3 + v % 4;
+        let edited = text.replace("seats < 3", &format!("seats < {threshold}"));
+        let t0 = Instant::now();
+        state.change(
+            &path,
+            v + 2,
+            vec![TextDocumentContentChangeEvent {
+                range: None,
+                range_length: None,
+                text: edited,
+            }],
+        );
+        state.diagnostics(&path);
+        let t1 = Instant::now();
+        assert!(matches!(
+            state.evaluate_sample(&root),
+            vital_lsp::sample::Done::Evaluated(_)
+        ));
+        let t2 = Instant::now();
+        let lenses = state.code_lenses(&uri);
+        assert!(!lenses.is_empty());
+        let t3 = Instant::now();
+        check.push(t1 - t0);
+        eval.push(t2 - t1);
+        lens.push(t3 - t2);
+        total.push(t3 - t0);
+    }
+    println!("re-check + diagnostics:  {}", stats(check));
+    println!("evaluation on sample:    {}", stats(eval));
+    println!("lenses:                  {}", stats(lens));
+    println!("edit to lenses:          {}", stats(total));
+}
