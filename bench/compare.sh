@@ -3,13 +3,15 @@
 # query (bench/duckdb/score.sql) over the same JSON Lines file, and with the
 # floor program (bench/floor: the same rules hand-written in Rust), after
 # checking that all give the same results (the floor's byte for byte). Then
-# evaluation alone, allocations per record and peak memory at 1M accounts.
+# evaluation alone, allocations per record, peak memory at 1M accounts, and
+# `vital compile --target duckdb`'s query and Parquet input (issue 14).
 # A benchmark: it measures and prints; it fails only when the results
 # disagree, or a step cannot run.
 #
 #   bash bench/compare.sh                 # 200k accounts, 5 timed runs each
 #   RUNS=10 bash bench/compare.sh
 #   SKIP_1M=1 SKIP_ALLOCS=1 SKIP_EVAL=1 bash bench/compare.sh
+#   SKIP_SQL=1 bash bench/compare.sh       # without vital compile's SQL and Parquet
 #   SKIP_FLOOR=1 bash bench/compare.sh      # without the floor program (bench/floor)
 #   FLOOR=path/to/vital-floor bash bench/compare.sh   # SKIP_BUILD=1 skips its build too, if it exists
 #   SKIP_BUILD=1 VITAL=path/to/vital bash bench/compare.sh   # a binary built before
@@ -225,6 +227,59 @@ if [ -z "${SKIP_1M:-}" ]; then
     say "- floor program: ${r% *} s, peak RSS $(( ${r#* } / 1024 )) MB"
   fi
   say ""
+fi
+
+# ---------------------------------------------------------------- compiled SQL and Parquet
+# issue 14: the same workload as `vital run --all` on JSON Lines, as `vital
+# run --all` on Parquet (the two tables of docs/sql.md, written by DuckDB
+# from the same file), and as `vital compile --target duckdb`'s query run
+# unchanged in DuckDB over tables loaded from the JSON Lines file (as
+# docs/sql.md loads it) and over the Parquet files. Results checked equal.
+if [ -z "${SKIP_SQL:-}" ]; then
+  echo "== vital compile --target duckdb, and the data as Parquet"
+  SQLD="$OUT/sql"
+  "$PY" bench/duckdb/compiled.py prepare "$VITAL" bench/rules "$SQLD"
+  SP="$SQLD/snapshots.parquet" EP="$SQLD/events.parquet"
+  "$PY" bench/duckdb/compiled.py export "$SQLD" "$DATA" "$SP" "$EP"
+  cat "$SP" "$EP" > /dev/null
+  V_ALL="$VITAL run --all --format jsonl --rules bench/rules $DATA > $OUT/vital-all.jsonl"
+  V_PQ="$VITAL run --all --format jsonl --rules bench/rules $SP $EP > $OUT/vital-parquet.jsonl"
+  S_JL="$PY bench/duckdb/compiled.py jsonl $SQLD $DATA > $OUT/sql-jsonl.jsonl"
+  S_PQ="$PY bench/duckdb/compiled.py parquet $SQLD $SP $EP > $OUT/sql-parquet.jsonl"
+  for c in "$V_ALL" "$V_PQ" "$S_JL" "$S_PQ"; do bash -c "$c" || fail "$c"; done
+  cmp <(sort "$OUT/vital-all.jsonl") <(sort "$OUT/vital-parquet.jsonl") ||
+    fail "vital run on Parquet differs from vital run on JSON Lines"
+  for f in sql-jsonl sql-parquet; do
+    "$PY" bench/duckdb/compiled.py check "$OUT/vital-all.jsonl" "$OUT/$f.jsonl" ||
+      fail "vital run and the compiled SQL ($f) DISAGREE"
+  done
+  say "compiled SQL and Parquet: vital run --all on JSON Lines and on Parquet give the same $(wc -l < "$OUT/vital-all.jsonl") lines; the compiled query agrees with them on both inputs (bench/duckdb/compiled.py check)"
+  say "(Parquet: $(du -k "$SP" | cut -f1) kB + $(du -k "$EP" | cut -f1) kB, written by DuckDB's COPY … (FORMAT PARQUET))"
+  hyperfine --warmup 1 --runs "$RUNS" --style basic --export-json "$OUT/hyperfine-sql.json" \
+    -n vital-jsonl "$V_ALL" -n vital-parquet "$V_PQ" -n sql-jsonl "$S_JL" -n sql-parquet "$S_PQ" |
+    tee "$OUT/hyperfine-sql.txt"
+  measure vital-jsonl "$V_ALL"
+  measure vital-parquet "$V_PQ"
+  measure sql-jsonl "$S_JL"
+  measure sql-parquet "$S_PQ"
+  "$PY" - "$OUT" <<'PYEOF' | tee -a "$report"
+import json, statistics, sys
+out = sys.argv[1]
+hf = {r["command"]: r for r in json.load(open(f"{out}/hyperfine-sql.json"))["results"]}
+label = {"vital-jsonl": "`vital run --all` on JSON Lines",
+         "vital-parquet": "`vital run --all` on Parquet (snapshots + events)",
+         "sql-jsonl": "`vital compile --target duckdb` in DuckDB, tables loaded from the JSON Lines file",
+         "sql-parquet": "`vital compile --target duckdb` in DuckDB, over the Parquet files"}
+print("| what | wall, median (min–max) | CPU (user+sys), median | peak RSS, median |")
+print("|---|---|---|---|")
+for k, what in label.items():
+    t = [list(map(float, l.split())) for l in open(f"{out}/time-{k}.txt") if l.strip()]
+    r = hf[k]
+    print(f"| {what} | {r['median']:.3f} s ({r['min']:.3f}–{r['max']:.3f}) "
+          f"| {statistics.median(u + s for _, u, s, _ in t):.2f} s "
+          f"| {statistics.median(m for *_, m in t) / 1024:.0f} MB |")
+print()
+PYEOF
 fi
 
 say "load at end: $(cut -d' ' -f1-3 /proc/loadavg)"
