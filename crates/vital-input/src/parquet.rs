@@ -14,8 +14,13 @@
 //! Lines reader has. What is Parquet's is checked here once per file: that
 //! the columns exist and that their types can hold the signals' types.
 //!
-//! Row groups are decoded in parallel (one file handle each). A row is
-//! numbered from 1 across the whole file, in the order of the row groups.
+//! Events tables are read whole, their row groups decoded in parallel
+//! (one file handle each), and kept grouped by snapshot. A snapshots table
+//! whose accounts are grouped is streamed ([`RowStream`], driven by the
+//! reader's `Mode::Parquet`); any other is read whole, its row groups in
+//! parallel ([`Snapshots::read_all`]). Rows are converted and parsed on
+//! every core either way. A row is numbered from 1 across the whole file,
+//! in the order of the row groups.
 
 use crate::source::{Input, InputError};
 use arrow_array::cast::AsArray;
@@ -438,19 +443,34 @@ pub(crate) struct EventTables {
     files: Vec<Arc<str>>,
 }
 
-/// One snapshot's events, each as a JSON object, in the order of their
-/// rows; `used` once a snapshot row took them.
+/// One snapshot's events, as the JSON objects of a list (without the
+/// brackets), in the order of their rows; `used` once a snapshot row took
+/// them.
 #[derive(Default)]
 struct Group {
-    events: Vec<Event>,
+    json: String,
+    /// Each event's file (its index) and row.
+    rows: Vec<(usize, usize)>,
     used: AtomicBool,
 }
 
-#[derive(Debug)]
-struct Event {
-    file: usize,
-    row: usize,
-    json: String,
+impl Group {
+    fn push(&mut self, json: &str, file: usize, row: usize) {
+        if !self.json.is_empty() {
+            self.json.push_str(", ");
+        }
+        self.json.push_str(json);
+        self.rows.push((file, row));
+    }
+
+    /// Another part of the same snapshot's events, after these.
+    fn append(&mut self, other: Group) {
+        if !self.json.is_empty() && !other.json.is_empty() {
+            self.json.push_str(", ");
+        }
+        self.json.push_str(&other.json);
+        self.rows.extend(other.rows);
+    }
 }
 
 /// How an events table's column is read: into the events of every type
@@ -472,65 +492,79 @@ impl EventTables {
             let arrow = meta.schema().clone();
             let columns = event_columns(schema, input, &arrow)?;
             let starts = starts(&meta);
-            let parts: Vec<Vec<(Key, Event)>> = (0..starts.len())
-                .into_par_iter()
-                .map(|g| {
-                    let mut out = Vec::new();
-                    let mut row = starts[g];
-                    for batch in row_group(input, &meta, g)? {
-                        let columns_of = plain(&batch);
-                        let col = |name: &str| index(&arrow, name).map(|i| &columns_of[i]);
-                        let (account, as_of, kind, at) =
-                            (col("account"), col("as_of"), col("type"), col("at"));
-                        for r in 0..batch.num_rows() {
-                            row += 1;
-                            let get = |c: Option<&ArrayRef>| c.and_then(|c| cell(c, r));
-                            let key = (
-                                get(account).unwrap_or_default(),
-                                get(as_of).unwrap_or_default(),
-                            );
-                            let kind_text = get(kind);
-                            let type_name = kind
-                                .filter(|c| !c.is_null(r))
-                                .and_then(|c| cell(c, r))
-                                .and_then(|t| serde_json::from_str::<String>(&t).ok());
-                            let mut json = String::from("{");
-                            let mut first = true;
-                            let mut member = |k: &str, v: &str| {
-                                if !first {
-                                    json.push_str(", ");
+            // a few row groups at a time (memory), in parallel; each one's
+            // events grouped by snapshot, then added in row group order
+            let groups: Vec<usize> = (0..starts.len()).collect();
+            for chunk in groups.chunks(rayon::current_num_threads().max(1)) {
+                let parts: Vec<(FnvMap<Key, usize>, Vec<Group>)> = chunk
+                    .par_iter()
+                    .map(|&g| {
+                        let mut keys: FnvMap<Key, usize> = FnvMap::default();
+                        let mut out: Vec<Group> = Vec::new();
+                        let mut row = starts[g];
+                        for batch in row_group(input, &meta, g)? {
+                            let columns_of = plain(&batch);
+                            let col = |name: &str| index(&arrow, name).map(|i| &columns_of[i]);
+                            let (account, as_of, kind, at) =
+                                (col("account"), col("as_of"), col("type"), col("at"));
+                            for r in 0..batch.num_rows() {
+                                row += 1;
+                                let get = |c: Option<&ArrayRef>| c.and_then(|c| cell(c, r));
+                                let key = (
+                                    get(account).unwrap_or_default(),
+                                    get(as_of).unwrap_or_default(),
+                                );
+                                let kind_text = get(kind);
+                                let type_name = kind
+                                    .filter(|c| !c.is_null(r))
+                                    .and_then(|c| cell(c, r))
+                                    .and_then(|t| serde_json::from_str::<String>(&t).ok());
+                                let mut json = String::from("{");
+                                let mut first = true;
+                                let mut member = |k: &str, v: &str| {
+                                    if !first {
+                                        json.push_str(", ");
+                                    }
+                                    first = false;
+                                    let _ = write!(json, "{}: {v}", json_string(k));
+                                };
+                                if let Some(t) = &kind_text {
+                                    member("type", t);
                                 }
-                                first = false;
-                                let _ = write!(json, "{}: {v}", json_string(k));
-                            };
-                            if let Some(t) = &kind_text {
-                                member("type", t);
-                            }
-                            if let Some(d) = get(at) {
-                                member("at", &d);
-                            }
-                            for c in &columns {
-                                if c.only.is_some() && c.only != type_name {
-                                    continue;
+                                if let Some(d) = get(at) {
+                                    member("at", &d);
                                 }
-                                if let Some(v) = cell(&columns_of[c.at], r) {
-                                    member(&c.key, &v);
+                                for c in &columns {
+                                    if c.only.is_some() && c.only != type_name {
+                                        continue;
+                                    }
+                                    if let Some(v) = cell(&columns_of[c.at], r) {
+                                        member(&c.key, &v);
+                                    }
                                 }
+                                json.push('}');
+                                let next = out.len();
+                                let at = *keys.entry(key).or_insert(next);
+                                if at == next {
+                                    out.push(Group::default());
+                                }
+                                out[at].push(&json, file, row);
                             }
-                            json.push('}');
-                            out.push((key, Event { file, row, json }));
                         }
+                        Ok((keys, out))
+                    })
+                    .collect::<Result<_, InputError>>()?;
+                for (keys, mut local) in parts {
+                    for (key, at) in keys {
+                        let part = std::mem::take(&mut local[at]);
+                        let next = tables.groups.len();
+                        let g = *tables.by_snapshot.entry(key).or_insert(next);
+                        if g == next {
+                            tables.groups.push(Group::default());
+                        }
+                        tables.groups[g].append(part);
                     }
-                    Ok(out)
-                })
-                .collect::<Result<_, InputError>>()?;
-            for (key, event) in parts.into_iter().flatten() {
-                let next = tables.groups.len();
-                let g = *tables.by_snapshot.entry(key).or_insert(next);
-                if g == next {
-                    tables.groups.push(Group::default());
                 }
-                tables.groups[g].events.push(event);
             }
         }
         Ok(tables)
@@ -542,8 +576,8 @@ impl EventTables {
         let mut per_file = vec![0usize; self.files.len()];
         for g in &self.groups {
             if !g.used.load(Ordering::Relaxed) {
-                for e in &g.events {
-                    per_file[e.file] += 1;
+                for (file, _) in &g.rows {
+                    per_file[*file] += 1;
                 }
             }
         }
@@ -824,12 +858,7 @@ impl Snapshots {
             if let Some(group) = group {
                 group.used.store(true, Ordering::Relaxed);
                 json.push_str(", \"events\": [");
-                for (n, e) in group.events.iter().enumerate() {
-                    if n > 0 {
-                        json.push_str(", ");
-                    }
-                    json.push_str(&e.json);
-                }
+                json.push_str(&group.json);
                 json.push(']');
             }
             let values = self.over.map(|c| c.and_then(|c| cell(&columns[c], r)));
@@ -1028,8 +1057,8 @@ fn with_event_row(mut rej: Rejection, events: &EventTables, group: &Group) -> Re
         let rest = rej.reason.strip_prefix("event #")?;
         let end = rest.find(|c: char| !c.is_ascii_digit())?;
         let n: usize = rest[..end].parse().ok()?;
-        let e = group.events.get(n.checked_sub(1)?)?;
-        let place = format!("{} row {}", events.files.get(e.file)?, e.row);
+        let (file, row) = group.rows.get(n.checked_sub(1)?)?;
+        let place = format!("{} row {row}", events.files.get(*file)?);
         let after = &rest[end..];
         // "event #2 (ticket) field …" → "event #2 (ticket, events.parquet row 7) field …"
         Some(
