@@ -154,7 +154,8 @@ impl Backend {
     /// `vital.explainAccount ROOT ACCOUNT`: the text of `vital explain` for
     /// an account of the sample (its latest snapshot) on the rule set as the
     /// editor holds it. `vital.sampleAccounts ROOT`: the sample's account
-    /// ids (for the client to offer).
+    /// ids (for the client to offer). ROOT is the rule set's directory or
+    /// any of its files.
     fn sample_command(&self, p: &ExecuteCommandParams) -> Result<Option<LSPAny>> {
         let arg = |i: usize| {
             p.arguments
@@ -168,8 +169,14 @@ impl Backend {
                 p.command
             )));
         };
-        let root = PathBuf::from(root);
+        let given = PathBuf::from(root);
         let answer = self.with(|s| {
+            // a rule set's root, or any file of it
+            let root = if given.is_dir() {
+                given.clone()
+            } else {
+                s.root_of(&given)
+            };
             let a = s.rule_set(&root);
             let e = match s.evaluation(&a) {
                 Some(e) => Some(e),
