@@ -38,6 +38,15 @@ let traceChannel: vscode.OutputChannel | undefined;
 let statusItem: vscode.StatusBarItem | undefined;
 let extensionContext: vscode.ExtensionContext | undefined;
 
+/** Read-only documents with `vital explain` of an account of the sample. */
+const EXPLAIN_SCHEME = 'vital-explain';
+const explained = new Map<string, string>();
+const explainChanged = new vscode.EventEmitter<vscode.Uri>();
+const explainProvider: vscode.TextDocumentContentProvider = {
+  onDidChange: explainChanged.event,
+  provideTextDocumentContent: (uri) => explained.get(uri.toString()) ?? '',
+};
+
 /** Where the `vital` binary was found, and how. */
 interface ResolvedServer {
   command: string;
@@ -82,6 +91,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand('vital.restartServer', () => restartServer()),
     vscode.commands.registerCommand('vital.runTests', (uri?: vscode.Uri) => runTests(uri)),
     vscode.commands.registerCommand('vital.showOutput', () => outputChannel?.show(true)),
+    vscode.commands.registerCommand('vital.explainAccountOfSample', () => explainAccount()),
+    vscode.workspace.registerTextDocumentContentProvider(EXPLAIN_SCHEME, explainProvider),
     vscode.workspace.onDidChangeConfiguration(async (event) => {
       if (event.affectsConfiguration('vital.server.path')) {
         await restartServer();
@@ -604,4 +615,47 @@ async function runTests(uri?: vscode.Uri): Promise<void> {
   };
   outputChannel?.appendLine(`Running ${resolved.command} test . in ${cwd}`);
   await vscode.tasks.executeTask(task);
+}
+
+// ---------------------------------------------------------------------------
+// Vital: Explain Account of the Sample…
+
+/**
+ * Asks for an account of the rule set's sample (`sample` in vital.toml; the
+ * ids come from the server's `vital.sampleAccounts`) and shows the server's
+ * `vital.explainAccount` — the text of `vital explain` on the rules as they
+ * are in the editor — in a read-only document.
+ */
+async function explainAccount(): Promise<void> {
+  const c = client;
+  if (!c || c.state !== State.Running) {
+    void vscode.window.showErrorMessage('Vital: the language server is not running.');
+    return;
+  }
+  const editor = vscode.window.activeTextEditor;
+  if (!editor || editor.document.languageId !== 'vital') {
+    void vscode.window.showErrorMessage('Vital: open a .vital file of the rule set whose sample to use.');
+    return;
+  }
+  const file = editor.document.uri.fsPath;
+  const run = async (args: string[], command: string): Promise<unknown> =>
+    c.sendRequest('workspace/executeCommand', { command, arguments: args });
+  try {
+    const accounts = (await run([file], 'vital.sampleAccounts')) as string[];
+    const account = await vscode.window.showQuickPick(accounts, {
+      placeHolder: `Explain which account of the sample? (${accounts.length} accounts)`,
+    });
+    if (!account) {
+      return;
+    }
+    const text = (await run([file, account], 'vital.explainAccount')) as string;
+    const uri = vscode.Uri.from({ scheme: EXPLAIN_SCHEME, path: `/${account}.txt` });
+    explained.set(uri.toString(), text);
+    explainChanged.fire(uri);
+    const doc = await vscode.workspace.openTextDocument(uri);
+    await vscode.window.showTextDocument(doc, { preview: true, viewColumn: vscode.ViewColumn.Beside });
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    void vscode.window.showErrorMessage(`Vital: ${message}`);
+  }
 }
