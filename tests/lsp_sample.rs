@@ -439,5 +439,33 @@ async fn lenses_hovers_warnings_and_explain_from_the_sample() {
         assert!(polls < 400, "the lenses never came back");
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
+
+    // the sample changes on disk: the lenses follow it
+    std::fs::write(&rules_path, &edited).unwrap();
+    let sample = dir.path().join("sample.jsonl");
+    let kept: Vec<String> = std::fs::read_to_string(&sample)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.contains("\"acct-01"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&sample, kept.concat()).unwrap();
+    let smaller = expected(dir.path());
+    assert!(
+        smaller["few seats"].contains(" of 30 accounts"),
+        "{smaller:?}"
+    );
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": uri(&sample), "type": 2}]}),
+    )
+    .await;
+    let want_smaller = want(&RULE_LINES, &smaller);
+    let mut polls = 0;
+    while lenses(&mut c, &rules_file).await != want_smaller {
+        polls += 1;
+        assert!(polls < 400, "the lenses never followed the sample");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
     c.shutdown().await;
 }

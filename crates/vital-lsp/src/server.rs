@@ -329,10 +329,19 @@ impl LanguageServer for Backend {
             id: "vital-watch".into(),
             method: "workspace/didChangeWatchedFiles".into(),
             register_options: serde_json::to_value(DidChangeWatchedFilesRegistrationOptions {
-                watchers: vec![FileSystemWatcher {
-                    glob_pattern: GlobPattern::String("**/*.vital".into()),
+                // the rules; the project file and snapshot files, for the
+                // sample (docs/editor.md)
+                watchers: [
+                    "**/*.vital",
+                    "**/vital.toml",
+                    "**/*.{jsonl,json,csv,parquet}",
+                ]
+                .into_iter()
+                .map(|g| FileSystemWatcher {
+                    glob_pattern: GlobPattern::String(g.into()),
                     kind: None,
-                }],
+                })
+                .collect(),
             })
             .ok(),
         };
@@ -380,8 +389,36 @@ impl LanguageServer for Backend {
             .iter()
             .filter_map(|c| path_of(&c.uri))
             .collect();
-        let _ = self.with(|s| s.invalidate_all());
-        for p in paths {
+        let (mut targets, other): (Vec<PathBuf>, Vec<PathBuf>) = paths
+            .into_iter()
+            .partition(|p| p.extension().is_some_and(|x| x == "vital"));
+        let open = self
+            .with(|s| {
+                s.invalidate_all();
+                if other.is_empty() {
+                    return Vec::new();
+                }
+                // vital.toml or a snapshot file (a sample) changed: the rule
+                // sets of the open documents, once each, again
+                let mut docs: Vec<PathBuf> = s
+                    .docs
+                    .keys()
+                    .filter(|p| p.extension().is_some_and(|x| x == "vital"))
+                    .cloned()
+                    .collect();
+                docs.sort();
+                let mut roots = Vec::new();
+                docs.retain(|p| {
+                    let r = s.root_of(p);
+                    let new = !roots.contains(&r);
+                    roots.push(r);
+                    new
+                });
+                docs
+            })
+            .unwrap_or_default();
+        targets.extend(open);
+        for p in targets {
             self.schedule_diagnostics(p);
         }
     }
