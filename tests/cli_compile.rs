@@ -36,6 +36,44 @@ fn the_support_health_example_in_postgres() {
 }
 
 #[test]
+fn the_support_health_example_in_snowflake_bigquery_and_spark() {
+    // Snowflake and BigQuery: tested for syntax only (sqlglot, in
+    // tests/sql/differential.py --syntax); Spark: run there with --spark
+    for target in ["snowflake", "bigquery", "spark"] {
+        let o = vital_in(&example(), &["compile", "--target", target]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        insta::assert_snapshot!(format!("compile_support_health_{target}"), stdout(&o));
+    }
+}
+
+#[test]
+fn bigquery_refuses_previous_over_months_naming_it() {
+    let dir = rules_dir(&format!(
+        "signal n: number
+score a weight 1 = 50
+         rule \"down\" when change(n, 3 months) < 0 subtract 5 from a
+{STATUS}"
+    ));
+    let o = vital_in(
+        dir.path(),
+        &["compile", "--target", "bigquery", "rules.vital"],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert_eq!(stdout(&o), "", "no SQL is written");
+    let err = stderr(&o);
+    assert!(err.contains("vital::sql-unsupported"), "{err}");
+    assert!(
+        err.contains("over 3 months") && err.contains("cannot be compiled for bigquery"),
+        "{err}"
+    );
+    // the others express it
+    for target in ["duckdb", "postgres", "snowflake", "spark"] {
+        let o = vital_in(dir.path(), &["compile", "--target", target, "rules.vital"]);
+        assert_eq!(o.status.code(), Some(0), "{target}: {}", stderr(&o));
+    }
+}
+
+#[test]
 fn a_view_and_an_output_file() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("health.sql");
@@ -92,7 +130,7 @@ fn the_layout_lists_the_input_tables_columns() {
 
 #[test]
 fn an_unknown_target_is_a_usage_error() {
-    let o = vital_in(&example(), &["compile", "--target", "spark"]);
+    let o = vital_in(&example(), &["compile", "--target", "oracle"]);
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(stdout(&o), "");
     insta::assert_snapshot!("compile_unknown_target", stderr(&o));

@@ -28,12 +28,24 @@ Run inside a virtual environment with the `duckdb` package:
 With `--postgres URL` every comparison (and the randomized part) runs on
 that PostgreSQL server too; the script replaces the tables `snapshots`,
 `events` and `vital_raw` in its database.
+
+With `--spark` every comparison, and `--spark-random N` of the generated
+rule sets, also run on Spark SQL in local mode (the `pyspark` package and a
+Java runtime; one session for all): the tables are loaded as in DuckDB and
+handed to Spark as temporary views, and the compiled query runs unchanged.
+
+With `--syntax` (the `sqlglot` package) every rule set compared, generated
+ones included, is also compiled for Snowflake and BigQuery (and for Spark
+when it does not run) and the SQL parsed by sqlglot in that dialect; a
+parse error is a failure. A refusal (`vital::sql-unsupported`) is counted,
+not a failure. These dialects are tested for syntax only.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import re
 import shutil
@@ -205,6 +217,77 @@ class Postgres:
             cur.execute(query)
             names = [d.name for d in cur.description]
             return names, cur.fetchall()
+
+
+class Spark:
+    """Spark SQL in local mode, one session for every case. The tables are
+    loaded by DuckDB as docs/sql.md shows and handed over as temporary
+    views; the compiled query runs unchanged."""
+
+    target = "spark"
+
+    def __init__(self):
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        from pyspark.sql import SparkSession
+
+        self.spark = (
+            SparkSession.builder.master("local[2]")
+            .appName("vital-differential")
+            .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
+            .config("spark.sql.shuffle.partitions", "2")
+            .config("spark.driver.memory", "1g")
+            .getOrCreate()
+        )
+        self.spark.sparkContext.setLogLevel("ERROR")
+        self.duck = duckdb.connect()
+
+    def run(self, layout, files: list[Path], query: str):
+        duck_types = {"STRING": "VARCHAR"}
+        duck_layout = [(tb, c, duck_types.get(t, t)) for (tb, c, t) in layout]
+        for stmt in load_sql(duck_layout, files):
+            self.duck.execute(stmt)
+        for table in ("snapshots", "events"):
+            cols = [(c, t) for (tb, c, t) in layout if tb == table]
+            names = ", ".join('"' + c.replace('"', '""') + '"' for c, _ in cols)
+            rows = self.duck.execute(f"SELECT {names} FROM {table}").fetchall()
+            schema = ", ".join("`" + c.replace("`", "``") + "` " + t for c, t in cols)
+            self.spark.createDataFrame(rows, schema).createOrReplaceTempView(table)
+        df = self.spark.sql(query)
+        return df.columns, [tuple(r) for r in df.collect()]
+
+
+# ---------------------------------------------------------------- syntax
+
+
+SYNTAX = {"compiled": 0, "refused": 0}
+
+
+def syntax_check(vital: str, name: str, rules: Path, cwd: Path, targets: list[str]) -> list[str]:
+    """Compile for each target and parse the SQL with sqlglot in its
+    dialect: the parse errors (a refusal naming the construct is fine)."""
+    import sqlglot
+    from sqlglot.errors import ErrorLevel
+
+    out = []
+    for t in targets:
+        comp = sh([vital, "compile", "--target", t, str(rules)], cwd=cwd)
+        if comp.returncode != 0:
+            if "vital::sql-unsupported" in comp.stderr:
+                SYNTAX["refused"] += 1
+                continue
+            out.append(f"{name} [{t}]: vital compile failed:\n{comp.stderr}")
+            continue
+        try:
+            parsed = sqlglot.parse(comp.stdout, read=t, error_level=ErrorLevel.RAISE)
+        except Exception as e:  # sqlglot's ParseError or TokenError
+            out.append(f"{name} [{t}]: sqlglot cannot parse the SQL: {str(e)[:1500]}")
+            continue
+        if len([p for p in parsed if p is not None]) != 1:
+            out.append(f"{name} [{t}]: sqlglot read {len(parsed)} statements")
+            continue
+        SYNTAX["compiled"] += 1
+    return out
 
 
 # ---------------------------------------------------------------- one case
@@ -572,7 +655,7 @@ def minimise(rules: str, snaps: list[dict], fails) -> tuple[str, list[dict]]:
     return rules, snaps
 
 
-def random_cases(vital: str, n: int, seed: int, tmp: Path, con) -> list[str]:
+def random_cases(vital: str, n: int, seed: int, tmp: Path, con, syntax: list[str] = ()) -> list[str]:
     rnd = random.Random(seed)
     gen = Gen(rnd)
     tried = 0
@@ -592,7 +675,8 @@ def random_cases(vital: str, n: int, seed: int, tmp: Path, con) -> list[str]:
             shutil.rmtree(d)
             return None
         try:
-            return run_case(vital, "random", d / "rules.vital", [d / "snapshots.jsonl"], d, con)
+            found = syntax_check(vital, "random", d / "rules.vital", d, list(syntax))
+            return found + run_case(vital, "random", d / "rules.vital", [d / "snapshots.jsonl"], d, con)
         except Failure as e:
             return [str(e)]
         except Exception as e:  # the database refused the query
@@ -637,12 +721,23 @@ def main() -> int:
                     help="also compare this rule set (first path) on these JSON Lines files")
     ap.add_argument("--postgres", metavar="URL",
                     help="also compare on this PostgreSQL server (needs the psycopg package)")
+    ap.add_argument("--spark", action="store_true",
+                    help="also compare on Spark SQL in local mode (needs pyspark and a Java runtime)")
+    ap.add_argument("--spark-random", type=int, default=40, metavar="N",
+                    help="with --spark: how many generated rule sets also run on Spark")
+    ap.add_argument("--syntax", action="store_true",
+                    help="also parse the SQL for snowflake and bigquery (and spark without --spark) with sqlglot")
     args = ap.parse_args()
     vital = str(Path(args.vital).resolve())
     duck = DuckDb()
     engines = [duck]
     if args.postgres:
         engines.append(Postgres(args.postgres))
+    if args.spark:
+        engines.append(Spark())
+    syntax = []
+    if args.syntax:
+        syntax = ["snowflake", "bigquery"] + ([] if args.spark else ["spark"])
     diffs: list[str] = []
     cases = 0
     with tempfile.TemporaryDirectory() as t:
@@ -681,6 +776,10 @@ def main() -> int:
         for name, rules, files, cwd in given + examples + handwritten + list(corpus_cases(vital, tmp)):
             if args.only and args.only not in name and not name.startswith("--case"):
                 continue
+            if syntax:
+                found = syntax_check(vital, name, rules, cwd, syntax)
+                print(f"{name} [syntax: {', '.join(syntax)}]: {'ok' if not found else f'{len(found)} failures'}")
+                diffs += found
             for engine in engines:
                 try:
                     found = run_case(vital, name, rules, files, cwd, engine)
@@ -693,14 +792,20 @@ def main() -> int:
         if args.random:
             seed = args.seed if args.seed is not None else random.randrange(1 << 30)
             for engine in engines:
+                n = min(args.random, args.spark_random) if engine.target == "spark" else args.random
                 print(f"random: seed {seed} ({engine.target})")
-                diffs += random_cases(vital, args.random, seed, tmp, engine)
+                # the syntax checks ride along with DuckDB's run
+                diffs += random_cases(vital, n, seed, tmp, engine,
+                                      syntax if engine is duck else [])
     for d in diffs[:200]:
         print(d)
     if diffs:
         print(f"FAILED: {len(diffs)} differences", file=sys.stderr)
         return 1
     print(f"all {cases} comparisons agree: {STATS['records']} results and {STATS['rejected']} rejected records")
+    if syntax:
+        print(f"syntax ({', '.join(syntax)}): {SYNTAX['compiled']} queries parsed by sqlglot, "
+              f"{SYNTAX['refused']} refused by vital compile (vital::sql-unsupported)")
     return 0
 
 

@@ -30,6 +30,12 @@ use vital_syntax::SourceMap;
 pub enum Dialect {
     DuckDb,
     Postgres,
+    /// Snowflake: tested for syntax only (docs/sql.md).
+    Snowflake,
+    /// BigQuery (GoogleSQL): tested for syntax only (docs/sql.md).
+    BigQuery,
+    /// Spark SQL.
+    Spark,
 }
 
 impl Dialect {
@@ -37,30 +43,109 @@ impl Dialect {
         match self {
             Dialect::DuckDb => "duckdb",
             Dialect::Postgres => "postgres",
+            Dialect::Snowflake => "snowflake",
+            Dialect::BigQuery => "bigquery",
+            Dialect::Spark => "spark",
         }
     }
 
-    /// The type numbers are carried in.
+    /// The type numbers are carried in. BigQuery's `NUMERIC` has only 9
+    /// decimals: its `BIGNUMERIC` with the same parameters is used.
     pub fn decimal(self) -> &'static str {
         match self {
-            Dialect::DuckDb => "DECIMAL(38,10)",
+            Dialect::DuckDb | Dialect::Spark => "DECIMAL(38,10)",
             Dialect::Postgres => "NUMERIC(38,10)",
+            Dialect::Snowflake => "NUMBER(38,10)",
+            Dialect::BigQuery => "BIGNUMERIC(38,10)",
         }
     }
 
     /// The type of scores and health (one decimal).
     fn decimal1(self) -> &'static str {
         match self {
-            Dialect::DuckDb => "DECIMAL(38,1)",
+            Dialect::DuckDb | Dialect::Spark => "DECIMAL(38,1)",
             Dialect::Postgres => "NUMERIC(38,1)",
+            Dialect::Snowflake => "NUMBER(38,1)",
+            Dialect::BigQuery => "BIGNUMERIC(38,1)",
         }
     }
 
     fn text(self) -> &'static str {
         match self {
-            Dialect::DuckDb => "VARCHAR",
+            Dialect::DuckDb | Dialect::Snowflake => "VARCHAR",
             Dialect::Postgres => "TEXT",
+            Dialect::BigQuery | Dialect::Spark => "STRING",
         }
+    }
+
+    fn int(self) -> &'static str {
+        match self {
+            Dialect::BigQuery => "INT64",
+            _ => "BIGINT",
+        }
+    }
+
+    fn bool(self) -> &'static str {
+        match self {
+            Dialect::BigQuery => "BOOL",
+            _ => "BOOLEAN",
+        }
+    }
+
+    /// Are column names the same whatever their case, quoted or not?
+    fn case_blind(self) -> bool {
+        matches!(self, Dialect::DuckDb | Dialect::BigQuery | Dialect::Spark)
+    }
+
+    /// The dialects whose string literals read backslash escapes and whose
+    /// identifiers are quoted with backticks (BigQuery, Spark) or that
+    /// have more reserved words (Snowflake).
+    fn extended(self) -> bool {
+        matches!(
+            self,
+            Dialect::Snowflake | Dialect::BigQuery | Dialect::Spark
+        )
+    }
+
+    /// An identifier in this dialect, quoted when it is not a plain
+    /// lower-case name or is a reserved word.
+    pub fn ident(self, name: &str) -> String {
+        let extra: &[&str] = match self {
+            Dialect::Snowflake => SNOWFLAKE_RESERVED,
+            Dialect::BigQuery => BIGQUERY_RESERVED,
+            Dialect::Spark => SPARK_RESERVED,
+            _ => &[],
+        };
+        let plain = is_plain(name) && !extra.contains(&name);
+        match self {
+            Dialect::BigQuery if !plain => {
+                format!("`{}`", name.replace('\\', "\\\\").replace('`', "\\`"))
+            }
+            Dialect::Spark if !plain => format!("`{}`", name.replace('`', "``")),
+            _ if !plain => format!("\"{}\"", name.replace('"', "\"\"")),
+            _ => name.to_string(),
+        }
+    }
+
+    /// A string literal in this dialect (Snowflake, BigQuery and Spark read
+    /// backslash escapes in literals; BigQuery and Spark do not take `''`).
+    pub fn string(self, s: &str) -> String {
+        if !self.extended() {
+            return string(s);
+        }
+        let mut out = String::from("'");
+        for c in s.chars() {
+            match c {
+                '\\' => out.push_str("\\\\"),
+                '\'' => out.push_str("\\'"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                c => out.push(c),
+            }
+        }
+        out.push('\'');
+        out
     }
 }
 
@@ -148,10 +233,10 @@ const RESULT_COLUMNS: &[&str] = &[
 fn sql_type(d: Dialect, ty: Type) -> Option<&'static str> {
     Some(match ty {
         Type::Money | Type::Number | Type::Percent => d.decimal(),
-        Type::Int => "BIGINT",
+        Type::Int => d.int(),
         Type::Text | Type::Enum(_) => d.text(),
         Type::Date => "DATE",
-        Type::Bool => "BOOLEAN",
+        Type::Bool => d.bool(),
         _ => return None,
     })
 }
@@ -204,6 +289,9 @@ fn field_columns(rules: &RuleSet, d: Dialect) -> Result<Fields, Error> {
                 .is_some_and(|(_, ts)| ts.iter().all(|x| *x == t));
             let name = if shared {
                 f.name.clone()
+            } else if d == Dialect::BigQuery {
+                // BigQuery's column names cannot hold a dot
+                format!("{}__{}", ev.name, f.name)
             } else {
                 format!("{}.{}", ev.name, f.name)
             };
@@ -387,20 +475,164 @@ const RESERVED: &[&str] = &[
 
 /// An identifier, quoted when it is not a plain lower-case name.
 pub fn ident(name: &str) -> String {
-    let plain = name
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-        && !RESERVED.contains(&name);
-    if plain {
+    if is_plain(name) {
         name.to_string()
     } else {
         format!("\"{}\"", name.replace('"', "\"\""))
     }
 }
+
+/// A lower-case name that no dialect's common reserved words hold.
+fn is_plain(name: &str) -> bool {
+    name.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && !RESERVED.contains(&name)
+}
+
+/// Snowflake's reserved words beyond [`RESERVED`].
+/// (`account` is one too, but is written only qualified, as `s.account`.)
+const SNOWFLAKE_RESERVED: &[&str] = &[
+    "alter",
+    "by",
+    "connect",
+    "connection",
+    "current",
+    "current_timestamp",
+    "database",
+    "delete",
+    "drop",
+    "exists",
+    "following",
+    "full",
+    "gscluster",
+    "ilike",
+    "increment",
+    "inner",
+    "insert",
+    "issue",
+    "localtime",
+    "localtimestamp",
+    "minus",
+    "natural",
+    "of",
+    "organization",
+    "outer",
+    "qualify",
+    "regexp",
+    "revoke",
+    "rlike",
+    "row",
+    "rows",
+    "sample",
+    "schema",
+    "set",
+    "start",
+    "tablesample",
+    "trigger",
+    "try_cast",
+    "update",
+    "view",
+    "whenever",
+    "cross",
+    "sql",
+];
+
+/// BigQuery's reserved words beyond [`RESERVED`].
+const BIGQUERY_RESERVED: &[&str] = &[
+    "assert_rows_modified",
+    "by",
+    "contains",
+    "cross",
+    "cube",
+    "current",
+    "define",
+    "enum",
+    "escape",
+    "exclude",
+    "exists",
+    "extract",
+    "following",
+    "full",
+    "groups",
+    "hash",
+    "if",
+    "ignore",
+    "inner",
+    "lookup",
+    "merge",
+    "natural",
+    "new",
+    "no",
+    "nulls",
+    "of",
+    "outer",
+    "partition",
+    "preceding",
+    "proto",
+    "qualify",
+    "range",
+    "recursive",
+    "respect",
+    "rollup",
+    "rows",
+    "set",
+    "struct",
+    "tablesample",
+    "treat",
+    "unbounded",
+    "unnest",
+    "within",
+];
+
+/// Spark's (ANSI mode) reserved words beyond [`RESERVED`].
+const SPARK_RESERVED: &[&str] = &[
+    "alter",
+    "authorization",
+    "by",
+    "commit",
+    "create",
+    "cross",
+    "cube",
+    "current",
+    "current_timestamp",
+    "delete",
+    "describe",
+    "drop",
+    "escape",
+    "exists",
+    "external",
+    "extract",
+    "full",
+    "function",
+    "global",
+    "grouping",
+    "ilike",
+    "inner",
+    "insert",
+    "natural",
+    "of",
+    "outer",
+    "overlaps",
+    "partition",
+    "position",
+    "range",
+    "reads",
+    "revoke",
+    "rollback",
+    "rollup",
+    "row",
+    "rows",
+    "session_user",
+    "set",
+    "time",
+    "timestamp",
+    "update",
+    "window",
+];
 
 /// A string literal.
 pub fn string(s: &str) -> String {
@@ -465,9 +697,10 @@ pub fn compile(
             }
         }
     }
-    if d == Dialect::DuckDb {
-        // DuckDB's identifiers are case-insensitive, quoted or not: `arr`
-        // and `ARR` would be one column
+    if d.case_blind() {
+        // DuckDB's, BigQuery's and Spark's column names are
+        // case-insensitive, quoted or not: `arr` and `ARR` would be one
+        // column
         let mut seen: Vec<(String, Loc, &str)> = Vec::new();
         let named = rules
             .signals
@@ -480,10 +713,10 @@ pub fn compile(
                 return Err(Error {
                     code: NAME_CLASH,
                     message: format!(
-                        "{kind} `{name}` differs from a {other} only in case, and DuckDB's column names ignore case"
+                        "{kind} `{name}` differs from a {other} only in case, and {}'s column names ignore case", d.name()
                     ),
                     at: Some(loc),
-                    label: Some("one column in DuckDB".into()),
+                    label: Some(format!("one column in {}", d.name())),
                     help: Some("rename one of them".into()),
                 });
             }
@@ -775,7 +1008,7 @@ impl Compiler<'_> {
                     t
                 }
             }
-            Value::Text(t) => string(t),
+            Value::Text(t) => self.d.string(t),
             Value::Date(d) => date_lit(*d),
             Value::Enum(i) => match ty {
                 Type::Enum(e) => {
@@ -786,7 +1019,7 @@ impl Compiler<'_> {
                         .and_then(|e| e.variants.get(*i as usize))
                         .cloned()
                         .unwrap_or_default();
-                    string(&name)
+                    self.d.string(&name)
                 }
                 _ => {
                     return Err(unsupported(
@@ -796,7 +1029,7 @@ impl Compiler<'_> {
                     ))
                 }
             },
-            Value::Status(a) => string(
+            Value::Status(a) => self.d.string(
                 &self
                     .rules
                     .status
@@ -823,6 +1056,16 @@ impl Compiler<'_> {
             DurationUnit::Month => (n, true),
             DurationUnit::Year => (n.saturating_mul(12), true),
         };
+        let unit = if months { "month" } else { "day" };
+        match self.d {
+            Dialect::Snowflake => return format!("DATEADD({unit}, {n}, {date})"),
+            Dialect::BigQuery => {
+                return format!("DATE_ADD({date}, INTERVAL {n} {})", unit.to_uppercase())
+            }
+            Dialect::Spark if months => return format!("add_months({date}, {n})"),
+            Dialect::Spark => return format!("date_add({date}, {n})"),
+            _ => {}
+        }
         let (op, abs) = if n < 0 { ("-", -n) } else { ("+", n) };
         if months {
             format!("CAST({date} {op} INTERVAL '{abs} months' AS DATE)")
@@ -854,6 +1097,72 @@ impl Compiler<'_> {
             Dialect::Postgres => self.cast_dec(&format!(
                 "CAST({a} AS NUMERIC) / NULLIF(CAST({b} AS NUMERIC), 0)"
             )),
+            // quotient scale 12, rounded to 10
+            Dialect::Snowflake => self.cast_dec(&format!(
+                "CAST({a} AS NUMBER(38,10)) / NULLIF(CAST({b} AS NUMBER(38,10)), 0)"
+            )),
+            // BIGNUMERIC quotients have 38 decimals
+            Dialect::BigQuery => self.cast_dec(&format!(
+                "CAST({a} AS BIGNUMERIC) / NULLIF(CAST({b} AS BIGNUMERIC), 0)"
+            )),
+            // Spark gives a quotient of DECIMAL(28,10) / DECIMAL(38,10)
+            // exactly 10 decimals (wider dividends: 6)
+            Dialect::Spark => self.cast_dec(&format!(
+                "CAST({a} AS DECIMAL(28,10)) / NULLIF(CAST({b} AS DECIMAL(38,10)), 0)"
+            )),
+        }
+    }
+
+    /// `a + b`, `a - b`, `a * b` carried in the decimal type. Spark cuts the
+    /// scale of a sum of two DECIMAL(38,10) to 9 and of their product to
+    /// 6: its operands are narrowed so that the result keeps 10 decimals
+    /// (a sum's below 10^27; a product's factors below 10^14 and 10^13).
+    fn op(&self, op: ArithOp, a: &str, b: &str) -> String {
+        let sym = match op {
+            ArithOp::Add => "+",
+            ArithOp::Sub => "-",
+            ArithOp::Mul => "*",
+            ArithOp::Div => return self.div(a, b),
+        };
+        if self.d != Dialect::Spark {
+            return self.cast_dec(&format!("{a} {sym} {b}"));
+        }
+        let (pa, pb) = if op == ArithOp::Mul {
+            (24, 23)
+        } else {
+            (37, 37)
+        };
+        self.cast_dec(&format!(
+            "CAST({a} AS DECIMAL({pa},10)) {sym} CAST({b} AS DECIMAL({pb},10))"
+        ))
+    }
+
+    /// `hi - lo` of `linear`.
+    fn span(&self, hi: &str, lo: &str) -> String {
+        if self.d == Dialect::Spark {
+            self.op(ArithOp::Sub, hi, lo)
+        } else {
+            format!("({hi} - {lo})")
+        }
+    }
+
+    /// Days from `from` to `to` (an integer).
+    fn days_between(&self, to: &str, from: &str) -> String {
+        match self.d {
+            Dialect::DuckDb | Dialect::Postgres => format!("({to} - {from})"),
+            Dialect::Snowflake => format!("DATEDIFF(day, {from}, {to})"),
+            Dialect::BigQuery => format!("DATE_DIFF({to}, {from}, DAY)"),
+            Dialect::Spark => format!("datediff({to}, {from})"),
+        }
+    }
+
+    /// `EXISTS (SELECT 1 {from})`; a count in the dialects that take
+    /// correlated subqueries in a select list only when they aggregate.
+    fn exists(&self, from: &str) -> String {
+        if self.d.extended() {
+            format!("(SELECT count(*) {from}) > 0")
+        } else {
+            format!("EXISTS (SELECT 1 {from})")
         }
     }
 
@@ -924,7 +1233,7 @@ impl Compiler<'_> {
         };
         let mut out = format!("CASE {x}");
         for (i, n) in names.iter().enumerate() {
-            let _ = write!(out, " WHEN {} THEN {i}", string(n));
+            let _ = write!(out, " WHEN {} THEN {i}", self.d.string(n));
         }
         out.push_str(" END");
         out
@@ -955,12 +1264,23 @@ impl Compiler<'_> {
             .and_then(|c| c.get(f.index()))
             .cloned()
             .unwrap_or_default();
-        ident(&name)
+        self.d.ident(&name)
+    }
+
+    /// The events' `at` column: quoted where the layout quotes it (`at` is
+    /// reserved in BigQuery; in Snowflake a quoted name keeps its case).
+    fn at(&self) -> String {
+        if self.d.extended() {
+            self.d.ident("at")
+        } else {
+            "at".into()
+        }
     }
 
     /// `FROM events eN WHERE <occurrences of the query>`.
     fn occurrences(&self, q: &Query, s: &Scope) -> Result<(String, String), Error> {
         let alias = format!("e{}", s.depth + 1);
+        let at = self.at();
         let ev = self
             .rules
             .events
@@ -968,12 +1288,12 @@ impl Compiler<'_> {
             .map(|e| e.name.clone())
             .unwrap_or_default();
         let mut w = format!(
-            "FROM events {alias} WHERE {alias}.account = s.account AND {alias}.as_of = s.as_of AND {alias}.{} = {} AND {alias}.at <= s.as_of",
-            ident("type"),
-            string(&ev)
+            "FROM events {alias} WHERE {alias}.account = s.account AND {alias}.as_of = s.as_of AND {alias}.{} = {} AND {alias}.{at} <= s.as_of",
+            self.d.ident("type"),
+            self.d.string(&ev)
         );
         if let Some(d) = q.within {
-            let _ = write!(w, " AND {alias}.at >= {}", self.shift("s.as_of", d, -1));
+            let _ = write!(w, " AND {alias}.{at} >= {}", self.shift("s.as_of", d, -1));
         }
         if let Some(f) = &q.filter {
             let inner = Scope {
@@ -1034,7 +1354,14 @@ impl Compiler<'_> {
                 Some(s.at),
             ));
         }
-        Ok(format!("s.{}", ident(&self.previous_column(t, du))))
+        if self.d == Dialect::BigQuery && interval(du).1 == "months" && du.amount > 0 {
+            return Err(unsupported(
+                format!("`previous`/`change` over {du} (a window frame of months over dates; BigQuery's RANGE offsets are numbers)"),
+                self.d,
+                Some(s.at),
+            ));
+        }
+        Ok(format!("s.{}", self.d.ident(&self.previous_column(t, du))))
     }
 
     /// The window function computing `previous(t, d)` for every row: the
@@ -1047,15 +1374,36 @@ impl Compiler<'_> {
         // `0 days` the row before is the latest other (one snapshot per
         // account and date: duplicates are rejected). (DuckDB 1.1 drops
         // rows from a RANGE frame with `EXCLUDE CURRENT ROW`: not used.)
-        let frame = if n == 0 {
-            "ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING".to_string()
-        } else {
-            format!("RANGE BETWEEN UNBOUNDED PRECEDING AND INTERVAL '{n} {unit}' PRECEDING")
+        // (Snowflake, BigQuery and Spark: a day offset over the day number,
+        // as BigQuery's RANGE offsets are numbers only; months over dates)
+        let day_number = match self.d {
+            Dialect::Snowflake => Some("DATEDIFF(day, DATE '1970-01-01', s.as_of)"),
+            Dialect::BigQuery => Some("UNIX_DATE(s.as_of)"),
+            Dialect::Spark => Some("unix_date(s.as_of)"),
+            _ => None,
+        };
+        let (order, frame) = match day_number {
+            _ if n == 0 => (
+                "s.as_of".to_string(),
+                "ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING".to_string(),
+            ),
+            Some(k) if unit == "days" => (
+                k.to_string(),
+                format!("RANGE BETWEEN UNBOUNDED PRECEDING AND {n} PRECEDING"),
+            ),
+            _ if self.d == Dialect::Spark => (
+                "s.as_of".to_string(),
+                format!("RANGE BETWEEN UNBOUNDED PRECEDING AND INTERVAL '{n}' MONTH PRECEDING"),
+            ),
+            _ => (
+                "s.as_of".to_string(),
+                format!("RANGE BETWEEN UNBOUNDED PRECEDING AND INTERVAL '{n} {unit}' PRECEDING"),
+            ),
         };
         format!(
-            "last_value(s.{}) OVER (PARTITION BY s.account ORDER BY s.as_of {frame}) AS {}",
-            ident(&self.target_name(t)),
-            ident(&self.previous_column(t, du))
+            "last_value(s.{}) OVER (PARTITION BY s.account ORDER BY {order} {frame}) AS {}",
+            self.d.ident(&self.target_name(t)),
+            self.d.ident(&self.previous_column(t, du))
         )
     }
 
@@ -1101,7 +1449,7 @@ impl Compiler<'_> {
         match t {
             Target::Signal(id) => format!(
                 "s.{}",
-                ident(
+                self.d.ident(
                     &self
                         .rules
                         .signals
@@ -1112,7 +1460,7 @@ impl Compiler<'_> {
             ),
             Target::Score(id) => format!(
                 "s.{}",
-                ident(
+                self.d.ident(
                     &self
                         .rules
                         .scores
@@ -1139,7 +1487,7 @@ impl Compiler<'_> {
             K::Lit(v) => self.literal(v, e.ty, s)?,
             K::Signal(id) => format!(
                 "s.{}",
-                ident(
+                self.d.ident(
                     &self
                         .rules
                         .signals
@@ -1160,7 +1508,7 @@ impl Compiler<'_> {
             },
             K::Score(id) => format!(
                 "s.{}",
-                ident(
+                self.d.ident(
                     &self
                         .rules
                         .scores
@@ -1213,7 +1561,7 @@ impl Compiler<'_> {
             )),
             K::Exists(q) => {
                 let (_, from) = self.occurrences(q, s)?;
-                format!("EXISTS (SELECT 1 {from})")
+                p(self.exists(&from))
             }
             K::Count(q) => {
                 let (_, from) = self.occurrences(q, s)?;
@@ -1226,7 +1574,7 @@ impl Compiler<'_> {
                 } else {
                     "min"
                 };
-                format!("(SELECT {f}({alias}.at) {from})")
+                format!("(SELECT {f}({alias}.{}) {from})", self.at())
             }
             K::Aggregate(kind, q) => {
                 let Some(field) = q.field else {
@@ -1241,8 +1589,8 @@ impl Compiler<'_> {
                 };
                 format!("(SELECT {value} {from})")
             }
-            K::DaysSince(d) => p(format!("s.as_of - {}", self.expr(d, s)?)),
-            K::DaysUntil(d) => p(format!("{} - s.as_of", self.expr(d, s)?)),
+            K::DaysSince(d) => self.days_between("s.as_of", &self.expr(d, s)?),
+            K::DaysUntil(d) => self.days_between(&self.expr(d, s)?, "s.as_of"),
             K::Min(xs) | K::Max(xs) => {
                 let f = if matches!(e.kind, K::Max(_)) {
                     "GREATEST"
@@ -1283,11 +1631,16 @@ impl Compiler<'_> {
                 ) {
                     (false, Value::Num(l), Value::Num(h)) => match h.checked_sub(l) {
                         Some(w) => self.literal(&Value::Num(w), Type::Number, s)?,
-                        None => format!("({c} - {b})"),
+                        None => self.span(&c, &b),
                     },
-                    _ => format!("({c} - {b})"),
+                    _ => self.span(&c, &b),
                 };
-                let line = self.div(&format!("({a} - {b}) * 100"), &span);
+                let line = if self.d == Dialect::Spark {
+                    let diff = self.op(ArithOp::Sub, &a, &b);
+                    self.div(&self.op(ArithOp::Mul, &diff, "100"), &span)
+                } else {
+                    self.div(&format!("({a} - {b}) * 100"), &span)
+                };
                 let clamped = format!("LEAST(GREATEST({line}, 0), 100)");
                 let equal = format!("CASE WHEN {a} >= {c} THEN 100 ELSE 0 END");
                 let body = if !reads(lo) && !reads(hi) {
@@ -1309,7 +1662,7 @@ impl Compiler<'_> {
             K::Change(t, du) => {
                 let now = self.now(*t);
                 let before = self.previous(*t, *du, s)?;
-                self.cast_dec(&format!("{now} - {before}"))
+                self.op(ArithOp::Sub, &now, &before)
             }
             K::Band {
                 input,
@@ -1318,7 +1671,10 @@ impl Compiler<'_> {
             } => {
                 let v = self.expr(input, s)?;
                 // an input that is not a plain column is computed once
-                let bound = !matches!(input.kind, K::Lit(_) | K::Signal(_) | K::Field(_));
+                // (not where a correlated subquery must aggregate: there
+                // it is written at each arm)
+                let bound = !matches!(input.kind, K::Lit(_) | K::Signal(_) | K::Field(_))
+                    && !self.d.extended();
                 let alias = if bound {
                     self.bands.set(self.bands.get() + 1);
                     format!("b{}", self.bands.get())
@@ -1372,12 +1728,7 @@ impl Compiler<'_> {
             )),
             _ => {
                 let (x, y) = (self.expr(a, s)?, self.expr(b, s)?);
-                Ok(match op {
-                    ArithOp::Add => self.cast_dec(&format!("{x} + {y}")),
-                    ArithOp::Sub => self.cast_dec(&format!("{x} - {y}")),
-                    ArithOp::Mul => self.cast_dec(&format!("{x} * {y}")),
-                    ArithOp::Div => self.div(&x, &y),
-                })
+                Ok(self.op(op, &x, &y))
             }
         }
     }
@@ -1392,19 +1743,22 @@ impl Compiler<'_> {
                 .into(),
         ];
         for sig in &r.signals {
-            let col = format!("s.{}", ident(&sig.name));
+            let col = format!("s.{}", self.d.ident(&sig.name));
             if !sig.optional {
                 arms.push(format!(
                     "WHEN {col} IS NULL THEN {}",
-                    string(&format!("signal `{}`: missing", sig.name))
+                    self.d.string(&format!("signal `{}`: missing", sig.name))
                 ));
             }
             if let Type::Enum(e) = sig.ty {
                 let vs = &r.enums[e.index()].variants;
                 arms.push(format!(
                     "WHEN {col} NOT IN ({}) THEN {}",
-                    vs.iter().map(|v| string(v)).collect::<Vec<_>>().join(", "),
-                    string(&format!(
+                    vs.iter()
+                        .map(|v| self.d.string(v))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    self.d.string(&format!(
                         "signal `{}`: expected one of ({})",
                         sig.name,
                         vs.join(", ")
@@ -1420,19 +1774,20 @@ impl Compiler<'_> {
             "WHEN s.override_status NOT IN ({}) THEN 'override: unknown status'",
             r.status
                 .iter()
-                .map(|a| string(&a.name))
+                .map(|a| self.d.string(&a.name))
                 .collect::<Vec<_>>()
                 .join(", ")
         ));
         // events: a type is required; an event of a declared type needs a
         // date, its required fields, and enum fields within their variants
         // (one of a type the rules do not declare is ignored, dated or not)
-        let declared: Vec<String> = r.events.iter().map(|e| string(&e.name)).collect();
-        let mut bad = vec![format!("e.{} IS NULL", ident("type"))];
+        let declared: Vec<String> = r.events.iter().map(|e| self.d.string(&e.name)).collect();
+        let mut bad = vec![format!("e.{} IS NULL", self.d.ident("type"))];
         if !declared.is_empty() {
             bad.push(format!(
-                "(e.at IS NULL AND e.{} IN ({}))",
-                ident("type"),
+                "(e.{} IS NULL AND e.{} IN ({}))",
+                self.at(),
+                self.d.ident("type"),
                 declared.join(", ")
             ));
         }
@@ -1449,7 +1804,7 @@ impl Compiler<'_> {
                         r.enums[en.index()]
                             .variants
                             .iter()
-                            .map(|v| string(v))
+                            .map(|v| self.d.string(v))
                             .collect::<Vec<_>>()
                             .join(", ")
                     ));
@@ -1458,15 +1813,18 @@ impl Compiler<'_> {
             if !conds.is_empty() {
                 bad.push(format!(
                     "(e.{} = {} AND ({}))",
-                    ident("type"),
-                    string(&ev.name),
+                    self.d.ident("type"),
+                    self.d.string(&ev.name),
                     conds.join(" OR ")
                 ));
             }
         }
         arms.push(format!(
-            "WHEN EXISTS (SELECT 1 FROM events e WHERE e.account = s.account AND e.as_of = s.as_of AND ({})) THEN 'an event is invalid'",
-            bad.join(" OR ")
+            "WHEN {} THEN 'an event is invalid'",
+            self.exists(&format!(
+                "FROM events e WHERE e.account = s.account AND e.as_of = s.as_of AND ({})",
+                bad.join(" OR ")
+            ))
         ));
         format!(
             "CASE\n{}\n    END",
@@ -1494,14 +1852,14 @@ impl Compiler<'_> {
         );
         let show = |cols: &[Column]| {
             cols.iter()
-                .map(|c| format!("{} {}", ident(&c.name), c.ty))
+                .map(|c| format!("{} {}", self.d.ident(&c.name), c.ty))
                 .collect::<Vec<_>>()
                 .join(", ")
         };
         let _ = writeln!(out, "-- Input: snapshots({})", show(&layout.snapshots));
         let _ = writeln!(out, "--        events({})", show(&layout.events));
         if let Some(v) = view {
-            let _ = writeln!(out, "CREATE VIEW {} AS", ident(v));
+            let _ = writeln!(out, "CREATE VIEW {} AS", self.d.ident(v));
         }
         out.push_str("WITH\n");
         let _ = writeln!(
@@ -1521,7 +1879,9 @@ impl Compiler<'_> {
             .iter()
             .filter(|(t, _)| matches!(t, Target::Signal(_)))
         {
-            let cte = ident(&self.previous_column(*t, *d).replacen("vital_", "", 1));
+            let cte = self
+                .d
+                .ident(&self.previous_column(*t, *d).replacen("vital_", "", 1));
             let _ = writeln!(
                 out,
                 "-- previous({}, {d}): in the account's latest other accepted snapshot dated on or\n-- before as_of - {d} (missing there is missing: no further look back)\n{cte} AS (\n  SELECT s.*,\n    {}\n  FROM {prev} s\n),",
@@ -1542,7 +1902,7 @@ impl Compiler<'_> {
             if name.len() > MAX_IDENT {
                 name = format!("score_{}", i + 1);
             }
-            let cte = ident(&name);
+            let cte = self.d.ident(&name);
             let mut body = String::new();
             let _ = writeln!(
                 body,
@@ -1555,7 +1915,19 @@ impl Compiler<'_> {
                 None => "50".to_string(),
                 Some(b) => self.expr(b, &scope)?,
             };
-            let mut total = format!("      {}  -- base\n", self.cast_dec(&base));
+            // Spark: each term narrowed to DECIMAL(28,10), so that a sum of
+            // up to 11 keeps 10 decimals; every 10 adjustments the sum so
+            // far is narrowed again
+            let spark = d == Dialect::Spark;
+            let term = |x: String| {
+                if spark {
+                    format!("CAST({x} AS DECIMAL(28,10))")
+                } else {
+                    x
+                }
+            };
+            let mut total = format!("      {}  -- base\n", term(self.cast_dec(&base)));
+            let mut terms = 0;
             for (ai, a) in r.adjustments.iter().enumerate() {
                 if a.score.index() != i {
                     continue;
@@ -1570,21 +1942,40 @@ impl Compiler<'_> {
                     Direction::Add => "+",
                     Direction::Subtract => "-",
                 };
+                if spark && terms == 10 {
+                    total = format!("      CAST(\n{total}      AS DECIMAL(28,10))\n");
+                    terms = 0;
+                }
+                terms += 1;
                 let _ = writeln!(
                     total,
-                    "      -- {}\n      {sign} COALESCE({applied}, 0)",
+                    "      -- {}\n      {sign} {}",
                     match &a.name {
                         Some(n) => format!("rule \"{n}\" ({})", place(self.sources, a.loc)),
                         None => format!("rule #{} ({})", ai + 1, place(self.sources, a.loc)),
-                    }
+                    },
+                    term(format!("COALESCE({applied}, 0)")),
                 );
             }
             // clamped to 0..100 (NULL stays NULL: the base is missing, n/a)
+            if d.extended() {
+                // no LATERAL in BigQuery: the sum is a column of a subquery
+                let _ = write!(
+                    body,
+                    "SELECT v.*,\n    CAST(ROUND(CASE WHEN v.vital_raw_{i} < 0 THEN 0 WHEN v.vital_raw_{i} > 100 THEN 100 ELSE v.vital_raw_{i} END, 1) AS {}) AS {}\nFROM (\n  SELECT s.*,\n{}    AS vital_raw_{i}\n  FROM {prev} s\n) v",
+                    d.decimal1(),
+                    self.d.ident(&sc.name),
+                    indent(&total, 2) + "\n",
+                );
+                ctes.push(format!("{cte} AS (\n{}\n),", indent(&body, 2)));
+                prev = cte;
+                continue;
+            }
             let _ = write!(
                 body,
                 "SELECT s.*,\n    CAST(ROUND(CASE WHEN v.raw < 0 THEN 0 WHEN v.raw > 100 THEN 100 ELSE v.raw END, 1) AS {}) AS {}\nFROM {prev} s,\n  LATERAL (SELECT\n{total}  AS raw) v",
                 d.decimal1(),
-                ident(&sc.name)
+                self.d.ident(&sc.name)
             );
             ctes.push(format!("{cte} AS (\n{}\n),", indent(&body, 2)));
             prev = cte;
@@ -1598,8 +1989,11 @@ impl Compiler<'_> {
         let mut num = Vec::new();
         let mut den = Vec::new();
         for (sc, w) in r.scores.iter().zip(&ws) {
-            let col = format!("s.{}", ident(&sc.name));
-            num.push(format!("COALESCE({w} * CAST({col} * 10 AS BIGINT), 0)"));
+            let col = format!("s.{}", self.d.ident(&sc.name));
+            num.push(format!(
+                "COALESCE({w} * CAST({col} * 10 AS {}), 0)",
+                d.int()
+            ));
             den.push(format!("CASE WHEN {col} IS NULL THEN 0 ELSE {w} END"));
         }
         let _ = writeln!(
@@ -1608,13 +2002,21 @@ impl Compiler<'_> {
             if num.is_empty() { "0".into() } else { num.join("\n      + ") },
             if den.is_empty() { "0".into() } else { den.join("\n      + ") },
         );
-        let idiv = match d {
-            Dialect::DuckDb => "//",
-            Dialect::Postgres => "/",
+        let (a, b) = (
+            "(2 * s.vital_health_num + s.vital_health_den)",
+            "(2 * s.vital_health_den)",
+        );
+        let quotient = match d {
+            Dialect::DuckDb => format!("{a} // {b}"),
+            Dialect::Postgres => format!("{a} / {b}"),
+            Dialect::Spark => format!("{a} DIV {b}"),
+            Dialect::BigQuery => format!("DIV({a}, {b})"),
+            // Snowflake's `/` gives decimals, rounded: subtract the rest
+            Dialect::Snowflake => format!("({a} - MOD({a}, {b})) / {b}"),
         };
         let _ = writeln!(
             out,
-            "-- rounded half away from zero to one decimal; NULL when every score is n/a\nscored AS (\n  SELECT s.*,\n    CASE WHEN s.vital_health_den = 0 THEN NULL\n      ELSE CAST(CAST((2 * s.vital_health_num + s.vital_health_den) {idiv} (2 * s.vital_health_den) AS {}) * 0.1 AS {}) END AS health\n  FROM weighted s\n),",
+            "-- rounded half away from zero to one decimal; NULL when every score is n/a\nscored AS (\n  SELECT s.*,\n    CASE WHEN s.vital_health_den = 0 THEN NULL\n      ELSE CAST(CAST({quotient} AS {}) * 0.1 AS {}) END AS health\n  FROM weighted s\n),",
             d.decimal1(),
             d.decimal1()
         );
@@ -1623,7 +2025,9 @@ impl Compiler<'_> {
             .iter()
             .filter(|(t, _)| !matches!(t, Target::Signal(_)))
         {
-            let cte = ident(&self.previous_column(*t, *d).replacen("vital_", "", 1));
+            let cte = self
+                .d
+                .ident(&self.previous_column(*t, *d).replacen("vital_", "", 1));
             let _ = writeln!(
                 out,
                 "-- previous({}, {d}): the rounded value in the account's latest other accepted\n-- snapshot dated on or before as_of - {d}\n{cte} AS (\n  SELECT s.*,\n    {}\n  FROM {scored} s\n),",
@@ -1648,7 +2052,7 @@ impl Compiler<'_> {
                         a.name,
                         place(self.sources, a.loc),
                         self.expr(c, &scope)?,
-                        string(&a.name)
+                        self.d.string(&a.name)
                     );
                 }
                 None => {
@@ -1657,7 +2061,7 @@ impl Compiler<'_> {
                         "\n      -- {} ({})\n      ELSE {}",
                         a.name,
                         place(self.sources, a.loc),
-                        string(&a.name)
+                        self.d.string(&a.name)
                     );
                     break;
                 }
@@ -1670,7 +2074,7 @@ impl Compiler<'_> {
                 "-- {} ({})\n    {}",
                 first.name,
                 place(self.sources, first.loc),
-                string(&first.name)
+                self.d.string(&first.name)
             );
         }
         let _ = writeln!(
@@ -1703,16 +2107,33 @@ impl Compiler<'_> {
             };
             conds[order[ti]].push((ti, format!("-- {label}\n        {c}")));
         }
-        let text_array = match d {
-            Dialect::DuckDb => "VARCHAR[]",
-            Dialect::Postgres => "TEXT[]",
+        // the items in order, without the NULLs (Snowflake, BigQuery, Spark)
+        let compact = |items: &[String]| {
+            match d {
+            Dialect::Snowflake => format!(
+                "ARRAY_CONSTRUCT_COMPACT(\n      {}\n    )",
+                items.join(",\n      ")
+            ),
+            Dialect::BigQuery => format!(
+                "ARRAY(SELECT p FROM UNNEST([\n      {}\n    ]) AS p WITH OFFSET AS o WHERE p IS NOT NULL ORDER BY o)",
+                items.join(",\n      ")
+            ),
+            _ => format!(
+                "array_compact(array(\n      {}\n    ))",
+                items.join(",\n      ")
+            ),
+        }
         };
+        let mut from = "decided";
         let list = if playbooks.is_empty() {
             match d {
-                Dialect::DuckDb => format!("CAST([] AS {text_array})"),
-                Dialect::Postgres => format!("CAST(ARRAY[] AS {text_array})"),
+                Dialect::DuckDb => "CAST([] AS VARCHAR[])".to_string(),
+                Dialect::Postgres => "CAST(ARRAY[] AS TEXT[])".to_string(),
+                Dialect::Snowflake => "ARRAY_CONSTRUCT()".to_string(),
+                Dialect::BigQuery => "ARRAY<STRING>[]".to_string(),
+                Dialect::Spark => "CAST(array() AS ARRAY<STRING>)".to_string(),
             }
-        } else if in_order || d == Dialect::DuckDb && playbooks.len() == 1 {
+        } else if in_order || d != Dialect::Postgres && playbooks.len() == 1 {
             let items: Vec<String> = playbooks
                 .iter()
                 .zip(&conds)
@@ -1722,7 +2143,10 @@ impl Compiler<'_> {
                         .map(|(_, c)| c.clone())
                         .collect::<Vec<_>>()
                         .join("\n        OR ");
-                    format!("CASE WHEN\n        {any}\n      THEN {} END", string(p))
+                    format!(
+                        "CASE WHEN\n        {any}\n      THEN {} END",
+                        self.d.string(p)
+                    )
                 })
                 .collect();
             match d {
@@ -1734,7 +2158,63 @@ impl Compiler<'_> {
                     "ARRAY_REMOVE(ARRAY[\n      {}\n    ]::TEXT[], NULL)",
                     items.join(",\n      ")
                 ),
+                _ => compact(&items),
             }
+        } else if d.extended() {
+            // a playbook is listed at its first firing rule: each one's
+            // first firing rule, then its rank among those that fire, then
+            // the playbooks by rank (no sorting of arrays needed)
+            let n = playbooks.len();
+            let mut keys = Vec::new();
+            for (pi, cs) in conds.iter().enumerate() {
+                let mut k = String::from("CASE");
+                for (ti, c) in cs {
+                    let _ = write!(k, "\n      WHEN {c}\n      THEN {ti}");
+                }
+                let _ = write!(k, " END AS vital_playbook_{}", pi + 1);
+                keys.push(k);
+            }
+            let _ = writeln!(
+                out,
+                "-- each playbook's first firing rule (NULL: none fires)\nkeyed AS (\n  SELECT s.*,\n    {}\n  FROM decided s\n),",
+                keys.join(",\n    ")
+            );
+            let ranks: Vec<String> = (1..=n)
+                .map(|i| {
+                    let before: Vec<String> = (1..=n)
+                        .filter(|j| *j != i)
+                        .map(|j| {
+                            format!("CASE WHEN s.vital_playbook_{j} < s.vital_playbook_{i} THEN 1 ELSE 0 END")
+                        })
+                        .collect();
+                    format!(
+                        "CASE WHEN s.vital_playbook_{i} IS NOT NULL THEN 0\n      + {} END AS vital_rank_{i}",
+                        before.join("\n      + ")
+                    )
+                })
+                .collect();
+            let _ = writeln!(
+                out,
+                "-- how many firing playbooks fire before each\nranked AS (\n  SELECT s.*,\n    {}\n  FROM keyed s\n),",
+                ranks.join(",\n    ")
+            );
+            from = "ranked";
+            let items: Vec<String> = (0..n)
+                .map(|r| {
+                    let mut x = String::from("CASE");
+                    for (i, p) in playbooks.iter().enumerate() {
+                        let _ = write!(
+                            x,
+                            " WHEN s.vital_rank_{} = {r} THEN {}",
+                            i + 1,
+                            self.d.string(p)
+                        );
+                    }
+                    x.push_str(" END");
+                    x
+                })
+                .collect();
+            compact(&items)
         } else {
             // a playbook is listed at its first firing rule: order by it
             let items: Vec<(String, String)> = playbooks
@@ -1746,7 +2226,7 @@ impl Compiler<'_> {
                         let _ = write!(k, "\n        WHEN {c}\n        THEN {ti}");
                     }
                     k.push_str(" END");
-                    (k, string(p))
+                    (k, self.d.string(p))
                 })
                 .collect();
             match d {
@@ -1766,16 +2246,17 @@ impl Compiler<'_> {
                         .collect::<Vec<_>>()
                         .join(",\n      ")
                 ),
+                _ => String::new(),
             }
         };
         let _ = writeln!(
             out,
-            "-- playbooks: each once, in declaration order of its first firing rule\ntriggered AS (\n  SELECT s.*,\n    {list} AS triggered\n  FROM decided s\n)"
+            "-- playbooks: each once, in declaration order of its first firing rule\ntriggered AS (\n  SELECT s.*,\n    {list} AS triggered\n  FROM {from} s\n)"
         );
         let scores: String = r
             .scores
             .iter()
-            .map(|sc| format!(", t.{}", ident(&sc.name)))
+            .map(|sc| format!(", t.{}", self.d.ident(&sc.name)))
             .collect();
         let _ = write!(
             out,
@@ -1944,5 +2425,71 @@ mod tests {
         assert!(pg.contains("ARRAY_REMOVE(ARRAY["), "{pg}");
         assert!(duck.contains(" // (2 * s.vital_health_den)"), "{duck}");
         assert!(pg.contains(" / (2 * s.vital_health_den)"), "{pg}");
+    }
+
+    #[test]
+    fn the_warehouse_dialects_quote_and_escape_their_own_way() {
+        assert_eq!(Dialect::BigQuery.ident("type"), "`type`");
+        assert_eq!(Dialect::BigQuery.ident("range"), "`range`");
+        assert_eq!(Dialect::Spark.ident("a`b"), "`a``b`");
+        assert_eq!(Dialect::Snowflake.ident("qualify"), "\"qualify\"");
+        assert_eq!(Dialect::Snowflake.ident("nps"), "nps");
+        assert_eq!(Dialect::BigQuery.string("it's \\ ok"), "'it\\'s \\\\ ok'");
+        assert_eq!(Dialect::Spark.string("a\nb"), "'a\\nb'");
+        assert_eq!(Dialect::Snowflake.string("it's"), "'it\\'s'");
+        assert_eq!(Dialect::Postgres.string("it's \\"), "'it''s \\'");
+    }
+
+    #[test]
+    fn interleaved_playbooks_are_ranked_where_arrays_are_not_sorted() {
+        let text = format!(
+            "signal n: int\nscore a weight 1 = n\n{STATUS}\
+             when n > 1 trigger \"p\"\nwhen n > 2 trigger \"q\"\nwhen n > 3 trigger \"p\"\n"
+        );
+        for d in [Dialect::Snowflake, Dialect::BigQuery, Dialect::Spark] {
+            let sql = compiled(&text, d).unwrap();
+            assert!(sql.contains("ranked AS ("), "{sql}");
+            assert!(sql.contains("FROM ranked s"), "{sql}");
+            assert!(
+                sql.contains(
+                    "CASE WHEN s.vital_rank_1 = 0 THEN 'p' WHEN s.vital_rank_2 = 0 THEN 'q' END"
+                ),
+                "{sql}"
+            );
+        }
+    }
+
+    #[test]
+    fn spark_keeps_ten_decimals_in_sums_products_and_quotients() {
+        let text = format!("signal n: number\nscore a weight 1 = n * 2 + n / 3\n{STATUS}");
+        let sql = compiled(&text, Dialect::Spark).unwrap();
+        assert!(
+            sql.contains("CAST(s.n AS DECIMAL(24,10)) * CAST(2 AS DECIMAL(23,10))"),
+            "{sql}"
+        );
+        assert!(
+            sql.contains("CAST(s.n AS DECIMAL(28,10)) / NULLIF(CAST(3 AS DECIMAL(38,10)), 0)"),
+            "{sql}"
+        );
+        assert!(sql.contains(" AS DECIMAL(37,10)) + CAST("), "{sql}");
+        assert!(sql.contains(") DIV (2 * s.vital_health_den)"), "{sql}");
+    }
+
+    #[test]
+    fn bigquery_carries_bignumeric_with_ten_decimals() {
+        let text = format!("signal n: number\nsignal d: date\nscore a weight 1 = n / 3\n{STATUS}when d + 2 months < 2026-01-01 trigger \"p\"\n");
+        let sql = compiled(&text, Dialect::BigQuery).unwrap();
+        assert!(
+            sql.contains("nps") || sql.contains("BIGNUMERIC(38,10)"),
+            "{sql}"
+        );
+        assert!(
+            sql.contains(
+                "CAST(s.n AS BIGNUMERIC) / NULLIF(CAST(3 AS BIGNUMERIC), 0) AS BIGNUMERIC(38,10))"
+            ),
+            "{sql}"
+        );
+        assert!(sql.contains("DATE_ADD(s.d, INTERVAL 2 MONTH)"), "{sql}");
+        assert!(sql.contains("DIV((2 * s.vital_health_num"), "{sql}");
     }
 }

@@ -42,12 +42,20 @@ pub struct Args {
 enum Target {
     Duckdb,
     Postgres,
+    /// Tested for syntax only (docs/sql.md).
+    Snowflake,
+    /// Tested for syntax only (docs/sql.md).
+    Bigquery,
+    Spark,
 }
 
 pub fn run(args: Args) -> ExitCode {
     let dialect = match args.target {
         Target::Duckdb => Dialect::DuckDb,
         Target::Postgres => Dialect::Postgres,
+        Target::Snowflake => Dialect::Snowflake,
+        Target::Bigquery => Dialect::BigQuery,
+        Target::Spark => Dialect::Spark,
     };
     let path = match locate(args.rules, args.ruleset.as_deref()) {
         Ok(p) => p,
