@@ -195,8 +195,78 @@ fn mismatch(ty: Type, found: &DataType) -> Option<&'static str> {
     (!ok).then_some(expected)
 }
 
+/// One cell as JSON text written at the end of `out`; `false` (nothing
+/// written) for a null. The common types are written in place; the others
+/// through [`cell`].
+fn cell_to(out: &mut String, a: &ArrayRef, row: usize) -> bool {
+    if a.is_null(row) {
+        return false;
+    }
+    match a.data_type() {
+        DataType::Int64 => {
+            let _ = write!(out, "{}", a.as_primitive::<Int64Type>().value(row));
+        }
+        DataType::Int32 => {
+            let _ = write!(out, "{}", a.as_primitive::<Int32Type>().value(row));
+        }
+        DataType::Boolean => {
+            out.push_str(if a.as_boolean().value(row) {
+                "true"
+            } else {
+                "false"
+            });
+        }
+        DataType::Decimal128(_, scale) => {
+            let start = out.len();
+            let _ = write!(out, "{}", a.as_primitive::<Decimal128Type>().value(row));
+            scale_in_place(out, start, *scale);
+        }
+        DataType::Utf8 => string_to(out, a.as_string::<i32>().value(row)),
+        DataType::Date32 => {
+            let days = a.as_primitive::<Date32Type>().value(row);
+            match chrono::NaiveDate::from_num_days_from_ce_opt(days.saturating_add(719_163)) {
+                Some(d) => {
+                    use chrono::Datelike;
+                    let _ = write!(out, "\"{:04}-{:02}-{:02}\"", d.year(), d.month(), d.day());
+                }
+                None => out.push_str(&day(i64::from(days) * 86_400, 0)),
+            }
+        }
+        _ => match other_cell(a, row) {
+            Some(text) => out.push_str(&text),
+            None => return false,
+        },
+    }
+    true
+}
+
+/// The digits of an unscaled decimal written at `start..` of `out` turned,
+/// in place, into the number at `scale` (as [`decimal`] writes it).
+fn scale_in_place(out: &mut String, start: usize, scale: i8) {
+    let digits = out[start..].to_string();
+    out.truncate(start);
+    out.push_str(&decimal(&digits, scale));
+}
+
+/// A string as a JSON string at the end of `out`.
+fn string_to(out: &mut String, s: &str) {
+    if s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+        out.push_str(&json_string(s));
+    } else {
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+    }
+}
+
 /// One cell as JSON text; `None` for a null.
 fn cell(a: &ArrayRef, row: usize) -> Option<String> {
+    let mut out = String::new();
+    cell_to(&mut out, a, row).then_some(out)
+}
+
+/// One cell of a type [`cell_to`] does not write in place.
+fn other_cell(a: &ArrayRef, row: usize) -> Option<String> {
     if a.is_null(row) {
         return None;
     }
@@ -479,6 +549,7 @@ impl Group {
 struct FieldColumn {
     at: usize,
     only: Option<String>,
+    /// The field's key as JSON (`"severity": `).
     key: String,
 }
 
@@ -519,28 +590,29 @@ impl EventTables {
                                     .filter(|c| !c.is_null(r))
                                     .and_then(|c| cell(c, r))
                                     .and_then(|t| serde_json::from_str::<String>(&t).ok());
-                                let mut json = String::from("{");
-                                let mut first = true;
-                                let mut member = |k: &str, v: &str| {
-                                    if !first {
-                                        json.push_str(", ");
-                                    }
-                                    first = false;
-                                    let _ = write!(json, "{}: {v}", json_string(k));
-                                };
+                                let mut json = String::with_capacity(128);
+                                json.push('{');
+                                let mut sep = "";
                                 if let Some(t) = &kind_text {
-                                    member("type", t);
+                                    let _ = write!(json, "\"type\": {t}");
+                                    sep = ", ";
                                 }
                                 if let Some(d) = get(at) {
-                                    member("at", &d);
+                                    let _ = write!(json, "{sep}\"at\": {d}");
+                                    sep = ", ";
                                 }
                                 for c in &columns {
                                     if c.only.is_some() && c.only != type_name {
                                         continue;
                                     }
-                                    if let Some(v) = cell(&columns_of[c.at], r) {
-                                        member(&c.key, &v);
+                                    let column = &columns_of[c.at];
+                                    if column.is_null(r) {
+                                        continue;
                                     }
+                                    json.push_str(sep);
+                                    sep = ", ";
+                                    json.push_str(&c.key);
+                                    cell_to(&mut json, column, r);
                                 }
                                 json.push('}');
                                 let next = out.len();
@@ -650,7 +722,7 @@ fn event_columns(
                     out.push(FieldColumn {
                         at: i,
                         only: Some(e.to_string()),
-                        key: fld.to_string(),
+                        key: format!("{}: ", json_string(fld)),
                     });
                     continue;
                 }
@@ -672,7 +744,7 @@ fn event_columns(
                 out.push(FieldColumn {
                     at: i,
                     only: None,
-                    key: name.to_string(),
+                    key: format!("{}: ", json_string(name)),
                 });
             }
         }
@@ -711,9 +783,10 @@ pub(crate) type Parsed = (Result<Snapshot, Rejection>, Ignored);
 /// A snapshots table whose columns were checked.
 pub(crate) struct Snapshots {
     meta: ArrowReaderMetadata,
-    arrow: arrow_schema::SchemaRef,
-    /// The columns given to `signals` (known or not).
+    /// The columns given to `signals` (known or not), and each one's key
+    /// as JSON (`"arr": `).
     signal_at: Vec<usize>,
+    keys: Vec<String>,
     account: usize,
     as_of: usize,
     over: [Option<usize>; 3],
@@ -801,10 +874,14 @@ impl Snapshots {
             .map_err(|m| error(&input.name, m))?;
         let signal_at: Vec<usize> = names.iter().filter_map(|n| index(&arrow, n)).collect();
         let over = OVERRIDE.map(|n| index(&arrow, n));
+        let keys = signal_at
+            .iter()
+            .map(|&c| format!("{}: ", json_string(arrow.field(c).name())))
+            .collect();
         Ok(Snapshots {
             meta,
-            arrow,
             signal_at,
+            keys,
             account,
             as_of,
             over,
@@ -842,15 +919,16 @@ impl Snapshots {
             }
             let _ = write!(json, "{sep}\"signals\": {{");
             let mut first_signal = true;
-            for &c in &self.signal_at {
-                if let Some(v) = cell(&columns[c], r) {
-                    if !first_signal {
-                        json.push_str(", ");
-                    }
-                    first_signal = false;
-                    let name = self.arrow.field(c).name();
-                    let _ = write!(json, "{}: {v}", json_string(name));
+            for (&c, key) in self.signal_at.iter().zip(&self.keys) {
+                if columns[c].is_null(r) {
+                    continue;
                 }
+                if !first_signal {
+                    json.push_str(", ");
+                }
+                first_signal = false;
+                json.push_str(key);
+                cell_to(&mut json, &columns[c], r);
             }
             json.push('}');
             let key = (acc.unwrap_or_default(), date.unwrap_or_default());
@@ -1099,6 +1177,27 @@ mod tests {
         assert_eq!(day(d + 1, 0), "\"2025-11-01T00:00:01\"");
         assert_eq!(day(d, 500_000_000), "\"2025-11-01T00:00:00.500\"");
         assert_eq!(day(-86_400, 0), "\"1969-12-31\"");
+    }
+
+    #[test]
+    fn cells_are_written_as_json() {
+        use arrow_array::{ArrayRef, Date32Array, Decimal128Array, StringArray};
+        use std::sync::Arc;
+        let d: ArrayRef = Arc::new(
+            Decimal128Array::from(vec![Some(-725_000_000_000i128), None, Some(5)])
+                .with_precision_and_scale(38, 10)
+                .unwrap_or_else(|_| Decimal128Array::from(vec![0i128])),
+        );
+        assert_eq!(super::cell(&d, 0).as_deref(), Some("-72.5"));
+        assert_eq!(super::cell(&d, 1), None);
+        assert_eq!(super::cell(&d, 2).as_deref(), Some("0.0000000005"));
+        let t: ArrayRef = Arc::new(StringArray::from(vec!["plain", "say \"hi\"\n"]));
+        assert_eq!(super::cell(&t, 0).as_deref(), Some("\"plain\""));
+        assert_eq!(super::cell(&t, 1).as_deref(), Some("\"say \\\"hi\\\"\\n\""));
+        let dates: ArrayRef = Arc::new(Date32Array::from(vec![0, 20_393, -1]));
+        assert_eq!(super::cell(&dates, 0).as_deref(), Some("\"1970-01-01\""));
+        assert_eq!(super::cell(&dates, 1).as_deref(), Some("\"2025-11-01\""));
+        assert_eq!(super::cell(&dates, 2).as_deref(), Some("\"1969-12-31\""));
     }
 
     #[test]
