@@ -80,7 +80,12 @@ fn expected(dir: &Path) -> BTreeMap<String, String> {
     }
     let n = latest.len();
     let mut out = BTreeMap::new();
-    for rule in ["few seats", "enterprise bonus", "huge account"] {
+    for rule in [
+        "few seats",
+        "enterprise bonus",
+        "huge account",
+        "big account",
+    ] {
         let k = latest
             .values()
             .filter(|v| {
@@ -144,14 +149,53 @@ fn expected(dir: &Path) -> BTreeMap<String, String> {
             ),
         );
     }
+    // and their value (vital.toml's `value = "arr"`), from the sample file
+    let arr = latest_arr(dir);
     for arm in ["good", "watch", "bad"] {
-        let k = latest.values().filter(|v| v["status"] == arm).count();
+        let accounts: Vec<&String> = latest
+            .iter()
+            .filter(|(_, v)| v["status"] == arm)
+            .map(|(a, _)| a)
+            .collect();
+        let k = accounts.len();
+        let value: f64 = accounts.iter().map(|a| arr[*a]).sum();
         out.insert(
             arm.to_string(),
-            format!("{k} of {n} accounts ({} %)", percent(k, n)),
+            format!(
+                "{k} of {n} accounts ({} %) · value {}",
+                percent(k, n),
+                thousands(value.round() as u64)
+            ),
         );
     }
     out
+}
+
+fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Each account's `arr` at its latest snapshot, from the file.
+fn latest_arr(dir: &Path) -> BTreeMap<String, f64> {
+    let text = std::fs::read_to_string(dir.join("sample.jsonl")).unwrap();
+    let mut latest: BTreeMap<String, (String, f64)> = BTreeMap::new();
+    for line in text.lines() {
+        let v: Value = serde_json::from_str(line).unwrap();
+        let acc = v["account"].as_str().unwrap().to_string();
+        let as_of = v["as_of"].as_str().unwrap().to_string();
+        if latest.get(&acc).is_none_or(|(d, _)| *d <= as_of) {
+            latest.insert(acc, (as_of, v["signals"]["arr"].as_f64().unwrap()));
+        }
+    }
+    latest.into_iter().map(|(a, (_, x))| (a, x)).collect()
 }
 
 /// The sample's latest snapshot of each account, from the file.
@@ -215,11 +259,12 @@ fn codes(p: &Value) -> Vec<String> {
 }
 
 /// The lines of the fixture's declarations, for matching lenses to names.
-const RULE_LINES: [(u64, &str); 4] = [
+const RULE_LINES: [(u64, &str); 5] = [
     (0, "few seats"),
     (2, "enterprise bonus"),
     (4, "huge account"),
     (6, "rescue"),
+    (8, "big account"),
 ];
 const SCHEMA_LINES: [(u64, &str); 5] = [
     (5, "adoption"),

@@ -56,11 +56,12 @@ fn main() {
             };
             writeln!(
                 sample,
-                "{{\"account\":\"a{i:05}\",\"as_of\":\"{day}\",\"signals\":{{\"usage\":{}.{},\"seats\":{},\"plan\":\"{}\",\"nps\":{nps}}}}}",
+                "{{\"account\":\"a{i:05}\",\"as_of\":\"{day}\",\"signals\":{{\"usage\":{}.{},\"seats\":{},\"plan\":\"{}\",\"nps\":{nps},\"arr\":{}}}}}",
                 usage / 10,
                 usage % 10,
                 i % 9,
-                plans[(i as usize + m) % 3]
+                plans[(i as usize + m) % 3],
+                i * 1000
             )
             .unwrap();
         }

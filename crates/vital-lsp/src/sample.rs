@@ -110,9 +110,9 @@ pub fn read(rules: &RuleSet, mapping: &Mapping, path: &Path) -> Result<Data, Str
 }
 
 /// The sample of the rule set rooted at `root`: the `sample` of the rule set
-/// of `vital.toml` (here or above) whose `path` is `root` (or holds it), and
-/// the mapping of that rule set for `rules`.
-pub fn configured(root: &Path, rules: &RuleSet) -> Option<(PathBuf, Mapping)> {
+/// of `vital.toml` (here or above) whose `path` is `root` (or holds it), the
+/// mapping of that rule set for `rules`, and its `value` signal.
+pub fn configured(root: &Path, rules: &RuleSet) -> Option<(PathBuf, Mapping, Option<SignalId>)> {
     let project = vital_project::discover(root).ok()??;
     let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
     let root = canon(root);
@@ -125,7 +125,14 @@ pub fn configured(root: &Path, rules: &RuleSet) -> Option<(PathBuf, Mapping)> {
             p == root || root.starts_with(&p) || p.parent() == Some(root.as_path())
         })?;
     let mapping = vital_input::mapping_for(rs, rules).unwrap_or_default();
-    Some((rs.sample.clone()?, mapping))
+    let value = rs.value.as_ref().and_then(|v| {
+        rules
+            .signals
+            .iter()
+            .position(|s| s.name == v.value && s.ty == Type::Money)
+            .map(SignalId::new)
+    });
+    Some((rs.sample.clone()?, mapping, value))
 }
 
 /// One `band` of the rule set: where its arms are and how many accounts
@@ -155,6 +162,9 @@ pub struct Coverage {
     pub scores: Vec<(Vec<Decimal>, usize)>,
     /// Per status arm: the accounts in it.
     pub status: Vec<usize>,
+    /// Per status arm: the sum of the accounts' `value` (vital.toml), when
+    /// the rule set has one.
+    pub status_value: Option<Vec<Decimal>>,
     pub bands: Vec<Band>,
 }
 
@@ -198,11 +208,13 @@ fn bands(rules: &RuleSet) -> Vec<(FileId, &Expr)> {
     out
 }
 
-/// Evaluate the rule set on every account of the sample. `None` when
-/// `cancelled` says so (checked between accounts).
+/// Evaluate the rule set on every account of the sample; `value` is the
+/// money signal whose sum is shown per status arm. `None` when `cancelled`
+/// says so (checked between accounts).
 pub fn coverage(
     rules: &RuleSet,
     groups: &[Vec<Snapshot>],
+    value: Option<SignalId>,
     cancelled: &dyn Fn() -> bool,
 ) -> Option<Coverage> {
     let engine = Engine::new(rules).without_traces();
@@ -224,6 +236,7 @@ pub fn coverage(
         triggers: vec![(0, 0); rules.triggers.len()],
         scores: vec![(Vec::new(), 0); rules.scores.len()],
         status: vec![0; rules.status.len()],
+        status_value: value.map(|_| vec![Decimal::ZERO; rules.status.len()]),
         bands: sites
             .iter()
             .map(|(file, e)| match &e.kind {
@@ -285,8 +298,18 @@ pub fn coverage(
                 }
             }
         }
-        if let Some(c) = o.status.and_then(|a| cov.status.get_mut(a.index())) {
-            *c += 1;
+        if let Some(arm) = o.status {
+            if let Some(c) = cov.status.get_mut(arm.index()) {
+                *c += 1;
+            }
+            let amount = value
+                .and_then(|v| group[idx].signals.get(v.index()))
+                .and_then(Value::as_num);
+            if let (Some(sums), Some(amount)) = (cov.status_value.as_mut(), amount) {
+                if let Some(sum) = sums.get_mut(arm.index()) {
+                    *sum = sum.checked_add(amount).unwrap_or(*sum);
+                }
+            }
         }
         // which arm each band takes: its input and bounds evaluated by the
         // engine, compared as the band compares them
@@ -416,6 +439,24 @@ fn lens(a: &Analysis, f: FileId, span: Span, title: String, enc: Encoding) -> Co
     }
 }
 
+/// A sum of money in whole units with thousands separators: `1,234,500`.
+pub fn money(d: Decimal) -> String {
+    let whole = d.round();
+    let digits = whole.abs().trunc().to_string();
+    let digits = digits.split('.').next().unwrap_or("0");
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if whole.is_sign_negative() && !whole.is_zero() {
+        out.insert(0, '-');
+    }
+    out
+}
+
 /// The title over a rule: `fires for 312 of 2,000 accounts (15.6 %)`.
 pub fn fires(k: usize, n: usize) -> String {
     format!(
@@ -458,14 +499,17 @@ pub fn lenses(
             out.push(lens(a, f, s.loc.span, score_title(values, *na), enc));
         }
     }
-    for (arm, &k) in rules.status.iter().zip(&cov.status) {
+    for (i, (arm, &k)) in rules.status.iter().zip(&cov.status).enumerate() {
         if arm.loc.file == f {
-            let title = format!(
+            let mut title = format!(
                 "{} of {} accounts ({} %)",
                 vital_input::thousands(k),
                 vital_input::thousands(n),
                 percent(k, n)
             );
+            if let Some(sum) = cov.status_value.as_ref().and_then(|v| v.get(i)) {
+                title.push_str(&format!(" · value {}", money(*sum)));
+            }
             out.push(lens(a, f, arm.loc.span, title, enc));
         }
     }
@@ -683,7 +727,7 @@ pub fn run(a: &Analysis, cached: Option<Arc<Data>>, cancelled: &dyn Fn() -> bool
     let Some(rules) = a.checked.valid() else {
         return Done::Nothing;
     };
-    let Some((path, mapping)) = configured(&a.root, rules) else {
+    let Some((path, mapping, value)) = configured(&a.root, rules) else {
         return Done::Nothing;
     };
     let data = match cached.filter(|d| d.key == key(rules, &mapping, &path)) {
@@ -696,7 +740,7 @@ pub fn run(a: &Analysis, cached: Option<Arc<Data>>, cancelled: &dyn Fn() -> bool
     if cancelled() {
         return Done::Cancelled;
     }
-    let Some(coverage) = coverage(rules, &data.groups, cancelled) else {
+    let Some(coverage) = coverage(rules, &data.groups, value, cancelled) else {
         return Done::Cancelled;
     };
     let shown = path
@@ -725,5 +769,8 @@ mod tests {
         assert_eq!(rank(&[1, 2, 3, 4, 5], 1, 2), Some(3));
         assert_eq!(rank(&[1, 2, 3, 4], 0, 4), Some(1));
         assert_eq!(rank(&[1, 2, 3, 4], 4, 4), Some(4));
+        assert_eq!(money(Decimal::new(123450049, 2)), "1,234,500");
+        assert_eq!(money(Decimal::from(999)), "999");
+        assert_eq!(money(Decimal::ZERO), "0");
     }
 }

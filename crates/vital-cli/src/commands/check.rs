@@ -126,7 +126,7 @@ fn sample_warnings(
             files::display(sample)
         );
     }
-    let Some(cov) = vital_lsp::sample::coverage(rules, &data.groups, &|| false) else {
+    let Some(cov) = vital_lsp::sample::coverage(rules, &data.groups, None, &|| false) else {
         return Ok(Vec::new());
     };
     Ok(vital_lsp::sample::warnings(
