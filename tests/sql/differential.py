@@ -52,6 +52,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -300,6 +301,16 @@ def num(x) -> Decimal | None:
 
 
 STATS = {"records": 0, "rejected": 0}
+# seconds spent per engine (and in the syntax checks)
+TIMES: dict[str, float] = {}
+
+
+def timed(key: str, f, *args, **kw):
+    t = time.monotonic()
+    try:
+        return f(*args, **kw)
+    finally:
+        TIMES[key] = TIMES.get(key, 0.0) + time.monotonic() - t
 
 
 def run_case(
@@ -675,8 +686,9 @@ def random_cases(vital: str, n: int, seed: int, tmp: Path, con, syntax: list[str
             shutil.rmtree(d)
             return None
         try:
-            found = syntax_check(vital, "random", d / "rules.vital", d, list(syntax))
-            return found + run_case(vital, "random", d / "rules.vital", [d / "snapshots.jsonl"], d, con)
+            found = timed("syntax", syntax_check, vital, "random", d / "rules.vital", d, list(syntax))
+            return found + timed(con.target, run_case, vital, "random", d / "rules.vital",
+                                 [d / "snapshots.jsonl"], d, con)
         except Failure as e:
             return [str(e)]
         except Exception as e:  # the database refused the query
@@ -734,7 +746,7 @@ def main() -> int:
     if args.postgres:
         engines.append(Postgres(args.postgres))
     if args.spark:
-        engines.append(Spark())
+        engines.append(timed("spark", Spark))
     syntax = []
     if args.syntax:
         syntax = ["snowflake", "bigquery"] + ([] if args.spark else ["spark"])
@@ -777,12 +789,12 @@ def main() -> int:
             if args.only and args.only not in name and not name.startswith("--case"):
                 continue
             if syntax:
-                found = syntax_check(vital, name, rules, cwd, syntax)
+                found = timed("syntax", syntax_check, vital, name, rules, cwd, syntax)
                 print(f"{name} [syntax: {', '.join(syntax)}]: {'ok' if not found else f'{len(found)} failures'}")
                 diffs += found
             for engine in engines:
                 try:
-                    found = run_case(vital, name, rules, files, cwd, engine)
+                    found = timed(engine.target, run_case, vital, name, rules, files, cwd, engine)
                 except Exception as e:  # a failing query is a difference
                     found = [f"{name}: {e}"]
                 cases += 1
@@ -797,6 +809,7 @@ def main() -> int:
                 # the syntax checks ride along with DuckDB's run
                 diffs += random_cases(vital, n, seed, tmp, engine,
                                       syntax if engine is duck else [])
+    print("time: " + ", ".join(f"{k} {v:.0f} s" for k, v in TIMES.items()))
     for d in diffs[:200]:
         print(d)
     if diffs:
