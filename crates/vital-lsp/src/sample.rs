@@ -759,6 +759,72 @@ pub fn run(a: &Analysis, cached: Option<Arc<Data>>, cancelled: &dyn Fn() -> bool
 mod tests {
     use super::*;
 
+    const RULES: &str = "signal x: int\nevent e { n: int }\n\
+score s weight 1 = band x {\n  < 10 => 10\n  < 0 => 0\n  otherwise => 90\n}\n\
+score t weight 1 = count(e where band n {\n  < 1 => 0\n  otherwise => 1\n} == 1)\n\
+when x > 5 add 1 to s\n\
+rule \"never\" when x > 1000 trigger \"p\"\n\
+status {\n  ok when health >= 50\n  bad otherwise\n}\n";
+
+    fn checked() -> vital_check::Checked {
+        let mut sources = vital_syntax::SourceMap::default();
+        sources.add(vital_syntax::SourceFile::new("r.vital", RULES));
+        vital_check::check(&sources)
+    }
+
+    fn sample(rules: &RuleSet) -> Data {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.jsonl");
+        let lines: String = (0..20)
+            .map(|i| {
+                format!(
+                    "{{\"account\":\"a{i}\",\"as_of\":\"2026-11-01\",\"signals\":{{\"x\":{i}}}}}\n"
+                )
+            })
+            .collect();
+        std::fs::write(&path, lines).unwrap();
+        read(rules, &Mapping::default(), &path).unwrap()
+    }
+
+    #[test]
+    fn counts_warnings_and_cancelling() {
+        let checked = checked();
+        let rules = checked
+            .valid()
+            .unwrap_or_else(|| panic!("{:?}", checked.diagnostics));
+        let data = sample(rules);
+        assert_eq!(data.groups.len(), 20);
+        let cov = coverage(rules, &data.groups, None, &|| false).unwrap();
+        assert_eq!(cov.accounts, 20);
+        assert_eq!(cov.adjustments, vec![14]);
+        assert_eq!(cov.triggers, vec![(0, 0)]);
+        // the band of `s` only: the one inside `where` reads each occurrence
+        assert_eq!(cov.bands.len(), 1);
+        let arms: Vec<usize> = cov.bands[0].arms.iter().map(|a| a.1).collect();
+        assert_eq!(arms, vec![10, 0]);
+        assert_eq!(cov.bands[0].otherwise.1, 10);
+        let w = warnings(rules, &cov, "s.jsonl");
+        let got: Vec<(Code, String)> = w.iter().map(|d| (d.code, d.message.clone())).collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    Code::NeverFires,
+                    "rule \"never\" fires for no account of the sample (20 accounts)".to_string()
+                ),
+                (
+                    Code::ArmNeverTaken,
+                    "no account of the sample (20 accounts) takes this band arm".to_string()
+                ),
+            ]
+        );
+        // an empty sample warns about nothing
+        let empty = coverage(rules, &[], None, &|| false).unwrap();
+        assert!(warnings(rules, &empty, "s.jsonl").is_empty());
+        // cancelled: no result
+        assert!(coverage(rules, &data.groups, None, &|| true).is_none());
+    }
+
     #[test]
     fn percentages_and_ranks() {
         assert_eq!(percent(312, 2000), "15.6");
