@@ -2,7 +2,7 @@
 //! the sample, and rules that fire for no account (`vital::never-fires`) and
 //! band arms no account takes (`vital::arm-never-taken`) are warnings, in
 //! every output format — the same warnings the language server shows
-//! (tests/lsp_sample.rs). The fixture: tests/fixtures/sample.
+//! (tests/lsp_sample.rs). The fixture: tests/sample.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -11,7 +11,7 @@ mod support;
 use support::{root, stderr, stdout, vital_in as vital};
 
 fn fixture() -> std::path::PathBuf {
-    root().join("tests/fixtures/sample")
+    root().join("tests/sample")
 }
 
 /// The fixture copied into a temporary directory (to be edited).

@@ -7,7 +7,7 @@
 //! (`vital.explainAccount`). The expected numbers are counted here from
 //! `vital run --explain` on the same files (the real binary), and from the
 //! sample file itself; an edit updates the lenses; a rule set with errors
-//! keeps publishing diagnostics. The fixture: tests/fixtures/sample.
+//! keeps publishing diagnostics. The fixture: tests/sample.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -22,7 +22,7 @@ use std::path::Path;
 use std::time::Duration;
 
 fn copy() -> tempfile::TempDir {
-    let from = support::root().join("tests/fixtures/sample");
+    let from = support::root().join("tests/sample");
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("rules")).unwrap();
     for f in [

@@ -1,5 +1,5 @@
 //! How long the sample's lenses take after an edit, on a 2,000-account
-//! sample (three snapshots each) of the rule set of tests/fixtures/sample,
+//! sample (three snapshots each) of the rule set of tests/sample,
 //! measured on the server's own state (no transport):
 //!
 //!     cargo bench -p vital-lsp --bench sample_latency
@@ -35,7 +35,7 @@ fn stats(mut v: Vec<Duration>) -> String {
 
 fn main() {
     let fixture =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/sample");
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/sample");
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("rules")).unwrap();
     for f in ["vital.toml", "rules/schema.vital", "rules/rules.vital"] {
