@@ -34,8 +34,7 @@ fn stats(mut v: Vec<Duration>) -> String {
 }
 
 fn main() {
-    let fixture =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/sample");
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/sample");
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("rules")).unwrap();
     for f in ["vital.toml", "rules/schema.vital", "rules/rules.vital"] {
