@@ -260,11 +260,11 @@ fn several_rule_sets_each_checked_on_its_own() {
 
 #[test]
 fn a_directory_of_several_rule_sets_is_taken_one_by_one() {
-    // the bundled examples: three rule sets side by side
+    // the bundled examples: four rule sets side by side
     let o = vital_in(&root(), &["check", "examples"]);
     let err = stderr(&o);
     assert!(
-        err.starts_with("note: `examples` holds 3 rule sets"),
+        err.starts_with("note: `examples` holds 4 rule sets"),
         "{err}"
     );
     assert!(
