@@ -8,7 +8,7 @@ the .vsix. Playwright drives Debian's Chromium through what a person does on
 the bundled example (a copy of examples/support-health opened as a folder):
 the server starts, a typo is flagged and fixed, hover, completion, an inlay
 hint, a test lens, the sample's lens over a rule and "explain account" (the
-example's vital.toml names a sample), and the not-found notification's Open
+example's vital.toml names a sample), "impact vs main", and the not-found notification's Open
 Settings button.
 
     python3 tests/e2e/vscode_e2e.py --code-server ENTRY.js --vsix VSIX \
@@ -573,6 +573,28 @@ def main() -> int:
                 )
                 shown = [l for l in visible_lines(page) if "status" in l]
                 print(f"explain: {shown[:2]}")
+                run_command(page, "View: Close Editor")
+                page.wait_for_timeout(300)
+
+            with run.step("impact vs a base: vital diff in a read-only document"):
+                run_command(page, "Vital: Impact vs Main")
+                page.wait_for_function(
+                    "() => (document.querySelector('.quick-input-widget')?.textContent || '').includes('Compare the rules')",
+                    timeout=WAIT_MS,
+                )
+                # the example is no git repository: its own rules directory as the base
+                press(page, "Control+a")
+                page.keyboard.type("rules", delay=15)
+                press(page, "Enter")
+                page.wait_for_selector(".tab.active[aria-label*='impact vs rules']", timeout=WAIT_MS)
+                page.wait_for_function(
+                    """() => [...document.querySelectorAll('.editor-group-container.active .view-line')]
+                              .some(l => l.textContent.replace(/\\u00a0/g, ' ').includes('accounts compared'))""",
+                    timeout=WAIT_MS,
+                )
+                shown = [l for l in visible_lines(page) if "status changes" in l or "vital diff" in l]
+                print(f"impact: {shown[:2]}")
+                check(any("vital diff rules" in l for l in shown), f"not the diff report: {shown}")
                 run_command(page, "View: Close Editor")
                 page.wait_for_timeout(300)
 

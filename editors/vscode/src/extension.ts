@@ -92,6 +92,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand('vital.runTests', (uri?: vscode.Uri) => runTests(uri)),
     vscode.commands.registerCommand('vital.showOutput', () => outputChannel?.show(true)),
     vscode.commands.registerCommand('vital.explainAccountOfSample', () => explainAccount()),
+    vscode.commands.registerCommand('vital.impactVsMain', (uri?: vscode.Uri) => impactVsMain(uri)),
     vscode.workspace.registerTextDocumentContentProvider(EXPLAIN_SCHEME, explainProvider),
     vscode.workspace.onDidChangeConfiguration(async (event) => {
       if (event.affectsConfiguration('vital.server.path')) {
@@ -658,4 +659,58 @@ async function explainAccount(): Promise<void> {
     const message = e instanceof Error ? e.message : String(e);
     void vscode.window.showErrorMessage(`Vital: ${message}`);
   }
+}
+
+// ---------------------------------------------------------------------------
+// Vital: Impact vs Main…
+
+/**
+ * Runs `vital diff --base BASE` in the folder (BASE asked for, `main` by
+ * default: a git revision or a directory) on the saved rules and shows its
+ * report in a read-only document.
+ */
+async function impactVsMain(uri?: vscode.Uri): Promise<void> {
+  const context = extensionContext;
+  if (!context) {
+    return;
+  }
+  const resolved = resolveServer(context);
+  if ('error' in resolved) {
+    await reportMissingBinary(resolved.error);
+    return;
+  }
+  const cwd = await pickFolder(uri);
+  if (!cwd) {
+    void vscode.window.showErrorMessage('Vital: open a folder (or a .vital file) to compare its rules.');
+    return;
+  }
+  const base = await vscode.window.showInputBox({
+    prompt: 'Compare the rules with which base? A git revision or a directory.',
+    value: 'main',
+  });
+  if (!base) {
+    return;
+  }
+  // `vital diff` reads the head rules from disk
+  await vscode.workspace.saveAll(false);
+  outputChannel?.appendLine(`Running ${resolved.command} diff --base ${base} in ${cwd}`);
+  const report = await new Promise<{ out: string; err: string; failed: boolean }>((resolve) => {
+    cp.execFile(
+      resolved.command,
+      ['diff', '--base', base],
+      { cwd, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1' } },
+      (error, stdout, stderr) => resolve({ out: stdout, err: stderr, failed: error !== null && stdout === '' }),
+    );
+  });
+  if (report.failed) {
+    outputChannel?.appendLine(report.err);
+    const first = report.err.split('\n').find((l) => l.trim() !== '') ?? 'vital diff failed';
+    void vscode.window.showErrorMessage(`Vital: ${first.replace(/`/g, "'")}`);
+    return;
+  }
+  const doc = vscode.Uri.from({ scheme: EXPLAIN_SCHEME, path: `/impact vs ${base.replace(/\//g, '-')}.txt` });
+  explained.set(doc.toString(), report.out);
+  explainChanged.fire(doc);
+  const opened = await vscode.workspace.openTextDocument(doc);
+  await vscode.window.showTextDocument(opened, { preview: true, viewColumn: vscode.ViewColumn.Beside });
 }
