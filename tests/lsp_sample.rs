@@ -518,3 +518,58 @@ async fn lenses_hovers_warnings_and_explain_from_the_sample() {
     }
     c.shutdown().await;
 }
+
+/// Without a `sample`, the history store of vital.toml is the sample: its
+/// latest snapshots (with the night before), recorded here by `vital run`
+/// from the sample file; the lenses are those the file gives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_sample_the_history_store_is_the_sample() {
+    let dir = copy();
+    let toml = std::fs::read_to_string(dir.path().join("vital.toml")).unwrap();
+    let toml: String = toml
+        .lines()
+        .filter(|l| !l.starts_with("sample"))
+        .map(|l| format!("{l}\n"))
+        .collect::<String>()
+        + "\n[history]\nstore = \"history.db\"\n";
+    std::fs::write(dir.path().join("vital.toml"), toml).unwrap();
+    let o = support::vital_in(dir.path(), &["run", "--format", "jsonl", "sample.jsonl"]);
+    assert!(o.status.success(), "{}", support::stderr(&o));
+    assert!(
+        support::stderr(&o).contains("recorded"),
+        "{}",
+        support::stderr(&o)
+    );
+    let titles = expected(dir.path());
+    let rules_path = dir.path().join("rules/rules.vital");
+    let rules_file = uri(&rules_path);
+    let schema_path = dir.path().join("rules/schema.vital");
+    let schema_file = uri(&schema_path);
+    let mut c = Client::start();
+    c.init(&[dir.path()]).await;
+    c.open(
+        &rules_file,
+        1,
+        &std::fs::read_to_string(&rules_path).unwrap(),
+    )
+    .await;
+    let warned = c
+        .diagnostics(&rules_file, |p| {
+            codes(p).contains(&"never-fires".to_string())
+        })
+        .await;
+    let message = warned["diagnostics"][0]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(message.contains("(40 accounts)"), "{message}");
+    assert_eq!(
+        lenses(&mut c, &rules_file).await,
+        want(&RULE_LINES, &titles)
+    );
+    // the other file of the rule set, as it is on disk
+    assert_eq!(
+        lenses(&mut c, &schema_file).await,
+        want(&SCHEMA_LINES, &titles)
+    );
+}

@@ -135,6 +135,145 @@ pub fn configured(root: &Path, rules: &RuleSet) -> Option<(PathBuf, Mapping, Opt
     Some((rs.sample.clone()?, mapping, value))
 }
 
+/// At most this many accounts of the history store are the sample when no
+/// `sample` is configured.
+pub const STORE_ACCOUNTS: usize = 2000;
+
+/// Without a `sample`: the history store of `vital.toml` (`[history]
+/// store`), its location and the project's directory, and the rule set's
+/// `value` signal.
+pub fn store_configured(
+    root: &Path,
+    rules: &RuleSet,
+) -> Option<(String, PathBuf, Option<SignalId>)> {
+    let project = vital_project::discover(root).ok()??;
+    let store = project.history.as_ref()?.store.clone()?;
+    let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let root = canon(root);
+    let value = project
+        .rulesets
+        .iter()
+        .find(|r| {
+            let p = canon(&r.path);
+            p == root || root.starts_with(&p) || p.parent() == Some(root.as_path())
+        })
+        .and_then(|rs| rs.value.as_ref())
+        .and_then(|v| {
+            rules
+                .signals
+                .iter()
+                .position(|s| s.name == v.value && s.ty == Type::Money)
+                .map(SignalId::new)
+        });
+    Some((store, project.root.clone(), value))
+}
+
+/// How far before its latest snapshot an account's stored snapshots are
+/// read: as far as `previous`/`change` reach from it, and from what they
+/// reach (for its scores), a day more.
+fn reach_back(rules: &RuleSet) -> impl Fn(chrono::NaiveDate) -> chrono::NaiveDate {
+    let mut durations = Vec::new();
+    let mut visit = |e: &Expr| {
+        e.walk(&mut |x| {
+            if let ExprKind::Previous(_, d) | ExprKind::Change(_, d) = &x.kind {
+                durations.push(*d);
+            }
+        })
+    };
+    for sc in &rules.scores {
+        if let Some(b) = &sc.base {
+            visit(b);
+        }
+    }
+    for a in &rules.adjustments {
+        if let Some(c) = &a.cond {
+            visit(c);
+        }
+        visit(&a.amount);
+    }
+    for arm in &rules.status {
+        if let Some(c) = &arm.cond {
+            visit(c);
+        }
+    }
+    for t in &rules.triggers {
+        visit(&t.cond);
+    }
+    move |latest| {
+        let mut from = latest;
+        for d in &durations {
+            for e in &durations {
+                let back = d.before(latest).and_then(|x| e.before(x));
+                if let Some(b) = back {
+                    from = from.min(b);
+                }
+            }
+            if let Some(b) = d.before(latest) {
+                from = from.min(b);
+            }
+        }
+        from.pred_opt().unwrap_or(from)
+    }
+}
+
+/// The store's latest snapshots as the sample (at most [`STORE_ACCOUNTS`]
+/// accounts with a snapshot on its latest date, each with the stored
+/// snapshots its history reaches), read as `vital run` reads stored ones.
+pub fn read_store(rules: &RuleSet, location: &str, base: &Path) -> Result<Data, String> {
+    let mut store =
+        vital_store::Store::open_existing(location, base, std::time::Duration::from_secs(5))
+            .map_err(|e| e.to_string())?;
+    let latest = store
+        .latest_snapshots(STORE_ACCOUNTS, reach_back(rules))
+        .map_err(|e| e.to_string())?;
+    let schema = vital_eval::Schema::new(rules);
+    let mut groups = Vec::with_capacity(latest.len());
+    let mut rejected = 0;
+    for (account, stored) in latest {
+        let mut group = Vec::with_capacity(stored.len());
+        for s in stored {
+            match vital_store::codec::decode(
+                &schema,
+                &account,
+                s.as_of,
+                &s.signals,
+                s.override_.as_deref(),
+                &s.events,
+            ) {
+                Some(snap) => group.push(snap),
+                None => rejected += 1,
+            }
+        }
+        if !group.is_empty() {
+            groups.push(group);
+        }
+    }
+    Ok(Data {
+        key: store_key(rules, location, base),
+        name: vital_store::shown_location(location),
+        groups,
+        rejected,
+    })
+}
+
+/// The key of a store's sample: the declarations, the store, and (for a
+/// SQLite file) its size and modification time and its WAL's, so a run
+/// that records into it makes the sample read again.
+fn store_key(rules: &RuleSet, location: &str, base: &Path) -> String {
+    let mut k = key(rules, &Mapping::default(), Path::new(location));
+    if !vital_store::is_postgres(location) {
+        let file = base.join(location);
+        let wal = PathBuf::from(format!("{}-wal", file.display()));
+        for f in [file, wal] {
+            let stamp = std::fs::metadata(&f)
+                .ok()
+                .map(|m| (m.len(), m.modified().ok()));
+            k.push_str(&format!("|{stamp:?}"));
+        }
+    }
+    k
+}
+
 /// One `band` of the rule set: where its arms are and how many accounts
 /// took each.
 #[derive(Debug, Clone)]
@@ -727,15 +866,35 @@ pub fn run(a: &Analysis, cached: Option<Arc<Data>>, cancelled: &dyn Fn() -> bool
     let Some(rules) = a.checked.valid() else {
         return Done::Nothing;
     };
-    let Some((path, mapping, value)) = configured(&a.root, rules) else {
-        return Done::Nothing;
-    };
-    let data = match cached.filter(|d| d.key == key(rules, &mapping, &path)) {
-        Some(d) => d,
-        None => match read(rules, &mapping, &path) {
-            Ok(d) => Arc::new(d),
-            Err(e) => return Done::Failed(format!("the sample {}: {e}", path.display())),
-        },
+    let (data, value, shown) = match configured(&a.root, rules) {
+        Some((path, mapping, value)) => {
+            let data = match cached.filter(|d| d.key == key(rules, &mapping, &path)) {
+                Some(d) => d,
+                None => match read(rules, &mapping, &path) {
+                    Ok(d) => Arc::new(d),
+                    Err(e) => return Done::Failed(format!("the sample {}: {e}", path.display())),
+                },
+            };
+            let shown = path
+                .file_name()
+                .map_or_else(|| data.name.clone(), |n| n.to_string_lossy().into_owned());
+            (data, value, shown)
+        }
+        // no sample: the history store's latest snapshots
+        None => {
+            let Some((location, base, value)) = store_configured(&a.root, rules) else {
+                return Done::Nothing;
+            };
+            let data = match cached.filter(|d| d.key == store_key(rules, &location, &base)) {
+                Some(d) => d,
+                None => match read_store(rules, &location, &base) {
+                    Ok(d) => Arc::new(d),
+                    Err(e) => return Done::Failed(format!("the sample from {e}")),
+                },
+            };
+            let shown = format!("the history store's latest snapshots ({})", data.name);
+            (data, value, shown)
+        }
     };
     if cancelled() {
         return Done::Cancelled;
@@ -743,9 +902,6 @@ pub fn run(a: &Analysis, cached: Option<Arc<Data>>, cancelled: &dyn Fn() -> bool
     let Some(coverage) = coverage(rules, &data.groups, value, cancelled) else {
         return Done::Cancelled;
     };
-    let shown = path
-        .file_name()
-        .map_or_else(|| data.name.clone(), |n| n.to_string_lossy().into_owned());
     let warnings = warnings(rules, &coverage, &shown);
     Done::Evaluated(Arc::new(Evaluation {
         generation: a.generation,

@@ -938,6 +938,61 @@ impl Store {
         }
     }
 
+    /// The store's latest snapshots, as an editor's sample (docs/editor.md):
+    /// the accounts with a snapshot on the latest stored date (at most
+    /// `limit`, by name), each with its stored snapshots from `from(latest)`
+    /// on (and at least from the night before the latest, which `started`
+    /// compares with), each with exactly the events it was recorded with;
+    /// oldest first.
+    pub fn latest_snapshots(
+        &mut self,
+        limit: usize,
+        from: impl Fn(NaiveDate) -> NaiveDate,
+    ) -> Result<Vec<(String, Vec<StoredSnapshot>)>> {
+        let Some(latest) = self.latest_as_of()? else {
+            return Ok(Vec::new());
+        };
+        let accounts: Vec<(String, i64)> = self
+            .db
+            .query(
+                "SELECT a.name, s.account_id FROM snapshots s JOIN accounts a ON a.id = s.account_id \
+                 WHERE s.as_of = $1 ORDER BY a.name LIMIT $2",
+                &[Param::Date(latest), Param::Int(limit as i64)],
+            )?
+            .into_iter()
+            .filter_map(|r| Some((r.first()?.text()?, r.get(1)?.int()?)))
+            .collect();
+        // and the night before, at least: what `started` compares with
+        let before = self
+            .db
+            .one(
+                "SELECT max(as_of) FROM nights WHERE as_of < $1",
+                &[Param::Date(latest)],
+            )?
+            .and_then(|r| r.first().and_then(opt_date));
+        let from = before.map_or(from(latest), |b| b.min(from(latest)));
+        let nights: Vec<NaiveDate> = self
+            .db
+            .query(
+                "SELECT as_of FROM nights WHERE as_of >= $1 AND as_of <= $2 ORDER BY as_of",
+                &[Param::Date(from), Param::Date(latest)],
+            )?
+            .iter()
+            .filter_map(|r| r.first().and_then(opt_date))
+            .collect();
+        let wants: Vec<(i64, NaiveDate)> = accounts
+            .iter()
+            .flat_map(|(_, aid)| nights.iter().map(move |d| (*aid, *d)))
+            .collect();
+        let mut stored = self.snapshots_of(&wants)?.into_iter();
+        let mut out = Vec::with_capacity(accounts.len());
+        for (name, _) in accounts {
+            let mine: Vec<StoredSnapshot> = stored.by_ref().take(nights.len()).flatten().collect();
+            out.push((name, mine));
+        }
+        Ok(out)
+    }
+
     /// One stored snapshot with exactly the events it was recorded with.
     pub fn snapshot(&mut self, account: &str, as_of: NaiveDate) -> Result<Option<StoredSnapshot>> {
         let Some(aid) = self.find_account(account)? else {
