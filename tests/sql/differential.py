@@ -261,7 +261,7 @@ class Spark:
 # ---------------------------------------------------------------- syntax
 
 
-SYNTAX = {"compiled": 0, "refused": 0}
+SYNTAX: dict[str, int] = {"compiled": 0}
 
 
 def syntax_check(vital: str, name: str, rules: Path, cwd: Path, targets: list[str]) -> list[str]:
@@ -275,7 +275,7 @@ def syntax_check(vital: str, name: str, rules: Path, cwd: Path, targets: list[st
         comp = sh([vital, "compile", "--target", t, str(rules)], cwd=cwd)
         if comp.returncode != 0:
             if "vital::sql-unsupported" in comp.stderr:
-                SYNTAX["refused"] += 1
+                SYNTAX[t] = SYNTAX.get(t, 0) + 1
                 continue
             out.append(f"{name} [{t}]: vital compile failed:\n{comp.stderr}")
             continue
@@ -817,8 +817,9 @@ def main() -> int:
         return 1
     print(f"all {cases} comparisons agree: {STATS['records']} results and {STATS['rejected']} rejected records")
     if syntax:
-        print(f"syntax ({', '.join(syntax)}): {SYNTAX['compiled']} queries parsed by sqlglot, "
-              f"{SYNTAX['refused']} refused by vital compile (vital::sql-unsupported)")
+        refused = ", ".join(f"{SYNTAX.get(t, 0)} for {t}" for t in syntax)
+        print(f"syntax ({', '.join(syntax)}): {SYNTAX['compiled']} queries parsed by sqlglot; "
+              f"refused by vital compile (vital::sql-unsupported): {refused}")
     return 0
 
 
