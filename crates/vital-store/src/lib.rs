@@ -993,6 +993,13 @@ impl Store {
         Ok(out)
     }
 
+    /// Take these account ids as known (read by another connection to the
+    /// same store: ids never change), so that recording their nights does
+    /// not look them up again.
+    pub fn know_accounts(&mut self, ids: impl IntoIterator<Item = (String, i64)>) {
+        self.accounts.extend(ids);
+    }
+
     /// One stored snapshot with exactly the events it was recorded with.
     pub fn snapshot(&mut self, account: &str, as_of: NaiveDate) -> Result<Option<StoredSnapshot>> {
         let Some(aid) = self.find_account(account)? else {

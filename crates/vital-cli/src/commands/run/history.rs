@@ -98,6 +98,8 @@ pub struct History<'a> {
     prior: Mutex<HashMap<Arc<str>, Prior>>,
     /// What this batch's workers computed, to record.
     sink: Mutex<Vec<Recorded>>,
+    /// The ids of the accounts prepared and not yet sent to the writer.
+    known: Mutex<HashMap<String, i64>>,
     /// Stored snapshots the current rules reject (not used as history).
     unreadable: Mutex<u64>,
     /// Each playbook's cooldown and owner.
@@ -110,19 +112,22 @@ pub struct History<'a> {
 /// The thread that records what the batches computed, one batch after the
 /// other, in the run's transaction.
 struct Writer {
-    /// At most one batch waits while one is written.
-    send: std::sync::mpsc::SyncSender<Vec<Recorded>>,
+    /// At most one batch waits while one is written (with the ids of its
+    /// accounts that the reading connection found).
+    send: std::sync::mpsc::SyncSender<(Vec<Recorded>, Vec<(String, i64)>)>,
     /// How many results it recorded, or the first error (it stops there).
     done: std::thread::JoinHandle<Result<u64, String>>,
 }
 
 impl Writer {
     fn start(store: Arc<Mutex<Store>>, run: i64) -> Writer {
-        let (send, batches) = std::sync::mpsc::sync_channel::<Vec<Recorded>>(1);
+        let (send, batches) =
+            std::sync::mpsc::sync_channel::<(Vec<Recorded>, Vec<(String, i64)>)>(1);
         let done = std::thread::spawn(move || -> Result<u64, String> {
             let mut n = 0u64;
-            for records in batches {
+            for (records, ids) in batches {
                 let mut store = store.lock().map_err(|_| "the store is poisoned")?;
+                store.know_accounts(ids);
                 store.record_all(run, &records).map_err(|e| e.to_string())?;
                 n += records.len() as u64;
             }
@@ -332,6 +337,7 @@ impl<'a> History<'a> {
             lookbacks: Lookbacks::of(engine.rules),
             prior: Mutex::new(HashMap::new()),
             sink: Mutex::new(Vec::new()),
+            known: Mutex::new(HashMap::new()),
             unreadable: Mutex::new(0),
             playbooks: Playbooks::of(engine),
             failed: Mutex::new(None),
@@ -352,6 +358,11 @@ impl<'a> History<'a> {
             .filter_map(|g| g.first().map(|s| &*s.account))
             .collect();
         let ids = store.find_accounts(&names).map_err(e)?;
+        // the writer records these accounts' nights: it need not look their
+        // ids up again
+        if let Ok(mut known) = self.known.lock() {
+            known.extend(ids.iter().map(|(n, i)| (n.clone(), *i)));
+        }
         // the groups of accounts the store knows: (group, id, input dates)
         let accounts: Vec<(usize, i64, Vec<NaiveDate>)> = groups
             .iter()
@@ -649,9 +660,16 @@ impl<'a> History<'a> {
             return Err(e);
         }
         let records = std::mem::take(&mut *self.sink.lock().map_err(|_| "the store is poisoned")?);
+        let ids: Vec<(String, i64)> = {
+            let mut known = self.known.lock().map_err(|_| "the store is poisoned")?;
+            records
+                .iter()
+                .filter_map(|r| known.remove_entry(&r.account))
+                .collect()
+        };
         let mut writer = self.writer.lock().map_err(|_| "the store is poisoned")?;
         let sent = match writer.as_ref() {
-            Some(w) => w.send.send(records).is_ok(),
+            Some(w) => w.send.send((records, ids)).is_ok(),
             None => false,
         };
         if !sent {
