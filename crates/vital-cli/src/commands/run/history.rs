@@ -109,20 +109,23 @@ pub struct History<'a> {
     failed: Mutex<Option<String>>,
 }
 
+/// A batch's records, with the ids of their accounts that the reading
+/// connection found.
+type ToRecord = (Vec<Recorded>, Vec<(String, i64)>);
+
 /// The thread that records what the batches computed, one batch after the
 /// other, in the run's transaction.
 struct Writer {
     /// At most one batch waits while one is written (with the ids of its
     /// accounts that the reading connection found).
-    send: std::sync::mpsc::SyncSender<(Vec<Recorded>, Vec<(String, i64)>)>,
+    send: std::sync::mpsc::SyncSender<ToRecord>,
     /// How many results it recorded, or the first error (it stops there).
     done: std::thread::JoinHandle<Result<u64, String>>,
 }
 
 impl Writer {
     fn start(store: Arc<Mutex<Store>>, run: i64) -> Writer {
-        let (send, batches) =
-            std::sync::mpsc::sync_channel::<(Vec<Recorded>, Vec<(String, i64)>)>(1);
+        let (send, batches) = std::sync::mpsc::sync_channel::<ToRecord>(1);
         let done = std::thread::spawn(move || -> Result<u64, String> {
             let mut n = 0u64;
             for (records, ids) in batches {
