@@ -1850,6 +1850,13 @@ impl Compiler<'_> {
             out,
             "-- The same results as `vital run --all`, but `started` (docs/sql.md)."
         );
+        if matches!(d, Dialect::Snowflake | Dialect::BigQuery) {
+            let _ = writeln!(
+                out,
+                "-- {} SQL is tested for syntax only (parsed by sqlglot), never run: docs/sql.md.",
+                d.name()
+            );
+        }
         let show = |cols: &[Column]| {
             cols.iter()
                 .map(|c| format!("{} {}", self.d.ident(&c.name), c.ty))
