@@ -770,6 +770,20 @@ def main() -> int:
                       file=sys.stderr)
                 return 1
             print(f"self-check ({engine.target}): a query that truncates health differs in {len(wrong)} values")
+        if syntax:
+            # the parse must be able to fail: DuckDB's SQL (`//`, list
+            # comprehensions) is not BigQuery's
+            import sqlglot
+            from sqlglot.errors import ErrorLevel
+
+            name, rules, files, cwd = examples[0]
+            duck_sql = sh([vital, "compile", "--target", "duckdb", str(rules)], cwd=cwd).stdout
+            try:
+                sqlglot.parse(duck_sql, read="bigquery", error_level=ErrorLevel.RAISE)
+                print("self-check FAILED (syntax): DuckDB's SQL parsed as BigQuery's", file=sys.stderr)
+                return 1
+            except Exception:
+                print("self-check (syntax): DuckDB's SQL is refused by sqlglot's BigQuery parser")
         STATS["records"] = STATS["rejected"] = 0
         # hand-written cases: rules.vital and snapshots.jsonl
         handwritten = [
