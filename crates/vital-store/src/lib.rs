@@ -313,8 +313,23 @@ impl Store {
                 ))
             })?;
             conn.busy_timeout(wait)?;
-            // WAL: readers (`vital history`) do not wait for a run.
-            conn.pragma_update(None, "journal_mode", "WAL")?;
+            // WAL: readers (`vital history`) do not wait for a run. Turning a
+            // new store into a WAL store does not wait on the busy timeout:
+            // a run that opens a new store while another one turns it finds
+            // it locked for a moment, and tries again (within the wait)
+            let began = std::time::Instant::now();
+            loop {
+                match conn.pragma_update(None, "journal_mode", "WAL") {
+                    Ok(()) => break,
+                    Err(e) => {
+                        let e = StoreError::from(e);
+                        if !e.busy || began.elapsed() >= wait {
+                            return Err(e);
+                        }
+                        std::thread::sleep(Duration::from_millis(20));
+                    }
+                }
+            }
             // NORMAL in WAL mode: a committed run survives the process
             // being killed; after a power loss the last commits may be
             // rolled back, never half applied.
