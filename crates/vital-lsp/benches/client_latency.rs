@@ -20,111 +20,14 @@
 )]
 
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
-use std::process::{ChildStdin, Command, Stdio};
-use std::sync::mpsc::{channel, Receiver};
 use std::time::{Duration, Instant};
 
 #[path = "common/rule_set.rs"]
 mod rule_set;
+#[path = "common/server.rs"]
+mod server;
 use rule_set::rule_set;
-
-struct Server {
-    stdin: ChildStdin,
-    messages: Receiver<Value>,
-}
-
-impl Server {
-    fn start(bin: &Path) -> (Server, std::process::Child) {
-        let mut child = Command::new(bin)
-            .arg("lsp")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            // the server's phase timings (`VITAL_LSP_TIMING=1`) show through
-            .stderr(if std::env::var_os("VITAL_LSP_TIMING").is_some() {
-                Stdio::inherit()
-            } else {
-                Stdio::null()
-            })
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "{}: {e} (cargo build --release -p vital-cli)",
-                    bin.display()
-                )
-            });
-        let stdout = child.stdout.take().unwrap();
-        let stdin = child.stdin.take().unwrap();
-        let (tx, rx) = channel();
-        std::thread::spawn(move || {
-            let mut r = BufReader::new(stdout);
-            loop {
-                let mut len = 0usize;
-                loop {
-                    let mut line = String::new();
-                    if r.read_line(&mut line).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    let line = line.trim_end();
-                    if line.is_empty() {
-                        break;
-                    }
-                    if let Some(v) = line.strip_prefix("Content-Length: ") {
-                        len = v.parse().unwrap();
-                    }
-                }
-                let mut body = vec![0; len];
-                if r.read_exact(&mut body).is_err() {
-                    return;
-                }
-                if tx.send(serde_json::from_slice(&body).unwrap()).is_err() {
-                    return;
-                }
-            }
-        });
-        (
-            Server {
-                stdin,
-                messages: rx,
-            },
-            child,
-        )
-    }
-
-    fn send(&mut self, msg: Value) {
-        let body = msg.to_string();
-        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
-        self.stdin.flush().unwrap();
-    }
-
-    /// Read until `done` says a message is the one; answer the server's
-    /// own requests on the way.
-    fn until(&mut self, mut done: impl FnMut(&Value) -> bool) -> Value {
-        loop {
-            let m = self
-                .messages
-                .recv_timeout(Duration::from_secs(60))
-                .expect("the server answers within a minute");
-            if m.get("method").is_some() && m.get("id").is_some() {
-                let id = m["id"].clone();
-                self.send(json!({"jsonrpc": "2.0", "id": id, "result": null}));
-                continue;
-            }
-            if done(&m) {
-                return m;
-            }
-        }
-    }
-
-    fn diagnostics_for(&mut self, uri: &str, version: i64) -> Value {
-        self.until(|m| {
-            m["method"] == "textDocument/publishDiagnostics"
-                && m["params"]["uri"] == uri
-                && m["params"]["version"] == version
-        })
-    }
-}
+use server::Server;
 
 fn stats(mut v: Vec<Duration>) -> String {
     v.sort();
@@ -138,10 +41,7 @@ fn stats(mut v: Vec<Duration>) -> String {
 }
 
 fn main() {
-    let bin = std::env::var_os("VITAL_BIN").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/release/vital"),
-        PathBuf::from,
-    );
+    let bin = server::binary();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("rules.vital");
     let text = rule_set(6000);
@@ -161,7 +61,7 @@ fn main() {
         "processId": null, "rootUri": folder, "capabilities": {},
         "workspaceFolders": [{"uri": folder, "name": "bench"}]}}),
     );
-    s.until(|m| m["id"] == 1);
+    s.until(|m| m["id"] == 1 && m.get("method").is_none());
     s.send(json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}));
     let t = Instant::now();
     s.send(
@@ -230,7 +130,7 @@ fn main() {
     println!("break / mend a rule  → diagnostics: {}", stats(times));
 
     s.send(json!({"jsonrpc": "2.0", "id": 2, "method": "shutdown", "params": null}));
-    s.until(|m| m["id"] == 2);
+    s.until(|m| m["id"] == 2 && m.get("method").is_none());
     s.send(json!({"jsonrpc": "2.0", "method": "exit", "params": null}));
     let _ = child.wait();
 }

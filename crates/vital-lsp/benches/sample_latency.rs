@@ -17,8 +17,10 @@
     clippy::print_stdout
 )]
 
-use std::fmt::Write as _;
 use std::time::{Duration, Instant};
+
+#[path = "common/sample.rs"]
+mod sample;
 use tower_lsp_server::ls_types::*;
 use vital_lsp::State;
 
@@ -34,38 +36,7 @@ fn stats(mut v: Vec<Duration>) -> String {
 }
 
 fn main() {
-    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/sample");
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join("rules")).unwrap();
-    for f in ["vital.toml", "rules/schema.vital", "rules/rules.vital"] {
-        std::fs::copy(fixture.join(f), dir.path().join(f)).unwrap();
-    }
-    let plans = ["basic", "pro", "enterprise"];
-    let mut sample = String::new();
-    for i in 0..2000u32 {
-        for (m, day) in ["2026-09-01", "2026-10-01", "2026-11-01"]
-            .iter()
-            .enumerate()
-        {
-            let usage = (i * 7 + m as u32 * 13) % 1000;
-            let nps = if i % 10 == 0 {
-                "null".to_string()
-            } else {
-                format!("{}", (i % 120) as i32 - 40)
-            };
-            writeln!(
-                sample,
-                "{{\"account\":\"a{i:05}\",\"as_of\":\"{day}\",\"signals\":{{\"usage\":{}.{},\"seats\":{},\"plan\":\"{}\",\"nps\":{nps},\"arr\":{}}}}}",
-                usage / 10,
-                usage % 10,
-                i % 9,
-                plans[(i as usize + m) % 3],
-                i * 1000
-            )
-            .unwrap();
-        }
-    }
-    std::fs::write(dir.path().join("sample.jsonl"), &sample).unwrap();
+    let dir = sample::project();
     let path = dir.path().join("rules/rules.vital");
     let text = std::fs::read_to_string(&path).unwrap();
     let uri = Uri::from_file_path(&path).unwrap();
