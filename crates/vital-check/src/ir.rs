@@ -235,6 +235,40 @@ pub struct RuleSet {
 }
 
 impl RuleSet {
+    /// Each `previous`/`change` of the rule set: what it reads, how far
+    /// back, and whether it is in a score's base or an adjustment (then a
+    /// snapshot it reaches needs its own history for its scores). The
+    /// history store's readers (`vital run --history`, the editor's sample)
+    /// load what these reach.
+    pub fn each_lookback(&self, f: &mut impl FnMut(&Target, &Duration, bool)) {
+        let mut visit = |e: &Expr, in_score: bool| {
+            e.walk(&mut |x| {
+                if let ExprKind::Previous(t, d) | ExprKind::Change(t, d) = &x.kind {
+                    f(t, d, in_score);
+                }
+            })
+        };
+        for s in &self.scores {
+            if let Some(b) = &s.base {
+                visit(b, true);
+            }
+        }
+        for a in &self.adjustments {
+            if let Some(c) = &a.cond {
+                visit(c, true);
+            }
+            visit(&a.amount, true);
+        }
+        for arm in &self.status {
+            if let Some(c) = &arm.cond {
+                visit(c, false);
+            }
+        }
+        for t in &self.triggers {
+            visit(&t.cond, false);
+        }
+    }
+
     /// Every playbook some trigger names, in declaration order, once each.
     pub fn playbooks(&self) -> Vec<&str> {
         let mut out: Vec<&str> = Vec::new();

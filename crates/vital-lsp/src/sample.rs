@@ -173,32 +173,7 @@ pub fn store_configured(
 /// reach (for its scores), a day more.
 fn reach_back(rules: &RuleSet) -> impl Fn(chrono::NaiveDate) -> chrono::NaiveDate {
     let mut durations = Vec::new();
-    let mut visit = |e: &Expr| {
-        e.walk(&mut |x| {
-            if let ExprKind::Previous(_, d) | ExprKind::Change(_, d) = &x.kind {
-                durations.push(*d);
-            }
-        })
-    };
-    for sc in &rules.scores {
-        if let Some(b) = &sc.base {
-            visit(b);
-        }
-    }
-    for a in &rules.adjustments {
-        if let Some(c) = &a.cond {
-            visit(c);
-        }
-        visit(&a.amount);
-    }
-    for arm in &rules.status {
-        if let Some(c) = &arm.cond {
-            visit(c);
-        }
-    }
-    for t in &rules.triggers {
-        visit(&t.cond);
-    }
+    rules.each_lookback(&mut |_, d, _| durations.push(*d));
     move |latest| {
         let mut from = latest;
         for d in &durations {

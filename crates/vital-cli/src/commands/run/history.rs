@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 use std::collections::HashMap;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
-use vital_check::ir::{ExprKind, RuleSet, Target};
+use vital_check::ir::{RuleSet, Target};
 use vital_check::value::Duration;
 use vital_eval::started::Playbooks;
 use vital_eval::{Engine, Outcome, Schema, Snapshot};
@@ -35,40 +35,17 @@ pub struct Lookbacks {
 impl Lookbacks {
     pub fn of(rules: &RuleSet) -> Lookbacks {
         let mut l = Lookbacks::default();
-        let visit = |e: &vital_check::ir::Expr, in_score: bool, l: &mut Lookbacks| {
-            e.walk(&mut |x| {
-                if let ExprKind::Previous(t, d) | ExprKind::Change(t, d) = &x.kind {
-                    if !l.all.contains(d) {
-                        l.all.push(*d);
-                    }
-                    if in_score && !l.in_scores.contains(d) {
-                        l.in_scores.push(*d);
-                    }
-                    if matches!(t, Target::Score(_) | Target::Health) {
-                        l.reads_scores = true;
-                    }
-                }
-            })
-        };
-        for s in &rules.scores {
-            if let Some(b) = &s.base {
-                visit(b, true, &mut l);
+        rules.each_lookback(&mut |t, d, in_score| {
+            if !l.all.contains(d) {
+                l.all.push(*d);
             }
-        }
-        for a in &rules.adjustments {
-            if let Some(c) = &a.cond {
-                visit(c, true, &mut l);
+            if in_score && !l.in_scores.contains(d) {
+                l.in_scores.push(*d);
             }
-            visit(&a.amount, true, &mut l);
-        }
-        for arm in &rules.status {
-            if let Some(c) = &arm.cond {
-                visit(c, false, &mut l);
+            if matches!(t, Target::Score(_) | Target::Health) {
+                l.reads_scores = true;
             }
-        }
-        for t in &rules.triggers {
-            visit(&t.cond, false, &mut l);
-        }
+        });
         l
     }
 }
