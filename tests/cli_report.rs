@@ -1118,6 +1118,49 @@ fn report_with_outcomes_has_the_calibration() {
         section.contains(&format!("{labelled} of ")),
         "{section:.400}"
     );
+    // the horizon and contractions are the calibration's own options
+    let other = report(
+        &dir,
+        &tmp.path().join("h.html"),
+        &[
+            "--outcomes",
+            "outcomes.csv",
+            "--horizon",
+            "3",
+            "months",
+            "--contracted",
+        ],
+    );
+    assert!(
+        other.contains("(churned or contracted within 3 months;"),
+        "{}",
+        &other[other.find("id=\"calibration\"").unwrap()..][..400]
+    );
+    assert!(
+        section.contains("(churned within 90 days;"),
+        "{section:.400}"
+    );
+    // a horizon in one word, then a snapshot file: the file is the report's
+    // input too, as without the option
+    let one = report(
+        &dir,
+        &tmp.path().join("o.html"),
+        &[
+            "--outcomes",
+            "outcomes.csv",
+            "--horizon",
+            "60d",
+            "snapshots/2026-11-01.jsonl",
+        ],
+    );
+    assert!(one.contains("within 60 days;"), "the horizon is read");
+    let only = report(
+        &dir,
+        &tmp.path().join("n.html"),
+        &["snapshots/2026-11-01.jsonl"],
+    );
+    assert_eq!(by_id(&one, "as-of"), by_id(&only, "as-of"));
+    assert_eq!(account_index(&one), account_index(&only));
     // without --outcomes, no such section
     let plain = report(&dir, &tmp.path().join("p.html"), &[]);
     assert!(!plain.contains("id=\"calibration\""));

@@ -56,7 +56,16 @@ pub struct Args {
     contracted: bool,
 }
 
-pub fn run(args: Args) -> ExitCode {
+pub fn run(mut args: Args) -> ExitCode {
+    // `--horizon 90d FILE`: a second word that is not a unit is a snapshot
+    // file, for the report as for the calibration
+    if let [n, unit] = args.horizon.as_slice() {
+        if vital_calibrate::collect::parse_horizon(&format!("{n} {unit}")).is_none() {
+            let file = PathBuf::from(unit);
+            args.horizon.truncate(1);
+            args.files.insert(0, file);
+        }
+    }
     // the calibration first: it reads the same snapshots (its own
     // rejections are the report's, reported once, below)
     let calibrated = match &args.outcomes {
