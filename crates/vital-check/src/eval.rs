@@ -102,6 +102,11 @@ impl<'a, E: Env> Evaluator<'a, E> {
         Evaluator { env, fields: None }
     }
 
+    /// Inside a `where`: `fields` are the occurrence's it is looking at.
+    pub fn with_fields(env: &'a E, fields: Option<&'a [Value]>) -> Self {
+        Evaluator { env, fields }
+    }
+
     pub fn eval(&self, e: &Expr) -> Value {
         use ExprKind as K;
         match &e.kind {

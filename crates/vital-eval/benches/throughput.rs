@@ -59,7 +59,7 @@ fn main() {
     let schema = Schema::new(rules);
     let engine = Engine::new(rules);
     let file: Arc<str> = Arc::from("bench");
-    let parse = |(i, l): (usize, &&str)| {
+    let parse = |(i, l): (usize, &&str)| -> Snapshot {
         let mut ig = Ignored::default();
         schema
             .json_record(
@@ -102,40 +102,72 @@ fn main() {
 
     // an account's snapshots, when next to each other in the file (as
     // bench/gen.py writes them), are one group: the history of each other
-    let mut groups: Vec<Vec<Snapshot>> = Vec::new();
-    for s in snaps {
-        match groups.last_mut() {
-            Some(g) if g[0].account == s.account => g.push(s),
-            _ => groups.push(vec![s]),
+    let group = |snaps: Vec<Snapshot>| {
+        let mut groups: Vec<Vec<Snapshot>> = Vec::new();
+        for s in snaps {
+            match groups.last_mut() {
+                Some(g) if g[0].account == s.account => g.push(s),
+                _ => groups.push(vec![s]),
+            }
         }
-    }
+        groups
+    };
+    let groups = group(snaps);
     let accounts = groups.len() as f64;
-    let t = Instant::now();
+    let interpreted = Engine::new(rules).interpreted();
     // as `vital run` does: one snapshot without the group's bookkeeping
-    let evaluate = |g: &Vec<Snapshot>| match g.as_slice() {
+    let evaluate = |engine: &Engine<'_>, g: &Vec<Snapshot>| match g.as_slice() {
         [one] => {
             std::hint::black_box(engine.evaluate_one(one, false));
             1
         }
         _ => engine.evaluate_group(g, false).len(),
     };
-    let mut n = 0usize;
-    for g in &groups {
-        n += evaluate(g);
+    for (label, engine) in [("compiled", &engine), ("walker", &interpreted)] {
+        // `vital run` evaluates a record right after parsing it: parse 1,000
+        // lines (not timed), then evaluate their accounts (timed), while
+        // they are still in the cache
+        let mut secs = 0.0;
+        let mut n = 0usize;
+        for chunk in lines.chunks(1000).enumerate() {
+            let (k, chunk) = chunk;
+            let snaps: Vec<Snapshot> = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, l)| parse((k * 1000 + i, l)))
+                .collect();
+            let gs = group(snaps);
+            let t = Instant::now();
+            for g in &gs {
+                n += evaluate(engine, g);
+            }
+            secs += t.elapsed().as_secs_f64();
+        }
+        println!(
+            "evaluate ({label}), 1 thread, just parsed:  {:>10.0} accounts/s  ({:.0} snapshots/s)",
+            accounts / secs,
+            n as f64 / secs
+        );
+        // every snapshot parsed first, then all evaluated (out of the cache)
+        let t = Instant::now();
+        let mut n = 0usize;
+        for g in &groups {
+            n += evaluate(engine, g);
+        }
+        let s = t.elapsed().as_secs_f64();
+        println!(
+            "evaluate ({label}), 1 thread, all in memory: {:>10.0} accounts/s  ({:.0} snapshots/s)",
+            accounts / s,
+            n as f64 / s
+        );
+        let t = Instant::now();
+        let n: usize = groups.par_iter().map(|g| evaluate(engine, g)).sum();
+        let s = t.elapsed().as_secs_f64();
+        println!(
+            "evaluate ({label}), {} threads, all in memory: {:>10.0} accounts/s  ({:.0} snapshots/s)",
+            rayon::current_num_threads(),
+            accounts / s,
+            n as f64 / s
+        );
     }
-    let s = t.elapsed().as_secs_f64();
-    println!(
-        "evaluate, 1 thread:  {:>10.0} accounts/s  ({:.0} snapshots/s)",
-        accounts / s,
-        n as f64 / s
-    );
-    let t = Instant::now();
-    let n: usize = groups.par_iter().map(evaluate).sum();
-    let s = t.elapsed().as_secs_f64();
-    println!(
-        "evaluate, {} threads: {:>10.0} accounts/s  ({:.0} snapshots/s)",
-        rayon::current_num_threads(),
-        accounts / s,
-        n as f64 / s
-    );
 }

@@ -6,6 +6,7 @@
 //! lookups by name and allocates nothing per rule. The engine is a pure
 //! function of the rule set and the snapshots: no clock, no I/O.
 
+use crate::compiled::{self, At};
 use crate::snapshot::{Occurrence, Snapshot};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -33,6 +34,44 @@ pub struct Engine<'r> {
     /// `run --explain`); without, only which rules applied and fired
     /// (`vital diff`'s per-rule counts), which costs far less.
     traces: bool,
+    /// The rules' expressions compiled (crate::compiled); `None`: every
+    /// expression is walked ([`Engine::interpreted`]).
+    program: Option<Program<'r>>,
+}
+
+/// Each rule's expressions, compiled, by rule index.
+#[derive(Debug)]
+struct Program<'r> {
+    bases: Vec<Option<compiled::Num<'r>>>,
+    conds: Vec<Option<compiled::Cond<'r>>>,
+    amounts: Vec<compiled::Num<'r>>,
+    status: Vec<Option<compiled::Cond<'r>>>,
+    triggers: Vec<compiled::Cond<'r>>,
+}
+
+impl<'r> Program<'r> {
+    fn new(rules: &'r RuleSet) -> Self {
+        use compiled::{cond, num};
+        Program {
+            bases: rules
+                .scores
+                .iter()
+                .map(|s| s.base.as_ref().map(num))
+                .collect(),
+            conds: rules
+                .adjustments
+                .iter()
+                .map(|a| a.cond.as_ref().map(cond))
+                .collect(),
+            amounts: rules.adjustments.iter().map(|a| num(&a.amount)).collect(),
+            status: rules
+                .status
+                .iter()
+                .map(|a| a.cond.as_ref().map(cond))
+                .collect(),
+            triggers: rules.triggers.iter().map(|t| cond(&t.cond)).collect(),
+        }
+    }
 }
 
 /// The rule set's names as JSON string literals, for writing results.
@@ -239,6 +278,64 @@ impl<'r> Engine<'r> {
             trigger_playbook,
             quoted: std::sync::OnceLock::new(),
             traces: true,
+            program: Some(Program::new(rules)),
+        }
+    }
+
+    /// An engine that walks every expression with [`vital_check::eval`]
+    /// instead of running the compiled program: the reference the compiled
+    /// engine is tested against (tests/compiled.rs) and measured against
+    /// (`cargo bench -p vital-eval --bench throughput`).
+    pub fn interpreted(mut self) -> Engine<'r> {
+        self.program = None;
+        self
+    }
+
+    /// Score `s`'s base: 50 without one, `None` when missing.
+    fn base(&self, cx: &Cx<'_>, s: usize) -> Option<Decimal> {
+        let score = &self.rules.scores[s];
+        match (&self.program, &score.base) {
+            (_, None) => Some(Decimal::from(50)),
+            (Some(p), Some(_)) => p.bases[s].as_ref().and_then(|n| At::new(cx).num(n)),
+            (None, Some(e)) => cx.eval(e).as_num(),
+        }
+    }
+
+    /// Whether adjustment `a` applies (its condition holds, or it has none).
+    fn applies(&self, cx: &Cx<'_>, a: usize) -> bool {
+        match (&self.program, &self.rules.adjustments[a].cond) {
+            (_, None) => true,
+            (Some(p), Some(_)) => {
+                p.conds[a].as_ref().and_then(|c| At::new(cx).cond(c)) == Some(true)
+            }
+            (None, Some(c)) => cx.eval(c) == Value::Bool(true),
+        }
+    }
+
+    /// Adjustment `a`'s amount, unsigned.
+    fn amount(&self, cx: &Cx<'_>, a: usize) -> Option<Decimal> {
+        match &self.program {
+            Some(p) => At::new(cx).num(&p.amounts[a]),
+            None => cx.eval(&self.rules.adjustments[a].amount).as_num(),
+        }
+    }
+
+    /// Whether status arm `i`'s condition holds (`otherwise` always does).
+    fn arm_holds(&self, cx: &Cx<'_>, i: usize) -> bool {
+        match (&self.program, &self.rules.status[i].cond) {
+            (_, None) => true,
+            (Some(p), Some(_)) => {
+                p.status[i].as_ref().and_then(|c| At::new(cx).cond(c)) == Some(true)
+            }
+            (None, Some(c)) => cx.eval(c) == Value::Bool(true),
+        }
+    }
+
+    /// Whether trigger rule `t`'s condition holds.
+    fn fires(&self, cx: &Cx<'_>, t: usize) -> bool {
+        match &self.program {
+            Some(p) => At::new(cx).cond(&p.triggers[t]) == Some(true),
+            None => cx.eval(&self.rules.triggers[t].cond) == Value::Bool(true),
         }
     }
 
@@ -354,7 +451,7 @@ impl<'r> Engine<'r> {
         let mut triggered = Playbooks::new();
         let mut fired = Vec::new();
         for (t, rule) in self.rules.triggers.iter().enumerate() {
-            if cx.eval(&rule.cond) == Value::Bool(true) {
+            if self.fires(&cx, t) {
                 let p = self.trigger_playbook[t];
                 if !triggered.contains(&p) {
                     triggered.push(p);
@@ -388,7 +485,6 @@ impl<'r> Engine<'r> {
             scored: None,
             status: None,
         };
-        let fifty = Decimal::from(50);
         let mut scores = Scores::new();
         let mut ex = explain.then(|| Explain {
             scores: Vec::new(),
@@ -396,22 +492,17 @@ impl<'r> Engine<'r> {
             fired: Vec::new(),
         });
         for (s, score) in self.rules.scores.iter().enumerate() {
-            let base = match &score.base {
-                None => Some(fifty),
-                Some(e) => cx.eval(e).as_num(),
-            };
+            let base = self.base(&cx, s);
             let mut applied = Vec::new();
             let mut adjustments = Vec::new();
             let value = base.map(|b| {
                 let mut total = b;
                 for &a in &self.by_score[s] {
                     let adj = &self.rules.adjustments[a];
-                    if let Some(c) = &adj.cond {
-                        if cx.eval(c) != Value::Bool(true) {
-                            continue;
-                        }
+                    if !self.applies(&cx, a) {
+                        continue;
                     }
-                    let amount = cx.eval(&adj.amount).as_num();
+                    let amount = self.amount(&cx, a);
                     let signed = amount.map(|amount| match adj.direction {
                         Direction::Add => amount,
                         Direction::Subtract => -amount,
@@ -472,17 +563,9 @@ impl<'r> Engine<'r> {
     }
 
     fn status(&self, cx: &Cx<'_>) -> Option<ArmId> {
-        for (i, arm) in self.rules.status.iter().enumerate() {
-            match &arm.cond {
-                None => return Some(ArmId::new(i)),
-                Some(c) => {
-                    if cx.eval(c) == Value::Bool(true) {
-                        return Some(ArmId::new(i));
-                    }
-                }
-            }
-        }
-        None
+        (0..self.rules.status.len())
+            .find(|&i| self.arm_holds(cx, i))
+            .map(ArmId::new)
     }
 
     /// Evaluate an expression about snapshot `idx` of `group` after scoring

@@ -6,6 +6,7 @@
 //! syntax tree. Evaluation is a pure function of the rules and the snapshots:
 //! no clock, no I/O (the command line reads files and writes results).
 
+pub mod compiled;
 pub mod engine;
 pub mod explain;
 pub mod mapping;
