@@ -40,6 +40,9 @@ pub trait Env {
     /// `previous(t, d)`: `t` in the latest other snapshot dated on or before
     /// `as_of − d`.
     fn previous(&self, t: Target, d: Duration) -> Value;
+    /// [`Env::previous`] with `as_of − d` computed by the caller (`None`
+    /// when out of the calendar: missing).
+    fn previous_on(&self, t: Target, date: Option<NaiveDate>) -> Value;
 }
 
 /// No occurrence at all (the constants environment has no events).
@@ -80,6 +83,9 @@ impl Env for Constants {
         &[]
     }
     fn previous(&self, _: Target, _: Duration) -> Value {
+        Value::Missing
+    }
+    fn previous_on(&self, _: Target, _: Option<NaiveDate>) -> Value {
         Value::Missing
     }
 }

@@ -5,8 +5,11 @@
 //!     cargo bench -p vital-eval --bench throughput -- examples/digital-signals/rules /tmp/bench-100k.jsonl
 //!
 //! Prints records/s and MB/s for parsing, accounts/s for evaluation, each
-//! on one thread and on all cores (rayon). A benchmark, not a test: it
-//! asserts nothing about time.
+//! on one thread and on all cores (rayon), for the compiled engine and the
+//! expression walker it is checked against (`VITAL_BENCH_ENGINE=compiled`
+//! or `walker` for one of them: e.g. under callgrind, whose instruction
+//! counts are steadier than a busy machine's clock). A benchmark, not a
+//! test: it asserts nothing about time.
 
 #![allow(
     clippy::unwrap_used,
@@ -123,7 +126,12 @@ fn main() {
         }
         _ => engine.evaluate_group(g, false).len(),
     };
+    // VITAL_BENCH_ENGINE=compiled (or walker) times one engine only
+    let only = std::env::var("VITAL_BENCH_ENGINE").ok();
     for (label, engine) in [("compiled", &engine), ("walker", &interpreted)] {
+        if only.as_deref().is_some_and(|o| o != label) {
+            continue;
+        }
         // `vital run` evaluates a record right after parsing it: parse 1,000
         // lines (not timed), then evaluate their accounts (timed), while
         // they are still in the cache

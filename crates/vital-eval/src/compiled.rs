@@ -60,8 +60,10 @@ pub enum Num<'r> {
     Abs(Box<Num<'r>>),
     Round(Box<Num<'r>>),
     Linear(Box<[Num<'r>; 3]>),
-    Previous(Target, Duration),
-    Change(Target, Duration),
+    /// `previous`/`change`, with the index of `as_of − d` among the
+    /// program's windows ([`Compiler::windows`]).
+    Previous(Target, Duration, usize),
+    Change(Target, Duration, usize),
     Band {
         input: Box<Num<'r>>,
         arms: Vec<(CmpOp, Num<'r>, Num<'r>)>,
@@ -126,144 +128,179 @@ pub enum Val<'r> {
 pub struct Q<'r> {
     event: vital_check::ir::EventId,
     field: Option<usize>,
-    within: Option<Duration>,
+    /// `within d`, and the index of `as_of − d` among the windows.
+    within: Option<(Duration, usize)>,
     filter: Option<Cond<'r>>,
 }
 
 // ---------------------------------------------------------------- compiling
 
-pub fn num(e: &Expr) -> Num<'_> {
-    let n = |e| Box::new(num(e));
-    let all_numeric = |xs: &[&Expr]| xs.iter().all(|x| x.ty.is_numeric());
-    if !e.ty.is_numeric() {
-        return Num::Walk(e);
+/// Compiles a rule set's expressions, collecting the windows (`within`,
+/// `previous`, `change`) they look back over: each snapshot computes
+/// `as_of − window` once for all of them ([`Compiler::windows`]).
+#[derive(Debug, Default)]
+pub struct Compiler {
+    /// Distinct durations, by window index.
+    pub windows: Vec<Duration>,
+}
+
+impl Compiler {
+    fn window(&mut self, d: Duration) -> usize {
+        match self.windows.iter().position(|w| *w == d) {
+            Some(i) => i,
+            None => {
+                self.windows.push(d);
+                self.windows.len() - 1
+            }
+        }
     }
-    match &e.kind {
-        K::Lit(Value::Num(d)) => Num::Lit(*d),
-        K::Signal(s) => Num::Signal(*s),
-        K::Field(f) => Num::Field(f.index()),
-        K::Score(s) => Num::Score(*s),
-        K::Health => Num::Health,
-        K::Neg(a) if a.ty.is_numeric() => Num::Neg(n(a)),
-        K::Arith(op, a, b) if all_numeric(&[a, b]) => Num::Arith(*op, n(a), n(b)),
-        K::Count(q) => Num::Count(Box::new(query(q))),
-        K::Aggregate(kind, q) => Num::Aggregate(*kind, Box::new(query(q))),
-        K::DaysSince(d) => Num::Days {
-            date: Box::new(val(d)),
-            until: false,
-        },
-        K::DaysUntil(d) => Num::Days {
-            date: Box::new(val(d)),
-            until: true,
-        },
-        K::Min(xs) | K::Max(xs) if xs.iter().all(|x| x.ty.is_numeric()) => Num::MinMax {
-            max: matches!(e.kind, K::Max(_)),
-            xs: xs.iter().map(num).collect(),
-        },
-        K::Clamp(x, lo, hi) if all_numeric(&[x, lo, hi]) => {
-            Num::Clamp(Box::new([num(x), num(lo), num(hi)]))
+
+    pub fn num<'r>(&mut self, e: &'r Expr) -> Num<'r> {
+        let all_numeric = |xs: &[&Expr]| xs.iter().all(|x| x.ty.is_numeric());
+        if !e.ty.is_numeric() {
+            return Num::Walk(e);
         }
-        K::Abs(x) if x.ty.is_numeric() => Num::Abs(n(x)),
-        K::Round(x) if x.ty.is_numeric() => Num::Round(n(x)),
-        K::Linear(x, lo, hi) if all_numeric(&[x, lo, hi]) => {
-            Num::Linear(Box::new([num(x), num(lo), num(hi)]))
-        }
-        K::Previous(t, d) => Num::Previous(*t, *d),
-        K::Change(t, d) => Num::Change(*t, *d),
-        K::Band {
-            input,
-            arms,
-            otherwise,
-        } if input.ty.is_numeric()
-            && arms
-                .iter()
-                .all(|a| a.value.ty.is_numeric() && a.result.ty.is_numeric())
-            && otherwise.ty.is_numeric() =>
-        {
-            Num::Band {
-                input: n(input),
-                arms: arms
+        match &e.kind {
+            K::Lit(Value::Num(d)) => Num::Lit(*d),
+            K::Signal(s) => Num::Signal(*s),
+            K::Field(f) => Num::Field(f.index()),
+            K::Score(s) => Num::Score(*s),
+            K::Health => Num::Health,
+            K::Neg(a) if a.ty.is_numeric() => Num::Neg(Box::new(self.num(a))),
+            K::Arith(op, a, b) if all_numeric(&[a, b]) => {
+                Num::Arith(*op, Box::new(self.num(a)), Box::new(self.num(b)))
+            }
+            K::Count(q) => Num::Count(Box::new(self.query(q))),
+            K::Aggregate(kind, q) => Num::Aggregate(*kind, Box::new(self.query(q))),
+            K::DaysSince(d) => Num::Days {
+                date: Box::new(self.val(d)),
+                until: false,
+            },
+            K::DaysUntil(d) => Num::Days {
+                date: Box::new(self.val(d)),
+                until: true,
+            },
+            K::Min(xs) | K::Max(xs) if xs.iter().all(|x| x.ty.is_numeric()) => Num::MinMax {
+                max: matches!(e.kind, K::Max(_)),
+                xs: xs.iter().map(|x| self.num(x)).collect(),
+            },
+            K::Clamp(x, lo, hi) if all_numeric(&[x, lo, hi]) => {
+                Num::Clamp(Box::new([self.num(x), self.num(lo), self.num(hi)]))
+            }
+            K::Abs(x) if x.ty.is_numeric() => Num::Abs(Box::new(self.num(x))),
+            K::Round(x) if x.ty.is_numeric() => Num::Round(Box::new(self.num(x))),
+            K::Linear(x, lo, hi) if all_numeric(&[x, lo, hi]) => {
+                Num::Linear(Box::new([self.num(x), self.num(lo), self.num(hi)]))
+            }
+            K::Previous(t, d) => Num::Previous(*t, *d, self.window(*d)),
+            K::Change(t, d) => Num::Change(*t, *d, self.window(*d)),
+            K::Band {
+                input,
+                arms,
+                otherwise,
+            } if input.ty.is_numeric()
+                && arms
                     .iter()
-                    .map(|a| (a.op, num(&a.value), num(&a.result)))
-                    .collect(),
-                otherwise: n(otherwise),
-            }
-        }
-        K::Coalesce(a, b) if all_numeric(&[a, b]) => Num::Coalesce(n(a), n(b)),
-        _ => Num::Walk(e),
-    }
-}
-
-pub fn cond(e: &Expr) -> Cond<'_> {
-    let c = |e| Box::new(cond(e));
-    match &e.kind {
-        K::Lit(Value::Bool(b)) => Cond::Lit(Some(*b)),
-        K::Lit(Value::Missing) => Cond::Lit(None),
-        K::Compare(op, a, b) if a.ty.is_numeric() && b.ty.is_numeric() => {
-            match (&a.kind, &b.kind) {
-                (K::Arith(ArithOp::Div, x, y), _) if x.ty.is_numeric() && y.ty.is_numeric() => {
-                    Cond::Quotient {
-                        op: *op,
-                        a: num(x),
-                        b: num(y),
-                        c: num(b),
-                    }
+                    .all(|a| a.value.ty.is_numeric() && a.result.ty.is_numeric())
+                && otherwise.ty.is_numeric() =>
+            {
+                Num::Band {
+                    input: Box::new(self.num(input)),
+                    arms: arms
+                        .iter()
+                        .map(|a| (a.op, self.num(&a.value), self.num(&a.result)))
+                        .collect(),
+                    otherwise: Box::new(self.num(otherwise)),
                 }
-                (_, K::Arith(ArithOp::Div, x, y)) if x.ty.is_numeric() && y.ty.is_numeric() => {
-                    Cond::Quotient {
-                        op: flip(*op),
-                        a: num(x),
-                        b: num(y),
-                        c: num(a),
-                    }
-                }
-                _ => Cond::Compare(*op, num(a), num(b)),
             }
+            K::Coalesce(a, b) if all_numeric(&[a, b]) => {
+                Num::Coalesce(Box::new(self.num(a)), Box::new(self.num(b)))
+            }
+            _ => Num::Walk(e),
         }
-        K::Compare(op @ (CmpOp::Eq | CmpOp::Ne), a, b) if variant(b).is_some() => Cond::Variants {
-            value: val(a),
-            mask: variant(b).unwrap_or(0),
-            negated: *op == CmpOp::Ne,
-        },
-        K::Compare(op, a, b) => Cond::CompareValues(*op, val(a), val(b)),
-        K::In {
-            value,
-            list,
-            negated,
-        } if !list.is_empty() && list.iter().all(|x| variant(x).is_some()) => Cond::Variants {
-            value: val(value),
-            mask: list.iter().filter_map(variant).fold(0, |m, v| m | v),
-            negated: *negated,
-        },
-        K::And(a, b) => Cond::And(c(a), c(b)),
-        K::Or(a, b) => Cond::Or(c(a), c(b)),
-        K::Not(a) => Cond::Not(c(a)),
-        K::In {
-            value,
-            list,
-            negated,
-        } => Cond::In {
-            value: val(value),
-            list: list.iter().map(val).collect(),
-            negated: *negated,
-        },
-        K::IsMissing { value, negated } => Cond::IsMissing {
-            value: val(value),
-            negated: *negated,
-        },
-        K::Exists(q) => Cond::Exists(Box::new(query(q))),
-        _ => Cond::Walk(e),
     }
-}
 
-pub fn val(e: &Expr) -> Val<'_> {
-    match &e.kind {
-        K::Lit(v) => Val::Lit(v),
-        K::Signal(s) => Val::Signal(*s),
-        K::Field(f) => Val::Field(f.index()),
-        K::Status => Val::Status,
-        _ if e.ty.is_numeric() => Val::Num(num(e)),
-        _ => Val::Walk(e),
+    pub fn cond<'r>(&mut self, e: &'r Expr) -> Cond<'r> {
+        match &e.kind {
+            K::Lit(Value::Bool(b)) => Cond::Lit(Some(*b)),
+            K::Lit(Value::Missing) => Cond::Lit(None),
+            K::Compare(op, a, b) if a.ty.is_numeric() && b.ty.is_numeric() => {
+                match (&a.kind, &b.kind) {
+                    (K::Arith(ArithOp::Div, x, y), _) if x.ty.is_numeric() && y.ty.is_numeric() => {
+                        Cond::Quotient {
+                            op: *op,
+                            a: self.num(x),
+                            b: self.num(y),
+                            c: self.num(b),
+                        }
+                    }
+                    (_, K::Arith(ArithOp::Div, x, y)) if x.ty.is_numeric() && y.ty.is_numeric() => {
+                        Cond::Quotient {
+                            op: flip(*op),
+                            a: self.num(x),
+                            b: self.num(y),
+                            c: self.num(a),
+                        }
+                    }
+                    _ => Cond::Compare(*op, self.num(a), self.num(b)),
+                }
+            }
+            K::Compare(op @ (CmpOp::Eq | CmpOp::Ne), a, b) if variant(b).is_some() => {
+                Cond::Variants {
+                    value: self.val(a),
+                    mask: variant(b).unwrap_or(0),
+                    negated: *op == CmpOp::Ne,
+                }
+            }
+            K::Compare(op, a, b) => Cond::CompareValues(*op, self.val(a), self.val(b)),
+            K::In {
+                value,
+                list,
+                negated,
+            } if !list.is_empty() && list.iter().all(|x| variant(x).is_some()) => Cond::Variants {
+                value: self.val(value),
+                mask: list.iter().filter_map(variant).fold(0, |m, v| m | v),
+                negated: *negated,
+            },
+            K::And(a, b) => Cond::And(Box::new(self.cond(a)), Box::new(self.cond(b))),
+            K::Or(a, b) => Cond::Or(Box::new(self.cond(a)), Box::new(self.cond(b))),
+            K::Not(a) => Cond::Not(Box::new(self.cond(a))),
+            K::In {
+                value,
+                list,
+                negated,
+            } => Cond::In {
+                value: self.val(value),
+                list: list.iter().map(|x| self.val(x)).collect(),
+                negated: *negated,
+            },
+            K::IsMissing { value, negated } => Cond::IsMissing {
+                value: self.val(value),
+                negated: *negated,
+            },
+            K::Exists(q) => Cond::Exists(Box::new(self.query(q))),
+            _ => Cond::Walk(e),
+        }
+    }
+
+    pub fn val<'r>(&mut self, e: &'r Expr) -> Val<'r> {
+        match &e.kind {
+            K::Lit(v) => Val::Lit(v),
+            K::Signal(s) => Val::Signal(*s),
+            K::Field(f) => Val::Field(f.index()),
+            K::Status => Val::Status,
+            _ if e.ty.is_numeric() => Val::Num(self.num(e)),
+            _ => Val::Walk(e),
+        }
+    }
+
+    fn query<'r>(&mut self, q: &'r Query) -> Q<'r> {
+        Q {
+            event: q.event,
+            field: q.field.map(|f| f.index()),
+            within: q.within.map(|d| (d, self.window(d))),
+            filter: q.filter.as_deref().map(|c| self.cond(c)),
+        }
     }
 }
 
@@ -275,15 +312,6 @@ fn variant(e: &Expr) -> Option<u64> {
         _ => return None,
     };
     1u64.checked_shl(i)
-}
-
-fn query(q: &Query) -> Q<'_> {
-    Q {
-        event: q.event,
-        field: q.field.map(|f| f.index()),
-        within: q.within,
-        filter: q.filter.as_deref().map(cond),
-    }
 }
 
 /// `a OP b` as `b OP' a`.
@@ -305,11 +333,34 @@ fn flip(op: CmpOp) -> CmpOp {
 pub struct At<'a, E: Env> {
     pub env: &'a E,
     pub fields: Option<&'a [Value]>,
+    /// `as_of − window` for each of the compiler's windows, computed once
+    /// per snapshot ([`starts`]); empty: computed where needed.
+    pub starts: &'a [Option<NaiveDate>],
 }
 
+/// `as_of − window` for each window (`None` where out of the calendar).
+pub fn starts(windows: &[Duration], as_of: NaiveDate) -> Starts {
+    windows.iter().map(|d| d.before(as_of)).collect()
+}
+
+/// See [`starts`].
+pub type Starts = smallvec::SmallVec<[Option<NaiveDate>; 8]>;
+
 impl<'a, E: Env> At<'a, E> {
-    pub fn new(env: &'a E) -> Self {
-        At { env, fields: None }
+    pub fn new(env: &'a E, starts: &'a [Option<NaiveDate>]) -> Self {
+        At {
+            env,
+            fields: None,
+            starts,
+        }
+    }
+
+    /// `as_of − d`, window `i`.
+    fn start(&self, d: Duration, i: usize) -> Option<NaiveDate> {
+        match self.starts.get(i) {
+            Some(s) => *s,
+            None => d.before(self.env.as_of()?),
+        }
     }
 
     fn walk(&self, e: &Expr) -> Value {
@@ -322,7 +373,7 @@ impl<'a, E: Env> At<'a, E> {
 
     fn date_bounds(&self, q: &Q<'_>) -> Option<(NaiveDate, Option<NaiveDate>)> {
         let as_of = self.env.as_of()?;
-        Some((as_of, q.within.and_then(|d| d.before(as_of))))
+        Some((as_of, q.within.and_then(|(d, i)| self.start(d, i))))
     }
 
     /// Every occurrence the query matches, to `each` (which says whether to
@@ -338,8 +389,8 @@ impl<'a, E: Env> At<'a, E> {
             }
             if let Some(c) = &q.filter {
                 let inner = At {
-                    env: self.env,
                     fields: Some(o.fields()),
+                    ..*self
                 };
                 if inner.cond(c) != Some(true) {
                     continue;
@@ -351,6 +402,18 @@ impl<'a, E: Env> At<'a, E> {
         }
     }
 
+    /// A numeric node: literals, signals and fields read in place (the
+    /// common operands), anything else through [`At::num`].
+    #[inline(always)]
+    fn n(&self, n: &Num<'_>) -> Option<Decimal> {
+        match n {
+            Num::Lit(d) => Some(*d),
+            Num::Signal(s) => self.env.signal(*s).and_then(Value::as_num),
+            Num::Field(i) => self.field(*i).and_then(Value::as_num),
+            _ => self.num(n),
+        }
+    }
+
     pub fn num(&self, n: &Num<'_>) -> Option<Decimal> {
         match n {
             Num::Lit(d) => Some(*d),
@@ -358,10 +421,10 @@ impl<'a, E: Env> At<'a, E> {
             Num::Field(i) => self.field(*i).and_then(Value::as_num),
             Num::Score(s) => self.env.score(*s),
             Num::Health => self.env.health(),
-            Num::Neg(a) => self.num(a).map(|x| -x),
+            Num::Neg(a) => self.n(a).map(|x| -x),
             Num::Arith(op, a, b) => {
-                let x = self.num(a)?;
-                let y = self.num(b)?;
+                let x = self.n(a)?;
+                let y = self.n(b)?;
                 match op {
                     ArithOp::Add => x.checked_add(y),
                     ArithOp::Sub => x.checked_sub(y),
@@ -393,7 +456,7 @@ impl<'a, E: Env> At<'a, E> {
             Num::MinMax { max, xs } => {
                 let mut acc: Option<Decimal> = None;
                 for x in xs {
-                    let v = self.num(x)?;
+                    let v = self.n(x)?;
                     acc = Some(match acc {
                         None => v,
                         Some(a) if *max => a.max(v),
@@ -404,39 +467,39 @@ impl<'a, E: Env> At<'a, E> {
             }
             Num::Clamp(xs) => {
                 let [x, lo, hi] = &**xs;
-                value::clamp(self.num(x), self.num(lo), self.num(hi)).as_num()
+                value::clamp(self.n(x), self.n(lo), self.n(hi)).as_num()
             }
-            Num::Abs(x) => self.num(x).map(|d| d.abs()),
-            Num::Round(x) => self.num(x).map(value::round0),
+            Num::Abs(x) => self.n(x).map(|d| d.abs()),
+            Num::Round(x) => self.n(x).map(value::round0),
             Num::Linear(xs) => {
                 let [x, lo, hi] = &**xs;
-                value::linear(self.num(x)?, self.num(lo)?, self.num(hi)?)
+                value::linear(self.n(x)?, self.n(lo)?, self.n(hi)?)
             }
-            Num::Previous(t, d) => self.env.previous(*t, *d).as_num(),
-            Num::Change(t, d) => {
+            Num::Previous(t, d, i) => self.env.previous_on(*t, self.start(*d, *i)).as_num(),
+            Num::Change(t, d, i) => {
                 let now = match t {
                     Target::Signal(s) => self.env.signal(*s).and_then(Value::as_num),
                     Target::Score(s) => self.env.score(*s),
                     Target::Health => self.env.health(),
                 }?;
-                now.checked_sub(self.env.previous(*t, *d).as_num()?)
+                now.checked_sub(self.env.previous_on(*t, self.start(*d, *i)).as_num()?)
             }
             Num::Band {
                 input,
                 arms,
                 otherwise,
             } => {
-                let v = self.num(input)?;
+                let v = self.n(input)?;
                 for (op, bound, result) in arms {
-                    if let Some(b) = self.num(bound) {
+                    if let Some(b) = self.n(bound) {
                         if holds(*op, value::cmp_num(&v, &b)) {
-                            return self.num(result);
+                            return self.n(result);
                         }
                     }
                 }
-                self.num(otherwise)
+                self.n(otherwise)
             }
-            Num::Coalesce(a, b) => self.num(a).or_else(|| self.num(b)),
+            Num::Coalesce(a, b) => self.n(a).or_else(|| self.n(b)),
             Num::Walk(e) => self.walk(e).as_num(),
         }
     }
@@ -479,19 +542,19 @@ impl<'a, E: Env> At<'a, E> {
         match c {
             Cond::Lit(b) => *b,
             Cond::Compare(op, a, b) => {
-                let x = self.num(a)?;
-                let y = self.num(b)?;
+                let x = self.n(a)?;
+                let y = self.n(b)?;
                 Some(holds(*op, value::cmp_num(&x, &y)))
             }
             Cond::Quotient { op, a, b, c } => {
-                let x = self.num(a)?;
-                let y = self.num(b)?;
+                let x = self.n(a)?;
+                let y = self.n(b)?;
                 if y.is_zero() {
                     return None;
                 }
-                let order = match quotient_cmp(x, y, self.num(c)?) {
+                let order = match quotient_cmp(x, y, self.n(c)?) {
                     Some(o) => o,
-                    None => value::cmp_num(&x.checked_div(y)?, &self.num(c)?),
+                    None => value::cmp_num(&x.checked_div(y)?, &self.n(c)?),
                 };
                 Some(holds(*op, order))
             }
@@ -574,7 +637,7 @@ impl<'a, E: Env> At<'a, E> {
                 .field(*i)
                 .map_or(Cow::Borrowed(&MISSING), Cow::Borrowed),
             Val::Status => Cow::Owned(self.env.status().map_or(Value::Missing, Value::Status)),
-            Val::Num(n) => Cow::Owned(self.num(n).map_or(Value::Missing, Value::Num)),
+            Val::Num(n) => Cow::Owned(self.n(n).map_or(Value::Missing, Value::Num)),
             Val::Walk(e) => Cow::Owned(self.walk(e)),
         }
     }
@@ -606,7 +669,17 @@ fn holds(op: CmpOp, o: Ordering) -> bool {
 /// with at most 28 decimals is exact).
 pub fn quotient_cmp(a: Decimal, b: Decimal, c: Decimal) -> Option<Ordering> {
     const LIMIT: i128 = 10_000_000_000_000_000_000_000; // 10^22
-    let pow = |s: u32| 10i128.checked_pow(s);
+                                                        // 10^0 ..= 10^38, the powers an i128 holds
+    const POW10: [i128; 39] = {
+        let mut t = [1i128; 39];
+        let mut i = 1;
+        while i < 39 {
+            t[i] = t[i - 1] * 10;
+            i += 1;
+        }
+        t
+    };
+    let pow = |s: u32| POW10.get(s as usize).copied();
     let (ma, sa) = (a.mantissa(), a.scale());
     let (mb, sb) = (b.mantissa(), b.scale());
     let (mc, sc) = (c.mantissa(), c.scale());

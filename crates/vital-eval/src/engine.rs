@@ -42,6 +42,7 @@ pub struct Engine<'r> {
 /// Each rule's expressions, compiled, by rule index.
 #[derive(Debug)]
 struct Program<'r> {
+    windows: Vec<vital_check::value::Duration>,
     bases: Vec<Option<compiled::Num<'r>>>,
     conds: Vec<Option<compiled::Cond<'r>>>,
     amounts: Vec<compiled::Num<'r>>,
@@ -51,25 +52,27 @@ struct Program<'r> {
 
 impl<'r> Program<'r> {
     fn new(rules: &'r RuleSet) -> Self {
-        use compiled::{cond, num};
+        let mut c = compiled::Compiler::default();
+        let bases = (rules.scores.iter())
+            .map(|s| s.base.as_ref().map(|e| c.num(e)))
+            .collect();
+        let conds = (rules.adjustments.iter())
+            .map(|a| a.cond.as_ref().map(|e| c.cond(e)))
+            .collect();
+        let amounts = (rules.adjustments.iter())
+            .map(|a| c.num(&a.amount))
+            .collect();
+        let status = (rules.status.iter())
+            .map(|a| a.cond.as_ref().map(|e| c.cond(e)))
+            .collect();
+        let triggers = rules.triggers.iter().map(|t| c.cond(&t.cond)).collect();
         Program {
-            bases: rules
-                .scores
-                .iter()
-                .map(|s| s.base.as_ref().map(num))
-                .collect(),
-            conds: rules
-                .adjustments
-                .iter()
-                .map(|a| a.cond.as_ref().map(cond))
-                .collect(),
-            amounts: rules.adjustments.iter().map(|a| num(&a.amount)).collect(),
-            status: rules
-                .status
-                .iter()
-                .map(|a| a.cond.as_ref().map(cond))
-                .collect(),
-            triggers: rules.triggers.iter().map(|t| cond(&t.cond)).collect(),
+            windows: c.windows,
+            bases,
+            conds,
+            amounts,
+            status,
+            triggers,
         }
     }
 }
@@ -291,12 +294,22 @@ impl<'r> Engine<'r> {
         self
     }
 
+    /// `as_of − window` for the program's windows (none when walking).
+    fn starts(&self, as_of: NaiveDate) -> compiled::Starts {
+        self.program
+            .as_ref()
+            .map(|p| compiled::starts(&p.windows, as_of))
+            .unwrap_or_default()
+    }
+
     /// Score `s`'s base: 50 without one, `None` when missing.
     fn base(&self, cx: &Cx<'_>, s: usize) -> Option<Decimal> {
         let score = &self.rules.scores[s];
         match (&self.program, &score.base) {
             (_, None) => Some(Decimal::from(50)),
-            (Some(p), Some(_)) => p.bases[s].as_ref().and_then(|n| At::new(cx).num(n)),
+            (Some(p), Some(_)) => p.bases[s]
+                .as_ref()
+                .and_then(|n| At::new(cx, cx.starts).num(n)),
             (None, Some(e)) => cx.eval(e).as_num(),
         }
     }
@@ -306,7 +319,10 @@ impl<'r> Engine<'r> {
         match (&self.program, &self.rules.adjustments[a].cond) {
             (_, None) => true,
             (Some(p), Some(_)) => {
-                p.conds[a].as_ref().and_then(|c| At::new(cx).cond(c)) == Some(true)
+                p.conds[a]
+                    .as_ref()
+                    .and_then(|c| At::new(cx, cx.starts).cond(c))
+                    == Some(true)
             }
             (None, Some(c)) => cx.eval(c) == Value::Bool(true),
         }
@@ -315,7 +331,7 @@ impl<'r> Engine<'r> {
     /// Adjustment `a`'s amount, unsigned.
     fn amount(&self, cx: &Cx<'_>, a: usize) -> Option<Decimal> {
         match &self.program {
-            Some(p) => At::new(cx).num(&p.amounts[a]),
+            Some(p) => At::new(cx, cx.starts).num(&p.amounts[a]),
             None => cx.eval(&self.rules.adjustments[a].amount).as_num(),
         }
     }
@@ -325,7 +341,10 @@ impl<'r> Engine<'r> {
         match (&self.program, &self.rules.status[i].cond) {
             (_, None) => true,
             (Some(p), Some(_)) => {
-                p.status[i].as_ref().and_then(|c| At::new(cx).cond(c)) == Some(true)
+                p.status[i]
+                    .as_ref()
+                    .and_then(|c| At::new(cx, cx.starts).cond(c))
+                    == Some(true)
             }
             (None, Some(c)) => cx.eval(c) == Value::Bool(true),
         }
@@ -334,7 +353,7 @@ impl<'r> Engine<'r> {
     /// Whether trigger rule `t`'s condition holds.
     fn fires(&self, cx: &Cx<'_>, t: usize) -> bool {
         match &self.program {
-            Some(p) => At::new(cx).cond(&p.triggers[t]) == Some(true),
+            Some(p) => At::new(cx, cx.starts).cond(&p.triggers[t]) == Some(true),
             None => cx.eval(&self.rules.triggers[t].cond) == Value::Bool(true),
         }
     }
@@ -382,11 +401,12 @@ impl<'r> Engine<'r> {
             &sorted
         };
         let hist = History { group, by_date };
+        let starts: Vec<compiled::Starts> = group.iter().map(|s| self.starts(s.as_of)).collect();
         // phase 1: scores and health of every snapshot (they read no scores)
         let mut explains: Vec<Option<Explain>> = Vec::new();
         let mut scored: Vec<Scored> = Vec::with_capacity(group.len());
-        for i in 0..group.len() {
-            let (s, e) = self.score(&hist, i, explain);
+        for (i, starts) in starts.iter().enumerate() {
+            let (s, e) = self.score(&hist, i, explain, starts);
             scored.push(s);
             if explain {
                 explains.push(e);
@@ -394,7 +414,7 @@ impl<'r> Engine<'r> {
         }
         // phase 2: status and triggers, which may look back at scores/health
         let decided: Vec<Decided> = (0..group.len())
-            .map(|i| self.decide(&hist, &scored, i, explain))
+            .map(|i| self.decide(&hist, &scored, i, explain, &starts[i]))
             .collect();
         // started: against the latest earlier snapshot of the group
         let mut started: Vec<Playbooks> = vec![Playbooks::new(); group.len()];
@@ -428,8 +448,9 @@ impl<'r> Engine<'r> {
             group: std::slice::from_ref(snapshot),
             by_date: &[0],
         };
-        let (scored, ex) = self.score(&hist, 0, explain);
-        let d = self.decide(&hist, std::slice::from_ref(&scored), 0, explain);
+        let starts = self.starts(snapshot.as_of);
+        let (scored, ex) = self.score(&hist, 0, explain, &starts);
+        let d = self.decide(&hist, std::slice::from_ref(&scored), 0, explain, &starts);
         // no earlier snapshot: every playbook triggered is started
         let started = d.triggered.clone();
         outcome(scored, d, started, ex)
@@ -437,12 +458,20 @@ impl<'r> Engine<'r> {
 
     /// Phase 2 for snapshot `i`: status and triggers, which may look back
     /// at the scores and health of the group.
-    fn decide(&self, hist: &History<'_>, scored: &[Scored], i: usize, explain: bool) -> Decided {
+    fn decide(
+        &self,
+        hist: &History<'_>,
+        scored: &[Scored],
+        i: usize,
+        explain: bool,
+        starts: &[Option<NaiveDate>],
+    ) -> Decided {
         let cx = Cx {
             hist,
             idx: i,
             scored: Some(scored),
             status: None,
+            starts,
         };
         let computed = self.status(&cx);
         let over = hist.group[i].override_in_force();
@@ -478,12 +507,19 @@ impl<'r> Engine<'r> {
         }
     }
 
-    fn score(&self, hist: &History<'_>, idx: usize, explain: bool) -> (Scored, Option<Explain>) {
+    fn score(
+        &self,
+        hist: &History<'_>,
+        idx: usize,
+        explain: bool,
+        starts: &[Option<NaiveDate>],
+    ) -> (Scored, Option<Explain>) {
         let cx = Cx {
             hist,
             idx,
             scored: None,
             status: None,
+            starts,
         };
         let mut scores = Scores::new();
         let mut ex = explain.then(|| Explain {
@@ -531,8 +567,7 @@ impl<'r> Engine<'r> {
                 }
                 total
             });
-            let rounded =
-                value.map(|v| value::round1(v.clamp(Decimal::ZERO, Decimal::ONE_HUNDRED)));
+            let rounded = value.map(|v| value::round1(clamp100(v)));
             if let Some(e) = ex.as_mut() {
                 let mut base_seen = Vec::new();
                 if let (Some(b), true) = (&score.base, self.traces) {
@@ -589,8 +624,22 @@ impl<'r> Engine<'r> {
             idx,
             scored: Some(&scored),
             status: outcomes.get(idx).and_then(|o| o.status),
+            starts: &[],
         };
         cx.eval(e)
+    }
+}
+
+/// A score clamped to 0–100: `Decimal::clamp`, with the cheaper
+/// [`value::cmp_num`].
+fn clamp100(v: Decimal) -> Decimal {
+    use std::cmp::Ordering::{Greater, Less};
+    if value::cmp_num(&v, &Decimal::ZERO) == Less {
+        Decimal::ZERO
+    } else if value::cmp_num(&v, &Decimal::ONE_HUNDRED) == Greater {
+        Decimal::ONE_HUNDRED
+    } else {
+        v
     }
 }
 
@@ -619,18 +668,21 @@ fn decimal_health(weights: &[Decimal], scores: &[Option<Decimal>]) -> Option<Dec
 /// integers with a divisor up to 10^9·n is at least 1/(2·Σw) away from
 /// a half). `None`: take the decimal path.
 fn int_health(ws: &[i64], scores: &[Option<Decimal>]) -> Option<Option<Decimal>> {
-    let mut num: i128 = 0;
-    let mut den: i128 = 0;
+    // in i64: a score is at most 28 digits, but one in tenths that fits
+    // in 32 bits times a weight up to 10^9 leaves room for millions of
+    // scores; anything larger takes the decimal path
+    let mut num: i64 = 0;
+    let mut den: i64 = 0;
     for (s, w) in scores.iter().zip(ws) {
         let Some(s) = s else { continue };
-        let m = s.mantissa();
+        let m = i64::from(i32::try_from(s.mantissa()).ok()?);
         let tenths = match s.scale() {
             0 => m.checked_mul(10)?,
             1 => m,
             _ => return None,
         };
-        num = num.checked_add(tenths.checked_mul(i128::from(*w))?)?;
-        den = den.checked_add(i128::from(*w))?;
+        num = num.checked_add(tenths.checked_mul(*w)?)?;
+        den = den.checked_add(*w)?;
     }
     if den == 0 {
         return Some(None);
@@ -640,14 +692,14 @@ fn int_health(ws: &[i64], scores: &[Option<Decimal>]) -> Option<Option<Decimal>>
         return None;
     }
     // half away from zero: |r| / |den| >= 1/2
-    let away = 2 * r.unsigned_abs() >= den.unsigned_abs();
+    let away = 2 * u128::from(r.unsigned_abs()) >= u128::from(den.unsigned_abs());
     let negative = (num < 0) != (den < 0);
     let q = match (away, negative) {
         (false, _) => q,
         (true, false) => q + 1,
         (true, true) => q - 1,
     };
-    Some(Some(Decimal::from_i128_with_scale(q, 1)))
+    Some(Some(Decimal::new(q, 1)))
 }
 
 /// One snapshot's outcome from its phases.
@@ -695,6 +747,8 @@ struct Cx<'a> {
     scored: Option<&'a [Scored]>,
     /// The reported status (triggers, expectations).
     status: Option<ArmId>,
+    /// `as_of − window` for the compiled program's windows.
+    starts: &'a [Option<NaiveDate>],
 }
 
 impl EventOccurrence for Occurrence {
@@ -734,7 +788,11 @@ impl Env for Cx<'_> {
     }
 
     fn previous(&self, t: Target, d: Duration) -> Value {
-        let Some(date) = d.before(self.snap().as_of) else {
+        self.previous_on(t, d.before(self.snap().as_of))
+    }
+
+    fn previous_on(&self, t: Target, date: Option<NaiveDate>) -> Value {
+        let Some(date) = date else {
             return Value::Missing;
         };
         match self.hist.at_or_before(date, self.idx) {
