@@ -491,6 +491,90 @@ fn lookups_for_history(t: &Target) {
     );
 }
 
+/// The batched lookups of `vital run --history` (a whole batch of
+/// accounts at once) find each account's own latest night, also when it is
+/// not the store's latest night (then they probe the nights one by one).
+fn batched_lookups_find_each_accounts_own_night(t: &Target) {
+    let mut s = t.open();
+    run(
+        &mut s,
+        &[
+            rec("acme", day(0), &[], &["a"]),
+            rec("globex", day(0), &[], &["g0"]),
+        ],
+    );
+    run(&mut s, &[rec("globex", day(5), &[], &["g5"])]);
+    run(&mut s, &[rec("acme", day(10), &[], &["a", "b"])]);
+    run(
+        &mut s,
+        &[
+            rec("acme", day(20), &[], &[]),
+            rec("initech", day(20), &[], &["i"]),
+        ],
+    );
+    let ids = s.find_accounts(&["acme", "globex", "initech"]).unwrap();
+    let (acme, globex, initech) = (ids["acme"], ids["globex"], ids["initech"]);
+    assert_eq!(
+        s.latest_on_or_before(&[
+            (acme, day(15)),
+            (globex, day(15)),
+            (initech, day(15)),
+            (acme, day(20)),
+            (globex, day(4)),
+            (initech, day(25)),
+        ])
+        .unwrap(),
+        vec![
+            Some(day(10)),
+            Some(day(5)),
+            None,
+            Some(day(20)),
+            Some(day(0)),
+            Some(day(20))
+        ]
+    );
+    let list = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        s.previous_results(&[
+            (acme, day(20)),
+            (globex, day(20)),
+            (globex, day(5)),
+            (initech, day(20)),
+            (acme, day(10))
+        ])
+        .unwrap(),
+        vec![
+            Some((day(10), list(&["a", "b"]))),
+            Some((day(5), list(&["g5"]))),
+            Some((day(0), list(&["g0"]))),
+            None,
+            Some((day(0), list(&["a"]))),
+        ]
+    );
+    let got: Vec<Option<NaiveDate>> = s
+        .snapshots_of(&[
+            (acme, day(10)),
+            (globex, day(10)),
+            (globex, day(5)),
+            (acme, day(10)),
+            (initech, day(20)),
+        ])
+        .unwrap()
+        .into_iter()
+        .map(|x| x.map(|x| x.as_of))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            Some(day(10)),
+            None,
+            Some(day(5)),
+            Some(day(10)),
+            Some(day(20))
+        ]
+    );
+}
+
 fn deliveries_survive_reruns(t: &Target) {
     let mut s = t.open();
     run(&mut s, &[rec("acme", day(0), &[], &["a", "b"])]);
@@ -738,6 +822,7 @@ suite!(
     concurrent_runs_wait_or_fail_clearly,
     prune_keeps_results,
     lookups_for_history,
+    batched_lookups_find_each_accounts_own_night,
     deliveries_survive_reruns,
     migrates_a_version_1_store,
     migrates_a_version_3_store,

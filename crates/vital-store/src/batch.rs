@@ -19,6 +19,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 /// Keys per statement.
 pub(crate) const CHUNK: usize = 1000;
 
+/// Stored snapshots of one date whose account ids are at most this far
+/// apart are read as one range of the key (the unwanted rows between
+/// them cost less than a seek each).
+const RUN_GAP: i64 = 16;
+
 /// Rows per multi-row `INSERT` (fewer when a row has many columns).
 const INSERT_PARAMS: usize = 8000;
 
@@ -289,30 +294,121 @@ impl Store {
         Ok(())
     }
 
+    /// The rows of one date for the account ids `ids` (sorted, each once
+    /// or more): `SELECT {alias}.account_id, {select} FROM {from}` where
+    /// `alias.as_of` is `as_of`. Ids at most [`RUN_GAP`] apart are read as
+    /// one range of the `(as_of, account_id)` key instead of a seek each
+    /// (the accounts of a batch have ids close together: they are given as
+    /// accounts first come); rows of other accounts are left out.
+    fn on_date(
+        &mut self,
+        select: &str,
+        from: &str,
+        alias: &str,
+        as_of: NaiveDate,
+        ids: &[i64],
+    ) -> Result<Vec<(i64, Row)>> {
+        let sql = format!(
+            "SELECT {alias}.account_id, {select} FROM {from} \
+             WHERE {alias}.as_of = $1 AND {alias}.account_id BETWEEN $2 AND $3"
+        );
+        let mut out = Vec::new();
+        let mut start = 0;
+        while start < ids.len() {
+            let mut end = start + 1;
+            while end < ids.len() && ids[end] - ids[end - 1] <= RUN_GAP {
+                end += 1;
+            }
+            let run = &ids[start..end];
+            start = end;
+            let (lo, hi) = (run[0], run[run.len() - 1]);
+            for row in self
+                .db
+                .query(&sql, &[Param::Date(as_of), Param::Int(lo), Param::Int(hi)])?
+            {
+                let Some(aid) = row.first().and_then(Param::int) else {
+                    continue;
+                };
+                if run.binary_search(&aid).is_ok() {
+                    out.push((aid, row));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The latest night recorded on or before `date` (`strictly`: before).
+    fn night_before(&mut self, date: NaiveDate, strictly: bool) -> Result<Option<NaiveDate>> {
+        let op = if strictly { "<" } else { "<=" };
+        let rows = self.db.query(
+            &format!("SELECT max(as_of) FROM nights WHERE as_of {op} $1"),
+            &[Param::Date(date)],
+        )?;
+        Ok(rows.first().and_then(|r| r.first()).and_then(opt_date))
+    }
+
+    /// For each `(account, date)` of `asks`, the latest night on or before
+    /// (`strictly`: before) the date on which `table` holds a row of the
+    /// account: first the store's latest such night for all of them at
+    /// once (read as ranges, [`Store::on_date`]) — a nightly store's
+    /// answer for nearly every account — then, for the rest, probing the
+    /// nights one by one ([`latest_of`]).
+    fn latest_nights(
+        &mut self,
+        table: &str,
+        asks: &[(i64, NaiveDate)],
+        strictly: bool,
+    ) -> Result<Vec<Option<NaiveDate>>> {
+        let mut out = vec![None; asks.len()];
+        let mut by_date: BTreeMap<NaiveDate, Vec<(i64, usize)>> = BTreeMap::new();
+        for (k, (a, d)) in asks.iter().enumerate() {
+            by_date.entry(*d).or_default().push((*a, k));
+        }
+        for (d, mut wanted) in by_date {
+            let Some(night) = self.night_before(d, strictly)? else {
+                continue;
+            };
+            wanted.sort_unstable();
+            let ids: Vec<i64> = wanted.iter().map(|(a, _)| *a).collect();
+            let present: HashSet<i64> = self
+                .on_date("1", &format!("{table} t"), "t", night, &ids)?
+                .into_iter()
+                .map(|(a, _)| a)
+                .collect();
+            for (a, k) in wanted {
+                if present.contains(&a) {
+                    out[k] = Some(night);
+                }
+            }
+        }
+        let rest: Vec<usize> = (0..asks.len()).filter(|k| out[*k].is_none()).collect();
+        let op = if strictly { "<" } else { "<=" };
+        let rows = self.by_chunks(
+            &rest,
+            &["bigint", "date"],
+            |k| vec![Param::Int(asks[*k].0), Param::Date(asks[*k].1)],
+            |v| {
+                format!(
+                    "WITH r(i, aid, d) AS {v} SELECT r.i, {} FROM r",
+                    latest_of(table, "r.aid", Some(&format!("n.as_of {op} r.d")))
+                )
+            },
+        )?;
+        for (i, row) in rows {
+            if let Some(&k) = rest.get(i) {
+                out[k] = row.get(1).and_then(opt_date);
+            }
+        }
+        Ok(out)
+    }
+
     /// For each `(account id, date)`: the date of the account's latest
     /// stored snapshot on or before it.
     pub fn latest_on_or_before(
         &mut self,
         asks: &[(i64, NaiveDate)],
     ) -> Result<Vec<Option<NaiveDate>>> {
-        let rows = self.by_chunks(
-            asks,
-            &["bigint", "date"],
-            |(a, d)| vec![Param::Int(*a), Param::Date(*d)],
-            |v| {
-                format!(
-                    "WITH r(i, aid, d) AS {v} SELECT r.i, {} FROM r",
-                    latest_of("snapshots", "r.aid", Some("n.as_of <= r.d"))
-                )
-            },
-        )?;
-        let mut out = vec![None; asks.len()];
-        for (i, row) in rows {
-            if let Some(slot) = out.get_mut(i) {
-                *slot = row.get(1).and_then(opt_date);
-            }
-        }
-        Ok(out)
+        self.latest_nights("snapshots", asks, false)
     }
 
     /// Stored snapshots, each with exactly the events it was recorded
@@ -321,31 +417,39 @@ impl Store {
         &mut self,
         wants: &[(i64, NaiveDate)],
     ) -> Result<Vec<Option<StoredSnapshot>>> {
-        let bind = |(a, d): &(i64, NaiveDate)| vec![Param::Int(*a), Param::Date(*d)];
-        let rows = self.by_chunks(wants, &["bigint", "date"], bind, |v| {
-            format!(
-                "WITH r(i, aid, d) AS {v} SELECT r.i, s.signals, s.override, s.signals_base, b.signals \
-                 FROM r CROSS JOIN snapshots s \
-                 LEFT JOIN snapshots b ON b.as_of = s.signals_base AND b.account_id = s.account_id \
-                 WHERE s.as_of = r.d AND s.account_id = r.aid"
-            )
-        })?;
         let mut out: Vec<Option<StoredSnapshot>> = vec![None; wants.len()];
-        for (i, row) in rows {
-            let Some(&(_, as_of)) = wants.get(i) else {
-                continue;
-            };
-            let stored = get(&row, 1).text().unwrap_or_else(|| "{}".into());
-            let signals = match (get(&row, 3).date(), get(&row, 4).text()) {
-                (Some(_), Some(base)) => merge_signals(&base, &stored),
-                _ => stored,
-            };
-            out[i] = Some(StoredSnapshot {
+        let mut by_date: BTreeMap<NaiveDate, Vec<(i64, usize)>> = BTreeMap::new();
+        for (k, (a, d)) in wants.iter().enumerate() {
+            by_date.entry(*d).or_default().push((*a, k));
+        }
+        for (as_of, mut wanted) in by_date {
+            wanted.sort_unstable();
+            let ids: Vec<i64> = wanted.iter().map(|(a, _)| *a).collect();
+            let rows = self.on_date(
+                "s.signals, s.override, s.signals_base, b.signals",
+                "snapshots s LEFT JOIN snapshots b \
+                 ON b.as_of = s.signals_base AND b.account_id = s.account_id",
+                "s",
                 as_of,
-                signals,
-                override_: get(&row, 2).text(),
-                events: Vec::new(),
-            });
+                &ids,
+            )?;
+            for (aid, row) in rows {
+                let stored = get(&row, 1).text().unwrap_or_else(|| "{}".into());
+                let signals = match (get(&row, 3).date(), get(&row, 4).text()) {
+                    (Some(_), Some(base)) => merge_signals(&base, &stored),
+                    _ => stored,
+                };
+                let snapshot = StoredSnapshot {
+                    as_of,
+                    signals,
+                    override_: get(&row, 2).text(),
+                    events: Vec::new(),
+                };
+                let at = wanted.partition_point(|(a, _)| *a < aid);
+                for (_, k) in wanted[at..].iter().take_while(|(a, _)| *a == aid) {
+                    out[*k] = Some(snapshot.clone());
+                }
+            }
         }
         // each snapshot's events in the order they were first recorded
         // (sorted here, per snapshot, rather than by the database over
@@ -425,22 +529,23 @@ impl Store {
         &mut self,
         asks: &[(i64, NaiveDate)],
     ) -> Result<Vec<Option<PreviousResult>>> {
-        let rows = self.by_chunks(
-            asks,
-            &["bigint", "date"],
-            |(a, d)| vec![Param::Int(*a), Param::Date(*d)],
-            |v| {
-                format!(
-                    "WITH r(i, aid, d) AS {v} SELECT r.i, x.as_of, x.triggered FROM r CROSS JOIN results x \
-                     WHERE x.as_of = {} AND x.account_id = r.aid",
-                    latest_of("results", "r.aid", Some("n.as_of < r.d"))
-                )
-            },
-        )?;
+        let nights = self.latest_nights("results", asks, true)?;
+        let mut by_night: BTreeMap<NaiveDate, Vec<(i64, usize)>> = BTreeMap::new();
+        for (k, night) in nights.iter().enumerate() {
+            if let Some(n) = night {
+                by_night.entry(*n).or_default().push((asks[k].0, k));
+            }
+        }
         let mut out = vec![None; asks.len()];
-        for (i, row) in rows {
-            if let (Some(slot), Some(d)) = (out.get_mut(i), row.get(1).and_then(opt_date)) {
-                *slot = Some((d, parse_list(get(&row, 2).text())));
+        for (night, mut wanted) in by_night {
+            wanted.sort_unstable();
+            let ids: Vec<i64> = wanted.iter().map(|(a, _)| *a).collect();
+            let rows = self.on_date("x.triggered", "results x", "x", night, &ids)?;
+            let triggered: HashMap<i64, Row> = rows.into_iter().collect();
+            for (a, k) in wanted {
+                if let Some(row) = triggered.get(&a) {
+                    out[k] = Some((night, parse_list(get(row, 1).text())));
+                }
             }
         }
         Ok(out)
