@@ -85,7 +85,7 @@ fn push_u64(out: &mut String, mut n: u64, width: usize) {
 
 /// `YYYY-MM-DD`, as `format("%Y-%m-%d")` writes it, without parsing a
 /// format string per value.
-pub(crate) fn push_date(out: &mut String, d: chrono::NaiveDate) {
+pub fn push_date(out: &mut String, d: chrono::NaiveDate) {
     use chrono::Datelike;
     let y = d.year();
     if (0..=9999).contains(&y) {
@@ -146,7 +146,11 @@ fn json_value(out: &mut String, engine: &Engine<'_>, v: &Value, ty: Type) {
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Num(d) => out.push_str(&d.normalize().to_string()),
         Value::Text(t) => json_str(out, t),
-        Value::Date(d) => json_str(out, &d.format("%Y-%m-%d").to_string()),
+        Value::Date(d) => {
+            out.push('"');
+            push_date(out, *d);
+            out.push('"');
+        }
         Value::Duration(d) => json_str(out, &d.to_string()),
         Value::Enum(_) | Value::Status(_) => json_str(out, &engine.rules.show_value(v, ty)),
     }

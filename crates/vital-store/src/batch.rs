@@ -453,8 +453,8 @@ impl Store {
         }
         // each snapshot's events in the order they were first recorded
         // (sorted here, per snapshot, rather than by the database over
-        // all): one range of rows per account over all its wanted dates
-        // (rows most of them share are read once), shared out here
+        // all): the rows of each account over all its wanted dates (rows
+        // most of them share are read once), shared out here
         let mut spans: Vec<Span> = Vec::new();
         let mut span_of: HashMap<i64, usize> = HashMap::new();
         for (k, (a, d)) in wants.iter().enumerate() {
@@ -474,44 +474,66 @@ impl Store {
                 }
             }
         }
-        let rows = self.by_chunks(
-            &spans,
-            &["bigint", "date", "date"],
-            |(a, lo, hi, _)| vec![Param::Int(*a), Param::Date(*lo), Param::Date(*hi)],
-            |v| {
-                format!(
-                    "WITH r(i, aid, lo, hi) AS {v} SELECT r.i, e.event, e.multiplicity, e.first_as_of, e.id, e.last_as_of \
-                     FROM r CROSS JOIN events e WHERE e.account_id = r.aid AND e.first_as_of <= r.hi \
-                     AND (e.last_as_of IS NULL OR e.last_as_of >= r.lo)"
-                )
-            },
-        )?;
+        // read as ranges of account ids (the events' key begins with the
+        // account), as `on_date` reads snapshots
+        spans.sort_unstable_by_key(|sp| sp.0);
         let mut keyed: Vec<Vec<KeyedEvent>> = vec![Vec::new(); wants.len()];
-        for (i, mut row) in rows {
-            let (Some((_, _, _, members)), Some(n)) =
-                (spans.get(i), row.get(2).and_then(Param::int))
-            else {
+        let mut start = 0;
+        while start < spans.len() {
+            let mut end = start + 1;
+            while end < spans.len() && spans[end].0 - spans[end - 1].0 <= RUN_GAP {
+                end += 1;
+            }
+            let run = &spans[start..end];
+            start = end;
+            let (Some(lo), Some(hi)) = (
+                run.iter().map(|sp| sp.1).min(),
+                run.iter().map(|sp| sp.2).max(),
+            ) else {
                 continue;
             };
-            let first = row.get(3).and_then(Param::date);
-            let id = row.get(4).and_then(Param::int).unwrap_or(0);
-            let last = row.get(5).and_then(Param::date);
-            let Some(Param::Text(e) | Param::Json(e)) =
-                row.get_mut(1).map(|p| std::mem::replace(p, Param::Null))
-            else {
-                continue;
-            };
-            // the snapshots of the account that carry the row
-            let carried = |k: &&usize| {
-                let d = wants[**k].1;
-                first.is_some_and(|f| f <= d) && last.is_none_or(|l| l >= d)
-            };
-            let takers: Vec<usize> = members.iter().filter(carried).copied().collect();
-            if let Some((last_taker, others)) = takers.split_last() {
-                for k in others {
-                    keyed[*k].push((first, id, e.clone(), n));
+            let rows = self.db.query(
+                "SELECT e.account_id, e.event, e.multiplicity, e.first_as_of, e.id, e.last_as_of \
+                 FROM events e WHERE e.account_id BETWEEN $1 AND $2 AND e.first_as_of <= $3 \
+                 AND (e.last_as_of IS NULL OR e.last_as_of >= $4)",
+                &[
+                    Param::Int(run[0].0),
+                    Param::Int(run[run.len() - 1].0),
+                    Param::Date(hi),
+                    Param::Date(lo),
+                ],
+            )?;
+            for mut row in rows {
+                let (Some(aid), Some(n)) = (
+                    row.first().and_then(Param::int),
+                    row.get(2).and_then(Param::int),
+                ) else {
+                    continue;
+                };
+                let Ok(x) = run.binary_search_by_key(&aid, |sp| sp.0) else {
+                    continue;
+                };
+                let members = &run[x].3;
+                let first = row.get(3).and_then(Param::date);
+                let id = row.get(4).and_then(Param::int).unwrap_or(0);
+                let last = row.get(5).and_then(Param::date);
+                let Some(Param::Text(e) | Param::Json(e)) =
+                    row.get_mut(1).map(|p| std::mem::replace(p, Param::Null))
+                else {
+                    continue;
+                };
+                // the snapshots of the account that carry the row
+                let carried = |k: &&usize| {
+                    let d = wants[**k].1;
+                    first.is_some_and(|f| f <= d) && last.is_none_or(|l| l >= d)
+                };
+                let takers: Vec<usize> = members.iter().filter(carried).copied().collect();
+                if let Some((last_taker, others)) = takers.split_last() {
+                    for k in others {
+                        keyed[*k].push((first, id, e.clone(), n));
+                    }
+                    keyed[*last_taker].push((first, id, e, n));
                 }
-                keyed[*last_taker].push((first, id, e, n));
             }
         }
         for (s, mut events) in out.iter_mut().zip(keyed) {

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use vital_check::ir::{RuleSet, Type};
 use vital_check::value::Value;
-use vital_eval::results::json_str;
+use vital_eval::results::{json_str, push_date};
 use vital_eval::{Ignored, Origin, Schema, Snapshot};
 
 /// A value as it is written in an input record (docs/language.md §7).
@@ -17,11 +17,30 @@ fn value_json(out: &mut String, rules: &RuleSet, v: &Value, ty: Type) {
     match v {
         Value::Missing => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Num(d) => out.push_str(&d.normalize().to_string()),
+        Value::Num(d) => {
+            use std::fmt::Write;
+            let _ = write!(out, "{}", d.normalize());
+        }
         Value::Text(t) => json_str(out, t),
-        Value::Date(d) => json_str(out, &d.format("%Y-%m-%d").to_string()),
+        Value::Date(d) => {
+            out.push('"');
+            push_date(out, *d);
+            out.push('"');
+        }
         Value::Duration(d) => json_str(out, &d.to_string()),
-        Value::Enum(_) | Value::Status(_) => json_str(out, &rules.show_value(v, ty)),
+        Value::Enum(i) => match (ty, ty_variants(rules, ty).and_then(|v| v.get(*i as usize))) {
+            (Type::Enum(_), Some(name)) => json_str(out, name),
+            _ => json_str(out, &rules.show_value(v, ty)),
+        },
+        Value::Status(_) => json_str(out, &rules.show_value(v, ty)),
+    }
+}
+
+/// The variant names of an enum type.
+fn ty_variants(rules: &RuleSet, ty: Type) -> Option<&[String]> {
+    match ty {
+        Type::Enum(id) => rules.enums.get(id.index()).map(|e| e.variants.as_slice()),
+        _ => None,
     }
 }
 
@@ -77,7 +96,9 @@ pub fn events_json(rules: &RuleSet, snap: &Snapshot) -> Vec<(String, i64)> {
             let mut out = String::from("{\"type\": ");
             json_str(&mut out, &ev.name);
             out.push_str(", \"at\": ");
-            json_str(&mut out, &o.date.format("%Y-%m-%d").to_string());
+            out.push('"');
+            push_date(&mut out, o.date);
+            out.push('"');
             for (f, v) in ev.fields.iter().zip(o.fields.iter()) {
                 if v.is_missing() {
                     continue;
@@ -118,7 +139,7 @@ pub fn decode(
     text.push_str("{\"account\": ");
     json_str(&mut text, account);
     text.push_str(", \"as_of\": \"");
-    text.push_str(&as_of.format("%Y-%m-%d").to_string());
+    push_date(&mut text, as_of);
     text.push_str("\", \"signals\": ");
     text.push_str(signals);
     text.push_str(", \"events\": [");
