@@ -111,15 +111,51 @@ pub fn delta_signals(base: &str, full: &str) -> Option<String> {
         .filter(|(k, v)| base.get(*k).map(|b| b.get().trim()) != Some(*v));
     let gone = base
         .keys()
-        .filter(|k| !full.contains_key(*k))
+        .filter(|k| !full.contains_key(k.as_str()))
         .map(|k| (k.as_str(), "null"));
     Some(object_text(changed.chain(gone), ",", ":"))
 }
 
-/// A JSON object's members with their values as written, in key order.
-pub(crate) type RawObject = BTreeMap<String, Box<serde_json::value::RawValue>>;
+/// A JSON object's members with their values as written, in key order:
+/// borrowed from the text (a key with an escape is unescaped).
+pub(crate) type RawObject<'t> = BTreeMap<Key<'t>, &'t serde_json::value::RawValue>;
 
-pub(crate) fn raw_object(text: &str) -> Option<RawObject> {
+/// An object key: borrowed from the text unless it has an escape.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Key<'t>(Cow<'t, str>);
+
+impl Key<'_> {
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::borrow::Borrow<str> for Key<'_> {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> std::result::Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> std::result::Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_string())))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+pub(crate) fn raw_object(text: &str) -> Option<RawObject<'_>> {
     serde_json::from_str(text).ok()
 }
 
