@@ -401,7 +401,9 @@ impl<'r> Engine<'r> {
             &sorted
         };
         let hist = History { group, by_date };
-        let starts: Vec<compiled::Starts> = group.iter().map(|s| self.starts(s.as_of)).collect();
+        // inline for the common group of one or two snapshots
+        let starts: smallvec::SmallVec<[compiled::Starts; 2]> =
+            group.iter().map(|s| self.starts(s.as_of)).collect();
         // phase 1: scores and health of every snapshot (they read no scores)
         let mut explains: Vec<Option<Explain>> = Vec::new();
         let mut scored: Vec<Scored> = Vec::with_capacity(group.len());
