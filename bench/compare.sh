@@ -191,7 +191,7 @@ PYEOF
 if [ -z "${SKIP_EVAL:-}" ]; then
   echo "== cargo bench -p vital-eval --bench throughput"
   if cargo bench -q -p vital-eval --bench throughput -- bench/rules "$DATA" > "$OUT/throughput.txt" 2> "$OUT/throughput.err"; then
-    say "cargo bench -p vital-eval --bench throughput -- bench/rules FILE (parsed snapshots in memory; 1 thread = per core):"
+    say "cargo bench -p vital-eval --bench throughput -- bench/rules FILE (compiled engine and expression walker; 1 thread = per core):"
     say '```'
     grep -v '^$' "$OUT/throughput.txt" | tee -a "$report"
     say '```'
