@@ -251,14 +251,19 @@ fn order(a: &Value, b: &Value) -> Option<Ordering> {
 pub fn compare(op: CmpOp, a: &Value, b: &Value) -> Value {
     match order(a, b) {
         None => Value::Missing,
-        Some(o) => Value::Bool(match op {
-            CmpOp::Eq => o == Ordering::Equal,
-            CmpOp::Ne => o != Ordering::Equal,
-            CmpOp::Lt => o == Ordering::Less,
-            CmpOp::Le => o != Ordering::Greater,
-            CmpOp::Gt => o == Ordering::Greater,
-            CmpOp::Ge => o != Ordering::Less,
-        }),
+        Some(o) => Value::Bool(holds(op, o)),
+    }
+}
+
+/// Whether `op` holds between two values whose order is `o`.
+pub fn holds(op: CmpOp, o: Ordering) -> bool {
+    match op {
+        CmpOp::Eq => o == Ordering::Equal,
+        CmpOp::Ne => o != Ordering::Equal,
+        CmpOp::Lt => o == Ordering::Less,
+        CmpOp::Le => o != Ordering::Greater,
+        CmpOp::Gt => o == Ordering::Greater,
+        CmpOp::Ge => o != Ordering::Less,
     }
 }
 

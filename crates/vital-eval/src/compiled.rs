@@ -492,7 +492,7 @@ impl<'a, E: Env> At<'a, E> {
                 let v = self.n(input)?;
                 for (op, bound, result) in arms {
                     if let Some(b) = self.n(bound) {
-                        if holds(*op, value::cmp_num(&v, &b)) {
+                        if value::holds(*op, value::cmp_num(&v, &b)) {
                             return self.n(result);
                         }
                     }
@@ -544,7 +544,7 @@ impl<'a, E: Env> At<'a, E> {
             Cond::Compare(op, a, b) => {
                 let x = self.n(a)?;
                 let y = self.n(b)?;
-                Some(holds(*op, value::cmp_num(&x, &y)))
+                Some(value::holds(*op, value::cmp_num(&x, &y)))
             }
             Cond::Quotient { op, a, b, c } => {
                 let x = self.n(a)?;
@@ -552,11 +552,12 @@ impl<'a, E: Env> At<'a, E> {
                 if y.is_zero() {
                     return None;
                 }
-                let order = match quotient_cmp(x, y, self.n(c)?) {
+                let z = self.n(c)?;
+                let order = match quotient_cmp(x, y, z) {
                     Some(o) => o,
-                    None => value::cmp_num(&x.checked_div(y)?, &self.n(c)?),
+                    None => value::cmp_num(&x.checked_div(y)?, &z),
                 };
-                Some(holds(*op, order))
+                Some(value::holds(*op, order))
             }
             Cond::Variants {
                 value,
@@ -643,17 +644,6 @@ impl<'a, E: Env> At<'a, E> {
     }
 }
 
-fn holds(op: CmpOp, o: Ordering) -> bool {
-    match op {
-        CmpOp::Eq => o == Ordering::Equal,
-        CmpOp::Ne => o != Ordering::Equal,
-        CmpOp::Lt => o == Ordering::Less,
-        CmpOp::Le => o != Ordering::Greater,
-        CmpOp::Gt => o == Ordering::Greater,
-        CmpOp::Ge => o != Ordering::Less,
-    }
-}
-
 /// The order of `a / b` (as `Decimal` divides it) and `c`, decided in
 /// integers; `None` when the operands are too large to be sure (the caller
 /// divides). `b` is not zero.
@@ -668,8 +658,9 @@ fn holds(op: CmpOp, o: Ordering) -> bool {
 /// the same side of c (and equals c exactly when a/b does: a quotient
 /// with at most 28 decimals is exact).
 pub fn quotient_cmp(a: Decimal, b: Decimal, c: Decimal) -> Option<Ordering> {
-    const LIMIT: i128 = 10_000_000_000_000_000_000_000; // 10^22
-                                                        // 10^0 ..= 10^38, the powers an i128 holds
+    // 10^22
+    const LIMIT: i128 = 10_000_000_000_000_000_000_000;
+    // 10^0 ..= 10^38, the powers an i128 holds
     const POW10: [i128; 39] = {
         let mut t = [1i128; 39];
         let mut i = 1;
