@@ -573,3 +573,77 @@ async fn without_a_sample_the_history_store_is_the_sample() {
         want(&SCHEMA_LINES, &titles)
     );
 }
+
+/// A trigger's lens counts the starts `vital run` over the sample reports:
+/// a start within the playbook's cooldown of the account's earlier start
+/// is held back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn starts_on_lenses_honour_cooldowns() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir(d.join("rules")).unwrap();
+    std::fs::write(
+        d.join("vital.toml"),
+        "[rulesets.main]\npath = \"rules\"\ninputs = [\"sample.jsonl\"]\nsample = \"sample.jsonl\"\n",
+    )
+    .unwrap();
+    let rules = "signal x: int\n\nscore s weight 1 = x\n\n\
+                 rule \"low\" when health < 40 trigger \"call\" cooldown 90 days\n\n\
+                 rule \"never\" when x > 1000 add 1 to s\n\n\
+                 status {\n  ok when health >= 40\n  low otherwise\n}\n";
+    std::fs::write(d.join("rules/rules.vital"), rules).unwrap();
+    let rec = |a: &str, day: &str, x: i64| {
+        format!("{{\"account\": \"{a}\", \"as_of\": \"{day}\", \"signals\": {{\"x\": {x}}}}}\n")
+    };
+    // a: started on 09-01, not triggered on 10-01, triggered again on 11-01
+    // (within 90 days of 09-01: held back); b: started on 11-01
+    let sample = [
+        rec("a", "2026-09-01", 10),
+        rec("a", "2026-10-01", 90),
+        rec("a", "2026-11-01", 10),
+        rec("b", "2026-11-01", 10),
+        rec("c", "2026-11-01", 90),
+    ]
+    .concat();
+    std::fs::write(d.join("sample.jsonl"), sample).unwrap();
+    let o = support::vital_in(d, &["run", "--format", "jsonl", "sample.jsonl"]);
+    assert!(o.status.success(), "{}", support::stderr(&o));
+    let started: Vec<(String, String, Value)> = support::stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|v| v["as_of"] == "2026-11-01")
+        .map(|v| {
+            (
+                v["account"].as_str().unwrap().to_string(),
+                v["triggered"].to_string(),
+                v["started"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        started,
+        vec![
+            ("a".into(), "[\"call\"]".into(), json!([])),
+            ("b".into(), "[\"call\"]".into(), json!(["call"])),
+            ("c".into(), "[]".into(), json!([])),
+        ]
+    );
+    let rules_path = d.join("rules/rules.vital");
+    let rules_file = uri(&rules_path);
+    let mut c = Client::start();
+    c.init(&[d]).await;
+    c.open(&rules_file, 1, rules).await;
+    c.diagnostics(&rules_file, |p| {
+        codes(p).contains(&"never-fires".to_string())
+    })
+    .await;
+    let lens = lenses(&mut c, &rules_file)
+        .await
+        .into_iter()
+        .find(|(line, _)| *line == 4)
+        .map(|(_, t)| t);
+    assert_eq!(
+        lens.as_deref(),
+        Some("fires for 2 of 3 accounts (66.7 %) · starts \"call\" for 1")
+    );
+}

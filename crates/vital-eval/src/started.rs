@@ -112,6 +112,17 @@ impl Playbooks {
     }
 }
 
+/// Without a store: hold back the starts within their playbook's cooldown
+/// of an earlier start of the same account in the same input (the group's
+/// other snapshots). `vital run` and `vital summary` without a history
+/// store, and the editor's sample, all go through it.
+pub fn cooldowns(engine: &Engine<'_>, group: &[Snapshot], outcomes: &mut [Outcome]) {
+    if engine.rules.triggers.iter().all(|t| t.cooldown.is_none()) {
+        return;
+    }
+    Playbooks::of(engine).apply(group, outcomes, |_| true, |_, _| None);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

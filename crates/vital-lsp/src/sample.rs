@@ -381,7 +381,9 @@ pub fn coverage(
         let Some(idx) = Data::latest(group) else {
             continue;
         };
-        let outcomes = engine.evaluate_group(group, true);
+        let mut outcomes = engine.evaluate_group(group, true);
+        // starts as `vital run` over the sample computes them
+        vital_eval::started::cooldowns(&engine, group, &mut outcomes);
         let o = &outcomes[idx];
         cov.accounts += 1;
         if let Some(ex) = &o.explain {
@@ -803,7 +805,8 @@ pub fn explain(a: &Analysis, data: &Data, account: &str) -> Result<String, Strin
         .ok_or_else(|| format!("no account `{account}` in the sample {}", data.name))?;
     let idx = Data::latest(group).ok_or_else(|| format!("no snapshot of `{account}`"))?;
     let engine = Engine::new(rules);
-    let outcomes = engine.evaluate_group(group, true);
+    let mut outcomes = engine.evaluate_group(group, true);
+    vital_eval::started::cooldowns(&engine, group, &mut outcomes);
     Ok(vital_eval::explain::explain_text(
         &engine,
         &a.sources,

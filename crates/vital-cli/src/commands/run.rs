@@ -582,7 +582,7 @@ impl Render<'_> {
         if let Some(h) = self.history {
             h.settle(&group, &mut outcomes);
         } else {
-            history::cooldowns(self.engine, &group, &mut outcomes);
+            vital_eval::started::cooldowns(self.engine, &group, &mut outcomes);
         }
         let mut outcomes: Vec<Option<Outcome>> = outcomes.into_iter().map(Some).collect();
         let mut group: Vec<Option<Snapshot>> = group.into_iter().map(Some).collect();

@@ -592,7 +592,7 @@ pub(crate) fn score<T: Send>(
                 if let Some(h) = history {
                     h.settle(&group, &mut outcomes);
                 } else {
-                    super::run::history::cooldowns(engine, &group, &mut outcomes);
+                    vital_eval::started::cooldowns(engine, &group, &mut outcomes);
                 }
                 picked
                     .into_iter()

@@ -125,15 +125,6 @@ impl Writer {
     }
 }
 
-/// Without a store: hold back the starts within their playbook's cooldown
-/// of an earlier start in the same input (the account's other snapshots).
-pub fn cooldowns(engine: &Engine<'_>, group: &[Snapshot], outcomes: &mut [Outcome]) {
-    if engine.rules.triggers.iter().all(|t| t.cooldown.is_none()) {
-        return;
-    }
-    Playbooks::of(engine).apply(group, outcomes, |_| true, |_, _| None);
-}
-
 /// The store a command uses: `--history` (relative to the current
 /// directory), else `[history] store` of vital.toml (relative to it).
 pub fn location(flag: Option<&str>) -> Result<Option<(String, std::path::PathBuf)>, String> {
