@@ -209,6 +209,42 @@ pub fn neg(a: &Value) -> Value {
 /// `i128` (a mantissa is below 2^96 and 10^28 below 2^94, so an overflow
 /// is caught and left to `Decimal::cmp`).
 pub fn cmp_num(x: &Decimal, y: &Decimal) -> Ordering {
+    // the common case, both mantissas below 2^64 and scales at most 19
+    // apart: the one with fewer decimals scaled up in a u128 (below 2^64 ·
+    // 10^19 < 2^128, so nothing overflows), the signs compared first (a
+    // zero, even a negative one, is neither)
+    const POW10: [u128; 20] = {
+        let mut t = [1u128; 20];
+        let mut i = 1;
+        while i < 20 {
+            t[i] = t[i - 1] * 10;
+            i += 1;
+        }
+        t
+    };
+    let (a, b) = (x.unpack(), y.unpack());
+    if a.hi == 0 && b.hi == 0 {
+        let ma = (u64::from(a.mid) << 32) | u64::from(a.lo);
+        let mb = (u64::from(b.mid) << 32) | u64::from(b.lo);
+        let scaled = if a.scale >= b.scale {
+            POW10
+                .get((a.scale - b.scale) as usize)
+                .map(|p| (u128::from(ma), u128::from(mb) * p))
+        } else {
+            POW10
+                .get((b.scale - a.scale) as usize)
+                .map(|p| (u128::from(ma) * p, u128::from(mb)))
+        };
+        if let Some((ua, ub)) = scaled {
+            let (na, nb) = (a.negative && ma != 0, b.negative && mb != 0);
+            return match (na, nb) {
+                (false, false) => ua.cmp(&ub),
+                (true, true) => ub.cmp(&ua),
+                (false, true) => Ordering::Greater,
+                (true, false) => Ordering::Less,
+            };
+        }
+    }
     let (sx, sy) = (x.scale(), y.scale());
     let (mx, my) = (x.mantissa(), y.mantissa());
     let scaled = match sx.cmp(&sy) {
@@ -404,7 +440,17 @@ mod tests {
             "1.2345678901234567890123456789",
             "12345678901234567890.12345678",
         ];
-        let values: Vec<Decimal> = texts.iter().map(|t| d(t)).collect();
+        let mut values: Vec<Decimal> = texts.iter().map(|t| d(t)).collect();
+        // zeros of every sign and scale, and random values of every size
+        values.extend([Decimal::new(0, 3), -Decimal::new(0, 5), -Decimal::ZERO]);
+        let mut r: u64 = 5;
+        for _ in 0..300 {
+            r = r
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let m = i128::from(r >> (r % 64)) * if r % 3 == 0 { -1 } else { 1 };
+            values.push(Decimal::from_i128_with_scale(m, (r >> 7) as u32 % 29));
+        }
         for x in &values {
             for y in &values {
                 assert_eq!(cmp_num(x, y), x.cmp(y), "{x} vs {y}");
