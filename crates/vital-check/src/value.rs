@@ -448,7 +448,7 @@ mod tests {
             r = r
                 .wrapping_mul(6_364_136_223_846_793_005)
                 .wrapping_add(1_442_695_040_888_963_407);
-            let m = i128::from(r >> (r % 64)) * if r % 3 == 0 { -1 } else { 1 };
+            let m = i128::from(r >> (r % 64)) * if r.is_multiple_of(3) { -1 } else { 1 };
             values.push(Decimal::from_i128_with_scale(m, (r >> 7) as u32 % 29));
         }
         for x in &values {
