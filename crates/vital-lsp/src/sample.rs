@@ -207,14 +207,7 @@ pub fn read_store(rules: &RuleSet, location: &str, base: &Path) -> Result<Data, 
     for (account, stored) in latest {
         let mut group = Vec::with_capacity(stored.len());
         for s in stored {
-            match vital_store::codec::decode(
-                &schema,
-                &account,
-                s.as_of,
-                &s.signals,
-                s.override_.as_deref(),
-                &s.events,
-            ) {
+            match vital_store::codec::decode(&schema, &account, &s) {
                 Some(snap) => group.push(snap),
                 None => rejected += 1,
             }

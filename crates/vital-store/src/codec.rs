@@ -4,7 +4,7 @@
 //! through the one record reader (`vital_eval::Schema::json_record`), so it
 //! means exactly what an input record with the same text means.
 
-use chrono::NaiveDate;
+use crate::StoredSnapshot;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use vital_check::ir::{RuleSet, Type};
@@ -127,14 +127,14 @@ pub fn is_stored(s: &Snapshot) -> bool {
 /// A stored snapshot, read back as a record with the current rules. `None`
 /// when the current rules reject it (a signal they now require, an enum
 /// variant they no longer have): it is then no history.
-pub fn decode(
-    schema: &Schema<'_>,
-    account: &str,
-    as_of: NaiveDate,
-    signals: &str,
-    override_: Option<&str>,
-    events: &[(String, i64)],
-) -> Option<Snapshot> {
+pub fn decode(schema: &Schema<'_>, account: &str, stored: &StoredSnapshot) -> Option<Snapshot> {
+    let StoredSnapshot {
+        as_of,
+        signals,
+        override_,
+        events,
+    } = stored;
+    let (as_of, override_) = (*as_of, override_.as_deref());
     let mut text = String::with_capacity(64 + signals.len() + events.len() * 64);
     text.push_str("{\"account\": ");
     json_str(&mut text, account);

@@ -394,14 +394,7 @@ fn stored_groups(
                 continue;
             };
             read += 1;
-            match vital_store::codec::decode(
-                schema,
-                &account,
-                s.as_of,
-                &s.signals,
-                s.override_.as_deref(),
-                &s.events,
-            ) {
+            match vital_store::codec::decode(schema, &account, &s) {
                 Some(snap) => group.push(snap),
                 None => unreadable += 1,
             }

@@ -696,14 +696,7 @@ impl<'a> Earlier<'a> {
             let Some(account) = group.first().map(|g| g.account.clone()) else {
                 continue;
             };
-            if let Some(snap) = vital_store::codec::decode(
-                &self.schema,
-                &account,
-                d,
-                &s.signals,
-                s.override_.as_deref(),
-                &s.events,
-            ) {
+            if let Some(snap) = vital_store::codec::decode(&self.schema, &account, &s) {
                 group.push(snap);
                 added[k] = Some(d);
             }

@@ -394,18 +394,11 @@ impl<'a> History<'a> {
                 Some(s) => s.account.clone(),
                 None => continue,
             };
-            for d in ds {
+            for _ in ds {
                 let Some(Some(s)) = stored.next() else {
                     continue;
                 };
-                match codec::decode(
-                    &self.schema,
-                    &account,
-                    *d,
-                    &s.signals,
-                    s.override_.as_deref(),
-                    &s.events,
-                ) {
+                match codec::decode(&self.schema, &account, &s) {
                     Some(snap) => groups[*g].push(snap),
                     None => unreadable += 1,
                 }
