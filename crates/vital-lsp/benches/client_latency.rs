@@ -26,19 +26,10 @@ use std::time::{Duration, Instant};
 mod rule_set;
 #[path = "common/server.rs"]
 mod server;
+#[path = "common/stats.rs"]
+mod stats;
 use rule_set::rule_set;
 use server::Server;
-
-fn stats(mut v: Vec<Duration>) -> String {
-    v.sort();
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    format!(
-        "median {:>7.1} ms   worst {:>7.1} ms   ({} edits)",
-        ms(v[v.len() / 2]),
-        ms(v[v.len() - 1]),
-        v.len()
-    )
-}
 
 fn main() {
     let bin = server::binary();
@@ -107,7 +98,10 @@ fn main() {
             };
             times.push(t);
         }
-        println!("edit {name:<14} → diagnostics: {}", stats(times));
+        println!(
+            "edit {name:<14} → diagnostics: {}",
+            stats::stats(times, 1, "edits")
+        );
     }
     // break a rule (`add` → `ad`) and mend it
     let mut times = Vec::new();
@@ -127,7 +121,10 @@ fn main() {
         };
         times.push(t);
     }
-    println!("break / mend a rule  → diagnostics: {}", stats(times));
+    println!(
+        "break / mend a rule  → diagnostics: {}",
+        stats::stats(times, 1, "edits")
+    );
 
     s.send(json!({"jsonrpc": "2.0", "id": 2, "method": "shutdown", "params": null}));
     s.until(|m| m["id"] == 2 && m.get("method").is_none());

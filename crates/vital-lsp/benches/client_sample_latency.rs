@@ -26,18 +26,9 @@ use std::time::{Duration, Instant};
 mod sample;
 #[path = "common/server.rs"]
 mod server;
+#[path = "common/stats.rs"]
+mod stats;
 use server::Server;
-
-fn stats(mut v: Vec<Duration>) -> String {
-    v.sort();
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    format!(
-        "median {:>7.1} ms   worst {:>7.1} ms   ({} edits)",
-        ms(v[v.len() / 2]),
-        ms(v[v.len() - 1]),
-        v.len()
-    )
-}
 
 fn main() {
     let bin = server::binary();
@@ -94,9 +85,18 @@ fn main() {
         assert!(r["result"].as_array().is_some_and(|l| !l.is_empty()), "{r}");
         std::thread::sleep(Duration::from_millis(20));
     }
-    println!("edit → diagnostics:        {}", stats(diags));
-    println!("edit → lens refresh:       {}", stats(refresh));
-    println!("edit → lenses answered:    {}", stats(lenses));
+    println!(
+        "edit → diagnostics:        {}",
+        stats::stats(diags, 1, "edits")
+    );
+    println!(
+        "edit → lens refresh:       {}",
+        stats::stats(refresh, 1, "edits")
+    );
+    println!(
+        "edit → lenses answered:    {}",
+        stats::stats(lenses, 1, "edits")
+    );
 
     s.send(json!({"jsonrpc": "2.0", "id": 2, "method": "shutdown", "params": null}));
     s.until(|m| m["id"] == 2 && m.get("method").is_none());

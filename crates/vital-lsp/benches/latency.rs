@@ -14,24 +14,15 @@
     clippy::print_stdout
 )]
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use tower_lsp_server::ls_types::*;
 use vital_lsp::State;
 
 #[path = "common/rule_set.rs"]
 mod rule_set;
+#[path = "common/stats.rs"]
+mod stats;
 use rule_set::rule_set;
-
-fn stats(mut v: Vec<Duration>) -> String {
-    v.sort();
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    format!(
-        "median {:>7.2} ms   worst {:>7.2} ms   ({} runs)",
-        ms(v[v.len() / 2]),
-        ms(v[v.len() - 1]),
-        v.len()
-    )
-}
 
 fn main() {
     let dir = tempfile::tempdir().unwrap();
@@ -66,7 +57,10 @@ fn main() {
         edits.push(t.elapsed());
         assert!(!published.is_empty());
     }
-    println!("diagnostics after an edit: {}", stats(edits));
+    println!(
+        "diagnostics after an edit: {}",
+        stats::stats(edits, 2, "runs")
+    );
 
     // hover and completion on the checked set (as right after diagnostics)
     let mut hovers = Vec::new();
@@ -82,8 +76,14 @@ fn main() {
         completions.push(t.elapsed());
         assert!(!c.is_empty());
     }
-    println!("hover:                     {}", stats(hovers));
-    println!("completion:                {}", stats(completions));
+    println!(
+        "hover:                     {}",
+        stats::stats(hovers, 2, "runs")
+    );
+    println!(
+        "completion:                {}",
+        stats::stats(completions, 2, "runs")
+    );
 
     // the same 6,000 lines as a rule set of six files, editing one
     let dir = tempfile::tempdir().unwrap();
@@ -119,5 +119,8 @@ fn main() {
         edits.push(t.elapsed());
         assert_eq!(published.len(), 6);
     }
-    println!("same, six files, edit one: {}", stats(edits));
+    println!(
+        "same, six files, edit one: {}",
+        stats::stats(edits, 2, "runs")
+    );
 }

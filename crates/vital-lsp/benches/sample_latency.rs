@@ -17,23 +17,14 @@
     clippy::print_stdout
 )]
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 #[path = "common/sample.rs"]
 mod sample;
+#[path = "common/stats.rs"]
+mod stats;
 use tower_lsp_server::ls_types::*;
 use vital_lsp::State;
-
-fn stats(mut v: Vec<Duration>) -> String {
-    v.sort();
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    format!(
-        "median {:>7.2} ms   worst {:>7.2} ms   ({} runs)",
-        ms(v[v.len() / 2]),
-        ms(v[v.len() - 1]),
-        v.len()
-    )
-}
 
 fn main() {
     let dir = sample::project();
@@ -86,8 +77,14 @@ fn main() {
         lens.push(t3 - t2);
         total.push(t3 - t0);
     }
-    println!("re-check + diagnostics:  {}", stats(check));
-    println!("evaluation on sample:    {}", stats(eval));
-    println!("lenses:                  {}", stats(lens));
-    println!("edit to lenses:          {}", stats(total));
+    println!(
+        "re-check + diagnostics:  {}",
+        stats::stats(check, 2, "runs")
+    );
+    println!("evaluation on sample:    {}", stats::stats(eval, 2, "runs"));
+    println!("lenses:                  {}", stats::stats(lens, 2, "runs"));
+    println!(
+        "edit to lenses:          {}",
+        stats::stats(total, 2, "runs")
+    );
 }

@@ -580,21 +580,46 @@ async function pickFolder(uri?: vscode.Uri): Promise<string | undefined> {
   return undefined;
 }
 
-async function runTests(uri?: vscode.Uri): Promise<void> {
+/**
+ * The `vital` binary and the folder to run it in (the one `uri` is in, or
+ * the one picked), or undefined once the user has been told why not.
+ */
+async function binaryAndFolder(
+  uri: vscode.Uri | undefined,
+  purpose: string,
+): Promise<{ command: string; cwd: string } | undefined> {
   const context = extensionContext;
   if (!context) {
-    return;
+    return undefined;
   }
   const resolved = resolveServer(context);
   if ('error' in resolved) {
     await reportMissingBinary(resolved.error);
-    return;
+    return undefined;
   }
   const cwd = await pickFolder(uri);
   if (!cwd) {
-    void vscode.window.showErrorMessage('Vital: open a folder (or a .vital file) to run its tests.');
+    void vscode.window.showErrorMessage(`Vital: open a folder (or a .vital file) to ${purpose}.`);
+    return undefined;
+  }
+  return { command: resolved.command, cwd };
+}
+
+/** Shows `text` in a read-only document named `name`, beside the editor. */
+async function showText(name: string, text: string): Promise<void> {
+  const uri = vscode.Uri.from({ scheme: EXPLAIN_SCHEME, path: `/${name}` });
+  explained.set(uri.toString(), text);
+  explainChanged.fire(uri);
+  const doc = await vscode.workspace.openTextDocument(uri);
+  await vscode.window.showTextDocument(doc, { preview: true, viewColumn: vscode.ViewColumn.Beside });
+}
+
+async function runTests(uri?: vscode.Uri): Promise<void> {
+  const found = await binaryAndFolder(uri, 'run its tests');
+  if (!found) {
     return;
   }
+  const { command, cwd } = found;
   // Save edited rule files first: `vital test` reads them from disk.
   await vscode.workspace.saveAll(false);
 
@@ -604,7 +629,7 @@ async function runTests(uri?: vscode.Uri): Promise<void> {
     scopeFolder ?? vscode.TaskScope.Workspace,
     'test',
     'vital',
-    new vscode.ProcessExecution(resolved.command, ['test', '.'], { cwd }),
+    new vscode.ProcessExecution(command, ['test', '.'], { cwd }),
     [],
   );
   task.presentationOptions = {
@@ -614,7 +639,7 @@ async function runTests(uri?: vscode.Uri): Promise<void> {
     focus: false,
     showReuseMessage: false,
   };
-  outputChannel?.appendLine(`Running ${resolved.command} test . in ${cwd}`);
+  outputChannel?.appendLine(`Running ${command} test . in ${cwd}`);
   await vscode.tasks.executeTask(task);
 }
 
@@ -650,11 +675,7 @@ async function explainAccount(): Promise<void> {
       return;
     }
     const text = (await run([file, account], 'vital.explainAccount')) as string;
-    const uri = vscode.Uri.from({ scheme: EXPLAIN_SCHEME, path: `/${account}.txt` });
-    explained.set(uri.toString(), text);
-    explainChanged.fire(uri);
-    const doc = await vscode.workspace.openTextDocument(uri);
-    await vscode.window.showTextDocument(doc, { preview: true, viewColumn: vscode.ViewColumn.Beside });
+    await showText(`${account}.txt`, text);
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     void vscode.window.showErrorMessage(`Vital: ${message}`);
@@ -670,20 +691,11 @@ async function explainAccount(): Promise<void> {
  * report in a read-only document.
  */
 async function impactVsMain(uri?: vscode.Uri): Promise<void> {
-  const context = extensionContext;
-  if (!context) {
+  const found = await binaryAndFolder(uri, 'compare its rules');
+  if (!found) {
     return;
   }
-  const resolved = resolveServer(context);
-  if ('error' in resolved) {
-    await reportMissingBinary(resolved.error);
-    return;
-  }
-  const cwd = await pickFolder(uri);
-  if (!cwd) {
-    void vscode.window.showErrorMessage('Vital: open a folder (or a .vital file) to compare its rules.');
-    return;
-  }
+  const { command, cwd } = found;
   const base = await vscode.window.showInputBox({
     prompt: 'Compare the rules with which base? A git revision or a directory.',
     value: 'main',
@@ -693,10 +705,10 @@ async function impactVsMain(uri?: vscode.Uri): Promise<void> {
   }
   // `vital diff` reads the head rules from disk
   await vscode.workspace.saveAll(false);
-  outputChannel?.appendLine(`Running ${resolved.command} diff --base ${base} in ${cwd}`);
+  outputChannel?.appendLine(`Running ${command} diff --base ${base} in ${cwd}`);
   const report = await new Promise<{ out: string; err: string; failed: boolean }>((resolve) => {
     cp.execFile(
-      resolved.command,
+      command,
       ['diff', '--base', base],
       { cwd, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1' } },
       (error, stdout, stderr) => resolve({ out: stdout, err: stderr, failed: error !== null && stdout === '' }),
@@ -708,9 +720,5 @@ async function impactVsMain(uri?: vscode.Uri): Promise<void> {
     void vscode.window.showErrorMessage(`Vital: ${first.replace(/`/g, "'")}`);
     return;
   }
-  const doc = vscode.Uri.from({ scheme: EXPLAIN_SCHEME, path: `/impact vs ${base.replace(/\//g, '-')}.txt` });
-  explained.set(doc.toString(), report.out);
-  explainChanged.fire(doc);
-  const opened = await vscode.workspace.openTextDocument(doc);
-  await vscode.window.showTextDocument(opened, { preview: true, viewColumn: vscode.ViewColumn.Beside });
+  await showText(`impact vs ${base.replace(/\//g, '-')}.txt`, report.out);
 }
