@@ -283,6 +283,40 @@ fn each_start_is_delivered_once(b: Backend) {
         stderr(&o)
     );
     assert_eq!(server.seen().len(), 3);
+    // a rerun with corrected data that no longer starts b's playbooks keeps
+    // their delivered starts (b's CSM was told), and a rerun of the
+    // original file does not send them again
+    std::fs::write(
+        p.path().join("night-1-fixed.jsonl"),
+        queue::NIGHT_1.replace(r#""usage": 5}"#, r#""usage": 50}"#),
+    )
+    .unwrap();
+    p.run("night-1-fixed.jsonl");
+    let b_starts: Vec<(String, bool)> = queue::starts(&p)
+        .iter()
+        .filter(|s| s["account"] == "b")
+        .map(|s| {
+            (
+                s["playbook"].as_str().unwrap().to_string(),
+                s["delivered_at"].is_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        b_starts,
+        [
+            ("exec call".to_string(), true),
+            ("risk review".to_string(), true)
+        ]
+    );
+    p.run("night-1.jsonl");
+    let o = p.vital(&["notify"]);
+    assert!(
+        stderr(&o).starts_with("nothing to deliver"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(server.seen().len(), 3);
     // the next night: only c's new start
     p.run("night-2.jsonl");
     let o = p.vital(&["notify"]);

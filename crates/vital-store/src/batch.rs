@@ -978,7 +978,8 @@ impl Store {
             &results,
         )?;
         // starts: a night recorded before whose snapshot was pruned may
-        // still have starts; those not started again go
+        // still have starts; those not started again go, unless they were
+        // delivered (as in `Store::record`)
         let asks: Vec<(i64, NaiveDate)> = bulk
             .iter()
             .filter(|a| a.existed)
@@ -991,7 +992,7 @@ impl Store {
             |v| {
                 format!(
                     "WITH r(i, aid, d) AS {v} SELECT r.i, p.playbook FROM r CROSS JOIN playbook_starts p \
-                     WHERE p.account_id = r.aid AND p.as_of = r.d"
+                     WHERE p.account_id = r.aid AND p.as_of = r.d AND p.delivered_at IS NULL"
                 )
             },
         )?;

@@ -619,10 +619,11 @@ impl Store {
                 Param::Json(json_list(&res.started)),
             ],
         )?;
-        // starts: those no longer started on a rerun go; the others are
-        // updated in place, keeping their delivery
+        // starts: those no longer started on a rerun go, unless they were
+        // delivered (someone was told: the start happened, and stays with
+        // its delivery); the others are updated in place, keeping theirs
         let existing = self.db.query(
-            "SELECT playbook FROM playbook_starts WHERE account_id = $1 AND as_of = $2",
+            "SELECT playbook FROM playbook_starts WHERE account_id = $1 AND as_of = $2 AND delivered_at IS NULL",
             &[Param::Int(aid), Param::Date(r.as_of)],
         )?;
         for row in existing {
