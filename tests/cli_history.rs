@@ -190,6 +190,18 @@ fn nightly_runs_equal_one_run_over_all_files(b: Backend) {
         &["history", "--history", &loc, "--stale", "--format", "csv"],
     );
     assert_eq!(stdout(&st), "account,latest_as_of\n");
+    // a date after the latest night (a typo) would drop every snapshot:
+    // refused, the store as it was
+    let p = support::vital_in(
+        n.dir.path(),
+        &["history", "--history", &loc, "--prune-before", "2062-11-01"],
+    );
+    assert_eq!(p.status.code(), Some(1));
+    assert_eq!(
+        stderr(&p),
+        "error: `--prune-before 2062-11-01` is after the store's latest snapshot (2026-11-01): it would drop every stored snapshot; give a date on or before 2026-11-01\n"
+    );
+    assert_eq!(count(&mut open(&loc), "snapshots"), 3000);
     // pruning drops old snapshots and keeps results; history still works
     let p = support::vital_in(
         n.dir.path(),
@@ -258,7 +270,7 @@ fn an_interrupted_run_records_nothing(b: Backend) {
         ])
         .current_dir(n.dir.path())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let mut first = String::new();
@@ -266,7 +278,17 @@ fn an_interrupted_run_records_nothing(b: Backend) {
         .read_line(&mut first)
         .unwrap();
     assert!(first.starts_with('{'));
-    child.wait().unwrap();
+    let closed = child.wait_with_output().unwrap();
+    // a nightly job hears that the night was not recorded
+    assert_eq!(closed.status.code(), Some(1));
+    assert!(
+        stderr(&closed).ends_with(&format!(
+            "error: the results' reader went away before every result was written (`vital run | head`?): nothing was recorded in the history store {}\n",
+            vital_store::shown_location(&loc)
+        )),
+        "{}",
+        stderr(&closed)
+    );
     // killed while recording
     let mut child = Command::new(env!("CARGO_BIN_EXE_vital"))
         .args([
@@ -452,4 +474,183 @@ fn nightly_runs_over_many_batches_equal_one_run() {
         started += usize::from(s > 0);
     }
     assert!(kept > 100 && started > 0, "kept {kept}, started {started}");
+}
+
+/// A path or URL that is not a store is refused with a message naming it,
+/// and nothing is written to it: a SQLite database of another application,
+/// an empty file (for the commands that only read), a text file, a
+/// directory, a URL whose scheme is not PostgreSQL's (its password hidden).
+#[test]
+fn what_is_not_a_store_is_refused_and_left_alone() {
+    let n = Nights::new();
+    let dir = n.dir.path();
+    let other = dir.join("other.db");
+    {
+        let c = rusqlite::Connection::open(&other).unwrap();
+        c.execute_batch("CREATE TABLE foo (x INTEGER); INSERT INTO foo VALUES (1);")
+            .unwrap();
+    }
+    let before = std::fs::read(&other).unwrap();
+    let night = n.file(DATES[0]);
+    for args in [
+        vec!["history", "--history", "other.db", "acme"],
+        vec!["playbooks", "--history", "other.db"],
+        vec![
+            "run",
+            "--rules",
+            "RULES",
+            "--history",
+            "other.db",
+            night.as_str(),
+        ],
+    ] {
+        let rules = n.rules.display().to_string();
+        let args: Vec<&str> = args
+            .iter()
+            .map(|a| if *a == "RULES" { rules.as_str() } else { a })
+            .collect();
+        let o = support::vital_in(dir, &args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains(
+                "`other.db` (./other.db) is a SQLite database but not a Vital history store (it has tables, and no `vital_schema`)"
+            ),
+            "{args:?}: {}",
+            stderr(&o)
+        );
+        assert_eq!(std::fs::read(&other).unwrap(), before, "{args:?}");
+    }
+    assert!(!dir.join("other.db-wal").exists());
+
+    // an empty file: the reading commands do not make it a store
+    std::fs::write(dir.join("empty.db"), "").unwrap();
+    let o = support::vital_in(dir, &["history", "--history", "empty.db", "acme"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        stderr(&o),
+        "error: the history store `empty.db` (./empty.db) is empty: no `vital run` has recorded to it yet\n"
+    );
+    assert_eq!(std::fs::metadata(dir.join("empty.db")).unwrap().len(), 0);
+
+    // a text file, a directory
+    std::fs::write(
+        dir.join("notes.txt"),
+        "not a database, just some text\n".repeat(100),
+    )
+    .unwrap();
+    let o = support::vital_in(dir, &["playbooks", "--history", "notes.txt"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        stderr(&o),
+        "error: cannot open the history store `notes.txt` (./notes.txt): SQLite: file is not a database\n"
+    );
+    std::fs::create_dir(dir.join("adir")).unwrap();
+    for (cmd, o) in [
+        (
+            "history",
+            support::vital_in(dir, &["history", "--history", "adir", "acme"]),
+        ),
+        ("run", n.vital(&["--history", "adir", night.as_str()])),
+    ] {
+        assert_eq!(o.status.code(), Some(1), "{cmd}");
+        assert!(
+            stderr(&o)
+                .contains("the history store `adir` is a directory (./adir), not a SQLite file"),
+            "{cmd}: {}",
+            stderr(&o)
+        );
+    }
+
+    // a mistyped scheme is not a file name; an upper-case one is PostgreSQL
+    let o = n.vital(&[
+        "--history",
+        "postgress://vital:pw@localhost/x",
+        night.as_str(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("the history store postgress://vital:***@localhost/x is a `postgress://` URL: a store is a SQLite file path or a postgres:// (postgresql://) URL"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!stderr(&o).contains("pw"), "{}", stderr(&o));
+    assert!(!dir.join("postgress:").exists());
+    let o = n.vital(&["--history", "POSTGRES://127.0.0.1:1/x", night.as_str()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("cannot connect to the history store POSTGRES://127.0.0.1:1/x: PostgreSQL: error connecting to server: Connection refused"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!dir.join("POSTGRES:").exists());
+}
+
+/// The rule set's hash in `runs` reads the rule files' paths relative to
+/// their directory: the same rules give the same hash from any directory
+/// and under any name; a changed rule gives another.
+#[test]
+fn the_ruleset_hash_does_not_depend_on_where_vital_runs() {
+    let n = Nights::new();
+    let dir = n.dir.path();
+    std::fs::create_dir_all(dir.join("rules")).unwrap();
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    for e in std::fs::read_dir(&n.rules).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, dir.join("rules").join(p.file_name().unwrap())).unwrap();
+    }
+    let store = dir.join("h.db").display().to_string();
+    let night = dir.join(n.file(DATES[0])).display().to_string();
+    let abs_rules = dir.join("rules").display().to_string();
+    let runs: [(&Path, &str); 3] = [
+        (dir, "rules"),
+        (&dir.join("sub"), "../rules"),
+        (Path::new("/"), abs_rules.as_str()),
+    ];
+    for (cwd, rules) in runs {
+        let o = support::vital_in(
+            cwd,
+            &[
+                "run",
+                "--rules",
+                rules,
+                "--history",
+                &store,
+                "--format",
+                "jsonl",
+                &night,
+            ],
+        );
+        assert_eq!(o.status.code(), Some(0), "{rules}: {}", stderr(&o));
+    }
+    let first = std::fs::read_dir(dir.join("rules"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "vital"))
+        .unwrap();
+    let text = std::fs::read_to_string(&first).unwrap();
+    std::fs::write(&first, format!("{text}\n# a comment is a change\n")).unwrap();
+    let o = support::vital_in(
+        dir,
+        &[
+            "run",
+            "--rules",
+            "rules",
+            "--history",
+            &store,
+            "--format",
+            "jsonl",
+            &night,
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let hashes: Vec<String> = open(&store)
+        .query("SELECT ruleset_hash FROM runs ORDER BY id", &[])
+        .unwrap()
+        .into_iter()
+        .map(|r| r[0].text().unwrap())
+        .collect();
+    assert_eq!(hashes.len(), 4);
+    assert_eq!(hashes[0], hashes[1]);
+    assert_eq!(hashes[0], hashes[2]);
+    assert_ne!(hashes[0], hashes[3]);
 }

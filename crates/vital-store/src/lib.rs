@@ -71,7 +71,22 @@ impl From<postgres::Error> for StoreError {
         let busy = e.code() == Some(&postgres::error::SqlState::LOCK_NOT_AVAILABLE);
         let message = match e.as_db_error() {
             Some(db) => format!("PostgreSQL: {}", db.message()),
-            None => format!("PostgreSQL: {e}"),
+            None => {
+                // the client's own message says what it was doing
+                // ("error connecting to server"); its causes say why
+                // ("Connection refused", a name that does not resolve)
+                let mut m = format!("PostgreSQL: {e}");
+                let mut cause = std::error::Error::source(&e);
+                while let Some(c) = cause {
+                    let text = c.to_string();
+                    if !m.ends_with(&text) {
+                        m.push_str(": ");
+                        m.push_str(&text);
+                    }
+                    cause = c.source();
+                }
+                m
+            }
         };
         StoreError { message, busy }
     }
@@ -101,14 +116,41 @@ const PG_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a run waits for another one to finish by default.
 pub const DEFAULT_WAIT: Duration = Duration::from_secs(60);
 
-/// Whether a `[history] store` / `--history` value names PostgreSQL.
+/// Whether a `[history] store` / `--history` value names PostgreSQL (the
+/// scheme in any case, as URL schemes are).
 pub fn is_postgres(location: &str) -> bool {
-    location.starts_with("postgres://") || location.starts_with("postgresql://")
+    matches!(scheme(location), Some(s) if s.eq_ignore_ascii_case("postgres") || s.eq_ignore_ascii_case("postgresql"))
+}
+
+/// The scheme of a location written as a URL (`xyz://…`).
+fn scheme(location: &str) -> Option<&str> {
+    let (scheme, _) = location.split_once("://")?;
+    let mut chars = scheme.chars();
+    (chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
+    .then_some(scheme)
+}
+
+/// A location that looks like a URL but is not a PostgreSQL one (a typo
+/// such as `postgress://`) is an error, not a SQLite file of that name.
+fn check_location(location: &str) -> Result<()> {
+    if location.trim().is_empty() {
+        return Err(StoreError::new(
+            "the history store is empty: give a SQLite file path or a postgres:// URL",
+        ));
+    }
+    match scheme(location) {
+        Some(s) if !is_postgres(location) => Err(StoreError::new(format!(
+            "the history store {} is a `{s}://` URL: a store is a SQLite file path or a postgres:// (postgresql://) URL",
+            shown_location(location)
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// A location for messages: a URL without its password.
 pub fn shown_location(location: &str) -> String {
-    if !is_postgres(location) {
+    if scheme(location).is_none() {
         return location.to_string();
     }
     // postgres://user:password@host/db → postgres://user:***@host/db
@@ -271,6 +313,13 @@ impl Store {
     /// Open (and create, and migrate) the store at `location`: a
     /// `postgres://` URL, or a SQLite file path, relative to `base`.
     pub fn open(location: &str, base: &Path, wait: Duration) -> Result<Store> {
+        Store::open_with(location, base, wait, true)
+    }
+
+    /// [`Store::open`]; `create: false` (commands that only read) refuses a
+    /// store without Vital's tables instead of creating them.
+    fn open_with(location: &str, base: &Path, wait: Duration, create: bool) -> Result<Store> {
+        check_location(location)?;
         let db = if is_postgres(location) {
             let cannot = |e: postgres::Error| {
                 StoreError::new(format!(
@@ -279,7 +328,12 @@ impl Store {
                     StoreError::from(e)
                 ))
             };
-            let mut config: postgres::Config = location.parse().map_err(cannot)?;
+            // the client reads the scheme in lower case only
+            let url = match location.split_once("://") {
+                Some((scheme, rest)) => format!("{}://{rest}", scheme.to_ascii_lowercase()),
+                None => location.to_string(),
+            };
+            let mut config: postgres::Config = url.parse().map_err(cannot)?;
             // a host that drops packets fails in seconds, not minutes
             // (the URL's own `connect_timeout` wins)
             if config.get_connect_timeout().is_none() {
@@ -306,13 +360,43 @@ impl Store {
                     })?;
                 }
             }
-            let conn = rusqlite::Connection::open(&path).map_err(|e| {
+            if path.is_dir() {
+                return Err(StoreError::new(format!(
+                    "the history store `{location}` is a directory ({}), not a SQLite file",
+                    path.display()
+                )));
+            }
+            let unreadable = |e: rusqlite::Error| {
                 StoreError::new(format!(
-                    "cannot open the history store `{location}`: {}",
+                    "cannot open the history store `{location}` ({}): {}",
+                    path.display(),
                     StoreError::from(e)
                 ))
-            })?;
+            };
+            let conn = rusqlite::Connection::open(&path).map_err(unreadable)?;
             conn.busy_timeout(wait)?;
+            // before anything is written to it (even the journal mode): a
+            // SQLite file of another application is not made a store
+            let tables = |name: Option<&str>| -> std::result::Result<i64, rusqlite::Error> {
+                conn.query_row(
+                    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND (?1 IS NULL OR name = ?1)",
+                    [name],
+                    |r| r.get(0),
+                )
+            };
+            let ours = tables(Some("vital_schema")).map_err(unreadable)?;
+            if ours == 0 && tables(None).map_err(unreadable)? > 0 {
+                return Err(StoreError::new(format!(
+                    "`{location}` ({}) is a SQLite database but not a Vital history store (it has tables, and no `vital_schema`): give the path of a store, or of a file that does not exist yet",
+                    path.display()
+                )));
+            }
+            if ours == 0 && !create {
+                return Err(StoreError::new(format!(
+                    "the history store `{location}` ({}) is empty: no `vital run` has recorded to it yet",
+                    path.display()
+                )));
+            }
             // WAL: readers (`vital history`) do not wait for a run. Turning a
             // new store into a WAL store does not wait on the busy timeout:
             // a run that opens a new store while another one turns it finds
@@ -358,6 +442,12 @@ impl Store {
             in_transaction: false,
             recorded_latest: None,
         };
+        if !create && store.version()? == 0 {
+            return Err(StoreError::new(format!(
+                "the history store {} has no Vital tables: no `vital run` has recorded to it yet",
+                store.location
+            )));
+        }
         store.migrate(schema::VERSION)?;
         Ok(store)
     }
@@ -366,12 +456,19 @@ impl Store {
     /// deliver what runs recorded): a SQLite file that is not there is an
     /// error, never a new empty store.
     pub fn open_existing(location: &str, base: &Path, wait: Duration) -> Result<Store> {
+        check_location(location)?;
         if !is_postgres(location) {
             let path = if Path::new(location).is_absolute() {
                 PathBuf::from(location)
             } else {
                 base.join(location)
             };
+            if path.is_dir() {
+                return Err(StoreError::new(format!(
+                    "the history store `{location}` is a directory ({}), not a SQLite file",
+                    path.display()
+                )));
+            }
             if !path.is_file() {
                 return Err(StoreError::new(format!(
                     "the history store `{location}` does not exist ({}): no `vital run` has recorded to it yet",
@@ -379,7 +476,7 @@ impl Store {
                 )));
             }
         }
-        Store::open(location, base, wait)
+        Store::open_with(location, base, wait, false)
     }
 
     /// Open without migrating past `version` (tests: a store of an older

@@ -90,6 +90,20 @@ pub fn run(args: Args) -> ExitCode {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     if let Some(d) = args.prune_before {
+        // a date after the latest night (a typo: 2062 for 2026) would
+        // empty the store of snapshots: `previous`/`change` would have no
+        // history left, and no command could bring it back
+        match store.latest_as_of() {
+            Ok(Some(latest)) if d > latest => {
+                return fail(format_args!(
+                    "`--prune-before {d}` is after the store's latest snapshot ({latest}): it would drop every stored snapshot; give a date on or before {latest}",
+                    d = d.format("%Y-%m-%d"),
+                    latest = latest.format("%Y-%m-%d"),
+                ));
+            }
+            Ok(_) => {}
+            Err(e) => return fail(e),
+        }
         return match store.prune_before(d) {
             Ok(p) => {
                 let _ = writeln!(

@@ -254,7 +254,17 @@ pub fn run(args: Args) -> ExitCode {
     let result = result.and_then(|()| out.finish(log.total()));
     match result {
         Ok(()) => {}
-        Err(Failure::Closed) => return ExitCode::SUCCESS,
+        // without a store, `vital run | head` is not an error; with one, the
+        // run is not recorded, which a nightly job must hear about
+        Err(Failure::Closed) => {
+            return match &history {
+                None => ExitCode::SUCCESS,
+                Some(h) => fail(format!(
+                    "the results' reader went away before every result was written (`vital run | head`?): nothing was recorded in the history store {}",
+                    h.location()
+                )),
+            };
+        }
         Err(Failure::Input(e)) => return fail(e),
         Err(Failure::Write(e)) => return fail(format!("cannot write results: {e}")),
     }

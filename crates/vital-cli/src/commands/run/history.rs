@@ -161,15 +161,60 @@ pub fn open_store(flag: Option<&str>) -> Result<Option<Store>, String> {
 
 /// `sha256:…` of the rule files, and the git commit when they are in a
 /// clean checkout.
+///
+/// The hash reads each file's path relative to the directory that holds
+/// them all (`health.vital`, `dims/usage.vital`), so the same rules give the
+/// same hash whichever directory `vital run` starts in and however the
+/// rule set is named (`--rules`, `vital.toml`).
 pub fn ruleset_version(sources: &SourceMap) -> (String, Option<String>) {
     use sha2::{Digest, Sha256};
+    let absolute: Vec<(std::path::PathBuf, &str)> = sources
+        .files()
+        .map(|(_, f)| {
+            let p = std::path::Path::new(&f.path);
+            (
+                std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf()),
+                f.text.as_str(),
+            )
+        })
+        .collect();
+    let mut root: Option<std::path::PathBuf> = None;
+    for (p, _) in &absolute {
+        let dir = p.parent().unwrap_or(p).to_path_buf();
+        root = Some(match root {
+            None => dir,
+            Some(r) => r
+                .components()
+                .zip(dir.components())
+                .take_while(|(a, b)| a == b)
+                .map(|(a, _)| a)
+                .collect(),
+        });
+    }
+    let mut files: Vec<(String, &str)> = absolute
+        .iter()
+        .map(|(p, text)| {
+            let rel = root
+                .as_deref()
+                .and_then(|r| p.strip_prefix(r).ok())
+                .unwrap_or(p);
+            let rel: Vec<String> = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            (rel.join("/"), *text)
+        })
+        .collect();
+    files.sort();
     let mut h = Sha256::new();
+    for (path, text) in &files {
+        h.update(path.as_bytes());
+        h.update([0]);
+        h.update((text.len() as u64).to_le_bytes());
+        h.update(text.as_bytes());
+    }
     let mut dirs: Vec<std::path::PathBuf> = Vec::new();
     for (_, f) in sources.files() {
-        h.update(f.path.as_bytes());
-        h.update([0]);
-        h.update((f.text.len() as u64).to_le_bytes());
-        h.update(f.text.as_bytes());
         if let Some(d) = std::path::Path::new(&f.path).parent() {
             let d = if d.as_os_str().is_empty() {
                 std::path::PathBuf::from(".")
@@ -619,6 +664,14 @@ impl<'a> History<'a> {
 
     /// Hand what the batch's workers computed to the writer thread (it
     /// records it while the next batch is read and evaluated).
+    /// The store's location, for messages (password hidden).
+    pub fn location(&self) -> String {
+        self.store
+            .lock()
+            .map(|s| s.location.clone())
+            .unwrap_or_default()
+    }
+
     pub fn flush(&self) -> Result<(), String> {
         if let Some(e) = self.failed.lock().ok().and_then(|mut f| f.take()) {
             return Err(e);
