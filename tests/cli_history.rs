@@ -654,3 +654,55 @@ fn the_ruleset_hash_does_not_depend_on_where_vital_runs() {
     assert_eq!(hashes[0], hashes[2]);
     assert_ne!(hashes[0], hashes[3]);
 }
+
+/// `VITAL_STORE_WAIT` that is not a number of seconds is warned about,
+/// not ignored; a project-file error about the store is reported once,
+/// with its place in `vital.toml`.
+#[test]
+fn store_settings_that_are_wrong_say_so() {
+    let n = Nights::new();
+    let rules = n.rules.display().to_string();
+    let night = n.file(DATES[0]);
+    let o = Command::new(env!("CARGO_BIN_EXE_vital"))
+        .args([
+            "run",
+            "--rules",
+            &rules,
+            "--format",
+            "jsonl",
+            "--history",
+            "h.db",
+            &night,
+        ])
+        .current_dir(n.dir.path())
+        .env("VITAL_STORE_WAIT", "abc")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).starts_with(
+            "warning: VITAL_STORE_WAIT=`abc` is not a number of seconds; waiting the default 60 s\n"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::write(
+        n.dir.path().join("vital.toml"),
+        "[history]\nstore = \"h.db\"\nstale_after = \"1 month\"\n",
+    )
+    .unwrap();
+    let o = support::vital_in(n.dir.path(), &["history", "--stale"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert_eq!(
+        err.lines().filter(|l| l.starts_with("error:")).count(),
+        1,
+        "{err}"
+    );
+    assert!(err.contains("vital.toml:3:"), "{err}");
+    assert!(
+        err.ends_with("error: the project file is not valid; nothing was done\n"),
+        "{err}"
+    );
+}

@@ -681,7 +681,7 @@ fn no_webhook_is_a_clear_error() {
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(
         stderr(&o),
-        "error: `--webhook` is an http:// or https:// URL, not `…`\n"
+        "error: `--webhook` is an http:// or https:// URL; `hooks.example.com/…` has no scheme (`https://` first)\n"
     );
     // without a store there is nothing to deliver from
     let empty = tempfile::tempdir().unwrap();

@@ -277,6 +277,20 @@ fn toml_message(e: &toml::de::Error) -> String {
             };
         }
     }
+    // serde names Rust's types: "invalid type: string "5", expected i64"
+    for (rust, plain) in [
+        ("expected i64", "expected a whole number"),
+        ("expected u64", "expected a whole number of at least 0"),
+        ("expected u32", "expected a whole number of at least 0"),
+        ("expected u16", "expected a whole number of at least 0"),
+        ("expected usize", "expected a whole number of at least 0"),
+        ("expected f64", "expected a number"),
+        ("expected a boolean", "expected true or false"),
+    ] {
+        if let Some(head) = msg.strip_suffix(rust) {
+            return format!("{head}{plain}");
+        }
+    }
     msg
 }
 
@@ -444,7 +458,16 @@ impl Build<'_> {
             rulesets.push(self.ruleset(rs_name, t));
         }
         let history = raw.history.map(|h| History {
-            store: h.store.map(|s| self.expand(&s).value),
+            store: h.store.map(|s| {
+                let store = self.expand(&s);
+                if s.get_ref().trim().is_empty() {
+                    self.errors.push((
+                        store.span.clone(),
+                        "`store` is empty: a SQLite file path (`\".vital/history.db\"`) or a postgres:// URL; leave the key out for no store".into(),
+                    ));
+                }
+                store.value
+            }),
             stale_after_days: match &h.stale_after {
                 None => DEFAULT_STALE_AFTER_DAYS,
                 Some(v) => stale_days(v.get_ref()).unwrap_or_else(|| {
@@ -613,6 +636,14 @@ pub fn webhook_url(url: &str) -> Result<(), String> {
         .or_else(|| url.strip_prefix("http://"));
     match rest {
         Some(r) if !r.is_empty() && !r.starts_with('/') => Ok(()),
+        _ if url.trim().is_empty() => Err(
+            "`webhook` is empty (an environment variable set to nothing?): it is an http:// or https:// URL".into(),
+        ),
+        // what the value has instead is said without its path (the secret)
+        _ if !url.contains("://") => Err(format!(
+            "`webhook` is an http:// or https:// URL; `{}` has no scheme (`https://` first)",
+            redact(&format!("x://{url}")).trim_start_matches("x://")
+        )),
         _ => Err(format!(
             "`webhook` is an http:// or https:// URL, not `{}`",
             redact(url)
@@ -775,6 +806,19 @@ store = "postgres://vital:${VITAL_TEST_PW}@localhost/vital?x=$${y}"
     }
 
     #[test]
+    fn type_errors_say_what_is_expected_in_plain_words() {
+        let (msg, line) = err("[notify]\nwebhook = \"https://h/x\"\nattempts = \"5\"\n");
+        assert_eq!(msg, "invalid type: string \"5\", expected a whole number");
+        assert_eq!(line, 3);
+        let (msg, line) = err("[history]\nstore = \"\"\n");
+        assert_eq!(
+            msg,
+            "`store` is empty: a SQLite file path (`\".vital/history.db\"`) or a postgres:// URL; leave the key out for no store"
+        );
+        assert_eq!(line, 2);
+    }
+
+    #[test]
     fn unknown_keys_get_a_did_you_mean_and_their_line() {
         let (msg, line) = err("[rulesets.main]\npath = \"r\"\ninput = [\"a.jsonl\"]\n");
         assert_eq!(msg, "unknown key `input`; did you mean `inputs`?");
@@ -882,8 +926,30 @@ store = "postgres://vital:${VITAL_TEST_PW}@localhost/vital?x=$${y}"
         );
         assert_eq!(line, 2);
         let (msg, line) = err("[notify]\nwebhook = \"hooks.example.com/x\"\n");
-        assert_eq!(msg, "`webhook` is an http:// or https:// URL, not `…`");
+        assert_eq!(
+            msg,
+            "`webhook` is an http:// or https:// URL; `hooks.example.com/…` has no scheme (`https://` first)"
+        );
         assert_eq!(line, 2);
+        let (msg, line) = err("[notify]\nwebhook = \"ftp://files.example.com/secret\"\n");
+        assert_eq!(
+            msg,
+            "`webhook` is an http:// or https:// URL, not `ftp://files.example.com/…`"
+        );
+        assert_eq!(line, 2);
+        // a `${…}` is checked when the webhook is asked for
+        std::env::set_var("VITAL_TEST_EMPTY_HOOK", "");
+        let empty = load(&write(
+            dir.path(),
+            "[notify]\nwebhook = \"${VITAL_TEST_EMPTY_HOOK}\"\n",
+        ))
+        .unwrap()
+        .webhook()
+        .unwrap_err();
+        assert_eq!(
+            empty.diagnostics[0].message,
+            "`webhook` is empty (an environment variable set to nothing?): it is an http:// or https:// URL"
+        );
         let (msg, _) = err("[notify]\nwebhok = \"http://h\"\n");
         assert_eq!(msg, "unknown key `webhok`; did you mean `webhook`?");
     }

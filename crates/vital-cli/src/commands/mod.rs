@@ -23,9 +23,14 @@ use std::path::Path;
 use std::process::ExitCode;
 use vital_check::load as files;
 
-/// Print `error: MSG` on stderr; exit status 1.
+/// Print `error: MSG` on stderr; exit status 1. An empty message was
+/// reported already (a project-file error, with its place in `vital.toml`,
+/// by [`project::report`]): nothing more is printed.
 pub fn fail(msg: impl std::fmt::Display) -> ExitCode {
-    eprintln!("error: {msg}");
+    let msg = msg.to_string();
+    if !msg.is_empty() {
+        eprintln!("error: {msg}");
+    }
     ExitCode::from(1)
 }
 

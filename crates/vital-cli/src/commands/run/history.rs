@@ -131,22 +131,35 @@ pub fn location(flag: Option<&str>) -> Result<Option<(String, std::path::PathBuf
     if let Some(f) = flag {
         return Ok(Some((f.to_string(), std::path::PathBuf::from("."))));
     }
-    // the one reading of vital.toml (its errors are shown with their place)
-    let project = crate::commands::project::discover()
-        .map_err(|_| "the project file is not valid (see above)".to_string())?;
+    // the one reading of vital.toml (its errors are shown with their place,
+    // and the empty message tells `fail` not to say it again)
+    let project = crate::commands::project::discover().map_err(|_| String::new())?;
     Ok(project.and_then(|p| p.history.and_then(|h| h.store).map(|s| (s, p.root.clone()))))
 }
 
 /// How long to wait for another run (`VITAL_STORE_WAIT`, seconds).
+/// A value that is not a number of seconds is warned about (once), and
+/// the default waited.
 pub fn wait() -> std::time::Duration {
-    std::env::var("VITAL_STORE_WAIT")
-        .ok()
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .filter(|s| s.is_finite() && *s >= 0.0)
-        .map_or(
-            vital_store::DEFAULT_WAIT,
-            std::time::Duration::from_secs_f64,
-        )
+    static WAIT: std::sync::OnceLock<std::time::Duration> = std::sync::OnceLock::new();
+    *WAIT.get_or_init(|| {
+        let Some(v) = std::env::var_os("VITAL_STORE_WAIT") else {
+            return vital_store::DEFAULT_WAIT;
+        };
+        let v = v.to_string_lossy();
+        match v.trim().parse::<f64>() {
+            Ok(s) if (0.0..=1e9).contains(&s) => {
+                std::time::Duration::from_secs_f64(s)
+            }
+            _ => {
+                eprintln!(
+                    "warning: VITAL_STORE_WAIT=`{v}` is not a number of seconds; waiting the default {} s",
+                    vital_store::DEFAULT_WAIT.as_secs()
+                );
+                vital_store::DEFAULT_WAIT
+            }
+        }
+    })
 }
 
 /// Open a store for a command.
