@@ -233,3 +233,34 @@ fn a_playbooks_cooldown_and_owner_are_shown_with_the_owners_value() {
         .collect();
     assert_eq!(keys, ["playbook", "reads", "rule", "source"]);
 }
+
+/// An exact base wider than the amount column (a quotient) is still set
+/// apart from its label.
+#[test]
+fn a_long_amount_keeps_a_space_after_its_label() {
+    let dir = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/digital-signals"
+    ));
+    let o = vital_in(
+        &dir,
+        &[
+            "explain",
+            "--rules",
+            "rules",
+            "snapshots.jsonl",
+            "--account",
+            "acme-travel-0001",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let text = out(&o);
+    assert!(
+        text.contains("\n  base 64.20454545454545454545454546   at rules/scores.vital:14:25\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\n  base        95   at rules/scores.vital:4:28\n"),
+        "{text}"
+    );
+}

@@ -144,13 +144,15 @@ pub fn waterfall(engine: &Engine<'_>, sources: &SourceMap, o: &Outcome, score: S
         value.map_or("n/a".to_string(), one_decimal),
         score.weight.normalize()
     );
-    // `  LABEL  AMOUNT  text`, continuation lines under the text
+    // `  LABEL  AMOUNT  text`, continuation lines under the text; an
+    // amount wider than its column (an exact quotient) still has a space
+    // after the label
     let step = |out: &mut String, label: &str, amount: String, lines: Vec<String>| {
         let mut first = true;
         for text in lines {
             for w in wrap(&text, 58) {
                 if first {
-                    let _ = writeln!(out, "  {label:<4}{amount:>10}   {w}");
+                    let _ = writeln!(out, "  {label:<4} {amount:>9}   {w}");
                     first = false;
                 } else {
                     let _ = writeln!(out, "  {:<4}{:>10}     {w}", "", "");
@@ -158,7 +160,7 @@ pub fn waterfall(engine: &Engine<'_>, sources: &SourceMap, o: &Outcome, score: S
             }
         }
         if first {
-            let _ = writeln!(out, "  {label:<4}{amount:>10}");
+            let _ = writeln!(out, "  {label:<4} {amount:>9}");
         }
     };
     let base_at = |b: &vital_check::ir::Expr| {
