@@ -172,9 +172,28 @@ fn nightly_runs_equal_one_run_over_all_files(b: Backend) {
         )),
         "{rows:?}"
     );
+    // JSON Lines: the keys in the documented order, the scores in the rule
+    // set's (as `vital run` writes them)
+    let j = support::vital_in(
+        n.dir.path(),
+        &["history", "--history", &loc, account, "--format", "jsonl"],
+    );
+    let line = stdout(&j).lines().next().unwrap().to_string();
+    assert!(
+        line.starts_with(&format!(
+            "{{\"account\":\"{account}\",\"as_of\":\"2026-09-01\",\"health\":"
+        )),
+        "{line}"
+    );
+    assert!(line.contains(",\"scores\":{\"advocacy\":"), "{line}");
     let t = support::vital_in(
         n.dir.path(),
         &["history", "--history", &loc, account, "--format", "table"],
+    );
+    // a column per score, in the rule set's order
+    assert_eq!(
+        stdout(&t).lines().nth(1).unwrap(),
+        "AS OF       HEALTH  STATUS            ADVOCACY  ADOPTION  ENGAGEMENT  SENTIMENT  RULES         TRIGGERED (* started)"
     );
     assert!(
         stdout(&t)
@@ -209,7 +228,7 @@ fn nightly_runs_equal_one_run_over_all_files(b: Backend) {
     );
     assert_eq!(p.status.code(), Some(0), "{}", stderr(&p));
     assert!(
-        stdout(&p).starts_with("pruned 1000 snapshots"),
+        stdout(&p).starts_with("pruned 1,000 snapshots"),
         "{}",
         stdout(&p)
     );

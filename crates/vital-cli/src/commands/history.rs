@@ -109,9 +109,9 @@ pub fn run(args: Args) -> ExitCode {
                 let _ = writeln!(
                     out,
                     "pruned {} snapshot{} and {} event row{} dated before {}; results kept",
-                    p.snapshots,
+                    vital_input::thousands(p.snapshots as usize),
                     if p.snapshots == 1 { "" } else { "s" },
-                    p.events,
+                    vital_input::thousands(p.events as usize),
                     if p.events == 1 { "" } else { "s" },
                     d.format("%Y-%m-%d")
                 );
@@ -193,23 +193,26 @@ pub fn run(args: Args) -> ExitCode {
     };
     let r = match format {
         Format::Jsonl => rows.iter().try_for_each(|r| {
-            let scores: serde_json::Value =
-                serde_json::from_str(&r.scores).unwrap_or(serde_json::Value::Null);
+            // the keys in the documented order, and the scores in the order
+            // the store keeps them (SQLite: as `vital run` wrote them, the
+            // rule set's order; PostgreSQL's JSONB keeps its own)
+            let scores = serde_json::value::RawValue::from_string(compact(&r.scores)).ok();
+            let line = HistoryLine {
+                account: &account,
+                as_of: r.as_of.format("%Y-%m-%d").to_string(),
+                health: r.health,
+                status: r.status.as_deref(),
+                computed_status: r.computed_status.as_deref(),
+                scores: scores.as_deref(),
+                triggered: &r.triggered,
+                started: r.started.as_deref(),
+                ruleset: &r.ruleset_hash,
+                git_commit: r.git_commit.as_deref(),
+            };
             writeln!(
                 out,
                 "{}",
-                serde_json::json!({
-                    "account": account,
-                    "as_of": r.as_of.format("%Y-%m-%d").to_string(),
-                    "health": r.health,
-                    "status": r.status,
-                    "computed_status": r.computed_status,
-                    "scores": scores,
-                    "triggered": r.triggered,
-                    "started": r.started,
-                    "ruleset": r.ruleset_hash,
-                    "git_commit": r.git_commit,
-                })
+                serde_json::to_string(&line).map_err(std::io::Error::other)?
             )
         }),
         Format::Csv => writeln!(
@@ -239,21 +242,48 @@ pub fn run(args: Args) -> ExitCode {
             let first = rows.first().map(|r| one(r.health)).unwrap_or_default();
             let last = rows.last().map(|r| one(r.health)).unwrap_or_default();
             writeln!(out, "{account}  health {first} → {last}  {line}").and_then(|()| {
-                writeln!(
-                    out,
-                    "{:<10}  {:>6}  {:<16} {:<13} triggered",
-                    "AS OF", "HEALTH", "STATUS", "RULES"
-                )?;
+                // a column per score, named as the latest result names them
+                let names: Vec<String> = rows
+                    .last()
+                    .map(|r| score_names(&r.scores))
+                    .unwrap_or_default();
+                let mut head = format!("{:<10}  {:>6}  {:<16}", "AS OF", "HEALTH", "STATUS");
+                for n in &names {
+                    head.push_str(&format!("  {:>w$}", n.to_uppercase(), w = n.len().max(6)));
+                }
+                head.push_str(&format!("  {:<13} TRIGGERED (* started)", "RULES"));
+                writeln!(out, "{}", head.trim_end())?;
                 rows.iter().try_for_each(|r| {
-                    writeln!(
-                        out,
-                        "{:<10}  {:>6}  {:<16} {:<13} {}",
+                    let values: serde_json::Map<String, serde_json::Value> =
+                        serde_json::from_str(&r.scores).unwrap_or_default();
+                    let mut line = format!(
+                        "{:<10}  {:>6}  {:<16}",
                         r.as_of.format("%Y-%m-%d"),
                         one(r.health),
                         r.status.as_deref().unwrap_or("-"),
+                    );
+                    for n in &names {
+                        let v = values
+                            .get(n)
+                            .and_then(serde_json::Value::as_f64)
+                            .map_or("-".to_string(), |v| format!("{v:.1}"));
+                        line.push_str(&format!("  {v:>w$}", w = n.len().max(6)));
+                    }
+                    let started = r.started.as_deref().unwrap_or_default();
+                    let triggered: Vec<String> = r
+                        .triggered
+                        .iter()
+                        .map(|p| match started.contains(p) {
+                            true => format!("*{p}"),
+                            false => p.clone(),
+                        })
+                        .collect();
+                    line.push_str(&format!(
+                        "  {:<13} {}",
                         short(&r.ruleset_hash),
-                        r.triggered.join(" · ")
-                    )
+                        triggered.join(" · ")
+                    ));
+                    writeln!(out, "{}", line.trim_end())
                 })
             })
         }
@@ -263,4 +293,72 @@ pub fn run(args: Args) -> ExitCode {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => fail(e),
     }
+}
+
+/// One line of `vital history ACCOUNT --format jsonl`.
+#[derive(serde::Serialize)]
+struct HistoryLine<'a> {
+    account: &'a str,
+    as_of: String,
+    health: Option<f64>,
+    status: Option<&'a str>,
+    computed_status: Option<&'a str>,
+    scores: Option<&'a serde_json::value::RawValue>,
+    triggered: &'a [String],
+    started: Option<&'a [String]>,
+    ruleset: &'a str,
+    git_commit: Option<&'a str>,
+}
+
+/// The score names of a stored result, in the order the store keeps them.
+fn score_names(scores: &str) -> Vec<String> {
+    #[derive(serde::Deserialize)]
+    struct Names(#[serde(deserialize_with = "keys")] Vec<String>);
+    fn keys<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Vec<String>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> Result<Vec<String>, A::Error> {
+                let mut out = Vec::new();
+                while let Some((k, _)) = m.next_entry::<String, serde::de::IgnoredAny>()? {
+                    out.push(k);
+                }
+                Ok(out)
+            }
+        }
+        d.deserialize_map(V)
+    }
+    serde_json::from_str::<Names>(scores)
+        .map(|n| n.0)
+        .unwrap_or_default()
+}
+
+/// JSON text without the white space between its tokens (the stored
+/// scores are written spaced; the line around them is not).
+fn compact(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for c in json.chars() {
+        if in_string {
+            out.push(c);
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+        } else if c == '"' {
+            in_string = true;
+            out.push(c);
+        } else if !c.is_whitespace() {
+            out.push(c);
+        }
+    }
+    out
 }
