@@ -725,3 +725,71 @@ fn store_settings_that_are_wrong_say_so() {
         "{err}"
     );
 }
+
+/// A stored snapshot that the current rules reject is not used as history,
+/// and the run names the first few, with why.
+#[test]
+fn stored_snapshots_the_rules_now_reject_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let rules = |tier: &str| {
+        format!(
+            "signal usage: number\nsignal tier: {tier}\n\nscore adoption weight 1 = usage\n\nstatus {{\n  ok otherwise\n}}\n\nrule \"drop\" when change(usage, 30 days) < -10 trigger \"call\"\n"
+        )
+    };
+    std::fs::create_dir(d.join("rules")).unwrap();
+    std::fs::write(d.join("rules/r.vital"), rules("text")).unwrap();
+    let mut first = String::new();
+    let mut second = String::new();
+    for k in 0..5 {
+        first.push_str(&format!(
+            "{{\"account\": \"a{k}\", \"as_of\": \"2026-10-01\", \"signals\": {{\"usage\": 50, \"tier\": \"{}\"}}}}\n",
+            if k < 4 { "bronze" } else { "gold" }
+        ));
+        second.push_str(&format!(
+            "{{\"account\": \"a{k}\", \"as_of\": \"2026-10-31\", \"signals\": {{\"usage\": 30, \"tier\": \"gold\"}}}}\n"
+        ));
+    }
+    std::fs::write(d.join("n1.jsonl"), first).unwrap();
+    std::fs::write(d.join("n2.jsonl"), second).unwrap();
+    let run = |file: &str| {
+        support::vital_in(
+            d,
+            &[
+                "run",
+                "--rules",
+                "rules",
+                "--history",
+                "h.db",
+                "--format",
+                "csv",
+                file,
+            ],
+        )
+    };
+    let o = run("n1.jsonl");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // `tier` becomes an enum without `bronze`: four stored snapshots no
+    // longer read
+    std::fs::write(d.join("rules/r.vital"), rules("enum(gold, silver)")).unwrap();
+    let o = run("n2.jsonl");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains(
+            "warning: 4 stored snapshots no longer fit the rules and were not used as history; the first 3:\n  `a0` on 2026-10-01: "
+        ),
+        "{err}"
+    );
+    assert_eq!(err.matches("\n  `a").count(), 3, "{err}");
+    assert!(err.contains("bronze"), "{err}");
+    // a4's stored snapshot still reads: its usage fell 20, the others' did
+    // not count
+    let out = stdout(&o);
+    let called: Vec<&str> = out
+        .lines()
+        .filter(|l| l.contains("call"))
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(called, ["a4"], "{out}");
+}

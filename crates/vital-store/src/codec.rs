@@ -128,6 +128,16 @@ pub fn is_stored(s: &Snapshot) -> bool {
 /// when the current rules reject it (a signal they now require, an enum
 /// variant they no longer have): it is then no history.
 pub fn decode(schema: &Schema<'_>, account: &str, stored: &StoredSnapshot) -> Option<Snapshot> {
+    decode_or_why(schema, account, stored).ok()
+}
+
+/// [`decode`], or why the current rules reject the stored snapshot (the
+/// reader's message: which signal, what was expected, what was found).
+pub fn decode_or_why(
+    schema: &Schema<'_>,
+    account: &str,
+    stored: &StoredSnapshot,
+) -> Result<Snapshot, String> {
     let StoredSnapshot {
         as_of,
         signals,
@@ -164,5 +174,7 @@ pub fn decode(schema: &Schema<'_>, account: &str, stored: &StoredSnapshot) -> Op
         line: 0,
     };
     let mut ignored = Ignored::default();
-    schema.json_record(&text, origin, &mut ignored).ok()
+    schema
+        .json_record(&text, origin, &mut ignored)
+        .map_err(|r| r.reason)
 }

@@ -78,7 +78,9 @@ pub struct History<'a> {
     /// The ids of the accounts prepared and not yet sent to the writer.
     known: Mutex<HashMap<String, i64>>,
     /// Stored snapshots the current rules reject (not used as history).
-    unreadable: Mutex<u64>,
+    /// Stored snapshots the current rules reject: how many, and the first
+    /// few (account, date, why) for the warning.
+    unreadable: Mutex<(u64, Vec<Unreadable>)>,
     /// Each playbook's cooldown and owner.
     playbooks: Playbooks,
     /// The first error of a store query made while settling (reported by
@@ -124,6 +126,13 @@ impl Writer {
             .map_err(|_| "recording the run failed".to_string())?
     }
 }
+
+/// How many of the stored snapshots the rules reject are named in the
+/// run's warning.
+const UNREADABLE_SHOWN: usize = 3;
+
+/// A stored snapshot the rules reject: its account, date, and why.
+type Unreadable = (Arc<str>, NaiveDate, String);
 
 /// The store a command uses: `--history` (relative to the current
 /// directory), else `[history] store` of vital.toml (relative to it).
@@ -367,7 +376,7 @@ impl<'a> History<'a> {
             prior: Mutex::new(HashMap::new()),
             sink: Mutex::new(Vec::new()),
             known: Mutex::new(HashMap::new()),
-            unreadable: Mutex::new(0),
+            unreadable: Mutex::new((0, Vec::new())),
             playbooks: Playbooks::of(engine),
             failed: Mutex::new(None),
         }))
@@ -446,7 +455,7 @@ impl<'a> History<'a> {
             .flat_map(|((_, aid, _), ds)| ds.iter().map(move |d| (*aid, *d)))
             .collect();
         let mut stored = store.snapshots_of(&wants).map_err(e)?.into_iter();
-        let mut unreadable = 0u64;
+        let mut unreadable: Vec<Unreadable> = Vec::new();
         for ((g, _, _), ds) in accounts.iter().zip(&needed) {
             let account = match groups[*g].first() {
                 Some(s) => s.account.clone(),
@@ -456,9 +465,9 @@ impl<'a> History<'a> {
                 let Some(Some(s)) = stored.next() else {
                     continue;
                 };
-                match codec::decode(&self.schema, &account, &s) {
-                    Some(snap) => groups[*g].push(snap),
-                    None => unreadable += 1,
+                match codec::decode_or_why(&self.schema, &account, &s) {
+                    Ok(snap) => groups[*g].push(snap),
+                    Err(why) => unreadable.push((account.clone(), s.as_of, why)),
                 }
             }
         }
@@ -488,7 +497,9 @@ impl<'a> History<'a> {
             }
         }
         if let Ok(mut u) = self.unreadable.lock() {
-            *u += unreadable;
+            u.0 += unreadable.len() as u64;
+            let room = UNREADABLE_SHOWN.saturating_sub(u.1.len());
+            u.1.extend(unreadable.into_iter().take(room));
         }
         self.prior
             .lock()
@@ -730,7 +741,11 @@ impl<'a> History<'a> {
             Some(w) => w.finish()?,
             None => return Err("recording the run failed".into()),
         };
-        let unreadable = self.unreadable.lock().map(|n| *n).unwrap_or(0);
+        let (unreadable, examples) = self
+            .unreadable
+            .lock()
+            .map(|u| u.clone())
+            .unwrap_or_default();
         let mut store = self.store.lock().map_err(|_| "the store is poisoned")?;
         let counts = RunCounts {
             records: records as u64,
@@ -752,9 +767,22 @@ impl<'a> History<'a> {
         if unreadable > 0 {
             let _ = writeln!(
                 errors,
-                "warning: {unreadable} stored snapshot{} no longer fit the rules and were not used as history",
-                if unreadable == 1 { "" } else { "s" }
+                "warning: {} stored snapshot{} no longer fit the rules and were not used as history{}",
+                vital_input::thousands(unreadable as usize),
+                if unreadable == 1 { "" } else { "s" },
+                if unreadable as usize > examples.len() {
+                    format!("; the first {}:", examples.len())
+                } else {
+                    ":".to_string()
+                }
             );
+            for (account, as_of, why) in &examples {
+                let _ = writeln!(
+                    errors,
+                    "  `{account}` on {}: {why}",
+                    as_of.format("%Y-%m-%d")
+                );
+            }
         }
         if !stale.is_empty() {
             let shown: Vec<String> = stale
