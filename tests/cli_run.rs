@@ -752,3 +752,45 @@ fn a_failing_expect_on_a_function_of_scores_shows_their_waterfalls() {
         assert!(!r.contains("spare"), "{name}:\n{r}");
     }
 }
+
+/// A score that ends at zero is written `0.0` in every format, never
+/// `-0.0` (`Decimal` keeps the sign of `0 - 0`: a `subtract 0` from a score
+/// at 0, as the support-health example's "escalations" rule does when
+/// there are none).
+#[test]
+fn a_score_at_zero_is_never_negative_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("r.vital"),
+        "signal x: number\n\nscore t weight 50 = x\nscore u weight 50 = x - x\n\nstatus {\n  ok otherwise\n}\n\nrule \"none\" subtract 0 from t\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("s.jsonl"),
+        "{\"account\": \"z\", \"as_of\": \"2026-11-01\", \"signals\": {\"x\": 0}}\n",
+    )
+    .unwrap();
+    for (format, want) in [
+        ("jsonl", "\"scores\": {\"t\": 0.0, \"u\": 0.0}"),
+        ("csv", "z,2026-11-01,0.0,ok,ok,0.0,0.0,"),
+    ] {
+        let o = vital_in(
+            dir.path(),
+            &["run", "--rules", "r.vital", "--format", format, "s.jsonl"],
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert!(stdout(&o).contains(want), "{format}: {}", stdout(&o));
+        assert!(!stdout(&o).contains("-0.0"), "{format}: {}", stdout(&o));
+    }
+    let o = vital_in(
+        dir.path(),
+        &["explain", "--rules", "r.vital", "s.jsonl", "--account", "z"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("\nt  0.0   weight 50"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(!stdout(&o).contains("-0.0"), "{}", stdout(&o));
+}

@@ -633,10 +633,14 @@ impl<'r> Engine<'r> {
 }
 
 /// A score clamped to 0–100: `Decimal::clamp`, with the cheaper
-/// [`value::cmp_num`].
+/// [`value::cmp_num`]. A zero is the positive zero: `Decimal` keeps the
+/// sign of `0 - 0` (a `subtract 0` from a score at 0), which would be
+/// written `-0.0`.
 fn clamp100(v: Decimal) -> Decimal {
     use std::cmp::Ordering::{Greater, Less};
-    if value::cmp_num(&v, &Decimal::ZERO) == Less {
+    if v.is_zero() {
+        Decimal::ZERO
+    } else if value::cmp_num(&v, &Decimal::ZERO) == Less {
         Decimal::ZERO
     } else if value::cmp_num(&v, &Decimal::ONE_HUNDRED) == Greater {
         Decimal::ONE_HUNDRED
