@@ -205,14 +205,27 @@ struct Fields {
     list: Vec<Column>,
 }
 
-const SNAPSHOT_KEYS: &[&str] = &[
-    "account",
-    "as_of",
-    "override_status",
-    "override_until",
-    "override_reason",
-    "rejected",
-];
+/// The fixed columns of the `events` table.
+const EVENT_KEYS: &[&str] = &["account", "as_of", "type", "at"];
+
+/// Whether a user's name is one of `fixed` or starts with `vital_`, in any
+/// case: DuckDB's, BigQuery's and Spark's column names ignore case, and
+/// PostgreSQL folds unquoted names to lower case, so `Health` would be
+/// read as (or in place of) the result's `health` where it is not refused.
+fn taken(fixed: &[&str], name: &str) -> bool {
+    let lower = name.to_lowercase();
+    fixed.contains(&lower.as_str()) || lower.starts_with("vital_")
+}
+
+/// ` (in another case)` when `name` is taken only ignoring case.
+fn in_another_case(fixed: &[&str], name: &str) -> &'static str {
+    if fixed.contains(&name) || name.starts_with("vital_") {
+        ""
+    } else {
+        " (in another case: SQL column names ignore case)"
+    }
+}
+
 const RESULT_COLUMNS: &[&str] = &[
     "account",
     "as_of",
@@ -259,21 +272,48 @@ fn field_columns(rules: &RuleSet, d: Dialect) -> Result<Fields, Error> {
                     Some(f.loc),
                 ));
             };
-            if f.name == "account" || f.name == "as_of" {
+            if taken(EVENT_KEYS, &f.name) {
                 return Err(Error {
                     code: NAME_CLASH,
                     message: format!(
-                        "event field `{}.{}` has the name of a key column of the `events` table",
-                        ev.name, f.name
+                        "event field `{}.{}` has the name of a key column of the `events` table{}",
+                        ev.name,
+                        f.name,
+                        in_another_case(EVENT_KEYS, &f.name)
                     ),
                     at: Some(f.loc),
                     label: Some("named like a key column".into()),
-                    help: Some("rename the field: `account` and `as_of` say which snapshot an event belongs to".into()),
+                    help: Some("rename the field: `account`, `as_of`, `type` and `at` say which snapshot an event belongs to, what it is and when".into()),
                 });
             }
             match types.iter_mut().find(|(n, _)| *n == f.name) {
                 Some((_, ts)) => ts.push(t),
                 None => types.push((f.name.clone(), vec![t])),
+            }
+        }
+    }
+    if d.case_blind() {
+        let mut seen: Vec<(String, &str)> = Vec::new();
+        for ev in &rules.events {
+            for f in &ev.fields {
+                let lower = f.name.to_lowercase();
+                match seen.iter().find(|(l, n)| *l == lower && *n != f.name) {
+                    Some((_, other)) => {
+                        return Err(Error {
+                            code: NAME_CLASH,
+                            message: format!(
+                                "event field `{}.{}` differs from a field `{other}` only in case, and {}'s column names ignore case",
+                                ev.name,
+                                f.name,
+                                d.name()
+                            ),
+                            at: Some(f.loc),
+                            label: Some(format!("one column in {}", d.name())),
+                            help: Some("rename one of them".into()),
+                        });
+                    }
+                    None => seen.push((lower, &f.name)),
+                }
             }
         }
     }
@@ -328,18 +368,19 @@ pub fn layout(rules: &RuleSet, d: Dialect) -> Result<Layout, Error> {
                 Some(s.loc),
             ));
         };
-        if SNAPSHOT_KEYS.contains(&s.name.as_str()) || s.name.starts_with("vital_") {
+        if taken(RESULT_COLUMNS, &s.name) {
             return Err(Error {
                 code: NAME_CLASH,
                 message: format!(
-                    "signal `{}` has the name of a column the SQL needs for itself",
-                    s.name
+                    "signal `{}` has the name of a column the SQL needs for itself{}",
+                    s.name,
+                    in_another_case(RESULT_COLUMNS, &s.name)
                 ),
                 at: Some(s.loc),
                 label: Some("named like a fixed column".into()),
                 help: Some(format!(
                     "rename the signal: {} and names starting with `vital_` are taken",
-                    SNAPSHOT_KEYS.join(", ")
+                    RESULT_COLUMNS.join(", ")
                 )),
             });
         }
@@ -654,12 +695,13 @@ pub fn compile(
     let layout = layout(rules, d)?;
     let fields = field_columns(rules, d)?;
     for s in &rules.scores {
-        if RESULT_COLUMNS.contains(&s.name.as_str()) || s.name.starts_with("vital_") {
+        if taken(RESULT_COLUMNS, &s.name) {
             return Err(Error {
                 code: NAME_CLASH,
                 message: format!(
-                    "score `{}` has the name of a result column of the SQL",
-                    s.name
+                    "score `{}` has the name of a result column of the SQL{}",
+                    s.name,
+                    in_another_case(RESULT_COLUMNS, &s.name)
                 ),
                 at: Some(s.loc),
                 label: Some("named like a result column".into()),
@@ -2366,6 +2408,41 @@ mod tests {
         let e = compiled(&text, Dialect::DuckDb).unwrap_err();
         assert_eq!(e.code, NAME_CLASH);
         assert!(e.message.contains("signal `ARR`"), "{}", e.message);
+        compiled(&text, Dialect::Postgres).unwrap();
+    }
+
+    #[test]
+    fn names_of_the_sqls_own_columns_are_refused_in_any_case() {
+        // a signal `Health` would be read as the result's `health` (or
+        // shadow it), `Rejected` would reject every row
+        for (decl, what) in [
+            ("signal Health: number?", "signal `Health`"),
+            ("signal Rejected: text?", "signal `Rejected`"),
+            ("signal Triggered: text?", "signal `Triggered`"),
+            ("signal AS_OF: date?", "signal `AS_OF`"),
+            ("signal Vital_x: int?", "signal `Vital_x`"),
+            ("event e { AT: date? }", "event field `e.AT`"),
+            ("event e { Type: text? }", "event field `e.Type`"),
+        ] {
+            let text = format!("signal n: int\n{decl}\nscore a weight 1 = n\n{STATUS}");
+            for d in [Dialect::DuckDb, Dialect::Postgres, Dialect::Spark] {
+                let e = compiled(&text, d).unwrap_err();
+                assert_eq!(e.code, NAME_CLASH, "{decl} {d:?}");
+                assert!(e.message.contains(what), "{}", e.message);
+                assert!(e.message.contains("in another case"), "{}", e.message);
+            }
+        }
+        let text = format!("signal n: int\nscore Computed_status weight 1 = n\n{STATUS}");
+        let e = compiled(&text, Dialect::DuckDb).unwrap_err();
+        assert_eq!(e.code, NAME_CLASH);
+        // two fields of two events that differ only in case are one DuckDB
+        // column, two PostgreSQL ones
+        let text = format!(
+            "signal n: int\nevent e {{ level: text? }}\nevent f {{ Level: text? }}\nscore a weight 1 = n\n{STATUS}"
+        );
+        let e = compiled(&text, Dialect::DuckDb).unwrap_err();
+        assert_eq!(e.code, NAME_CLASH);
+        assert!(e.message.contains("event field `f.Level`"), "{}", e.message);
         compiled(&text, Dialect::Postgres).unwrap();
     }
 
