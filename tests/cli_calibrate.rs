@@ -597,3 +597,48 @@ fn html_is_a_page_with_the_section_and_escapes_names() {
     assert!(!page.contains("<b>now</b>"));
     assert!(page.contains("0.917"));
 }
+
+/// `--history` naming a store that is not there is an error (a mistyped
+/// path read as "no snapshots" would look like a valid empty report), and
+/// a reader of the report that goes away (`| head`) is not a panic.
+#[test]
+fn a_missing_store_and_a_closed_pipe() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("nope.db");
+    let o = vital_in(
+        &example(),
+        &[
+            "calibrate",
+            "--outcomes",
+            "outcomes.csv",
+            "--history",
+            db.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("does not exist")
+            && stderr(&o).contains("no `vital run` has recorded to it yet"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!db.exists());
+    // the reader closes before anything is written
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_vital"))
+        .args([
+            "calibrate",
+            "--outcomes",
+            "outcomes.csv",
+            "--format",
+            "markdown",
+        ])
+        .current_dir(example())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}

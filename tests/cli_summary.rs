@@ -11,6 +11,7 @@ mod support;
 mod pg;
 
 use serde_json::Value;
+use std::path::Path;
 use support::{root, stderr, stdout, vital_in};
 
 fn example(name: &str) -> std::path::PathBuf {
@@ -242,9 +243,15 @@ fn stored_results_summarise_as_the_run_postgres() {
 
 fn stored_equals_run(db: &str) {
     let dir = example("support-health");
+    // no store yet: an error, and none is created
     let o = vital_in(&dir, &["summary", "--history", db]);
-    assert_eq!(o.status.code(), Some(1), "an empty store");
-    assert!(stderr(&o).contains("holds no results"), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(1), "no store yet");
+    assert!(
+        stderr(&o).contains("no `vital run` has recorded to it yet"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!Path::new(db).exists());
     let o = vital_in(&dir, &["run", "--history", db, "--format", "jsonl"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let args = ["summary", "--by", "support_plan", "--format", "json"];

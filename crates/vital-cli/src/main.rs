@@ -55,7 +55,8 @@ enum Command {
     /// One self-contained HTML report: headline, distribution, status
     /// over time, groups, accounts at risk.
     Report(commands::report::Args),
-    /// The rule set as one SQL query (DuckDB, PostgreSQL) over tables of
+    /// The rule set as one SQL query (DuckDB, PostgreSQL, Spark, Snowflake,
+    /// BigQuery) over tables of
     /// snapshots and events, with the results of `vital run --all`.
     Compile(commands::compile::Args),
     /// Is health predictive? AUC, churn rates and lift of every score and

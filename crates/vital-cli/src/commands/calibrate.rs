@@ -104,7 +104,7 @@ pub fn run(mut args: Args) -> ExitCode {
             c.settings_title.as_deref().unwrap_or("Customer health"),
         ),
     };
-    println!("{text}");
+    super::print_out(&format!("{text}\n"));
     let mut failed = false;
     if args.write_weights {
         match &report.weights.suggested {
@@ -251,15 +251,9 @@ fn calibrate(args: &mut Args) -> Result<Calibrated, ExitCode> {
     let mut records = 0;
     let mut labeller = Labeller::new(&outcomes, horizon, through, args.contracted, ruleset);
     if stored {
-        let mut store = match super::run::history::open_store(args.history.as_deref()) {
-            Ok(Some(s)) => s,
-            Ok(None) => {
-                return Err(fail(
-                    "no history store: give `--history PATH|URL`, or set `[history] store` in vital.toml",
-                ))
-            }
-            Err(e) => return Err(fail(e)),
-        };
+        // a store that is not there is an error, never a new empty one
+        // (a mistyped path read as "no snapshots")
+        let mut store = super::history::store_for(args.history.as_deref())?;
         let read = stored_groups(&mut store, &schema, |group| {
             let results = engine.evaluate_group(&group, true);
             labeller.add(&group, &results);

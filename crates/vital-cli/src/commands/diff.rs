@@ -466,7 +466,7 @@ fn side_errors(args: &Args, base: &Loaded, head: &Loaded) -> ExitCode {
                 }
                 out.push_str("```\n\n");
             }
-            print!("{out}");
+            super::print_out(&out);
         }
         Format::Json => {
             let list = |l: &Loaded| -> Vec<serde_json::Value> {
@@ -481,7 +481,10 @@ fn side_errors(args: &Args, base: &Loaded, head: &Loaded) -> ExitCode {
                 "head": {"label": head.label},
                 "errors": {"base": list(base), "head": list(head)},
             });
-            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            super::print_out(&format!(
+                "{}\n",
+                serde_json::to_string_pretty(&v).unwrap_or_default()
+            ));
         }
     }
     ExitCode::from(1)

@@ -81,7 +81,7 @@ pub fn run(args: Args) -> ExitCode {
     let outcomes = engine.evaluate_group(&group, true);
     let text =
         vital_eval::explain::explain_text(&engine, &loaded.sources, &group, idx, &outcomes[idx]);
-    print!("{text}");
+    super::print_out(&text);
     if log.total() > 0 {
         ExitCode::from(1)
     } else {

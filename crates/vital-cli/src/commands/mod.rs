@@ -34,6 +34,20 @@ pub fn fail(msg: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(1)
 }
 
+/// Write `text` to standard output. A reader that went away (`| head`)
+/// is not an error, as for `vital run` without a store: the rest is
+/// dropped, and the command's exit status stays what it was. Any other
+/// write error is said on stderr (`print!` would panic on either).
+pub fn print_out(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("error: cannot write to standard output: {e}");
+        }
+    }
+}
+
 /// Colour on stderr: a terminal, and `NO_COLOR` unset.
 pub fn stderr_color() -> bool {
     std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()

@@ -112,21 +112,22 @@ pub fn run(mut args: Args) -> ExitCode {
     lens.movers = true;
     // the nights stored so far, read before the evaluation's transaction;
     // the same connection then reads each account's previous snapshot
-    let (nights, mut earlier) = match super::run::history::open_store(args.history.as_deref()) {
-        Ok(None) => (None, None),
-        Ok(Some(mut store)) => match stored_rows(&mut store, false) {
-            Ok(rows) => (
-                Some(
-                    rows.into_iter()
-                        .map(|(name, row)| lens.stored(name, &row))
-                        .collect::<Vec<_>>(),
+    let (nights, mut earlier) =
+        match super::run::history::open_existing_store(args.history.as_deref()) {
+            Ok(None) => (None, None),
+            Ok(Some(mut store)) => match stored_rows(&mut store, false) {
+                Ok(rows) => (
+                    Some(
+                        rows.into_iter()
+                            .map(|(name, row)| lens.stored(name, &row))
+                            .collect::<Vec<_>>(),
+                    ),
+                    Some(Earlier::new(store, &engine)),
                 ),
-                Some(Earlier::new(store, &engine)),
-            ),
-            Err(e) => return fail(format!("cannot read the history store: {e}")),
-        },
-        Err(e) => return fail(e),
-    };
+                Err(e) => return fail(format!("cannot read the history store: {e}")),
+            },
+            Err(e) => return fail(e),
+        };
     let history = match read_only_history(args.history.as_deref(), &engine, &scoring) {
         Ok(h) => h,
         Err(code) => return code,
@@ -198,7 +199,7 @@ fn starts_since(
     as_of: chrono::NaiveDate,
     days: u32,
 ) -> Result<Vec<vital_report::html::QueueItem>, String> {
-    let Some(mut store) = super::run::history::open_store(flag)? else {
+    let Some(mut store) = super::run::history::open_existing_store(flag)? else {
         return Ok(Vec::new());
     };
     let since = as_of

@@ -107,13 +107,8 @@ fn stored_summary(args: &Args) -> Result<Summary, ExitCode> {
     let ruleset = loaded.ruleset().ok_or(ExitCode::from(1))?;
     let engine = Engine::new(ruleset);
     let lens = Lens::new(&engine, &settings, &args.by, args.value.as_deref()).map_err(fail)?;
-    let mut store = match super::run::history::open_store(args.history.as_deref()) {
-        Ok(Some(s)) => s,
-        Ok(None) => return Err(fail(
-            "no history store: give `--history PATH|URL`, or set `[history] store` in vital.toml",
-        )),
-        Err(e) => return Err(fail(e)),
-    };
+    // a store that is not there is an error, never a new empty one
+    let mut store = super::history::store_for(args.history.as_deref())?;
     let stored = latest_stored(&mut store, &lens).map_err(fail)?;
     if stored.accounts.is_empty() {
         return Err(fail(format!(

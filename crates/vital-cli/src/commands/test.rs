@@ -58,7 +58,7 @@ pub fn run(args: Args) -> ExitCode {
     let several = targets.len() > 1;
     for t in &targets {
         if let Some(label) = &t.label {
-            println!("{label}");
+            super::print_out(&format!("{label}\n"));
         }
         let path = t
             .paths
@@ -70,12 +70,12 @@ pub fn run(args: Args) -> ExitCode {
         total.failed += one.failed;
         total.error |= one.error;
         if several {
-            println!();
+            super::print_out("\n");
         }
     }
     let ok = total.failed == 0 && !total.error;
     let summary = format!("{} passed, {} failed", total.passed, total.failed);
-    println!("{}", paint(stdout_color(), ok, &summary));
+    super::print_out(&format!("{}\n", paint(stdout_color(), ok, &summary)));
     if ok {
         ExitCode::SUCCESS
     } else {

@@ -171,6 +171,17 @@ pub fn wait() -> std::time::Duration {
     })
 }
 
+/// Open a store that must exist (commands that only read what runs
+/// recorded): `None` when none is configured.
+pub fn open_existing_store(flag: Option<&str>) -> Result<Option<Store>, String> {
+    let Some((loc, base)) = location(flag)? else {
+        return Ok(None);
+    };
+    Store::open_existing(&loc, &base, wait())
+        .map(Some)
+        .map_err(|e| e.to_string())
+}
+
 /// Open a store for a command.
 pub fn open_store(flag: Option<&str>) -> Result<Option<Store>, String> {
     let Some((loc, base)) = location(flag)? else {
