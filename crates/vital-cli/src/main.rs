@@ -56,8 +56,8 @@ enum Command {
     /// over time, groups, accounts at risk.
     Report(commands::report::Args),
     /// The rule set as one SQL query (DuckDB, PostgreSQL, Spark, Snowflake,
-    /// BigQuery) over tables of
-    /// snapshots and events, with the results of `vital run --all`.
+    /// BigQuery) over tables of snapshots and events, with the results of
+    /// `vital run --all`.
     Compile(commands::compile::Args),
     /// Is health predictive? AUC, churn rates and lift of every score and
     /// rule against an outcomes file, and suggested weights.

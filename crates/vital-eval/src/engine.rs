@@ -638,9 +638,7 @@ impl<'r> Engine<'r> {
 /// written `-0.0`.
 fn clamp100(v: Decimal) -> Decimal {
     use std::cmp::Ordering::{Greater, Less};
-    if v.is_zero() {
-        Decimal::ZERO
-    } else if value::cmp_num(&v, &Decimal::ZERO) == Less {
+    if v.is_zero() || value::cmp_num(&v, &Decimal::ZERO) == Less {
         Decimal::ZERO
     } else if value::cmp_num(&v, &Decimal::ONE_HUNDRED) == Greater {
         Decimal::ONE_HUNDRED
