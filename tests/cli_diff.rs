@@ -488,6 +488,33 @@ fn a_new_signal_the_snapshots_lack_is_a_schema_change_and_rejects_every_record()
     assert!(md.contains("signal `nps` added: `number`"), "{md}");
     assert!(md.contains("Head rejects 6,000 of 6,000 records"), "{md}");
     check_markdown(&md);
+    // nothing is compared, so no other gate moves: `rejected` is the one
+    // that catches it in CI
+    let gated = vital_in(
+        dir.path(),
+        &[
+            "diff",
+            "--base",
+            "base",
+            "--fail-on",
+            "status-changes>0",
+            "--fail-on",
+            "rejected>0",
+        ],
+    );
+    assert_eq!(gated.status.code(), Some(1), "{}", stderr(&gated));
+    assert!(
+        stderr(&gated).contains(
+            "error: head rejects 6,000 more records than base (100.0% of the 6,000 read) (--fail-on rejected>0)"
+        ),
+        "{}",
+        stderr(&gated)
+    );
+    assert!(
+        !stderr(&gated).contains("status-changes>0)"),
+        "{}",
+        stderr(&gated)
+    );
 
     // optional, it reads today's snapshots: every account is compared and
     // the new rule fires for none
@@ -504,6 +531,11 @@ fn a_new_signal_the_snapshots_lack_is_a_schema_change_and_rejects_every_record()
     assert_eq!(v["accounts"]["compared"], 2000);
     assert_eq!(rule(&v, "detractor")["head"], 0);
     assert_eq!(v["statuses"]["changed"], 0);
+    let gated = vital_in(
+        dir.path(),
+        &["diff", "--base", "base", "--fail-on", "rejected>0"],
+    );
+    assert_eq!(gated.status.code(), Some(0), "{}", stderr(&gated));
 }
 
 #[test]

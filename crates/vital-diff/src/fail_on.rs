@@ -15,6 +15,10 @@ pub enum Metric {
     HealthShift,
     /// Head's failing tests.
     FailingTests,
+    /// Records head rejects beyond those base rejects (a new signal the
+    /// export lacks rejects every record: nothing is compared, and no other
+    /// metric moves).
+    Rejected,
 }
 
 /// The limit: a count, a share of the compared accounts, an account value
@@ -35,7 +39,7 @@ pub struct Threshold {
     pub limit: Limit,
 }
 
-const HELP: &str = "write METRIC>LIMIT: status-changes>5% or >10, into-STATUS>N, >P% or >100k (account value), into-at-risk>…, health-shift>2, failing-tests>0";
+const HELP: &str = "write METRIC>LIMIT: status-changes>5% or >10, into-STATUS>N, >P% or >100k (account value), into-at-risk>…, health-shift>2, failing-tests>0, rejected>0 or >1%";
 
 /// `12`, `2.5`, `100k`, `1.5m`, `$250000`.
 fn number(s: &str) -> Option<f64> {
@@ -69,6 +73,7 @@ impl std::str::FromStr for Threshold {
             "status-changes" => Metric::StatusChanges,
             "health-shift" => Metric::HealthShift,
             "failing-tests" => Metric::FailingTests,
+            "rejected" => Metric::Rejected,
             "into-at-risk" => Metric::Into(None),
             _ => match name.strip_prefix("into-") {
                 Some(arm) if !arm.is_empty() => Metric::Into(Some(arm.to_string())),
@@ -90,10 +95,12 @@ impl std::str::FromStr for Threshold {
                 | (Metric::Into(_), _)
                 | (Metric::HealthShift, Limit::Count(_))
                 | (Metric::FailingTests, Limit::Count(_))
+                | (Metric::Rejected, Limit::Count(_) | Limit::Share(_))
         );
         if !ok {
             return Err(bad(match metric {
                 Metric::StatusChanges => "status-changes takes a count or a share",
+                Metric::Rejected => "rejected takes a count or a share of the records read",
                 Metric::HealthShift => "health-shift takes points of health (the mean shift)",
                 _ => "failing-tests takes a count",
             }));
@@ -203,6 +210,26 @@ impl Threshold {
                     _ => return Ok(None),
                 }
             }
+            Metric::Rejected => {
+                let n = r
+                    .records
+                    .head_rejected
+                    .saturating_sub(r.records.base_rejected);
+                let read = r.records.read as f64;
+                let of_read = if read == 0.0 { 0.0 } else { n as f64 / read };
+                let what = format!(
+                    "head rejects {} more record{} than base ({} of the {} read)",
+                    crate::render::thousands(n),
+                    if n == 1 { "" } else { "s" },
+                    pct(of_read),
+                    crate::render::thousands(r.records.read)
+                );
+                match self.limit {
+                    Limit::Share(p) => (of_read, p, what),
+                    Limit::Count(c) => (n as f64, c, what),
+                    Limit::Value(_) => return Ok(None),
+                }
+            }
         };
         Ok(over(seen, limit).then(|| format!("{what} (--fail-on {})", self.text)))
     }
@@ -222,6 +249,8 @@ mod tests {
     fn limits_are_counts_shares_or_values() {
         assert_eq!(t("status-changes>5%").limit, Limit::Share(0.05));
         assert_eq!(t("status-changes>12").limit, Limit::Count(12.0));
+        assert_eq!(t("rejected>0").metric, Metric::Rejected);
+        assert_eq!(t("rejected>1%").limit, Limit::Share(0.01));
         assert_eq!(t("into-danger>100k").limit, Limit::Value(100_000.0));
         assert_eq!(t("into-danger>1.5m").limit, Limit::Value(1_500_000.0));
         assert_eq!(t("into-danger>$2500").limit, Limit::Value(2500.0));
