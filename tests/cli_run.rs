@@ -794,3 +794,28 @@ fn a_score_at_zero_is_never_negative_zero() {
     );
     assert!(!stdout(&o).contains("-0.0"), "{}", stdout(&o));
 }
+
+/// When every record is rejected there are no others to speak of.
+#[test]
+fn every_record_rejected_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("r.vital"),
+        "signal x: number\n\nscore t weight 1 = x\n\nstatus {\n  ok otherwise\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("s.jsonl"),
+        "{\"account\": \"a\", \"as_of\": \"2026-11-01\", \"signals\": {\"y\": 1}}\n\
+         {\"account\": \"b\", \"as_of\": \"2026-11-01\", \"signals\": {\"y\": 1}}\n\
+         {\"account\": \"c\", \"as_of\": \"2026-11-01\", \"signals\": {\"y\": 1}}\n",
+    )
+    .unwrap();
+    let o = vital_in(dir.path(), &["run", "--rules", "r.vital", "s.jsonl"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).ends_with("error: all 3 records were rejected; none was evaluated\n"),
+        "{}",
+        stderr(&o)
+    );
+}

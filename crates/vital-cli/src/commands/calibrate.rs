@@ -133,15 +133,15 @@ impl Calibrated {
         if self.rejected > 0 {
             let _ = writeln!(
                 errors,
-                "error: {} of {} snapshot records were rejected; the others were used",
-                self.rejected, self.records
+                "error: {}",
+                super::rejected_counts(self.rejected, self.records, "snapshot record", "used")
             );
         }
         if self.bad_outcomes > 0 {
             let _ = writeln!(
                 errors,
-                "error: {} of {} outcome rows were rejected; the others were used",
-                self.bad_outcomes, self.outcome_rows
+                "error: {}",
+                super::rejected_counts(self.bad_outcomes, self.outcome_rows, "outcome row", "used")
             );
         }
         self.rejected > 0 || self.bad_outcomes > 0

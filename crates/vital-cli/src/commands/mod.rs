@@ -48,6 +48,29 @@ pub fn print_out(text: &str) {
     }
 }
 
+/// `2 of 5 records were rejected; the others were evaluated`, or, when
+/// every one was, `all 3 records were rejected; none was evaluated` (there
+/// are no others to speak of). `noun` is singular; `done` what happened to
+/// the accepted ones.
+pub fn rejected_counts(rejected: usize, total: usize, noun: &str, done: &str) -> String {
+    use vital_input::thousands;
+    if rejected >= total && total > 1 {
+        format!(
+            "all {} {noun}s were rejected; none was {done}",
+            thousands(total)
+        )
+    } else if rejected >= total {
+        format!("the one {noun} was rejected; none was {done}")
+    } else {
+        format!(
+            "{} of {} {noun}{} rejected; the others were {done}",
+            thousands(rejected),
+            thousands(total),
+            if total == 1 { " was" } else { "s were" }
+        )
+    }
+}
+
 /// Colour on stderr: a terminal, and `NO_COLOR` unset.
 pub fn stderr_color() -> bool {
     std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()

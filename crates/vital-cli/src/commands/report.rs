@@ -185,8 +185,8 @@ pub fn run(mut args: Args) -> ExitCode {
     );
     if let Some(c) = calibrated.as_ref().filter(|c| c.bad_outcomes > 0) {
         eprintln!(
-            "error: {} of {} outcome rows were rejected; the others were used",
-            c.bad_outcomes, c.outcome_rows
+            "error: {}",
+            super::rejected_counts(c.bad_outcomes, c.outcome_rows, "outcome row", "used")
         );
         return ExitCode::from(1);
     }

@@ -304,12 +304,7 @@ pub fn run(args: Args) -> ExitCode {
         );
     }
     if log.total() > 0 {
-        let counts = format!(
-            "{} of {} record{} rejected; the others were evaluated",
-            thousands(log.total()),
-            thousands(records),
-            if records == 1 { " was" } else { "s were" }
-        );
+        let counts = super::rejected_counts(log.total(), records, "record", "evaluated");
         if let Some(t) = gates.max_rejected {
             if t.allows(log.total(), records) {
                 let _ = writeln!(
