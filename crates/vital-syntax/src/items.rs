@@ -8,7 +8,13 @@
 //!   these never occur inside another item, so they start an item at any
 //!   brace depth (an unclosed `{` does not swallow the rest of the file);
 //! * `when`, `add`, `subtract` at depth 0, unless they continue the rule
-//!   being read (`rule "x" when … add …`).
+//!   being read (`rule "x" when … add …`);
+//! * a misspelt item keyword: a word at the start of a line, at depth 0,
+//!   followed on its line by a name or a string, that is one or two letters
+//!   from one of the words above (`socre support weight 25`, `sigal seats:
+//!   int`). Two names in a row never continue an expression, so the item
+//!   before it is kept whole, and the misspelt one is reported on its own
+//!   (with a did-you-mean), instead of swallowing the declaration before it.
 
 use crate::lexer::{Token, TokenKind};
 use crate::Span;
@@ -90,6 +96,10 @@ pub fn cut(source: &str, tokens: &[Token], max_nesting: usize) -> Vec<ItemCut> {
                 phase = Phase::RuleAction;
                 !cont
             }
+            TokenKind::Ident if depth == 0 && misspelt_keyword(source, tokens, i) => {
+                phase = Phase::Other;
+                true
+            }
             _ => current.is_none(),
         };
         if starts {
@@ -121,6 +131,34 @@ pub fn cut(source: &str, tokens: &[Token], max_nesting: usize) -> Vec<ItemCut> {
         items.push(done);
     }
     items
+}
+
+/// The words that begin an item.
+pub const ITEM_KEYWORDS: &[&str] = &[
+    "signal", "event", "const", "score", "rule", "test", "status", "when",
+];
+
+/// Token `i` (a name) starts a line, is followed on that line by a name or a
+/// string, and is a near miss of an item keyword.
+fn misspelt_keyword(source: &str, tokens: &[Token], i: usize) -> bool {
+    let significant = |t: &&Token| t.kind != TokenKind::Comment;
+    let tok = tokens[i];
+    let starts_line = match tokens[..i].iter().rev().find(significant) {
+        Some(prev) => source[prev.span.end..tok.span.start].contains('\n'),
+        None => true,
+    };
+    let Some(next) = tokens[i + 1..].iter().find(significant) else {
+        return false;
+    };
+    let same_line = !source[tok.span.end..next.span.start].contains('\n');
+    starts_line
+        && same_line
+        && matches!(next.kind, TokenKind::Ident | TokenKind::String)
+        && crate::suggest::did_you_mean(
+            &source[tok.span.start..tok.span.end],
+            ITEM_KEYWORDS.iter().copied(),
+        )
+        .is_some()
 }
 
 /// The `##` lines directly above token `i`: consecutive, each on its own

@@ -453,6 +453,18 @@ fn syntax_error(
                     "names of rules and playbooks are strings: write \"{word}\""
                 ))
                 .with_fix(format!("write \"{word}\""), tok.span, format!("\"{word}\""));
+        } else if tok.kind == TokenKind::Ident && tok.span.start == cut.span.start {
+            // an item that begins with a name: a misspelt keyword?
+            let word = &source[tok.span.start..tok.span.end];
+            if let Some(k) =
+                crate::suggest::did_you_mean(word, crate::items::ITEM_KEYWORDS.iter().copied())
+            {
+                diag = diag.with_help(format!("did you mean `{k}`?")).with_fix(
+                    format!("write `{k}`"),
+                    tok.span,
+                    k.to_string(),
+                );
+            }
         } else if tok.kind.is_keyword() && expected.contains(&"a name") {
             diag = diag.with_help(format!(
                 "`{}` is a keyword and cannot be used as a name",
