@@ -317,3 +317,39 @@ fn the_table_fits_100_columns_and_ends_with_a_summary() {
         );
     }
 }
+
+/// A column renamed with a unit or a word added (`csat_pct`, `NPS Score`)
+/// is named as the likely one, in CSV and in JSON Lines.
+#[test]
+fn a_column_renamed_with_a_suffix_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = root().join("examples/support-health/rules");
+    let rules = rules.to_str().unwrap();
+    std::fs::write(
+        dir.path().join("r.csv"),
+        "account,as_of,nps,csat_pct,ces,first_response_hours,support_plan,renewal_date\n\
+         acme,2026-09-01,64,92.2,,1.43,standard,2027-09-10\n",
+    )
+    .unwrap();
+    let o = vital_in(dir.path(), &["run", "--rules", rules, "r.csv"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains(
+            "r.csv:1: the CSV header has no column for signal `csat` (did you mean the column \"csat_pct\"?)"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::write(
+        dir.path().join("r.jsonl"),
+        "{\"account\": \"acme\", \"as_of\": \"2026-09-01\", \"signals\": {\"nps\": 64, \"csat_pct\": 92.2, \"first_response_hours\": 1.43, \"support_plan\": \"standard\", \"renewal_date\": \"2027-09-10\"}}\n",
+    )
+    .unwrap();
+    let o = vital_in(dir.path(), &["run", "--rules", rules, "r.jsonl"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("the input has \"csat_pct\" — a renamed column?"),
+        "{}",
+        stderr(&o)
+    );
+}

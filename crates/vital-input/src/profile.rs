@@ -198,7 +198,9 @@ fn fold(name: &str) -> String {
 }
 
 /// The declared signal an unknown key probably means: the same name but
-/// for case, `_`, `-` and spaces, or within two edits.
+/// for case, `_`, `-` and spaces, or within two edits, or a name that
+/// begins or ends with it (`csat_pct`, `NPS Score`: a column renamed with a
+/// unit or a word added; the longest such signal, of at least 3 letters).
 pub fn near_miss(name: &str, schema: &Schema<'_>) -> Option<String> {
     let rules = schema.rules();
     let folded = fold(name);
@@ -219,6 +221,19 @@ pub fn near_miss(name: &str, schema: &Schema<'_>) -> Option<String> {
             candidates
                 .iter()
                 .find(|(s, c)| *s == hit || *c == hit)
+                .map(|(s, _)| s.to_string())
+        })
+        .or_else(|| {
+            candidates
+                .iter()
+                .filter(|(s, c)| {
+                    [fold(s), fold(c)].iter().any(|f| {
+                        f.chars().count() >= 3
+                            && f.len() < folded.len()
+                            && (folded.starts_with(f.as_str()) || folded.ends_with(f.as_str()))
+                    })
+                })
+                .max_by_key(|(s, _)| s.len())
                 .map(|(s, _)| s.to_string())
         })
 }
