@@ -413,3 +413,40 @@ fn a_bad_project_file_stops_history_with_its_place() {
     assert!(err.contains("vital.toml:4:1"), "{err}");
     assert_eq!(stdout(&o), "");
 }
+
+/// A rule set whose `path` is not there is a mistake of vital.toml, shown
+/// at its line by every command that loads it.
+#[test]
+fn a_missing_ruleset_path_is_shown_at_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("vital.toml"),
+        "[rulesets.main]\npath = \"rule\"\n",
+    )
+    .unwrap();
+    for args in [
+        vec!["run", "x.jsonl"],
+        vec!["check"],
+        vec!["test"],
+        vec!["compile", "--target", "duckdb"],
+    ] {
+        let o = support::vital_in(dir.path(), &args);
+        assert_eq!(
+            o.status.code(),
+            Some(1),
+            "{args:?}: {}",
+            support::stderr(&o)
+        );
+        let err = support::stderr(&o);
+        assert!(
+            err.contains("`path` of [rulesets.main] names \"rule\", which does not exist"),
+            "{args:?}: {err}"
+        );
+        assert!(err.contains("vital.toml:2:8"), "{args:?}: {err}");
+        assert!(!support::stdout(&o).contains("0 passed"), "{args:?}");
+    }
+    // nor is a test run over rules that do not load a pass of 0 tests
+    let o = support::vital_in(dir.path(), &["test", "nowhere"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(support::stdout(&o), "");
+}

@@ -40,6 +40,8 @@ pub struct RuleSet {
     pub name: String,
     /// The rule set's directory or file (joined to the project root).
     pub path: PathBuf,
+    /// Where `path` is written in `vital.toml`.
+    pub path_span: Range<usize>,
     /// `inputs` as written (after `${VAR}` expansion), joined to the root.
     pub inputs: Vec<String>,
     pub sample: Option<PathBuf>,
@@ -608,6 +610,7 @@ impl Build<'_> {
             .collect();
         RuleSet {
             name,
+            path_span: path.span.clone(),
             path: self.root.join(path.value),
             inputs,
             sample,
@@ -693,6 +696,22 @@ impl Project {
     /// source map to render it.
     pub fn error_at(&self, span: Range<usize>, message: String) -> ProjectError {
         ProjectError::one(&self.file, self.text.clone(), span, message)
+    }
+
+    /// A project-file error at `path` when the rule set `rs` names a file
+    /// or directory that is not there (found when the rule set is loaded,
+    /// so commands that do not read it are not stopped by it).
+    pub fn missing_path(&self, rs: &RuleSet) -> Option<ProjectError> {
+        (!rs.path.exists()).then(|| {
+            let written = self.text.get(rs.path_span.clone()).unwrap_or_default();
+            self.error_at(
+                rs.path_span.clone(),
+                format!(
+                    "`path` of [rulesets.{}] names {written}, which does not exist (relative to this file; a directory of .vital files, or one file)",
+                    rs.name
+                ),
+            )
+        })
     }
 
     /// The rule set named `name`.

@@ -3,7 +3,7 @@
 //! The compiler is `vital_sql`'s; this file finds the rules the way `vital
 //! run` does, writes the SQL and reports what cannot be compiled.
 
-use super::project::{discover, pick, shown};
+use super::project::{discover, pick};
 use super::{fail, load_rules, stderr_color};
 use std::io::Write;
 use std::path::PathBuf;
@@ -118,7 +118,7 @@ fn locate(rules: Option<PathBuf>, ruleset: Option<&str>) -> Result<PathBuf, Exit
     let project = discover()?;
     match &project {
         Some(p) => match pick(p, ruleset, None, false)? {
-            Some(rs) => Ok(shown(&rs.path)),
+            Some(rs) => super::project::ruleset_path(p, rs),
             None => Ok(PathBuf::from(".")),
         },
         None if ruleset.is_some() => Err(fail(

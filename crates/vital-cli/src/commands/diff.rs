@@ -90,10 +90,13 @@ pub fn run(args: Args) -> ExitCode {
         ),
         None => None,
     };
-    let head_path = match (&args.head, chosen) {
-        (Some(h), _) => h.clone(),
-        (None, Some(rs)) => shown(&rs.path),
-        (None, None) => PathBuf::from("."),
+    let head_path = match (&args.head, chosen, &project) {
+        (Some(h), _, _) => h.clone(),
+        (None, Some(rs), Some(p)) => match super::project::ruleset_path(p, rs) {
+            Ok(path) => path,
+            Err(code) => return code,
+        },
+        (None, _, _) => PathBuf::from("."),
     };
     let head = match load_dir(&head_path) {
         Ok(l) => l,

@@ -131,6 +131,16 @@ impl Settings {
     }
 }
 
+/// Where a rule set of vital.toml is, to load it: a `path` that is not
+/// there is a project-file error shown at its line, rather than "cannot
+/// read `rule`" with no word of where the name came from.
+pub fn ruleset_path(project: &Project, rs: &vital_project::RuleSet) -> Result<PathBuf, ExitCode> {
+    match project.missing_path(rs) {
+        Some(e) => Err(report(&e)),
+        None => Ok(shown(&rs.path)),
+    }
+}
+
 /// Resolve and load what `run`/`explain` score; problems are reported and
 /// the exit status given.
 pub fn load_scoring(
@@ -146,10 +156,10 @@ pub fn load_scoring(
         )),
         None => None,
     };
-    let rules_path = match (rules, chosen) {
-        (Some(r), _) => r.to_path_buf(),
-        (None, Some(rs)) => shown(&rs.path),
-        (None, None) => PathBuf::from("."),
+    let rules_path = match (rules, chosen, &project) {
+        (Some(r), _, _) => r.to_path_buf(),
+        (None, Some(rs), Some(p)) => ruleset_path(p, rs)?,
+        (None, _, _) => PathBuf::from("."),
     };
     let files: Vec<PathBuf> = if !files.is_empty() {
         files.to_vec()
@@ -222,6 +232,9 @@ pub fn targets(
                 None => p.rulesets.iter().collect(),
             };
             if !chosen.is_empty() {
+                for r in &chosen {
+                    ruleset_path(&p, r)?;
+                }
                 let several = chosen.len() > 1;
                 return Ok((
                     chosen

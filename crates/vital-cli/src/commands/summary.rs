@@ -133,10 +133,10 @@ pub(crate) fn rules_only(
         )),
         None => None,
     };
-    let path = match (rules, chosen) {
-        (Some(r), _) => r.to_path_buf(),
-        (None, Some(rs)) => project::shown(&rs.path),
-        (None, None) => PathBuf::from("."),
+    let path = match (rules, chosen, &found) {
+        (Some(r), _, _) => r.to_path_buf(),
+        (None, Some(rs), Some(p)) => project::ruleset_path(p, rs)?,
+        (None, _, _) => PathBuf::from("."),
     };
     let loaded = load_rules(&path)?;
     Ok((loaded, Settings::of(found.as_ref(), chosen)))

@@ -74,8 +74,12 @@ pub fn run(args: Args) -> ExitCode {
         }
     }
     let ok = total.failed == 0 && !total.error;
-    let summary = format!("{} passed, {} failed", total.passed, total.failed);
-    super::print_out(&format!("{}\n", paint(stdout_color(), ok, &summary)));
+    // rules that could not be loaded ran no test: "0 passed, 0 failed"
+    // would read as a pass; the errors above say what happened
+    if !(total.error && total.passed + total.failed == 0) {
+        let summary = format!("{} passed, {} failed", total.passed, total.failed);
+        super::print_out(&format!("{}\n", paint(stdout_color(), ok, &summary)));
+    }
     if ok {
         ExitCode::SUCCESS
     } else {
