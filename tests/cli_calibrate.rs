@@ -642,3 +642,27 @@ fn a_missing_store_and_a_closed_pipe() {
     assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
+
+/// A zero horizon is said to be too short, not "not a duration"; a word
+/// that is no duration is said to be one.
+#[test]
+fn a_zero_horizon_is_too_short() {
+    for (h, want) in [
+        (
+            "0 days",
+            "error: `--horizon 0 days`: the horizon must be longer than zero",
+        ),
+        (
+            "0",
+            "error: `--horizon 0`: the horizon must be longer than zero",
+        ),
+        ("soon", "error: `--horizon soon` is not a duration"),
+    ] {
+        let o = vital_in(
+            &example(),
+            &["calibrate", "--outcomes", "outcomes.csv", "--horizon", h],
+        );
+        assert_eq!(o.status.code(), Some(2), "{h}");
+        assert!(stderr(&o).starts_with(want), "{h}: {}", stderr(&o));
+    }
+}

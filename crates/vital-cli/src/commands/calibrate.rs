@@ -199,9 +199,21 @@ fn calibrate(args: &mut Args) -> Result<Calibrated, ExitCode> {
         }
     };
     let Some(horizon) = parse_horizon(&horizon_text) else {
-        eprintln!(
-            "error: `--horizon {horizon_text}` is not a duration: write e.g. `90 days`, `3 months`, `1 year`"
-        );
+        // a zero horizon is a duration, just not one to predict over
+        let zero = horizon_text
+            .trim_start()
+            .split(|c: char| !c.is_ascii_digit())
+            .next()
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b == b'0'));
+        if zero {
+            eprintln!(
+                "error: `--horizon {horizon_text}`: the horizon must be longer than zero (churn within it is what the scores should predict), e.g. `90 days`"
+            );
+        } else {
+            eprintln!(
+                "error: `--horizon {horizon_text}` is not a duration: write e.g. `90 days`, `3 months`, `1 year`"
+            );
+        }
         return Err(ExitCode::from(2));
     };
     let outcomes_name = super::project::shown(&args.outcomes).display().to_string();

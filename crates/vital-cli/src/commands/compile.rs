@@ -4,7 +4,7 @@
 //! run` does, writes the SQL and reports what cannot be compiled.
 
 use super::project::{discover, pick};
-use super::{fail, load_rules, stderr_color};
+use super::{fail, load_rules_for, stderr_color};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -61,7 +61,7 @@ pub fn run(args: Args) -> ExitCode {
         Ok(p) => p,
         Err(code) => return code,
     };
-    let loaded = match load_rules(&path) {
+    let loaded = match load_rules_for(&path, "written") {
         Ok(l) => l,
         Err(code) => return code,
     };

@@ -102,6 +102,12 @@ impl Loaded {
 /// Load and check a rule set; on errors, report them on stderr and give the
 /// exit status to return.
 pub fn load_rules(path: &Path) -> Result<Loaded, ExitCode> {
+    load_rules_for(path, "evaluated")
+}
+
+/// [`load_rules`], saying what was not done when the rules have errors
+/// (`vital compile`: nothing was written).
+pub fn load_rules_for(path: &Path, undone: &str) -> Result<Loaded, ExitCode> {
     let list = match files::collect(&[path.to_path_buf()]) {
         Ok(l) => l,
         Err(e) => return Err(fail(e)),
@@ -128,7 +134,7 @@ pub fn load_rules(path: &Path) -> Result<Loaded, ExitCode> {
             eprint!("{}", vital_syntax::Report::new(d, &sources).render(color));
         }
         eprintln!(
-            "error: the rules in `{}` have {} error{}; nothing was evaluated",
+            "error: the rules in `{}` have {} error{}; nothing was {undone}",
             files::display(path),
             errors.len(),
             if errors.len() == 1 { "" } else { "s" }
