@@ -926,6 +926,40 @@ fn an_events_table_is_checked_as_a_snapshots_table_is() {
     assert_eq!(stdout(&o), "");
 }
 
+/// An events table without its `at` column reads as a snapshots table
+/// (only `type` and `at` together make an events table); the error says
+/// what it probably is.
+#[test]
+fn an_events_table_without_at_is_named_as_such() {
+    use serde_json::json;
+    let p = project();
+    write(
+        &p.path().join("s.parquet"),
+        &good_snapshots(),
+        2,
+        Compression::SNAPPY,
+    );
+    let cols = vec![
+        Col::new("account", "VARCHAR", vec![j(json!("a"))]),
+        Col::new("as_of", "DATE", vec![j(json!("2026-11-01"))]),
+        Col::new("type", "VARCHAR", vec![j(json!("ticket"))]),
+        Col::new("severity", "VARCHAR", vec![j(json!("high"))]),
+    ];
+    write(
+        &p.path().join("noat.parquet"),
+        &cols,
+        2,
+        Compression::SNAPPY,
+    );
+    let o = run(p.path(), &["s.parquet", "noat.parquet"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains("it has a `type` column: if it is an events table, an events table needs the column `at`"),
+        "{err}"
+    );
+}
+
 #[test]
 fn an_empty_table_is_read_as_an_empty_file() {
     let p = project();

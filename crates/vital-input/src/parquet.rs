@@ -871,7 +871,21 @@ impl Snapshots {
         }
         types_error(input, wrong)?;
         crate::reader::missing_columns(schema, &columns, require_columns, "the Parquet file")
-            .map_err(|m| error(&input.name, m))?;
+            .map_err(|m| {
+                // an events table without its `at` is read as a snapshots
+                // table (only `type` and `at` together make an events
+                // table): say what it probably is
+                if index(&arrow, "type").is_some() && index(&arrow, "at").is_none() {
+                    error(
+                        &input.name,
+                        format!(
+                            "{m} — it has a `type` column: if it is an events table, an events table needs the column `at` (with `type`, it is what tells the two tables apart)"
+                        ),
+                    )
+                } else {
+                    error(&input.name, m)
+                }
+            })?;
         let signal_at: Vec<usize> = names.iter().filter_map(|n| index(&arrow, n)).collect();
         let over = OVERRIDE.map(|n| index(&arrow, n));
         let keys = signal_at
