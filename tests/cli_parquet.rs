@@ -832,6 +832,28 @@ fn a_percent_exported_as_a_fraction_is_warned_about_as_in_json_lines() {
     };
     assert!(!warn(&want).is_empty(), "{}", stderr(&want));
     assert_eq!(warn(&got), warn(&want));
+    // with an events table beside it, the warning names the snapshots
+    // table only (the signals are there), once
+    let ev = vec![
+        Col::new("account", "VARCHAR", vec![j(json!("acc1"))]),
+        Col::new("as_of", "DATE", vec![j(json!("2026-11-01"))]),
+        Col::new("type", "VARCHAR", vec![j(json!("ticket"))]),
+        Col::new("at", "DATE", vec![j(json!("2026-10-01"))]),
+        Col::new("severity", "VARCHAR", vec![j(json!("low"))]),
+    ];
+    write(&p.path().join("e.parquet"), &ev, 2, Compression::SNAPPY);
+    let both = run(p.path(), &["s.parquet", "e.parquet"]);
+    let err = stderr(&both);
+    let lines: Vec<&str> = err
+        .lines()
+        .filter(|l| l.contains("percent signal `usage`"))
+        .collect();
+    assert_eq!(lines.len(), 1, "{}", stderr(&both));
+    assert!(
+        lines[0].starts_with("warning: s.parquet: every value"),
+        "{}",
+        lines[0]
+    );
 }
 
 #[test]

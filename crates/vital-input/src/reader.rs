@@ -732,7 +732,13 @@ impl<'s, 'r> Reader<'s, 'r> {
     /// `warning: export.jsonl: unknown signal "region" ignored in 12
     /// records`.
     pub fn warnings(&self) -> Vec<String> {
-        let names: Vec<&str> = self.inputs.iter().map(|i| i.name.as_ref()).collect();
+        // about signals and their names: an events table holds none
+        let names: Vec<&str> = self
+            .inputs
+            .iter()
+            .filter(|i| i.format != Format::ParquetEvents)
+            .map(|i| i.name.as_ref())
+            .collect();
         let names = names.join(", ");
         self.profile
             .warnings(self.schema, &self.ignored)
