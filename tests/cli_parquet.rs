@@ -632,6 +632,48 @@ fn a_file_that_is_not_parquet_is_refused() {
         "{}",
         stderr(&o)
     );
+    // cut short, its tail gone: not "not a Parquet file, rename it"
+    let bytes = std::fs::read(p.path().join("t.parquet")).unwrap();
+    std::fs::write(p.path().join("u.parquet"), &bytes[..bytes.len() / 2]).unwrap();
+    let o = run(p.path(), &["u.parquet"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        stderr(&o).trim_end(),
+        "error: u.parquet: the Parquet file is cut short: it starts as Parquet but does not end with `PAR1` (a copy or an export that did not finish?)"
+    );
+    // a codec this build does not read is named (DuckDB wrote it with gzip)
+    std::fs::copy(
+        root().join("tests/parquet/gzip.parquet"),
+        p.path().join("g.parquet"),
+    )
+    .unwrap();
+    let o = run(p.path(), &["g.parquet"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains(
+            "error: g.parquet: row group 0 is compressed with gzip, which vital does not read: export with snappy or zstd compression"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    // a warehouse that writes names in capitals
+    let upper: Vec<Col> = good_snapshots()
+        .into_iter()
+        .map(|mut c| {
+            c.name = c.name.to_uppercase();
+            c
+        })
+        .collect();
+    write(&p.path().join("up.parquet"), &upper, 2, Compression::SNAPPY);
+    let o = run(p.path(), &["up.parquet"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains(
+            "a snapshots table needs the column `account` (did you mean the column \"ACCOUNT\"? column names are read as written: name it `account` in the export)"
+        ),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]

@@ -85,9 +85,18 @@ fn metadata(name: &Arc<str>, path: &Path) -> Result<ArrowReaderMetadata, InputEr
         && &head == b"PAR1"
         && &tail == b"PAR1";
     if !magic {
+        // a file that starts as Parquet but does not end as one was cut
+        // short (a copy or an export that did not finish)
+        let starts = file.seek(SeekFrom::Start(0)).is_ok()
+            && file.read_exact(&mut head).is_ok()
+            && &head == b"PAR1";
         return Err(error(
             name,
-            "not a Parquet file (it does not start and end with `PAR1`); name it .jsonl, .json or .csv if it is one of those",
+            if starts {
+                "the Parquet file is cut short: it starts as Parquet but does not end with `PAR1` (a copy or an export that did not finish?)"
+            } else {
+                "not a Parquet file (it does not start and end with `PAR1`); name it .jsonl, .json or .csv if it is one of those"
+            },
         ));
     }
     ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())
@@ -419,6 +428,22 @@ fn index(schema: &ArrowSchema, name: &str) -> Option<usize> {
     schema.fields().iter().position(|f| f.name() == name)
 }
 
+/// ` (did you mean the column "ACCOUNT"? …)` when a column is `name` in
+/// another case (a warehouse that writes names in capitals).
+fn other_case(schema: &ArrowSchema, name: &str) -> String {
+    schema
+        .fields()
+        .iter()
+        .find(|f| f.name().eq_ignore_ascii_case(name))
+        .map(|f| {
+            format!(
+                " (did you mean the column {:?}? column names are read as written: name it `{name}` in the export)",
+                f.name()
+            )
+        })
+        .unwrap_or_default()
+}
+
 /// A batch's columns, dictionary-encoded ones decoded (a warehouse may
 /// write strings with a dictionary; a cell is then read without a lookup).
 fn plain(batch: &RecordBatch) -> Vec<ArrayRef> {
@@ -433,6 +458,29 @@ fn plain(batch: &RecordBatch) -> Vec<ArrayRef> {
         .collect()
 }
 
+/// Why a row group cannot be read, in words: a codec this build does not
+/// decode names itself and the ones it does (the reader's own message
+/// speaks of a feature "disabled at compile time").
+fn row_group_error(group: usize, e: &dyn std::fmt::Display) -> String {
+    let text = e.to_string();
+    let codec = ["flate2", "lz4", "brotli", "lzo"]
+        .into_iter()
+        .find(|c| text.contains("Disabled feature") && text.contains(c));
+    match codec {
+        Some(c) => {
+            let name = match c {
+                "flate2" => "gzip",
+                "lz4" => "LZ4",
+                other => other,
+            };
+            format!(
+                "row group {group} is compressed with {name}, which vital does not read: export with snappy or zstd compression"
+            )
+        }
+        None => format!("row group {group} cannot be read ({text})"),
+    }
+}
+
 /// The batches of one row group, read on its own file handle.
 fn row_group(
     input: &Input,
@@ -444,21 +492,9 @@ fn row_group(
         .with_row_groups(vec![group])
         .with_batch_size(BATCH_ROWS)
         .build()
-        .map_err(|e| {
-            error(
-                &input.name,
-                format!("row group {group} cannot be read ({e})"),
-            )
-        })?;
+        .map_err(|e| error(&input.name, row_group_error(group, &e)))?;
     reader
-        .map(|b| {
-            b.map_err(|e| {
-                error(
-                    &input.name,
-                    format!("row group {group} cannot be read ({e})"),
-                )
-            })
-        })
+        .map(|b| b.map_err(|e| error(&input.name, row_group_error(group, &e))))
         .collect()
 }
 
@@ -692,7 +728,10 @@ fn event_columns(
         if index(arrow, required).is_none() {
             return Err(error(
                 &input.name,
-                format!("an events table needs the column `{required}`; nothing was scored"),
+                format!(
+                    "an events table needs the column `{required}`{}; nothing was scored",
+                    other_case(arrow, required)
+                ),
             ));
         }
     }
@@ -813,7 +852,8 @@ impl Snapshots {
             return Err(error(
                 &input.name,
                 format!(
-                    "a snapshots table needs the column `{required}` (an events table has `type` and `at`); nothing was scored"
+                    "a snapshots table needs the column `{required}`{} (an events table has `type` and `at`); nothing was scored",
+                    other_case(&arrow, required)
                 ),
             ));
         };
