@@ -406,7 +406,7 @@ fn bad_records_are_reported_and_the_rest_is_scored() {
     let expected = [
         "in.jsonl:2: account b1: signal `arr`: expected money (a number), found \"lots\"",
         "in.jsonl:3: account b2: signal `tier`: expected one of (enterprise, mid_market, smb), found \"enterprize\"",
-        "in.jsonl:4: account ?: malformed JSON (",
+        "in.jsonl:4: account ?: malformed JSON (key must be a string at column 2)",
         "in.jsonl:5: account b3: signal `logins_30d` is missing: expected int (a whole number) (it is not optional)",
         "in.jsonl:6: account b4: event #2 (ticket_opened) field `severity`: expected one of (low, high, critical), found 3",
         "in.jsonl:7: account b5: `as_of`: expected a date (\"YYYY-MM-DD\"), found \"2026-13-01\"",
@@ -818,4 +818,34 @@ fn every_record_rejected_says_so() {
         "{}",
         stderr(&o)
     );
+}
+
+/// A broken JSON Lines record is placed within its line: a record cut short
+/// "ends too early" (serde would say "at line 2 column 0", past the
+/// newline), otherwise the column is given.
+#[test]
+fn a_broken_record_is_placed_within_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("in.jsonl"),
+        "{\"account\": \"x\", \"as_of\": \"2026-11-01\", \"signals\": {\n\
+         {\"account\": \"y\", \"as_of\": \"2026-11-01\", \"signals\": {\"a\": 1,, }}\n",
+    )
+    .unwrap();
+    let spec = root().join(SPEC);
+    let o = vital_in(
+        dir.path(),
+        &["run", "--rules", spec.to_str().unwrap(), "in.jsonl"],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains("in.jsonl:1: account x: malformed JSON (the record ends too early: EOF while parsing an object)\n"),
+        "{err}"
+    );
+    assert!(
+        err.contains("in.jsonl:2: account y: malformed JSON (key must be a string at column 60)\n"),
+        "{err}"
+    );
+    assert!(!err.contains("line 2 column"), "{err}");
 }

@@ -575,7 +575,10 @@ impl<'r> Schema<'r> {
                     "the record is not a JSON object".to_string(),
                 )
             } else {
-                (Problem::MalformedJson, format!("malformed JSON ({e})"))
+                (
+                    Problem::MalformedJson,
+                    format!("malformed JSON ({})", json_error(&e, text)),
+                )
             };
             return Err(reject(&guess_account(text), problem, what));
         }
@@ -1260,4 +1263,22 @@ pub fn fast_account(text: &str) -> Option<Cow<'_, str>> {
     serde_json::from_str::<Only<'_>>(text)
         .ok()
         .and_then(|o| o.account)
+}
+
+/// serde's message about a record that is not JSON, placed in the record
+/// as people read it: the line of a JSON Lines file ends with its record,
+/// so "at line 2 column 0" (past the newline) is the record ending too
+/// early, and on a one-line record only the column says anything.
+fn json_error(e: &serde_json::Error, text: &str) -> String {
+    let full = e.to_string();
+    let what = full
+        .rsplit_once(" at line ")
+        .map_or(full.as_str(), |(w, _)| w);
+    if e.classify() == serde_json::error::Category::Eof {
+        format!("the record ends too early: {what}")
+    } else if text.trim_end().lines().count() <= 1 {
+        format!("{what} at column {}", e.column())
+    } else {
+        full
+    }
 }
