@@ -210,6 +210,63 @@ fn missing_path_is_a_clear_error() {
     );
 }
 
+/// A rule file named on the command line that is not there is a `vital::io`
+/// diagnostic in the chosen format, and the other files are still checked
+/// (CI's SARIF is not left empty).
+#[test]
+fn a_missing_rule_file_is_a_diagnostic_and_the_rest_is_checked() {
+    let dir = clean_set();
+    let o = vital(
+        dir.path(),
+        &["check", "--format", "json", "nope.vital", "rules.vital"],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let lines: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1, "{}", stdout(&o));
+    assert_eq!(lines[0]["code"], "vital::io");
+    assert_eq!(lines[0]["file"], "nope.vital");
+    let o = vital(
+        dir.path(),
+        &["check", "--format", "sarif", "nope.vital", "rules.vital"],
+    );
+    let sarif: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(sarif["runs"][0]["results"][0]["ruleId"], "vital::io");
+}
+
+/// A broken vital.toml stops `vital check` even with a path given, and is
+/// reported in the chosen format.
+#[test]
+fn a_broken_project_file_stops_check_in_every_format() {
+    let dir = clean_set();
+    std::fs::write(dir.path().join("vital.toml"), "rules = [\nbogus\n").unwrap();
+    for args in [
+        vec!["check", "."],
+        vec!["check", "rules.vital"],
+        vec!["test", "."],
+    ] {
+        let o = vital(dir.path(), &args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}");
+        assert!(
+            stderr(&o).contains("vital::project"),
+            "{args:?}: {}",
+            stderr(&o)
+        );
+    }
+    let o = vital(dir.path(), &["check", "--format", "sarif", "."]);
+    assert_eq!(o.status.code(), Some(1));
+    let sarif: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(sarif["runs"][0]["results"][0]["ruleId"], "vital::project");
+    let o = vital(dir.path(), &["check", "--format", "github"]);
+    assert!(
+        stdout(&o).starts_with("::error file=") && stdout(&o).contains("vital.toml,line=2,"),
+        "{}",
+        stdout(&o)
+    );
+}
+
 #[test]
 fn empty_directory_is_an_error() {
     let dir = tempfile::tempdir().unwrap();

@@ -253,6 +253,30 @@ fn junit_of_passing_and_failing_tests_validates() {
     assert!(stdout(&human).contains("test healthy <product-led> & \"thriving\" ... FAILED"));
 }
 
+/// A line break in a test's name survives in the XML attribute (written
+/// `&#10;`; a literal one would be read back as a space).
+#[test]
+fn a_line_break_in_a_name_survives_in_junit() {
+    let dir = tempfile::tempdir().unwrap();
+    project(dir.path());
+    let p = dir.path().join("rules/tests.vital");
+    let text = std::fs::read_to_string(&p).unwrap().replace(
+        "test \"healthy product-led account is thriving\"",
+        "test \"two\\nlines\"",
+    );
+    std::fs::write(&p, text).unwrap();
+    let out = vital_in(dir.path(), &["test", "--format", "junit"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let xml = stdout(&out);
+    check_junit(&xml);
+    let doc = Document::parse(&xml).unwrap();
+    assert!(
+        doc.descendants()
+            .any(|n| n.has_tag_name("testcase") && n.attribute("name") == Some("two\nlines")),
+        "{xml}"
+    );
+}
+
 #[test]
 fn junit_reports_a_rule_set_that_does_not_load_as_an_error() {
     let dir = tempfile::tempdir().unwrap();

@@ -21,6 +21,24 @@ fn render() -> String {
             c.description()
         ));
     }
+    out.push_str(
+        "\n`vital compile` adds three codes of its own, for rule sets that check\n\
+         clean but cannot be written as SQL for the target asked for (see\n\
+         [sql.md](sql.md)):\n\n| code | meaning |\n|---|---|\n",
+    );
+    for (code, meaning) in [
+        (vital_sql::UNSUPPORTED, "A construct the target cannot express"),
+        (
+            vital_sql::OUT_OF_RANGE,
+            "A constant `DECIMAL(38,10)` cannot hold exactly",
+        ),
+        (
+            vital_sql::NAME_CLASH,
+            "A name that would clash with a column of the SQL (in any case), or that the target would cut",
+        ),
+    ] {
+        out.push_str(&format!("| `{code}` | {meaning} |\n"));
+    }
     out
 }
 

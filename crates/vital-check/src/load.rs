@@ -8,7 +8,10 @@
 //!   directories; a file reached twice (through a link, or named twice) is
 //!   read once, where it first comes; a link back to an ancestor directory
 //!   adds nothing (everything under it is already there); a dangling link
-//!   named `*.vital` is a file that cannot be read.
+//!   named `*.vital` is a file that cannot be read, and so is a `*.vital`
+//!   file named on the command line that is not there (a `vital::io`
+//!   diagnostic among the others, in every output format, rather than an
+//!   error that stops everything).
 //! - **How they are read**: as UTF-8. A UTF-8 byte-order mark at the start
 //!   is accepted and dropped (positions count from the character after it,
 //!   as editors count them). CRLF line endings are kept as they are: the
@@ -64,10 +67,21 @@ fn identity(path: &Path) -> PathBuf {
 pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, PathError> {
     let mut out = Vec::new();
     for p in paths {
-        let meta = std::fs::metadata(p).map_err(|e| PathError {
-            path: display(p),
-            reason: io_reason(&e),
-        })?;
+        let meta = match std::fs::metadata(p) {
+            Ok(m) => m,
+            // a rule file that is not there: read (and reported) as one
+            // that cannot be read
+            Err(_) if is_vital(p) => {
+                out.push(p.clone());
+                continue;
+            }
+            Err(e) => {
+                return Err(PathError {
+                    path: display(p),
+                    reason: io_reason(&e),
+                })
+            }
+        };
         if meta.is_dir() {
             out.extend(in_order(p, walk(p)?));
         } else {
@@ -340,6 +354,18 @@ mod tests {
         let e = collect(&[d.path().join("nope")]).unwrap_err();
         assert_eq!(e.reason, "no such file or directory");
         assert!(e.to_string().starts_with("cannot read `"), "{e}");
+    }
+
+    #[test]
+    fn a_missing_rule_file_is_a_file_that_cannot_be_read() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("r.vital"), "signal a: int\n").unwrap();
+        let list = collect(&[d.path().join("nope.vital"), d.path().join("r.vital")]).unwrap();
+        assert_eq!(list.len(), 2);
+        let l = load(&list);
+        assert_eq!(l.diagnostics.len(), 1);
+        assert_eq!(l.diagnostics[0].code, Code::Io);
+        assert_eq!(l.sources.files().count(), 2);
     }
 
     #[cfg(unix)]

@@ -68,7 +68,7 @@ codes! {
     Project = "project", Error, "The project file vital.toml is not valid";
     Syntax = "syntax", Error, "The text does not follow the grammar";
     InvalidDate = "invalid-date", Error, "An impossible date such as 2026-02-30";
-    InvalidLiteral = "invalid-literal", Error, "A number literal that does not fit in 28 significant digits";
+    InvalidLiteral = "invalid-literal", Error, "A number literal that does not fit in 28 significant digits, or a duration of more than 100000 units";
     TooDeep = "too-deep", Error, "Nesting too deep or an expression too long";
     UnknownName = "unknown-name", Error, "A name that resolves to nothing";
     UnknownField = "unknown-field", Error, "An event field that does not exist";

@@ -341,9 +341,17 @@ impl<'a> Checker<'a> {
                     Code::PercentMismatch,
                     file,
                     v.span,
-                    format!("expected a {}, found a {}", self.ty(ty), self.ty(vty)),
+                    format!(
+                        "expected {}, found {}",
+                        with_article(&self.ty(ty)),
+                        with_article(&self.ty(vty))
+                    ),
                 )
-                .with_label("not a percent");
+                .with_label(if ty == Type::Percent {
+                    "not a percent"
+                } else {
+                    "a percent, where a plain number is expected"
+                });
                 if let (Type::Percent, Some(t)) = (ty, number_text) {
                     let t = if v.negative { format!("-{t}") } else { t };
                     d = d.with_help(format!("write {t}%")).with_fix(
@@ -372,5 +380,13 @@ impl<'a> Checker<'a> {
             return None;
         }
         Some(value)
+    }
+}
+
+/// `a percent`, `an int`, `an enum(…)`.
+fn with_article(ty: &str) -> String {
+    match ty.chars().next() {
+        Some('a' | 'e' | 'i' | 'o' | 'u') => format!("an {ty}"),
+        _ => format!("a {ty}"),
     }
 }

@@ -34,6 +34,35 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> ExitCode {
+    // vital.toml first: an error in it (or a rule set `path` that is not
+    // there) stops the command, and is reported in the format asked for, so
+    // CI's JSON or SARIF is not left empty
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let project_error = match vital_project::discover(&cwd) {
+        Err(e) => Some(e),
+        Ok(Some(p)) if args.paths.is_empty() => p
+            .rulesets
+            .iter()
+            .filter(|r| args.ruleset.as_deref().is_none_or(|n| n == r.name))
+            .find_map(|r| p.missing_path(r)),
+        Ok(_) => None,
+    };
+    if let Some(e) = project_error {
+        if matches!(args.format, report::Format::Human) {
+            return super::project::report(&e);
+        }
+        let unit = report::Unit {
+            label: None,
+            sources: &e.sources,
+            diags: &e.diagnostics,
+        };
+        let mut out = std::io::stdout().lock();
+        if let Err(e) = report::write(&mut out, args.format, false, &[unit]) {
+            return fail(format!("cannot write the report: {e}"));
+        }
+        let _ = out.flush();
+        return ExitCode::from(1);
+    }
     let (targets, finding) = match super::project::targets(args.paths, args.ruleset.as_deref()) {
         Ok(t) => t,
         Err(code) => return code,

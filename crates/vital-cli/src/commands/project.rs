@@ -254,6 +254,10 @@ pub fn targets(
                 "`--ruleset` names a rule set of vital.toml, and there is no vital.toml here or above",
             ));
         }
+    } else {
+        // paths given: the project file still governs the command (its
+        // settings, and any error in it stops it, docs/project.md)
+        discover()?;
     }
     let paths = super::default_paths(paths);
     if let [one] = paths.as_slice() {

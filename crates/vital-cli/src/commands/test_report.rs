@@ -155,7 +155,16 @@ pub fn run(targets: &[Target], filter: Option<&str>, exact: bool, format: Format
     }
 }
 
-/// Text for XML attribute values and content.
+/// Text for an XML attribute value: as [`xml`], and line breaks and tabs
+/// as character references (a parser turns a literal one into a space).
+fn attr(s: &str) -> String {
+    xml(s)
+        .replace('\n', "&#10;")
+        .replace('\r', "&#13;")
+        .replace('\t', "&#9;")
+}
+
+/// Text for XML content (and, through [`attr`], attribute values).
 fn xml(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -190,7 +199,7 @@ fn junit(suites: &[Suite]) -> String {
         let _ = writeln!(
             out,
             "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failed}\" errors=\"{}\" skipped=\"0\" time=\"{:.3}\">",
-            xml(&s.name),
+            attr(&s.name),
             s.cases.len() + usize::from(s.error.is_some()),
             usize::from(s.error.is_some()),
             s.seconds
@@ -199,17 +208,17 @@ fn junit(suites: &[Suite]) -> String {
             let _ = writeln!(
                 out,
                 "    <testcase name=\"(rule set)\" classname=\"{}\" time=\"0.000\">\n      <error message=\"{}\" type=\"load\"/>\n    </testcase>",
-                xml(&s.path),
-                xml(e)
+                attr(&s.path),
+                attr(e)
             );
         }
         for c in &s.cases {
             let _ = write!(
                 out,
                 "    <testcase name=\"{}\" classname=\"{}\" file=\"{}\" line=\"{}\" time=\"{:.3}\"",
-                xml(&c.name),
-                xml(&s.path),
-                xml(&c.file),
+                attr(&c.name),
+                attr(&s.path),
+                attr(&c.file),
                 c.line,
                 c.seconds
             );
@@ -226,7 +235,7 @@ fn junit(suites: &[Suite]) -> String {
             let _ = writeln!(
                 out,
                 ">\n      <failure message=\"{}\" type=\"expect\">{}</failure>\n    </testcase>",
-                xml(&format!("{what} at {at}: {actual}{more}")),
+                attr(&format!("{what} at {at}: {actual}{more}")),
                 xml(&c.details)
             );
         }
