@@ -353,3 +353,31 @@ fn a_column_renamed_with_a_suffix_is_named() {
         stderr(&o)
     );
 }
+
+/// A key beside `signals` that the record format does not have is warned
+/// about (it was ignored silently); the record is still scored.
+#[test]
+fn an_unknown_top_level_key_is_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("r.vital"),
+        "signal usage: number\nscore s weight 1 = usage\nstatus {\n  ok otherwise\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("in.jsonl"),
+        "{\"account\": \"a\", \"as_of\": \"2026-11-01\", \"region\": \"emea\", \"signals\": {\"usage\": 40}}\n\
+         {\"account\": \"b\", \"as_of\": \"2026-11-01\", \"region\": \"amer\", \"signals\": {\"usage\": 50}}\n",
+    )
+    .unwrap();
+    let o = vital_in(dir.path(), &["run", "--rules", "r.vital", "in.jsonl"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o).lines().count(), 2);
+    assert!(
+        stderr(&o).contains(
+            "warning: in.jsonl: unknown key \"region\" at the top level ignored in 2 records"
+        ),
+        "{}",
+        stderr(&o)
+    );
+}

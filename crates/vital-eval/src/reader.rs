@@ -109,6 +109,10 @@ pub struct Ignored {
     pub events: BTreeMap<String, usize>,
     /// `event.field`
     pub fields: BTreeMap<String, usize>,
+    /// Keys at the top level of a record that are none of `account`,
+    /// `as_of`, `signals`, `events`, `override` (nor a declared signal,
+    /// which is rejected as misplaced).
+    pub keys: BTreeMap<String, usize>,
     /// Unknown signal keys of every record read, rejected ones too (a
     /// did-you-mean for a signal missing from every record).
     pub seen_signals: std::collections::BTreeSet<String>,
@@ -125,6 +129,9 @@ impl Ignored {
         for (k, v) in other.fields {
             *self.fields.entry(k).or_default() += v;
         }
+        for (k, v) in other.keys {
+            *self.keys.entry(k).or_default() += v;
+        }
         self.seen_signals.extend(other.seen_signals);
     }
 
@@ -132,6 +139,7 @@ impl Ignored {
         self.signals.is_empty()
             && self.events.is_empty()
             && self.fields.is_empty()
+            && self.keys.is_empty()
             && self.seen_signals.is_empty()
     }
 
@@ -154,6 +162,12 @@ impl Ignored {
         for (k, n) in &self.fields {
             out.push(format!(
                 "unknown event field {k:?} ignored in {n} {}",
+                plural(*n)
+            ));
+        }
+        for (k, n) in &self.keys {
+            out.push(format!(
+                "unknown key {k:?} at the top level ignored in {n} {} (a record has `account`, `as_of`, `signals`, `events` and `override`; a signal goes under `signals`)",
                 plural(*n)
             ));
         }
@@ -1012,8 +1026,11 @@ impl<'de: 'a, 's, 'a, 'r> Visitor<'de> for Top<'s, 'a, 'r> {
                     st.override_ = Some(raw);
                 }
                 other => {
-                    if let Some(&i) = st.schema.signals.get(other) {
-                        st.top_level.push(i);
+                    match st.schema.signals.get(other) {
+                        Some(&i) => st.top_level.push(i),
+                        None => {
+                            st.seen.keys.entry(other.to_string()).or_insert(1);
+                        }
                     }
                     m.next_value::<serde::de::IgnoredAny>()?;
                 }

@@ -517,13 +517,11 @@ impl Schema<'_> {
                     // an override in force is the serde path's business
                     p.literal(b"null")?;
                 }
-                other => {
+                _ => {
                     // a declared signal beside `account` is a mistake the
-                    // serde path reports
-                    if self.signals.get(other).is_some() {
-                        return None;
-                    }
-                    p.skip(1)?;
+                    // serde path reports; any other key, a name it counts
+                    // as ignored
+                    return None;
                 }
             }
             Some(())
