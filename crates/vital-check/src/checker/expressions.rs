@@ -560,6 +560,13 @@ impl<'a> Checker<'a> {
                         )
                         .with_label("missing `(…)`"),
                     );
+                } else if let Some(ev) = cx.event {
+                    let e = &self.rules.events[ev.index()];
+                    let (event, fields): (String, Vec<String>) = (
+                        e.name.clone(),
+                        e.fields.iter().map(|f| f.name.clone()).collect(),
+                    );
+                    self.unknown_in_where(cx.file, id, &event, &fields, &candidates);
                 } else {
                     self.unknown(cx.file, id, "signal, event, constant or score", &candidates);
                 }

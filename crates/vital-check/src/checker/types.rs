@@ -100,6 +100,37 @@ impl<'a> Checker<'a> {
         self.push(suggest(d, id, candidates, None, None));
     }
 
+    /// An unknown name inside an event's `where`: most likely a field, so
+    /// the event's fields are listed when no name is close.
+    pub(super) fn unknown_in_where(
+        &mut self,
+        file: FileId,
+        id: &ast::Ident,
+        event: &str,
+        fields: &[String],
+        candidates: &[String],
+    ) {
+        let d = Diagnostic::new(
+            Code::UnknownName,
+            file,
+            id.span,
+            format!(
+                "there is no field of `{event}`, signal, event, constant or score named `{}`",
+                id.name
+            ),
+        )
+        .with_label("unknown name");
+        let otherwise = if fields.is_empty() {
+            format!("`{event}` is declared without fields")
+        } else {
+            format!(
+                "inside `where`, the fields of `{event}` are {}",
+                quote_list(fields)
+            )
+        };
+        self.push(suggest(d, id, candidates, None, Some(otherwise)));
+    }
+
     pub(super) fn unknown_field(
         &mut self,
         file: FileId,
