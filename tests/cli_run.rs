@@ -420,6 +420,16 @@ fn bad_records_are_reported_and_the_rest_is_scored() {
     for e in expected {
         assert!(err.contains(e), "missing {e:?} in\n{err}");
     }
+    // in input order, the missing signal (held to the end to see whether
+    // it is missing everywhere) included
+    let lines: Vec<usize> = err
+        .lines()
+        .filter_map(|l| l.strip_prefix("in.jsonl:"))
+        .filter_map(|l| l.split(':').next()?.parse().ok())
+        .collect();
+    let mut sorted = lines.clone();
+    sorted.sort_unstable();
+    assert_eq!(lines, sorted, "{err}");
     let accounts: Vec<String> = jsonl(&o)
         .iter()
         .map(|r| r["account"].as_str().unwrap().to_string())

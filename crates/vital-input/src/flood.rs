@@ -2,9 +2,12 @@
 //! [`RejectionLog::LIMIT`] rejections of one kind, the rest of that kind
 //! are counted, and one line per kind says how many were not printed.
 //!
-//! A non-optional signal missing from a record is held back until the end:
+//! The lines are printed at the end, in input order (file, then line): a
+//! non-optional signal missing from a record has to wait for the end —
 //! when it is missing from every record read (a column the export does not
-//! have), one line says so instead of one per record.
+//! have), one line says so instead of one per record — and the others wait
+//! with it, so the report reads top to bottom. At most [`RejectionLog::LIMIT`]
+//! lines of each kind are held.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -16,8 +19,11 @@ use vital_eval::Rejection;
 pub struct RejectionLog {
     by_problem: BTreeMap<Problem, usize>,
     total: usize,
-    /// The first rejections for a missing signal, printed at the end.
-    held: Vec<String>,
+    /// The rejections printed in full, with where they are in the input
+    /// (the file's rank among the files seen, the line), printed at the end.
+    held: Vec<((usize, usize), String)>,
+    /// The files of the rejections, in the order first seen.
+    files: Vec<String>,
     /// The file of the first rejection of each kind.
     first_file: BTreeMap<Problem, String>,
 }
@@ -26,8 +32,9 @@ impl RejectionLog {
     /// Rejections of one kind printed in full.
     pub const LIMIT: usize = 20;
 
-    /// Count a rejection; print it unless its kind is past the limit.
-    pub fn record(&mut self, r: &Rejection, out: &mut dyn Write) {
+    /// Count a rejection; hold it for [`RejectionLog::finish`] unless its
+    /// kind is past the limit.
+    pub fn record(&mut self, r: &Rejection) {
         self.total += 1;
         let n = self.by_problem.entry(r.problem.clone()).or_default();
         *n += 1;
@@ -43,11 +50,15 @@ impl RejectionLog {
                 r.account,
                 r.reason
             );
-            if matches!(r.problem, Problem::MissingSignal(_)) {
-                self.held.push(line);
-            } else {
-                let _ = writeln!(out, "{line}");
-            }
+            let file = &*r.origin.file;
+            let rank = match self.files.iter().position(|f| f == file) {
+                Some(i) => i,
+                None => {
+                    self.files.push(file.to_string());
+                    self.files.len() - 1
+                }
+            };
+            self.held.push(((rank, r.origin.line), line));
         }
     }
 
@@ -71,7 +82,9 @@ impl RejectionLog {
             Problem::MissingSignal(_) => self.by_problem.get(p) == Some(&records),
             _ => false,
         };
-        for line in &self.held {
+        let mut held: Vec<&((usize, usize), String)> = self.held.iter().collect();
+        held.sort_by_key(|(at, _)| *at);
+        for (_, line) in held {
             let shown = self
                 .by_problem
                 .keys()

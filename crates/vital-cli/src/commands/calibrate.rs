@@ -292,11 +292,7 @@ fn calibrate(args: &mut Args) -> Result<Calibrated, ExitCode> {
                 Ok(Some(batch)) => {
                     records += batch.records;
                     for r in &batch.rejections {
-                        if args.quiet_records {
-                            log.record(r, &mut std::io::sink());
-                        } else {
-                            log.record(r, &mut errors);
-                        }
+                        log.record(r);
                     }
                     for group in &batch.groups {
                         let results = engine.evaluate_group(group, true);

@@ -51,7 +51,7 @@ pub fn run(args: Args) -> ExitCode {
             Ok(Some(batch)) => {
                 records += batch.records;
                 for r in &batch.rejections {
-                    log.record(r, &mut errors);
+                    log.record(r);
                 }
                 group.extend(batch.groups.into_iter().flatten());
             }

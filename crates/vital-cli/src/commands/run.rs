@@ -186,7 +186,7 @@ pub fn run(args: Args) -> ExitCode {
             let mut sink = |b: Block| -> Result<(), Failure> {
                 records += b.records;
                 for rej in &b.rejections {
-                    log.record(rej, &mut errors);
+                    log.record(rej);
                     if let Some(w) = &mut rejects {
                         write_reject(w, rej).map_err(Failure::Write)?;
                     }
@@ -231,7 +231,7 @@ pub fn run(args: Args) -> ExitCode {
                 let batch = batch?;
                 records += batch.records;
                 for r in &batch.rejections {
-                    log.record(r, &mut errors);
+                    log.record(r);
                     if let Some(w) = &mut rejects {
                         write_reject(w, r).map_err(Failure::Write)?;
                     }

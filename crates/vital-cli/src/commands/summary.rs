@@ -561,7 +561,7 @@ pub(crate) fn score<T: Send>(
         };
         records += batch.records;
         for r in &batch.rejections {
-            log.record(r, &mut errors);
+            log.record(r);
         }
         // the previous stored snapshots go in first: as input, so that
         // `prepare` adds what their own look-backs reach
