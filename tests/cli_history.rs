@@ -594,6 +594,23 @@ fn what_is_not_a_store_is_refused_and_left_alone() {
         );
     }
 
+    // white space around a URL, and a key=value connection string, are not
+    // file names either (the password is never shown)
+    for (loc, want) in [
+        (
+            " postgres://u:s3cret@127.0.0.1:1/db",
+            "has white space around it",
+        ),
+        (
+            "host=db user=vital password=s3cret",
+            "looks like a PostgreSQL connection string",
+        ),
+    ] {
+        let o = n.vital(&["--history", loc, night.as_str()]);
+        assert_eq!(o.status.code(), Some(1), "{loc}: {}", stderr(&o));
+        assert!(stderr(&o).contains(want), "{loc}: {}", stderr(&o));
+        assert!(!stderr(&o).contains("s3cret"), "{}", stderr(&o));
+    }
     // a mistyped scheme is not a file name; an upper-case one is PostgreSQL
     let o = n.vital(&[
         "--history",

@@ -627,6 +627,67 @@ fn one_notify_at_a_time(b: Backend) {
     assert_eq!(server.accepted().len(), 4);
 }
 
+/// A delivered start that a corrected rerun no longer starts still holds
+/// the playbook back for its cooldown, and two nightly runs hold back what
+/// one run over both nights holds back (SQLite: the store is copied).
+#[test]
+fn a_kept_delivered_start_counts_for_the_cooldown_either_way() {
+    let server = Server::start(|_, _| Reply::Status(200));
+    let p = Project::new(
+        Backend::Sqlite,
+        "kept_cooldown",
+        &notify_toml(&server.url(), 3, 2000),
+    )
+    .unwrap();
+    std::fs::write(
+        p.path().join("rules/health.vital"),
+        queue::RULES.replace(
+            "when usage < 30 trigger \"risk review\"",
+            "when usage < 30 trigger \"risk review\" cooldown 30 days",
+        ),
+    )
+    .unwrap();
+    p.run("night-1.jsonl");
+    let o = p.vital(&["notify"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // b's data of night one is corrected: b no longer starts anything then
+    std::fs::write(
+        p.path().join("night-1-fixed.jsonl"),
+        queue::NIGHT_1.replace(r#""usage": 5}"#, r#""usage": 50}"#),
+    )
+    .unwrap();
+    std::fs::copy(p.path().join(".vital/history.db"), p.path().join("copy.db")).unwrap();
+    // two runs: the corrected night one, then night two
+    p.run("night-1-fixed.jsonl");
+    let two = p.run("night-2.jsonl");
+    // one run over both files, on the store as it was after the delivery
+    let one = p.vital(&[
+        "run",
+        "--format",
+        "jsonl",
+        "--all",
+        "--history",
+        "copy.db",
+        "night-1-fixed.jsonl",
+        "night-2.jsonl",
+    ]);
+    assert_eq!(one.status.code(), Some(0), "{}", stderr(&one));
+    let b_on_2 = |o: &std::process::Output| -> serde_json::Value {
+        support::jsonl(o)
+            .into_iter()
+            .find(|r| r["account"] == "b" && r["as_of"] == "2026-11-02")
+            .unwrap()
+    };
+    let (two, one) = (b_on_2(&two), b_on_2(&one));
+    assert_eq!(
+        two["triggered"],
+        serde_json::json!(["risk review", "exec call"])
+    );
+    // the start of 2026-11-01 was delivered: 30 days of cooldown
+    assert_eq!(two["started"], serde_json::json!(["exec call"]), "{two}");
+    assert_eq!(one["started"], two["started"], "{one}");
+}
+
 both!(
     one_notify_at_a_time,
     each_start_is_delivered_once,

@@ -139,6 +139,23 @@ fn check_location(location: &str) -> Result<()> {
             "the history store is empty: give a SQLite file path or a postgres:// URL",
         ));
     }
+    if location.trim() != location {
+        return Err(StoreError::new(format!(
+            "the history store `{}` has white space around it: write the path or URL without it",
+            shown_location(location.trim())
+        )));
+    }
+    // `host=db user=vital password=…`: PostgreSQL's other way of writing a
+    // connection, which would otherwise be taken for a file name
+    if location.split_whitespace().any(|w| {
+        ["host=", "dbname=", "user=", "password=", "port="]
+            .iter()
+            .any(|k| w.starts_with(k))
+    }) {
+        return Err(StoreError::new(
+            "the history store looks like a PostgreSQL connection string (`host=… user=…`): write it as a URL, postgres://USER:PASSWORD@HOST/DATABASE",
+        ));
+    }
     match scheme(location) {
         Some(s) if !is_postgres(location) => Err(StoreError::new(format!(
             "the history store {} is a `{s}://` URL: a store is a SQLite file path or a postgres:// (postgresql://) URL",
@@ -1186,14 +1203,34 @@ impl Store {
         playbook: &str,
         before: NaiveDate,
     ) -> Result<Option<NaiveDate>> {
+        Ok(self
+            .last_start_delivered(account, playbook, before)?
+            .map(|(d, _)| d))
+    }
+
+    /// [`Store::last_start`], and whether that start was delivered.
+    pub fn last_start_delivered(
+        &mut self,
+        account: &str,
+        playbook: &str,
+        before: NaiveDate,
+    ) -> Result<Option<(NaiveDate, bool)>> {
         let Some(aid) = self.find_account(account)? else {
             return Ok(None);
         };
         let row = self.db.one(
-            "SELECT as_of FROM playbook_starts WHERE account_id = $1 AND playbook = $2 AND as_of < $3 ORDER BY as_of DESC LIMIT 1",
-            &[Param::Int(aid), Param::Text(playbook.to_string()), Param::Date(before)],
+            "SELECT as_of, CASE WHEN delivered_at IS NULL THEN 0 ELSE 1 END FROM playbook_starts \
+             WHERE account_id = $1 AND playbook = $2 AND as_of < $3 ORDER BY as_of DESC LIMIT 1",
+            &[
+                Param::Int(aid),
+                Param::Text(playbook.to_string()),
+                Param::Date(before),
+            ],
         )?;
-        Ok(row.and_then(|r| r.first().and_then(opt_date)))
+        Ok(row.and_then(|r| {
+            let d = r.first().and_then(opt_date)?;
+            Some((d, r.get(1).and_then(Param::int) == Some(1)))
+        }))
     }
 
     /// Every stored result of an account, oldest first.

@@ -596,7 +596,9 @@ impl<'a> History<'a> {
 
     /// The latest start of `playbook` the store holds for `account` before
     /// `before`, on a date the input does not have (the input's starts are
-    /// decided in this run). A store error is kept for [`History::flush`].
+    /// decided in this run) or, on one it has, delivered (a delivered start
+    /// stays when a rerun no longer starts it). A store error is kept for
+    /// [`History::flush`].
     fn last_start(
         &self,
         account: &str,
@@ -606,9 +608,13 @@ impl<'a> History<'a> {
     ) -> Option<NaiveDate> {
         let mut store = self.reader.lock().ok()?;
         loop {
-            match store.last_start(account, playbook, before) {
-                Ok(Some(d)) if input.contains(&d) => before = d,
-                Ok(found) => return found,
+            match store.last_start_delivered(account, playbook, before) {
+                // a stored start on a date the input holds is this run's to
+                // decide again — unless it was delivered: someone was told,
+                // so it happened (docs/history.md), and it counts as it
+                // does for a run of the next night alone
+                Ok(Some((d, false))) if input.contains(&d) => before = d,
+                Ok(found) => return found.map(|(d, _)| d),
                 Err(e) => {
                     if let Ok(mut failed) = self.failed.lock() {
                         failed.get_or_insert_with(|| e.to_string());
