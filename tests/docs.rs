@@ -34,7 +34,7 @@ fn render() -> String {
         ),
         (
             vital_sql::NAME_CLASH,
-            "A name that would clash with a column of the SQL (in any case), or that the target would cut",
+            "A name that would clash with a column of the SQL (in any case where the target ignores case), or that the target would cut",
         ),
     ] {
         out.push_str(&format!("| `{code}` | {meaning} |\n"));

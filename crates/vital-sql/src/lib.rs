@@ -208,13 +208,18 @@ struct Fields {
 /// The fixed columns of the `events` table.
 const EVENT_KEYS: &[&str] = &["account", "as_of", "type", "at"];
 
-/// Whether a user's name is one of `fixed` or starts with `vital_`, in any
-/// case: DuckDB's, BigQuery's and Spark's column names ignore case, and
-/// PostgreSQL folds unquoted names to lower case, so `Health` would be
-/// read as (or in place of) the result's `health` where it is not refused.
-fn taken(fixed: &[&str], name: &str) -> bool {
-    let lower = name.to_lowercase();
-    fixed.contains(&lower.as_str()) || lower.starts_with("vital_")
+/// Whether a user's name is one of `fixed` or starts with `vital_`: in
+/// any case where the dialect's column names ignore case (DuckDB, BigQuery,
+/// Spark: `Health` would be read as, or in place of, the result's
+/// `health`); as written elsewhere (PostgreSQL and Snowflake keep a quoted
+/// `"Health"` apart from the SQL's own unquoted `health`).
+fn taken(d: Dialect, fixed: &[&str], name: &str) -> bool {
+    let name = if d.case_blind() {
+        name.to_lowercase()
+    } else {
+        name.to_string()
+    };
+    fixed.contains(&name.as_str()) || name.starts_with("vital_")
 }
 
 /// ` (in another case)` when `name` is taken only ignoring case.
@@ -222,7 +227,7 @@ fn in_another_case(fixed: &[&str], name: &str) -> &'static str {
     if fixed.contains(&name) || name.starts_with("vital_") {
         ""
     } else {
-        " (in another case: SQL column names ignore case)"
+        " (in another case: this SQL's column names ignore case)"
     }
 }
 
@@ -272,7 +277,7 @@ fn field_columns(rules: &RuleSet, d: Dialect) -> Result<Fields, Error> {
                     Some(f.loc),
                 ));
             };
-            if taken(EVENT_KEYS, &f.name) {
+            if taken(d, EVENT_KEYS, &f.name) {
                 return Err(Error {
                     code: NAME_CLASH,
                     message: format!(
@@ -368,7 +373,7 @@ pub fn layout(rules: &RuleSet, d: Dialect) -> Result<Layout, Error> {
                 Some(s.loc),
             ));
         };
-        if taken(RESULT_COLUMNS, &s.name) {
+        if taken(d, RESULT_COLUMNS, &s.name) {
             return Err(Error {
                 code: NAME_CLASH,
                 message: format!(
@@ -695,7 +700,7 @@ pub fn compile(
     let layout = layout(rules, d)?;
     let fields = field_columns(rules, d)?;
     for s in &rules.scores {
-        if taken(RESULT_COLUMNS, &s.name) {
+        if taken(d, RESULT_COLUMNS, &s.name) {
             return Err(Error {
                 code: NAME_CLASH,
                 message: format!(
@@ -2425,13 +2430,21 @@ mod tests {
             ("event e { Type: text? }", "event field `e.Type`"),
         ] {
             let text = format!("signal n: int\n{decl}\nscore a weight 1 = n\n{STATUS}");
-            for d in [Dialect::DuckDb, Dialect::Postgres, Dialect::Spark] {
+            for d in [Dialect::DuckDb, Dialect::Spark, Dialect::BigQuery] {
                 let e = compiled(&text, d).unwrap_err();
                 assert_eq!(e.code, NAME_CLASH, "{decl} {d:?}");
                 assert!(e.message.contains(what), "{}", e.message);
                 assert!(e.message.contains("in another case"), "{}", e.message);
             }
+            // PostgreSQL keeps the quoted `"Health"` apart from `health`
+            compiled(&text, Dialect::Postgres).unwrap();
         }
+        // the SQL's own names as written are refused everywhere
+        let text = format!(
+            "signal n: int\nevent e {{ at2: date? }}\nscore computed_status weight 1 = n\n{STATUS}"
+        );
+        let e = compiled(&text, Dialect::Postgres).unwrap_err();
+        assert_eq!(e.code, NAME_CLASH);
         let text = format!("signal n: int\nscore Computed_status weight 1 = n\n{STATUS}");
         let e = compiled(&text, Dialect::DuckDb).unwrap_err();
         assert_eq!(e.code, NAME_CLASH);
