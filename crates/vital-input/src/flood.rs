@@ -62,6 +62,17 @@ impl RejectionLog {
         }
     }
 
+    /// The rejections held so far, in input order, for a command that
+    /// stops on an error before [`RejectionLog::finish`] (they were read,
+    /// and are worth seeing).
+    pub fn print_held(&self, out: &mut dyn Write) {
+        let mut held: Vec<&((usize, usize), String)> = self.held.iter().collect();
+        held.sort_by_key(|(at, _)| *at);
+        for (_, line) in held {
+            let _ = writeln!(out, "{line}");
+        }
+    }
+
     /// Rejections recorded.
     pub fn total(&self) -> usize {
         self.total

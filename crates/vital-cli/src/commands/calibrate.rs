@@ -300,7 +300,12 @@ fn calibrate(args: &mut Args) -> Result<Calibrated, ExitCode> {
                     }
                 }
                 Ok(None) => break,
-                Err(e) => return Err(fail(e)),
+                Err(e) => {
+                    if !args.quiet_records {
+                        log.print_held(&mut errors);
+                    }
+                    return Err(fail(e));
+                }
             }
         }
         if !args.quiet_records {

@@ -56,7 +56,10 @@ pub fn run(args: Args) -> ExitCode {
                 group.extend(batch.groups.into_iter().flatten());
             }
             Ok(None) => break,
-            Err(e) => return fail(e),
+            Err(e) => {
+                log.print_held(&mut errors);
+                return fail(e);
+            }
         }
     }
     log.finish(records, &|s| reader.column_hint(s), &mut errors);

@@ -557,7 +557,10 @@ pub(crate) fn score<T: Send>(
         let mut batch = match reader.next_batch() {
             Ok(Some(b)) => b,
             Ok(None) => break,
-            Err(e) => return Err(fail(e)),
+            Err(e) => {
+                log.print_held(&mut errors);
+                return Err(fail(e));
+            }
         };
         records += batch.records;
         for r in &batch.rejections {
@@ -566,11 +569,20 @@ pub(crate) fn score<T: Send>(
         // the previous stored snapshots go in first: as input, so that
         // `prepare` adds what their own look-backs reach
         let added = match earlier.as_deref_mut() {
-            Some(e) => e.add(&mut batch.groups).map_err(fail)?,
+            Some(e) => match e.add(&mut batch.groups) {
+                Ok(a) => a,
+                Err(e) => {
+                    log.print_held(&mut errors);
+                    return Err(fail(e));
+                }
+            },
             None => vec![None; batch.groups.len()],
         };
         if let Some(h) = history {
-            h.prepare(&mut batch.groups).map_err(fail)?;
+            if let Err(e) = h.prepare(&mut batch.groups) {
+                log.print_held(&mut errors);
+                return Err(fail(e));
+            }
         }
         let each = &each;
         let kept: Vec<T> = batch

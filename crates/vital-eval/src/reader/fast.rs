@@ -517,11 +517,15 @@ impl Schema<'_> {
                     // an override in force is the serde path's business
                     p.literal(b"null")?;
                 }
-                _ => {
+                other => {
                     // a declared signal beside `account` is a mistake the
-                    // serde path reports; any other key, a name it counts
-                    // as ignored
-                    return None;
+                    // serde path reports
+                    if self.signals.get(other).is_some() {
+                        return None;
+                    }
+                    // any other key is counted as ignored, as there
+                    seen.keys.entry(other.to_string()).or_insert(1);
+                    p.skip(1)?;
                 }
             }
             Some(())
