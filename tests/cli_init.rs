@@ -687,3 +687,17 @@ fn samples_with_little_to_score_still_check_test_and_run() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(jsonl(&o).len(), 2);
 }
+
+/// A sample that is not there is named, in the words `vital run` uses, and
+/// nothing is written.
+#[test]
+fn a_missing_sample_is_named() {
+    let dir = tempdir();
+    let o = vital_in(dir.path(), &["init", "--from", "nothere.csv"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        stderr(&o),
+        "error: cannot read `nothere.csv`: no such file or directory\n"
+    );
+    assert!(!dir.path().join("vital.toml").exists());
+}

@@ -36,4 +36,4 @@ pub use mapping::{mapping_for, MappingError};
 pub use parquet::place;
 pub use profile::{near_miss, Profile};
 pub use reader::{Batch, Reader, Select, Stopped, BATCH};
-pub use source::{Format, Input, InputError};
+pub use source::{io_reason, Format, Input, InputError};

@@ -501,7 +501,8 @@ pub fn read(path: &Path) -> Result<Sample, String> {
             "cannot tell the format of `{shown}`: name a .csv, .jsonl or .json file"
         ));
     }
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read `{shown}`: {e}"))?;
+    let bytes = std::fs::read(path)
+        .map_err(|e| format!("cannot read `{shown}`: {}", vital_input::io_reason(&e)))?;
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
     let text = std::str::from_utf8(bytes).map_err(|e| {
         let line = bytes[..e.valid_up_to()]
