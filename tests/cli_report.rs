@@ -358,6 +358,8 @@ fn history_and_escaping_in(db: &str) {
     assert_eq!(sum["source"], "store");
     assert_headline(&html, &sum);
     assert_eq!(by_id(&html, "h-accounts"), "501");
+    // the night compared with holds (nearly) the same accounts: no warning
+    assert!(!html.contains("h-population"));
     // since 2026-10-01 (computed from `vital run --as-of 2026-10-01` over
     // the first two nights: 500 accounts, 213 champion, 110 danger, mean
     // 66.7322); 501 now with the copy, which is in danger
@@ -416,6 +418,54 @@ fn history_and_escaping_in(db: &str) {
 
 /// Rule coverage: accounts each rule changed a score for or triggered for
 /// (counted independently from `vital run --explain`); silent rules flagged.
+/// A night compared with that stored far fewer (or more) accounts makes
+/// the headline's changes say little: the page says so.
+#[test]
+fn a_sparse_night_compared_with_is_pointed_out() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = example("support-health");
+    let db = tmp.path().join("h.db");
+    let db = db.to_str().unwrap();
+    let all = std::fs::read_to_string(dir.join("snapshots.jsonl")).unwrap();
+    let night = |d: &str| -> Vec<String> {
+        all.lines()
+            .filter(|l| {
+                l.contains(&format!("\"as_of\":\"{d}\""))
+                    || l.contains(&format!("\"as_of\": \"{d}\""))
+            })
+            .map(String::from)
+            .collect()
+    };
+    let first: Vec<String> = night("2026-10-01").into_iter().take(10).collect();
+    let second = night("2026-11-01");
+    assert!(second.len() > 100, "{}", second.len());
+    let (f1, f2) = (tmp.path().join("n1.jsonl"), tmp.path().join("n2.jsonl"));
+    std::fs::write(&f1, first.join("\n") + "\n").unwrap();
+    std::fs::write(&f2, second.join("\n") + "\n").unwrap();
+    let o = vital_in(
+        &dir,
+        &[
+            "run",
+            "--history",
+            db,
+            "--format",
+            "jsonl",
+            f1.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = tmp.path().join("r.html");
+    let html = report(&dir, &out, &["--history", db, f2.to_str().unwrap()]);
+    let note = by_id(&html, "h-population");
+    assert_eq!(
+        note,
+        format!(
+            "The changes compare with 2026-10-01, which stored 10 accounts ({} now): they say as much about which accounts were stored as about their health.",
+            separated(second.len() as u64)
+        )
+    );
+}
+
 #[test]
 fn rule_coverage() {
     let tmp = tempfile::tempdir().unwrap();

@@ -455,7 +455,23 @@ fn headline(s: &Summary, previous: Option<&Night>) -> Markup {
             p class="sub" { "No earlier run in a history store to compare with." }
             "\n"
         }
+        @if let Some(p) = previous.filter(|p| other_population(t.total.accounts, p.total.total.accounts)) {
+            p class="sub" id="h-population" {
+                "The changes compare with " (p.as_of.format("%Y-%m-%d")) ", which stored "
+                (thousands(p.total.total.accounts)) " account" @if p.total.total.accounts != 1 { "s" }
+                " (" (thousands(t.total.accounts)) " now): they say as much about which accounts were stored as about their health."
+            }
+            "\n"
+        }
     }
+}
+
+/// Whether the night compared with held a population too different from
+/// this one's (a tenth more or fewer accounts) for its changes to mean
+/// what they seem to: a first run over a few accounts, a partial export.
+fn other_population(now: usize, then: usize) -> bool {
+    let (a, b) = (now.max(then), now.min(then));
+    a > 0 && (a - b) * 10 > a
 }
 
 fn legend(f: &Frame, col: &[&str]) -> Markup {
