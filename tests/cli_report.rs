@@ -466,6 +466,59 @@ fn a_sparse_night_compared_with_is_pointed_out() {
     );
 }
 
+/// A mover whose listed parts leave half a point or more of its change
+/// unexplained (here a score that was n/a on the night before) says what
+/// the rest is, and the parts and the rest add up to the change.
+#[test]
+fn a_movers_parts_add_up_to_its_change() {
+    let tmp = tempfile::tempdir().unwrap();
+    let html = report(&example("advocacy"), &tmp.path().join("r.html"), &[]);
+    let at = html.find("<td>litware-energy-0034</td>").expect("a mover");
+    let row = &html[at..at + html[at..].find("</tr>").unwrap()];
+    assert!(
+        row.contains("the rest: rounding, and scores that are n/a on one night"),
+        "{row}"
+    );
+    let text = |s: &str| -> String {
+        let mut out = String::new();
+        let mut tag = false;
+        for c in s.chars() {
+            match c {
+                '<' => tag = true,
+                '>' => tag = false,
+                c if !tag => out.push(c),
+                _ => {}
+            }
+        }
+        out
+    };
+    let number = |s: &str| -> f64 {
+        text(s)
+            .replace('−', "-")
+            .replace('+', "")
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    let cell = &row[row.find("data-label=\"change\">").unwrap()..];
+    let change = number(&cell[cell.find('>').unwrap() + 1..cell.find("</td>").unwrap()]);
+    let parts: f64 = row
+        .split("<li")
+        .skip(1)
+        .map(|li| {
+            number(
+                li.split("<b>")
+                    .nth(1)
+                    .unwrap()
+                    .split("</b>")
+                    .next()
+                    .unwrap(),
+            )
+        })
+        .sum();
+    assert!((parts - change).abs() < 0.011, "{parts} vs {change}: {row}");
+}
+
 #[test]
 fn rule_coverage() {
     let tmp = tempfile::tempdir().unwrap();

@@ -1316,7 +1316,7 @@ fn movers(s: &Summary, accounts: &[Account], col: &[&str]) -> Markup {
                                             (a.value.map(money).unwrap_or_else(|| "–".into()))
                                         }
                                     }
-                                    td class="t why" data-label="why" { (causes(m.previous)) }
+                                    td class="t why" data-label="why" { (causes(m.previous, m.change)) }
                                 }
                                 "\n"
                             }
@@ -1330,8 +1330,11 @@ fn movers(s: &Summary, accounts: &[Account], col: &[&str]) -> Markup {
 }
 
 /// A mover's causes: each rule (or base) whose amount differs, with its
-/// part of the change in health and what it read.
-fn causes(p: &crate::Previous) -> Markup {
+/// part of the change in health and what it read; when every part is
+/// listed and they leave half a point or more of `change` unexplained, a
+/// last line says what the rest is (rounding, and scores that are n/a on
+/// one night, which weight health over the others).
+fn causes(p: &crate::Previous, change: Decimal) -> Markup {
     use crate::CauseKind;
     if p.causes.is_empty() {
         return html! { "–" };
@@ -1385,6 +1388,15 @@ fn causes(p: &crate::Previous) -> Markup {
             }
             @if p.differing > p.causes.len() {
                 li { small { "and " (thousands(p.differing - p.causes.len())) " more" } }
+            } @else {
+                @let rest = change - p.causes.iter().map(|c| c.health).sum::<Decimal>();
+                @if rest.abs() >= Decimal::new(5, 1) {
+                    li class="rest" {
+                        b { (delta(rest, "", true)) }
+                        " "
+                        small { "the rest: rounding, and scores that are n/a on one night (health is weighted over the scores with a value)" }
+                    }
+                }
             }
         }
     }
