@@ -39,7 +39,9 @@ pub struct RuleSetTable {
     #[serde(default)]
     pub read: ReadTable,
     #[serde(default)]
-    pub columns: BTreeMap<String, Spanned<ColumnEntry>>,
+    /// Keyed by the signal's name as written (its span: where a mistake in
+    /// it is shown).
+    pub columns: BTreeMap<Spanned<String>, Spanned<ColumnEntry>>,
 }
 
 #[derive(Debug, Deserialize, Default)]

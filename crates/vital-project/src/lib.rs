@@ -582,7 +582,11 @@ impl Build<'_> {
             .columns
             .iter()
             .map(|(signal, entry)| {
-                let span = self.span(entry);
+                // from the signal's name to the end of its entry: a mistake
+                // in the name is underlined where it is written
+                let key = self.span(signal);
+                let span = key.start.min(self.span(entry).start)..self.span(entry).end;
+                let signal = signal.get_ref();
                 let column = match entry.get_ref() {
                     config::ColumnEntry::Column(c) => Column {
                         column: Some(c.clone()),
