@@ -279,16 +279,20 @@ impl<'a> Checker<'a> {
                 Some(id)
             }
             Some((sym, decl)) => {
-                self.push(
-                    Diagnostic::new(
-                        Code::WrongKind,
-                        file,
-                        name.span,
-                        format!("`{}` is {}, not a score", name.name, kind_name(sym)),
-                    )
-                    .with_label("only scores can be adjusted")
-                    .with_related(decl.file, decl.span, "declared here"),
-                );
+                let scores: Vec<String> =
+                    self.rules.scores.iter().map(|s| s.name.clone()).collect();
+                let mut d = Diagnostic::new(
+                    Code::WrongKind,
+                    file,
+                    name.span,
+                    format!("`{}` is {}, not a score", name.name, kind_name(sym)),
+                )
+                .with_label("only scores can be adjusted")
+                .with_related(decl.file, decl.span, "declared here");
+                if !scores.is_empty() {
+                    d = d.with_help(format!("the scores are {}", quote_list(&scores)));
+                }
+                self.push(d);
                 None
             }
             None => {
