@@ -263,7 +263,8 @@ impl<'a> Checker<'a> {
                             op.as_str()
                         );
                         let other = if x.ty == Type::Percent { b } else { a };
-                        self.mismatch(m, cx, span, msg, Some(other));
+                        let help = compare_help(*op, x.ty, y.ty);
+                        self.mismatch_with(m, cx, span, msg, Some(other), help);
                         error_expr(span)
                     }
                 }

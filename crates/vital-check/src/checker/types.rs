@@ -68,6 +68,28 @@ pub(super) fn comparable(op: CmpOp, a: Type, b: Type) -> Result<(), Mismatch> {
     }
 }
 
+/// What to do about two types that do not compare with `op`, when there
+/// is something better to say than the message.
+pub(super) fn compare_help(op: CmpOp, a: Type, b: Type) -> Option<&'static str> {
+    use Type::*;
+    let ordered = !matches!(op, CmpOp::Eq | CmpOp::Ne);
+    match (a, b) {
+        (Text, y) | (y, Text) if y.is_numeric() => Some(
+            "a text compares only with a text (\"…\"): a number in quotes is a text — write it without quotes, or declare the signal as a number",
+        ),
+        (Date, y) | (y, Date) if y.is_numeric() => Some(
+            "a date compares with a date (2026-11-01); for a number of days use days_since(DATE) or days_until(DATE)",
+        ),
+        (Text | Bool | Status | Enum(_), _) | (_, Text | Bool | Status | Enum(_)) if ordered => Some(
+            "`<`, `>`, `<=` and `>=` order numbers, dates and durations; texts, enums, statuses and booleans compare with `==`, `!=` or `in`",
+        ),
+        (Enum(x), Enum(y)) if x != y => {
+            Some("values of two different enums are never equal: compare each with its own variants")
+        }
+        _ => None,
+    }
+}
+
 pub(super) fn is_bare_name(e: &ast::Expr) -> bool {
     matches!(e.kind, ExprKind::Name(_))
 }
@@ -191,6 +213,19 @@ impl<'a> Checker<'a> {
         message: String,
         other: Option<&ast::Expr>,
     ) {
+        self.mismatch_with(m, cx, span, message, other, None);
+    }
+
+    /// [`Checker::mismatch`], with a help line for a type mismatch.
+    pub(super) fn mismatch_with(
+        &mut self,
+        m: Mismatch,
+        cx: Cx,
+        span: Span,
+        message: String,
+        other: Option<&ast::Expr>,
+        help: Option<&str>,
+    ) {
         match m {
             Mismatch::Percent => {
                 let mut d = Diagnostic::new(Code::PercentMismatch, cx.file, span, message)
@@ -213,9 +248,14 @@ impl<'a> Checker<'a> {
                     .with_label("date - date")
                     .with_help("use days_since(DATE) or days_until(DATE) for the number of days between a date and as_of"),
             ),
-            Mismatch::Other => self.push(
-                Diagnostic::new(Code::TypeMismatch, cx.file, span, message).with_label("types do not fit"),
-            ),
+            Mismatch::Other => {
+                let mut d = Diagnostic::new(Code::TypeMismatch, cx.file, span, message)
+                    .with_label("types do not fit");
+                if let Some(h) = help {
+                    d = d.with_help(h);
+                }
+                self.push(d)
+            }
         }
     }
 }
