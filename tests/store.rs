@@ -481,8 +481,22 @@ fn lookups_for_history(t: &Target) {
         Some((day(10), vec!["a".to_string(), "b".to_string()]))
     );
     assert_eq!(s.previous_result("acme", day(0)).unwrap(), None);
-    assert_eq!(s.last_start("acme", "a", day(20)).unwrap(), Some(day(10)));
-    assert_eq!(s.last_start("acme", "a", day(10)).unwrap(), Some(day(0)));
+    assert_eq!(
+        s.last_start("acme", "a", day(20)).unwrap(),
+        Some((day(10), false))
+    );
+    assert_eq!(
+        s.last_start("acme", "a", day(10)).unwrap(),
+        Some((day(0), false))
+    );
+    // a delivered start says so (a rerun keeps it, and it counts for the
+    // cooldown of an input that holds its date)
+    s.mark_delivered("acme", day(10), "a", chrono::Utc::now(), 1)
+        .unwrap();
+    assert_eq!(
+        s.last_start("acme", "a", day(20)).unwrap(),
+        Some((day(10), true))
+    );
     run(&mut s, &[rec("globex", day(3), &[], &[])]);
     assert_eq!(s.latest_as_of().unwrap(), Some(day(20)));
     assert_eq!(

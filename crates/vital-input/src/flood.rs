@@ -66,11 +66,16 @@ impl RejectionLog {
     /// stops on an error before [`RejectionLog::finish`] (they were read,
     /// and are worth seeing).
     pub fn print_held(&self, out: &mut dyn Write) {
-        let mut held: Vec<&((usize, usize), String)> = self.held.iter().collect();
-        held.sort_by_key(|(at, _)| *at);
-        for (_, line) in held {
+        for line in self.in_order() {
             let _ = writeln!(out, "{line}");
         }
+    }
+
+    /// The held lines in input order (file, then line).
+    fn in_order(&self) -> Vec<&String> {
+        let mut held: Vec<&((usize, usize), String)> = self.held.iter().collect();
+        held.sort_by_key(|(at, _)| *at);
+        held.into_iter().map(|(_, line)| line).collect()
     }
 
     /// Rejections recorded.
@@ -93,9 +98,7 @@ impl RejectionLog {
             Problem::MissingSignal(_) => self.by_problem.get(p) == Some(&records),
             _ => false,
         };
-        let mut held: Vec<&((usize, usize), String)> = self.held.iter().collect();
-        held.sort_by_key(|(at, _)| *at);
-        for (_, line) in held {
+        for line in self.in_order() {
             let shown = self
                 .by_problem
                 .keys()

@@ -368,20 +368,24 @@ impl Store {
             } else {
                 base.join(location)
             };
-            if let Some(dir) = path.parent() {
-                if !dir.as_os_str().is_empty() {
-                    std::fs::create_dir_all(dir).map_err(|e| {
-                        StoreError::new(format!(
-                            "cannot create the directory of the history store `{location}`: {e}"
-                        ))
-                    })?;
-                }
-            }
             if path.is_dir() {
                 return Err(StoreError::new(format!(
                     "the history store `{location}` is a directory ({}), not a SQLite file",
                     path.display()
                 )));
+            }
+            if !create && !path.exists() {
+                return Err(StoreError::new(format!(
+                    "the history store `{location}` does not exist ({}): no `vital run` has recorded to it yet",
+                    path.display()
+                )));
+            }
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    StoreError::new(format!(
+                        "cannot create the directory of the history store `{location}`: {e}"
+                    ))
+                })?;
             }
             let unreadable = |e: rusqlite::Error| {
                 StoreError::new(format!(
@@ -473,26 +477,6 @@ impl Store {
     /// deliver what runs recorded): a SQLite file that is not there is an
     /// error, never a new empty store.
     pub fn open_existing(location: &str, base: &Path, wait: Duration) -> Result<Store> {
-        check_location(location)?;
-        if !is_postgres(location) {
-            let path = if Path::new(location).is_absolute() {
-                PathBuf::from(location)
-            } else {
-                base.join(location)
-            };
-            if path.is_dir() {
-                return Err(StoreError::new(format!(
-                    "the history store `{location}` is a directory ({}), not a SQLite file",
-                    path.display()
-                )));
-            }
-            if !path.is_file() {
-                return Err(StoreError::new(format!(
-                    "the history store `{location}` does not exist ({}): no `vital run` has recorded to it yet",
-                    path.display()
-                )));
-            }
-        }
         Store::open_with(location, base, wait, false)
     }
 
@@ -1196,20 +1180,8 @@ impl Store {
     }
 
     /// The latest recorded start of a playbook for an account before a
-    /// date (cooldowns).
+    /// date (cooldowns), and whether it was delivered.
     pub fn last_start(
-        &mut self,
-        account: &str,
-        playbook: &str,
-        before: NaiveDate,
-    ) -> Result<Option<NaiveDate>> {
-        Ok(self
-            .last_start_delivered(account, playbook, before)?
-            .map(|(d, _)| d))
-    }
-
-    /// [`Store::last_start`], and whether that start was delivered.
-    pub fn last_start_delivered(
         &mut self,
         account: &str,
         playbook: &str,

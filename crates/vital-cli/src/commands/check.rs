@@ -37,8 +37,7 @@ pub fn run(args: Args) -> ExitCode {
     // vital.toml first: an error in it (or a rule set `path` that is not
     // there) stops the command, and is reported in the format asked for, so
     // CI's JSON or SARIF is not left empty
-    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    let project_error = match vital_project::discover(&cwd) {
+    let project_error = match super::project::discover_or_error() {
         Err(e) => Some(e),
         Ok(Some(p)) if args.paths.is_empty() => p
             .rulesets

@@ -1,7 +1,6 @@
 //! `vital history ACCOUNT | --stale | --prune-before DATE`: what the
 //! history store holds (docs/history.md).
 
-use super::run::history::{location, wait};
 use super::{fail, parse_date_arg};
 use chrono::NaiveDate;
 use std::io::{IsTerminal, Write};
@@ -58,12 +57,13 @@ fn csv_cell(s: &str) -> String {
 /// `vital notify`. It must exist: a missing SQLite file is an error, never
 /// a new empty store. A message and exit 1 without one.
 pub fn store_for(flag: Option<&str>) -> Result<vital_store::Store, ExitCode> {
-    let Some((loc, base)) = location(flag).map_err(fail)? else {
-        return Err(fail(
+    match super::run::history::open_existing_store(flag) {
+        Ok(Some(store)) => Ok(store),
+        Ok(None) => Err(fail(
             "no history store: set `[history] store` in vital.toml, or give `--history PATH|URL`",
-        ));
-    };
-    vital_store::Store::open_existing(&loc, &base, wait()).map_err(fail)
+        )),
+        Err(e) => Err(fail(e)),
+    }
 }
 
 /// `[history] stale_after` of vital.toml in days (the default without a

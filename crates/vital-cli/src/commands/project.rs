@@ -21,12 +21,18 @@ pub fn report(e: &vital_project::ProjectError) -> ExitCode {
 /// process: every command part that asks (rule sets, inputs, the history
 /// store, summaries) gets the same project without reading the file again.
 pub fn discover() -> Result<Option<Project>, ExitCode> {
+    discover_or_error().map_err(|e| report(&e))
+}
+
+/// [`discover`], leaving the error to the caller (`vital check` reports it
+/// in the format asked for).
+pub fn discover_or_error() -> Result<Option<Project>, vital_project::ProjectError> {
     static FOUND: std::sync::OnceLock<Option<Project>> = std::sync::OnceLock::new();
     if let Some(p) = FOUND.get() {
         return Ok(p.clone());
     }
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    let found = vital_project::discover(&cwd).map_err(|e| report(&e))?;
+    let found = vital_project::discover(&cwd)?;
     Ok(FOUND.get_or_init(|| found).clone())
 }
 

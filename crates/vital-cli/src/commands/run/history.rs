@@ -608,7 +608,7 @@ impl<'a> History<'a> {
     ) -> Option<NaiveDate> {
         let mut store = self.reader.lock().ok()?;
         loop {
-            match store.last_start_delivered(account, playbook, before) {
+            match store.last_start(account, playbook, before) {
                 // a stored start on a date the input holds is this run's to
                 // decide again — unless it was delivered: someone was told,
                 // so it happened (docs/history.md), and it counts as it
