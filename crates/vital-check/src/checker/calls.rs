@@ -345,7 +345,7 @@ impl<'a> Checker<'a> {
                                 self.ty(t),
                                 self.ty(v.ty)
                             );
-                            self.mismatch(m, cx, a.span, msg, Some(a));
+                            self.mismatch(m, cx, a.span, msg, Some(a), None);
                             ok = false;
                             Some(Type::Error)
                         }

@@ -242,7 +242,7 @@ impl<'a> Checker<'a> {
                         };
                         let msg = format!("cannot {verb} {} and {}", self.ty(x.ty), self.ty(y.ty));
                         let other = if x.ty == Type::Percent { b } else { a };
-                        self.mismatch(m, cx, span, msg, Some(other));
+                        self.mismatch(m, cx, span, msg, Some(other), None);
                         error_expr(span)
                     }
                 }
@@ -264,7 +264,7 @@ impl<'a> Checker<'a> {
                         );
                         let other = if x.ty == Type::Percent { b } else { a };
                         let help = compare_help(*op, x.ty, y.ty);
-                        self.mismatch_with(m, cx, span, msg, Some(other), help);
+                        self.mismatch(m, cx, span, msg, Some(other), help);
                         error_expr(span)
                     }
                 }
@@ -284,7 +284,7 @@ impl<'a> Checker<'a> {
                             self.ty(y.ty)
                         );
                         let other = if x.ty == Type::Percent { b } else { a };
-                        self.mismatch(m, cx, span, msg, Some(other));
+                        self.mismatch(m, cx, span, msg, Some(other), None);
                         error_expr(span)
                     }
                 }
@@ -302,7 +302,7 @@ impl<'a> Checker<'a> {
                     if let Err(m) = comparable(CmpOp::Eq, v.ty, it.ty) {
                         let msg =
                             format!("cannot compare {} with {}", self.ty(v.ty), self.ty(it.ty));
-                        self.mismatch(m, cx, item.span, msg, Some(item));
+                        self.mismatch(m, cx, item.span, msg, Some(item), None);
                         failed = true;
                     }
                     items.push(it);

@@ -139,7 +139,8 @@ impl<'a> Checker<'a> {
                             self.ty(val.ty),
                             op.as_str()
                         );
-                        self.mismatch(m, cx, v.span, msg, Some(v));
+                        let help = compare_help(*op, inp.ty, val.ty);
+                        self.mismatch(m, cx, v.span, msg, Some(v), help);
                         failed = true;
                     }
                     Some((*op, val))
@@ -157,7 +158,7 @@ impl<'a> Checker<'a> {
                             self.ty(t),
                             self.ty(res.ty)
                         );
-                        self.mismatch(m, cx, arm.result.span, msg, Some(&arm.result));
+                        self.mismatch(m, cx, arm.result.span, msg, Some(&arm.result), None);
                         failed = true;
                         Some(Type::Error)
                     }

@@ -205,19 +205,9 @@ impl<'a> Checker<'a> {
         self.push(suggest(d, id, &arms, Some(&list), Some(list.clone())));
     }
 
+    /// Operands whose types do not fit; `help` for a type mismatch that has
+    /// something better to say than the message.
     pub(super) fn mismatch(
-        &mut self,
-        m: Mismatch,
-        cx: Cx,
-        span: Span,
-        message: String,
-        other: Option<&ast::Expr>,
-    ) {
-        self.mismatch_with(m, cx, span, message, other, None);
-    }
-
-    /// [`Checker::mismatch`], with a help line for a type mismatch.
-    pub(super) fn mismatch_with(
         &mut self,
         m: Mismatch,
         cx: Cx,
