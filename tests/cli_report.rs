@@ -274,9 +274,8 @@ fn history_and_escaping_postgres() {
     history_and_escaping_in(&url);
 }
 
-fn history_and_escaping_in(db: &str) {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = example("support-health");
+/// An example's snapshots night by night: (date, lines), oldest first.
+fn nights_of(dir: &Path) -> Vec<(String, Vec<String>)> {
     let mut nights: Vec<(String, Vec<String>)> = Vec::new();
     for line in std::fs::read_to_string(dir.join("snapshots.jsonl"))
         .unwrap()
@@ -290,6 +289,30 @@ fn history_and_escaping_in(db: &str) {
         }
     }
     nights.sort();
+    nights
+}
+
+/// `vital run --history DB FILE` in `dir`; it must succeed.
+fn record(dir: &Path, db: &str, file: &Path) -> std::process::Output {
+    let o = vital_in(
+        dir,
+        &[
+            "run",
+            "--history",
+            db,
+            "--format",
+            "jsonl",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    o
+}
+
+fn history_and_escaping_in(db: &str) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = example("support-health");
+    let mut nights = nights_of(&dir);
     assert_eq!(nights.len(), 3);
     // a hostile account on the last night: oscorp-robotics-0474's record
     let last = &mut nights[2].1;
@@ -304,18 +327,7 @@ fn history_and_escaping_in(db: &str) {
     for (d, lines) in &nights {
         let f = tmp.path().join(format!("{d}.jsonl"));
         std::fs::write(&f, lines.join("\n") + "\n").unwrap();
-        let o = vital_in(
-            &dir,
-            &[
-                "run",
-                "--history",
-                db,
-                "--format",
-                "jsonl",
-                f.to_str().unwrap(),
-            ],
-        );
-        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let o = record(&dir, db, &f);
         if d.as_str() >= "2026-10-01" {
             for r in support::jsonl(&o) {
                 started_since_october += r["started"].as_array().unwrap().len();
@@ -426,34 +438,15 @@ fn a_sparse_night_compared_with_is_pointed_out() {
     let dir = example("support-health");
     let db = tmp.path().join("h.db");
     let db = db.to_str().unwrap();
-    let all = std::fs::read_to_string(dir.join("snapshots.jsonl")).unwrap();
-    let night = |d: &str| -> Vec<String> {
-        all.lines()
-            .filter(|l| {
-                l.contains(&format!("\"as_of\":\"{d}\""))
-                    || l.contains(&format!("\"as_of\": \"{d}\""))
-            })
-            .map(String::from)
-            .collect()
-    };
+    let nights = nights_of(&dir);
+    let night = |d: &str| -> Vec<String> { nights.iter().find(|(n, _)| n == d).unwrap().1.clone() };
     let first: Vec<String> = night("2026-10-01").into_iter().take(10).collect();
     let second = night("2026-11-01");
     assert!(second.len() > 100, "{}", second.len());
     let (f1, f2) = (tmp.path().join("n1.jsonl"), tmp.path().join("n2.jsonl"));
     std::fs::write(&f1, first.join("\n") + "\n").unwrap();
     std::fs::write(&f2, second.join("\n") + "\n").unwrap();
-    let o = vital_in(
-        &dir,
-        &[
-            "run",
-            "--history",
-            db,
-            "--format",
-            "jsonl",
-            f1.to_str().unwrap(),
-        ],
-    );
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    record(&dir, db, &f1);
     let out = tmp.path().join("r.html");
     let html = report(&dir, &out, &["--history", db, f2.to_str().unwrap()]);
     let note = by_id(&html, "h-population");

@@ -13,6 +13,12 @@ use support::{jsonl, root, stderr, stdout, vital, vital_in};
 
 const SPEC: &str = "tests/eval/spec";
 
+/// `vital run` of the §2–§3 rules over `file` in `dir`.
+fn run_spec(dir: &Path, file: &str) -> std::process::Output {
+    let spec = root().join(SPEC);
+    vital_in(dir, &["run", "--rules", spec.to_str().unwrap(), file])
+}
+
 #[test]
 fn the_worked_example_of_the_language_reference() {
     // docs/language.md §7's record under the rules of §2–§3 gives exactly §8's result.
@@ -304,11 +310,7 @@ fn a_broken_line_does_not_split_an_account() {
     );
     bytes.extend_from_slice(format!("{}\n{}\n", lines[2], lines[0]).as_bytes());
     std::fs::write(dir.path().join("in.jsonl"), bytes).unwrap();
-    let spec = root().join(SPEC);
-    let o = vital_in(
-        dir.path(),
-        &["run", "--rules", spec.to_str().unwrap(), "in.jsonl"],
-    );
+    let o = run_spec(dir.path(), "in.jsonl");
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
     assert!(
@@ -396,11 +398,7 @@ fn bad_records_are_reported_and_the_rest_is_scored() {
     ];
     let file = dir.path().join("in.jsonl");
     std::fs::write(&file, lines.join("\n")).unwrap();
-    let spec = root().join(SPEC);
-    let o = vital_in(
-        dir.path(),
-        &["run", "--rules", spec.to_str().unwrap(), "in.jsonl"],
-    );
+    let o = run_spec(dir.path(), "in.jsonl");
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
     let expected = [
@@ -842,11 +840,7 @@ fn a_broken_record_is_placed_within_its_line() {
          {\"account\": \"y\", \"as_of\": \"2026-11-01\", \"signals\": {\"a\": 1,, }}\n",
     )
     .unwrap();
-    let spec = root().join(SPEC);
-    let o = vital_in(
-        dir.path(),
-        &["run", "--rules", spec.to_str().unwrap(), "in.jsonl"],
-    );
+    let o = run_spec(dir.path(), "in.jsonl");
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
     assert!(

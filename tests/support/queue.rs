@@ -31,6 +31,13 @@ pub const NIGHT_1: &str = r#"{"account": "a", "as_of": "2026-11-01", "signals": 
 {"account": "c", "as_of": "2026-11-01", "signals": {"usage": 80}}
 "#;
 
+/// Night one corrected (`night-1-fixed.jsonl`): `b`'s usage was 50, so
+/// `b` starts nothing that night.
+pub const NIGHT_1_FIXED: &str = r#"{"account": "a", "as_of": "2026-11-01", "signals": {"usage": 20}}
+{"account": "b", "as_of": "2026-11-01", "signals": {"usage": 50}}
+{"account": "c", "as_of": "2026-11-01", "signals": {"usage": 80}}
+"#;
+
 /// Night two: `a` and `b` go on as before (nothing new starts), `c`
 /// starts "risk review".
 pub const NIGHT_2: &str = r#"{"account": "a", "as_of": "2026-11-02", "signals": {"usage": 21}}
@@ -68,6 +75,7 @@ impl Project {
         std::fs::create_dir(dir.path().join("rules")).unwrap();
         std::fs::write(dir.path().join("rules/health.vital"), RULES).unwrap();
         std::fs::write(dir.path().join("night-1.jsonl"), NIGHT_1).unwrap();
+        std::fs::write(dir.path().join("night-1-fixed.jsonl"), NIGHT_1_FIXED).unwrap();
         std::fs::write(dir.path().join("night-2.jsonl"), NIGHT_2).unwrap();
         std::fs::write(dir.path().join("earlier.jsonl"), EARLIER).unwrap();
         let p = Project { dir, store };
