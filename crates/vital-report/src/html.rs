@@ -1279,7 +1279,7 @@ fn movers(s: &Summary, accounts: &[Account], col: &[&str]) -> Markup {
             (if compared == 1 { "" } else { "s" })
             " with an earlier snapshot moved. Earlier snapshots are scored again with today\u{2019}s rules, so a change of rules is not a move. Under "
             i { "why" }
-            ", the rules whose amounts differ between the two nights, with their part of the change in health points (the rest is rounding)."
+            ", the rules whose amounts differ between the two nights, with their part of the change in health points (what they leave, a last line gives: rounding, and scores that are n/a on one night)."
         }
         "\n"
         @for (title, id, list) in [("Drops", "drops", drops), ("Rises", "rises", rises)] {
