@@ -31,8 +31,11 @@ pub struct Profile {
 #[derive(Debug, Clone, Default)]
 struct SignalProfile {
     present: usize,
-    /// Largest absolute value (numbers).
+    /// Largest absolute value (numbers), while it is at most 1: past that
+    /// (`over_one`) no fraction warning is possible and values are not
+    /// compared any more.
     max_abs: Decimal,
+    over_one: bool,
     /// One value seen, and whether another differed (text, enum).
     first: Option<Value>,
     varied: bool,
@@ -51,7 +54,14 @@ impl Profile {
         for (p, v) in self.signals.iter_mut().zip(s.signals.iter()) {
             match v {
                 Value::Missing => continue,
-                Value::Num(d) => p.max_abs = p.max_abs.max(d.abs()),
+                Value::Num(_) if p.over_one => {}
+                Value::Num(d) => {
+                    let a = d.abs();
+                    if a > p.max_abs {
+                        p.max_abs = a;
+                        p.over_one = a > Decimal::ONE;
+                    }
+                }
                 Value::Text(_) | Value::Enum(_) if !p.varied => match &p.first {
                     None => p.first = Some(v.clone()),
                     Some(f) => p.varied = f != v,
@@ -67,6 +77,7 @@ impl Profile {
         for (a, b) in self.signals.iter_mut().zip(other.signals) {
             a.present += b.present;
             a.max_abs = a.max_abs.max(b.max_abs);
+            a.over_one |= b.over_one;
             a.varied |= b.varied;
             match (&a.first, b.first) {
                 (None, f) => a.first = f,
@@ -119,7 +130,7 @@ impl Profile {
             let column = schema.column_of(SignalId::new(i));
             if sig.ty == Type::Percent
                 && p.present > 0
-                && p.max_abs <= Decimal::ONE
+                && !p.over_one
                 && !p.max_abs.is_zero()
                 && schema
                     .mapping()

@@ -159,6 +159,7 @@ pub fn run(args: Args) -> ExitCode {
             (false, Some(d)) => Pick::AsOf(d),
             (false, None) => Pick::Latest,
         },
+        spare: std::sync::Mutex::new(Vec::new()),
     };
     let mut out = Output {
         r: &render,
@@ -492,7 +493,14 @@ struct Render<'a> {
     explain: bool,
     history: Option<&'a history::History<'a>>,
     pick: Pick,
+    /// Text buffers of blocks already written, for the next blocks: a
+    /// worker's fresh buffer freed on the writing thread would cost page
+    /// faults on every block.
+    spare: std::sync::Mutex<Vec<String>>,
 }
+
+/// Written blocks' buffers kept for reuse ([`Render::spare`]).
+const SPARE_BUFFERS: usize = 16;
 
 /// Where results go.
 struct Output<'a> {
@@ -509,10 +517,11 @@ struct Output<'a> {
 impl Render<'_> {
     /// Score and render a block's account histories, in order.
     fn block(&self, batch: vital_input::Batch) -> Block {
+        let spare = self.spare.lock().ok().and_then(|mut s| s.pop());
         let mut b = Block {
             records: batch.records,
             rejections: batch.rejections,
-            text: String::with_capacity(batch.groups.len() * 320),
+            text: spare.unwrap_or_else(|| String::with_capacity(batch.groups.len() * 320)),
             rows: Vec::new(),
             tally: Tally::new(self.engine),
         };
@@ -644,7 +653,15 @@ impl Output<'_> {
     fn take(&mut self, b: Block) -> std::io::Result<()> {
         self.tally.merge(&b.tally);
         self.table.extend(b.rows);
-        self.out.write_all(b.text.as_bytes())
+        self.out.write_all(b.text.as_bytes())?;
+        let mut text = b.text;
+        text.clear();
+        if let Ok(mut spare) = self.r.spare.lock() {
+            if spare.len() < SPARE_BUFFERS {
+                spare.push(text);
+            }
+        }
+        Ok(())
     }
 
     fn finish(&mut self, rejected: usize) -> Result<(), Failure> {

@@ -253,37 +253,70 @@ impl<'t> P<'t> {
     }
 }
 
-/// `12.50` → the normalised decimal, as `parse_decimal` + `normalize` give
-/// (trailing zeros of the fraction dropped, zero without a sign or scale).
-fn decimal(text: &str) -> Option<Decimal> {
-    let (neg, digits) = match text.strip_prefix('-') {
-        Some(d) => (true, d),
-        None => (false, text),
-    };
-    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
-    if int.len() + frac.len() > 18 {
-        return None;
+impl P<'_> {
+    /// A number token in JSON's grammar, without an exponent, as the
+    /// normalised decimal `parse_decimal` + `normalize` give (trailing
+    /// zeros of the fraction dropped, zero without a sign or scale), read in
+    /// one pass. `None` for an exponent, more than 18 digits or `-0`: the
+    /// serde path reads those.
+    fn decimal(&mut self) -> Option<Decimal> {
+        self.ws();
+        let b = self.b;
+        let mut i = self.i;
+        let neg = b.get(i) == Some(&b'-');
+        if neg {
+            i += 1;
+        }
+        // digits beyond 18 make `m` meaningless, and the answer `None`
+        let mut m: u64 = 0;
+        let mut digits = 0usize;
+        let mut push = |c: u8| {
+            m = m.wrapping_mul(10).wrapping_add(u64::from(c - b'0'));
+            digits += 1;
+        };
+        match b.get(i)? {
+            b'0' => {
+                push(b'0');
+                i += 1;
+            }
+            b'1'..=b'9' => {
+                while let Some(&c) = b.get(i).filter(|c| c.is_ascii_digit()) {
+                    push(c);
+                    i += 1;
+                }
+            }
+            _ => return None,
+        }
+        let mut scale = 0u32;
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            let start = i;
+            while let Some(&c) = b.get(i).filter(|c| c.is_ascii_digit()) {
+                push(c);
+                i += 1;
+            }
+            if i == start {
+                return None;
+            }
+            scale = u32::try_from(i - start).ok()?;
+        }
+        if matches!(b.get(i), Some(b'e' | b'E')) || digits > 18 || (m == 0 && neg) {
+            return None;
+        }
+        self.i = i;
+        while scale > 0 && m.is_multiple_of(10) {
+            m /= 10;
+            scale -= 1;
+        }
+        // m < 10^18 < 2^64: the low and middle words hold it
+        Some(Decimal::from_parts(
+            (m & 0xFFFF_FFFF) as u32,
+            (m >> 32) as u32,
+            0,
+            neg && m != 0,
+            scale,
+        ))
     }
-    let mut m: u64 = 0;
-    for c in int.bytes().chain(frac.bytes()) {
-        m = m * 10 + u64::from(c - b'0');
-    }
-    if m == 0 && neg {
-        return None;
-    }
-    let mut scale = u32::try_from(frac.len()).ok()?;
-    while scale > 0 && m.is_multiple_of(10) {
-        m /= 10;
-        scale -= 1;
-    }
-    // m < 10^18 < 2^64: the low and middle words hold it
-    Some(Decimal::from_parts(
-        (m & 0xFFFF_FFFF) as u32,
-        (m >> 32) as u32,
-        0,
-        neg && m != 0,
-        scale,
-    ))
 }
 
 impl Schema<'_> {
@@ -331,7 +364,7 @@ impl Schema<'_> {
         }
         match ty {
             Type::Int | Type::Number | Type::Money | Type::Percent => {
-                let d = decimal(p.number()?)?;
+                let d = p.decimal()?;
                 // normalised: an integer has no scale
                 if ty == Type::Int && d.scale() != 0 {
                     return None;
@@ -348,7 +381,7 @@ impl Schema<'_> {
         &self,
         p: &mut P<'_>,
         events: &mut Vec<Occurrence>,
-        seen: &mut Ignored,
+        seen: &mut Option<Ignored>,
     ) -> Option<()> {
         let mut kind: Option<&str> = None;
         let mut at: Option<&str> = None;
@@ -380,7 +413,7 @@ impl Schema<'_> {
                         fields[f.index()] = self.fast_value(p, ty)?;
                     }
                     None => {
-                        seen.fields
+                        (seen.get_or_insert_with(Ignored::default).fields)
                             .entry(format!("{}.{key}", kind.unwrap_or_default()))
                             .or_insert(1);
                         p.skip(1)?;
@@ -400,12 +433,16 @@ impl Schema<'_> {
         let (e, fields) = match direct {
             Some(Some(x)) => x,
             Some(None) => {
-                seen.events.entry(kind.to_string()).or_insert(1);
+                (seen.get_or_insert_with(Ignored::default).events)
+                    .entry(kind.to_string())
+                    .or_insert(1);
                 return Some(());
             }
             None => {
                 let Some(&e) = self.events.get(kind) else {
-                    seen.events.entry(kind.to_string()).or_insert(1);
+                    (seen.get_or_insert_with(Ignored::default).events)
+                        .entry(kind.to_string())
+                        .or_insert(1);
                     return Some(());
                 };
                 let decl = &self.rules.events[e.index()];
@@ -425,7 +462,9 @@ impl Schema<'_> {
                         }
                         None => {
                             let name = format!("{kind}.{key}");
-                            seen.fields.entry(name).or_insert(1);
+                            (seen.get_or_insert_with(Ignored::default).fields)
+                                .entry(name)
+                                .or_insert(1);
                         }
                     }
                 }
@@ -470,7 +509,8 @@ impl Schema<'_> {
         let mut as_of = None;
         let mut signals = vec![Value::Missing; rules.signals.len()];
         let mut events: Vec<Occurrence> = Vec::new();
-        let mut seen = Ignored::default();
+        // made only for a record with something to ignore: most have none
+        let mut seen: Option<Ignored> = None;
         let mut unknown: Vec<&str> = Vec::new();
         let mut next_signal = 0usize;
         p.object(|key, p| {
@@ -524,7 +564,9 @@ impl Schema<'_> {
                         return None;
                     }
                     // any other key is counted as ignored, as there
-                    seen.keys.entry(other.to_string()).or_insert(1);
+                    (seen.get_or_insert_with(Ignored::default).keys)
+                        .entry(other.to_string())
+                        .or_insert(1);
                     p.skip(1)?;
                 }
             }
@@ -549,9 +591,9 @@ impl Schema<'_> {
             if !ignored.seen_signals.contains(k) {
                 ignored.seen_signals.insert(k.to_string());
             }
-            seen.signals.insert(k.to_string(), 1);
+            (seen.get_or_insert_with(Ignored::default).signals).insert(k.to_string(), 1);
         }
-        if !seen.is_empty() {
+        if let Some(seen) = seen {
             ignored.merge(seen);
         }
         events.retain(|o| o.date <= as_of);
@@ -568,8 +610,20 @@ impl Schema<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::decimal;
+    use super::P;
     use std::str::FromStr;
+
+    /// The fast path's decimal of a whole text (`None` unless all of it is
+    /// one number).
+    fn decimal(t: &str) -> Option<rust_decimal::Decimal> {
+        let mut p = P {
+            b: t.as_bytes(),
+            s: t,
+            i: 0,
+        };
+        let d = p.decimal()?;
+        (p.i == t.len()).then_some(d)
+    }
 
     #[test]
     fn the_word_search_finds_the_first_special_byte() {
@@ -631,5 +685,10 @@ mod tests {
         assert_eq!(decimal("-0"), None);
         assert_eq!(decimal("1234567890123456789"), None);
         assert_eq!(decimal("1.000000000000000001"), None);
+        for t in [
+            "", "-", "1.", ".5", "01", "1e5", "1.5E2", "+1", "--1", "1.2.3",
+        ] {
+            assert_eq!(decimal(t), None, "{t:?}");
+        }
     }
 }
