@@ -110,6 +110,37 @@ fn mutations(line: &str, seed: u64) -> Vec<String> {
             out.push(format!("{}{}{}", &line[..i], to, &line[i + from.len()..]));
         }
     }
+    // the compact event exports write, `{"type":"T","at":"YYYY-MM-DD"…`,
+    // which the fast path reads by position: members after the date that
+    // it must hand back to the general loop (or read as it reads them)
+    if let Some(i) = line.find("\",\"at\":\"") {
+        let at = i + "\",\"at\":\"".len() + "2026-01-01\"".len();
+        if line.is_char_boundary(at) {
+            for insert in [
+                ",\"colour\":\"red\"",
+                ",\"severity\":\"high\",\"severity\":\"low\"",
+                ",\"severity\":\"high\"",
+                ",\"type\":\"demo\"",
+                ",\"at\":\"2026-02-02\"",
+                ",\"hours_to_close\":null",
+                ",\"level\":\"vp\"",
+                " ",
+                ",\"x\":{\"type\":[1,2]}",
+            ] {
+                out.push(format!("{}{}{}", &line[..at], insert, &line[at..]));
+            }
+        }
+        for (from, to) in [
+            ("{\"type\":\"", "{\"type\":\"demo\",\"type\":\""),
+            ("{\"type\":\"", "{ \"type\":\""),
+            ("\",\"at\":\"", "\",\"at\":\"20"),
+            ("\",\"at\":\"", "\",\"at\" :\""),
+        ] {
+            if let Some(i) = line.find(from) {
+                out.push(format!("{}{}{}", &line[..i], to, &line[i + from.len()..]));
+            }
+        }
+    }
     out
 }
 

@@ -375,6 +375,94 @@ impl Schema<'_> {
         }
     }
 
+    /// The event as exports write it: `{"type":"T","at":"YYYY-MM-DD"`
+    /// first, without spaces, then the fields of a declared type `T` (each
+    /// once, neither `type` nor `at` again). Type and date are read by
+    /// position and the fields by their expected order, with the same
+    /// result as [`Schema::fast_event`]'s general loop; `None` for any
+    /// other event (nothing is changed then, and the loop reads it).
+    fn laid_out_event(
+        &self,
+        p: &mut P<'_>,
+        events: &mut Vec<Occurrence>,
+        seen: &mut Option<Ignored>,
+    ) -> Option<()> {
+        const HEAD: &[u8] = b"{\"type\":\"";
+        const AT: &[u8] = b",\"at\":\"";
+        let (b, s) = (p.b, p.s);
+        let mut i = p.i;
+        if !b.get(i..)?.starts_with(HEAD) {
+            return None;
+        }
+        i += HEAD.len();
+        let n = special(b.get(i..)?)?;
+        if b[i + n] != b'"' {
+            return None;
+        }
+        let kind = s.get(i..i + n)?;
+        i += n + 1;
+        if !b.get(i..)?.starts_with(AT) {
+            return None;
+        }
+        i += AT.len();
+        let date = parse_date(s.get(i..i + 10)?)?;
+        if b.get(i + 10) != Some(&b'"') {
+            return None;
+        }
+        i += 11;
+        let &e = self.events.get(kind)?;
+        let decl = &self.rules.events[e.index()];
+        let names = &self.fields[e.index()];
+        let mut fields: crate::snapshot::Fields =
+            smallvec::smallvec![Value::Missing; decl.fields.len()];
+        let mut q = P { b, s, i };
+        let mut next = 0usize;
+        loop {
+            match *b.get(q.i)? {
+                b'}' => {
+                    q.i += 1;
+                    break;
+                }
+                b',' => q.i += 1,
+                _ => return None,
+            }
+            let key = q.plain_str()?;
+            q.eat(b':')?;
+            match names.get_next(key, &mut next) {
+                Some(&f) if !fields[f.index()].is_missing() => return None,
+                Some(&f) => {
+                    fields[f.index()] = self.fast_value(&mut q, decl.fields[f.index()].ty)?
+                }
+                None if key == "type" || key == "at" => return None,
+                None => {
+                    // noted as the general loop notes it (once per record)
+                    (seen.get_or_insert_with(Ignored::default).fields)
+                        .entry(format!("{kind}.{key}"))
+                        .or_insert(1);
+                    q.skip(1)?;
+                }
+            }
+        }
+        if decl
+            .fields
+            .iter()
+            .zip(&fields)
+            .any(|(f, v)| !f.optional && v.is_missing())
+        {
+            return None;
+        }
+        if events.capacity() == 0 {
+            events.reserve_exact(8);
+        }
+        events.push(Occurrence {
+            event: u32::try_from(e.index()).ok()?,
+            date,
+            fields,
+        });
+        p.i = q.i;
+        Some(())
+    }
+
     /// One event object into `events`; unknown types and fields are noted
     /// in `seen`.
     fn fast_event(
@@ -383,6 +471,10 @@ impl Schema<'_> {
         events: &mut Vec<Occurrence>,
         seen: &mut Option<Ignored>,
     ) -> Option<()> {
+        p.ws();
+        if self.laid_out_event(p, events, seen).is_some() {
+            return Some(());
+        }
         let mut kind: Option<&str> = None;
         let mut at: Option<&str> = None;
         // the common event names its `type` first: its fields are then read
