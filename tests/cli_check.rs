@@ -288,6 +288,19 @@ fn invalid_utf8_is_reported_on_the_file() {
     let out = stdout(&o);
     assert!(out.contains("\"code\":\"vital::io\""), "{out}");
     assert!(out.contains("not valid UTF-8"), "{out}");
+    // at the bad byte (the rest of the file is checked with it replaced)
+    let io = out.lines().find(|l| l.contains("vital::io")).unwrap();
+    assert!(
+        io.contains("\"line\":1") && io.contains("\"column\":15"),
+        "{io}"
+    );
+    // and the file is neither formatted nor changed
+    let o = vital(dir.path(), &["fmt", "bad.vital"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        std::fs::read(dir.path().join("bad.vital")).unwrap(),
+        b"signal x: int \xff\xfe\n"
+    );
 }
 
 #[test]

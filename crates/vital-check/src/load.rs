@@ -177,6 +177,32 @@ pub struct NotUtf8 {
     pub line: usize,
     pub column: usize,
     pub byte: u8,
+    /// The text with each bad sequence replaced by U+FFFD, so the rest of
+    /// the file can still be checked (never written back: a file with an
+    /// io diagnostic is not formatted or rewritten).
+    pub lossy: String,
+    /// Where the first U+FFFD is in `lossy`, in bytes.
+    pub offset: usize,
+}
+
+impl NotUtf8 {
+    /// The message and its span in [`NotUtf8::lossy`] (the first
+    /// replacement character), for a file shown as `shown`.
+    pub fn diagnostic(&self, file: FileId, shown: &str) -> Diagnostic {
+        Diagnostic::new(
+            Code::Io,
+            file,
+            Span::new(self.offset, self.offset + '\u{FFFD}'.len_utf8()),
+            format!(
+                "`{shown}` is not valid UTF-8 (byte 0x{:02X} at line {}, column {})",
+                self.byte, self.line, self.column
+            ),
+        )
+        .with_label("not UTF-8")
+        .with_help(
+            "save the file as UTF-8 (it was read with this byte replaced, to check the rest)",
+        )
+    }
 }
 
 /// A rule file's text from its bytes: UTF-8, a leading byte-order mark
@@ -197,6 +223,8 @@ pub fn decode(mut bytes: Vec<u8>) -> Result<(String, bool), NotUtf8> {
                 line: prefix.matches('\n').count() + 1,
                 column: prefix[line_start..].chars().count() + 1,
                 byte: bytes.get(valid).copied().unwrap_or(0),
+                offset: valid,
+                lossy: String::from_utf8_lossy(&bytes).into_owned(),
             })
         }
     }
@@ -259,22 +287,10 @@ pub fn load_with(
             None => match std::fs::read(f) {
                 Ok(bytes) => match decode(bytes) {
                     Ok((text, bom)) => (text, bom, None),
-                    Err(e) => (
-                        String::new(),
-                        false,
-                        Some(
-                            Diagnostic::new(
-                                Code::Io,
-                                FileId(0),
-                                Span::new(0, 0),
-                                format!(
-                                    "`{shown}` is not valid UTF-8 (byte 0x{:02X} at line {}, column {})",
-                                    e.byte, e.line, e.column
-                                ),
-                            )
-                            .with_help("save the file as UTF-8"),
-                        ),
-                    ),
+                    Err(e) => {
+                        let d = e.diagnostic(FileId(0), &shown);
+                        (e.lossy, false, Some(d))
+                    }
                 },
                 Err(e) => (
                     String::new(),
@@ -490,7 +506,11 @@ mod tests {
             "{}",
             e.message
         );
-        assert_eq!(loaded.sources.file(FileId(0)).text, "");
+        // read with the bad bytes replaced, the first one marked
+        let text = &loaded.sources.file(FileId(0)).text;
+        assert_eq!(text, "signal x: int\nsignal \u{FFFD}t\u{FFFD}: int\n");
+        assert_eq!(&text[e.span.start..e.span.end], "\u{FFFD}");
+        assert_eq!(e.span.start, "signal x: int\nsignal ".len());
         assert_eq!(loaded.sources.file(FileId(1)).text, SET, "the rest is read");
         let e = decode(b"\xEF\xBB\xBFa\n\xFF".to_vec()).unwrap_err();
         assert_eq!((e.line, e.column, e.byte), (2, 1, 0xFF));

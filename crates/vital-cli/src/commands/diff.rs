@@ -386,14 +386,9 @@ fn load_git(rev: &str, head: &Path) -> Result<Loaded, String> {
         let text = match vital_check::load::decode(bytes) {
             Ok((t, _)) => t,
             Err(e) => {
-                io.push((
-                    i,
-                    format!(
-                        "`{rev}:{f}` is not valid UTF-8 (byte 0x{:02X} at line {}, column {})",
-                        e.byte, e.line, e.column
-                    ),
-                ));
-                String::new()
+                let d = e.diagnostic(vital_syntax::FileId(i as u32), &format!("{rev}:{f}"));
+                io.push(d);
+                e.lossy
             }
         };
         texts.insert(PathBuf::from(f), text);
@@ -406,14 +401,7 @@ fn load_git(rev: &str, head: &Path) -> Result<Loaded, String> {
     );
     let checked = vital_check::check(&loaded.sources);
     let mut diagnostics = loaded.diagnostics;
-    for (i, msg) in io {
-        diagnostics.push(Diagnostic::new(
-            vital_syntax::Code::Io,
-            vital_syntax::FileId(i as u32),
-            vital_syntax::Span::new(0, 0),
-            msg,
-        ));
-    }
+    diagnostics.extend(io);
     Ok(Loaded {
         label: format!("{rev}:{shown_rel}"),
         sources: loaded.sources,
