@@ -110,6 +110,59 @@ fn mutations(line: &str, seed: u64) -> Vec<String> {
             out.push(format!("{}{}{}", &line[..i], to, &line[i + from.len()..]));
         }
     }
+    // the compact record exports write, `{"account":"A","as_of":"D",
+    // "signals":{…},"events":[…]}`, which the fast path reads by position:
+    // variations it must hand back to the general loop (or read as it does)
+    if line.starts_with("{\"account\":\"") {
+        for (from, to) in [
+            ("\"signals\":{", "\"signals\":{\"arr\":1,"),
+            ("\"signals\":{", "\"signals\":{\"regio\":1,"),
+            ("\"signals\":{\"", "\"signals\":{\"x\":null,\""),
+            ("\"signals\":{", "\"signals\":{}, \"s\":{"),
+            ("\",\"as_of\":\"", "\",\"as_of\":\"x"),
+            ("{\"account\":\"", "{\"account\":\"\",\"a\":\""),
+            ("\"events\":[", "\"events\":[],\"e\":["),
+            ("\",\"as_of\"", "\",\"override\":null,\"as_of\""),
+            ("\",\"as_of\"", "\",\"account\":\"b\",\"as_of\""),
+        ] {
+            if let Some(i) = line.find(from) {
+                out.push(format!("{}{}{}", &line[..i], to, &line[i + from.len()..]));
+            }
+        }
+        if let Some(i) = line.find(",\"events\":") {
+            out.push(format!("{}}}", &line[..i]));
+            out.push(format!("{},\"events\":null}}", &line[..i]));
+            out.push(format!("{},\"events\":[]}}", &line[..i]));
+            out.push(format!("{},\"events\":[]}} ", &line[..i]));
+            out.push(format!("{},\"events\":[]}}x", &line[..i]));
+        }
+        // a signal given twice, and each signal dropped in turn
+        if let (Some(a), Some(z)) = (line.find("\"signals\":{"), line.find("},\"events\"")) {
+            let inner = &line[a + "\"signals\":{".len()..z];
+            let members: Vec<&str> = inner.split(',').collect();
+            if let Some(first) = members.first() {
+                out.push(format!(
+                    "{}{},{}{}",
+                    &line[..a + "\"signals\":{".len()],
+                    first,
+                    inner,
+                    &line[z..]
+                ));
+            }
+            for k in 0..members.len() {
+                let rest: Vec<&str> = (members.iter().enumerate())
+                    .filter(|(j, _)| *j != k)
+                    .map(|(_, m)| *m)
+                    .collect();
+                out.push(format!(
+                    "{}{}{}",
+                    &line[..a + "\"signals\":{".len()],
+                    rest.join(","),
+                    &line[z..]
+                ));
+            }
+        }
+    }
     // the compact event exports write, `{"type":"T","at":"YYYY-MM-DD"…`,
     // which the fast path reads by position: members after the date that
     // it must hand back to the general loop (or read as it reads them)
@@ -132,6 +185,10 @@ fn mutations(line: &str, seed: u64) -> Vec<String> {
         }
         for (from, to) in [
             ("{\"type\":\"", "{\"type\":\"demo\",\"type\":\""),
+            (
+                "\"events\":[",
+                "\"events\":[{\"type\":\"demo\",\"at\":\"2026-01-01\"},",
+            ),
             ("{\"type\":\"", "{ \"type\":\""),
             ("\",\"at\":\"", "\",\"at\":\"20"),
             ("\",\"at\":\"", "\",\"at\" :\""),

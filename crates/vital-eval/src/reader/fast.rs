@@ -591,6 +591,9 @@ impl Schema<'_> {
         origin: &Origin,
         ignored: &mut Ignored,
     ) -> Option<Snapshot> {
+        if let Some(s) = self.laid_out_record(text, origin, ignored) {
+            return Some(s);
+        }
         let mut p = P {
             b: text.as_bytes(),
             s: text,
@@ -670,12 +673,7 @@ impl Schema<'_> {
         }
         let account = account.filter(|a| !a.is_empty())?;
         let as_of = as_of?;
-        if rules
-            .signals
-            .iter()
-            .zip(&signals)
-            .any(|(s, v)| !s.optional && v.is_missing())
-        {
+        if !self.complete(&signals) {
             return None;
         }
         // accepted: note the unknown names as the serde path does
@@ -688,15 +686,125 @@ impl Schema<'_> {
         if let Some(seen) = seen {
             ignored.merge(seen);
         }
+        Some(self.snapshot(account, as_of, signals, events, origin))
+    }
+
+    /// Whether every signal that is not optional has a value.
+    fn complete(&self, signals: &[Value]) -> bool {
+        !self
+            .rules
+            .signals
+            .iter()
+            .zip(signals)
+            .any(|(s, v)| !s.optional && v.is_missing())
+    }
+
+    /// The accepted record's snapshot (events after `as_of` dropped).
+    fn snapshot(
+        &self,
+        account: &str,
+        as_of: chrono::NaiveDate,
+        signals: Vec<Value>,
+        mut events: Vec<Occurrence>,
+        origin: &Origin,
+    ) -> Snapshot {
         events.retain(|o| o.date <= as_of);
-        Some(Snapshot {
+        Snapshot {
             account: Arc::from(account),
             as_of,
             signals: signals.into_boxed_slice(),
-            events: Events::from_list(rules.events.len(), events),
+            events: Events::from_list(self.rules.events.len(), events),
             override_: None,
             origin: origin.clone(),
-        })
+        }
+    }
+
+    /// The record as exports write it:
+    /// `{"account":"A","as_of":"YYYY-MM-DD","signals":{…},"events":[…]}`
+    /// without spaces, each signal declared (in any order, each once), the
+    /// events as [`Schema::fast_event`] reads them, `"events"` optional.
+    /// Read by position, with the result of the general loop of
+    /// [`Schema::fast_record`]; `None` for any other record (then nothing
+    /// has changed, and that loop reads it).
+    fn laid_out_record(
+        &self,
+        text: &str,
+        origin: &Origin,
+        ignored: &mut Ignored,
+    ) -> Option<Snapshot> {
+        let b = text.as_bytes();
+        let mut p = P { b, s: text, i: 0 };
+        // `"` + a string without escapes + `"`, at the parser's position
+        fn string<'t>(p: &mut P<'t>) -> Option<&'t str> {
+            let rest = p.b.get(p.i + 1..)?;
+            if p.b.get(p.i) != Some(&b'"') {
+                return None;
+            }
+            let n = special(rest)?;
+            if rest[n] != b'"' {
+                return None;
+            }
+            let out = p.s.get(p.i + 1..p.i + 1 + n)?;
+            p.i += n + 2;
+            Some(out)
+        }
+        fn lit(p: &mut P<'_>, l: &[u8]) -> Option<()> {
+            p.b.get(p.i..)?.starts_with(l).then(|| p.i += l.len())
+        }
+        lit(&mut p, b"{\"account\":")?;
+        let account = string(&mut p).filter(|a| !a.is_empty())?;
+        lit(&mut p, b",\"as_of\":")?;
+        let as_of = parse_date(string(&mut p)?)?;
+        lit(&mut p, b",\"signals\":{")?;
+        let rules = self.rules;
+        let mut signals = vec![Value::Missing; rules.signals.len()];
+        let mut next = 0usize;
+        if p.b.get(p.i) == Some(&b'}') {
+            p.i += 1;
+        } else {
+            loop {
+                let key = string(&mut p)?;
+                lit(&mut p, b":")?;
+                let &i = self.signals.get_next(key, &mut next)?;
+                let slot = &mut signals[i.index()];
+                if !slot.is_missing() {
+                    return None;
+                }
+                *slot = self.fast_value(&mut p, rules.signals[i.index()].ty)?;
+                match *p.b.get(p.i)? {
+                    b',' => p.i += 1,
+                    b'}' => {
+                        p.i += 1;
+                        break;
+                    }
+                    _ => return None,
+                }
+            }
+        }
+        let mut events: Vec<Occurrence> = Vec::new();
+        let mut seen: Option<Ignored> = None;
+        if lit(&mut p, b",\"events\":[").is_some() && lit(&mut p, b"]").is_none() {
+            loop {
+                self.laid_out_event(&mut p, &mut events, &mut seen)?;
+                match *p.b.get(p.i)? {
+                    b',' => p.i += 1,
+                    b']' => {
+                        p.i += 1;
+                        break;
+                    }
+                    _ => return None,
+                }
+            }
+        }
+        lit(&mut p, b"}")?;
+        p.ws();
+        if p.i != b.len() || !self.complete(&signals) {
+            return None;
+        }
+        if let Some(seen) = seen {
+            ignored.merge(seen);
+        }
+        Some(self.snapshot(account, as_of, signals, events, origin))
     }
 }
 
