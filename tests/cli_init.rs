@@ -556,7 +556,7 @@ fn json_lines_signals_events_and_optional_values_are_inferred() {
 
 #[test]
 fn an_unreadable_sample_is_an_error_naming_the_file_and_line() {
-    let cases: [(&str, &str, &str); 5] = [
+    let cases: [(&str, &str, &str); 6] = [
         (
             "bad.jsonl",
             "{\"account\": \"a\", \"as_of\": \"2026-11-01\"}\n\n{\"account\": \"b\", \"as_of\"\n",
@@ -581,6 +581,12 @@ fn an_unreadable_sample_is_an_error_naming_the_file_and_line() {
             "bad.txt",
             "account,as_of\n",
             "cannot tell the format of `bad.txt`",
+        ),
+        // a quote never closed would make the rest of the file one cell
+        (
+            "bad.csv",
+            "account,as_of,owner\na,2026-11-01,\"dana\nb,2026-11-01,eve\n",
+            "bad.csv:2: a quote opened in this row is never closed",
         ),
     ];
     for (name, text, message) in cases {

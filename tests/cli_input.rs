@@ -381,3 +381,44 @@ fn an_unknown_top_level_key_is_warned_about() {
         stderr(&o)
     );
 }
+
+/// A quote opened in a CSV row and never closed makes the CSV reader take
+/// the rest of the file into one field: the row is rejected with what
+/// happened (the rows it swallowed are not silently dropped), and the run
+/// exits 1. A quoted field that holds a line break, closed, is read.
+#[test]
+fn an_unclosed_csv_quote_is_rejected_not_swallowing_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let row = |a: &str, csm: &str| format!("{a},2026-11-01,1000,smb,40,3,2027-01-01,{csm},false");
+    std::fs::write(
+        dir.path().join("open.csv"),
+        format!(
+            "{CSV_HEADER}\n{}\n{}\n{}\n",
+            row("a", "\"dana"),
+            row("b", "eve"),
+            row("c", "kim")
+        ),
+    )
+    .unwrap();
+    let o = vital_in(dir.path(), &["run", "--rules", &spec(), "open.csv"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "", "nothing is scored from the broken row");
+    assert!(
+        stderr(&o).contains("open.csv:2: account a: malformed CSV (a quote opened in this row is never closed: the 2 lines after it were read into one field and are not scored"),
+        "{}",
+        stderr(&o)
+    );
+    // closed over a line break, and a quote written twice: read as written
+    std::fs::write(
+        dir.path().join("closed.csv"),
+        format!(
+            "{CSV_HEADER}\n{}\n{}\n",
+            row("a", "\"dana\nsmith\""),
+            row("b", "\"x \"\"y\"\" z\"")
+        ),
+    )
+    .unwrap();
+    let o = vital_in(dir.path(), &["run", "--rules", &spec(), "closed.csv"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o).lines().count(), 2, "{}", stdout(&o));
+}

@@ -80,11 +80,13 @@ pub fn parse(file: &str, text: &str) -> Result<Outcomes, String> {
         ));
     };
     let mut out = Outcomes::default();
-    for rec in reader.records() {
-        out.rows += 1;
-        let rec = match rec {
-            Ok(r) => r,
+    let mut rec = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut rec) {
+            Ok(true) => {}
+            Ok(false) => break,
             Err(e) => {
+                out.rows += 1;
                 let line = e.position().map_or(0, |p| p.line() as usize);
                 out.bad.push(BadRow {
                     file: file.to_string(),
@@ -93,8 +95,22 @@ pub fn parse(file: &str, text: &str) -> Result<Outcomes, String> {
                 });
                 continue;
             }
-        };
+        }
+        out.rows += 1;
         let line = rec.position().map_or(0, |p| p.line() as usize);
+        // a quote never closed: the rest of the file was read into one field
+        let start = rec.position().map_or(0, |p| p.byte() as usize);
+        if rec.iter().any(|c| c.contains('\n'))
+            && reader.position().byte() as usize >= text.len()
+            && vital_eval::reader::csv_quote_left_open(&text.as_bytes()[start.min(text.len())..])
+        {
+            out.bad.push(BadRow {
+                file: file.to_string(),
+                line,
+                reason: "a quote opened in this row is never closed: the rows after it were read into one field and are not used; close it, or write a quote inside a field twice: \"\"".into(),
+            });
+            break;
+        }
         let bad = |reason: String| BadRow {
             file: file.to_string(),
             line,
@@ -245,6 +261,33 @@ mod tests {
             ]
         );
         assert!(parse("o.csv", "id,when,what\n").is_err());
+    }
+
+    /// A quote never closed would make the rest of the file one field: the
+    /// row is bad, with what happened, and no swallowed row is used.
+    #[test]
+    fn a_quote_left_open_is_a_bad_row() {
+        let o = parse(
+            "o.csv",
+            "account,date,outcome,note\na,2026-01-05,churned,ok\nb,2026-01-05,renewed,\"late\nc,2026-01-05,churned,x\n",
+        )
+        .unwrap();
+        assert_eq!(o.by_account.len(), 1, "{:?}", o.by_account);
+        assert!(o.by_account.contains_key("a"));
+        assert_eq!(o.bad.len(), 1);
+        assert_eq!(o.bad[0].line, 3);
+        assert!(
+            o.bad[0].reason.contains("never closed"),
+            "{}",
+            o.bad[0].reason
+        );
+        // closed over a line break: read
+        let o = parse(
+            "o.csv",
+            "account,date,outcome,note\na,2026-01-05,churned,\"two\nlines\"\nb,2026-01-05,renewed,x\n",
+        )
+        .unwrap();
+        assert_eq!((o.by_account.len(), o.bad.len()), (2, 0));
     }
 
     #[test]

@@ -276,6 +276,16 @@ fn describe(rules: &RuleSet, ty: Type) -> String {
 }
 
 /// `YYYY-MM-DD`, an existing day.
+/// Whether a CSV record starting at `rest` (the file from the record's
+/// first byte to its end) holds a quote that is never closed: then the CSV
+/// reader has taken the rest of the file into one field. A closed field
+/// has an even number of quote characters (`""` included), so an odd count
+/// from the record to the end of the file is a quote left open (or one
+/// left open in a later row, an error too).
+pub fn csv_quote_left_open(rest: &[u8]) -> bool {
+    memchr::memchr_iter(b'"', rest).count() % 2 == 1
+}
+
 pub fn parse_date(s: &str) -> Option<NaiveDate> {
     let b = s.as_bytes();
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {

@@ -236,6 +236,29 @@ impl Source {
                                 continue;
                             }
                             let line = rec.position().map_or(0, |p| lines.line_at(p.byte()));
+                            // a quote never closed makes the CSV reader take
+                            // the rest of the file into one field
+                            if rec.iter().any(|c| c.contains('\n')) {
+                                let start = rec.position().map_or(0, csv::Position::byte);
+                                let end = reader.position().byte();
+                                if let Some(swallowed) = unterminated_quote(input, start, end)? {
+                                    *done = true;
+                                    out.push(Raw::Broken(Rejection {
+                                        origin: Origin {
+                                            file: input.name.clone(),
+                                            line,
+                                        },
+                                        account: rec.get(0).unwrap_or("?").into(),
+                                        reason: format!(
+                                            "malformed CSV (a quote opened in this row is never closed: the {swallowed} line{} after it were read into one field and are not scored; close the quote, or write a quote inside a field twice: \"\")",
+                                            if swallowed == 1 { "" } else { "s" }
+                                        ),
+                                        problem: Problem::MalformedCsv,
+                                        record: None,
+                                    }));
+                                    break;
+                                }
+                            }
                             out.push(Raw::Csv { line, cells: rec });
                         }
                         Err(e) => {
@@ -261,6 +284,27 @@ impl Source {
         }
         Ok(out)
     }
+}
+
+/// When the CSV record from byte `start` to `end` runs to the end of the file
+/// inside a quoted field ([`vital_eval::reader::csv_quote_left_open`]), the
+/// number of lines it swallowed after its first.
+fn unterminated_quote(input: &Input, start: u64, end: u64) -> Result<Option<usize>, InputError> {
+    use std::io::{Read, Seek};
+    let mut f = std::fs::File::open(input.path()).map_err(|e| input.io(e))?;
+    // only a record that ends where the file ends
+    if end < f.metadata().map_err(|e| input.io(e))?.len() {
+        return Ok(None);
+    }
+    f.seek(std::io::SeekFrom::Start(start))
+        .map_err(|e| input.io(e))?;
+    let mut rest = Vec::new();
+    f.read_to_end(&mut rest).map_err(|e| input.io(e))?;
+    if !vital_eval::reader::csv_quote_left_open(&rest) {
+        return Ok(None);
+    }
+    let text = rest.strip_suffix(b"\n").unwrap_or(&rest);
+    Ok(Some(memchr::memchr_iter(b'\n', text).count()))
 }
 
 /// A reader that notes where its non-blank lines start, so that CSV records
