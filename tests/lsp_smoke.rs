@@ -128,3 +128,108 @@ fn the_binary_speaks_json_rpc_on_stdio() {
         assert_eq!(m["jsonrpc"], "2.0");
     }
 }
+
+/// A message the server cannot decode — bytes that are not UTF-8 in a
+/// document, a lone surrogate escape (what `JSON.stringify` writes for
+/// one), truncated JSON, JSON that is not JSON-RPC, a header block without
+/// `Content-Length` — is answered with a JSON-RPC error and the server goes
+/// on serving (it used to end at the first one).
+#[test]
+fn a_message_it_cannot_decode_is_answered_and_the_server_goes_on() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vital"))
+        .arg("lsp")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    send(
+        &mut stdin,
+        r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"processId":null,"capabilities":{}}}"#,
+    );
+    assert_eq!(recv(&mut stdout)["id"], 1);
+    send(
+        &mut stdin,
+        r#"{"jsonrpc":"2.0","method":"initialized","params":{}}"#,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let uri = format!("file://{}/r.vital", dir.path().display());
+    // a document with a byte that is not UTF-8: read with U+FFFD, not fatal
+    let open = format!(
+        r#"{{"jsonrpc":"2.0","method":"textDocument/didOpen","params":{{"textDocument":{{"uri":"{uri}","languageId":"vital","version":1,"text":"signal x: int # caf\xE9\nstatus {{ a when x > 1  b otherwise }}\n"}}}}}}"#
+    );
+    let mut bytes = open.into_bytes();
+    let at = bytes.windows(4).position(|w| w == b"\\xE9").unwrap();
+    bytes.splice(at..at + 4, [0xE9u8]);
+    write!(stdin, "Content-Length: {}\r\n\r\n", bytes.len()).unwrap();
+    stdin.write_all(&bytes).unwrap();
+    // the others are answered with errors
+    send(
+        &mut stdin,
+        r#"{"jsonrpc":"2.0","id":7,"method":"textDocument/hover","params":{"#,
+    );
+    send(&mut stdin, "[1,2,3]");
+    send(&mut stdin, r#"{"id":8,"hello":"there"}"#);
+    write!(stdin, "X-Nothing: 1\r\n\r\n").unwrap();
+    send(
+        &mut stdin,
+        &format!(
+            r#"{{"jsonrpc":"2.0","method":"textDocument/didChange","params":{{"textDocument":{{"uri":"{uri}","version":2}},"contentChanges":[{{"text":"signal x: int # \ud800\nstatus {{ a when x > 1  b otherwise }}\n"}}]}}}}"#
+        ),
+    );
+    // and the server still answers
+    send(
+        &mut stdin,
+        &format!(
+            r#"{{"jsonrpc":"2.0","id":9,"method":"textDocument/hover","params":{{"textDocument":{{"uri":"{uri}"}},"position":{{"line":0,"character":7}}}}}}"#
+        ),
+    );
+    let mut errors = Vec::new();
+    let hover = loop {
+        let m = recv(&mut stdout);
+        if m["id"] == 9 {
+            break m;
+        }
+        if m.get("error").is_some() {
+            errors.push(m);
+        } else if m.get("method").is_some() && m.get("id").is_some() {
+            let id = m["id"].clone();
+            send(
+                &mut stdin,
+                &format!(r#"{{"jsonrpc":"2.0","id":{id},"result":null}}"#),
+            );
+        }
+    };
+    let codes: Vec<(i64, serde_json::Value)> = errors
+        .iter()
+        .map(|e| (e["error"]["code"].as_i64().unwrap(), e["id"].clone()))
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            (-32700, serde_json::Value::Null),
+            (-32600, serde_json::Value::Null),
+            (-32600, serde_json::json!(8)),
+            (-32700, serde_json::Value::Null),
+        ],
+        "{errors:?}"
+    );
+    let text = hover["result"]["contents"]["value"].as_str().unwrap_or("");
+    assert!(text.contains("signal"), "the server still answers: {hover}");
+    send(
+        &mut stdin,
+        r#"{"jsonrpc":"2.0","id":2,"method":"shutdown","params":null}"#,
+    );
+    while recv(&mut stdout)["id"] != 2 {}
+    send(
+        &mut stdin,
+        r#"{"jsonrpc":"2.0","method":"exit","params":null}"#,
+    );
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", out.status);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not understood"), "noted on stderr: {err}");
+}

@@ -17,7 +17,9 @@
 //!   coverage warnings, explain; also used by `vital check --sample`);
 //! - `state`: the workspace model (documents, rule-set roots, the cache of
 //!   analyses) that resolves a request to an analysis and calls the feature;
-//! - `server`: the tower-lsp-server glue, holding the state under one lock.
+//! - `server`: the tower-lsp-server glue, holding the state under one lock;
+//! - `transport`: the framing in front of it, which answers a message it
+//!   cannot decode with an error instead of ending the server.
 
 #![deny(clippy::print_stdout)]
 
@@ -34,12 +36,13 @@ mod server;
 pub mod state;
 mod symbols;
 pub mod testing;
+mod transport;
 
 pub use diagnostics::plain;
 pub use server::Backend;
 pub use state::State;
 
-use tower_lsp_server::{ClientSocket, LspService, Server};
+use tower_lsp_server::{ClientSocket, LspService};
 
 /// The service and its client socket, for tests that drive the server over
 /// an in-memory duplex.
@@ -47,14 +50,15 @@ pub fn service() -> (LspService<Backend>, ClientSocket) {
     LspService::new(Backend::new)
 }
 
-/// Serve on any reader/writer pair (a duplex in tests, stdio for `vital lsp`).
+/// Serve on any reader/writer pair (a duplex in tests, stdio for `vital
+/// lsp`), through `transport`: a message the server cannot decode is
+/// answered with an error, and the server goes on.
 pub async fn serve<I, O>(input: I, output: O)
 where
-    I: tokio::io::AsyncRead + Unpin,
-    O: tokio::io::AsyncWrite,
+    I: tokio::io::AsyncRead + Unpin + Send + 'static,
+    O: tokio::io::AsyncWrite + Unpin,
 {
-    let (service, socket) = service();
-    Server::new(input, output, socket).serve(service).await;
+    transport::serve(input, output).await;
 }
 
 /// `vital lsp`: serve on stdin/stdout until the client says exit.
