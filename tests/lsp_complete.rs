@@ -434,13 +434,47 @@ async fn every_quick_fix_and_its_edit() {
                    "context": {"diagnostics": []}}),
         )
         .await;
+    // the likely fix first (and preferred): the last arm takes the rest
     let action = &r["result"][0];
-    assert_eq!(action["title"], "add an `otherwise` arm");
+    assert_eq!(action["title"], "make `good` the `otherwise` arm");
+    assert_eq!(action["isPreferred"], true);
     let edits = action["edit"]["changes"][&u].as_array().unwrap();
     assert_eq!(
         apply(text, edits),
-        "signal x: int\nscore s weight 1 = x\nstatus {\n  good when health >= 50\notherwise_status otherwise\n}\n"
+        "signal x: int\nscore s weight 1 = x\nstatus {\n  good otherwise\n}\n"
     );
+    // or an arm of its own, with a name no arm has, indented as arms are
+    let action = &r["result"][1];
+    assert_eq!(action["title"], "add an arm `other otherwise`");
+    assert_eq!(action["isPreferred"], false);
+    let edits = action["edit"]["changes"][&u].as_array().unwrap();
+    assert_eq!(
+        apply(text, edits),
+        "signal x: int\nscore s weight 1 = x\nstatus {\n  good when health >= 50\n  other otherwise\n}\n"
+    );
+    // a share written as a fraction where a percent is expected: 50% first
+    // (preferred), 0.5% second
+    let p = other.path().join("p.vital");
+    let text = "signal u: percent\nscore s weight 1 = 50\nrule \"r\" when u < 0.5 add 1 to s\nstatus {\n  good otherwise\n}\n";
+    std::fs::write(&p, text).unwrap();
+    let pu = uri(&p);
+    c.open(&pu, 1, text).await;
+    let r = c
+        .request(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": pu}, "range": {"start": pos(2, 17), "end": pos(2, 17)},
+                   "context": {"diagnostics": []}}),
+        )
+        .await;
+    let titles: Vec<(&str, bool)> = r["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["title"].as_str().unwrap(), a["isPreferred"] == true))
+        .collect();
+    assert_eq!(titles, [("write 50%", true), ("write 0.5%", false)]);
+    let edits = r["result"][0]["edit"]["changes"][&pu].as_array().unwrap();
+    assert!(apply(text, edits).contains("when u < 50% add"));
     c.shutdown().await;
 }
 

@@ -21,7 +21,8 @@ pub fn quick_fixes(
         if d.span.end < lo || d.span.start > hi {
             continue;
         }
-        for fix in &d.fixes {
+        // the first fix of a diagnostic is the likely one
+        for (i, fix) in d.fixes.iter().enumerate() {
             let Some(u) = a.paths.get(fix.file.index()).and_then(|p| uri_of(p)) else {
                 continue;
             };
@@ -42,7 +43,7 @@ pub fn quick_fixes(
                     changes: Some(HashMap::from([(u, vec![edit])])),
                     ..Default::default()
                 }),
-                is_preferred: Some(true),
+                is_preferred: Some(i == 0),
                 ..Default::default()
             }));
         }

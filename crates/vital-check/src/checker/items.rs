@@ -85,21 +85,39 @@ impl<'a> Checker<'a> {
         }
         if seen_otherwise.is_none() {
             let at = block.close;
-            self.push(
-                Diagnostic::new(
-                    Code::MissingOtherwise,
-                    file,
-                    block.keyword,
-                    "the `status` block does not end with an `otherwise` arm",
-                )
-                .with_label("some accounts would get no status")
-                .with_help("add a last arm such as `at_risk otherwise`")
-                .with_fix(
-                    "add an `otherwise` arm",
-                    Span::new(at.start, at.start),
-                    "otherwise_status otherwise\n",
-                ),
-            );
+            // a name for a new last arm that no arm has
+            let taken = |n: &str| self.rules.status.iter().any(|a| a.name == n);
+            let other = std::iter::once("other".to_string())
+                .chain((2..).map(|i| format!("other_{i}")))
+                .find(|n| !taken(n))
+                .unwrap_or_default();
+            let mut d = Diagnostic::new(
+                Code::MissingOtherwise,
+                file,
+                block.keyword,
+                "the `status` block does not end with an `otherwise` arm",
+            )
+            .with_label("some accounts would get no status");
+            match live.last().and_then(|a| a.cond.as_ref().map(|c| (a, c))) {
+                Some((last, cond)) => {
+                    let name = &last.name.name;
+                    d = d
+                        .with_help(format!(
+                            "end the last arm with `otherwise` instead of its condition (`{name} otherwise`), or add an arm of its own such as `{other} otherwise`"
+                        ))
+                        .with_fix(
+                            format!("make `{name}` the `otherwise` arm"),
+                            Span::new(last.name.span.end, cond.span.end),
+                            " otherwise",
+                        );
+                }
+                None => d = d.with_help(format!("add a last arm such as `{other} otherwise`")),
+            }
+            self.push(d.with_fix(
+                format!("add an arm `{other} otherwise`"),
+                Span::new(at.start, at.start),
+                format!("  {other} otherwise\n"),
+            ));
         }
         let cx = Cx {
             file,

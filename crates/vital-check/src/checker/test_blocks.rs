@@ -354,11 +354,11 @@ impl<'a> Checker<'a> {
                 });
                 if let (Type::Percent, Some(t)) = (ty, number_text) {
                     let t = if v.negative { format!("-{t}") } else { t };
-                    d = d.with_help(format!("write {t}%")).with_fix(
-                        format!("write {t}%"),
-                        v.span,
-                        format!("{t}%"),
-                    );
+                    let (help, fixes) = super::types::percent_advice(&t);
+                    d = d.with_help(help);
+                    for (title, text) in fixes {
+                        d = d.with_fix(title, v.span, text);
+                    }
                 }
                 self.push(d);
                 return None;

@@ -95,6 +95,32 @@ pub(super) fn is_bare_name(e: &ast::Expr) -> bool {
 }
 
 /// The source text of a plain number literal (`20`, `-5`), for `write 20%`.
+/// A plain number `t` written where a percent is expected: the help, and
+/// the fixes (title, replacement), the likely one first. A number between 0
+/// and 1 is most likely a share written as a fraction (`0.5` for half): in
+/// percentage points that is `50%`; `0.5%` is half a percent, offered
+/// second.
+pub(super) fn percent_advice(t: &str) -> (String, Vec<(String, String)>) {
+    let points = t
+        .parse::<rust_decimal::Decimal>()
+        .ok()
+        .filter(|d| !d.is_zero() && d.abs() < rust_decimal::Decimal::ONE)
+        .and_then(|d| d.checked_mul(rust_decimal::Decimal::ONE_HUNDRED))
+        .map(|d| d.normalize().to_string());
+    match points {
+        Some(p) => (
+            format!(
+                "percent signals are in percentage points (72 means 72%): a share of {t} is {p}%; write {p}%, or {t}% for {t} of a percent"
+            ),
+            vec![
+                (format!("write {p}%"), format!("{p}%")),
+                (format!("write {t}%"), format!("{t}%")),
+            ],
+        ),
+        None => (format!("write {t}%"), vec![(format!("write {t}%"), format!("{t}%"))]),
+    }
+}
+
 pub(super) fn number_literal_text(e: &ast::Expr) -> Option<String> {
     match &e.kind {
         ExprKind::Number(n) => Some(n.text.clone()),
@@ -222,9 +248,12 @@ impl<'a> Checker<'a> {
                     .with_label("percent and plain number");
                 match other.and_then(number_literal_text) {
                     Some(t) => {
-                        d = d.with_help(format!("write {t}%"));
+                        let (help, fixes) = percent_advice(&t);
+                        d = d.with_help(help);
                         if let Some(o) = other {
-                            d = d.with_fix(format!("write {t}%"), o.span, format!("{t}%"));
+                            for (title, text) in fixes {
+                                d = d.with_fix(title, o.span, text);
+                            }
                         }
                     }
                     None => {
