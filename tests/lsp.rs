@@ -386,6 +386,12 @@ async fn a_whole_editing_session() {
         .map(|h| h["label"].as_str().unwrap())
         .collect();
     assert_eq!(labels, vec!["40% of health", "60% of health"]);
+    // only those in the range asked for
+    let first = hints["result"][0]["position"]["line"].as_u64().unwrap() as u32;
+    let hints = c.request("textDocument/inlayHint", json!({"textDocument": {"uri": scores}, "range": {"start": pos(first, 0), "end": pos(first, 200)}})).await;
+    assert_eq!(hints["result"].as_array().unwrap().len(), 1, "{hints}");
+    let hints = c.request("textDocument/inlayHint", json!({"textDocument": {"uri": scores}, "range": {"start": pos(50, 0), "end": pos(999, 0)}})).await;
+    assert_eq!(hints["result"], json!([]), "none past the end");
 
     // code lens on the test block
     let lens = c

@@ -233,3 +233,41 @@ fn a_message_it_cannot_decode_is_answered_and_the_server_goes_on() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("not understood"), "noted on stderr: {err}");
 }
+
+/// LSP's exit codes: `exit` without `shutdown` first exits 1. And a client
+/// that does not offer dynamic registration of watched files is never asked
+/// to register them: the first thing after `initialized` is the answer.
+#[test]
+fn exit_without_shutdown_is_exit_code_one_and_no_unasked_registration() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vital"))
+        .arg("lsp")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    send(
+        &mut stdin,
+        r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"processId":null,"capabilities":{}}}"#,
+    );
+    assert_eq!(recv(&mut stdout)["id"], 1);
+    send(
+        &mut stdin,
+        r#"{"jsonrpc":"2.0","method":"initialized","params":{}}"#,
+    );
+    send(
+        &mut stdin,
+        r#"{"jsonrpc":"2.0","id":5,"method":"workspace/symbol","params":{"query":""}}"#,
+    );
+    let next = recv(&mut stdout);
+    assert_eq!(next["id"], 5, "no registration request first: {next}");
+    send(
+        &mut stdin,
+        r#"{"jsonrpc":"2.0","method":"exit","params":null}"#,
+    );
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+}

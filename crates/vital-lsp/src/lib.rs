@@ -61,11 +61,11 @@ where
     transport::serve(input, output).await;
 }
 
-/// `vital lsp`: serve on stdin/stdout until the client says exit.
-pub fn run_stdio() -> std::io::Result<()> {
+/// `vital lsp`: serve on stdin/stdout until the client says exit; whether
+/// it asked to shut down first (LSP: exit 0 after `shutdown`, else 1).
+pub fn run_stdio() -> std::io::Result<bool> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    rt.block_on(serve(tokio::io::stdin(), tokio::io::stdout()));
-    Ok(())
+    Ok(rt.block_on(transport::serve(tokio::io::stdin(), tokio::io::stdout())))
 }

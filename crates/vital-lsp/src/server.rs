@@ -24,14 +24,29 @@ pub struct Backend {
     /// Bumped by every edit; a diagnostics run publishes only if no edit
     /// came after it started.
     generation: Arc<AtomicU64>,
+    /// Whether the client can register the file watcher
+    /// (`workspace.didChangeWatchedFiles.dynamicRegistration`).
+    watch: Arc<std::sync::atomic::AtomicBool>,
+    /// Set by `shutdown`: `vital lsp` exits 0 after it, 1 without (LSP).
+    shut_down: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Backend {
     pub fn new(client: Client) -> Backend {
+        Backend::with_shutdown_flag(client, Arc::default())
+    }
+
+    /// A backend that sets `shut_down` when the client asks it to shut down.
+    pub fn with_shutdown_flag(
+        client: Client,
+        shut_down: Arc<std::sync::atomic::AtomicBool>,
+    ) -> Backend {
         Backend {
             client,
             state: Arc::new(Mutex::new(State::new())),
             generation: Arc::new(AtomicU64::new(0)),
+            watch: Arc::default(),
+            shut_down,
         }
     }
 
@@ -227,6 +242,15 @@ fn enc_of(params: &InitializeParams) -> Encoding {
 impl LanguageServer for Backend {
     async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
         let enc = enc_of(&params);
+        let can_watch = params
+            .capabilities
+            .workspace
+            .as_ref()
+            .and_then(|w| w.did_change_watched_files.as_ref())
+            .and_then(|d| d.dynamic_registration)
+            == Some(true);
+        self.watch
+            .store(can_watch, std::sync::atomic::Ordering::Relaxed);
         let mut folders: Vec<PathBuf> = params
             .workspace_folders
             .iter()
@@ -324,7 +348,11 @@ impl LanguageServer for Backend {
     }
 
     async fn initialized(&self, _: InitializedParams) {
-        // watch every rule file for changes made outside the editor
+        // watch every rule file for changes made outside the editor, when
+        // the client can be asked to (else it sends what it watches itself)
+        if !self.watch.load(std::sync::atomic::Ordering::Relaxed) {
+            return;
+        }
         let watch = Registration {
             id: "vital-watch".into(),
             method: "workspace/didChangeWatchedFiles".into(),
@@ -354,6 +382,8 @@ impl LanguageServer for Backend {
     }
 
     async fn shutdown(&self) -> Result<()> {
+        self.shut_down
+            .store(true, std::sync::atomic::Ordering::Relaxed);
         Ok(())
     }
 
@@ -553,7 +583,17 @@ impl LanguageServer for Backend {
     }
 
     async fn inlay_hint(&self, p: InlayHintParams) -> Result<Option<Vec<InlayHint>>> {
-        self.with(|s| Some(s.inlay_hints(&p.text_document.uri)))
+        // only those in the range asked for (a client asks for what it shows)
+        let r = p.range;
+        let inside = |h: &InlayHint| {
+            let at = (h.position.line, h.position.character);
+            (r.start.line, r.start.character) <= at && at <= (r.end.line, r.end.character)
+        };
+        self.with(|s| {
+            let mut hints = s.inlay_hints(&p.text_document.uri);
+            hints.retain(inside);
+            Some(hints)
+        })
     }
 
     async fn code_lens(&self, p: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {

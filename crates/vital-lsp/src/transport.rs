@@ -25,8 +25,9 @@ use tower_lsp_server::jsonrpc::{Request, Response};
 type Body = Vec<u8>;
 
 /// Serve on `input`/`output` through the checks above; ends when the
-/// server does (the client's `exit`, or the end of `input`).
-pub async fn serve<I, O>(input: I, mut output: O)
+/// server does (the client's `exit`, or the end of `input`), saying
+/// whether the client asked it to shut down first.
+pub async fn serve<I, O>(input: I, mut output: O) -> bool
 where
     I: tokio::io::AsyncRead + Unpin + Send + 'static,
     O: AsyncWrite + Unpin,
@@ -35,7 +36,11 @@ where
     let (server_out, from_server) = tokio::io::duplex(1 << 16);
     let (tx, mut rx) = mpsc::unbounded_channel::<Body>();
     let inbound = tokio::spawn(inbound(input, to_server, tx.clone()));
-    let (service, socket) = crate::service();
+    let shut_down = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = shut_down.clone();
+    let (service, socket) = tower_lsp_server::LspService::new(move |client| {
+        crate::Backend::with_shutdown_flag(client, flag.clone())
+    });
     let server = tower_lsp_server::Server::new(server_in, server_out, socket).serve(service);
     let answers = async move {
         let mut r = BufReader::new(from_server);
@@ -66,6 +71,7 @@ where
         }
     };
     tokio::join!(shut, write);
+    shut_down.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// The client's messages to the server, checked; errors to `errors`.

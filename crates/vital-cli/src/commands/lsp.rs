@@ -12,7 +12,9 @@ pub struct Args {
 
 pub fn run(_args: Args) -> ExitCode {
     match vital_lsp::run_stdio() {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(true) => ExitCode::SUCCESS,
+        // LSP: `exit` (or the end of input) without `shutdown` first
+        Ok(false) => ExitCode::from(1),
         Err(e) => super::fail(format!("the language server stopped: {e}")),
     }
 }
