@@ -28,12 +28,46 @@ enum Want {
     First(&'static [&'static str]),
     /// These labels among the first ten.
     Among(&'static [&'static str]),
+    /// None of these labels.
+    Without(&'static [&'static str]),
 }
 use Want::*;
 
 fn cases() -> Vec<(String, Want)> {
     let t = |body: &str| format!("{TEST_HEAD}{body}");
     vec![
+        // a score's expression and an adjustment's amount cannot read the
+        // results (score-reads-score); no operand starts with a word that
+        // follows one
+        (
+            "score x weight 10 = |".into(),
+            Without(&[
+                "adoption",
+                "support",
+                "health",
+                "status",
+                "x",
+                "where",
+                "within",
+                "and",
+                "or",
+                "is missing",
+            ]),
+        ),
+        (
+            "score s weight 1 = band arr {\n  >= 1 => |".into(),
+            Without(&["adoption", "health", "status"]),
+        ),
+        (
+            "when arr > 1 add |".into(),
+            Without(&["adoption", "support", "health"]),
+        ),
+        (
+            "when |".into(),
+            Without(&["where", "within", "and", "or", "is missing"]),
+        ),
+        // … which a trigger's condition may read
+        ("when |".into(), Among(&["health"])),
         // scores after `to` / `from`
         (
             "when arr > 1 add 5 to |".into(),
@@ -316,12 +350,14 @@ async fn completion_in_every_context() {
             Exactly(w) => got == *w,
             First(w) => got.len() >= w.len() && got[..w.len()] == **w,
             Among(w) => w.iter().all(|x| got.iter().take(10).any(|g| g == x)),
+            Without(w) => w.iter().all(|x| !got.iter().any(|g| g == x)),
         };
         if !ok {
             let w = match want {
                 Exactly(w) => format!("exactly {w:?}"),
                 First(w) => format!("first {w:?}"),
                 Among(w) => format!("among the first ten {w:?}"),
+                Without(w) => format!("none of {w:?}"),
             };
             failures.push(format!("{case:?}\n  want {w}\n  got  {got:?}"));
         }

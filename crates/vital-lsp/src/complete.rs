@@ -1396,6 +1396,12 @@ enum Kind {
 ///   events; after `expect`: scores, `status`, `health`.
 fn expression(cx: &Cx<'_>, want: Want) -> Vec<CompletionItem> {
     let rules = cx.rules;
+    // a score's expression and an adjustment's amount cannot read the
+    // results (`vital::score-reads-score`): not offered there
+    let start = cx.item_start();
+    let mut in_item = cx.before.iter().filter(|t| t.span.start >= start);
+    let no_results = in_item.next().is_some_and(|t| t.kind == TokenKind::Score)
+        || in_item.any(|t| matches!(t.kind, TokenKind::Add | TokenKind::Subtract));
     let reads = cx.reads();
     let recent = cx.recent_names();
     let here = cx.item_names();
@@ -1552,25 +1558,27 @@ fn expression(cx: &Cx<'_>, want: Want) -> Vec<CompletionItem> {
             ),
         );
     }
-    for s in &rules.scores {
+    if !no_results {
+        for s in &rules.scores {
+            push(
+                rank(Kind::Result, Type::Number, &s.name),
+                item(
+                    &s.name,
+                    CompletionItemKind::FIELD,
+                    format!("score, weight {}", s.weight.normalize()),
+                    s.doc.as_ref(),
+                ),
+            );
+        }
         push(
-            rank(Kind::Result, Type::Number, &s.name),
-            item(
-                &s.name,
-                CompletionItemKind::FIELD,
-                format!("score, weight {}", s.weight.normalize()),
-                s.doc.as_ref(),
-            ),
+            rank(Kind::Result, Type::Number, "health"),
+            keyword("health"),
+        );
+        push(
+            rank(Kind::Result, Type::Status, "status"),
+            keyword("status"),
         );
     }
-    push(
-        rank(Kind::Result, Type::Number, "health"),
-        keyword("health"),
-    );
-    push(
-        rank(Kind::Result, Type::Status, "status"),
-        keyword("status"),
-    );
     let typical = typical(want);
     for (name, sig, doc) in vital_check::FUNCTIONS {
         let returned = returns(name);
@@ -1622,18 +1630,9 @@ fn expression(cx: &Cx<'_>, want: Want) -> Vec<CompletionItem> {
         it.sort_text = Some(sort);
         out.push(it);
     }
-    for kw in [
-        "not",
-        "true",
-        "false",
-        "band",
-        "where",
-        "within",
-        "and",
-        "or",
-        "is missing",
-        "is not missing",
-    ] {
+    // the words that start an operand (`where`, `within`, `and`, `or`,
+    // `is missing` follow one: `continuation` offers them)
+    for kw in ["not", "true", "false", "band"] {
         let rank = match (kw, want) {
             ("not", Want::Condition) => (FITS, 0),
             ("true" | "false", Want::Value(Type::Bool)) => (FITS, 0),
