@@ -8,7 +8,8 @@
 //!   these never occur inside another item, so they start an item at any
 //!   brace depth (an unclosed `{` does not swallow the rest of the file);
 //! * `when`, `add`, `subtract` at depth 0, unless they continue the rule
-//!   being read (`rule "x" when … add …`);
+//!   being read (`rule "x" when … add …`); `when` in column 1 at any depth
+//!   (the `}` of the block above is missing);
 //! * a misspelt item keyword: a word at the start of a line, at depth 0,
 //!   followed on its line by a name or a string, that is one or two letters
 //!   from one of the words above (`socre support weight 25`, `sigal seats:
@@ -84,6 +85,13 @@ pub fn cut(source: &str, tokens: &[Token], max_nesting: usize) -> Vec<ItemCut> {
                 phase = Phase::RuleCond;
                 !cont
             }
+            // `when` at the very start of a line inside braces: the `}` of
+            // the block above is missing (a status arm's `when` follows its
+            // name; a continued line is indented)
+            TokenKind::When if at_line_start(source, tok) => {
+                phase = Phase::RuleCond;
+                true
+            }
             TokenKind::Add | TokenKind::Subtract if depth == 0 => {
                 let cont = matches!(phase, Phase::RuleHead | Phase::RuleCond);
                 phase = Phase::RuleAction;
@@ -131,6 +139,11 @@ pub fn cut(source: &str, tokens: &[Token], max_nesting: usize) -> Vec<ItemCut> {
         items.push(done);
     }
     items
+}
+
+/// Token `tok` is the first thing on its line, in column 1.
+fn at_line_start(source: &str, tok: &Token) -> bool {
+    tok.span.start == 0 || source.as_bytes().get(tok.span.start - 1) == Some(&b'\n')
 }
 
 /// The words that begin an item.

@@ -36,6 +36,10 @@ pub struct ParsedFile {
     pub tokens: Vec<Token>,
     /// Where the file was cut into items (one per item, parsed or not).
     pub cuts: Vec<ItemCut>,
+    /// The names that declarations which did not parse declare (`socre
+    /// support weight …`): the checker does not call them unknown where
+    /// they are used, the declaration's own error says what is wrong.
+    pub broken: Vec<String>,
 }
 
 /// Parse one file. Returns every item that parsed and a diagnostic for each
@@ -59,6 +63,7 @@ pub fn parse_reusing(
     let mut diagnostics = Vec::new();
     let mut file = File::default();
     let mut reuse = previous.map(|(text, p)| Reuse::new(text, p));
+    let mut broken = Vec::new();
     for cut in &cuts {
         if let Some(at) = cut.too_deep {
             diagnostics.push(
@@ -139,7 +144,10 @@ pub fn parse_reusing(
                         )),
                     }
                 }
-                Err(err) => diagnostics.push(syntax_error(file_id, source, &tokens, cut, &err)),
+                Err(err) => {
+                    broken.extend(declared_name(source, &tokens[cut.tokens.clone()]));
+                    diagnostics.push(syntax_error(file_id, source, &tokens, cut, &err));
+                }
             }
         });
     }
@@ -148,7 +156,25 @@ pub fn parse_reusing(
         diagnostics,
         tokens,
         cuts,
+        broken,
     }
+}
+
+/// The name a declaration's tokens declare: `signal NAME`, `event NAME`,
+/// `const NAME`, `score NAME`, or a misspelt keyword and a name.
+fn declared_name(source: &str, tokens: &[Token]) -> Option<String> {
+    let mut it = tokens.iter().filter(|t| t.kind != TokenKind::Comment);
+    let first = it.next()?;
+    let name = it.next().filter(|t| t.kind == TokenKind::Ident)?;
+    matches!(
+        first.kind,
+        TokenKind::Signal
+            | TokenKind::Event
+            | TokenKind::Const
+            | TokenKind::Score
+            | TokenKind::Ident
+    )
+    .then(|| source[name.span.start..name.span.end].to_string())
 }
 
 // ------------------------------------------------------------------ reuse
@@ -440,6 +466,44 @@ fn syntax_error(
     } else {
         "expected more after this"
     };
+    // the innermost `{` or `(` still open where the error is
+    let mut open: Vec<&Token> = Vec::new();
+    for t in item_tokens
+        .iter()
+        .filter(|t| t.span.start < span.start.max(offset))
+    {
+        match t.kind {
+            TokenKind::LBrace | TokenKind::LParen => open.push(t),
+            TokenKind::RBrace | TokenKind::RParen => {
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    let line_of = |at: usize| source[..at].matches('\n').count() + 1;
+    // the declaration ends with a block or a parenthesis still open: say so
+    // at the opening, rather than what the next word could have been
+    if let (None, Some(o)) = (found, open.last()) {
+        let (c, name) = if o.kind == TokenKind::LBrace {
+            ('}', "`{`")
+        } else {
+            (')', "`(`")
+        };
+        return Diagnostic::new(
+            Code::Syntax,
+            file,
+            o.span,
+            format!(
+                "the {name} on line {} is never closed",
+                line_of(o.span.start)
+            ),
+        )
+        .with_label("opened here")
+        .with_help(format!(
+            "close it with `{c}` after line {}, where this declaration ends",
+            line_of(span.end)
+        ));
+    }
     let mut diag = Diagnostic::new(Code::Syntax, file, span, message).with_label(label);
     if let Some(tok) = item_tokens.iter().find(|t| t.span.start == span.start) {
         if tok.kind == TokenKind::UnterminatedString {
@@ -465,7 +529,16 @@ fn syntax_error(
                     k.to_string(),
                 );
             }
-        } else if tok.kind.is_keyword() && expected.contains(&"a name") {
+        } else if let (true, Some(o)) = (
+            tok.kind.is_keyword() && expected.contains(&"`}`") && tok.kind != TokenKind::RBrace,
+            open.last().filter(|o| o.kind == TokenKind::LBrace),
+        ) {
+            diag = diag.with_help(format!(
+                "is a `}}` missing before `{}`? The `{{` on line {} is still open",
+                &source[tok.span.start..tok.span.end],
+                line_of(o.span.start)
+            ));
+        } else if found.is_some() && tok.kind.is_keyword() && expected.contains(&"a name") {
             diag = diag.with_help(format!(
                 "`{}` is a keyword and cannot be used as a name",
                 &source[tok.span.start..tok.span.end]

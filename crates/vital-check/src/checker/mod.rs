@@ -125,7 +125,28 @@ pub(crate) fn run(parsed: &[ParsedFile]) -> (RuleSet, Vec<Diagnostic>, Index) {
     }) {
         c.unused();
     }
-    if !c.has_status && !parsed.is_empty() {
+    // a name whose declaration does not parse is not unknown where it is
+    // used: the declaration's syntax error is what to fix
+    let broken: Vec<String> = parsed
+        .iter()
+        .flat_map(|p| p.broken.iter().cloned())
+        .collect();
+    if !broken.is_empty() {
+        c.diags.retain(|d| {
+            d.code != Code::UnknownName
+                || !broken
+                    .iter()
+                    .any(|n| d.message.contains(&format!("named `{n}`")))
+        });
+    }
+    // a status block that does not parse is reported as it is, not missing
+    let broken_status = parsed.iter().any(|p| {
+        p.cuts.iter().any(|cut| {
+            p.tokens.get(cut.tokens.start).map(|t| t.kind)
+                == Some(vital_syntax::lexer::TokenKind::Status)
+        })
+    });
+    if !c.has_status && !broken_status && !parsed.is_empty() {
         c.diags.push(
             Diagnostic::new(
                 Code::MissingStatus,
