@@ -509,7 +509,58 @@ fn syntax_error(
         if tok.kind == TokenKind::UnterminatedString {
             diag = diag.with_help("close the string with `\"` on the same line");
         } else if tok.kind == TokenKind::Error {
-            diag = diag.with_help("this character is not part of the language");
+            // operators of other languages (`&&` is two unknown tokens)
+            let mut whole = tok.span;
+            for t in item_tokens
+                .iter()
+                .skip_while(|t| t.span != tok.span)
+                .skip(1)
+            {
+                if t.kind != TokenKind::Error || t.span.start != whole.end {
+                    break;
+                }
+                whole.end = t.span.end;
+            }
+            let word = &source[whole.start..whole.end];
+            let instead = match word {
+                "&&" | "&" => Some("and"),
+                "||" | "|" => Some("or"),
+                "!" => Some("not"),
+                _ => None,
+            };
+            diag = match instead {
+                Some(w) => diag
+                    .with_help(format!(
+                        "Vital writes `{w}`: `{word}` is not part of the language"
+                    ))
+                    .with_fix(format!("write `{w}`"), whole, w.to_string()),
+                None => diag.with_help("this character is not part of the language"),
+            };
+        } else if tok.kind == TokenKind::Assign
+            && expected
+                .iter()
+                .any(|e| e.contains("comparison") || e.contains("an operator"))
+        {
+            diag = diag
+                .with_help("`=` gives a test's values; a comparison is written `==`")
+                .with_fix("write `==`", tok.span, "==");
+        } else if let Some(k) = (tok.kind == TokenKind::Ident && tok.span.start != cut.span.start)
+            .then(|| {
+                // a misspelt keyword in the middle of a line: one of the
+                // keywords that could come here
+                let keywords = expected
+                    .iter()
+                    .filter_map(|e| e.strip_prefix('`')?.strip_suffix('`'))
+                    .filter(|w| w.chars().all(|c| c.is_ascii_lowercase() || c == '_'));
+                crate::suggest::did_you_mean(&source[tok.span.start..tok.span.end], keywords)
+            })
+            .flatten()
+        {
+            diag = diag.with_help(format!("did you mean `{k}`?")).with_fix(
+                format!("write `{k}`"),
+                tok.span,
+                k.to_string(),
+            );
         } else if tok.kind == TokenKind::Ident && expected == ["a string"] {
             let word = &source[tok.span.start..tok.span.end];
             diag = diag

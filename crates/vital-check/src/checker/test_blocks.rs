@@ -368,15 +368,36 @@ impl<'a> Checker<'a> {
             _ => false,
         };
         if !ok {
-            self.push(
-                Diagnostic::new(
+            self.push({
+                let d = Diagnostic::new(
                     Code::TypeMismatch,
                     file,
                     v.span,
                     format!("expected {}, found {}", self.ty(ty), self.ty(vty)),
                 )
-                .with_label(format!("not {}", self.ty(ty))),
-            );
+                .with_label(format!("not {}", self.ty(ty)));
+                // a number or a variant in quotes: the same without them
+                let unquoted = match (&v.kind, ty) {
+                    (ast::TestValueKind::Str(s), Type::Enum(e))
+                        if self.rules.enums[e.index()].variants.contains(&s.value) =>
+                    {
+                        Some(s.value.clone())
+                    }
+                    (ast::TestValueKind::Str(s), t)
+                        if t.is_numeric()
+                            && s.value.trim().parse::<rust_decimal::Decimal>().is_ok() =>
+                    {
+                        Some(s.value.trim().to_string())
+                    }
+                    _ => None,
+                };
+                match unquoted {
+                    Some(u) => d
+                        .with_help(format!("write it without quotes: {u}"))
+                        .with_fix(format!("write {u}"), v.span, u),
+                    None => d,
+                }
+            });
             return None;
         }
         Some(value)

@@ -86,6 +86,12 @@ pub(super) fn compare_help(op: CmpOp, a: Type, b: Type) -> Option<&'static str> 
         (Enum(x), Enum(y)) if x != y => {
             Some("values of two different enums are never equal: compare each with its own variants")
         }
+        (Enum(_), Text) | (Text, Enum(_)) => Some(
+            "an enum's variants are names, written without quotes: `tier == enterprise`, not `tier == \"enterprise\"`",
+        ),
+        (Duration, y) | (y, Duration) if y.is_numeric() => Some(
+            "days_since(DATE) and days_until(DATE) are numbers of days: compare them with a number (`<= 90`), not a duration (`90 days`)",
+        ),
         _ => None,
     }
 }
