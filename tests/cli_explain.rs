@@ -234,10 +234,10 @@ fn a_playbooks_cooldown_and_owner_are_shown_with_the_owners_value() {
     assert_eq!(keys, ["playbook", "reads", "rule", "source"]);
 }
 
-/// An exact base wider than the amount column (a quotient) is still set
-/// apart from its label.
+/// A quotient's 28 decimals are shown to four, with `…`, so the amounts stay
+/// in their column (and set apart from their label).
 #[test]
-fn a_long_amount_keeps_a_space_after_its_label() {
+fn a_long_amount_is_shown_to_four_decimals_in_its_column() {
     let dir = PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../examples/digital-signals"
@@ -256,7 +256,7 @@ fn a_long_amount_keeps_a_space_after_its_label() {
     assert_eq!(o.status.code(), Some(0), "{}", err(&o));
     let text = out(&o);
     assert!(
-        text.contains("\n  base 64.20454545454545454545454546   at rules/scores.vital:14:25\n"),
+        text.contains("\n  base  64.2045…   at rules/scores.vital:14:25\n"),
         "{text}"
     );
     assert!(

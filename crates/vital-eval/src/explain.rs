@@ -183,7 +183,7 @@ pub fn waterfall(engine: &Engine<'_>, sources: &SourceMap, o: &Outcome, score: S
         (Some(b), Some(v)) => {
             let mut lines = vec![format!("at {}", base_at(b))];
             lines.extend(saw(engine, sources, file, &se.base_seen));
-            step(&mut out, "base", v.normalize().to_string(), lines);
+            step(&mut out, "base", short(v), lines);
         }
         (Some(b), None) => {
             let mut lines = vec![format!("at {}", base_at(b))];
@@ -199,8 +199,8 @@ pub fn waterfall(engine: &Engine<'_>, sources: &SourceMap, o: &Outcome, score: S
         let name = adj.name.clone().unwrap_or_else(|| "(unnamed rule)".into());
         let (label, amount, name) = match t.amount {
             Some(a) if a.is_zero() => ("+", "0".to_string(), format!("{name} (added nothing)")),
-            Some(a) if a < Decimal::ZERO => ("-", a.abs().normalize().to_string(), name),
-            Some(a) => ("+", a.normalize().to_string(), name),
+            Some(a) if a < Decimal::ZERO => ("-", short(a.abs()), name),
+            Some(a) => ("+", short(a), name),
             None => ("skip", "missing".to_string(), name),
         };
         let mut lines = vec![name, format!("at {}", locate(sources, adj.loc))];
@@ -215,11 +215,11 @@ pub fn waterfall(engine: &Engine<'_>, sources: &SourceMap, o: &Outcome, score: S
     }
     if let (Some(raw), Some(v)) = (se.raw, value) {
         let note = if raw > Decimal::ONE_HUNDRED {
-            format!("{} clamped to 100", raw.normalize())
+            format!("{} clamped to 100", short(raw))
         } else if raw < Decimal::ZERO {
-            format!("{} clamped to 0", raw.normalize())
+            format!("{} clamped to 0", short(raw))
         } else if raw != v {
-            format!("{} rounded to one decimal", raw.normalize())
+            format!("{} rounded to one decimal", short(raw))
         } else {
             String::new()
         };
@@ -231,6 +231,16 @@ pub fn waterfall(engine: &Engine<'_>, sources: &SourceMap, o: &Outcome, score: S
         step(&mut out, "=", one_decimal(v), lines);
     }
     out
+}
+
+/// A number for people: as written, up to four decimals; a longer one
+/// (a quotient's 28 digits) rounded to four, with `…` to say so.
+fn short(d: Decimal) -> String {
+    let d = d.normalize();
+    if d.scale() <= 4 {
+        return d.to_string();
+    }
+    format!("{}…", d.round_dp(4).normalize())
 }
 
 /// Words of `s` in lines of at most `width` characters.
