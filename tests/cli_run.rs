@@ -852,4 +852,20 @@ fn a_broken_record_is_placed_within_its_line() {
         "{err}"
     );
     assert!(!err.contains("line 2 column"), "{err}");
+    // serde's "ident" and "value" in words a person reads
+    std::fs::write(
+        dir.path().join("words.jsonl"),
+        "{\"account\": \"x\", \"as_of\": \"2026-11-01\", \"signals\": {\"is_reference\": tru}}\n\
+         {\"account\": \"y\", \"as_of\": \"2026-11-01\", \"signals\": {\"tier\": smb}}\n",
+    )
+    .unwrap();
+    let err = stderr(&run_spec(dir.path(), "words.jsonl"));
+    assert!(
+        err.contains("account x: malformed JSON (expected true, false or null; a text needs quotes, at column"),
+        "{err}"
+    );
+    assert!(
+        err.contains("account y: malformed JSON (expected a value (a number, a text in quotes, true, false or null) at column"),
+        "{err}"
+    );
 }

@@ -1297,7 +1297,17 @@ pub fn fast_account(text: &str) -> Option<Cow<'_, str>> {
 /// so "at line 2 column 0" (past the newline) is the record ending too
 /// early, and on a one-line record only the column says anything.
 fn json_error(e: &serde_json::Error, text: &str) -> String {
-    let full = e.to_string();
+    // serde's words for people (an unquoted word is an "ident" to it)
+    let full = e
+        .to_string()
+        .replace(
+            "expected ident",
+            "expected true, false or null; a text needs quotes,",
+        )
+        .replace(
+            "expected value",
+            "expected a value (a number, a text in quotes, true, false or null)",
+        );
     let what = full
         .rsplit_once(" at line ")
         .map_or(full.as_str(), |(w, _)| w);

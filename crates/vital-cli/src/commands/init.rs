@@ -86,17 +86,29 @@ pub fn run(args: Args) -> ExitCode {
                 "vital.toml".into(),
                 "the project file: the rule set, the sample as its input, column mapping".into(),
             ));
-            summary.push((
-                "rules/signals.vital".into(),
+            summary.push(("rules/signals.vital".into(), {
+                let n = |k: usize| {
+                    if k == 1 {
+                        "declaration"
+                    } else {
+                        "declarations"
+                    }
+                };
                 if project.commented == 0 {
-                    format!("{} declarations inferred from the sample", project.declared)
+                    format!(
+                        "{} {} inferred from the sample",
+                        project.declared,
+                        n(project.declared)
+                    )
                 } else {
                     format!(
-                        "{} declarations the rules read, {} more commented out",
-                        project.declared, project.commented
+                        "{} {} the rules read, {} more commented out",
+                        project.declared,
+                        n(project.declared),
+                        project.commented
                     )
-                },
-            ));
+                }
+            }));
             summary.push((
                 "rules/scores.vital".into(),
                 format!(
