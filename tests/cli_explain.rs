@@ -264,3 +264,23 @@ fn a_long_amount_is_shown_to_four_decimals_in_its_column() {
         "{text}"
     );
 }
+
+/// The account written where a file goes (`vital explain acme`): a usage
+/// error that says how to write it.
+#[test]
+fn an_account_without_its_flag_is_pointed_to_it() {
+    let dir = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/digital-signals"
+    ));
+    let o = vital_in(&dir, &["explain", "--rules", "rules", "acme-travel-0001"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        err(&o).contains("error: `vital explain` needs `--account ID` — is `acme-travel-0001` the account? write `vital explain --account acme-travel-0001`"),
+        "{}",
+        err(&o)
+    );
+    let o = vital_in(&dir, &["explain", "--rules", "rules", "snapshots.jsonl"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err(&o).contains("needs `--account ID`\n"), "{}", err(&o));
+}

@@ -19,13 +19,27 @@ pub struct Args {
     files: Vec<PathBuf>,
     /// The account to explain.
     #[arg(long)]
-    account: String,
+    account: Option<String>,
     /// Explain the latest snapshot on or before this date.
     #[arg(long, value_name = "DATE", value_parser = parse_date_arg)]
     as_of: Option<chrono::NaiveDate>,
 }
 
 pub fn run(args: Args) -> ExitCode {
+    // `vital explain acme`: the account given where a file goes
+    let Some(account) = args.account.clone() else {
+        let guess = match args.files.as_slice() {
+            [one] if !one.exists() => format!(
+                " — is `{}` the account? write `vital explain --account {}`",
+                one.display(),
+                one.display()
+            ),
+            _ => String::new(),
+        };
+        // a usage error, as clap's own (exit 2)
+        eprintln!("error: `vital explain` needs `--account ID`{guess}");
+        return ExitCode::from(2);
+    };
     let scoring = match load_scoring(args.rules.as_deref(), &args.files, args.ruleset.as_deref()) {
         Ok(x) => x,
         Err(code) => return code,
@@ -36,7 +50,6 @@ pub fn run(args: Args) -> ExitCode {
     };
     let engine = vital_eval::Engine::new(ruleset);
     let schema = vital_eval::Schema::with_mapping(ruleset, &scoring.mapping);
-    let account = args.account;
     let mut reader = match Reader::new(&schema, scoring.inputs, Select::Account(account.clone())) {
         Ok(r) => r,
         Err(e) => return fail(e),
