@@ -404,7 +404,7 @@ fn an_unclosed_csv_quote_is_rejected_not_swallowing_rows() {
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert_eq!(stdout(&o), "", "nothing is scored from the broken row");
     assert!(
-        stderr(&o).contains("open.csv:2: account a: malformed CSV (a quote opened in this row is never closed: the 2 lines after it were read into one field and are not scored"),
+        stderr(&o).contains("open.csv:2: account a: malformed CSV (a quote opened in this row is never closed: the 2 lines after it were read into one field and not scored"),
         "{}",
         stderr(&o)
     );
@@ -421,4 +421,36 @@ fn an_unclosed_csv_quote_is_rejected_not_swallowing_rows() {
     let o = vital_in(dir.path(), &["run", "--rules", &spec(), "closed.csv"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(stdout(&o).lines().count(), 2, "{}", stdout(&o));
+    // a quote inside an unquoted field is a character, not an opening (the
+    // last row also has a quoted field with a line break): read as written
+    std::fs::write(
+        dir.path().join("plain.csv"),
+        format!(
+            "{CSV_HEADER}\n{}\n",
+            "a,2026-11-01,1000,smb,40,3,2027-01-01,\"dana\nsmith\",fal\"se"
+        ),
+    )
+    .unwrap();
+    let o = vital_in(dir.path(), &["run", "--rules", &spec(), "plain.csv"]);
+    assert!(
+        !stderr(&o).contains("never closed"),
+        "a plain quote is not an open one: {}",
+        stderr(&o)
+    );
+    // one line taken in: singular
+    std::fs::write(
+        dir.path().join("one.csv"),
+        format!(
+            "{CSV_HEADER}\n{}\n{}\n",
+            row("a", "\"dana"),
+            row("b", "eve")
+        ),
+    )
+    .unwrap();
+    let o = vital_in(dir.path(), &["run", "--rules", &spec(), "one.csv"]);
+    assert!(
+        stderr(&o).contains("never closed: the line after it was read into one field"),
+        "{}",
+        stderr(&o)
+    );
 }

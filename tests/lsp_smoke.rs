@@ -173,6 +173,15 @@ fn a_message_it_cannot_decode_is_answered_and_the_server_goes_on() {
     send(&mut stdin, "[1,2,3]");
     send(&mut stdin, r#"{"id":8,"hello":"there"}"#);
     write!(stdin, "X-Nothing: 1\r\n\r\n").unwrap();
+    // a header block without a length, its body run into the next header
+    write!(
+        stdin,
+        "X-Foo: bar\r\n\r\n{{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"shutdown\"}}"
+    )
+    .unwrap();
+    // a header that is not UTF-8, and a length no message may have
+    stdin.write_all(b"X-\xff: 1\r\n\r\n").unwrap();
+    write!(stdin, "Content-Length: 99999999999999999\r\n\r\n{{}}").unwrap();
     send(
         &mut stdin,
         &format!(
@@ -212,6 +221,9 @@ fn a_message_it_cannot_decode_is_answered_and_the_server_goes_on() {
             (-32700, serde_json::Value::Null),
             (-32600, serde_json::Value::Null),
             (-32600, serde_json::json!(8)),
+            (-32700, serde_json::Value::Null),
+            (-32700, serde_json::Value::Null),
+            (-32700, serde_json::Value::Null),
             (-32700, serde_json::Value::Null),
         ],
         "{errors:?}"
@@ -270,4 +282,46 @@ fn exit_without_shutdown_is_exit_code_one_and_no_unasked_registration() {
     drop(stdin);
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(1));
+}
+
+/// A client that keeps stdin open after `exit` (LSP allows it) still sees
+/// the server end at once.
+#[test]
+fn exit_ends_the_server_while_stdin_stays_open() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vital"))
+        .arg("lsp")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    send(
+        &mut stdin,
+        r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"processId":null,"capabilities":{}}}"#,
+    );
+    assert_eq!(recv(&mut stdout)["id"], 1);
+    send(
+        &mut stdin,
+        r#"{"jsonrpc":"2.0","id":2,"method":"shutdown","params":null}"#,
+    );
+    assert_eq!(recv(&mut stdout)["id"], 2);
+    send(
+        &mut stdin,
+        r#"{"jsonrpc":"2.0","method":"exit","params":null}"#,
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("`vital lsp` did not end within 3 s of `exit` with stdin open");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status}");
+    drop(stdin);
 }

@@ -102,7 +102,10 @@ pub fn parse(file: &str, text: &str) -> Result<Outcomes, String> {
         let start = rec.position().map_or(0, |p| p.byte() as usize);
         if rec.iter().any(|c| c.contains('\n'))
             && reader.position().byte() as usize >= text.len()
-            && vital_eval::reader::csv_quote_left_open(&text.as_bytes()[start.min(text.len())..])
+            && vital_eval::reader::csv_quote_left_open(
+                &text.as_bytes()[start.min(text.len())..],
+                b',',
+            )
         {
             out.bad.push(BadRow {
                 file: file.to_string(),

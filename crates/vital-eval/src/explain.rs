@@ -237,10 +237,15 @@ pub fn waterfall(engine: &Engine<'_>, sources: &SourceMap, o: &Outcome, score: S
 /// (a quotient's 28 digits) rounded to four, with `…` to say so.
 fn short(d: Decimal) -> String {
     let d = d.normalize();
-    if d.scale() <= 4 {
+    let rounded = d.round_dp(4).normalize();
+    // short enough as it is, or too small to show in four decimals
+    if d.scale() <= 4 || rounded.is_zero() && d.to_string().len() <= 12 {
         return d.to_string();
     }
-    format!("{}…", d.round_dp(4).normalize())
+    if rounded.is_zero() {
+        return format!("{}…", d.round_sf(4).unwrap_or(d).normalize());
+    }
+    format!("{rounded}…")
 }
 
 /// Words of `s` in lines of at most `width` characters.

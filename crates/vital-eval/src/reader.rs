@@ -275,17 +275,36 @@ fn describe(rules: &RuleSet, ty: Type) -> String {
     }
 }
 
-/// `YYYY-MM-DD`, an existing day.
-/// Whether a CSV record starting at `rest` (the file from the record's
-/// first byte to its end) holds a quote that is never closed: then the CSV
-/// reader has taken the rest of the file into one field. A closed field
-/// has an even number of quote characters (`""` included), so an odd count
-/// from the record to the end of the file is a quote left open (or one
-/// left open in a later row, an error too).
-pub fn csv_quote_left_open(rest: &[u8]) -> bool {
-    memchr::memchr_iter(b'"', rest).count() % 2 == 1
+/// Whether the CSV record starting at `rest` (the file from the record's
+/// first byte to its end) runs to the end of the file inside a quoted field
+/// — a quote never closed, which made the CSV reader take the rest of the
+/// file into one field. Read as the CSV reader reads: a quote opens a field
+/// only as its first byte, `""` inside one is a quote, `delimiter` ends a
+/// field and a line break outside quotes ends the record (then `false`).
+pub fn csv_quote_left_open(rest: &[u8], delimiter: u8) -> bool {
+    #[derive(PartialEq)]
+    enum S {
+        FieldStart,
+        Unquoted,
+        Quoted,
+        /// A quote inside a quoted field: its end, or the first of `""`.
+        QuoteInQuoted,
+    }
+    let mut s = S::FieldStart;
+    for &b in rest {
+        s = match (s, b) {
+            (S::Quoted, b'"') => S::QuoteInQuoted,
+            (S::Quoted, _) | (S::QuoteInQuoted, b'"') => S::Quoted,
+            (_, b'\n' | b'\r') => return false,
+            (_, b) if b == delimiter => S::FieldStart,
+            (S::FieldStart, b'"') => S::Quoted,
+            _ => S::Unquoted,
+        };
+    }
+    s == S::Quoted
 }
 
+/// `YYYY-MM-DD`, an existing day.
 pub fn parse_date(s: &str) -> Option<NaiveDate> {
     let b = s.as_bytes();
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
@@ -1317,5 +1336,35 @@ fn json_error(e: &serde_json::Error, text: &str) -> String {
         format!("{what} at column {}", e.column())
     } else {
         full
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_quote_left_open as open;
+
+    /// A quote left open is told from the quotes CSV allows: one that opens
+    /// a field, `""` inside it, a quote inside an unquoted field.
+    #[test]
+    fn a_quote_left_open_is_told_from_csv_quoting() {
+        assert!(open(b"a,\"dana\nb,eve\n", b','));
+        assert!(
+            open(b"a,\"x \"\" y\nb\n", b','),
+            "an escaped quote keeps it open"
+        );
+        assert!(open(b"a;\"dana\nb;eve\n", b';'));
+        assert!(
+            !open(b"a,\"dana\nsmith\"\nb,eve\n", b','),
+            "closed over a line"
+        );
+        assert!(
+            !open(b"a,\"two\nlines\",12\" pipe\n", b','),
+            "a plain quote"
+        );
+        assert!(!open(b"a,12\" pipe,\"x\"\n", b','));
+        assert!(!open(b"a,\"x\"\"\"\r\nb\n", b','), "ends at CRLF");
+        assert!(!open(b"a,b", b','));
+        // with `;` as the delimiter, a quote after `,` is inside a field
+        assert!(!open(b"a;x,\"y\nb\n", b';'));
     }
 }

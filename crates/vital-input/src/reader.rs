@@ -172,6 +172,8 @@ enum Source {
         lines: Lines,
         /// From the header.
         columns: Arc<[Column]>,
+        /// The field delimiter (`vital.toml`'s `delimiter`).
+        delimiter: u8,
         done: bool,
     },
 }
@@ -225,6 +227,7 @@ impl Source {
                 reader,
                 done,
                 lines,
+                delimiter,
                 ..
             } => {
                 while out.len() < max && !*done {
@@ -241,7 +244,9 @@ impl Source {
                             if rec.iter().any(|c| c.contains('\n')) {
                                 let start = rec.position().map_or(0, csv::Position::byte);
                                 let end = reader.position().byte();
-                                if let Some(swallowed) = unterminated_quote(input, start, end)? {
+                                if let Some(swallowed) =
+                                    unterminated_quote(input, start, end, *delimiter)?
+                                {
                                     *done = true;
                                     out.push(Raw::Broken(Rejection {
                                         origin: Origin {
@@ -250,8 +255,9 @@ impl Source {
                                         },
                                         account: rec.get(0).unwrap_or("?").into(),
                                         reason: format!(
-                                            "malformed CSV (a quote opened in this row is never closed: the {swallowed} line{} after it were read into one field and are not scored; close the quote, or write a quote inside a field twice: \"\")",
-                                            if swallowed == 1 { "" } else { "s" }
+                                            "malformed CSV (a quote opened in this row is never closed: {} after it {} read into one field and not scored; close the quote, or write a quote inside a field twice: \"\")",
+                                            if swallowed == 1 { "the line".to_string() } else { format!("the {swallowed} lines") },
+                                            if swallowed == 1 { "was" } else { "were" }
                                         ),
                                         problem: Problem::MalformedCsv,
                                         record: None,
@@ -289,18 +295,27 @@ impl Source {
 /// When the CSV record from byte `start` to `end` runs to the end of the file
 /// inside a quoted field ([`vital_eval::reader::csv_quote_left_open`]), the
 /// number of lines it swallowed after its first.
-fn unterminated_quote(input: &Input, start: u64, end: u64) -> Result<Option<usize>, InputError> {
+fn unterminated_quote(
+    input: &Input,
+    start: u64,
+    end: u64,
+    delimiter: u8,
+) -> Result<Option<usize>, InputError> {
     use std::io::{Read, Seek};
-    let mut f = std::fs::File::open(input.path()).map_err(|e| input.io(e))?;
     // only a record that ends where the file ends
-    if end < f.metadata().map_err(|e| input.io(e))?.len() {
+    if end
+        < std::fs::metadata(input.path())
+            .map_err(|e| input.io(e))?
+            .len()
+    {
         return Ok(None);
     }
+    let mut f = std::fs::File::open(input.path()).map_err(|e| input.io(e))?;
     f.seek(std::io::SeekFrom::Start(start))
         .map_err(|e| input.io(e))?;
     let mut rest = Vec::new();
     f.read_to_end(&mut rest).map_err(|e| input.io(e))?;
-    if !vital_eval::reader::csv_quote_left_open(&rest) {
+    if !vital_eval::reader::csv_quote_left_open(&rest, delimiter) {
         return Ok(None);
     }
     let text = rest.strip_suffix(b"\n").unwrap_or(&rest);
@@ -416,6 +431,7 @@ fn open_source(
                         reader,
                         lines,
                         columns: Arc::from([]),
+                        delimiter: schema.mapping().delimiter,
                         done: true,
                     });
                 }
@@ -443,6 +459,7 @@ fn open_source(
                     reader,
                     lines,
                     columns: Arc::from(columns),
+                    delimiter: schema.mapping().delimiter,
                     done: false,
                 });
             }

@@ -67,5 +67,9 @@ pub fn run_stdio() -> std::io::Result<bool> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    Ok(rt.block_on(transport::serve(tokio::io::stdin(), tokio::io::stdout())))
+    let shut_down = rt.block_on(transport::serve(tokio::io::stdin(), tokio::io::stdout()));
+    // a read of stdin may still be pending on a blocking thread (a client
+    // that keeps stdin open after `exit`): do not wait for it
+    rt.shutdown_background();
+    Ok(shut_down)
 }

@@ -145,8 +145,13 @@ impl Bad {
     }
 }
 
+/// The largest message body read (a bigger one is answered with an error
+/// and skipped): far above any rule file an editor sends.
+const MAX_BODY: usize = 64 << 20;
+
 /// One message's body: `None` at the end of the input, an error for a
-/// header block without `Content-Length` (the next block is read after it).
+/// header block without a valid `Content-Length` or a body too large (the
+/// next block is read after it).
 async fn read_message<R>(r: &mut R) -> Option<Result<Body, Bad>>
 where
     R: tokio::io::AsyncBufRead + Unpin,
@@ -154,13 +159,15 @@ where
     let mut length: Option<usize> = None;
     let mut any = false;
     loop {
-        let mut line = String::new();
-        match r.read_line(&mut line).await {
+        // bytes: a header that is not UTF-8 is read, not the end
+        let mut raw = Vec::new();
+        match r.read_until(b'\n', &mut raw).await {
             Ok(0) | Err(_) => {
                 return any.then(|| Err(Bad::parse("the input ended inside a header".into())));
             }
             Ok(_) => {}
         }
+        let line = String::from_utf8_lossy(&raw);
         let line = line.trim_end_matches(['\r', '\n']);
         if line.is_empty() {
             if !any {
@@ -169,8 +176,12 @@ where
             break;
         }
         any = true;
-        if let Some((name, value)) = line.split_once(':') {
-            if name.trim().eq_ignore_ascii_case("content-length") {
+        // anywhere in the line: the body after a header block that had no
+        // length runs into the next message's header (no newline between)
+        let lower = line.to_ascii_lowercase();
+        if let Some(at) = lower.rfind("content-length:") {
+            let value = &line[at + "content-length:".len()..];
+            if length.is_none() {
                 length = value.trim().parse().ok();
             }
         }
@@ -180,11 +191,18 @@ where
             "a message without a valid Content-Length header".into(),
         )));
     };
-    let mut body = vec![0; n];
-    if r.read_exact(&mut body).await.is_err() {
-        return None;
+    if n > MAX_BODY {
+        // not read as a body (never held); what follows is read as headers,
+        // and the next `Content-Length` puts the reader back in step
+        return Some(Err(Bad::parse(format!(
+            "a message of {n} bytes, more than the {MAX_BODY} a message may have"
+        ))));
     }
-    Some(Ok(body))
+    let mut body = Vec::new();
+    match (&mut *r).take(n as u64).read_to_end(&mut body).await {
+        Ok(got) if got == n => Some(Ok(body)),
+        _ => None,
+    }
 }
 
 /// The body as text the server can decode: UTF-8, surrogates paired, a

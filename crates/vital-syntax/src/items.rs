@@ -85,10 +85,17 @@ pub fn cut(source: &str, tokens: &[Token], max_nesting: usize) -> Vec<ItemCut> {
                 phase = Phase::RuleCond;
                 !cont
             }
-            // `when` at the very start of a line inside braces: the `}` of
-            // the block above is missing (a status arm's `when` follows its
-            // name; a continued line is indented)
-            TokenKind::When if at_line_start(source, tok) => {
+            // `when` at the very start of a line inside braces, not after a
+            // name (a status arm's `when` follows its name, on its line or
+            // the next): the `}` of the block above is missing
+            TokenKind::When
+                if at_line_start(source, tok)
+                    && tokens[..i]
+                        .iter()
+                        .rev()
+                        .find(|t| t.kind != TokenKind::Comment)
+                        .is_some_and(|t| t.kind != TokenKind::Ident) =>
+            {
                 phase = Phase::RuleCond;
                 true
             }

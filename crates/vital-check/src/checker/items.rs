@@ -98,7 +98,13 @@ impl<'a> Checker<'a> {
                 "the `status` block does not end with an `otherwise` arm",
             )
             .with_label("some accounts would get no status");
-            match live.last().and_then(|a| a.cond.as_ref().map(|c| (a, c))) {
+            // the last arm as written (a duplicate last arm is not live)
+            let last_written = block.arms.last().map(|a| a.span);
+            match live
+                .last()
+                .filter(|a| Some(a.span) == last_written)
+                .and_then(|a| a.cond.as_ref().map(|c| (a, c)))
+            {
                 Some((last, cond)) => {
                     let name = &last.name.name;
                     d = d

@@ -90,7 +90,7 @@ pub(super) fn compare_help(op: CmpOp, a: Type, b: Type) -> Option<&'static str> 
             "an enum's variants are names, written without quotes: `tier == enterprise`, not `tier == \"enterprise\"`",
         ),
         (Duration, y) | (y, Duration) if y.is_numeric() => Some(
-            "days_since(DATE) and days_until(DATE) are numbers of days: compare them with a number (`<= 90`), not a duration (`90 days`)",
+            "a duration compares with a duration (`90 days`); days_since(DATE) and days_until(DATE) are numbers of days, compared with a number (`90`)",
         ),
         _ => None,
     }

@@ -843,7 +843,10 @@ fn read_csv(shown: &str, text: &str, acc: &mut Acc) -> Result<(), String> {
         let start = row.position().map_or(0, |p| p.byte() as usize);
         if row.iter().any(|c| c.contains('\n'))
             && reader.position().byte() as usize >= text.len()
-            && vital_eval::reader::csv_quote_left_open(&text.as_bytes()[start.min(text.len())..])
+            && vital_eval::reader::csv_quote_left_open(
+                &text.as_bytes()[start.min(text.len())..],
+                b',',
+            )
         {
             return Err(format!(
                 "{shown}:{line}: a quote opened in this row is never closed (the rest of the file would be one field); close it, or write a quote inside a field twice: \"\""
