@@ -253,6 +253,18 @@ async fn a_whole_editing_session() {
         md.contains("score support weight 60") && md.contains("60% of health"),
         "{md}"
     );
+    // on `health` in a status arm: what it is, with the weights
+    let hover = c
+        .request(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": scores}, "position": pos(3, 13)}),
+        )
+        .await;
+    let md = hover["result"]["contents"]["value"].as_str().unwrap_or("");
+    assert!(
+        md.contains("health: number") && md.contains("Weights here: adoption 40, support 60"),
+        "{hover}"
+    );
 
     // definition of `arr` is in the schema file
     let def = c

@@ -71,13 +71,48 @@ fn named(a: &Analysis, f: FileId, off: usize) -> Option<(String, vital_syntax::S
     Some(match a.checked.index.at(f, off) {
         Some(occ) => (describe(a, occ.symbol), occ.span),
         None => {
-            // a function name
             let tok = token_at(a.tokens(f), off)?;
+            if let Some(md) = result_word(a, tok.kind) {
+                return Some((md, tok.span));
+            }
+            // a function name
             let name = a.text(f).get(tok.span.start..tok.span.end)?;
             let (_, sig, doc) = vital_check::FUNCTIONS.iter().find(|x| x.0 == name)?;
             (format!("```vital\n{sig}\n```\n{doc}"), tok.span)
         }
     })
+}
+
+/// `health` and `status` where a condition reads them: what they are, with
+/// this rule set's weights and arms (docs/language.md §6).
+fn result_word(a: &Analysis, kind: TokenKind) -> Option<String> {
+    let rules = &a.checked.rules;
+    match kind {
+        TokenKind::Health => {
+            let weights: Vec<String> = rules
+                .scores
+                .iter()
+                .map(|s| format!("{} {}", s.name, s.weight.normalize()))
+                .collect();
+            Some(format!(
+                "```vital\nhealth: number\n```\nThe account's health: Σ(weight × score) / Σ(weight) \
+                 over its scores that are not n/a, rounded to one decimal; n/a when all are. \
+                 Weights here: {}. Read by status arms and triggers (not by scores or \
+                 adjustments).",
+                if weights.is_empty() { "none".to_string() } else { weights.join(", ") }
+            ))
+        }
+        TokenKind::Status if !rules.status.is_empty() => {
+            let arms: Vec<&str> = rules.status.iter().map(|s| s.name.as_str()).collect();
+            Some(format!(
+                "```vital\nstatus\n```\nThe account's status: the first arm of the `status` block \
+                 whose condition holds ({}), or an override's status while one is in force. \
+                 Compared with `==`, `!=` or `in`.",
+                arms.join(", ")
+            ))
+        }
+        _ => None,
+    }
 }
 
 /// Inside a call of a built-in function: its signature, the argument the
