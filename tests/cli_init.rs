@@ -205,6 +205,17 @@ fn the_example_projects_inferred_scores_follow_the_sample() {
         signals.contains("\n# event exec_meeting { level: enum("),
         "{signals}"
     );
+    // uncommented (a `# ` taken off each line, as an editor's toggle does),
+    // a declaration keeps its description as its doc comment
+    assert!(
+        signals.contains("\n# ## In all ")
+            && signals.contains("\n# ## ")
+            && !signals.contains("\n# In all "),
+        "{signals}"
+    );
+    let at = signals.find("\n# signal logins_30d: int\n").unwrap();
+    let doc_line = signals[..at].rsplit('\n').next().unwrap();
+    assert!(doc_line.starts_with("# ## "), "{doc_line:?}");
     let toml = read(dir.join("vital.toml"));
     assert!(toml.contains("\nvalue = \"arr\""), "{toml}");
     let scores = read(dir.join("rules/scores.vital"));

@@ -623,20 +623,21 @@ fn signals_file(
              # The sample's other columns and events, with their inferred types. No rule\n\
              # reads them yet, so they are not declared (a declared signal that nothing\n\
              # reads is a warning) and `vital run` says it ignores them. To use one,\n\
-             # uncomment its declaration and read it in a score or rule.\n",
+             # uncomment its declaration and read it in a score or rule (its `##`\n\
+             # line above it then documents it).\n",
         );
         for col in unread_cols {
             let _ = writeln!(
                 out,
                 "#\n{}\n# {}",
-                wrap("#", &describe(col, "records")),
+                wrap("# ##", &describe(col, "records")),
                 declaration(col)
             );
         }
         for ev in unread_events {
             let _ = writeln!(
                 out,
-                "#\n# {} occurrences in the sample.\n# {}",
+                "#\n# ## {} occurrences in the sample.\n# {}",
                 ev.occurrences,
                 event_declaration(ev)
             );
