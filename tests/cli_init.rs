@@ -482,9 +482,10 @@ fn a_csv_with_fractions_and_odd_column_names_gets_its_column_mapping() {
         "{toml}"
     );
     assert!(toml.contains("\nnps_score = \"NPS Score\"\n"), "{toml}");
-    // Segment is read by no rule: its mapping is there, commented out
+    // Segment is read by no rule: its mapping is there, commented out; one
+    // value is not a Vital name, so all are mapped and the variants read alike
     assert!(
-        toml.contains("\n# Segment = { values = { \"Mid Market\" = \"mid_market\" } }\n"),
+        toml.contains("\n# Segment = { values = { \"Enterprise\" = \"enterprise\", \"Mid Market\" = \"mid_market\", \"SMB\" = \"smb\" } }\n"),
         "{toml}"
     );
     let signals = read(dir.join("rules/signals.vital"));
@@ -495,7 +496,7 @@ fn a_csv_with_fractions_and_odd_column_names_gets_its_column_mapping() {
     assert!(signals.contains("\nsignal nps_score: int?\n"), "{signals}");
     assert!(signals.contains("\nsignal arr: money\n"), "{signals}");
     assert!(
-        signals.contains("\n# signal Segment: enum(Enterprise, mid_market, SMB)\n"),
+        signals.contains("\n# signal Segment: enum(enterprise, mid_market, smb)\n"),
         "{signals}"
     );
     // 24 distinct names: more than an enum holds
@@ -508,7 +509,7 @@ fn a_csv_with_fractions_and_odd_column_names_gets_its_column_mapping() {
         "the column \"Usage %\" is the signal usage_pct",
         "the column \"NPS Score\" is the signal nps_score",
         "usage_pct looks like fractions",
-        "Segment values mapped: \"Mid Market\" → mid_market",
+        "Segment values mapped: \"Enterprise\" → enterprise, \"Mid Market\" → mid_market, \"SMB\" → smb",
     ] {
         assert!(out.contains(note), "no note {note:?}:\n{out}");
     }

@@ -465,13 +465,15 @@ fn decide(source: &str, name: &str, obs: &Obs, json: bool, mappable: bool) -> Ve
         let few = obs.distinct.len() <= ENUM_MAX_VARIANTS && present >= ENUM_MIN_VALUES;
         let mut variants: Vec<String> = Vec::new();
         let mut map = Vec::new();
+        // when some value must be mapped to a Vital name, all are, so the
+        // variants read alike (`enum(enterprise, mid_market, smb)`, not
+        // `enum(Enterprise, mid_market, SMB)`)
+        let map_all = obs.distinct.iter().any(|v| !is_identifier(v));
         for v in &obs.distinct {
-            let variant = if is_identifier(v) {
-                v.clone()
-            } else {
-                map.push((v.clone(), to_identifier(v)));
-                to_identifier(v)
-            };
+            let variant = if map_all { to_identifier(v) } else { v.clone() };
+            if variant != *v {
+                map.push((v.clone(), variant.clone()));
+            }
             if !variants.contains(&variant) {
                 variants.push(variant);
             }
