@@ -68,6 +68,12 @@ fn cases() -> Vec<(String, Want)> {
         ),
         // … which a trigger's condition may read
         ("when |".into(), Among(&["health"])),
+        ("when | > 50 trigger \"call\"\n".into(), Among(&["health"])),
+        // an adjustment's condition, its action already written, may not
+        (
+            "when | > 50 add 1 to support\n".into(),
+            Without(&["health", "adoption", "status"]),
+        ),
         // scores after `to` / `from`
         (
             "when arr > 1 add 5 to |".into(),

@@ -1400,8 +1400,27 @@ fn expression(cx: &Cx<'_>, want: Want) -> Vec<CompletionItem> {
     // results (`vital::score-reads-score`): not offered there
     let start = cx.item_start();
     let mut in_item = cx.before.iter().filter(|t| t.span.start >= start);
+    let adjusts = |k: TokenKind| matches!(k, TokenKind::Add | TokenKind::Subtract);
+    // … nor an adjustment's condition, when the rule's action already
+    // stands after the cursor (a condition being edited)
+    let item_end =
+        cx.a.checked
+            .parsed
+            .get(cx.f.index())
+            .and_then(|p| {
+                p.cuts
+                    .iter()
+                    .find(|c| c.span.start <= cx.off && cx.off <= c.span.end)
+            })
+            .map_or(cx.off, |c| c.span.end);
+    let acts_after =
+        cx.a.tokens(cx.f)
+            .iter()
+            .filter(|t| t.span.start >= cx.off && t.span.end <= item_end)
+            .any(|t| adjusts(t.kind));
     let no_results = in_item.next().is_some_and(|t| t.kind == TokenKind::Score)
-        || in_item.any(|t| matches!(t.kind, TokenKind::Add | TokenKind::Subtract));
+        || in_item.any(|t| adjusts(t.kind))
+        || acts_after;
     let reads = cx.reads();
     let recent = cx.recent_names();
     let here = cx.item_names();
