@@ -265,6 +265,18 @@ async fn a_whole_editing_session() {
         md.contains("health: number") && md.contains("Weights here: adoption 40, support 60"),
         "{hover}"
     );
+    // on a keyword: what it does
+    let hover = c
+        .request(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": scores}, "position": pos(0, 28)}),
+        )
+        .await;
+    let md = hover["result"]["contents"]["value"].as_str().unwrap_or("");
+    assert!(
+        md.contains("band INPUT {") && md.contains("first arm"),
+        "{hover}"
+    );
 
     // definition of `arr` is in the schema file
     let def = c

@@ -111,8 +111,44 @@ fn result_word(a: &Analysis, kind: TokenKind) -> Option<String> {
                 arms.join(", ")
             ))
         }
-        _ => None,
+        k => keyword_doc(k).map(|(code, text)| format!("```vital\n{code}\n```\n{text}")),
     }
+}
+
+/// What a keyword does, in one sentence (docs/language.md has the rest).
+fn keyword_doc(kind: TokenKind) -> Option<(&'static str, &'static str)> {
+    use TokenKind as T;
+    Some(match kind {
+        T::Band => (
+            "band INPUT { OP VALUE => RESULT … otherwise => RESULT }",
+            "The result of the first arm whose comparison with INPUT holds, else `otherwise`'s (§5).",
+        ),
+        T::Within => (
+            "EVENT within DURATION",
+            "Only the occurrences dated in the DURATION up to `as_of` (both ends included).",
+        ),
+        T::Where => (
+            "EVENT where CONDITION",
+            "Only the occurrences whose fields make CONDITION true; names in it are the event's fields first.",
+        ),
+        T::When => (
+            "when CONDITION add|subtract AMOUNT to|from SCORE / trigger \"PLAYBOOK\"",
+            "A rule: the action applies to an account when CONDITION is true (missing counts as false).",
+        ),
+        T::Trigger => (
+            "trigger \"PLAYBOOK\" [cooldown DURATION] [owner SIGNAL]",
+            "Names the playbook the rule triggers; it is *started* when the account's previous result did not trigger it.",
+        ),
+        T::Otherwise => (
+            "otherwise",
+            "The last arm of a `band` or the `status` block: taken when no arm before it is.",
+        ),
+        T::Weight => (
+            "score NAME weight W",
+            "The score's weight in health: health is Σ(weight × score) / Σ(weight) over the scores that are not n/a.",
+        ),
+        _ => return None,
+    })
 }
 
 /// Inside a call of a built-in function: its signature, the argument the
