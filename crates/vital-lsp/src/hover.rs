@@ -116,6 +116,7 @@ fn result_word(a: &Analysis, kind: TokenKind) -> Option<String> {
 }
 
 /// What a keyword does, in one sentence (docs/language.md has the rest).
+/// (`otherwise` has none: its hover is the band arm's, with the sample.)
 fn keyword_doc(kind: TokenKind) -> Option<(&'static str, &'static str)> {
     use TokenKind as T;
     Some(match kind {
@@ -138,10 +139,6 @@ fn keyword_doc(kind: TokenKind) -> Option<(&'static str, &'static str)> {
         T::Trigger => (
             "trigger \"PLAYBOOK\" [cooldown DURATION] [owner SIGNAL]",
             "Names the playbook the rule triggers; it is *started* when the account's previous result did not trigger it.",
-        ),
-        T::Otherwise => (
-            "otherwise",
-            "The last arm of a `band` or the `status` block: taken when no arm before it is.",
         ),
         T::Weight => (
             "score NAME weight W",
