@@ -433,6 +433,28 @@ async fn every_quick_fix_and_its_edit() {
             "write 50%",
             t("  given { feature_usage = 50% }\n  expect support == 50"),
         ),
+        // mid-line slips: another language's `&&`, `=` for `==`, a misspelt
+        // keyword, a test value in quotes
+        (
+            "when arr > 1 |&& arr < 5 add 1 to support\n".into(),
+            "write `and`",
+            "when arr > 1 and arr < 5 add 1 to support\n".into(),
+        ),
+        (
+            "when tier |= smb add 1 to support\n".into(),
+            "write `==`",
+            "when tier == smb add 1 to support\n".into(),
+        ),
+        (
+            "when arr > 1 |subtrct 1 from support\n".into(),
+            "write `subtract`",
+            "when arr > 1 subtract 1 from support\n".into(),
+        ),
+        (
+            t("  given { arr = |\"5\" }\n  expect support == 50"),
+            "write 5",
+            t("  given { arr = 5 }\n  expect support == 50"),
+        ),
         (
             t("  given { arr = 1 }\n  expect triggered |\"call them!\""),
             "change to \"call them\"",

@@ -31,6 +31,33 @@ fn recv(r: &mut impl BufRead) -> serde_json::Value {
     serde_json::from_slice(&buf).unwrap()
 }
 
+/// `vital lsp` started and initialized with these client capabilities.
+fn start(
+    capabilities: &str,
+) -> (
+    std::process::Child,
+    std::process::ChildStdin,
+    BufReader<std::process::ChildStdout>,
+) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vital"))
+        .arg("lsp")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    send(
+        &mut stdin,
+        &format!(
+            r#"{{"jsonrpc":"2.0","id":1,"method":"initialize","params":{{"processId":null,"capabilities":{capabilities}}}}}"#
+        ),
+    );
+    assert_eq!(recv(&mut stdout)["id"], 1);
+    (child, stdin, stdout)
+}
+
 #[test]
 fn the_binary_speaks_json_rpc_on_stdio() {
     // `--stdio` (what vscode-languageclient appends) is accepted and ignored
@@ -136,20 +163,7 @@ fn the_binary_speaks_json_rpc_on_stdio() {
 /// on serving (it used to end at the first one).
 #[test]
 fn a_message_it_cannot_decode_is_answered_and_the_server_goes_on() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_vital"))
-        .arg("lsp")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    send(
-        &mut stdin,
-        r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"processId":null,"capabilities":{}}}"#,
-    );
-    assert_eq!(recv(&mut stdout)["id"], 1);
+    let (child, mut stdin, mut stdout) = start("{}");
     send(
         &mut stdin,
         r#"{"jsonrpc":"2.0","method":"initialized","params":{}}"#,
@@ -251,20 +265,7 @@ fn a_message_it_cannot_decode_is_answered_and_the_server_goes_on() {
 /// to register them: the first thing after `initialized` is the answer.
 #[test]
 fn exit_without_shutdown_is_exit_code_one_and_no_unasked_registration() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_vital"))
-        .arg("lsp")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    send(
-        &mut stdin,
-        r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"processId":null,"capabilities":{}}}"#,
-    );
-    assert_eq!(recv(&mut stdout)["id"], 1);
+    let (child, mut stdin, mut stdout) = start("{}");
     send(
         &mut stdin,
         r#"{"jsonrpc":"2.0","method":"initialized","params":{}}"#,
@@ -288,20 +289,7 @@ fn exit_without_shutdown_is_exit_code_one_and_no_unasked_registration() {
 /// the server end at once.
 #[test]
 fn exit_ends_the_server_while_stdin_stays_open() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_vital"))
-        .arg("lsp")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    send(
-        &mut stdin,
-        r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"processId":null,"capabilities":{}}}"#,
-    );
-    assert_eq!(recv(&mut stdout)["id"], 1);
+    let (mut child, mut stdin, mut stdout) = start("{}");
     send(
         &mut stdin,
         r#"{"jsonrpc":"2.0","id":2,"method":"shutdown","params":null}"#,
@@ -323,5 +311,33 @@ fn exit_ends_the_server_while_stdin_stays_open() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     };
     assert!(status.success(), "{status}");
+    drop(stdin);
+}
+
+/// A client that offers dynamic registration of watched files is asked to
+/// watch the rule files, the project file and the snapshot files.
+#[test]
+fn a_client_that_can_watch_files_is_asked_to() {
+    let (mut child, mut stdin, mut stdout) =
+        start(r#"{"workspace":{"didChangeWatchedFiles":{"dynamicRegistration":true}}}"#);
+    send(
+        &mut stdin,
+        r#"{"jsonrpc":"2.0","method":"initialized","params":{}}"#,
+    );
+    let m = recv(&mut stdout);
+    assert_eq!(m["method"], "client/registerCapability", "{m}");
+    let reg = &m["params"]["registrations"][0];
+    assert_eq!(reg["method"], "workspace/didChangeWatchedFiles");
+    let globs: Vec<&str> = reg["registerOptions"]["watchers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["globPattern"].as_str().unwrap())
+        .collect();
+    assert!(
+        globs.contains(&"**/*.vital") && globs.contains(&"**/vital.toml"),
+        "{globs:?}"
+    );
+    let _ = child.kill();
     drop(stdin);
 }

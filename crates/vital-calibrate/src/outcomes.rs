@@ -80,13 +80,11 @@ pub fn parse(file: &str, text: &str) -> Result<Outcomes, String> {
         ));
     };
     let mut out = Outcomes::default();
-    let mut rec = csv::StringRecord::new();
-    loop {
-        match reader.read_record(&mut rec) {
-            Ok(true) => {}
-            Ok(false) => break,
+    for rec in reader.records() {
+        out.rows += 1;
+        let rec = match rec {
+            Ok(r) => r,
             Err(e) => {
-                out.rows += 1;
                 let line = e.position().map_or(0, |p| p.line() as usize);
                 out.bad.push(BadRow {
                     file: file.to_string(),
@@ -95,15 +93,14 @@ pub fn parse(file: &str, text: &str) -> Result<Outcomes, String> {
                 });
                 continue;
             }
-        }
-        out.rows += 1;
+        };
         let line = rec.position().map_or(0, |p| p.line() as usize);
         // a quote never closed: the rest of the file was read into one field
+        // (only a row with a line break in a field can be one)
         let start = rec.position().map_or(0, |p| p.byte() as usize);
         if rec.iter().any(|c| c.contains('\n'))
-            && reader.position().byte() as usize >= text.len()
             && vital_eval::reader::csv_quote_left_open(
-                &text.as_bytes()[start.min(text.len())..],
+                text.as_bytes().get(start..).unwrap_or_default(),
                 b',',
             )
         {

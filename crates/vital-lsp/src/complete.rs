@@ -1290,14 +1290,39 @@ struct Reads<'a> {
 }
 
 impl<'a> Cx<'a> {
-    /// Where the item around the cursor starts (the splitter's cut).
-    fn item_start(&self) -> usize {
+    /// The item around the cursor (the splitter's cut): the last to start
+    /// before it.
+    fn item_cut(&self) -> Option<&'a vital_syntax::items::ItemCut> {
         self.a
             .checked
             .parsed
             .get(self.f.index())
             .and_then(|p| p.cuts.iter().rev().find(|c| c.span.start < self.off))
-            .map_or(0, |c| c.span.start)
+    }
+
+    /// Where the item around the cursor starts.
+    fn item_start(&self) -> usize {
+        self.item_cut().map_or(0, |c| c.span.start)
+    }
+
+    /// Whether the expression at the cursor may not read the results
+    /// (`vital::score-reads-score`): a score's expression, an adjustment's
+    /// amount, or its condition once the `add`/`subtract` stands after the
+    /// cursor.
+    fn results_forbidden(&self) -> bool {
+        let adjusts = |t: &&Token| matches!(t.kind, TokenKind::Add | TokenKind::Subtract);
+        let (start, end) = self
+            .item_cut()
+            .map_or((0, self.off), |c| (c.span.start, c.span.end));
+        let mut before = self.before.iter().filter(|t| t.span.start >= start);
+        before.next().is_some_and(|t| t.kind == TokenKind::Score)
+            || before.any(&adjusts)
+            || self
+                .a
+                .tokens(self.f)
+                .iter()
+                .filter(|t| t.span.start >= self.off && t.span.end <= end)
+                .any(|t| adjusts(&t))
     }
 
     /// Names read in the item being written and the two before it.
@@ -1396,31 +1421,8 @@ enum Kind {
 ///   events; after `expect`: scores, `status`, `health`.
 fn expression(cx: &Cx<'_>, want: Want) -> Vec<CompletionItem> {
     let rules = cx.rules;
-    // a score's expression and an adjustment's amount cannot read the
-    // results (`vital::score-reads-score`): not offered there
-    let start = cx.item_start();
-    let mut in_item = cx.before.iter().filter(|t| t.span.start >= start);
-    let adjusts = |k: TokenKind| matches!(k, TokenKind::Add | TokenKind::Subtract);
-    // … nor an adjustment's condition, when the rule's action already
-    // stands after the cursor (a condition being edited)
-    let item_end =
-        cx.a.checked
-            .parsed
-            .get(cx.f.index())
-            .and_then(|p| {
-                p.cuts
-                    .iter()
-                    .find(|c| c.span.start <= cx.off && cx.off <= c.span.end)
-            })
-            .map_or(cx.off, |c| c.span.end);
-    let acts_after =
-        cx.a.tokens(cx.f)
-            .iter()
-            .filter(|t| t.span.start >= cx.off && t.span.end <= item_end)
-            .any(|t| adjusts(t.kind));
-    let no_results = in_item.next().is_some_and(|t| t.kind == TokenKind::Score)
-        || in_item.any(|t| adjusts(t.kind))
-        || acts_after;
+    // not offered where they are errors
+    let no_results = cx.results_forbidden();
     let reads = cx.reads();
     let recent = cx.recent_names();
     let here = cx.item_names();

@@ -206,27 +206,32 @@ where
 }
 
 /// The body as text the server can decode: UTF-8, surrogates paired, a
-/// request, notification or response.
+/// request, notification or response. The common message is parsed once
+/// here (as a request); repairs and the error's id only for the others.
 fn checked(body: Body) -> Result<String, Bad> {
     let text = match String::from_utf8(body) {
         Ok(t) => t,
         Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
     };
+    let decodes = |t: &str| {
+        serde_json::from_str::<Request>(t).is_ok() || serde_json::from_str::<Response>(t).is_ok()
+    };
+    if decodes(&text) {
+        return Ok(text);
+    }
     let text = match serde_json::from_str::<serde_json::Value>(&text) {
         Ok(_) => text,
         Err(_) => {
             let repaired = lone_surrogates_replaced(&text);
+            if decodes(&repaired) {
+                return Ok(repaired);
+            }
             if serde_json::from_str::<serde_json::Value>(&repaired).is_err() {
                 return Err(Bad::parse("the message is not JSON".into()));
             }
             repaired
         }
     };
-    if serde_json::from_str::<Request>(&text).is_ok()
-        || serde_json::from_str::<Response>(&text).is_ok()
-    {
-        return Ok(text);
-    }
     let id = serde_json::from_str::<serde_json::Value>(&text)
         .ok()
         .and_then(|v| v.get("id").cloned())

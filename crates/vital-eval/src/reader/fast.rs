@@ -48,6 +48,7 @@ fn special(b: &[u8]) -> Option<usize> {
         .map(|n| i + n)
 }
 
+#[derive(Clone, Copy)]
 struct P<'t> {
     b: &'t [u8],
     s: &'t str,
@@ -77,7 +78,14 @@ impl<'t> P<'t> {
     /// A string without escapes or control characters, as a slice.
     #[inline]
     fn plain_str(&mut self) -> Option<&'t str> {
-        self.eat(b'"')?;
+        self.ws();
+        self.tight_str()
+    }
+
+    /// [`P::plain_str`] right at the position (no whitespace first): the
+    /// layouts exports write.
+    fn tight_str(&mut self) -> Option<&'t str> {
+        self.tight(b"\"")?;
         let rest = self.b.get(self.i..)?;
         let n = special(rest)?;
         if rest[n] != b'"' {
@@ -86,6 +94,14 @@ impl<'t> P<'t> {
         let out = self.s.get(self.i..self.i + n)?;
         self.i += n + 1;
         Some(out)
+    }
+
+    /// Exactly `l` right at the position (no whitespace first).
+    fn tight(&mut self, l: &[u8]) -> Option<()> {
+        self.b
+            .get(self.i..)?
+            .starts_with(l)
+            .then(|| self.i += l.len())
     }
 
     /// Skip a string, escapes allowed (validated).
@@ -387,38 +403,20 @@ impl Schema<'_> {
         events: &mut Vec<Occurrence>,
         seen: &mut Option<Ignored>,
     ) -> Option<()> {
-        const HEAD: &[u8] = b"{\"type\":\"";
-        const AT: &[u8] = b",\"at\":\"";
-        let (b, s) = (p.b, p.s);
-        let mut i = p.i;
-        if !b.get(i..)?.starts_with(HEAD) {
-            return None;
-        }
-        i += HEAD.len();
-        let n = special(b.get(i..)?)?;
-        if b[i + n] != b'"' {
-            return None;
-        }
-        let kind = s.get(i..i + n)?;
-        i += n + 1;
-        if !b.get(i..)?.starts_with(AT) {
-            return None;
-        }
-        i += AT.len();
-        let date = parse_date(s.get(i..i + 10)?)?;
-        if b.get(i + 10) != Some(&b'"') {
-            return None;
-        }
-        i += 11;
+        // read on a copy: `p` moves only when the event is read
+        let mut q = *p;
+        q.tight(b"{\"type\":")?;
+        let kind = q.tight_str()?;
+        q.tight(b",\"at\":")?;
+        let date = parse_date(q.tight_str()?)?;
         let &e = self.events.get(kind)?;
         let decl = &self.rules.events[e.index()];
         let names = &self.fields[e.index()];
         let mut fields: crate::snapshot::Fields =
             smallvec::smallvec![Value::Missing; decl.fields.len()];
-        let mut q = P { b, s, i };
         let mut next = 0usize;
         loop {
-            match *b.get(q.i)? {
+            match *q.b.get(q.i)? {
                 b'}' => {
                     q.i += 1;
                     break;
@@ -443,6 +441,21 @@ impl Schema<'_> {
                 }
             }
         }
+        self.push_event(events, e, date, fields)?;
+        *p = q;
+        Some(())
+    }
+
+    /// A read event into `events`, unless a field that is not optional is
+    /// missing (then `None`: the serde path rejects the record).
+    fn push_event(
+        &self,
+        events: &mut Vec<Occurrence>,
+        e: EventId,
+        date: chrono::NaiveDate,
+        fields: crate::snapshot::Fields,
+    ) -> Option<()> {
+        let decl = &self.rules.events[e.index()];
         if decl
             .fields
             .iter()
@@ -459,7 +472,6 @@ impl Schema<'_> {
             date,
             fields,
         });
-        p.i = q.i;
         Some(())
     }
 
@@ -563,25 +575,7 @@ impl Schema<'_> {
                 (e, fields)
             }
         };
-        let date = parse_date(at?)?;
-        let decl = &self.rules.events[e.index()];
-        if decl
-            .fields
-            .iter()
-            .zip(&fields)
-            .any(|(f, v)| !f.optional && v.is_missing())
-        {
-            return None;
-        }
-        if events.capacity() == 0 {
-            events.reserve_exact(8);
-        }
-        events.push(Occurrence {
-            event: u32::try_from(e.index()).ok()?,
-            date,
-            fields,
-        });
-        Some(())
+        self.push_event(events, e, parse_date(at?)?, fields)
     }
 
     /// The fast path; see the module documentation.
@@ -734,28 +728,11 @@ impl Schema<'_> {
     ) -> Option<Snapshot> {
         let b = text.as_bytes();
         let mut p = P { b, s: text, i: 0 };
-        // `"` + a string without escapes + `"`, at the parser's position
-        fn string<'t>(p: &mut P<'t>) -> Option<&'t str> {
-            let rest = p.b.get(p.i + 1..)?;
-            if p.b.get(p.i) != Some(&b'"') {
-                return None;
-            }
-            let n = special(rest)?;
-            if rest[n] != b'"' {
-                return None;
-            }
-            let out = p.s.get(p.i + 1..p.i + 1 + n)?;
-            p.i += n + 2;
-            Some(out)
-        }
-        fn lit(p: &mut P<'_>, l: &[u8]) -> Option<()> {
-            p.b.get(p.i..)?.starts_with(l).then(|| p.i += l.len())
-        }
-        lit(&mut p, b"{\"account\":")?;
-        let account = string(&mut p).filter(|a| !a.is_empty())?;
-        lit(&mut p, b",\"as_of\":")?;
-        let as_of = parse_date(string(&mut p)?)?;
-        lit(&mut p, b",\"signals\":{")?;
+        p.tight(b"{\"account\":")?;
+        let account = p.tight_str().filter(|a| !a.is_empty())?;
+        p.tight(b",\"as_of\":")?;
+        let as_of = parse_date(p.tight_str()?)?;
+        p.tight(b",\"signals\":{")?;
         let rules = self.rules;
         let mut signals = vec![Value::Missing; rules.signals.len()];
         let mut next = 0usize;
@@ -763,8 +740,8 @@ impl Schema<'_> {
             p.i += 1;
         } else {
             loop {
-                let key = string(&mut p)?;
-                lit(&mut p, b":")?;
+                let key = p.tight_str()?;
+                p.tight(b":")?;
                 let &i = self.signals.get_next(key, &mut next)?;
                 let slot = &mut signals[i.index()];
                 if !slot.is_missing() {
@@ -783,7 +760,7 @@ impl Schema<'_> {
         }
         let mut events: Vec<Occurrence> = Vec::new();
         let mut seen: Option<Ignored> = None;
-        if lit(&mut p, b",\"events\":[").is_some() && lit(&mut p, b"]").is_none() {
+        if p.tight(b",\"events\":[").is_some() && p.tight(b"]").is_none() {
             loop {
                 self.laid_out_event(&mut p, &mut events, &mut seen)?;
                 match *p.b.get(p.i)? {
@@ -796,7 +773,7 @@ impl Schema<'_> {
                 }
             }
         }
-        lit(&mut p, b"}")?;
+        p.tight(b"}")?;
         p.ws();
         if p.i != b.len() || !self.complete(&signals) {
             return None;

@@ -830,23 +830,18 @@ fn read_csv(shown: &str, text: &str, acc: &mut Acc) -> Result<(), String> {
         .from_reader(text.as_bytes());
     let mut header: Option<Vec<String>> = None;
     let mut columns: Vec<usize> = Vec::new();
-    let mut row = csv::StringRecord::new();
-    loop {
-        let more = reader.read_record(&mut row).map_err(|e| {
+    for row in reader.records() {
+        let row = row.map_err(|e| {
             let line = e.position().map(|p| p.line()).unwrap_or(0);
             format!("{shown}:{line}: not CSV: {e}")
         })?;
-        if !more {
-            break;
-        }
         let line = row.position().map(|p| p.line()).unwrap_or(0);
         // a quote never closed: the CSV reader took the rest of the file
-        // into one field
+        // into one field (only a row with a line break in a field can be one)
         let start = row.position().map_or(0, |p| p.byte() as usize);
         if row.iter().any(|c| c.contains('\n'))
-            && reader.position().byte() as usize >= text.len()
             && vital_eval::reader::csv_quote_left_open(
-                &text.as_bytes()[start.min(text.len())..],
+                text.as_bytes().get(start..).unwrap_or_default(),
                 b',',
             )
         {
