@@ -896,3 +896,30 @@ fn the_events_digest_is_order_free_and_tells_changes_apart() {
     assert_ne!(events_digest(&a), events_digest(&[(ev(1), 1), (ev(3), 2)]));
     assert_ne!(events_digest(&[]), events_digest(&[(ev(1), 1)]));
 }
+
+/// SQLite keeps dates as Julian day numbers (docs/history.md, "The
+/// tables"): 2461346 is 2026-11-01, and `date()` shows it.
+#[test]
+fn sqlite_stores_dates_as_julian_day_numbers() {
+    use vital_store::db::Param as P;
+    let t = Target::sqlite();
+    let mut s = t.open();
+    run(&mut s, &[rec("acme", d("2026-11-01"), &[(ev(1), 1)], &[])]);
+    for table in ["snapshots", "results", "nights"] {
+        let rows = s
+            .query(&format!("SELECT as_of, date(as_of) FROM {table}"), &[])
+            .unwrap();
+        assert_eq!(
+            rows,
+            vec![vec![P::Int(2461346), P::Text("2026-11-01".into())]],
+            "{table}"
+        );
+    }
+    let rows = s
+        .query(
+            "SELECT count(*) FROM events WHERE first_as_of = CAST(julianday('2026-11-01') + 0.5 AS INTEGER)",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(rows, vec![vec![P::Int(1)]]);
+}

@@ -14,7 +14,7 @@ pub enum Param {
     Int(i64),
     Real(f64),
     Text(String),
-    /// `DATE` in PostgreSQL, `YYYY-MM-DD` text in SQLite.
+    /// `DATE` in PostgreSQL, its Julian day number (an integer) in SQLite.
     Date(NaiveDate),
     /// `JSONB` in PostgreSQL, JSON text in SQLite.
     Json(String),
@@ -55,6 +55,7 @@ impl Param {
     pub fn date(&self) -> Option<NaiveDate> {
         match self {
             Param::Date(d) => Some(*d),
+            Param::Int(j) => from_julian_day(*j),
             Param::Text(t) => {
                 parse_ymd(t).or_else(|| NaiveDate::parse_from_str(t, "%Y-%m-%d").ok())
             }
@@ -71,6 +72,22 @@ impl Param {
             _ => None,
         }
     }
+}
+
+/// Julian day numbers of dates: the day count from 1 January 4713 BC
+/// (proleptic Julian calendar), so 0001-01-01 is 1721426. SQLite's
+/// `date(n)` and `julianday(text) + 0.5` convert them.
+const JULIAN_CE: i64 = 1_721_425;
+
+/// A date's Julian day number: how SQLite stores dates (docs/history.md).
+pub fn julian_day(d: NaiveDate) -> i64 {
+    use chrono::Datelike;
+    i64::from(d.num_days_from_ce()) + JULIAN_CE
+}
+
+/// The date of a Julian day number.
+pub fn from_julian_day(j: i64) -> Option<NaiveDate> {
+    NaiveDate::from_num_days_from_ce_opt(i32::try_from(j - JULIAN_CE).ok()?)
 }
 
 /// `YYYY-MM-DD` read without a format string (the common case).
@@ -153,7 +170,7 @@ impl rusqlite::types::ToSql for Param {
             Param::Int(i) => ToSqlOutput::Owned(Value::Integer(*i)),
             Param::Real(f) => ToSqlOutput::Owned(Value::Real(*f)),
             Param::Text(t) | Param::Json(t) => ToSqlOutput::Borrowed(t.as_str().into()),
-            Param::Date(d) => ToSqlOutput::Owned(Value::Text(ymd(*d))),
+            Param::Date(d) => ToSqlOutput::Owned(Value::Integer(julian_day(*d))),
             Param::Time(t) => ToSqlOutput::Owned(Value::Text(
                 t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             )),

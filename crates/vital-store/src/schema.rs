@@ -7,7 +7,7 @@ use crate::db::{Db, Kind, Param};
 use crate::StoreError;
 
 /// The schema version this build writes.
-pub const VERSION: i64 = 4;
+pub const VERSION: i64 = 5;
 
 /// Version 1: runs, accounts, snapshots, their events, results.
 const V1_SQLITE: &str = "
@@ -252,6 +252,98 @@ INSERT INTO nights (as_of) SELECT as_of FROM snapshots UNION SELECT as_of FROM r
 UPDATE vital_schema SET version = 4;
 ";
 
+/// Version 5: SQLite stores every date (`as_of`, `signals_base`, the
+/// events' `first_as_of`/`last_as_of`, `nights`) as its Julian day number,
+/// an integer (3 bytes instead of 10 characters; `date(as_of)` shows it,
+/// docs/history.md). PostgreSQL's `DATE` is unchanged.
+const V5_SQLITE: &str = "
+DROP VIEW snapshot_signals;
+CREATE TABLE snapshots_v5 (
+  account_id INTEGER NOT NULL REFERENCES accounts(id),
+  as_of INTEGER NOT NULL,
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  signals TEXT NOT NULL,
+  override TEXT,
+  signals_base INTEGER,
+  events_digest INTEGER,
+  PRIMARY KEY (as_of, account_id)
+) WITHOUT ROWID;
+INSERT INTO snapshots_v5 (account_id, as_of, run_id, signals, override, signals_base, events_digest)
+  SELECT account_id, CAST(julianday(as_of) + 0.5 AS INTEGER), run_id, signals, override,
+         CAST(julianday(signals_base) + 0.5 AS INTEGER), events_digest
+  FROM snapshots ORDER BY as_of, account_id;
+DROP TABLE snapshots;
+ALTER TABLE snapshots_v5 RENAME TO snapshots;
+CREATE TABLE results_v5 (
+  account_id INTEGER NOT NULL REFERENCES accounts(id),
+  as_of INTEGER NOT NULL,
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  health REAL,
+  status TEXT,
+  computed_status TEXT,
+  scores TEXT NOT NULL,
+  triggered TEXT NOT NULL,
+  started TEXT,
+  PRIMARY KEY (as_of, account_id)
+) WITHOUT ROWID;
+INSERT INTO results_v5 (account_id, as_of, run_id, health, status, computed_status, scores, triggered, started)
+  SELECT account_id, CAST(julianday(as_of) + 0.5 AS INTEGER), run_id, health, status, computed_status,
+         scores, triggered, started
+  FROM results ORDER BY as_of, account_id;
+DROP TABLE results;
+ALTER TABLE results_v5 RENAME TO results;
+CREATE TABLE events_v5 (
+  id INTEGER NOT NULL,
+  account_id INTEGER NOT NULL REFERENCES accounts(id),
+  event TEXT NOT NULL,
+  multiplicity INTEGER NOT NULL,
+  first_as_of INTEGER NOT NULL,
+  last_as_of INTEGER,
+  PRIMARY KEY (account_id, id)
+) WITHOUT ROWID;
+INSERT INTO events_v5 (id, account_id, event, multiplicity, first_as_of, last_as_of)
+  SELECT id, account_id, event, multiplicity, CAST(julianday(first_as_of) + 0.5 AS INTEGER),
+         CAST(julianday(last_as_of) + 0.5 AS INTEGER)
+  FROM events ORDER BY account_id, id;
+DROP TABLE events;
+ALTER TABLE events_v5 RENAME TO events;
+CREATE TABLE nights_v5 (as_of INTEGER PRIMARY KEY);
+INSERT INTO nights_v5 (as_of) SELECT CAST(julianday(as_of) + 0.5 AS INTEGER) FROM nights;
+DROP TABLE nights;
+ALTER TABLE nights_v5 RENAME TO nights;
+DROP INDEX playbook_starts_by_date;
+CREATE TABLE playbook_starts_v5 (
+  account_id INTEGER NOT NULL REFERENCES accounts(id),
+  as_of INTEGER NOT NULL,
+  playbook TEXT NOT NULL,
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  owner TEXT,
+  health REAL,
+  status TEXT,
+  rule TEXT,
+  source TEXT,
+  reads TEXT,
+  delivered_at TEXT,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT,
+  PRIMARY KEY (account_id, as_of, playbook)
+) WITHOUT ROWID;
+INSERT INTO playbook_starts_v5 SELECT account_id, CAST(julianday(as_of) + 0.5 AS INTEGER), playbook,
+  run_id, owner, health, status, rule, source, reads, delivered_at, attempts, last_error
+  FROM playbook_starts;
+DROP TABLE playbook_starts;
+ALTER TABLE playbook_starts_v5 RENAME TO playbook_starts;
+CREATE INDEX playbook_starts_by_date ON playbook_starts (as_of);
+CREATE VIEW snapshot_signals AS
+SELECT s.account_id, s.as_of,
+       CASE WHEN s.signals_base IS NULL THEN s.signals ELSE json_patch(b.signals, s.signals) END AS signals
+FROM snapshots s
+LEFT JOIN snapshots b ON b.as_of = s.signals_base AND b.account_id = s.account_id;
+UPDATE vital_schema SET version = 5;
+";
+
+const V5_POSTGRES: &str = "UPDATE vital_schema SET version = 5;";
+
 /// The step from version `n - 1` to `n` (1: create).
 pub fn step(kind: Kind, n: i64) -> Option<&'static str> {
     match (kind, n) {
@@ -263,6 +355,8 @@ pub fn step(kind: Kind, n: i64) -> Option<&'static str> {
         (Kind::Postgres, 3) => Some(V3_POSTGRES),
         (Kind::Sqlite, 4) => Some(V4_SQLITE),
         (Kind::Postgres, 4) => Some(V4_POSTGRES),
+        (Kind::Sqlite, 5) => Some(V5_SQLITE),
+        (Kind::Postgres, 5) => Some(V5_POSTGRES),
         _ => None,
     }
 }
