@@ -649,6 +649,7 @@ fn check_migrated(s: &mut Store) {
     let h = s.history("acme").unwrap();
     assert_eq!(h.len(), 1);
     assert_eq!(h[0].health, Some(61.5));
+    assert_eq!(h[0].scores, "{\"adoption\": 61.5}");
     assert_eq!(
         h[0].started, None,
         "results from before starts were recorded"
@@ -802,6 +803,107 @@ fn migrates_a_version_3_store(t: &Target) {
     assert_eq!(count(&mut s, "nights"), 3);
 }
 
+/// Scores are columns of `results` (`score_NAME`), added when a rule set
+/// first has the score; a result reads back with exactly its run's scores,
+/// in their order, `null` kept; replacing a night with another rule set's
+/// result leaves no value of the old one behind (docs/history.md).
+fn scores_are_columns_and_read_back_as_reported(t: &Target) {
+    use vital_store::db::Param as P;
+    let mut s = t.open();
+    let with = |account: &str, as_of: &str, scores: &str| {
+        let mut r = rec(account, d(as_of), &[(ev(1), 1)], &[]);
+        r.result.scores = scores.into();
+        r
+    };
+    // the batch path, then the one-night path (a rerun of an earlier night)
+    let night = |s: &mut Store, recs: &[Recorded], batch: bool| {
+        s.begin().unwrap();
+        let id = s.start_run(&info()).unwrap();
+        if batch {
+            s.record_all(id, recs).unwrap();
+        } else {
+            for r in recs {
+                s.record(id, r).unwrap();
+            }
+        }
+        s.finish_run(id, RunCounts::default(), Utc::now()).unwrap();
+        s.commit().unwrap();
+    };
+    night(
+        &mut s,
+        &[
+            with(
+                "acme",
+                "2026-03-01",
+                "{\"usage\": 35.0, \"adoption\": null}",
+            ),
+            with(
+                "beta",
+                "2026-03-01",
+                "{\"usage\": 100.0, \"adoption\": 12.5}",
+            ),
+        ],
+        true,
+    );
+    night(
+        &mut s,
+        &[with(
+            "acme",
+            "2026-03-02",
+            "{\"support\": 81.0, \"usage\": 40.5}",
+        )],
+        true,
+    );
+    let h = s.history("acme").unwrap();
+    let scores: Vec<&str> = h.iter().map(|r| r.scores.as_str()).collect();
+    assert_eq!(
+        scores,
+        [
+            "{\"usage\": 35.0, \"adoption\": null}",
+            "{\"support\": 81.0, \"usage\": 40.5}"
+        ]
+    );
+    let rows = s
+        .query(
+            "SELECT r.score_usage, r.score_adoption, r.score_support FROM results r \
+             JOIN accounts a ON a.id = r.account_id WHERE a.name = 'beta'",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(rows, vec![vec![P::Real(100.0), P::Real(12.5), P::Null]]);
+    // a rerun of the first night with the second rule set
+    night(
+        &mut s,
+        &[with(
+            "beta",
+            "2026-03-01",
+            "{\"support\": 9.5, \"usage\": 1.0}",
+        )],
+        false,
+    );
+    let rows = s
+        .query(
+            "SELECT r.score_usage, r.score_adoption, r.score_support FROM results r \
+             JOIN accounts a ON a.id = r.account_id WHERE a.name = 'beta'",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(rows, vec![vec![P::Real(1.0), P::Null, P::Real(9.5)]]);
+    assert_eq!(
+        s.history("beta").unwrap()[0].scores,
+        "{\"support\": 9.5, \"usage\": 1.0}"
+    );
+    // what is not a scores object is refused, and nothing is written
+    s.begin().unwrap();
+    let id = s.start_run(&info()).unwrap();
+    let err = s
+        .record(id, &with("acme", "2026-03-03", "{\"usage\": \"high\"}"))
+        .unwrap_err();
+    s.rollback();
+    assert!(err.to_string().contains("not recordable"), "{err}");
+    assert_eq!(s.history("acme").unwrap().len(), 2);
+}
+
 macro_rules! suite {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -840,6 +942,7 @@ suite!(
     deliveries_survive_reruns,
     migrates_a_version_1_store,
     migrates_a_version_3_store,
+    scores_are_columns_and_read_back_as_reported,
 );
 
 /// The checked-in SQLite store of schema version 1.

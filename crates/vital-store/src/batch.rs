@@ -651,6 +651,52 @@ impl Store {
         Ok(())
     }
 
+    /// Insert (or, for a night recorded before, replace) the results of
+    /// `recs` (each with its account's id), their scores in their columns
+    /// (`scores.rs`); a replaced row's other score columns become `NULL`.
+    pub(crate) fn insert_results(&mut self, run: i64, recs: &[(i64, &Recorded)]) -> Result<()> {
+        let parsed =
+            self.prepare_scores(run, recs.iter().map(|(_, r)| r.result.scores.as_str()))?;
+        let (_, cols) = self.score_select("r")?;
+        let ncols = 8 + cols.len();
+        let mut params = Vec::with_capacity(recs.len() * ncols);
+        for ((aid, rec), scores) in recs.iter().zip(&parsed) {
+            let res = &rec.result;
+            params.extend([
+                Param::Int(*aid),
+                Param::Date(rec.as_of),
+                Param::Int(run),
+                res.health.map_or(Param::Null, Param::Real),
+                res.status.clone().map_or(Param::Null, Param::Text),
+                res.computed_status.clone().map_or(Param::Null, Param::Text),
+                Param::Json(json_list(&res.triggered)),
+                Param::Json(json_list(&res.started)),
+            ]);
+            params.extend(cols.iter().map(|c| {
+                scores
+                    .iter()
+                    .find(|(n, _)| n == c)
+                    .and_then(|(_, v)| *v)
+                    .map_or(Param::Null, Param::Real)
+            }));
+        }
+        let quoted: Vec<String> = cols.iter().map(|c| crate::scores::column(c)).collect();
+        let head = format!(
+            "INSERT INTO results (account_id, as_of, run_id, health, status, computed_status, triggered, started{}) VALUES ",
+            quoted.iter().map(|q| format!(", {q}")).collect::<String>()
+        );
+        let tail = format!(
+            "ON CONFLICT (as_of, account_id) DO UPDATE SET run_id = excluded.run_id, health = excluded.health, \
+             status = excluded.status, computed_status = excluded.computed_status, \
+             triggered = excluded.triggered, started = excluded.started{}",
+            quoted
+                .iter()
+                .map(|q| format!(", {q} = excluded.{q}"))
+                .collect::<String>()
+        );
+        self.insert_rows(&head, &tail, ncols, &params)
+    }
+
     /// Set `last_as_of` to `value` (`None`: `NULL`, the row is open) on
     /// the event rows `keys` (`(account id, event id)`), in chunks: the keys
     /// as a `VALUES` list joined to the table's primary key.
@@ -952,31 +998,8 @@ impl Store {
             7,
             &snaps,
         )?;
-        let results: Vec<Param> = bulk
-            .iter()
-            .flat_map(|a| {
-                let res = &a.rec.result;
-                [
-                    Param::Int(a.aid),
-                    Param::Date(a.rec.as_of),
-                    Param::Int(run),
-                    res.health.map_or(Param::Null, Param::Real),
-                    res.status.clone().map_or(Param::Null, Param::Text),
-                    res.computed_status.clone().map_or(Param::Null, Param::Text),
-                    Param::Json(res.scores.clone()),
-                    Param::Json(json_list(&res.triggered)),
-                    Param::Json(json_list(&res.started)),
-                ]
-            })
-            .collect();
-        self.insert_rows(
-            "INSERT INTO results (account_id, as_of, run_id, health, status, computed_status, scores, triggered, started) VALUES ",
-            "ON CONFLICT (as_of, account_id) DO UPDATE SET run_id = excluded.run_id, health = excluded.health, \
-             status = excluded.status, computed_status = excluded.computed_status, scores = excluded.scores, \
-             triggered = excluded.triggered, started = excluded.started",
-            9,
-            &results,
-        )?;
+        let results: Vec<(i64, &Recorded)> = bulk.iter().map(|a| (a.aid, a.rec)).collect();
+        self.insert_results(run, &results)?;
         // starts: a night recorded before whose snapshot was pruned may
         // still have starts; those not started again go, unless they were
         // delivered (as in `Store::record`)

@@ -18,6 +18,7 @@ mod batch;
 pub mod codec;
 pub mod db;
 pub mod schema;
+mod scores;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use db::{Db, Kind, Param, Pg};
@@ -193,6 +194,10 @@ pub struct Store {
     in_transaction: bool,
     /// The latest `as_of` recorded since the store was opened.
     recorded_latest: Option<NaiveDate>,
+    /// The scores `results` has columns for, once read (`scores.rs`).
+    score_columns: Option<Vec<String>>,
+    /// The run whose score names `runs.scores` holds already.
+    scores_run: Option<i64>,
 }
 
 /// What a run records about itself.
@@ -269,6 +274,21 @@ pub struct HistoryRow {
     pub git_commit: Option<String>,
     /// The snapshot is still stored (not pruned).
     pub has_snapshot: bool,
+}
+
+/// One stored result with its snapshot's signals (`vital summary` and
+/// `vital report` over the store).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredResult {
+    pub as_of: NaiveDate,
+    pub health: Option<f64>,
+    pub status: Option<String>,
+    pub triggered: Vec<String>,
+    pub started: Vec<String>,
+    /// The snapshot's signals whole (`None`: pruned).
+    pub signals: Option<String>,
+    /// The scores, a JSON object.
+    pub scores: String,
 }
 
 /// A recorded start (`vital playbooks`, `vital notify`).
@@ -462,6 +482,8 @@ impl Store {
             accounts: HashMap::new(),
             in_transaction: false,
             recorded_latest: None,
+            score_columns: None,
+            scores_run: None,
         };
         if !create && store.version()? == 0 {
             return Err(StoreError::new(format!(
@@ -509,6 +531,8 @@ impl Store {
             accounts: HashMap::new(),
             in_transaction: false,
             recorded_latest: None,
+            score_columns: None,
+            scores_run: None,
         })
     }
 
@@ -602,8 +626,11 @@ impl Store {
         if self.in_transaction {
             let _ = self.db.batch("ROLLBACK");
             self.in_transaction = false;
-            // ids of accounts created in the transaction are gone too
+            // ids of accounts created in the transaction are gone too,
+            // and so are the score columns and run it added
             self.accounts.clear();
+            self.score_columns = None;
+            self.scores_run = None;
         }
     }
 
@@ -699,24 +726,7 @@ impl Store {
         let aid = self.account_id(&r.account)?;
         self.write_snapshot(aid, run, r)?;
         let res = &r.result;
-        self.db.exec(
-            "INSERT INTO results (account_id, as_of, run_id, health, status, computed_status, scores, triggered, started) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-             ON CONFLICT (as_of, account_id) DO UPDATE SET run_id = excluded.run_id, health = excluded.health, \
-             status = excluded.status, computed_status = excluded.computed_status, scores = excluded.scores, \
-             triggered = excluded.triggered, started = excluded.started",
-            &[
-                Param::Int(aid),
-                Param::Date(r.as_of),
-                Param::Int(run),
-                res.health.map_or(Param::Null, Param::Real),
-                res.status.clone().map_or(Param::Null, Param::Text),
-                res.computed_status.clone().map_or(Param::Null, Param::Text),
-                Param::Json(res.scores.clone()),
-                Param::Json(json_list(&res.triggered)),
-                Param::Json(json_list(&res.started)),
-            ],
-        )?;
+        self.insert_results(run, &[(aid, r)])?;
         // starts: those no longer started on a rerun go, unless they were
         // delivered (someone was told: the start happened, and stays with
         // its delivery); the others are updated in place, keeping theirs
@@ -1210,11 +1220,14 @@ impl Store {
         let Some(aid) = self.find_account(account)? else {
             return Ok(Vec::new());
         };
+        let (score_cols, cols) = self.score_select("r")?;
         let rows = self.db.query(
-            "SELECT r.as_of, r.health, r.status, r.computed_status, r.scores, r.triggered, r.started, \
-             u.ruleset_hash, u.git_commit, (SELECT count(*) FROM snapshots s WHERE s.as_of = r.as_of AND s.account_id = r.account_id) \
-             FROM nights n CROSS JOIN results r JOIN runs u ON u.id = r.run_id \
-             WHERE r.as_of = n.as_of AND r.account_id = $1 ORDER BY n.as_of",
+            &format!(
+                "SELECT r.as_of, r.health, r.status, r.computed_status, u.scores, r.triggered, r.started, \
+                 u.ruleset_hash, u.git_commit, (SELECT count(*) FROM snapshots s WHERE s.as_of = r.as_of AND s.account_id = r.account_id){score_cols} \
+                 FROM nights n CROSS JOIN results r JOIN runs u ON u.id = r.run_id \
+                 WHERE r.as_of = n.as_of AND r.account_id = $1 ORDER BY n.as_of"
+            ),
             &[Param::Int(aid)],
         )?;
         Ok(rows
@@ -1225,7 +1238,7 @@ impl Store {
                     health: get(&r, 1).real(),
                     status: opt_text(get(&r, 2)),
                     computed_status: opt_text(get(&r, 3)),
-                    scores: get(&r, 4).text().unwrap_or_else(|| "{}".into()),
+                    scores: scores::compose_row(&scores::names(&get(&r, 4)), &cols, &r, 10),
                     triggered: parse_list(get(&r, 5).text()),
                     started: get(&r, 6)
                         .text()
@@ -1234,6 +1247,43 @@ impl Store {
                     git_commit: opt_text(get(&r, 8)),
                     has_snapshot: get(&r, 9).int().unwrap_or(0) > 0,
                 })
+            })
+            .collect())
+    }
+
+    /// Every stored result (`latest`: only each account's latest), with the
+    /// account's name, oldest first. Signals come whole from the
+    /// `snapshot_signals` view (a snapshot may be stored as its difference
+    /// from a key snapshot, docs/history.md).
+    pub fn results_with_signals(&mut self, latest: bool) -> Result<Vec<(String, StoredResult)>> {
+        let filter = if latest {
+            "JOIN (SELECT account_id, max(as_of) AS latest FROM results GROUP BY account_id) l \
+             ON l.account_id = r.account_id AND l.latest = r.as_of "
+        } else {
+            ""
+        };
+        let (score_cols, cols) = self.score_select("r")?;
+        let sql = format!(
+            "SELECT a.name, r.as_of, r.health, r.status, r.triggered, r.started, s.signals, u.scores{score_cols} \
+             FROM results r JOIN accounts a ON a.id = r.account_id JOIN runs u ON u.id = r.run_id {filter}\
+             LEFT JOIN snapshot_signals s ON s.account_id = r.account_id AND s.as_of = r.as_of \
+             ORDER BY r.as_of, a.name"
+        );
+        let rows = self.db.query(&sql, &[])?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| {
+                let name = r.first()?.text()?;
+                let row = StoredResult {
+                    as_of: r.get(1)?.date()?,
+                    health: get(&r, 2).real(),
+                    status: opt_text(get(&r, 3)),
+                    triggered: parse_list(get(&r, 4).text()),
+                    started: parse_list(get(&r, 5).text()),
+                    signals: opt_text(get(&r, 6)),
+                    scores: scores::compose_row(&scores::names(&get(&r, 7)), &cols, &r, 8),
+                };
+                Some((name, row))
             })
             .collect())
     }

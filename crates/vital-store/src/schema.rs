@@ -7,7 +7,7 @@ use crate::db::{Db, Kind, Param};
 use crate::StoreError;
 
 /// The schema version this build writes.
-pub const VERSION: i64 = 5;
+pub const VERSION: i64 = 6;
 
 /// Version 1: runs, accounts, snapshots, their events, results.
 const V1_SQLITE: &str = "
@@ -344,6 +344,9 @@ UPDATE vital_schema SET version = 5;
 
 const V5_POSTGRES: &str = "UPDATE vital_schema SET version = 5;";
 
+// Version 6 (scores as columns of `results`) depends on the scores the
+// store holds: `scores::migrate_6`.
+
 /// The step from version `n - 1` to `n` (1: create).
 pub fn step(kind: Kind, n: i64) -> Option<&'static str> {
     match (kind, n) {
@@ -392,6 +395,10 @@ pub fn migrate_to(db: &mut Db, target: i64) -> Result<i64, StoreError> {
         )));
     }
     for n in (from + 1)..=target {
+        if n == 6 {
+            crate::scores::migrate_6(db)?;
+            continue;
+        }
         let sql = step(db.kind(), n)
             .ok_or_else(|| StoreError::new(format!("no migration to schema version {n}")))?;
         db.batch(sql)?;

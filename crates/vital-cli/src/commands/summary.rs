@@ -712,61 +712,18 @@ impl<'a> Earlier<'a> {
     }
 }
 
-/// One stored result with its snapshot's signals.
-pub(crate) struct StoredRow {
-    pub as_of: chrono::NaiveDate,
-    pub health: Option<f64>,
-    pub status: Option<String>,
-    pub triggered: Vec<String>,
-    pub started: Vec<String>,
-    pub signals: Option<String>,
-    /// The scores, a JSON object.
-    pub scores: String,
-}
-
-fn names(p: Option<&vital_store::db::Param>) -> Vec<String> {
-    p.and_then(|p| p.text())
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or_default()
-}
+/// One stored result with its snapshot's signals (`vital_store::StoredResult`).
+pub(crate) use vital_store::StoredResult as StoredRow;
 
 /// Every stored result (`latest`: only each account's latest), with the
 /// account's name, oldest first.
-/// Signals come whole from the `snapshot_signals` view (a snapshot may be
-/// stored as its difference from a key snapshot, docs/history.md).
 pub(crate) fn stored_rows(
     store: &mut vital_store::Store,
     latest: bool,
 ) -> Result<Vec<(String, StoredRow)>, String> {
-    let filter = if latest {
-        "JOIN (SELECT account_id, max(as_of) AS latest FROM results GROUP BY account_id) l \
-         ON l.account_id = r.account_id AND l.latest = r.as_of "
-    } else {
-        ""
-    };
-    let sql = format!(
-        "SELECT a.name, r.as_of, r.health, r.status, r.triggered, r.started, s.signals, r.scores \
-         FROM results r JOIN accounts a ON a.id = r.account_id {filter}\
-         LEFT JOIN snapshot_signals s ON s.account_id = r.account_id AND s.as_of = r.as_of \
-         ORDER BY r.as_of, a.name"
-    );
-    let rows = store.query(&sql, &[]).map_err(|e| e.to_string())?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|r| {
-            let name = r.first()?.text()?;
-            let row = StoredRow {
-                as_of: r.get(1)?.date()?,
-                health: r.get(2).and_then(|p| p.real()),
-                status: r.get(3).and_then(|p| p.text()),
-                triggered: names(r.get(4)),
-                started: names(r.get(5)),
-                signals: r.get(6).and_then(|p| p.text()),
-                scores: r.get(7).and_then(|p| p.text()).unwrap_or_default(),
-            };
-            Some((name, row))
-        })
-        .collect())
+    store
+        .results_with_signals(latest)
+        .map_err(|e| e.to_string())
 }
 
 /// The latest stored results, and the records of the latest run.

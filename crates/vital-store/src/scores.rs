@@ -1,0 +1,269 @@
+//! Scores as columns of `results` (schema 6, docs/history.md): one column
+//! `score_NAME` per score any recorded rule set had, added when a run first
+//! records it, and `runs.scores`, the names of the run's scores in rule
+//! order. A result's scores object is those names with their columns'
+//! values, so it reads back as it was reported; a column a run's rule set
+//! did not have is `NULL` in its rows.
+//!
+//! The scores object crosses the store's API as JSON text
+//! (`ResultRow::scores`, `HistoryRow::scores`), as the CLI renders it:
+//! `{"adoption": 35.0, "usage": null}`.
+
+use crate::db::{Kind, Param, Row};
+use crate::{Result, Store, StoreError};
+use std::collections::{BTreeSet, HashMap};
+
+/// Prefix of a score's column.
+const PREFIX: &str = "score_";
+
+/// PostgreSQL cuts identifiers to this many bytes.
+const PG_NAME_MAX: usize = 63;
+
+/// A result's scores in order: each score's name and value (`None`:
+/// `null`).
+pub(crate) type Scores = Vec<(String, Option<f64>)>;
+
+/// The quoted column of the score `name`.
+pub(crate) fn column(name: &str) -> String {
+    format!("\"{PREFIX}{}\"", name.replace('"', "\"\""))
+}
+
+/// A scores object's members in order: each score's name and value
+/// (`None`: `null`). Not an object, or a value that is not a number or
+/// `null`: an error naming it.
+pub(crate) fn parse(json: &str) -> Result<Scores> {
+    struct Ordered(Scores);
+    impl<'de> serde::Deserialize<'de> for Ordered {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+            struct V;
+            impl<'de> serde::de::Visitor<'de> for V {
+                type Value = Ordered;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("an object of scores")
+                }
+                fn visit_map<A: serde::de::MapAccess<'de>>(
+                    self,
+                    mut map: A,
+                ) -> std::result::Result<Ordered, A::Error> {
+                    let mut out = Vec::new();
+                    while let Some((k, v)) = map.next_entry::<String, Option<f64>>()? {
+                        out.push((k, v));
+                    }
+                    Ok(Ordered(out))
+                }
+            }
+            d.deserialize_map(V)
+        }
+    }
+    serde_json::from_str::<Ordered>(json)
+        .map(|o| o.0)
+        .map_err(|e| {
+            StoreError::new(format!(
+                "a result's scores `{json}` are not recordable: {e}"
+            ))
+        })
+}
+
+/// The scores object of `names` with their values, as the CLI renders it
+/// (`{"a": 35.0, "b": null}`).
+pub(crate) fn compose(names: &[String], value: impl Fn(&str) -> Option<f64>) -> String {
+    let mut out = String::from("{");
+    for (k, name) in names.iter().enumerate() {
+        if k > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(&serde_json::Value::String(name.clone()).to_string());
+        out.push_str(": ");
+        match value(name).and_then(serde_json::Number::from_f64) {
+            Some(n) => out.push_str(&n.to_string()),
+            None => out.push_str("null"),
+        }
+    }
+    out.push('}');
+    out
+}
+
+/// A run's score names from `runs.scores` (a JSON array).
+pub(crate) fn names(p: &Param) -> Vec<String> {
+    p.text()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default()
+}
+
+/// The score columns `results` has (`SELECT`ed as `cols`): the scores
+/// object of a row given its run's names and the values of `cols` from
+/// `row[from..]`.
+pub(crate) fn compose_row(names: &[String], cols: &[String], row: &Row, from: usize) -> String {
+    let values: HashMap<&str, Option<f64>> = cols
+        .iter()
+        .enumerate()
+        .map(|(k, c)| (c.as_str(), row.get(from + k).and_then(Param::real)))
+        .collect();
+    compose(names, |n| values.get(n).copied().flatten())
+}
+
+/// The score names of the columns of `results` in `db`, in column order.
+fn existing(store: &mut Store) -> Result<Vec<String>> {
+    let sql = match store.kind() {
+        Kind::Sqlite => "SELECT name FROM pragma_table_info('results') ORDER BY cid",
+        Kind::Postgres => {
+            "SELECT column_name FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND table_name = 'results' ORDER BY ordinal_position"
+        }
+    };
+    Ok(store
+        .db
+        .query(sql, &[])?
+        .into_iter()
+        .filter_map(|r| r.first().and_then(Param::text))
+        .filter_map(|c| c.strip_prefix(PREFIX).map(str::to_string))
+        .collect())
+}
+
+/// Add a `REAL` (PostgreSQL: `DOUBLE PRECISION`) column for each of
+/// `names` that `results` lacks.
+pub(crate) fn add_columns(db: &mut crate::db::Db, have: &[String], names: &[&str]) -> Result<()> {
+    for name in names {
+        if have.iter().any(|h| h == name) {
+            continue;
+        }
+        let ty = match db.kind() {
+            Kind::Sqlite => "REAL",
+            Kind::Postgres => {
+                if PREFIX.len() + name.len() > PG_NAME_MAX {
+                    return Err(StoreError::new(format!(
+                        "the score `{name}` has a name too long for a PostgreSQL column (at most {} characters)",
+                        PG_NAME_MAX - PREFIX.len()
+                    )));
+                }
+                "DOUBLE PRECISION"
+            }
+        };
+        db.batch(&format!(
+            "ALTER TABLE results ADD COLUMN {} {ty}",
+            column(name)
+        ))?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// The score names `results` has columns for (read once).
+    pub(crate) fn score_columns(&mut self) -> Result<Vec<String>> {
+        if let Some(c) = &self.score_columns {
+            return Ok(c.clone());
+        }
+        let c = existing(self)?;
+        self.score_columns = Some(c.clone());
+        Ok(c)
+    }
+
+    /// Ready `results` for these results of the run `run`: a column for
+    /// each of their scores, and the run's score names (from its first
+    /// result). Each result's scores, parsed, in the order of `results`.
+    pub(crate) fn prepare_scores<'s>(
+        &mut self,
+        run: i64,
+        scores: impl Iterator<Item = &'s str>,
+    ) -> Result<Vec<Scores>> {
+        let parsed: Vec<Scores> = scores.map(parse).collect::<Result<_>>()?;
+        let wanted: BTreeSet<&str> = parsed
+            .iter()
+            .flat_map(|p| p.iter().map(|(n, _)| n.as_str()))
+            .collect();
+        let have = self.score_columns()?;
+        if wanted.iter().any(|w| !have.iter().any(|h| h == w)) {
+            let wanted: Vec<&str> = wanted.into_iter().collect();
+            add_columns(&mut self.db, &have, &wanted)?;
+            self.score_columns = None;
+        }
+        if let Some(first) = parsed.first() {
+            if self.scores_run != Some(run) {
+                let names: Vec<String> = first.iter().map(|(n, _)| n.clone()).collect();
+                self.db.exec(
+                    "UPDATE runs SET scores = $1 WHERE id = $2 AND scores IS NULL",
+                    &[
+                        Param::Json(serde_json::to_string(&names).unwrap_or_else(|_| "[]".into())),
+                        Param::Int(run),
+                    ],
+                )?;
+                self.scores_run = Some(run);
+            }
+        }
+        Ok(parsed)
+    }
+
+    /// `, "score_a", "score_b"` for every score column, in the order of
+    /// [`Store::score_columns`] (with `alias.` before each).
+    pub(crate) fn score_select(&mut self, alias: &str) -> Result<(String, Vec<String>)> {
+        let cols = self.score_columns()?;
+        let sql = cols
+            .iter()
+            .map(|c| format!(", {alias}.{}", column(c)))
+            .collect();
+        Ok((sql, cols))
+    }
+}
+
+/// Schema 6 (docs/history.md): the scores objects of `results` become
+/// columns, and each run's score names `runs.scores`.
+pub(crate) fn migrate_6(db: &mut crate::db::Db) -> Result<()> {
+    let kind = db.kind();
+    let (keys, first_of_run) = match kind {
+        Kind::Sqlite => (
+            "SELECT DISTINCT j.key FROM results r, json_each(r.scores) j ORDER BY 1",
+            "SELECT run_id, scores FROM results GROUP BY run_id",
+        ),
+        Kind::Postgres => (
+            "SELECT DISTINCT jsonb_object_keys(scores) FROM results ORDER BY 1",
+            "SELECT DISTINCT ON (run_id) run_id, scores::text FROM results ORDER BY run_id",
+        ),
+    };
+    db.batch(match kind {
+        Kind::Sqlite => "ALTER TABLE runs ADD COLUMN scores TEXT",
+        Kind::Postgres => "ALTER TABLE runs ADD COLUMN scores JSONB",
+    })?;
+    for row in db.query(first_of_run, &[])? {
+        let (Some(run), Some(scores)) = (
+            row.first().and_then(Param::int),
+            row.get(1).and_then(Param::text),
+        ) else {
+            continue;
+        };
+        let names: Vec<String> = parse(&scores)?.into_iter().map(|(n, _)| n).collect();
+        db.exec(
+            "UPDATE runs SET scores = $1 WHERE id = $2",
+            &[
+                Param::Json(serde_json::to_string(&names).unwrap_or_else(|_| "[]".into())),
+                Param::Int(run),
+            ],
+        )?;
+    }
+    let names: Vec<String> = db
+        .query(keys, &[])?
+        .into_iter()
+        .filter_map(|r| r.first().and_then(Param::text))
+        .collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    add_columns(db, &[], &refs)?;
+    if !names.is_empty() {
+        let sets: Vec<String> = names
+            .iter()
+            .map(|n| {
+                let key = n.replace('\'', "''");
+                match kind {
+                    Kind::Sqlite => format!(
+                        "{} = json_extract(scores, '$.\"{}\"')",
+                        column(n),
+                        key.replace('"', "\\\"")
+                    ),
+                    Kind::Postgres => format!("{} = (scores ->> '{key}')::float8", column(n)),
+                }
+            })
+            .collect();
+        db.batch(&format!("UPDATE results SET {}", sets.join(", ")))?;
+    }
+    db.batch("ALTER TABLE results DROP COLUMN scores")?;
+    db.batch("UPDATE vital_schema SET version = 6")?;
+    Ok(())
+}
