@@ -904,6 +904,47 @@ fn scores_are_columns_and_read_back_as_reported(t: &Target) {
     assert_eq!(s.history("acme").unwrap().len(), 2);
 }
 
+/// Signals are stored by position (docs/history.md, `snapshots`): an
+/// array in the order of the run's `runs.signals`, whose names grow as
+/// the run's snapshots bring new ones; the `snapshot_signals` view shows
+/// the object.
+fn signals_are_stored_by_position(t: &Target) {
+    use vital_store::db::Param as P;
+    let mut s = t.open();
+    let mut a = rec("acme", d("2026-03-01"), &[], &[]);
+    a.signals = "{\"seats\": 3, \"owner\": \"Dana\"}".into();
+    let mut b = rec("beta", d("2026-03-01"), &[], &[]);
+    b.signals = "{\"arr\": 1200.50, \"seats\": 9}".into();
+    s.begin().unwrap();
+    let id = s.start_run(&info()).unwrap();
+    s.record_all(id, &[a, b]).unwrap();
+    s.finish_run(id, RunCounts::default(), Utc::now()).unwrap();
+    s.commit().unwrap();
+    let names = s.query("SELECT signals FROM runs", &[]).unwrap()[0][0]
+        .text()
+        .unwrap();
+    let names: Vec<String> = serde_json::from_str(&names).unwrap();
+    assert_eq!(names, ["owner", "seats", "arr"]);
+    let rows = s
+        .query(
+            "SELECT s.signals, v.signals FROM snapshots s JOIN snapshot_signals v \
+             ON v.account_id = s.account_id AND v.as_of = s.as_of ORDER BY s.account_id",
+            &[],
+        )
+        .unwrap();
+    let compact = |p: &P| -> String {
+        let v: serde_json::Value = serde_json::from_str(&p.text().unwrap()).unwrap();
+        v.to_string()
+    };
+    assert_eq!(compact(&rows[0][0]), "[\"Dana\",3]");
+    assert_eq!(compact(&rows[1][0]), "[null,9,1200.5]");
+    assert_eq!(compact(&rows[0][1]), "{\"owner\":\"Dana\",\"seats\":3}");
+    assert_eq!(compact(&rows[1][1]), "{\"arr\":1200.5,\"seats\":9}");
+    // the decimal keeps its text through the store
+    let got = s.snapshot("beta", d("2026-03-01")).unwrap().unwrap();
+    assert_eq!(got.signals, "{\"seats\": 9, \"arr\": 1200.50}");
+}
+
 macro_rules! suite {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -943,6 +984,7 @@ suite!(
     migrates_a_version_1_store,
     migrates_a_version_3_store,
     scores_are_columns_and_read_back_as_reported,
+    signals_are_stored_by_position,
 );
 
 /// The checked-in SQLite store of schema version 1.

@@ -188,7 +188,12 @@ pub(crate) fn object_text<'a>(
 pub fn encode_signals(key: Option<(NaiveDate, &str)>, full: &str) -> (String, Option<NaiveDate>) {
     if let Some((date, base)) = key {
         if let Some(delta) = delta_signals(base, full) {
-            if delta.len() * 2 <= full.len() {
+            // a signal the key snapshot has and this one lacks: whole
+            // (by position, `null` means "as in the key snapshot",
+            // signals.rs)
+            let removes =
+                raw_object(&delta).is_some_and(|d| d.values().any(|v| v.get().trim() == "null"));
+            if !removes && delta.len() * 2 <= full.len() {
                 return (delta, Some(date));
             }
         }
@@ -468,7 +473,7 @@ impl Store {
             wanted.sort_unstable();
             let ids: Vec<i64> = wanted.iter().map(|(a, _)| *a).collect();
             let rows = self.on_date(
-                "s.signals, s.override, s.signals_base, b.signals",
+                "s.signals, s.override, s.signals_base, b.signals, s.run_id, b.run_id",
                 "snapshots s LEFT JOIN snapshots b \
                  ON b.as_of = s.signals_base AND b.account_id = s.account_id",
                 "s",
@@ -476,9 +481,13 @@ impl Store {
                 &ids,
             )?;
             for (aid, row) in rows {
-                let stored = get(&row, 1).text().unwrap_or_else(|| "{}".into());
+                let stored = get(&row, 1).text().unwrap_or_else(|| "[]".into());
+                let stored = self.signals_object(get(&row, 5).int(), &stored)?;
                 let signals = match (get(&row, 3).date(), get(&row, 4).text()) {
-                    (Some(_), Some(base)) => merge_signals(&base, &stored),
+                    (Some(_), Some(base)) => {
+                        let base = self.signals_object(get(&row, 6).int(), &base)?;
+                        merge_signals(&base, &stored)
+                    }
                     _ => stored,
                 };
                 let snapshot = StoredSnapshot {
@@ -768,7 +777,7 @@ impl Store {
             |v| {
                 format!(
                     "WITH r(i, aid) AS {v}, l AS (SELECT r.i, r.aid, {} AS d FROM r) \
-                     SELECT l.i, l.d, k.as_of, k.signals, s.events_digest FROM l \
+                     SELECT l.i, l.d, k.as_of, k.signals, s.events_digest, k.run_id FROM l \
                      LEFT JOIN snapshots s ON s.as_of = l.d AND s.account_id = l.aid \
                      LEFT JOIN snapshots k ON k.as_of = COALESCE(s.signals_base, s.as_of) AND k.account_id = l.aid",
                     latest_of("snapshots", "r.aid", None)
@@ -781,7 +790,10 @@ impl Store {
                 continue;
             };
             if let (Some(slot), Some(l)) = (latest.get_mut(k), row.get(1).and_then(opt_date)) {
-                let key = get(&row, 2).date().zip(get(&row, 3).text());
+                let key = match (get(&row, 2).date(), get(&row, 3).text()) {
+                    (Some(d), Some(t)) => Some((d, self.signals_object(get(&row, 5).int(), &t)?)),
+                    _ => None,
+                };
                 *slot = Some((l, key, row.get(4).and_then(Param::int)));
             }
         }
@@ -970,27 +982,25 @@ impl Store {
             &inserts,
         )?;
         // snapshots
-        let snaps: Vec<Param> = bulk
-            .iter()
-            .zip(&digests)
-            .flat_map(|(a, digest)| {
-                let key = a
-                    .latest
-                    .as_ref()
-                    .and_then(|(_, k, _)| k.as_ref())
-                    .map(|(d, s)| (*d, s.as_str()));
-                let (signals, base) = encode_signals(key, &a.rec.signals);
-                [
-                    Param::Int(a.aid),
-                    Param::Date(a.rec.as_of),
-                    Param::Int(run),
-                    Param::Json(signals),
-                    a.rec.override_.clone().map_or(Param::Null, Param::Json),
-                    base.map_or(Param::Null, Param::Date),
-                    Param::Int(*digest),
-                ]
-            })
-            .collect();
+        let mut snaps: Vec<Param> = Vec::with_capacity(bulk.len() * 7);
+        for (a, digest) in bulk.iter().zip(&digests) {
+            let key = a
+                .latest
+                .as_ref()
+                .and_then(|(_, k, _)| k.as_ref())
+                .map(|(d, s)| (*d, s.as_str()));
+            let (signals, base) = encode_signals(key, &a.rec.signals);
+            let signals = self.signals_array(run, &signals)?;
+            snaps.extend([
+                Param::Int(a.aid),
+                Param::Date(a.rec.as_of),
+                Param::Int(run),
+                Param::Json(signals),
+                a.rec.override_.clone().map_or(Param::Null, Param::Json),
+                base.map_or(Param::Null, Param::Date),
+                Param::Int(*digest),
+            ]);
+        }
         self.insert_rows(
             "INSERT INTO snapshots (account_id, as_of, run_id, signals, override, signals_base, events_digest) VALUES ",
             "ON CONFLICT (as_of, account_id) DO UPDATE SET run_id = excluded.run_id, signals = excluded.signals, \

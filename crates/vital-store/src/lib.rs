@@ -19,6 +19,7 @@ pub mod codec;
 pub mod db;
 pub mod schema;
 mod scores;
+mod signals;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use db::{Db, Kind, Param, Pg};
@@ -198,6 +199,8 @@ pub struct Store {
     score_columns: Option<Vec<String>>,
     /// The run whose score names `runs.scores` holds already.
     scores_run: Option<i64>,
+    /// Runs' signal names (`runs.signals`), once read (`signals.rs`).
+    signal_names: HashMap<i64, std::sync::Arc<Vec<String>>>,
 }
 
 /// What a run records about itself.
@@ -484,6 +487,7 @@ impl Store {
             recorded_latest: None,
             score_columns: None,
             scores_run: None,
+            signal_names: HashMap::new(),
         };
         if !create && store.version()? == 0 {
             return Err(StoreError::new(format!(
@@ -533,6 +537,7 @@ impl Store {
             recorded_latest: None,
             score_columns: None,
             scores_run: None,
+            signal_names: HashMap::new(),
         })
     }
 
@@ -631,6 +636,7 @@ impl Store {
             self.accounts.clear();
             self.score_columns = None;
             self.scores_run = None;
+            self.signal_names.clear();
         }
     }
 
@@ -808,6 +814,7 @@ impl Store {
             }
             Some(_) => self.insert_events_between(aid, t, &r.events)?,
         }
+        let signals = self.signals_array(run, &r.signals)?;
         self.db.exec(
             "INSERT INTO snapshots (account_id, as_of, run_id, signals, override, signals_base, events_digest) \
              VALUES ($1, $2, $3, $4, $5, NULL, $6) \
@@ -817,7 +824,7 @@ impl Store {
                 Param::Int(aid),
                 Param::Date(t),
                 Param::Int(run),
-                Param::Json(r.signals.clone()),
+                Param::Json(signals),
                 r.override_.clone().map_or(Param::Null, Param::Json),
                 Param::Int(batch::events_digest(&r.events)),
             ],
@@ -1138,7 +1145,7 @@ impl Store {
     fn store_whole(&mut self, cond: &str, params: &[Param]) -> Result<u64> {
         let rows = self.db.query(
             &format!(
-                "SELECT s.account_id, s.as_of, s.signals, b.signals FROM snapshots s \
+                "SELECT s.account_id, s.as_of, s.signals, b.signals, s.run_id, b.run_id FROM snapshots s \
                  JOIN snapshots b ON b.as_of = s.signals_base AND b.account_id = s.account_id \
                  WHERE s.signals_base IS NOT NULL AND {cond}"
             ),
@@ -1146,21 +1153,21 @@ impl Store {
         )?;
         let mut n = 0;
         for row in rows {
-            let (Some(aid), Some(d), Some(delta), Some(base)) = (
+            let (Some(aid), Some(d), Some(delta), Some(base), Some(run)) = (
                 row.first().and_then(Param::int),
                 row.get(1).and_then(opt_date),
                 get(&row, 2).text(),
                 get(&row, 3).text(),
+                get(&row, 4).int(),
             ) else {
                 continue;
             };
+            let delta = self.signals_object(Some(run), &delta)?;
+            let base = self.signals_object(get(&row, 5).int(), &base)?;
+            let whole = self.signals_array(run, &merge_signals(&base, &delta))?;
             n += self.db.exec(
                 "UPDATE snapshots SET signals = $1, signals_base = NULL WHERE as_of = $3 AND account_id = $2",
-                &[
-                    Param::Json(merge_signals(&base, &delta)),
-                    Param::Int(aid),
-                    Param::Date(d),
-                ],
+                &[Param::Json(whole), Param::Int(aid), Param::Date(d)],
             )?;
         }
         Ok(n)

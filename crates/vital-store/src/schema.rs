@@ -7,7 +7,7 @@ use crate::db::{Db, Kind, Param};
 use crate::StoreError;
 
 /// The schema version this build writes.
-pub const VERSION: i64 = 6;
+pub const VERSION: i64 = 7;
 
 /// Version 1: runs, accounts, snapshots, their events, results.
 const V1_SQLITE: &str = "
@@ -345,7 +345,8 @@ UPDATE vital_schema SET version = 5;
 const V5_POSTGRES: &str = "UPDATE vital_schema SET version = 5;";
 
 // Version 6 (scores as columns of `results`) depends on the scores the
-// store holds: `scores::migrate_6`.
+// store holds: `scores::migrate_6`. Version 7 (signals by position):
+// `signals.rs`.
 
 /// The step from version `n - 1` to `n` (1: create).
 pub fn step(kind: Kind, n: i64) -> Option<&'static str> {
@@ -360,6 +361,8 @@ pub fn step(kind: Kind, n: i64) -> Option<&'static str> {
         (Kind::Postgres, 4) => Some(V4_POSTGRES),
         (Kind::Sqlite, 5) => Some(V5_SQLITE),
         (Kind::Postgres, 5) => Some(V5_POSTGRES),
+        (Kind::Sqlite, 7) => Some(crate::signals::V7_SQLITE),
+        (Kind::Postgres, 7) => Some(crate::signals::V7_POSTGRES),
         _ => None,
     }
 }
