@@ -928,7 +928,8 @@ fn signals_are_stored_by_position(t: &Target) {
     let rows = s
         .query(
             "SELECT s.signals, v.signals FROM snapshots s JOIN snapshot_signals v \
-             ON v.account_id = s.account_id AND v.as_of = s.as_of ORDER BY s.account_id",
+             ON v.account_id = s.account_id AND v.as_of = s.as_of \
+             JOIN accounts a ON a.id = s.account_id ORDER BY a.name",
             &[],
         )
         .unwrap();
@@ -943,6 +944,50 @@ fn signals_are_stored_by_position(t: &Target) {
     // the decimal keeps its text through the store
     let got = s.snapshot("beta", d("2026-03-01")).unwrap().unwrap();
     assert_eq!(got.signals, "{\"seats\": 9, \"arr\": 1200.50}");
+}
+
+/// The events digest kept on the account is its latest snapshot's: a
+/// rerun of the latest night with other events replaces it, so the next
+/// night is compared with what that night now carries (a stale digest
+/// would leave the next night with the rerun's events).
+fn the_accounts_digest_follows_reruns(t: &Target) {
+    let mut s = t.open();
+    run(&mut s, &[rec("acme", day(0), &[(ev(1), 1)], &[])]);
+    run(
+        &mut s,
+        &[rec("acme", day(1), &[(ev(1), 1), (ev(2), 1)], &[])],
+    );
+    // the rerun of the latest night drops ev(2)
+    run(&mut s, &[rec("acme", day(1), &[(ev(1), 1)], &[])]);
+    // the next night carries ev(2) again: the digest of day 1 before the
+    // rerun, not after it
+    run(
+        &mut s,
+        &[rec("acme", day(2), &[(ev(1), 1), (ev(2), 1)], &[])],
+    );
+    for (n, want) in [
+        (0, vec![(ev(1), 1)]),
+        (1, vec![(ev(1), 1)]),
+        (2, vec![(ev(1), 1), (ev(2), 1)]),
+    ] {
+        let got = s.snapshot("acme", day(n)).unwrap().unwrap();
+        assert_eq!(sorted(got.events), sorted(want), "day {n}");
+    }
+    // a backfill before the latest night keeps the latest's digest: the
+    // next night that repeats the latest's events leaves them as they are
+    run(&mut s, &[rec("acme", day(-3), &[(ev(3), 1)], &[])]);
+    run(
+        &mut s,
+        &[rec("acme", day(3), &[(ev(1), 1), (ev(2), 1)], &[])],
+    );
+    for (n, want) in [
+        (-3, vec![(ev(3), 1)]),
+        (2, vec![(ev(1), 1), (ev(2), 1)]),
+        (3, vec![(ev(1), 1), (ev(2), 1)]),
+    ] {
+        let got = s.snapshot("acme", day(n)).unwrap().unwrap();
+        assert_eq!(sorted(got.events), sorted(want), "day {n}");
+    }
 }
 
 macro_rules! suite {
@@ -985,6 +1030,7 @@ suite!(
     migrates_a_version_3_store,
     scores_are_columns_and_read_back_as_reported,
     signals_are_stored_by_position,
+    the_accounts_digest_follows_reruns,
 );
 
 /// The checked-in SQLite store of schema version 1.

@@ -777,8 +777,10 @@ impl Store {
             |v| {
                 format!(
                     "WITH r(i, aid) AS {v}, l AS (SELECT r.i, r.aid, {} AS d FROM r) \
-                     SELECT l.i, l.d, k.as_of, k.signals, s.events_digest, k.run_id FROM l \
+                     SELECT l.i, l.d, k.as_of, k.signals, \
+                       CASE WHEN ac.digest_as_of = l.d THEN ac.events_digest END, k.run_id FROM l \
                      LEFT JOIN snapshots s ON s.as_of = l.d AND s.account_id = l.aid \
+                     LEFT JOIN accounts ac ON ac.id = l.aid \
                      LEFT JOIN snapshots k ON k.as_of = COALESCE(s.signals_base, s.as_of) AND k.account_id = l.aid",
                     latest_of("snapshots", "r.aid", None)
                 )
@@ -983,7 +985,7 @@ impl Store {
         )?;
         // snapshots
         let mut snaps: Vec<Param> = Vec::with_capacity(bulk.len() * 7);
-        for (a, digest) in bulk.iter().zip(&digests) {
+        for a in bulk {
             let key = a
                 .latest
                 .as_ref()
@@ -998,16 +1000,31 @@ impl Store {
                 Param::Json(signals),
                 a.rec.override_.clone().map_or(Param::Null, Param::Json),
                 base.map_or(Param::Null, Param::Date),
-                Param::Int(*digest),
             ]);
         }
         self.insert_rows(
-            "INSERT INTO snapshots (account_id, as_of, run_id, signals, override, signals_base, events_digest) VALUES ",
+            "INSERT INTO snapshots (account_id, as_of, run_id, signals, override, signals_base) VALUES ",
             "ON CONFLICT (as_of, account_id) DO UPDATE SET run_id = excluded.run_id, signals = excluded.signals, \
-             override = excluded.override, signals_base = excluded.signals_base, events_digest = excluded.events_digest",
-            7,
+             override = excluded.override, signals_base = excluded.signals_base",
+            6,
             &snaps,
         )?;
+        // each account's latest snapshot is now this night's: its digest
+        let kind = self.db.kind();
+        for (chunk, digests) in bulk.chunks(CHUNK).zip(digests.chunks(CHUNK)) {
+            let v = values(kind, chunk.len(), &["bigint", "bigint", "date"]);
+            let mut params: Vec<Param> = Vec::with_capacity(chunk.len() * 3);
+            for (a, g) in chunk.iter().zip(digests) {
+                params.extend([Param::Int(a.aid), Param::Int(*g), Param::Date(a.rec.as_of)]);
+            }
+            self.db.exec(
+                &format!(
+                    "WITH v(aid, g, d) AS {v} UPDATE accounts SET events_digest = v.g, digest_as_of = v.d \
+                     FROM v WHERE accounts.id = v.aid"
+                ),
+                &params,
+            )?;
+        }
         let results: Vec<(i64, &Recorded)> = bulk.iter().map(|a| (a.aid, a.rec)).collect();
         self.insert_results(run, &results)?;
         // starts: a night recorded before whose snapshot was pruned may

@@ -816,17 +816,27 @@ impl Store {
         }
         let signals = self.signals_array(run, &r.signals)?;
         self.db.exec(
-            "INSERT INTO snapshots (account_id, as_of, run_id, signals, override, signals_base, events_digest) \
-             VALUES ($1, $2, $3, $4, $5, NULL, $6) \
+            "INSERT INTO snapshots (account_id, as_of, run_id, signals, override, signals_base) \
+             VALUES ($1, $2, $3, $4, $5, NULL) \
              ON CONFLICT (as_of, account_id) DO UPDATE SET run_id = excluded.run_id, signals = excluded.signals, \
-             override = excluded.override, signals_base = NULL, events_digest = excluded.events_digest",
+             override = excluded.override, signals_base = NULL",
             &[
                 Param::Int(aid),
                 Param::Date(t),
                 Param::Int(run),
                 Param::Json(signals),
                 r.override_.clone().map_or(Param::Null, Param::Json),
+            ],
+        )?;
+        // the account's digest is its latest snapshot's: this one's unless
+        // a later one is stored (a backfill), whose digest stays
+        self.db.exec(
+            "UPDATE accounts SET events_digest = $1, digest_as_of = $2 \
+             WHERE id = $3 AND (digest_as_of IS NULL OR digest_as_of <= $2)",
+            &[
                 Param::Int(batch::events_digest(&r.events)),
+                Param::Date(t),
+                Param::Int(aid),
             ],
         )?;
         Ok(())

@@ -7,7 +7,7 @@ use crate::db::{Db, Kind, Param};
 use crate::StoreError;
 
 /// The schema version this build writes.
-pub const VERSION: i64 = 7;
+pub const VERSION: i64 = 8;
 
 /// Version 1: runs, accounts, snapshots, their events, results.
 const V1_SQLITE: &str = "
@@ -348,6 +348,33 @@ const V5_POSTGRES: &str = "UPDATE vital_schema SET version = 5;";
 // store holds: `scores::migrate_6`. Version 7 (signals by position):
 // `signals.rs`.
 
+/// Version 8: the events digest moves from every snapshot to its account
+/// (`accounts.events_digest` of the snapshot `accounts.digest_as_of`):
+/// only an account's latest snapshot's digest is ever compared. Filled for
+/// the accounts of the latest night; the others read their events once.
+const V8_SQLITE: &str = "
+ALTER TABLE accounts ADD COLUMN events_digest INTEGER;
+ALTER TABLE accounts ADD COLUMN digest_as_of INTEGER;
+UPDATE accounts SET
+  events_digest = (SELECT s.events_digest FROM snapshots s
+                   WHERE s.as_of = (SELECT max(as_of) FROM nights) AND s.account_id = accounts.id),
+  digest_as_of = (SELECT s.as_of FROM snapshots s
+                  WHERE s.as_of = (SELECT max(as_of) FROM nights) AND s.account_id = accounts.id
+                    AND s.events_digest IS NOT NULL);
+ALTER TABLE snapshots DROP COLUMN events_digest;
+UPDATE vital_schema SET version = 8;
+";
+
+const V8_POSTGRES: &str = "
+ALTER TABLE accounts ADD COLUMN events_digest BIGINT;
+ALTER TABLE accounts ADD COLUMN digest_as_of DATE;
+UPDATE accounts a SET events_digest = s.events_digest, digest_as_of = s.as_of
+FROM snapshots s
+WHERE s.as_of = (SELECT max(as_of) FROM nights) AND s.account_id = a.id AND s.events_digest IS NOT NULL;
+ALTER TABLE snapshots DROP COLUMN events_digest;
+UPDATE vital_schema SET version = 8;
+";
+
 /// The step from version `n - 1` to `n` (1: create).
 pub fn step(kind: Kind, n: i64) -> Option<&'static str> {
     match (kind, n) {
@@ -363,6 +390,8 @@ pub fn step(kind: Kind, n: i64) -> Option<&'static str> {
         (Kind::Postgres, 5) => Some(V5_POSTGRES),
         (Kind::Sqlite, 7) => Some(crate::signals::V7_SQLITE),
         (Kind::Postgres, 7) => Some(crate::signals::V7_POSTGRES),
+        (Kind::Sqlite, 8) => Some(V8_SQLITE),
+        (Kind::Postgres, 8) => Some(V8_POSTGRES),
         _ => None,
     }
 }
