@@ -924,7 +924,9 @@ fn signals_are_stored_by_position(t: &Target) {
         .text()
         .unwrap();
     let names: Vec<String> = serde_json::from_str(&names).unwrap();
-    assert_eq!(names, ["owner", "seats", "arr"]);
+    // in the order of the first snapshot's object (the codec writes the
+    // rule set's), then the new ones
+    assert_eq!(names, ["seats", "owner", "arr"]);
     let rows = s
         .query(
             "SELECT s.signals, v.signals FROM snapshots s JOIN snapshot_signals v \
@@ -937,8 +939,8 @@ fn signals_are_stored_by_position(t: &Target) {
         let v: serde_json::Value = serde_json::from_str(&p.text().unwrap()).unwrap();
         v.to_string()
     };
-    assert_eq!(compact(&rows[0][0]), "[\"Dana\",3]");
-    assert_eq!(compact(&rows[1][0]), "[null,9,1200.5]");
+    assert_eq!(compact(&rows[0][0]), "[3,\"Dana\"]");
+    assert_eq!(compact(&rows[1][0]), "[9,null,1200.5]");
     assert_eq!(compact(&rows[0][1]), "{\"owner\":\"Dana\",\"seats\":3}");
     assert_eq!(compact(&rows[1][1]), "{\"arr\":1200.5,\"seats\":9}");
     // the decimal keeps its text through the store
@@ -990,6 +992,124 @@ fn the_accounts_digest_follows_reruns(t: &Target) {
     }
 }
 
+/// A night whose result has the values of the account's previous one is
+/// stored as a repeat (`same_as`, docs/history.md); it reads back with
+/// those values, and when the row it repeats is replaced (a rerun), it
+/// takes the values it was recorded with as its own.
+fn repeated_results_read_back_as_recorded(t: &Target) {
+    use vital_store::db::Param as P;
+    let mut s = t.open();
+    let with = |as_of: NaiveDate, health: f64, triggered: &[&str]| {
+        let mut r = rec("acme", as_of, &[(ev(1), 1)], triggered);
+        r.result.health = Some(health);
+        r.result.scores = format!("{{\"adoption\": {health:.1}}}");
+        r
+    };
+    run(&mut s, &[with(day(0), 61.5, &[])]);
+    run(&mut s, &[with(day(1), 61.5, &["risk review"])]);
+    run(&mut s, &[with(day(2), 70.0, &[])]);
+    let raw = |s: &mut Store| {
+        s.query(
+            "SELECT r.health, r.same_as FROM results r ORDER BY r.as_of",
+            &[],
+        )
+        .unwrap()
+    };
+    assert_eq!(
+        raw(&mut s),
+        vec![
+            vec![P::Real(61.5), P::Null],
+            vec![P::Null, P::Int(day_number(day(0)))],
+            vec![P::Real(70.0), P::Null],
+        ]
+        .into_iter()
+        .map(|r| sqlite_or_pg(t, r))
+        .collect::<Vec<_>>()
+    );
+    let shown = |s: &mut Store| -> Vec<(Option<f64>, String, Vec<String>)> {
+        s.history("acme")
+            .unwrap()
+            .into_iter()
+            .map(|h| (h.health, h.scores, h.triggered))
+            .collect()
+    };
+    let want = vec![
+        (Some(61.5), "{\"adoption\": 61.5}".to_string(), vec![]),
+        (
+            Some(61.5),
+            "{\"adoption\": 61.5}".to_string(),
+            vec!["risk review".to_string()],
+        ),
+        (Some(70.0), "{\"adoption\": 70.0}".to_string(), vec![]),
+    ];
+    assert_eq!(shown(&mut s), want);
+    // a rerun of the first night with other values: the second keeps its own
+    run(&mut s, &[with(day(0), 40.0, &[])]);
+    let mut want = want;
+    want[0] = (Some(40.0), "{\"adoption\": 40.0}".to_string(), vec![]);
+    assert_eq!(shown(&mut s), want);
+    assert_eq!(raw(&mut s)[1][1], P::Null, "the repeat owns its values now");
+    // the summary's read agrees
+    let latest = s.results_with_signals(true).unwrap();
+    assert_eq!(latest.len(), 1);
+    assert_eq!(latest[0].1.health, Some(70.0));
+    assert_eq!(latest[0].1.scores, "{\"adoption\": 70.0}");
+    // another account, its snapshots pruned (its results stay, the second
+    // a repeat of the first), then its first night recorded again
+    run(
+        &mut s,
+        &[{
+            let mut r = with(day(0), 50.0, &[]);
+            r.account = "beta".into();
+            r
+        }],
+    );
+    run(
+        &mut s,
+        &[{
+            let mut r = with(day(1), 50.0, &[]);
+            r.account = "beta".into();
+            r
+        }],
+    );
+    s.prune_before(day(3)).unwrap();
+    run(
+        &mut s,
+        &[{
+            let mut r = with(day(0), 10.0, &[]);
+            r.account = "beta".into();
+            r
+        }],
+    );
+    let beta: Vec<Option<f64>> = s
+        .history("beta")
+        .unwrap()
+        .iter()
+        .map(|h| h.health)
+        .collect();
+    assert_eq!(beta, [Some(10.0), Some(50.0)]);
+}
+
+/// A date as the store's raw rows hold it: SQLite's Julian day number.
+fn day_number(d: NaiveDate) -> i64 {
+    vital_store::db::julian_day(d)
+}
+
+/// A raw row as the backend returns it (PostgreSQL: dates as dates).
+fn sqlite_or_pg(t: &Target, row: Vec<vital_store::db::Param>) -> Vec<vital_store::db::Param> {
+    use vital_store::db::Param as P;
+    if t.location.starts_with("postgres") {
+        row.into_iter()
+            .map(|p| match p {
+                P::Int(j) if j > 1_000_000 => P::Date(vital_store::db::from_julian_day(j).unwrap()),
+                p => p,
+            })
+            .collect()
+    } else {
+        row
+    }
+}
+
 macro_rules! suite {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -1031,6 +1151,7 @@ suite!(
     scores_are_columns_and_read_back_as_reported,
     signals_are_stored_by_position,
     the_accounts_digest_follows_reruns,
+    repeated_results_read_back_as_recorded,
 );
 
 /// The checked-in SQLite store of schema version 1.

@@ -246,6 +246,9 @@ struct Append<'r> {
     latest: Option<Latest>,
     /// The account existed before this batch.
     existed: bool,
+    /// The date of the stored result whose values this night's result
+    /// repeats (its row is then a repeat, docs/history.md).
+    same_as: Option<NaiveDate>,
 }
 
 impl Store {
@@ -661,43 +664,56 @@ impl Store {
     }
 
     /// Insert (or, for a night recorded before, replace) the results of
-    /// `recs` (each with its account's id), their scores in their columns
-    /// (`scores.rs`); a replaced row's other score columns become `NULL`.
-    pub(crate) fn insert_results(&mut self, run: i64, recs: &[(i64, &Recorded)]) -> Result<()> {
+    /// `recs` (each with its account's id, and the date of the row whose
+    /// values it repeats), their scores in their columns (`scores.rs`); a
+    /// replaced row's other score columns become `NULL`. A repeat keeps
+    /// its own `triggered`, `started` and `same_as`, nothing else.
+    pub(crate) fn insert_results(
+        &mut self,
+        run: i64,
+        recs: &[(i64, &Recorded, Option<NaiveDate>)],
+    ) -> Result<()> {
         let parsed =
-            self.prepare_scores(run, recs.iter().map(|(_, r)| r.result.scores.as_str()))?;
+            self.prepare_scores(run, recs.iter().map(|(_, r, _)| r.result.scores.as_str()))?;
         let (_, cols) = self.score_select("r")?;
-        let ncols = 8 + cols.len();
+        let ncols = 9 + cols.len();
         let mut params = Vec::with_capacity(recs.len() * ncols);
-        for ((aid, rec), scores) in recs.iter().zip(&parsed) {
+        for ((aid, rec, same_as), scores) in recs.iter().zip(&parsed) {
             let res = &rec.result;
+            let own = same_as.is_none();
+            let text = |t: &Option<String>| match t {
+                Some(t) if own => Param::Text(t.clone()),
+                _ => Param::Null,
+            };
             params.extend([
                 Param::Int(*aid),
                 Param::Date(rec.as_of),
                 Param::Int(run),
-                res.health.map_or(Param::Null, Param::Real),
-                res.status.clone().map_or(Param::Null, Param::Text),
-                res.computed_status.clone().map_or(Param::Null, Param::Text),
+                res.health.filter(|_| own).map_or(Param::Null, Param::Real),
+                text(&res.status),
+                text(&res.computed_status),
                 Param::Json(json_list(&res.triggered)),
                 Param::Json(json_list(&res.started)),
+                same_as.map_or(Param::Null, Param::Date),
             ]);
             params.extend(cols.iter().map(|c| {
                 scores
                     .iter()
                     .find(|(n, _)| n == c)
                     .and_then(|(_, v)| *v)
+                    .filter(|_| own)
                     .map_or(Param::Null, Param::Real)
             }));
         }
         let quoted: Vec<String> = cols.iter().map(|c| crate::scores::column(c)).collect();
         let head = format!(
-            "INSERT INTO results (account_id, as_of, run_id, health, status, computed_status, triggered, started{}) VALUES ",
+            "INSERT INTO results (account_id, as_of, run_id, health, status, computed_status, triggered, started, same_as{}) VALUES ",
             quoted.iter().map(|q| format!(", {q}")).collect::<String>()
         );
         let tail = format!(
             "ON CONFLICT (as_of, account_id) DO UPDATE SET run_id = excluded.run_id, health = excluded.health, \
              status = excluded.status, computed_status = excluded.computed_status, \
-             triggered = excluded.triggered, started = excluded.started{}",
+             triggered = excluded.triggered, started = excluded.started, same_as = excluded.same_as{}",
             quoted
                 .iter()
                 .map(|q| format!(", {q} = excluded.{q}"))
@@ -770,6 +786,9 @@ impl Store {
             .enumerate()
             .filter_map(|(k, i)| Some((k, *known.get(recs[*i].account.as_str())?)))
             .collect();
+        // ... and the values of its result (a repeat's: those of the row
+        // it repeats)
+        let (score_cols, cols) = self.score_select("v")?;
         let rows = self.by_chunks(
             &asks,
             &["bigint"],
@@ -778,15 +797,19 @@ impl Store {
                 format!(
                     "WITH r(i, aid) AS {v}, l AS (SELECT r.i, r.aid, {} AS d FROM r) \
                      SELECT l.i, l.d, k.as_of, k.signals, \
-                       CASE WHEN ac.digest_as_of = l.d THEN ac.events_digest END, k.run_id FROM l \
+                       CASE WHEN ac.digest_as_of = l.d THEN ac.events_digest END, k.run_id, \
+                       v.as_of, v.health, v.status, v.computed_status{score_cols} FROM l \
                      LEFT JOIN snapshots s ON s.as_of = l.d AND s.account_id = l.aid \
                      LEFT JOIN accounts ac ON ac.id = l.aid \
-                     LEFT JOIN snapshots k ON k.as_of = COALESCE(s.signals_base, s.as_of) AND k.account_id = l.aid",
+                     LEFT JOIN snapshots k ON k.as_of = COALESCE(s.signals_base, s.as_of) AND k.account_id = l.aid \
+                     LEFT JOIN results x ON x.as_of = l.d AND x.account_id = l.aid \
+                     LEFT JOIN results v ON v.as_of = COALESCE(x.same_as, x.as_of) AND v.account_id = l.aid",
                     latest_of("snapshots", "r.aid", None)
                 )
             },
         )?;
         let mut latest: Vec<Option<Latest>> = vec![None; single.len()];
+        let mut repeats: Vec<Option<NaiveDate>> = vec![None; single.len()];
         for (i, row) in rows {
             let Some(&(k, _)) = asks.get(i) else {
                 continue;
@@ -797,6 +820,12 @@ impl Store {
                     _ => None,
                 };
                 *slot = Some((l, key, row.get(4).and_then(Param::int)));
+                let rec = &recs[single[k]];
+                if let Some(v) = get(&row, 6).date() {
+                    if crate::scores::repeats(&rec.result, &cols, &row, 7)? {
+                        repeats[k] = Some(v);
+                    }
+                }
             }
         }
         let mut bulk: Vec<Append<'_>> = Vec::new();
@@ -814,12 +843,18 @@ impl Store {
                     rec,
                     latest: Some((l, key, digest)),
                     existed,
+                    same_as: repeats[k],
                 }),
+                // an account whose snapshots were all pruned may have
+                // results on this date, which later repeats point at:
+                // recorded one by one (`Store::own_repeats`)
+                None if existed => one_by_one.push(*i),
                 None => bulk.push(Append {
                     aid,
                     rec,
                     latest: None,
                     existed,
+                    same_as: None,
                 }),
                 Some(_) => one_by_one.push(*i),
             }
@@ -1025,7 +1060,8 @@ impl Store {
                 &params,
             )?;
         }
-        let results: Vec<(i64, &Recorded)> = bulk.iter().map(|a| (a.aid, a.rec)).collect();
+        let results: Vec<(i64, &Recorded, Option<NaiveDate>)> =
+            bulk.iter().map(|a| (a.aid, a.rec, a.same_as)).collect();
         self.insert_results(run, &results)?;
         // starts: a night recorded before whose snapshot was pruned may
         // still have starts; those not started again go, unless they were

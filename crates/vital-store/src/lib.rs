@@ -732,7 +732,8 @@ impl Store {
         let aid = self.account_id(&r.account)?;
         self.write_snapshot(aid, run, r)?;
         let res = &r.result;
-        self.insert_results(run, &[(aid, r)])?;
+        self.own_repeats(aid, r.as_of)?;
+        self.insert_results(run, &[(aid, r, None)])?;
         // starts: those no longer started on a rerun go, unless they were
         // delivered (someone was told: the start happened, and stays with
         // its delivery); the others are updated in place, keeping theirs
@@ -1237,12 +1238,13 @@ impl Store {
         let Some(aid) = self.find_account(account)? else {
             return Ok(Vec::new());
         };
-        let (score_cols, cols) = self.score_select("r")?;
+        let (score_cols, cols) = self.score_select("v")?;
         let rows = self.db.query(
             &format!(
-                "SELECT r.as_of, r.health, r.status, r.computed_status, u.scores, r.triggered, r.started, \
+                "SELECT r.as_of, v.health, v.status, v.computed_status, u.scores, r.triggered, r.started, \
                  u.ruleset_hash, u.git_commit, (SELECT count(*) FROM snapshots s WHERE s.as_of = r.as_of AND s.account_id = r.account_id){score_cols} \
                  FROM nights n CROSS JOIN results r JOIN runs u ON u.id = r.run_id \
+                 JOIN results v ON v.as_of = COALESCE(r.same_as, r.as_of) AND v.account_id = r.account_id \
                  WHERE r.as_of = n.as_of AND r.account_id = $1 ORDER BY n.as_of"
             ),
             &[Param::Int(aid)],
@@ -1279,10 +1281,11 @@ impl Store {
         } else {
             ""
         };
-        let (score_cols, cols) = self.score_select("r")?;
+        let (score_cols, cols) = self.score_select("v")?;
         let sql = format!(
-            "SELECT a.name, r.as_of, r.health, r.status, r.triggered, r.started, s.signals, u.scores{score_cols} \
-             FROM results r JOIN accounts a ON a.id = r.account_id JOIN runs u ON u.id = r.run_id {filter}\
+            "SELECT a.name, r.as_of, v.health, v.status, r.triggered, r.started, s.signals, u.scores{score_cols} \
+             FROM results r JOIN accounts a ON a.id = r.account_id JOIN runs u ON u.id = r.run_id \
+             JOIN results v ON v.as_of = COALESCE(r.same_as, r.as_of) AND v.account_id = r.account_id {filter}\
              LEFT JOIN snapshot_signals s ON s.account_id = r.account_id AND s.as_of = r.as_of \
              ORDER BY r.as_of, a.name"
         );

@@ -7,7 +7,7 @@ use crate::db::{Db, Kind, Param};
 use crate::StoreError;
 
 /// The schema version this build writes.
-pub const VERSION: i64 = 8;
+pub const VERSION: i64 = 9;
 
 /// Version 1: runs, accounts, snapshots, their events, results.
 const V1_SQLITE: &str = "
@@ -375,6 +375,19 @@ ALTER TABLE snapshots DROP COLUMN events_digest;
 UPDATE vital_schema SET version = 8;
 ";
 
+/// Version 9: a result whose values (health, statuses, scores) are those
+/// of the account's previous result is stored as a repeat: `same_as` the
+/// date of the row that holds them, its own values `NULL`.
+const V9_SQLITE: &str = "
+ALTER TABLE results ADD COLUMN same_as INTEGER;
+UPDATE vital_schema SET version = 9;
+";
+
+const V9_POSTGRES: &str = "
+ALTER TABLE results ADD COLUMN same_as DATE;
+UPDATE vital_schema SET version = 9;
+";
+
 /// The step from version `n - 1` to `n` (1: create).
 pub fn step(kind: Kind, n: i64) -> Option<&'static str> {
     match (kind, n) {
@@ -392,6 +405,8 @@ pub fn step(kind: Kind, n: i64) -> Option<&'static str> {
         (Kind::Postgres, 7) => Some(crate::signals::V7_POSTGRES),
         (Kind::Sqlite, 8) => Some(V8_SQLITE),
         (Kind::Postgres, 8) => Some(V8_POSTGRES),
+        (Kind::Sqlite, 9) => Some(V9_SQLITE),
+        (Kind::Postgres, 9) => Some(V9_POSTGRES),
         _ => None,
     }
 }

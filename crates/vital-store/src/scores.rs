@@ -267,3 +267,57 @@ pub(crate) fn migrate_6(db: &mut crate::db::Db) -> Result<()> {
     db.batch("UPDATE vital_schema SET version = 6")?;
     Ok(())
 }
+
+/// Whether `res` has exactly the values of a stored result: its health,
+/// status, computed status and scores, read from `row[from..]` (`health`,
+/// `status`, `computed_status`, then the columns `cols`). Its `triggered`
+/// and `started` are its own either way.
+pub(crate) fn repeats(
+    res: &crate::ResultRow,
+    cols: &[String],
+    row: &Row,
+    from: usize,
+) -> Result<bool> {
+    let text = |k: usize| row.get(from + k).and_then(Param::text);
+    if res.health != row.get(from).and_then(Param::real)
+        || res.status != text(1)
+        || res.computed_status != text(2)
+    {
+        return Ok(false);
+    }
+    let scores = parse(&res.scores)?;
+    // a score with a value that has no column yet is new
+    if scores
+        .iter()
+        .any(|(n, v)| v.is_some() && !cols.iter().any(|c| c == n))
+    {
+        return Ok(false);
+    }
+    Ok(cols.iter().enumerate().all(|(k, c)| {
+        let new = scores.iter().find(|(n, _)| n == c).and_then(|(_, v)| *v);
+        new == row.get(from + 3 + k).and_then(Param::real)
+    }))
+}
+
+impl Store {
+    /// Before the result of the account `aid` on `date` is replaced: the
+    /// later rows that repeat its values take them as their own.
+    pub(crate) fn own_repeats(&mut self, aid: i64, date: chrono::NaiveDate) -> Result<()> {
+        let cols = self.score_columns()?;
+        let sets: String = cols
+            .iter()
+            .map(|c| format!(", {} = x.{}", column(c), column(c)))
+            .collect();
+        self.db.exec(
+            &format!(
+                "UPDATE results SET health = x.health, status = x.status, computed_status = x.computed_status{sets}, \
+                 same_as = NULL \
+                 FROM (SELECT * FROM results WHERE as_of = $2 AND account_id = $1) x \
+                 WHERE results.account_id = $1 AND results.same_as = $2 \
+                 AND results.as_of IN (SELECT as_of FROM nights WHERE as_of > $2)"
+            ),
+            &[Param::Int(aid), Param::Date(date)],
+        )?;
+        Ok(())
+    }
+}

@@ -5,7 +5,8 @@
 //! (`signals_base`) is an array of the same kind whose `null` means "as in
 //! the key snapshot"; a snapshot that lacks a signal its key snapshot has
 //! is stored whole. A run's names grow as its snapshots bring signals it
-//! has not named yet (appended, so positions never move).
+//! has not named yet, in the order a snapshot has them (the codec writes
+//! the rule set's declaration order), appended, so positions never move.
 //!
 //! Values keep their JSON text, so a stored snapshot reads back as the
 //! object it was recorded as (`codec.rs`), the store's API unchanged.
@@ -48,10 +49,13 @@ pub(crate) fn to_object(names: &[String], array: &str) -> String {
 fn to_array(names: &[String], object: &str) -> Result<std::result::Result<String, Vec<String>>> {
     let obj = raw_object(object)
         .ok_or_else(|| StoreError::new(format!("signals `{object}` are not a JSON object")))?;
-    let missing: Vec<String> = obj
-        .keys()
-        .filter(|k| !names.iter().any(|n| n == k.as_str()))
-        .map(|k| k.as_str().to_string())
+    // in the order the object has them: the codec writes the rule set's
+    // order, so a run's names are its signals as declared (and the
+    // signals that move, often declared first, lead a difference whose
+    // trailing `null`s are left out)
+    let missing: Vec<String> = keys_in_order(object)
+        .into_iter()
+        .filter(|k| !names.iter().any(|n| n == k))
         .collect();
     if !missing.is_empty() {
         return Ok(Err(missing));
@@ -64,6 +68,36 @@ fn to_array(names: &[String], object: &str) -> Result<std::result::Result<String
         values.pop();
     }
     Ok(Ok(format!("[{}]", values.join(","))))
+}
+
+/// An object's keys in the order it has them.
+fn keys_in_order(object: &str) -> Vec<String> {
+    struct Keys(Vec<String>);
+    impl<'de> serde::Deserialize<'de> for Keys {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+            struct V;
+            impl<'de> serde::de::Visitor<'de> for V {
+                type Value = Keys;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("an object")
+                }
+                fn visit_map<A: serde::de::MapAccess<'de>>(
+                    self,
+                    mut map: A,
+                ) -> std::result::Result<Keys, A::Error> {
+                    let mut out = Vec::new();
+                    while let Some((k, _)) = map.next_entry::<String, serde::de::IgnoredAny>()? {
+                        out.push(k);
+                    }
+                    Ok(Keys(out))
+                }
+            }
+            d.deserialize_map(V)
+        }
+    }
+    serde_json::from_str::<Keys>(object)
+        .map(|k| k.0)
+        .unwrap_or_default()
 }
 
 impl Store {
