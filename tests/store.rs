@@ -442,7 +442,9 @@ fn prune_keeps_results(t: &Target) {
     let p = s.prune_before(day(5)).unwrap();
     assert_eq!(p.snapshots, 6);
     assert!(p.events > 0);
-    assert_eq!(count(&mut s, "results"), 11);
+    // every result stays (`result_nights`: rows, and repeats of them)
+    assert_eq!(count(&mut s, "result_nights"), 11);
+    assert_eq!(s.history("acme").unwrap().len(), 10);
     assert!(s.snapshot("acme", day(4)).unwrap().is_none());
     for (n, b) in (5..10).zip(before) {
         let now = s.snapshot("acme", day(n)).unwrap().unwrap();
@@ -992,63 +994,101 @@ fn the_accounts_digest_follows_reruns(t: &Target) {
     }
 }
 
-/// A night whose result has the values of the account's previous one is
-/// stored as a repeat (`same_as`, docs/history.md); it reads back with
-/// those values, and when the row it repeats is replaced (a rerun), it
-/// takes the values it was recorded with as its own.
+/// A night whose result repeats the account's previous one (the same
+/// values and `triggered`, nothing started) is no row of `results` but a
+/// pointer on its snapshot (`result_same_as`, docs/history.md); it reads
+/// back with those values through `result_nights`, and when the row it
+/// points at is replaced (a rerun) or its snapshot pruned, it gets a row
+/// of its own with the values it was shown with.
 fn repeated_results_read_back_as_recorded(t: &Target) {
     use vital_store::db::Param as P;
     let mut s = t.open();
-    let with = |as_of: NaiveDate, health: f64, triggered: &[&str]| {
-        let mut r = rec("acme", as_of, &[(ev(1), 1)], triggered);
+    let with = |as_of: NaiveDate, health: f64, started: bool| {
+        let mut r = rec("acme", as_of, &[(ev(1), 1)], &["risk review"]);
         r.result.health = Some(health);
         r.result.scores = format!("{{\"adoption\": {health:.1}}}");
+        if !started {
+            r.result.started.clear();
+            r.starts.clear();
+        }
         r
     };
-    run(&mut s, &[with(day(0), 61.5, &[])]);
-    run(&mut s, &[with(day(1), 61.5, &["risk review"])]);
-    run(&mut s, &[with(day(2), 70.0, &[])]);
+    run(&mut s, &[with(day(0), 61.5, true)]);
+    run(&mut s, &[with(day(1), 61.5, false)]);
+    run(&mut s, &[with(day(2), 70.0, false)]);
     let raw = |s: &mut Store| {
-        s.query(
-            "SELECT r.health, r.same_as FROM results r ORDER BY r.as_of",
-            &[],
-        )
-        .unwrap()
+        let results: Vec<Vec<P>> = s
+            .query("SELECT r.health FROM results r ORDER BY r.as_of", &[])
+            .unwrap();
+        let pointers: Vec<Vec<P>> = s
+            .query(
+                "SELECT s.result_same_as FROM snapshots s ORDER BY s.as_of",
+                &[],
+            )
+            .unwrap();
+        (results, pointers)
     };
+    let (results, pointers) = raw(&mut s);
     assert_eq!(
-        raw(&mut s),
+        results,
+        vec![vec![P::Real(61.5)], vec![P::Real(70.0)]],
+        "the repeat has no row"
+    );
+    assert_eq!(
+        pointers,
         vec![
-            vec![P::Real(61.5), P::Null],
-            vec![P::Null, P::Int(day_number(day(0)))],
-            vec![P::Real(70.0), P::Null],
+            vec![P::Null],
+            vec![P::Int(day_number(day(0)))],
+            vec![P::Null]
         ]
         .into_iter()
         .map(|r| sqlite_or_pg(t, r))
         .collect::<Vec<_>>()
     );
-    let shown = |s: &mut Store| -> Vec<(Option<f64>, String, Vec<String>)> {
+    type Shown = (Option<f64>, String, Vec<String>, Option<Vec<String>>);
+    let shown = |s: &mut Store| -> Vec<Shown> {
         s.history("acme")
             .unwrap()
             .into_iter()
-            .map(|h| (h.health, h.scores, h.triggered))
+            .map(|h| (h.health, h.scores, h.triggered, h.started))
             .collect()
     };
+    let risk = vec!["risk review".to_string()];
     let want = vec![
-        (Some(61.5), "{\"adoption\": 61.5}".to_string(), vec![]),
         (
             Some(61.5),
             "{\"adoption\": 61.5}".to_string(),
-            vec!["risk review".to_string()],
+            risk.clone(),
+            Some(risk.clone()),
         ),
-        (Some(70.0), "{\"adoption\": 70.0}".to_string(), vec![]),
+        (
+            Some(61.5),
+            "{\"adoption\": 61.5}".to_string(),
+            risk.clone(),
+            Some(vec![]),
+        ),
+        (
+            Some(70.0),
+            "{\"adoption\": 70.0}".to_string(),
+            risk.clone(),
+            Some(vec![]),
+        ),
     ];
     assert_eq!(shown(&mut s), want);
+    // what `started` of the next night compares with: the repeat's triggered
+    assert_eq!(
+        s.previous_result("acme", day(2)).unwrap(),
+        Some((day(1), risk.clone()))
+    );
     // a rerun of the first night with other values: the second keeps its own
-    run(&mut s, &[with(day(0), 40.0, &[])]);
+    run(&mut s, &[with(day(0), 40.0, true)]);
     let mut want = want;
-    want[0] = (Some(40.0), "{\"adoption\": 40.0}".to_string(), vec![]);
+    want[0].0 = Some(40.0);
+    want[0].1 = "{\"adoption\": 40.0}".to_string();
     assert_eq!(shown(&mut s), want);
-    assert_eq!(raw(&mut s)[1][1], P::Null, "the repeat owns its values now");
+    let (results, pointers) = raw(&mut s);
+    assert_eq!(results.len(), 3, "the repeat has a row of its own now");
+    assert!(pointers.iter().all(|p| p[0] == P::Null));
     // the summary's read agrees
     let latest = s.results_with_signals(true).unwrap();
     assert_eq!(latest.len(), 1);
@@ -1059,7 +1099,7 @@ fn repeated_results_read_back_as_recorded(t: &Target) {
     run(
         &mut s,
         &[{
-            let mut r = with(day(0), 50.0, &[]);
+            let mut r = with(day(0), 50.0, true);
             r.account = "beta".into();
             r
         }],
@@ -1067,7 +1107,7 @@ fn repeated_results_read_back_as_recorded(t: &Target) {
     run(
         &mut s,
         &[{
-            let mut r = with(day(1), 50.0, &[]);
+            let mut r = with(day(1), 50.0, false);
             r.account = "beta".into();
             r
         }],
@@ -1076,7 +1116,7 @@ fn repeated_results_read_back_as_recorded(t: &Target) {
     run(
         &mut s,
         &[{
-            let mut r = with(day(0), 10.0, &[]);
+            let mut r = with(day(0), 10.0, true);
             r.account = "beta".into();
             r
         }],

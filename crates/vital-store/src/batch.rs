@@ -246,8 +246,8 @@ struct Append<'r> {
     latest: Option<Latest>,
     /// The account existed before this batch.
     existed: bool,
-    /// The date of the stored result whose values this night's result
-    /// repeats (its row is then a repeat, docs/history.md).
+    /// The date of the stored result this night's result repeats: no row
+    /// of its own, its snapshot points at that one (docs/history.md).
     same_as: Option<NaiveDate>,
 }
 
@@ -605,7 +605,7 @@ impl Store {
         &mut self,
         asks: &[(i64, NaiveDate)],
     ) -> Result<Vec<Option<PreviousResult>>> {
-        let nights = self.latest_nights("results", asks, true)?;
+        let nights = self.latest_nights("result_nights", asks, true)?;
         let mut by_night: BTreeMap<NaiveDate, Vec<(i64, usize)>> = BTreeMap::new();
         for (k, night) in nights.iter().enumerate() {
             if let Some(n) = night {
@@ -616,7 +616,7 @@ impl Store {
         for (night, mut wanted) in by_night {
             wanted.sort_unstable();
             let ids: Vec<i64> = wanted.iter().map(|(a, _)| *a).collect();
-            let rows = self.on_date("x.triggered", "results x", "x", night, &ids)?;
+            let rows = self.on_date("x.triggered", "result_nights x", "x", night, &ids)?;
             let triggered: HashMap<i64, Row> = rows.into_iter().collect();
             for (a, k) in wanted {
                 if let Some(row) = triggered.get(&a) {
@@ -664,56 +664,43 @@ impl Store {
     }
 
     /// Insert (or, for a night recorded before, replace) the results of
-    /// `recs` (each with its account's id, and the date of the row whose
-    /// values it repeats), their scores in their columns (`scores.rs`); a
-    /// replaced row's other score columns become `NULL`. A repeat keeps
-    /// its own `triggered`, `started` and `same_as`, nothing else.
-    pub(crate) fn insert_results(
-        &mut self,
-        run: i64,
-        recs: &[(i64, &Recorded, Option<NaiveDate>)],
-    ) -> Result<()> {
+    /// `recs` (each with its account's id), their scores in their columns
+    /// (`scores.rs`); a replaced row's other score columns become `NULL`.
+    pub(crate) fn insert_results(&mut self, run: i64, recs: &[(i64, &Recorded)]) -> Result<()> {
         let parsed =
-            self.prepare_scores(run, recs.iter().map(|(_, r, _)| r.result.scores.as_str()))?;
+            self.prepare_scores(run, recs.iter().map(|(_, r)| r.result.scores.as_str()))?;
         let (_, cols) = self.score_select("r")?;
-        let ncols = 9 + cols.len();
+        let ncols = 8 + cols.len();
         let mut params = Vec::with_capacity(recs.len() * ncols);
-        for ((aid, rec, same_as), scores) in recs.iter().zip(&parsed) {
+        for ((aid, rec), scores) in recs.iter().zip(&parsed) {
             let res = &rec.result;
-            let own = same_as.is_none();
-            let text = |t: &Option<String>| match t {
-                Some(t) if own => Param::Text(t.clone()),
-                _ => Param::Null,
-            };
             params.extend([
                 Param::Int(*aid),
                 Param::Date(rec.as_of),
                 Param::Int(run),
-                res.health.filter(|_| own).map_or(Param::Null, Param::Real),
-                text(&res.status),
-                text(&res.computed_status),
+                res.health.map_or(Param::Null, Param::Real),
+                res.status.clone().map_or(Param::Null, Param::Text),
+                res.computed_status.clone().map_or(Param::Null, Param::Text),
                 Param::Json(json_list(&res.triggered)),
                 Param::Json(json_list(&res.started)),
-                same_as.map_or(Param::Null, Param::Date),
             ]);
             params.extend(cols.iter().map(|c| {
                 scores
                     .iter()
                     .find(|(n, _)| n == c)
                     .and_then(|(_, v)| *v)
-                    .filter(|_| own)
                     .map_or(Param::Null, Param::Real)
             }));
         }
         let quoted: Vec<String> = cols.iter().map(|c| crate::scores::column(c)).collect();
         let head = format!(
-            "INSERT INTO results (account_id, as_of, run_id, health, status, computed_status, triggered, started, same_as{}) VALUES ",
+            "INSERT INTO results (account_id, as_of, run_id, health, status, computed_status, triggered, started{}) VALUES ",
             quoted.iter().map(|q| format!(", {q}")).collect::<String>()
         );
         let tail = format!(
             "ON CONFLICT (as_of, account_id) DO UPDATE SET run_id = excluded.run_id, health = excluded.health, \
              status = excluded.status, computed_status = excluded.computed_status, \
-             triggered = excluded.triggered, started = excluded.started, same_as = excluded.same_as{}",
+             triggered = excluded.triggered, started = excluded.started{}",
             quoted
                 .iter()
                 .map(|q| format!(", {q} = excluded.{q}"))
@@ -798,12 +785,12 @@ impl Store {
                     "WITH r(i, aid) AS {v}, l AS (SELECT r.i, r.aid, {} AS d FROM r) \
                      SELECT l.i, l.d, k.as_of, k.signals, \
                        CASE WHEN ac.digest_as_of = l.d THEN ac.events_digest END, k.run_id, \
-                       v.as_of, v.health, v.status, v.computed_status{score_cols} FROM l \
+                       v.as_of, v.health, v.status, v.computed_status, v.triggered{score_cols} FROM l \
                      LEFT JOIN snapshots s ON s.as_of = l.d AND s.account_id = l.aid \
                      LEFT JOIN accounts ac ON ac.id = l.aid \
                      LEFT JOIN snapshots k ON k.as_of = COALESCE(s.signals_base, s.as_of) AND k.account_id = l.aid \
                      LEFT JOIN results x ON x.as_of = l.d AND x.account_id = l.aid \
-                     LEFT JOIN results v ON v.as_of = COALESCE(x.same_as, x.as_of) AND v.account_id = l.aid",
+                     LEFT JOIN results v ON v.as_of = COALESCE(s.result_same_as, x.as_of) AND v.account_id = l.aid",
                     latest_of("snapshots", "r.aid", None)
                 )
             },
@@ -1035,13 +1022,14 @@ impl Store {
                 Param::Json(signals),
                 a.rec.override_.clone().map_or(Param::Null, Param::Json),
                 base.map_or(Param::Null, Param::Date),
+                a.same_as.map_or(Param::Null, Param::Date),
             ]);
         }
         self.insert_rows(
-            "INSERT INTO snapshots (account_id, as_of, run_id, signals, override, signals_base) VALUES ",
+            "INSERT INTO snapshots (account_id, as_of, run_id, signals, override, signals_base, result_same_as) VALUES ",
             "ON CONFLICT (as_of, account_id) DO UPDATE SET run_id = excluded.run_id, signals = excluded.signals, \
-             override = excluded.override, signals_base = excluded.signals_base",
-            6,
+             override = excluded.override, signals_base = excluded.signals_base, result_same_as = excluded.result_same_as",
+            7,
             &snaps,
         )?;
         // each account's latest snapshot is now this night's: its digest
@@ -1060,8 +1048,14 @@ impl Store {
                 &params,
             )?;
         }
-        let results: Vec<(i64, &Recorded, Option<NaiveDate>)> =
-            bulk.iter().map(|a| (a.aid, a.rec, a.same_as)).collect();
+        // (every result readies the run's scores: a repeat is read with
+        // its run's score names)
+        self.prepare_scores(run, bulk.iter().map(|a| a.rec.result.scores.as_str()))?;
+        let results: Vec<(i64, &Recorded)> = bulk
+            .iter()
+            .filter(|a| a.same_as.is_none())
+            .map(|a| (a.aid, a.rec))
+            .collect();
         self.insert_results(run, &results)?;
         // starts: a night recorded before whose snapshot was pruned may
         // still have starts; those not started again go, unless they were

@@ -733,7 +733,7 @@ impl Store {
         self.write_snapshot(aid, run, r)?;
         let res = &r.result;
         self.own_repeats(aid, r.as_of)?;
-        self.insert_results(run, &[(aid, r, None)])?;
+        self.insert_results(run, &[(aid, r)])?;
         // starts: those no longer started on a rerun go, unless they were
         // delivered (someone was told: the start happened, and stays with
         // its delivery); the others are updated in place, keeping theirs
@@ -817,10 +817,10 @@ impl Store {
         }
         let signals = self.signals_array(run, &r.signals)?;
         self.db.exec(
-            "INSERT INTO snapshots (account_id, as_of, run_id, signals, override, signals_base) \
-             VALUES ($1, $2, $3, $4, $5, NULL) \
+            "INSERT INTO snapshots (account_id, as_of, run_id, signals, override, signals_base, result_same_as) \
+             VALUES ($1, $2, $3, $4, $5, NULL, NULL) \
              ON CONFLICT (as_of, account_id) DO UPDATE SET run_id = excluded.run_id, signals = excluded.signals, \
-             override = excluded.override, signals_base = NULL",
+             override = excluded.override, signals_base = NULL, result_same_as = NULL",
             &[
                 Param::Int(aid),
                 Param::Date(t),
@@ -1196,8 +1196,8 @@ impl Store {
         };
         let row = self.db.one(
             &format!(
-                "SELECT r.as_of, r.triggered FROM results r WHERE r.as_of = {} AND r.account_id = $1",
-                batch::latest_of("results", "$1", Some("n.as_of < $2"))
+                "SELECT r.as_of, r.triggered FROM result_nights r WHERE r.as_of = {} AND r.account_id = $1",
+                batch::latest_of("result_nights", "$1", Some("n.as_of < $2"))
             ),
             &[Param::Int(aid), Param::Date(before)],
         )?;
@@ -1238,13 +1238,12 @@ impl Store {
         let Some(aid) = self.find_account(account)? else {
             return Ok(Vec::new());
         };
-        let (score_cols, cols) = self.score_select("v")?;
+        let (score_cols, cols) = self.score_select("r")?;
         let rows = self.db.query(
             &format!(
-                "SELECT r.as_of, v.health, v.status, v.computed_status, u.scores, r.triggered, r.started, \
+                "SELECT r.as_of, r.health, r.status, r.computed_status, u.scores, r.triggered, r.started, \
                  u.ruleset_hash, u.git_commit, (SELECT count(*) FROM snapshots s WHERE s.as_of = r.as_of AND s.account_id = r.account_id){score_cols} \
-                 FROM nights n CROSS JOIN results r JOIN runs u ON u.id = r.run_id \
-                 JOIN results v ON v.as_of = COALESCE(r.same_as, r.as_of) AND v.account_id = r.account_id \
+                 FROM nights n CROSS JOIN result_nights r JOIN runs u ON u.id = r.run_id \
                  WHERE r.as_of = n.as_of AND r.account_id = $1 ORDER BY n.as_of"
             ),
             &[Param::Int(aid)],
@@ -1276,16 +1275,15 @@ impl Store {
     /// from a key snapshot, docs/history.md).
     pub fn results_with_signals(&mut self, latest: bool) -> Result<Vec<(String, StoredResult)>> {
         let filter = if latest {
-            "JOIN (SELECT account_id, max(as_of) AS latest FROM results GROUP BY account_id) l \
+            "JOIN (SELECT account_id, max(as_of) AS latest FROM result_nights GROUP BY account_id) l \
              ON l.account_id = r.account_id AND l.latest = r.as_of "
         } else {
             ""
         };
-        let (score_cols, cols) = self.score_select("v")?;
+        let (score_cols, cols) = self.score_select("r")?;
         let sql = format!(
-            "SELECT a.name, r.as_of, v.health, v.status, r.triggered, r.started, s.signals, u.scores{score_cols} \
-             FROM results r JOIN accounts a ON a.id = r.account_id JOIN runs u ON u.id = r.run_id \
-             JOIN results v ON v.as_of = COALESCE(r.same_as, r.as_of) AND v.account_id = r.account_id {filter}\
+            "SELECT a.name, r.as_of, r.health, r.status, r.triggered, r.started, s.signals, u.scores{score_cols} \
+             FROM result_nights r JOIN accounts a ON a.id = r.account_id JOIN runs u ON u.id = r.run_id {filter}\
              LEFT JOIN snapshot_signals s ON s.account_id = r.account_id AND s.as_of = r.as_of \
              ORDER BY r.as_of, a.name"
         );
@@ -1349,6 +1347,11 @@ impl Store {
             // kept snapshots whose key snapshot goes are stored whole
             self.store_whole(
                 "s.as_of >= $1 AND s.signals_base < $1",
+                &[Param::Date(date)],
+            )?;
+            // repeated results of the snapshots that go get rows of their own
+            self.own_repeats_where(
+                "s.as_of < $1 AND s.result_same_as IS NOT NULL",
                 &[Param::Date(date)],
             )?;
             let snapshots = self.db.exec(

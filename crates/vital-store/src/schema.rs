@@ -7,7 +7,7 @@ use crate::db::{Db, Kind, Param};
 use crate::StoreError;
 
 /// The schema version this build writes.
-pub const VERSION: i64 = 9;
+pub const VERSION: i64 = 10;
 
 /// Version 1: runs, accounts, snapshots, their events, results.
 const V1_SQLITE: &str = "
@@ -377,7 +377,8 @@ UPDATE vital_schema SET version = 8;
 
 /// Version 9: a result whose values (health, statuses, scores) are those
 /// of the account's previous result is stored as a repeat: `same_as` the
-/// date of the row that holds them, its own values `NULL`.
+/// date of the row that holds them, its own values `NULL`. (Version 10,
+/// `scores::migrate_10`, moves repeats onto their snapshots.)
 const V9_SQLITE: &str = "
 ALTER TABLE results ADD COLUMN same_as INTEGER;
 UPDATE vital_schema SET version = 9;
@@ -442,8 +443,12 @@ pub fn migrate_to(db: &mut Db, target: i64) -> Result<i64, StoreError> {
         )));
     }
     for n in (from + 1)..=target {
-        if n == 6 {
-            crate::scores::migrate_6(db)?;
+        if n == 6 || n == 10 {
+            if n == 6 {
+                crate::scores::migrate_6(db)?;
+            } else {
+                crate::scores::migrate_10(db)?;
+            }
             continue;
         }
         let sql = step(db.kind(), n)

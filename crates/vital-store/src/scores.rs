@@ -176,6 +176,8 @@ impl Store {
             let wanted: Vec<&str> = wanted.into_iter().collect();
             add_columns(&mut self.db, &have, &wanted)?;
             self.score_columns = None;
+            let cols = self.score_columns()?;
+            create_view(&mut self.db, &cols)?;
         }
         if let Some(first) = parsed.first() {
             if self.scores_run != Some(run) {
@@ -268,10 +270,10 @@ pub(crate) fn migrate_6(db: &mut crate::db::Db) -> Result<()> {
     Ok(())
 }
 
-/// Whether `res` has exactly the values of a stored result: its health,
-/// status, computed status and scores, read from `row[from..]` (`health`,
-/// `status`, `computed_status`, then the columns `cols`). Its `triggered`
-/// and `started` are its own either way.
+/// Whether `res` repeats a stored result: the same health, status,
+/// computed status, scores and `triggered`, read from `row[from..]`
+/// (`health`, `status`, `computed_status`, `triggered`, then the columns
+/// `cols`), and nothing started.
 pub(crate) fn repeats(
     res: &crate::ResultRow,
     cols: &[String],
@@ -279,9 +281,14 @@ pub(crate) fn repeats(
     from: usize,
 ) -> Result<bool> {
     let text = |k: usize| row.get(from + k).and_then(Param::text);
+    let triggered: Vec<String> = text(3)
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
     if res.health != row.get(from).and_then(Param::real)
         || res.status != text(1)
         || res.computed_status != text(2)
+        || res.triggered != triggered
+        || !res.started.is_empty()
     {
         return Ok(false);
     }
@@ -295,29 +302,118 @@ pub(crate) fn repeats(
     }
     Ok(cols.iter().enumerate().all(|(k, c)| {
         let new = scores.iter().find(|(n, _)| n == c).and_then(|(_, v)| *v);
-        new == row.get(from + 3 + k).and_then(Param::real)
+        new == row.get(from + 4 + k).and_then(Param::real)
     }))
 }
 
 impl Store {
-    /// Before the result of the account `aid` on `date` is replaced: the
-    /// later rows that repeat its values take them as their own.
+    /// Before the result of the account `aid` on `date` is replaced (or
+    /// its snapshot pruned): the later nights that repeat it get rows of
+    /// their own, with its values (`started` empty, as they were shown).
     pub(crate) fn own_repeats(&mut self, aid: i64, date: chrono::NaiveDate) -> Result<()> {
+        self.own_repeats_where(
+            "s.account_id = $1 AND s.result_same_as = $2 \
+             AND s.as_of IN (SELECT as_of FROM nights WHERE as_of > $2)",
+            &[Param::Int(aid), Param::Date(date)],
+        )
+    }
+
+    /// Rows of their own for the repeating snapshots `s` matching `cond`.
+    pub(crate) fn own_repeats_where(&mut self, cond: &str, params: &[Param]) -> Result<()> {
         let cols = self.score_columns()?;
-        let sets: String = cols
-            .iter()
-            .map(|c| format!(", {} = x.{}", column(c), column(c)))
-            .collect();
+        let list: String = cols.iter().map(|c| format!(", {}", column(c))).collect();
+        let of_x: String = cols.iter().map(|c| format!(", x.{}", column(c))).collect();
+        let empty = match self.kind() {
+            Kind::Sqlite => "'[]'",
+            Kind::Postgres => "'[]'::jsonb",
+        };
         self.db.exec(
             &format!(
-                "UPDATE results SET health = x.health, status = x.status, computed_status = x.computed_status{sets}, \
-                 same_as = NULL \
-                 FROM (SELECT * FROM results WHERE as_of = $2 AND account_id = $1) x \
-                 WHERE results.account_id = $1 AND results.same_as = $2 \
-                 AND results.as_of IN (SELECT as_of FROM nights WHERE as_of > $2)"
+                "INSERT INTO results (account_id, as_of, run_id, health, status, computed_status, triggered, started{list}) \
+                 SELECT s.account_id, s.as_of, s.run_id, x.health, x.status, x.computed_status, x.triggered, {empty}{of_x} \
+                 FROM snapshots s JOIN results x ON x.as_of = s.result_same_as AND x.account_id = s.account_id \
+                 WHERE {cond}"
             ),
-            &[Param::Int(aid), Param::Date(date)],
+            params,
+        )?;
+        self.db.exec(
+            &format!(
+                "UPDATE snapshots SET result_same_as = NULL \
+                 WHERE EXISTS (SELECT 1 FROM snapshots s WHERE {cond} \
+                   AND s.as_of = snapshots.as_of AND s.account_id = snapshots.account_id)"
+            ),
+            params,
         )?;
         Ok(())
     }
+}
+
+/// The view `result_nights`: every result, one row per (account, night)
+/// — the rows of `results`, and for each snapshot whose result repeats
+/// an earlier one (`snapshots.result_same_as`) that row's values with
+/// `started` empty and `repeats` its date (docs/history.md). Made again
+/// whenever `results` gains a score column.
+pub(crate) fn create_view(db: &mut crate::db::Db, cols: &[String]) -> Result<()> {
+    let (empty, no_date) = match db.kind() {
+        Kind::Sqlite => ("'[]'", "NULL"),
+        Kind::Postgres => ("'[]'::jsonb", "NULL::date"),
+    };
+    let of = |alias: &str| -> String {
+        cols.iter()
+            .map(|c| format!(", {alias}.{}", column(c)))
+            .collect()
+    };
+    db.batch(&format!(
+        "DROP VIEW IF EXISTS result_nights;
+         CREATE VIEW result_nights AS
+         SELECT r.account_id, r.as_of, r.run_id, r.health, r.status, r.computed_status,
+                r.triggered, r.started, {no_date} AS repeats{} FROM results r
+         UNION ALL
+         SELECT s.account_id, s.as_of, s.run_id, x.health, x.status, x.computed_status,
+                x.triggered, {empty}, s.result_same_as{} FROM snapshots s
+         JOIN results x ON x.as_of = s.result_same_as AND x.account_id = s.account_id
+         WHERE s.result_same_as IS NOT NULL;",
+        of("r"),
+        of("x")
+    ))?;
+    Ok(())
+}
+
+/// Schema 10 (docs/history.md): a repeated result is no row of
+/// `results` but a pointer on its snapshot (`snapshots.result_same_as`);
+/// the repeats of schema 9 take their values as their own rows, and the
+/// view `result_nights` shows every result.
+pub(crate) fn migrate_10(db: &mut crate::db::Db) -> Result<()> {
+    let kind = db.kind();
+    let cols = {
+        let sql = match kind {
+            Kind::Sqlite => "SELECT name FROM pragma_table_info('results') ORDER BY cid",
+            Kind::Postgres => {
+                "SELECT column_name FROM information_schema.columns \
+                 WHERE table_schema = current_schema() AND table_name = 'results' ORDER BY ordinal_position"
+            }
+        };
+        db.query(sql, &[])?
+            .into_iter()
+            .filter_map(|r| r.first().and_then(Param::text))
+            .filter_map(|c| c.strip_prefix(PREFIX).map(str::to_string))
+            .collect::<Vec<String>>()
+    };
+    let sets: String = cols
+        .iter()
+        .map(|c| format!(", {} = v.{}", column(c), column(c)))
+        .collect();
+    db.batch(&format!(
+        "UPDATE results SET health = v.health, status = v.status, computed_status = v.computed_status{sets} \
+         FROM (SELECT * FROM results) v \
+         WHERE results.same_as IS NOT NULL AND v.account_id = results.account_id AND v.as_of = results.same_as;
+         ALTER TABLE results DROP COLUMN same_as;"
+    ))?;
+    db.batch(match kind {
+        Kind::Sqlite => "ALTER TABLE snapshots ADD COLUMN result_same_as INTEGER",
+        Kind::Postgres => "ALTER TABLE snapshots ADD COLUMN result_same_as DATE",
+    })?;
+    create_view(db, &cols)?;
+    db.batch("UPDATE vital_schema SET version = 10")?;
+    Ok(())
 }
