@@ -1150,6 +1150,67 @@ fn sqlite_or_pg(t: &Target, row: Vec<vital_store::db::Param>) -> Vec<vital_store
     }
 }
 
+/// A store of schema version 9 (a repeated result a short row with
+/// `same_as`) is migrated: the short row gets its values back.
+fn migrates_a_version_9_store(t: &Target) {
+    use vital_store::db::Param as P;
+    {
+        let mut old = Store::open_at_version(&t.location, Path::new("."), 9).unwrap();
+        let real = if t.location.starts_with("postgres") {
+            "DOUBLE PRECISION"
+        } else {
+            "REAL"
+        };
+        old.exec(
+            &format!("ALTER TABLE results ADD COLUMN score_adoption {real}"),
+            &[],
+        )
+        .unwrap();
+        old.exec(
+            "INSERT INTO runs (started_at, ruleset_hash, inputs, scores, signals) \
+             VALUES ($1, 'sha256:v9', $2, $3, $4)",
+            &[
+                P::Time(Utc::now()),
+                P::Json("[]".into()),
+                P::Json("[\"adoption\"]".into()),
+                P::Json("[\"seats\"]".into()),
+            ],
+        )
+        .unwrap();
+        old.exec("INSERT INTO accounts (name) VALUES ('acme')", &[])
+            .unwrap();
+        for n in [0, 1] {
+            old.exec(
+                "INSERT INTO snapshots (account_id, as_of, run_id, signals) VALUES (1, $1, 1, $2)",
+                &[P::Date(day(n)), P::Json(format!("[{}]", n + 3))],
+            )
+            .unwrap();
+            old.exec("INSERT INTO nights (as_of) VALUES ($1)", &[P::Date(day(n))])
+                .unwrap();
+        }
+        old.exec(
+            "INSERT INTO results (account_id, as_of, run_id, health, status, computed_status, triggered, started, score_adoption) \
+             VALUES (1, $1, 1, 72.5, 'fine', 'fine', '[]', '[]', 72.5)",
+            &[P::Date(day(0))],
+        )
+        .unwrap();
+        // as schema 9 wrote a repeat of the first night
+        old.exec(
+            "INSERT INTO results (account_id, as_of, run_id, triggered, started, same_as) \
+             VALUES (1, $1, 1, '[]', '[]', $2)",
+            &[P::Date(day(1)), P::Date(day(0))],
+        )
+        .unwrap();
+    }
+    let mut s = t.open();
+    assert_eq!(s.version().unwrap(), vital_store::schema::VERSION);
+    let h = s.history("acme").unwrap();
+    assert_eq!(h.len(), 2);
+    assert_eq!(h[1].health, Some(72.5));
+    assert_eq!(h[1].scores, "{\"adoption\": 72.5}");
+    assert_eq!(count(&mut s, "results"), 2);
+}
+
 macro_rules! suite {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -1192,6 +1253,7 @@ suite!(
     signals_are_stored_by_position,
     the_accounts_digest_follows_reruns,
     repeated_results_read_back_as_recorded,
+    migrates_a_version_9_store,
 );
 
 /// The checked-in SQLite store of schema version 1.
