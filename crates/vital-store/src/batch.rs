@@ -59,17 +59,31 @@ pub(crate) fn values(kind: Kind, rows: usize, types: &[&str]) -> String {
 }
 
 /// The latest date of `nights` (after `cond` on `n.as_of`, when given) on
-/// which `table` (`snapshots` or `results`) holds a row of the account
-/// `aid` (SQL expressions), as a scalar subquery. Both tables are ordered
-/// by date, then account, so an account's rows are found by probing its
+/// which `table` (`snapshots`, `results`, or `result_nights`: a row of
+/// `results` or a repeating snapshot) holds a row of the account `aid`
+/// (SQL expressions), as a scalar subquery. The tables are ordered by
+/// date, then account, so an account's rows are found by probing its
 /// dates newest first, one index seek each: a nightly account is found on
-/// the first (docs/history.md, "How the tables are laid out").
+/// the first (docs/history.md, "How the tables are laid out"). The view
+/// is spelt out as its two tables: a probe must seek, never read a view
+/// whole.
 pub(crate) fn latest_of(table: &str, aid: &str, cond: Option<&str>) -> String {
     let cond = cond.map(|c| format!("{c} AND ")).unwrap_or_default();
-    format!(
-        "(SELECT n.as_of FROM nights n WHERE {cond}EXISTS (SELECT 1 FROM {table} p \
-         WHERE p.as_of = n.as_of AND p.account_id = {aid}) ORDER BY n.as_of DESC LIMIT 1)"
-    )
+    let exists = |t: &str, more: &str| {
+        format!(
+            "EXISTS (SELECT 1 FROM {t} p WHERE p.as_of = n.as_of AND p.account_id = {aid}{more})"
+        )
+    };
+    let has = if table == "result_nights" {
+        format!(
+            "({} OR {})",
+            exists("results", ""),
+            exists("snapshots", " AND p.result_same_as IS NOT NULL")
+        )
+    } else {
+        exists(table, "")
+    };
+    format!("(SELECT n.as_of FROM nights n WHERE {cond}{has} ORDER BY n.as_of DESC LIMIT 1)")
 }
 
 /// `$a, $a+1, …` for `n` values.

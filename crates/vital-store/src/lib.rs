@@ -1238,16 +1238,29 @@ impl Store {
         let Some(aid) = self.find_account(account)? else {
             return Ok(Vec::new());
         };
-        let (score_cols, cols) = self.score_select("r")?;
+        // `result_nights` spelt out, each of its tables probed night by
+        // night (a view read whole would read every account's rows)
+        let (score_r, cols) = self.score_select("r")?;
+        let (score_x, _) = self.score_select("x")?;
+        let empty = match self.kind() {
+            Kind::Sqlite => "'[]'",
+            Kind::Postgres => "'[]'::jsonb",
+        };
         let rows = self.db.query(
             &format!(
-                "SELECT r.as_of, r.health, r.status, r.computed_status, u.scores, r.triggered, r.started, \
-                 u.ruleset_hash, u.git_commit, (SELECT count(*) FROM snapshots s WHERE s.as_of = r.as_of AND s.account_id = r.account_id){score_cols} \
-                 FROM nights n CROSS JOIN result_nights r JOIN runs u ON u.id = r.run_id \
-                 WHERE r.as_of = n.as_of AND r.account_id = $1 ORDER BY n.as_of"
+                "SELECT q.*, u.scores, u.ruleset_hash, u.git_commit FROM ( \
+                 SELECT r.as_of, r.health, r.status, r.computed_status, r.run_id, r.triggered, r.started, \
+                 (SELECT count(*) FROM snapshots s WHERE s.as_of = r.as_of AND s.account_id = r.account_id) AS kept{score_r} \
+                 FROM nights n CROSS JOIN results r WHERE r.as_of = n.as_of AND r.account_id = $1 \
+                 UNION ALL \
+                 SELECT s.as_of, x.health, x.status, x.computed_status, s.run_id, x.triggered, {empty}, 1{score_x} \
+                 FROM nights n CROSS JOIN snapshots s JOIN results x ON x.as_of = s.result_same_as AND x.account_id = s.account_id \
+                 WHERE s.as_of = n.as_of AND s.account_id = $1 AND s.result_same_as IS NOT NULL \
+                 ) q JOIN runs u ON u.id = q.run_id ORDER BY q.as_of"
             ),
             &[Param::Int(aid)],
         )?;
+        let tail = 8 + cols.len();
         Ok(rows
             .into_iter()
             .filter_map(|r| {
@@ -1256,14 +1269,14 @@ impl Store {
                     health: get(&r, 1).real(),
                     status: opt_text(get(&r, 2)),
                     computed_status: opt_text(get(&r, 3)),
-                    scores: scores::compose_row(&scores::names(&get(&r, 4)), &cols, &r, 10),
+                    scores: scores::compose_row(&scores::names(&get(&r, tail)), &cols, &r, 8),
                     triggered: parse_list(get(&r, 5).text()),
                     started: get(&r, 6)
                         .text()
                         .and_then(|t| serde_json::from_str(&t).ok()),
-                    ruleset_hash: get(&r, 7).text().unwrap_or_default(),
-                    git_commit: opt_text(get(&r, 8)),
-                    has_snapshot: get(&r, 9).int().unwrap_or(0) > 0,
+                    ruleset_hash: get(&r, tail + 1).text().unwrap_or_default(),
+                    git_commit: opt_text(get(&r, tail + 2)),
+                    has_snapshot: get(&r, 7).int().unwrap_or(0) > 0,
                 })
             })
             .collect())
