@@ -1150,6 +1150,99 @@ fn sqlite_or_pg(t: &Target, row: Vec<vital_store::db::Param>) -> Vec<vital_store
     }
 }
 
+/// A night recorded again after its snapshot was pruned (its result kept)
+/// is replaced even when its new result repeats the night before: never a
+/// pointer next to the old row.
+fn a_pruned_night_recorded_again_is_replaced(t: &Target) {
+    let mut s = t.open();
+    let with = |as_of: NaiveDate, health: f64| {
+        let mut r = rec("acme", as_of, &[(ev(1), 1)], &[]);
+        r.result.health = Some(health);
+        r.result.scores = format!("{{\"adoption\": {health:.1}}}");
+        r
+    };
+    run(&mut s, &[with(day(0), 50.0)]);
+    run(&mut s, &[with(day(1), 60.0)]);
+    s.prune_before(day(5)).unwrap();
+    run(&mut s, &[with(day(0), 60.0)]);
+    // the bulk path: the latest snapshot (day 0) is before day 1
+    run(&mut s, &[with(day(1), 60.0)]);
+    let healths = |s: &mut Store| -> Vec<(NaiveDate, Option<f64>)> {
+        s.history("acme")
+            .unwrap()
+            .iter()
+            .map(|h| (h.as_of, h.health))
+            .collect()
+    };
+    assert_eq!(
+        healths(&mut s),
+        [(day(0), Some(60.0)), (day(1), Some(60.0))]
+    );
+    assert_eq!(count(&mut s, "result_nights"), 2);
+    // and a rerun of day 0 still works, day 1 keeps its result
+    run(&mut s, &[with(day(0), 10.0)]);
+    assert_eq!(
+        healths(&mut s),
+        [(day(0), Some(10.0)), (day(1), Some(60.0))]
+    );
+}
+
+/// A rule set's new score gets its column before the run's transaction
+/// (`ready_scores`): the run changes no table definition while another
+/// connection reads (PostgreSQL would make that one wait for the run's
+/// commit; here it would time out).
+fn a_new_score_is_ready_before_the_run(t: &Target) {
+    let mut w = t.open();
+    let mut r = t.open();
+    run(&mut w, &[rec("acme", day(0), &[(ev(1), 1)], &[])]);
+    w.ready_scores(&["adoption", "nps"]).unwrap();
+    if t.location.starts_with("postgres") {
+        r.exec("SET statement_timeout = '3s'", &[]).unwrap();
+    }
+    w.begin().unwrap();
+    let id = w.start_run(&info()).unwrap();
+    let mut next = rec("acme", day(1), &[(ev(1), 1)], &[]);
+    next.result.scores = "{\"adoption\": 72.5, \"nps\": 9.0}".into();
+    w.record_all(id, &[next]).unwrap();
+    // the reading connection reads while the run is open
+    let rows = r.query("SELECT count(*) FROM result_nights", &[]).unwrap();
+    assert_eq!(rows[0][0].int(), Some(1));
+    w.finish_run(id, RunCounts::default(), Utc::now()).unwrap();
+    w.commit().unwrap();
+    assert_eq!(
+        w.history("acme").unwrap()[1].scores,
+        "{\"adoption\": 72.5, \"nps\": 9.0}"
+    );
+}
+
+/// SQLite's column names ignore case: a score renamed from `NPS` to `nps`
+/// keeps its column; a rule set with both is refused with a message.
+fn scores_differing_in_case(t: &Target) {
+    let mut s = t.open();
+    let mut a = rec("acme", day(0), &[(ev(1), 1)], &[]);
+    a.result.scores = "{\"NPS\": 1.0}".into();
+    run(&mut s, &[a]);
+    let mut b = rec("acme", day(1), &[(ev(1), 1)], &[]);
+    b.result.scores = "{\"nps\": 2.0}".into();
+    run(&mut s, &[b]);
+    let scores: Vec<String> = s
+        .history("acme")
+        .unwrap()
+        .into_iter()
+        .map(|h| h.scores)
+        .collect();
+    assert_eq!(scores, ["{\"NPS\": 1.0}", "{\"nps\": 2.0}"]);
+    if !t.location.starts_with("postgres") {
+        s.begin().unwrap();
+        let id = s.start_run(&info()).unwrap();
+        let mut c = rec("beta", day(0), &[(ev(1), 1)], &[]);
+        c.result.scores = "{\"Churn\": 1.0, \"churn\": 2.0}".into();
+        let err = s.record(id, &c).unwrap_err().to_string();
+        s.rollback();
+        assert!(err.contains("differ only in case"), "{err}");
+    }
+}
+
 /// A store of schema version 9 (a repeated result a short row with
 /// `same_as`) is migrated: the short row gets its values back.
 fn migrates_a_version_9_store(t: &Target) {
@@ -1254,6 +1347,9 @@ suite!(
     the_accounts_digest_follows_reruns,
     repeated_results_read_back_as_recorded,
     migrates_a_version_9_store,
+    a_pruned_night_recorded_again_is_replaced,
+    a_new_score_is_ready_before_the_run,
+    scores_differing_in_case,
 );
 
 /// The checked-in SQLite store of schema version 1.

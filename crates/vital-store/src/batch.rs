@@ -684,6 +684,7 @@ impl Store {
         let parsed =
             self.prepare_scores(run, recs.iter().map(|(_, r)| r.result.scores.as_str()))?;
         let (_, cols) = self.score_select("r")?;
+        let kind = self.kind();
         let ncols = 8 + cols.len();
         let mut params = Vec::with_capacity(recs.len() * ncols);
         for ((aid, rec), scores) in recs.iter().zip(&parsed) {
@@ -701,7 +702,7 @@ impl Store {
             params.extend(cols.iter().map(|c| {
                 scores
                     .iter()
-                    .find(|(n, _)| n == c)
+                    .find(|(n, _)| crate::scores::same_column(kind, n, c))
                     .and_then(|(_, v)| *v)
                     .map_or(Param::Null, Param::Real)
             }));
@@ -782,29 +783,33 @@ impl Store {
             .filter(|i| per_account.get(recs[*i].account.as_str()) == Some(&1))
             .collect();
         // (only accounts the store knew: a new one has nothing to probe)
-        let asks: Vec<(usize, i64)> = single
+        let asks: Vec<(usize, i64, NaiveDate)> = single
             .iter()
             .enumerate()
-            .filter_map(|(k, i)| Some((k, *known.get(recs[*i].account.as_str())?)))
+            .filter_map(|(k, i)| Some((k, *known.get(recs[*i].account.as_str())?, recs[*i].as_of)))
             .collect();
         // ... and the values of its result (a repeat's: those of the row
-        // it repeats)
+        // it repeats), and whether `results` has a row on the night being
+        // recorded (left by a prune of its snapshot: then replaced, never
+        // repeated)
         let (score_cols, cols) = self.score_select("v")?;
         let rows = self.by_chunks(
             &asks,
-            &["bigint"],
-            |(_, a)| vec![Param::Int(*a)],
+            &["bigint", "date"],
+            |(_, a, t)| vec![Param::Int(*a), Param::Date(*t)],
             |v| {
                 format!(
-                    "WITH r(i, aid) AS {v}, l AS (SELECT r.i, r.aid, {} AS d FROM r) \
+                    "WITH r(i, aid, t) AS {v}, l AS (SELECT r.i, r.aid, r.t, {} AS d FROM r) \
                      SELECT l.i, l.d, k.as_of, k.signals, \
                        CASE WHEN ac.digest_as_of = l.d THEN ac.events_digest END, k.run_id, \
-                       v.as_of, v.health, v.status, v.computed_status, v.triggered{score_cols} FROM l \
+                       CASE WHEN y.as_of IS NULL THEN v.as_of END, v.health, v.status, v.computed_status, \
+                       v.triggered{score_cols} FROM l \
                      LEFT JOIN snapshots s ON s.as_of = l.d AND s.account_id = l.aid \
                      LEFT JOIN accounts ac ON ac.id = l.aid \
                      LEFT JOIN snapshots k ON k.as_of = COALESCE(s.signals_base, s.as_of) AND k.account_id = l.aid \
                      LEFT JOIN results x ON x.as_of = l.d AND x.account_id = l.aid \
-                     LEFT JOIN results v ON v.as_of = COALESCE(s.result_same_as, x.as_of) AND v.account_id = l.aid",
+                     LEFT JOIN results v ON v.as_of = COALESCE(s.result_same_as, x.as_of) AND v.account_id = l.aid \
+                     LEFT JOIN results y ON y.as_of = l.t AND y.account_id = l.aid",
                     latest_of("snapshots", "r.aid", None)
                 )
             },
@@ -812,7 +817,7 @@ impl Store {
         let mut latest: Vec<Option<Latest>> = vec![None; single.len()];
         let mut repeats: Vec<Option<NaiveDate>> = vec![None; single.len()];
         for (i, row) in rows {
-            let Some(&(k, _)) = asks.get(i) else {
+            let Some(&(k, _, _)) = asks.get(i) else {
                 continue;
             };
             if let (Some(slot), Some(l)) = (latest.get_mut(k), row.get(1).and_then(opt_date)) {
@@ -823,7 +828,7 @@ impl Store {
                 *slot = Some((l, key, row.get(4).and_then(Param::int)));
                 let rec = &recs[single[k]];
                 if let Some(v) = get(&row, 6).date() {
-                    if crate::scores::repeats(&rec.result, &cols, &row, 7)? {
+                    if crate::scores::repeats(self.kind(), &rec.result, &cols, &row, 7)? {
                         repeats[k] = Some(v);
                     }
                 }

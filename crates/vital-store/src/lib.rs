@@ -617,6 +617,9 @@ impl Store {
             e
         })?;
         self.in_transaction = true;
+        // what other connections may have changed since: read again
+        self.score_columns = None;
+        self.signal_names.clear();
         Ok(())
     }
 
@@ -1261,6 +1264,7 @@ impl Store {
             &[Param::Int(aid)],
         )?;
         let tail = 8 + cols.len();
+        let kind = self.kind();
         Ok(rows
             .into_iter()
             .filter_map(|r| {
@@ -1269,7 +1273,7 @@ impl Store {
                     health: get(&r, 1).real(),
                     status: opt_text(get(&r, 2)),
                     computed_status: opt_text(get(&r, 3)),
-                    scores: scores::compose_row(&scores::names(&get(&r, tail)), &cols, &r, 8),
+                    scores: scores::compose_row(kind, &scores::names(&get(&r, tail)), &cols, &r, 8),
                     triggered: parse_list(get(&r, 5).text()),
                     started: get(&r, 6)
                         .text()
@@ -1301,6 +1305,7 @@ impl Store {
              ORDER BY r.as_of, a.name"
         );
         let rows = self.db.query(&sql, &[])?;
+        let kind = self.kind();
         Ok(rows
             .into_iter()
             .filter_map(|r| {
@@ -1312,7 +1317,7 @@ impl Store {
                     triggered: parse_list(get(&r, 4).text()),
                     started: parse_list(get(&r, 5).text()),
                     signals: opt_text(get(&r, 6)),
-                    scores: scores::compose_row(&scores::names(&get(&r, 7)), &cols, &r, 8),
+                    scores: scores::compose_row(kind, &scores::names(&get(&r, 7)), &cols, &r, 8),
                 };
                 Some((name, row))
             })

@@ -11,7 +11,7 @@
 
 use crate::db::{Kind, Param, Row};
 use crate::{Result, Store, StoreError};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 /// Prefix of a score's column.
 const PREFIX: &str = "score_";
@@ -22,6 +22,16 @@ const PG_NAME_MAX: usize = 63;
 /// A result's scores in order: each score's name and value (`None`:
 /// `null`).
 pub(crate) type Scores = Vec<(String, Option<f64>)>;
+
+/// What names the same column: SQLite's column names ignore case (a
+/// score `NPS` and a later `nps` share `score_nps`), PostgreSQL's quoted
+/// ones do not.
+pub(crate) fn same_column(kind: Kind, a: &str, b: &str) -> bool {
+    match kind {
+        Kind::Sqlite => a.eq_ignore_ascii_case(b),
+        Kind::Postgres => a == b,
+    }
+}
 
 /// The quoted column of the score `name`.
 pub(crate) fn column(name: &str) -> String {
@@ -93,13 +103,24 @@ pub(crate) fn names(p: &Param) -> Vec<String> {
 /// The score columns `results` has (`SELECT`ed as `cols`): the scores
 /// object of a row given its run's names and the values of `cols` from
 /// `row[from..]`.
-pub(crate) fn compose_row(names: &[String], cols: &[String], row: &Row, from: usize) -> String {
-    let values: HashMap<&str, Option<f64>> = cols
+pub(crate) fn compose_row(
+    kind: Kind,
+    names: &[String],
+    cols: &[String],
+    row: &Row,
+    from: usize,
+) -> String {
+    let values: Vec<(&str, Option<f64>)> = cols
         .iter()
         .enumerate()
         .map(|(k, c)| (c.as_str(), row.get(from + k).and_then(Param::real)))
         .collect();
-    compose(names, |n| values.get(n).copied().flatten())
+    compose(names, |n| {
+        values
+            .iter()
+            .find(|(c, _)| same_column(kind, c, n))
+            .and_then(|(_, v)| *v)
+    })
 }
 
 /// The score names of the columns of `results` in `db`, in column order.
@@ -123,8 +144,15 @@ fn existing(store: &mut Store) -> Result<Vec<String>> {
 /// Add a `REAL` (PostgreSQL: `DOUBLE PRECISION`) column for each of
 /// `names` that `results` lacks.
 pub(crate) fn add_columns(db: &mut crate::db::Db, have: &[String], names: &[&str]) -> Result<()> {
-    for name in names {
-        if have.iter().any(|h| h == name) {
+    let kind = db.kind();
+    for (k, name) in names.iter().enumerate() {
+        if let Some(other) = names[..k].iter().find(|o| same_column(kind, o, name)) {
+            return Err(StoreError::new(format!(
+                "the scores `{other}` and `{name}` differ only in case: a SQLite store keeps one column for both (`score_{}`); rename one",
+                name.to_lowercase()
+            )));
+        }
+        if have.iter().any(|h| same_column(kind, h, name)) {
             continue;
         }
         let ty = match db.kind() {
@@ -148,6 +176,38 @@ pub(crate) fn add_columns(db: &mut crate::db::Db, have: &[String], names: &[&str
 }
 
 impl Store {
+    /// Before a run's transaction: a column of `results` for each of the
+    /// rule set's scores `names` (and the view made again), in a
+    /// transaction of its own. So a run never changes the table's
+    /// definition inside its transaction, while its reading connection
+    /// reads the table: PostgreSQL would make that connection wait until
+    /// the run commits, which is never.
+    pub fn ready_scores(&mut self, names: &[&str]) -> Result<()> {
+        let have = self.score_columns()?;
+        let kind = self.kind();
+        if names
+            .iter()
+            .all(|n| have.iter().any(|h| same_column(kind, h, n)))
+        {
+            return Ok(());
+        }
+        self.begin()?;
+        let added = (|| -> Result<()> {
+            let have = existing(self)?;
+            add_columns(&mut self.db, &have, names)?;
+            let cols = existing(self)?;
+            create_view(&mut self.db, &cols)
+        })();
+        self.score_columns = None;
+        match added {
+            Ok(()) => self.commit(),
+            Err(e) => {
+                self.rollback();
+                Err(e)
+            }
+        }
+    }
+
     /// The score names `results` has columns for (read once).
     pub(crate) fn score_columns(&mut self) -> Result<Vec<String>> {
         if let Some(c) = &self.score_columns {
@@ -172,7 +232,11 @@ impl Store {
             .flat_map(|p| p.iter().map(|(n, _)| n.as_str()))
             .collect();
         let have = self.score_columns()?;
-        if wanted.iter().any(|w| !have.iter().any(|h| h == w)) {
+        let kind = self.kind();
+        if wanted
+            .iter()
+            .any(|w| !have.iter().any(|h| same_column(kind, h, w)))
+        {
             let wanted: Vec<&str> = wanted.into_iter().collect();
             add_columns(&mut self.db, &have, &wanted)?;
             self.score_columns = None;
@@ -246,21 +310,32 @@ pub(crate) fn migrate_6(db: &mut crate::db::Db) -> Result<()> {
         .into_iter()
         .filter_map(|r| r.first().and_then(Param::text))
         .collect();
-    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-    add_columns(db, &[], &refs)?;
-    if !names.is_empty() {
-        let sets: Vec<String> = names
-            .iter()
-            .map(|n| {
-                let key = n.replace('\'', "''");
-                match kind {
-                    Kind::Sqlite => format!(
-                        "{} = json_extract(scores, '$.\"{}\"')",
-                        column(n),
-                        key.replace('"', "\\\"")
-                    ),
-                    Kind::Postgres => format!("{} = (scores ->> '{key}')::float8", column(n)),
+    // names that share a column (SQLite: the same but for case) fill it
+    // together, whichever a row has
+    let mut groups: Vec<Vec<&str>> = Vec::new();
+    for n in &names {
+        match groups.iter_mut().find(|g| same_column(kind, g[0], n)) {
+            Some(g) => g.push(n),
+            None => groups.push(vec![n]),
+        }
+    }
+    let firsts: Vec<&str> = groups.iter().map(|g| g[0]).collect();
+    add_columns(db, &[], &firsts)?;
+    if !groups.is_empty() {
+        let value = |n: &str| {
+            let key = n.replace('\'', "''");
+            match kind {
+                Kind::Sqlite => {
+                    format!("json_extract(scores, '$.\"{}\"')", key.replace('"', "\\\""))
                 }
+                Kind::Postgres => format!("(scores ->> '{key}')::float8"),
+            }
+        };
+        let sets: Vec<String> = groups
+            .iter()
+            .map(|g| {
+                let values: Vec<String> = g.iter().map(|n| value(n)).collect();
+                format!("{} = COALESCE({}, NULL)", column(g[0]), values.join(", "))
             })
             .collect();
         db.batch(&format!("UPDATE results SET {}", sets.join(", ")))?;
@@ -275,6 +350,7 @@ pub(crate) fn migrate_6(db: &mut crate::db::Db) -> Result<()> {
 /// (`health`, `status`, `computed_status`, `triggered`, then the columns
 /// `cols`), and nothing started.
 pub(crate) fn repeats(
+    kind: Kind,
     res: &crate::ResultRow,
     cols: &[String],
     row: &Row,
@@ -296,12 +372,15 @@ pub(crate) fn repeats(
     // a score with a value that has no column yet is new
     if scores
         .iter()
-        .any(|(n, v)| v.is_some() && !cols.iter().any(|c| c == n))
+        .any(|(n, v)| v.is_some() && !cols.iter().any(|c| same_column(kind, c, n)))
     {
         return Ok(false);
     }
     Ok(cols.iter().enumerate().all(|(k, c)| {
-        let new = scores.iter().find(|(n, _)| n == c).and_then(|(_, v)| *v);
+        let new = scores
+            .iter()
+            .find(|(n, _)| same_column(kind, n, c))
+            .and_then(|(_, v)| *v);
         new == row.get(from + 4 + k).and_then(Param::real)
     }))
 }

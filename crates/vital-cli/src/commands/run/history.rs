@@ -364,6 +364,13 @@ impl<'a> History<'a> {
         };
         let reader = open_store(flag)?.ok_or("the history store went away")?;
         let (ruleset_hash, git_commit) = ruleset_version(sources);
+        let scores: Vec<&str> = engine
+            .rules
+            .scores
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect();
+        store.ready_scores(&scores).map_err(|e| e.to_string())?;
         store.begin().map_err(|e| e.to_string())?;
         let run = store
             .start_run(&RunInfo {
