@@ -499,13 +499,11 @@ impl Store {
             )?;
             for (aid, row) in rows {
                 let stored = get(&row, 1).text().unwrap_or_else(|| "[]".into());
-                let stored = self.signals_object(get(&row, 5).int(), &stored)?;
                 let signals = match (get(&row, 3).date(), get(&row, 4).text()) {
                     (Some(_), Some(base)) => {
-                        let base = self.signals_object(get(&row, 6).int(), &base)?;
-                        merge_signals(&base, &stored)
+                        self.merged_signals(get(&row, 6).int(), &base, get(&row, 5).int(), &stored)?
                     }
-                    _ => stored,
+                    _ => self.signals_object(get(&row, 5).int(), &stored)?,
                 };
                 let snapshot = StoredSnapshot {
                     as_of,
@@ -619,26 +617,56 @@ impl Store {
         &mut self,
         asks: &[(i64, NaiveDate)],
     ) -> Result<Vec<Option<PreviousResult>>> {
-        let nights = self.latest_nights("result_nights", asks, true)?;
+        let mut out: Vec<Option<PreviousResult>> = vec![None; asks.len()];
+        // the store's latest night before each date, read once for all
+        // the accounts asking (a nightly store's answer for nearly all)
+        let mut by_date: BTreeMap<NaiveDate, Vec<(i64, usize)>> = BTreeMap::new();
+        for (k, (a, d)) in asks.iter().enumerate() {
+            by_date.entry(*d).or_default().push((*a, k));
+        }
+        for (d, wanted) in by_date {
+            let Some(night) = self.night_before(d, true)? else {
+                continue;
+            };
+            self.triggered_on(night, wanted, &mut out)?;
+        }
+        // the others: their latest night probed one by one
+        let rest: Vec<usize> = (0..asks.len()).filter(|k| out[*k].is_none()).collect();
+        let rest_asks: Vec<(i64, NaiveDate)> = rest.iter().map(|k| asks[*k]).collect();
+        let nights = self.latest_nights("result_nights", &rest_asks, true)?;
         let mut by_night: BTreeMap<NaiveDate, Vec<(i64, usize)>> = BTreeMap::new();
-        for (k, night) in nights.iter().enumerate() {
+        for (j, night) in nights.iter().enumerate() {
             if let Some(n) = night {
-                by_night.entry(*n).or_default().push((asks[k].0, k));
+                by_night
+                    .entry(*n)
+                    .or_default()
+                    .push((asks[rest[j]].0, rest[j]));
             }
         }
-        let mut out = vec![None; asks.len()];
-        for (night, mut wanted) in by_night {
-            wanted.sort_unstable();
-            let ids: Vec<i64> = wanted.iter().map(|(a, _)| *a).collect();
-            let rows = self.on_date("x.triggered", "result_nights x", "x", night, &ids)?;
-            let triggered: HashMap<i64, Row> = rows.into_iter().collect();
-            for (a, k) in wanted {
-                if let Some(row) = triggered.get(&a) {
-                    out[k] = Some((night, parse_list(get(row, 1).text())));
-                }
-            }
+        for (night, wanted) in by_night {
+            self.triggered_on(night, wanted, &mut out)?;
         }
         Ok(out)
+    }
+
+    /// The result of each `(account id, place)` of `wanted` on `night`
+    /// (a row of `results` or a repeat), into `out[place]`.
+    fn triggered_on(
+        &mut self,
+        night: NaiveDate,
+        mut wanted: Vec<(i64, usize)>,
+        out: &mut [Option<PreviousResult>],
+    ) -> Result<()> {
+        wanted.sort_unstable();
+        let ids: Vec<i64> = wanted.iter().map(|(a, _)| *a).collect();
+        let rows = self.on_date("x.triggered", "result_nights x", "x", night, &ids)?;
+        let triggered: HashMap<i64, Row> = rows.into_iter().collect();
+        for (a, k) in wanted {
+            if let Some(row) = triggered.get(&a) {
+                out[k] = Some((night, parse_list(get(row, 1).text())));
+            }
+        }
+        Ok(())
     }
 
     /// Multi-row `INSERT`s: `head` is `INSERT INTO t (…) VALUES `, `tail`
@@ -801,7 +829,7 @@ impl Store {
                 format!(
                     "WITH r(i, aid, t) AS {v}, l AS (SELECT r.i, r.aid, r.t, {} AS d FROM r) \
                      SELECT l.i, l.d, k.as_of, k.signals, \
-                       CASE WHEN ac.digest_as_of = l.d THEN ac.events_digest END, k.run_id, \
+                       ac.events_digest, k.run_id, \
                        CASE WHEN y.as_of IS NULL THEN v.as_of END, v.health, v.status, v.computed_status, \
                        v.triggered{score_cols} FROM l \
                      LEFT JOIN snapshots s ON s.as_of = l.d AND s.account_id = l.aid \
@@ -1051,17 +1079,24 @@ impl Store {
             7,
             &snaps,
         )?;
-        // each account's latest snapshot is now this night's: its digest
+        // each account's latest snapshot is now this night's: its digest,
+        // written where it changed
         let kind = self.db.kind();
-        for (chunk, digests) in bulk.chunks(CHUNK).zip(digests.chunks(CHUNK)) {
-            let v = values(kind, chunk.len(), &["bigint", "bigint", "date"]);
-            let mut params: Vec<Param> = Vec::with_capacity(chunk.len() * 3);
-            for (a, g) in chunk.iter().zip(digests) {
-                params.extend([Param::Int(a.aid), Param::Int(*g), Param::Date(a.rec.as_of)]);
-            }
+        let changed: Vec<(i64, i64)> = bulk
+            .iter()
+            .enumerate()
+            .filter(|(k, a)| !same(*k, a))
+            .map(|(k, a)| (a.aid, digests[k]))
+            .collect();
+        for chunk in changed.chunks(CHUNK) {
+            let v = values(kind, chunk.len(), &["bigint", "bigint"]);
+            let params: Vec<Param> = chunk
+                .iter()
+                .flat_map(|(a, g)| [Param::Int(*a), Param::Int(*g)])
+                .collect();
             self.db.exec(
                 &format!(
-                    "WITH v(aid, g, d) AS {v} UPDATE accounts SET events_digest = v.g, digest_as_of = v.d \
+                    "WITH v(aid, g) AS {v} UPDATE accounts SET events_digest = v.g \
                      FROM v WHERE accounts.id = v.aid"
                 ),
                 &params,

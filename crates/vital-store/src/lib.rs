@@ -833,16 +833,13 @@ impl Store {
             ],
         )?;
         // the account's digest is its latest snapshot's: this one's unless
-        // a later one is stored (a backfill), whose digest stays
-        self.db.exec(
-            "UPDATE accounts SET events_digest = $1, digest_as_of = $2 \
-             WHERE id = $3 AND (digest_as_of IS NULL OR digest_as_of <= $2)",
-            &[
-                Param::Int(batch::events_digest(&r.events)),
-                Param::Date(t),
-                Param::Int(aid),
-            ],
-        )?;
+        // a later one is stored (a backfill leaves the latest's events)
+        if latest.is_none_or(|l| t >= l) {
+            self.db.exec(
+                "UPDATE accounts SET events_digest = $1 WHERE id = $2",
+                &[Param::Int(batch::events_digest(&r.events)), Param::Int(aid)],
+            )?;
+        }
         Ok(())
     }
 

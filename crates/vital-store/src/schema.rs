@@ -7,7 +7,7 @@ use crate::db::{Db, Kind, Param};
 use crate::StoreError;
 
 /// The schema version this build writes.
-pub const VERSION: i64 = 10;
+pub const VERSION: i64 = 11;
 
 /// Version 1: runs, accounts, snapshots, their events, results.
 const V1_SQLITE: &str = "
@@ -389,6 +389,30 @@ ALTER TABLE results ADD COLUMN same_as DATE;
 UPDATE vital_schema SET version = 9;
 ";
 
+/// Version 11: `accounts.events_digest` is the digest of the account's
+/// latest snapshot, kept so by every write (`NULL`: unknown), without a
+/// date to check it against; a night whose digest is unchanged writes no
+/// row of `accounts`. Digests of an older night are forgotten.
+const V11_SQLITE: &str = "
+UPDATE accounts SET events_digest = NULL
+WHERE digest_as_of IS NULL
+   OR NOT EXISTS (SELECT 1 FROM snapshots s WHERE s.as_of = accounts.digest_as_of AND s.account_id = accounts.id)
+   OR EXISTS (SELECT 1 FROM nights n WHERE n.as_of > accounts.digest_as_of AND EXISTS
+              (SELECT 1 FROM snapshots s WHERE s.as_of = n.as_of AND s.account_id = accounts.id));
+ALTER TABLE accounts DROP COLUMN digest_as_of;
+UPDATE vital_schema SET version = 11;
+";
+
+const V11_POSTGRES: &str = "
+UPDATE accounts SET events_digest = NULL
+WHERE digest_as_of IS NULL
+   OR NOT EXISTS (SELECT 1 FROM snapshots s WHERE s.as_of = accounts.digest_as_of AND s.account_id = accounts.id)
+   OR EXISTS (SELECT 1 FROM nights n WHERE n.as_of > accounts.digest_as_of AND EXISTS
+              (SELECT 1 FROM snapshots s WHERE s.as_of = n.as_of AND s.account_id = accounts.id));
+ALTER TABLE accounts DROP COLUMN digest_as_of;
+UPDATE vital_schema SET version = 11;
+";
+
 /// The step from version `n - 1` to `n` (1: create).
 pub fn step(kind: Kind, n: i64) -> Option<&'static str> {
     match (kind, n) {
@@ -408,6 +432,8 @@ pub fn step(kind: Kind, n: i64) -> Option<&'static str> {
         (Kind::Postgres, 8) => Some(V8_POSTGRES),
         (Kind::Sqlite, 9) => Some(V9_SQLITE),
         (Kind::Postgres, 9) => Some(V9_POSTGRES),
+        (Kind::Sqlite, 11) => Some(V11_SQLITE),
+        (Kind::Postgres, 11) => Some(V11_POSTGRES),
         _ => None,
     }
 }

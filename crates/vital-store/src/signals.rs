@@ -44,6 +44,22 @@ pub(crate) fn to_object(names: &[String], array: &str) -> String {
     out
 }
 
+/// A key snapshot's array with a difference's values put over it, by
+/// position (`None` when either is not an array).
+fn merge_arrays(base: &str, delta: &str) -> Option<String> {
+    use serde_json::value::RawValue;
+    let base: Vec<&RawValue> = serde_json::from_str(base.trim_start()).ok()?;
+    let delta: Vec<&RawValue> = serde_json::from_str(delta.trim_start()).ok()?;
+    let n = base.len().max(delta.len());
+    let values: Vec<&str> = (0..n)
+        .map(|i| match delta.get(i).map(|v| v.get().trim()) {
+            Some(v) if v != "null" => v,
+            _ => base.get(i).map_or("null", |v| v.get().trim()),
+        })
+        .collect();
+    Some(format!("[{}]", values.join(",")))
+}
+
 /// The array of `object`'s values by the positions of `names` (`None`:
 /// `object` has a signal `names` lacks, which the caller appends).
 fn to_array(names: &[String], object: &str) -> Result<std::result::Result<String, Vec<String>>> {
@@ -140,6 +156,30 @@ impl Store {
                 Ok(a)
             }
         }
+    }
+
+    /// The signals object of a snapshot stored as a difference (`delta`,
+    /// of the run `run`) from its key snapshot's (`base`, of `base_run`).
+    /// When both runs name the same signals (one rule set), the arrays are
+    /// merged by position, read once.
+    pub(crate) fn merged_signals(
+        &mut self,
+        base_run: Option<i64>,
+        base: &str,
+        run: Option<i64>,
+        delta: &str,
+    ) -> Result<String> {
+        if let (Some(b), Some(r)) = (base_run, run) {
+            let (bn, rn) = (self.signal_names(b)?, self.signal_names(r)?);
+            if bn == rn {
+                if let Some(merged) = merge_arrays(base, delta) {
+                    return Ok(to_object(&rn, &merged));
+                }
+            }
+        }
+        let delta = self.signals_object(run, delta)?;
+        let base = self.signals_object(base_run, base)?;
+        Ok(crate::batch::merge_signals(&base, &delta))
     }
 
     /// The signals object of a stored row: its `signals` (an array) read
