@@ -948,6 +948,36 @@ fn signals_are_stored_by_position(t: &Target) {
     // the decimal keeps its text through the store
     let got = s.snapshot("beta", d("2026-03-01")).unwrap().unwrap();
     assert_eq!(got.signals, "{\"seats\": 9, \"arr\": 1200.50}");
+    // the next night stores differences; its run still names the signals
+    // in the order of a whole object (the rule set's), not a difference's
+    let mut a = rec("acme", d("2026-03-02"), &[], &[]);
+    a.signals = "{\"seats\": 4, \"owner\": \"Dana\"}".into();
+    let mut b = rec("beta", d("2026-03-02"), &[], &[]);
+    b.signals = "{\"arr\": 1200.50, \"seats\": 10}".into();
+    s.begin().unwrap();
+    let id = s.start_run(&info()).unwrap();
+    s.record_all(id, &[a, b]).unwrap();
+    s.finish_run(id, RunCounts::default(), Utc::now()).unwrap();
+    s.commit().unwrap();
+    let deltas = s
+        .query(
+            "SELECT count(*) FROM snapshots WHERE signals_base IS NOT NULL",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(deltas[0][0].int(), Some(2), "both nights are differences");
+    let names = s
+        .query("SELECT signals FROM runs WHERE id = $1", &[P::Int(id)])
+        .unwrap()[0][0]
+        .text()
+        .unwrap();
+    let names: Vec<String> = serde_json::from_str(&names).unwrap();
+    assert_eq!(names, ["seats", "owner"]);
+    let got = s.snapshot("acme", d("2026-03-02")).unwrap().unwrap();
+    assert_eq!(
+        vital_store::normalize_json(&got.signals),
+        "{\"owner\": \"Dana\", \"seats\": 4}"
+    );
 }
 
 /// The events digest kept on the account is its latest snapshot's: a

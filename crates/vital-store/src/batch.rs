@@ -1052,7 +1052,11 @@ impl Store {
             5,
             &inserts,
         )?;
-        // snapshots
+        // snapshots: the run's signal names from its first whole object
+        // (the rule set's order), before any difference adds its own
+        if let Some(first) = bulk.first() {
+            self.signals_array(run, &first.rec.signals)?;
+        }
         let mut snaps: Vec<Param> = Vec::with_capacity(bulk.len() * 7);
         for a in bulk {
             let key = a
