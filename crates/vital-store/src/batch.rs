@@ -1052,11 +1052,9 @@ impl Store {
             5,
             &inserts,
         )?;
-        // snapshots: the run's signal names from its first whole object
-        // (the rule set's order), before any difference adds its own
-        if let Some(first) = bulk.first() {
-            self.signals_array(run, &first.rec.signals)?;
-        }
+        // snapshots (a run names its signals as they come: a signal that
+        // moves every night is named by the first difference, so it comes
+        // first and a difference of it alone has no `null`s before it)
         let mut snaps: Vec<Param> = Vec::with_capacity(bulk.len() * 7);
         for a in bulk {
             let key = a

@@ -4,9 +4,12 @@
 //! none, trailing `null`s left out. A difference from a key snapshot
 //! (`signals_base`) is an array of the same kind whose `null` means "as in
 //! the key snapshot"; a snapshot that lacks a signal its key snapshot has
-//! is stored whole. A run's names grow as its snapshots bring signals it
-//! has not named yet, in the order a snapshot has them (the codec writes
-//! the rule set's declaration order), appended, so positions never move.
+//! is stored whole. A run's names grow as its stored arrays bring signals
+//! it has not named yet — a whole object's in the rule set's order, a
+//! difference's (only what changed) in name order — appended, so
+//! positions never move. On a nightly run the first differences name the
+//! signals that change most often first, so most differences have no
+//! `null` before their last value.
 //!
 //! Values keep their JSON text, so a stored snapshot reads back as the
 //! object it was recorded as (`codec.rs`), the store's API unchanged.
