@@ -707,7 +707,7 @@ impl Store {
 
     /// Insert (or, for a night recorded before, replace) the results of
     /// `recs` (each with its account's id), their scores in their columns
-    /// (`scores.rs`); a replaced row's other score columns become `NULL`.
+    /// (`results.rs`); a replaced row's other score columns become `NULL`.
     pub(crate) fn insert_results(&mut self, run: i64, recs: &[(i64, &Recorded)]) -> Result<()> {
         let parsed =
             self.prepare_scores(run, recs.iter().map(|(_, r)| r.result.scores.as_str()))?;
@@ -730,12 +730,12 @@ impl Store {
             params.extend(cols.iter().map(|c| {
                 scores
                     .iter()
-                    .find(|(n, _)| crate::scores::same_column(kind, n, c))
+                    .find(|(n, _)| crate::results::same_column(kind, n, c))
                     .and_then(|(_, v)| *v)
                     .map_or(Param::Null, Param::Real)
             }));
         }
-        let quoted: Vec<String> = cols.iter().map(|c| crate::scores::column(c)).collect();
+        let quoted: Vec<String> = cols.iter().map(|c| crate::results::column(c)).collect();
         let head = format!(
             "INSERT INTO results (account_id, as_of, run_id, health, status, computed_status, triggered, started{}) VALUES ",
             quoted.iter().map(|q| format!(", {q}")).collect::<String>()
@@ -856,7 +856,7 @@ impl Store {
                 *slot = Some((l, key, row.get(4).and_then(Param::int)));
                 let rec = &recs[single[k]];
                 if let Some(v) = get(&row, 6).date() {
-                    if crate::scores::repeats(self.kind(), &rec.result, &cols, &row, 7)? {
+                    if crate::results::repeats(self.kind(), &rec.result, &cols, &row, 7)? {
                         repeats[k] = Some(v);
                     }
                 }

@@ -17,8 +17,8 @@
 mod batch;
 pub mod codec;
 pub mod db;
+mod results;
 pub mod schema;
-mod scores;
 mod signals;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -195,7 +195,7 @@ pub struct Store {
     in_transaction: bool,
     /// The latest `as_of` recorded since the store was opened.
     recorded_latest: Option<NaiveDate>,
-    /// The scores `results` has columns for, once read (`scores.rs`).
+    /// The scores `results` has columns for, once read (`results.rs`).
     score_columns: Option<Vec<String>>,
     /// The run whose score names `runs.scores` holds already.
     scores_run: Option<i64>,
@@ -1270,7 +1270,13 @@ impl Store {
                     health: get(&r, 1).real(),
                     status: opt_text(get(&r, 2)),
                     computed_status: opt_text(get(&r, 3)),
-                    scores: scores::compose_row(kind, &scores::names(&get(&r, tail)), &cols, &r, 8),
+                    scores: results::compose_row(
+                        kind,
+                        &results::names(&get(&r, tail)),
+                        &cols,
+                        &r,
+                        8,
+                    ),
                     triggered: parse_list(get(&r, 5).text()),
                     started: get(&r, 6)
                         .text()
@@ -1314,7 +1320,7 @@ impl Store {
                     triggered: parse_list(get(&r, 4).text()),
                     started: parse_list(get(&r, 5).text()),
                     signals: opt_text(get(&r, 6)),
-                    scores: scores::compose_row(kind, &scores::names(&get(&r, 7)), &cols, &r, 8),
+                    scores: results::compose_row(kind, &results::names(&get(&r, 7)), &cols, &r, 8),
                 };
                 Some((name, row))
             })

@@ -345,7 +345,7 @@ UPDATE vital_schema SET version = 5;
 const V5_POSTGRES: &str = "UPDATE vital_schema SET version = 5;";
 
 // Version 6 (scores as columns of `results`) depends on the scores the
-// store holds: `scores::migrate_6`. Version 7 (signals by position):
+// store holds: `results::migrate_6`. Version 7 (signals by position):
 // `signals.rs`.
 
 /// Version 8: the events digest moves from every snapshot to its account
@@ -378,7 +378,7 @@ UPDATE vital_schema SET version = 8;
 /// Version 9: a result whose values (health, statuses, scores) are those
 /// of the account's previous result is stored as a repeat: `same_as` the
 /// date of the row that holds them, its own values `NULL`. (Version 10,
-/// `scores::migrate_10`, moves repeats onto their snapshots.)
+/// `results::migrate_10`, moves repeats onto their snapshots.)
 const V9_SQLITE: &str = "
 ALTER TABLE results ADD COLUMN same_as INTEGER;
 UPDATE vital_schema SET version = 9;
@@ -471,9 +471,9 @@ pub fn migrate_to(db: &mut Db, target: i64) -> Result<i64, StoreError> {
     for n in (from + 1)..=target {
         if n == 6 || n == 10 {
             if n == 6 {
-                crate::scores::migrate_6(db)?;
+                crate::results::migrate_6(db)?;
             } else {
-                crate::scores::migrate_10(db)?;
+                crate::results::migrate_10(db)?;
             }
             continue;
         }

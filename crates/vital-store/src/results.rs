@@ -1,9 +1,11 @@
-//! Scores as columns of `results` (schema 6, docs/history.md): one column
-//! `score_NAME` per score any recorded rule set had, added when a run first
-//! records it, and `runs.scores`, the names of the run's scores in rule
-//! order. A result's scores object is those names with their columns'
-//! values, so it reads back as it was reported; a column a run's rule set
-//! did not have is `NULL` in its rows.
+//! The `results` table (docs/history.md): scores as columns (schema 6),
+//! one column `score_NAME` per score any recorded rule set had, added
+//! before a run's transaction (`Store::ready_scores`), and `runs.scores`,
+//! the names of the run's scores in rule order, so a result's scores
+//! object reads back as it was reported; a column a run's rule set did not
+//! have is `NULL` in its rows. A result that repeats the account's previous
+//! one has no row (schema 10, `repeats`): its snapshot points at the row,
+//! and the view `result_nights` (`create_view`) shows every result.
 //!
 //! The scores object crosses the store's API as JSON text
 //! (`ResultRow::scores`, `HistoryRow::scores`), as the CLI renders it:
