@@ -79,8 +79,12 @@ fn push_u64(out: &mut String, mut n: u64, width: usize) {
         buf[i] = b'0' + (n % 10) as u8;
         n /= 10;
     }
-    // only ASCII digits were written
-    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
+    // a few digits (scores, health, dates): pushed one by one, cheaper
+    // than validating them as UTF-8 and copying them
+    out.reserve(buf.len() - i);
+    for &b in &buf[i..] {
+        out.push(char::from(b));
+    }
 }
 
 /// `YYYY-MM-DD`, as `format("%Y-%m-%d")` writes it, without parsing a
