@@ -125,17 +125,17 @@ pub(crate) fn compose_row(
     })
 }
 
-/// The score names of the columns of `results` in `db`, in column order.
-fn existing(store: &mut Store) -> Result<Vec<String>> {
-    let sql = match store.kind() {
+/// The score names of the columns of `results`, in column order (also
+/// while migrating, before there is a [`Store`]).
+fn score_columns(db: &mut crate::db::Db) -> Result<Vec<String>> {
+    let sql = match db.kind() {
         Kind::Sqlite => "SELECT name FROM pragma_table_info('results') ORDER BY cid",
         Kind::Postgres => {
             "SELECT column_name FROM information_schema.columns \
              WHERE table_schema = current_schema() AND table_name = 'results' ORDER BY ordinal_position"
         }
     };
-    Ok(store
-        .db
+    Ok(db
         .query(sql, &[])?
         .into_iter()
         .filter_map(|r| r.first().and_then(Param::text))
@@ -195,9 +195,9 @@ impl Store {
         }
         self.begin()?;
         let added = (|| -> Result<()> {
-            let have = existing(self)?;
+            let have = score_columns(&mut self.db)?;
             add_columns(&mut self.db, &have, names)?;
-            let cols = existing(self)?;
+            let cols = score_columns(&mut self.db)?;
             create_view(&mut self.db, &cols)
         })();
         self.score_columns = None;
@@ -215,7 +215,7 @@ impl Store {
         if let Some(c) = &self.score_columns {
             return Ok(c.clone());
         }
-        let c = existing(self)?;
+        let c = score_columns(&mut self.db)?;
         self.score_columns = Some(c.clone());
         Ok(c)
     }
@@ -466,20 +466,7 @@ pub(crate) fn create_view(db: &mut crate::db::Db, cols: &[String]) -> Result<()>
 /// view `result_nights` shows every result.
 pub(crate) fn migrate_10(db: &mut crate::db::Db) -> Result<()> {
     let kind = db.kind();
-    let cols = {
-        let sql = match kind {
-            Kind::Sqlite => "SELECT name FROM pragma_table_info('results') ORDER BY cid",
-            Kind::Postgres => {
-                "SELECT column_name FROM information_schema.columns \
-                 WHERE table_schema = current_schema() AND table_name = 'results' ORDER BY ordinal_position"
-            }
-        };
-        db.query(sql, &[])?
-            .into_iter()
-            .filter_map(|r| r.first().and_then(Param::text))
-            .filter_map(|c| c.strip_prefix(PREFIX).map(str::to_string))
-            .collect::<Vec<String>>()
-    };
+    let cols = score_columns(db)?;
     let sets: String = cols
         .iter()
         .map(|c| format!(", {} = v.{}", column(c), column(c)))
