@@ -277,6 +277,40 @@ async fn a_whole_editing_session() {
         md.contains("band INPUT {") && md.contains("first arm"),
         "{hover}"
     );
+    // every other keyword, type name and duration unit says what it is
+    for (doc, line, col, want) in [
+        (&schema, 1, 0, "signal NAME: TYPE[?]"),
+        (&schema, 1, 12, "in the account's currency"),
+        (&schema, 3, 22, "Percentage points"),
+        (&schema, 4, 0, "event NAME"),
+        (&schema, 2, 13, "enum(A, B, …)"),
+        (&scores, 0, 0, "score NAME weight W [= BASE]"),
+        (&scores, 1, 67, "N days / N weeks"),
+        (
+            &rules,
+            0,
+            24,
+            "Three-valued: false when either side is false",
+        ),
+        (&rules, 0, 40, "add AMOUNT to SCORE"),
+        (&rules, 0, 46, "The score the adjustment changes"),
+        // (line 1 reads `< 20%` since the quick fix above)
+        (&rules, 1, 25, "subtract AMOUNT from SCORE"),
+        (&rules, 1, 37, "The score the adjustment changes"),
+        (&rules, 3, 0, "scored by `vital test`"),
+        (&rules, 4, 2, "as_of DATE"),
+        (&rules, 5, 2, "given { SIGNAL = VALUE … }"),
+        (&rules, 6, 2, "a missing condition fails"),
+    ] {
+        let hover = c
+            .request(
+                "textDocument/hover",
+                json!({"textDocument": {"uri": doc}, "position": pos(line, col)}),
+            )
+            .await;
+        let md = hover["result"]["contents"]["value"].as_str().unwrap_or("");
+        assert!(md.contains(want), "{line}:{col}: {hover}");
+    }
 
     // definition of `arr` is in the schema file
     let def = c

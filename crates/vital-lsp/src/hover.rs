@@ -75,8 +75,11 @@ fn named(a: &Analysis, f: FileId, off: usize) -> Option<(String, vital_syntax::S
             if let Some(md) = result_word(a, tok.kind) {
                 return Some((md, tok.span));
             }
-            // a function name
             let name = a.text(f).get(tok.span.start..tok.span.end)?;
+            if let Some((code, text)) = word_doc(tok.kind, name) {
+                return Some((format!("```vital\n{code}\n```\n{text}"), tok.span));
+            }
+            // a function name
             let (_, sig, doc) = vital_check::FUNCTIONS.iter().find(|x| x.0 == name)?;
             (format!("```vital\n{sig}\n```\n{doc}"), tok.span)
         }
@@ -143,6 +146,135 @@ fn keyword_doc(kind: TokenKind) -> Option<(&'static str, &'static str)> {
         T::Weight => (
             "score NAME weight W",
             "The score's weight in health: health is Σ(weight × score) / Σ(weight) over the scores that are not n/a.",
+        ),
+        T::Signal => (
+            "signal NAME: TYPE[?]",
+            "A value each snapshot gives under `\"signals\"`; with `?` it may be missing, without it a record that lacks it is rejected.",
+        ),
+        T::Event => (
+            "event NAME [{ FIELD: TYPE[?], … }]",
+            "Something that happens to an account on a date; snapshots list its occurrences under `\"events\"`, rules count and filter them.",
+        ),
+        T::Const => (
+            "const NAME = VALUE",
+            "A named value computed once from literals and other constants; rules read it like a signal.",
+        ),
+        T::Score => (
+            "score NAME weight W [= BASE]",
+            "A dimension of health, 0–100: BASE (50 without one) plus its adjustments, clamped and rounded to one decimal; n/a when BASE is missing.",
+        ),
+        T::Rule => (
+            "rule \"NAME\" [when CONDITION] ACTION",
+            "A named adjustment or trigger: its name shows in explanations, `vital diff` and the report.",
+        ),
+        T::Add => (
+            "add AMOUNT to SCORE",
+            "Adds AMOUNT to the score when the rule applies; a missing amount is skipped.",
+        ),
+        T::Subtract => (
+            "subtract AMOUNT from SCORE",
+            "Takes AMOUNT off the score when the rule applies; a missing amount is skipped.",
+        ),
+        T::To | T::From => (
+            "add AMOUNT to SCORE / subtract AMOUNT from SCORE",
+            "The score the adjustment changes.",
+        ),
+        T::In => (
+            "X in (A, B, …) / X not in (…)",
+            "Whether X equals one of the listed values; missing when X is missing.",
+        ),
+        T::Is | T::Missing => (
+            "X is missing / X is not missing",
+            "Whether X has no value: an absent optional signal or field, an n/a score, or anything computed from one. Never missing itself.",
+        ),
+        T::Not => (
+            "not CONDITION",
+            "True when CONDITION is false; `not missing` is missing.",
+        ),
+        T::And => (
+            "A and B",
+            "Three-valued: false when either side is false, else missing when either is missing, else true.",
+        ),
+        T::Or => (
+            "A or B",
+            "Three-valued: true when either side is true, else missing when either is missing, else false.",
+        ),
+        T::Test => (
+            "test \"NAME\" { as_of DATE  given {…}  events {…}  history {…}  expect … }",
+            "A made-up account scored by `vital test`; every `expect` must hold.",
+        ),
+        T::AsOf => (
+            "as_of DATE",
+            "The test snapshot's date: windows, `previous` and `days_until` count from it.",
+        ),
+        T::Given => (
+            "given { SIGNAL = VALUE … }",
+            "The test snapshot's signals; a signal not given is missing.",
+        ),
+        T::Events => (
+            "events { EVENT on DATE [{ FIELD = VALUE, … }] … }",
+            "The test account's event occurrences.",
+        ),
+        T::History => (
+            "history { on DATE { SIGNAL = VALUE … } … }",
+            "Earlier snapshots of the test account, for `previous` and `change`; each has only its own values.",
+        ),
+        T::On => (
+            "EVENT on DATE / on DATE { … }",
+            "The date of a test's event occurrence or history snapshot.",
+        ),
+        T::Expect => (
+            "expect CONDITION / expect [not] triggered|started \"PLAYBOOK\"",
+            "What the test checks; a missing condition fails (test a missing value with `is missing`).",
+        ),
+        T::Triggered => (
+            "expect [not] triggered \"PLAYBOOK\"",
+            "Whether some rule triggers the playbook for the test's snapshot.",
+        ),
+        _ => return None,
+    })
+}
+
+/// A type name or a duration unit (one token kind each, so by their text).
+fn word_doc(kind: TokenKind, word: &str) -> Option<(&'static str, &'static str)> {
+    Some(match (kind, word) {
+        (TokenKind::TypeName, "bool") => ("bool", "true or false."),
+        (TokenKind::TypeName, "int") => (
+            "int",
+            "Whole numbers (`31`, `250k`); widen to `number` and `money`.",
+        ),
+        (TokenKind::TypeName, "number") => (
+            "number",
+            "Exact decimals (`3.5`); arithmetic is exact to 28 significant digits.",
+        ),
+        (TokenKind::TypeName, "percent") => (
+            "percent",
+            "Percentage points (`72%`); compares, adds and subtracts only with percents. Exported as 72, not 0.72.",
+        ),
+        (TokenKind::TypeName, "money") => (
+            "money",
+            "An amount in the account's currency (`100k`); mixes freely with numbers.",
+        ),
+        (TokenKind::TypeName, "text") => ("text", "Text (`\"dana\"`)."),
+        (TokenKind::TypeName, "date") => (
+            "date",
+            "A calendar day (`2026-11-01`); `date ± duration` is a date, and `days_since`/`days_until` count days.",
+        ),
+        (TokenKind::TypeName, "duration") => (
+            "duration",
+            "Days, weeks, months or years (`30 days`); days and weeks add together, months and years add together.",
+        ),
+        (TokenKind::TypeName, "enum") => (
+            "enum(A, B, …)",
+            "One of the listed variants, written bare in rules (`tier == enterprise`).",
+        ),
+        (TokenKind::Unit, "day" | "days" | "week" | "weeks") => (
+            "N days / N weeks",
+            "A duration of whole days (a week is 7); windows include both ends.",
+        ),
+        (TokenKind::Unit, "month" | "months" | "year" | "years") => (
+            "N months / N years",
+            "A calendar duration: `as_of - 1 month` is the same day a month before, clamped to the month's end.",
         ),
         _ => return None,
     })
