@@ -293,7 +293,7 @@ impl Report {
         } else {
             miette::GraphicalTheme::unicode_nocolor()
         };
-        let handler = miette::GraphicalReportHandler::new_themed(theme).with_width(100);
+        let handler = report_handler(theme);
         let mut out = String::new();
         if handler.render_report(&mut out, self).is_err() {
             out = format!("{}: {}\n", self.code, self.message);
@@ -344,5 +344,75 @@ impl miette::Diagnostic for Report {
                 self.related.iter().map(|r| r as &dyn miette::Diagnostic),
             ))
         }
+    }
+}
+
+/// miette's graphical handler as Vital renders reports: 100 columns, and
+/// lines wrapped between words but never inside a `code span` (a
+/// suggestion such as `status { healthy when health >= 70 }` stays on one
+/// line, so it can be copied).
+pub fn report_handler(theme: miette::GraphicalTheme) -> miette::GraphicalReportHandler {
+    miette::GraphicalReportHandler::new_themed(theme)
+        .with_width(100)
+        .with_word_separator(textwrap::WordSeparator::Custom(code_spans_whole))
+}
+
+/// Words separated by spaces, a code span (between backticks) counting as
+/// one word with the spaces inside it.
+fn code_spans_whole(line: &str) -> Box<dyn Iterator<Item = textwrap::core::Word<'_>> + '_> {
+    let mut words = Vec::new();
+    let mut start = 0;
+    let mut in_code = false;
+    let mut chars = line.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '`' => in_code = !in_code,
+            ' ' if !in_code => {
+                // the word ends after its run of spaces
+                let mut end = i + 1;
+                while let Some(&(j, ' ')) = chars.peek() {
+                    end = j + 1;
+                    chars.next();
+                }
+                words.push(textwrap::core::Word::from(&line[start..end]));
+                start = end;
+            }
+            _ => {}
+        }
+    }
+    if start < line.len() {
+        words.push(textwrap::core::Word::from(&line[start..]));
+    }
+    Box::new(words.into_iter())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{SourceFile, SourceMap};
+
+    /// A long help is wrapped between words, but a code span in it stays on
+    /// one line (and every word is still there, in order).
+    #[test]
+    fn wrapping_keeps_code_spans_whole() {
+        let mut sources = SourceMap::new();
+        let file = sources.add(SourceFile::new("a.vital", "signal x: int\n"));
+        let span = "`status { healthy when health >= 70  at_risk otherwise }`";
+        let help = format!(
+            "{} {span} and after it a few more words",
+            "word ".repeat(14)
+        );
+        let d = Diagnostic::new(Code::MissingStatus, file, Span::new(0, 6), "no status")
+            .with_help(help.clone());
+        let out = Report::new(&d, &sources).render(false);
+        assert!(out.lines().any(|l| l.contains(span)), "{out}");
+        let words: Vec<&str> = out
+            .split("help:")
+            .nth(1)
+            .unwrap_or_default()
+            .split_whitespace()
+            .collect();
+        assert_eq!(words, help.split_whitespace().collect::<Vec<_>>(), "{out}");
+        assert!(out.lines().all(|l| l.chars().count() <= 100), "{out}");
     }
 }

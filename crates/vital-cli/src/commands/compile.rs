@@ -142,7 +142,7 @@ fn report(e: &vital_sql::Error, sources: &vital_syntax::SourceMap) -> ExitCode {
     } else {
         miette::GraphicalTheme::unicode_nocolor()
     };
-    let handler = miette::GraphicalReportHandler::new_themed(theme).with_width(100);
+    let handler = vital_syntax::diagnostic::report_handler(theme);
     let report = match e.at.filter(|l| l.file.index() < sources.len()) {
         Some(loc) => {
             let f = sources.file(loc.file);
