@@ -119,13 +119,18 @@ fn result_word(a: &Analysis, kind: TokenKind) -> Option<String> {
 }
 
 /// What a keyword does, in one sentence (docs/language.md has the rest).
-/// (`otherwise` has none: its hover is the band arm's, with the sample.)
+/// With a sample, the server adds what it says below (crate::sample: how
+/// many accounts take a band arm, `otherwise` included).
 fn keyword_doc(kind: TokenKind) -> Option<(&'static str, &'static str)> {
     use TokenKind as T;
     Some(match kind {
         T::Band => (
             "band INPUT { OP VALUE => RESULT … otherwise => RESULT }",
             "The result of the first arm whose comparison with INPUT holds, else `otherwise`'s (§5).",
+        ),
+        T::Otherwise => (
+            "band INPUT { … otherwise => RESULT } / status { … NAME otherwise }",
+            "A band's result when no arm's comparison holds (a missing INPUT takes no arm, not even this one); in a status block, the last arm, taken when no other holds.",
         ),
         T::Within => (
             "EVENT within DURATION",
