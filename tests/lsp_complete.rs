@@ -131,6 +131,18 @@ fn cases() -> Vec<(String, Want)> {
             "when arr > 1 |".into(),
             First(&["add", "and", "or", "subtract", "trigger"]),
         ),
+        // a condition on a result can only trigger (adjustments may not
+        // read scores, health or status)
+        (
+            "when health < 40 |".into(),
+            First(&["and", "or", "trigger"]),
+        ),
+        ("when health < 40 |".into(), Without(&["add", "subtract"])),
+        (
+            "when arr > 1 and status == bad |".into(),
+            Without(&["add", "subtract"]),
+        ),
+        ("when adoption < 30 |".into(), Without(&["add", "subtract"])),
         ("when arr > 1 add 5 |".into(), First(&["to"])),
         ("when arr > 1 subtract 5 |".into(), First(&["from"])),
         (

@@ -899,6 +899,11 @@ fn continuation(cx: &Cx<'_>) -> Vec<CompletionItem> {
     match governing {
         Some(TokenKind::Add) if call.is_none() => out.extend(keywords(&["to"])),
         Some(TokenKind::Subtract) if call.is_none() => out.extend(keywords(&["from"])),
+        // a condition that reads a score, `health` or `status` can only
+        // trigger a playbook: an adjustment may not read them (§3)
+        Some(TokenKind::When) if call.is_none() && reads_results(cx) => {
+            out.extend(then(&["and", "or", "trigger"]))
+        }
         Some(TokenKind::When) if call.is_none() => {
             out.extend(then(&["and", "or", "add", "subtract", "trigger"]))
         }
@@ -914,6 +919,11 @@ fn continuation(cx: &Cx<'_>) -> Vec<CompletionItem> {
         out.push(ranked(KEYWORD, keyword(kw)));
     }
     out
+}
+
+/// Whether the item being written reads one of the rule set's results.
+fn reads_results(cx: &Cx<'_>) -> bool {
+    cx.item_names().iter().any(|n| is_result(cx.rules, n))
 }
 
 /// What an expression position wants, read off the tokens around it.
