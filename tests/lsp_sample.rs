@@ -399,13 +399,15 @@ async fn lenses_hovers_warnings_and_explain_from_the_sample() {
     // on `otherwise`: what it means, then the sample's count
     let h = hover(&mut c, &schema_file, 9, 4).await;
     let other = usage.iter().filter(|u| **u >= 50.0 && **u <= 200.0).count();
-    assert!(h.contains("when no arm's comparison holds"), "{h}");
-    assert!(
-        h.ends_with(&format!(
-            "\n\n---\n\n**In the sample**: {other} of {n} accounts ({} %) take the `otherwise` arm",
+    assert_eq!(
+        h,
+        format!(
+            "```vital\nband INPUT {{ … otherwise => RESULT }} / status {{ … NAME otherwise }}\n```\n\
+             A band's result when no arm's comparison holds (a missing INPUT takes no arm, not \
+             even this one); in a status block, the last arm, taken when no other holds.\
+             \n\n---\n\n**In the sample**: {other} of {n} accounts ({} %) take the `otherwise` arm",
             percent(other, n)
-        )),
-        "{h}"
+        )
     );
 
     // explain: the text of `vital explain`, paths relative to the rule set

@@ -178,3 +178,35 @@ pub fn decode_or_why(
         .json_record(&text, origin, &mut ignored)
         .map_err(|r| r.reason)
 }
+
+/// A JSON object's members in the order it has them (serde_json's own
+/// `Map` sorts them), each value read as `V`: the scores object of a
+/// result (`results.rs`), the signal names of a snapshot (`signals.rs`).
+pub(crate) fn members_in_order<V: serde::de::DeserializeOwned>(
+    json: &str,
+) -> serde_json::Result<Vec<(String, V)>> {
+    struct Members<V>(Vec<(String, V)>);
+    impl<'de, V: serde::de::DeserializeOwned> serde::Deserialize<'de> for Members<V> {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct Visit<V>(std::marker::PhantomData<V>);
+            impl<'de, V: serde::de::DeserializeOwned> serde::de::Visitor<'de> for Visit<V> {
+                type Value = Members<V>;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("an object")
+                }
+                fn visit_map<A: serde::de::MapAccess<'de>>(
+                    self,
+                    mut map: A,
+                ) -> Result<Members<V>, A::Error> {
+                    let mut out = Vec::new();
+                    while let Some(member) = map.next_entry::<String, V>()? {
+                        out.push(member);
+                    }
+                    Ok(Members(out))
+                }
+            }
+            d.deserialize_map(Visit(std::marker::PhantomData))
+        }
+    }
+    serde_json::from_str::<Members<V>>(json).map(|m| m.0)
+}

@@ -44,36 +44,11 @@ pub(crate) fn column(name: &str) -> String {
 /// (`None`: `null`). Not an object, or a value that is not a number or
 /// `null`: an error naming it.
 pub(crate) fn parse(json: &str) -> Result<Scores> {
-    struct Ordered(Scores);
-    impl<'de> serde::Deserialize<'de> for Ordered {
-        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> serde::de::Visitor<'de> for V {
-                type Value = Ordered;
-                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                    f.write_str("an object of scores")
-                }
-                fn visit_map<A: serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> std::result::Result<Ordered, A::Error> {
-                    let mut out = Vec::new();
-                    while let Some((k, v)) = map.next_entry::<String, Option<f64>>()? {
-                        out.push((k, v));
-                    }
-                    Ok(Ordered(out))
-                }
-            }
-            d.deserialize_map(V)
-        }
-    }
-    serde_json::from_str::<Ordered>(json)
-        .map(|o| o.0)
-        .map_err(|e| {
-            StoreError::new(format!(
-                "a result's scores `{json}` are not recordable: {e}"
-            ))
-        })
+    crate::codec::members_in_order::<Option<f64>>(json).map_err(|e| {
+        StoreError::new(format!(
+            "a result's scores `{json}` are not recordable: {e}"
+        ))
+    })
 }
 
 /// The scores object of `names` with their values, as the CLI renders it

@@ -91,31 +91,8 @@ fn to_array(names: &[String], object: &str) -> Result<std::result::Result<String
 
 /// An object's keys in the order it has them.
 fn keys_in_order(object: &str) -> Vec<String> {
-    struct Keys(Vec<String>);
-    impl<'de> serde::Deserialize<'de> for Keys {
-        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> serde::de::Visitor<'de> for V {
-                type Value = Keys;
-                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                    f.write_str("an object")
-                }
-                fn visit_map<A: serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> std::result::Result<Keys, A::Error> {
-                    let mut out = Vec::new();
-                    while let Some((k, _)) = map.next_entry::<String, serde::de::IgnoredAny>()? {
-                        out.push(k);
-                    }
-                    Ok(Keys(out))
-                }
-            }
-            d.deserialize_map(V)
-        }
-    }
-    serde_json::from_str::<Keys>(object)
-        .map(|k| k.0)
+    crate::codec::members_in_order::<serde::de::IgnoredAny>(object)
+        .map(|m| m.into_iter().map(|(k, _)| k).collect())
         .unwrap_or_default()
 }
 
