@@ -87,7 +87,9 @@ log "lib/vscode: Debian's rg for @vscode/ripgrep"
 rg_dir="$CS/lib/vscode/node_modules/@vscode/ripgrep/bin"
 mkdir -p "$rg_dir"
 cp "$(command -v rg)" "$rg_dir/rg"
-"$rg_dir/rg" --version | head -n 1 >&2
+# the whole output read (sed, not head): rg writing into a closed pipe
+# fails the step under pipefail
+"$rg_dir/rg" --version | sed -n 1p >&2
 
 log "lib/vscode: rebuild the native modules"
 (cd "$CS/lib/vscode" &&
