@@ -582,7 +582,7 @@ fn an_unreadable_sample_is_an_error_naming_the_file_and_line() {
         (
             "bad.csv",
             "account,date,nps\na,2026-11-01,3\n",
-            "bad.csv:1: the CSV header must start with `account,as_of`",
+            "bad.csv:1: the CSV header needs the columns `account` and `as_of`, found `account,date,nps`",
         ),
         (
             "bad.csv",

@@ -383,9 +383,10 @@ fn an_unknown_top_level_key_is_warned_about() {
 }
 
 /// A quote opened in a CSV row and never closed makes the CSV reader take
-/// the rest of the file into one field: the row is rejected with what
-/// happened (the rows it swallowed are not silently dropped), and the run
-/// exits 1. A quoted field that holds a line break, closed, is read.
+/// the rest of the file into one field: that line is rejected with what
+/// happened, and reading resumes on the next line, so one stray quote costs
+/// one row, not the rows after it (every one is scored or counted). A
+/// quoted field that holds a line break, closed, is read.
 #[test]
 fn an_unclosed_csv_quote_is_rejected_not_swallowing_rows() {
     let dir = tempfile::tempdir().unwrap();
@@ -393,20 +394,62 @@ fn an_unclosed_csv_quote_is_rejected_not_swallowing_rows() {
     std::fs::write(
         dir.path().join("open.csv"),
         format!(
-            "{CSV_HEADER}\n{}\n{}\n{}\n",
+            "{CSV_HEADER}\n{}\n{}\n{}\n{}\n{}\n",
             row("a", "\"dana"),
             row("b", "eve"),
-            row("c", "kim")
+            row("c", "\"kim"),
+            row("d", "\"lee\nward\""),
+            row("e", "max")
         ),
     )
     .unwrap();
-    let o = vital_in(dir.path(), &["run", "--rules", &spec(), "open.csv"]);
+    let o = vital_in(
+        dir.path(),
+        &[
+            "run",
+            "--rules",
+            &spec(),
+            "--rejects",
+            "rejects.jsonl",
+            "open.csv",
+        ],
+    );
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert_eq!(stdout(&o), "", "nothing is scored from the broken row");
+    let accounts: Vec<String> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["account"].to_string())
+        .collect();
+    assert_eq!(
+        accounts,
+        ["\"b\"", "\"d\"", "\"e\""],
+        "the rows after each broken one are scored, a closed multi-line quote too"
+    );
+    let err = stderr(&o);
+    // a's quote is closed in the middle of c's line, c's in d's: each took
+    // in rows of their own
+    for (line, account) in [(2, "a"), (4, "c")] {
+        assert!(
+            err.contains(&format!("open.csv:{line}: account {account}: malformed CSV (a quote opened on this line is not closed where its cell ends (the lines after it read as rows of their own); the line is not scored and the next line is read as a row of its own")),
+            "{err}"
+        );
+    }
     assert!(
-        stderr(&o).contains("open.csv:2: account a: malformed CSV (a quote opened in this row is never closed: the 2 lines after it were read into one field and not scored"),
-        "{}",
-        stderr(&o)
+        err.ends_with("error: 2 of 5 records were rejected; the others were evaluated\n"),
+        "{err}"
+    );
+    // --rejects keeps each broken line as written
+    let rejects = std::fs::read_to_string(dir.path().join("rejects.jsonl")).unwrap();
+    let records: Vec<String> = rejects
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["record"].to_string())
+        .collect();
+    assert_eq!(
+        records,
+        [
+            serde_json::Value::from(row("a", "\"dana")).to_string(),
+            serde_json::Value::from(row("c", "\"kim")).to_string()
+        ],
+        "{rejects}"
     );
     // closed over a line break, and a quote written twice: read as written
     std::fs::write(
@@ -437,19 +480,158 @@ fn an_unclosed_csv_quote_is_rejected_not_swallowing_rows() {
         "a plain quote is not an open one: {}",
         stderr(&o)
     );
-    // one line taken in: singular
+    // the last line: nothing after it
     std::fs::write(
-        dir.path().join("one.csv"),
+        dir.path().join("last.csv"),
         format!(
             "{CSV_HEADER}\n{}\n{}\n",
-            row("a", "\"dana"),
-            row("b", "eve")
+            row("b", "eve"),
+            row("a", "\"dana")
         ),
     )
     .unwrap();
-    let o = vital_in(dir.path(), &["run", "--rules", &spec(), "one.csv"]);
+    let o = vital_in(dir.path(), &["run", "--rules", &spec(), "last.csv"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(stdout(&o).lines().count(), 1, "{}", stdout(&o));
     assert!(
-        stderr(&o).contains("never closed: the line after it was read into one field"),
+        stderr(&o).contains(
+            "last.csv:3: account a: malformed CSV (a quote opened on this line is never closed;"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    // a stray quote closed by another, right before a delimiter: the rows
+    // wholly inside the quotes are rows of their own
+    std::fs::write(
+        dir.path().join("pair.csv"),
+        format!(
+            "{CSV_HEADER}\n{}\n{}\n{}\n",
+            row("a", "\"dana"),
+            row("b", "eve"),
+            row("c", "kim\"")
+        ),
+    )
+    .unwrap();
+    let o = vital_in(dir.path(), &["run", "--rules", &spec(), "pair.csv"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("pair.csv:2: account a: malformed CSV (a quote opened on this line is not closed where its cell ends"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stdout(&o).contains(r#"{"account": "b""#), "{}", stdout(&o));
+}
+
+/// A name given twice in a record is rejected, saying which: which value is
+/// meant cannot be told (docs/language.md §7, "A name is given once").
+#[test]
+fn a_signal_member_or_event_field_given_twice_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let with_event = |r: String, event: &str| {
+        format!("{}, \"events\": [{event}]}}", r.strip_suffix('}').unwrap())
+    };
+    let lines = [
+        record("a", "2026-11-01").replace(r#""arr": 1000,"#, r#""arr": 1000, "arr": 5,"#),
+        record("b", "2026-11-01").replace(r#""arr": 1000,"#, r#""arr": null, "arr": 1000,"#),
+        record("c", "2026-11-01").replace(
+            r#""as_of": "2026-11-01","#,
+            r#""as_of": "2026-11-01", "as_of": "2026-10-01","#,
+        ),
+        with_event(
+            record("d", "2026-11-01"),
+            r#"{"type": "ticket_opened", "at": "2026-10-01", "severity": "high", "severity": "low"}"#,
+        ),
+        with_event(
+            record("e", "2026-11-01"),
+            r#"{"type": "ticket_opened", "at": "2026-10-01", "at": "2026-10-02", "severity": "high"}"#,
+        ),
+        // the same, written compactly, as exports write it
+        record("f", "2026-11-01")
+            .replace(": ", ":")
+            .replace(", ", ",")
+            .replace(r#""arr":1000,"#, r#""arr":1000,"arr":5,"#),
+        with_event(
+            record("ok", "2026-11-01"),
+            r#"{"type": "ticket_opened", "at": "2026-10-01", "severity": "high", "colour": 1, "colour": 2}"#,
+        ),
+    ];
+    std::fs::write(dir.path().join("x.jsonl"), lines.join("\n") + "\n").unwrap();
+    let o = vital_in(dir.path(), &["run", "--rules", &spec(), "x.jsonl"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o).lines().count(),
+        1,
+        "only the record without a known name given twice is scored: {}",
+        stdout(&o)
+    );
+    assert!(
+        stdout(&o).starts_with(r#"{"account": "ok""#),
+        "{}",
+        stdout(&o)
+    );
+    let err = stderr(&o);
+    for expected in [
+        "x.jsonl:1: account a: signal `arr` is given twice; which value is meant cannot be told",
+        "x.jsonl:2: account b: signal `arr` is given twice",
+        "x.jsonl:3: account c: `as_of` is given twice; a record gives it once",
+        "x.jsonl:4: account d: event #1 (ticket_opened) field `severity` is given twice",
+        "x.jsonl:5: account e: event #1 (ticket_opened): `at` is given twice",
+        "x.jsonl:6: account f: signal `arr` is given twice",
+        "error: 6 of 7 records were rejected",
+    ] {
+        assert!(err.contains(expected), "expected {expected:?} in:\n{err}");
+    }
+}
+
+/// CSV columns are found by name, `account` and `as_of` included; a header
+/// that names a column twice, lacks `account`, or was split with another
+/// delimiter is an error saying so (docs/language.md §7).
+#[test]
+fn csv_columns_in_any_order_and_header_mistakes() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("canonical.csv"),
+        format!("{CSV_HEADER}\na,2026-11-01,1000,smb,40,3,2027-01-01,dana,false\nb,2026-11-01,900,enterprise,90,30,2027-01-01,eve,true\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("moved.csv"),
+        "arr,tier,account,feature_usage,logins_30d,as_of,renewal_date,csm,is_reference\n\
+         1000,smb,a,40,3,2026-11-01,2027-01-01,dana,false\n\
+         900,enterprise,b,90,30,2026-11-01,2027-01-01,eve,true\n",
+    )
+    .unwrap();
+    let canonical = vital_in(dir.path(), &["run", "--rules", &spec(), "canonical.csv"]);
+    let moved = vital_in(dir.path(), &["run", "--rules", &spec(), "moved.csv"]);
+    assert_eq!(moved.status.code(), Some(0), "{}", stderr(&moved));
+    assert_eq!(stdout(&moved).lines().count(), 2);
+    assert_eq!(stdout(&moved), stdout(&canonical), "the same scores");
+    for (name, text, expected) in [
+        (
+            "twice.csv",
+            format!("{CSV_HEADER},arr\na,2026-11-01,1000,smb,40,3,2027-01-01,dana,false,5\n"),
+            "twice.csv:1: the CSV header names the column `arr` twice: which one to read cannot be told",
+        ),
+        (
+            "renamed.csv",
+            CSV_HEADER.replace("account,", "Account ID,") + "\n",
+            "renamed.csv:1: the CSV header has no column `account` (is it `Account ID`? the column must be named `account`)",
+        ),
+        (
+            "semicolons.csv",
+            CSV_HEADER.replace(',', ";") + "\n",
+            "semicolons.csv:1: the CSV header is one column, `account;as_of;",
+        ),
+    ] {
+        std::fs::write(dir.path().join(name), text).unwrap();
+        let o = vital_in(dir.path(), &["run", "--rules", &spec(), name]);
+        assert_ne!(o.status.code(), Some(0), "{name}");
+        assert_eq!(stdout(&o), "", "{name}: nothing is scored");
+        assert!(stderr(&o).contains(expected), "{name}: expected {expected:?} in:\n{}", stderr(&o));
+    }
+    let o = vital_in(dir.path(), &["run", "--rules", &spec(), "semicolons.csv"]);
+    assert!(
+        stderr(&o).contains("its cells are separated by `;`, not `,` (set `delimiter` in the rule set's `read` table of vital.toml)"),
         "{}",
         stderr(&o)
     );

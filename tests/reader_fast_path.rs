@@ -124,6 +124,13 @@ fn mutations(line: &str, seed: u64) -> Vec<String> {
             ("\"events\":[", "\"events\":[],\"e\":["),
             ("\",\"as_of\"", "\",\"override\":null,\"as_of\""),
             ("\",\"as_of\"", "\",\"account\":\"b\",\"as_of\""),
+            // given twice: rejected by both
+            ("\",\"as_of\"", "\",\"as_of\":\"2026-01-01\",\"as_of\""),
+            (",\"events\":[", ",\"events\":[],\"events\":["),
+            (
+                ",\"events\":[",
+                ",\"override\":null,\"override\":null,\"events\":[",
+            ),
         ] {
             if let Some(i) = line.find(from) {
                 out.push(format!("{}{}{}", &line[..i], to, &line[i + from.len()..]));
@@ -148,6 +155,15 @@ fn mutations(line: &str, seed: u64) -> Vec<String> {
                     inner,
                     &line[z..]
                 ));
+                // null first, then a value: given twice all the same
+                if let Some((key, _)) = first.split_once(':') {
+                    out.push(format!(
+                        "{}{key}:null,{}{}",
+                        &line[..a + "\"signals\":{".len()],
+                        inner,
+                        &line[z..]
+                    ));
+                }
             }
             for k in 0..members.len() {
                 let rest: Vec<&str> = (members.iter().enumerate())
@@ -176,6 +192,7 @@ fn mutations(line: &str, seed: u64) -> Vec<String> {
                 ",\"type\":\"demo\"",
                 ",\"at\":\"2026-02-02\"",
                 ",\"hours_to_close\":null",
+                ",\"hours_to_close\":null,\"hours_to_close\":2",
                 ",\"level\":\"vp\"",
                 " ",
                 ",\"x\":{\"type\":[1,2]}",

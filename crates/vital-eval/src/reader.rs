@@ -304,6 +304,62 @@ pub fn csv_quote_left_open(rest: &[u8], delimiter: u8) -> bool {
     s == S::Quoted
 }
 
+/// Whether the CSV record `record` (its bytes as the CSV reader read them,
+/// with a line break inside a quoted field) holds rows of its own: a quote
+/// opened on one line and closed on a later one in the middle of a field
+/// (`…,"kim,…` closing the stray quote of `…,"dana,…` lines before), or a
+/// line wholly inside the quotes with as many cells as the header
+/// (`cells`). Then
+/// the quote was a stray one and the record swallowed the rows after it; a
+/// note over several lines, closed where its field ends, is not one.
+pub fn csv_quote_stray(record: &[u8], delimiter: u8, cells: usize) -> bool {
+    #[derive(PartialEq, Clone, Copy)]
+    enum S {
+        FieldStart,
+        Unquoted,
+        Quoted,
+        QuoteInQuoted,
+    }
+    let mut s = S::FieldStart;
+    // the quoted field being read has crossed a line break
+    let mut crossed = false;
+    for &b in record {
+        s = match (s, b) {
+            (S::Quoted, b'"') => S::QuoteInQuoted,
+            (S::Quoted, b'\n') => {
+                crossed = true;
+                S::Quoted
+            }
+            (S::Quoted, _) | (S::QuoteInQuoted, b'"') => S::Quoted,
+            (S::QuoteInQuoted, b) if b != delimiter && b != b'\n' && b != b'\r' => {
+                if crossed {
+                    return true;
+                }
+                S::Unquoted
+            }
+            (_, b'\n' | b'\r') => S::FieldStart,
+            (_, b) if b == delimiter => {
+                crossed = false;
+                S::FieldStart
+            }
+            (S::FieldStart, b'"') => {
+                crossed = false;
+                S::Quoted
+            }
+            _ => S::Unquoted,
+        };
+    }
+    // the lines wholly inside the quotes: neither the first nor the last
+    // (which holds the rest of the record's cells)
+    let text = record.strip_suffix(b"\n").unwrap_or(record);
+    let lines: Vec<&[u8]> = text.split(|&b| b == b'\n').collect();
+    cells > 1
+        && lines.len() > 2
+        && lines[1..lines.len() - 1]
+            .iter()
+            .any(|line| line.iter().filter(|&&b| b == delimiter).count() + 1 == cells)
+}
+
 /// `YYYY-MM-DD`, an existing day.
 pub fn parse_date(s: &str) -> Option<NaiveDate> {
     let b = s.as_bytes();
@@ -596,7 +652,10 @@ impl<'r> Schema<'r> {
         let mut st = State {
             schema: self,
             account: None,
-            account_twice: false,
+            twice: None,
+            members: Vec::new(),
+            given: vec![false; self.rules.signals.len()],
+            signal_twice: None,
             as_of: None,
             signals: vec![Value::Missing; self.rules.signals.len()],
             events: vec![Vec::new(); self.rules.events.len()],
@@ -625,13 +684,34 @@ impl<'r> Schema<'r> {
             };
             return Err(reject(&guess_account(text), problem, what));
         }
-        // account
-        if st.account_twice {
-            return Err(reject(
-                "?",
-                Problem::Account,
-                "`account` is given twice; a record is one account's".into(),
-            ));
+        // a member given twice: which of the two is meant cannot be told,
+        // and a reader that took either could mis-score the record
+        match st.twice {
+            None => {}
+            Some("account") => {
+                return Err(reject(
+                    "?",
+                    Problem::Account,
+                    "`account` is given twice; a record is one account's".into(),
+                ))
+            }
+            Some(key) => {
+                let account = match &st.account {
+                    Some(Ok(a)) => a.to_string(),
+                    _ => "?".to_string(),
+                };
+                let problem = match key {
+                    "as_of" => Problem::AsOf,
+                    "signals" => Problem::Signals,
+                    "events" => Problem::Event(String::new()),
+                    _ => Problem::Override,
+                };
+                return Err(reject(
+                    &account,
+                    problem,
+                    format!("`{key}` is given twice; a record gives it once"),
+                ));
+            }
         }
         let account: Arc<str> = match st.account.take() {
             Some(Ok(a)) => a,
@@ -660,6 +740,13 @@ impl<'r> Schema<'r> {
             if !st.ignored.seen_signals.contains(k) {
                 st.ignored.seen_signals.insert(k.clone());
             }
+        }
+        if let Some(name) = st.signal_twice.take() {
+            return Err(reject(
+                acc,
+                Problem::Signal(name.clone()),
+                format!("signal `{name}` is given twice; which value is meant cannot be told"),
+            ));
         }
         if let Some((problem, e)) = st.error.take() {
             return Err(reject(acc, problem, e));
@@ -729,6 +816,23 @@ impl<'r> Schema<'r> {
         events: &mut [Vec<Occurrence>],
         ignored: &mut Ignored,
     ) -> Result<(), (Problem, String)> {
+        // `type` or `at` given twice: which is meant cannot be told
+        if let Some(k) = ["type", "at"]
+            .into_iter()
+            .find(|&name| pairs.0.iter().filter(|(k, _)| k == name).count() > 1)
+        {
+            let kind = (pairs.0.iter())
+                .find(|(k, _)| k == "type")
+                .and_then(|(_, v)| raw_str(v.get()))
+                .unwrap_or_default();
+            return Err((
+                Problem::Event(kind.to_string()),
+                format!(
+                    "event #{} ({kind}): `{k}` is given twice; which value is meant cannot be told",
+                    n + 1
+                ),
+            ));
+        }
         let mut kind: Option<Cow<'_, str>> = None;
         let mut at: Option<&RawValue> = None;
         for (k, v) in &pairs.0 {
@@ -779,12 +883,22 @@ impl<'r> Schema<'r> {
         };
         let decl = &self.rules.events[e.index()];
         let mut fields = vec![Value::Missing; decl.fields.len()];
+        let mut given = vec![false; decl.fields.len()];
         for (k, v) in &pairs.0 {
             if k == "type" || k == "at" {
                 continue;
             }
             match self.fields[e.index()].get(k.as_ref()) {
                 Some(&f) => {
+                    if std::mem::replace(&mut given[f.index()], true) {
+                        return Err((
+                            problem(),
+                            format!(
+                                "event #{} ({kind}) field `{k}` is given twice; which value is meant cannot be told",
+                                n + 1
+                            ),
+                        ));
+                    }
                     fields[f.index()] =
                         self.json_value(v, decl.fields[f.index()].ty)
                             .map_err(|why| {
@@ -879,7 +993,52 @@ impl<'r> Schema<'r> {
 
     /// The columns of a CSV header: `account`, `as_of`, then signals. Each
     /// further column is a signal slot, or the name of an unknown column.
+    /// A CSV header's columns after `account` and `as_of`, which come first
+    /// ([`header_order`] puts them there).
     pub fn csv_header(&self, header: &[&str]) -> Result<Vec<Column>, String> {
+        let delimiter = char::from(self.mapping.delimiter);
+        let shown = |c: char| match c {
+            '\t' => "tabs".to_string(),
+            c => format!("`{c}`"),
+        };
+        // one cell holding the whole header: another delimiter
+        if let [only] = header {
+            if let Some(other) = [',', ';', '\t', '|']
+                .into_iter()
+                .find(|&c| c != delimiter && only.contains(c))
+            {
+                return Err(format!(
+                    "the CSV header is one column, `{only}`: its cells are separated by {}, not {} (set `delimiter` in the rule set's `read` table of vital.toml)",
+                    shown(other),
+                    shown(delimiter)
+                ));
+            }
+        }
+        for required in ["account", "as_of"] {
+            if !header.contains(&required) {
+                let like = header
+                    .iter()
+                    .find(|h| {
+                        let h = h.to_lowercase().replace([' ', '-'], "_");
+                        h.contains(required) || (required == "as_of" && h.contains("date"))
+                    })
+                    .map(|h| format!(" (is it `{h}`? the column must be named `{required}`)"))
+                    .unwrap_or_default();
+                return Err(format!(
+                    "the CSV header has no column `{required}`{like}; found `{}`",
+                    header.join(&delimiter.to_string())
+                ));
+            }
+        }
+        if let Some(h) = (header.iter().enumerate())
+            .find(|&(i, h)| header[..i].contains(h))
+            .map(|(_, h)| h)
+        {
+            return Err(format!(
+                "the CSV header names the column `{h}` twice: which one to read cannot be told"
+            ));
+        }
+        // the reader puts `account` and `as_of` first (vital_input)
         if header.first() != Some(&"account") || header.get(1) != Some(&"as_of") {
             return Err(format!(
                 "the CSV header must start with `account,as_of`, found `{}`",
@@ -980,8 +1139,15 @@ struct State<'a, 'r> {
     schema: &'a Schema<'r>,
     /// The account, or the raw text found instead.
     account: Option<Result<Arc<str>, String>>,
-    /// `account` was given more than once.
-    account_twice: bool,
+    /// The first of `account`, `as_of`, `signals`, `events`, `override`
+    /// given more than once.
+    twice: Option<&'static str>,
+    /// The members of the record met so far, of those five.
+    members: Vec<&'static str>,
+    /// The signals given so far (null included), and the first one given
+    /// more than once.
+    given: Vec<bool>,
+    signal_twice: Option<String>,
     as_of: Option<Result<NaiveDate, String>>,
     signals: Vec<Value>,
     events: Vec<Vec<Occurrence>>,
@@ -994,6 +1160,21 @@ struct State<'a, 'r> {
     event_no: usize,
     /// Declared signals found at the top level of the record.
     top_level: Vec<SignalId>,
+}
+
+/// Where a CSV header's cells go so that `account` and `as_of` come first,
+/// the others after them in their order; `None` when they already do, or
+/// when either is missing ([`Schema::csv_header`] says so).
+pub fn header_order<'h>(header: impl IntoIterator<Item = &'h str>) -> Option<Vec<usize>> {
+    let header: Vec<&str> = header.into_iter().collect();
+    let account = header.iter().position(|&h| h == "account")?;
+    let as_of = header.iter().position(|&h| h == "as_of")?;
+    if (account, as_of) == (0, 1) {
+        return None;
+    }
+    let mut order = vec![account, as_of];
+    order.extend((0..header.len()).filter(|&i| i != account && i != as_of));
+    Some(order)
 }
 
 /// The text of a JSON string value without copying when it has no escapes.
@@ -1023,11 +1204,19 @@ impl<'de: 'a, 's, 'a, 'r> Visitor<'de> for Top<'s, 'a, 'r> {
     fn visit_map<M: MapAccess<'de>>(self, mut m: M) -> Result<(), M::Error> {
         let st = self.0;
         while let Some(key) = m.next_key::<Cow<'de, str>>()? {
+            if let Some(&member) = ["account", "as_of", "signals", "events", "override"]
+                .iter()
+                .find(|&&m| m == key.as_ref())
+            {
+                if st.members.contains(&member) {
+                    st.twice = st.twice.or(Some(member));
+                }
+                st.members.push(member);
+            }
             match key.as_ref() {
                 "account" => {
                     let raw: &'de RawValue = m.next_value()?;
                     let text = raw.get();
-                    st.account_twice |= st.account.is_some();
                     st.account = Some(match raw_str(text) {
                         Some(a) if !a.is_empty() => Ok(Arc::from(a.as_ref())),
                         // an account id exported as a number, when allowed
@@ -1092,6 +1281,9 @@ impl<'de: 'a, 's, 'a, 'r> Visitor<'de> for Signals<'s, 'a, 'r> {
             let raw: &'de RawValue = m.next_value()?;
             match st.schema.signals.get(key.as_ref()) {
                 Some(&i) => {
+                    if std::mem::replace(&mut st.given[i.index()], true) {
+                        st.signal_twice.get_or_insert_with(|| key.to_string());
+                    }
                     if st.error.is_some() {
                         continue;
                     }

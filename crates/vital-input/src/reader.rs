@@ -166,7 +166,11 @@ enum Source {
         done: bool,
     },
     Csv {
-        reader: csv::Reader<Counting>,
+        reader: Box<csv::Reader<Counting>>,
+        /// The file offset `reader` started at: 0, or the line after a row
+        /// whose quote was never closed (the reader's positions count from
+        /// it).
+        base: u64,
         /// Where the newlines are (the CSV reader's own line numbers skip
         /// blank lines and count `\r\n` wrong).
         lines: Lines,
@@ -174,6 +178,9 @@ enum Source {
         columns: Arc<[Column]>,
         /// The field delimiter (`vital.toml`'s `delimiter`).
         delimiter: u8,
+        /// Where each row's cells go when the header does not start with
+        /// `account,as_of` ([`vital_eval::reader::header_order`]).
+        order: Option<Arc<[usize]>>,
         done: bool,
     },
 }
@@ -225,10 +232,12 @@ impl Source {
             }
             Source::Csv {
                 reader,
+                base,
                 done,
                 lines,
                 delimiter,
-                ..
+                order,
+                columns,
             } => {
                 while out.len() < max && !*done {
                     let mut rec = csv::StringRecord::new();
@@ -240,32 +249,38 @@ impl Source {
                             }
                             let line = rec.position().map_or(0, |p| lines.line_at(p.byte()));
                             // a quote never closed makes the CSV reader take
-                            // the rest of the file into one field
+                            // the rest of the file into one field: the row's
+                            // first line is rejected and reading resumes on
+                            // the line after it
                             if rec.iter().any(|c| c.contains('\n')) {
-                                let start = rec.position().map_or(0, csv::Position::byte);
-                                let end = reader.position().byte();
-                                if let Some(swallowed) =
-                                    unterminated_quote(input, start, end, *delimiter)?
+                                let start = *base + rec.position().map_or(0, csv::Position::byte);
+                                let end = *base + reader.position().byte();
+                                let cells = columns.len() + 2;
+                                if let Some(broken) =
+                                    stray_quote(input, start, end, *delimiter, cells)?
                                 {
-                                    *done = true;
+                                    let (account, text) = first_cell(&broken.text, *delimiter);
                                     out.push(Raw::Broken(Rejection {
                                         origin: Origin {
                                             file: input.name.clone(),
                                             line,
                                         },
-                                        account: rec.get(0).unwrap_or("?").into(),
-                                        reason: format!(
-                                            "malformed CSV (a quote opened in this row is never closed: {} after it {} read into one field and not scored; close the quote, or write a quote inside a field twice: \"\")",
-                                            if swallowed == 1 { "the line".to_string() } else { format!("the {swallowed} lines") },
-                                            if swallowed == 1 { "was" } else { "were" }
-                                        ),
+                                        account,
+                                        reason: format!("malformed CSV (a quote opened on this line is {}; the line is not scored and the next line is read as a row of its own: close the quote, or write a quote inside a field twice: \"\")", broken.why),
                                         problem: Problem::MalformedCsv,
-                                        record: None,
+                                        record: Some(text.into()),
                                     }));
-                                    break;
+                                    *base = broken.next;
+                                    (**reader, *lines) =
+                                        csv_reader_at(input, broken.next, line + 1, *delimiter)?;
+                                    continue;
                                 }
                             }
-                            out.push(Raw::Csv { line, cells: rec });
+                            let cells = match order {
+                                Some(order) if rec.len() == order.len() => reordered(&rec, order),
+                                _ => rec,
+                            };
+                            out.push(Raw::Csv { line, cells });
                         }
                         Err(e) => {
                             let io = matches!(e.kind(), csv::ErrorKind::Io(_));
@@ -292,34 +307,113 @@ impl Source {
     }
 }
 
-/// When the CSV record from byte `start` to `end` runs to the end of the file
-/// inside a quoted field ([`vital_eval::reader::csv_quote_left_open`]), the
-/// number of lines it swallowed after its first.
-fn unterminated_quote(
+/// `rec`'s cells in `order` (`account` and `as_of` first).
+fn reordered(rec: &csv::StringRecord, order: &[usize]) -> csv::StringRecord {
+    let mut out = csv::StringRecord::with_capacity(rec.as_slice().len(), rec.len());
+    for &i in order {
+        out.push_field(rec.get(i).unwrap_or(""));
+    }
+    out.set_position(rec.position().cloned());
+    out
+}
+
+/// A CSV row whose quote is never closed where its cell ends: the text of
+/// its first line, where the next one starts, and what is wrong.
+struct Unclosed {
+    text: String,
+    next: u64,
+    why: &'static str,
+}
+
+/// When the CSV record from byte `start` to `end` (a record with a line
+/// break inside a quoted field) is a stray quote rather than a cell over
+/// several lines: the quote runs to the end of the file
+/// ([`vital_eval::reader::csv_quote_left_open`]), or it took in rows of
+/// their own ([`vital_eval::reader::csv_quote_stray`]). Then its first line
+/// and where the next one starts.
+fn stray_quote(
     input: &Input,
     start: u64,
     end: u64,
     delimiter: u8,
-) -> Result<Option<usize>, InputError> {
+    cells: usize,
+) -> Result<Option<Unclosed>, InputError> {
     use std::io::{Read, Seek};
-    // only a record that ends where the file ends
-    if end
-        < std::fs::metadata(input.path())
-            .map_err(|e| input.io(e))?
-            .len()
-    {
-        return Ok(None);
-    }
+    let len = std::fs::metadata(input.path())
+        .map_err(|e| input.io(e))?
+        .len();
     let mut f = std::fs::File::open(input.path()).map_err(|e| input.io(e))?;
     f.seek(std::io::SeekFrom::Start(start))
         .map_err(|e| input.io(e))?;
-    let mut rest = Vec::new();
-    f.read_to_end(&mut rest).map_err(|e| input.io(e))?;
-    if !vital_eval::reader::csv_quote_left_open(&rest, delimiter) {
+    let mut record = Vec::new();
+    f.take(end.saturating_sub(start))
+        .read_to_end(&mut record)
+        .map_err(|e| input.io(e))?;
+    // the CSV reader may place a record at the line break (or blank lines)
+    // before it
+    let lead = record
+        .iter()
+        .take_while(|b| matches!(b, b'\r' | b'\n'))
+        .count();
+    let start = start + lead as u64;
+    let record = &record[lead..];
+    let why = if end >= len && vital_eval::reader::csv_quote_left_open(record, delimiter) {
+        "never closed"
+    } else if vital_eval::reader::csv_quote_stray(record, delimiter, cells) {
+        "not closed where its cell ends (the lines after it read as rows of their own)"
+    } else {
         return Ok(None);
-    }
-    let text = rest.strip_suffix(b"\n").unwrap_or(&rest);
-    Ok(Some(memchr::memchr_iter(b'\n', text).count()))
+    };
+    // the record holds a line break, so its first line ends before it does
+    let Some(n) = memchr::memchr(b'\n', record) else {
+        return Ok(None);
+    };
+    let first = record[..n].strip_suffix(b"\r").unwrap_or(&record[..n]);
+    Ok(Some(Unclosed {
+        text: String::from_utf8_lossy(first).into_owned(),
+        next: start + n as u64 + 1,
+        why,
+    }))
+}
+
+/// The account of a CSV line read as far as its first delimiter (it cannot
+/// be read as a row), and the line.
+fn first_cell(line: &str, delimiter: u8) -> (String, &str) {
+    let cell = line
+        .split(char::from(delimiter))
+        .next()
+        .unwrap_or("")
+        .trim()
+        .trim_matches('"');
+    let account = if cell.is_empty() { "?" } else { cell };
+    (account.to_string(), line)
+}
+
+/// A CSV reader of `input`'s rows from file offset `at`, which is the start
+/// of line `line` (the header is already read).
+fn csv_reader_at(
+    input: &Input,
+    at: u64,
+    line: usize,
+    delimiter: u8,
+) -> Result<(csv::Reader<Counting>, Lines), InputError> {
+    use std::io::Seek;
+    let mut file = input.reader()?;
+    file.seek(std::io::SeekFrom::Start(at))
+        .map_err(|e| input.io(e))?;
+    let (counting, lines) = Counting::new(file, line);
+    Ok((csv_reader(counting, delimiter), lines))
+}
+
+/// The CSV reader settings of every input: rows of any length (a row with
+/// another number of cells than the header is rejected, not fatal), the
+/// header read by hand.
+fn csv_reader(counting: Counting, delimiter: u8) -> csv::Reader<Counting> {
+    csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(false)
+        .delimiter(delimiter)
+        .from_reader(counting)
 }
 
 /// A reader that notes where its non-blank lines start, so that CSV records
@@ -343,17 +437,18 @@ struct Lines {
 }
 
 impl Counting {
-    fn new(inner: std::io::BufReader<std::fs::File>) -> (Counting, Lines) {
+    /// Counting from `inner`'s current position, the start of line `line`.
+    fn new(inner: std::io::BufReader<std::fs::File>, line: usize) -> (Counting, Lines) {
         let starts = Arc::new(Mutex::new(VecDeque::new()));
         (
             Counting {
                 inner,
                 read: 0,
-                line: 1,
+                line,
                 pending: Some(0),
                 starts: starts.clone(),
             },
-            Lines { starts, last: 1 },
+            Lines { starts, last: line },
         )
     }
 }
@@ -409,12 +504,8 @@ fn open_source(
     let reader = input.reader()?;
     match input.format {
         Format::Csv => {
-            let (counting, mut lines) = Counting::new(reader);
-            let mut reader = csv::ReaderBuilder::new()
-                .flexible(true)
-                .has_headers(false)
-                .delimiter(schema.mapping().delimiter)
-                .from_reader(counting);
+            let (counting, mut lines) = Counting::new(reader, 1);
+            let mut reader = csv_reader(counting, schema.mapping().delimiter);
             let mut rec = csv::StringRecord::new();
             loop {
                 let more = reader.read_record(&mut rec).map_err(|e| {
@@ -428,10 +519,12 @@ fn open_source(
                 if !more {
                     // an empty file has no records, and no header is needed
                     return Ok(Source::Csv {
-                        reader,
+                        reader: Box::new(reader),
+                        base: 0,
                         lines,
                         columns: Arc::from([]),
                         delimiter: schema.mapping().delimiter,
+                        order: None,
                         done: true,
                     });
                 }
@@ -439,6 +532,10 @@ fn open_source(
                     continue;
                 }
                 let line = rec.position().map_or(1, |p| lines.line_at(p.byte()));
+                let order = vital_eval::reader::header_order(rec.iter());
+                if let Some(order) = &order {
+                    rec = reordered(&rec, order);
+                }
                 let cells: Vec<&str> = rec.iter().collect();
                 let columns =
                     schema
@@ -456,10 +553,12 @@ fn open_source(
                     },
                 )?;
                 return Ok(Source::Csv {
-                    reader,
+                    reader: Box::new(reader),
+                    base: 0,
                     lines,
                     columns: Arc::from(columns),
                     delimiter: schema.mapping().delimiter,
+                    order: order.map(Arc::from),
                     done: false,
                 });
             }
@@ -555,7 +654,12 @@ fn parse(
             let cells: Vec<&str> = cells.iter().collect();
             schema.csv_record(&cells, columns.unwrap_or(&[]), origin(line), ignored)
         }
-        Raw::Broken(r) => Err(r),
+        Raw::Broken(mut r) => {
+            if !keep {
+                r.record = None;
+            }
+            Err(r)
+        }
     };
     result.map_err(|mut r| {
         if r.record.is_none() {

@@ -48,6 +48,41 @@ fn special(b: &[u8]) -> Option<usize> {
         .map(|n| i + n)
 }
 
+/// The slots (signals of a record, fields of an event) given so far, null
+/// included: a record that gives one twice is left to the serde path, which
+/// rejects it (docs/language.md §7).
+#[derive(Default)]
+struct Given(u128);
+
+impl Given {
+    /// Notes slot `i`; `None` when it was given before, or is beyond the
+    /// 128 slots the mask holds (the serde path reads such records).
+    fn note(&mut self, i: usize) -> Option<()> {
+        let bit = 1u128.checked_shl(u32::try_from(i).ok()?)?;
+        if self.0 & bit != 0 {
+            return None;
+        }
+        self.0 |= bit;
+        Some(())
+    }
+}
+
+/// Whether the record's member `key` (one of `account`, `as_of`,
+/// `signals`, `events`, `override`) is met for the first time, noting it
+/// in `seen`.
+fn first_time(seen: &mut u8, key: &str) -> bool {
+    let bit = match key {
+        "account" => 1,
+        "as_of" => 2,
+        "signals" => 4,
+        "events" => 8,
+        _ => 16,
+    };
+    let first = *seen & bit == 0;
+    *seen |= bit;
+    first
+}
+
 #[derive(Clone, Copy)]
 struct P<'t> {
     b: &'t [u8],
@@ -415,6 +450,7 @@ impl Schema<'_> {
         let mut fields: crate::snapshot::Fields =
             smallvec::smallvec![Value::Missing; decl.fields.len()];
         let mut next = 0usize;
+        let mut given = Given::default();
         loop {
             match *q.b.get(q.i)? {
                 b'}' => {
@@ -427,8 +463,8 @@ impl Schema<'_> {
             let key = q.plain_str()?;
             q.eat(b':')?;
             match names.get_next(key, &mut next) {
-                Some(&f) if !fields[f.index()].is_missing() => return None,
                 Some(&f) => {
+                    given.note(f.index())?;
                     fields[f.index()] = self.fast_value(&mut q, decl.fields[f.index()].ty)?
                 }
                 None if key == "type" || key == "at" => return None,
@@ -496,6 +532,7 @@ impl Schema<'_> {
         let mut first = true;
         let mut members: [(&str, usize); 16] = [("", 0); 16];
         let mut n = 0;
+        let mut given = Given::default();
         p.object(|key, p| {
             if std::mem::take(&mut first) && key == "type" {
                 let k = p.plain_str()?;
@@ -507,12 +544,16 @@ impl Schema<'_> {
                 return Some(());
             }
             match (key, &mut direct) {
-                // a second `type` is the serde path's business
+                // a second `type` or `at` (or field) is the serde path's
+                // business: it rejects the record
                 ("type", Some(_)) => return None,
+                ("type", None) if kind.is_some() => return None,
                 ("type", None) => kind = Some(p.plain_str()?),
+                ("at", _) if at.is_some() => return None,
                 ("at", _) => at = Some(p.plain_str()?),
                 (_, Some(Some((e, fields)))) => match self.fields[e.index()].get(key) {
                     Some(&f) => {
+                        given.note(f.index())?;
                         let ty = self.rules.events[e.index()].fields[f.index()].ty;
                         fields[f.index()] = self.fast_value(p, ty)?;
                     }
@@ -556,6 +597,7 @@ impl Schema<'_> {
                 for &(key, at) in &members[..n] {
                     match names.get(key) {
                         Some(&f) => {
+                            given.note(f.index())?;
                             let mut q = P {
                                 b: p.b,
                                 s: p.s,
@@ -602,15 +644,22 @@ impl Schema<'_> {
         let mut seen: Option<Ignored> = None;
         let mut unknown: Vec<&str> = Vec::new();
         let mut next_signal = 0usize;
+        let mut given = Given::default();
+        let mut top = 0u8;
         p.object(|key, p| {
             match key {
                 // twice: the serde path rejects it
-                "account" if account.is_some() => return None,
+                "account" | "as_of" | "signals" | "events" | "override"
+                    if !first_time(&mut top, key) =>
+                {
+                    return None
+                }
                 "account" => account = Some(p.plain_str()?),
                 "as_of" => as_of = Some(parse_date(p.plain_str()?)?),
                 "signals" => p.object(|key, p| {
                     match self.signals.get_next(key, &mut next_signal) {
                         Some(&i) => {
+                            given.note(i.index())?;
                             signals[i.index()] = self.fast_value(p, rules.signals[i.index()].ty)?
                         }
                         None => {
@@ -736,6 +785,7 @@ impl Schema<'_> {
         let rules = self.rules;
         let mut signals = vec![Value::Missing; rules.signals.len()];
         let mut next = 0usize;
+        let mut given = Given::default();
         if p.b.get(p.i) == Some(&b'}') {
             p.i += 1;
         } else {
@@ -743,11 +793,8 @@ impl Schema<'_> {
                 let key = p.tight_str()?;
                 p.tight(b":")?;
                 let &i = self.signals.get_next(key, &mut next)?;
-                let slot = &mut signals[i.index()];
-                if !slot.is_missing() {
-                    return None;
-                }
-                *slot = self.fast_value(&mut p, rules.signals[i.index()].ty)?;
+                given.note(i.index())?;
+                signals[i.index()] = self.fast_value(&mut p, rules.signals[i.index()].ty)?;
                 match *p.b.get(p.i)? {
                     b',' => p.i += 1,
                     b'}' => {

@@ -830,6 +830,8 @@ fn read_csv(shown: &str, text: &str, acc: &mut Acc) -> Result<(), String> {
         .from_reader(text.as_bytes());
     let mut header: Option<Vec<String>> = None;
     let mut columns: Vec<usize> = Vec::new();
+    // `account` and `as_of` may be anywhere: each row is read with them first
+    let mut order: Option<Vec<usize>> = None;
     for row in reader.records() {
         let row = row.map_err(|e| {
             let line = e.position().map(|p| p.line()).unwrap_or(0);
@@ -849,14 +851,27 @@ fn read_csv(shown: &str, text: &str, acc: &mut Acc) -> Result<(), String> {
                 "{shown}:{line}: a quote opened in this row is never closed (the rest of the file would be one field); close it, or write a quote inside a field twice: \"\""
             ));
         }
+        let cells: Vec<&str> = match &order {
+            Some(o) if row.len() == o.len() => {
+                o.iter().map(|&i| row.get(i).unwrap_or("")).collect()
+            }
+            _ => row.iter().collect(),
+        };
         let Some(h) = &header else {
-            let h: Vec<String> = row.iter().map(str::to_string).collect();
+            order = vital_eval::reader::header_order(row.iter());
+            let h: Vec<String> = match &order {
+                Some(o) => o
+                    .iter()
+                    .map(|&i| row.get(i).unwrap_or("").to_string())
+                    .collect(),
+                None => cells.iter().map(|c| c.to_string()).collect(),
+            };
             if h.first().map(String::as_str) != Some("account")
                 || h.get(1).map(String::as_str) != Some("as_of")
             {
                 return Err(format!(
-                    "{shown}:{line}: the CSV header must start with `account,as_of`, found `{}`",
-                    h.iter().take(2).cloned().collect::<Vec<_>>().join(",")
+                    "{shown}:{line}: the CSV header needs the columns `account` and `as_of`, found `{}`",
+                    row.iter().collect::<Vec<_>>().join(",")
                 ));
             }
             for (i, name) in h.iter().enumerate().skip(2) {
@@ -878,16 +893,16 @@ fn read_csv(shown: &str, text: &str, acc: &mut Acc) -> Result<(), String> {
                 row.len()
             ));
         }
-        let account = row.get(0).unwrap_or("");
+        let account = cells.first().copied().unwrap_or("");
         if account.is_empty() {
             return Err(format!("{shown}:{line}: `account` is empty"));
         }
-        let as_of_text = row.get(1).unwrap_or("");
+        let as_of_text = cells.get(1).copied().unwrap_or("");
         let as_of = vital_eval::reader::parse_date(as_of_text).ok_or_else(|| {
             format!("{shown}:{line}: `as_of`: expected a date (YYYY-MM-DD), found {as_of_text:?}")
         })?;
         acc.record(account, as_of);
-        for (ci, cell) in columns.iter().zip(row.iter().skip(2)) {
+        for (ci, cell) in columns.iter().zip(cells.iter().copied().skip(2)) {
             acc.columns[*ci].1.see(Raw::Cell(cell));
         }
     }
