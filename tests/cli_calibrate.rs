@@ -666,3 +666,65 @@ fn a_zero_horizon_is_too_short() {
         assert!(stderr(&o).starts_with(want), "{h}: {}", stderr(&o));
     }
 }
+
+/// Outcomes whose accounts have no snapshot are not silently dropped: some
+/// unmatched is a warning in the report, none matched is an error (exit 1);
+/// and a rule where nothing churned on either side has no lift.
+#[test]
+fn outcome_accounts_without_snapshots_are_said() {
+    let dir = tempfile::tempdir().unwrap();
+    tiny(dir.path());
+    let args = [
+        "calibrate",
+        "--rules",
+        "rules",
+        "snapshots.jsonl",
+        "--outcomes",
+        "outcomes.csv",
+        "--format",
+        "json",
+    ];
+    // ids upper-cased by the CRM export: nothing matches
+    std::fs::write(
+        dir.path().join("outcomes.csv"),
+        "account,date,outcome\nA1,2026-02-01,churned\nA2,2026-03-15,churned\nA3,2026-06-01,renewed\n",
+    )
+    .unwrap();
+    let o = vital_in(dir.path(), &args);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert_eq!(stdout(&o), "", "no report");
+    assert!(
+        stderr(&o).contains("no account of `outcomes.csv` has a snapshot in the input (`A1` and 2 more; account ids are compared exactly, case included): nothing to calibrate against"),
+        "{}",
+        stderr(&o)
+    );
+    // one stray account beside the matching ones: a warning in the report
+    std::fs::write(
+        dir.path().join("outcomes.csv"),
+        "account,date,outcome\na1,2026-02-01,churned\na2,2026-03-15,churned\nnobody-9999,2026-03-15,churned\n",
+    )
+    .unwrap();
+    let o = vital_in(dir.path(), &args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let report = json(&o);
+    assert_eq!(report["counts"]["outcome_accounts_without_snapshots"], 1);
+    let warnings = report["warnings"].as_array().unwrap();
+    assert!(
+        warnings.iter().any(|w| w.as_str().unwrap().starts_with(
+            "1 account of the outcomes file has no snapshot in the input, so its outcomes are not used"
+        )),
+        "{warnings:?}"
+    );
+    // nothing churned at all: the rule has no lift, and is not "wrong way"
+    std::fs::write(
+        dir.path().join("outcomes.csv"),
+        "account,date,outcome\na1,2026-12-31,renewed\na2,2026-12-31,renewed\n",
+    )
+    .unwrap();
+    let o = vital_in(dir.path(), &args);
+    let report = json(&o);
+    for rule in report["rules"].as_array().unwrap() {
+        assert!(rule["lift"].is_null(), "{rule}");
+        assert_ne!(rule["verdict"], "wrong way", "{rule}");
+    }
+}

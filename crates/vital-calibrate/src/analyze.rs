@@ -226,6 +226,15 @@ fn churned_of<'a>(rows: impl Iterator<Item = &'a Row>) -> (usize, usize) {
 
 pub fn analyze(rules: &Rules, rows: &[Row], counts: Counts, opts: &Options) -> Report {
     let mut warnings = Vec::new();
+    let without = counts.outcome_accounts_without_snapshots;
+    if without > 0 {
+        warnings.push(format!(
+            "{without} account{} of the outcomes file {} no snapshot in the input, so {} outcomes are not used (account ids are compared exactly, case included)",
+            if without == 1 { "" } else { "s" },
+            if without == 1 { "has" } else { "have" },
+            if without == 1 { "its" } else { "their" },
+        ));
+    }
     if counts.churned_rows < MIN_CHURNED || counts.churned_accounts < MIN_ACCOUNTS {
         warnings.push(format!(
             "thin evidence: {} churned snapshot{} ({} account{}); below {MIN_CHURNED} snapshots or {MIN_ACCOUNTS} accounts the AUC and rates below are not reliable",

@@ -231,7 +231,9 @@ pub struct Lift {
 }
 
 pub fn lift(churned_fired: usize, fired: usize, churned_not: usize, not: usize) -> Option<Lift> {
-    if fired == 0 || not == 0 {
+    // no churn on either side: there is no ratio to estimate (the zero-count
+    // correction would make one up from the group sizes)
+    if fired == 0 || not == 0 || churned_fired + churned_not == 0 {
         return None;
     }
     let zero = churned_fired == 0 || churned_not == 0;
@@ -456,6 +458,15 @@ pub fn apportion(raw: &[f64], total: f64, decimals: u32) -> Option<Vec<f64>> {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
+
+    #[test]
+    fn no_churn_on_either_side_has_no_lift() {
+        assert!(lift(0, 40, 0, 60).is_none());
+        assert!(lift(0, 0, 3, 60).is_none());
+        // one side without churn: the zero-count correction applies
+        let l = lift(0, 40, 6, 60).unwrap();
+        assert!(l.lift < 1.0, "{l:?}");
+    }
 
     #[test]
     fn auc_by_hand() {

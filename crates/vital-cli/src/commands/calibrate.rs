@@ -316,6 +316,17 @@ fn calibrate(args: &mut Args) -> Result<Calibrated, ExitCode> {
         }
     }
     let (counts, rows) = labeller.finish();
+    // outcomes for none of the accounts scored: nothing to calibrate against
+    let outcome_accounts = outcomes.by_account.len();
+    if outcome_accounts > 0 && counts.outcome_accounts_without_snapshots == outcome_accounts {
+        let mut ids: Vec<&String> = outcomes.by_account.keys().collect();
+        ids.sort();
+        return Err(fail(format!(
+            "no account of `{outcomes_name}` has a snapshot in the input (`{}`{}; account ids are compared exactly, case included): nothing to calibrate against",
+            ids[0],
+            if ids.len() > 1 { format!(" and {} more", ids.len() - 1) } else { String::new() }
+        )));
+    }
     let rules = describe(ruleset, &loaded.sources, settings.at_risk.as_deref());
     let report = vital_calibrate::analyze(
         &rules,
