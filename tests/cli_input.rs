@@ -281,6 +281,14 @@ fn test_filters_that_match_nothing_fail_and_rules_without_tests_say_so() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).contains("has no tests"), "{}", stdout(&o));
     assert!(stdout(&o).ends_with("0 passed, 0 failed\n"));
+    // a filter matches no test of a rule set without tests either
+    let o = vital_in(dir.path(), &["test", "r.vital", "--filter", "x"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(
+        stderr(&o).starts_with("error: no test matches `x` (the rule set has 0 tests)"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]

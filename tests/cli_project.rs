@@ -309,7 +309,10 @@ fn the_common_export_mistakes_are_warned_about() {
         err.contains("warning: data/a.csv: every value of percent signal `usage` lies between 0 and 1 (at most 0.9)"),
         "{err}"
     );
-    assert!(err.contains("`usage = { scale = 100 }`"), "{err}");
+    assert!(
+        err.contains("`usage = { scale = 100 }` under [rulesets.main.columns]"),
+        "the hint names the rule set: {err}"
+    );
     assert!(
         err.contains(
             "warning: data/a.csv: signal `csm` has the same value (\"kim\") in all 1,000 records"
@@ -450,4 +453,78 @@ fn a_missing_ruleset_path_is_shown_at_its_line() {
     let o = support::vital_in(dir.path(), &["test", "nowhere"]);
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(support::stdout(&o), "");
+}
+
+/// The store's `${VAR}`s are expanded when a command opens the store, so
+/// CI lints, tests and compiles rules without the database password;
+/// `vital run` then stops on the unset variable at its line in vital.toml.
+#[test]
+fn the_store_password_is_needed_only_by_commands_that_open_the_store() {
+    let dir = project(
+        "[rulesets.main]\npath = \"rules\"\ninputs = [\"data/*.jsonl\"]\n\n[history]\nstore = \"postgres://vital:${VITAL_SURELY_UNSET_PG_PASSWORD}@localhost/vital\"\n",
+    );
+    write(
+        &dir.path().join("data"),
+        "a.jsonl",
+        r#"{"account": "a", "as_of": "2026-11-01", "signals": {"usage": 70, "plan": "premier", "renewal": "2027-01-01", "active": true, "csm": "kim"}}"#,
+    );
+    for args in [
+        &["check"][..],
+        &["test"][..],
+        &["fmt", "--check"][..],
+        &["compile", "--target", "duckdb"][..],
+    ] {
+        let o = vital_in(dir.path(), args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+        assert!(
+            !stderr(&o).contains("VITAL_SURELY_UNSET_PG_PASSWORD"),
+            "{args:?}: {}",
+            stderr(&o)
+        );
+    }
+    for args in [&["run"][..], &["history", "--stale"][..]] {
+        let o = vital_in(dir.path(), args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", stdout(&o));
+        let err = stderr(&o);
+        assert!(
+            err.contains("the environment variable `VITAL_SURELY_UNSET_PG_PASSWORD` is not set"),
+            "{args:?}: {err}"
+        );
+        assert!(err.contains("vital.toml:6:"), "{args:?}: {err}");
+        assert_eq!(stdout(&o), "", "{args:?}: nothing scored or shown");
+    }
+}
+
+/// A signal that vital.toml maps to a column the export does not have: the
+/// message names the signal, the mapped column and what the input has, so
+/// the mistake can be the mapping's (not only the export's).
+#[test]
+fn a_wrong_column_mapping_is_named_as_such() {
+    let dir = project(
+        "[rulesets.main]\npath = \"rules\"\n\n[rulesets.main.columns]\nusage = { column = \"Usage Share\" }\n",
+    );
+    write(
+        dir.path(),
+        "a.csv",
+        "account,as_of,usage,plan,renewal,active\na,2026-11-01,70,basic,2027-01-01,true\n",
+    );
+    let o = vital_in(dir.path(), &["run", "a.csv"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("has no column for signal `usage` (vital.toml maps it to the column \"Usage Share\"; the input has \"usage\": is the mapping's `column` wrong?), which is not optional"),
+        "{err}"
+    );
+    write(
+        dir.path(),
+        "a.jsonl",
+        r#"{"account": "a", "as_of": "2026-11-01", "signals": {"usage": 70, "plan": "basic", "renewal": "2027-01-01", "active": true}}"#,
+    );
+    let o = vital_in(dir.path(), &["run", "a.jsonl"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("the input has \"usage\", and vital.toml maps `usage` to the column \"Usage Share\": is the mapping's `column` wrong?"),
+        "{err}"
+    );
 }

@@ -353,3 +353,31 @@ fn stored_differences_in(db: &str) {
         .collect();
     assert_eq!(got, want, "{stored}");
 }
+
+/// Shares are shown with one decimal, whole ones too (`50.0%`, not `50%`),
+/// as docs/report.md shows them.
+#[test]
+fn whole_shares_keep_their_decimal() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("r.vital"),
+        "signal usage: percent\nscore adoption weight 1 = usage / 1%\nstatus {\n  ok when health >= 50\n  low otherwise\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("s.jsonl"),
+        "{\"account\": \"a\", \"as_of\": \"2026-11-01\", \"signals\": {\"usage\": 80}}\n\
+         {\"account\": \"b\", \"as_of\": \"2026-11-01\", \"signals\": {\"usage\": 20}}\n",
+    )
+    .unwrap();
+    let o = vital_in(dir.path(), &["summary", "--rules", "r.vital", "s.jsonl"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let t = stdout(&o);
+    assert!(t.contains("healthy (ok): 1 (50.0%)\n"), "{t}");
+    assert!(t.contains("at risk (low): 1 (50.0%)\n"), "{t}");
+    assert!(
+        t.lines()
+            .any(|l| l.starts_with("ok ") && l.ends_with(" 50.0%")),
+        "{t}"
+    );
+}

@@ -20,6 +20,8 @@ pub struct Mapping {
     pub numeric_account: bool,
     /// By signal index (shorter when the last signals have no mapping).
     pub signals: Vec<SignalMapping>,
+    /// The rule set's name in vital.toml, for hints that point there.
+    pub ruleset: Option<String>,
 }
 
 /// How one signal is written.
@@ -43,6 +45,7 @@ pub static NONE: Mapping = Mapping {
     false_values: Vec::new(),
     numeric_account: false,
     signals: Vec::new(),
+    ruleset: None,
 };
 
 impl Default for Mapping {
@@ -52,6 +55,15 @@ impl Default for Mapping {
 }
 
 impl Mapping {
+    /// Where a signal's mapping goes in vital.toml: `[rulesets.main.columns]`,
+    /// or with no project file `[rulesets.NAME.columns]`.
+    pub fn columns_table(&self) -> String {
+        format!(
+            "[rulesets.{}.columns]",
+            self.ruleset.as_deref().unwrap_or("NAME")
+        )
+    }
+
     /// The signal's mapping, if it has one.
     pub fn signal(&self, i: SignalId) -> Option<&SignalMapping> {
         self.signals.get(i.index())

@@ -86,8 +86,9 @@ impl RejectionLog {
     /// One line per kind whose rejections were not all printed, e.g.
     /// `… and 249,980 more records rejected: duplicate snapshot`.
     ///
-    /// `records` is the number of records read; `hint` may name the input
-    /// column a missing signal probably is.
+    /// `records` is the number of records read; `hint` may give a clause
+    /// naming the input column a missing signal probably is
+    /// ([`crate::renamed_hint`]).
     pub fn finish(
         &self,
         records: usize,
@@ -122,9 +123,7 @@ impl RejectionLog {
         for (problem, n) in &self.by_problem {
             if everywhere(problem) {
                 if let Problem::MissingSignal(s) = problem {
-                    let guess = hint(s)
-                        .map(|c| format!("; the input has {c:?} — a renamed column?"))
-                        .unwrap_or_default();
+                    let guess = hint(s).unwrap_or_default();
                     let file = self.first_file.get(problem).map_or("", String::as_str);
                     let _ = writeln!(
                         out,

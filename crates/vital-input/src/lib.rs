@@ -34,6 +34,6 @@ mod source;
 pub use flood::{thousands, RejectionLog};
 pub use mapping::{mapping_for, MappingError};
 pub use parquet::place;
-pub use profile::{near_miss, Profile};
+pub use profile::{near_miss, renamed_hint, Profile};
 pub use reader::{Batch, Reader, Select, Stopped, BATCH};
 pub use source::{io_reason, Format, Input, InputError};

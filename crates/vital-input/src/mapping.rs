@@ -71,6 +71,7 @@ pub fn mapping_for(
         false_values: read.false_values.clone(),
         numeric_account: read.numeric_account,
         signals: vec![SignalMapping::default(); rules.signals.len()],
+        ruleset: Some(project.name.clone()),
     };
     for (name, entry) in &project.columns {
         let span = entry.span.clone();

@@ -139,10 +139,11 @@ impl Profile {
                     .is_none()
             {
                 out.push(format!(
-                    "every value of percent signal `{}` lies between 0 and 1 (at most {}): percent signals are in percentage points (72 means 72%); if the export writes fractions, map it in vital.toml: `{} = {{ scale = 100 }}` under [rulesets.NAME.columns]",
+                    "every value of percent signal `{}` lies between 0 and 1 (at most {}): percent signals are in percentage points (72 means 72%); if the export writes fractions, map it in vital.toml: `{} = {{ scale = 100 }}` under {}",
                     sig.name,
                     p.max_abs.normalize(),
-                    sig.name
+                    sig.name,
+                    schema.mapping().columns_table()
                 ));
             }
             let renamed = ignored
@@ -156,7 +157,7 @@ impl Profile {
                 && (renamed.is_some() || self.records >= SILENT_OPTIONAL_RECORDS)
             {
                 let hint = renamed
-                    .map(|k| format!("; the input has {k:?} — a renamed column?"))
+                    .map(|k| crate::renamed_hint(schema, &sig.name, k))
                     .unwrap_or_default();
                 let place = if column == sig.name {
                     String::new()
@@ -206,6 +207,23 @@ fn fold(name: &str) -> String {
         .filter(|c| !matches!(c, '_' | '-' | ' '))
         .flat_map(char::to_lowercase)
         .collect()
+}
+
+/// The clause that names `found`, the input's look-alike of a missing
+/// `signal`: a renamed column, or, when vital.toml maps the signal to
+/// another column, perhaps a wrong mapping.
+pub fn renamed_hint(schema: &Schema<'_>, signal: &str, found: &str) -> String {
+    let rules = schema.rules();
+    let column = (rules.signals.iter().position(|s| s.name == signal))
+        .map(|i| schema.column_of(SignalId::new(i)))
+        .unwrap_or(signal);
+    if column == signal {
+        format!("; the input has {found:?} — a renamed column?")
+    } else {
+        format!(
+            "; the input has {found:?}, and vital.toml maps `{signal}` to the column {column:?}: is the mapping's `column` wrong?"
+        )
+    }
 }
 
 /// The declared signal an unknown key probably means: the same name but

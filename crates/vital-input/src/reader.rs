@@ -600,12 +600,20 @@ pub(crate) fn missing_columns(
             continue;
         }
         let column = schema.column_of(SignalId::new(i));
-        let hint = unknown
-            .iter()
-            .find(|u| crate::near_miss(u, schema).as_deref() == Some(s.name.as_str()))
-            .map(|u| format!(" (did you mean the column {u:?}?)"))
-            .unwrap_or_default();
-        missing.push(format!("`{column}`{hint}"));
+        let near = unknown.iter().find(|u| {
+            **u == s.name || crate::near_miss(u, schema).as_deref() == Some(s.name.as_str())
+        });
+        // a signal that vital.toml maps to another column: the mistake may
+        // be the mapping's, and the message names both
+        missing.push(match (column != s.name, near) {
+            (true, Some(u)) => format!(
+                "`{}` (vital.toml maps it to the column {column:?}; the input has {u:?}: is the mapping's `column` wrong?)",
+                s.name
+            ),
+            (true, None) => format!("`{}` (vital.toml maps it to the column {column:?})", s.name),
+            (false, Some(u)) => format!("`{column}` (did you mean the column {u:?}?)"),
+            (false, None) => format!("`{column}`"),
+        });
     }
     if missing.is_empty() {
         return Ok(());
@@ -883,7 +891,7 @@ impl<'s, 'r> Reader<'s, 'r> {
             .keys()
             .chain(self.ignored.seen_signals.iter())
             .find(|k| crate::near_miss(k, self.schema).as_deref() == Some(signal))
-            .cloned()
+            .map(|k| crate::renamed_hint(self.schema, signal, k))
     }
 
     /// Declared signals that no accepted record had (for the

@@ -147,7 +147,7 @@ pub fn store_configured(
     rules: &RuleSet,
 ) -> Option<(String, PathBuf, Option<SignalId>)> {
     let project = vital_project::discover(root).ok()??;
-    let store = project.history.as_ref()?.store.clone()?;
+    let store = project.store().ok()??;
     let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
     let root = canon(root);
     let value = project
@@ -482,8 +482,13 @@ pub fn warnings(rules: &RuleSet, cov: &Coverage, sample: &str) -> Vec<Diagnostic
         return out;
     }
     let n = vital_input::thousands(cov.accounts);
+    let accounts = if cov.accounts == 1 {
+        "account"
+    } else {
+        "accounts"
+    };
     let help = format!(
-        "the sample is {sample} ({n} accounts, each at its latest snapshot); a rule or an arm that no real account reaches often has a wrong threshold or unit"
+        "the sample is {sample} ({n} {accounts}, each at its latest snapshot); a rule or an arm that no real account reaches often has a wrong threshold or unit"
     );
     for (a, &k) in rules.adjustments.iter().zip(&cov.adjustments) {
         if k == 0 {
@@ -493,7 +498,7 @@ pub fn warnings(rules: &RuleSet, cov: &Coverage, sample: &str) -> Vec<Diagnostic
                     a.loc.file,
                     a.loc.span,
                     format!(
-                        "{} applies to no account of the sample ({n} accounts)",
+                        "{} applies to no account of the sample ({n} {accounts})",
                         rule_name(a.name.as_ref())
                     ),
                 )
@@ -509,7 +514,7 @@ pub fn warnings(rules: &RuleSet, cov: &Coverage, sample: &str) -> Vec<Diagnostic
                     t.loc.file,
                     t.loc.span,
                     format!(
-                        "{} fires for no account of the sample ({n} accounts)",
+                        "{} fires for no account of the sample ({n} {accounts})",
                         rule_name(t.name.as_ref())
                     ),
                 )
@@ -525,7 +530,7 @@ pub fn warnings(rules: &RuleSet, cov: &Coverage, sample: &str) -> Vec<Diagnostic
                         Code::ArmNeverTaken,
                         b.file,
                         *span,
-                        format!("no account of the sample ({n} accounts) takes this band arm"),
+                        format!("no account of the sample ({n} {accounts}) takes this band arm"),
                     )
                     .with_help(help.clone()),
                 );

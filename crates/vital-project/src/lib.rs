@@ -132,7 +132,11 @@ pub struct Column {
 /// `[history]`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct History {
-    pub store: Option<String>,
+    /// The store **as written**: its `${VAR}` references are expanded only
+    /// when a command opens the store ([`Project::store`]), so that the
+    /// commands that never do (`check`, `test`, `fmt`, `compile`) work
+    /// without the database password in their environment.
+    pub store: Option<Spanned<String>>,
     /// `stale_after` in days ([`DEFAULT_STALE_AFTER_DAYS`] when not given).
     pub stale_after_days: i64,
 }
@@ -461,14 +465,17 @@ impl Build<'_> {
         }
         let history = raw.history.map(|h| History {
             store: h.store.map(|s| {
-                let store = self.expand(&s);
+                let store = Spanned {
+                    value: s.get_ref().clone(),
+                    span: self.span(&s),
+                };
                 if s.get_ref().trim().is_empty() {
                     self.errors.push((
                         store.span.clone(),
                         "`store` is empty: a SQLite file path (`\".vital/history.db\"`) or a postgres:// URL; leave the key out for no store".into(),
                     ));
                 }
-                store.value
+                store
             }),
             stale_after_days: match &h.stale_after {
                 None => DEFAULT_STALE_AFTER_DAYS,
@@ -683,6 +690,18 @@ impl Project {
             .map_or(DEFAULT_STALE_AFTER_DAYS, |h| h.stale_after_days)
     }
 
+    /// `[history] store` with its `${VAR}` references expanded now; an
+    /// unset variable is an error placed on the key. `None` when no store
+    /// is configured.
+    pub fn store(&self) -> Result<Option<String>, ProjectError> {
+        let Some(s) = self.history.as_ref().and_then(|h| h.store.as_ref()) else {
+            return Ok(None);
+        };
+        expand_env(&s.value)
+            .map(Some)
+            .map_err(|e| self.error_at(s.span.clone(), e))
+    }
+
     /// `[notify] webhook` with its `${VAR}` references expanded now; an
     /// unset variable or a value that is not a URL is an error placed on
     /// the key. `None` when no webhook is configured.
@@ -823,7 +842,7 @@ store = "postgres://vital:${VITAL_TEST_PW}@localhost/vital?x=$${y}"
             "enterprise".to_string()
         );
         assert_eq!(
-            p.history.unwrap().store.as_deref(),
+            p.store().unwrap().as_deref(),
             Some("postgres://vital:s3cret@localhost/vital?x=${y}")
         );
     }
@@ -883,14 +902,27 @@ store = "postgres://vital:${VITAL_TEST_PW}@localhost/vital?x=$${y}"
 
     #[test]
     fn an_unset_variable_is_an_error_naming_it() {
-        let (msg, line) = err(
-            "[rulesets.main]\npath = \"r\"\n[history]\nstore = \"postgres://u:${VITAL_SURELY_UNSET_VAR}@h/db\"\n",
-        );
+        let (msg, line) =
+            err("[rulesets.main]\npath = \"r\"\ninputs = [\"${VITAL_SURELY_UNSET_VAR}/*.csv\"]\n");
         assert_eq!(
             msg,
             "the environment variable `VITAL_SURELY_UNSET_VAR` is not set (the value uses `${VITAL_SURELY_UNSET_VAR}`)"
         );
-        assert_eq!(line, 4);
+        assert_eq!(line, 3);
+        // the store's are expanded when it is opened: the file reads
+        let dir = tempfile::tempdir().unwrap();
+        let p = load(&write(
+            dir.path(),
+            "[rulesets.main]\npath = \"r\"\n[history]\nstore = \"postgres://u:${VITAL_SURELY_UNSET_VAR}@h/db\"\n",
+        ))
+        .unwrap();
+        let e = p.store().unwrap_err();
+        let d = &e.diagnostics[0];
+        assert_eq!(
+            d.message,
+            "the environment variable `VITAL_SURELY_UNSET_VAR` is not set (the value uses `${VITAL_SURELY_UNSET_VAR}`)"
+        );
+        assert_eq!(e.sources.file(d.file).line_col(d.span.start).line, 4);
     }
 
     #[test]

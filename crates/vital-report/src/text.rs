@@ -240,9 +240,14 @@ pub fn csv(s: &Summary) -> String {
     out
 }
 
+/// A share with one decimal, as docs/report.md shows it (`34.0%`, not
+/// `34%`).
 fn pct(d: Option<Decimal>) -> String {
-    d.map(|d| format!("{}%", d.normalize()))
-        .unwrap_or_else(|| "–".into())
+    d.map(|mut d| {
+        d.rescale(1);
+        format!("{d}%")
+    })
+    .unwrap_or_else(|| "–".into())
 }
 
 fn health(d: Option<Decimal>) -> String {

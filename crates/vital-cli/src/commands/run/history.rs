@@ -142,8 +142,17 @@ pub fn location(flag: Option<&str>) -> Result<Option<(String, std::path::PathBuf
     }
     // the one reading of vital.toml (its errors are shown with their place,
     // and the empty message tells `fail` not to say it again)
-    let project = crate::commands::project::discover().map_err(|_| String::new())?;
-    Ok(project.and_then(|p| p.history.and_then(|h| h.store).map(|s| (s, p.root.clone()))))
+    let Some(project) = crate::commands::project::discover().map_err(|_| String::new())? else {
+        return Ok(None);
+    };
+    // `${VAR}`s are expanded here, when the store is opened
+    match project.store() {
+        Ok(store) => Ok(store.map(|s| (s, project.root.clone()))),
+        Err(e) => {
+            crate::commands::project::report(&e);
+            Err(String::new())
+        }
+    }
 }
 
 /// How long to wait for another run (`VITAL_STORE_WAIT`, seconds).
