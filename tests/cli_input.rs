@@ -89,13 +89,29 @@ fn csv_rows_keep_their_true_line_numbers_with_crlf_and_blank_lines() {
 fn empty_input_and_an_as_of_before_every_snapshot_warn_and_exit_0() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("empty.jsonl"), "").unwrap();
+    // an empty (or blank) JSON file too, as it holds no records
+    std::fs::write(dir.path().join("empty.json"), "\n\n").unwrap();
     std::fs::write(dir.path().join("a.jsonl"), acme() + "\n").unwrap();
-    let o = vital_in(dir.path(), &["run", "--rules", &spec(), "empty.jsonl"]);
-    assert_eq!(o.status.code(), Some(0));
-    assert_eq!(stdout(&o), "");
-    assert_eq!(
-        stderr(&o),
-        "warning: nothing was scored: the input holds no records\n"
+    for empty in ["empty.jsonl", "empty.json"] {
+        let o = vital_in(dir.path(), &["run", "--rules", &spec(), empty]);
+        assert_eq!(o.status.code(), Some(0), "{empty}");
+        assert_eq!(stdout(&o), "");
+        assert_eq!(
+            stderr(&o),
+            "warning: nothing was scored: the input holds no records\n",
+            "{empty}"
+        );
+    }
+    // a JSON file cut off at the start of a line: columns are 1-based
+    std::fs::write(dir.path().join("cut.json"), "[\n").unwrap();
+    let o = vital_in(dir.path(), &["run", "--rules", &spec(), "cut.json"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).starts_with(
+            "error: cut.json:2:1: not a JSON array of records: EOF while parsing a list"
+        ),
+        "{}",
+        stderr(&o)
     );
     let o = vital_in(
         dir.path(),

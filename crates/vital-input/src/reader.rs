@@ -1346,6 +1346,8 @@ fn json_array(input: &Input) -> Result<Vec<Raw>, InputError> {
         }
     };
     let body = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    // an empty file holds no records, as an empty JSON Lines file does
+    let body = if body.trim().is_empty() { "[]" } else { body };
     let items: Vec<&serde_json::value::RawValue> = serde_json::from_str(body).map_err(|e| {
         // serde's message ends with the place, which is given already
         let text = e.to_string();
@@ -1355,7 +1357,8 @@ fn json_array(input: &Input) -> Result<Vec<Raw>, InputError> {
         InputError::NotJsonArray {
             name: input.name.clone(),
             line: e.line(),
-            column: e.column(),
+            // serde says column 0 at the start of a line; columns are 1-based
+            column: e.column().max(1),
             message: if what == "trailing comma" {
                 "trailing comma (remove the `,` after the last record)".into()
             } else {

@@ -548,10 +548,18 @@ fn syntax_error(
             .then(|| {
                 // a misspelt keyword in the middle of a line: one of the
                 // keywords that could come here
+                let units: &[&str] = if expected.iter().any(|e| e.starts_with("a duration unit")) {
+                    &[
+                        "day", "days", "week", "weeks", "month", "months", "year", "years",
+                    ]
+                } else {
+                    &[]
+                };
                 let keywords = expected
                     .iter()
                     .filter_map(|e| e.strip_prefix('`')?.strip_suffix('`'))
-                    .filter(|w| w.chars().all(|c| c.is_ascii_lowercase() || c == '_'));
+                    .filter(|w| w.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+                    .chain(units.iter().copied());
                 crate::suggest::did_you_mean(&source[tok.span.start..tok.span.end], keywords)
             })
             .flatten()
