@@ -113,6 +113,21 @@ active = "Active?"
     );
     // no fraction warning: the scale maps it
     assert_eq!(stderr(&o), "");
+    // a spelling the mapping does not know: the message lists the file's
+    // spellings first
+    write(
+        &dir.path().join("data"),
+        "gold.csv",
+        "account;as_of;Usage Share;NPS Score;Plan;Renewal;Active?;csm\n\
+         gamma;2026-11-01;0.5;40;Gold;01/31/2027;N;-\n",
+    );
+    let o = vital_in(dir.path(), &["run", "data/gold.csv"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("account gamma: signal `plan`: expected one of (Basic, Premier Plus) as vital.toml maps them, or one of (basic, premier), found \"Gold\""),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]

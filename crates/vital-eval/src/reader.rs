@@ -522,6 +522,17 @@ impl<'r> Schema<'r> {
             m.and_then(|m| m.scale),
         ) {
             (Type::Date, Some(f), _) => format!("a date written {f:?}"),
+            // the export's spellings first: those are what the file uses
+            (Type::Enum(_), _, _) if m.is_some_and(|m| !m.values.is_empty()) => {
+                let spellings: Vec<&str> = m
+                    .map(|m| m.values.iter().map(|(k, _)| k.as_str()).collect())
+                    .unwrap_or_default();
+                format!(
+                    "one of ({}) as vital.toml maps them, or {}",
+                    spellings.join(", "),
+                    describe(self.rules, ty)
+                )
+            }
             (_, _, Some(k)) => {
                 format!("{} (a number, multiplied by {k})", self.rules.type_name(ty))
             }
