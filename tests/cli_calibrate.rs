@@ -728,3 +728,42 @@ fn outcome_accounts_without_snapshots_are_said() {
         assert_ne!(rule["verdict"], "wrong way", "{rule}");
     }
 }
+
+/// A stray quote in the outcomes file costs its line, not the rows after it
+/// (reading resumes on the next line), as in snapshot CSVs.
+#[test]
+fn a_stray_quote_in_the_outcomes_costs_one_row() {
+    let dir = tempfile::tempdir().unwrap();
+    tiny(dir.path());
+    std::fs::write(
+        dir.path().join("outcomes.csv"),
+        "account,date,outcome,note\n\
+         a1,2026-02-01,churned,\"left\n\
+         a2,2026-03-15,churned,x\n\
+         a3,2026-06-01,renewed,\"ok\n\
+         a4,2026-05-01,expanded,y\n",
+    )
+    .unwrap();
+    let o = vital_in(
+        dir.path(),
+        &[
+            "calibrate",
+            "--rules",
+            "rules",
+            "snapshots.jsonl",
+            "--outcomes",
+            "outcomes.csv",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o),
+        "outcomes.csv:2: a quote opened on this line is not closed where its cell ends; the line is not used and the next line is read as a row of its own: close the quote, or write a quote inside a field twice: \"\"\n\
+         outcomes.csv:4: a quote opened on this line is never closed; the line is not used and the next line is read as a row of its own: close the quote, or write a quote inside a field twice: \"\"\n\
+         error: 2 of 4 outcome rows were rejected; the others were used\n"
+    );
+    // a2's churn is used: one churned row
+    assert_eq!(json(&o)["counts"]["churned_rows"], 1);
+}

@@ -80,104 +80,140 @@ pub fn parse(file: &str, text: &str) -> Result<Outcomes, String> {
         ));
     };
     let mut out = Outcomes::default();
-    for rec in reader.records() {
-        out.rows += 1;
-        let rec = match rec {
-            Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map_or(0, |p| p.line() as usize);
-                out.bad.push(BadRow {
+    // after a stray quote, reading resumes on the line after it: `base` is
+    // where the reader starts in `text`, `lines_before` the lines before it
+    let mut base = 0usize;
+    let mut lines_before = 0usize;
+    loop {
+        let mut resume: Option<(usize, usize)> = None;
+        let mut records = reader.records();
+        while let Some(rec) = records.next() {
+            out.rows += 1;
+            let rec = match rec {
+                Ok(r) => r,
+                Err(e) => {
+                    let line = lines_before + e.position().map_or(0, |p| p.line() as usize);
+                    out.bad.push(BadRow {
+                        file: file.to_string(),
+                        line,
+                        reason: format!("the row cannot be read as CSV: {e}"),
+                    });
+                    continue;
+                }
+            };
+            // a quote never closed where its cell ends: the rows after it were
+            // read into one field (only a row with a line break in a field can
+            // be one); the line is rejected and the next one read on its own
+            if rec.iter().any(|c| c.contains('\n')) {
+                let start = base + rec.position().map_or(0, |p| p.byte() as usize);
+                let end = base + records.reader().position().byte() as usize;
+                let bytes = text.as_bytes();
+                let record = bytes.get(start..end.max(start)).unwrap_or_default();
+                let lead = record
+                    .iter()
+                    .take_while(|b| matches!(b, b'\r' | b'\n'))
+                    .count();
+                let record = &record[lead..];
+                let open =
+                    end >= bytes.len() && vital_eval::reader::csv_quote_left_open(record, b',');
+                if open || vital_eval::reader::csv_quote_stray(record, b',', headers.len()) {
+                    let line = lines_before
+                        + 1
+                        + bytes[..start + lead]
+                            .iter()
+                            .filter(|&&b| b == b'\n')
+                            .count()
+                        - bytes[..base].iter().filter(|&&b| b == b'\n').count();
+                    out.bad.push(BadRow {
                     file: file.to_string(),
                     line,
-                    reason: format!("the row cannot be read as CSV: {e}"),
+                    reason: format!(
+                        "a quote opened on this line is {}; the line is not used and the next line is read as a row of its own: close the quote, or write a quote inside a field twice: \"\"",
+                        if open { "never closed" } else { "not closed where its cell ends" }
+                    ),
                 });
-                continue;
+                    if let Some(n) = record.iter().position(|&b| b == b'\n') {
+                        resume = Some((start + lead + n + 1, line));
+                    }
+                    break;
+                }
             }
-        };
-        let line = rec.position().map_or(0, |p| p.line() as usize);
-        // a quote never closed: the rest of the file was read into one field
-        // (only a row with a line break in a field can be one)
-        let start = rec.position().map_or(0, |p| p.byte() as usize);
-        if rec.iter().any(|c| c.contains('\n'))
-            && vital_eval::reader::csv_quote_left_open(
-                text.as_bytes().get(start..).unwrap_or_default(),
-                b',',
-            )
-        {
-            out.bad.push(BadRow {
+            let line = lines_before + rec.position().map_or(0, |p| p.line() as usize);
+            let bad = |reason: String| BadRow {
                 file: file.to_string(),
                 line,
-                reason: "a quote opened in this row is never closed: the rows after it were read into one field and are not used; close it, or write a quote inside a field twice: \"\"".into(),
-            });
-            break;
+                reason,
+            };
+            let field = |i: usize| rec.get(i).map(str::trim);
+            let account = match field(ca) {
+                Some(a) if !a.is_empty() => a.to_string(),
+                Some(_) => {
+                    out.bad.push(bad(
+                        "`account`: expected an account id, found an empty field".into(),
+                    ));
+                    continue;
+                }
+                None => {
+                    out.bad.push(bad(format!(
+                        "expected {} fields (account, date, outcome), found {}",
+                        headers.len(),
+                        rec.len()
+                    )));
+                    continue;
+                }
+            };
+            let date = match field(cd) {
+                Some(d) => match vital_eval::reader::parse_date(d) {
+                    Some(d) => d,
+                    None => {
+                        out.bad.push(bad(format!(
+                            "account {account}: `date`: expected a date (YYYY-MM-DD), found {d:?}"
+                        )));
+                        continue;
+                    }
+                },
+                None => {
+                    out.bad.push(bad(format!(
+                        "account {account}: expected {} fields (account, date, outcome), found {}",
+                        headers.len(),
+                        rec.len()
+                    )));
+                    continue;
+                }
+            };
+            let kind = match field(co) {
+                Some(o) => match Kind::parse(o) {
+                    Some(k) => k,
+                    None => {
+                        out.bad.push(bad(format!(
+                            "account {account}: `outcome`: expected one of ({}), found {o:?}",
+                            Kind::NAMES.replace(" or", ",")
+                        )));
+                        continue;
+                    }
+                },
+                None => {
+                    out.bad.push(bad(format!(
+                        "account {account}: expected {} fields (account, date, outcome), found {}",
+                        headers.len(),
+                        rec.len()
+                    )));
+                    continue;
+                }
+            };
+            out.latest = Some(out.latest.map_or(date, |l| l.max(date)));
+            out.by_account
+                .entry(account)
+                .or_default()
+                .push((date, kind));
         }
-        let bad = |reason: String| BadRow {
-            file: file.to_string(),
-            line,
-            reason,
-        };
-        let field = |i: usize| rec.get(i).map(str::trim);
-        let account = match field(ca) {
-            Some(a) if !a.is_empty() => a.to_string(),
-            Some(_) => {
-                out.bad.push(bad(
-                    "`account`: expected an account id, found an empty field".into(),
-                ));
-                continue;
-            }
-            None => {
-                out.bad.push(bad(format!(
-                    "expected {} fields (account, date, outcome), found {}",
-                    headers.len(),
-                    rec.len()
-                )));
-                continue;
-            }
-        };
-        let date = match field(cd) {
-            Some(d) => match vital_eval::reader::parse_date(d) {
-                Some(d) => d,
-                None => {
-                    out.bad.push(bad(format!(
-                        "account {account}: `date`: expected a date (YYYY-MM-DD), found {d:?}"
-                    )));
-                    continue;
-                }
-            },
-            None => {
-                out.bad.push(bad(format!(
-                    "account {account}: expected {} fields (account, date, outcome), found {}",
-                    headers.len(),
-                    rec.len()
-                )));
-                continue;
-            }
-        };
-        let kind = match field(co) {
-            Some(o) => match Kind::parse(o) {
-                Some(k) => k,
-                None => {
-                    out.bad.push(bad(format!(
-                        "account {account}: `outcome`: expected one of ({}), found {o:?}",
-                        Kind::NAMES.replace(" or", ",")
-                    )));
-                    continue;
-                }
-            },
-            None => {
-                out.bad.push(bad(format!(
-                    "account {account}: expected {} fields (account, date, outcome), found {}",
-                    headers.len(),
-                    rec.len()
-                )));
-                continue;
-            }
-        };
-        out.latest = Some(out.latest.map_or(date, |l| l.max(date)));
-        out.by_account
-            .entry(account)
-            .or_default()
-            .push((date, kind));
+        let Some((next, line)) = resume else { break };
+        reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .has_headers(false)
+            .from_reader(text.as_bytes().get(next..).unwrap_or_default());
+        base = next;
+        lines_before = line;
     }
     for v in out.by_account.values_mut() {
         v.sort_by_key(|(d, _)| *d);
