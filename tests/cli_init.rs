@@ -568,7 +568,7 @@ fn json_lines_signals_events_and_optional_values_are_inferred() {
 
 #[test]
 fn an_unreadable_sample_is_an_error_naming_the_file_and_line() {
-    let cases: [(&str, &str, &str); 6] = [
+    let cases: [(&str, &str, &str); 7] = [
         (
             "bad.jsonl",
             "{\"account\": \"a\", \"as_of\": \"2026-11-01\"}\n\n{\"account\": \"b\", \"as_of\"\n",
@@ -599,6 +599,12 @@ fn an_unreadable_sample_is_an_error_naming_the_file_and_line() {
             "bad.csv",
             "account,as_of,owner\na,2026-11-01,\"dana\nb,2026-11-01,eve\n",
             "bad.csv:2: a quote opened in this row is never closed",
+        ),
+        // … or closed only in the middle of a later row's cell
+        (
+            "bad.csv",
+            "account,as_of,owner\na,2026-11-01,\"dana\nb,2026-11-01,eve\nc,2026-11-01,\"kim\n",
+            "bad.csv:2: a quote opened in this row is never closed where its cell ends",
         ),
     ];
     for (name, text, message) in cases {

@@ -832,23 +832,31 @@ fn read_csv(shown: &str, text: &str, acc: &mut Acc) -> Result<(), String> {
     let mut columns: Vec<usize> = Vec::new();
     // `account` and `as_of` may be anywhere: each row is read with them first
     let mut order: Option<Vec<usize>> = None;
-    for row in reader.records() {
+    let mut rows = reader.records();
+    while let Some(row) = rows.next() {
         let row = row.map_err(|e| {
             let line = e.position().map(|p| p.line()).unwrap_or(0);
             format!("{shown}:{line}: not CSV: {e}")
         })?;
         let line = row.position().map(|p| p.line()).unwrap_or(0);
-        // a quote never closed: the CSV reader took the rest of the file
-        // into one field (only a row with a line break in a field can be one)
+        // a quote never closed where its cell ends: the CSV reader took the
+        // rest of the file, or the rows up to another quote, into one field
+        // (only a row with a line break in a field can be one)
         let start = row.position().map_or(0, |p| p.byte() as usize);
+        let end = rows.reader().position().byte() as usize;
+        let record = text
+            .as_bytes()
+            .get(start..end.max(start))
+            .unwrap_or_default();
+        let cells = header.as_ref().map_or(0, Vec::len);
         if row.iter().any(|c| c.contains('\n'))
-            && vital_eval::reader::csv_quote_left_open(
+            && (vital_eval::reader::csv_quote_left_open(
                 text.as_bytes().get(start..).unwrap_or_default(),
                 b',',
-            )
+            ) || vital_eval::reader::csv_quote_stray(record, b',', cells))
         {
             return Err(format!(
-                "{shown}:{line}: a quote opened in this row is never closed (the rest of the file would be one field); close it, or write a quote inside a field twice: \"\""
+                "{shown}:{line}: a quote opened in this row is never closed where its cell ends (the rows after it would be one field); close it, or write a quote inside a field twice: \"\""
             ));
         }
         let cells: Vec<&str> = match &order {
