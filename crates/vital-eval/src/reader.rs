@@ -275,14 +275,20 @@ fn describe(rules: &RuleSet, ty: Type) -> String {
     }
 }
 
-/// Whether the CSV record starting at `rest` (the file from the record's
-/// first byte to its end) runs to the end of the file inside a quoted field
-/// — a quote never closed, which made the CSV reader take the rest of the
-/// file into one field. Read as the CSV reader reads: a quote opens a field
-/// only as its first byte, `""` inside one is a quote, `delimiter` ends a
-/// field and a line break outside quotes ends the record (then `false`).
-pub fn csv_quote_left_open(rest: &[u8], delimiter: u8) -> bool {
-    #[derive(PartialEq)]
+/// How the quotes of the CSV record starting at `bytes` run, read as the
+/// CSV reader reads: a quote opens a field only as its first byte, `""`
+/// inside one is a quote, `delimiter` ends a field and a line break outside
+/// quotes ends the record (and the scan).
+struct Quotes {
+    /// The bytes end inside a quoted field.
+    open_at_end: bool,
+    /// A quoted field that crossed a line break was closed in the middle of
+    /// its cell (`"dana⏎…⏎…,"kim`: the second quote closes the first).
+    closed_mid_cell: bool,
+}
+
+fn quotes(bytes: &[u8], delimiter: u8) -> Quotes {
+    #[derive(PartialEq, Clone, Copy)]
     enum S {
         FieldStart,
         Unquoted,
@@ -291,39 +297,9 @@ pub fn csv_quote_left_open(rest: &[u8], delimiter: u8) -> bool {
         QuoteInQuoted,
     }
     let mut s = S::FieldStart;
-    for &b in rest {
-        s = match (s, b) {
-            (S::Quoted, b'"') => S::QuoteInQuoted,
-            (S::Quoted, _) | (S::QuoteInQuoted, b'"') => S::Quoted,
-            (_, b'\n' | b'\r') => return false,
-            (_, b) if b == delimiter => S::FieldStart,
-            (S::FieldStart, b'"') => S::Quoted,
-            _ => S::Unquoted,
-        };
-    }
-    s == S::Quoted
-}
-
-/// Whether the CSV record `record` (its bytes as the CSV reader read them,
-/// with a line break inside a quoted field) holds rows of its own: a quote
-/// opened on one line and closed on a later one in the middle of a field
-/// (`…,"kim,…` closing the stray quote of `…,"dana,…` lines before), or a
-/// line wholly inside the quotes with as many cells as the header
-/// (`cells`). Then
-/// the quote was a stray one and the record swallowed the rows after it; a
-/// note over several lines, closed where its field ends, is not one.
-pub fn csv_quote_stray(record: &[u8], delimiter: u8, cells: usize) -> bool {
-    #[derive(PartialEq, Clone, Copy)]
-    enum S {
-        FieldStart,
-        Unquoted,
-        Quoted,
-        QuoteInQuoted,
-    }
-    let mut s = S::FieldStart;
     // the quoted field being read has crossed a line break
     let mut crossed = false;
-    for &b in record {
+    for &b in bytes {
         s = match (s, b) {
             (S::Quoted, b'"') => S::QuoteInQuoted,
             (S::Quoted, b'\n') => {
@@ -331,23 +307,46 @@ pub fn csv_quote_stray(record: &[u8], delimiter: u8, cells: usize) -> bool {
                 S::Quoted
             }
             (S::Quoted, _) | (S::QuoteInQuoted, b'"') => S::Quoted,
-            (S::QuoteInQuoted, b) if b != delimiter && b != b'\n' && b != b'\r' => {
-                if crossed {
-                    return true;
+            (S::QuoteInQuoted, b) if crossed && b != delimiter && b != b'\n' && b != b'\r' => {
+                return Quotes {
+                    open_at_end: false,
+                    closed_mid_cell: true,
                 }
-                S::Unquoted
             }
-            (_, b'\n' | b'\r') => S::FieldStart,
+            (_, b'\n' | b'\r') => break,
             (_, b) if b == delimiter => {
                 crossed = false;
                 S::FieldStart
             }
-            (S::FieldStart, b'"') => {
-                crossed = false;
-                S::Quoted
-            }
+            (S::FieldStart, b'"') => S::Quoted,
             _ => S::Unquoted,
         };
+    }
+    Quotes {
+        open_at_end: s == S::Quoted,
+        closed_mid_cell: false,
+    }
+}
+
+/// Whether the CSV record starting at `rest` (the file from the record's
+/// first byte to its end) runs to the end of the file inside a quoted field
+/// — a quote never closed, which made the CSV reader take the rest of the
+/// file into one field.
+pub fn csv_quote_left_open(rest: &[u8], delimiter: u8) -> bool {
+    quotes(rest, delimiter).open_at_end
+}
+
+/// Whether the CSV record `record` (its bytes as the CSV reader read them,
+/// with a line break inside a quoted field) holds rows of its own: a quote
+/// opened on one line and closed on a later one in the middle of a field
+/// (`…,"kim,…` closing the stray quote of `…,"dana,…` lines before), or a
+/// line wholly inside the quotes with as many cells as the header
+/// (`cells`). Then the quote was a stray one and the record swallowed the
+/// rows after it; a note over several lines, closed where its field ends,
+/// is not one.
+pub fn csv_quote_stray(record: &[u8], delimiter: u8, cells: usize) -> bool {
+    if quotes(record, delimiter).closed_mid_cell {
+        return true;
     }
     // the lines wholly inside the quotes: neither the first nor the last
     // (which holds the rest of the record's cells)
