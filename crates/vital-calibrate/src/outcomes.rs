@@ -300,7 +300,7 @@ mod tests {
     }
 
     /// A quote never closed would make the rest of the file one field: the
-    /// row is bad, with what happened, and no swallowed row is used.
+    /// line is bad, with what happened, and the next line is read on its own.
     #[test]
     fn a_quote_left_open_is_a_bad_row() {
         let o = parse(
@@ -308,8 +308,10 @@ mod tests {
             "account,date,outcome,note\na,2026-01-05,churned,ok\nb,2026-01-05,renewed,\"late\nc,2026-01-05,churned,x\n",
         )
         .unwrap();
-        assert_eq!(o.by_account.len(), 1, "{:?}", o.by_account);
+        assert_eq!(o.by_account.len(), 2, "{:?}", o.by_account);
         assert!(o.by_account.contains_key("a"));
+        assert!(o.by_account.contains_key("c"), "the row after it is used");
+        assert_eq!(o.rows, 3);
         assert_eq!(o.bad.len(), 1);
         assert_eq!(o.bad[0].line, 3);
         assert!(
