@@ -543,3 +543,54 @@ fn a_wrong_column_mapping_is_named_as_such() {
         "{err}"
     );
 }
+
+/// `fail_on_warnings`: a night whose export draws a data-quality warning
+/// (here fractions for a percent) fails, and the history store records
+/// nothing; without the gate the same night is recorded with a warning.
+#[test]
+fn fail_on_warnings_keeps_a_broken_night_out_of_the_store() {
+    let toml = |gate: bool| {
+        format!(
+            "[rulesets.main]\npath = \"rules\"\ninputs = [\"data/a.csv\"]\n[rulesets.main.gates]\nfail_on_warnings = {gate}\n\n[history]\nstore = \".vital/history.db\"\n"
+        )
+    };
+    let dir = project(&toml(true));
+    let mut csv = String::from("account,as_of,usage,nps,plan,renewal,active,csm\n");
+    for i in 0..20 {
+        csv.push_str(&format!(
+            "a{i},2026-11-01,0.{},40,basic,2027-01-01,true,kim\n",
+            i % 10
+        ));
+    }
+    write(&dir.path().join("data"), "a.csv", &csv);
+    let o = vital_in(dir.path(), &["run"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("every value of percent signal `usage` lies between 0 and 1"),
+        "{err}"
+    );
+    assert!(
+        err.contains("about the input (`fail_on_warnings` is set in vital.toml)\n"),
+        "{err}"
+    );
+    assert!(
+        err.contains("error: nothing was recorded in the history store"),
+        "{err}"
+    );
+    let o = vital_in(dir.path(), &["summary", "--stored"]);
+    assert_ne!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stderr(&o).contains("holds no results"), "{}", stderr(&o));
+    // without the gate: a warning, exit 0, recorded
+    std::fs::write(dir.path().join("vital.toml"), toml(false)).unwrap();
+    let o = vital_in(dir.path(), &["run"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("every value of percent signal `usage` lies between 0 and 1"),
+        "{}",
+        stderr(&o)
+    );
+    let o = vital_in(dir.path(), &["summary", "--stored"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("20 accounts"), "{}", stdout(&o));
+}

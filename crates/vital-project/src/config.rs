@@ -50,6 +50,8 @@ pub struct GatesTable {
     pub max_rejected: Option<Spanned<Threshold>>,
     #[serde(default)]
     pub require_columns: bool,
+    #[serde(default)]
+    pub fail_on_warnings: bool,
 }
 
 /// `max_rejected`: a count or a share written `"1%"`.
@@ -126,6 +128,7 @@ pub const KEYS: &[&str] = &[
     "columns",
     "max_rejected",
     "require_columns",
+    "fail_on_warnings",
     "delimiter",
     "nulls",
     "true_values",

@@ -66,6 +66,10 @@ pub struct Gates {
     /// `None`: any rejected record fails the run.
     pub max_rejected: Option<Threshold>,
     pub require_columns: bool,
+    /// The data-quality warnings of `vital run` (fractions for a percent, a
+    /// signal missing from every record, …) fail the run before a history
+    /// store records it.
+    pub fail_on_warnings: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -630,6 +634,7 @@ impl Build<'_> {
             gates: Gates {
                 max_rejected,
                 require_columns: t.gates.require_columns,
+                fail_on_warnings: t.gates.fail_on_warnings,
             },
             read: Read {
                 delimiter,

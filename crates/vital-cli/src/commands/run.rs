@@ -269,32 +269,61 @@ pub fn run(args: Args) -> ExitCode {
         Err(Failure::Input(e)) => return fail(e),
         Err(Failure::Write(e)) => return fail(format!("cannot write results: {e}")),
     }
-    if let Some(h) = &history {
-        if let Err(e) = h.commit(records, log.total(), &mut errors) {
-            return fail(format!("the run was not recorded: {e}"));
-        }
-    }
-    for line in reader.warnings() {
+    // the gates on what was read are decided before a store records the
+    // run: a run they fail leaves the store as it was (docs/history.md)
+    let warnings = reader.warnings();
+    for line in &warnings {
         let _ = writeln!(errors, "{line}");
     }
-    if let Some(w) = &mut rejects {
-        if let Err(e) = w.flush() {
-            return fail(format!("cannot write rejected records: {e}"));
-        }
-    }
+    let mut gate_errors = Vec::new();
     if gates.require_columns {
         let absent = reader.absent_signals();
         if !absent.is_empty() {
-            let _ = writeln!(
-                errors,
+            gate_errors.push(format!(
                 "error: no record has {} (`require_columns` is set in vital.toml)",
                 absent
                     .iter()
                     .map(|s| format!("signal `{s}`"))
                     .collect::<Vec<_>>()
                     .join(", ")
+            ));
+        }
+    }
+    if gates.fail_on_warnings && !warnings.is_empty() {
+        gate_errors.push(format!(
+            "error: {} about the input (`fail_on_warnings` is set in vital.toml)",
+            if warnings.len() == 1 {
+                "a warning".to_string()
+            } else {
+                format!("{} warnings", warnings.len())
+            }
+        ));
+    }
+    if !gate_errors.is_empty() {
+        if log.total() > 0 {
+            let counts = super::rejected_counts(log.total(), records, "record", "evaluated");
+            gate_errors.insert(0, format!("error: {counts}"));
+        }
+        for e in &gate_errors {
+            let _ = writeln!(errors, "{e}");
+        }
+        if let Some(h) = &history {
+            let _ = writeln!(
+                errors,
+                "error: nothing was recorded in the history store {}",
+                h.location()
             );
-            return ExitCode::from(1);
+        }
+        return ExitCode::from(1);
+    }
+    if let Some(h) = &history {
+        if let Err(e) = h.commit(records, log.total(), &mut errors) {
+            return fail(format!("the run was not recorded: {e}"));
+        }
+    }
+    if let Some(w) = &mut rejects {
+        if let Err(e) = w.flush() {
+            return fail(format!("cannot write rejected records: {e}"));
         }
     }
     if out.tally.reported == 0 {
