@@ -837,12 +837,18 @@ fn a_broken_record_is_placed_within_its_line() {
     std::fs::write(
         dir.path().join("in.jsonl"),
         "{\"account\": \"x\", \"as_of\": \"2026-11-01\", \"signals\": {\n\
-         {\"account\": \"y\", \"as_of\": \"2026-11-01\", \"signals\": {\"a\": 1,, }}\n",
+         {\"account\": \"y\", \"as_of\": \"2026-11-01\", \"signals\": {\"a\": 1,, }}\n\
+         {\"account\": \"z\", \"as_of\": \"2026-11-01\", \"signals\": {\"csm\": \"da\n",
     )
     .unwrap();
     let o = run_spec(dir.path(), "in.jsonl");
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
+    // cut off inside a string: too early, not a control character
+    assert!(
+        err.contains("in.jsonl:3: account z: malformed JSON (the record ends too early: EOF while parsing a string)\n"),
+        "{err}"
+    );
     assert!(
         err.contains("in.jsonl:1: account x: malformed JSON (the record ends too early: EOF while parsing an object)\n"),
         "{err}"

@@ -677,6 +677,10 @@ impl<'r> Schema<'r> {
             top_level: Vec::new(),
         };
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        // the line's end is not part of the record: a line cut off inside a
+        // string then reads as one that ends too early, not as a control
+        // character at column 0 of the next line
+        let text = text.trim_end_matches(['\n', '\r']);
         let mut de = serde_json::Deserializer::from_str(text);
         let parsed =
             serde::de::DeserializeSeed::deserialize(Top(&mut st), &mut de).and_then(|()| de.end());
