@@ -725,3 +725,34 @@ fn a_missing_sample_is_named() {
     );
     assert!(!dir.path().join("vital.toml").exists());
 }
+
+/// `account` and `as_of` may be anywhere in a CSV header, for `vital init
+/// --from` as for `vital run` (docs/language.md §7): the project it writes
+/// checks and scores every account of the sample.
+#[test]
+fn a_csv_with_account_and_as_of_not_first_is_read_by_name() {
+    let tmp = tempdir();
+    let mut csv = String::from("arr,account,Usage %,as_of,csm\n");
+    for i in 0..12 {
+        csv.push_str(&format!(
+            "{},a{i:02},0.{:02},2026-11-01,csm {i}\n",
+            10_000 + i * 1_000,
+            10 + i * 5
+        ));
+    }
+    fs::write(tmp.path().join("moved.csv"), csv).unwrap();
+    init_ok(tmp.path(), &["proj", "--from", "moved.csv"]);
+    let dir = tmp.path().join("proj");
+    let signals = read(dir.join("rules/signals.vital"));
+    assert!(signals.contains("\nsignal arr: money\n"), "{signals}");
+    assert!(!signals.contains("signal account"), "{signals}");
+    assert_checks_and_tests(&dir);
+    let o = vital_in(&dir, &["run", "--format", "jsonl"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let got: BTreeSet<String> = jsonl(&o)
+        .iter()
+        .map(|r| r["account"].as_str().unwrap().to_string())
+        .collect();
+    let want: BTreeSet<String> = (0..12).map(|i| format!("a{i:02}")).collect();
+    assert_eq!(got, want);
+}

@@ -109,32 +109,25 @@ pub fn parse(file: &str, text: &str) -> Result<Outcomes, String> {
                 let end = base + records.reader().position().byte() as usize;
                 let bytes = text.as_bytes();
                 let record = bytes.get(start..end.max(start)).unwrap_or_default();
-                let lead = record
-                    .iter()
-                    .take_while(|b| matches!(b, b'\r' | b'\n'))
-                    .count();
-                let record = &record[lead..];
-                let open =
-                    end >= bytes.len() && vital_eval::reader::csv_quote_left_open(record, b',');
-                if open || vital_eval::reader::csv_quote_stray(record, b',', headers.len()) {
-                    let line = lines_before
-                        + 1
-                        + bytes[..start + lead]
-                            .iter()
-                            .filter(|&&b| b == b'\n')
-                            .count()
-                        - bytes[..base].iter().filter(|&&b| b == b'\n').count();
+                let stray = vital_eval::reader::csv_stray_quote(
+                    record,
+                    end >= bytes.len(),
+                    b',',
+                    headers.len(),
+                );
+                if let Some(stray) = stray {
+                    let at = start + stray.line.start;
+                    let line =
+                        lines_before + 1 + bytes[base..at].iter().filter(|&&b| b == b'\n').count();
                     out.bad.push(BadRow {
-                    file: file.to_string(),
-                    line,
-                    reason: format!(
-                        "a quote opened on this line is {}; the line is not used and the next line is read as a row of its own: close the quote, or write a quote inside a field twice: \"\"",
-                        if open { "never closed" } else { "not closed where its cell ends" }
-                    ),
-                });
-                    if let Some(n) = record.iter().position(|&b| b == b'\n') {
-                        resume = Some((start + lead + n + 1, line));
-                    }
+                        file: file.to_string(),
+                        line,
+                        reason: format!(
+                            "a quote opened on this line is {}; the line is not used and the next line is read as a row of its own: close the quote, or write a quote inside a field twice: \"\"",
+                            if stray.never_closed { "never closed" } else { "not closed where its cell ends" }
+                        ),
+                    });
+                    resume = Some((start + stray.next, line));
                     break;
                 }
             }

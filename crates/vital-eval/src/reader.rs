@@ -332,7 +332,7 @@ fn quotes(bytes: &[u8], delimiter: u8) -> Quotes {
 /// first byte to its end) runs to the end of the file inside a quoted field
 /// — a quote never closed, which made the CSV reader take the rest of the
 /// file into one field.
-pub fn csv_quote_left_open(rest: &[u8], delimiter: u8) -> bool {
+fn csv_quote_left_open(rest: &[u8], delimiter: u8) -> bool {
     quotes(rest, delimiter).open_at_end
 }
 
@@ -344,7 +344,7 @@ pub fn csv_quote_left_open(rest: &[u8], delimiter: u8) -> bool {
 /// (`cells`). Then the quote was a stray one and the record swallowed the
 /// rows after it; a note over several lines, closed where its field ends,
 /// is not one.
-pub fn csv_quote_stray(record: &[u8], delimiter: u8, cells: usize) -> bool {
+fn csv_quote_stray(record: &[u8], delimiter: u8, cells: usize) -> bool {
     if quotes(record, delimiter).closed_mid_cell {
         return true;
     }
@@ -357,6 +357,54 @@ pub fn csv_quote_stray(record: &[u8], delimiter: u8, cells: usize) -> bool {
         && lines[1..lines.len() - 1]
             .iter()
             .any(|line| line.iter().filter(|&&b| b == delimiter).count() + 1 == cells)
+}
+
+/// A CSV record that a stray quote made (one quote opened and not closed
+/// where its cell ends, which took the lines after it in): the line that
+/// holds it, and what is wrong. Every CSV reader rejects that line and
+/// reads on from the next one (docs/language.md §7).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StrayQuote {
+    /// The line, `record[line]`, without its line break.
+    pub line: std::ops::Range<usize>,
+    /// Where the next line starts in `record`.
+    pub next: usize,
+    /// The quote runs to the end of the input; otherwise it is closed in the
+    /// middle of a later line's cell, or holds rows of their own.
+    pub never_closed: bool,
+}
+
+/// Whether `record` — a CSV record's bytes as the CSV reader read them, with
+/// a line break inside a quoted field, perhaps after the line break the
+/// reader placed it at — is a stray quote's ([`StrayQuote`]) rather than a
+/// cell over several lines. `at_eof`: the record runs to the end of the
+/// input; `cells`: the header's cells.
+pub fn csv_stray_quote(
+    record: &[u8],
+    at_eof: bool,
+    delimiter: u8,
+    cells: usize,
+) -> Option<StrayQuote> {
+    let lead = record
+        .iter()
+        .take_while(|b| matches!(b, b'\r' | b'\n'))
+        .count();
+    let rest = &record[lead..];
+    let never_closed = at_eof && csv_quote_left_open(rest, delimiter);
+    if !never_closed && !csv_quote_stray(rest, delimiter, cells) {
+        return None;
+    }
+    let n = rest.iter().position(|&b| b == b'\n')?;
+    let end = if n > 0 && rest[n - 1] == b'\r' {
+        n - 1
+    } else {
+        n
+    };
+    Some(StrayQuote {
+        line: lead..lead + end,
+        next: lead + n + 1,
+        never_closed,
+    })
 }
 
 /// `YYYY-MM-DD`, an existing day.
@@ -663,8 +711,8 @@ impl<'r> Schema<'r> {
             schema: self,
             account: None,
             twice: None,
-            members: Vec::new(),
-            given: vec![false; self.rules.signals.len()],
+            members: 0,
+            given: Given::default(),
             signal_twice: None,
             as_of: None,
             signals: vec![Value::Missing; self.rules.signals.len()],
@@ -897,14 +945,14 @@ impl<'r> Schema<'r> {
         };
         let decl = &self.rules.events[e.index()];
         let mut fields = vec![Value::Missing; decl.fields.len()];
-        let mut given = vec![false; decl.fields.len()];
+        let mut given = Given::default();
         for (k, v) in &pairs.0 {
             if k == "type" || k == "at" {
                 continue;
             }
             match self.fields[e.index()].get(k.as_ref()) {
                 Some(&f) => {
-                    if std::mem::replace(&mut given[f.index()], true) {
+                    if !given.first(f.index()) {
                         return Err((
                             problem(),
                             format!(
@@ -1156,11 +1204,12 @@ struct State<'a, 'r> {
     /// The first of `account`, `as_of`, `signals`, `events`, `override`
     /// given more than once.
     twice: Option<&'static str>,
-    /// The members of the record met so far, of those five.
-    members: Vec<&'static str>,
+    /// The members of the record met so far, of those five
+    /// ([`first_member`]).
+    members: u8,
     /// The signals given so far (null included), and the first one given
     /// more than once.
-    given: Vec<bool>,
+    given: Given,
     signal_twice: Option<String>,
     as_of: Option<Result<NaiveDate, String>>,
     signals: Vec<Value>,
@@ -1174,6 +1223,50 @@ struct State<'a, 'r> {
     event_no: usize,
     /// Declared signals found at the top level of the record.
     top_level: Vec<SignalId>,
+}
+
+/// The slots (signals of a record, fields of an event) given so far, null
+/// included, to reject a record that gives one twice (docs/language.md §7,
+/// "A name is given once"). The first 128 in one word, on the readers'
+/// hot path; more only in rule sets that declare them.
+#[derive(Default)]
+pub(crate) struct Given {
+    low: u128,
+    high: Vec<u64>,
+}
+
+impl Given {
+    /// Notes slot `i`: whether it is given for the first time.
+    pub(crate) fn first(&mut self, i: usize) -> bool {
+        if i < 128 {
+            let bit = 1u128 << i;
+            let first = self.low & bit == 0;
+            self.low |= bit;
+            return first;
+        }
+        let (word, bit) = ((i - 128) / 64, 1u64 << (i % 64));
+        if self.high.len() <= word {
+            self.high.resize(word + 1, 0);
+        }
+        let first = self.high[word] & bit == 0;
+        self.high[word] |= bit;
+        first
+    }
+}
+
+/// The members a record gives at most once.
+const MEMBERS: [&str; 5] = ["account", "as_of", "signals", "events", "override"];
+
+/// Whether `key`, one of [`MEMBERS`], is met for the first time in a record,
+/// noting it in `seen`.
+pub(crate) fn first_member(seen: &mut u8, key: &str) -> bool {
+    let bit = MEMBERS
+        .iter()
+        .position(|&m| m == key)
+        .map_or(0, |i| 1u8 << i);
+    let first = *seen & bit == 0;
+    *seen |= bit;
+    first
 }
 
 /// Where a CSV header's cells go so that `account` and `as_of` come first,
@@ -1218,14 +1311,10 @@ impl<'de: 'a, 's, 'a, 'r> Visitor<'de> for Top<'s, 'a, 'r> {
     fn visit_map<M: MapAccess<'de>>(self, mut m: M) -> Result<(), M::Error> {
         let st = self.0;
         while let Some(key) = m.next_key::<Cow<'de, str>>()? {
-            if let Some(&member) = ["account", "as_of", "signals", "events", "override"]
-                .iter()
-                .find(|&&m| m == key.as_ref())
-            {
-                if st.members.contains(&member) {
+            if let Some(&member) = MEMBERS.iter().find(|&&m| m == key.as_ref()) {
+                if !first_member(&mut st.members, member) {
                     st.twice = st.twice.or(Some(member));
                 }
-                st.members.push(member);
             }
             match key.as_ref() {
                 "account" => {
@@ -1295,7 +1384,7 @@ impl<'de: 'a, 's, 'a, 'r> Visitor<'de> for Signals<'s, 'a, 'r> {
             let raw: &'de RawValue = m.next_value()?;
             match st.schema.signals.get(key.as_ref()) {
                 Some(&i) => {
-                    if std::mem::replace(&mut st.given[i.index()], true) {
+                    if !st.given.first(i.index()) {
                         st.signal_twice.get_or_insert_with(|| key.to_string());
                     }
                     if st.error.is_some() {
@@ -1551,6 +1640,16 @@ mod tests {
 
     /// A quote left open is told from the quotes CSV allows: one that opens
     /// a field, `""` inside it, a quote inside an unquoted field.
+    #[test]
+    fn a_slot_is_given_once_beyond_128_too() {
+        let mut g = super::Given::default();
+        for i in [0, 5, 127, 128, 200, 1000] {
+            assert!(g.first(i), "{i}");
+            assert!(!g.first(i), "{i} again");
+        }
+        assert!(g.first(129) && g.first(999));
+    }
+
     #[test]
     fn a_quote_left_open_is_told_from_csv_quoting() {
         assert!(open(b"a,\"dana\nb,eve\n", b','));

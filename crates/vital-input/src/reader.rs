@@ -326,11 +326,9 @@ struct Unclosed {
 }
 
 /// When the CSV record from byte `start` to `end` (a record with a line
-/// break inside a quoted field) is a stray quote rather than a cell over
-/// several lines: the quote runs to the end of the file
-/// ([`vital_eval::reader::csv_quote_left_open`]), or it took in rows of
-/// their own ([`vital_eval::reader::csv_quote_stray`]). Then its first line
-/// and where the next one starts.
+/// break inside a quoted field) is a stray quote's
+/// ([`vital_eval::reader::csv_stray_quote`]): its first line, and where the
+/// next one starts.
 fn stray_quote(
     input: &Input,
     start: u64,
@@ -349,31 +347,19 @@ fn stray_quote(
     f.take(end.saturating_sub(start))
         .read_to_end(&mut record)
         .map_err(|e| input.io(e))?;
-    // the CSV reader may place a record at the line break (or blank lines)
-    // before it
-    let lead = record
-        .iter()
-        .take_while(|b| matches!(b, b'\r' | b'\n'))
-        .count();
-    let start = start + lead as u64;
-    let record = &record[lead..];
-    let why = if end >= len && vital_eval::reader::csv_quote_left_open(record, delimiter) {
-        "never closed"
-    } else if vital_eval::reader::csv_quote_stray(record, delimiter, cells) {
-        "not closed where its cell ends (the lines after it read as rows of their own)"
-    } else {
-        return Ok(None);
-    };
-    // the record holds a line break, so its first line ends before it does
-    let Some(n) = memchr::memchr(b'\n', record) else {
-        return Ok(None);
-    };
-    let first = record[..n].strip_suffix(b"\r").unwrap_or(&record[..n]);
-    Ok(Some(Unclosed {
-        text: String::from_utf8_lossy(first).into_owned(),
-        next: start + n as u64 + 1,
-        why,
-    }))
+    Ok(
+        vital_eval::reader::csv_stray_quote(&record, end >= len, delimiter, cells).map(|s| {
+            Unclosed {
+                text: String::from_utf8_lossy(&record[s.line]).into_owned(),
+                next: start + s.next as u64,
+                why: if s.never_closed {
+                    "never closed"
+                } else {
+                    "not closed where its cell ends (the lines after it read as rows of their own)"
+                },
+            }
+        }),
+    )
 }
 
 /// The account of a CSV line read as far as its first delimiter (it cannot

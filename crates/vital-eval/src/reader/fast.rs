@@ -11,7 +11,7 @@
 //! `tests/` compare both paths on every record of the corpus and on
 //! generated and mutated records.
 
-use super::{parse_date, Ignored, Schema};
+use super::{first_member, parse_date, Given, Ignored, Schema};
 use crate::snapshot::{Events, Occurrence, Origin, Snapshot};
 use rust_decimal::Decimal;
 use std::sync::Arc;
@@ -46,41 +46,6 @@ fn special(b: &[u8]) -> Option<usize> {
         .iter()
         .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
         .map(|n| i + n)
-}
-
-/// The slots (signals of a record, fields of an event) given so far, null
-/// included: a record that gives one twice is left to the serde path, which
-/// rejects it (docs/language.md §7).
-#[derive(Default)]
-struct Given(u128);
-
-impl Given {
-    /// Notes slot `i`; `None` when it was given before, or is beyond the
-    /// 128 slots the mask holds (the serde path reads such records).
-    fn note(&mut self, i: usize) -> Option<()> {
-        let bit = 1u128.checked_shl(u32::try_from(i).ok()?)?;
-        if self.0 & bit != 0 {
-            return None;
-        }
-        self.0 |= bit;
-        Some(())
-    }
-}
-
-/// Whether the record's member `key` (one of `account`, `as_of`,
-/// `signals`, `events`, `override`) is met for the first time, noting it
-/// in `seen`.
-fn first_time(seen: &mut u8, key: &str) -> bool {
-    let bit = match key {
-        "account" => 1,
-        "as_of" => 2,
-        "signals" => 4,
-        "events" => 8,
-        _ => 16,
-    };
-    let first = *seen & bit == 0;
-    *seen |= bit;
-    first
 }
 
 #[derive(Clone, Copy)]
@@ -464,7 +429,7 @@ impl Schema<'_> {
             q.eat(b':')?;
             match names.get_next(key, &mut next) {
                 Some(&f) => {
-                    given.note(f.index())?;
+                    given.first(f.index()).then_some(())?;
                     fields[f.index()] = self.fast_value(&mut q, decl.fields[f.index()].ty)?
                 }
                 None if key == "type" || key == "at" => return None,
@@ -553,7 +518,7 @@ impl Schema<'_> {
                 ("at", _) => at = Some(p.plain_str()?),
                 (_, Some(Some((e, fields)))) => match self.fields[e.index()].get(key) {
                     Some(&f) => {
-                        given.note(f.index())?;
+                        given.first(f.index()).then_some(())?;
                         let ty = self.rules.events[e.index()].fields[f.index()].ty;
                         fields[f.index()] = self.fast_value(p, ty)?;
                     }
@@ -597,7 +562,7 @@ impl Schema<'_> {
                 for &(key, at) in &members[..n] {
                     match names.get(key) {
                         Some(&f) => {
-                            given.note(f.index())?;
+                            given.first(f.index()).then_some(())?;
                             let mut q = P {
                                 b: p.b,
                                 s: p.s,
@@ -648,9 +613,9 @@ impl Schema<'_> {
         let mut top = 0u8;
         p.object(|key, p| {
             match key {
-                // twice: the serde path rejects it
+                // twice: the serde path rejects it (a slot given twice too)
                 "account" | "as_of" | "signals" | "events" | "override"
-                    if !first_time(&mut top, key) =>
+                    if !first_member(&mut top, key) =>
                 {
                     return None
                 }
@@ -659,7 +624,7 @@ impl Schema<'_> {
                 "signals" => p.object(|key, p| {
                     match self.signals.get_next(key, &mut next_signal) {
                         Some(&i) => {
-                            given.note(i.index())?;
+                            given.first(i.index()).then_some(())?;
                             signals[i.index()] = self.fast_value(p, rules.signals[i.index()].ty)?
                         }
                         None => {
@@ -793,7 +758,7 @@ impl Schema<'_> {
                 let key = p.tight_str()?;
                 p.tight(b":")?;
                 let &i = self.signals.get_next(key, &mut next)?;
-                given.note(i.index())?;
+                given.first(i.index()).then_some(())?;
                 signals[i.index()] = self.fast_value(&mut p, rules.signals[i.index()].ty)?;
                 match *p.b.get(p.i)? {
                     b',' => p.i += 1,

@@ -850,10 +850,7 @@ fn read_csv(shown: &str, text: &str, acc: &mut Acc) -> Result<(), String> {
             .unwrap_or_default();
         let cells = header.as_ref().map_or(0, Vec::len);
         if row.iter().any(|c| c.contains('\n'))
-            && (vital_eval::reader::csv_quote_left_open(
-                text.as_bytes().get(start..).unwrap_or_default(),
-                b',',
-            ) || vital_eval::reader::csv_quote_stray(record, b',', cells))
+            && vital_eval::reader::csv_stray_quote(record, end >= text.len(), b',', cells).is_some()
         {
             return Err(format!(
                 "{shown}:{line}: a quote opened in this row is never closed where its cell ends (the rows after it would be one field); close it, or write a quote inside a field twice: \"\""
