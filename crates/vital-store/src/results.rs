@@ -394,9 +394,10 @@ impl Store {
         )?;
         self.db.exec(
             &format!(
-                "UPDATE snapshots SET result_same_as = NULL \
-                 WHERE EXISTS (SELECT 1 FROM snapshots s WHERE {cond} \
-                   AND s.as_of = snapshots.as_of AND s.account_id = snapshots.account_id)"
+                // `cond` on the updated table itself, so that its seeks
+                // drive the update (a correlated `EXISTS` scanned every
+                // snapshot per call: a rerun was quadratic in its accounts)
+                "UPDATE snapshots AS s SET result_same_as = NULL WHERE {cond}"
             ),
             params,
         )?;
