@@ -793,3 +793,54 @@ fn snapshots_given_on_the_command_line_win() {
     assert_eq!(v["accounts"]["compared"], 1);
     let _: PathBuf = dir.path().to_path_buf();
 }
+
+/// `--head DIR`, a folder that is not the project's rule set (a copy to try
+/// a change in): the settings of the project's one rule set apply to it —
+/// its `inputs`, `value` and `at_risk` — and a note says so.
+#[test]
+fn a_head_folder_outside_the_project_takes_the_one_rule_sets_settings() {
+    let dir = project();
+    copy_dir(&dir.path().join("rules"), &dir.path().join("try"));
+    let (v, out) = diff_json(dir.path(), &["--head", "try"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        "note: `--head try` is not a rule set of vital.toml; the settings of [rulesets.digital-signals] apply to it\n"
+    );
+    // inputs, value and at_risk of vital.toml
+    assert_eq!(
+        v["records"]["inputs"],
+        serde_json::json!(["snapshots.jsonl"])
+    );
+    assert_eq!(v["accounts"]["compared"], 2000);
+    assert_eq!(v["value_signal"], "arr");
+    assert_eq!(
+        v["statuses"]["at_risk"],
+        serde_json::json!(["danger", "at_risk"])
+    );
+    assert_no_change(&v);
+    // with a second rule set, which one is meant cannot be told: none
+    let toml = std::fs::read_to_string(dir.path().join("vital.toml")).unwrap();
+    std::fs::write(
+        dir.path().join("vital.toml"),
+        format!("{toml}\n[rulesets.other]\npath = \"base\"\n"),
+    )
+    .unwrap();
+    let (v, out) = diff_json(dir.path(), &["--head", "try", "snapshots.jsonl"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        "note: `--head try` is none of the rule sets of vital.toml, so none of their settings apply; pick one with `--ruleset NAME`\n"
+    );
+    assert_eq!(v["value_signal"], Value::Null);
+    // the last arm of the status block, not vital.toml's two
+    assert_eq!(v["statuses"]["at_risk"].as_array().unwrap().len(), 1);
+    // `--ruleset` picks one
+    let (v, out) = diff_json(
+        dir.path(),
+        &["--head", "try", "--ruleset", "digital-signals"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "");
+    assert_eq!(v["value_signal"], "arr");
+}

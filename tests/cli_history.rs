@@ -261,6 +261,86 @@ fn nightly_runs_equal_one_run_over_all_files(b: Backend) {
     );
 }
 
+/// `vital explain` and `vital diff` read the store as the nightly run
+/// does: over the last night's file and the store, they answer what they
+/// answer over all three files without it — not what the last file alone
+/// gives (the rules look 30 days back).
+fn explain_and_diff_read_the_store(b: Backend) {
+    let n = Nights::new();
+    let Some(loc) = location(&b, &n, "explain_diff") else {
+        return pg::skipped("explain_and_diff_read_the_store");
+    };
+    for d in DATES {
+        let o = n.vital(&["--history", &loc, &n.file(d)]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    }
+    let rules = n.rules.display().to_string();
+    let files: Vec<String> = DATES.iter().map(|d| n.file(d)).collect();
+    let last = n.file(DATES[2]);
+    let run = |args: &[&str]| {
+        let o = support::vital_in(n.dir.path(), args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+        assert_eq!(stderr(&o), "", "{args:?}");
+        stdout(&o)
+    };
+    // the accounts whose last night's scores history changes
+    let alone = n.vital(&[&last]);
+    let with = n.vital(&["--history", &loc, &last]);
+    let json = |l: &str| serde_json::from_str::<serde_json::Value>(l).unwrap();
+    let moved: Vec<String> = stdout(&alone)
+        .lines()
+        .zip(stdout(&with).lines())
+        .map(|(a, w)| (json(a), json(w)))
+        .filter(|(a, w)| a["scores"] != w["scores"])
+        .map(|(a, _)| a["account"].as_str().unwrap().to_string())
+        .take(3)
+        .collect();
+    assert_eq!(moved.len(), 3, "history moves some accounts");
+    for account in &moved {
+        let explain = |extra: &[&str]| {
+            let mut args = vec!["explain", "--rules", &rules, "--account", account];
+            args.extend_from_slice(extra);
+            run(&args)
+        };
+        let stored = explain(&["--history", &loc, &last]);
+        let all = explain(&[&files[0], &files[1], &files[2]]);
+        assert_eq!(stored, all, "{account}");
+        assert_ne!(stored, explain(&[&last]), "{account}");
+    }
+    // a change to a rule that reads `change(feature_usage, 30 days)`
+    let head = n.dir.path().join("head");
+    std::fs::create_dir_all(&head).unwrap();
+    for e in std::fs::read_dir(&n.rules).unwrap() {
+        let e = e.unwrap();
+        let text = std::fs::read_to_string(e.path()).unwrap();
+        std::fs::write(
+            head.join(e.file_name()),
+            text.replace(
+                "< -10% subtract 15 from adoption",
+                "< -10% subtract 30 from adoption",
+            ),
+        )
+        .unwrap();
+    }
+    let diff = |extra: &[&str]| -> serde_json::Value {
+        let mut args = vec![
+            "diff", "--base", &rules, "--head", "head", "--format", "json",
+        ];
+        args.extend_from_slice(extra);
+        let mut v: serde_json::Value = serde_json::from_str(&run(&args)).unwrap();
+        // what was read differs; what it came to must not
+        v["records"] = serde_json::Value::Null;
+        v
+    };
+    let stored = diff(&["--history", &loc, &last]);
+    assert_eq!(stored, diff(&[&files[0], &files[1], &files[2]]));
+    assert_ne!(stored, diff(&[&last]));
+    assert!(
+        stored["health"]["changed"].as_u64().unwrap() > 0,
+        "{stored}"
+    );
+}
+
 /// A run stopped half-way (its reader went away, or it was killed)
 /// records nothing.
 fn an_interrupted_run_records_nothing(b: Backend) {
@@ -432,6 +512,7 @@ macro_rules! both {
 
 both!(
     nightly_runs_equal_one_run_over_all_files,
+    explain_and_diff_read_the_store,
     an_interrupted_run_records_nothing,
     concurrent_runs_take_turns,
 );
@@ -711,6 +792,69 @@ fn the_ruleset_hash_does_not_depend_on_where_vital_runs() {
 /// `VITAL_STORE_WAIT` that is not a number of seconds is warned about,
 /// not ignored; a project-file error about the store is reported once,
 /// with its place in `vital.toml`.
+/// A store the run may read but not write — here a PostgreSQL role with
+/// SELECT only, as a reporting role given by mistake — stops the run
+/// before it scores, naming the store and saying nothing was recorded.
+/// (A read-only SQLite file says the same: not tested here, as the tests
+/// may run as root, whom file modes do not stop.)
+#[test]
+fn a_store_the_run_cannot_write_says_so_and_records_nothing() {
+    let n = Nights::new();
+    let Some(loc) = pg::fresh_database("cli_readonly") else {
+        return pg::skipped("a_store_the_run_cannot_write_says_so_and_records_nothing");
+    };
+    let o = n.vital(&["--history", &loc, &n.file(DATES[0])]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let db = loc
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    let mut admin = ::postgres::Client::connect(&loc, ::postgres::NoTls).unwrap();
+    admin
+        .batch_execute(&format!(
+            "DROP ROLE IF EXISTS vital_reader; CREATE ROLE vital_reader LOGIN; \
+             GRANT CONNECT ON DATABASE {db} TO vital_reader; \
+             GRANT USAGE ON SCHEMA public TO vital_reader; \
+             GRANT SELECT ON ALL TABLES IN SCHEMA public TO vital_reader"
+        ))
+        .unwrap();
+    let (scheme, rest) = loc.split_once("://").unwrap();
+    let host = rest.split_once('@').map_or(rest, |(_, h)| h);
+    let reader = format!("{scheme}://vital_reader@{host}");
+    let o = n.vital(&["--history", &reader, &n.file(DATES[1])]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "", "nothing is scored");
+    let err = stderr(&o);
+    assert!(
+        err.starts_with(&format!(
+            "error: cannot record into the history store {scheme}://vital_reader@"
+        )),
+        "{err}"
+    );
+    assert!(err.contains("permission denied"), "{err}");
+    assert!(
+        err.ends_with(
+            " (the PostgreSQL role may read the store but not write to it); nothing was recorded\n"
+        ),
+        "{err}"
+    );
+    let mut s = open(&loc);
+    assert_eq!(count(&mut s, "runs"), 1);
+    assert_eq!(count(&mut s, "snapshots"), 1000);
+    drop(s);
+    // the role's grants go with the database; then the role
+    drop(admin);
+    pg::fresh_database("cli_readonly");
+    let mut admin = ::postgres::Client::connect(&pg::url().unwrap(), ::postgres::NoTls).unwrap();
+    admin
+        .batch_execute("DROP ROLE IF EXISTS vital_reader")
+        .unwrap();
+}
+
 #[test]
 fn store_settings_that_are_wrong_say_so() {
     let n = Nights::new();

@@ -411,10 +411,16 @@ impl Store {
                 })?;
             }
             let unreadable = |e: rusqlite::Error| {
+                let readonly = e.sqlite_error_code() == Some(rusqlite::ErrorCode::ReadOnly);
                 StoreError::new(format!(
-                    "cannot open the history store `{location}` ({}): {}",
+                    "cannot open the history store `{location}` ({}): {}{}",
                     path.display(),
-                    StoreError::from(e)
+                    StoreError::from(e),
+                    if readonly {
+                        " (the file, or its directory, is read-only: SQLite writes its journal beside the store)"
+                    } else {
+                        ""
+                    }
                 ))
             };
             let conn = rusqlite::Connection::open(&path).map_err(unreadable)?;

@@ -7,6 +7,7 @@
 //! counts and renders.
 
 use super::project::{discover, pick, report, shown};
+use super::run::history::StoredHistory;
 use super::{fail, stderr_color, stdout_color};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -44,6 +45,11 @@ pub struct Args {
     /// How many accounts the human report lists per section.
     #[arg(long, value_name = "N", default_value_t = 20)]
     limit: usize,
+    /// The history store `previous`/`change` read on both sides, as
+    /// `vital run`'s: a SQLite file or a postgres:// URL (default:
+    /// `[history] store` of vital.toml).
+    #[arg(long, value_name = "PATH|URL")]
+    history: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -82,6 +88,7 @@ pub fn run(args: Args) -> ExitCode {
             args.head.as_deref(),
             args.files.is_empty(),
         ) {
+            Ok(None) if args.head.is_some() && args.ruleset.is_none() => head_settings(p, &args),
             Ok(c) => c,
             Err(code) => return code,
         },
@@ -189,21 +196,33 @@ pub fn run(args: Args) -> ExitCode {
     };
     let plan = Plan::new(&b_def, &h_def, &at_risk);
     let open = || Input::open_all(&files).map_err(|e| e.to_string());
+    // the stored history both sides' `previous`/`change` read, as the
+    // nightly run's do (one store; each side reads stored snapshots as it
+    // reads records)
+    let stored = |side: usize| {
+        StoredHistory::open(
+            args.history.as_deref(),
+            [b_rules, h_rules][side],
+            &[b_rules, h_rules],
+        )
+    };
     let read = if shared {
-        open().and_then(|inputs| read_shared(&plan, &b_engine, &h_engine, &h_mapping, inputs))
+        stored(HEAD).and_then(|history| {
+            read_shared(&plan, &b_engine, &h_engine, &h_mapping, open()?, history)
+        })
     } else {
         if files.iter().any(|f| f.as_os_str() == "-") {
             return fail("the two rule sets read records differently, so each reads the input: name a file instead of `-`");
         }
-        open().and_then(|b_inputs| {
-            let h_inputs = open()?;
+        (|| {
             read_each(
                 &plan,
                 [&b_engine, &h_engine],
                 [&b_mapping, &h_mapping],
-                [b_inputs, h_inputs],
+                [open()?, open()?],
+                [stored(BASE)?, stored(HEAD)?],
             )
-        })
+        })()
     };
     let read = match read {
         Ok(r) => r,
@@ -260,6 +279,38 @@ pub fn run(args: Args) -> ExitCode {
             eprintln!("error: {f}");
         }
         ExitCode::from(1)
+    }
+}
+
+/// `--head DIR`, a folder that is none of vital.toml's rule sets (a copy
+/// to try a change in): the settings of the project's one rule set
+/// (`inputs`, `columns`, `value`, `at_risk`) apply to it, as they would
+/// once the change is made there; with several, none (`--ruleset NAME`
+/// picks one). Said on stderr either way (docs/diff.md).
+fn head_settings<'p>(
+    p: &'p vital_project::Project,
+    args: &Args,
+) -> Option<&'p vital_project::RuleSet> {
+    let head = args.head.as_deref().map(shown).unwrap_or_default();
+    match p.rulesets.as_slice() {
+        [one] => {
+            eprintln!(
+                "note: `--head {}` is not a rule set of {}; the settings of [rulesets.{}] apply to it",
+                head.display(),
+                shown(&p.file).display(),
+                one.name
+            );
+            Some(one)
+        }
+        [] => None,
+        _ => {
+            eprintln!(
+                "note: `--head {}` is none of the rule sets of {}, so none of their settings apply; pick one with `--ruleset NAME`",
+                head.display(),
+                shown(&p.file).display()
+            );
+            None
+        }
     }
 }
 
@@ -530,6 +581,7 @@ fn read_shared(
     head: &Engine<'_>,
     mapping: &vital_eval::Mapping,
     inputs: Vec<Input>,
+    mut history: Option<StoredHistory<'_>>,
 ) -> Result<Read, String> {
     let schema = Schema::with_mapping(head.rules, mapping);
     let mut reader = Reader::new(&schema, inputs, Select::All).map_err(|e| e.to_string())?;
@@ -537,7 +589,10 @@ fn read_shared(
     let mut records = 0;
     let mut rejected = 0;
     let mut reasons = Reasons::default();
-    while let Some(batch) = reader.next_batch().map_err(|e| e.to_string())? {
+    while let Some(mut batch) = reader.next_batch().map_err(|e| e.to_string())? {
+        if let Some(h) = history.as_mut() {
+            h.add(&mut batch.groups)?;
+        }
         records += batch.records;
         rejected += batch.rejections.len();
         for r in &batch.rejections {
@@ -562,6 +617,9 @@ fn read_shared(
             .reduce(|| Tally::new(plan), Tally::merge);
         tally = tally.merge(part);
     }
+    if let Some(h) = &history {
+        h.warn(&mut std::io::stderr().lock());
+    }
     Ok(Read {
         tally,
         records,
@@ -577,8 +635,10 @@ fn read_each(
     engines: [&Engine<'_>; 2],
     mappings: [&vital_eval::Mapping; 2],
     inputs: [Vec<Input>; 2],
+    history: [Option<StoredHistory<'_>>; 2],
 ) -> Result<Read, String> {
     let [b_inputs, h_inputs] = inputs;
+    let [mut b_history, mut h_history] = history;
     let summarise = |which: usize, group: &[Snapshot]| {
         compare::latest(group).map(|i| {
             let o = engines[which].evaluate_group(group, true);
@@ -590,7 +650,10 @@ fn read_each(
     let mut reader = Reader::new(&b_schema, b_inputs, Select::All).map_err(|e| e.to_string())?;
     let mut pending = Pending::new();
     let mut b_rejected = 0;
-    while let Some(batch) = reader.next_batch().map_err(|e| e.to_string())? {
+    while let Some(mut batch) = reader.next_batch().map_err(|e| e.to_string())? {
+        if let Some(h) = b_history.as_mut() {
+            h.add(&mut batch.groups)?;
+        }
         b_rejected += batch.rejections.len();
         let sides: Vec<_> = batch
             .groups
@@ -605,7 +668,10 @@ fn read_each(
     let mut records = 0;
     let mut h_rejected = 0;
     let mut reasons = Reasons::default();
-    while let Some(batch) = reader.next_batch().map_err(|e| e.to_string())? {
+    while let Some(mut batch) = reader.next_batch().map_err(|e| e.to_string())? {
+        if let Some(h) = h_history.as_mut() {
+            h.add(&mut batch.groups)?;
+        }
         records += batch.records;
         h_rejected += batch.rejections.len();
         for r in &batch.rejections {
@@ -620,6 +686,10 @@ fn read_each(
             let b = pending.remove(&account);
             tally.add(plan, &account, b.as_ref(), Some(&h));
         }
+    }
+    // each side warns of the stored snapshots its rules reject
+    for h in [&b_history, &h_history].into_iter().flatten() {
+        h.warn(&mut std::io::stderr().lock());
     }
     let mut rest: Vec<_> = pending.into_iter().collect();
     rest.sort_by(|a, b| a.0.cmp(&b.0));

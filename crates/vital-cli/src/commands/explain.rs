@@ -1,6 +1,7 @@
 //! `vital explain`: the waterfall behind one account's scores, for people.
 
 use super::project::load_scoring;
+use super::run::history::StoredHistory;
 use super::{fail, parse_date_arg};
 use std::io::Write;
 use std::path::PathBuf;
@@ -23,6 +24,11 @@ pub struct Args {
     /// Explain the latest snapshot on or before this date.
     #[arg(long, value_name = "DATE", value_parser = parse_date_arg)]
     as_of: Option<chrono::NaiveDate>,
+    /// The history store `previous`/`change` read, as `vital run`'s: a
+    /// SQLite file or a postgres:// URL (default: `[history] store` of
+    /// vital.toml).
+    #[arg(long, value_name = "PATH|URL")]
+    history: Option<String>,
 }
 
 pub fn run(args: Args) -> ExitCode {
@@ -79,9 +85,21 @@ pub fn run(args: Args) -> ExitCode {
     for line in reader.warnings() {
         let _ = writeln!(errors, "{line}");
     }
+    // what the nightly run's `previous`/`change` see: the stored history
+    let mut history = match StoredHistory::open(args.history.as_deref(), ruleset, &[ruleset]) {
+        Ok(h) => h,
+        Err(e) => return fail(e),
+    };
+    if let Some(h) = history.as_mut() {
+        if let Err(e) = h.add(std::slice::from_mut(&mut group)) {
+            return fail(e);
+        }
+        h.warn(&mut errors);
+    }
     let pick = group
         .iter()
         .enumerate()
+        .filter(|(_, s)| !vital_store::codec::is_stored(s))
         .filter(|(_, s)| args.as_of.is_none_or(|d| s.as_of <= d))
         .max_by_key(|(_, s)| s.as_of)
         .map(|(i, _)| i);

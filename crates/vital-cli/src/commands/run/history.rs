@@ -34,18 +34,26 @@ pub struct Lookbacks {
 
 impl Lookbacks {
     pub fn of(rules: &RuleSet) -> Lookbacks {
+        Lookbacks::of_all(&[rules])
+    }
+
+    /// What any of several rule sets reaches (`vital diff` reads one store
+    /// for both sides: more true history never changes an answer).
+    pub fn of_all(rule_sets: &[&RuleSet]) -> Lookbacks {
         let mut l = Lookbacks::default();
-        rules.each_lookback(&mut |t, d, in_score| {
-            if !l.all.contains(d) {
-                l.all.push(*d);
-            }
-            if in_score && !l.in_scores.contains(d) {
-                l.in_scores.push(*d);
-            }
-            if matches!(t, Target::Score(_) | Target::Health) {
-                l.reads_scores = true;
-            }
-        });
+        for rules in rule_sets {
+            rules.each_lookback(&mut |t, d, in_score| {
+                if !l.all.contains(d) {
+                    l.all.push(*d);
+                }
+                if in_score && !l.in_scores.contains(d) {
+                    l.in_scores.push(*d);
+                }
+                if matches!(t, Target::Score(_) | Target::Health) {
+                    l.reads_scores = true;
+                }
+            });
+        }
         l
     }
 }
@@ -78,9 +86,7 @@ pub struct History<'a> {
     /// The ids of the accounts prepared and not yet sent to the writer.
     known: Mutex<HashMap<String, i64>>,
     /// Stored snapshots the current rules reject (not used as history).
-    /// Stored snapshots the current rules reject: how many, and the first
-    /// few (account, date, why) for the warning.
-    unreadable: Mutex<(u64, Vec<Unreadable>)>,
+    unusable: Mutex<Unusable>,
     /// Each playbook's cooldown and owner.
     playbooks: Playbooks,
     /// The first error of a store query made while settling (reported by
@@ -133,6 +139,54 @@ const UNREADABLE_SHOWN: usize = 3;
 
 /// A stored snapshot the rules reject: its account, date, and why.
 type Unreadable = (Arc<str>, NaiveDate, String);
+
+/// Stored snapshots the current rules reject, which are then no history:
+/// how many, and the first few for the warning.
+#[derive(Debug, Default, Clone)]
+pub struct Unusable {
+    count: u64,
+    first: Vec<Unreadable>,
+}
+
+impl Unusable {
+    fn add(&mut self, found: Vec<Unreadable>) {
+        self.merge(Unusable {
+            count: found.len() as u64,
+            first: found,
+        });
+    }
+
+    fn merge(&mut self, other: Unusable) {
+        self.count += other.count;
+        let room = UNREADABLE_SHOWN.saturating_sub(self.first.len());
+        self.first.extend(other.first.into_iter().take(room));
+    }
+
+    /// The warning; nothing when every stored snapshot reached fit.
+    pub fn warn(&self, errors: &mut dyn Write) {
+        if self.count == 0 {
+            return;
+        }
+        let _ = writeln!(
+            errors,
+            "warning: {} stored snapshot{} no longer fit the rules and were not used as history{}",
+            vital_input::thousands(self.count as usize),
+            if self.count == 1 { "" } else { "s" },
+            if self.count as usize > self.first.len() {
+                format!("; the first {}:", self.first.len())
+            } else {
+                ":".to_string()
+            }
+        );
+        for (account, as_of, why) in &self.first {
+            let _ = writeln!(
+                errors,
+                "  `{account}` on {}: {why}",
+                as_of.format("%Y-%m-%d")
+            );
+        }
+    }
+}
 
 /// The store a command uses: `--history` (relative to the current
 /// directory), else `[history] store` of vital.toml (relative to it).
@@ -359,6 +413,184 @@ fn reach(
     Ok(())
 }
 
+/// A store `vital run` cannot write to: which, why, and that nothing was
+/// recorded (the run stops before scoring).
+fn cannot_record(location: &str, e: vital_store::StoreError) -> String {
+    let e = e.to_string();
+    let hint = if e.contains("readonly database") {
+        " (the file, or its directory, is read-only: `vital run` writes the night into the store)"
+    } else if e.contains("permission denied") {
+        " (the PostgreSQL role may read the store but not write to it)"
+    } else {
+        ""
+    };
+    format!("cannot record into the history store {location}: {e}{hint}; nothing was recorded")
+}
+
+/// The groups of a batch whose accounts the store knows: (group, id,
+/// input dates).
+type KnownAccounts = Vec<(usize, i64, Vec<NaiveDate>)>;
+
+/// Add to each group the stored snapshots its `previous`/`change` reach,
+/// unless the input has one at least as recent (docs/history.md, "History
+/// in evaluation"): a few statements for the whole batch. `ids` are the
+/// accounts the store knows; the stored snapshots the rules reject are
+/// counted in `unusable`. One implementation for `vital run`, `vital
+/// explain` and `vital diff`.
+fn add_stored(
+    store: &mut Store,
+    schema: &Schema<'_>,
+    lookbacks: &Lookbacks,
+    groups: &mut [Vec<Snapshot>],
+    ids: &HashMap<String, i64>,
+    unusable: &mut Unusable,
+) -> Result<KnownAccounts, String> {
+    let e = |e: vital_store::StoreError| e.to_string();
+    // the groups of accounts the store knows: (group, id, input dates)
+    let accounts: Vec<(usize, i64, Vec<NaiveDate>)> = groups
+        .iter()
+        .enumerate()
+        .filter_map(|(g, group)| {
+            let aid = *ids.get(&*group.first()?.account)?;
+            Some((g, aid, group.iter().map(|s| s.as_of).collect()))
+        })
+        .collect();
+    // level 1: what every input snapshot reaches
+    let mut needed: Vec<Vec<NaiveDate>> = vec![Vec::new(); accounts.len()];
+    let mut asks: Vec<Reach> = Vec::new();
+    for (k, (_, _, input)) in accounts.iter().enumerate() {
+        for t in input {
+            for d in &lookbacks.all {
+                if let Some(cut) = d.before(*t) {
+                    asks.push(Reach {
+                        account: k,
+                        from: *t,
+                        cut,
+                        except: input.clone(),
+                    });
+                }
+            }
+        }
+    }
+    reach(store, &accounts, &asks, &mut needed)?;
+    // level 2: the snapshots the reached ones need for their scores
+    if lookbacks.reads_scores && !lookbacks.in_scores.is_empty() {
+        let mut asks: Vec<Reach> = Vec::new();
+        for (k, (_, _, input)) in accounts.iter().enumerate() {
+            for ds in &needed[k] {
+                for d in &lookbacks.in_scores {
+                    if let Some(cut) = d.before(*ds) {
+                        let mut except = input.clone();
+                        except.push(*ds);
+                        asks.push(Reach {
+                            account: k,
+                            from: *ds,
+                            cut,
+                            except,
+                        });
+                    }
+                }
+            }
+        }
+        reach(store, &accounts, &asks, &mut needed)?;
+    }
+    let wants: Vec<(i64, NaiveDate)> = accounts
+        .iter()
+        .zip(&needed)
+        .flat_map(|((_, aid, _), ds)| ds.iter().map(move |d| (*aid, *d)))
+        .collect();
+    let mut stored = store.snapshots_of(&wants).map_err(e)?.into_iter();
+    let mut unreadable: Vec<Unreadable> = Vec::new();
+    for ((g, _, _), ds) in accounts.iter().zip(&needed) {
+        let account = match groups[*g].first() {
+            Some(s) => s.account.clone(),
+            None => continue,
+        };
+        for _ in ds {
+            let Some(Some(s)) = stored.next() else {
+                continue;
+            };
+            match codec::decode_or_why(schema, &account, &s) {
+                Ok(snap) => groups[*g].push(snap),
+                Err(why) => unreadable.push((account.clone(), s.as_of, why)),
+            }
+        }
+    }
+    unusable.add(unreadable);
+    Ok(accounts)
+}
+
+/// The stored history a command that only reads (`vital explain`, `vital
+/// diff`) adds to its input, so that its `previous`/`change` see what the
+/// nightly `vital run` with the same store sees (docs/history.md, "Other
+/// commands").
+pub struct StoredHistory<'a> {
+    store: Store,
+    schema: Schema<'a>,
+    lookbacks: Lookbacks,
+    unusable: Unusable,
+}
+
+impl<'a> StoredHistory<'a> {
+    /// The store of `--history`, else of vital.toml, to read stored
+    /// snapshots as `rules` read records; `reach` are the rule sets whose
+    /// `previous`/`change` are answered. `None` without a store, when
+    /// those rules look back at nothing (the store is not opened), or when
+    /// the SQLite file does not exist yet (no run has recorded anything:
+    /// a run would see no history either).
+    pub fn open(
+        flag: Option<&str>,
+        rules: &'a RuleSet,
+        reach: &[&RuleSet],
+    ) -> Result<Option<StoredHistory<'a>>, String> {
+        let lookbacks = Lookbacks::of_all(reach);
+        if lookbacks.all.is_empty() {
+            return Ok(None);
+        }
+        let Some((loc, base)) = location(flag)? else {
+            return Ok(None);
+        };
+        let path = base.join(&loc);
+        if !vital_store::is_postgres(&loc) && !loc.contains("://") && !path.exists() {
+            return Ok(None);
+        }
+        let store = Store::open_existing(&loc, &base, wait()).map_err(|e| e.to_string())?;
+        Ok(Some(StoredHistory {
+            store,
+            schema: Schema::new(rules),
+            lookbacks,
+            unusable: Unusable::default(),
+        }))
+    }
+
+    /// Add to each group the stored snapshots its `previous`/`change`
+    /// reach (marked as stored: `codec::is_stored`).
+    pub fn add(&mut self, groups: &mut [Vec<Snapshot>]) -> Result<(), String> {
+        let names: Vec<&str> = groups
+            .iter()
+            .filter_map(|g| g.first().map(|s| &*s.account))
+            .collect();
+        let ids = self
+            .store
+            .find_accounts(&names)
+            .map_err(|e| e.to_string())?;
+        add_stored(
+            &mut self.store,
+            &self.schema,
+            &self.lookbacks,
+            groups,
+            &ids,
+            &mut self.unusable,
+        )?;
+        Ok(())
+    }
+
+    /// The warning about stored snapshots the rules reject, if any.
+    pub fn warn(&self, errors: &mut dyn Write) {
+        self.unusable.warn(errors);
+    }
+}
+
 impl<'a> History<'a> {
     /// Open the store for a run and start its transaction; `None` without
     /// a store.
@@ -379,8 +611,12 @@ impl<'a> History<'a> {
             .iter()
             .map(|s| s.name.as_str())
             .collect();
-        store.ready_scores(&scores).map_err(|e| e.to_string())?;
-        store.begin().map_err(|e| e.to_string())?;
+        // the first writes: a store the run may read but not write (a
+        // read-only file, a PostgreSQL role without the right) stops here
+        let location = reader.location.clone();
+        let cannot = |e: vital_store::StoreError| cannot_record(&location, e);
+        store.ready_scores(&scores).map_err(cannot)?;
+        store.begin().map_err(cannot)?;
         let run = store
             .start_run(&RunInfo {
                 started_at: chrono::Utc::now(),
@@ -388,7 +624,7 @@ impl<'a> History<'a> {
                 git_commit,
                 inputs,
             })
-            .map_err(|e| e.to_string())?;
+            .map_err(cannot)?;
         let store = Arc::new(Mutex::new(store));
         let writer = Writer::start(Arc::clone(&store), run);
         Ok(Some(History {
@@ -403,7 +639,7 @@ impl<'a> History<'a> {
             prior: Mutex::new(HashMap::new()),
             sink: Mutex::new(Vec::new()),
             known: Mutex::new(HashMap::new()),
-            unreadable: Mutex::new((0, Vec::new())),
+            unusable: Mutex::new(Unusable::default()),
             playbooks: Playbooks::of(engine),
             failed: Mutex::new(None),
         }))
@@ -428,76 +664,15 @@ impl<'a> History<'a> {
         if let Ok(mut known) = self.known.lock() {
             known.extend(ids.iter().map(|(n, i)| (n.clone(), *i)));
         }
-        // the groups of accounts the store knows: (group, id, input dates)
-        let accounts: Vec<(usize, i64, Vec<NaiveDate>)> = groups
-            .iter()
-            .enumerate()
-            .filter_map(|(g, group)| {
-                let aid = *ids.get(&*group.first()?.account)?;
-                Some((g, aid, group.iter().map(|s| s.as_of).collect()))
-            })
-            .collect();
-        // level 1: what every input snapshot reaches
-        let mut needed: Vec<Vec<NaiveDate>> = vec![Vec::new(); accounts.len()];
-        let mut asks: Vec<Reach> = Vec::new();
-        for (k, (_, _, input)) in accounts.iter().enumerate() {
-            for t in input {
-                for d in &self.lookbacks.all {
-                    if let Some(cut) = d.before(*t) {
-                        asks.push(Reach {
-                            account: k,
-                            from: *t,
-                            cut,
-                            except: input.clone(),
-                        });
-                    }
-                }
-            }
-        }
-        reach(&mut store, &accounts, &asks, &mut needed)?;
-        // level 2: the snapshots the reached ones need for their scores
-        if self.lookbacks.reads_scores && !self.lookbacks.in_scores.is_empty() {
-            let mut asks: Vec<Reach> = Vec::new();
-            for (k, (_, _, input)) in accounts.iter().enumerate() {
-                for ds in &needed[k] {
-                    for d in &self.lookbacks.in_scores {
-                        if let Some(cut) = d.before(*ds) {
-                            let mut except = input.clone();
-                            except.push(*ds);
-                            asks.push(Reach {
-                                account: k,
-                                from: *ds,
-                                cut,
-                                except,
-                            });
-                        }
-                    }
-                }
-            }
-            reach(&mut store, &accounts, &asks, &mut needed)?;
-        }
-        let wants: Vec<(i64, NaiveDate)> = accounts
-            .iter()
-            .zip(&needed)
-            .flat_map(|((_, aid, _), ds)| ds.iter().map(move |d| (*aid, *d)))
-            .collect();
-        let mut stored = store.snapshots_of(&wants).map_err(e)?.into_iter();
-        let mut unreadable: Vec<Unreadable> = Vec::new();
-        for ((g, _, _), ds) in accounts.iter().zip(&needed) {
-            let account = match groups[*g].first() {
-                Some(s) => s.account.clone(),
-                None => continue,
-            };
-            for _ in ds {
-                let Some(Some(s)) = stored.next() else {
-                    continue;
-                };
-                match codec::decode_or_why(&self.schema, &account, &s) {
-                    Ok(snap) => groups[*g].push(snap),
-                    Err(why) => unreadable.push((account.clone(), s.as_of, why)),
-                }
-            }
-        }
+        let mut unusable = Unusable::default();
+        let accounts = add_stored(
+            &mut store,
+            &self.schema,
+            &self.lookbacks,
+            groups,
+            &ids,
+            &mut unusable,
+        )?;
         let asks: Vec<(i64, NaiveDate)> = accounts
             .iter()
             .flat_map(|(_, aid, input)| input.iter().map(move |t| (*aid, *t)))
@@ -523,10 +698,8 @@ impl<'a> History<'a> {
                 prior.insert(s.account.clone(), mine);
             }
         }
-        if let Ok(mut u) = self.unreadable.lock() {
-            u.0 += unreadable.len() as u64;
-            let room = UNREADABLE_SHOWN.saturating_sub(u.1.len());
-            u.1.extend(unreadable.into_iter().take(room));
+        if let Ok(mut u) = self.unusable.lock() {
+            u.merge(unusable);
         }
         self.prior
             .lock()
@@ -774,11 +947,7 @@ impl<'a> History<'a> {
             Some(w) => w.finish()?,
             None => return Err("recording the run failed".into()),
         };
-        let (unreadable, examples) = self
-            .unreadable
-            .lock()
-            .map(|u| u.clone())
-            .unwrap_or_default();
+        let unusable = self.unusable.lock().map(|u| u.clone()).unwrap_or_default();
         let mut store = self.store.lock().map_err(|_| "the store is poisoned")?;
         let counts = RunCounts {
             records: records as u64,
@@ -797,26 +966,7 @@ impl<'a> History<'a> {
             None => Vec::new(),
         };
         store.commit().map_err(|e| e.to_string())?;
-        if unreadable > 0 {
-            let _ = writeln!(
-                errors,
-                "warning: {} stored snapshot{} no longer fit the rules and were not used as history{}",
-                vital_input::thousands(unreadable as usize),
-                if unreadable == 1 { "" } else { "s" },
-                if unreadable as usize > examples.len() {
-                    format!("; the first {}:", examples.len())
-                } else {
-                    ":".to_string()
-                }
-            );
-            for (account, as_of, why) in &examples {
-                let _ = writeln!(
-                    errors,
-                    "  `{account}` on {}: {why}",
-                    as_of.format("%Y-%m-%d")
-                );
-            }
-        }
+        unusable.warn(errors);
         if !stale.is_empty() {
             let shown: Vec<String> = stale
                 .iter()
