@@ -201,7 +201,7 @@ fn a_playbooks_cooldown_and_owner_are_shown_with_the_owners_value() {
         run("acme"),
         "\nplaybooks\n  \"risk review\"  (rule \"low usage\")\n      \
          cooldown 30 days, owner csm = \"dana\"\n      at rules.vital:9:1\n      \
-         when usage < 40\n  \
+         when usage < 40\n      saw usage = 10\n  \
          \"risk review\"\n      cooldown 30 days, owner csm = \"dana\"\n      \
          at rules.vital:10:1\n      when seats < 2\n      saw seats = 1\n  \
          \"onboarding\"\n      cooldown 2 weeks, owner owner = bo\n      \

@@ -284,3 +284,59 @@ fn the_owner_is_listed(b: Backend) {
         "{first}"
     );
 }
+
+/// A start of a trigger that tests scores, `health` or `status` records
+/// what it read, as `vital explain` shows it (`health = 15`), so the work
+/// queue says why: not an empty `reads`.
+#[test]
+fn a_start_on_health_or_a_score_records_what_it_read() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("rules.vital"),
+        "signal usage: number\n\
+         score adoption weight 1 = usage\n\
+         status {\n  healthy when health >= 50\n  danger otherwise\n}\n\
+         rule \"rescue\" when health < 40 trigger \"rescue call\"\n\
+         rule \"adoption\" when status == danger and adoption < 20 and usage > 1 trigger \"training\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("night.jsonl"),
+        "{\"account\": \"a\", \"as_of\": \"2026-11-01\", \"signals\": {\"usage\": 15}}\n",
+    )
+    .unwrap();
+    let o = support::vital_in(
+        dir.path(),
+        &[
+            "run",
+            "--rules",
+            "rules.vital",
+            "--history",
+            "h.db",
+            "--format",
+            "jsonl",
+            "night.jsonl",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = support::vital_in(
+        dir.path(),
+        &["playbooks", "--history", "h.db", "--format", "jsonl"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let starts = support::jsonl(&o);
+    let reads: Vec<(&str, &serde_json::Value)> = starts
+        .iter()
+        .map(|s| (s["playbook"].as_str().unwrap(), &s["reads"]))
+        .collect();
+    assert_eq!(
+        reads,
+        [
+            ("rescue call", &serde_json::json!(["health = 15"])),
+            (
+                "training",
+                &serde_json::json!(["status = danger", "adoption = 15", "usage = 15"])
+            ),
+        ]
+    );
+}

@@ -360,10 +360,10 @@ fn history_and_escaping_in(db: &str) {
     assert!(html.contains("<summary><b>&lt;script&gt;alert(1)&lt;/script&gt;</b>"));
     assert!(html.contains("<pre>&lt;script&gt;alert(1)&lt;/script&gt; — as of 2026-11-01\n"));
     // an account's trend: stored nights, then tonight
-    assert!(html.contains("2026-09-01 12 → 2026-10-01 12 → 2026-11-01 0"));
+    assert!(html.contains("2026-09-01 12.0 → 2026-10-01 12.0 → 2026-11-01 0.0"));
     // and its scores (as `vital run --as-of 2026-10-01` over the first
     // two nights reports them)
-    assert!(html.contains("<tr><td>2026-10-01</td><td>12</td><td class=\"t\">danger</td><td>0</td><td>15</td><td>0</td><td>50</td></tr>"));
+    assert!(html.contains("<tr><td>2026-10-01</td><td>12.0</td><td class=\"t\">danger</td><td>0.0</td><td>15.0</td><td>0.0</td><td>50.0</td></tr>"));
     assert!(html.contains("<svg class=\"trend\""));
     // the report evaluates with the store as history: as the run recorded
     let sum = summary(&dir, &["--history", db]);
@@ -391,6 +391,14 @@ fn history_and_escaping_in(db: &str) {
     let queue = queue.split("</tbody>").next().unwrap();
     assert_eq!(queue.matches("<tr>").count(), started_since_october + 1);
     assert!(queue.contains("<td class=\"t st\">2026-10-01</td>"));
+    // each start's health with one decimal, as results give it (`12.0`)
+    for row in rows(&html, "queue") {
+        let health = cells(row)[4].clone();
+        assert!(
+            health == "n/a" || health.split_once('.').is_some_and(|(_, d)| d.len() == 1),
+            "{health}: {row}"
+        );
+    }
     // movers (checked against the jsonl results of 2026-10-01 and -11-01)
     assert!(html.contains("<h2 id=\"movers\">Movers since 2026-10-01</h2>"));
     assert!(html.contains("488 of the 500 accounts with an earlier snapshot moved"));
@@ -1025,8 +1033,8 @@ fn movers_with_their_rules_from_input_nights() {
                 before["health"].as_f64().unwrap(),
             );
             assert_eq!(c[1], signed(hn - hb), "{account}");
-            assert_eq!(c[2], format!("{hn}"), "{account}");
-            assert_eq!(c[4], format!("{hb}"), "{account}");
+            assert_eq!(c[2], format!("{hn:.1}"), "{account}");
+            assert_eq!(c[4], format!("{hb:.1}"), "{account}");
             assert_eq!((hn < hb), id == "drops");
             // the rules: the four with the largest effect, then how many
             // more (bases come rounded to one decimal in the JSON: numbers
@@ -1285,4 +1293,58 @@ fn report_with_outcomes_has_the_calibration() {
     assert!(std::fs::read_to_string(&out2)
         .unwrap()
         .contains("id=\"calibration\""));
+}
+
+/// The headline's changes of money are in whole units, as the amounts
+/// beside them (`58,259,303`, `+14,350,183 since …`, not `+14,350,182.8`):
+/// the digital-signals example's three nights recorded in a store, the
+/// change in value at risk checked against `vital run --as-of` of the
+/// night before and the example's `arr`.
+#[test]
+fn money_changes_are_in_whole_units() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = example("digital-signals");
+    let db = tmp.path().join("h.db");
+    let db = db.to_str().unwrap();
+    let nights = nights_of(&dir);
+    for (d, lines) in &nights {
+        let f = tmp.path().join(format!("{d}.jsonl"));
+        std::fs::write(&f, lines.join("\n") + "\n").unwrap();
+        record(&dir, db, &f);
+    }
+    let html = report(&dir, &tmp.path().join("r.html"), &["--history", db]);
+    // the value at risk on 2026-10-01, from the results of that night and
+    // each account's `arr` then
+    let o = vital_in(&dir, &["run", "--as-of", "2026-10-01", "--format", "jsonl"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let arr: std::collections::HashMap<String, f64> = nights[1]
+        .1
+        .iter()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .map(|v| {
+            let a = v["account"].as_str().unwrap().to_string();
+            (a, v["signals"]["arr"].as_f64().unwrap_or(0.0))
+        })
+        .collect();
+    let then: f64 = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|r| r["status"] == "danger" || r["status"] == "at_risk")
+        .map(|r| arr[r["account"].as_str().unwrap()])
+        .sum();
+    let now = summary(&dir, &["--history", db])["total"]["at_risk"]["value"]
+        .as_f64()
+        .unwrap();
+    let change = (now - then).round();
+    assert!(change > 0.0, "{now} {then}");
+    let card = html.split("id=\"h-value-at-risk\">").nth(1).unwrap();
+    let note = card.split("</div></div>").next().unwrap();
+    assert_eq!(
+        note,
+        format!(
+            "{}</div><div class=\"d\"><span class=\"down\">+{}</span> since 2026-10-01",
+            separated(now.round() as u64),
+            separated(change as u64)
+        )
+    );
 }

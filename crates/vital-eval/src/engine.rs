@@ -200,6 +200,20 @@ pub enum SeenKind {
         matched: usize,
         value: Value,
     },
+    /// A score, `health` or `status`, as a trigger (or the status block)
+    /// reads it after scoring.
+    Scored {
+        of: ScoredPart,
+        value: Value,
+    },
+}
+
+/// What a [`SeenKind::Scored`] read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScoredPart {
+    Score(vital_check::ir::ScoreId),
+    Health,
+    Status,
 }
 
 /// The numbers behind an expression: its signals (once each), every
@@ -233,6 +247,26 @@ fn trace(cx: &Cx<'_>, e: &Expr, out: &mut Vec<Seen>) {
             before: cx.previous(*t, *d),
         }),
         K::Previous(..) => push(SeenKind::Previous { value: ev.eval(e) }),
+        K::Score(_) | K::Health | K::Status => {
+            let of = match &e.kind {
+                K::Score(id) => ScoredPart::Score(*id),
+                K::Health => ScoredPart::Health,
+                _ => ScoredPart::Status,
+            };
+            let known = out
+                .iter()
+                .any(|x| matches!(&x.what, SeenKind::Scored { of: o, .. } if *o == of));
+            if !known {
+                out.push(Seen {
+                    span: e.span,
+                    ty: e.ty,
+                    what: SeenKind::Scored {
+                        of,
+                        value: ev.eval(e),
+                    },
+                });
+            }
+        }
         // the query as a whole: its `where` reads each occurrence
         K::Exists(q) | K::Count(q) | K::Aggregate(_, q) | K::Last(q) | K::First(q) => {
             push(SeenKind::Query {

@@ -313,6 +313,8 @@ fn show_seen(engine: &Engine<'_>, sources: &SourceMap, file: FileId, seen: &Seen
             }
             v => format!("{text} = {} ({})", show(v), occurrences(*matched)),
         },
+        SeenKind::Scored { value, .. } if value.is_missing() => format!("{text} = n/a"),
+        SeenKind::Scored { value, .. } => format!("{text} = {}", show(value)),
     }
 }
 
@@ -359,6 +361,9 @@ fn why_missing(engine: &Engine<'_>, sources: &SourceMap, file: FileId, seen: &[S
             }
             SeenKind::Query { matched, value } if value.is_missing() => {
                 why.push(format!("{text} is missing ({})", occurrences(*matched)))
+            }
+            SeenKind::Scored { value, .. } if value.is_missing() => {
+                why.push(format!("{text} is n/a"))
             }
             _ => {}
         }

@@ -248,6 +248,18 @@ fn health_text(d: Option<Decimal>) -> String {
     d.map(number).unwrap_or_else(|| "n/a".into())
 }
 
+/// An account's health or score with one decimal, as results give it
+/// (`62.0`, not `62`; docs/language.md §8). Means and medians keep
+/// `health_text`'s two.
+fn result_text(d: Option<Decimal>) -> String {
+    d.map(|d| {
+        let mut r = round(d, 1);
+        r.rescale(1);
+        r.to_string()
+    })
+    .unwrap_or_else(|| "n/a".into())
+}
+
 fn pct(d: Option<Decimal>) -> String {
     d.map(|d| format!("{}%", number(d)))
         .unwrap_or_else(|| "–".into())
@@ -274,6 +286,12 @@ fn delta(d: Decimal, unit: &str, good_up: bool) -> Markup {
     let class = if up == good_up { "up" } else { "down" };
     let sign = if up { "+" } else { "−" };
     html! { span class=(class) { (sign) (number(d.abs())) (unit) } }
+}
+
+/// A change of an amount of money, in whole units as the amounts beside
+/// it are shown (`money`): `+1,235`, not `+1,234.56`.
+fn money_delta(d: Decimal, good_up: bool) -> Markup {
+    delta(round(d, 0), "", good_up)
 }
 
 /// The whole report.
@@ -403,7 +421,7 @@ fn headline(s: &Summary, previous: Option<&Night>) -> Markup {
                     "h-value",
                     &format!("total {v}"),
                     &money(t.total.value),
-                    previous.and_then(|p| since(delta(t.total.value - p.total.total.value, "", true))),
+                    previous.and_then(|p| since(money_delta(t.total.value - p.total.total.value, true))),
                 ))
             }
             (card(
@@ -421,7 +439,7 @@ fn headline(s: &Summary, previous: Option<&Night>) -> Markup {
                     &format!("value at risk ({risky})"),
                     &money(t.at_risk.value),
                     previous
-                        .and_then(|p| since(delta(t.at_risk.value - p.total.at_risk.value, "", false)))
+                        .and_then(|p| since(money_delta(t.at_risk.value - p.total.at_risk.value, false)))
                         .or_else(|| {
                             value_share(t.at_risk.value, t.total.value)
                                 .map(|p| html! { (pct(Some(p))) " of the value" })
@@ -949,7 +967,7 @@ fn at_risk(
                                     (swatch(col.get(st).copied().unwrap_or(NO_STATUS)))
                                     (f.statuses.get(st).map_or("", |s| s.as_str()))
                                 }
-                                td data-label="health" { (health_text(a.health)) }
+                                td data-label="health" { (result_text(a.health)) }
                                 @if let Some(name) = &f.value {
                                     td data-v=(a.value.unwrap_or_default()) data-label=(name) {
                                         (a.value.map(money).unwrap_or_else(|| "–".into()))
@@ -1018,7 +1036,7 @@ fn details(f: &Frame, risky: &[&Account], col: &[&str], history: Option<&History
                             b { (a.account) } " · "
                             (swatch(col.get(st).copied().unwrap_or(NO_STATUS)))
                             (f.statuses.get(st).map_or("", |s| s.as_str()))
-                            " · health " (health_text(a.health))
+                            " · health " (result_text(a.health))
                             @if let (Some(v), Some(x)) = (&f.value, a.value) {
                                 " · " (v) " " (money(x))
                             }
@@ -1060,7 +1078,7 @@ fn night_by_night(f: &Frame, a: &Account, h: &History) -> Markup {
     }
     let shown: Vec<String> = points
         .iter()
-        .map(|(d, w)| format!("{} {}", d.format("%Y-%m-%d"), health_text(w.health)))
+        .map(|(d, w)| format!("{} {}", d.format("%Y-%m-%d"), result_text(w.health)))
         .collect();
     html! {
         p class="trend" { small { "health " (shown.join(" → ")) } }
@@ -1147,12 +1165,12 @@ fn trend(f: &Frame, points: &[(NaiveDate, Was)]) -> Markup {
                     @for (d, w) in points {
                         tr {
                             td { (d.format("%Y-%m-%d")) }
-                            td { (health_text(w.health)) }
+                            td { (result_text(w.health)) }
                             td class="t" {
                                 (w.status.and_then(|s| f.statuses.get(s)).map_or("–", |s| s.as_str()))
                             }
                             @for k in 0..f.scores.len() {
-                                td { (health_text(w.scores.get(k).copied().flatten())) }
+                                td { (result_text(w.scores.get(k).copied().flatten())) }
                             }
                         }
                     }
@@ -1304,9 +1322,9 @@ fn movers(s: &Summary, accounts: &[Account], col: &[&str]) -> Markup {
                                 tr {
                                     td { (a.account) }
                                     td data-label="change" { (delta(m.change, "", true)) }
-                                    td data-label="health" { (health_text(a.health)) }
+                                    td data-label="health" { (result_text(a.health)) }
                                     td class="t st" data-label="status" { (status_cell(f, col, a.status)) }
-                                    td data-label="before" { (number(m.before)) }
+                                    td data-label="before" { (result_text(Some(m.before))) }
                                     td class="t st" data-label="status before" { (status_cell(f, col, m.previous.status)) }
                                     @if one_date.is_none() {
                                         td class="t st" data-label="since" { (m.previous.as_of.format("%Y-%m-%d")) }
@@ -1445,7 +1463,7 @@ fn queue(items: &[QueueItem], days: u32) -> Markup {
                                 td class="t" { (q.account) }
                                 td class="t" { (q.playbook) }
                                 td class="t" { (q.owner.as_deref().unwrap_or("–")) }
-                                td { (health_text(q.health)) }
+                                td { (result_text(q.health)) }
                                 td class="t" { (q.status.as_deref().unwrap_or("–")) }
                                 td class="t" {
                                     @match (&q.rule, q.reads.is_empty()) {
