@@ -461,7 +461,14 @@ fn a_new_signal_the_snapshots_lack_is_a_schema_change_and_rejects_every_record()
     text.push_str("\nrule \"detractor\" when nps < 0 subtract 20 from relationship\n");
     std::fs::write(&p, text).unwrap();
     let (v, out) = diff_json(dir.path(), &[]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    // a diff over no account never passes
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(
+        v["failures"],
+        serde_json::json!([
+            "no account was compared: of 6,000 records, base rejected 0 and head 6,000"
+        ])
+    );
     assert_eq!(v["records"]["shared"], false);
     assert_eq!(v["records"]["base_rejected"], 0);
     assert_eq!(v["records"]["head_rejected"], 6000);
@@ -488,8 +495,7 @@ fn a_new_signal_the_snapshots_lack_is_a_schema_change_and_rejects_every_record()
     assert!(md.contains("signal `nps` added: `number`"), "{md}");
     assert!(md.contains("Head rejects 6,000 of 6,000 records"), "{md}");
     check_markdown(&md);
-    // nothing is compared, so no other gate moves: `rejected` is the one
-    // that catches it in CI
+    // nothing is compared, so no other gate moves; `rejected` says why
     let gated = vital_in(
         dir.path(),
         &[
@@ -843,4 +849,57 @@ fn a_head_folder_outside_the_project_takes_the_one_rule_sets_settings() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stderr(&out), "");
     assert_eq!(v["value_signal"], "arr");
+}
+
+/// A diff over no account never passes: an export whose column was renamed
+/// (every record rejected on both sides) or an empty one exits 1 with the
+/// reason, whatever the `--fail-on` gates; the readers' data-quality
+/// warnings (a percent given as a fraction) are printed as `vital run`
+/// prints them.
+#[test]
+fn a_diff_over_no_account_fails_and_data_warnings_are_shown() {
+    let dir = project();
+    let text = std::fs::read_to_string(dir.path().join("snapshots.jsonl")).unwrap();
+    std::fs::write(
+        dir.path().join("renamed.jsonl"),
+        text.replace("\"feature_usage\"", "\"feature_use\""),
+    )
+    .unwrap();
+    let (v, out) = diff_json(dir.path(), &["renamed.jsonl"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let why = "no account was compared: of 6,000 records, base rejected 6,000 and head 6,000";
+    assert_eq!(v["failures"], serde_json::json!([why]));
+    assert!(
+        stderr(&out).ends_with(&format!("error: {why}\n")),
+        "{}",
+        stderr(&out)
+    );
+    std::fs::write(dir.path().join("empty.jsonl"), "").unwrap();
+    let o = vital_in(dir.path(), &["diff", "--base", "base", "empty.jsonl"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).ends_with("error: no account was compared: the input holds no records\n"),
+        "{}",
+        stderr(&o)
+    );
+    // fractions for a percent: scored (wrongly), and said
+    let fractions: String = text
+        .lines()
+        .map(|l| {
+            let mut v: Value = serde_json::from_str(l).unwrap();
+            let u = v["signals"]["feature_usage"].as_f64().unwrap();
+            v["signals"]["feature_usage"] = serde_json::json!((u * 10.0).round() / 1000.0);
+            format!("{v}\n")
+        })
+        .collect();
+    std::fs::write(dir.path().join("fractions.jsonl"), fractions).unwrap();
+    let (_, out) = diff_json(dir.path(), &["fractions.jsonl"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).starts_with(
+            "warning: fractions.jsonl: every value of percent signal `feature_usage` lies between 0 and 1"
+        ),
+        "{}",
+        stderr(&out)
+    );
 }

@@ -47,6 +47,22 @@ fn pts(x: Option<f64>) -> String {
     x.map_or("n/a".to_string(), |x| format!("{x:.1}"))
 }
 
+/// A mean of health or of a score, with the two decimals it is computed to
+/// (JSON `base_mean`/`head_mean`): rounding it again to one would show
+/// 63.15 as 63.1 beside a shift computed from 63.15.
+fn mean_pts(x: Option<f64>) -> String {
+    x.map_or("n/a".to_string(), |x| format!("{x:.2}"))
+}
+
+/// A shift of means, two decimals.
+fn mean_signed(x: Option<f64>) -> String {
+    match x {
+        None => "n/a".into(),
+        Some(x) if x.abs() < 0.005 => "0".into(),
+        Some(x) => format!("{x:+.2}"),
+    }
+}
+
 fn signed(x: Option<f64>) -> String {
     match x {
         None => "n/a".into(),
@@ -148,9 +164,9 @@ fn summary_rows(r: &Report) -> Vec<[String; 4]> {
     let h = &r.health;
     rows.push([
         "mean health".into(),
-        pts(h.base_mean),
-        pts(h.head_mean),
-        signed(h.mean_shift),
+        mean_pts(h.base_mean),
+        mean_pts(h.head_mean),
+        mean_signed(h.mean_shift),
     ]);
     if let Some(q) = h.quantiles.iter().find(|q| q.q == 0.5) {
         rows.push([
@@ -454,9 +470,9 @@ fn markdown_with(r: &Report, failures: &[String], limit: usize) -> String {
         })
         .chain(std::iter::once(vec![
             "mean".into(),
-            pts(h.base_mean),
-            pts(h.head_mean),
-            signed(h.mean_shift),
+            mean_pts(h.base_mean),
+            mean_pts(h.head_mean),
+            mean_signed(h.mean_shift),
         ]))
         .collect();
     table(
@@ -535,9 +551,9 @@ fn markdown_with(r: &Report, failures: &[String], limit: usize) -> String {
         &mut out,
         &format!(
             "Health: mean {} → {} ({}), {} account{} changed",
-            pts(h.base_mean),
-            pts(h.head_mean),
-            signed(h.mean_shift),
+            mean_pts(h.base_mean),
+            mean_pts(h.head_mean),
+            mean_signed(h.mean_shift),
             thousands(h.changed),
             if h.changed == 1 { "" } else { "s" }
         ),
@@ -605,9 +621,9 @@ fn markdown_with(r: &Report, failures: &[String], limit: usize) -> String {
                     x.base_weight.map_or("—".into(), |w| format!("{w}")),
                     x.head_weight.map_or("—".into(), |w| format!("{w}"))
                 ),
-                pts(x.base_mean),
-                pts(x.head_mean),
-                signed(x.mean_shift),
+                mean_pts(x.base_mean),
+                mean_pts(x.head_mean),
+                mean_signed(x.mean_shift),
                 format!("+{} / -{}", x.became_na, x.no_longer_na),
             ]
         })
@@ -798,6 +814,15 @@ impl Paint {
         self.wrap("2", s)
     }
     /// A signed change: red when it is a loss, green when a gain.
+    fn mean_shift(&self, x: Option<f64>) -> String {
+        let s = mean_signed(x);
+        match x {
+            Some(v) if v <= -0.005 => self.bad(&s),
+            Some(v) if v >= 0.005 => self.good(&s),
+            _ => s,
+        }
+    }
+
     fn shift(&self, x: Option<f64>) -> String {
         let s = signed(x);
         match x {
@@ -917,9 +942,9 @@ pub fn human(r: &Report, failures: &[String], color: bool, limit: usize) -> Stri
     let _ = writeln!(
         out,
         "  mean {:>6} → {:>6}  {}",
-        pts(h.base_mean),
-        pts(h.head_mean),
-        p.shift(h.mean_shift)
+        mean_pts(h.base_mean),
+        mean_pts(h.head_mean),
+        p.mean_shift(h.mean_shift)
     );
     let total: usize = h.histogram.iter().map(|b| b.count).sum();
     if total > 0 && h.changed > 0 {
@@ -1000,9 +1025,9 @@ pub fn human(r: &Report, failures: &[String], color: bool, limit: usize) -> Stri
             out,
             "  {:<16} {:>6} → {:>6}  {}{na}{}",
             x.name,
-            pts(x.base_mean),
-            pts(x.head_mean),
-            p.shift(x.mean_shift),
+            mean_pts(x.base_mean),
+            mean_pts(x.head_mean),
+            p.mean_shift(x.mean_shift),
             if change.is_empty() {
                 String::new()
             } else {

@@ -228,6 +228,9 @@ pub fn run(args: Args) -> ExitCode {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
+    for w in &read.warnings {
+        eprintln!("{w}");
+    }
     let cx = compare::Context {
         base: side_info(&base, b_rules),
         head: side_info(&head, h_rules),
@@ -248,6 +251,21 @@ pub fn run(args: Args) -> ExitCode {
     };
     let report = compare::finish(&plan, read.tally, cx);
     let mut failures = Vec::new();
+    // a diff over no account says nothing about the change: never a pass
+    // (a renamed column or an empty export would otherwise get through
+    // every `--fail-on` gate)
+    if report.accounts.compared == 0 {
+        failures.push(match (read.records, read.rejected) {
+            (0, _) => "no account was compared: the input holds no records".to_string(),
+            (n, [b, h]) => format!(
+                "no account was compared: of {} record{}, base rejected {} and head {}",
+                vital_input::thousands(n),
+                if n == 1 { "" } else { "s" },
+                vital_input::thousands(b),
+                vital_input::thousands(h)
+            ),
+        });
+    }
     for t in &args.fail_on {
         match t.crossed(&report) {
             Ok(Some(reason)) => failures.push(reason),
@@ -542,6 +560,9 @@ struct Read {
     records: usize,
     rejected: [usize; 2],
     reasons: Vec<model::Rejections>,
+    /// The readers' data-quality warnings (a percent given as a fraction,
+    /// a signal missing everywhere, …), as `vital run` prints them.
+    warnings: Vec<String>,
 }
 
 /// Rejections by kind, the first of each kept as the example.
@@ -625,6 +646,7 @@ fn read_shared(
         records,
         rejected: [rejected, rejected],
         reasons: reasons.list(),
+        warnings: reader.warnings(),
     })
 }
 
@@ -662,6 +684,7 @@ fn read_each(
             .collect();
         pending.extend(sides);
     }
+    let mut warnings = reader.warnings();
     let h_schema = Schema::with_mapping(engines[HEAD].rules, mappings[HEAD]);
     let mut reader = Reader::new(&h_schema, h_inputs, Select::All).map_err(|e| e.to_string())?;
     let mut tally = Tally::new(plan);
@@ -696,10 +719,16 @@ fn read_each(
     for (account, b) in rest {
         tally.add(plan, &account, Some(&b), None);
     }
+    for w in reader.warnings() {
+        if !warnings.contains(&w) {
+            warnings.push(w);
+        }
+    }
     Ok(Read {
         tally,
         records,
         rejected: [b_rejected, h_rejected],
         reasons: reasons.list(),
+        warnings,
     })
 }
