@@ -339,6 +339,36 @@ fn explain_and_diff_read_the_store(b: Backend) {
         stored["health"]["changed"].as_u64().unwrap() > 0,
         "{stored}"
     );
+    // a `--history` that is not there is a mistake (a typo would change
+    // the answer silently), not "no history"
+    let account = moved[0].as_str();
+    let explain = |extra: &[&str]| {
+        let mut args = vec!["explain", "--rules", &rules, "--account", account, &last];
+        args.extend_from_slice(extra);
+        support::vital_in(n.dir.path(), &args)
+    };
+    let alone = stdout(&explain(&[]));
+    let o = explain(&["--history", "typo.db"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).starts_with("error: the history store `typo.db` does not exist"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!n.dir.path().join("typo.db").exists(), "nothing is created");
+    // vital.toml's store before the first run: no history, and a note
+    std::fs::write(
+        n.dir.path().join("vital.toml"),
+        "[history]\nstore = \"later.db\"\n",
+    )
+    .unwrap();
+    let o = explain(&[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o),
+        "note: the history store `later.db` of vital.toml does not exist yet (no `vital run` has recorded to it): no stored history is read\n"
+    );
+    assert_eq!(stdout(&o), alone);
 }
 
 /// A run stopped half-way (its reader went away, or it was killed)

@@ -536,8 +536,9 @@ impl<'a> StoredHistory<'a> {
     /// snapshots as `rules` read records; `reach` are the rule sets whose
     /// `previous`/`change` are answered. `None` without a store, when
     /// those rules look back at nothing (the store is not opened), or when
-    /// the SQLite file does not exist yet (no run has recorded anything:
-    /// a run would see no history either).
+    /// vital.toml's SQLite file does not exist yet (no run has recorded
+    /// anything: a run would see no history either; a note says so). A
+    /// `--history` that does not exist is an error.
     pub fn open(
         flag: Option<&str>,
         rules: &'a RuleSet,
@@ -551,7 +552,17 @@ impl<'a> StoredHistory<'a> {
             return Ok(None);
         };
         let path = base.join(&loc);
-        if !vital_store::is_postgres(&loc) && !loc.contains("://") && !path.exists() {
+        // vital.toml's store before the first nightly run: no history, as
+        // the run would see; a `--history` given that is not there is a
+        // mistake (a typo would silently change the answer)
+        if flag.is_none()
+            && !vital_store::is_postgres(&loc)
+            && !loc.contains("://")
+            && !path.exists()
+        {
+            eprintln!(
+                "note: the history store `{loc}` of vital.toml does not exist yet (no `vital run` has recorded to it): no stored history is read"
+            );
             return Ok(None);
         }
         let store = Store::open_existing(&loc, &base, wait()).map_err(|e| e.to_string())?;
