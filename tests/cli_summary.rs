@@ -381,3 +381,91 @@ fn whole_shares_keep_their_decimal() {
         "{t}"
     );
 }
+
+/// Rejected records follow `vital run`'s rule: an export whose column was
+/// renamed (every record rejected) still gets its summary, and exits 1
+/// saying so; within vital.toml's `max_rejected` it is a warning and 0. A
+/// percent given as a fraction draws `vital run`'s warning.
+#[test]
+fn rejected_records_and_data_warnings_as_vital_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ex = example("digital-signals");
+    for f in ["vital.toml", "snapshots.jsonl"] {
+        std::fs::copy(ex.join(f), tmp.path().join(f)).unwrap();
+    }
+    std::fs::create_dir(tmp.path().join("rules")).unwrap();
+    for e in std::fs::read_dir(ex.join("rules")).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), tmp.path().join("rules").join(e.file_name())).unwrap();
+    }
+    let text = std::fs::read_to_string(ex.join("snapshots.jsonl")).unwrap();
+    std::fs::write(
+        tmp.path().join("renamed.jsonl"),
+        text.replace("\"feature_usage\"", "\"feature_use\""),
+    )
+    .unwrap();
+    let o = vital_in(
+        tmp.path(),
+        &["summary", "renamed.jsonl", "--format", "json"],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let doc: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(doc["rejected"], 6000);
+    assert!(
+        stderr(&o).ends_with("error: all 6,000 records were rejected; none was evaluated\n"),
+        "{}",
+        stderr(&o)
+    );
+    // one bad record of 6,000, allowed by `max_rejected`
+    let one_bad = text.replacen("\"feature_usage\"", "\"feature_use\"", 1);
+    std::fs::write(tmp.path().join("one.jsonl"), one_bad).unwrap();
+    let toml = std::fs::read_to_string(tmp.path().join("vital.toml")).unwrap();
+    std::fs::write(
+        tmp.path().join("vital.toml"),
+        format!("{toml}\n[rulesets.digital-signals.gates]\nmax_rejected = 1\n"),
+    )
+    .unwrap();
+    let o = vital_in(tmp.path(), &["summary", "one.jsonl"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).ends_with(
+            "warning: 1 of 6,000 records were rejected; the others were evaluated (within `max_rejected` = 1 records of vital.toml)\n"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    let fractions: String = text
+        .lines()
+        .map(|l| {
+            let mut v: Value = serde_json::from_str(l).unwrap();
+            let u = v["signals"]["feature_usage"].as_f64().unwrap();
+            v["signals"]["feature_usage"] = serde_json::json!((u * 10.0).round() / 1000.0);
+            format!("{v}\n")
+        })
+        .collect();
+    std::fs::write(tmp.path().join("fractions.jsonl"), fractions).unwrap();
+    let o = vital_in(tmp.path(), &["summary", "fractions.jsonl"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).starts_with(
+            "warning: fractions.jsonl: every value of percent signal `feature_usage` lies between 0 and 1"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    // the report says it on the page too, and exits as the summary does
+    let o = vital_in(tmp.path(), &["report", "-o", "f.html", "fractions.jsonl"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let html = std::fs::read_to_string(tmp.path().join("f.html")).unwrap();
+    assert!(
+        html.contains("<div class=\"warn\" id=\"data-warnings\"><b>The input needs a look — these numbers may be wrong:</b><ul><li>fractions.jsonl: every value of percent signal `feature_usage` lies between 0 and 1"),
+        "no warning on the page"
+    );
+    let o = vital_in(tmp.path(), &["report", "-o", "r.html", "renamed.jsonl"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        tmp.path().join("r.html").exists(),
+        "the page is still written"
+    );
+    let _: &Path = tmp.path();
+}

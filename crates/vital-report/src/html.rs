@@ -33,6 +33,10 @@ pub struct Report<'a> {
     /// How well health predicted outcomes (`vital report --outcomes`,
     /// rendered by vital-calibrate), after the playbooks.
     pub calibration: Option<Markup>,
+    /// The reader's data-quality warnings (a percent given as a fraction,
+    /// a signal missing everywhere, …): shown under the title, as `vital
+    /// run` prints them, so a report over a broken export says so.
+    pub warnings: &'a [String],
 }
 
 /// A recorded playbook start.
@@ -335,6 +339,17 @@ pub fn render(r: &Report<'_>) -> String {
                     }
                 }
                 "\n"
+                @if !r.warnings.is_empty() {
+                    div class="warn" id="data-warnings" {
+                        b { "The input needs a look — these numbers may be wrong:" }
+                        ul {
+                            @for w in r.warnings {
+                                li { (w.strip_prefix("warning: ").unwrap_or(w)) }
+                            }
+                        }
+                    }
+                    "\n"
+                }
                 (headline(s, previous))
                 (find(f, r.accounts.len()))
                 (status_table(s, &col))

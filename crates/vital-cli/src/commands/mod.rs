@@ -48,6 +48,42 @@ pub fn print_out(text: &str) {
     }
 }
 
+/// `vital run`'s rule for rejected records, shared by every command that
+/// scores snapshots (`run`, `summary`, `report`; docs/language.md, the
+/// command line): none → 0; within vital.toml's `max_rejected` → a warning
+/// and 0; otherwise an error saying how many, and 1.
+pub fn rejected_verdict(
+    errors: &mut dyn std::io::Write,
+    rejected: usize,
+    records: usize,
+    max_rejected: Option<vital_project::Threshold>,
+) -> ExitCode {
+    if rejected == 0 {
+        return ExitCode::SUCCESS;
+    }
+    let counts = rejected_counts(rejected, records, "record", "evaluated");
+    match max_rejected {
+        Some(t) if t.allows(rejected, records) => {
+            let _ = writeln!(
+                errors,
+                "warning: {counts} (within `max_rejected` = {t} of vital.toml)"
+            );
+            ExitCode::SUCCESS
+        }
+        Some(t) => {
+            let _ = writeln!(
+                errors,
+                "error: {counts}; more than `max_rejected` = {t} of vital.toml"
+            );
+            ExitCode::from(1)
+        }
+        None => {
+            let _ = writeln!(errors, "error: {counts}");
+            ExitCode::from(1)
+        }
+    }
+}
+
 /// `2 of 5 records were rejected; the others were evaluated`, or, when
 /// every one was, `all 3 records were rejected; none was evaluated` (there
 /// are no others to speak of). `noun` is singular; `done` what happened to

@@ -173,6 +173,7 @@ pub fn run(mut args: Args) -> ExitCode {
         calibration: calibrated
             .as_ref()
             .map(|c| vital_calibrate::html::section(&c.report)),
+        warnings: &scored.warnings,
     });
     if let Err(e) = std::fs::write(&args.output, html) {
         return fail(format!("cannot write `{}`: {e}", args.output.display()));
@@ -183,6 +184,13 @@ pub fn run(mut args: Args) -> ExitCode {
         vital_report::thousands(summary.total.total.accounts),
         vital_report::thousands(summary.total.at_risk.accounts)
     );
+    // rejected records: `vital run`'s rule, after the page is written
+    let verdict = super::rejected_verdict(
+        &mut std::io::stderr().lock(),
+        scored.rejected,
+        scored.records,
+        scoring.gates.max_rejected,
+    );
     if let Some(c) = calibrated.as_ref().filter(|c| c.bad_outcomes > 0) {
         eprintln!(
             "error: {}",
@@ -190,7 +198,7 @@ pub fn run(mut args: Args) -> ExitCode {
         );
         return ExitCode::from(1);
     }
-    ExitCode::SUCCESS
+    verdict
 }
 
 /// The playbook starts recorded for the `days` days up to `as_of`.

@@ -333,26 +333,7 @@ pub fn run(args: Args) -> ExitCode {
             nothing_scored(records, log.total(), args.as_of)
         );
     }
-    if log.total() > 0 {
-        let counts = super::rejected_counts(log.total(), records, "record", "evaluated");
-        if let Some(t) = gates.max_rejected {
-            if t.allows(log.total(), records) {
-                let _ = writeln!(
-                    errors,
-                    "warning: {counts} (within `max_rejected` = {t} of vital.toml)"
-                );
-                return ExitCode::SUCCESS;
-            }
-            let _ = writeln!(
-                errors,
-                "error: {counts}; more than `max_rejected` = {t} of vital.toml"
-            );
-            return ExitCode::from(1);
-        }
-        let _ = writeln!(errors, "error: {counts}");
-        return ExitCode::from(1);
-    }
-    ExitCode::SUCCESS
+    super::rejected_verdict(&mut errors, log.total(), records, gates.max_rejected)
 }
 
 /// One rejected record as a JSON object on its own line (`--rejects`).

@@ -62,7 +62,7 @@ pub fn run(args: Args) -> ExitCode {
     } else {
         run_summary(&args)
     };
-    let summary = match summary {
+    let (summary, verdict) = match summary {
         Ok(s) => s,
         Err(code) => return code,
     };
@@ -75,13 +75,16 @@ pub fn run(args: Args) -> ExitCode {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        // rejected records: `vital run`'s rule, after the summary is out
+        Ok(()) => verdict,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => verdict,
         Err(e) => fail(format!("cannot write the summary: {e}")),
     }
 }
 
-fn run_summary(args: &Args) -> Result<Summary, ExitCode> {
+/// The summary of the inputs, and the exit status their rejected records
+/// call for ([`super::rejected_verdict`], said on stderr).
+fn run_summary(args: &Args) -> Result<(Summary, ExitCode), ExitCode> {
     let mut scoring = load_scoring(args.rules.as_deref(), &args.files, args.ruleset.as_deref())?;
     let inputs = std::mem::take(&mut scoring.inputs);
     let ruleset = scoring.loaded.ruleset().ok_or(ExitCode::from(1))?;
@@ -99,10 +102,19 @@ fn run_summary(args: &Args) -> Result<Summary, ExitCode> {
         false,
         |g, i, o, _| lens.account(g, i, o, None),
     )?;
-    Ok(lens.summary(scored.accounts, "run", scored.records, scored.rejected))
+    let verdict = super::rejected_verdict(
+        &mut std::io::stderr().lock(),
+        scored.rejected,
+        scored.records,
+        scoring.gates.max_rejected,
+    );
+    Ok((
+        lens.summary(scored.accounts, "run", scored.records, scored.rejected),
+        verdict,
+    ))
 }
 
-fn stored_summary(args: &Args) -> Result<Summary, ExitCode> {
+fn stored_summary(args: &Args) -> Result<(Summary, ExitCode), ExitCode> {
     let (loaded, settings) = rules_only(args.rules.as_deref(), args.ruleset.as_deref())?;
     let ruleset = loaded.ruleset().ok_or(ExitCode::from(1))?;
     let engine = Engine::new(ruleset);
@@ -116,7 +128,10 @@ fn stored_summary(args: &Args) -> Result<Summary, ExitCode> {
             vital_store::shown_location(&store.location)
         )));
     }
-    Ok(lens.summary(stored.accounts, "store", stored.records, stored.rejected))
+    Ok((
+        lens.summary(stored.accounts, "store", stored.records, stored.rejected),
+        ExitCode::SUCCESS,
+    ))
 }
 
 /// The rule set a command reads stored results with, and the project's
@@ -523,6 +538,8 @@ pub(crate) struct Scored<T> {
     pub accounts: Vec<T>,
     pub records: usize,
     pub rejected: usize,
+    /// The readers' data-quality warnings, printed on stderr already.
+    pub warnings: Vec<String>,
 }
 
 /// Read the inputs as `vital run` does and evaluate each account's latest
@@ -623,10 +640,18 @@ pub(crate) fn score<T: Send>(
         accounts.extend(kept);
     }
     log.finish(records, &|s| reader.column_hint(s), &mut errors);
+    // the data-quality warnings of `vital run` (a percent given as a
+    // fraction, a signal missing everywhere, …)
+    use std::io::Write;
+    let warnings = reader.warnings();
+    for line in &warnings {
+        let _ = writeln!(errors, "{line}");
+    }
     Ok(Scored {
         accounts,
         records,
         rejected: log.total(),
+        warnings,
     })
 }
 
