@@ -469,3 +469,71 @@ fn rejected_records_and_data_warnings_as_vital_run() {
     );
     let _: &Path = tmp.path();
 }
+
+/// The churn example holds 99 accounts that churned months ago (their last
+/// snapshot is 2025-12-01): the summary and the report as of 2026-11-01
+/// leave them out, with a note, and agree with each other; `stale_after`
+/// of vital.toml keeps them.
+#[test]
+fn accounts_no_longer_exported_are_left_out() {
+    let dir = example("churn");
+    let o = vital_in(&dir, &["summary", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let doc: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(doc["total"]["accounts"], 301);
+    assert!(
+        stderr(&o).starts_with(
+            "note: 99 accounts have no snapshot within 7 days of 2026-11-01 and are left out: acme-0101 (2025-12-01), "
+        ),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains(" and 94 more "), "{}", stderr(&o));
+    let tmp = tempfile::tempdir().unwrap();
+    let html = tmp.path().join("r.html");
+    let o = vital_in(&dir, &["report", "-o", html.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).ends_with(&format!(
+            "wrote {} (301 accounts, {} at risk)\n",
+            html.display(),
+            doc["total"]["at_risk"]["accounts"]
+        )),
+        "{}",
+        stderr(&o)
+    );
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        !page.contains("aperture-0030"),
+        "a churned account is listed"
+    );
+    // a year of `stale_after` keeps them
+    for f in ["vital.toml", "snapshots"] {
+        let from = dir.join(f);
+        if from.is_dir() {
+            std::fs::create_dir(tmp.path().join(f)).unwrap();
+            for e in std::fs::read_dir(&from).unwrap() {
+                let e = e.unwrap();
+                std::fs::copy(e.path(), tmp.path().join(f).join(e.file_name())).unwrap();
+            }
+        } else {
+            std::fs::copy(&from, tmp.path().join(f)).unwrap();
+        }
+    }
+    let toml = std::fs::read_to_string(tmp.path().join("vital.toml"))
+        .unwrap()
+        .replace(
+            "path = \"rules\"",
+            &format!("path = {:?}", dir.join("rules")),
+        );
+    std::fs::write(
+        tmp.path().join("vital.toml"),
+        format!("{toml}\n[history]\nstale_after = \"52 weeks\"\n"),
+    )
+    .unwrap();
+    let o = vital_in(tmp.path(), &["summary", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let doc: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(doc["total"]["accounts"], 400);
+    assert_eq!(stderr(&o), "");
+}

@@ -147,6 +147,10 @@ pub fn run(mut args: Args) -> ExitCode {
     };
     drop(history);
     drop(earlier);
+    let mut scored = scored;
+    if let Err(code) = super::summary::leave_out_stale(&mut scored.accounts) {
+        return code;
+    }
     let as_of = scored.accounts.iter().filter_map(|a| a.as_of).max();
     let queue = match (&nights, as_of) {
         (Some(_), Some(d)) => match starts_since(args.history.as_deref(), d, args.queue_days) {

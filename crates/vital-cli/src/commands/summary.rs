@@ -108,8 +108,10 @@ fn run_summary(args: &Args) -> Result<(Summary, ExitCode), ExitCode> {
         scored.records,
         scoring.gates.max_rejected,
     );
+    let mut accounts = scored.accounts;
+    leave_out_stale(&mut accounts)?;
     Ok((
-        lens.summary(scored.accounts, "run", scored.records, scored.rejected),
+        lens.summary(accounts, "run", scored.records, scored.rejected),
         verdict,
     ))
 }
@@ -128,10 +130,61 @@ fn stored_summary(args: &Args) -> Result<(Summary, ExitCode), ExitCode> {
             vital_store::shown_location(&store.location)
         )));
     }
+    let mut accounts = stored.accounts;
+    leave_out_stale(&mut accounts)?;
     Ok((
-        lens.summary(stored.accounts, "store", stored.records, stored.rejected),
+        lens.summary(accounts, "store", stored.records, stored.rejected),
         ExitCode::SUCCESS,
     ))
+}
+
+/// Accounts whose latest snapshot is more than `[history] stale_after` days
+/// (default 7) before the latest `as_of` of all are no longer in the
+/// nightly export (churned, moved out): they are left out of the summary
+/// and the report, which describe the book as of that date, and a note
+/// names the first few (docs/report.md).
+pub(crate) fn leave_out_stale(accounts: &mut Vec<vital_report::Account>) -> Result<(), ExitCode> {
+    let Some(latest) = accounts.iter().filter_map(|a| a.as_of).max() else {
+        return Ok(());
+    };
+    let days = super::history::stale_after_days()?;
+    let Some(cut) = latest.checked_sub_signed(chrono::TimeDelta::days(days)) else {
+        return Ok(());
+    };
+    let (kept, mut stale): (Vec<_>, Vec<_>) = std::mem::take(accounts)
+        .into_iter()
+        .partition(|a| a.as_of.is_none_or(|d| d >= cut));
+    *accounts = kept;
+    if stale.is_empty() {
+        return Ok(());
+    }
+    stale.sort_by(|a, b| {
+        a.as_of
+            .cmp(&b.as_of)
+            .then_with(|| a.account.cmp(&b.account))
+    });
+    let shown: Vec<String> = stale
+        .iter()
+        .take(5)
+        .map(|a| {
+            let d = a.as_of.map(|d| d.format("%Y-%m-%d").to_string());
+            format!("{} ({})", a.account, d.unwrap_or_default())
+        })
+        .collect();
+    eprintln!(
+        "note: {} account{} no snapshot within {days} days of {} and {} left out: {}{} (`[history] stale_after` of vital.toml)",
+        vital_input::thousands(stale.len()),
+        if stale.len() == 1 { " has" } else { "s have" },
+        latest.format("%Y-%m-%d"),
+        if stale.len() == 1 { "is" } else { "are" },
+        shown.join(", "),
+        if stale.len() > shown.len() {
+            format!(" and {} more", vital_input::thousands(stale.len() - shown.len()))
+        } else {
+            String::new()
+        }
+    );
+    Ok(())
 }
 
 /// The rule set a command reads stored results with, and the project's
