@@ -131,6 +131,20 @@ fn a_threshold_change_moves_accounts_between_statuses_only() {
     assert!(out.status.success(), "{}", stderr(&out));
     let changed = usize_of(&v["statuses"]["changed"]);
     assert!(changed > 50, "{changed}");
+    // the edit itself is shown: the arm's condition, base → head
+    assert_eq!(
+        v["schema"]["statuses"],
+        serde_json::json!({"added": [], "removed": [], "retyped": [
+            {"name": "thriving", "base": "arm 1: when health >= 75", "head": "arm 1: when health >= 70"}
+        ]})
+    );
+    let human = stdout(&vital_in(dir.path(), &["diff", "--base", "base"]));
+    assert!(
+        human.contains(
+            "  ~ status arm thriving: arm 1: when health >= 75 → arm 1: when health >= 70\n"
+        ),
+        "{human}"
+    );
     // only steady → thriving, health itself does not move
     let moves: Vec<&Value> = v["statuses"]["matrix"]
         .as_array()

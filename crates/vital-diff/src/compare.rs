@@ -100,7 +100,11 @@ fn strip_comment(line: &str) -> &str {
     line
 }
 
-fn expr_text(sources: &SourceMap, file: vital_syntax::FileId, e: &vital_check::ir::Expr) -> String {
+pub(crate) fn expr_text(
+    sources: &SourceMap,
+    file: vital_syntax::FileId,
+    e: &vital_check::ir::Expr,
+) -> String {
     text_at(sources, Loc { file, span: e.span })
 }
 

@@ -4,6 +4,7 @@
 
 use crate::model::{Changes, Decl, Retyped, SchemaDiff};
 use vital_check::ir::RuleSet;
+use vital_syntax::SourceMap;
 
 fn signals(r: &RuleSet) -> Vec<(String, String)> {
     r.signals
@@ -44,11 +45,19 @@ fn scores(r: &RuleSet) -> Vec<(String, String)> {
         .collect()
 }
 
-fn statuses(r: &RuleSet) -> Vec<(String, String)> {
+/// Each arm with its place and condition (`arm 1: when health >= 75`), so
+/// that an edited threshold or a reordered block shows as a change.
+fn statuses(r: &RuleSet, sources: &SourceMap) -> Vec<(String, String)> {
     r.status
         .iter()
         .enumerate()
-        .map(|(i, a)| (a.name.clone(), format!("arm {}", i + 1)))
+        .map(|(i, a)| {
+            let cond = match &a.cond {
+                Some(c) => format!("when {}", crate::compare::expr_text(sources, a.loc.file, c)),
+                None => "otherwise".to_string(),
+            };
+            (a.name.clone(), format!("arm {}: {cond}", i + 1))
+        })
         .collect()
 }
 
@@ -77,14 +86,24 @@ fn changes(base: Vec<(String, String)>, head: Vec<(String, String)>, retype: boo
 }
 
 /// Declarations added, removed or retyped from base to head. A score whose
-/// weight changed is "retyped" (`weight 35` → `weight 40`); status arms are
-/// only added or removed.
-pub fn diff(base: &RuleSet, head: &RuleSet) -> SchemaDiff {
+/// weight changed is "retyped" (`weight 35` → `weight 40`), and so is a
+/// status arm whose condition or place changed (`arm 1: when health >= 75`
+/// → `arm 1: when health >= 78`).
+pub fn diff(
+    base: &RuleSet,
+    base_sources: &SourceMap,
+    head: &RuleSet,
+    head_sources: &SourceMap,
+) -> SchemaDiff {
     SchemaDiff {
         signals: changes(signals(base), signals(head), true),
         events: changes(events(base), events(head), true),
         scores: changes(scores(base), scores(head), true),
-        statuses: changes(statuses(base), statuses(head), false),
+        statuses: changes(
+            statuses(base, base_sources),
+            statuses(head, head_sources),
+            true,
+        ),
     }
 }
 

@@ -246,7 +246,7 @@ pub fn run(args: Args) -> ExitCode {
             head_rejected: read.rejected[HEAD],
             head_rejections: read.reasons,
         },
-        schema: vital_diff::schema::diff(b_rules, h_rules),
+        schema: vital_diff::schema::diff(b_rules, &base.sources, h_rules, &head.sources),
         tests: compare::tests(&b_engine, &h_engine),
     };
     let report = compare::finish(&plan, read.tally, cx);
