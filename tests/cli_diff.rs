@@ -661,6 +661,28 @@ fn a_git_revision_as_base() {
     };
     assert!(out.status.success(), "{}", stderr(&out));
     assert_no_change(&v);
+    // a copy to try a change in, untracked or outside the repository: the
+    // revision is read at the project's rule set's path
+    let outside = tempfile::tempdir().unwrap();
+    for head in [proj.join("try"), outside.path().join("try")] {
+        copy_dir(&proj.join("rules"), &head);
+        let out = vital_in(
+            &proj,
+            &[
+                "diff",
+                "--base",
+                "HEAD",
+                "--head",
+                head.to_str().unwrap(),
+                "--format",
+                "json",
+            ],
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+        assert_eq!(v["base"]["label"], "HEAD:cs/health/rules");
+        assert_no_change(&v);
+    }
     // neither a directory nor a revision
     let out = vital_in(&proj, &["diff", "--base", "no-such-branch"]);
     assert_eq!(out.status.code(), Some(1));
@@ -825,7 +847,7 @@ fn a_head_folder_outside_the_project_takes_the_one_rule_sets_settings() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
         stderr(&out),
-        "note: `--head try` is not a rule set of vital.toml; the settings of [rulesets.digital-signals] apply to it\n"
+        "note: `--head try` is not a rule set of vital.toml; the settings of [rulesets.digital-signals] apply to it (and a git `--base` is read at its path)\n"
     );
     // inputs, value and at_risk of vital.toml
     assert_eq!(

@@ -109,10 +109,20 @@ pub fn run(args: Args) -> ExitCode {
         Ok(l) => l,
         Err(e) => return fail(e),
     };
+    // a git revision is read at the rule set's path: `--head`'s, or, for a
+    // `--head` copy outside the project's rule set, that rule set's (the
+    // copy is not in the revision)
+    let at_rev: PathBuf = match (chosen, &project, &args.head) {
+        (Some(rs), Some(p), Some(h)) => match super::project::ruleset_path(p, rs) {
+            Ok(path) if std::fs::canonicalize(&path).ok() != std::fs::canonicalize(h).ok() => path,
+            _ => head_path.clone(),
+        },
+        _ => head_path.clone(),
+    };
     let base = if Path::new(&args.base).is_dir() {
         load_dir(Path::new(&args.base))
     } else {
-        load_git(&args.base, &head_path)
+        load_git(&args.base, &at_rev)
     };
     let base = match base {
         Ok(l) => l,
@@ -313,7 +323,7 @@ fn head_settings<'p>(
     match p.rulesets.as_slice() {
         [one] => {
             eprintln!(
-                "note: `--head {}` is not a rule set of {}; the settings of [rulesets.{}] apply to it",
+                "note: `--head {}` is not a rule set of {}; the settings of [rulesets.{}] apply to it (and a git `--base` is read at its path)",
                 head.display(),
                 shown(&p.file).display(),
                 one.name
