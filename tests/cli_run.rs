@@ -659,12 +659,15 @@ fn explain_shows_the_numbers_behind_each_rule() {
         out.contains("saw change(health, 30 days) = -16.7 (67.2 now, 83.9 before)"),
         "{out}"
     );
-    // the count behind an event query, and an adjustment that added nothing
+    // the count behind an event query, and a `subtract` that took nothing
     assert!(
         out.contains("saw count(ticket_opened within ticket_window) = 3"),
         "{out}"
     );
-    assert!(out.contains("escalations (added nothing)"), "{out}");
+    assert!(
+        out.contains("-            0   escalations (subtracted nothing)"),
+        "{out}"
+    );
     assert!(
         out.contains("saw count(escalation within ticket_window) = 0"),
         "{out}"

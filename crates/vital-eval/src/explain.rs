@@ -198,6 +198,10 @@ pub fn waterfall(engine: &Engine<'_>, sources: &SourceMap, o: &Outcome, score: S
         let adj = &rules.adjustments[t.rule];
         let name = adj.name.clone().unwrap_or_else(|| "(unnamed rule)".into());
         let (label, amount, name) = match t.amount {
+            // a `subtract` of zero is shown as one: `- 0 … (subtracted nothing)`
+            Some(a) if a.is_zero() && adj.direction == vital_check::ir::Direction::Subtract => {
+                ("-", "0".to_string(), format!("{name} (subtracted nothing)"))
+            }
             Some(a) if a.is_zero() => ("+", "0".to_string(), format!("{name} (added nothing)")),
             Some(a) if a < Decimal::ZERO => ("-", short(a.abs()), name),
             Some(a) => ("+", short(a), name),
@@ -369,7 +373,20 @@ fn why_missing(engine: &Engine<'_>, sources: &SourceMap, file: FileId, seen: &[S
         }
     }
     if why.is_empty() {
-        "it came to missing (a division by zero or an overflow)".to_string()
+        // nothing it read was missing: say what it read, so the zero
+        // divisor (or the huge operand) can be seen
+        let read: Vec<String> = seen
+            .iter()
+            .map(|s| show_seen(engine, sources, file, s))
+            .collect();
+        if read.is_empty() {
+            "it came to missing (a division by zero or an overflow)".to_string()
+        } else {
+            format!(
+                "it came to missing (a division by zero or an overflow) from {}",
+                read.join(", ")
+            )
+        }
     } else {
         why.join(", ")
     }
