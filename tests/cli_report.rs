@@ -66,7 +66,7 @@ fn assert_headline(html: &str, sum: &Value) {
     );
     assert_eq!(
         by_id(html, "h-healthy"),
-        format!("{}%", t["healthy"]["share"])
+        format!("{:.1}%", t["healthy"]["share"].as_f64().unwrap())
     );
     assert_eq!(
         by_id(html, "h-at-risk"),
@@ -167,7 +167,7 @@ fn digital_signals_headline() {
     // literal figures (checked against `vital summary`, see cli_summary.rs)
     assert_eq!(by_id(&html, "h-value"), "176,896,296");
     assert_eq!(by_id(&html, "h-value-at-risk"), "58,259,303");
-    assert_eq!(by_id(&html, "h-healthy"), "34%");
+    assert_eq!(by_id(&html, "h-healthy"), "34.0%");
     assert_eq!(by_id(&html, "as-of"), "2026-11-01");
     assert!(html.contains("651 accounts at risk, the 50 most valuable shown"));
     // the at-risk list: 50 rows, the most valuable first, with reasons

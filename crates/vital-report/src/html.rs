@@ -264,9 +264,14 @@ fn result_text(d: Option<Decimal>) -> String {
     .unwrap_or_else(|| "n/a".into())
 }
 
+/// A share with one decimal, as `vital summary` and docs/report.md show it
+/// (`34.0%`, not `34%`).
 fn pct(d: Option<Decimal>) -> String {
-    d.map(|d| format!("{}%", number(d)))
-        .unwrap_or_else(|| "–".into())
+    d.map(|mut d| {
+        d.rescale(1);
+        format!("{d}%")
+    })
+    .unwrap_or_else(|| "–".into())
 }
 
 /// A coordinate with one decimal.
