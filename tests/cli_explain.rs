@@ -284,3 +284,37 @@ fn an_account_without_its_flag_is_pointed_to_it() {
     assert_eq!(o.status.code(), Some(2));
     assert!(err(&o).contains("needs `--account ID`\n"), "{}", err(&o));
 }
+
+/// `vital run --explain`'s JSON rounds an explained base as results are
+/// rounded (half away from zero), so the waterfall adds up: 94.75 is 94.8
+/// and 99.999 is 100.0, not cut off to 94.7 and 99.9.
+#[test]
+fn the_json_explanation_rounds_a_base_as_results_are_rounded() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("r.vital"),
+        "signal x: number\nscore s weight 1 = linear(x, 0, 1000)\nstatus { ok otherwise }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("d.jsonl"),
+        "{\"account\":\"a\",\"as_of\":\"2026-11-01\",\"signals\":{\"x\":947.5}}\n\
+         {\"account\":\"b\",\"as_of\":\"2026-11-01\",\"signals\":{\"x\":999.99}}\n",
+    )
+    .unwrap();
+    let o = vital_in(
+        dir.path(),
+        &["run", "--rules", "r.vital", "--explain", "d.jsonl"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let lines: Vec<serde_json::Value> = out(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    for (line, want) in lines.iter().zip([94.8, 100.0]) {
+        let s = &line["explain"]["scores"]["s"];
+        assert_eq!(s["base"].as_f64(), Some(want), "{line}");
+        assert_eq!(s["value"].as_f64(), Some(want), "{line}");
+        assert_eq!(line["scores"]["s"].as_f64(), Some(want), "{line}");
+    }
+}

@@ -51,8 +51,16 @@ pub(crate) fn push_one_decimal(out: &mut String, d: Decimal) {
             out.push('.');
             out.push(char::from(b'0' + tenth));
         }
+        // more decimals (an explained base or raw value, a quotient):
+        // rounded half away from zero as results are (docs/language.md
+        // §6), not cut off as `{:.1}` would (99.999 is 100.0, not 99.9)
         _ => {
-            let _ = write!(out, "{:.1}", d);
+            let r = vital_check::value::round1(d);
+            if r.scale() <= 1 && !r.is_zero() {
+                push_one_decimal(out, r);
+            } else {
+                let _ = write!(out, "{:.1}", r);
+            }
         }
     }
 }
@@ -400,12 +408,9 @@ mod tests {
             "0.5",
             "-0.5",
             "100",
-            "12.34",
             "-0",
             "-0.0",
             "99999999999.9",
-            "0.05",
-            "7.25",
             "-12",
             "10.0",
             "1000.5",
@@ -420,6 +425,21 @@ mod tests {
             let mut s = String::new();
             push_one_decimal(&mut s, d);
             assert_eq!(s, format!("{:.1}", d), "{t}");
+        }
+        // more decimals (an explained base): rounded half away from zero,
+        // as results are, not cut off as `{:.1}` cuts them
+        for (t, want) in [
+            ("12.34", "12.3"),
+            ("0.05", "0.1"),
+            ("7.25", "7.3"),
+            ("94.75", "94.8"),
+            ("99.999", "100.0"),
+            ("-2.25", "-2.3"),
+            ("0.04", "0.0"),
+        ] {
+            let mut s = String::new();
+            push_one_decimal(&mut s, Decimal::from_str(t).unwrap());
+            assert_eq!(s, want, "{t}");
         }
         for (y, m, dd) in [
             (2026, 11, 1),
