@@ -660,3 +660,54 @@ fn csv_columns_in_any_order_and_header_mistakes() {
         stderr(&o)
     );
 }
+
+/// A number a decimal cannot hold exactly (more than 28 significant
+/// digits) rejects its record in JSON Lines and CSV alike — it is never
+/// rounded into another value (`2.00000000000000000000000000001` would
+/// pass as 2 and not trip `> 2`); zeros after the last significant
+/// decimal are only zeros.
+#[test]
+fn a_number_beyond_28_significant_digits_is_rejected_not_rounded() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("r.vital"),
+        "signal x: number\nscore s weight 1 = x\nstatus { ok otherwise }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("d.jsonl"),
+        "{\"account\":\"a\",\"as_of\":\"2026-11-01\",\"signals\":{\"x\":2.00000000000000000000000000001}}\n\
+         {\"account\":\"b\",\"as_of\":\"2026-11-01\",\"signals\":{\"x\":0.0000000000000000000000000000001}}\n\
+         {\"account\":\"c\",\"as_of\":\"2026-11-01\",\"signals\":{\"x\":1.000000000000000000000000000000000}}\n",
+    )
+    .unwrap();
+    let o = vital_in(dir.path(), &["run", "--rules", "r.vital", "d.jsonl"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).starts_with(
+            "d.jsonl:1: account a: signal `x`: expected number (a number), found 2.00000000000000000000000000001 (outside the range of 28 significant digits)\n\
+             d.jsonl:2: account b: signal `x`: expected number (a number), found 0.0000000000000000000000000000001 (outside the range of 28 significant digits)\n"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    let out = stdout(&o);
+    assert_eq!(out.lines().count(), 1, "{out}");
+    assert!(
+        out.contains("\"account\": \"c\"") && out.contains("\"health\": 1.0"),
+        "{out}"
+    );
+    std::fs::write(
+        dir.path().join("d.csv"),
+        "account,as_of,x\na,2026-11-01,2.00000000000000000000000000001\nc,2026-11-01,3\n",
+    )
+    .unwrap();
+    let o = vital_in(dir.path(), &["run", "--rules", "r.vital", "d.csv"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).starts_with("d.csv:2: account a: signal `x`: expected number"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(stdout(&o).lines().count(), 1);
+}

@@ -14,7 +14,6 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
-use std::str::FromStr;
 use std::sync::Arc;
 use vital_check::ir::{ArmId, EventId, FieldId, RuleSet, SignalId, Type};
 use vital_check::value::{Duration, Value};
@@ -421,13 +420,22 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)
 }
 
+/// A number of the input, exactly, or `None` when a decimal cannot hold
+/// it exactly (more than 28 significant digits: docs/language.md §7). Zeros
+/// after the last significant decimal say nothing and are dropped; any
+/// other digit beyond what fits rejects the record rather than being
+/// rounded away (`2.00000000000000000000000000001` is not 2).
 fn parse_decimal(text: &str) -> Option<Decimal> {
     if text.contains(['e', 'E']) {
         Decimal::from_scientific(text).ok()
     } else {
-        Decimal::from_str_exact(text)
-            .or_else(|_| Decimal::from_str(text))
-            .ok()
+        Decimal::from_str_exact(text).ok().or_else(|| {
+            let t = match text.contains('.') {
+                true => text.trim_end_matches('0').trim_end_matches('.'),
+                false => text,
+            };
+            Decimal::from_str_exact(t).ok()
+        })
     }
 }
 
