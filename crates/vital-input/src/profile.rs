@@ -28,6 +28,13 @@ pub struct Profile {
     signals: Vec<SignalProfile>,
 }
 
+impl Profile {
+    /// How many accepted records were profiled.
+    pub fn records(&self) -> usize {
+        self.records
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 struct SignalProfile {
     present: usize,

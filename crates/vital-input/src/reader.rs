@@ -899,12 +899,36 @@ impl<'s, 'r> Reader<'s, 'r> {
             .map(|i| i.name.as_ref())
             .collect();
         let names = names.join(", ");
-        self.profile
+        let mut lines: Vec<String> = self
+            .profile
             .warnings(self.schema, &self.ignored)
             .into_iter()
             .map(|line| format!("warning: {names}: {line}"))
             .chain(self.notes.iter().map(|n| format!("warning: {n}")))
-            .collect()
+            .collect();
+        // a CSV (or a Parquet snapshots table alone) carries no events:
+        // every event query of the rules would see none, and score as an
+        // account without tickets does
+        let events: Vec<String> = self
+            .schema
+            .rules()
+            .events
+            .iter()
+            .map(|e| format!("`{}`", e.name))
+            .collect();
+        let carries_events = self.inputs.iter().any(|i| {
+            matches!(
+                i.format,
+                Format::Jsonl | Format::Json | Format::ParquetEvents
+            )
+        });
+        if !events.is_empty() && !carries_events && self.profile.records() > 0 {
+            lines.push(format!(
+                "warning: {names}: the rule set reads events ({}) and this input carries none, so every event query counts no occurrence; give the snapshots with their events as JSON Lines, or add a Parquet events table (docs/parquet.md)",
+                events.join(", ")
+            ));
+        }
+        lines
     }
 
     /// Where a record stands in the input: (input index, line). Results of
