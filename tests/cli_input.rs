@@ -719,3 +719,34 @@ fn a_number_beyond_28_significant_digits_is_rejected_not_rounded() {
     );
     assert_eq!(stdout(&o).lines().count(), 1);
 }
+
+/// A CSV cell as a spreadsheet formats a number (`16%`, `$131,000`) is
+/// rejected with what to write instead; unknown columns are counted in the
+/// records that were accepted, wherever they stand beside a bad cell.
+#[test]
+fn spreadsheet_numbers_get_a_hint_and_unknown_columns_count_accepted_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("r.vital"),
+        "signal usage: percent\nsignal arr: money\nscore s weight 1 = linear(usage, 0%, 100%)\nstatus { ok otherwise }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("d.csv"),
+        "account,as_of,before,usage,arr,after\n\
+         a,2026-11-01,1,16%,100,1\n\
+         b,2026-11-01,1,60,\"$131,000\",1\n\
+         c,2026-11-01,1,73,5,1\n",
+    )
+    .unwrap();
+    let o = vital_in(dir.path(), &["run", "--rules", "r.vital", "d.csv"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o),
+        "d.csv:2: account a: signal `usage`: expected percent (a number of percentage points), found \"16%\" — write 16, without the `%` (percent signals are in percentage points)\n\
+         d.csv:3: account b: signal `arr`: expected money (a number), found \"$131,000\" — write 131000: numbers without currency signs, `%` or thousands separators\n\
+         warning: d.csv: unknown signal \"after\" ignored in 1 record\n\
+         warning: d.csv: unknown signal \"before\" ignored in 1 record\n\
+         error: 2 of 3 records were rejected; the others were evaluated\n"
+    );
+}

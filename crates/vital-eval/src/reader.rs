@@ -260,6 +260,29 @@ fn found(raw: &str) -> String {
     }
 }
 
+/// What to write instead of a number cell as spreadsheets format it:
+/// `16%` → `16`, `$131,000` → `131000` (nothing when it is no such cell).
+fn number_hint(ty: Type, cell: &str) -> String {
+    if !matches!(ty, Type::Int | Type::Number | Type::Money | Type::Percent) {
+        return String::new();
+    }
+    let t = cell.trim();
+    let bare: String = t
+        .trim_end_matches('%')
+        .trim_start_matches(['$', '€', '£'])
+        .chars()
+        .filter(|c| *c != ',')
+        .collect();
+    if bare == t || parse_decimal(&bare).is_none() {
+        return String::new();
+    }
+    if t.ends_with('%') && ty == Type::Percent {
+        format!(" — write {bare}, without the `%` (percent signals are in percentage points)")
+    } else {
+        format!(" — write {bare}: numbers without currency signs, `%` or thousands separators")
+    }
+}
+
 fn describe(rules: &RuleSet, ty: Type) -> String {
     match ty {
         Type::Int => "int (a whole number)".into(),
@@ -1166,11 +1189,15 @@ impl<'r> Schema<'r> {
             )
         })?;
         let mut signals = vec![Value::Missing; self.rules.signals.len()];
+        // unknown columns are counted once the row is accepted (as JSON's
+        // unknown keys are): counted per accepted record, wherever the
+        // column stands relative to a bad cell
+        let mut unknown: Vec<&String> = Vec::new();
         for (col, cell) in columns.iter().zip(cells.iter().skip(2)) {
             match col {
                 Column::Unknown(name) => {
                     if !cell.is_empty() {
-                        *ignored.signals.entry(name.clone()).or_default() += 1;
+                        unknown.push(name);
                     }
                 }
                 Column::Signal(i) => {
@@ -1182,9 +1209,10 @@ impl<'r> Schema<'r> {
                         reject(
                             Problem::Signal(s.name.clone()),
                             format!(
-                                "signal `{}`: expected {}, found {cell:?}",
+                                "signal `{}`: expected {}, found {cell:?}{}",
                                 s.name,
-                                self.describe_signal(*i)
+                                self.describe_signal(*i),
+                                number_hint(s.ty, cell)
                             ),
                         )
                     })?;
@@ -1193,6 +1221,9 @@ impl<'r> Schema<'r> {
         }
         self.require_signals(&signals)
             .map_err(|(problem, why)| reject(problem, why))?;
+        for name in unknown {
+            *ignored.signals.entry(name.clone()).or_default() += 1;
+        }
         Ok(Snapshot {
             account: Arc::from(account),
             as_of,
