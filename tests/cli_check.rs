@@ -459,3 +459,40 @@ fn fmt_keeps_crlf_line_endings() {
         TIDY
     );
 }
+
+/// A path that cannot be read (or holds no rule file) is a `vital::io`
+/// diagnostic in CI's formats, so the JSON or SARIF a CI step uploads is
+/// not an empty file; people get the error on stderr. Exit 1 either way.
+#[test]
+fn a_missing_path_is_reported_in_the_format_asked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("empty")).unwrap();
+    let o = vital(dir.path(), &["check", "nonexist", "--format", "sarif"]);
+    assert_eq!(o.status.code(), Some(1));
+    let sarif: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let r = &sarif["runs"][0]["results"][0];
+    assert_eq!(r["ruleId"], "vital::io");
+    assert_eq!(
+        r["message"]["text"],
+        "cannot read `nonexist`: no such file or directory"
+    );
+    let o = vital(dir.path(), &["check", "empty", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let j: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(j["code"], "vital::io");
+    assert_eq!(j["message"], "no .vital files found in empty");
+    let o = vital(dir.path(), &["check", "nonexist", "--format", "github"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).starts_with("::error file=nonexist,"),
+        "{}",
+        stdout(&o)
+    );
+    let o = vital(dir.path(), &["check", "nonexist"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(stdout(&o), "");
+    assert_eq!(
+        stderr(&o),
+        "error: cannot read `nonexist`: no such file or directory\n"
+    );
+}

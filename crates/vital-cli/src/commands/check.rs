@@ -33,6 +33,37 @@ pub struct Args {
     sample: Option<PathBuf>,
 }
 
+/// A path that cannot be read, or holds no rule file: an error on stderr
+/// for people; for CI's formats a `vital::io` diagnostic in the report, so
+/// the JSON or SARIF it uploads is not left empty. Exit 1.
+fn io_error(format: report::Format, path: &str, message: String) -> ExitCode {
+    if matches!(format, report::Format::Human) {
+        return fail(message);
+    }
+    let mut sources = vital_syntax::SourceMap::default();
+    let file = sources.add(vital_syntax::SourceFile::new(
+        path.to_string(),
+        String::new(),
+    ));
+    let diags = vec![vital_syntax::Diagnostic::new(
+        vital_syntax::Code::Io,
+        file,
+        vital_syntax::Span::new(0, 0),
+        message,
+    )];
+    let unit = report::Unit {
+        label: None,
+        sources: &sources,
+        diags: &diags,
+    };
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = report::write(&mut out, format, false, &[unit]) {
+        return fail(format!("cannot write the report: {e}"));
+    }
+    let _ = out.flush();
+    ExitCode::from(1)
+}
+
 pub fn run(args: Args) -> ExitCode {
     // vital.toml first: an error in it (or a rule set `path` that is not
     // there) stops the command, and is reported in the format asked for, so
@@ -71,13 +102,17 @@ pub fn run(args: Args) -> ExitCode {
     }
     let mut checked = Vec::new();
     for t in &targets {
+        let shown: Vec<String> = t.paths.iter().map(|p| files::display(p)).collect();
         let list = match files::collect(&t.paths) {
             Ok(l) => l,
-            Err(e) => return fail(e),
+            Err(e) => return io_error(args.format, &e.path, e.to_string()),
         };
         if list.is_empty() {
-            let shown: Vec<String> = t.paths.iter().map(|p| files::display(p)).collect();
-            return fail(format!("no .vital files found in {}", shown.join(", ")));
+            return io_error(
+                args.format,
+                &shown.join(", "),
+                format!("no .vital files found in {}", shown.join(", ")),
+            );
         }
         let files::Loaded {
             sources,
