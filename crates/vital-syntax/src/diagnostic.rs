@@ -64,7 +64,7 @@ macro_rules! codes {
 }
 
 codes! {
-    Io = "io", Error, "A file could not be read or is not UTF-8";
+    Io = "io", Error, "A file could not be read or is not UTF-8, or a path given holds no rule file";
     Project = "project", Error, "The project file vital.toml is not valid";
     Syntax = "syntax", Error, "The text does not follow the grammar";
     InvalidDate = "invalid-date", Error, "An impossible date such as 2026-02-30";
