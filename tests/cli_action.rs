@@ -241,6 +241,8 @@ struct Runner {
     env: Vec<(String, String)>,
     inputs: BTreeMap<String, String>,
     outputs: BTreeMap<String, BTreeMap<String, String>>,
+    /// What each step wrote on standard output.
+    stdout: BTreeMap<String, String>,
 }
 
 impl Runner {
@@ -303,6 +305,10 @@ impl Runner {
             }
         }
         self.outputs.insert(s.id.clone(), outs);
+        self.stdout.insert(
+            s.id.clone(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        );
         out.status.code().unwrap_or(-1)
     }
 }
@@ -374,6 +380,8 @@ fn the_action_checks_tests_and_keeps_one_sticky_diff_comment() {
     let rules = proj.join("rules/rules.vital");
     let mut r = std::fs::read_to_string(&rules).unwrap();
     r.push_str("\nwhen logins_30d < 50 trigger \"check in\"\n");
+    // and a constant nothing reads: a warning, annotated on its line
+    r.push_str("const spare = 1\n");
     std::fs::write(&rules, r).unwrap();
     git(
         &work,
@@ -437,6 +445,7 @@ fn the_action_checks_tests_and_keeps_one_sticky_diff_comment() {
         ],
         inputs,
         outputs: BTreeMap::new(),
+        stdout: BTreeMap::new(),
     };
     // the cache key is computed from this repository's sources
     assert_eq!(runner.step(&by_id("key")), 0);
@@ -444,6 +453,14 @@ fn the_action_checks_tests_and_keeps_one_sticky_diff_comment() {
     for id in ["check", "fmt", "test", "diff", "comment", "verdict"] {
         assert_eq!(runner.step(&by_id(id)), 0, "step {id}");
     }
+    // annotations name the file from the repository's root (`path` is
+    // `health`), where GitHub puts them on the pull request's diff
+    let check = &runner.stdout["check"];
+    assert!(
+        check.contains("::warning file=health/rules/rules.vital,line="),
+        "{check}"
+    );
+    assert!(!check.contains("file=rules/"), "{check}");
     // JUnit written where the output says
     let junit = work.join(&runner.outputs["test"]["junit"]);
     let xml = std::fs::read_to_string(&junit).unwrap();
