@@ -568,7 +568,7 @@ fn json_lines_signals_events_and_optional_values_are_inferred() {
 
 #[test]
 fn an_unreadable_sample_is_an_error_naming_the_file_and_line() {
-    let cases: [(&str, &str, &str); 7] = [
+    let cases: [(&str, &str, &str); 9] = [
         (
             "bad.jsonl",
             "{\"account\": \"a\", \"as_of\": \"2026-11-01\"}\n\n{\"account\": \"b\", \"as_of\"\n",
@@ -582,7 +582,17 @@ fn an_unreadable_sample_is_an_error_naming_the_file_and_line() {
         (
             "bad.csv",
             "account,date,nps\na,2026-11-01,3\n",
-            "bad.csv:1: the CSV header needs the columns `account` and `as_of`, found `account,date,nps`",
+            "bad.csv:1: the CSV header has no column `as_of` (is it `date`? the column must be named `as_of`); found `account,date,nps`; rename it in the export (`vital init` reads `account` and `as_of` by these names)",
+        ),
+        (
+            "bad.csv",
+            "Account ID,as_of,nps\na,2026-11-01,3\n",
+            "bad.csv:1: the CSV header has no column `account` (is it `Account ID`? the column must be named `account`); found `Account ID,as_of,nps`; rename it in the export (`vital init` reads `account` and `as_of` by these names)",
+        ),
+        (
+            "bad.csv",
+            "account;as_of;nps\na;2026-11-01;3\n",
+            "bad.csv:1: the CSV header is one column, `account;as_of;nps`: its cells are separated by `;`, not `,` (set `delimiter` in the rule set's `read` table of vital.toml); `vital init` reads commas: save the export with commas, or write vital.toml by hand (docs/project.md)",
         ),
         (
             "bad.csv",

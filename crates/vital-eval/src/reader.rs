@@ -283,6 +283,48 @@ fn number_hint(ty: Type, cell: &str) -> String {
     }
 }
 
+/// What is wrong with a CSV header before its columns are matched: one
+/// cell holding the whole header (cells separated by another delimiter),
+/// or no `account`/`as_of` column (with the column that looks like it:
+/// "is it `Account ID`?"). `vital run`'s reader and `vital init --from`
+/// say the same.
+pub fn header_problem(header: &[&str], delimiter: u8) -> Option<String> {
+    let delimiter = char::from(delimiter);
+    let shown = |c: char| match c {
+        '\t' => "tabs".to_string(),
+        c => format!("`{c}`"),
+    };
+    if let [only] = header {
+        if let Some(other) = [',', ';', '\t', '|']
+            .into_iter()
+            .find(|&c| c != delimiter && only.contains(c))
+        {
+            return Some(format!(
+                "the CSV header is one column, `{only}`: its cells are separated by {}, not {} (set `delimiter` in the rule set's `read` table of vital.toml)",
+                shown(other),
+                shown(delimiter)
+            ));
+        }
+    }
+    for required in ["account", "as_of"] {
+        if !header.contains(&required) {
+            let like = header
+                .iter()
+                .find(|h| {
+                    let h = h.to_lowercase().replace([' ', '-'], "_");
+                    h.contains(required) || (required == "as_of" && h.contains("date"))
+                })
+                .map(|h| format!(" (is it `{h}`? the column must be named `{required}`)"))
+                .unwrap_or_default();
+            return Some(format!(
+                "the CSV header has no column `{required}`{like}; found `{}`",
+                header.join(&delimiter.to_string())
+            ));
+        }
+    }
+    None
+}
+
 fn describe(rules: &RuleSet, ty: Type) -> String {
     match ty {
         Type::Int => "int (a whole number)".into(),
@@ -1089,39 +1131,8 @@ impl<'r> Schema<'r> {
     /// A CSV header's columns after `account` and `as_of`, which come first
     /// ([`header_order`] puts them there).
     pub fn csv_header(&self, header: &[&str]) -> Result<Vec<Column>, String> {
-        let delimiter = char::from(self.mapping.delimiter);
-        let shown = |c: char| match c {
-            '\t' => "tabs".to_string(),
-            c => format!("`{c}`"),
-        };
-        // one cell holding the whole header: another delimiter
-        if let [only] = header {
-            if let Some(other) = [',', ';', '\t', '|']
-                .into_iter()
-                .find(|&c| c != delimiter && only.contains(c))
-            {
-                return Err(format!(
-                    "the CSV header is one column, `{only}`: its cells are separated by {}, not {} (set `delimiter` in the rule set's `read` table of vital.toml)",
-                    shown(other),
-                    shown(delimiter)
-                ));
-            }
-        }
-        for required in ["account", "as_of"] {
-            if !header.contains(&required) {
-                let like = header
-                    .iter()
-                    .find(|h| {
-                        let h = h.to_lowercase().replace([' ', '-'], "_");
-                        h.contains(required) || (required == "as_of" && h.contains("date"))
-                    })
-                    .map(|h| format!(" (is it `{h}`? the column must be named `{required}`)"))
-                    .unwrap_or_default();
-                return Err(format!(
-                    "the CSV header has no column `{required}`{like}; found `{}`",
-                    header.join(&delimiter.to_string())
-                ));
-            }
+        if let Some(why) = header_problem(header, self.mapping.delimiter) {
+            return Err(why);
         }
         if let Some(h) = (header.iter().enumerate())
             .find(|&(i, h)| header[..i].contains(h))

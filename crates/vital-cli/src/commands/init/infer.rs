@@ -874,10 +874,21 @@ fn read_csv(shown: &str, text: &str, acc: &mut Acc) -> Result<(), String> {
             if h.first().map(String::as_str) != Some("account")
                 || h.get(1).map(String::as_str) != Some("as_of")
             {
-                return Err(format!(
-                    "{shown}:{line}: the CSV header needs the columns `account` and `as_of`, found `{}`",
-                    row.iter().collect::<Vec<_>>().join(",")
-                ));
+                // the reader's own words: "is it `Account ID`?", another
+                // delimiter
+                let cells: Vec<&str> = row.iter().collect();
+                let why = vital_eval::reader::header_problem(&cells, b',').unwrap_or_else(|| {
+                    format!(
+                        "the CSV header needs the columns `account` and `as_of`, found `{}`",
+                        cells.join(",")
+                    )
+                });
+                let what_to_do = if why.contains("has no column") {
+                    "rename it in the export (`vital init` reads `account` and `as_of` by these names)"
+                } else {
+                    "`vital init` reads commas: save the export with commas, or write vital.toml by hand (docs/project.md)"
+                };
+                return Err(format!("{shown}:{line}: {why}; {what_to_do}"));
             }
             for (i, name) in h.iter().enumerate().skip(2) {
                 if h[..i].contains(name) {
