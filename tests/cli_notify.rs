@@ -588,6 +588,23 @@ fn a_dry_run_sends_nothing(b: Backend) {
     );
     assert!(server.seen().is_empty());
     assert!(delivery(&p).iter().all(|d| !d.1 && d.2 == 0));
+    // a dry run needs no webhook: not even the secret vital.toml's names
+    p.write_toml("\n[notify]\nwebhook = \"${VITAL_TEST_UNSET_WEBHOOK}\"\n");
+    let o = p.vital(&["notify", "--dry-run"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(support::jsonl(&o).len(), 3);
+    assert_eq!(
+        stderr(&o),
+        "dry run: would deliver 3 playbook starts to the webhook; nothing sent, nothing recorded\n"
+    );
+    // a real one does
+    let o = p.vital(&["notify"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("VITAL_TEST_UNSET_WEBHOOK"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 /// Two `vital notify`s at once never both send: the second stops while

@@ -1286,7 +1286,7 @@ fn report_with_outcomes_has_the_calibration() {
     );
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(
-        stderr(&o).contains("outcome rows were rejected"),
+        stderr(&o).contains("error: 1 of 464 outcome rows was rejected; the others were used"),
         "{}",
         stderr(&o)
     );

@@ -429,7 +429,7 @@ fn rejected_records_and_data_warnings_as_vital_run() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(
         stderr(&o).ends_with(
-            "warning: 1 of 6,000 records were rejected; the others were evaluated (within `max_rejected` = 1 records of vital.toml)\n"
+            "warning: 1 of 6,000 records was rejected; the others were evaluated (within `max_rejected` = 1 records of vital.toml)\n"
         ),
         "{}",
         stderr(&o)

@@ -99,10 +99,10 @@ pub fn rejected_counts(rejected: usize, total: usize, noun: &str, done: &str) ->
         format!("the one {noun} was rejected; none was {done}")
     } else {
         format!(
-            "{} of {} {noun}{} rejected; the others were {done}",
+            "{} of {} {noun}s {} rejected; the others were {done}",
             thousands(rejected),
             thousands(total),
-            if total == 1 { " was" } else { "s were" }
+            if rejected == 1 { "was" } else { "were" }
         )
     }
 }

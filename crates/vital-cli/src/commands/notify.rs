@@ -267,6 +267,9 @@ pub fn run(args: Args) -> ExitCode {
             Err(e) => return fail(e.replacen("`webhook`", "`--webhook`", 1)),
         },
         None => match found.as_ref().map(|p| p.webhook()) {
+            // a dry run sends nothing: it needs no webhook, nor the secret
+            // its `${VAR}` names
+            Some(Err(_)) if args.dry_run => None,
             Some(Err(e)) => return project::report(&e),
             Some(Ok(w)) => w,
             None => None,
