@@ -750,3 +750,39 @@ fn spreadsheet_numbers_get_a_hint_and_unknown_columns_count_accepted_rows() {
          error: 2 of 3 records were rejected; the others were evaluated\n"
     );
 }
+
+/// CSV piped into standard input (read as JSON Lines) says what it looks
+/// like and how a CSV is read, on each rejected line.
+#[test]
+fn csv_on_standard_input_says_how_a_csv_is_read() {
+    use std::io::Write;
+    let dir = root().join("examples/support-health");
+    let csv: String = std::fs::read_to_string(dir.join("snapshots.csv"))
+        .unwrap()
+        .lines()
+        .take(2)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_vital"))
+        .args(["run", "-"])
+        .current_dir(&dir)
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(csv.as_bytes())
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.starts_with("-:1: account ?: malformed JSON (expected a value (a number, a text in quotes, true, false or null) at column 1); is the input CSV? a CSV file is read by its name ending in `.csv` (standard input and `.jsonl` files are read as JSON Lines)\n"),
+        "{err}"
+    );
+}

@@ -812,9 +812,20 @@ impl<'r> Schema<'r> {
                     "the record is not a JSON object".to_string(),
                 )
             } else {
+                // a CSV row where JSON was expected (piped into `-`, or a
+                // file named `.jsonl`): say how a CSV is read
+                let csv = !text.trim_start().starts_with(['{', '[']) && text.contains(',');
                 (
                     Problem::MalformedJson,
-                    format!("malformed JSON ({})", json_error(&e, text)),
+                    format!(
+                        "malformed JSON ({}){}",
+                        json_error(&e, text),
+                        if csv {
+                            "; is the input CSV? a CSV file is read by its name ending in `.csv` (standard input and `.jsonl` files are read as JSON Lines)"
+                        } else {
+                            ""
+                        }
+                    ),
                 )
             };
             return Err(reject(&guess_account(text), problem, what));
