@@ -326,3 +326,60 @@ fn the_json_explanation_rounds_a_base_as_results_are_rounded() {
         assert_eq!(line["scores"]["s"].as_f64(), Some(want), "{line}");
     }
 }
+
+/// A rule whose condition came to missing (a `change(…)` with no earlier
+/// snapshot) decided nothing; explain says so, with why, instead of
+/// leaving it out of the waterfall.
+#[test]
+fn a_rule_whose_condition_is_missing_is_shown_as_not_decided() {
+    let ex = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/digital-signals"
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let night: String = std::fs::read_to_string(ex.join("snapshots.jsonl"))
+        .unwrap()
+        .lines()
+        .filter(|l| {
+            l.contains("\"as_of\":\"2026-11-01\"") || l.contains("\"as_of\": \"2026-11-01\"")
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(night.lines().count() > 100);
+    std::fs::write(dir.path().join("night.jsonl"), night).unwrap();
+    let rules = ex.join("rules");
+    let o = vital_in(
+        dir.path(),
+        &[
+            "explain",
+            "--rules",
+            rules.to_str().unwrap(),
+            "night.jsonl",
+            "--account",
+            "cyberdyne-bank-0064",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let text = out(&o);
+    assert!(
+        text.contains("  skip         –   usage drop (not decided)\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("its condition is missing: change(feature_usage, 30 days)\n                     has no earlier snapshot to look back at\n"),
+        "{text}"
+    );
+    // with the earlier nights as history it is decided (and does not apply)
+    let o = vital_in(
+        &ex,
+        &[
+            "explain",
+            "--rules",
+            "rules",
+            "snapshots.jsonl",
+            "--account",
+            "cyberdyne-bank-0064",
+        ],
+    );
+    assert!(!out(&o).contains("usage drop (not decided)"), "{}", out(&o));
+}

@@ -155,6 +155,11 @@ pub struct ScoreExplain {
     /// with their signed amount, skipped ones (amount missing) with `None`,
     /// each with what it read.
     pub adjustments: Vec<RuleTrace>,
+    /// Adjustments whose condition came to missing (neither held nor
+    /// failed: `change(…)` with no earlier snapshot, a missing signal),
+    /// with what the condition read. Shown by `vital explain` as "not
+    /// decided"; they applied nothing.
+    pub undecided: Vec<(usize, Vec<Seen>)>,
     /// Before clamping and rounding.
     pub raw: Option<Decimal>,
 }
@@ -349,16 +354,18 @@ impl<'r> Engine<'r> {
     }
 
     /// Whether adjustment `a` applies (its condition holds, or it has none).
-    fn applies(&self, cx: &Cx<'_>, a: usize) -> bool {
+    /// Whether adjustment `a`'s condition holds: `Some(true)` applies it,
+    /// `None` is a condition that came to missing (decided nothing).
+    fn decided(&self, cx: &Cx<'_>, a: usize) -> Option<bool> {
         match (&self.program, &self.rules.adjustments[a].cond) {
-            (_, None) => true,
-            (Some(p), Some(_)) => {
-                p.conds[a]
-                    .as_ref()
-                    .and_then(|c| At::new(cx, cx.starts).cond(c))
-                    == Some(true)
-            }
-            (None, Some(c)) => cx.eval(c) == Value::Bool(true),
+            (_, None) => Some(true),
+            (Some(p), Some(_)) => p.conds[a]
+                .as_ref()
+                .and_then(|c| At::new(cx, cx.starts).cond(c)),
+            (None, Some(c)) => match cx.eval(c) {
+                Value::Bool(b) => Some(b),
+                _ => None,
+            },
         }
     }
 
@@ -567,11 +574,22 @@ impl<'r> Engine<'r> {
             let base = self.base(&cx, s);
             let mut applied = Vec::new();
             let mut adjustments = Vec::new();
+            let mut undecided = Vec::new();
             let value = base.map(|b| {
                 let mut total = b;
                 for &a in &self.by_score[s] {
                     let adj = &self.rules.adjustments[a];
-                    if !self.applies(&cx, a) {
+                    let holds = self.decided(&cx, a);
+                    if holds != Some(true) {
+                        // for people: a condition that came to missing
+                        // decided nothing, which explain says
+                        if let (None, true, true, Some(c)) =
+                            (holds, explain, self.traces, &adj.cond)
+                        {
+                            let mut seen = Vec::new();
+                            trace(&cx, c, &mut seen);
+                            undecided.push((a, seen));
+                        }
                         continue;
                     }
                     let amount = self.amount(&cx, a);
@@ -614,6 +632,7 @@ impl<'r> Engine<'r> {
                     base_seen,
                     applied,
                     adjustments,
+                    undecided,
                     raw: value,
                 });
             }

@@ -217,6 +217,20 @@ pub fn waterfall(engine: &Engine<'_>, sources: &SourceMap, o: &Outcome, score: S
         lines.extend(saw(engine, sources, adj.loc.file, &t.seen));
         step(&mut out, label, amount, lines);
     }
+    // rules whose condition came to missing: neither applied nor ruled out
+    for (a, seen) in &se.undecided {
+        let adj = &rules.adjustments[*a];
+        let name = adj.name.clone().unwrap_or_else(|| "(unnamed rule)".into());
+        let lines = vec![
+            format!("{name} (not decided)"),
+            format!("at {}", locate(sources, adj.loc)),
+            format!(
+                "its condition is missing: {}",
+                why_missing(engine, sources, adj.loc.file, seen)
+            ),
+        ];
+        step(&mut out, "skip", "–".to_string(), lines);
+    }
     if let (Some(raw), Some(v)) = (se.raw, value) {
         let note = if raw > Decimal::ONE_HUNDRED {
             format!("{} clamped to 100", short(raw))
