@@ -594,3 +594,37 @@ fn fail_on_warnings_keeps_a_broken_night_out_of_the_store() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).contains("20 accounts"), "{}", stdout(&o));
 }
+
+/// Two mistakes in a column mapping are reported together, each at its
+/// line, with one closing line (it was printed after each).
+#[test]
+fn several_mapping_mistakes_are_one_report() {
+    let dir = project(
+        "[rulesets.main]\npath = \"rules\"\ninputs = [\"data/*.jsonl\"]\n\n\
+         [rulesets.main.columns]\nnot_a_signal = \"x\"\nalso_not = \"y\"\n",
+    );
+    write(
+        dir.path(),
+        "data/a.jsonl",
+        "{\"account\": \"a\", \"as_of\": \"2026-11-01\", \"signals\": {\"usage\": 50, \"plan\": \"basic\", \"renewal\": \"2027-01-01\", \"active\": true}}\n",
+    );
+    let o = vital_in(dir.path(), &["run"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert_eq!(
+        err.matches("error: the project file is not valid; nothing was done")
+            .count(),
+        1,
+        "{err}"
+    );
+    assert!(
+        err.contains("`not_a_signal` is not a signal of the rule set"),
+        "{err}"
+    );
+    assert!(
+        err.contains("`also_not` is not a signal of the rule set"),
+        "{err}"
+    );
+    assert!(err.contains("vital.toml:6:"), "{err}");
+    assert!(err.contains("vital.toml:7:"), "{err}");
+}

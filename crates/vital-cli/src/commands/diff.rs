@@ -6,7 +6,7 @@
 //! per side — and evaluates every account under both; `vital_diff` matches,
 //! counts and renders.
 
-use super::project::{discover, pick, report, shown};
+use super::project::{discover, pick, shown};
 use super::run::history::StoredHistory;
 use super::{fail, stderr_color, stdout_color};
 use rayon::prelude::*;
@@ -154,11 +154,7 @@ pub fn run(args: Args) -> ExitCode {
             match (chosen, &project) {
                 (Some(rs), Some(p)) => vital_input::mapping_for(rs, rules).map_err(|errors| {
                     eprintln!("error: vital.toml does not fit the {side} rule set:");
-                    let mut code = ExitCode::from(1);
-                    for e in errors {
-                        code = report(&p.error_at(e.span, e.message));
-                    }
-                    code
+                    super::project::report_at(p, errors.into_iter().map(|e| (e.span, e.message)))
                 }),
                 _ => Ok(vital_eval::Mapping::default()),
             }

@@ -17,6 +17,24 @@ pub fn report(e: &vital_project::ProjectError) -> ExitCode {
     ExitCode::from(1)
 }
 
+/// Several errors at places of `vital.toml` (a column mapping that does not
+/// fit the rules), as one report: each with its place, then the one
+/// closing line.
+pub fn report_at(
+    project: &Project,
+    errors: impl IntoIterator<Item = (std::ops::Range<usize>, String)>,
+) -> ExitCode {
+    let mut all: Option<vital_project::ProjectError> = None;
+    for (span, message) in errors {
+        let one = project.error_at(span, message);
+        match &mut all {
+            None => all = Some(one),
+            Some(a) => a.diagnostics.extend(one.diagnostics),
+        }
+    }
+    all.map_or(ExitCode::from(1), |e| report(&e))
+}
+
 /// The project governing the current directory, if any. Read once per
 /// process: every command part that asks (rule sets, inputs, the history
 /// store, summaries) gets the same project without reading the file again.
@@ -189,13 +207,8 @@ pub fn load_scoring(
     let loaded = load_rules(&rules_path)?;
     let (mapping, gates) = match (chosen, &project, loaded.ruleset()) {
         (Some(rs), Some(p), Some(ruleset)) => {
-            let mapping = vital_input::mapping_for(rs, ruleset).map_err(|errors| {
-                let mut code = ExitCode::SUCCESS;
-                for e in errors {
-                    code = report(&p.error_at(e.span, e.message));
-                }
-                code
-            })?;
+            let mapping = vital_input::mapping_for(rs, ruleset)
+                .map_err(|errors| report_at(p, errors.into_iter().map(|e| (e.span, e.message))))?;
             (mapping, rs.gates.clone())
         }
         _ => (
