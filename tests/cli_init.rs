@@ -766,3 +766,47 @@ fn a_csv_with_account_and_as_of_not_first_is_read_by_name() {
     let want: BTreeSet<String> = (0..12).map(|i| format!("a{i:02}")).collect();
     assert_eq!(got, want);
 }
+
+/// Dates written as a US export writes them (`01/15/2027`) are a `date`
+/// read with `format = "%m/%d/%Y"` in vital.toml (an enum of 12 spellings
+/// before), and a note says so; the European form likewise.
+#[test]
+fn dates_in_another_format_are_dates_with_their_format() {
+    for (cell, format) in [
+        ("{m:02}/15/2027", "%m/%d/%Y"),
+        ("15/{m:02}/2027", "%d/%m/%Y"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut csv = String::from("account,as_of,mrr,renewal\n");
+        for i in 0..25 {
+            let m = i % 12 + 1;
+            let date = cell.replace("{m:02}", &format!("{m:02}"));
+            csv.push_str(&format!("a{i},2026-11-01,100.5,{date}\n"));
+        }
+        std::fs::write(dir.path().join("us.csv"), csv).unwrap();
+        let o = vital_in(dir.path(), &["init", "--from", "us.csv"]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert!(
+            stdout(&o).contains(&format!(
+                "renewal holds dates written {format:?}: read with that format"
+            )),
+            "{}",
+            stdout(&o)
+        );
+        let toml = std::fs::read_to_string(dir.path().join("vital.toml")).unwrap();
+        assert!(
+            toml.contains(&format!("renewal = {{ format = {format:?} }}")),
+            "{toml}"
+        );
+        let signals = std::fs::read_to_string(dir.path().join("rules/signals.vital")).unwrap();
+        assert!(signals.contains("signal renewal: date"), "{signals}");
+        // declared, it reads every row
+        let signals = signals.replace("# signal renewal: date", "signal renewal: date");
+        std::fs::write(dir.path().join("rules/signals.vital"), signals).unwrap();
+        let toml = toml.replace("# renewal = { format", "renewal = { format");
+        std::fs::write(dir.path().join("vital.toml"), toml).unwrap();
+        let o = vital_in(dir.path(), &["run"]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert_eq!(stdout(&o).lines().count(), 25);
+    }
+}

@@ -130,6 +130,12 @@ pub fn run(args: Args) -> ExitCode {
                         c.name
                     ));
                 }
+                if let Some(f) = c.date_format {
+                    notes.push(format!(
+                        "{} holds dates written {f:?}: read with that format",
+                        c.name
+                    ));
+                }
                 if !c.value_map.is_empty() {
                     let pairs: Vec<String> = c
                         .value_map

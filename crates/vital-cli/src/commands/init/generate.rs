@@ -382,10 +382,11 @@ pub fn toml_string(s: &str) -> String {
 /// The column mapping of a signal, if it needs one: the right-hand side.
 fn mapping(col: &Column) -> Option<String> {
     let renamed = col.name != col.source;
-    if !renamed && col.scale.is_none() && col.value_map.is_empty() {
+    let plain = col.scale.is_none() && col.value_map.is_empty() && col.date_format.is_none();
+    if !renamed && plain {
         return None;
     }
-    if renamed && col.scale.is_none() && col.value_map.is_empty() {
+    if renamed && plain {
         return Some(toml_string(&col.source));
     }
     let mut parts = Vec::new();
@@ -394,6 +395,9 @@ fn mapping(col: &Column) -> Option<String> {
     }
     if let Some(s) = col.scale {
         parts.push(format!("scale = {s}"));
+    }
+    if let Some(f) = col.date_format {
+        parts.push(format!("format = {}", toml_string(f)));
     }
     if !col.value_map.is_empty() {
         let values: Vec<String> = col
@@ -448,6 +452,9 @@ fn describe(col: &Column, what: &str) -> String {
     }
     if col.scale.is_some() {
         s.push_str(" Given as fractions (0.45 means 45%), scaled by 100 (vital.toml).");
+    }
+    if let Some(f) = col.date_format {
+        let _ = write!(s, " Written {f:?} in the export (vital.toml).");
     }
     if !col.value_map.is_empty() {
         s.push_str(" Values that are not Vital names are mapped in vital.toml.");

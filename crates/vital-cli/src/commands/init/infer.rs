@@ -73,6 +73,9 @@ pub struct Column {
     pub scale: Option<u32>,
     /// Enum values that are not valid variant names: (as written, variant).
     pub value_map: Vec<(String, String)>,
+    /// A date column written in another format than `YYYY-MM-DD`
+    /// (`"%m/%d/%Y"`), read through the column mapping.
+    pub date_format: Option<&'static str>,
     pub stats: Option<Stats>,
     /// A value seen, as a Vital literal of `kind` (for test blocks).
     pub example: Option<String>,
@@ -103,6 +106,11 @@ pub struct Sample {
     pub notes: Vec<String>,
 }
 
+/// Date formats of exports that init recognises besides `YYYY-MM-DD`:
+/// a column all of whose values read in one of them is a `date` with that
+/// `format` in vital.toml (US first: `03/04/2027` reads in both).
+const OTHER_DATE_FORMATS: [&str; 2] = ["%m/%d/%Y", "%d/%m/%Y"];
+
 /// Raw values, as read.
 enum Raw<'a> {
     Missing,
@@ -120,6 +128,10 @@ struct Obs {
     ints: usize,
     decimals: usize,
     dates: usize,
+    /// Dates written as each of [`OTHER_DATE_FORMATS`] (US, then European).
+    other_dates: [usize; 2],
+    /// The first of them, in ISO form per format (a test literal).
+    other_first: [Option<String>; 2],
     durations: usize,
     /// Texts that are none of the above (and, in JSON, any string).
     texts: usize,
@@ -159,6 +171,7 @@ impl Obs {
                 } else if is_duration(c) {
                     self.durations += 1;
                 } else {
+                    self.other_date(c);
                     self.texts += 1;
                 }
             }
@@ -188,11 +201,22 @@ impl Obs {
                     } else if is_duration(s) {
                         self.durations += 1;
                     } else {
+                        self.other_date(s);
                         self.texts += 1;
                     }
                 }
                 _ => self.others += 1,
             },
+        }
+    }
+
+    /// Count a text that reads as a date in one of [`OTHER_DATE_FORMATS`].
+    fn other_date(&mut self, s: &str) {
+        for (k, f) in OTHER_DATE_FORMATS.iter().enumerate() {
+            if let Ok(d) = NaiveDate::parse_from_str(s.trim(), f) {
+                self.other_dates[k] += 1;
+                self.other_first[k].get_or_insert_with(|| d.format("%Y-%m-%d").to_string());
+            }
         }
     }
 
@@ -409,6 +433,7 @@ fn decide(source: &str, name: &str, obs: &Obs, json: bool, mappable: bool) -> Ve
         total: obs.total,
         scale: None,
         value_map: Vec::new(),
+        date_format: None,
         stats: None,
         example: None,
     };
@@ -455,6 +480,14 @@ fn decide(source: &str, name: &str, obs: &Obs, json: bool, mappable: bool) -> Ve
     } else if obs.dates == present && (!json || obs.json_strings == present) {
         col.kind = Kind::Date;
         col.example = obs.first.clone();
+    } else if let Some(k) = (0..OTHER_DATE_FORMATS.len()).find(|&k| {
+        mappable && obs.other_dates[k] == present && obs.json_strings + obs.texts == present
+    }) {
+        // `01/15/2027`: a date in the export's own format, read through
+        // the column mapping
+        col.kind = Kind::Date;
+        col.date_format = Some(OTHER_DATE_FORMATS[k]);
+        col.example = obs.other_first[k].clone();
     } else if obs.durations == present && (!json || obs.json_strings == present) {
         col.kind = Kind::Duration;
         col.example = obs.first.clone();
