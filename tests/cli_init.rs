@@ -810,3 +810,27 @@ fn dates_in_another_format_are_dates_with_their_format() {
         assert_eq!(stdout(&o).lines().count(), 25);
     }
 }
+
+/// Numbers as a spreadsheet formats them (`16%`, `$131,000`) cannot be
+/// read as numbers: the column stays text, and a note says what to change
+/// in the export.
+#[test]
+fn formatted_numbers_get_a_note() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = String::from("account,as_of,Adoption %,ARR,seats\n");
+    for i in 0..25 {
+        csv.push_str(&format!("a{i},2026-11-01,{}%,\"${i}1,000\",{i}\n", i + 10));
+    }
+    std::fs::write(dir.path().join("e.csv"), csv).unwrap();
+    let o = vital_in(dir.path(), &["init", "--from", "e.csv"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("adoption_pct: its values are numbers written with `%` (16%): read as text; export them as plain numbers (16) to make it a percent"),
+        "{out}"
+    );
+    assert!(
+        out.contains(": its values are numbers written with a currency sign or thousands separators ($131,000)"),
+        "{out}"
+    );
+}

@@ -130,6 +130,9 @@ pub fn run(args: Args) -> ExitCode {
                         c.name
                     ));
                 }
+                if let Some(h) = &c.hint {
+                    notes.push(format!("{}: {h}", c.name));
+                }
                 if let Some(f) = c.date_format {
                     notes.push(format!(
                         "{} holds dates written {f:?}: read with that format",

@@ -76,6 +76,9 @@ pub struct Column {
     /// A date column written in another format than `YYYY-MM-DD`
     /// (`"%m/%d/%Y"`), read through the column mapping.
     pub date_format: Option<&'static str>,
+    /// What to change in the export for a better type (numbers written
+    /// `16%` or `$131,000` are read as text): a note for the user.
+    pub hint: Option<String>,
     pub stats: Option<Stats>,
     /// A value seen, as a Vital literal of `kind` (for test blocks).
     pub example: Option<String>,
@@ -128,6 +131,10 @@ struct Obs {
     ints: usize,
     decimals: usize,
     dates: usize,
+    /// Texts that are numbers as spreadsheets format them (`16%`,
+    /// `$131,000`), and whether any had a `%`.
+    formatted_numbers: usize,
+    percent_signs: bool,
     /// Dates written as each of [`OTHER_DATE_FORMATS`] (US, then European).
     other_dates: [usize; 2],
     /// The first of them, in ISO form per format (a test literal).
@@ -172,6 +179,7 @@ impl Obs {
                     self.durations += 1;
                 } else {
                     self.other_date(c);
+                    self.formatted_number(c);
                     self.texts += 1;
                 }
             }
@@ -207,6 +215,21 @@ impl Obs {
                 }
                 _ => self.others += 1,
             },
+        }
+    }
+
+    /// Count a text that is a number as spreadsheets format it.
+    fn formatted_number(&mut self, s: &str) {
+        let t = s.trim();
+        let bare: String = t
+            .trim_end_matches('%')
+            .trim_start_matches(['$', '€', '£'])
+            .chars()
+            .filter(|c| *c != ',')
+            .collect();
+        if bare != t && (is_int(&bare) || is_decimal(&bare)) {
+            self.formatted_numbers += 1;
+            self.percent_signs |= t.ends_with('%');
         }
     }
 
@@ -414,7 +437,7 @@ fn stats(nums: &[f64], scale: f64) -> Option<Stats> {
 
 /// Why a column is left out (it is not a signal Vital can read), if it is.
 enum Verdict {
-    Column(Column),
+    Column(Box<Column>),
     Skip(String),
 }
 
@@ -434,6 +457,7 @@ fn decide(source: &str, name: &str, obs: &Obs, json: bool, mappable: bool) -> Ve
         scale: None,
         value_map: Vec::new(),
         date_format: None,
+        hint: None,
         stats: None,
         example: None,
     };
@@ -442,7 +466,7 @@ fn decide(source: &str, name: &str, obs: &Obs, json: bool, mappable: bool) -> Ve
     }
     if present == 0 {
         col.example = None;
-        return Verdict::Column(col);
+        return Verdict::Column(Box::new(col));
     }
     let numbers = obs.ints + obs.decimals;
     if obs.bools == present {
@@ -519,8 +543,15 @@ fn decide(source: &str, name: &str, obs: &Obs, json: bool, mappable: bool) -> Ve
             col.kind = Kind::Text;
             col.example = obs.first.as_deref().map(text_literal);
         }
+        if obs.formatted_numbers == present {
+            col.hint = Some(if obs.percent_signs {
+                "its values are numbers written with `%` (16%): read as text; export them as plain numbers (16) to make it a percent".into()
+            } else {
+                "its values are numbers written with a currency sign or thousands separators ($131,000): read as text; export them as plain numbers (131000) to make it money or a number".into()
+            });
+        }
     }
-    Verdict::Column(col)
+    Verdict::Column(Box::new(col))
 }
 
 /// Read `path` and infer its signals and events.
@@ -774,7 +805,7 @@ impl Acc {
                 n
             };
             match decide(source, &name, obs, json, true) {
-                Verdict::Column(c) => columns.push(c),
+                Verdict::Column(c) => columns.push(*c),
                 Verdict::Skip(why) => notes.push(format!("left out signal \"{source}\": it {why}")),
             }
         }
@@ -807,7 +838,7 @@ impl Acc {
                     continue;
                 }
                 match decide(source, source, obs, true, false) {
-                    Verdict::Column(c) => fields.push(c),
+                    Verdict::Column(c) => fields.push(*c),
                     Verdict::Skip(why) => notes.push(format!(
                         "left out field \"{source}\" of event {}: it {why}",
                         ev.name
