@@ -260,12 +260,10 @@ fn found(raw: &str) -> String {
     }
 }
 
-/// What to write instead of a number cell as spreadsheets format it:
-/// `16%` → `16`, `$131,000` → `131000` (nothing when it is no such cell).
-fn number_hint(ty: Type, cell: &str) -> String {
-    if !matches!(ty, Type::Int | Type::Number | Type::Money | Type::Percent) {
-        return String::new();
-    }
+/// A number as spreadsheets format it, without its formatting: `16%` →
+/// `16`, `$131,000` → `131000`; `None` when the cell is no such number.
+/// `vital run`'s hint and `vital init --from`'s note share it.
+pub fn spreadsheet_number(cell: &str) -> Option<String> {
     let t = cell.trim();
     let bare: String = t
         .trim_end_matches('%')
@@ -273,9 +271,19 @@ fn number_hint(ty: Type, cell: &str) -> String {
         .chars()
         .filter(|c| *c != ',')
         .collect();
-    if bare == t || parse_decimal(&bare).is_none() {
+    (bare != t && parse_decimal(&bare).is_some()).then_some(bare)
+}
+
+/// What to write instead of a number cell as spreadsheets format it
+/// (nothing when it is no such cell).
+fn number_hint(ty: Type, cell: &str) -> String {
+    if !matches!(ty, Type::Int | Type::Number | Type::Money | Type::Percent) {
         return String::new();
     }
+    let t = cell.trim();
+    let Some(bare) = spreadsheet_number(t) else {
+        return String::new();
+    };
     if t.ends_with('%') && ty == Type::Percent {
         format!(" — write {bare}, without the `%` (percent signals are in percentage points)")
     } else {

@@ -220,16 +220,9 @@ impl Obs {
 
     /// Count a text that is a number as spreadsheets format it.
     fn formatted_number(&mut self, s: &str) {
-        let t = s.trim();
-        let bare: String = t
-            .trim_end_matches('%')
-            .trim_start_matches(['$', '€', '£'])
-            .chars()
-            .filter(|c| *c != ',')
-            .collect();
-        if bare != t && (is_int(&bare) || is_decimal(&bare)) {
+        if vital_eval::reader::spreadsheet_number(s).is_some() {
             self.formatted_numbers += 1;
-            self.percent_signs |= t.ends_with('%');
+            self.percent_signs |= s.trim().ends_with('%');
         }
     }
 
