@@ -277,10 +277,13 @@ fn explain_and_diff_read_the_store(b: Backend) {
     let rules = n.rules.display().to_string();
     let files: Vec<String> = DATES.iter().map(|d| n.file(d)).collect();
     let last = n.file(DATES[2]);
+    // standard error must say exactly `warned` (nothing, mostly)
+    let warned = std::cell::RefCell::new(String::new());
     let run = |args: &[&str]| {
         let o = support::vital_in(n.dir.path(), args);
         assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
-        assert_eq!(stderr(&o), "", "{args:?}");
+        let want = warned.borrow().clone();
+        assert_eq!(stderr(&o), want, "{args:?}");
         stdout(&o)
     };
     // the accounts whose last night's scores history changes
@@ -339,6 +342,23 @@ fn explain_and_diff_read_the_store(b: Backend) {
         stored["health"]["changed"].as_u64().unwrap() > 0,
         "{stored}"
     );
+    // a head that reads records differently (a new optional signal): each
+    // side reads the input, and the one store, under its own schema
+    let schema = head.join("schema.vital");
+    let mut text = std::fs::read_to_string(&schema).unwrap();
+    text.push_str("\nsignal extra: number?\n");
+    std::fs::write(&schema, text).unwrap();
+    // (head's reader says the new signal is in no record)
+    let missing = |files: &str, n: &str| {
+        *warned.borrow_mut() = format!("warning: {files}: signal `extra` is missing from all {n} records: every score that reads it is n/a\n");
+    };
+    missing(&last, "1,000");
+    let each = diff(&["--history", &loc, &last]);
+    assert_ne!(each, diff(&[&last]));
+    missing(&files.join(", "), "3,000");
+    assert_eq!(each, diff(&[&files[0], &files[1], &files[2]]));
+    assert_eq!(each["health"], stored["health"]);
+    warned.borrow_mut().clear();
     // a `--history` that is not there is a mistake (a typo would change
     // the answer silently), not "no history"
     let account = moved[0].as_str();

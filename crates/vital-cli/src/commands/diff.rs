@@ -205,15 +205,9 @@ pub fn run(args: Args) -> ExitCode {
     // the stored history both sides' `previous`/`change` read, as the
     // nightly run's do (one store; each side reads stored snapshots as it
     // reads records)
-    let stored = |side: usize| {
-        StoredHistory::open(
-            args.history.as_deref(),
-            [b_rules, h_rules][side],
-            &[b_rules, h_rules],
-        )
-    };
+    let stored = StoredHistory::open(args.history.as_deref(), &[b_rules, h_rules]);
     let read = if shared {
-        stored(HEAD).and_then(|history| {
+        stored.and_then(|history| {
             read_shared(&plan, &b_engine, &h_engine, &h_mapping, open()?, history)
         })
     } else {
@@ -226,7 +220,7 @@ pub fn run(args: Args) -> ExitCode {
                 [&b_engine, &h_engine],
                 [&b_mapping, &h_mapping],
                 [open()?, open()?],
-                [stored(BASE)?, stored(HEAD)?],
+                stored?,
             )
         })()
     };
@@ -608,7 +602,7 @@ fn read_shared(
     head: &Engine<'_>,
     mapping: &vital_eval::Mapping,
     inputs: Vec<Input>,
-    mut history: Option<StoredHistory<'_>>,
+    mut history: Option<StoredHistory>,
 ) -> Result<Read, String> {
     let schema = Schema::with_mapping(head.rules, mapping);
     let mut reader = Reader::new(&schema, inputs, Select::All).map_err(|e| e.to_string())?;
@@ -618,7 +612,7 @@ fn read_shared(
     let mut reasons = Reasons::default();
     while let Some(mut batch) = reader.next_batch().map_err(|e| e.to_string())? {
         if let Some(h) = history.as_mut() {
-            h.add(&mut batch.groups)?;
+            h.add(head.rules, &mut batch.groups)?;
         }
         records += batch.records;
         rejected += batch.rejections.len();
@@ -663,10 +657,9 @@ fn read_each(
     engines: [&Engine<'_>; 2],
     mappings: [&vital_eval::Mapping; 2],
     inputs: [Vec<Input>; 2],
-    history: [Option<StoredHistory<'_>>; 2],
+    mut history: Option<StoredHistory>,
 ) -> Result<Read, String> {
     let [b_inputs, h_inputs] = inputs;
-    let [mut b_history, mut h_history] = history;
     let summarise = |which: usize, group: &[Snapshot]| {
         compare::latest(group).map(|i| {
             let o = engines[which].evaluate_group(group, true);
@@ -679,8 +672,8 @@ fn read_each(
     let mut pending = Pending::new();
     let mut b_rejected = 0;
     while let Some(mut batch) = reader.next_batch().map_err(|e| e.to_string())? {
-        if let Some(h) = b_history.as_mut() {
-            h.add(&mut batch.groups)?;
+        if let Some(h) = history.as_mut() {
+            h.add(engines[BASE].rules, &mut batch.groups)?;
         }
         b_rejected += batch.rejections.len();
         let sides: Vec<_> = batch
@@ -698,8 +691,8 @@ fn read_each(
     let mut h_rejected = 0;
     let mut reasons = Reasons::default();
     while let Some(mut batch) = reader.next_batch().map_err(|e| e.to_string())? {
-        if let Some(h) = h_history.as_mut() {
-            h.add(&mut batch.groups)?;
+        if let Some(h) = history.as_mut() {
+            h.add(engines[HEAD].rules, &mut batch.groups)?;
         }
         records += batch.records;
         h_rejected += batch.rejections.len();
@@ -716,8 +709,8 @@ fn read_each(
             tally.add(plan, &account, b.as_ref(), Some(&h));
         }
     }
-    // each side warns of the stored snapshots its rules reject
-    for h in [&b_history, &h_history].into_iter().flatten() {
+    // the stored snapshots either side's rules reject
+    if let Some(h) = &history {
         h.warn(&mut std::io::stderr().lock());
     }
     let mut rest: Vec<_> = pending.into_iter().collect();

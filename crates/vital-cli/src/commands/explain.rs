@@ -86,12 +86,12 @@ pub fn run(args: Args) -> ExitCode {
         let _ = writeln!(errors, "{line}");
     }
     // what the nightly run's `previous`/`change` see: the stored history
-    let mut history = match StoredHistory::open(args.history.as_deref(), ruleset, &[ruleset]) {
+    let mut history = match StoredHistory::open(args.history.as_deref(), &[ruleset]) {
         Ok(h) => h,
         Err(e) => return fail(e),
     };
     if let Some(h) = history.as_mut() {
-        if let Err(e) = h.add(std::slice::from_mut(&mut group)) {
+        if let Err(e) = h.add(ruleset, std::slice::from_mut(&mut group)) {
             return fail(e);
         }
         h.warn(&mut errors);

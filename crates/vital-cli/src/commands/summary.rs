@@ -733,14 +733,7 @@ impl<'a> Earlier<'a> {
     ) -> Result<Vec<Option<chrono::NaiveDate>>, String> {
         use chrono::NaiveDate;
         let mut added: Vec<Option<NaiveDate>> = vec![None; groups.len()];
-        let names: Vec<&str> = groups
-            .iter()
-            .filter_map(|g| g.first().map(|s| &*s.account))
-            .collect();
-        let ids = self
-            .store
-            .find_accounts(&names)
-            .map_err(|e| e.to_string())?;
+        let ids = super::run::history::known_ids(&mut self.store, groups)?;
         // per group: the account, its latest input date and the input
         // date before that
         let mut asks: Vec<(usize, i64, NaiveDate, Option<NaiveDate>)> = Vec::new();

@@ -431,6 +431,20 @@ fn cannot_record(location: &str, e: vital_store::StoreError) -> String {
 /// input dates).
 type KnownAccounts = Vec<(usize, i64, Vec<NaiveDate>)>;
 
+/// The store's ids of the accounts of a batch's groups (those it knows):
+/// one statement per batch, for `vital run`, the read-only commands and
+/// the report's movers.
+pub(crate) fn known_ids(
+    store: &mut Store,
+    groups: &[Vec<Snapshot>],
+) -> Result<HashMap<String, i64>, String> {
+    let names: Vec<&str> = groups
+        .iter()
+        .filter_map(|g| g.first().map(|s| &*s.account))
+        .collect();
+    store.find_accounts(&names).map_err(|e| e.to_string())
+}
+
 /// Add to each group the stored snapshots its `previous`/`change` reach,
 /// unless the input has one at least as recent (docs/history.md, "History
 /// in evaluation"): a few statements for the whole batch. `ids` are the
@@ -446,8 +460,7 @@ fn add_stored(
     unusable: &mut Unusable,
 ) -> Result<KnownAccounts, String> {
     let e = |e: vital_store::StoreError| e.to_string();
-    // the groups of accounts the store knows: (group, id, input dates)
-    let accounts: Vec<(usize, i64, Vec<NaiveDate>)> = groups
+    let accounts: KnownAccounts = groups
         .iter()
         .enumerate()
         .filter_map(|(g, group)| {
@@ -524,26 +537,21 @@ fn add_stored(
 /// diff`) adds to its input, so that its `previous`/`change` see what the
 /// nightly `vital run` with the same store sees (docs/history.md, "Other
 /// commands").
-pub struct StoredHistory<'a> {
+pub struct StoredHistory {
     store: Store,
-    schema: Schema<'a>,
     lookbacks: Lookbacks,
     unusable: Unusable,
 }
 
-impl<'a> StoredHistory<'a> {
-    /// The store of `--history`, else of vital.toml, to read stored
-    /// snapshots as `rules` read records; `reach` are the rule sets whose
-    /// `previous`/`change` are answered. `None` without a store, when
+impl StoredHistory {
+    /// The store of `--history`, else of vital.toml; `reach` are the rule
+    /// sets whose `previous`/`change` are answered (`vital diff` reads one
+    /// store for both sides). `None` without a store, when
     /// those rules look back at nothing (the store is not opened), or when
     /// vital.toml's SQLite file does not exist yet (no run has recorded
     /// anything: a run would see no history either; a note says so). A
     /// `--history` that does not exist is an error.
-    pub fn open(
-        flag: Option<&str>,
-        rules: &'a RuleSet,
-        reach: &[&RuleSet],
-    ) -> Result<Option<StoredHistory<'a>>, String> {
+    pub fn open(flag: Option<&str>, reach: &[&RuleSet]) -> Result<Option<StoredHistory>, String> {
         let lookbacks = Lookbacks::of_all(reach);
         if lookbacks.all.is_empty() {
             return Ok(None);
@@ -555,11 +563,7 @@ impl<'a> StoredHistory<'a> {
         // vital.toml's store before the first nightly run: no history, as
         // the run would see; a `--history` given that is not there is a
         // mistake (a typo would silently change the answer)
-        if flag.is_none()
-            && !vital_store::is_postgres(&loc)
-            && !loc.contains("://")
-            && !path.exists()
-        {
+        if flag.is_none() && !loc.contains("://") && !path.exists() {
             eprintln!(
                 "note: the history store `{loc}` of vital.toml does not exist yet (no `vital run` has recorded to it): no stored history is read"
             );
@@ -568,26 +572,19 @@ impl<'a> StoredHistory<'a> {
         let store = Store::open_existing(&loc, &base, wait()).map_err(|e| e.to_string())?;
         Ok(Some(StoredHistory {
             store,
-            schema: Schema::new(rules),
             lookbacks,
             unusable: Unusable::default(),
         }))
     }
 
     /// Add to each group the stored snapshots its `previous`/`change`
-    /// reach (marked as stored: `codec::is_stored`).
-    pub fn add(&mut self, groups: &mut [Vec<Snapshot>]) -> Result<(), String> {
-        let names: Vec<&str> = groups
-            .iter()
-            .filter_map(|g| g.first().map(|s| &*s.account))
-            .collect();
-        let ids = self
-            .store
-            .find_accounts(&names)
-            .map_err(|e| e.to_string())?;
+    /// reach (marked as stored: `codec::is_stored`), read back as `rules`
+    /// read records.
+    pub fn add(&mut self, rules: &RuleSet, groups: &mut [Vec<Snapshot>]) -> Result<(), String> {
+        let ids = known_ids(&mut self.store, groups)?;
         add_stored(
             &mut self.store,
-            &self.schema,
+            &Schema::new(rules),
             &self.lookbacks,
             groups,
             &ids,
@@ -665,11 +662,7 @@ impl<'a> History<'a> {
         // may be settling meanwhile (its accounts are not this batch's)
         let mut prior: HashMap<Arc<str>, Prior> = HashMap::new();
         let e = |e: vital_store::StoreError| e.to_string();
-        let names: Vec<&str> = groups
-            .iter()
-            .filter_map(|g| g.first().map(|s| &*s.account))
-            .collect();
-        let ids = store.find_accounts(&names).map_err(e)?;
+        let ids = known_ids(&mut store, groups)?;
         // the writer records these accounts' nights: it need not look their
         // ids up again
         if let Ok(mut known) = self.known.lock() {
