@@ -37,6 +37,9 @@ pub struct Engine<'r> {
     /// The rules' expressions compiled (crate::compiled); `None`: every
     /// expression is walked ([`Engine::interpreted`]).
     program: Option<Program<'r>>,
+    /// The one-snapshot fast path (crate::fixed), when the rule set
+    /// compiles to it.
+    fast: Option<crate::fixed::Fast>,
 }
 
 /// Each rule's expressions, compiled, by rule index.
@@ -296,11 +299,12 @@ impl<'r> Engine<'r> {
             }
         }
         let playbooks: Vec<String> = rules.playbooks().into_iter().map(String::from).collect();
-        let trigger_playbook = rules
+        let trigger_playbook: Vec<u32> = rules
             .triggers
             .iter()
             .map(|t| playbooks.iter().position(|p| *p == t.playbook).unwrap_or(0) as u32)
             .collect();
+        let fast = crate::fixed::Fast::new(rules, &by_score, &trigger_playbook);
         Engine {
             rules,
             by_score,
@@ -321,6 +325,7 @@ impl<'r> Engine<'r> {
             quoted: std::sync::OnceLock::new(),
             traces: true,
             program: Some(Program::new(rules)),
+            fast,
         }
     }
 
@@ -330,7 +335,28 @@ impl<'r> Engine<'r> {
     /// (`cargo bench -p vital-eval --bench throughput`).
     pub fn interpreted(mut self) -> Engine<'r> {
         self.program = None;
+        self.fast = None;
         self
+    }
+
+    /// Whether the rule set compiled to the one-snapshot fast path
+    /// (crate::fixed).
+    pub fn has_fast_path(&self) -> bool {
+        self.fast.is_some()
+    }
+
+    /// The fast path's outcome of an account's only snapshot (as
+    /// [`Engine::evaluate_one`] without explain gives it), or `None` where
+    /// it does not answer: no fast path, or a value that does not fit its
+    /// integers.
+    pub fn evaluate_fast(&self, snapshot: &Snapshot) -> Option<Outcome> {
+        self.fast.as_ref()?.evaluate(snapshot)
+    }
+
+    /// The fast path's outcomes of an account's snapshots (as
+    /// [`Engine::evaluate_group`] without explain gives them), or `None`.
+    pub fn evaluate_group_fast(&self, group: &[Snapshot]) -> Option<Vec<Outcome>> {
+        self.fast.as_ref()?.evaluate_group(group)
     }
 
     /// `as_of − window` for the program's windows (none when walking).
@@ -431,6 +457,11 @@ impl<'r> Engine<'r> {
     /// accepted snapshots, each the history of the others; results come back
     /// in the same order.
     pub fn evaluate_group(&self, group: &[Snapshot], explain: bool) -> Vec<Outcome> {
+        if !explain {
+            if let Some(o) = self.evaluate_group_fast(group) {
+                return o;
+            }
+        }
         // history is looked up by date
         let sorted: Vec<usize>;
         let by_date: &[usize] = if group.len() == 1 {
@@ -487,6 +518,11 @@ impl<'r> Engine<'r> {
 
     /// [`Engine::evaluate_group`] of an account with one snapshot.
     pub fn evaluate_one(&self, snapshot: &Snapshot, explain: bool) -> Outcome {
+        if !explain {
+            if let Some(o) = self.evaluate_fast(snapshot) {
+                return o;
+            }
+        }
         let hist = History {
             group: std::slice::from_ref(snapshot),
             by_date: &[0],
@@ -621,7 +657,7 @@ impl<'r> Engine<'r> {
                 }
                 total
             });
-            let rounded = value.map(|v| value::round1(clamp100(v)));
+            let rounded = value.map(|v| one_decimal(value::round1(clamp100(v))));
             if let Some(e) = ex.as_mut() {
                 let mut base_seen = Vec::new();
                 if let (Some(b), true) = (&score.base, self.traces) {
@@ -649,7 +685,7 @@ impl<'r> Engine<'r> {
                 return h;
             }
         }
-        decimal_health(&self.weights, scores)
+        decimal_health(&self.weights, scores).map(one_decimal)
     }
 
     fn status(&self, cx: &Cx<'_>) -> Option<ArmId> {
@@ -683,6 +719,16 @@ impl<'r> Engine<'r> {
         };
         cx.eval(e)
     }
+}
+
+/// A rounded score or health at scale 1 (`72` as `72.0`), whichever
+/// path computed it: results are written with one decimal anyway, and the
+/// fast path (crate::fixed) makes every one at scale 1.
+fn one_decimal(mut d: Decimal) -> Decimal {
+    if d.scale() < 1 {
+        d.rescale(1);
+    }
+    d
 }
 
 /// A score clamped to 0–100: `Decimal::clamp`, with the cheaper

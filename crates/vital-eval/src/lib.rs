@@ -9,6 +9,7 @@
 pub mod compiled;
 pub mod engine;
 pub mod explain;
+pub mod fixed;
 pub mod mapping;
 pub mod reader;
 pub mod results;

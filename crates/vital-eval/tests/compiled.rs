@@ -222,9 +222,55 @@ fn account(rng: &mut Rng, rules: &RuleSet, consts: &[Decimal], k: usize) -> Vec<
     out
 }
 
-fn same(rules: &RuleSet, group: &[Snapshot], what: &str) {
+/// Scale and mantissa of an outcome's scores and health.
+fn parts(o: &vital_eval::Outcome) -> Vec<[u8; 16]> {
+    let mut v: Vec<[u8; 16]> = o
+        .scored
+        .scores
+        .iter()
+        .flatten()
+        .map(|d| d.serialize())
+        .collect();
+    v.extend(o.scored.health.map(|d| d.serialize()));
+    v
+}
+
+/// How often the fast path (src/fixed.rs) answered, of the snapshots it
+/// was asked about.
+#[derive(Default)]
+struct Fast {
+    asked: usize,
+    answered: usize,
+}
+
+fn same(rules: &RuleSet, group: &[Snapshot], what: &str, fast: &mut Fast) {
     let compiled = Engine::new(rules);
     let walker = Engine::new(rules).interpreted();
+    // the fast path, on each snapshot as if it were the account's only one
+    for s in group {
+        if !compiled.has_fast_path() {
+            break;
+        }
+        fast.asked += 1;
+        if let Some(o) = compiled.evaluate_fast(s) {
+            fast.answered += 1;
+            let w = walker.evaluate_one(s, false);
+            assert_eq!(o, w, "{what}: fast path and walker differ on {s:?}");
+            assert_eq!(parts(&o), parts(&w), "{what}: representation differs");
+        }
+    }
+    // and on the whole group, history and overrides included
+    if compiled.has_fast_path() {
+        fast.asked += 1;
+        if let Some(o) = compiled.evaluate_group_fast(group) {
+            fast.answered += 1;
+            let w = walker.evaluate_group(group, false);
+            assert_eq!(o, w, "{what}: fast path and walker differ on the group");
+            for (x, y) in o.iter().zip(&w) {
+                assert_eq!(parts(x), parts(y), "{what}: representation differs");
+            }
+        }
+    }
     for explain in [false, true] {
         let a = compiled.evaluate_group(group, explain);
         let b = walker.evaluate_group(group, explain);
@@ -232,19 +278,8 @@ fn same(rules: &RuleSet, group: &[Snapshot], what: &str) {
             a, b,
             "{what}: compiled and walked differ (explain {explain})"
         );
-        // representation too (the scale shows in results: 72 vs 72.0)
+        // representation too (both at scale 1: 72.0)
         for (x, y) in a.iter().zip(&b) {
-            let parts = |o: &vital_eval::Outcome| {
-                let mut v: Vec<[u8; 16]> = o
-                    .scored
-                    .scores
-                    .iter()
-                    .flatten()
-                    .map(|d| d.serialize())
-                    .collect();
-                v.extend(o.scored.health.map(|d| d.serialize()));
-                v
-            };
             assert_eq!(parts(x), parts(y), "{what}: representation differs");
         }
         if let [one] = group {
@@ -261,14 +296,24 @@ fn same(rules: &RuleSet, group: &[Snapshot], what: &str) {
 fn compiled_engine_is_the_walker() {
     let mut rule_sets = 0;
     let mut accounts = 0;
+    let mut fast = Fast::default();
+    let mut without_fast = Vec::new();
     for (name, files) in corpus() {
         let Some(rules) = check(&files) else {
             continue;
         };
         rule_sets += 1;
+        if !Engine::new(&rules).has_fast_path() {
+            without_fast.push(name.clone());
+        }
         for t in &rules.tests {
             let snaps = vital_eval::testing::snapshots(&rules, t);
-            same(&rules, &snaps, &format!("{name}, test {:?}", t.name));
+            same(
+                &rules,
+                &snaps,
+                &format!("{name}, test {:?}", t.name),
+                &mut fast,
+            );
         }
         let consts = constants(&rules);
         let mut rng = Rng(rule_sets as u64 * 7919);
@@ -278,10 +323,32 @@ fn compiled_engine_is_the_walker() {
                 &rules,
                 &group,
                 &format!("{name}, generated account {k}: {group:?}"),
+                &mut fast,
             );
             accounts += 1;
         }
     }
     assert!(rule_sets > 60, "only {rule_sets} rule sets checked clean");
     assert!(accounts > 18_000);
+    // the fast path is checked on most rule sets and snapshots, the
+    // benchmark's and the examples' among them
+    eprintln!(
+        "fast path: {} rule sets without one: {without_fast:?}; answered {} of {} snapshots",
+        without_fast.len(),
+        fast.answered,
+        fast.asked
+    );
+    for must in ["bench/rules", "examples/digital-signals/rules"] {
+        assert!(
+            !without_fast.iter().any(|n| n.ends_with(must)),
+            "{must} has no fast path"
+        );
+    }
+    assert!(without_fast.len() * 2 < rule_sets, "{without_fast:?}");
+    assert!(
+        fast.answered * 10 > fast.asked * 7,
+        "{} of {}",
+        fast.answered,
+        fast.asked
+    );
 }

@@ -1,0 +1,1440 @@
+//! The engine's fast path: a rule set compiled to closures over machine
+//! integers, for what `vital run` does most — score an account's snapshots
+//! without explaining them.
+//!
+//! [`crate::compiled`] evaluates every expression in `Decimal`s, passing an
+//! `Option<Decimal>` between nodes. Here every number is an `i64` at a
+//! scale fixed when the rules are compiled (a signal of type `int` at 0,
+//! other numbers at 6 decimals, a literal at its own; `a + b` at the larger
+//! of the two, `a × b` at their sum; a score or health in tenths), so
+//! adding, comparing and counting are single machine instructions and each
+//! node is one closure call; a band whose bounds and results are literals
+//! is a table. A quotient is never divided: it is kept as a fraction
+//! (`a / b`, `avg`, `linear`), compared by cross-multiplying, and a score
+//! that is a fraction is rounded to tenths in integers.
+//!
+//! Exactness: the result is the `Decimal` engine's, value for value
+//! (docs/language.md §6), or nothing:
+//! * a value that does not fit its fixed scale (a signal with more than 6
+//!   decimals, an `int` with decimals), an overflow of 64 bits, a fraction
+//!   whose parts reach 10^18 — any of these *bails*: the evaluation returns
+//!   `None` and the account is evaluated by the `Decimal` engine;
+//! * a comparison with a quotient is decided in integers only where
+//!   [`crate::compiled::quotient_cmp`]'s bound shows the `Decimal` quotient
+//!   (28 significant digits) is on the same side; else it bails;
+//! * a score or health that is a fraction is rounded exactly. The `Decimal`
+//!   quotient differs from the exact one by about 10^-27 of its size; an
+//!   exact fraction n/d that is not a tie (a tie ends in 5 in the
+//!   hundredths, so it is exact in decimals, and `Decimal` computes it
+//!   exactly) is at least 1/(20·d) away from one, so both round the same
+//!   way. Where the quotients are large enough (or `linear`'s range small
+//!   enough) for that margin to be in doubt, it bails.
+//!
+//! Scores and health come out at scale 1 (`72.0`), as the `Decimal` engine
+//! now makes them too ([`crate::engine`]'s `one_decimal`).
+//!
+//! A rule set with anything this module does not compile (dates or texts
+//! compared, `last`/`first` of a field, a quotient inside other
+//! arithmetic, a band over an enum) has no fast path ([`Fast::new`] is
+//! `None`). `tests/compiled.rs` checks this path against the expression
+//! walker over the whole corpus and thousands of generated accounts, each
+//! snapshot alone and each account's group with its history and overrides.
+
+use crate::engine::{Outcome, Playbooks, Scored, Scores};
+use crate::snapshot::Snapshot;
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use std::cell::Cell;
+use std::cmp::Ordering;
+use vital_check::ir::{AggKind, ArmId, Expr, ExprKind as K, Query, RuleSet, Target, Type};
+use vital_check::value::{Duration, Value};
+use vital_syntax::ast::{ArithOp, CmpOp};
+
+/// The scale of a number read from a snapshot (`int`: 0).
+const READ_SCALE: u32 = 6;
+/// The largest scale a node may have (10^18 < 2^63).
+const MAX_SCALE: u32 = 18;
+/// Parts of a fraction that is rounded or compared stay below this
+/// (see the module's comment).
+const FRACTION_LIMIT: i128 = 1_000_000_000_000_000_000;
+/// [`crate::compiled::quotient_cmp`]'s bound.
+const QUOTIENT_LIMIT: i128 = 10_000_000_000_000_000_000_000;
+
+const POW10: [i128; 39] = {
+    let mut t = [1i128; 39];
+    let mut i = 1;
+    while i < 39 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
+
+fn pow10(k: u32) -> i128 {
+    POW10[k.min(38) as usize]
+}
+
+/// What a snapshot gives the closures.
+pub struct Ctx<'a> {
+    snap: &'a Snapshot,
+    /// The account's snapshots, their indices by date, and which is `snap`.
+    group: &'a [Snapshot],
+    by_date: &'a [usize],
+    idx: usize,
+    /// `as_of − window`, by window index.
+    starts: Starts,
+    /// After scoring (empty while scoring): every snapshot's scores and
+    /// health in tenths.
+    scored: &'a [Phase1],
+    /// The status, once decided.
+    status: Option<u32>,
+    /// Set when a value does not fit: the caller falls back.
+    bail: Cell<bool>,
+}
+
+impl Ctx<'_> {
+    #[cold]
+    fn bail<T>(&self) -> Option<T> {
+        self.bail.set(true);
+        None
+    }
+
+    /// `v × 10^k` in 64 bits, or bail.
+    #[inline]
+    fn up(&self, v: i64, k: u32) -> Option<i64> {
+        if k == 0 {
+            return Some(v);
+        }
+        match i64::try_from(i128::from(v) * pow10(k)) {
+            Ok(x) => Some(x),
+            Err(_) => self.bail(),
+        }
+    }
+
+    /// This snapshot's score `i` in tenths (after scoring).
+    fn score(&self, i: usize) -> Option<i64> {
+        self.scored.get(self.idx)?.tenths.get(i).copied().flatten()
+    }
+
+    fn health(&self) -> Option<i64> {
+        self.scored.get(self.idx)?.health
+    }
+
+    /// The latest other snapshot dated on or before window `w`'s start.
+    fn before(&self, w: usize) -> Option<usize> {
+        let date = self.starts.get(w).copied().flatten()?;
+        let end = self
+            .by_date
+            .partition_point(|&i| self.group.get(i).is_some_and(|s| s.as_of <= date));
+        self.by_date
+            .get(..end)?
+            .iter()
+            .rev()
+            .copied()
+            .find(|&i| i != self.idx)
+    }
+
+    /// `t` in snapshot `j` (a number at `scale`: a score or health in
+    /// tenths).
+    fn target(&self, j: usize, t: Target, scale: u32) -> Option<i64> {
+        match t {
+            Target::Signal(s) => self.read(self.group.get(j)?.signals.get(s.index())?, scale),
+            Target::Score(s) => self.scored.get(j)?.tenths.get(s.index()).copied().flatten(),
+            Target::Health => self.scored.get(j)?.health,
+        }
+    }
+
+    /// Numeric signal `i` at `scale`.
+    #[inline]
+    fn signal(&self, i: usize, scale: u32) -> Option<i64> {
+        self.read(self.snap.signals.get(i)?, scale)
+    }
+
+    /// A number read from the snapshot at `scale`.
+    #[inline]
+    fn read(&self, v: &Value, scale: u32) -> Option<i64> {
+        match v {
+            Value::Num(d) => fixed(d, scale).or_else(|| self.bail()),
+            _ => None,
+        }
+    }
+}
+
+/// `d` as an integer at `scale`, when exactly so and within 64 bits.
+fn fixed(d: &Decimal, scale: u32) -> Option<i64> {
+    let s = d.scale();
+    if s > scale {
+        return None;
+    }
+    let m = i64::try_from(d.mantissa()).ok()?;
+    i64::try_from(i128::from(m) * pow10(scale - s)).ok()
+}
+
+type Starts = smallvec::SmallVec<[Option<NaiveDate>; 8]>;
+type Fx = Box<dyn Fn(&Ctx<'_>, &[Value]) -> Option<i64> + Send + Sync>;
+/// A fraction `(n, d)`, `d > 0`, worth n / (d · 10^scale).
+type Fr = Box<dyn Fn(&Ctx<'_>, &[Value]) -> Option<(i128, i128)> + Send + Sync>;
+type Cd = Box<dyn Fn(&Ctx<'_>, &[Value]) -> Option<bool> + Send + Sync>;
+
+/// A compiled number, at a scale.
+enum N {
+    /// A literal (or a value known missing).
+    Lit(Option<i64>, u32),
+    /// A numeric signal, read at a scale (its parent reads it in place).
+    Sig(usize, u32),
+    Fx(Fx, u32),
+    /// One `Decimal` division (`a / b`, `avg`): comparable under the
+    /// quotient bound.
+    Quot(Fr, u32),
+    /// `linear`: only a score's base.
+    Linear(Fr),
+}
+
+impl N {
+    fn scale(&self) -> u32 {
+        match self {
+            N::Lit(_, s) | N::Sig(_, s) | N::Fx(_, s) | N::Quot(_, s) => *s,
+            N::Linear(_) => 0,
+        }
+    }
+
+    /// As an exact number at scale `to` (≥ its own), or not at all.
+    fn at(self, to: u32) -> Option<Fx> {
+        let from = self.scale();
+        if to < from || to > MAX_SCALE {
+            return None;
+        }
+        let k = to - from;
+        Some(match self {
+            N::Lit(v, _) => {
+                let v = match v {
+                    Some(v) => Some(i64::try_from(i128::from(v) * pow10(k)).ok()?),
+                    None => None,
+                };
+                Box::new(move |_, _| v)
+            }
+            N::Sig(i, s) => Box::new(move |cx, _| cx.up(cx.signal(i, s)?, k)),
+            N::Fx(f, _) if k == 0 => f,
+            N::Fx(f, _) => Box::new(move |cx, fs| cx.up(f(cx, fs)?, k)),
+            N::Quot(..) | N::Linear(_) => return None,
+        })
+    }
+
+    /// As an exact number at its own scale.
+    fn fx(self) -> Option<(Fx, u32)> {
+        let s = self.scale();
+        Some((self.at(s)?, s))
+    }
+
+    /// As a fraction at its own scale (an exact number over 1).
+    fn fr(self) -> Option<(Fr, u32)> {
+        match self {
+            N::Quot(f, s) => Some((f, s)),
+            N::Linear(f) => Some((f, 0)),
+            other => {
+                let (f, s) = other.fx()?;
+                Some((Box::new(move |cx, fs| Some((i128::from(f(cx, fs)?), 1))), s))
+            }
+        }
+    }
+}
+
+/// The scale of `previous`/`change` of `t` (of type `ty`).
+fn target_scale(t: Target, ty: Type) -> u32 {
+    match t {
+        Target::Signal(_) => scale_of(ty),
+        Target::Score(_) | Target::Health => 1,
+    }
+}
+
+fn scale_of(ty: Type) -> u32 {
+    match ty {
+        Type::Int => 0,
+        _ => READ_SCALE,
+    }
+}
+
+/// Compiles a rule set's expressions (`None`: something is not supported).
+#[derive(Default)]
+struct Compiler {
+    windows: Vec<Duration>,
+}
+
+impl Compiler {
+    fn window(&mut self, d: Duration) -> usize {
+        match self.windows.iter().position(|w| *w == d) {
+            Some(i) => i,
+            None => {
+                self.windows.push(d);
+                self.windows.len() - 1
+            }
+        }
+    }
+
+    fn num(&mut self, e: &Expr) -> Option<N> {
+        if !e.ty.is_numeric() {
+            return None;
+        }
+        Some(match &e.kind {
+            K::Lit(Value::Num(d)) => {
+                let s = d.scale();
+                N::Lit(Some(fixed(d, s)?), s)
+            }
+            K::Lit(Value::Missing) => N::Lit(None, 0),
+            K::Signal(sig) => N::Sig(sig.index(), scale_of(e.ty)),
+            K::Field(f) => {
+                let (i, s) = (f.index(), scale_of(e.ty));
+                N::Fx(Box::new(move |cx, fs| cx.read(fs.get(i)?, s)), s)
+            }
+            K::Score(id) => {
+                let i = id.index();
+                N::Fx(Box::new(move |cx, _| cx.score(i)), 1)
+            }
+            K::Health => N::Fx(Box::new(|cx, _| cx.health()), 1),
+            K::Neg(a) => {
+                let (f, s) = self.num(a)?.fx()?;
+                N::Fx(
+                    Box::new(move |cx, fs| f(cx, fs)?.checked_neg().or_else(|| cx.bail())),
+                    s,
+                )
+            }
+            K::Arith(ArithOp::Div, a, b) => {
+                let (fa, sa) = self.num(a)?.fx()?;
+                let (fb, sb) = self.num(b)?.fx()?;
+                // a / b = A·10^sb / (B·10^sa), at scale 0
+                let (ka, kb) = (pow10(sb), pow10(sa));
+                N::Quot(
+                    Box::new(move |cx, fs| {
+                        let x = i128::from(fa(cx, fs)?);
+                        let y = i128::from(fb(cx, fs)?);
+                        if y == 0 {
+                            return None;
+                        }
+                        let (n, d) = (x * ka, y * kb);
+                        Some(if d < 0 { (-n, -d) } else { (n, d) })
+                    }),
+                    0,
+                )
+            }
+            K::Arith(op, a, b) => self.arith(*op, a, b)?,
+            K::Count(q) => {
+                let q = self.query(q)?;
+                N::Fx(
+                    Box::new(move |cx, _| {
+                        let mut n = 0i64;
+                        q.each(cx, |_| {
+                            n += 1;
+                            true
+                        });
+                        Some(n)
+                    }),
+                    0,
+                )
+            }
+            K::Aggregate(kind, q) => self.aggregate(*kind, q)?,
+            K::DaysSince(d) | K::DaysUntil(d) => {
+                let until = matches!(e.kind, K::DaysUntil(_));
+                let read = self.date(d)?;
+                N::Fx(
+                    Box::new(move |cx, fs| {
+                        let d = read(cx, fs)?;
+                        let days = match until {
+                            false => (cx.snap.as_of - d).num_days(),
+                            true => (d - cx.snap.as_of).num_days(),
+                        };
+                        Some(days)
+                    }),
+                    0,
+                )
+            }
+            K::Min(xs) | K::Max(xs) => {
+                let max = matches!(e.kind, K::Max(_));
+                let (fs, s) = self.aligned(xs.iter())?;
+                N::Fx(
+                    Box::new(move |cx, v| {
+                        let mut acc: Option<i64> = None;
+                        for f in &fs {
+                            let x = f(cx, v)?;
+                            acc = Some(match acc {
+                                None => x,
+                                Some(a) if max => a.max(x),
+                                Some(a) => a.min(x),
+                            });
+                        }
+                        acc
+                    }),
+                    s,
+                )
+            }
+            K::Clamp(x, lo, hi) => {
+                let (mut fs, s) = self.aligned([&**x, &**lo, &**hi].into_iter())?;
+                let (h, l, x) = (fs.pop()?, fs.pop()?, fs.pop()?);
+                N::Fx(
+                    Box::new(move |cx, v| {
+                        let (x, l, h) = (x(cx, v), l(cx, v), h(cx, v));
+                        Some(x?.max(l?).min(h?))
+                    }),
+                    s,
+                )
+            }
+            K::Abs(a) => {
+                let (f, s) = self.num(a)?.fx()?;
+                N::Fx(
+                    Box::new(move |cx, v| f(cx, v)?.checked_abs().or_else(|| cx.bail())),
+                    s,
+                )
+            }
+            K::Round(a) => {
+                let (f, s) = self.num(a)?.fx()?;
+                let p = i64::try_from(pow10(s)).ok()?;
+                N::Fx(
+                    Box::new(move |cx, v| {
+                        let x = f(cx, v)?;
+                        Some(round_half_away(i128::from(x), i128::from(p)) as i64)
+                    }),
+                    0,
+                )
+            }
+            K::Linear(x, lo, hi) => self.linear(x, lo, hi)?,
+            K::Previous(t, d) => {
+                let (t, w, s) = (*t, self.window(*d), target_scale(*t, e.ty));
+                N::Fx(Box::new(move |cx, _| cx.target(cx.before(w)?, t, s)), s)
+            }
+            K::Change(t, d) => {
+                let (t, w, s) = (*t, self.window(*d), target_scale(*t, e.ty));
+                N::Fx(
+                    Box::new(move |cx, _| {
+                        let now = cx.target(cx.idx, t, s)?;
+                        let before = cx.target(cx.before(w)?, t, s)?;
+                        now.checked_sub(before).or_else(|| cx.bail())
+                    }),
+                    s,
+                )
+            }
+            K::Band {
+                input,
+                arms,
+                otherwise,
+            } => {
+                let input = self.num(input)?;
+                let input = match self.const_band(input, arms, otherwise) {
+                    Ok(n) => return Some(n),
+                    Err(input) => input,
+                };
+                let mut bounds = Vec::new();
+                let mut results = Vec::new();
+                for a in arms {
+                    let (f, s) = self.num(&a.value)?.fx()?;
+                    bounds.push((a.op, f, s));
+                    results.push(&a.result);
+                }
+                results.push(otherwise);
+                let (mut rs, s) = self.aligned(results.into_iter())?;
+                let other = rs.pop()?;
+                let arms: Vec<(CmpOp, Fx, u32, Fx)> = bounds
+                    .into_iter()
+                    .zip(rs)
+                    .map(|((op, f, s), r)| (op, f, s, r))
+                    .collect();
+                let holds = vital_check::value::holds;
+                match input {
+                    N::Quot(fi, si) => N::Fx(
+                        Box::new(move |cx, v| {
+                            let q = fi(cx, v)?;
+                            for (op, b, sb, r) in &arms {
+                                let Some(b) = b(cx, v) else { continue };
+                                if holds(*op, quotient_order(cx, q, si, b, *sb)?) {
+                                    return r(cx, v);
+                                }
+                            }
+                            other(cx, v)
+                        }),
+                        s,
+                    ),
+                    input => {
+                        let (fi, si) = input.fx()?;
+                        N::Fx(
+                            Box::new(move |cx, v| {
+                                let x = fi(cx, v)?;
+                                for (op, b, sb, r) in &arms {
+                                    let Some(b) = b(cx, v) else { continue };
+                                    if holds(*op, cmp_scaled(x, si, b, *sb)) {
+                                        return r(cx, v);
+                                    }
+                                }
+                                other(cx, v)
+                            }),
+                            s,
+                        )
+                    }
+                }
+            }
+            K::Coalesce(a, b) => {
+                let (mut fs, s) = self.aligned([&**a, &**b].into_iter())?;
+                let (b, a) = (fs.pop()?, fs.pop()?);
+                N::Fx(Box::new(move |cx, v| a(cx, v).or_else(|| b(cx, v))), s)
+            }
+            _ => return None,
+        })
+    }
+
+    /// A band over an exact input whose bounds and results are all
+    /// literals: a table, searched without a closure call per arm.
+    /// `Err` gives the input back when the band is not such.
+    fn const_band(
+        &mut self,
+        input: N,
+        arms: &[vital_check::ir::BandArm],
+        otherwise: &Expr,
+    ) -> Result<N, N> {
+        let si = match &input {
+            N::Sig(_, s) | N::Fx(_, s) => *s,
+            _ => return Err(input),
+        };
+        let Some((pick, s)) = self.band_table(si, arms, otherwise) else {
+            return Err(input);
+        };
+        Ok(match input {
+            N::Sig(i, _) => N::Fx(Box::new(move |cx, _| pick(cx.signal(i, si)?)), s),
+            N::Fx(f, _) => N::Fx(Box::new(move |cx, v| pick(f(cx, v)?)), s),
+            other => return Err(other),
+        })
+    }
+
+    /// The table of [`Compiler::const_band`] for an input at scale `si`:
+    /// the value it picks for an input, and the scale of the results.
+    #[allow(clippy::type_complexity)]
+    fn band_table(
+        &mut self,
+        si: u32,
+        arms: &[vital_check::ir::BandArm],
+        otherwise: &Expr,
+    ) -> Option<(Box<dyn Fn(i64) -> Option<i64> + Send + Sync>, u32)> {
+        let lit = |c: &mut Self, e: &Expr| match c.num(e)? {
+            N::Lit(v, s) => Some((v, s)),
+            _ => None,
+        };
+        let mut table = Vec::new();
+        let mut results = Vec::new();
+        for a in arms {
+            let (b, sb) = lit(self, &a.value)?;
+            // a missing bound never holds; one at the input's scale exactly
+            let b = match b {
+                None => None,
+                Some(b) if sb <= si => Some(i64::try_from(i128::from(b) * pow10(si - sb)).ok()?),
+                Some(_) => return None,
+            };
+            table.push((a.op, b));
+            results.push(lit(self, &a.result)?);
+        }
+        results.push(lit(self, otherwise)?);
+        let s = results.iter().map(|r| r.1).max().unwrap_or(0);
+        let results: Vec<Option<i64>> = results
+            .into_iter()
+            .map(|(v, rs)| match v {
+                None => Some(None),
+                Some(v) => i64::try_from(i128::from(v) * pow10(s - rs)).ok().map(Some),
+            })
+            .collect::<Option<_>>()?;
+        let other = *results.last()?;
+        let arms: Vec<(CmpOp, i64, Option<i64>)> = table
+            .into_iter()
+            .zip(results)
+            .filter_map(|((op, b), r)| Some((op, b?, r)))
+            .collect();
+        let pick = move |x: i64| {
+            for (op, b, r) in &arms {
+                if vital_check::value::holds(*op, x.cmp(b)) {
+                    return *r;
+                }
+            }
+            other
+        };
+        Some((Box::new(pick), s))
+    }
+
+    /// A date: a date signal or field, `last`/`first` of a query, or one
+    /// of these plus or minus a duration literal.
+    fn date(&mut self, e: &Expr) -> Option<DateFn> {
+        Some(match &e.kind {
+            K::Signal(s) => {
+                let i = s.index();
+                Box::new(move |cx, _| match cx.snap.signals.get(i)? {
+                    Value::Date(d) => Some(*d),
+                    _ => None,
+                })
+            }
+            K::Field(f) => {
+                let i = f.index();
+                Box::new(move |_, fs| match fs.get(i)? {
+                    Value::Date(d) => Some(*d),
+                    _ => None,
+                })
+            }
+            K::Last(q) | K::First(q) if q.field.is_none() => {
+                let last = matches!(e.kind, K::Last(_));
+                let q = self.query(q)?;
+                Box::new(move |cx, _| {
+                    let mut acc: Option<NaiveDate> = None;
+                    q.each_occurrence(cx, |o| {
+                        acc = Some(match acc {
+                            None => o.date,
+                            Some(a) if last => a.max(o.date),
+                            Some(a) => a.min(o.date),
+                        });
+                        true
+                    });
+                    acc
+                })
+            }
+            K::Arith(op @ (ArithOp::Add | ArithOp::Sub), a, b) => {
+                let K::Lit(Value::Duration(d)) = b.kind else {
+                    return None;
+                };
+                let date = self.date(a)?;
+                let sub = *op == ArithOp::Sub;
+                Box::new(move |cx, fs| {
+                    let x = date(cx, fs)?;
+                    if sub {
+                        d.before(x)
+                    } else {
+                        d.after(x)
+                    }
+                })
+            }
+            _ => return None,
+        })
+    }
+
+    /// Several numbers at their largest scale.
+    fn aligned<'e>(&mut self, xs: impl Iterator<Item = &'e Expr>) -> Option<(Vec<Fx>, u32)> {
+        let ns: Vec<N> = xs.map(|x| self.num(x)).collect::<Option<_>>()?;
+        let s = ns.iter().map(N::scale).max().unwrap_or(0);
+        let fs = ns.into_iter().map(|n| n.at(s)).collect::<Option<_>>()?;
+        Some((fs, s))
+    }
+
+    fn arith(&mut self, op: ArithOp, a: &Expr, b: &Expr) -> Option<N> {
+        let (na, nb) = (self.num(a)?, self.num(b)?);
+        Some(match op {
+            ArithOp::Add | ArithOp::Sub => {
+                let s = na.scale().max(nb.scale());
+                let sub = op == ArithOp::Sub;
+                match (na, nb) {
+                    (x, N::Lit(Some(c), cs)) => {
+                        let c = i64::try_from(i128::from(c) * pow10(s - cs)).ok()?;
+                        let c = if sub { c.checked_neg()? } else { c };
+                        let f = x.at(s)?;
+                        N::Fx(
+                            Box::new(move |cx, v| f(cx, v)?.checked_add(c).or_else(|| cx.bail())),
+                            s,
+                        )
+                    }
+                    (x, y) => {
+                        let (f, g) = (x.at(s)?, y.at(s)?);
+                        N::Fx(
+                            Box::new(move |cx, v| {
+                                let (x, y) = (f(cx, v), g(cx, v));
+                                let r = if sub {
+                                    x?.checked_sub(y?)
+                                } else {
+                                    x?.checked_add(y?)
+                                };
+                                r.or_else(|| cx.bail())
+                            }),
+                            s,
+                        )
+                    }
+                }
+            }
+            ArithOp::Mul => {
+                let s = na.scale() + nb.scale();
+                if s > MAX_SCALE {
+                    return None;
+                }
+                match (na, nb) {
+                    (N::Lit(Some(c), _), y) | (y, N::Lit(Some(c), _)) => {
+                        let (f, _) = y.fx()?;
+                        N::Fx(
+                            Box::new(move |cx, v| f(cx, v)?.checked_mul(c).or_else(|| cx.bail())),
+                            s,
+                        )
+                    }
+                    (x, y) => {
+                        let ((f, _), (g, _)) = (x.fx()?, y.fx()?);
+                        N::Fx(
+                            Box::new(move |cx, v| {
+                                let (x, y) = (f(cx, v), g(cx, v));
+                                x?.checked_mul(y?).or_else(|| cx.bail())
+                            }),
+                            s,
+                        )
+                    }
+                }
+            }
+            ArithOp::Div => return None,
+        })
+    }
+
+    fn aggregate(&mut self, kind: AggKind, q: &Query) -> Option<N> {
+        let f = q.field?.index();
+        let s = READ_SCALE;
+        let q = self.query(q)?;
+        // the fields' scale: numbers at 6, as read (an `int` field too)
+        let fold = move |cx: &Ctx<'_>| -> Option<(i64, i64)> {
+            let mut n = 0i64;
+            let mut acc: Option<i64> = None;
+            let mut over = false;
+            q.each(cx, |fs| {
+                let Some(v) = fs.get(f).and_then(|v| cx.read(v, s)) else {
+                    return true;
+                };
+                n += 1;
+                acc = Some(match (acc, kind) {
+                    (None, _) => v,
+                    (Some(a), AggKind::Sum | AggKind::Avg) => match a.checked_add(v) {
+                        Some(x) => x,
+                        None => {
+                            over = true;
+                            return false;
+                        }
+                    },
+                    (Some(a), AggKind::Min) => a.min(v),
+                    (Some(a), AggKind::Max) => a.max(v),
+                });
+                true
+            });
+            if over {
+                return cx.bail();
+            }
+            Some((acc?, n))
+        };
+        Some(match kind {
+            AggKind::Avg => N::Quot(
+                Box::new(move |cx, _| {
+                    let (sum, n) = fold(cx)?;
+                    Some((i128::from(sum), i128::from(n)))
+                }),
+                s,
+            ),
+            _ => N::Fx(Box::new(move |cx, _| fold(cx).map(|(v, _)| v)), s),
+        })
+    }
+
+    fn linear(&mut self, x: &Expr, lo: &Expr, hi: &Expr) -> Option<N> {
+        let x = self.num(x)?;
+        if matches!(x, N::Linear(_)) {
+            return None;
+        }
+        let (fx, sx) = x.fr()?;
+        let (mut b, s2) = self.aligned([lo, hi].into_iter())?;
+        let (fh, fl) = (b.pop()?, b.pop()?);
+        // x = xn / (xd·10^sx); lo = L/10^s2, hi = H/10^s2, at a common
+        // scale t: x − lo = (xn·10^(t−sx) − L·xd·10^(t−s2)) / (xd·10^t)
+        let t = sx.max(s2);
+        let (kx, kl) = (pow10(t - sx), pow10(t - s2));
+        Some(N::Linear(Box::new(move |cx, v| {
+            let (xn, xd) = fx(cx, v)?;
+            let (l, h) = (i128::from(fl(cx, v)?), i128::from(fh(cx, v)?));
+            let big = |z: i128| z.unsigned_abs() >= FRACTION_LIMIT as u128;
+            if big(xn) || big(xd) {
+                return cx.bail();
+            }
+            let xs = xn * kx; // x·xd·10^t
+            let (lt, ht) = (l * kl * xd, h * kl * xd);
+            // `Decimal` divides twice here, each time within 10^-27 of
+            // the exact quotient relative to its size; the error, blown up
+            // by 100 / (hi − lo), must stay far below the distance of an
+            // exact fraction from a tie (module comment): here below
+            // 2·10^-25·(m/w + 1) with m = max(|x|, |lo|), w = |hi − lo|
+            let m = (xs.unsigned_abs().max(lt.unsigned_abs())) as f64;
+            let w = (ht - lt).unsigned_abs() as f64;
+            if l != h && m >= 1e5 * w {
+                return cx.bail();
+            }
+            if l == h {
+                return Some((if xs >= ht { 100 } else { 0 }, 1));
+            }
+            // (x − lo) / (hi − lo) · 100 = 100·(xs − lt) / (ht − lt)
+            let (mut n, mut d) = (100 * (xs - lt), ht - lt);
+            if d < 0 {
+                (n, d) = (-n, -d);
+            }
+            Some(if n < 0 {
+                (0, 1)
+            } else if n > 100 * d {
+                (100, 1)
+            } else {
+                (n, d)
+            })
+        })))
+    }
+
+    fn query(&mut self, q: &Query) -> Option<QueryFn> {
+        Some(QueryFn {
+            event: q.event.index(),
+            window: q.within.map(|d| self.window(d)),
+            filter: match &q.filter {
+                Some(c) => Some(self.cond(c)?),
+                None => None,
+            },
+        })
+    }
+
+    fn cond(&mut self, e: &Expr) -> Option<Cd> {
+        Some(match &e.kind {
+            K::Lit(Value::Bool(b)) => {
+                let b = *b;
+                Box::new(move |_, _| Some(b))
+            }
+            K::Lit(Value::Missing) => Box::new(|_, _| None),
+            K::Signal(sig) if e.ty == Type::Bool => {
+                let i = sig.index();
+                Box::new(move |cx, _| match cx.snap.signals.get(i)? {
+                    Value::Bool(b) => Some(*b),
+                    _ => None,
+                })
+            }
+            K::Field(f) if e.ty == Type::Bool => {
+                let i = f.index();
+                Box::new(move |_, fs| match fs.get(i)? {
+                    Value::Bool(b) => Some(*b),
+                    _ => None,
+                })
+            }
+            K::Compare(op, a, b) if a.ty.is_numeric() && b.ty.is_numeric() => {
+                let (a, b) = (self.num(a)?, self.num(b)?);
+                compare(*op, a, b)?
+            }
+            K::Compare(op @ (CmpOp::Eq | CmpOp::Ne), a, b) if variant(b).is_some() => {
+                variants(self.variant_of(a)?, variant(b)?, *op == CmpOp::Ne)
+            }
+            K::In {
+                value,
+                list,
+                negated,
+            } if !list.is_empty() && list.iter().all(|x| variant(x).is_some()) => {
+                let mask = list.iter().filter_map(variant).fold(0, |m, v| m | v);
+                variants(self.variant_of(value)?, mask, *negated)
+            }
+            K::And(a, b) => {
+                let (a, b) = (self.cond(a)?, self.cond(b)?);
+                Box::new(move |cx, v| match a(cx, v) {
+                    Some(false) => Some(false),
+                    x => match (x, b(cx, v)) {
+                        (_, Some(false)) => Some(false),
+                        (Some(true), Some(true)) => Some(true),
+                        _ => None,
+                    },
+                })
+            }
+            K::Or(a, b) => {
+                let (a, b) = (self.cond(a)?, self.cond(b)?);
+                Box::new(move |cx, v| match a(cx, v) {
+                    Some(true) => Some(true),
+                    x => match (x, b(cx, v)) {
+                        (_, Some(true)) => Some(true),
+                        (Some(false), Some(false)) => Some(false),
+                        _ => None,
+                    },
+                })
+            }
+            K::Not(a) => {
+                let a = self.cond(a)?;
+                Box::new(move |cx, v| a(cx, v).map(|b| !b))
+            }
+            K::IsMissing { value, negated } => {
+                let negated = *negated;
+                let missing: Cd = match &value.kind {
+                    K::Signal(s) => {
+                        let i = s.index();
+                        Box::new(move |cx, _| {
+                            Some(matches!(
+                                cx.snap.signals.get(i),
+                                None | Some(Value::Missing)
+                            ))
+                        })
+                    }
+                    K::Field(f) => {
+                        let i = f.index();
+                        Box::new(move |_, v| Some(matches!(v.get(i), None | Some(Value::Missing))))
+                    }
+                    K::Status => Box::new(|cx, _| Some(cx.status.is_none())),
+                    _ if value.ty.is_numeric() => match self.num(value)? {
+                        N::Lit(x, _) => Box::new(move |_, _| Some(x.is_none())),
+                        n => {
+                            let (f, _) = n.fr()?;
+                            Box::new(move |cx, v| Some(f(cx, v).is_none()))
+                        }
+                    },
+                    _ => return None,
+                };
+                Box::new(move |cx, v| missing(cx, v).map(|m| m != negated))
+            }
+            K::Exists(q) => {
+                let q = self.query(q)?;
+                Box::new(move |cx, _| {
+                    let mut any = false;
+                    q.each(cx, |_| {
+                        any = true;
+                        false
+                    });
+                    Some(any)
+                })
+            }
+            _ => return None,
+        })
+    }
+
+    /// An enum or status read in place.
+    fn variant_of(&mut self, e: &Expr) -> Option<VariantFn> {
+        Some(match &e.kind {
+            K::Signal(s) => {
+                let i = s.index();
+                Box::new(move |cx, _| match cx.snap.signals.get(i)? {
+                    Value::Enum(x) => Some(*x),
+                    _ => None,
+                })
+            }
+            K::Field(f) => {
+                let i = f.index();
+                Box::new(move |_, v| match v.get(i)? {
+                    Value::Enum(x) => Some(*x),
+                    _ => None,
+                })
+            }
+            K::Status => Box::new(|cx, _| cx.status),
+            _ => return None,
+        })
+    }
+}
+
+type DateFn = Box<dyn Fn(&Ctx<'_>, &[Value]) -> Option<NaiveDate> + Send + Sync>;
+type VariantFn = Box<dyn Fn(&Ctx<'_>, &[Value]) -> Option<u32> + Send + Sync>;
+
+fn variants(value: VariantFn, mask: u64, negated: bool) -> Cd {
+    Box::new(move |cx, v| {
+        let i = value(cx, v)?;
+        let hit = 1u64.checked_shl(i).is_some_and(|bit| mask & bit != 0);
+        Some(hit != negated)
+    })
+}
+
+/// An enum or status literal with at most 64 variants, as a bit.
+fn variant(e: &Expr) -> Option<u64> {
+    let i = match &e.kind {
+        K::Lit(Value::Enum(i)) => *i,
+        K::Lit(Value::Status(a)) => u32::try_from(a.index()).ok()?,
+        _ => return None,
+    };
+    1u64.checked_shl(i)
+}
+
+/// An event query: the occurrences it matches.
+struct QueryFn {
+    event: usize,
+    window: Option<usize>,
+    filter: Option<Cd>,
+}
+
+impl QueryFn {
+    /// Each matching occurrence's fields to `f` (which says whether to go
+    /// on).
+    #[inline]
+    fn each(&self, cx: &Ctx<'_>, mut f: impl FnMut(&[Value]) -> bool) {
+        self.each_occurrence(cx, |o| f(&o.fields))
+    }
+
+    #[inline]
+    fn each_occurrence(
+        &self,
+        cx: &Ctx<'_>,
+        mut f: impl FnMut(&crate::snapshot::Occurrence) -> bool,
+    ) {
+        let as_of = cx.snap.as_of;
+        let from = self
+            .window
+            .and_then(|w| cx.starts.get(w).copied().flatten());
+        for o in cx.snap.events.of(self.event) {
+            if o.date > as_of || from.is_some_and(|s| o.date < s) {
+                continue;
+            }
+            if let Some(c) = &self.filter {
+                if c(cx, &o.fields) != Some(true) {
+                    continue;
+                }
+            }
+            if !f(o) {
+                return;
+            }
+        }
+    }
+}
+
+/// `a` at scale `sa` against `b` at scale `sb`, exactly.
+#[inline]
+fn cmp_scaled(a: i64, sa: u32, b: i64, sb: u32) -> Ordering {
+    if sa == sb {
+        return a.cmp(&b);
+    }
+    let s = sa.max(sb);
+    (i128::from(a) * pow10(s - sa)).cmp(&(i128::from(b) * pow10(s - sb)))
+}
+
+/// `a OP b`.
+fn compare(op: CmpOp, a: N, b: N) -> Option<Cd> {
+    let holds = move |o: Ordering| vital_check::value::holds(op, o);
+    match (a, b) {
+        (N::Linear(_), _) | (_, N::Linear(_)) | (N::Quot(..), N::Quot(..)) => None,
+        (N::Quot(fa, sa), c) => {
+            let (fc, sc) = c.fx()?;
+            Some(Box::new(move |cx, v| {
+                let q = fa(cx, v)?;
+                quotient_order(cx, q, sa, fc(cx, v)?, sc).map(holds)
+            }))
+        }
+        (c, N::Quot(fb, sb)) => {
+            let (fc, sc) = c.fx()?;
+            Some(Box::new(move |cx, v| {
+                let x = fc(cx, v)?;
+                quotient_order(cx, fb(cx, v)?, sb, x, sc).map(|o| holds(o.reverse()))
+            }))
+        }
+        (_, N::Lit(None, _)) | (N::Lit(None, _), _) => Some(Box::new(|_, _| None)),
+        (a, N::Lit(Some(c), sc)) => {
+            // the constant at the other side's scale when exact there
+            let exact = |sa: u32| -> Option<i64> {
+                (sa >= sc).then(|| i64::try_from(i128::from(c) * pow10(sa - sc)).ok())?
+            };
+            match a {
+                N::Sig(i, sa) => match exact(sa) {
+                    Some(c) => Some(Box::new(move |cx, _| {
+                        Some(holds(cx.signal(i, sa)?.cmp(&c)))
+                    })),
+                    None => Some(Box::new(move |cx, _| {
+                        Some(holds(cmp_scaled(cx.signal(i, sa)?, sa, c, sc)))
+                    })),
+                },
+                a => {
+                    let (fa, sa) = a.fx()?;
+                    match exact(sa) {
+                        Some(c) => Some(Box::new(move |cx, v| Some(holds(fa(cx, v)?.cmp(&c))))),
+                        None => Some(Box::new(move |cx, v| {
+                            Some(holds(cmp_scaled(fa(cx, v)?, sa, c, sc)))
+                        })),
+                    }
+                }
+            }
+        }
+        (a, b) => {
+            let ((fa, sa), (fb, sb)) = (a.fx()?, b.fx()?);
+            Some(Box::new(move |cx, v| {
+                let (x, y) = (fa(cx, v), fb(cx, v));
+                Some(holds(cmp_scaled(x?, sa, y?, sb)))
+            }))
+        }
+    }
+}
+
+/// The order of the quotient n / (d·10^sq) and c / 10^sc, as `Decimal`
+/// decides it, or bail (see [`crate::compiled::quotient_cmp`]: with
+/// a = n, b = d the cross products below are its x and d).
+fn quotient_order(
+    cx: &Ctx<'_>,
+    (n, d): (i128, i128),
+    sq: u32,
+    c: i64,
+    sc: u32,
+) -> Option<Ordering> {
+    let x = n.checked_mul(pow10(sc));
+    let dd = d.checked_mul(pow10(sq + sc));
+    let (Some(x), Some(dd)) = (x, dd) else {
+        return cx.bail();
+    };
+    if x.unsigned_abs() >= QUOTIENT_LIMIT as u128 || dd.unsigned_abs() >= QUOTIENT_LIMIT as u128 {
+        return cx.bail();
+    }
+    // n/(d·10^sq) vs c/10^sc  ⇔  n·10^sc vs c·d·10^sq   (d > 0)
+    let y = i128::from(c) * d * pow10(sq);
+    Some(x.cmp(&y))
+}
+
+/// n / d rounded half away from zero (d > 0).
+fn round_half_away(n: i128, d: i128) -> i128 {
+    if let (Ok(n), Ok(d)) = (i64::try_from(n), i64::try_from(d)) {
+        let (q, r) = (n / d, n % d);
+        return i128::from(if 2 * r.unsigned_abs() >= d.unsigned_abs() {
+            q + n.signum()
+        } else {
+            q
+        });
+    }
+    let (q, r) = (n / d, n % d);
+    if 2 * r.abs() >= d {
+        q + n.signum()
+    } else {
+        q
+    }
+}
+
+type Tenths = smallvec::SmallVec<[Option<i64>; 6]>;
+
+/// A snapshot's scores and health in tenths.
+#[derive(Clone)]
+struct Phase1 {
+    tenths: Tenths,
+    health: Option<i64>,
+}
+
+/// One score: its base and its adjustments.
+struct ScoreFn {
+    /// `None`: no base expression, 50.
+    base: Option<(Fr, u32)>,
+    adjustments: Vec<Adjustment>,
+    /// The scale every part is brought to.
+    scale: u32,
+}
+
+struct Adjustment {
+    cond: Option<Cd>,
+    /// An exact number, or a quotient (`add logins / 2`).
+    amount: Amount,
+    /// 10^(score scale − amount scale), negative for `subtract`.
+    factor: i128,
+}
+
+enum Amount {
+    Fx(Fx),
+    Quot(Fr),
+}
+
+/// A rule set compiled to the fast path (module comment).
+pub struct Fast {
+    /// Tells this rule set's windows apart in the per-thread cache of
+    /// [`Fast::starts`].
+    id: u64,
+    windows: Vec<Duration>,
+    scores: Vec<ScoreFn>,
+    /// The weights at one scale (positive).
+    weights: Vec<i128>,
+    status: Vec<Option<Cd>>,
+    triggers: Vec<(Cd, u32)>,
+}
+
+impl std::fmt::Debug for Fast {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fast")
+            .field("scores", &self.scores.len())
+            .field("triggers", &self.triggers.len())
+            .finish()
+    }
+}
+
+impl Fast {
+    /// The fast path of `rules`, when every expression compiles.
+    pub fn new(rules: &RuleSet, by_score: &[Vec<usize>], trigger_playbook: &[u32]) -> Option<Fast> {
+        let mut c = Compiler::default();
+        let mut scores = Vec::new();
+        for (s, score) in rules.scores.iter().enumerate() {
+            let base = match &score.base {
+                None => None,
+                Some(e) => Some(c.num(e)?.fr()?),
+            };
+            let mut parts = Vec::new();
+            for &a in by_score.get(s)? {
+                let adj = &rules.adjustments[a];
+                let cond = match &adj.cond {
+                    Some(e) => Some(c.cond(e)?),
+                    None => None,
+                };
+                let (amount, sa) = match c.num(&adj.amount)? {
+                    N::Quot(f, s) => (Amount::Quot(f), s),
+                    n => {
+                        let (f, s) = n.fx()?;
+                        (Amount::Fx(f), s)
+                    }
+                };
+                let sign = match adj.direction {
+                    vital_check::ir::Direction::Add => 1,
+                    vital_check::ir::Direction::Subtract => -1,
+                };
+                parts.push((cond, amount, sa, sign));
+            }
+            let scale = parts
+                .iter()
+                .map(|p| p.2)
+                .chain(base.as_ref().map(|b| b.1))
+                .max()
+                .unwrap_or(0);
+            if scale > MAX_SCALE {
+                return None;
+            }
+            let adjustments = parts
+                .into_iter()
+                .map(|(cond, amount, sa, sign)| Adjustment {
+                    cond,
+                    amount,
+                    factor: sign * pow10(scale - sa),
+                })
+                .collect();
+            scores.push(ScoreFn {
+                base,
+                adjustments,
+                scale,
+            });
+        }
+        let ws = rules.scores.iter().map(|s| s.weight.normalize());
+        let wscale = ws.clone().map(|w| w.scale()).max().unwrap_or(0);
+        let weights = ws
+            .map(|w| Some(i128::from(fixed(&w, wscale)?)).filter(|w| *w > 0))
+            .collect::<Option<Vec<_>>>()?;
+        let status = (rules.status.iter())
+            .map(|a| match &a.cond {
+                Some(e) => c.cond(e).map(Some),
+                None => Some(None),
+            })
+            .collect::<Option<_>>()?;
+        let triggers = (rules.triggers.iter().zip(trigger_playbook))
+            .map(|(t, p)| Some((c.cond(&t.cond)?, *p)))
+            .collect::<Option<_>>()?;
+        static IDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        Some(Fast {
+            id: IDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            windows: c.windows,
+            scores,
+            weights,
+            status,
+            triggers,
+        })
+    }
+
+    /// The outcome of an account's only snapshot, as
+    /// [`crate::Engine::evaluate_one`] gives it without explain; `None`
+    /// when a value does not fit (the caller evaluates it in `Decimal`s).
+    pub fn evaluate(&self, snap: &Snapshot) -> Option<Outcome> {
+        let group = std::slice::from_ref(snap);
+        let scored = [self.phase1(group, &[0], 0)?];
+        let (outcome, _) = self.phase2(group, &[0], &scored, 0, None)?;
+        Some(outcome)
+    }
+
+    /// The outcomes of an account's snapshots, as
+    /// [`crate::Engine::evaluate_group`] gives them without explain.
+    pub fn evaluate_group(&self, group: &[Snapshot]) -> Option<Vec<Outcome>> {
+        let mut by_date: smallvec::SmallVec<[usize; 4]> = (0..group.len()).collect();
+        by_date.sort_by_key(|&i| group.get(i).map(|s| s.as_of));
+        let scored: smallvec::SmallVec<[Phase1; 4]> = (0..group.len())
+            .map(|i| self.phase1(group, &by_date, i))
+            .collect::<Option<_>>()?;
+        let mut out: Vec<Option<Outcome>> = vec![None; group.len()];
+        // by date: `started` is against the latest earlier snapshot's
+        let mut triggered: smallvec::SmallVec<[Option<Playbooks>; 4]> =
+            smallvec::smallvec![None; group.len()];
+        for (k, &i) in by_date.iter().enumerate() {
+            let as_of = group.get(i)?.as_of;
+            let before = by_date[..k]
+                .iter()
+                .rev()
+                .find(|&&j| group.get(j).is_some_and(|s| s.as_of < as_of))
+                .and_then(|&j| triggered.get(j)?.as_ref());
+            let (o, t) = self.phase2(group, &by_date, &scored, i, before)?;
+            *triggered.get_mut(i)? = Some(t);
+            *out.get_mut(i)? = Some(o);
+        }
+        out.into_iter().collect()
+    }
+
+    /// Snapshot `i`'s scores and health.
+    fn phase1(&self, group: &[Snapshot], by_date: &[usize], i: usize) -> Option<Phase1> {
+        let snap = group.get(i)?;
+        let cx = Ctx {
+            snap,
+            group,
+            by_date,
+            idx: i,
+            starts: self.starts(snap.as_of),
+            scored: &[],
+            status: None,
+            bail: Cell::new(false),
+        };
+        let mut tenths = Tenths::new();
+        for s in &self.scores {
+            tenths.push(self.score(&cx, s));
+            if cx.bail.get() {
+                return None;
+            }
+        }
+        let health = self.health(&tenths);
+        Some(Phase1 { tenths, health })
+    }
+
+    /// Snapshot `i`'s status and playbooks, its outcome, and the playbooks
+    /// it triggered (`before`: those of the latest earlier snapshot).
+    fn phase2(
+        &self,
+        group: &[Snapshot],
+        by_date: &[usize],
+        scored: &[Phase1],
+        i: usize,
+        before: Option<&Playbooks>,
+    ) -> Option<(Outcome, Playbooks)> {
+        let snap = group.get(i)?;
+        let p1 = scored.get(i)?;
+        let cx = Ctx {
+            snap,
+            group,
+            by_date,
+            idx: i,
+            starts: self.starts(snap.as_of),
+            scored,
+            status: None,
+            bail: Cell::new(false),
+        };
+        let computed = (self.status.iter())
+            .position(|c| c.as_ref().is_none_or(|c| c(&cx, &[]) == Some(true)))
+            .and_then(|i| u32::try_from(i).ok());
+        let over = snap.override_in_force();
+        let status = match over {
+            Some(o) => u32::try_from(o.status.index()).ok(),
+            None => computed,
+        };
+        let cx = Ctx { status, ..cx };
+        let mut triggered = Playbooks::new();
+        for (c, p) in &self.triggers {
+            if c(&cx, &[]) == Some(true) && !triggered.contains(p) {
+                triggered.push(*p);
+            }
+        }
+        if cx.bail.get() {
+            return None;
+        }
+        let started = match before {
+            Some(b) => triggered
+                .iter()
+                .copied()
+                .filter(|p| !b.contains(p))
+                .collect(),
+            None => triggered.clone(),
+        };
+        let arm = |s: Option<u32>| s.map(|i| ArmId::new(i as usize));
+        let outcome = Outcome {
+            scored: Scored {
+                scores: (p1.tenths.iter())
+                    .map(|t| t.map(|t| Decimal::new(t, 1)))
+                    .collect::<Scores>(),
+                health: p1.health.map(|h| Decimal::new(h, 1)),
+            },
+            computed_status: arm(computed),
+            status: arm(status),
+            override_in_force: over.is_some(),
+            started,
+            triggered: triggered.clone(),
+            explain: None,
+        };
+        Some((outcome, triggered))
+    }
+
+    /// `as_of − window` for each window. Most accounts of an export share
+    /// their `as_of`: the last one computed is kept, per thread.
+    fn starts(&self, as_of: NaiveDate) -> Starts {
+        thread_local! {
+            static LAST: std::cell::RefCell<Option<(u64, NaiveDate, Starts)>> =
+                const { std::cell::RefCell::new(None) };
+        }
+        LAST.with_borrow_mut(|last| match last {
+            Some((id, at, starts)) if *id == self.id && *at == as_of => starts.clone(),
+            _ => {
+                let starts: Starts = self.windows.iter().map(|d| d.before(as_of)).collect();
+                *last = Some((self.id, as_of, starts.clone()));
+                starts
+            }
+        })
+    }
+
+    /// A score in tenths: base plus the adjustments that apply, clamped to
+    /// 0–100 and rounded half away from zero (docs/language.md §6).
+    ///
+    /// The total is the fraction n / (d·10^scale), d > 0. Where a quotient
+    /// is part of it, `Decimal` added a rounded quotient: its error (below
+    /// 10^-27 of each term's size, twice per term with the sums) must stay
+    /// far below the distance 1/(20·d·10^scale) of a fraction from a tie
+    /// (module comment), else this bails.
+    fn score(&self, cx: &Ctx<'_>, s: &ScoreFn) -> Option<i64> {
+        let big = |z: i128| z.unsigned_abs() >= FRACTION_LIMIT as u128;
+        // the size of the quotients added, for the error bound
+        let mut rounded = 0f64;
+        let (mut n, mut d, sb) = match &s.base {
+            None => (50, 1, 0),
+            Some((f, sb)) => {
+                let (n, d) = f(cx, &[])?;
+                if d != 1 {
+                    rounded += n.unsigned_abs() as f64 / d as f64;
+                }
+                (n, d, *sb)
+            }
+        };
+        n = match n.checked_mul(pow10(s.scale - sb)) {
+            Some(n) if !big(n) && !big(d) => n,
+            _ => return cx.bail(),
+        };
+        for a in &s.adjustments {
+            if let Some(c) = &a.cond {
+                if c(cx, &[]) != Some(true) {
+                    continue;
+                }
+            }
+            let (x, y) = match &a.amount {
+                Amount::Fx(f) => match f(cx, &[]) {
+                    Some(x) => (i128::from(x), 1),
+                    None => continue,
+                },
+                Amount::Quot(f) => match f(cx, &[]) {
+                    Some(q) => q,
+                    None => continue,
+                },
+            };
+            if y != 1 {
+                rounded += x.unsigned_abs() as f64 / y as f64;
+            }
+            // n/d + x·factor/y = (n·y + x·factor·d) / (d·y)
+            let sum = (x.checked_mul(a.factor))
+                .and_then(|x| x.checked_mul(d))
+                .and_then(|x| n.checked_mul(y)?.checked_add(x));
+            (n, d) = match (sum, d.checked_mul(y)) {
+                (Some(n), Some(d)) if !big(n) && !big(d) => (n, d),
+                _ => return cx.bail(),
+            };
+        }
+        let den = d * pow10(s.scale);
+        if big(den) {
+            return cx.bail();
+        }
+        if rounded > 0.0 {
+            let terms = (s.adjustments.len() + 2) as f64;
+            let error = 2.0 * terms * (rounded + 100.0) * 1e-27;
+            if error * 20.0 * den as f64 * 16.0 >= 1.0 {
+                return cx.bail();
+            }
+        }
+        Some(if n <= 0 {
+            0
+        } else if n > 100 * den {
+            1000
+        } else {
+            round_half_away(10 * n, den) as i64
+        })
+    }
+
+    /// Health in tenths: Σ(weight × score) / Σ(weight) over the scores
+    /// that are not N/A, rounded half away from zero.
+    fn health(&self, tenths: &[Option<i64>]) -> Option<i64> {
+        let (mut num, mut den) = (0i128, 0i128);
+        for (t, w) in tenths.iter().zip(&self.weights) {
+            if let Some(t) = t {
+                num += w * i128::from(*t);
+                den += w;
+            }
+        }
+        (den != 0).then(|| round_half_away(num, den) as i64)
+    }
+}
