@@ -161,16 +161,34 @@ impl Ctx<'_> {
 }
 
 /// `d` as an integer at `scale`, when exactly so and within 64 bits.
+#[inline]
 fn fixed(d: &Decimal, scale: u32) -> Option<i64> {
-    let s = d.scale();
-    if s > scale {
+    let u = d.unpack();
+    if u.scale > scale || u.hi != 0 {
         return None;
     }
-    let m = i64::try_from(d.mantissa()).ok()?;
-    i64::try_from(i128::from(m) * pow10(scale - s)).ok()
+    let m = i64::try_from((u64::from(u.mid) << 32) | u64::from(u.lo)).ok()?;
+    let m = if u.negative { -m } else { m };
+    match scale - u.scale {
+        0 => Some(m),
+        k => m.checked_mul(*POW10_64.get(k as usize)?),
+    }
 }
 
-type Starts = smallvec::SmallVec<[Option<NaiveDate>; 8]>;
+const POW10_64: [i64; 19] = {
+    let mut t = [1i64; 19];
+    let mut i = 1;
+    while i < 19 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
+
+/// `as_of − window` by window index: a rule set with more distinct
+/// windows has no fast path.
+const WINDOWS: usize = 8;
+type Starts = [Option<NaiveDate>; WINDOWS];
 type Fx = Box<dyn Fn(&Ctx<'_>, &[Value]) -> Option<i64> + Send + Sync>;
 /// A fraction `(n, d)`, `d > 0`, worth n / (d · 10^scale).
 type Fr = Box<dyn Fn(&Ctx<'_>, &[Value]) -> Option<(i128, i128)> + Send + Sync>;
@@ -310,7 +328,11 @@ impl Compiler {
                         if y == 0 {
                             return None;
                         }
-                        let (n, d) = (x * ka, y * kb);
+                        let (n, d) = if ka == 1 && kb == 1 {
+                            (x, y)
+                        } else {
+                            (x * ka, y * kb)
+                        };
                         Some(if d < 0 { (-n, -d) } else { (n, d) })
                     }),
                     0,
@@ -740,20 +762,43 @@ impl Compiler {
             if big(xn) || big(xd) {
                 return cx.bail();
             }
-            let xs = xn * kx; // x·xd·10^t
-            let (lt, ht) = (l * kl * xd, h * kl * xd);
+            // x·xd·10^t, lo·xd·10^t, hi·xd·10^t: in 128 bits unchecked
+            // when small (the usual case), else checked
+            let small = kx == 1
+                && kl == 1
+                && l.unsigned_abs() <= 1 << 31
+                && h.unsigned_abs() <= 1 << 31
+                && xn.unsigned_abs() <= 1 << 60
+                && xd.unsigned_abs() <= 1 << 60;
+            let (xs, lt, ht) = if small {
+                (xn, l * xd, h * xd)
+            } else {
+                let times = |a: i128, b: i128, c: i128| a.checked_mul(b)?.checked_mul(c);
+                match (times(xn, kx, 1), times(l, kl, xd), times(h, kl, xd)) {
+                    (Some(xs), Some(lt), Some(ht)) if !big(xs) && !big(lt) && !big(ht) => {
+                        (xs, lt, ht)
+                    }
+                    _ => return cx.bail(),
+                }
+            };
+            if l == h {
+                // `Decimal` compares its quotient x with hi: decided in
+                // integers under the quotient bound (see quotient_order)
+                let dt = xd.checked_mul(pow10(t));
+                if dt.is_none_or(|dt| dt.unsigned_abs() >= QUOTIENT_LIMIT as u128) {
+                    return cx.bail();
+                }
+                return Some((if xs >= ht { 100 } else { 0 }, 1));
+            }
             // `Decimal` divides twice here, each time within 10^-27 of
             // the exact quotient relative to its size; the error, blown up
             // by 100 / (hi − lo), must stay far below the distance of an
             // exact fraction from a tie (module comment): here below
             // 2·10^-25·(m/w + 1) with m = max(|x|, |lo|), w = |hi − lo|
-            let m = (xs.unsigned_abs().max(lt.unsigned_abs())) as f64;
-            let w = (ht - lt).unsigned_abs() as f64;
-            if l != h && m >= 1e5 * w {
+            let m = xs.unsigned_abs().max(lt.unsigned_abs());
+            let w = (ht - lt).unsigned_abs();
+            if m / 100_000 >= w {
                 return cx.bail();
-            }
-            if l == h {
-                return Some((if xs >= ht { 100 } else { 0 }, 1));
             }
             // (x − lo) / (hi − lo) · 100 = 100·(xs − lt) / (ht − lt)
             let (mut n, mut d) = (100 * (xs - lt), ht - lt);
@@ -1046,17 +1091,41 @@ fn quotient_order(
     c: i64,
     sc: u32,
 ) -> Option<Ordering> {
-    let x = n.checked_mul(pow10(sc));
-    let dd = d.checked_mul(pow10(sq + sc));
-    let (Some(x), Some(dd)) = (x, dd) else {
-        return cx.bail();
+    // below 2^63 times at most 10^18 (< 2^60): no overflow in 128 bits
+    let small = |z: i128, k: u32| z.unsigned_abs() < 1 << 63 && k <= 18;
+    let (x, dd) = if small(n, sc) && small(d, sq + sc) {
+        (n * pow10(sc), d * pow10(sq + sc))
+    } else {
+        match (n.checked_mul(pow10(sc)), d.checked_mul(pow10(sq + sc))) {
+            (Some(x), Some(dd)) => (x, dd),
+            _ => return cx.bail(),
+        }
     };
     if x.unsigned_abs() >= QUOTIENT_LIMIT as u128 || dd.unsigned_abs() >= QUOTIENT_LIMIT as u128 {
         return cx.bail();
     }
-    // n/(d·10^sq) vs c/10^sc  ⇔  n·10^sc vs c·d·10^sq   (d > 0)
-    let y = i128::from(c) * d * pow10(sq);
+    // n/(d·10^sq) vs c/10^sc  ⇔  n·10^sc vs c·d·10^sq   (d > 0); d·10^sq
+    // is below 10^22 < 2^74, so a c below 2^53 cannot overflow
+    let dq = d * pow10(sq);
+    let y = if c.unsigned_abs() < 1 << 53 {
+        i128::from(c) * dq
+    } else {
+        match i128::from(c).checked_mul(dq) {
+            Some(y) => y,
+            None => return cx.bail(),
+        }
+    };
     Some(x.cmp(&y))
+}
+
+/// A score or health in tenths as a `Decimal` at scale 1 (scores and
+/// health are 0–100, so 0–1000 here).
+#[inline]
+fn tenths(t: i64) -> Decimal {
+    match u32::try_from(t) {
+        Ok(t) => Decimal::from_parts(t, 0, 0, false, 1),
+        Err(_) => Decimal::new(t, 1),
+    }
 }
 
 /// n / d rounded half away from zero (d > 0).
@@ -1100,7 +1169,7 @@ struct Adjustment {
     /// An exact number, or a quotient (`add logins / 2`).
     amount: Amount,
     /// 10^(score scale − amount scale), negative for `subtract`.
-    factor: i128,
+    factor: i64,
 }
 
 enum Amount {
@@ -1174,7 +1243,7 @@ impl Fast {
                 .map(|(cond, amount, sa, sign)| Adjustment {
                     cond,
                     amount,
-                    factor: sign * pow10(scale - sa),
+                    factor: sign * i64::try_from(pow10(scale - sa)).unwrap_or(i64::MAX),
                 })
                 .collect();
             scores.push(ScoreFn {
@@ -1197,6 +1266,9 @@ impl Fast {
         let triggers = (rules.triggers.iter().zip(trigger_playbook))
             .map(|(t, p)| Some((c.cond(&t.cond)?, *p)))
             .collect::<Option<_>>()?;
+        if c.windows.len() > WINDOWS {
+            return None;
+        }
         static IDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         Some(Fast {
             id: IDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
@@ -1317,18 +1389,20 @@ impl Fast {
             None => triggered.clone(),
         };
         let arm = |s: Option<u32>| s.map(|i| ArmId::new(i as usize));
+        let mut scores = Scores::new();
+        for t in &p1.tenths {
+            scores.push(t.map(tenths));
+        }
         let outcome = Outcome {
             scored: Scored {
-                scores: (p1.tenths.iter())
-                    .map(|t| t.map(|t| Decimal::new(t, 1)))
-                    .collect::<Scores>(),
-                health: p1.health.map(|h| Decimal::new(h, 1)),
+                scores,
+                health: p1.health.map(tenths),
             },
             computed_status: arm(computed),
             status: arm(status),
             override_in_force: over.is_some(),
             started,
-            triggered: triggered.clone(),
+            triggered: Playbooks::from_slice(&triggered),
             explain: None,
         };
         Some((outcome, triggered))
@@ -1342,10 +1416,13 @@ impl Fast {
                 const { std::cell::RefCell::new(None) };
         }
         LAST.with_borrow_mut(|last| match last {
-            Some((id, at, starts)) if *id == self.id && *at == as_of => starts.clone(),
+            Some((id, at, starts)) if *id == self.id && *at == as_of => *starts,
             _ => {
-                let starts: Starts = self.windows.iter().map(|d| d.before(as_of)).collect();
-                *last = Some((self.id, as_of, starts.clone()));
+                let mut starts: Starts = [None; WINDOWS];
+                for (s, d) in starts.iter_mut().zip(&self.windows) {
+                    *s = d.before(as_of);
+                }
+                *last = Some((self.id, as_of, starts));
                 starts
             }
         })
@@ -1360,24 +1437,75 @@ impl Fast {
     /// far below the distance 1/(20·d·10^scale) of a fraction from a tie
     /// (module comment), else this bails.
     fn score(&self, cx: &Ctx<'_>, s: &ScoreFn) -> Option<i64> {
-        let big = |z: i128| z.unsigned_abs() >= FRACTION_LIMIT as u128;
-        // the size of the quotients added, for the error bound
-        let mut rounded = 0f64;
-        let (mut n, mut d, sb) = match &s.base {
-            None => (50, 1, 0),
+        // exact numbers only (the common case): in 64 bits, at the score's
+        // scale; a quotient on the way goes on as a fraction
+        let (mut n, d, sb) = match &s.base {
+            None => (50i128, 1i128, 0),
             Some((f, sb)) => {
                 let (n, d) = f(cx, &[])?;
-                if d != 1 {
-                    rounded += n.unsigned_abs() as f64 / d as f64;
-                }
                 (n, d, *sb)
             }
         };
+        let scale = pow10(s.scale);
+        if d == 1 {
+            let Some(mut t) = i64::try_from(n * pow10(s.scale - sb)).ok() else {
+                return cx.bail();
+            };
+            for (k, a) in s.adjustments.iter().enumerate() {
+                if let Some(c) = &a.cond {
+                    if c(cx, &[]) != Some(true) {
+                        continue;
+                    }
+                }
+                let x = match &a.amount {
+                    Amount::Fx(f) => match f(cx, &[]) {
+                        Some(x) => x,
+                        None => continue,
+                    },
+                    Amount::Quot(_) => {
+                        return self.score_fraction(cx, s, i128::from(t), 1, 0.0, k);
+                    }
+                };
+                t = match x.checked_mul(a.factor).and_then(|x| t.checked_add(x)) {
+                    Some(t) => t,
+                    None => return cx.bail(),
+                };
+            }
+            return Some(if t <= 0 {
+                0
+            } else if i128::from(t) > 100 * scale {
+                1000
+            } else {
+                round_half_away(10 * i128::from(t), scale) as i64
+            });
+        }
+        let big = |z: i128| z.unsigned_abs() >= FRACTION_LIMIT as u128;
+        let rounded = n.unsigned_abs() as f64 / d as f64;
         n = match n.checked_mul(pow10(s.scale - sb)) {
             Some(n) if !big(n) && !big(d) => n,
             _ => return cx.bail(),
         };
-        for a in &s.adjustments {
+        self.score_fraction(cx, s, n, d, rounded, 0)
+    }
+
+    /// [`Fast::score`] from adjustment `from` on, with the total so far
+    /// n / (d·10^scale), d > 0. Where a quotient is part of it, `Decimal`
+    /// added a rounded quotient: its error (below 10^-27 of each term's
+    /// size, twice per term with the sums) must stay far below the
+    /// distance 1/(20·d·10^scale) of a fraction from a tie (module
+    /// comment), else this bails. `rounded`: the size of the quotients so
+    /// far.
+    fn score_fraction(
+        &self,
+        cx: &Ctx<'_>,
+        s: &ScoreFn,
+        mut n: i128,
+        mut d: i128,
+        mut rounded: f64,
+        from: usize,
+    ) -> Option<i64> {
+        let big = |z: i128| z.unsigned_abs() >= FRACTION_LIMIT as u128;
+        for a in s.adjustments.iter().skip(from) {
             if let Some(c) = &a.cond {
                 if c(cx, &[]) != Some(true) {
                     continue;
@@ -1397,7 +1525,7 @@ impl Fast {
                 rounded += x.unsigned_abs() as f64 / y as f64;
             }
             // n/d + x·factor/y = (n·y + x·factor·d) / (d·y)
-            let sum = (x.checked_mul(a.factor))
+            let sum = (x.checked_mul(i128::from(a.factor)))
                 .and_then(|x| x.checked_mul(d))
                 .and_then(|x| n.checked_mul(y)?.checked_add(x));
             (n, d) = match (sum, d.checked_mul(y)) {
