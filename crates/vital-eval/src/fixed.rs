@@ -317,26 +317,43 @@ impl Compiler {
                 )
             }
             K::Arith(ArithOp::Div, a, b) => {
-                let (fa, sa) = self.num(a)?.fx()?;
-                let (fb, sb) = self.num(b)?.fx()?;
+                let (na, nb) = (self.num(a)?, self.num(b)?);
+                let (sa, sb) = (na.scale(), nb.scale());
                 // a / b = A·10^sb / (B·10^sa), at scale 0
                 let (ka, kb) = (pow10(sb), pow10(sa));
-                N::Quot(
-                    Box::new(move |cx, fs| {
-                        let x = i128::from(fa(cx, fs)?);
-                        let y = i128::from(fb(cx, fs)?);
-                        if y == 0 {
-                            return None;
-                        }
-                        let (n, d) = if ka == 1 && kb == 1 {
-                            (x, y)
-                        } else {
-                            (x * ka, y * kb)
-                        };
-                        Some(if d < 0 { (-n, -d) } else { (n, d) })
-                    }),
-                    0,
-                )
+                let quotient = move |x: i64, y: i64| {
+                    if y == 0 {
+                        return None;
+                    }
+                    let (x, y) = (i128::from(x), i128::from(y));
+                    let (n, d) = if ka == 1 && kb == 1 {
+                        (x, y)
+                    } else {
+                        (x * ka, y * kb)
+                    };
+                    Some(if d < 0 { (-n, -d) } else { (n, d) })
+                };
+                match (na, nb) {
+                    // two signals (`active_users / licensed_seats`): read
+                    // in place
+                    (N::Sig(i, _), N::Sig(j, _)) => N::Quot(
+                        Box::new(move |cx, _| {
+                            let x = cx.signal(i, sa);
+                            quotient(x?, cx.signal(j, sb)?)
+                        }),
+                        0,
+                    ),
+                    (na, nb) => {
+                        let (fa, fb) = (na.at(sa)?, nb.at(sb)?);
+                        N::Quot(
+                            Box::new(move |cx, fs| {
+                                let x = fa(cx, fs);
+                                quotient(x?, fb(cx, fs)?)
+                            }),
+                            0,
+                        )
+                    }
+                }
             }
             K::Arith(op, a, b) => self.arith(*op, a, b)?,
             K::Count(q) => {
@@ -819,9 +836,16 @@ impl Compiler {
         Some(QueryFn {
             event: q.event.index(),
             window: q.within.map(|d| self.window(d)),
-            filter: match &q.filter {
-                Some(c) => Some(self.cond(c)?),
-                None => None,
+            filter: match q.filter.as_deref() {
+                None => Filter::All,
+                Some(c) => match field_variants(c) {
+                    Some((field, mask, negated)) => Filter::Variants {
+                        field,
+                        mask,
+                        negated,
+                    },
+                    None => Filter::Cond(self.cond(c)?),
+                },
             },
         })
     }
@@ -965,6 +989,32 @@ fn variants(value: VariantFn, mask: u64, negated: bool) -> Cd {
     })
 }
 
+/// `field == v`, `field != v`, `field in (…)`, `field not in (…)` over
+/// enum literals: (field, mask, negated).
+fn field_variants(e: &Expr) -> Option<(usize, u64, bool)> {
+    match &e.kind {
+        K::Compare(op @ (CmpOp::Eq | CmpOp::Ne), a, b) => match &a.kind {
+            K::Field(f) => Some((f.index(), variant(b)?, *op == CmpOp::Ne)),
+            _ => None,
+        },
+        K::In {
+            value,
+            list,
+            negated,
+        } if !list.is_empty() => match &value.kind {
+            K::Field(f) => {
+                let mut mask = 0;
+                for x in list {
+                    mask |= variant(x)?;
+                }
+                Some((f.index(), mask, *negated))
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// An enum or status literal with at most 64 variants, as a bit.
 fn variant(e: &Expr) -> Option<u64> {
     let i = match &e.kind {
@@ -979,7 +1029,40 @@ fn variant(e: &Expr) -> Option<u64> {
 struct QueryFn {
     event: usize,
     window: Option<usize>,
-    filter: Option<Cd>,
+    filter: Filter,
+}
+
+/// A query's `where`.
+enum Filter {
+    All,
+    /// An enum field among literal variants (`severity == critical`,
+    /// `level in (c_level, vp)`), tested in place.
+    Variants {
+        field: usize,
+        mask: u64,
+        negated: bool,
+    },
+    Cond(Cd),
+}
+
+impl Filter {
+    #[inline]
+    fn holds(&self, cx: &Ctx<'_>, fields: &[Value]) -> bool {
+        match self {
+            Filter::All => true,
+            Filter::Variants {
+                field,
+                mask,
+                negated,
+            } => match fields.get(*field) {
+                Some(Value::Enum(i)) => {
+                    (1u64.checked_shl(*i).is_some_and(|bit| mask & bit != 0)) != *negated
+                }
+                _ => false,
+            },
+            Filter::Cond(c) => c(cx, fields) == Some(true),
+        }
+    }
 }
 
 impl QueryFn {
@@ -1004,10 +1087,8 @@ impl QueryFn {
             if o.date > as_of || from.is_some_and(|s| o.date < s) {
                 continue;
             }
-            if let Some(c) = &self.filter {
-                if c(cx, &o.fields) != Some(true) {
-                    continue;
-                }
+            if !self.filter.holds(cx, &o.fields) {
+                continue;
             }
             if !f(o) {
                 return;
@@ -1173,6 +1254,8 @@ struct Adjustment {
 }
 
 enum Amount {
+    /// A literal (`subtract 20`), or missing.
+    Const(Option<i64>),
     Fx(Fx),
     Quot(Fr),
 }
@@ -1217,6 +1300,7 @@ impl Fast {
                     None => None,
                 };
                 let (amount, sa) = match c.num(&adj.amount)? {
+                    N::Lit(v, s) => (Amount::Const(v), s),
                     N::Quot(f, s) => (Amount::Quot(f), s),
                     n => {
                         let (f, s) = n.fx()?;
@@ -1458,6 +1542,8 @@ impl Fast {
                     }
                 }
                 let x = match &a.amount {
+                    Amount::Const(Some(x)) => *x,
+                    Amount::Const(None) => continue,
                     Amount::Fx(f) => match f(cx, &[]) {
                         Some(x) => x,
                         None => continue,
@@ -1512,6 +1598,8 @@ impl Fast {
                 }
             }
             let (x, y) = match &a.amount {
+                Amount::Const(Some(x)) => (i128::from(*x), 1),
+                Amount::Const(None) => continue,
                 Amount::Fx(f) => match f(cx, &[]) {
                     Some(x) => (i128::from(x), 1),
                     None => continue,
