@@ -144,6 +144,16 @@ impl Ctx<'_> {
         }
     }
 
+    /// A leaf: a signal at `scale`, a score or health in tenths.
+    #[inline]
+    fn leaf(&self, l: Leaf, scale: u32) -> Option<i64> {
+        match l {
+            Leaf::Signal(i) => self.signal(i, scale),
+            Leaf::Score(i) => self.score(i),
+            Leaf::Health => self.health(),
+        }
+    }
+
     /// Numeric signal `i` at `scale`.
     #[inline]
     fn signal(&self, i: usize, scale: u32) -> Option<i64> {
@@ -194,12 +204,47 @@ type Fx = Box<dyn Fn(&Ctx<'_>, &[Value]) -> Option<i64> + Send + Sync>;
 type Fr = Box<dyn Fn(&Ctx<'_>, &[Value]) -> Option<(i128, i128)> + Send + Sync>;
 type Cd = Box<dyn Fn(&Ctx<'_>, &[Value]) -> Option<bool> + Send + Sync>;
 
+/// An exact number at a given scale: a constant, or computed.
+enum Operand {
+    Const(Option<i64>),
+    Fx(Fx),
+}
+
+impl Operand {
+    fn new(n: N, scale: u32) -> Option<Operand> {
+        Some(match n {
+            N::Lit(None, _) => Operand::Const(None),
+            N::Lit(Some(v), s) if s <= scale => {
+                Operand::Const(Some(i64::try_from(i128::from(v) * pow10(scale - s)).ok()?))
+            }
+            n => Operand::Fx(n.at(scale)?),
+        })
+    }
+
+    #[inline]
+    fn get(&self, cx: &Ctx<'_>, v: &[Value]) -> Option<i64> {
+        match self {
+            Operand::Const(c) => *c,
+            Operand::Fx(f) => f(cx, v),
+        }
+    }
+}
+
+/// What [`N::Leaf`] reads.
+#[derive(Clone, Copy)]
+enum Leaf {
+    Signal(usize),
+    Score(usize),
+    Health,
+}
+
 /// A compiled number, at a scale.
 enum N {
     /// A literal (or a value known missing).
     Lit(Option<i64>, u32),
-    /// A numeric signal, read at a scale (its parent reads it in place).
-    Sig(usize, u32),
+    /// A numeric signal, a score or health, read at a scale (its parent
+    /// reads it in place).
+    Leaf(Leaf, u32),
     Fx(Fx, u32),
     /// One `Decimal` division (`a / b`, `avg`): comparable under the
     /// quotient bound.
@@ -211,7 +256,7 @@ enum N {
 impl N {
     fn scale(&self) -> u32 {
         match self {
-            N::Lit(_, s) | N::Sig(_, s) | N::Fx(_, s) | N::Quot(_, s) => *s,
+            N::Lit(_, s) | N::Leaf(_, s) | N::Fx(_, s) | N::Quot(_, s) => *s,
             N::Linear(_) => 0,
         }
     }
@@ -231,7 +276,7 @@ impl N {
                 };
                 Box::new(move |_, _| v)
             }
-            N::Sig(i, s) => Box::new(move |cx, _| cx.up(cx.signal(i, s)?, k)),
+            N::Leaf(l, s) => Box::new(move |cx, _| cx.up(cx.leaf(l, s)?, k)),
             N::Fx(f, _) if k == 0 => f,
             N::Fx(f, _) => Box::new(move |cx, fs| cx.up(f(cx, fs)?, k)),
             N::Quot(..) | N::Linear(_) => return None,
@@ -299,16 +344,13 @@ impl Compiler {
                 N::Lit(Some(fixed(d, s)?), s)
             }
             K::Lit(Value::Missing) => N::Lit(None, 0),
-            K::Signal(sig) => N::Sig(sig.index(), scale_of(e.ty)),
+            K::Signal(sig) => N::Leaf(Leaf::Signal(sig.index()), scale_of(e.ty)),
             K::Field(f) => {
                 let (i, s) = (f.index(), scale_of(e.ty));
                 N::Fx(Box::new(move |cx, fs| cx.read(fs.get(i)?, s)), s)
             }
-            K::Score(id) => {
-                let i = id.index();
-                N::Fx(Box::new(move |cx, _| cx.score(i)), 1)
-            }
-            K::Health => N::Fx(Box::new(|cx, _| cx.health()), 1),
+            K::Score(id) => N::Leaf(Leaf::Score(id.index()), 1),
+            K::Health => N::Leaf(Leaf::Health, 1),
             K::Neg(a) => {
                 let (f, s) = self.num(a)?.fx()?;
                 N::Fx(
@@ -336,10 +378,10 @@ impl Compiler {
                 match (na, nb) {
                     // two signals (`active_users / licensed_seats`): read
                     // in place
-                    (N::Sig(i, _), N::Sig(j, _)) => N::Quot(
+                    (N::Leaf(i, _), N::Leaf(j, _)) => N::Quot(
                         Box::new(move |cx, _| {
-                            let x = cx.signal(i, sa);
-                            quotient(x?, cx.signal(j, sb)?)
+                            let x = cx.leaf(i, sa);
+                            quotient(x?, cx.leaf(j, sb)?)
                         }),
                         0,
                     ),
@@ -373,6 +415,21 @@ impl Compiler {
             K::Aggregate(kind, q) => self.aggregate(*kind, q)?,
             K::DaysSince(d) | K::DaysUntil(d) => {
                 let until = matches!(e.kind, K::DaysUntil(_));
+                let days = move |cx: &Ctx<'_>, d: NaiveDate| match until {
+                    false => (cx.snap.as_of - d).num_days(),
+                    true => (d - cx.snap.as_of).num_days(),
+                };
+                if let K::Signal(s) = d.kind {
+                    // a date signal, read in place
+                    let i = s.index();
+                    return Some(N::Fx(
+                        Box::new(move |cx, _| match cx.snap.signals.get(i)? {
+                            Value::Date(d) => Some(days(cx, *d)),
+                            _ => None,
+                        }),
+                        0,
+                    ));
+                }
                 let read = self.date(d)?;
                 N::Fx(
                     Box::new(move |cx, fs| {
@@ -527,14 +584,14 @@ impl Compiler {
         otherwise: &Expr,
     ) -> Result<N, N> {
         let si = match &input {
-            N::Sig(_, s) | N::Fx(_, s) => *s,
+            N::Leaf(_, s) | N::Fx(_, s) => *s,
             _ => return Err(input),
         };
         let Some((pick, s)) = self.band_table(si, arms, otherwise) else {
             return Err(input);
         };
         Ok(match input {
-            N::Sig(i, _) => N::Fx(Box::new(move |cx, _| pick(cx.signal(i, si)?)), s),
+            N::Leaf(l, _) => N::Fx(Box::new(move |cx, _| pick(cx.leaf(l, si)?)), s),
             N::Fx(f, _) => N::Fx(Box::new(move |cx, v| pick(f(cx, v)?)), s),
             other => return Err(other),
         })
@@ -669,6 +726,19 @@ impl Compiler {
                             s,
                         )
                     }
+                    // `100 - x`
+                    (N::Lit(Some(c), cs), y) if !matches!(y, N::Lit(..)) => {
+                        let c = i64::try_from(i128::from(c) * pow10(s - cs)).ok()?;
+                        let f = y.at(s)?;
+                        N::Fx(
+                            Box::new(move |cx, v| {
+                                let y = f(cx, v)?;
+                                let r = if sub { c.checked_sub(y) } else { c.checked_add(y) };
+                                r.or_else(|| cx.bail())
+                            }),
+                            s,
+                        )
+                    }
                     (x, y) => {
                         let (f, g) = (x.at(s)?, y.at(s)?);
                         N::Fx(
@@ -766,15 +836,16 @@ impl Compiler {
             return None;
         }
         let (fx, sx) = x.fr()?;
-        let (mut b, s2) = self.aligned([lo, hi].into_iter())?;
-        let (fh, fl) = (b.pop()?, b.pop()?);
+        let (lo, hi) = (self.num(lo)?, self.num(hi)?);
+        let s2 = lo.scale().max(hi.scale());
+        let (fl, fh) = (Operand::new(lo, s2)?, Operand::new(hi, s2)?);
         // x = xn / (xd·10^sx); lo = L/10^s2, hi = H/10^s2, at a common
         // scale t: x − lo = (xn·10^(t−sx) − L·xd·10^(t−s2)) / (xd·10^t)
         let t = sx.max(s2);
         let (kx, kl) = (pow10(t - sx), pow10(t - s2));
         Some(N::Linear(Box::new(move |cx, v| {
             let (xn, xd) = fx(cx, v)?;
-            let (l, h) = (i128::from(fl(cx, v)?), i128::from(fh(cx, v)?));
+            let (l, h) = (i128::from(fl.get(cx, v)?), i128::from(fh.get(cx, v)?));
             let big = |z: i128| z.unsigned_abs() >= FRACTION_LIMIT as u128;
             if big(xn) || big(xd) {
                 return cx.bail();
@@ -844,7 +915,13 @@ impl Compiler {
                         mask,
                         negated,
                     },
-                    None => Filter::Cond(self.cond(c)?),
+                    None => {
+                        let mut tests = Vec::new();
+                        match FieldTest::all(c, &mut tests) {
+                            Some(()) => Filter::Tests(tests),
+                            None => Filter::Cond(self.cond(c)?),
+                        }
+                    }
                 },
             },
         })
@@ -917,18 +994,18 @@ impl Compiler {
                 let missing: Cd = match &value.kind {
                     K::Signal(s) => {
                         let i = s.index();
-                        Box::new(move |cx, _| {
-                            Some(matches!(
-                                cx.snap.signals.get(i),
-                                None | Some(Value::Missing)
-                            ))
-                        })
+                        return Some(Box::new(move |cx, _| {
+                            let m = matches!(cx.snap.signals.get(i), None | Some(Value::Missing));
+                            Some(m != negated)
+                        }));
                     }
                     K::Field(f) => {
                         let i = f.index();
-                        Box::new(move |_, v| Some(matches!(v.get(i), None | Some(Value::Missing))))
+                        return Some(Box::new(move |_, v| {
+                            Some(matches!(v.get(i), None | Some(Value::Missing)) != negated)
+                        }));
                     }
-                    K::Status => Box::new(|cx, _| Some(cx.status.is_none())),
+                    K::Status => return Some(Box::new(move |cx, _| Some(cx.status.is_none() != negated))),
                     _ if value.ty.is_numeric() => match self.num(value)? {
                         N::Lit(x, _) => Box::new(move |_, _| Some(x.is_none())),
                         n => {
@@ -956,34 +1033,43 @@ impl Compiler {
     }
 
     /// An enum or status read in place.
-    fn variant_of(&mut self, e: &Expr) -> Option<VariantFn> {
+    fn variant_of(&mut self, e: &Expr) -> Option<VariantOf> {
         Some(match &e.kind {
-            K::Signal(s) => {
-                let i = s.index();
-                Box::new(move |cx, _| match cx.snap.signals.get(i)? {
-                    Value::Enum(x) => Some(*x),
-                    _ => None,
-                })
-            }
-            K::Field(f) => {
-                let i = f.index();
-                Box::new(move |_, v| match v.get(i)? {
-                    Value::Enum(x) => Some(*x),
-                    _ => None,
-                })
-            }
-            K::Status => Box::new(|cx, _| cx.status),
+            K::Signal(s) => VariantOf::Signal(s.index()),
+            K::Field(f) => VariantOf::Field(f.index()),
+            K::Status => VariantOf::Status,
             _ => return None,
         })
     }
 }
 
 type DateFn = Box<dyn Fn(&Ctx<'_>, &[Value]) -> Option<NaiveDate> + Send + Sync>;
-type VariantFn = Box<dyn Fn(&Ctx<'_>, &[Value]) -> Option<u32> + Send + Sync>;
+/// Where an enum (or the status) is read.
+#[derive(Clone, Copy)]
+enum VariantOf {
+    Signal(usize),
+    Field(usize),
+    Status,
+}
 
-fn variants(value: VariantFn, mask: u64, negated: bool) -> Cd {
+impl VariantOf {
+    #[inline]
+    fn get(self, cx: &Ctx<'_>, fields: &[Value]) -> Option<u32> {
+        let v = match self {
+            VariantOf::Signal(i) => cx.snap.signals.get(i)?,
+            VariantOf::Field(i) => fields.get(i)?,
+            VariantOf::Status => return cx.status,
+        };
+        match v {
+            Value::Enum(x) => Some(*x),
+            _ => None,
+        }
+    }
+}
+
+fn variants(value: VariantOf, mask: u64, negated: bool) -> Cd {
     Box::new(move |cx, v| {
-        let i = value(cx, v)?;
+        let i = value.get(cx, v)?;
         let hit = 1u64.checked_shl(i).is_some_and(|bit| mask & bit != 0);
         Some(hit != negated)
     })
@@ -1042,7 +1128,66 @@ enum Filter {
         mask: u64,
         negated: bool,
     },
+    /// Several tests of fields, all of which must hold (`severity ==
+    /// critical and hours_to_close is missing`).
+    Tests(Vec<FieldTest>),
     Cond(Cd),
+}
+
+/// A test of an occurrence's field: `Some(true)` or not.
+enum FieldTest {
+    Variants { field: usize, mask: u64, negated: bool },
+    Missing { field: usize, negated: bool },
+}
+
+impl FieldTest {
+    #[inline]
+    fn holds(&self, fields: &[Value]) -> bool {
+        match self {
+            FieldTest::Variants {
+                field,
+                mask,
+                negated,
+            } => match fields.get(*field) {
+                Some(Value::Enum(i)) => {
+                    (1u64.checked_shl(*i).is_some_and(|bit| mask & bit != 0)) != *negated
+                }
+                _ => false,
+            },
+            FieldTest::Missing { field, negated } => {
+                matches!(fields.get(*field), None | Some(Value::Missing)) != *negated
+            }
+        }
+    }
+
+    /// `e` as tests that all hold exactly when it is true.
+    fn all(e: &Expr, out: &mut Vec<FieldTest>) -> Option<()> {
+        match &e.kind {
+            K::And(a, b) => {
+                FieldTest::all(a, out)?;
+                FieldTest::all(b, out)
+            }
+            K::IsMissing { value, negated } => match &value.kind {
+                K::Field(f) => {
+                    out.push(FieldTest::Missing {
+                        field: f.index(),
+                        negated: *negated,
+                    });
+                    Some(())
+                }
+                _ => None,
+            },
+            _ => {
+                let (field, mask, negated) = field_variants(e)?;
+                out.push(FieldTest::Variants {
+                    field,
+                    mask,
+                    negated,
+                });
+                Some(())
+            }
+        }
+    }
 }
 
 impl Filter {
@@ -1060,6 +1205,7 @@ impl Filter {
                 }
                 _ => false,
             },
+            Filter::Tests(ts) => ts.iter().all(|t| t.holds(fields)),
             Filter::Cond(c) => c(cx, fields) == Some(true),
         }
     }
@@ -1133,12 +1279,10 @@ fn compare(op: CmpOp, a: N, b: N) -> Option<Cd> {
                 (sa >= sc).then(|| i64::try_from(i128::from(c) * pow10(sa - sc)).ok())?
             };
             match a {
-                N::Sig(i, sa) => match exact(sa) {
-                    Some(c) => Some(Box::new(move |cx, _| {
-                        Some(holds(cx.signal(i, sa)?.cmp(&c)))
-                    })),
+                N::Leaf(l, sa) => match exact(sa) {
+                    Some(c) => Some(Box::new(move |cx, _| Some(holds(cx.leaf(l, sa)?.cmp(&c))))),
                     None => Some(Box::new(move |cx, _| {
-                        Some(holds(cmp_scaled(cx.signal(i, sa)?, sa, c, sc)))
+                        Some(holds(cmp_scaled(cx.leaf(l, sa)?, sa, c, sc)))
                     })),
                 },
                 a => {
@@ -1237,9 +1381,23 @@ struct Phase1 {
 }
 
 /// One score: its base and its adjustments.
+/// A score's base: exact, or a fraction.
+enum Base {
+    Fx(Fx, u32),
+    Fr(Fr, u32),
+}
+
+impl Base {
+    fn scale(&self) -> u32 {
+        match self {
+            Base::Fx(_, s) | Base::Fr(_, s) => *s,
+        }
+    }
+}
+
 struct ScoreFn {
     /// `None`: no base expression, 50.
-    base: Option<(Fr, u32)>,
+    base: Option<Base>,
     adjustments: Vec<Adjustment>,
     /// The scale every part is brought to.
     scale: u32,
@@ -1290,7 +1448,16 @@ impl Fast {
         for (s, score) in rules.scores.iter().enumerate() {
             let base = match &score.base {
                 None => None,
-                Some(e) => Some(c.num(e)?.fr()?),
+                Some(e) => Some(match c.num(e)? {
+                    n @ (N::Quot(..) | N::Linear(_)) => {
+                        let (f, s) = n.fr()?;
+                        Base::Fr(f, s)
+                    }
+                    n => {
+                        let (f, s) = n.fx()?;
+                        Base::Fx(f, s)
+                    }
+                }),
             };
             let mut parts = Vec::new();
             for &a in by_score.get(s)? {
@@ -1316,7 +1483,7 @@ impl Fast {
             let scale = parts
                 .iter()
                 .map(|p| p.2)
-                .chain(base.as_ref().map(|b| b.1))
+                .chain(base.as_ref().map(Base::scale))
                 .max()
                 .unwrap_or(0);
             if scale > MAX_SCALE {
@@ -1525,7 +1692,8 @@ impl Fast {
         // scale; a quotient on the way goes on as a fraction
         let (mut n, d, sb) = match &s.base {
             None => (50i128, 1i128, 0),
-            Some((f, sb)) => {
+            Some(Base::Fx(f, sb)) => (i128::from(f(cx, &[])?), 1, *sb),
+            Some(Base::Fr(f, sb)) => {
                 let (n, d) = f(cx, &[])?;
                 (n, d, *sb)
             }
