@@ -1353,6 +1353,18 @@ fn tenths(t: i64) -> Decimal {
     }
 }
 
+/// An upper bound of |n / d| (d > 0), at least 1,000: cheap for the
+/// usual small fractions.
+#[inline]
+fn size(n: i128, d: i128) -> u128 {
+    let (n, d) = (n.unsigned_abs(), d.unsigned_abs());
+    if n <= d.saturating_mul(1000) {
+        1000
+    } else {
+        n / d + 1
+    }
+}
+
 /// n / d rounded half away from zero (d > 0).
 fn round_half_away(n: i128, d: i128) -> i128 {
     if let (Ok(n), Ok(d)) = (i64::try_from(n), i64::try_from(d)) {
@@ -1536,8 +1548,9 @@ impl Fast {
     /// when a value does not fit (the caller evaluates it in `Decimal`s).
     pub fn evaluate(&self, snap: &Snapshot) -> Option<Outcome> {
         let group = std::slice::from_ref(snap);
-        let scored = [self.phase1(group, &[0], 0)?];
-        let (outcome, _) = self.phase2(group, &[0], &scored, 0, None)?;
+        let starts = self.starts(snap.as_of);
+        let scored = [self.phase1(group, &[0], 0, starts)?];
+        let (outcome, _) = self.phase2(group, &[0], &scored, 0, None, starts)?;
         Some(outcome)
     }
 
@@ -1546,9 +1559,12 @@ impl Fast {
     pub fn evaluate_group(&self, group: &[Snapshot]) -> Option<Vec<Outcome>> {
         let mut by_date: smallvec::SmallVec<[usize; 4]> = (0..group.len()).collect();
         by_date.sort_by_key(|&i| group.get(i).map(|s| s.as_of));
-        let scored: smallvec::SmallVec<[Phase1; 4]> = (0..group.len())
-            .map(|i| self.phase1(group, &by_date, i))
-            .collect::<Option<_>>()?;
+        let starts: smallvec::SmallVec<[Starts; 4]> =
+            group.iter().map(|s| self.starts(s.as_of)).collect();
+        let mut scored: smallvec::SmallVec<[Phase1; 4]> = smallvec::SmallVec::new();
+        for (i, st) in starts.iter().enumerate() {
+            scored.push(self.phase1(group, &by_date, i, *st)?);
+        }
         let mut out: Vec<Option<Outcome>> = vec![None; group.len()];
         // by date: `started` is against the latest earlier snapshot's
         let mut triggered: smallvec::SmallVec<[Option<Playbooks>; 4]> =
@@ -1560,7 +1576,7 @@ impl Fast {
                 .rev()
                 .find(|&&j| group.get(j).is_some_and(|s| s.as_of < as_of))
                 .and_then(|&j| triggered.get(j)?.as_ref());
-            let (o, t) = self.phase2(group, &by_date, &scored, i, before)?;
+            let (o, t) = self.phase2(group, &by_date, &scored, i, before, *starts.get(i)?)?;
             *triggered.get_mut(i)? = Some(t);
             *out.get_mut(i)? = Some(o);
         }
@@ -1568,14 +1584,20 @@ impl Fast {
     }
 
     /// Snapshot `i`'s scores and health.
-    fn phase1(&self, group: &[Snapshot], by_date: &[usize], i: usize) -> Option<Phase1> {
+    fn phase1(
+        &self,
+        group: &[Snapshot],
+        by_date: &[usize],
+        i: usize,
+        starts: Starts,
+    ) -> Option<Phase1> {
         let snap = group.get(i)?;
         let cx = Ctx {
             snap,
             group,
             by_date,
             idx: i,
-            starts: self.starts(snap.as_of),
+            starts,
             scored: &[],
             status: None,
             bail: Cell::new(false),
@@ -1600,6 +1622,7 @@ impl Fast {
         scored: &[Phase1],
         i: usize,
         before: Option<&Playbooks>,
+        starts: Starts,
     ) -> Option<(Outcome, Playbooks)> {
         let snap = group.get(i)?;
         let p1 = scored.get(i)?;
@@ -1608,7 +1631,7 @@ impl Fast {
             group,
             by_date,
             idx: i,
-            starts: self.starts(snap.as_of),
+            starts,
             scored,
             status: None,
             bail: Cell::new(false),
@@ -1717,7 +1740,7 @@ impl Fast {
                         None => continue,
                     },
                     Amount::Quot(_) => {
-                        return self.score_fraction(cx, s, i128::from(t), 1, 0.0, k);
+                        return self.score_fraction(cx, s, i128::from(t), 1, 0, k);
                     }
                 };
                 t = match x.checked_mul(a.factor).and_then(|x| t.checked_add(x)) {
@@ -1734,7 +1757,7 @@ impl Fast {
             });
         }
         let big = |z: i128| z.unsigned_abs() >= FRACTION_LIMIT as u128;
-        let rounded = n.unsigned_abs() as f64 / d as f64;
+        let rounded = size(n, d);
         n = match n.checked_mul(pow10(s.scale - sb)) {
             Some(n) if !big(n) && !big(d) => n,
             _ => return cx.bail(),
@@ -1755,7 +1778,7 @@ impl Fast {
         s: &ScoreFn,
         mut n: i128,
         mut d: i128,
-        mut rounded: f64,
+        mut rounded: u128,
         from: usize,
     ) -> Option<i64> {
         let big = |z: i128| z.unsigned_abs() >= FRACTION_LIMIT as u128;
@@ -1778,7 +1801,7 @@ impl Fast {
                 },
             };
             if y != 1 {
-                rounded += x.unsigned_abs() as f64 / y as f64;
+                rounded = rounded.saturating_add(size(x, y));
             }
             // n/d + x·factor/y = (n·y + x·factor·d) / (d·y)
             let sum = (x.checked_mul(i128::from(a.factor)))
@@ -1793,10 +1816,13 @@ impl Fast {
         if big(den) {
             return cx.bail();
         }
-        if rounded > 0.0 {
-            let terms = (s.adjustments.len() + 2) as f64;
-            let error = 2.0 * terms * (rounded + 100.0) * 1e-27;
-            if error * 20.0 * den as f64 * 16.0 >= 1.0 {
+        // 2·terms·(rounded + 100)·10^-27 · 20·den · 16 < 1
+        if rounded > 0 {
+            let terms = (s.adjustments.len() + 2) as u128;
+            let bound = (rounded.saturating_add(100))
+                .checked_mul(terms * 640)
+                .and_then(|x| x.checked_mul(den.unsigned_abs()));
+            if bound.is_none_or(|b| b >= 1_000_000_000_000_000_000_000_000_000) {
                 return cx.bail();
             }
         }
