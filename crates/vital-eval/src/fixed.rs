@@ -733,7 +733,11 @@ impl Compiler {
                         N::Fx(
                             Box::new(move |cx, v| {
                                 let y = f(cx, v)?;
-                                let r = if sub { c.checked_sub(y) } else { c.checked_add(y) };
+                                let r = if sub {
+                                    c.checked_sub(y)
+                                } else {
+                                    c.checked_add(y)
+                                };
                                 r.or_else(|| cx.bail())
                             }),
                             s,
@@ -963,26 +967,23 @@ impl Compiler {
                 let mask = list.iter().filter_map(variant).fold(0, |m, v| m | v);
                 variants(self.variant_of(value)?, mask, *negated)
             }
-            K::And(a, b) => {
-                let (a, b) = (self.cond(a)?, self.cond(b)?);
-                Box::new(move |cx, v| match a(cx, v) {
-                    Some(false) => Some(false),
-                    x => match (x, b(cx, v)) {
-                        (_, Some(false)) => Some(false),
-                        (Some(true), Some(true)) => Some(true),
-                        _ => None,
-                    },
-                })
-            }
-            K::Or(a, b) => {
-                let (a, b) = (self.cond(a)?, self.cond(b)?);
-                Box::new(move |cx, v| match a(cx, v) {
-                    Some(true) => Some(true),
-                    x => match (x, b(cx, v)) {
-                        (_, Some(true)) => Some(true),
-                        (Some(false), Some(false)) => Some(false),
-                        _ => None,
-                    },
+            K::And(..) | K::Or(..) => {
+                // a chain of `and`s (or of `or`s) as one list, left to right:
+                // the first false (true) decides, else missing if any was
+                let and = matches!(e.kind, K::And(..));
+                let mut terms = Vec::new();
+                self.chain(e, and, &mut terms)?;
+                let decides = !and;
+                Box::new(move |cx, v| {
+                    let mut missing = false;
+                    for t in &terms {
+                        match t(cx, v) {
+                            Some(b) if b == decides => return Some(decides),
+                            Some(_) => {}
+                            None => missing = true,
+                        }
+                    }
+                    (!missing).then_some(!decides)
                 })
             }
             K::Not(a) => {
@@ -1005,7 +1006,9 @@ impl Compiler {
                             Some(matches!(v.get(i), None | Some(Value::Missing)) != negated)
                         }));
                     }
-                    K::Status => return Some(Box::new(move |cx, _| Some(cx.status.is_none() != negated))),
+                    K::Status => {
+                        return Some(Box::new(move |cx, _| Some(cx.status.is_none() != negated)))
+                    }
                     _ if value.ty.is_numeric() => match self.num(value)? {
                         N::Lit(x, _) => Box::new(move |_, _| Some(x.is_none())),
                         n => {
@@ -1030,6 +1033,24 @@ impl Compiler {
             }
             _ => return None,
         })
+    }
+
+    /// The terms of a chain of `and`s (`and: true`) or of `or`s.
+    fn chain(&mut self, e: &Expr, and: bool, out: &mut Vec<Cd>) -> Option<()> {
+        match &e.kind {
+            K::And(a, b) if and => {
+                self.chain(a, and, out)?;
+                self.chain(b, and, out)
+            }
+            K::Or(a, b) if !and => {
+                self.chain(a, and, out)?;
+                self.chain(b, and, out)
+            }
+            _ => {
+                out.push(self.cond(e)?);
+                Some(())
+            }
+        }
     }
 
     /// An enum or status read in place.
@@ -1136,8 +1157,15 @@ enum Filter {
 
 /// A test of an occurrence's field: `Some(true)` or not.
 enum FieldTest {
-    Variants { field: usize, mask: u64, negated: bool },
-    Missing { field: usize, negated: bool },
+    Variants {
+        field: usize,
+        mask: u64,
+        negated: bool,
+    },
+    Missing {
+        field: usize,
+        negated: bool,
+    },
 }
 
 impl FieldTest {
@@ -1353,6 +1381,31 @@ fn tenths(t: i64) -> Decimal {
     }
 }
 
+/// `health OP literal` (or `literal OP health`) as (OP, literal in
+/// tenths), when the literal has at most one decimal.
+fn health_test(e: &Expr) -> Option<(CmpOp, i64)> {
+    let K::Compare(op, a, b) = &e.kind else {
+        return None;
+    };
+    let (op, lit) = match (&a.kind, &b.kind) {
+        (K::Health, K::Lit(Value::Num(d))) => (*op, d),
+        (K::Lit(Value::Num(d)), K::Health) => (flip(*op), d),
+        _ => return None,
+    };
+    Some((op, fixed(lit, 1)?))
+}
+
+/// `a OP b` as `b OP' a`.
+fn flip(op: CmpOp) -> CmpOp {
+    match op {
+        CmpOp::Lt => CmpOp::Gt,
+        CmpOp::Le => CmpOp::Ge,
+        CmpOp::Gt => CmpOp::Lt,
+        CmpOp::Ge => CmpOp::Le,
+        CmpOp::Eq | CmpOp::Ne => op,
+    }
+}
+
 /// An upper bound of |n / d| (d > 0), at least 1,000: cheap for the
 /// usual small fractions.
 #[inline]
@@ -1367,6 +1420,9 @@ fn size(n: i128, d: i128) -> u128 {
 
 /// n / d rounded half away from zero (d > 0).
 fn round_half_away(n: i128, d: i128) -> i128 {
+    if d == 1 {
+        return n;
+    }
     if let (Ok(n), Ok(d)) = (i64::try_from(n), i64::try_from(d)) {
         let (q, r) = (n / d, n % d);
         return i128::from(if 2 * r.unsigned_abs() >= d.unsigned_abs() {
@@ -1440,6 +1496,9 @@ pub struct Fast {
     /// The weights at one scale (positive).
     weights: Vec<i128>,
     status: Vec<Option<Cd>>,
+    /// The status block as a table over health in tenths, when every arm
+    /// is `health OP literal` (or `otherwise`).
+    status_table: Option<Vec<Option<(CmpOp, i64)>>>,
     triggers: Vec<(Cd, u32)>,
 }
 
@@ -1526,6 +1585,12 @@ impl Fast {
                 None => Some(None),
             })
             .collect::<Option<_>>()?;
+        let status_table = (rules.status.iter())
+            .map(|a| match &a.cond {
+                None => Some(None),
+                Some(e) => health_test(e).map(Some),
+            })
+            .collect::<Option<Vec<_>>>();
         let triggers = (rules.triggers.iter().zip(trigger_playbook))
             .map(|(t, p)| Some((c.cond(&t.cond)?, *p)))
             .collect::<Option<_>>()?;
@@ -1539,6 +1604,7 @@ impl Fast {
             scores,
             weights,
             status,
+            status_table,
             triggers,
         })
     }
@@ -1636,9 +1702,16 @@ impl Fast {
             status: None,
             bail: Cell::new(false),
         };
-        let computed = (self.status.iter())
-            .position(|c| c.as_ref().is_none_or(|c| c(&cx, &[]) == Some(true)))
-            .and_then(|i| u32::try_from(i).ok());
+        let computed = match &self.status_table {
+            Some(arms) => arms.iter().position(|a| match (a, p1.health) {
+                (None, _) => true,
+                (Some((op, c)), Some(h)) => vital_check::value::holds(*op, h.cmp(c)),
+                (Some(_), None) => false,
+            }),
+            None => (self.status.iter())
+                .position(|c| c.as_ref().is_none_or(|c| c(&cx, &[]) == Some(true))),
+        }
+        .and_then(|i| u32::try_from(i).ok());
         let over = snap.override_in_force();
         let status = match over {
             Some(o) => u32::try_from(o.status.index()).ok(),
@@ -1753,7 +1826,11 @@ impl Fast {
             } else if i128::from(t) > 100 * scale {
                 1000
             } else {
-                round_half_away(10 * i128::from(t), scale) as i64
+                match s.scale {
+                    // tenths of a whole number
+                    0 => t * 10,
+                    _ => round_half_away(10 * i128::from(t), scale) as i64,
+                }
             });
         }
         let big = |z: i128| z.unsigned_abs() >= FRACTION_LIMIT as u128;
