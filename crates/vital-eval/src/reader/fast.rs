@@ -48,6 +48,23 @@ fn special(b: &[u8]) -> Option<usize> {
         .map(|n| i + n)
 }
 
+/// `n` missing values: written, not cloned one by one as `vec![v; n]`
+/// clones them.
+fn missing_values(n: usize) -> Vec<Value> {
+    let mut v = Vec::with_capacity(n);
+    v.resize_with(n, || Value::Missing);
+    v
+}
+
+/// [`missing_values`] for an occurrence's fields (inline up to two).
+fn missing_fields(n: usize) -> crate::snapshot::Fields {
+    let mut f = crate::snapshot::Fields::new();
+    for _ in 0..n {
+        f.push(Value::Missing);
+    }
+    f
+}
+
 #[derive(Clone, Copy)]
 struct P<'t> {
     b: &'t [u8],
@@ -413,7 +430,7 @@ impl Schema<'_> {
         let decl = &self.rules.events[e.index()];
         let names = &self.fields[e.index()];
         let mut fields: crate::snapshot::Fields =
-            smallvec::smallvec![Value::Missing; decl.fields.len()];
+            missing_fields(decl.fields.len());
         let mut next = 0usize;
         let mut given = Given::default();
         loop {
@@ -504,7 +521,7 @@ impl Schema<'_> {
                 kind = Some(k);
                 direct = Some(self.events.get(k).map(|&e| {
                     let len = self.rules.events[e.index()].fields.len();
-                    (e, smallvec::smallvec![Value::Missing; len])
+                    (e, missing_fields(len))
                 }));
                 return Some(());
             }
@@ -557,7 +574,7 @@ impl Schema<'_> {
                 };
                 let decl = &self.rules.events[e.index()];
                 let mut fields: crate::snapshot::Fields =
-                    smallvec::smallvec![Value::Missing; decl.fields.len()];
+                    missing_fields(decl.fields.len());
                 let names = &self.fields[e.index()];
                 for &(key, at) in &members[..n] {
                     match names.get(key) {
@@ -603,7 +620,7 @@ impl Schema<'_> {
         let rules = self.rules;
         let mut account: Option<&str> = None;
         let mut as_of = None;
-        let mut signals = vec![Value::Missing; rules.signals.len()];
+        let mut signals = missing_values(rules.signals.len());
         let mut events: Vec<Occurrence> = Vec::new();
         // made only for a record with something to ignore: most have none
         let mut seen: Option<Ignored> = None;
@@ -748,7 +765,7 @@ impl Schema<'_> {
         let as_of = parse_date(p.tight_str()?)?;
         p.tight(b",\"signals\":{")?;
         let rules = self.rules;
-        let mut signals = vec![Value::Missing; rules.signals.len()];
+        let mut signals = missing_values(rules.signals.len());
         let mut next = 0usize;
         let mut given = Given::default();
         if p.b.get(p.i) == Some(&b'}') {
