@@ -246,6 +246,8 @@ enum N {
     /// reads it in place).
     Leaf(Leaf, u32),
     Fx(Fx, u32),
+    /// `count(…)`, at scale 0 (its parent counts in place).
+    Count(QueryFn),
     /// One `Decimal` division (`a / b`, `avg`): comparable under the
     /// quotient bound.
     Quot(Fr, u32),
@@ -257,7 +259,7 @@ impl N {
     fn scale(&self) -> u32 {
         match self {
             N::Lit(_, s) | N::Leaf(_, s) | N::Fx(_, s) | N::Quot(_, s) => *s,
-            N::Linear(_) => 0,
+            N::Count(_) | N::Linear(_) => 0,
         }
     }
 
@@ -277,6 +279,7 @@ impl N {
                 Box::new(move |_, _| v)
             }
             N::Leaf(l, s) => Box::new(move |cx, _| cx.up(cx.leaf(l, s)?, k)),
+            N::Count(q) => Box::new(move |cx, _| cx.up(q.count(cx), k)),
             N::Fx(f, _) if k == 0 => f,
             N::Fx(f, _) => Box::new(move |cx, fs| cx.up(f(cx, fs)?, k)),
             N::Quot(..) | N::Linear(_) => return None,
@@ -398,20 +401,7 @@ impl Compiler {
                 }
             }
             K::Arith(op, a, b) => self.arith(*op, a, b)?,
-            K::Count(q) => {
-                let q = self.query(q)?;
-                N::Fx(
-                    Box::new(move |cx, _| {
-                        let mut n = 0i64;
-                        q.each(cx, |_| {
-                            n += 1;
-                            true
-                        });
-                        Some(n)
-                    }),
-                    0,
-                )
-            }
+            K::Count(q) => N::Count(self.query(q)?),
             K::Aggregate(kind, q) => self.aggregate(*kind, q)?,
             K::DaysSince(d) | K::DaysUntil(d) => {
                 let until = matches!(e.kind, K::DaysUntil(_));
@@ -585,6 +575,7 @@ impl Compiler {
     ) -> Result<N, N> {
         let si = match &input {
             N::Leaf(_, s) | N::Fx(_, s) => *s,
+            N::Count(_) => 0,
             _ => return Err(input),
         };
         let Some((pick, s)) = self.band_table(si, arms, otherwise) else {
@@ -592,6 +583,7 @@ impl Compiler {
         };
         Ok(match input {
             N::Leaf(l, _) => N::Fx(Box::new(move |cx, _| pick(cx.leaf(l, si)?)), s),
+            N::Count(q) => N::Fx(Box::new(move |cx, _| pick(q.count(cx))), s),
             N::Fx(f, _) => N::Fx(Box::new(move |cx, v| pick(f(cx, v)?)), s),
             other => return Err(other),
         })
@@ -766,6 +758,13 @@ impl Compiler {
                     return None;
                 }
                 match (na, nb) {
+                    // `15 * count(…)`
+                    (N::Lit(Some(c), _), N::Count(q)) | (N::Count(q), N::Lit(Some(c), _)) => {
+                        N::Fx(
+                            Box::new(move |cx, _| q.count(cx).checked_mul(c).or_else(|| cx.bail())),
+                            s,
+                        )
+                    }
                     (N::Lit(Some(c), _), y) | (y, N::Lit(Some(c), _)) => {
                         let (f, _) = y.fx()?;
                         N::Fx(
@@ -1240,6 +1239,17 @@ impl Filter {
 }
 
 impl QueryFn {
+    /// How many occurrences match.
+    #[inline]
+    fn count(&self, cx: &Ctx<'_>) -> i64 {
+        let mut n = 0i64;
+        self.each_occurrence(cx, |_| {
+            n += 1;
+            true
+        });
+        n
+    }
+
     /// Each matching occurrence's fields to `f` (which says whether to go
     /// on).
     #[inline]
@@ -1307,6 +1317,12 @@ fn compare(op: CmpOp, a: N, b: N) -> Option<Cd> {
                 (sa >= sc).then(|| i64::try_from(i128::from(c) * pow10(sa - sc)).ok())?
             };
             match a {
+                N::Count(q) => match exact(0) {
+                    Some(c) => Some(Box::new(move |cx, _| Some(holds(q.count(cx).cmp(&c))))),
+                    None => Some(Box::new(move |cx, _| {
+                        Some(holds(cmp_scaled(q.count(cx), 0, c, sc)))
+                    })),
+                },
                 N::Leaf(l, sa) => match exact(sa) {
                     Some(c) => Some(Box::new(move |cx, _| Some(holds(cx.leaf(l, sa)?.cmp(&c))))),
                     None => Some(Box::new(move |cx, _| {
