@@ -759,12 +759,10 @@ impl Compiler {
                 }
                 match (na, nb) {
                     // `15 * count(…)`
-                    (N::Lit(Some(c), _), N::Count(q)) | (N::Count(q), N::Lit(Some(c), _)) => {
-                        N::Fx(
-                            Box::new(move |cx, _| q.count(cx).checked_mul(c).or_else(|| cx.bail())),
-                            s,
-                        )
-                    }
+                    (N::Lit(Some(c), _), N::Count(q)) | (N::Count(q), N::Lit(Some(c), _)) => N::Fx(
+                        Box::new(move |cx, _| q.count(cx).checked_mul(c).or_else(|| cx.bail())),
+                        s,
+                    ),
                     (N::Lit(Some(c), _), y) | (y, N::Lit(Some(c), _)) => {
                         let (f, _) = y.fx()?;
                         N::Fx(

@@ -180,6 +180,9 @@ impl Ignored {
 struct Names<'r, I> {
     list: Vec<(&'r str, I)>,
     map: Option<HashMap<&'r str, I>>,
+    /// Each name as JSON writes it, `"name"`, when it needs no escape
+    /// (`None` otherwise): the fast path matches it in place.
+    quoted: Vec<Option<Box<[u8]>>>,
 }
 
 impl<'r, I: Copy> Names<'r, I> {
@@ -187,7 +190,37 @@ impl<'r, I: Copy> Names<'r, I> {
     fn new(names: impl Iterator<Item = &'r str>, id: fn(usize) -> I) -> Names<'r, I> {
         let list: Vec<(&str, I)> = names.enumerate().map(|(i, n)| (n, id(i))).collect();
         let map = (list.len() > 24).then(|| list.iter().copied().collect());
-        Names { list, map }
+        let quoted = list
+            .iter()
+            .map(|(n, _)| {
+                let plain = n.bytes().all(|c| c >= 0x20 && c != b'"' && c != b'\\');
+                plain.then(|| [b"\"", n.as_bytes(), b"\""].concat().into_boxed_slice())
+            })
+            .collect();
+        Names { list, map, quoted }
+    }
+
+    /// The name after the one found last (`next`, as [`Names::get_next`]
+    /// keeps it) when `b` starts with it quoted: its slot and the quoted
+    /// name's length. Records of one export list their keys in the same
+    /// order, so this is how most keys are read: one comparison of bytes.
+    pub(crate) fn quoted_next(&self, b: &[u8], next: &mut usize) -> Option<(&I, usize)> {
+        let q = self.quoted.get(*next)?.as_deref()?;
+        if !b.starts_with(q) {
+            return None;
+        }
+        let (_, i) = self.list.get(*next)?;
+        *next += 1;
+        Some((i, q.len()))
+    }
+
+    /// Any name `b` starts with, quoted: its slot, the name and the quoted
+    /// length (an event's type among a few).
+    pub(crate) fn quoted_any(&self, b: &[u8]) -> Option<(&I, &'r str, usize)> {
+        self.quoted.iter().zip(&self.list).find_map(|(q, (n, i))| {
+            let q = q.as_deref()?;
+            b.starts_with(q).then_some((i, *n, q.len()))
+        })
     }
 
     fn get(&self, name: &str) -> Option<&I> {
@@ -222,6 +255,8 @@ pub struct Schema<'r> {
     signals: Names<'r, SignalId>,
     events: Names<'r, EventId>,
     fields: Vec<Names<'r, FieldId>>,
+    /// Each enum's variants (the fast path matches them in place).
+    variants: Vec<Names<'r, u32>>,
     /// Records may take the fast path (no mapping converts values).
     fast: bool,
 }
@@ -553,6 +588,11 @@ impl<'r> Schema<'r> {
                 .events
                 .iter()
                 .map(|e| Names::new(e.fields.iter().map(|f| f.name.as_str()), FieldId::new))
+                .collect(),
+            variants: rules
+                .enums
+                .iter()
+                .map(|e| Names::new(e.variants.iter().map(|v| v.as_str()), |i| i as u32))
                 .collect(),
             fast: false,
         };

@@ -113,6 +113,19 @@ impl<'t> P<'t> {
         Some(out)
     }
 
+    /// A date string `"YYYY-MM-DD"` right at the position, read in place:
+    /// what [`P::tight_str`] then [`parse_date`] read, without looking for
+    /// the string's end (a date has no escapes).
+    fn tight_date(&mut self) -> Option<chrono::NaiveDate> {
+        let b = self.b.get(self.i..self.i + 12)?;
+        if b[0] != b'"' || b[11] != b'"' {
+            return None;
+        }
+        let d = parse_date(self.s.get(self.i + 1..self.i + 11)?)?;
+        self.i += 12;
+        Some(d)
+    }
+
     /// Exactly `l` right at the position (no whitespace first).
     fn tight(&mut self, l: &[u8]) -> Option<()> {
         self.b
@@ -375,6 +388,18 @@ impl Schema<'_> {
                 return Some(Value::Missing);
             }
             b'"' => {
+                // an enum's variant, matched in place: its quoted name, then
+                // what ends a value (`,` or `}`)
+                if let Type::Enum(e) = ty {
+                    if let Some((&v, _, n)) =
+                        self.variants.get(e.index())?.quoted_any(p.b.get(p.i..)?)
+                    {
+                        if matches!(p.b.get(p.i + n), Some(b',' | b'}')) {
+                            p.i += n;
+                            return Some(Value::Enum(v));
+                        }
+                    }
+                }
                 let s = p.plain_str()?;
                 // as the serde path: a string is read as text by these types
                 // only (a number or bool written as a string is wrong)
@@ -423,14 +448,23 @@ impl Schema<'_> {
         // read on a copy: `p` moves only when the event is read
         let mut q = *p;
         q.tight(b"{\"type\":")?;
-        let kind = q.tight_str()?;
+        let (e, kind) = match self.events.quoted_any(q.b.get(q.i..)?) {
+            // the type's name and the quote after it, then `,`: a name
+            // that is only the start of the type's does not match
+            Some((&e, kind, n)) if q.b.get(q.i + n) == Some(&b',') => {
+                q.i += n;
+                (e, kind)
+            }
+            _ => {
+                let kind = q.tight_str()?;
+                (*self.events.get(kind)?, kind)
+            }
+        };
         q.tight(b",\"at\":")?;
-        let date = parse_date(q.tight_str()?)?;
-        let &e = self.events.get(kind)?;
+        let date = q.tight_date()?;
         let decl = &self.rules.events[e.index()];
         let names = &self.fields[e.index()];
-        let mut fields: crate::snapshot::Fields =
-            missing_fields(decl.fields.len());
+        let mut fields: crate::snapshot::Fields = missing_fields(decl.fields.len());
         let mut next = 0usize;
         let mut given = Given::default();
         loop {
@@ -441,6 +475,16 @@ impl Schema<'_> {
                 }
                 b',' => q.i += 1,
                 _ => return None,
+            }
+            if let Some((&f, n)) = names.quoted_next(q.b.get(q.i..)?, &mut next) {
+                if q.b.get(q.i + n) == Some(&b':') {
+                    q.i += n + 1;
+                    given.first(f.index()).then_some(())?;
+                    fields[f.index()] = self.fast_value(&mut q, decl.fields[f.index()].ty)?;
+                    continue;
+                }
+                // `"level"` starting a longer key: read it in full
+                next -= 1;
             }
             let key = q.plain_str()?;
             q.eat(b':')?;
@@ -573,8 +617,7 @@ impl Schema<'_> {
                     return Some(());
                 };
                 let decl = &self.rules.events[e.index()];
-                let mut fields: crate::snapshot::Fields =
-                    missing_fields(decl.fields.len());
+                let mut fields: crate::snapshot::Fields = missing_fields(decl.fields.len());
                 let names = &self.fields[e.index()];
                 for &(key, at) in &members[..n] {
                     match names.get(key) {
@@ -762,7 +805,7 @@ impl Schema<'_> {
         p.tight(b"{\"account\":")?;
         let account = p.tight_str().filter(|a| !a.is_empty())?;
         p.tight(b",\"as_of\":")?;
-        let as_of = parse_date(p.tight_str()?)?;
+        let as_of = p.tight_date()?;
         p.tight(b",\"signals\":{")?;
         let rules = self.rules;
         let mut signals = missing_values(rules.signals.len());
@@ -772,9 +815,17 @@ impl Schema<'_> {
             p.i += 1;
         } else {
             loop {
-                let key = p.tight_str()?;
-                p.tight(b":")?;
-                let &i = self.signals.get_next(key, &mut next)?;
+                let i = match self.signals.quoted_next(p.b.get(p.i..)?, &mut next) {
+                    Some((&i, n)) if p.b.get(p.i + n) == Some(&b':') => {
+                        p.i += n + 1;
+                        i
+                    }
+                    _ => {
+                        let key = p.tight_str()?;
+                        p.tight(b":")?;
+                        *self.signals.get_next(key, &mut next)?
+                    }
+                };
                 given.first(i.index()).then_some(())?;
                 signals[i.index()] = self.fast_value(&mut p, rules.signals[i.index()].ty)?;
                 match *p.b.get(p.i)? {
