@@ -126,34 +126,41 @@ fi
 say ""
 
 # ---------------------------------------------------------------- wall time
-echo "== hyperfine, $RUNS runs each"
-floor_hf=()
-[ -z "${SKIP_FLOOR:-}" ] && floor_hf=(-n floor "$FLOOR_CMD")
-hyperfine --warmup 1 --runs "$RUNS" --style basic \
-  --export-json "$OUT/hyperfine.json" \
-  -n vital "$VITAL_CMD" -n duckdb-cli "$CLI_CMD" -n duckdb "$DUCK_CMD" "${floor_hf[@]}" | tee "$OUT/hyperfine.txt"
-
-# ---------------------------------------------------------------- CPU and memory
-measure() {  # NAME COMMAND: median wall, CPU (user + sys) and peak RSS of $RUNS runs
-  local name=$1 cmd=$2
-  : > "$OUT/time-$name.txt"
-  for _ in $(seq "$RUNS"); do
-    /usr/bin/time -f "%e %U %S %M" -a -o "$OUT/time-$name.txt" bash -c "$cmd"
+# The machine's speed drifts (a run after a minute of load is slower than
+# one after a pause), so the commands are measured in rounds, one run of
+# each per round in a rotating order: each round is one hyperfine call
+# with --runs 1 (wall time), then one GNU time run of each (CPU, peak
+# memory). Medians over the rounds; a drift then slows all alike.
+names=(vital duckdb-cli duckdb)
+cmds=("$VITAL_CMD" "$CLI_CMD" "$DUCK_CMD")
+if [ -z "${SKIP_FLOOR:-}" ]; then names+=(floor); cmds+=("$FLOOR_CMD"); fi
+k=${#names[@]}
+echo "== $RUNS rounds of hyperfine --runs 1 and GNU time, ${names[*]} interleaved"
+for c in "${cmds[@]}"; do bash -c "$c"; done   # warm-up
+rm -f "$OUT"/hyperfine-*.json "$OUT"/time-*.txt
+for r in $(seq "$RUNS"); do
+  args=()
+  for j in $(seq 0 $((k - 1))); do
+    i=$(( (j + r) % k ))
+    args+=(-n "${names[$i]}" "${cmds[$i]}")
   done
-}
-echo "== GNU time, $RUNS runs each"
-measure vital "$VITAL_CMD"
-measure duckdb-cli "$CLI_CMD"
-measure duckdb "$DUCK_CMD"
-rm -f "$OUT/time-floor.txt"
-[ -z "${SKIP_FLOOR:-}" ] && measure floor "$FLOOR_CMD"
+  hyperfine --runs 1 --style none --export-json "$OUT/hyperfine-$r.json" "${args[@]}" > /dev/null
+  for j in $(seq 0 $((k - 1))); do
+    i=$(( (j + r) % k ))
+    /usr/bin/time -f "%e %U %S %M" -a -o "$OUT/time-${names[$i]}.txt" bash -c "${cmds[$i]}"
+  done
+done
 
 "$PY" - "$OUT" "$N" "$mb" <<'PYEOF' | tee -a "$report"
 import json, statistics, sys
 out, n, mb = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
-hf = {r["command"]: r for r in json.load(open(f"{out}/hyperfine.json"))["results"]}
+import glob, os
+walls = {}
+for f in sorted(glob.glob(f"{out}/hyperfine-*.json")):
+    for r in json.load(open(f))["results"]:
+        walls.setdefault(r["command"], []).extend(r["times"])
+hf = {c: dict(median=statistics.median(t), min=min(t), max=max(t)) for c, t in walls.items()}
 rows = {}
-import os
 names = ["vital", "duckdb-cli", "duckdb"]
 if os.path.exists(f"{out}/time-floor.txt") and "floor" in hf:
     names.append("floor")
