@@ -206,7 +206,7 @@ impl<'r, I: Copy> Names<'r, I> {
     /// order, so this is how most keys are read: one comparison of bytes.
     pub(crate) fn quoted_next(&self, b: &[u8], next: &mut usize) -> Option<(&I, usize)> {
         let q = self.quoted.get(*next)?.as_deref()?;
-        if !b.starts_with(q) {
+        if !starts_with(b, q) {
             return None;
         }
         let (_, i) = self.list.get(*next)?;
@@ -243,6 +243,25 @@ impl<'r, I: Copy> Names<'r, I> {
         *next = at + 1;
         self.list.get(at).map(|(_, i)| i)
     }
+}
+
+/// `b.starts_with(q)` for the short `q` of keys and variants: two
+/// overlapping 8-byte words rather than a call to `memcmp`.
+#[inline]
+fn starts_with(b: &[u8], q: &[u8]) -> bool {
+    let word = |s: &[u8], at: usize| {
+        s.get(at..at + 8)
+            .and_then(|w| <[u8; 8]>::try_from(w).ok())
+            .map(u64::from_le_bytes)
+    };
+    let n = q.len();
+    if b.len() < n {
+        return false;
+    }
+    if (8..=16).contains(&n) {
+        return word(b, 0) == word(q, 0) && word(b, n - 8) == word(q, n - 8);
+    }
+    b[..n] == *q
 }
 
 /// The rule set's schema, indexed for reading records, with the mapping of
@@ -1346,6 +1365,7 @@ pub(crate) struct Given {
 
 impl Given {
     /// Notes slot `i`: whether it is given for the first time.
+    #[inline]
     pub(crate) fn first(&mut self, i: usize) -> bool {
         if i < 128 {
             let bit = 1u128 << i;
