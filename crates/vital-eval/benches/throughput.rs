@@ -5,11 +5,14 @@
 //!     cargo bench -p vital-eval --bench throughput -- examples/digital-signals/rules /tmp/bench-100k.jsonl
 //!
 //! Prints records/s and MB/s for parsing, accounts/s for evaluation, each
-//! on one thread and on all cores (rayon), for the compiled engine and the
-//! expression walker it is checked against (`VITAL_BENCH_ENGINE=compiled`
-//! or `walker` for one of them: e.g. under callgrind, whose instruction
-//! counts are steadier than a busy machine's clock). A benchmark, not a
-//! test: it asserts nothing about time.
+//! on one thread and on all cores (rayon), for the engine as `vital run`
+//! uses it (`fast`: the fast path of src/fixed.rs, falling back to the
+//! compiled nodes), the compiled `Decimal` nodes alone (`compiled`) and the
+//! expression walker both are checked against (`walker`).
+//! `VITAL_BENCH_ENGINE=fast`, `compiled` or `walker` times one of them
+//! (e.g. under callgrind, whose instruction counts are steadier than a
+//! busy machine's clock; `none` times none). A benchmark, not a test: it
+//! asserts nothing about time.
 
 #![allow(
     clippy::unwrap_used,
@@ -118,6 +121,7 @@ fn main() {
     let groups = group(snaps);
     let accounts = groups.len() as f64;
     let interpreted = Engine::new(rules).interpreted();
+    let compiled = Engine::new(rules).without_fast_path();
     // as `vital run` does: one snapshot without the group's bookkeeping
     let evaluate = |engine: &Engine<'_>, g: &Vec<Snapshot>| match g.as_slice() {
         [one] => {
@@ -126,9 +130,13 @@ fn main() {
         }
         _ => engine.evaluate_group(g, false).len(),
     };
-    // VITAL_BENCH_ENGINE=compiled (or walker) times one engine only
+    // VITAL_BENCH_ENGINE=fast (compiled, walker) times one engine only
     let only = std::env::var("VITAL_BENCH_ENGINE").ok();
-    for (label, engine) in [("compiled", &engine), ("walker", &interpreted)] {
+    for (label, engine) in [
+        ("fast", &engine),
+        ("compiled", &compiled),
+        ("walker", &interpreted),
+    ] {
         if only.as_deref().is_some_and(|o| o != label) {
             continue;
         }

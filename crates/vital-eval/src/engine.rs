@@ -339,8 +339,16 @@ impl<'r> Engine<'r> {
         self
     }
 
-    /// Whether the rule set compiled to the one-snapshot fast path
-    /// (crate::fixed).
+    /// The same engine without the fast path (crate::fixed): every
+    /// expression runs on the compiled `Decimal` nodes, as the fast path
+    /// falls back to them (measured side by side in
+    /// `cargo bench -p vital-eval --bench throughput`).
+    pub fn without_fast_path(mut self) -> Engine<'r> {
+        self.fast = None;
+        self
+    }
+
+    /// Whether the rule set compiled to the fast path (crate::fixed).
     pub fn has_fast_path(&self) -> bool {
         self.fast.is_some()
     }
