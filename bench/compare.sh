@@ -131,32 +131,39 @@ say ""
 # each per round in a rotating order: each round is one hyperfine call
 # with --runs 1 (wall time), then one GNU time run of each (CPU, peak
 # memory). Medians over the rounds; a drift then slows all alike.
-names=(vital duckdb-cli duckdb)
-cmds=("$VITAL_CMD" "$CLI_CMD" "$DUCK_CMD")
-if [ -z "${SKIP_FLOOR:-}" ]; then names+=(floor); cmds+=("$FLOOR_CMD"); fi
-k=${#names[@]}
-echo "== $RUNS rounds of hyperfine --runs 1 and GNU time, ${names[*]} interleaved"
-for c in "${cmds[@]}"; do bash -c "$c"; done   # warm-up
-rm -f "$OUT"/hyperfine-*.json "$OUT"/time-*.txt
-for r in $(seq "$RUNS"); do
-  args=()
-  for j in $(seq 0 $((k - 1))); do
-    i=$(( (j + r) % k ))
-    args+=(-n "${names[$i]}" "${cmds[$i]}")
+rounds() {  # TAG NAME COMMAND [NAME COMMAND]...: $OUT/TAG-hyperfine-R.json, $OUT/time-NAME.txt
+  local tag=$1; shift
+  local names=() cmds=()
+  while [ $# -gt 0 ]; do names+=("$1"); cmds+=("$2"); shift 2; done
+  local k=${#names[@]} r j i
+  echo "== $RUNS rounds of hyperfine --runs 1 and GNU time: ${names[*]}"
+  for c in "${cmds[@]}"; do bash -c "$c"; done   # warm-up
+  rm -f "$OUT/$tag"-hyperfine-*.json
+  for n in "${names[@]}"; do rm -f "$OUT/time-$n.txt"; done
+  for r in $(seq "$RUNS"); do
+    local args=()
+    for j in $(seq 0 $((k - 1))); do
+      i=$(( (j + r) % k ))
+      args+=(-n "${names[$i]}" "${cmds[$i]}")
+    done
+    hyperfine --runs 1 --style none --export-json "$OUT/$tag-hyperfine-$r.json" "${args[@]}" > /dev/null
+    for j in $(seq 0 $((k - 1))); do
+      i=$(( (j + r) % k ))
+      /usr/bin/time -f "%e %U %S %M" -a -o "$OUT/time-${names[$i]}.txt" bash -c "${cmds[$i]}"
+    done
   done
-  hyperfine --runs 1 --style none --export-json "$OUT/hyperfine-$r.json" "${args[@]}" > /dev/null
-  for j in $(seq 0 $((k - 1))); do
-    i=$(( (j + r) % k ))
-    /usr/bin/time -f "%e %U %S %M" -a -o "$OUT/time-${names[$i]}.txt" bash -c "${cmds[$i]}"
-  done
-done
+}
+floor_args=()
+[ -z "${SKIP_FLOOR:-}" ] && floor_args=(floor "$FLOOR_CMD")
+rm -f "$OUT/time-floor.txt"
+rounds main vital "$VITAL_CMD" duckdb-cli "$CLI_CMD" duckdb "$DUCK_CMD" "${floor_args[@]}"
 
 "$PY" - "$OUT" "$N" "$mb" <<'PYEOF' | tee -a "$report"
 import json, statistics, sys
 out, n, mb = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
 import glob, os
 walls = {}
-for f in sorted(glob.glob(f"{out}/hyperfine-*.json")):
+for f in sorted(glob.glob(f"{out}/main-hyperfine-*.json")):
     for r in json.load(open(f))["results"]:
         walls.setdefault(r["command"], []).extend(r["times"])
 hf = {c: dict(median=statistics.median(t), min=min(t), max=max(t)) for c, t in walls.items()}
@@ -198,7 +205,7 @@ PYEOF
 if [ -z "${SKIP_EVAL:-}" ]; then
   echo "== cargo bench -p vital-eval --bench throughput"
   if cargo bench -q -p vital-eval --bench throughput -- bench/rules "$DATA" > "$OUT/throughput.txt" 2> "$OUT/throughput.err"; then
-    say "cargo bench -p vital-eval --bench throughput -- bench/rules FILE (compiled engine and expression walker; 1 thread = per core):"
+    say "cargo bench -p vital-eval --bench throughput -- bench/rules FILE (the fast path as vital run uses it, the compiled nodes alone, the expression walker; 1 thread = per core):"
     say '```'
     grep -v '^$' "$OUT/throughput.txt" | tee -a "$report"
     say '```'
@@ -262,17 +269,15 @@ if [ -z "${SKIP_SQL:-}" ]; then
   done
   say "compiled SQL and Parquet: vital run --all on JSON Lines and on Parquet give the same $(wc -l < "$OUT/vital-all.jsonl") lines; the compiled query agrees with them on both inputs (bench/duckdb/compiled.py check)"
   say "(Parquet: $(du -k "$SP" | cut -f1) kB + $(du -k "$EP" | cut -f1) kB, written by DuckDB's COPY … (FORMAT PARQUET))"
-  hyperfine --warmup 1 --runs "$RUNS" --style basic --export-json "$OUT/hyperfine-sql.json" \
-    -n vital-jsonl "$V_ALL" -n vital-parquet "$V_PQ" -n sql-jsonl "$S_JL" -n sql-parquet "$S_PQ" |
-    tee "$OUT/hyperfine-sql.txt"
-  measure vital-jsonl "$V_ALL"
-  measure vital-parquet "$V_PQ"
-  measure sql-jsonl "$S_JL"
-  measure sql-parquet "$S_PQ"
+  rounds sql vital-jsonl "$V_ALL" vital-parquet "$V_PQ" sql-jsonl "$S_JL" sql-parquet "$S_PQ"
   "$PY" - "$OUT" <<'PYEOF' | tee -a "$report"
-import json, statistics, sys
+import glob, json, statistics, sys
 out = sys.argv[1]
-hf = {r["command"]: r for r in json.load(open(f"{out}/hyperfine-sql.json"))["results"]}
+walls = {}
+for f in sorted(glob.glob(f"{out}/sql-hyperfine-*.json")):
+    for r in json.load(open(f))["results"]:
+        walls.setdefault(r["command"], []).extend(r["times"])
+hf = {c: dict(median=statistics.median(t), min=min(t), max=max(t)) for c, t in walls.items()}
 label = {"vital-jsonl": "`vital run --all` on JSON Lines",
          "vital-parquet": "`vital run --all` on Parquet (snapshots + events)",
          "sql-jsonl": "`vital compile --target duckdb` in DuckDB, tables loaded from the JSON Lines file",

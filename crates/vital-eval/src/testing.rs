@@ -85,12 +85,19 @@ pub fn snapshots(rules: &RuleSet, test: &Test) -> Vec<Snapshot> {
 pub fn run_test(engine: &Engine<'_>, test: &Test) -> TestResult {
     let rules = engine.rules;
     let snaps = snapshots(rules, test);
-    let mut outcomes = engine.evaluate_group(&snaps, true);
-    // the history snapshots' results stand in for stored ones: `started`
-    // against the previous one, honouring cooldowns (§9)
-    crate::started::Playbooks::of(engine).apply(&snaps, &mut outcomes, |_| true, |_, _| None);
+    let evaluate = |explain: bool| {
+        let mut outcomes = engine.evaluate_group(&snaps, explain);
+        // the history snapshots' results stand in for stored ones: `started`
+        // against the previous one, honouring cooldowns (§9)
+        crate::started::Playbooks::of(engine).apply(&snaps, &mut outcomes, |_| true, |_, _| None);
+        outcomes
+    };
+    // without explain (the engine's fast path); a failing test is evaluated
+    // again with it, for the report's waterfall (the same outcome: the
+    // paths are equal, tests/compiled.rs)
+    let outcomes = evaluate(false);
     let me = snaps.len() - 1;
-    let outcome = outcomes[me].clone();
+    let mut outcome = outcomes[me].clone();
     let mut failures = Vec::new();
     for ex in &test.expects {
         match ex {
@@ -134,6 +141,11 @@ pub fn run_test(engine: &Engine<'_>, test: &Test) -> TestResult {
                     });
                 }
             }
+        }
+    }
+    if !failures.is_empty() {
+        if let Some(o) = evaluate(true).get(me) {
+            outcome = o.clone();
         }
     }
     TestResult {
