@@ -910,20 +910,17 @@ impl Compiler {
             window: q.within.map(|d| self.window(d)),
             filter: match q.filter.as_deref() {
                 None => Filter::All,
-                Some(c) => match field_variants(c) {
-                    Some((field, mask, negated)) => Filter::Variants {
-                        field,
-                        mask,
-                        negated,
-                    },
-                    None => {
-                        let mut tests = Vec::new();
-                        match FieldTest::all(c, &mut tests) {
-                            Some(()) => Filter::Tests(tests),
-                            None => Filter::Cond(self.cond(c)?),
-                        }
+                Some(c) => {
+                    let mut tests = Vec::new();
+                    match FieldTest::all(c, &mut tests) {
+                        Some(()) if tests.len() == 1 => match tests.pop() {
+                            Some(t) => Filter::Test(t),
+                            None => Filter::All,
+                        },
+                        Some(()) => Filter::Tests(tests),
+                        None => Filter::Cond(self.cond(c)?),
                     }
-                },
+                }
             },
         })
     }
@@ -1139,15 +1136,11 @@ struct QueryFn {
 /// A query's `where`.
 enum Filter {
     All,
-    /// An enum field among literal variants (`severity == critical`,
-    /// `level in (c_level, vp)`), tested in place.
-    Variants {
-        field: usize,
-        mask: u64,
-        negated: bool,
-    },
-    /// Several tests of fields, all of which must hold (`severity ==
-    /// critical and hours_to_close is missing`).
+    /// One test of a field, in place (`severity == critical`, `level in
+    /// (c_level, vp)`).
+    Test(FieldTest),
+    /// Several, all of which must hold (`severity == critical and
+    /// hours_to_close is missing`).
     Tests(Vec<FieldTest>),
     Cond(Cd),
 }
@@ -1220,16 +1213,7 @@ impl Filter {
     fn holds(&self, cx: &Ctx<'_>, fields: &[Value]) -> bool {
         match self {
             Filter::All => true,
-            Filter::Variants {
-                field,
-                mask,
-                negated,
-            } => match fields.get(*field) {
-                Some(Value::Enum(i)) => {
-                    (1u64.checked_shl(*i).is_some_and(|bit| mask & bit != 0)) != *negated
-                }
-                _ => false,
-            },
+            Filter::Test(t) => t.holds(fields),
             Filter::Tests(ts) => ts.iter().all(|t| t.holds(fields)),
             Filter::Cond(c) => c(cx, fields) == Some(true),
         }
