@@ -4,6 +4,11 @@
 //!   `tests/fixtures/valid/*.vital`: rule sets whose `test` blocks pin
 //!   hand-computed values for every rule of docs/language.md §6; `vital test`
 //!   must pass them all.
+//! * `tests/eval/decimals/*.vital`: the same, for the edges of decimal
+//!   arithmetic (28 significant digits) where an exact fraction would round
+//!   differently; kept apart from the semantics corpus because the SQL of
+//!   `vital compile` carries 10 decimals and differs there by design
+//!   (docs/sql.md, "Limits of DECIMAL(38,10)").
 //! * `tests/eval/records/*.expected`: snapshot files with bad records
 //!   (§7); the `.expected` file lists the records that must be rejected
 //!   (`LINE ACCOUNT KEYWORD`), then `---` and the accounts that must still
@@ -196,6 +201,7 @@ fn records(path: &Utf8Path, expected: String) -> datatest_stable::Result<()> {
 /// matches nothing would pass with "0 passed".
 const CORPUS: &[(&str, &str)] = &[
     ("tests/eval/semantics", ".vital"),
+    ("tests/eval/decimals", ".vital"),
     ("tests/fixtures/valid", ".vital"),
     ("tests/eval/records", ".expected"),
 ];
@@ -225,6 +231,7 @@ fn corpus_is_not_empty(_: &Utf8Path, _: String) -> datatest_stable::Result<()> {
 datatest_stable::harness! {
     { test = corpus_is_not_empty, root = "../../tests/eval", pattern = r"^README\.md$" },
     { test = rule_tests, root = "../../tests/eval/semantics", pattern = r"\.vital$" },
+    { test = rule_tests, root = "../../tests/eval/decimals", pattern = r"\.vital$" },
     { test = rule_tests, root = "../../tests/fixtures/valid", pattern = r"\.vital$" },
     { test = records, root = "../../tests/eval/records", pattern = r"\.expected$" },
 }

@@ -23,19 +23,28 @@
 //!   [`crate::compiled::quotient_cmp`]'s bound shows the `Decimal` quotient
 //!   (28 significant digits) is on the same side; else it bails;
 //! * a score or health that is a fraction is rounded exactly. The `Decimal`
-//!   quotient differs from the exact one by about 10^-27 of its size; an
-//!   exact fraction n/d that is not a tie (a tie ends in 5 in the
-//!   hundredths, so it is exact in decimals, and `Decimal` computes it
-//!   exactly) is at least 1/(20·d) away from one, so both round the same
-//!   way. Where the quotients are large enough (or `linear`'s range small
-//!   enough) for that margin to be in doubt, it bails.
+//!   quotient differs from the exact one by about 10^-27 of its size, and
+//!   so does each sum after it; an exact fraction n/d that is not a tie is
+//!   at least 1/(20·d) away from one, so both round the same way while that
+//!   error stays far below (checked against the sizes of the quotients and
+//!   of every running total since the first: [`Fast::score_fraction`]). A
+//!   tie is exact in decimals: with one quotient `Decimal` computes it
+//!   exactly, but two quotients can sum to a tie their rounded decimals
+//!   miss (31/3 − 317/60 = 5.05, in `Decimal` 5.0499…97), so an exact tie
+//!   of two or more bails. `linear` checks its own margin (its range small
+//!   against its input bails). A quotient `Decimal` cannot hold (above
+//!   about 7.9·10^28) is missing there: `is missing` of a quotient that
+//!   large bails.
+//!
+//! `tests/eval/decimals/` pins these edges with `test` blocks.
 //!
 //! Scores and health come out at scale 1 (`72.0`), as the `Decimal` engine
 //! now makes them too ([`crate::engine`]'s `one_decimal`).
 //!
 //! A rule set with anything this module does not compile (dates or texts
 //! compared, `last`/`first` of a field, a quotient inside other
-//! arithmetic, a band over an enum) has no fast path ([`Fast::new`] is
+//! arithmetic, a band over an enum, a literal with more than 18 decimals)
+//! has no fast path ([`Fast::new`] is
 //! `None`). `tests/compiled.rs` checks this path against the expression
 //! walker over the whole corpus and thousands of generated accounts, each
 //! snapshot alone and each account's group with its history and overrides.
@@ -343,7 +352,12 @@ impl Compiler {
         }
         Some(match &e.kind {
             K::Lit(Value::Num(d)) => {
+                // at most MAX_SCALE decimals, as every node: an `i64` times
+                // 10^(difference of two scales) then fits 128 bits
                 let s = d.scale();
+                if s > MAX_SCALE {
+                    return None;
+                }
                 N::Lit(Some(fixed(d, s)?), s)
             }
             K::Lit(Value::Missing) => N::Lit(None, 0),
@@ -883,10 +897,12 @@ impl Compiler {
             // the exact quotient relative to its size; the error, blown up
             // by 100 / (hi − lo), must stay far below the distance of an
             // exact fraction from a tie (module comment): here below
-            // 2·10^-25·(m/w + 1) with m = max(|x|, |lo|), w = |hi − lo|
+            // 2·10^-25·(m/w + 1) with m = max(|x|, |lo|), w = |hi − lo|,
+            // so below 2·10^-21 with m/w < 10^4, against a distance of at
+            // least 5·10^-20 (a denominator below 10^18)
             let m = xs.unsigned_abs().max(lt.unsigned_abs());
             let w = (ht - lt).unsigned_abs();
-            if m / 100_000 >= w {
+            if m / 10_000 >= w {
                 return cx.bail();
             }
             // (x − lo) / (hi − lo) · 100 = 100·(xs − lt) / (ht − lt)
@@ -1006,8 +1022,20 @@ impl Compiler {
                     _ if value.ty.is_numeric() => match self.num(value)? {
                         N::Lit(x, _) => Box::new(move |_, _| Some(x.is_none())),
                         n => {
+                            // a quotient `Decimal` cannot hold (above about
+                            // 7.9·10^28) is missing there: bail on one that
+                            // large rather than call it given
                             let (f, _) = n.fr()?;
-                            Box::new(move |cx, v| Some(f(cx, v).is_none()))
+                            Box::new(move |cx, v| match f(cx, v) {
+                                None => Some(true),
+                                Some((n, d))
+                                    if n.unsigned_abs() / d.unsigned_abs()
+                                        >= FRACTION_LIMIT as u128 =>
+                                {
+                                    cx.bail()
+                                }
+                                Some(_) => Some(false),
+                            })
                         }
                     },
                     _ => return None,
@@ -1263,7 +1291,8 @@ impl QueryFn {
     }
 }
 
-/// `a` at scale `sa` against `b` at scale `sb`, exactly.
+/// `a` at scale `sa` against `b` at scale `sb`, exactly (both scales at
+/// most [`MAX_SCALE`], so nothing overflows).
 #[inline]
 fn cmp_scaled(a: i64, sa: u32, b: i64, sb: u32) -> Ordering {
     if sa == sb {
@@ -1444,6 +1473,15 @@ type Tenths = smallvec::SmallVec<[Option<i64>; 6]>;
 struct Phase1 {
     tenths: Tenths,
     health: Option<i64>,
+}
+
+/// The rounded quotients a score's total holds (see
+/// [`Fast::score_fraction`]): how many, and an upper bound of the sizes
+/// `Decimal` rounded relative to.
+#[derive(Default, Clone, Copy)]
+struct Inexact {
+    terms: u32,
+    size: u128,
 }
 
 /// One score: its base and its adjustments.
@@ -1794,7 +1832,10 @@ impl Fast {
         };
         let scale = pow10(s.scale);
         if d == 1 {
-            let Some(mut t) = i64::try_from(n * pow10(s.scale - sb)).ok() else {
+            let Some(mut t) = n
+                .checked_mul(pow10(s.scale - sb))
+                .and_then(|n| i64::try_from(n).ok())
+            else {
                 return cx.bail();
             };
             for (k, a) in s.adjustments.iter().enumerate() {
@@ -1811,7 +1852,7 @@ impl Fast {
                         None => continue,
                     },
                     Amount::Quot(_) => {
-                        return self.score_fraction(cx, s, i128::from(t), 1, 0, k);
+                        return self.score_fraction(cx, s, i128::from(t), 1, Inexact::default(), k);
                     }
                 };
                 t = match x.checked_mul(a.factor).and_then(|x| t.checked_add(x)) {
@@ -1832,28 +1873,37 @@ impl Fast {
             });
         }
         let big = |z: i128| z.unsigned_abs() >= FRACTION_LIMIT as u128;
-        let rounded = size(n, d);
         n = match n.checked_mul(pow10(s.scale - sb)) {
             Some(n) if !big(n) && !big(d) => n,
             _ => return cx.bail(),
         };
-        self.score_fraction(cx, s, n, d, rounded, 0)
+        // the base is one rounded quotient (or `linear`'s result)
+        let inexact = Inexact {
+            terms: 1,
+            size: size(n, d),
+        };
+        self.score_fraction(cx, s, n, d, inexact, 0)
     }
 
     /// [`Fast::score`] from adjustment `from` on, with the total so far
-    /// n / (d·10^scale), d > 0. Where a quotient is part of it, `Decimal`
-    /// added a rounded quotient: its error (below 10^-27 of each term's
-    /// size, twice per term with the sums) must stay far below the
-    /// distance 1/(20·d·10^scale) of a fraction from a tie (module
-    /// comment), else this bails. `rounded`: the size of the quotients so
-    /// far.
+    /// n / (d·10^scale), d > 0.
+    ///
+    /// Where a quotient is part of the total, `Decimal` added a rounded
+    /// quotient, and each sum after it is rounded again relative to its
+    /// size (28 significant digits). The error, below 10^-27 of the sizes
+    /// of every quotient and every running total since the first quotient
+    /// (`inexact.size`), must stay far below the distance 1/(20·d·10^scale)
+    /// of a fraction from a tie (module comment), else this bails. With
+    /// two or more quotients the exact total can itself be a tie that the
+    /// rounded ones miss (31/3 − 317/60 = 5.05, in `Decimal`
+    /// 5.0499…97): it bails on an exact tie then.
     fn score_fraction(
         &self,
         cx: &Ctx<'_>,
         s: &ScoreFn,
         mut n: i128,
         mut d: i128,
-        mut rounded: u128,
+        mut inexact: Inexact,
         from: usize,
     ) -> Option<i64> {
         let big = |z: i128| z.unsigned_abs() >= FRACTION_LIMIT as u128;
@@ -1876,7 +1926,8 @@ impl Fast {
                 },
             };
             if y != 1 {
-                rounded = rounded.saturating_add(size(x, y));
+                inexact.terms += 1;
+                inexact.size = inexact.size.saturating_add(size(x, y));
             }
             // n/d + x·factor/y = (n·y + x·factor·d) / (d·y)
             let sum = (x.checked_mul(i128::from(a.factor)))
@@ -1886,28 +1937,35 @@ impl Fast {
                 (Some(n), Some(d)) if !big(n) && !big(d) => (n, d),
                 _ => return cx.bail(),
             };
+            if inexact.terms > 0 {
+                // this sum was rounded relative to its size
+                inexact.size = inexact.size.saturating_add(size(n, d));
+            }
         }
         let den = d * pow10(s.scale);
         if big(den) {
             return cx.bail();
         }
-        // 2·terms·(rounded + 100)·10^-27 · 20·den · 16 < 1
-        if rounded > 0 {
+        // 2·terms·(size + 100)·10^-27 · 20·den · 16 < 1
+        if inexact.terms > 0 {
             let terms = (s.adjustments.len() + 2) as u128;
-            let bound = (rounded.saturating_add(100))
+            let bound = (inexact.size.saturating_add(100))
                 .checked_mul(terms * 640)
                 .and_then(|x| x.checked_mul(den.unsigned_abs()));
             if bound.is_none_or(|b| b >= 1_000_000_000_000_000_000_000_000_000) {
                 return cx.bail();
             }
         }
-        Some(if n <= 0 {
-            0
-        } else if n > 100 * den {
-            1000
-        } else {
-            round_half_away(10 * n, den) as i64
-        })
+        if n <= 0 {
+            return Some(0);
+        }
+        if n > 100 * den {
+            return Some(1000);
+        }
+        if inexact.terms >= 2 && 2 * ((10 * n) % den) == den {
+            return cx.bail();
+        }
+        Some(round_half_away(10 * n, den) as i64)
     }
 
     /// Health in tenths: Σ(weight × score) / Σ(weight) over the scores

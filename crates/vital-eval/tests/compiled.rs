@@ -38,7 +38,11 @@ fn corpus() -> Vec<(String, Vec<PathBuf>)> {
         v
     };
     let mut out = Vec::new();
-    for dir in ["tests/eval/semantics", "tests/fixtures/valid"] {
+    for dir in [
+        "tests/eval/semantics",
+        "tests/eval/decimals",
+        "tests/fixtures/valid",
+    ] {
         for f in vital_files(&r.join(dir)) {
             out.push((f.display().to_string(), vec![f]));
         }
