@@ -145,7 +145,9 @@ pub struct Compiler {
 }
 
 impl Compiler {
-    fn window(&mut self, d: Duration) -> usize {
+    /// The index of window `d`, added when new (the fast path,
+    /// crate::fixed, collects its windows with this too).
+    pub(crate) fn window(&mut self, d: Duration) -> usize {
         match self.windows.iter().position(|w| *w == d) {
             Some(i) => i,
             None => {
@@ -305,7 +307,7 @@ impl Compiler {
 }
 
 /// An enum or status literal with at most 64 variants, as a bit.
-fn variant(e: &Expr) -> Option<u64> {
+pub(crate) fn variant(e: &Expr) -> Option<u64> {
     let i = match &e.kind {
         K::Lit(Value::Enum(i)) => *i,
         K::Lit(Value::Status(a)) => u32::try_from(a.index()).ok()?,
@@ -314,8 +316,13 @@ fn variant(e: &Expr) -> Option<u64> {
     1u64.checked_shl(i)
 }
 
+/// Whether variant `i` is among the bits of `mask` (see [`variant`]).
+pub(crate) fn in_mask(i: u32, mask: u64) -> bool {
+    1u64.checked_shl(i).is_some_and(|bit| mask & bit != 0)
+}
+
 /// `a OP b` as `b OP' a`.
-fn flip(op: CmpOp) -> CmpOp {
+pub(crate) fn flip(op: CmpOp) -> CmpOp {
     match op {
         CmpOp::Lt => CmpOp::Gt,
         CmpOp::Le => CmpOp::Ge,
@@ -569,7 +576,7 @@ impl<'a, E: Env> At<'a, E> {
                     Value::Status(a) => u32::try_from(a.index()).ok()?,
                     _ => return None,
                 };
-                let hit = 1u64.checked_shl(i).is_some_and(|bit| mask & bit != 0);
+                let hit = in_mask(i, *mask);
                 Some(hit != *negated)
             }
             Cond::CompareValues(op, a, b) => {
@@ -644,6 +651,17 @@ impl<'a, E: Env> At<'a, E> {
     }
 }
 
+/// 10^0 ..= 10^38, the powers an i128 holds.
+pub(crate) const POW10: [i128; 39] = {
+    let mut t = [1i128; 39];
+    let mut i = 1;
+    while i < 39 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
+
 /// The order of `a / b` (as `Decimal` divides it) and `c`, decided in
 /// integers; `None` when the operands are too large to be sure (the caller
 /// divides). `b` is not zero.
@@ -660,16 +678,6 @@ impl<'a, E: Env> At<'a, E> {
 pub fn quotient_cmp(a: Decimal, b: Decimal, c: Decimal) -> Option<Ordering> {
     // 10^22
     const LIMIT: i128 = 10_000_000_000_000_000_000_000;
-    // 10^0 ..= 10^38, the powers an i128 holds
-    const POW10: [i128; 39] = {
-        let mut t = [1i128; 39];
-        let mut i = 1;
-        while i < 39 {
-            t[i] = t[i - 1] * 10;
-            i += 1;
-        }
-        t
-    };
     let pow = |s: u32| POW10.get(s as usize).copied();
     let (ma, sa) = (a.mantissa(), a.scale());
     let (mb, sb) = (b.mantissa(), b.scale());

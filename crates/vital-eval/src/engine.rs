@@ -37,9 +37,11 @@ pub struct Engine<'r> {
     /// The rules' expressions compiled (crate::compiled); `None`: every
     /// expression is walked ([`Engine::interpreted`]).
     program: Option<Program<'r>>,
-    /// The one-snapshot fast path (crate::fixed), when the rule set
-    /// compiles to it.
-    fast: Option<crate::fixed::Fast>,
+    /// The fast path (crate::fixed), when the rule set compiles to it:
+    /// compiled on the first evaluation without explain, so the paths that
+    /// always explain (`vital explain`, `diff`, the editor's sample) never
+    /// pay for it.
+    fast: std::sync::OnceLock<Option<crate::fixed::Fast>>,
 }
 
 /// Each rule's expressions, compiled, by rule index.
@@ -304,7 +306,6 @@ impl<'r> Engine<'r> {
             .iter()
             .map(|t| playbooks.iter().position(|p| *p == t.playbook).unwrap_or(0) as u32)
             .collect();
-        let fast = crate::fixed::Fast::new(rules, &by_score, &trigger_playbook);
         Engine {
             rules,
             by_score,
@@ -325,7 +326,7 @@ impl<'r> Engine<'r> {
             quoted: std::sync::OnceLock::new(),
             traces: true,
             program: Some(Program::new(rules)),
-            fast,
+            fast: std::sync::OnceLock::new(),
         }
     }
 
@@ -335,7 +336,7 @@ impl<'r> Engine<'r> {
     /// (`cargo bench -p vital-eval --bench throughput`).
     pub fn interpreted(mut self) -> Engine<'r> {
         self.program = None;
-        self.fast = None;
+        self.fast = std::sync::OnceLock::from(None);
         self
     }
 
@@ -344,13 +345,21 @@ impl<'r> Engine<'r> {
     /// falls back to them (measured side by side in
     /// `cargo bench -p vital-eval --bench throughput`).
     pub fn without_fast_path(mut self) -> Engine<'r> {
-        self.fast = None;
+        self.fast = std::sync::OnceLock::from(None);
         self
+    }
+
+    fn fast(&self) -> Option<&crate::fixed::Fast> {
+        self.fast
+            .get_or_init(|| {
+                crate::fixed::Fast::new(self.rules, &self.by_score, &self.trigger_playbook)
+            })
+            .as_ref()
     }
 
     /// Whether the rule set compiled to the fast path (crate::fixed).
     pub fn has_fast_path(&self) -> bool {
-        self.fast.is_some()
+        self.fast().is_some()
     }
 
     /// The fast path's outcome of an account's only snapshot (as
@@ -358,13 +367,13 @@ impl<'r> Engine<'r> {
     /// it does not answer: no fast path, or a value that does not fit its
     /// integers.
     pub fn evaluate_fast(&self, snapshot: &Snapshot) -> Option<Outcome> {
-        self.fast.as_ref()?.evaluate(snapshot)
+        self.fast()?.evaluate(snapshot)
     }
 
     /// The fast path's outcomes of an account's snapshots (as
     /// [`Engine::evaluate_group`] without explain gives them), or `None`.
     pub fn evaluate_group_fast(&self, group: &[Snapshot]) -> Option<Vec<Outcome>> {
-        self.fast.as_ref()?.evaluate_group(group)
+        self.fast()?.evaluate_group(group)
     }
 
     /// `as_of − window` for the program's windows (none when walking).

@@ -49,6 +49,7 @@
 //! walker over the whole corpus and thousands of generated accounts, each
 //! snapshot alone and each account's group with its history and overrides.
 
+use crate::compiled::{flip, in_mask, variant, POW10};
 use crate::engine::{Outcome, Playbooks, Scored, Scores};
 use crate::snapshot::Snapshot;
 use chrono::NaiveDate;
@@ -68,16 +69,6 @@ const MAX_SCALE: u32 = 18;
 const FRACTION_LIMIT: i128 = 1_000_000_000_000_000_000;
 /// [`crate::compiled::quotient_cmp`]'s bound.
 const QUOTIENT_LIMIT: i128 = 10_000_000_000_000_000_000_000;
-
-const POW10: [i128; 39] = {
-    let mut t = [1i128; 39];
-    let mut i = 1;
-    while i < 39 {
-        t[i] = t[i - 1] * 10;
-        i += 1;
-    }
-    t
-};
 
 fn pow10(k: u32) -> i128 {
     POW10[k.min(38) as usize]
@@ -101,7 +92,27 @@ pub struct Ctx<'a> {
     bail: Cell<bool>,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    /// Snapshot `idx` of `group`, before its status is decided.
+    fn new(
+        group: &'a [Snapshot],
+        by_date: &'a [usize],
+        idx: usize,
+        starts: Starts,
+        scored: &'a [Phase1],
+    ) -> Option<Ctx<'a>> {
+        Some(Ctx {
+            snap: group.get(idx)?,
+            group,
+            by_date,
+            idx,
+            starts,
+            scored,
+            status: None,
+            bail: Cell::new(false),
+        })
+    }
+
     #[cold]
     fn bail<T>(&self) -> Option<T> {
         self.bail.set(true);
@@ -332,18 +343,13 @@ fn scale_of(ty: Type) -> u32 {
 /// Compiles a rule set's expressions (`None`: something is not supported).
 #[derive(Default)]
 struct Compiler {
-    windows: Vec<Duration>,
+    /// The windows, collected as the `Decimal` nodes collect theirs.
+    windows: crate::compiled::Compiler,
 }
 
 impl Compiler {
     fn window(&mut self, d: Duration) -> usize {
-        match self.windows.iter().position(|w| *w == d) {
-            Some(i) => i,
-            None => {
-                self.windows.push(d);
-                self.windows.len() - 1
-            }
-        }
+        self.windows.window(d)
     }
 
     fn num(&mut self, e: &Expr) -> Option<N> {
@@ -592,31 +598,30 @@ impl Compiler {
             N::Count(_) => 0,
             _ => return Err(input),
         };
-        let Some((pick, s)) = self.band_table(si, arms, otherwise) else {
+        let Some((t, s)) = self.band_table(si, arms, otherwise) else {
             return Err(input);
         };
         Ok(match input {
-            N::Leaf(l, _) => N::Fx(Box::new(move |cx, _| pick(cx.leaf(l, si)?)), s),
-            N::Count(q) => N::Fx(Box::new(move |cx, _| pick(q.count(cx))), s),
-            N::Fx(f, _) => N::Fx(Box::new(move |cx, v| pick(f(cx, v)?)), s),
+            N::Leaf(l, _) => N::Fx(Box::new(move |cx, _| t.pick(cx.leaf(l, si)?)), s),
+            N::Count(q) => N::Fx(Box::new(move |cx, _| t.pick(q.count(cx))), s),
+            N::Fx(f, _) => N::Fx(Box::new(move |cx, v| t.pick(f(cx, v)?)), s),
             other => return Err(other),
         })
     }
 
-    /// The table of [`Compiler::const_band`] for an input at scale `si`:
-    /// the value it picks for an input, and the scale of the results.
-    #[allow(clippy::type_complexity)]
+    /// The table of [`Compiler::const_band`] for an input at scale `si`,
+    /// with the scale of its results.
     fn band_table(
         &mut self,
         si: u32,
         arms: &[vital_check::ir::BandArm],
         otherwise: &Expr,
-    ) -> Option<(Box<dyn Fn(i64) -> Option<i64> + Send + Sync>, u32)> {
+    ) -> Option<(BandTable, u32)> {
         let lit = |c: &mut Self, e: &Expr| match c.num(e)? {
             N::Lit(v, s) => Some((v, s)),
             _ => None,
         };
-        let mut table = Vec::new();
+        let mut bounds = Vec::new();
         let mut results = Vec::new();
         for a in arms {
             let (b, sb) = lit(self, &a.value)?;
@@ -626,7 +631,7 @@ impl Compiler {
                 Some(b) if sb <= si => Some(i64::try_from(i128::from(b) * pow10(si - sb)).ok()?),
                 Some(_) => return None,
             };
-            table.push((a.op, b));
+            bounds.push((a.op, b));
             results.push(lit(self, &a.result)?);
         }
         results.push(lit(self, otherwise)?);
@@ -638,21 +643,13 @@ impl Compiler {
                 Some(v) => i64::try_from(i128::from(v) * pow10(s - rs)).ok().map(Some),
             })
             .collect::<Option<_>>()?;
-        let other = *results.last()?;
-        let arms: Vec<(CmpOp, i64, Option<i64>)> = table
+        let otherwise = *results.last()?;
+        let arms = bounds
             .into_iter()
             .zip(results)
             .filter_map(|((op, b), r)| Some((op, b?, r)))
             .collect();
-        let pick = move |x: i64| {
-            for (op, b, r) in &arms {
-                if vital_check::value::holds(*op, x.cmp(b)) {
-                    return *r;
-                }
-            }
-            other
-        };
-        Some((Box::new(pick), s))
+        Some((BandTable { arms, otherwise }, s))
     }
 
     /// A date: a date signal or field, `last`/`first` of a query, or one
@@ -1087,6 +1084,26 @@ impl Compiler {
 }
 
 type DateFn = Box<dyn Fn(&Ctx<'_>, &[Value]) -> Option<NaiveDate> + Send + Sync>;
+/// A band of literals: each arm's comparison and bound at the input's
+/// scale, and its result (missing bounds dropped: they never hold).
+struct BandTable {
+    arms: Vec<(CmpOp, i64, Option<i64>)>,
+    otherwise: Option<i64>,
+}
+
+impl BandTable {
+    /// The result of the first arm that holds for `x`.
+    #[inline]
+    fn pick(&self, x: i64) -> Option<i64> {
+        for (op, b, r) in &self.arms {
+            if vital_check::value::holds(*op, x.cmp(b)) {
+                return *r;
+            }
+        }
+        self.otherwise
+    }
+}
+
 /// Where an enum (or the status) is read.
 #[derive(Clone, Copy)]
 enum VariantOf {
@@ -1113,7 +1130,7 @@ impl VariantOf {
 fn variants(value: VariantOf, mask: u64, negated: bool) -> Cd {
     Box::new(move |cx, v| {
         let i = value.get(cx, v)?;
-        let hit = 1u64.checked_shl(i).is_some_and(|bit| mask & bit != 0);
+        let hit = in_mask(i, mask);
         Some(hit != negated)
     })
 }
@@ -1142,16 +1159,6 @@ fn field_variants(e: &Expr) -> Option<(usize, u64, bool)> {
         },
         _ => None,
     }
-}
-
-/// An enum or status literal with at most 64 variants, as a bit.
-fn variant(e: &Expr) -> Option<u64> {
-    let i = match &e.kind {
-        K::Lit(Value::Enum(i)) => *i,
-        K::Lit(Value::Status(a)) => u32::try_from(a.index()).ok()?,
-        _ => return None,
-    };
-    1u64.checked_shl(i)
 }
 
 /// An event query: the occurrences it matches.
@@ -1195,9 +1202,7 @@ impl FieldTest {
                 mask,
                 negated,
             } => match fields.get(*field) {
-                Some(Value::Enum(i)) => {
-                    (1u64.checked_shl(*i).is_some_and(|bit| mask & bit != 0)) != *negated
-                }
+                Some(Value::Enum(i)) => in_mask(*i, *mask) != *negated,
                 _ => false,
             },
             FieldTest::Missing { field, negated } => {
@@ -1422,17 +1427,6 @@ fn health_test(e: &Expr) -> Option<(CmpOp, i64)> {
     Some((op, fixed(lit, 1)?))
 }
 
-/// `a OP b` as `b OP' a`.
-fn flip(op: CmpOp) -> CmpOp {
-    match op {
-        CmpOp::Lt => CmpOp::Gt,
-        CmpOp::Le => CmpOp::Ge,
-        CmpOp::Gt => CmpOp::Lt,
-        CmpOp::Ge => CmpOp::Le,
-        CmpOp::Eq | CmpOp::Ne => op,
-    }
-}
-
 /// An upper bound of |n / d| (d > 0), at least 1,000: cheap for the
 /// usual small fractions.
 #[inline]
@@ -1630,13 +1624,13 @@ impl Fast {
         let triggers = (rules.triggers.iter().zip(trigger_playbook))
             .map(|(t, p)| Some((c.cond(&t.cond)?, *p)))
             .collect::<Option<_>>()?;
-        if c.windows.len() > WINDOWS {
+        if c.windows.windows.len() > WINDOWS {
             return None;
         }
         static IDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         Some(Fast {
             id: IDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-            windows: c.windows,
+            windows: c.windows.windows,
             scores,
             weights,
             status,
@@ -1693,17 +1687,7 @@ impl Fast {
         i: usize,
         starts: Starts,
     ) -> Option<Phase1> {
-        let snap = group.get(i)?;
-        let cx = Ctx {
-            snap,
-            group,
-            by_date,
-            idx: i,
-            starts,
-            scored: &[],
-            status: None,
-            bail: Cell::new(false),
-        };
+        let cx = Ctx::new(group, by_date, i, starts, &[])?;
         let mut tenths = Tenths::new();
         for s in &self.scores {
             tenths.push(self.score(&cx, s));
@@ -1726,18 +1710,9 @@ impl Fast {
         before: Option<&Playbooks>,
         starts: Starts,
     ) -> Option<(Outcome, Playbooks)> {
-        let snap = group.get(i)?;
         let p1 = scored.get(i)?;
-        let cx = Ctx {
-            snap,
-            group,
-            by_date,
-            idx: i,
-            starts,
-            scored,
-            status: None,
-            bail: Cell::new(false),
-        };
+        let cx = Ctx::new(group, by_date, i, starts, scored)?;
+        let snap = cx.snap;
         let computed = match &self.status_table {
             Some(arms) => arms.iter().position(|a| match (a, p1.health) {
                 (None, _) => true,
