@@ -535,16 +535,22 @@ pub fn csv_stray_quote(
 
 /// `YYYY-MM-DD`, an existing day.
 pub fn parse_date(s: &str) -> Option<NaiveDate> {
-    let b = s.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+    let b: &[u8; 10] = s.as_bytes().try_into().ok()?;
+    if b[4] != b'-' || b[7] != b'-' {
         return None;
     }
-    let num = |r: std::ops::Range<usize>| -> Option<u32> {
-        b[r].iter().try_fold(0u32, |acc, c| {
-            c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
-        })
-    };
-    NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)
+    // each byte's digit; a byte that is not one wraps above 9
+    let d = |i: usize| u32::from(b[i].wrapping_sub(b'0'));
+    let digits = [d(0), d(1), d(2), d(3), d(5), d(6), d(8), d(9)];
+    if digits.iter().any(|&x| x > 9) {
+        return None;
+    }
+    let [y0, y1, y2, y3, m0, m1, d0, d1] = digits;
+    NaiveDate::from_ymd_opt(
+        (y0 * 1000 + y1 * 100 + y2 * 10 + y3) as i32,
+        m0 * 10 + m1,
+        d0 * 10 + d1,
+    )
 }
 
 /// A number of the input, exactly, or `None` when a decimal cannot hold
@@ -1766,6 +1772,34 @@ fn json_error(e: &serde_json::Error, text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::csv_quote_left_open as open;
+
+    /// Dates are `YYYY-MM-DD` of a day that exists, as chrono reads them.
+    #[test]
+    fn dates_are_read_as_chrono_reads_them() {
+        for s in [
+            "2026-11-01",
+            "2024-02-29",
+            "2026-02-29",
+            "2026-13-01",
+            "2026-00-10",
+            "2026-04-31",
+            "0000-01-01",
+            "9999-12-31",
+            "2026-1-01",
+            "2026/11/01",
+            "2026-11-0a",
+            "2026-11-01 ",
+            "+2026-11-1",
+            "2026-11-:1",
+            "20261-11-01",
+            "",
+        ] {
+            let chrono = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .ok()
+                .filter(|_| s.len() == 10 && s.as_bytes()[0].is_ascii_digit());
+            assert_eq!(super::parse_date(s), chrono, "{s:?}");
+        }
+    }
 
     /// A quote left open is told from the quotes CSV allows: one that opens
     /// a field, `""` inside it, a quote inside an unquoted field.

@@ -29,23 +29,26 @@ pub(crate) fn one_decimal(d: Decimal) -> String {
 /// one decimal).
 pub(crate) fn push_one_decimal(out: &mut String, d: Decimal) {
     let (m, scale) = (d.mantissa(), d.scale());
-    match scale {
-        0 if m != 0 || !d.is_sign_negative() => {
-            if m < 0 {
-                out.push('-');
-            }
-            push_uint(out, m.unsigned_abs());
-            out.push_str(".0");
-        }
-        1 if m != 0 => {
+    // scores and health: tenths that fit 64 bits, written in one piece
+    let tenths = match scale {
+        0 if m != 0 || !d.is_sign_negative() => m.unsigned_abs().checked_mul(10),
+        1 if m != 0 || !d.is_sign_negative() => Some(m.unsigned_abs()),
+        _ => None,
+    };
+    match tenths.and_then(|t| u64::try_from(t).ok()) {
+        Some(t) => match tenths_text(t).filter(|_| m >= 0) {
+            Some(text) => out.push_str(text),
+            None => push_tenths(out, m < 0, t),
+        },
+        None if scale <= 1 && (m != 0 || !d.is_sign_negative()) => {
+            // beyond 64 bits: the whole part in 19-digit pieces
             if m < 0 {
                 out.push('-');
             }
             let a = m.unsigned_abs();
-            // scores and health fit 64 bits: no 128-bit division
-            let (whole, tenth) = match u64::try_from(a) {
-                Ok(a) => (u128::from(a / 10), (a % 10) as u8),
-                Err(_) => (a / 10, (a % 10) as u8),
+            let (whole, tenth) = match scale {
+                0 => (a, 0),
+                _ => (a / 10, (a % 10) as u8),
             };
             push_uint(out, whole);
             out.push('.');
@@ -54,7 +57,7 @@ pub(crate) fn push_one_decimal(out: &mut String, d: Decimal) {
         // more decimals (an explained base or raw value, a quotient):
         // rounded half away from zero as results are (docs/language.md
         // §6), not cut off as `{:.1}` would (99.999 is 100.0, not 99.9)
-        _ => {
+        None => {
             let r = vital_check::value::round1(d);
             if r.scale() <= 1 && !r.is_zero() {
                 push_one_decimal(out, r);
@@ -65,8 +68,53 @@ pub(crate) fn push_one_decimal(out: &mut String, d: Decimal) {
     }
 }
 
+/// `0.0` to `100.0`, the range of scores and health, written once: a
+/// result line holds several, and copying one costs a third of writing it.
+fn tenths_text(t: u64) -> Option<&'static str> {
+    static TEXT: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let text = TEXT.get_or_init(|| {
+        (0..=1000)
+            .map(|t| {
+                let mut s = String::with_capacity(5);
+                push_tenths(&mut s, false, t);
+                s
+            })
+            .collect()
+    });
+    text.get(usize::try_from(t).ok()?).map(String::as_str)
+}
+
+/// `t` tenths (`-` first when `neg`) as `123.4`.
+fn push_tenths(out: &mut String, neg: bool, t: u64) {
+    let mut buf = [b'0'; 24];
+    let mut i = buf.len() - 2;
+    buf[i] = b'.';
+    buf[i + 1] = b'0' + (t % 10) as u8;
+    let mut n = t / 10;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if neg {
+        i -= 1;
+        buf[i] = b'-';
+    }
+    push_ascii(out, &buf[i..]);
+}
+
+/// Digits and signs into `out`: a few bytes, pushed one by one once room is
+/// made (cheaper than `str::from_utf8` then `push_str` at this length).
+#[inline]
+fn push_ascii(out: &mut String, b: &[u8]) {
+    out.extend(b.iter().map(|&c| char::from(c)));
+}
+
 /// An unsigned integer in decimal digits, as `Display` writes it: in 64-bit
-/// pieces of 19 digits (scores and dates need one).
+/// pieces of 19 digits.
 fn push_uint(out: &mut String, n: u128) {
     const PIECE: u128 = 10_000_000_000_000_000_000;
     match u64::try_from(n) {
@@ -87,12 +135,7 @@ fn push_u64(out: &mut String, mut n: u64, width: usize) {
         buf[i] = b'0' + (n % 10) as u8;
         n /= 10;
     }
-    // a few digits (scores, health, dates): pushed one by one, cheaper
-    // than validating them as UTF-8 and copying them
-    out.reserve(buf.len() - i);
-    for &b in &buf[i..] {
-        out.push(char::from(b));
-    }
+    push_ascii(out, &buf[i..]);
 }
 
 /// `YYYY-MM-DD`, as `format("%Y-%m-%d")` writes it, without parsing a
@@ -114,7 +157,7 @@ pub fn push_date(out: &mut String, d: chrono::NaiveDate) {
             b'0' + (d / 10) as u8,
             b'0' + (d % 10) as u8,
         ];
-        out.push_str(std::str::from_utf8(&digits).unwrap_or_default());
+        push_ascii(out, &digits);
     } else {
         let _ = write!(out, "{}", d.format("%Y-%m-%d"));
     }
@@ -420,6 +463,13 @@ mod tests {
             "18446744073709551616",
             "10000000000000000000",
             "10000000000000000000000000001",
+            // tenths at and beyond 64 bits
+            "1844674407370955161.5",
+            "1844674407370955161.6",
+            "-1844674407370955162",
+            "1844674407370955161",
+            "0.1",
+            "-0.1",
         ] {
             let d = Decimal::from_str(t).unwrap();
             let mut s = String::new();

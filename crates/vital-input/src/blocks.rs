@@ -27,15 +27,20 @@ use vital_eval::{Ignored, Origin, Rejection, Schema, Snapshot};
 use crate::reader::Batch;
 
 /// Bytes per block (a block ends at the first change of account after it).
-pub const BLOCK: u64 = 1 << 18;
+pub const BLOCK: u64 = 1 << 19;
+
+/// Blocks the scanner cuts before it sends them on (after its first
+/// [`CUTS`], sent one by one).
+const CUTS: usize = 16;
 
 /// Blocks parsed or being parsed but not yet handed to the sink. Nothing
 /// goes to the sink before the scanner has seen the whole input, so this
-/// is how far the workers get meanwhile: 64 blocks (about 16 MB of input,
-/// each held as its rendered results, about 200 KB) keep both workers busy
-/// while the scanner reads 100 MB, and cost about 12 MB more than 8 did
-/// (measured: README.md, "Performance").
-const WINDOW: usize = 64;
+/// is how far the workers get meanwhile: 32 blocks (about 16 MB of input,
+/// each held as its rendered results, about 300 KB) keep both workers busy
+/// while the scanner reads 100 MB (measured: README.md, "Performance").
+/// Blocks of 512 kB rather than 256 kB halve the messages, and with them
+/// the times a worker is woken or pre-empted, for the same memory.
+const WINDOW: usize = 32;
 
 /// A stretch of the input holding whole accounts.
 #[derive(Debug, Clone, Copy)]
@@ -47,7 +52,10 @@ struct Block {
 }
 
 enum Msg<R> {
-    Cut(Block),
+    /// Blocks cut, in order: one by one at first (the workers wait for
+    /// them), then [`CUTS`] at a time (each message wakes the caller's
+    /// thread, which then takes a core from a worker).
+    Cuts(Vec<Block>),
     /// The scanner reached the end: whether the input is grouped.
     Scanned(Result<bool, std::io::Error>),
     Done(usize, Result<Parsed<R>, std::io::Error>),
@@ -179,6 +187,8 @@ fn scan<R>(input: &Input, tx: &Sender<Msg<R>>, stop: &AtomicBool) -> Result<bool
         set: None,
     };
     let mut last: Option<u64> = None;
+    let mut cuts: Vec<Block> = Vec::new();
+    let mut made = 0usize; // blocks cut so far
     let mut block = Block {
         start: 0,
         end: 0,
@@ -215,9 +225,13 @@ fn scan<R>(input: &Input, tx: &Sender<Msg<R>>, stop: &AtomicBool) -> Result<bool
                     last = Some(h);
                     if offset - block.start >= BLOCK {
                         block.end = offset;
-                        if tx.send(Msg::Cut(block)).is_err() {
+                        cuts.push(block);
+                        if (made < CUTS || cuts.len() >= CUTS)
+                            && tx.send(Msg::Cuts(std::mem::take(&mut cuts))).is_err()
+                        {
                             return Ok(false);
                         }
+                        made += 1;
                         block = Block {
                             start: offset,
                             end: 0,
@@ -239,7 +253,10 @@ fn scan<R>(input: &Input, tx: &Sender<Msg<R>>, stop: &AtomicBool) -> Result<bool
     }
     if base > block.start {
         block.end = base;
-        let _ = tx.send(Msg::Cut(block));
+        cuts.push(block);
+    }
+    if !cuts.is_empty() {
+        let _ = tx.send(Msg::Cuts(cuts));
     }
     Ok(true)
 }
@@ -469,7 +486,7 @@ fn drive<R, E>(
             }
         }
         match rx.recv() {
-            Ok(Msg::Cut(b)) => cut.push(b),
+            Ok(Msg::Cuts(b)) => cut.extend(b),
             Ok(Msg::Scanned(Ok(true))) => grouped = Some(true),
             Ok(Msg::Scanned(Ok(false))) => return Ended::NotGrouped,
             Ok(Msg::Scanned(Err(e))) => return Ended::Input(input.io(e)),
