@@ -15,6 +15,7 @@
 
 use crate::source::{Input, InputError};
 use crate::Profile;
+use std::borrow::Cow;
 use std::collections::{HashSet, VecDeque};
 use std::io::Read;
 use std::os::unix::fs::FileExt;
@@ -80,15 +81,16 @@ pub(crate) enum Ended<E> {
 
 /// FNV-1a of an account, for the "seen before?" check (a collision only
 /// makes the input look ungrouped, which is then read whole, correctly).
-fn hash(a: &str) -> u64 {
-    a.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+fn hash(a: &[u8]) -> u64 {
+    a.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
         (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
     })
 }
 
-/// The account of one line, when it can be read without parsing the record
-/// (a line without one is rejected, and belongs to no account).
-fn key(line: &[u8]) -> Option<std::borrow::Cow<'_, str>> {
+/// The account of one line (its UTF-8 bytes), when it can be read without
+/// parsing the record (a line without one is rejected, and belongs to no
+/// account).
+fn key(line: &[u8]) -> Option<Cow<'_, [u8]>> {
     // a byte order mark is skipped on any line, as the record reader skips
     // it (files concatenated with `cat` have one on several lines): else the
     // line's record is read but has no key, and its account is not grouped
@@ -96,17 +98,30 @@ fn key(line: &[u8]) -> Option<std::borrow::Cow<'_, str>> {
     while let Some(rest) = line.strip_prefix(b"\xEF\xBB\xBF") {
         line = rest;
     }
-    // the common line: `{"account":"…"` first, without escapes
+    // the common line: `{"account":"…"` first, without escapes; an account
+    // is short, so a byte loop finds its end sooner than a vectorised
+    // search, and ASCII needs no UTF-8 check
     if let Some(rest) = line.strip_prefix(b"{\"account\":\"") {
-        if let Some(n) = memchr::memchr2(b'"', b'\\', rest) {
-            if rest[n] == b'"' {
-                if let Ok(a) = std::str::from_utf8(&rest[..n]) {
-                    return Some(std::borrow::Cow::Borrowed(a));
+        let mut ascii = true;
+        for (n, &c) in rest.iter().enumerate() {
+            match c {
+                b'"' => {
+                    let a = &rest[..n];
+                    if ascii || std::str::from_utf8(a).is_ok() {
+                        return Some(Cow::Borrowed(a));
+                    }
+                    break;
                 }
+                b'\\' => break,
+                0x80.. => ascii = false,
+                _ => {}
             }
         }
     }
-    fast_account(std::str::from_utf8(line).ok()?)
+    Some(match fast_account(std::str::from_utf8(line).ok()?)? {
+        Cow::Borrowed(a) => Cow::Borrowed(a.as_bytes()),
+        Cow::Owned(a) => Cow::Owned(a.into_bytes()),
+    })
 }
 
 /// Accounts seen so far, to tell whether the input is grouped. While every
@@ -146,13 +161,13 @@ impl std::hash::BuildHasher for Fib {
 
 impl Seen {
     /// A new account begins at `offset`: false when it was seen before.
-    fn first_time(&mut self, account: &str, offset: u64, input: &Input) -> std::io::Result<bool> {
+    fn first_time(&mut self, account: &[u8], offset: u64, input: &Input) -> std::io::Result<bool> {
         if let Some(set) = &mut self.set {
             return Ok(set.insert(hash(account)));
         }
-        if account.as_bytes() > self.last.as_slice() {
+        if account > self.last.as_slice() {
             self.last.clear();
-            self.last.extend_from_slice(account.as_bytes());
+            self.last.extend_from_slice(account);
             return Ok(true);
         }
         // out of order: every account before `offset` into the set
@@ -186,7 +201,9 @@ fn scan<R>(input: &Input, tx: &Sender<Msg<R>>, stop: &AtomicBool) -> Result<bool
         last: Vec::new(),
         set: None,
     };
-    let mut last: Option<u64> = None;
+    // the account of the line before (compared as bytes: most lines of a
+    // nightly export begin a new account, and a hash costs more)
+    let mut last: Option<Vec<u8>> = None;
     let mut cuts: Vec<Block> = Vec::new();
     let mut made = 0usize; // blocks cut so far
     let mut block = Block {
@@ -217,12 +234,13 @@ fn scan<R>(input: &Input, tx: &Sender<Msg<R>>, stop: &AtomicBool) -> Result<bool
             };
             let offset = base + at as u64;
             if let Some(k) = key(&buf[at..end]) {
-                let h = hash(&k);
-                if last != Some(h) {
+                if last.as_deref() != Some(&*k) {
                     if !seen.first_time(&k, offset, input)? {
                         return Ok(false);
                     }
-                    last = Some(h);
+                    let l = last.get_or_insert_with(Vec::new);
+                    l.clear();
+                    l.extend_from_slice(&k);
                     if offset - block.start >= BLOCK {
                         block.end = offset;
                         cuts.push(block);
