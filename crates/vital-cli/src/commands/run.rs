@@ -540,7 +540,7 @@ impl Render<'_> {
         };
         let table = self.format == OutFormat::Table;
         for group in batch.groups {
-            self.render(group, &mut b.text, &mut |snapshot, outcome, _| {
+            self.render(group, &mut b.text, |snapshot, outcome, _| {
                 b.tally.add(&outcome);
                 if table {
                     b.rows.push((snapshot, outcome));
@@ -557,7 +557,7 @@ impl Render<'_> {
         &self,
         group: Vec<Snapshot>,
         text: &mut String,
-        each: &mut dyn FnMut(Snapshot, Outcome, std::ops::Range<usize>),
+        mut each: impl FnMut(Snapshot, Outcome, std::ops::Range<usize>),
     ) {
         let mut put = |text: &mut String, snapshot: Snapshot, outcome: Outcome| {
             let start = text.len();
@@ -584,7 +584,7 @@ impl Render<'_> {
         if let [one] = group.as_slice() {
             // one snapshot: no history, nothing to choose among
             if self.history.is_some() || !reported(one, self.pick) {
-                return self.render_history(group, text, &mut put);
+                return self.render_history(group, text, put);
             }
             let outcome = self.engine.evaluate_one(one, self.explain);
             if let Some(s) = group.into_iter().next() {
@@ -592,14 +592,14 @@ impl Render<'_> {
             }
             return;
         }
-        self.render_history(group, text, &mut put);
+        self.render_history(group, text, put);
     }
 
     fn render_history(
         &self,
         group: Vec<Snapshot>,
         text: &mut String,
-        put: &mut dyn FnMut(&mut String, Snapshot, Outcome),
+        mut put: impl FnMut(&mut String, Snapshot, Outcome),
     ) {
         let chosen = chosen(&group, self.pick);
         if chosen.is_empty() {
@@ -636,7 +636,7 @@ impl Output<'_> {
             .flat_map_iter(|g| {
                 let mut kept = Vec::new();
                 let mut text = String::new();
-                this.render(g, &mut text, &mut |snapshot, outcome, at| {
+                this.render(g, &mut text, |snapshot, outcome, at| {
                     kept.push((snapshot, outcome, at))
                 });
                 kept.into_iter()
