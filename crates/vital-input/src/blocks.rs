@@ -36,12 +36,14 @@ const CUTS: usize = 16;
 
 /// Blocks parsed or being parsed but not yet handed to the sink. Nothing
 /// goes to the sink before the scanner has seen the whole input, so this
-/// is how far the workers get meanwhile: 32 blocks (about 16 MB of input,
-/// each held as its rendered results, about 300 KB) keep both workers busy
-/// while the scanner reads 100 MB (measured: README.md, "Performance").
-/// Blocks of 512 kB rather than 256 kB halve the messages, and with them
-/// the times a worker is woken or pre-empted, for the same memory.
-const WINDOW: usize = 32;
+/// is how far the workers get meanwhile. With 32 blocks (16 MB of input)
+/// the workers of the benchmark's 100 MB often had all 32 done before the
+/// scanner finished and waited 4–8 ms each; with 64 (32 MB, held as
+/// about 17 MB of rendered results) they did not, and peak memory stayed
+/// within the same 35–55 MB (README.md, "Performance"). Blocks of 512 kB
+/// rather than 256 kB halve the messages, and with them the times a
+/// worker is woken or pre-empted.
+const WINDOW: usize = 64;
 
 /// A stretch of the input holding whole accounts.
 #[derive(Debug, Clone, Copy)]
