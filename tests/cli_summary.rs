@@ -354,6 +354,107 @@ fn stored_differences_in(db: &str) {
     assert_eq!(got, want, "{stored}");
 }
 
+/// Files with `--history` are scored with the store as history, as `vital
+/// run --history` scores them (and as `vital report` does), recording
+/// nothing: the night before's results decide what started. A store named
+/// there that does not exist is an error, and none is created.
+#[test]
+fn files_with_a_store_read_it_as_history() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("history.db");
+    let db = db.to_str().unwrap();
+    let dir = example("support-health");
+    let last: Vec<String> = std::fs::read_to_string(dir.join("snapshots.jsonl"))
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains("\"2026-11-01\""))
+        .map(String::from)
+        .collect();
+    let before = tmp.path().join("10-31.jsonl");
+    let now = tmp.path().join("11-01.jsonl");
+    std::fs::write(
+        &before,
+        last.join("\n").replace("\"2026-11-01\"", "\"2026-10-31\"") + "\n",
+    )
+    .unwrap();
+    std::fs::write(&now, last.join("\n") + "\n").unwrap();
+    let now = now.to_str().unwrap();
+    let args = ["summary", now, "--format", "json"];
+
+    let o = vital_in(&dir, &[&args[..], &["--history", db]].concat());
+    assert_eq!(o.status.code(), Some(1), "no store yet");
+    assert!(
+        stderr(&o).contains("no `vital run` has recorded to it yet"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!Path::new(db).exists(), "no store created");
+
+    let o = vital_in(
+        &dir,
+        &[
+            "run",
+            "--history",
+            db,
+            "--format",
+            "jsonl",
+            before.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let account: Value = serde_json::from_str(&last[0]).unwrap();
+    let account = account["account"].as_str().unwrap().to_string();
+    let results = |db: &str| {
+        let o = vital_in(
+            &dir,
+            &["history", &account, "--history", db, "--format", "jsonl"],
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let recorded = results(db);
+    assert_eq!(recorded.lines().count(), 1, "{recorded}");
+
+    let alone = json_of(&dir, &args);
+    let with = json_of(&dir, &[&args[..], &["--history", db]].concat());
+    assert_eq!(
+        with["source"], alone["source"],
+        "a run's summary, not the store's"
+    );
+    assert_eq!(with["as_of"], "2026-11-01");
+    let playbooks = |doc: &Value| -> Vec<(String, u64, u64)> {
+        doc["total"]["playbooks"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(name, p)| {
+                (
+                    name.clone(),
+                    p["triggered"].as_u64().unwrap(),
+                    p["started"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let (alone, with) = (playbooks(&alone), playbooks(&with));
+    assert!(alone.iter().any(|(_, t, _)| *t > 0), "{alone:?}");
+    for ((name, t, s), (name2, t2, s2)) in alone.iter().zip(&with) {
+        assert_eq!((name, t), (name2, t2), "the same night scores the same");
+        assert_eq!(
+            s, t,
+            "{name}: without history every triggered playbook starts"
+        );
+        assert!(s2 <= t2, "{name}");
+    }
+    // the night before had the same signals, so what it triggered does not
+    // start again; what starts is what a day's passing changed (a renewal
+    // now less than 60 days away: one account)
+    let started = |p: &[(String, u64, u64)]| p.iter().map(|(_, _, s)| s).sum::<u64>();
+    assert_eq!(started(&alone), 208, "{alone:?}");
+    assert_eq!(started(&with), 1, "{with:?}");
+    assert_eq!(results(db), recorded, "nothing recorded");
+}
+
 /// Shares are shown with one decimal, whole ones too (`50.0%`, not `50%`),
 /// as docs/report.md shows them.
 #[test]

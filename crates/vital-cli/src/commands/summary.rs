@@ -42,9 +42,11 @@ pub struct Args {
     /// scoring snapshots (the store of `--history`, else of vital.toml).
     #[arg(long, conflicts_with = "files")]
     stored: bool,
-    /// The history store: a SQLite file or a postgres:// URL (implies
-    /// `--stored`).
-    #[arg(long, value_name = "PATH|URL", conflicts_with = "files")]
+    /// The history store: a SQLite file or a postgres:// URL. Without
+    /// files it implies `--stored`; with files they are scored with the
+    /// store as history, as `vital run --history` scores them, recording
+    /// nothing (as `vital report` does).
+    #[arg(long, value_name = "PATH|URL")]
     history: Option<String>,
 }
 
@@ -57,7 +59,7 @@ pub enum Format {
 }
 
 pub fn run(args: Args) -> ExitCode {
-    let summary = if args.stored || args.history.is_some() {
+    let summary = if args.stored || (args.history.is_some() && args.files.is_empty()) {
         stored_summary(&args)
     } else {
         run_summary(&args)
@@ -91,7 +93,12 @@ fn run_summary(args: &Args) -> Result<(Summary, ExitCode), ExitCode> {
     let engine = Engine::new(ruleset);
     let lens =
         Lens::new(&engine, &scoring.settings, &args.by, args.value.as_deref()).map_err(fail)?;
-    let history = read_only_history(None, &engine, &scoring)?;
+    if let Some(flag) = args.history.as_deref() {
+        // a store named on the command line must be there: a typo would
+        // otherwise create an empty one and change the summary silently
+        super::run::history::open_existing_store(Some(flag)).map_err(fail)?;
+    }
+    let history = read_only_history(args.history.as_deref(), &engine, &scoring)?;
     let scored = score(
         inputs,
         &scoring.mapping,
