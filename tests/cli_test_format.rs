@@ -292,9 +292,43 @@ fn junit_reports_a_rule_set_that_does_not_load_as_an_error() {
     check_junit(&xml);
     let doc = Document::parse(&xml).unwrap();
     assert_eq!(doc.root_element().attribute("errors"), Some("1"));
-    assert!(doc.descendants().any(|n| n.has_tag_name("error")));
-    // the diagnostics are on standard error, as with the human format
-    assert!(stderr(&out).contains("error"), "{}", stderr(&out));
+    let error = doc
+        .descendants()
+        .find(|n| n.has_tag_name("error"))
+        .expect("an <error>");
+    assert_eq!(
+        error.attribute("message"),
+        Some("the rules in `rules` do not check")
+    );
+    // the diagnostics are in the <error> (what a CI page shows of the
+    // suite), as the human format renders them, without colour
+    let text = error.text().unwrap_or_default();
+    assert!(text.contains("broken.vital:1:"), "{text}");
+    assert!(
+        text.contains("expected a weight (a number), found `=`"),
+        "{text}"
+    );
+    assert!(text.contains("nothing was tested"), "{text}");
+    assert!(!text.contains('\u{1b}'), "no colour codes: {text:?}");
+    // and on standard error, as with the human format
+    assert!(stderr(&out).contains("broken.vital:1:"), "{}", stderr(&out));
+
+    // in JSON: the suite's error and its diagnostics as `vital check
+    // --format json` gives them
+    let out = vital_in(dir.path(), &["test", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let suite = &v["suites"][0];
+    assert_eq!(suite["error"], "the rules in `rules` do not check");
+    let d = &suite["diagnostics"][0];
+    assert_eq!(d["severity"], "error");
+    assert!(d["file"].as_str().unwrap().ends_with("broken.vital"), "{d}");
+    assert_eq!(d["line"], 1);
+    assert_eq!(d["code"], "vital::syntax", "{d}");
+    assert!(
+        d["message"].as_str().unwrap().contains("expected a weight"),
+        "{d}"
+    );
 }
 
 #[test]

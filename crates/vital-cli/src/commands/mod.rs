@@ -144,12 +144,47 @@ pub fn load_rules(path: &Path) -> Result<Loaded, ExitCode> {
 /// [`load_rules`], saying what was not done when the rules have errors
 /// (`vital compile`: nothing was written).
 pub fn load_rules_for(path: &Path, undone: &str) -> Result<Loaded, ExitCode> {
-    let list = match files::collect(&[path.to_path_buf()]) {
-        Ok(l) => l,
-        Err(e) => return Err(fail(e)),
+    try_load_rules(path, undone).map_err(|e| {
+        eprint!("{}", e.render(stderr_color()));
+        ExitCode::from(1)
+    })
+}
+
+/// Why a rule set did not load: its errors, and what to say after them.
+pub struct NotLoaded {
+    pub sources: vital_syntax::SourceMap,
+    pub errors: Vec<vital_syntax::Diagnostic>,
+    /// `error: …` to end with (`None` for a rule set that has no errors and
+    /// still does not check, where the errors were said already).
+    pub message: Option<String>,
+}
+
+impl NotLoaded {
+    /// Each error as the human format renders it, then the message: what
+    /// [`load_rules`] prints on stderr.
+    pub fn render(&self, color: bool) -> String {
+        let mut out = String::new();
+        for d in &self.errors {
+            out.push_str(&vital_syntax::Report::new(d, &self.sources).render(color));
+        }
+        if let Some(m) = &self.message {
+            out.push_str(&format!("error: {m}\n"));
+        }
+        out
+    }
+}
+
+/// Load and check a rule set, saying nothing: the checked rule set, or why
+/// not (for [`load_rules_for`] to print, or a report to carry).
+pub fn try_load_rules(path: &Path, undone: &str) -> Result<Loaded, NotLoaded> {
+    let not = |message: String| NotLoaded {
+        sources: vital_syntax::SourceMap::new(),
+        errors: Vec::new(),
+        message: Some(message),
     };
+    let list = files::collect(&[path.to_path_buf()]).map_err(|e| not(e.to_string()))?;
     if list.is_empty() {
-        return Err(fail(format!(
+        return Err(not(format!(
             "no .vital files found in {}",
             files::display(path)
         )));
@@ -160,25 +195,30 @@ pub fn load_rules_for(path: &Path, undone: &str) -> Result<Loaded, ExitCode> {
         ..
     } = files::load(&list);
     let checked = vital_check::check(&sources);
-    let color = stderr_color();
-    let errors: Vec<&vital_syntax::Diagnostic> = io_diags
+    let errors: Vec<vital_syntax::Diagnostic> = io_diags
         .iter()
         .chain(checked.diagnostics.iter().filter(|d| d.is_error()))
+        .cloned()
         .collect();
     if !errors.is_empty() {
-        for d in &errors {
-            eprint!("{}", vital_syntax::Report::new(d, &sources).render(color));
-        }
-        eprintln!(
-            "error: the rules in `{}` have {} error{}; nothing was {undone}",
+        let message = format!(
+            "the rules in `{}` have {} error{}; nothing was {undone}",
             files::display(path),
             errors.len(),
             if errors.len() == 1 { "" } else { "s" }
         );
-        return Err(ExitCode::from(1));
+        return Err(NotLoaded {
+            sources,
+            errors,
+            message: Some(message),
+        });
     }
     if checked.valid().is_none() {
-        return Err(ExitCode::from(1));
+        return Err(NotLoaded {
+            sources,
+            errors,
+            message: None,
+        });
     }
     Ok(Loaded { sources, checked })
 }

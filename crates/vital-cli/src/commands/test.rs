@@ -1,7 +1,7 @@
 //! `vital test`: run the `test` blocks of a rule set, report like cargo,
 //! end with `N passed, M failed`.
 
-use super::{load_rules, stdout_color};
+use super::{load_rules_for, stdout_color};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -104,7 +104,7 @@ fn run_one(path: &std::path::Path, args: &Args) -> Tally {
         error: true,
         ..Tally::default()
     };
-    let Ok(loaded) = load_rules(path) else {
+    let Ok(loaded) = load_rules_for(path, "tested") else {
         return failed_load;
     };
     let Some(ruleset) = loaded.checked.valid() else {

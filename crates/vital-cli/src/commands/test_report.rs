@@ -4,8 +4,8 @@
 //! `testcase` per test, `failure` per failing test, `error` for a rule set
 //! that does not load); JSON is documented in docs/language.md §10.
 
-use super::load_rules;
 use super::project::Target;
+use super::{stderr_color, try_load_rules};
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -38,6 +38,10 @@ struct Suite {
     seconds: f64,
     /// The rule set did not load, or the filter matched nothing.
     error: Option<String>,
+    /// Why it did not load: its errors as the human format renders them,
+    /// and as `vital check --format json` gives them.
+    diagnostics: String,
+    diagnostics_json: Vec<serde_json::Value>,
     cases: Vec<Case>,
 }
 
@@ -53,13 +57,24 @@ fn run_suite(t: &Target, filter: Option<&str>, exact: bool) -> Suite {
         path: shown.clone(),
         seconds: 0.0,
         error: None,
+        diagnostics: String::new(),
+        diagnostics_json: Vec::new(),
         cases: Vec::new(),
     };
     let start = Instant::now();
-    // the diagnostics go to standard error, as in the human format
-    let Ok(loaded) = load_rules(&path) else {
-        suite.error = Some(format!("the rules in `{shown}` do not check"));
-        return suite;
+    // the diagnostics go to standard error, as in the human format, and
+    // into the report's error (what a CI page shows of a failed suite)
+    let loaded = match try_load_rules(&path, "tested") {
+        Ok(l) => l,
+        Err(e) => {
+            eprint!("{}", e.render(stderr_color()));
+            suite.error = Some(format!("the rules in `{shown}` do not check"));
+            suite.diagnostics = e.render(false);
+            suite.diagnostics_json = (e.errors.iter())
+                .map(|d| crate::report::to_json(&e.sources, d))
+                .collect();
+            return suite;
+        }
     };
     let Some(ruleset) = loaded.checked.valid() else {
         suite.error = Some(format!("the rules in `{shown}` do not check"));
@@ -207,9 +222,10 @@ fn junit(suites: &[Suite]) -> String {
         if let Some(e) = &s.error {
             let _ = writeln!(
                 out,
-                "    <testcase name=\"(rule set)\" classname=\"{}\" time=\"0.000\">\n      <error message=\"{}\" type=\"load\"/>\n    </testcase>",
+                "    <testcase name=\"(rule set)\" classname=\"{}\" time=\"0.000\">\n      <error message=\"{}\" type=\"load\">{}</error>\n    </testcase>",
                 attr(&s.path),
-                attr(e)
+                attr(e),
+                xml(&s.diagnostics)
             );
         }
         for c in &s.cases {
@@ -261,6 +277,7 @@ fn json(suites: &[Suite]) -> String {
                 "name": s.name,
                 "path": s.path,
                 "error": s.error,
+                "diagnostics": s.diagnostics_json,
                 "tests": s.cases.iter().map(|c| serde_json::json!({
                     "name": c.name,
                     "file": c.file,
