@@ -834,3 +834,84 @@ fn formatted_numbers_get_a_note() {
         "{out}"
     );
 }
+
+/// Texts an export writes for "no value" (`N/A`, `NULL`) among numbers or
+/// dates do not make the column text: they are read as missing, the
+/// signal is optional, and vital.toml lists them as `nulls`, which `vital
+/// run` then reads in every column (so `N/A` among a column's names is
+/// missing there too, and that signal is optional as well).
+#[test]
+fn null_markers_among_numbers_and_dates_are_proposed_as_nulls() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = String::from("account,as_of,nps,renewal,region\n");
+    for i in 0..30 {
+        let nps = if i % 5 == 2 {
+            "N/A".to_string()
+        } else {
+            (i * 3).to_string()
+        };
+        let renewal = if i % 7 == 3 {
+            "NULL".to_string()
+        } else {
+            format!("2027-{:02}-15", i % 12 + 1)
+        };
+        let region = match i % 6 {
+            5 => "N/A",
+            k if k % 2 == 0 => "EU",
+            _ => "US",
+        };
+        csv.push_str(&format!("a{i:02},2026-11-01,{nps},{renewal},{region}\n"));
+    }
+    std::fs::write(dir.path().join("export.csv"), csv).unwrap();
+    let out = init_ok(dir.path(), &["--from", "export.csv"]);
+    for note in [
+        "nps writes \"N/A\" for a missing value: read as missing (`nulls` in vital.toml)",
+        "renewal writes \"NULL\" for a missing value: read as missing (`nulls` in vital.toml)",
+        "region writes \"N/A\" for a missing value",
+    ] {
+        assert!(out.contains(note), "no note {note:?}:\n{out}");
+    }
+    let toml = read(dir.path().join("vital.toml"));
+    assert!(
+        toml.contains("\n[rulesets.main.read]\nnulls = [\"N/A\", \"NULL\"]\n"),
+        "{toml}"
+    );
+    let signals = read(dir.path().join("rules/signals.vital"));
+    for decl in [
+        "signal nps: int?",
+        "signal renewal: date?",
+        "signal region: enum(EU, US)?",
+    ] {
+        assert!(signals.contains(decl), "no {decl:?}:\n{signals}");
+    }
+    assert_checks_and_tests(dir.path());
+    // every signal declared, every record is read: none rejected
+    let signals = signals.replace("# signal ", "signal ");
+    std::fs::write(dir.path().join("rules/signals.vital"), signals).unwrap();
+    let o = vital_in(dir.path(), &["run", "--format", "jsonl"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o).lines().count(), 30, "{}", stderr(&o));
+}
+
+/// `N/A` among names only (no column it keeps from being a number or a
+/// date) is a name: nothing is proposed.
+#[test]
+fn a_marker_among_names_alone_stays_a_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = String::from("account,as_of,region,seats\n");
+    for i in 0..30 {
+        let region = ["EU", "US", "N/A"][i % 3];
+        csv.push_str(&format!("a{i:02},2026-11-01,{region},{}\n", i + 1));
+    }
+    std::fs::write(dir.path().join("export.csv"), csv).unwrap();
+    let out = init_ok(dir.path(), &["--from", "export.csv"]);
+    assert!(!out.contains("for a missing value"), "{out}");
+    let toml = read(dir.path().join("vital.toml"));
+    assert!(!toml.contains("nulls"), "{toml}");
+    let signals = read(dir.path().join("rules/signals.vital"));
+    assert!(signals.contains("signal region: enum("), "{signals}");
+    assert!(
+        !signals.contains("signal region: enum(eu, us)?"),
+        "{signals}"
+    );
+}

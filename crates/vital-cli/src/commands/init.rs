@@ -133,6 +133,14 @@ pub fn run(args: Args) -> ExitCode {
                 if let Some(h) = &c.hint {
                     notes.push(format!("{}: {h}", c.name));
                 }
+                if !c.nulls.is_empty() {
+                    let quoted: Vec<String> = c.nulls.iter().map(|n| format!("{n:?}")).collect();
+                    notes.push(format!(
+                        "{} writes {} for a missing value: read as missing (`nulls` in vital.toml)",
+                        c.name,
+                        quoted.join(" and ")
+                    ));
+                }
                 if let Some(f) = c.date_format {
                     notes.push(format!(
                         "{} holds dates written {f:?}: read with that format",

@@ -11,6 +11,12 @@ pub const ENUM_MAX_VARIANTS: usize = 12;
 /// … when at least this many values are present.
 pub const ENUM_MIN_VALUES: usize = 20;
 
+/// Texts exports write for "no value": in a column whose other values are
+/// numbers, dates, booleans or durations they are read as missing, and
+/// `vital init` proposes them as `nulls` of vital.toml (docs/project.md).
+/// Only unambiguous ones: `-`, `NA` or `None` can be an enum's value.
+pub const NULL_MARKERS: [&str; 6] = ["N/A", "n/a", "#N/A", "NULL", "null", "NaN"];
+
 /// An inferred type (docs/language.md §4).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Kind {
@@ -71,6 +77,9 @@ pub struct Column {
     pub total: usize,
     /// `Some(100)`: a percent given as fractions.
     pub scale: Option<u32>,
+    /// [`NULL_MARKERS`] found among otherwise typed values, read as missing
+    /// (in order of first appearance).
+    pub nulls: Vec<String>,
     /// Enum values that are not valid variant names: (as written, variant).
     pub value_map: Vec<(String, String)>,
     /// A date column written in another format than `YYYY-MM-DD`
@@ -123,7 +132,7 @@ enum Raw<'a> {
 }
 
 /// What one column's values look like.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Obs {
     total: usize,
     missing: usize,
@@ -151,6 +160,10 @@ struct Obs {
     distinct: Vec<String>,
     first: Option<String>,
     first_bool: Option<bool>,
+    /// [`NULL_MARKERS`] seen (counted as texts too): each with how often,
+    /// and how often as a JSON string; and the first text that is not one.
+    markers: Vec<(String, usize, usize)>,
+    first_unmarked: Option<String>,
 }
 
 impl Obs {
@@ -163,6 +176,7 @@ impl Obs {
                     self.missing += 1;
                     return;
                 }
+                self.mark(c, false);
                 self.text(c);
                 if c == "true" || c == "false" {
                     self.bools += 1;
@@ -203,6 +217,7 @@ impl Obs {
                 }
                 serde_json::Value::String(s) => {
                     self.json_strings += 1;
+                    self.mark(s, true);
                     self.text(s);
                     if vital_eval::reader::parse_date(s).is_some() {
                         self.dates += 1;
@@ -246,6 +261,9 @@ impl Obs {
         if self.first.is_none() {
             self.first = Some(s.to_string());
         }
+        if self.first_unmarked.is_none() && !NULL_MARKERS.contains(&s) {
+            self.first_unmarked = Some(s.to_string());
+        }
         if self.distinct.len() <= ENUM_MAX_VARIANTS && !self.distinct.iter().any(|d| d == s) {
             self.distinct.push(s.to_string());
         }
@@ -253,6 +271,59 @@ impl Obs {
 
     fn present(&self) -> usize {
         self.total - self.missing
+    }
+
+    /// Note a [`NULL_MARKERS`] text (it is also counted as a text).
+    fn mark(&mut self, s: &str, json: bool) {
+        if NULL_MARKERS.contains(&s) {
+            match self.markers.iter_mut().find(|(m, ..)| m == s) {
+                Some((_, n, j)) => {
+                    *n += 1;
+                    *j += usize::from(json);
+                }
+                None => self.markers.push((s.to_string(), 1, usize::from(json))),
+            }
+        }
+    }
+
+    /// Whether the markers are what stops the column being typed: every
+    /// other value is a number, a date, a boolean or a duration. Then they
+    /// mean "no value" (`N/A` among names may be a name).
+    fn markers_mean_missing(&self) -> bool {
+        let marked: usize = self.markers.iter().map(|(_, n, _)| n).sum();
+        let Some(rest) = self.present().checked_sub(marked) else {
+            return false;
+        };
+        marked > 0
+            && rest > 0
+            && (self.ints + self.decimals == rest
+                || self.dates == rest
+                || self.bools == rest
+                || self.durations == rest
+                || self.other_dates.contains(&rest))
+    }
+
+    /// The column with the markers of `nulls` read as missing, as `vital
+    /// run` reads them once vital.toml lists them (in every column), and
+    /// which of them it held.
+    fn without(&self, nulls: &[String]) -> (Obs, Vec<String>) {
+        let mut o = self.clone();
+        let mut held = Vec::new();
+        for (m, n, j) in &self.markers {
+            if nulls.contains(m) {
+                o.missing += n;
+                o.texts = o.texts.saturating_sub(*n);
+                o.json_strings = o.json_strings.saturating_sub(*j);
+                held.push(m.clone());
+            }
+        }
+        if !held.is_empty() {
+            o.distinct.retain(|d| !held.contains(d));
+            if o.first.as_ref().is_some_and(|f| held.contains(f)) {
+                o.first = self.first_unmarked.clone();
+            }
+        }
+        (o, held)
     }
 }
 
@@ -438,7 +509,16 @@ enum Verdict {
 /// must be a string, a number a number). `mappable`: enum spellings and
 /// fractions can be fixed by the project file's column mapping (signals,
 /// not event fields).
-fn decide(source: &str, name: &str, obs: &Obs, json: bool, mappable: bool) -> Verdict {
+fn decide(
+    source: &str,
+    name: &str,
+    obs: &Obs,
+    json: bool,
+    mappable: bool,
+    nulls: &[String],
+) -> Verdict {
+    let (obs, nulls) = obs.without(nulls);
+    let obs = &obs;
     let present = obs.present();
     let mut col = Column {
         source: source.to_string(),
@@ -448,6 +528,7 @@ fn decide(source: &str, name: &str, obs: &Obs, json: bool, mappable: bool) -> Ve
         present,
         total: obs.total,
         scale: None,
+        nulls,
         value_map: Vec::new(),
         date_format: None,
         hint: None,
@@ -782,6 +863,19 @@ impl Acc {
         };
         let mut notes = Vec::new();
         let mut columns = Vec::new();
+        // markers that mean "no value" in some column mean it in all: `vital
+        // run` reads vital.toml's `nulls` in every column and event field
+        let mut nulls: Vec<String> = Vec::new();
+        let fields = self.events.iter().flat_map(|e| e.fields.iter());
+        for (_, obs) in self.columns.iter().chain(fields) {
+            if obs.markers_mean_missing() {
+                for (m, ..) in &obs.markers {
+                    if !nulls.contains(m) {
+                        nulls.push(m.clone());
+                    }
+                }
+            }
+        }
         // names written as valid names keep them; the others get free ones
         let mut taken: BTreeSet<String> = self
             .columns
@@ -797,7 +891,7 @@ impl Acc {
                 taken.insert(n.clone());
                 n
             };
-            match decide(source, &name, obs, json, true) {
+            match decide(source, &name, obs, json, true, &nulls) {
                 Verdict::Column(c) => columns.push(*c),
                 Verdict::Skip(why) => notes.push(format!("left out signal \"{source}\": it {why}")),
             }
@@ -830,7 +924,7 @@ impl Acc {
                     ));
                     continue;
                 }
-                match decide(source, source, obs, true, false) {
+                match decide(source, source, obs, true, false, &nulls) {
                     Verdict::Column(c) => fields.push(*c),
                     Verdict::Skip(why) => notes.push(format!(
                         "left out field \"{source}\" of event {}: it {why}",
