@@ -909,9 +909,75 @@ fn a_marker_among_names_alone_stays_a_value() {
     let toml = read(dir.path().join("vital.toml"));
     assert!(!toml.contains("nulls"), "{toml}");
     let signals = read(dir.path().join("rules/signals.vital"));
-    assert!(signals.contains("signal region: enum("), "{signals}");
+    // `N/A` is a value: a variant (mapped to a name, so all are)
     assert!(
-        !signals.contains("signal region: enum(eu, us)?"),
+        signals.contains("signal region: enum(eu, us, n_a)\n"),
         "{signals}"
     );
+}
+
+/// Markers in event fields are not proposed: `vital run` reads `nulls` in
+/// signals only, so an event field mixing numbers and `"N/A"` is left out
+/// as before, and the signals keep their `N/A` values.
+#[test]
+fn a_marker_in_an_event_field_is_not_proposed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut lines = String::new();
+    for i in 0..30 {
+        let hours = if i % 4 == 1 {
+            "\"N/A\"".to_string()
+        } else {
+            i.to_string()
+        };
+        let region = ["EU", "US", "N/A"][i % 3];
+        lines.push_str(&format!(
+            "{{\"account\":\"a{i:02}\",\"as_of\":\"2026-11-01\",\"signals\":{{\"seats\":{},\"region\":\"{region}\"}},\"events\":[{{\"type\":\"ticket\",\"at\":\"2026-10-0{}\",\"hours\":{hours}}}]}}\n",
+            i + 1,
+            i % 9 + 1
+        ));
+    }
+    std::fs::write(dir.path().join("export.jsonl"), lines).unwrap();
+    let out = init_ok(dir.path(), &["--from", "export.jsonl"]);
+    assert!(!out.contains("for a missing value"), "{out}");
+    assert!(
+        out.contains(
+            "left out field \"hours\" of event ticket: it mixes strings with numbers or booleans"
+        ),
+        "{out}"
+    );
+    let toml = read(dir.path().join("vital.toml"));
+    assert!(!toml.contains("nulls"), "{toml}");
+    assert_checks_and_tests(dir.path());
+}
+
+/// A text column with more names than an enum holds stays text when a
+/// marker among them is read as missing (the marker does not count toward
+/// the enum's limit).
+#[test]
+fn many_names_with_a_marker_stay_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = String::from("account,as_of,nps,csm\n");
+    for i in 0..40 {
+        let nps = if i % 5 == 2 {
+            "N/A".to_string()
+        } else {
+            i.to_string()
+        };
+        // the marker among the first names, then 20 names in all
+        let csm = if i % 10 == 1 {
+            "N/A".to_string()
+        } else {
+            format!("person{}", i % 20)
+        };
+        csv.push_str(&format!("a{i:02},2026-11-01,{nps},{csm}\n"));
+    }
+    std::fs::write(dir.path().join("export.csv"), csv).unwrap();
+    let out = init_ok(dir.path(), &["--from", "export.csv"]);
+    assert!(
+        out.contains("nps writes \"N/A\" for a missing value"),
+        "{out}"
+    );
+    let signals = read(dir.path().join("rules/signals.vital"));
+    assert!(signals.contains("signal csm: text?"), "{signals}");
+    assert!(!signals.contains("signal csm: enum("), "{signals}");
 }

@@ -1773,9 +1773,13 @@ fn json_error(e: &serde_json::Error, text: &str) -> String {
 mod tests {
     use super::csv_quote_left_open as open;
 
-    /// Dates are `YYYY-MM-DD` of a day that exists, as chrono reads them.
+    /// Dates are `YYYY-MM-DD` of a day that exists: as chrono reads them,
+    /// without its leniency for a space before a number (`2026- 1-01`).
     #[test]
     fn dates_are_read_as_chrono_reads_them() {
+        for s in ["2026- 1-01", "2026-01- 1", "2026-\t1-01", " 026-01-01"] {
+            assert_eq!(super::parse_date(s), None, "{s:?}");
+        }
         for s in [
             "2026-11-01",
             "2024-02-29",

@@ -166,7 +166,7 @@ pub fn run(args: Args) -> ExitCode {
         engine: &engine,
         format,
         color: stdout_tty && std::env::var_os("NO_COLOR").is_none(),
-        // a block's results (~150 kB) are larger than the buffer and go
+        // a block's results (~265 kB) are larger than the buffer and go
         // to stdout as they are, not copied into it first; row by row
         // output (history, the whole-input path) is gathered as ever
         out: Box::new(std::io::BufWriter::with_capacity(1 << 16, stdout.lock())),

@@ -11,9 +11,11 @@ pub const ENUM_MAX_VARIANTS: usize = 12;
 /// … when at least this many values are present.
 pub const ENUM_MIN_VALUES: usize = 20;
 
-/// Texts exports write for "no value": in a column whose other values are
-/// numbers, dates, booleans or durations they are read as missing, and
-/// `vital init` proposes them as `nulls` of vital.toml (docs/project.md).
+/// Texts exports write for "no value": in a signal column whose other
+/// values are numbers, dates, booleans or durations they are read as
+/// missing, and `vital init` proposes them as `nulls` of vital.toml
+/// (docs/project.md; `vital run` reads `nulls` in signal columns, not in
+/// event fields).
 /// Only unambiguous ones: `-`, `NA` or `None` can be an enum's value.
 pub const NULL_MARKERS: [&str; 6] = ["N/A", "n/a", "#N/A", "NULL", "null", "NaN"];
 
@@ -264,7 +266,11 @@ impl Obs {
         if self.first_unmarked.is_none() && !NULL_MARKERS.contains(&s) {
             self.first_unmarked = Some(s.to_string());
         }
-        if self.distinct.len() <= ENUM_MAX_VARIANTS && !self.distinct.iter().any(|d| d == s) {
+        // markers do not count toward the cap: once they are read as
+        // missing, a full list must still say "too many for an enum"
+        let marker = |d: &str| NULL_MARKERS.contains(&d);
+        let values = self.distinct.iter().filter(|d| !marker(d)).count();
+        if (marker(s) || values <= ENUM_MAX_VARIANTS) && !self.distinct.iter().any(|d| d == s) {
             self.distinct.push(s.to_string());
         }
     }
@@ -294,13 +300,14 @@ impl Obs {
         let Some(rest) = self.present().checked_sub(marked) else {
             return false;
         };
+        // (dates in another format only in CSV: JSON reads them as text)
         marked > 0
             && rest > 0
             && (self.ints + self.decimals == rest
                 || self.dates == rest
                 || self.bools == rest
                 || self.durations == rest
-                || self.other_dates.contains(&rest))
+                || (self.json_strings == 0 && self.other_dates.contains(&rest)))
     }
 
     /// The column with the markers of `nulls` read as missing, as `vital
@@ -863,11 +870,11 @@ impl Acc {
         };
         let mut notes = Vec::new();
         let mut columns = Vec::new();
-        // markers that mean "no value" in some column mean it in all: `vital
-        // run` reads vital.toml's `nulls` in every column and event field
+        // markers that mean "no value" in some signal column mean it in
+        // all: `vital run` reads vital.toml's `nulls` in every signal
+        // column (not in event fields, which are JSON and typed as written)
         let mut nulls: Vec<String> = Vec::new();
-        let fields = self.events.iter().flat_map(|e| e.fields.iter());
-        for (_, obs) in self.columns.iter().chain(fields) {
+        for (_, obs) in &self.columns {
             if obs.markers_mean_missing() {
                 for (m, ..) in &obs.markers {
                     if !nulls.contains(m) {
@@ -924,7 +931,7 @@ impl Acc {
                     ));
                     continue;
                 }
-                match decide(source, source, obs, true, false, &nulls) {
+                match decide(source, source, obs, true, false, &[]) {
                     Verdict::Column(c) => fields.push(*c),
                     Verdict::Skip(why) => notes.push(format!(
                         "left out field \"{source}\" of event {}: it {why}",
