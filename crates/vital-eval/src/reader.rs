@@ -219,7 +219,7 @@ impl<'r, I: Copy> Names<'r, I> {
     pub(crate) fn quoted_any(&self, b: &[u8]) -> Option<(&I, &'r str, usize)> {
         self.quoted.iter().zip(&self.list).find_map(|(q, (n, i))| {
             let q = q.as_deref()?;
-            b.starts_with(q).then_some((i, *n, q.len()))
+            starts_with(b, q).then_some((i, *n, q.len()))
         })
     }
 
@@ -245,10 +245,11 @@ impl<'r, I: Copy> Names<'r, I> {
     }
 }
 
-/// `b.starts_with(q)` for the short `q` of keys and variants: two
-/// overlapping 8-byte words rather than a call to `memcmp`.
+/// `b.starts_with(q)` for the short `q` of keys, variants and the
+/// fast reader's literals: two overlapping 8-byte words, or a byte loop
+/// below 8, rather than a call to `memcmp`.
 #[inline]
-fn starts_with(b: &[u8], q: &[u8]) -> bool {
+pub(crate) fn starts_with(b: &[u8], q: &[u8]) -> bool {
     let word = |s: &[u8], at: usize| {
         s.get(at..at + 8)
             .and_then(|w| <[u8; 8]>::try_from(w).ok())
@@ -260,6 +261,9 @@ fn starts_with(b: &[u8], q: &[u8]) -> bool {
     }
     if (8..=16).contains(&n) {
         return word(b, 0) == word(q, 0) && word(b, n - 8) == word(q, n - 8);
+    }
+    if n < 8 {
+        return b.iter().zip(q).all(|(x, y)| x == y);
     }
     b[..n] == *q
 }
@@ -1772,6 +1776,29 @@ fn json_error(e: &serde_json::Error, text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::csv_quote_left_open as open;
+
+    /// The word and byte-loop comparison answers as `<[u8]>::starts_with`
+    /// for every length of name up to 20 and of text around it.
+    #[test]
+    fn starts_with_answers_as_std() {
+        let text = b"\"critical_severity\",\"at\":\"2026\"";
+        for n in 0..=20 {
+            for cut in 0..=text.len() {
+                let b = &text[..cut];
+                let q = &text[..n.min(text.len())];
+                assert_eq!(super::starts_with(b, q), b.starts_with(q), "{n} {cut}");
+                for at in 0..n.min(text.len()) {
+                    let mut other = q.to_vec();
+                    other[at] ^= 1;
+                    assert_eq!(
+                        super::starts_with(b, &other),
+                        b.starts_with(&other),
+                        "{n} {cut} byte {at} changed"
+                    );
+                }
+            }
+        }
+    }
 
     /// Dates are `YYYY-MM-DD` of a day that exists: as chrono reads them,
     /// without its leniency for a space before a number (`2026- 1-01`).

@@ -128,10 +128,7 @@ impl<'t> P<'t> {
 
     /// Exactly `l` right at the position (no whitespace first).
     fn tight(&mut self, l: &[u8]) -> Option<()> {
-        self.b
-            .get(self.i..)?
-            .starts_with(l)
-            .then(|| self.i += l.len())
+        super::starts_with(self.b.get(self.i..)?, l).then(|| self.i += l.len())
     }
 
     /// Skip a string, escapes allowed (validated).
