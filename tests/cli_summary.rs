@@ -283,37 +283,51 @@ fn stored_differences_summarise_whole_postgres() {
     stored_differences_in(&url);
 }
 
-fn stored_differences_in(db: &str) {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = example("support-health");
-    let last: Vec<String> = std::fs::read_to_string(dir.join("snapshots.jsonl"))
-        .unwrap()
-        .lines()
-        .filter(|l| l.contains("\"2026-11-01\""))
-        .map(String::from)
-        .collect();
+/// The support-health example's last night (its 500 records of
+/// 2026-11-01) in `tmp` twice: as the night before (dated 2026-10-31) and
+/// as itself; the records, and the two files.
+fn two_nights(tmp: &Path) -> (Vec<String>, std::path::PathBuf, std::path::PathBuf) {
+    let last: Vec<String> =
+        std::fs::read_to_string(example("support-health").join("snapshots.jsonl"))
+            .unwrap()
+            .lines()
+            .filter(|l| l.contains("\"2026-11-01\""))
+            .map(String::from)
+            .collect();
     assert_eq!(last.len(), 500);
-    let before = tmp.path().join("10-31.jsonl");
-    let now = tmp.path().join("11-01.jsonl");
+    let before = tmp.join("10-31.jsonl");
+    let now = tmp.join("11-01.jsonl");
     std::fs::write(
         &before,
         last.join("\n").replace("\"2026-11-01\"", "\"2026-10-31\"") + "\n",
     )
     .unwrap();
     std::fs::write(&now, last.join("\n") + "\n").unwrap();
+    (last, before, now)
+}
+
+/// `vital run --history DB FILE` in `dir`, which must succeed.
+fn record(dir: &Path, db: &str, file: &Path) {
+    let o = vital_in(
+        dir,
+        &[
+            "run",
+            "--history",
+            db,
+            "--format",
+            "jsonl",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+fn stored_differences_in(db: &str) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = example("support-health");
+    let (last, before, now) = two_nights(tmp.path());
     for f in [&before, &now] {
-        let o = vital_in(
-            &dir,
-            &[
-                "run",
-                "--history",
-                db,
-                "--format",
-                "jsonl",
-                f.to_str().unwrap(),
-            ],
-        );
-        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        record(&dir, db, f);
     }
     let stored = json_of(
         &dir,
@@ -364,20 +378,7 @@ fn files_with_a_store_read_it_as_history() {
     let db = tmp.path().join("history.db");
     let db = db.to_str().unwrap();
     let dir = example("support-health");
-    let last: Vec<String> = std::fs::read_to_string(dir.join("snapshots.jsonl"))
-        .unwrap()
-        .lines()
-        .filter(|l| l.contains("\"2026-11-01\""))
-        .map(String::from)
-        .collect();
-    let before = tmp.path().join("10-31.jsonl");
-    let now = tmp.path().join("11-01.jsonl");
-    std::fs::write(
-        &before,
-        last.join("\n").replace("\"2026-11-01\"", "\"2026-10-31\"") + "\n",
-    )
-    .unwrap();
-    std::fs::write(&now, last.join("\n") + "\n").unwrap();
+    let (last, before, now) = two_nights(tmp.path());
     let now = now.to_str().unwrap();
     let args = ["summary", now, "--format", "json"];
 
@@ -390,18 +391,7 @@ fn files_with_a_store_read_it_as_history() {
     );
     assert!(!Path::new(db).exists(), "no store created");
 
-    let o = vital_in(
-        &dir,
-        &[
-            "run",
-            "--history",
-            db,
-            "--format",
-            "jsonl",
-            before.to_str().unwrap(),
-        ],
-    );
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    record(&dir, db, &before);
     let account: Value = serde_json::from_str(&last[0]).unwrap();
     let account = account["account"].as_str().unwrap().to_string();
     let results = |db: &str| {

@@ -201,17 +201,18 @@ impl<'r, I: Copy> Names<'r, I> {
     }
 
     /// The name after the one found last (`next`, as [`Names::get_next`]
-    /// keeps it) when `b` starts with it quoted: its slot and the quoted
-    /// name's length. Records of one export list their keys in the same
-    /// order, so this is how most keys are read: one comparison of bytes.
-    pub(crate) fn quoted_next(&self, b: &[u8], next: &mut usize) -> Option<(&I, usize)> {
+    /// keeps it) when `b` starts with it quoted and then `:` (a key right
+    /// before its value): its slot and the length up to the value. Records
+    /// of one export list their keys in the same order, so this is how most
+    /// keys are read: one comparison of bytes.
+    pub(crate) fn quoted_key(&self, b: &[u8], next: &mut usize) -> Option<(&I, usize)> {
         let q = self.quoted.get(*next)?.as_deref()?;
-        if !starts_with(b, q) {
+        if !starts_with(b, q) || b.get(q.len()) != Some(&b':') {
             return None;
         }
         let (_, i) = self.list.get(*next)?;
         *next += 1;
-        Some((i, q.len()))
+        Some((i, q.len() + 1))
     }
 
     /// Any name `b` starts with, quoted: its slot, the name and the quoted

@@ -29,10 +29,12 @@ pub(crate) fn one_decimal(d: Decimal) -> String {
 /// one decimal).
 pub(crate) fn push_one_decimal(out: &mut String, d: Decimal) {
     let (m, scale) = (d.mantissa(), d.scale());
+    // at most one decimal, and not a negative zero (`{:.1}` writes `-0.0`)
+    let plain = scale <= 1 && (m != 0 || !d.is_sign_negative());
     // scores and health: tenths that fit 64 bits, written in one piece
     let tenths = match scale {
-        0 if m != 0 || !d.is_sign_negative() => m.unsigned_abs().checked_mul(10),
-        1 if m != 0 || !d.is_sign_negative() => Some(m.unsigned_abs()),
+        0 if plain => m.unsigned_abs().checked_mul(10),
+        1 if plain => Some(m.unsigned_abs()),
         _ => None,
     };
     match tenths.and_then(|t| u64::try_from(t).ok()) {
@@ -40,7 +42,7 @@ pub(crate) fn push_one_decimal(out: &mut String, d: Decimal) {
             Some(text) => out.push_str(text),
             None => push_tenths(out, m < 0, t),
         },
-        None if scale <= 1 && (m != 0 || !d.is_sign_negative()) => {
+        None if plain => {
             // beyond 64 bits: the whole part in 19-digit pieces
             if m < 0 {
                 out.push('-');

@@ -132,7 +132,9 @@ fn key(line: &[u8]) -> Option<Cow<'_, [u8]>> {
 /// out of order the accounts before it are read again into a set of hashes,
 /// which then answers "seen before?".
 struct Seen {
-    last: Vec<u8>,
+    /// The line before's account (compared as bytes: most lines of a
+    /// nightly export begin a new account, and a hash costs more).
+    last: Option<Vec<u8>>,
     set: Option<HashSet<u64, Fib>>,
 }
 
@@ -162,14 +164,31 @@ impl std::hash::BuildHasher for Fib {
 }
 
 impl Seen {
+    /// A line of `account` at `offset`: `None` when it goes on with the line
+    /// before's account, else whether the account begins for the first time
+    /// (`false`: it comes back, and the input is not grouped).
+    fn line(
+        &mut self,
+        account: &[u8],
+        offset: u64,
+        input: &Input,
+    ) -> std::io::Result<Option<bool>> {
+        if self.last.as_deref() == Some(account) {
+            return Ok(None);
+        }
+        let fresh = self.first_time(account, offset, input)?;
+        let last = self.last.get_or_insert_with(Vec::new);
+        last.clear();
+        last.extend_from_slice(account);
+        Ok(Some(fresh))
+    }
+
     /// A new account begins at `offset`: false when it was seen before.
     fn first_time(&mut self, account: &[u8], offset: u64, input: &Input) -> std::io::Result<bool> {
         if let Some(set) = &mut self.set {
             return Ok(set.insert(hash(account)));
         }
-        if account > self.last.as_slice() {
-            self.last.clear();
-            self.last.extend_from_slice(account);
+        if self.last.as_deref().is_none_or(|l| account > l) {
             return Ok(true);
         }
         // out of order: every account before `offset` into the set
@@ -200,12 +219,9 @@ fn scan<R>(input: &Input, tx: &Sender<Msg<R>>, stop: &AtomicBool) -> Result<bool
     let mut base = 0u64; // file offset of buf[0]
     let mut line = 1usize; // line of buf[0]
     let mut seen = Seen {
-        last: Vec::new(),
+        last: None,
         set: None,
     };
-    // the account of the line before (compared as bytes: most lines of a
-    // nightly export begin a new account, and a hash costs more)
-    let mut last: Option<Vec<u8>> = None;
     let mut cuts: Vec<Block> = Vec::new();
     let mut made = 0usize; // blocks cut so far
     let mut block = Block {
@@ -236,14 +252,10 @@ fn scan<R>(input: &Input, tx: &Sender<Msg<R>>, stop: &AtomicBool) -> Result<bool
             };
             let offset = base + at as u64;
             if let Some(k) = key(&buf[at..end]) {
-                if last.as_deref() != Some(&*k) {
-                    if !seen.first_time(&k, offset, input)? {
-                        return Ok(false);
-                    }
-                    let l = last.get_or_insert_with(Vec::new);
-                    l.clear();
-                    l.extend_from_slice(&k);
-                    if offset - block.start >= BLOCK {
+                match seen.line(&k, offset, input)? {
+                    Some(false) => return Ok(false),
+                    // a new account past the block's size: a cut before it
+                    Some(true) if offset - block.start >= BLOCK => {
                         block.end = offset;
                         cuts.push(block);
                         if (made < CUTS || cuts.len() >= CUTS)
@@ -258,6 +270,7 @@ fn scan<R>(input: &Input, tx: &Sender<Msg<R>>, stop: &AtomicBool) -> Result<bool
                             line,
                         };
                     }
+                    _ => {}
                 }
             }
             line += 1;

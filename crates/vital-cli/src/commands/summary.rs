@@ -93,11 +93,6 @@ fn run_summary(args: &Args) -> Result<(Summary, ExitCode), ExitCode> {
     let engine = Engine::new(ruleset);
     let lens =
         Lens::new(&engine, &scoring.settings, &args.by, args.value.as_deref()).map_err(fail)?;
-    if let Some(flag) = args.history.as_deref() {
-        // a store named on the command line must be there: a typo would
-        // otherwise create an empty one and change the summary silently
-        super::run::history::open_existing_store(Some(flag)).map_err(fail)?;
-    }
     let history = read_only_history(args.history.as_deref(), &engine, &scoring)?;
     let scored = score(
         inputs,
@@ -837,11 +832,16 @@ fn latest_stored(store: &mut vital_store::Store, lens: &Lens<'_>) -> Result<Stor
 }
 
 /// The history store of `flag` or vital.toml, as evaluation history for a
-/// command that records nothing.
+/// command that records nothing. A store named with `flag` must be there:
+/// a typo would otherwise create an empty one and change the answer
+/// silently.
 pub(crate) fn read_only_history<'a>(
     flag: Option<&str>,
     engine: &'a Engine<'a>,
     scoring: &'a super::project::Scoring,
 ) -> Result<Option<History<'a>>, ExitCode> {
+    if flag.is_some() {
+        super::run::history::open_existing_store(flag).map_err(fail)?;
+    }
     History::open(flag, engine, &scoring.loaded.sources, Vec::new()).map_err(fail)
 }

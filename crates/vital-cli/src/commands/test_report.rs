@@ -5,7 +5,7 @@
 //! that does not load); JSON is documented in docs/language.md §10.
 
 use super::project::Target;
-use super::{stderr_color, try_load_rules};
+use super::{stderr_color, try_load_rules, NotLoaded};
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -38,10 +38,8 @@ struct Suite {
     seconds: f64,
     /// The rule set did not load, or the filter matched nothing.
     error: Option<String>,
-    /// Why it did not load: its errors as the human format renders them,
-    /// and as `vital check --format json` gives them.
-    diagnostics: String,
-    diagnostics_json: Vec<serde_json::Value>,
+    /// Why it did not load (the report carries its errors).
+    not_loaded: Option<NotLoaded>,
     cases: Vec<Case>,
 }
 
@@ -57,8 +55,7 @@ fn run_suite(t: &Target, filter: Option<&str>, exact: bool) -> Suite {
         path: shown.clone(),
         seconds: 0.0,
         error: None,
-        diagnostics: String::new(),
-        diagnostics_json: Vec::new(),
+        not_loaded: None,
         cases: Vec::new(),
     };
     let start = Instant::now();
@@ -69,10 +66,7 @@ fn run_suite(t: &Target, filter: Option<&str>, exact: bool) -> Suite {
         Err(e) => {
             eprint!("{}", e.render(stderr_color()));
             suite.error = Some(format!("the rules in `{shown}` do not check"));
-            suite.diagnostics = e.render(false);
-            suite.diagnostics_json = (e.errors.iter())
-                .map(|d| crate::report::to_json(&e.sources, d))
-                .collect();
+            suite.not_loaded = Some(e);
             return suite;
         }
     };
@@ -225,7 +219,8 @@ fn junit(suites: &[Suite]) -> String {
                 "    <testcase name=\"(rule set)\" classname=\"{}\" time=\"0.000\">\n      <error message=\"{}\" type=\"load\">{}</error>\n    </testcase>",
                 attr(&s.path),
                 attr(e),
-                xml(&s.diagnostics)
+                // its errors as the human format renders them
+                xml(&s.not_loaded.as_ref().map(|n| n.render(false)).unwrap_or_default())
             );
         }
         for c in &s.cases {
@@ -277,7 +272,10 @@ fn json(suites: &[Suite]) -> String {
                 "name": s.name,
                 "path": s.path,
                 "error": s.error,
-                "diagnostics": s.diagnostics_json,
+                // as `vital check --format json` gives them
+                "diagnostics": s.not_loaded.iter()
+                    .flat_map(|n| n.errors.iter().map(|d| crate::report::to_json(&n.sources, d)))
+                    .collect::<Vec<_>>(),
                 "tests": s.cases.iter().map(|c| serde_json::json!({
                     "name": c.name,
                     "file": c.file,

@@ -48,21 +48,10 @@ fn special(b: &[u8]) -> Option<usize> {
         .map(|n| i + n)
 }
 
-/// `n` missing values: written, not cloned one by one as `vec![v; n]`
-/// clones them.
-fn missing_values(n: usize) -> Vec<Value> {
-    let mut v = Vec::with_capacity(n);
-    v.resize_with(n, || Value::Missing);
-    v
-}
-
-/// [`missing_values`] for an occurrence's fields (inline up to two).
-fn missing_fields(n: usize) -> crate::snapshot::Fields {
-    let mut f = crate::snapshot::Fields::new();
-    for _ in 0..n {
-        f.push(Value::Missing);
-    }
-    f
+/// `n` missing values (a record's signals, an occurrence's fields):
+/// written, not cloned one by one as `vec![v; n]` clones them.
+fn missing<C: FromIterator<Value>>(n: usize) -> C {
+    (0..n).map(|_| Value::Missing).collect()
 }
 
 #[derive(Clone, Copy)]
@@ -461,7 +450,7 @@ impl Schema<'_> {
         let date = q.tight_date()?;
         let decl = &self.rules.events[e.index()];
         let names = &self.fields[e.index()];
-        let mut fields: crate::snapshot::Fields = missing_fields(decl.fields.len());
+        let mut fields: crate::snapshot::Fields = missing(decl.fields.len());
         let mut next = 0usize;
         let mut given = Given::default();
         loop {
@@ -473,15 +462,11 @@ impl Schema<'_> {
                 b',' => q.i += 1,
                 _ => return None,
             }
-            if let Some((&f, n)) = names.quoted_next(q.b.get(q.i..)?, &mut next) {
-                if q.b.get(q.i + n) == Some(&b':') {
-                    q.i += n + 1;
-                    given.first(f.index()).then_some(())?;
-                    fields[f.index()] = self.fast_value(&mut q, decl.fields[f.index()].ty)?;
-                    continue;
-                }
-                // `"level"` starting a longer key: read it in full
-                next -= 1;
+            if let Some((&f, n)) = names.quoted_key(q.b.get(q.i..)?, &mut next) {
+                q.i += n;
+                given.first(f.index()).then_some(())?;
+                fields[f.index()] = self.fast_value(&mut q, decl.fields[f.index()].ty)?;
+                continue;
             }
             let key = q.plain_str()?;
             q.eat(b':')?;
@@ -562,7 +547,7 @@ impl Schema<'_> {
                 kind = Some(k);
                 direct = Some(self.events.get(k).map(|&e| {
                     let len = self.rules.events[e.index()].fields.len();
-                    (e, missing_fields(len))
+                    (e, missing(len))
                 }));
                 return Some(());
             }
@@ -614,7 +599,7 @@ impl Schema<'_> {
                     return Some(());
                 };
                 let decl = &self.rules.events[e.index()];
-                let mut fields: crate::snapshot::Fields = missing_fields(decl.fields.len());
+                let mut fields: crate::snapshot::Fields = missing(decl.fields.len());
                 let names = &self.fields[e.index()];
                 for &(key, at) in &members[..n] {
                     match names.get(key) {
@@ -660,7 +645,7 @@ impl Schema<'_> {
         let rules = self.rules;
         let mut account: Option<&str> = None;
         let mut as_of = None;
-        let mut signals = missing_values(rules.signals.len());
+        let mut signals: Vec<Value> = missing(rules.signals.len());
         let mut events: Vec<Occurrence> = Vec::new();
         // made only for a record with something to ignore: most have none
         let mut seen: Option<Ignored> = None;
@@ -805,19 +790,19 @@ impl Schema<'_> {
         let as_of = p.tight_date()?;
         p.tight(b",\"signals\":{")?;
         let rules = self.rules;
-        let mut signals = missing_values(rules.signals.len());
+        let mut signals: Vec<Value> = missing(rules.signals.len());
         let mut next = 0usize;
         let mut given = Given::default();
         if p.b.get(p.i) == Some(&b'}') {
             p.i += 1;
         } else {
             loop {
-                let i = match self.signals.quoted_next(p.b.get(p.i..)?, &mut next) {
-                    Some((&i, n)) if p.b.get(p.i + n) == Some(&b':') => {
-                        p.i += n + 1;
+                let i = match self.signals.quoted_key(p.b.get(p.i..)?, &mut next) {
+                    Some((&i, n)) => {
+                        p.i += n;
                         i
                     }
-                    _ => {
+                    None => {
                         let key = p.tight_str()?;
                         p.tight(b":")?;
                         *self.signals.get_next(key, &mut next)?

@@ -925,15 +925,8 @@ fn toml_file(
         );
     }
     // texts meaning "no value" among numbers or dates: read as missing
-    let mut nulls: Vec<&str> = Vec::new();
-    let fields = sample.events.iter().flat_map(|e| e.fields.iter());
-    for m in sample.columns.iter().chain(fields).flat_map(|c| &c.nulls) {
-        if !nulls.contains(&m.as_str()) {
-            nulls.push(m);
-        }
-    }
-    if !nulls.is_empty() {
-        let quoted: Vec<String> = nulls.iter().map(|n| toml_string(n)).collect();
+    if !sample.nulls.is_empty() {
+        let quoted: Vec<String> = sample.nulls.iter().map(|n| toml_string(n)).collect();
         let _ = writeln!(
             out,
             "\n# The export writes {} for a missing value among numbers or dates.\n\

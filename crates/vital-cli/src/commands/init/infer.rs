@@ -116,6 +116,10 @@ pub struct Sample {
     /// The statuses of the records' overrides, in order of first appearance
     /// (they must be arms of the status block).
     pub override_statuses: Vec<String>,
+    /// [`NULL_MARKERS`] that mean "no value" in some signal column, in
+    /// order of first appearance: `nulls` of vital.toml, read as missing in
+    /// every signal column.
+    pub nulls: Vec<String>,
     /// Things left out or changed, for the user (one line each).
     pub notes: Vec<String>,
 }
@@ -163,9 +167,8 @@ struct Obs {
     first: Option<String>,
     first_bool: Option<bool>,
     /// [`NULL_MARKERS`] seen (counted as texts too): each with how often,
-    /// and how often as a JSON string; and the first text that is not one.
+    /// and how often as a JSON string.
     markers: Vec<(String, usize, usize)>,
-    first_unmarked: Option<String>,
 }
 
 impl Obs {
@@ -263,9 +266,6 @@ impl Obs {
         if self.first.is_none() {
             self.first = Some(s.to_string());
         }
-        if self.first_unmarked.is_none() && !NULL_MARKERS.contains(&s) {
-            self.first_unmarked = Some(s.to_string());
-        }
         // markers do not count toward the cap: once they are read as
         // missing, a full list must still say "too many for an enum"
         let marker = |d: &str| NULL_MARKERS.contains(&d);
@@ -311,8 +311,8 @@ impl Obs {
     }
 
     /// The column with the markers of `nulls` read as missing, as `vital
-    /// run` reads them once vital.toml lists them (in every column), and
-    /// which of them it held.
+    /// run` reads them once vital.toml lists them (in every signal column),
+    /// and which of them it held.
     fn without(&self, nulls: &[String]) -> (Obs, Vec<String>) {
         let mut o = self.clone();
         let mut held = Vec::new();
@@ -326,8 +326,10 @@ impl Obs {
         }
         if !held.is_empty() {
             o.distinct.retain(|d| !held.contains(d));
+            // the first text, unless a marker: the first one left (every
+            // text's first appearance is in `distinct` until it is full)
             if o.first.as_ref().is_some_and(|f| held.contains(f)) {
-                o.first = self.first_unmarked.clone();
+                o.first = o.distinct.first().cloned();
             }
         }
         (o, held)
@@ -971,6 +973,7 @@ impl Acc {
         }
         Ok(Sample {
             override_statuses,
+            nulls,
             records: self.records,
             accounts: self.accounts.len(),
             latest_as_of,
