@@ -104,6 +104,11 @@ say ""
 say "binary: $VITAL"
 say "$N accounts, $records records, $mb MB (bench/gen.py $N ${GEN_ARGS[*]}), rules bench/rules,"
 say "$(nproc) cores, DuckDB $("$PY" -c 'import duckdb; print(duckdb.__version__)') (Python), $("$VENV/bin/duckdb" --version | cut -d' ' -f1) (shell); load at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+if [ -n "${OVERWRITE:-}" ]; then
+  say "output: each command overwrites its output file of the round before (OVERWRITE=1)"
+else
+  say "output: each command writes a new file (its output of the round before removed before it is timed)"
+fi
 say ""
 
 # ---------------------------------------------------------------- same results
@@ -131,6 +136,15 @@ say ""
 # each per round in a rotating order: each round is one hyperfine call
 # with --runs 1 (wall time), then one GNU time run of each (CPU, peak
 # memory). Medians over the rounds; a drift then slows all alike.
+# Each command writes a new file, as a nightly job writing a dated file
+# does: its output of the round before is removed before it is timed
+# (hyperfine --prepare), because truncating a 40 MB file on this ext4 disk
+# costs the command that opens it 25-30 ms of wall time (bench/README.md,
+# "A new file each run, and sync first"); a sync first lets no writeback of an earlier
+# command run during it. OVERWRITE=1 times them overwriting it instead.
+fresh() {  # COMMAND (ending in `> FILE`): the command that removes FILE, or does nothing
+  if [ -n "${OVERWRITE:-}" ]; then echo sync; else echo "rm -f ${1##*> }; sync"; fi
+}
 rounds() {  # TAG NAME COMMAND [NAME COMMAND]...: $OUT/TAG-hyperfine-R.json, $OUT/time-NAME.txt
   local tag=$1; shift
   local names=() cmds=()
@@ -141,14 +155,16 @@ rounds() {  # TAG NAME COMMAND [NAME COMMAND]...: $OUT/TAG-hyperfine-R.json, $OU
   rm -f "$OUT/$tag"-hyperfine-*.json
   for n in "${names[@]}"; do rm -f "$OUT/time-$n.txt"; done
   for r in $(seq "$RUNS"); do
-    local args=()
+    local args=() prep=()
     for j in $(seq 0 $((k - 1))); do
       i=$(( (j + r) % k ))
       args+=(-n "${names[$i]}" "${cmds[$i]}")
+      prep+=(--prepare "$(fresh "${cmds[$i]}")")
     done
-    hyperfine --runs 1 --style none --export-json "$OUT/$tag-hyperfine-$r.json" "${args[@]}" > /dev/null
+    hyperfine --runs 1 --style none "${prep[@]}" --export-json "$OUT/$tag-hyperfine-$r.json" "${args[@]}" > /dev/null
     for j in $(seq 0 $((k - 1))); do
       i=$(( (j + r) % k ))
+      bash -c "$(fresh "${cmds[$i]}")"
       /usr/bin/time -f "%e %U %S %M" -a -o "$OUT/time-${names[$i]}.txt" bash -c "${cmds[$i]}"
     done
   done

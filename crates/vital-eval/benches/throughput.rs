@@ -140,25 +140,36 @@ fn main() {
         if only.as_deref().is_some_and(|o| o != label) {
             continue;
         }
-        // `vital run` evaluates a record right after parsing it: parse 1,000
-        // lines (not timed), then evaluate their accounts (timed), while
-        // they are still in the cache
+        // `vital run` evaluates accounts right after parsing them, 32 at a
+        // time (`AT_ONCE` in crates/vital-cli/src/commands/run.rs): parse
+        // 32 accounts (not timed), then evaluate them (timed), while they
+        // are still in the cache
+        const AT_ONCE: usize = 32;
         let mut secs = 0.0;
         let mut n = 0usize;
-        for chunk in lines.chunks(1000).enumerate() {
-            let (k, chunk) = chunk;
-            let snaps: Vec<Snapshot> = chunk
-                .iter()
-                .enumerate()
-                .map(|(i, l)| parse((k * 1000 + i, l)))
-                .collect();
-            let gs = group(snaps);
+        let mut some: Vec<Vec<Snapshot>> = Vec::new();
+        let mut timed = |gs: &mut Vec<Vec<Snapshot>>| {
             let t = Instant::now();
-            for g in &gs {
+            for g in gs.iter() {
                 n += evaluate(engine, g);
             }
             secs += t.elapsed().as_secs_f64();
+            gs.clear();
+        };
+        for (i, l) in lines.iter().enumerate() {
+            let s = parse((i, l));
+            match some.last_mut() {
+                Some(g) if g[0].account == s.account => g.push(s),
+                _ => some.push(vec![s]),
+            }
+            // the last account may go on: it waits for the next round
+            if some.len() > AT_ONCE {
+                let last = some.pop();
+                timed(&mut some);
+                some.extend(last);
+            }
         }
+        timed(&mut some);
         println!(
             "evaluate ({label}), 1 thread, just parsed:  {:>10.0} accounts/s  ({:.0} snapshots/s)",
             accounts / secs,

@@ -6,8 +6,9 @@
 //! also checks that the input is grouped: an account whose records come
 //! back after another account's is the end of this way of reading.
 //! Meanwhile *workers* read the blocks the scanner has cut (again, from the
-//! page cache), parse their records, group them by account and hand each
-//! block's [`Batch`] to the caller's `work`. Their results go to the
+//! page cache) and hand each block to the caller's `work` as
+//! [`BlockGroups`], which parses its records one account at a time as
+//! `work` takes them. Their results go to the
 //! caller's `sink` in input order, but only once the scanner has seen the
 //! whole input grouped: until then at most [`WINDOW`] blocks are held, so
 //! memory stays flat. When the input turns out not to be grouped, nothing
@@ -24,8 +25,6 @@ use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::Mutex;
 use vital_eval::reader::{fast_account, guess_account, Problem};
 use vital_eval::{Ignored, Origin, Rejection, Schema, Snapshot};
-
-use crate::reader::Batch;
 
 /// Bytes per block (a block ends at the first change of account after it).
 pub const BLOCK: u64 = 1 << 19;
@@ -294,93 +293,171 @@ fn scan<R>(input: &Input, tx: &Sender<Msg<R>>, stop: &AtomicBool) -> Result<bool
     Ok(true)
 }
 
-/// One block: its records parsed and grouped by account.
-fn parse_block(
-    schema: &Schema<'_>,
-    input: &Input,
-    file: &std::fs::File,
-    block: Block,
-    bytes: &mut Vec<u8>,
+/// One block's records, parsed one account at a time as the caller's
+/// `work` takes them (an iterator of each account's snapshots, in input
+/// order): `work` can score a few accounts while their snapshots are still
+/// in the core's cache, not after the whole block has been parsed. After
+/// the last account, [`BlockGroups::records`] and
+/// [`BlockGroups::take_rejections`] tell what else the block held; `work`
+/// must take every account (a block left unread is an error, never records
+/// silently dropped).
+pub struct BlockGroups<'a> {
+    schema: &'a Schema<'a>,
+    bytes: &'a [u8],
+    /// The block as text, when all of it is valid UTF-8 (the common case:
+    /// one check for the block instead of one per line).
+    whole: Option<&'a str>,
+    at: usize,
+    /// The block is the input's first (a byte order mark may begin it).
+    first: bool,
+    line: usize,
+    /// The block's own copy of the input's name: every record holds it,
+    /// and a count shared with the other workers would bounce between
+    /// their cores.
+    name: std::sync::Arc<str>,
     keep: bool,
-) -> Result<(Batch, Ignored, Profile), std::io::Error> {
-    let len = (block.end - block.start) as usize;
-    // grown with zeros only beyond what earlier blocks used
-    bytes.resize(len, 0);
-    file.read_exact_at(bytes, block.start)?;
-    let mut batch = Batch {
-        in_order: true,
-        ..Batch::default()
-    };
-    let mut ignored = Ignored::default();
-    let mut profile = Profile::new(schema.rules().signals.len());
-    let mut group: Vec<Snapshot> = Vec::new();
-    // the block's own copy of the name: every record holds it, and a count
-    // shared with the other workers would bounce between their cores
-    let name: std::sync::Arc<str> = std::sync::Arc::from(&*input.name);
-    let mut line = block.line;
-    let mut at = 0usize;
-    // validated with SIMD: several times faster than std on long text
-    let whole = simdutf8::basic::from_utf8(bytes).ok();
-    while at < len {
+    /// The account being read.
+    group: Vec<Snapshot>,
+    records: usize,
+    rejections: Vec<Rejection>,
+    ignored: Ignored,
+    profile: Profile,
+}
+
+impl<'a> BlockGroups<'a> {
+    fn new(
+        schema: &'a Schema<'a>,
+        input: &Input,
+        bytes: &'a [u8],
+        block: Block,
+        keep: bool,
+    ) -> BlockGroups<'a> {
+        BlockGroups {
+            schema,
+            bytes,
+            // validated with SIMD: several times faster than std on long text
+            whole: simdutf8::basic::from_utf8(bytes).ok(),
+            at: 0,
+            first: block.start == 0,
+            line: block.line,
+            name: std::sync::Arc::from(&*input.name),
+            keep,
+            group: Vec::new(),
+            records: 0,
+            rejections: Vec::new(),
+            ignored: Ignored::default(),
+            profile: Profile::new(schema.rules().signals.len()),
+        }
+    }
+
+    /// Records read so far (accepted or not): all of the block's once the
+    /// iterator has ended.
+    pub fn records(&self) -> usize {
+        self.records
+    }
+
+    /// The records rejected so far, in input order.
+    pub fn take_rejections(&mut self) -> Vec<Rejection> {
+        std::mem::take(&mut self.rejections)
+    }
+
+    /// What the block taught about the input, once every account has been
+    /// taken; an error when `work` left some unread.
+    fn finish(self) -> std::io::Result<(Ignored, Profile)> {
+        if self.at < self.bytes.len() || !self.group.is_empty() {
+            return Err(std::io::Error::other(
+                "a block's accounts were not all read (a bug in vital)",
+            ));
+        }
+        Ok((self.ignored, self.profile))
+    }
+
+    /// The next line's record: accepted into the account being read, or
+    /// rejected. `Some(group)` when it begins another account: the
+    /// account before, complete.
+    fn line(&mut self) -> Option<Vec<Snapshot>> {
+        let bytes = self.bytes;
+        let len = bytes.len();
         // the line with its newline, as the whole-input reader hands it to
         // the record reader (serde's messages about a broken line count it)
-        let end = memchr::memchr(b'\n', &bytes[at..]).map_or(len, |n| at + n + 1);
-        let mut raw = &bytes[at..end];
-        if block.start == 0 && at == 0 && raw.starts_with(b"\xEF\xBB\xBF") {
+        let end = memchr::memchr(b'\n', &bytes[self.at..]).map_or(len, |n| self.at + n + 1);
+        let mut raw = &bytes[self.at..end];
+        if self.first && self.at == 0 && raw.starts_with(b"\xEF\xBB\xBF") {
             raw = &raw[3..];
         }
-        let this = line;
-        line += 1;
-        at = end;
+        let this = self.line;
+        self.line += 1;
+        self.at = end;
         if raw.iter().all(u8::is_ascii_whitespace) {
-            continue;
+            return None;
         }
-        batch.records += 1;
+        self.records += 1;
         let origin = Origin {
-            file: name.clone(),
+            file: self.name.clone(),
             line: this,
         };
-        let text = match whole {
+        let text = match self.whole {
             // the block is valid UTF-8, so is each of its lines
             Some(w) => Some(&w[(end - raw.len())..end]),
             None => std::str::from_utf8(raw).ok(),
         };
         let Some(text) = text else {
             let lossy = String::from_utf8_lossy(raw);
-            batch.rejections.push(Rejection {
+            self.rejections.push(Rejection {
                 origin,
                 account: guess_account(&lossy),
                 reason: "the line is not valid UTF-8".into(),
                 problem: Problem::NotUtf8,
-                record: keep.then(|| lossy.trim_end().into()),
+                record: self.keep.then(|| lossy.trim_end().into()),
             });
-            continue;
+            return None;
         };
-        match schema.json_record(text, origin, &mut ignored) {
+        match self.schema.json_record(text, origin, &mut self.ignored) {
             Err(mut r) => {
-                if keep && r.record.is_none() {
+                if self.keep && r.record.is_none() {
                     r.record = Some(text.trim_end().into());
                 }
-                batch.rejections.push(r);
+                self.rejections.push(r);
+                None
             }
             Ok(s) => {
-                if group.first().is_some_and(|g| g.account != s.account) {
-                    batch.groups.push(std::mem::take(&mut group));
-                }
-                match crate::reader::duplicate(&group, &s) {
-                    Some(rej) => batch.rejections.push(rej),
+                let done = if self.group.first().is_some_and(|g| g.account != s.account) {
+                    Some(std::mem::take(&mut self.group))
+                } else {
+                    None
+                };
+                match crate::reader::duplicate(&self.group, &s) {
+                    Some(rej) => self.rejections.push(rej),
                     None => {
-                        profile.add(&s);
-                        group.push(s);
+                        self.profile.add(&s);
+                        self.group.push(s);
                     }
                 }
+                done
             }
         }
     }
-    if !group.is_empty() {
-        batch.groups.push(group);
+}
+
+impl Iterator for BlockGroups<'_> {
+    /// One account's accepted snapshots, in input order.
+    type Item = Vec<Snapshot>;
+
+    fn next(&mut self) -> Option<Vec<Snapshot>> {
+        while self.at < self.bytes.len() {
+            if let Some(done) = self.line() {
+                return Some(done);
+            }
+        }
+        (!self.group.is_empty()).then(|| std::mem::take(&mut self.group))
     }
-    Ok((batch, ignored, profile))
+}
+
+/// One block's bytes into `bytes` (grown with zeros only beyond what
+/// earlier blocks used).
+fn read_block(file: &std::fs::File, block: Block, bytes: &mut Vec<u8>) -> std::io::Result<()> {
+    bytes.resize((block.end - block.start) as usize, 0);
+    file.read_exact_at(bytes, block.start)
 }
 
 /// Read `input` in blocks: `work` runs on the workers, `sink` here, in
@@ -392,7 +469,7 @@ pub(crate) fn run<R: Send, E>(
     keep: bool,
     ignored: &mut Ignored,
     profile: &mut Profile,
-    work: &(dyn Fn(Batch) -> R + Sync),
+    work: &(dyn Fn(&mut BlockGroups<'_>) -> R + Sync),
     sink: &mut dyn FnMut(R) -> Result<(), E>,
 ) -> Ended<E> {
     let file = match std::fs::File::open(input.path()) {
@@ -431,13 +508,16 @@ pub(crate) fn run<R: Send, E>(
                         tx: &tx,
                         block: Some(i),
                     };
-                    let r = parse_block(schema, input, file, block, &mut bytes, keep).map(
-                        |(batch, ignored, profile)| Parsed {
-                            out: work(batch),
+                    let r = read_block(file, block, &mut bytes).and_then(|()| {
+                        let mut groups = BlockGroups::new(schema, input, &bytes, block, keep);
+                        let out = work(&mut groups);
+                        let (ignored, profile) = groups.finish()?;
+                        Ok(Parsed {
+                            out,
                             ignored,
                             profile,
-                        },
-                    );
+                        })
+                    });
                     if tx.send(Msg::Done(i, r)).is_err() {
                         break;
                     }
@@ -547,11 +627,8 @@ mod tests {
     use super::*;
     use vital_syntax::{SourceFile, SourceMap};
 
-    /// A worker that panics (a bug in scoring) ends the run with that
-    /// panic, as the whole-input reader's thread pool does: the caller is
-    /// not left waiting for the block's result for ever.
-    #[test]
-    fn a_panic_in_a_worker_is_not_a_hang() {
+    /// Rules with one signal, and `accounts` records of it (one each).
+    fn one_signal(accounts: usize) -> (vital_check::Checked, String) {
         let mut map = SourceMap::new();
         map.add(SourceFile::new(
             "r.vital",
@@ -560,11 +637,82 @@ mod tests {
         let checked = vital_check::check(&map);
         assert!(checked.valid().is_some(), "the rules check");
         let mut text = String::new();
-        for a in 0..40_000 {
+        for a in 0..accounts {
             text.push_str(&format!(
                 "{{\"account\":\"a{a:06}\",\"as_of\":\"2026-10-01\",\"signals\":{{\"n\":1}}}}\n"
             ));
         }
+        (checked, text)
+    }
+
+    /// Every account of a block reaches `work`, each once and in order,
+    /// with the records rejected beside them; a `work` that leaves accounts
+    /// unread ends the run with an error instead of dropping them.
+    #[test]
+    fn every_account_of_a_block_is_read_or_the_run_fails() {
+        let (checked, mut text) = one_signal(20_000);
+        assert!(text.len() as u64 > 2 * BLOCK, "several blocks");
+        text.push_str("{\"account\":\"z\",\"as_of\":\"2026-10-01\",\"signals\":{\"n\":\"x\"}}\n");
+        let input = Input::spool("-", crate::source::Format::Jsonl, text.as_bytes()).unwrap();
+        let rules = checked.valid().unwrap();
+        let schema = Schema::new(rules);
+        let read = |take: Option<usize>| {
+            let mut ignored = Ignored::default();
+            let mut profile = Profile::new(1);
+            let work = |b: &mut BlockGroups<'_>| -> (Vec<String>, usize, usize) {
+                let accounts: Vec<String> = match take {
+                    Some(n) => b
+                        .by_ref()
+                        .take(n)
+                        .map(|g| g[0].account.to_string())
+                        .collect(),
+                    None => b.by_ref().map(|g| g[0].account.to_string()).collect(),
+                };
+                (accounts, b.records(), b.take_rejections().len())
+            };
+            let mut all = (Vec::new(), 0, 0);
+            let mut sink = |(a, n, r): (Vec<String>, usize, usize)| -> Result<(), ()> {
+                all.0.extend(a);
+                all.1 += n;
+                all.2 += r;
+                Ok(())
+            };
+            let ended = run(
+                &schema,
+                &input,
+                false,
+                &mut ignored,
+                &mut profile,
+                &work,
+                &mut sink,
+            );
+            let ended = match ended {
+                Ended::Done => Ok(()),
+                Ended::Input(e) => Err(e.to_string()),
+                _ => Err("another end".to_string()),
+            };
+            (ended, all)
+        };
+        let (ended, (accounts, records, rejected)) = read(None);
+        assert_eq!(ended, Ok(()));
+        let expected: Vec<String> = (0..20_000).map(|a| format!("a{a:06}")).collect();
+        assert_eq!(accounts, expected, "every account once, in input order");
+        assert_eq!(
+            (records, rejected),
+            (20_001, 1),
+            "the rejected record is counted"
+        );
+        let (ended, _) = read(Some(10));
+        let e = ended.expect_err("accounts left unread are an error");
+        assert!(e.contains("were not all read"), "{e}");
+    }
+
+    /// A worker that panics (a bug in scoring) ends the run with that
+    /// panic, as the whole-input reader's thread pool does: the caller is
+    /// not left waiting for the block's result for ever.
+    #[test]
+    fn a_panic_in_a_worker_is_not_a_hang() {
+        let (checked, text) = one_signal(40_000);
         assert!(text.len() as u64 > 4 * BLOCK, "several blocks");
         let input = Input::spool("-", crate::source::Format::Jsonl, text.as_bytes()).unwrap();
         let (done_tx, done_rx) = std::sync::mpsc::channel();
@@ -574,9 +722,10 @@ mod tests {
             let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 let mut ignored = Ignored::default();
                 let mut profile = Profile::new(1);
-                let work = |b: Batch| -> usize {
-                    assert!(b.groups[0][0].account.as_ref() != "a000000", "a bug");
-                    b.groups.len()
+                let work = |b: &mut BlockGroups<'_>| -> usize {
+                    let groups: Vec<Vec<Snapshot>> = b.collect();
+                    assert!(groups[0][0].account.as_ref() != "a000000", "a bug");
+                    groups.len()
                 };
                 let mut written = 0;
                 let mut sink = |n: usize| -> Result<(), ()> {

@@ -31,6 +31,7 @@ mod profile;
 mod reader;
 mod source;
 
+pub use blocks::BlockGroups;
 pub use flood::{thousands, RejectionLog};
 pub use mapping::{mapping_for, MappingError};
 pub use parquet::place;

@@ -1,5 +1,6 @@
 //! Inputs → batches of account histories and rejections.
 
+use crate::blocks::BlockGroups;
 use crate::source::{Format, Input, InputError};
 use crate::Profile;
 use rayon::prelude::*;
@@ -968,15 +969,16 @@ impl<'s, 'r> Reader<'s, 'r> {
     }
 
     /// Reads a grouped JSON Lines input in blocks on all cores (see
-    /// `blocks.rs`): `work` turns each block's [`Batch`] into a result on a
-    /// worker thread, `sink` takes the results here, in input order. Returns
+    /// `blocks.rs`): `work` turns each block into a result on a worker
+    /// thread, taking its accounts one by one from [`BlockGroups`] (every
+    /// one of them), and `sink` takes the results here, in input order. Returns
     /// `Ok(false)`, having called neither, when the inputs cannot be read this
     /// way (several inputs, CSV, a JSON array, one account selected, an input
     /// whose accounts are not grouped): then read them with
     /// [`Reader::next_batch`].
     pub fn blocks<R: Send, E>(
         &mut self,
-        work: &(dyn Fn(Batch) -> R + Sync),
+        work: &(dyn Fn(&mut BlockGroups<'_>) -> R + Sync),
         sink: &mut dyn FnMut(R) -> Result<(), E>,
     ) -> Result<bool, Stopped<E>> {
         if !matches!(self.mode, Mode::Blocks) {
