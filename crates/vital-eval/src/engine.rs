@@ -366,6 +366,7 @@ impl<'r> Engine<'r> {
     /// [`Engine::evaluate_one`] without explain gives it), or `None` where
     /// it does not answer: no fast path, or a value that does not fit its
     /// integers.
+    #[inline]
     pub fn evaluate_fast(&self, snapshot: &Snapshot) -> Option<Outcome> {
         self.fast()?.evaluate(snapshot)
     }

@@ -87,7 +87,7 @@ pub struct Ctx<'a> {
     /// health in tenths.
     scored: &'a [Phase1],
     /// The status, once decided.
-    status: Option<u32>,
+    status: Cell<Option<u32>>,
     /// Set when a value does not fit: the caller falls back.
     bail: Cell<bool>,
 }
@@ -108,7 +108,7 @@ impl<'a> Ctx<'a> {
             idx,
             starts,
             scored,
-            status: None,
+            status: Cell::new(None),
             bail: Cell::new(false),
         })
     }
@@ -1014,7 +1014,9 @@ impl Compiler {
                         }));
                     }
                     K::Status => {
-                        return Some(Box::new(move |cx, _| Some(cx.status.is_none() != negated)))
+                        return Some(Box::new(move |cx, _| {
+                            Some(cx.status.get().is_none() != negated)
+                        }))
                     }
                     _ if value.ty.is_numeric() => match self.num(value)? {
                         N::Lit(x, _) => Box::new(move |_, _| Some(x.is_none())),
@@ -1118,7 +1120,7 @@ impl VariantOf {
         let v = match self {
             VariantOf::Signal(i) => cx.snap.signals.get(i)?,
             VariantOf::Field(i) => fields.get(i)?,
-            VariantOf::Status => return cx.status,
+            VariantOf::Status => return cx.status.get(),
         };
         match v {
             Value::Enum(x) => Some(*x),
@@ -1376,6 +1378,20 @@ fn quotient_order(
     c: i64,
     sc: u32,
 ) -> Option<Ordering> {
+    // the common sizes (a signal or a count over another, against a
+    // literal of a few digits) in 64 bits: every product below 2^63 is
+    // also below QUOTIENT_LIMIT (10^22), so the answer is the one below
+    if let (Ok(n), Ok(d)) = (i64::try_from(n), i64::try_from(d)) {
+        let p = |k: u32| POW10_64.get(k as usize).copied();
+        let x = p(sc).and_then(|k| n.checked_mul(k));
+        let dq = p(sq).and_then(|k| d.checked_mul(k));
+        let dd = dq.zip(p(sc)).and_then(|(dq, k)| dq.checked_mul(k));
+        if let (Some(x), Some(_), Some(dq)) = (x, dd, dq) {
+            if let Some(y) = c.checked_mul(dq) {
+                return Some(x.cmp(&y));
+            }
+        }
+    }
     // below 2^63 times at most 10^18 (< 2^60): no overflow in 128 bits
     let small = |z: i128, k: u32| z.unsigned_abs() < 1 << 63 && k <= 18;
     let (x, dd) = if small(n, sc) && small(d, sq + sc) {
@@ -1642,12 +1658,12 @@ impl Fast {
     /// The outcome of an account's only snapshot, as
     /// [`crate::Engine::evaluate_one`] gives it without explain; `None`
     /// when a value does not fit (the caller evaluates it in `Decimal`s).
+    #[inline]
     pub fn evaluate(&self, snap: &Snapshot) -> Option<Outcome> {
         let group = std::slice::from_ref(snap);
         let starts = self.starts(snap.as_of);
         let scored = [self.phase1(group, &[0], 0, starts)?];
-        let (outcome, _) = self.phase2(group, &[0], &scored, 0, None, starts)?;
-        Some(outcome)
+        self.phase2(group, &[0], &scored, 0, None, starts)
     }
 
     /// The outcomes of an account's snapshots, as
@@ -1663,17 +1679,21 @@ impl Fast {
         }
         let mut out: Vec<Option<Outcome>> = vec![None; group.len()];
         // by date: `started` is against the latest earlier snapshot's
-        let mut triggered: smallvec::SmallVec<[Option<Playbooks>; 4]> =
-            smallvec::smallvec![None; group.len()];
         for (k, &i) in by_date.iter().enumerate() {
             let as_of = group.get(i)?.as_of;
             let before = by_date[..k]
                 .iter()
                 .rev()
                 .find(|&&j| group.get(j).is_some_and(|s| s.as_of < as_of))
-                .and_then(|&j| triggered.get(j)?.as_ref());
-            let (o, t) = self.phase2(group, &by_date, &scored, i, before, *starts.get(i)?)?;
-            *triggered.get_mut(i)? = Some(t);
+                .and_then(|&j| Some(out.get(j)?.as_ref()?.triggered.clone()));
+            let o = self.phase2(
+                group,
+                &by_date,
+                &scored,
+                i,
+                before.as_ref(),
+                *starts.get(i)?,
+            )?;
             *out.get_mut(i)? = Some(o);
         }
         out.into_iter().collect()
@@ -1699,8 +1719,8 @@ impl Fast {
         Some(Phase1 { tenths, health })
     }
 
-    /// Snapshot `i`'s status and playbooks, its outcome, and the playbooks
-    /// it triggered (`before`: those of the latest earlier snapshot).
+    /// Snapshot `i`'s status and playbooks: its outcome (`before`: the
+    /// playbooks the latest earlier snapshot triggered).
     fn phase2(
         &self,
         group: &[Snapshot],
@@ -1709,7 +1729,7 @@ impl Fast {
         i: usize,
         before: Option<&Playbooks>,
         starts: Starts,
-    ) -> Option<(Outcome, Playbooks)> {
+    ) -> Option<Outcome> {
         let p1 = scored.get(i)?;
         let cx = Ctx::new(group, by_date, i, starts, scored)?;
         let snap = cx.snap;
@@ -1728,7 +1748,7 @@ impl Fast {
             Some(o) => u32::try_from(o.status.index()).ok(),
             None => computed,
         };
-        let cx = Ctx { status, ..cx };
+        cx.status.set(status);
         let mut triggered = Playbooks::new();
         for (c, p) in &self.triggers {
             if c(&cx, &[]) == Some(true) && !triggered.contains(p) {
@@ -1744,7 +1764,8 @@ impl Fast {
                 .copied()
                 .filter(|p| !b.contains(p))
                 .collect(),
-            None => triggered.clone(),
+            // `from_slice` copies; a `SmallVec`'s `clone` goes element by element
+            None => Playbooks::from_slice(&triggered),
         };
         let arm = |s: Option<u32>| s.map(|i| ArmId::new(i as usize));
         let mut scores = Scores::new();
@@ -1760,10 +1781,10 @@ impl Fast {
             status: arm(status),
             override_in_force: over.is_some(),
             started,
-            triggered: Playbooks::from_slice(&triggered),
+            triggered,
             explain: None,
         };
-        Some((outcome, triggered))
+        Some(outcome)
     }
 
     /// `as_of − window` for each window. Most accounts of an export share
@@ -1954,5 +1975,75 @@ impl Fast {
             }
         }
         (den != 0).then(|| round_half_away(num, den) as i64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::snapshot::{Events, Origin};
+    use std::sync::Arc;
+
+    /// [`quotient_order`] answers as exact arithmetic wherever it answers,
+    /// and in 64 bits it always does: around the edges of 64 bits, for
+    /// quotients at scales 0–6 against literals at scales 0–6.
+    #[test]
+    fn quotient_order_is_exact_in_and_beyond_64_bits() {
+        let snap = Snapshot {
+            account: Arc::from("a"),
+            as_of: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+            signals: Box::new([]),
+            events: Events::none(0),
+            override_: None,
+            origin: Origin {
+                file: Arc::from("f"),
+                line: 1,
+            },
+        };
+        let group = [snap];
+        let cx = Ctx::new(&group, &[0], 0, [None; WINDOWS], &[]).unwrap();
+        let edges: Vec<i128> = [0i128, 1, 2, 3, 7, 10, 999_999, 1 << 31, 1 << 53, 1 << 60]
+            .into_iter()
+            .chain([i64::MAX as i128 / 10, i64::MAX as i128 - 1, i64::MAX as i128])
+            .chain([i64::MAX as i128 + 1, 1 << 70])
+            .flat_map(|v| [v, v + 1, v - 1])
+            .collect();
+        let (mut answered, mut in_64) = (0, 0);
+        for &n in &edges {
+            for n in [n, -n] {
+                for &d in edges.iter().filter(|d| **d > 0) {
+                    for c in [0i64, 1, -1, 5, 17, i64::MAX, i64::MIN + 1, 1 << 40] {
+                        for (sq, sc) in [(0, 0), (0, 1), (6, 0), (3, 6), (0, 6)] {
+                            cx.bail.set(false);
+                            let got = quotient_order(&cx, (n, d), sq, c, sc);
+                            // n / (d·10^sq) vs c / 10^sc, exactly, where 128
+                            // bits hold it
+                            let x = n * pow10(sc);
+                            let Some(y) = i128::from(c).checked_mul(d * pow10(sq)) else {
+                                continue;
+                            };
+                            let exact = x.cmp(&y);
+                            let fits = i64::try_from(n).is_ok()
+                                && (d * pow10(sq + sc)) < i128::from(i64::MAX)
+                                && x.unsigned_abs() < i64::MAX as u128
+                                && y.unsigned_abs() < i64::MAX as u128;
+                            match got {
+                                Some(o) => {
+                                    assert_eq!(o, exact, "{n} / ({d}·10^{sq}) vs {c} / 10^{sc}");
+                                    answered += 1;
+                                }
+                                None => assert!(
+                                    !fits,
+                                    "{n} / ({d}·10^{sq}) vs {c} / 10^{sc} bails in 64 bits"
+                                ),
+                            }
+                            in_64 += usize::from(fits);
+                        }
+                    }
+                }
+            }
+        }
+        assert!(in_64 > 1000 && answered > in_64, "{in_64} in 64 bits, {answered} answered");
     }
 }
