@@ -899,7 +899,7 @@ impl Compiler {
             // least 5·10^-20 (a denominator below 10^18)
             let m = xs.unsigned_abs().max(lt.unsigned_abs());
             let w = (ht - lt).unsigned_abs();
-            if m / 10_000 >= w {
+            if m >= w.saturating_mul(10_000) {
                 return cx.bail();
             }
             // (x − lo) / (hi − lo) · 100 = 100·(xs − lt) / (ht − lt)
@@ -1314,6 +1314,13 @@ fn compare(op: CmpOp, a: N, b: N) -> Option<Cd> {
     let holds = move |o: Ordering| vital_check::value::holds(op, o);
     match (a, b) {
         (N::Linear(_), _) | (_, N::Linear(_)) | (N::Quot(..), N::Quot(..)) => None,
+        // `active_users / licensed_seats < 0.5`: the literal in place
+        (N::Quot(fa, sa), N::Lit(Some(c), sc)) => Some(Box::new(move |cx, v| {
+            quotient_order(cx, fa(cx, v)?, sa, c, sc).map(holds)
+        })),
+        (N::Lit(Some(c), sc), N::Quot(fb, sb)) => Some(Box::new(move |cx, v| {
+            quotient_order(cx, fb(cx, v)?, sb, c, sc).map(|o| holds(o.reverse()))
+        })),
         (N::Quot(fa, sa), c) => {
             let (fc, sc) = c.fx()?;
             Some(Box::new(move |cx, v| {
@@ -1358,6 +1365,11 @@ fn compare(op: CmpOp, a: N, b: N) -> Option<Cd> {
                 }
             }
         }
+        // `active_users < licensed_seats`: both read in place
+        (N::Leaf(a, sa), N::Leaf(b, sb)) => Some(Box::new(move |cx, _| {
+            let (x, y) = (cx.leaf(a, sa), cx.leaf(b, sb));
+            Some(holds(cmp_scaled(x?, sa, y?, sb)))
+        })),
         (a, b) => {
             let ((fa, sa), (fb, sb)) = (a.fx()?, b.fx()?);
             Some(Box::new(move |cx, v| {
@@ -1515,6 +1527,11 @@ struct ScoreFn {
     adjustments: Vec<Adjustment>,
     /// The scale every part is brought to.
     scale: u32,
+    /// 10^(scale − the base's scale) (at most 10^18).
+    base_up: i64,
+    /// 10^scale and 100·10^scale.
+    pow: i128,
+    hundred: i128,
 }
 
 struct Adjustment {
@@ -1614,10 +1631,15 @@ impl Fast {
                     factor: sign * i64::try_from(pow10(scale - sa)).unwrap_or(i64::MAX),
                 })
                 .collect();
+            let base_up =
+                i64::try_from(pow10(scale - base.as_ref().map_or(0, Base::scale))).ok()?;
             scores.push(ScoreFn {
                 base,
                 adjustments,
                 scale,
+                base_up,
+                pow: pow10(scale),
+                hundred: 100 * pow10(scale),
             });
         }
         let ws = rules.scores.iter().map(|s| s.weight.normalize());
@@ -1818,20 +1840,22 @@ impl Fast {
     fn score(&self, cx: &Ctx<'_>, s: &ScoreFn) -> Option<i64> {
         // exact numbers only (the common case): in 64 bits, at the score's
         // scale; a quotient on the way goes on as a fraction
-        let (mut n, d, sb) = match &s.base {
-            None => (50i128, 1i128, 0),
-            Some(Base::Fx(f, sb)) => (i128::from(f(cx, &[])?), 1, *sb),
+        let b: i64 = match &s.base {
+            None => 50,
+            Some(Base::Fx(f, _)) => f(cx, &[])?,
             Some(Base::Fr(f, sb)) => {
                 let (n, d) = f(cx, &[])?;
-                (n, d, *sb)
+                if d != 1 {
+                    return self.score_of_fraction(cx, s, n, d, *sb);
+                }
+                match i64::try_from(n) {
+                    Ok(n) => n,
+                    Err(_) => return cx.bail(),
+                }
             }
         };
-        let scale = pow10(s.scale);
-        if d == 1 {
-            let Some(mut t) = n
-                .checked_mul(pow10(s.scale - sb))
-                .and_then(|n| i64::try_from(n).ok())
-            else {
+        {
+            let Some(mut t) = b.checked_mul(s.base_up) else {
                 return cx.bail();
             };
             for (k, a) in s.adjustments.iter().enumerate() {
@@ -1856,20 +1880,31 @@ impl Fast {
                     None => return cx.bail(),
                 };
             }
-            return Some(if t <= 0 {
+            Some(if t <= 0 {
                 0
-            } else if i128::from(t) > 100 * scale {
+            } else if i128::from(t) > s.hundred {
                 1000
             } else {
                 match s.scale {
                     // tenths of a whole number
                     0 => t * 10,
-                    _ => round_half_away(10 * i128::from(t), scale) as i64,
+                    _ => round_half_away(10 * i128::from(t), s.pow) as i64,
                 }
-            });
+            })
         }
+    }
+
+    /// [`Fast::score`] of a base that is the fraction n / (d·10^sb), d ≠ 1.
+    fn score_of_fraction(
+        &self,
+        cx: &Ctx<'_>,
+        s: &ScoreFn,
+        n: i128,
+        d: i128,
+        sb: u32,
+    ) -> Option<i64> {
         let big = |z: i128| z.unsigned_abs() >= FRACTION_LIMIT as u128;
-        n = match n.checked_mul(pow10(s.scale - sb)) {
+        let n = match n.checked_mul(pow10(s.scale - sb)) {
             Some(n) if !big(n) && !big(d) => n,
             _ => return cx.bail(),
         };
@@ -2005,7 +2040,11 @@ mod tests {
         let cx = Ctx::new(&group, &[0], 0, [None; WINDOWS], &[]).unwrap();
         let edges: Vec<i128> = [0i128, 1, 2, 3, 7, 10, 999_999, 1 << 31, 1 << 53, 1 << 60]
             .into_iter()
-            .chain([i64::MAX as i128 / 10, i64::MAX as i128 - 1, i64::MAX as i128])
+            .chain([
+                i64::MAX as i128 / 10,
+                i64::MAX as i128 - 1,
+                i64::MAX as i128,
+            ])
             .chain([i64::MAX as i128 + 1, 1 << 70])
             .flat_map(|v| [v, v + 1, v - 1])
             .collect();
@@ -2044,6 +2083,9 @@ mod tests {
                 }
             }
         }
-        assert!(in_64 > 1000 && answered > in_64, "{in_64} in 64 bits, {answered} answered");
+        assert!(
+            in_64 > 1000 && answered > in_64,
+            "{in_64} in 64 bits, {answered} answered"
+        );
     }
 }
