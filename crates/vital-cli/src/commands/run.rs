@@ -10,6 +10,7 @@ use super::{fail, parse_date_arg};
 use chrono::NaiveDate;
 use rayon::prelude::*;
 use std::io::{IsTerminal, Write};
+use std::ops::Range;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use vital_eval::{Engine, Outcome, Snapshot};
@@ -556,73 +557,71 @@ impl Render<'_> {
                 break;
             }
             for group in some.drain(..) {
-                self.render(group, &mut text, |snapshot, outcome, _| {
-                    tally.add(&outcome);
-                    if table {
-                        rows.push((snapshot, outcome));
-                    }
-                });
+                let keep = table.then_some(&mut rows);
+                self.render(group, &mut text, |_, o, _| tally.add(o), keep);
             }
         }
         Block {
             records: groups.records(),
             rejections: groups.take_rejections(),
             text,
-            rows,
+            rows: rows.into_iter().map(|(s, o, _)| (s, o)).collect(),
             tally,
         }
     }
 
     /// Evaluate one account's history and render its reported snapshots at
-    /// the end of `text`, handing each (the snapshot, its outcome, where its
-    /// text is) to `each`. Pure: called in parallel.
+    /// the end of `text`, showing each (the snapshot, its outcome, where its
+    /// text is) to `each`, and handing them to `keep` when there is one
+    /// (else they are dropped here, not moved: a snapshot and an outcome are
+    /// a few hundred bytes each). Pure: called in parallel.
     fn render(
         &self,
         group: Vec<Snapshot>,
         text: &mut String,
-        mut each: impl FnMut(Snapshot, Outcome, std::ops::Range<usize>),
+        mut each: impl FnMut(&Snapshot, &Outcome, Range<usize>),
+        keep: Option<&mut Vec<Kept>>,
     ) {
-        let mut put = |text: &mut String, snapshot: Snapshot, outcome: Outcome| {
-            let start = text.len();
-            match self.format {
-                OutFormat::Table => {}
-                OutFormat::Jsonl => {
-                    vital_eval::results::jsonl(
-                        text,
-                        self.engine,
-                        self.sources,
-                        &snapshot,
-                        &outcome,
-                    );
-                    text.push('\n');
-                }
-                OutFormat::Csv => {
-                    vital_eval::results::csv_row(text, self.engine, &snapshot, &outcome);
-                    text.push('\n');
-                }
-            }
-            let end = text.len();
-            each(snapshot, outcome, start..end);
-        };
         if let [one] = group.as_slice() {
             // one snapshot: no history, nothing to choose among
             if self.history.is_some() || !reported(one, self.pick) {
-                return self.render_history(group, text, put);
+                return self.render_history(group, text, each, keep);
             }
             let outcome = self.engine.evaluate_one(one, self.explain);
-            if let Some(s) = group.into_iter().next() {
-                put(text, s, outcome);
+            let at = self.line(text, one, &outcome);
+            each(one, &outcome, at.clone());
+            if let (Some(k), Some(s)) = (keep, group.into_iter().next()) {
+                k.push((s, outcome, at));
             }
             return;
         }
-        self.render_history(group, text, put);
+        self.render_history(group, text, each, keep);
+    }
+
+    /// One result's line at the end of `text` (none for the table, which is
+    /// written at the end): where it is.
+    fn line(&self, text: &mut String, snapshot: &Snapshot, outcome: &Outcome) -> Range<usize> {
+        let start = text.len();
+        match self.format {
+            OutFormat::Table => {}
+            OutFormat::Jsonl => {
+                vital_eval::results::jsonl(text, self.engine, self.sources, snapshot, outcome);
+                text.push('\n');
+            }
+            OutFormat::Csv => {
+                vital_eval::results::csv_row(text, self.engine, snapshot, outcome);
+                text.push('\n');
+            }
+        }
+        start..text.len()
     }
 
     fn render_history(
         &self,
         group: Vec<Snapshot>,
         text: &mut String,
-        mut put: impl FnMut(&mut String, Snapshot, Outcome),
+        mut each: impl FnMut(&Snapshot, &Outcome, Range<usize>),
+        mut keep: Option<&mut Vec<Kept>>,
     ) {
         let chosen = chosen(&group, self.pick);
         if chosen.is_empty() {
@@ -638,11 +637,19 @@ impl Render<'_> {
         let mut group: Vec<Option<Snapshot>> = group.into_iter().map(Some).collect();
         for i in chosen {
             if let (Some(s), Some(o)) = (group[i].take(), outcomes[i].take()) {
-                put(text, s, o);
+                let at = self.line(text, &s, &o);
+                each(&s, &o, at.clone());
+                if let Some(k) = keep.as_deref_mut() {
+                    k.push((s, o, at));
+                }
             }
         }
     }
 }
+
+/// A result kept past its rendering: the snapshot, its outcome, where its
+/// line is in the text.
+type Kept = (Snapshot, Outcome, Range<usize>);
 
 impl Output<'_> {
     /// Evaluate a batch's groups in parallel and write their results in input
@@ -659,9 +666,7 @@ impl Output<'_> {
             .flat_map_iter(|g| {
                 let mut kept = Vec::new();
                 let mut text = String::new();
-                this.render(g, &mut text, |snapshot, outcome, at| {
-                    kept.push((snapshot, outcome, at))
-                });
+                this.render(g, &mut text, |_, _, _| {}, Some(&mut kept));
                 kept.into_iter()
                     .map(|(snapshot, outcome, at)| Row {
                         snapshot,
