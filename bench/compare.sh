@@ -142,14 +142,20 @@ say ""
 # costs the command that opens it 25-30 ms of wall time (bench/README.md,
 # "A new file each run, and sync first"); a sync first lets no writeback of an earlier
 # command run during it. OVERWRITE=1 times them overwriting it instead.
-fresh() {  # COMMAND (ending in `> FILE`): the command that removes FILE, or does nothing
-  if [ -n "${OVERWRITE:-}" ]; then echo sync; else echo "rm -f ${1##*> }; sync"; fi
+fresh() {  # COMMAND (ending in `> FILE`): what runs before it is timed (rm FILE; sync)
+  if [ -n "${OVERWRITE:-}" ]; then echo sync; else printf 'rm -f -- %q; sync\n' "${1##*> }"; fi
+}
+check_out() {  # COMMAND: fail unless it ends in `> FILE`, FILE without spaces
+  local file=${1##*> }
+  case "$1" in *"> $file") ;; *) fail "a timed command must end in '> FILE': $1" ;; esac
+  case "$file" in ''|*' '*) fail "an output path without spaces, please: '$file'" ;; esac
 }
 rounds() {  # TAG NAME COMMAND [NAME COMMAND]...: $OUT/TAG-hyperfine-R.json, $OUT/time-NAME.txt
   local tag=$1; shift
   local names=() cmds=()
   while [ $# -gt 0 ]; do names+=("$1"); cmds+=("$2"); shift 2; done
   local k=${#names[@]} r j i
+  for c in "${cmds[@]}"; do check_out "$c"; done
   echo "== $RUNS rounds of hyperfine --runs 1 and GNU time: ${names[*]}"
   for c in "${cmds[@]}"; do bash -c "$c"; done   # warm-up
   rm -f "$OUT/$tag"-hyperfine-*.json
