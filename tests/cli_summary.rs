@@ -628,3 +628,82 @@ fn accounts_no_longer_exported_are_left_out() {
     assert_eq!(doc["total"]["accounts"], 400);
     assert_eq!(stderr(&o), "");
 }
+
+/// `vital summary FILE` and `vital report` read a history store without
+/// changing it: vital.toml's store is not created when it does not exist,
+/// a run holding the store is not waited for, and a score the store has
+/// not seen gets no column (docs/history.md, "Reading commands").
+#[test]
+fn reading_commands_leave_the_store_as_it_was() {
+    let tmp = tempfile::tempdir().unwrap();
+    // the example as a project of its own, its store named in vital.toml
+    let proj = tmp.path().join("proj");
+    std::fs::create_dir_all(proj.join("rules")).unwrap();
+    let example = example("support-health");
+    for f in ["schema.vital", "scores.vital", "rules.vital"] {
+        std::fs::copy(example.join("rules").join(f), proj.join("rules").join(f)).unwrap();
+    }
+    std::fs::write(
+        proj.join("vital.toml"),
+        "[rulesets.main]\npath = \"rules\"\n\n[history]\nstore = \"history.db\"\n",
+    )
+    .unwrap();
+    let db = proj.join("history.db");
+    let (_, before, now) = two_nights(tmp.path());
+    let now = now.to_str().unwrap();
+    let read = |args: &[&str]| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_vital"))
+            .args(args)
+            .current_dir(&proj)
+            .env("NO_COLOR", "1")
+            // a lock taken would fail at once instead of being waited for
+            .env("VITAL_STORE_WAIT", "0")
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+        o
+    };
+
+    let o = read(&["summary", now, "--format", "json"]);
+    assert!(stderr(&o).contains("does not exist yet"), "{}", stderr(&o));
+    assert!(!db.exists(), "vital.toml's store is not created");
+
+    record(&proj, "history.db", &before);
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let state = |conn: &rusqlite::Connection| -> (Vec<String>, i64) {
+        let mut q = conn
+            .prepare("SELECT name FROM pragma_table_info('results')")
+            .unwrap();
+        let columns = q
+            .query_map([], |r| r.get::<_, String>(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let runs = conn
+            .query_row("SELECT count(*) FROM runs", [], |r| r.get(0))
+            .unwrap();
+        (columns, runs)
+    };
+    let was = state(&conn);
+    assert!(was.0.iter().any(|c| c == "score_loyalty"), "{was:?}");
+    assert_eq!(was.1, 1);
+
+    // the rules gain a score; a nightly run holds the store meanwhile
+    std::fs::write(
+        proj.join("rules/extra.vital"),
+        "score extra weight 1 = 50\n",
+    )
+    .unwrap();
+    conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let summary: Value =
+        serde_json::from_str(&stdout(&read(&["summary", now, "--format", "json"]))).unwrap();
+    assert_eq!(summary["as_of"], "2026-11-01");
+    let html = tmp.path().join("report.html");
+    read(&["report", now, "-o", html.to_str().unwrap()]);
+    assert!(std::fs::metadata(&html).unwrap().len() > 1000);
+    conn.execute_batch("ROLLBACK").unwrap();
+
+    let is = state(&conn);
+    assert_eq!(is, was, "no column added, no run started");
+    assert!(!is.0.iter().any(|c| c == "score_extra"));
+}

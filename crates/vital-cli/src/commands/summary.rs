@@ -843,5 +843,5 @@ pub(crate) fn read_only_history<'a>(
     if flag.is_some() {
         super::run::history::open_existing_store(flag).map_err(fail)?;
     }
-    History::open(flag, engine, &scoring.loaded.sources, Vec::new()).map_err(fail)
+    History::open_read_only(flag, engine, &scoring.loaded.sources).map_err(fail)
 }

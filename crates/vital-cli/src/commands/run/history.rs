@@ -92,6 +92,9 @@ pub struct History<'a> {
     /// The first error of a store query made while settling (reported by
     /// the next [`History::flush`]).
     failed: Mutex<Option<String>>,
+    /// Whether this is a run's (results recorded) or a reading command's
+    /// ([`History::open_read_only`]).
+    recording: bool,
 }
 
 /// A batch's records, with the ids of their accounts that the reading
@@ -635,10 +638,62 @@ impl<'a> History<'a> {
             .map_err(cannot)?;
         let store = Arc::new(Mutex::new(store));
         let writer = Writer::start(Arc::clone(&store), run);
-        Ok(Some(History {
+        Ok(Some(History::with(
+            store,
+            reader,
+            Some(writer),
+            run,
+            engine,
+            sources,
+        )))
+    }
+
+    /// The store as history for a command that records nothing (`vital
+    /// summary FILE`, `vital report`): the stored snapshots and results it
+    /// reads as a run would, but no run started, no transaction taken (a
+    /// nightly run recording meanwhile is not waited for) and no column
+    /// added for a score the store has not seen (its stored values are
+    /// missing). vital.toml's store that does not exist yet is no history,
+    /// and is not created; one named with `--history` must exist.
+    pub fn open_read_only(
+        flag: Option<&str>,
+        engine: &'a Engine<'a>,
+        sources: &'a SourceMap,
+    ) -> Result<Option<History<'a>>, String> {
+        let Some((loc, base)) = location(flag)? else {
+            return Ok(None);
+        };
+        if flag.is_none() && !loc.contains("://") && !base.join(&loc).exists() {
+            eprintln!(
+                "note: the history store `{loc}` of vital.toml does not exist yet (no `vital run` has recorded to it): no stored history is read"
+            );
+            return Ok(None);
+        }
+        let open = || Store::open_existing(&loc, &base, wait()).map_err(|e| e.to_string());
+        let (store, reader) = (open()?, open()?);
+        Ok(Some(History::with(
+            Arc::new(Mutex::new(store)),
+            reader,
+            None,
+            0,
+            engine,
+            sources,
+        )))
+    }
+
+    fn with(
+        store: Arc<Mutex<Store>>,
+        reader: Store,
+        writer: Option<Writer>,
+        run: i64,
+        engine: &'a Engine<'a>,
+        sources: &'a SourceMap,
+    ) -> History<'a> {
+        History {
             store,
             reader: Mutex::new(reader),
-            writer: Mutex::new(Some(writer)),
+            recording: writer.is_some(),
+            writer: Mutex::new(writer),
             run,
             engine,
             sources,
@@ -650,7 +705,7 @@ impl<'a> History<'a> {
             unusable: Mutex::new(Unusable::default()),
             playbooks: Playbooks::of(engine),
             failed: Mutex::new(None),
-        }))
+        }
     }
 
     /// Add to each group the stored snapshots its `previous`/`change`
@@ -763,6 +818,9 @@ impl<'a> History<'a> {
                     self.last_start(account, playbook, before, &input)
                 },
             );
+        }
+        if !self.recording {
+            return;
         }
         // the rules that started each playbook, with what they read
         let needs_explain = group
