@@ -647,6 +647,48 @@ mod tests {
         (checked, text)
     }
 
+    /// Read `input` in blocks with a `work` that takes the first `take`
+    /// accounts of each block (all of them: `None`): how the run ended, and
+    /// the accounts taken, the records and the rejections counted.
+    fn accounts_of(
+        schema: &Schema<'_>,
+        input: &Input,
+        take: Option<usize>,
+    ) -> (Result<(), String>, (Vec<String>, usize, usize)) {
+        let mut ignored = Ignored::default();
+        let mut profile = Profile::new(1);
+        let work = |b: &mut BlockGroups<'_>| -> (Vec<String>, usize, usize) {
+            let accounts: Vec<String> = b
+                .by_ref()
+                .take(take.unwrap_or(usize::MAX))
+                .map(|g| g[0].account.to_string())
+                .collect();
+            (accounts, b.records(), b.take_rejections().len())
+        };
+        let mut all = (Vec::new(), 0, 0);
+        let mut sink = |(a, n, r): (Vec<String>, usize, usize)| -> Result<(), ()> {
+            all.0.extend(a);
+            all.1 += n;
+            all.2 += r;
+            Ok(())
+        };
+        let ended = run(
+            schema,
+            input,
+            false,
+            &mut ignored,
+            &mut profile,
+            &work,
+            &mut sink,
+        );
+        let ended = match ended {
+            Ended::Done => Ok(()),
+            Ended::Input(e) => Err(e.to_string()),
+            _ => Err("another end".to_string()),
+        };
+        (ended, all)
+    }
+
     /// Every account of a block reaches `work`, each once and in order,
     /// with the records rejected beside them; a `work` that leaves accounts
     /// unread ends the run with an error instead of dropping them.
@@ -658,43 +700,7 @@ mod tests {
         let input = Input::spool("-", crate::source::Format::Jsonl, text.as_bytes()).unwrap();
         let rules = checked.valid().unwrap();
         let schema = Schema::new(rules);
-        let read = |take: Option<usize>| {
-            let mut ignored = Ignored::default();
-            let mut profile = Profile::new(1);
-            let work = |b: &mut BlockGroups<'_>| -> (Vec<String>, usize, usize) {
-                let accounts: Vec<String> = match take {
-                    Some(n) => b
-                        .by_ref()
-                        .take(n)
-                        .map(|g| g[0].account.to_string())
-                        .collect(),
-                    None => b.by_ref().map(|g| g[0].account.to_string()).collect(),
-                };
-                (accounts, b.records(), b.take_rejections().len())
-            };
-            let mut all = (Vec::new(), 0, 0);
-            let mut sink = |(a, n, r): (Vec<String>, usize, usize)| -> Result<(), ()> {
-                all.0.extend(a);
-                all.1 += n;
-                all.2 += r;
-                Ok(())
-            };
-            let ended = run(
-                &schema,
-                &input,
-                false,
-                &mut ignored,
-                &mut profile,
-                &work,
-                &mut sink,
-            );
-            let ended = match ended {
-                Ended::Done => Ok(()),
-                Ended::Input(e) => Err(e.to_string()),
-                _ => Err("another end".to_string()),
-            };
-            (ended, all)
-        };
+        let read = |take| accounts_of(&schema, &input, take);
         let (ended, (accounts, records, rejected)) = read(None);
         assert_eq!(ended, Ok(()));
         let expected: Vec<String> = (0..20_000).map(|a| format!("a{a:06}")).collect();
@@ -723,30 +729,10 @@ mod tests {
         assert!(text.len() > 3 * 700_000, "three long lines");
         let input = Input::spool("-", crate::source::Format::Jsonl, text.as_bytes()).unwrap();
         let rules = checked.valid().unwrap();
-        let schema = Schema::new(rules);
-        let mut ignored = Ignored::default();
-        let mut profile = Profile::new(1);
-        let work = |b: &mut BlockGroups<'_>| -> Vec<String> {
-            let accounts = b.by_ref().map(|g| g[0].account.to_string()).collect();
-            assert!(b.take_rejections().is_empty());
-            accounts
-        };
-        let mut all = Vec::new();
-        let mut sink = |a: Vec<String>| -> Result<(), ()> {
-            all.extend(a);
-            Ok(())
-        };
-        let ended = run(
-            &schema,
-            &input,
-            false,
-            &mut ignored,
-            &mut profile,
-            &work,
-            &mut sink,
-        );
-        assert!(matches!(ended, Ended::Done));
-        assert_eq!(all, ["a000000", "a000001", "a000002"]);
+        let (ended, (accounts, records, rejected)) = accounts_of(&Schema::new(rules), &input, None);
+        assert_eq!(ended, Ok(()));
+        assert_eq!(accounts, ["a000000", "a000001", "a000002"]);
+        assert_eq!((records, rejected), (3, 0));
     }
 
     /// A worker that panics (a bug in scoring) ends the run with that
