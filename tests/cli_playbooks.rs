@@ -138,10 +138,65 @@ fn stale_after_is_a_setting(b: Backend) {
     assert!(!stderr(&o).contains("no snapshot within"), "{}", stderr(&o));
 }
 
+/// A night recorded after later nights (a backfill) says which of their
+/// starts were decided without it; nights in order, and a rerun of a
+/// night the store has, say nothing.
+fn a_backfill_names_the_later_starts_it_changes(b: Backend) {
+    let Some(p) = Project::new(b, "playbooks_backfill", "") else {
+        return pg::skipped("a_backfill_names_the_later_starts_it_changes");
+    };
+    let quiet = |o: &std::process::Output| {
+        assert!(!stderr(o).contains("decided without"), "{}", stderr(o));
+    };
+    quiet(&p.run("night-2.jsonl"));
+    // night 1 starts "risk review" for a, "exec call" and "risk review"
+    // for b: night 2 started the same three for want of a night before
+    let o = p.run("night-1.jsonl");
+    assert!(
+        stderr(&o).contains(
+            "note: 3 playbook starts recorded for later nights were decided without the backfilled night 2026-11-01: run those nights again"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    // a rerun of a night the store has is not a backfill
+    quiet(&p.run("night-1.jsonl"));
+    // running night 2 again decides its starts with night 1: a and b go on
+    // as before, so only c's start remains
+    quiet(&p.run("night-2.jsonl"));
+    let keys: Vec<String> = queue::starts(&p)
+        .iter()
+        .map(|s| {
+            format!(
+                "{} {} {}",
+                s["as_of"].as_str().unwrap(),
+                s["account"].as_str().unwrap(),
+                s["playbook"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "2026-11-01 a risk review",
+            "2026-11-01 b exec call",
+            "2026-11-01 b risk review",
+            "2026-11-02 c risk review",
+        ]
+    );
+
+    let Some(q) = Project::new(b, "playbooks_in_order", "") else {
+        return pg::skipped("a_backfill_names_the_later_starts_it_changes");
+    };
+    quiet(&q.run("night-1.jsonl"));
+    quiet(&q.run("night-2.jsonl"));
+}
+
 both!(
     playbooks_lists_the_starts,
     stale_after_is_a_setting,
-    the_owner_is_listed
+    the_owner_is_listed,
+    a_backfill_names_the_later_starts_it_changes
 );
 
 /// A bad `stale_after` stops every command with its line.

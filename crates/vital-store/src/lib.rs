@@ -1239,6 +1239,33 @@ impl Store {
         }))
     }
 
+    /// Every night the store holds, oldest first.
+    pub fn nights(&mut self) -> Result<Vec<NaiveDate>> {
+        Ok(self
+            .db
+            .query("SELECT as_of FROM nights ORDER BY as_of", &[])?
+            .iter()
+            .filter_map(|r| r.first().and_then(opt_date))
+            .collect())
+    }
+
+    /// How many playbook starts that other runs recorded come after a start
+    /// of the same playbook for the same account that run `run` recorded on
+    /// `as_of`: when `as_of` is a night backfilled before them, they were
+    /// decided without it (docs/history.md, "Backfills").
+    pub fn later_starts(&mut self, run: i64, as_of: NaiveDate) -> Result<u64> {
+        let row = self.db.one(
+            "SELECT count(*) FROM playbook_starts q WHERE q.run_id <> $1 AND EXISTS \
+             (SELECT 1 FROM playbook_starts p WHERE p.run_id = $1 AND p.as_of = $2 \
+             AND p.account_id = q.account_id AND p.playbook = q.playbook AND q.as_of > p.as_of)",
+            &[Param::Int(run), Param::Date(as_of)],
+        )?;
+        Ok(row
+            .and_then(|r| r.first().and_then(Param::int))
+            .and_then(|n| u64::try_from(n).ok())
+            .unwrap_or(0))
+    }
+
     /// Every stored result of an account, oldest first.
     pub fn history(&mut self, account: &str) -> Result<Vec<HistoryRow>> {
         let Some(aid) = self.find_account(account)? else {

@@ -95,6 +95,11 @@ pub struct History<'a> {
     /// Whether this is a run's (results recorded) or a reading command's
     /// ([`History::open_read_only`]).
     recording: bool,
+    /// The nights the store held before the run, oldest first, and the
+    /// dates of the run's snapshots: a date before the latest of those
+    /// nights and not one of them is a backfill ([`History::commit`]).
+    nights_before: Vec<NaiveDate>,
+    dates: Mutex<std::collections::BTreeSet<NaiveDate>>,
 }
 
 /// A batch's records, with the ids of their accounts that the reading
@@ -636,16 +641,13 @@ impl<'a> History<'a> {
                 inputs,
             })
             .map_err(cannot)?;
+        let mut reader = reader;
+        let nights_before = reader.nights().map_err(|e| e.to_string())?;
         let store = Arc::new(Mutex::new(store));
         let writer = Writer::start(Arc::clone(&store), run);
-        Ok(Some(History::with(
-            store,
-            reader,
-            Some(writer),
-            run,
-            engine,
-            sources,
-        )))
+        let mut h = History::with(store, reader, Some(writer), run, engine, sources);
+        h.nights_before = nights_before;
+        Ok(Some(h))
     }
 
     /// The store as history for a command that records nothing (`vital
@@ -705,6 +707,8 @@ impl<'a> History<'a> {
             unusable: Mutex::new(Unusable::default()),
             playbooks: Playbooks::of(engine),
             failed: Mutex::new(None),
+            nights_before: Vec::new(),
+            dates: Mutex::new(std::collections::BTreeSet::new()),
         }
     }
 
@@ -821,6 +825,14 @@ impl<'a> History<'a> {
         }
         if !self.recording {
             return;
+        }
+        if let Ok(mut dates) = self.dates.lock() {
+            dates.extend(
+                group
+                    .iter()
+                    .filter(|s| !codec::is_stored(s))
+                    .map(|s| s.as_of),
+            );
         }
         // the rules that started each playbook, with what they read
         let needs_explain = group
@@ -1027,7 +1039,38 @@ impl<'a> History<'a> {
             Some(latest) => store.stale(latest, days).map_err(|e| e.to_string())?,
             None => Vec::new(),
         };
+        // nights backfilled before nights already recorded: the later
+        // nights' starts were decided without them
+        let backfilled: Vec<NaiveDate> = match self.nights_before.last() {
+            Some(last) => self
+                .dates
+                .lock()
+                .map(|d| d.iter().copied().collect::<Vec<_>>())
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|d| d < last && self.nights_before.binary_search(d).is_err())
+                .collect(),
+            None => Vec::new(),
+        };
+        let mut later = 0;
+        for d in &backfilled {
+            later += store
+                .later_starts(self.run, *d)
+                .map_err(|e| e.to_string())?;
+        }
         store.commit().map_err(|e| e.to_string())?;
+        if later > 0 {
+            let nights: Vec<String> = backfilled.iter().map(|d| d.to_string()).collect();
+            let _ = writeln!(
+                errors,
+                "note: {later} playbook start{} recorded for later nights {} decided without the backfilled {} {}: run those nights again to decide them with {} (docs/history.md, \"Backfills\")",
+                if later == 1 { "" } else { "s" },
+                if later == 1 { "was" } else { "were" },
+                if nights.len() == 1 { "night" } else { "nights" },
+                nights.join(", "),
+                if nights.len() == 1 { "it" } else { "them" },
+            );
+        }
         unusable.warn(errors);
         if !stale.is_empty() {
             let shown: Vec<String> = stale
