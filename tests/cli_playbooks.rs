@@ -23,17 +23,7 @@ fn playbooks_lists_the_starts(b: Backend) {
     p.run("night-1.jsonl");
     p.run("night-2.jsonl");
     let all = queue::starts(&p);
-    let keys: Vec<String> = all
-        .iter()
-        .map(|s| {
-            format!(
-                "{} {} {}",
-                s["as_of"].as_str().unwrap(),
-                s["account"].as_str().unwrap(),
-                s["playbook"].as_str().unwrap()
-            )
-        })
-        .collect();
+    let keys = queue::start_keys(&all);
     assert_eq!(
         keys,
         [
@@ -164,17 +154,7 @@ fn a_backfill_names_the_later_starts_it_changes(b: Backend) {
     // running night 2 again decides its starts with night 1: a and b go on
     // as before, so only c's start remains
     quiet(&p.run("night-2.jsonl"));
-    let keys: Vec<String> = queue::starts(&p)
-        .iter()
-        .map(|s| {
-            format!(
-                "{} {} {}",
-                s["as_of"].as_str().unwrap(),
-                s["account"].as_str().unwrap(),
-                s["playbook"].as_str().unwrap()
-            )
-        })
-        .collect();
+    let keys = queue::start_keys(&queue::starts(&p));
     assert_eq!(
         keys,
         [

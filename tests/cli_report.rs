@@ -13,7 +13,7 @@ mod pg;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use support::{root, stderr, stdout, vital_in};
+use support::{record, root, stderr, stdout, vital_in};
 
 fn example(name: &str) -> PathBuf {
     root().join("examples").join(name)
@@ -290,23 +290,6 @@ fn nights_of(dir: &Path) -> Vec<(String, Vec<String>)> {
     }
     nights.sort();
     nights
-}
-
-/// `vital run --history DB FILE` in `dir`; it must succeed.
-fn record(dir: &Path, db: &str, file: &Path) -> std::process::Output {
-    let o = vital_in(
-        dir,
-        &[
-            "run",
-            "--history",
-            db,
-            "--format",
-            "jsonl",
-            file.to_str().unwrap(),
-        ],
-    );
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    o
 }
 
 fn history_and_escaping_in(db: &str) {

@@ -12,7 +12,7 @@ mod pg;
 
 use serde_json::Value;
 use std::path::Path;
-use support::{root, stderr, stdout, vital_in};
+use support::{record, root, stderr, stdout, vital_in};
 
 fn example(name: &str) -> std::path::PathBuf {
     root().join("examples").join(name)
@@ -304,22 +304,6 @@ fn two_nights(tmp: &Path) -> (Vec<String>, std::path::PathBuf, std::path::PathBu
     .unwrap();
     std::fs::write(&now, last.join("\n") + "\n").unwrap();
     (last, before, now)
-}
-
-/// `vital run --history DB FILE` in `dir`, which must succeed.
-fn record(dir: &Path, db: &str, file: &Path) {
-    let o = vital_in(
-        dir,
-        &[
-            "run",
-            "--history",
-            db,
-            "--format",
-            "jsonl",
-            file.to_str().unwrap(),
-        ],
-    );
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
 
 fn stored_differences_in(db: &str) {

@@ -20,6 +20,23 @@ pub fn vital_in(dir: &Path, args: &[&str]) -> Output {
         .expect("the vital binary runs")
 }
 
+/// `vital run --history DB FILE` in `dir`; it must succeed.
+pub fn record(dir: &Path, db: &str, file: &Path) -> Output {
+    let o = vital_in(
+        dir,
+        &[
+            "run",
+            "--history",
+            db,
+            "--format",
+            "jsonl",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    o
+}
+
 /// Run `vital ARGS` at the repository's root.
 pub fn vital(args: &[&str]) -> Output {
     vital_in(&root(), args)

@@ -143,6 +143,21 @@ pub fn starts(p: &Project) -> Vec<serde_json::Value> {
     super::support::jsonl(&o)
 }
 
+/// Each start as `AS_OF ACCOUNT PLAYBOOK`, in `vital playbooks` order.
+pub fn start_keys(starts: &[serde_json::Value]) -> Vec<String> {
+    starts
+        .iter()
+        .map(|s| {
+            format!(
+                "{} {} {}",
+                s["as_of"].as_str().unwrap(),
+                s["account"].as_str().unwrap(),
+                s["playbook"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
 /// Run one test body on SQLite and on PostgreSQL (`#[macro_use]` on the
 /// module).
 macro_rules! both {

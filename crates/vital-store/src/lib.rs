@@ -1255,9 +1255,12 @@ impl Store {
     /// decided without it (docs/history.md, "Backfills").
     pub fn later_starts(&mut self, run: i64, as_of: NaiveDate) -> Result<u64> {
         let row = self.db.one(
-            "SELECT count(*) FROM playbook_starts q WHERE q.run_id <> $1 AND EXISTS \
-             (SELECT 1 FROM playbook_starts p WHERE p.run_id = $1 AND p.as_of = $2 \
-             AND p.account_id = q.account_id AND p.playbook = q.playbook AND q.as_of > p.as_of)",
+            // from the run's starts on the night (by date), the later ones of
+            // each account and playbook (by key); a start is one row per
+            // (account, date, playbook), so each later start is counted once
+            "SELECT count(*) FROM playbook_starts p JOIN playbook_starts q \
+             ON q.account_id = p.account_id AND q.playbook = p.playbook AND q.as_of > p.as_of \
+             WHERE p.as_of = $2 AND p.run_id = $1 AND q.run_id <> $1",
             &[Param::Int(run), Param::Date(as_of)],
         )?;
         Ok(row

@@ -840,8 +840,5 @@ pub(crate) fn read_only_history<'a>(
     engine: &'a Engine<'a>,
     scoring: &'a super::project::Scoring,
 ) -> Result<Option<History<'a>>, ExitCode> {
-    if flag.is_some() {
-        super::run::history::open_existing_store(flag).map_err(fail)?;
-    }
     History::open_read_only(flag, engine, &scoring.loaded.sources).map_err(fail)
 }

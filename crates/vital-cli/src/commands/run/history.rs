@@ -217,6 +217,24 @@ pub fn location(flag: Option<&str>) -> Result<Option<(String, std::path::PathBuf
     }
 }
 
+/// [`location`] for a command that only reads the store. vital.toml's
+/// store before the first nightly run is no history, as the run would see
+/// (a note says so); a `--history` that is not there is left to
+/// [`Store::open_existing`] to refuse (a typo would silently change the
+/// answer).
+fn location_to_read(flag: Option<&str>) -> Result<Option<(String, std::path::PathBuf)>, String> {
+    let Some((loc, base)) = location(flag)? else {
+        return Ok(None);
+    };
+    if flag.is_none() && !loc.contains("://") && !base.join(&loc).exists() {
+        eprintln!(
+            "note: the history store `{loc}` of vital.toml does not exist yet (no `vital run` has recorded to it): no stored history is read"
+        );
+        return Ok(None);
+    }
+    Ok(Some((loc, base)))
+}
+
 /// How long to wait for another run (`VITAL_STORE_WAIT`, seconds).
 /// A value that is not a number of seconds is warned about (once), and
 /// the default waited.
@@ -564,19 +582,9 @@ impl StoredHistory {
         if lookbacks.all.is_empty() {
             return Ok(None);
         }
-        let Some((loc, base)) = location(flag)? else {
+        let Some((loc, base)) = location_to_read(flag)? else {
             return Ok(None);
         };
-        let path = base.join(&loc);
-        // vital.toml's store before the first nightly run: no history, as
-        // the run would see; a `--history` given that is not there is a
-        // mistake (a typo would silently change the answer)
-        if flag.is_none() && !loc.contains("://") && !path.exists() {
-            eprintln!(
-                "note: the history store `{loc}` of vital.toml does not exist yet (no `vital run` has recorded to it): no stored history is read"
-            );
-            return Ok(None);
-        }
         let store = Store::open_existing(&loc, &base, wait()).map_err(|e| e.to_string())?;
         Ok(Some(StoredHistory {
             store,
@@ -619,7 +627,7 @@ impl<'a> History<'a> {
         let Some(mut store) = open_store(flag)? else {
             return Ok(None);
         };
-        let reader = open_store(flag)?.ok_or("the history store went away")?;
+        let mut reader = open_store(flag)?.ok_or("the history store went away")?;
         let (ruleset_hash, git_commit) = ruleset_version(sources);
         let scores: Vec<&str> = engine
             .rules
@@ -641,13 +649,16 @@ impl<'a> History<'a> {
                 inputs,
             })
             .map_err(cannot)?;
-        let mut reader = reader;
         let nights_before = reader.nights().map_err(|e| e.to_string())?;
         let store = Arc::new(Mutex::new(store));
         let writer = Writer::start(Arc::clone(&store), run);
-        let mut h = History::with(store, reader, Some(writer), run, engine, sources);
-        h.nights_before = nights_before;
-        Ok(Some(h))
+        Ok(Some(History::with(
+            store,
+            reader,
+            Some((writer, run, nights_before)),
+            engine,
+            sources,
+        )))
     }
 
     /// The store as history for a command that records nothing (`vital
@@ -662,35 +673,33 @@ impl<'a> History<'a> {
         engine: &'a Engine<'a>,
         sources: &'a SourceMap,
     ) -> Result<Option<History<'a>>, String> {
-        let Some((loc, base)) = location(flag)? else {
+        let Some((loc, base)) = location_to_read(flag)? else {
             return Ok(None);
         };
-        if flag.is_none() && !loc.contains("://") && !base.join(&loc).exists() {
-            eprintln!(
-                "note: the history store `{loc}` of vital.toml does not exist yet (no `vital run` has recorded to it): no stored history is read"
-            );
-            return Ok(None);
-        }
         let open = || Store::open_existing(&loc, &base, wait()).map_err(|e| e.to_string());
         let (store, reader) = (open()?, open()?);
         Ok(Some(History::with(
             Arc::new(Mutex::new(store)),
             reader,
             None,
-            0,
             engine,
             sources,
         )))
     }
 
+    /// `recording`: a run's writer, its id and the nights the store held
+    /// before it; `None` for a reading command.
     fn with(
         store: Arc<Mutex<Store>>,
         reader: Store,
-        writer: Option<Writer>,
-        run: i64,
+        recording: Option<(Writer, i64, Vec<NaiveDate>)>,
         engine: &'a Engine<'a>,
         sources: &'a SourceMap,
     ) -> History<'a> {
+        let (writer, run, nights_before) = match recording {
+            Some((w, run, nights)) => (Some(w), run, nights),
+            None => (None, 0, Vec::new()),
+        };
         History {
             store,
             reader: Mutex::new(reader),
@@ -707,7 +716,7 @@ impl<'a> History<'a> {
             unusable: Mutex::new(Unusable::default()),
             playbooks: Playbooks::of(engine),
             failed: Mutex::new(None),
-            nights_before: Vec::new(),
+            nights_before,
             dates: Mutex::new(std::collections::BTreeSet::new()),
         }
     }
@@ -1041,16 +1050,13 @@ impl<'a> History<'a> {
         };
         // nights backfilled before nights already recorded: the later
         // nights' starts were decided without them
-        let backfilled: Vec<NaiveDate> = match self.nights_before.last() {
-            Some(last) => self
-                .dates
-                .lock()
-                .map(|d| d.iter().copied().collect::<Vec<_>>())
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|d| d < last && self.nights_before.binary_search(d).is_err())
+        let backfilled: Vec<NaiveDate> = match (self.nights_before.last(), self.dates.lock()) {
+            (Some(last), Ok(dates)) => dates
+                .iter()
+                .filter(|d| *d < last && self.nights_before.binary_search(d).is_err())
+                .copied()
                 .collect(),
-            None => Vec::new(),
+            _ => Vec::new(),
         };
         let mut later = 0;
         for d in &backfilled {
