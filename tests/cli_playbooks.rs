@@ -152,24 +152,17 @@ fn a_backfill_names_the_later_starts_it_changes(b: Backend) {
     // a rerun of a night the store has is not a backfill
     quiet(&p.run("night-1.jsonl"));
     // running night 2 again decides its starts with night 1: a and b go on
-    // as before, so only c's start remains
+    // as before, so only c's start remains, as when the nights ran in
+    // order (`playbooks_lists_the_starts` lists those), which say nothing
     quiet(&p.run("night-2.jsonl"));
-    let keys = queue::start_keys(&queue::starts(&p));
-    assert_eq!(
-        keys,
-        [
-            "2026-11-01 a risk review",
-            "2026-11-01 b exec call",
-            "2026-11-01 b risk review",
-            "2026-11-02 c risk review",
-        ]
-    );
-
     let Some(q) = Project::new(b, "playbooks_in_order", "") else {
         return pg::skipped("a_backfill_names_the_later_starts_it_changes");
     };
     quiet(&q.run("night-1.jsonl"));
     quiet(&q.run("night-2.jsonl"));
+    let keys = queue::start_keys(&queue::starts(&p));
+    assert_eq!(keys, queue::start_keys(&queue::starts(&q)));
+    assert_eq!(keys.len(), 4, "{keys:?}");
 }
 
 both!(
